@@ -1,0 +1,39 @@
+/**
+ * genblocks: generative-model building blocks for TensorFlow.js.
+ *
+ * One namespace per family: {@link backends}, {@link nets}, {@link vae}, {@link losses},
+ * {@link train}, {@link data}, {@link metrics}. Node-only helpers (files, PNG, MNIST) live in
+ * the `genblocks/node` entry.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { backends, losses } from 'genblocks';
+ *
+ * await backends.use('wasm');
+ * const loss = losses.gan.nonSaturating.generator(tf.tensor1d([0.5, -2]));
+ * ```
+ * @module genblocks
+ */
+import './register.js';
+
+import * as backends from './backends/index.js';
+import * as data from './data/index.js';
+import * as losses from './losses/index.js';
+import * as metrics from './metrics/index.js';
+import * as nets from './nets/index.js';
+import * as train from './train/index.js';
+import * as vae from './vae/index.js';
+
+export { backends, data, losses, metrics, nets, train, vae };
+export {
+  ArgumentError,
+  BackendError,
+  ConfigError,
+  DTypeError,
+  GenblocksError,
+  NonFiniteLossError,
+  ShapeError,
+} from './errors.js';
+export type { ArgumentErrorDetails } from './errors.js';
+export { version } from './version.js';

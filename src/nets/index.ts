@@ -1,0 +1,6 @@
+/**
+ * The `nets` family of genblocks. Exports are listed by name.
+ *
+ * @module
+ */
+export {};

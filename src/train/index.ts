@@ -1,0 +1,6 @@
+/**
+ * The `train` family of genblocks. Exports are listed by name.
+ *
+ * @module
+ */
+export {};

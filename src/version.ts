@@ -1,0 +1,6 @@
+/**
+ * The version of genblocks, kept equal to `package.json` by a test.
+ *
+ * @category Meta
+ */
+export const version = '0.1.0';
