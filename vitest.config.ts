@@ -1,6 +1,18 @@
+import { fileURLToPath } from 'node:url';
+
 import { defineConfig } from 'vitest/config';
 
+// Examples and docs import 'genblocks' exactly as users do; in this repository those imports
+// resolve to the sources (tsconfig `paths` does the same for tsc and tsx).
+const src = (file: string) => fileURLToPath(new URL(`./src/${file}`, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^genblocks\/node$/, replacement: src('node.ts') },
+      { find: /^genblocks$/, replacement: src('index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // tfjs keeps global state (backend, kernel registry, tensor tracking): one process per file.

@@ -11,4 +11,23 @@
  */
 import './register.js';
 
+export {
+  folderHandler,
+  loadModel,
+  loadOptimizer,
+  loadOptimizerWeights,
+  MODEL_JSON,
+  OPTIMIZER_JSON,
+  OPTIMIZER_WEIGHTS_BIN,
+  saveModel,
+  saveOptimizer,
+  WEIGHTS_BIN,
+} from './io/model-folder.js';
+export { readIdx } from './io/idx.js';
+export type { ReadIdxOptions } from './io/idx.js';
+export { loadMnist } from './io/mnist.js';
+export type { LoadMnistOptions, MnistData } from './io/mnist.js';
+export { encodePng, writeImageGrid, writePng } from './io/png.js';
+export { writeLossCsv, writeLossPlot } from './io/plot.js';
+export { fileCheckpointStore } from './io/checkpoint-store.js';
 export { version } from './version.js';

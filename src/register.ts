@@ -10,3 +10,16 @@
  * @module
  */
 import '@tensorflow/tfjs-layers';
+import { serialization } from '@tensorflow/tfjs-core';
+
+import { registerSecondOrderGradients } from './backends/gradients.js';
+import { SpectralNormalization } from './nets/spectral-normalization.js';
+import { Reparameterize } from './vae/reparameterize-layer.js';
+
+// Custom layers (nets, vae): saved as `genblocks>Name`, found again by tf.loadLayersModel.
+serialization.registerClass(SpectralNormalization, 'genblocks', 'SpectralNormalization');
+serialization.registerClass(Reparameterize, 'genblocks', 'Reparameterize');
+
+// Zero gradients for comparison/logical ops, so gradient penalties can be differentiated again
+// (idempotent: skips kernels that already have a gradient).
+registerSecondOrderGradients();

@@ -1,6 +1,14 @@
 /**
- * The `data` family of genblocks. Exports are listed by name.
+ * The `data` family of genblocks: IDX parsing, mini-batching, image grids and loss curves.
+ * Everything here is browser-safe; file reading and writing live in `genblocks/node`.
  *
  * @module
  */
-export {};
+export { Batches, batches, epochOrder } from './batches.js';
+export type { Batch, BatchesOptions } from './batches.js';
+export { parseIdx } from './idx.js';
+export type { IdxArray, IdxDType, IdxTypedArray } from './idx.js';
+export { imageGrid } from './image-grid.js';
+export type { ImageGridOptions } from './image-grid.js';
+export { lossCsv, lossPlotSvg } from './loss-curves.js';
+export type { LossPlotOptions } from './loss-curves.js';

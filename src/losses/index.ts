@@ -1,6 +1,29 @@
 /**
- * The `losses` family of genblocks. Exports are listed by name.
+ * The `losses` family of genblocks: GAN losses and gradient penalties (`losses.gan`) and VAE
+ * losses (`losses.vae`). Exports are listed by name.
  *
+ * @example
+ * ```ts
+ * import { losses } from 'genblocks';
+ * const dLoss = losses.gan.nonSaturating.discriminator(realLogits, fakeLogits);
+ * const vaeLoss = losses.vae.elbo({ likelihood: 'bernoulli' });
+ * ```
  * @module
  */
-export {};
+import * as gan from './gan/index.js';
+import * as vae from './vae/index.js';
+
+export { gan, vae };
+export type { Reduced, Reduction, ReductionOptions, ScalarReduction } from './reduction.js';
+export type {
+  AnyGanLoss,
+  Critic,
+  CriticModel,
+  GanLoss,
+  GanLossOptions,
+  GradientPenaltyOptions,
+  R1PenaltyOptions,
+  RelativisticGanLoss,
+  SigmoidDiscriminatorOptions,
+} from './gan/index.js';
+export type { ElboFunction, ElboOptions, ElboTerms, GaussianReconstructionOptions } from './vae/index.js';

@@ -1,6 +1,20 @@
 /**
- * The `nets` family of genblocks. Exports are listed by name.
+ * The `nets` family of genblocks: builders returning plain `tf.LayersModel`s (generators and
+ * discriminators, MLP and DCGAN, optionally class-conditional) and the
+ * {@link SpectralNormalization} layer wrapper.
  *
  * @module
  */
-export {};
+export { dcganDiscriminator } from './dcgan-discriminator.js';
+export type { DcganDiscriminatorConfig } from './dcgan-discriminator.js';
+export { dcganGenerator } from './dcgan-generator.js';
+export type { DcganGeneratorConfig } from './dcgan-generator.js';
+export { mlpDiscriminator } from './mlp-discriminator.js';
+export type { MlpDiscriminatorConfig } from './mlp-discriminator.js';
+export { mlpGenerator } from './mlp-generator.js';
+export type { MlpGeneratorConfig } from './mlp-generator.js';
+export { SpectralNormalization } from './spectral-normalization.js';
+export type { SpectralNormalizationArgs } from './spectral-normalization.js';
+export type { Activation, Normalization, OutputActivation } from './common.js';
+export type { DiscriminatorConditioning, DiscriminatorHead } from './discriminator-head.js';
+export type { GeneratorConditioning } from './generator-input.js';

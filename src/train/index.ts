@@ -1,6 +1,26 @@
 /**
- * The `train` family of genblocks. Exports are listed by name.
+ * The `train` family of genblocks: the adversarial step and trainer, the VAE trainer,
+ * callbacks and checkpoints. Exports are listed by name.
  *
  * @module
  */
-export {};
+export { adversarialStep } from './adversarial-step.js';
+export type { AdversarialStepConfig, AdversarialStepInputs, AdversarialStepLosses, Penalty } from './adversarial-step.js';
+export { AdversarialTrainer } from './adversarial-trainer.js';
+export type { AdversarialTrainerConfig } from './adversarial-trainer.js';
+export type { Callback, Logs, TrainingContext } from './callbacks.js';
+export { checkpoint, checkpointName } from './checkpoint.js';
+export type { Checkpoint, CheckpointMeta, CheckpointOptions, CheckpointStore, CheckpointTensor } from './checkpoint.js';
+export { earlyStop } from './early-stop.js';
+export type { EarlyStop, EarlyStopOptions } from './early-stop.js';
+export { history } from './history.js';
+export type { History, HistoryOptions } from './history.js';
+export type { Network, WeightHolder } from './network.js';
+export { progressBar } from './progress-bar.js';
+export type { ProgressBarOptions } from './progress-bar.js';
+export { sampleGrid } from './sample-grid.js';
+export type { SampleGridInfo, SampleGridOptions } from './sample-grid.js';
+export { Trainer } from './trainer.js';
+export type { BatchLike, BatchSource, DatasetLike, FitOptions, FitResult, TrainerOptions, TrainingBatch } from './trainer.js';
+export { VaeTrainer } from './vae-trainer.js';
+export type { VaeTrainerConfig } from './vae-trainer.js';

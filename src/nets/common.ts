@@ -1,0 +1,204 @@
+/**
+ * Shared pieces of the network builders: config validation, activation and normalization
+ * layers, label embeddings, and the halving arithmetic of the convolutional builders.
+ *
+ * Internal: nothing here is exported from `genblocks`.
+ *
+ * @module
+ * @internal
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import { ConfigError } from '../errors.js';
+import {
+  assertNumber,
+  assertOneOf,
+  assertOptionsObject,
+  assertPositiveInt,
+  assertPositiveIntArray,
+  describe,
+  formatShape,
+} from '../validation.js';
+import { SpectralNormalization } from './spectral-normalization.js';
+
+/** Hidden-layer activations the builders accept. @category Networks */
+export type Activation = 'leakyRelu' | 'relu' | 'elu' | 'tanh' | 'sigmoid' | 'linear';
+/** Normalization after each hidden layer. @category Networks */
+export type Normalization = 'batch' | 'layer' | 'none';
+/** Activation applied to a generator's or decoder's output. @category Networks */
+export type OutputActivation = 'tanh' | 'sigmoid' | 'linear';
+
+/** @internal */
+export const ACTIVATIONS: readonly Activation[] = ['leakyRelu', 'relu', 'elu', 'tanh', 'sigmoid', 'linear'];
+/** @internal */
+export const NORMALIZATIONS: readonly Normalization[] = ['batch', 'layer', 'none'];
+/** @internal */
+export const OUTPUT_ACTIVATIONS: readonly OutputActivation[] = ['tanh', 'sigmoid', 'linear'];
+
+/** A symbolic tensor flowing through a functional model. @internal */
+export type Sym = tfl.SymbolicTensor;
+
+/** Applies `layer` to symbolic input(s), typed. @internal */
+export function applyLayer(layer: tfl.layers.Layer, x: Sym | Sym[]): Sym {
+  return layer.apply(x) as Sym;
+}
+
+/** Validates the config object itself. @internal */
+export function checkConfig(config: unknown, fn: string): asserts config is object {
+  if (config === undefined || config === null) {
+    throw new ConfigError({ fn, arg: 'config', expected: 'be a config object', received: describe(config) });
+  }
+  assertOptionsObject(config, 'config', fn);
+}
+
+/** Validates an optional model/layer name. @internal */
+export function checkName(name: unknown, fn: string): asserts name is string | undefined {
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
+    throw new ConfigError({ fn, arg: 'config.name', expected: 'be a non-empty string', received: describe(name) });
+  }
+}
+
+/** Validates an image shape `[height, width, channels]`. @internal */
+export function checkImageShape(shape: unknown, arg: string, fn: string): asserts shape is [number, number, number] {
+  assertPositiveIntArray(shape, arg, fn, 3);
+}
+
+/** Validates a data shape of rank 1 to 3 (`[features]` or `[height, width, channels]`). @internal */
+export function checkDataShape(shape: unknown, arg: string, fn: string): asserts shape is number[] {
+  assertPositiveIntArray(shape, arg, fn, [1, 2, 3]);
+}
+
+/** Asserts that a convolutional builder's `widths` (when given) is not empty. @internal */
+export function checkNonEmptyWidths(widths: number[] | undefined, fn: string): void {
+  if (widths !== undefined && widths.length === 0) {
+    throw new ConfigError({ fn, arg: 'config.widths', expected: 'have at least one entry', received: '[]' });
+  }
+}
+
+/** Validates a dropout rate in [0, 1). @internal */
+export function checkDropout(rate: unknown, arg: string, fn: string): asserts rate is number {
+  assertNumber(rate, arg, fn, { min: 0, max: 1, maxExclusive: true });
+}
+
+/** Validates a leaky ReLU slope in [0, 1). @internal */
+export function checkAlpha(alpha: unknown, arg: string, fn: string): asserts alpha is number {
+  assertNumber(alpha, arg, fn, { min: 0, max: 1, maxExclusive: true });
+}
+
+/** Validates the common hidden-layer options. @internal */
+export function checkHidden(
+  config: { activation?: unknown; normalization?: unknown; leakyReluAlpha?: unknown; dropout?: unknown },
+  fn: string,
+): void {
+  if (config.activation !== undefined) assertOneOf(config.activation, ACTIVATIONS, 'config.activation', fn);
+  if (config.normalization !== undefined) assertOneOf(config.normalization, NORMALIZATIONS, 'config.normalization', fn);
+  if (config.leakyReluAlpha !== undefined) checkAlpha(config.leakyReluAlpha, 'config.leakyReluAlpha', fn);
+  if (config.dropout !== undefined) checkDropout(config.dropout, 'config.dropout', fn);
+}
+
+/** Validates `numClasses` when present. @internal */
+export function checkNumClasses(numClasses: unknown, fn: string): asserts numClasses is number | undefined {
+  if (numClasses !== undefined) assertPositiveInt(numClasses, 'config.numClasses', fn);
+}
+
+/** Builds the activation layer for a hidden layer. @internal */
+export function activationLayer(activation: Activation, leakyReluAlpha: number, name?: string): tfl.layers.Layer {
+  if (activation === 'leakyRelu') return tfl.layers.leakyReLU({ alpha: leakyReluAlpha, name });
+  return tfl.layers.activation({ activation, name });
+}
+
+/** Builds the normalization layer, or null for `'none'`. @internal */
+export function normalizationLayer(normalization: Normalization, name?: string): tfl.layers.Layer | null {
+  if (normalization === 'batch') return tfl.layers.batchNormalization({ name });
+  if (normalization === 'layer') return tfl.layers.layerNormalization({ name });
+  return null;
+}
+
+/** Applies normalization (if any) then the activation. @internal */
+export function normAndActivate(x: Sym, normalization: Normalization, activation: Activation, leakyReluAlpha: number): Sym {
+  const norm = normalizationLayer(normalization);
+  const y = norm ? applyLayer(norm, x) : x;
+  return applyLayer(activationLayer(activation, leakyReluAlpha), y);
+}
+
+/** Wraps `layer` in spectral normalization when `on`. @internal */
+export function maybeSpectral(layer: tfl.layers.Layer, on: boolean): tfl.layers.Layer {
+  return on ? new SpectralNormalization({ layer }) : layer;
+}
+
+/**
+ * The label input of a conditional model: int32 class indices of shape `[batch, 1]`
+ * (`model.predict` also accepts `[batch]`).
+ *
+ * @internal
+ */
+export function labelInput(name?: string): Sym {
+  return tfl.input({ shape: [1], dtype: 'int32', name });
+}
+
+/** A learned label embedding `[batch, 1] -> [batch, dim]`. @internal */
+export function labelEmbedding(label: Sym, numClasses: number, dim: number, name?: string): Sym {
+  const embedded = applyLayer(tfl.layers.embedding({ inputDim: numClasses, outputDim: dim, name }), label);
+  return applyLayer(tfl.layers.flatten(), embedded);
+}
+
+/** Number of times `n` halves to an integer. */
+function halvings(n: number): number {
+  let count = 0;
+  while (n % 2 === 0 && n > 1) {
+    n /= 2;
+    count++;
+  }
+  return count;
+}
+
+/**
+ * Default number of stride-2 stages for an image of `height x width`: halve while both sides
+ * halve cleanly and stay at least 4 (28 -> 14 -> 7: 2; 32 -> 4: 3; 64 -> 4: 4).
+ *
+ * @internal
+ */
+export function defaultStages(height: number, width: number): number {
+  let h = height;
+  let w = width;
+  let stages = 0;
+  while (h % 2 === 0 && w % 2 === 0 && h / 2 >= 4 && w / 2 >= 4) {
+    h /= 2;
+    w /= 2;
+    stages++;
+  }
+  return stages;
+}
+
+/**
+ * Asserts that `height x width` halves cleanly `stages` times (at least once) and returns the
+ * smallest spatial size.
+ *
+ * @internal
+ */
+export function checkHalving(shape: readonly number[], stages: number, arg: string, fn: string, stagesArg: string): [number, number] {
+  const [height, width] = shape as [number, number];
+  const factor = 2 ** stages;
+  if (stages < 1 || height % factor !== 0 || width % factor !== 0) {
+    const possible = Math.min(halvings(height), halvings(width));
+    throw new ConfigError({
+      fn,
+      arg,
+      expected:
+        stages < 1
+          ? 'have a height and width that halve cleanly at least once (even sizes such as 28, 32 or 64)'
+          : `have a height and width divisible by 2^${stages} = ${factor} (${stages} stride-2 stages, from ${stagesArg})`,
+      received: `shape ${formatShape(shape)}`,
+      hint:
+        possible > 0
+          ? `This size halves cleanly ${possible} time(s): use at most ${possible} stage(s) or an image size such as 28, 32 or 64`
+          : 'Pad or resize the images to an even size such as 28, 32 or 64',
+    });
+  }
+  return [height / factor, width / factor];
+}
+
+/** Default channel widths `[64*2^(n-1), ..., 64]` capped at 512, `n` entries (generator order). @internal */
+export function defaultWidths(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => Math.min(64 * 2 ** (n - 1 - i), 512));
+}

@@ -1,0 +1,97 @@
+/**
+ * The `train.progressBar()` callback.
+ *
+ * @module
+ */
+import type * as CliProgress from 'cli-progress';
+
+import { assertOptionsObject, assertPositiveInt } from '../validation.js';
+import type { Callback, Logs } from './callbacks.js';
+
+/** Options of {@link progressBar}. @category Training */
+export interface ProgressBarOptions {
+  /** Redraw at most every `every` steps. Default 1 (cli-progress throttles drawing itself). */
+  every?: number;
+  /** Digits of the losses shown. Default 4. */
+  digits?: number;
+  /** Stream to draw on (Node). Default `process.stderr`. */
+  stream?: NodeJS.WritableStream;
+}
+
+function formatLogs(logs: Logs | undefined, digits: number): string {
+  if (!logs) return '';
+  return Object.entries(logs)
+    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(digits)}`)
+    .join(' · ');
+}
+
+/** Loads cli-progress in Node; `undefined` in browsers or when it is missing. */
+async function loadCliProgress(): Promise<typeof CliProgress | undefined> {
+  const g = globalThis as { process?: { versions?: { node?: string } } };
+  if (!g.process?.versions?.node) return undefined;
+  // A variable specifier keeps browser bundlers from resolving the Node-only package.
+  const specifier = 'cli-progress';
+  try {
+    const mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as typeof CliProgress & { default?: typeof CliProgress };
+    return mod.default ?? mod;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A progress bar: steps done of the total, rate, ETA and the current losses. In Node it draws
+ * with the `cli-progress` library (loaded on first use); in a browser it does nothing (read
+ * losses with {@link history} or your own `onStepEnd`).
+ *
+ * @param options - `every` (1), `digits` (4), `stream` (stderr).
+ * @returns the callback.
+ * @example
+ * ```ts
+ * await trainer.fit(batches, { epochs: 5, callbacks: [train.progressBar()] });
+ * // ████████░░░░░░░░ 48% | step 450/938 | 21.3 steps/s | ETA 23s | discriminator 1.231 · generator 0.8123
+ * ```
+ * @category Training
+ */
+export function progressBar(options: ProgressBarOptions = {}): Callback {
+  const fn = 'train.progressBar';
+  assertOptionsObject(options, 'options', fn);
+  const { every = 1, digits = 4, stream } = options;
+  assertPositiveInt(every, 'options.every', fn);
+  assertPositiveInt(digits, 'options.digits', fn);
+  let bar: CliProgress.SingleBar | undefined;
+  let started = 0;
+  let firstStep = 0;
+  return {
+    async onTrainBegin(context) {
+      const lib = await loadCliProgress();
+      if (!lib) return;
+      const total = context.totalSteps ?? 0;
+      bar = new lib.SingleBar(
+        {
+          format: total > 0 ? '{bar} {percentage}% | step {value}/{total} | {rate} steps/s | ETA {eta_formatted} | {losses}' : 'step {value} | {rate} steps/s | {losses}',
+          stream: stream ?? (globalThis as unknown as { process: { stderr: NodeJS.WritableStream } }).process.stderr,
+          hideCursor: true,
+          etaBuffer: 50,
+          noTTYOutput: false,
+        },
+        lib.Presets.shades_classic,
+      );
+      started = Date.now();
+      firstStep = context.trainer.step;
+      bar.start(total, context.trainer.step, { rate: '0', losses: '' });
+    },
+    onStepEnd(step, logs) {
+      if (!bar || step % every !== 0) return;
+      const seconds = (Date.now() - started) / 1000;
+      const rate = seconds > 0 ? ((step - firstStep) / seconds).toFixed(1) : '0';
+      bar.update(step, { rate, losses: formatLogs(logs, digits) });
+    },
+    onTrainEnd(context, logs) {
+      if (!bar) return;
+      bar.update(context.trainer.step, { losses: formatLogs(logs, digits) });
+      bar.stop();
+      bar = undefined;
+    },
+  };
+}

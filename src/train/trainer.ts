@@ -1,0 +1,411 @@
+/**
+ * The training loop shared by {@link AdversarialTrainer} and {@link VaeTrainer}: batches,
+ * epochs, callbacks, one loss read per step, non-finite handling, yielding, checkpoints.
+ * Each trainer supplies only its synchronous step and the state it holds.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { ArgumentError, ConfigError, NonFiniteLossError, ShapeError } from '../errors.js';
+import { assertOneOf, assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
+import type { Callback, Logs, TrainingContext } from './callbacks.js';
+import { assertStore, type Checkpoint, type CheckpointStore } from './checkpoint.js';
+import { randomRunSeed } from './seed.js';
+import {
+  disposeSnapshot,
+  readState,
+  restoreSnapshot,
+  takeSnapshot,
+  writeState,
+  type OptimizerGroup,
+  type VariableGroup,
+} from './state.js';
+import { nextMacrotask } from './yield.js';
+
+/** One batch as a trainer sees it: examples and optional labels. @category Training */
+export interface TrainingBatch {
+  /** Examples `[batch, ...]`. */
+  x: tf.Tensor;
+  /** Labels `[batch]` or `[batch, 1]` (int32 class ids) for conditional models. */
+  y?: tf.Tensor;
+}
+
+/** A batch as `fit` accepts it: a tensor, `{ x, y? }` (what `data.batches` yields) or `{ xs, ys? }` (tf.data style). @category Training */
+export type BatchLike = tf.Tensor | { x: tf.Tensor; y?: tf.Tensor } | { xs: tf.Tensor; ys?: tf.Tensor };
+
+/** The part of a `tf.data.Dataset` that `fit` uses. @category Training */
+export interface DatasetLike<T> {
+  /** A fresh iterator over one epoch. */
+  iterator(): Promise<{ next(): Promise<IteratorResult<T>> }>;
+}
+
+/**
+ * Batches for `fit`: an array (reused every epoch, never disposed by the trainer), a
+ * `tf.data.Dataset`, or a sync/async iterable (each epoch iterates it again; batches they
+ * produce are disposed after their step unless `disposeBatches: false`).
+ *
+ * @category Training
+ */
+export type BatchSource = readonly BatchLike[] | DatasetLike<BatchLike> | Iterable<BatchLike> | AsyncIterable<BatchLike>;
+
+/** Options of `fit`. @category Training */
+export interface FitOptions {
+  /**
+   * Train until this many epochs are complete, counting epochs of a resumed run (Keras'
+   * `initialEpoch` semantics). Default: 1 when `steps` is not given, unlimited otherwise.
+   */
+  epochs?: number;
+  /** Train until the trainer has completed this many steps in total (resumed steps count). */
+  steps?: number;
+  /** Callbacks, called in order. */
+  callbacks?: Callback[];
+  /** Stops training after the current step when aborted. */
+  signal?: AbortSignal;
+  /** Dispose each batch after its step. Default: true for datasets and iterables, false for arrays. */
+  disposeBatches?: boolean;
+  /** Yield to the event loop after every `yieldEvery` steps. Default 1. */
+  yieldEvery?: number;
+}
+
+/** What `fit` returns. @category Training */
+export interface FitResult {
+  /** Completed steps in total. */
+  step: number;
+  /** Completed epochs in total. */
+  epoch: number;
+  /** Losses of the last applied step. */
+  logs: Logs | undefined;
+  /** Whether `stop()`, an early-stopping callback or the signal ended the run. */
+  stopped: boolean;
+}
+
+/** Options shared by both trainers. @category Training */
+export interface TrainerOptions {
+  /** Run seed: every random draw (noise, penalty interpolation) derives from it. Default: random (saved in checkpoints). */
+  seed?: number;
+  /**
+   * What to do when a loss is NaN or ±Infinity: `'stop'` (default) throws
+   * `NonFiniteLossError` with the weights of the last good step; `'skip'` discards the step
+   * (weights and optimizer state restored) and counts it in `skippedSteps`.
+   */
+  onNonFinite?: 'stop' | 'skip';
+}
+
+function isDataset(x: unknown): x is DatasetLike<BatchLike> {
+  return x !== null && typeof x === 'object' && typeof (x as DatasetLike<BatchLike>).iterator === 'function' && !(Symbol.asyncIterator in x) && !(Symbol.iterator in x);
+}
+
+type AnyIterator = { next(): Promise<IteratorResult<BatchLike>> | IteratorResult<BatchLike>; return?(): unknown };
+
+async function openEpoch(source: BatchSource): Promise<AnyIterator> {
+  if (isDataset(source)) return source.iterator();
+  if (Symbol.asyncIterator in source) return (source as AsyncIterable<BatchLike>)[Symbol.asyncIterator]();
+  return (source as Iterable<BatchLike>)[Symbol.iterator]();
+}
+
+/**
+ * Base class of the trainers: owns the loop, the counters and checkpoints. Not constructed
+ * directly; use {@link AdversarialTrainer} or {@link VaeTrainer}.
+ *
+ * @category Training
+ */
+export abstract class Trainer {
+  /** Completed (applied) steps. */
+  step = 0;
+  /** Completed epochs. */
+  epoch = 0;
+  /** Batches consumed in the current epoch (a resumed run skips them). */
+  batchInEpoch = 0;
+  /** Steps attempted, skipped ones included: the position in the run's random stream. */
+  rngPosition = 0;
+  /** Steps discarded because a loss was not finite (`onNonFinite: 'skip'`). */
+  skippedSteps = 0;
+  /** The run seed (a restored checkpoint's seed replaces it). */
+  seed: number;
+  /** Non-finite policy. */
+  readonly onNonFinite: 'stop' | 'skip';
+
+  /** Trainer kind saved in checkpoints. */
+  protected abstract readonly kind: string;
+  /** Name used in error messages, e.g. `train.AdversarialTrainer`. */
+  protected abstract readonly fnName: string;
+  private stopRequested = false;
+  private batchShape: number[] | undefined;
+
+  protected constructor(options: TrainerOptions, fn: string) {
+    const { seed = randomRunSeed(), onNonFinite = 'stop' } = options;
+    if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) {
+      throw new ConfigError({ fn, arg: 'config.seed', expected: 'be a non-negative integer', received: describe(seed) });
+    }
+    assertOneOf(onNonFinite, ['stop', 'skip'] as const, 'config.onNonFinite', fn);
+    this.seed = seed;
+    this.onNonFinite = onNonFinite;
+  }
+
+  /** Size of the latent space (the generator's or decoder's input). */
+  abstract readonly latentDim: number;
+  /** Value range of `sample`'s output: `'[-1,1]'` (tanh generators) or `'[0,1]'` (VAE means). */
+  abstract readonly sampleRange: '[-1,1]' | '[0,1]';
+
+  /**
+   * Generates `n` samples (or one per row of `noise` `[n, latentDim]`) with `{ training: false }`.
+   *
+   * @param nOrNoise - how many samples, or the latent noise itself.
+   * @param options - `labels` `[n]` for conditional models; `seed` for the noise.
+   * @returns the samples `[n, ...outputShape]`.
+   */
+  abstract sample(nOrNoise: number | tf.Tensor, options?: { labels?: tf.Tensor; seed?: number }): tf.Tensor;
+
+  /** Variables saved in checkpoints and restored when a step is discarded. */
+  protected abstract stateVariables(): VariableGroup[];
+  /** Optimizers saved in checkpoints and restored when a step is discarded. */
+  protected abstract stateOptimizers(): OptimizerGroup[];
+  /** Checks a batch before its step (rank, shape, labels); throws with what to fix. */
+  protected abstract checkBatch(batch: TrainingBatch, fn: string): void;
+  /**
+   * One synchronous step on `batch` at RNG position `position`. Runs inside `tf.tidy`; returns
+   * the losses to log, as scalars.
+   */
+  protected abstract trainStep(batch: TrainingBatch, position: number): Record<string, tf.Scalar>;
+  /** Plain-number logs added to a step's losses (a schedule's current value). */
+  protected extraLogs(_position: number): Logs {
+    return {};
+  }
+
+  /** Frees what the trainer itself allocated (EMA weights); networks and optimizers stay the caller's. */
+  dispose(): void {}
+
+  /** Asks `fit` to stop after the current step. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /**
+   * Trains on `batches`.
+   *
+   * @param batches - an array of batches, a `tf.data.Dataset`, or a (sync/async) iterable,
+   *   e.g. `data.batches(images, { batchSize: 64, shuffle: true, seed: 1 })`.
+   * @param options - `epochs`, `steps` (totals), `callbacks`, `signal`, `disposeBatches`, `yieldEvery`.
+   * @returns the counters and the last step's losses.
+   */
+  async fit(batches: BatchSource, options: FitOptions = {}): Promise<FitResult> {
+    const fn = `${this.fnName}.fit`;
+    assertOptionsObject(options, 'options', fn);
+    const { epochs, steps, callbacks = [], signal, yieldEvery = 1 } = options;
+    if (epochs !== undefined) assertPositiveInt(epochs, 'options.epochs', fn);
+    if (steps !== undefined) assertPositiveInt(steps, 'options.steps', fn);
+    assertPositiveInt(yieldEvery, 'options.yieldEvery', fn);
+    if (!Array.isArray(callbacks) || callbacks.some((c) => c === null || typeof c !== 'object')) {
+      throw new ArgumentError({ fn, arg: 'options.callbacks', expected: 'be an array of callback objects', received: describe(callbacks) });
+    }
+    const ok = batches !== null && typeof batches === 'object' && (Array.isArray(batches) || isDataset(batches) || Symbol.iterator in batches || Symbol.asyncIterator in batches);
+    if (!ok) {
+      throw new ArgumentError({
+        fn,
+        arg: 'batches',
+        expected: 'be an array of batches, a tf.data.Dataset or an (async) iterable of batches',
+        received: describe(batches),
+        hint: 'Wrap a single tensor in an array ([x]) or use data.batches(x, { batchSize })',
+      });
+    }
+    const isArray = Array.isArray(batches);
+    const disposeBatches = options.disposeBatches ?? !isArray;
+    const targetEpochs = epochs ?? (steps === undefined ? this.epoch + 1 : Infinity);
+    const totalSteps = steps ?? (isArray && epochs !== undefined ? epochs * (batches as readonly BatchLike[]).length : undefined);
+    this.stopRequested = false;
+    const context: TrainingContext = { trainer: this, stop: () => this.stop(), totalSteps, epochs };
+    const stopping = () => this.stopRequested || Boolean(signal?.aborted);
+    let lastLogs: Logs | undefined;
+    let failed = false;
+
+    for (const c of callbacks) await c.onTrainBegin?.(context);
+    try {
+      outer: while (this.epoch < targetEpochs && (steps === undefined || this.step < steps) && !stopping()) {
+        const iterator = await openEpoch(batches);
+        for (const c of callbacks) await c.onEpochBegin?.(this.epoch, context);
+        let toSkip = this.batchInEpoch;
+        let consumed = 0;
+        const sums: Record<string, number> = {};
+        let counted = 0;
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) break;
+          consumed++;
+          const raw = next.value;
+          if (toSkip > 0) {
+            toSkip--;
+            if (disposeBatches) tf.dispose(raw as tf.TensorContainer);
+            continue;
+          }
+          let logs: Logs | undefined;
+          try {
+            logs = await this.trainOn(this.normalize(raw, fn), fn);
+          } finally {
+            if (disposeBatches) tf.dispose(raw as tf.TensorContainer);
+          }
+          this.batchInEpoch++;
+          if (logs) {
+            lastLogs = logs;
+            counted++;
+            for (const [k, v] of Object.entries(logs)) sums[k] = (sums[k] ?? 0) + v;
+            for (const c of callbacks) await c.onStepEnd?.(this.step, logs, context);
+          }
+          if (stopping() || (steps !== undefined && this.step >= steps)) {
+            await iterator.return?.();
+            break outer;
+          }
+          if (this.rngPosition % yieldEvery === 0) await nextMacrotask();
+        }
+        if (consumed === 0) {
+          throw new ArgumentError({
+            fn,
+            arg: 'batches',
+            expected: `yield at least one batch in every epoch (epoch ${this.epoch} was empty)`,
+            received: 'an exhausted source',
+            hint: 'A generator can be iterated only once: pass an array, a tf.data.Dataset or data.batches(...), or set steps instead of epochs',
+          });
+        }
+        const epochLogs = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, counted)]));
+        const finished = this.epoch;
+        this.epoch++;
+        this.batchInEpoch = 0;
+        for (const c of callbacks) await c.onEpochEnd?.(finished, epochLogs, context);
+      }
+    } catch (e) {
+      failed = true;
+      for (const c of callbacks) {
+        try {
+          await c.onTrainEnd?.(context, lastLogs);
+        } catch {
+          // the original error matters more
+        }
+      }
+      throw e;
+    } finally {
+      if (!failed) for (const c of callbacks) await c.onTrainEnd?.(context, lastLogs);
+    }
+    return { step: this.step, epoch: this.epoch, logs: lastLogs, stopped: stopping() };
+  }
+
+  private normalize(raw: BatchLike, fn: string): TrainingBatch {
+    if (raw instanceof tf.Tensor) return { x: raw };
+    const r = raw as { x?: tf.Tensor; y?: tf.Tensor; xs?: tf.Tensor; ys?: tf.Tensor } | null;
+    const x = r?.x ?? r?.xs;
+    const y = r?.y ?? r?.ys;
+    if (!(x instanceof tf.Tensor) || (y !== undefined && !(y instanceof tf.Tensor))) {
+      throw new ArgumentError({ fn, arg: 'batches', expected: 'yield tensors or { x, y? } objects of tensors', received: `an element that is ${describe(raw)}` });
+    }
+    return y === undefined ? { x } : { x, y };
+  }
+
+  /** Runs one step on a batch: snapshot, step, one read, non-finite policy. `undefined` when skipped. */
+  private async trainOn(batch: TrainingBatch, fn: string): Promise<Logs | undefined> {
+    this.checkBatch(batch, fn);
+    if (this.batchShape === undefined) this.batchShape = batch.x.shape.slice(1);
+    else if (!tf.util.arraysEqual(this.batchShape, batch.x.shape.slice(1))) {
+      throw new ShapeError({ fn, arg: 'batches', expected: `yield examples of shape [batch,${this.batchShape.join(',')}] like the first batch`, received: `shape ${formatShape(batch.x.shape)}` });
+    }
+    const groups = this.stateVariables();
+    const optimizers = this.stateOptimizers();
+    const snapshot = await takeSnapshot(groups, optimizers);
+    const position = this.rngPosition;
+    let names: string[] = [];
+    let values: Float32Array | Int32Array | Uint8Array;
+    try {
+      const stacked = tf.tidy(() => {
+        const losses = this.trainStep(batch, position);
+        names = Object.keys(losses);
+        return tf.stack(names.map((n) => losses[n]!));
+      });
+      try {
+        values = (await stacked.data()) as Float32Array;
+      } finally {
+        stacked.dispose();
+      }
+    } catch (e) {
+      await restoreSnapshot(snapshot, groups, optimizers);
+      disposeSnapshot(snapshot);
+      throw e;
+    }
+    this.rngPosition++;
+    const bad = names.findIndex((_, i) => !Number.isFinite(values[i]!));
+    if (bad >= 0) {
+      await restoreSnapshot(snapshot, groups, optimizers);
+      disposeSnapshot(snapshot);
+      if (this.onNonFinite === 'skip') {
+        this.skippedSteps++;
+        return undefined;
+      }
+      throw new NonFiniteLossError(this.fnName, this.step, names[bad]!, values[bad]!);
+    }
+    disposeSnapshot(snapshot);
+    this.step++;
+    const logs: Logs = {};
+    names.forEach((n, i) => (logs[n] = values[i]!));
+    return Object.assign(logs, this.extraLogs(position));
+  }
+
+  /**
+   * Reads the whole training state (weights, optimizer state, EMA, counters, seed).
+   *
+   * @returns a {@link Checkpoint}; save it with a {@link CheckpointStore}.
+   */
+  async checkpoint(): Promise<Checkpoint> {
+    return {
+      meta: {
+        format: 'genblocks-checkpoint',
+        version: 1,
+        kind: this.kind,
+        step: this.step,
+        epoch: this.epoch,
+        batchInEpoch: this.batchInEpoch,
+        rngPosition: this.rngPosition,
+        skippedSteps: this.skippedSteps,
+        seed: this.seed,
+      },
+      tensors: await readState(this.stateVariables(), this.stateOptimizers()),
+    };
+  }
+
+  /**
+   * Puts a checkpoint's state into this trainer's networks and optimizers, and its counters
+   * into this trainer. The networks must be built as in the run that wrote it.
+   *
+   * @param checkpoint - from {@link Trainer.checkpoint} or a store.
+   */
+  async restore(checkpoint: Checkpoint): Promise<void> {
+    const fn = `${this.fnName}.restore`;
+    const meta = checkpoint?.meta;
+    if (!meta || meta.format !== 'genblocks-checkpoint' || !Array.isArray(checkpoint.tensors)) {
+      throw new ArgumentError({ fn, arg: 'checkpoint', expected: 'be a genblocks checkpoint', received: describe(checkpoint) });
+    }
+    if (meta.kind !== this.kind) {
+      throw new ArgumentError({ fn, arg: 'checkpoint', expected: `come from a ${this.kind} trainer`, received: `a ${meta.kind} checkpoint` });
+    }
+    await writeState(checkpoint, this.stateVariables(), this.stateOptimizers(), fn);
+    this.step = meta.step;
+    this.epoch = meta.epoch;
+    this.batchInEpoch = meta.batchInEpoch;
+    this.rngPosition = meta.rngPosition;
+    this.skippedSteps = meta.skippedSteps;
+    this.seed = meta.seed;
+  }
+
+  /**
+   * Restores the newest checkpoint of `store` (or the one named `name`), so that `fit`
+   * continues the run where it stopped: same weights, optimizer state, counters and random
+   * stream (same backend and seed give the same result as an uninterrupted run).
+   *
+   * @param store - e.g. `fileCheckpointStore(dir)` from `genblocks/node`.
+   * @param name - checkpoint name; default the newest.
+   * @returns whether a checkpoint was found and restored.
+   */
+  async resume(store: CheckpointStore, name?: string): Promise<boolean> {
+    assertStore(store, 'store', `${this.fnName}.resume`);
+    const checkpoint = await store.load(name);
+    if (!checkpoint) return false;
+    await this.restore(checkpoint);
+    return true;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Label conditioning shared by the VAE encoders and decoders (conditional VAE, Sohn et al.
+ * 2015): a learned label embedding concatenated to the features.
+ *
+ * @module
+ * @internal
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import { applyLayer, checkNumClasses, labelEmbedding, labelInput, type Sym } from '../nets/common.js';
+import { assertPositiveInt } from '../validation.js';
+
+/** Conditioning option of the VAE builders. @category VAE */
+export interface VaeConditioning {
+  /**
+   * Number of classes of a conditional VAE. When set, the model takes a second input `label`
+   * (int32 class indices `[batch, 1]`; `predict` also accepts `[batch]`) whose learned
+   * embedding is concatenated to the encoder's features or the decoder's latent.
+   * Default: unconditional.
+   */
+  numClasses?: number;
+  /**
+   * Size of the label embedding. Default `numClasses` (as many dimensions as a one-hot code;
+   * a learned embedding rather than a fixed one-hot, so that every weight of the model is an
+   * ordinary trainable weight).
+   */
+  labelEmbeddingDim?: number;
+}
+
+/** The label inputs (empty when unconditional). @internal */
+export function vaeLabelInputs(conditioning: VaeConditioning, fn: string): Sym[] {
+  const { numClasses, labelEmbeddingDim } = conditioning;
+  checkNumClasses(numClasses, fn);
+  if (labelEmbeddingDim !== undefined) assertPositiveInt(labelEmbeddingDim, 'config.labelEmbeddingDim', fn);
+  return numClasses === undefined ? [] : [labelInput()];
+}
+
+/** Concatenates the label embedding to `features` when conditional. @internal */
+export function withLabel(features: Sym, labels: Sym[], conditioning: VaeConditioning): Sym {
+  if (labels.length === 0) return features;
+  const { numClasses, labelEmbeddingDim = numClasses } = conditioning;
+  return applyLayer(tfl.layers.concatenate(), [features, labelEmbedding(labels[0]!, numClasses!, labelEmbeddingDim!)]);
+}

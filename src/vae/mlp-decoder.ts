@@ -1,0 +1,78 @@
+/**
+ * Fully connected VAE decoder.
+ *
+ * @module
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {
+  type Activation,
+  applyLayer,
+  checkConfig,
+  checkDataShape,
+  checkHidden,
+  checkName,
+  type Normalization,
+  normAndActivate,
+} from '../nets/common.js';
+import { assertPositiveInt, assertPositiveIntArray } from '../validation.js';
+import { type VaeConditioning, vaeLabelInputs, withLabel } from './conditioning.js';
+
+/** Config of {@link mlpDecoder}. @category VAE */
+export interface MlpDecoderConfig extends VaeConditioning {
+  /** Size of the latent space. Required. */
+  latentDim: number;
+  /** Shape of one output sample, e.g. `[28, 28, 1]` or `[784]`. Required. */
+  outputShape: number[];
+  /** Units of the hidden dense layers. Default `[256, 512]`. */
+  widths?: number[];
+  /** Hidden activation. Default `'relu'`. */
+  activation?: Activation;
+  /** Slope of the leaky ReLU, when `activation` is `'leakyRelu'`. Default 0.2. */
+  leakyReluAlpha?: number;
+  /** Normalization after each hidden layer. Default `'none'`. */
+  normalization?: Normalization;
+  /** Model name. Default: assigned by tfjs-layers. */
+  name?: string;
+}
+
+const FN = 'vae.mlpDecoder';
+
+/**
+ * A fully connected decoder p(x | z) returning logits (no output activation: a Bernoulli
+ * likelihood takes them as they are, `sigmoid(logits)` gives the mean image):
+ * `z [⊕ embed(label)] → [dense → norm → act] × widths.length → dense(prod(outputShape)) → reshape`.
+ *
+ * Input: `z` `[batch, latentDim]` (plus `label` when `numClasses` is set).
+ * Output: logits `[batch, ...outputShape]`.
+ *
+ * @see https://arxiv.org/abs/1312.6114 (Kingma & Welling, Auto-Encoding Variational Bayes)
+ * @param config See {@link MlpDecoderConfig}.
+ * @returns A `tf.LayersModel`.
+ * @example
+ * ```ts
+ * const decoder = vae.mlpDecoder({ latentDim: 2, outputShape: [28, 28, 1] });
+ * const logits = decoder.predict(tf.randomNormal([8, 2])); // [8, 28, 28, 1]
+ * ```
+ * @category VAE
+ */
+export function mlpDecoder(config: MlpDecoderConfig): tfl.LayersModel {
+  checkConfig(config, FN);
+  const { latentDim, outputShape, widths = [256, 512], activation = 'relu', leakyReluAlpha = 0.2, normalization = 'none', name } = config;
+  assertPositiveInt(latentDim, 'config.latentDim', FN);
+  checkDataShape(outputShape, 'config.outputShape', FN);
+  assertPositiveIntArray(widths, 'config.widths', FN);
+  checkHidden(config, FN);
+  checkName(name, FN);
+  const labels = vaeLabelInputs(config, FN);
+
+  const z = tfl.input({ shape: [latentDim] });
+  let h = withLabel(z, labels, config);
+  for (const units of widths) {
+    h = applyLayer(tfl.layers.dense({ units, useBias: normalization === 'none' }), h);
+    h = normAndActivate(h, normalization, activation, leakyReluAlpha);
+  }
+  h = applyLayer(tfl.layers.dense({ units: outputShape.reduce((a, b) => a * b, 1) }), h);
+  h = applyLayer(tfl.layers.reshape({ targetShape: outputShape }), h);
+  return tfl.model({ inputs: [z, ...labels], outputs: h, name });
+}

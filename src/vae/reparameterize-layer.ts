@@ -1,0 +1,96 @@
+/**
+ * The `Reparameterize` layer: {@link reparameterize} as a registered tfjs-layers layer.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import { ArgumentError } from '../errors.js';
+import { assertNumber, assertOneOf, assertOptionsObject, describe } from '../validation.js';
+import { reparameterize } from './reparameterize.js';
+
+const FN = 'vae.Reparameterize';
+
+/** Counter for default layer names (tfjs' own would contain the `>` of the class name). */
+let defaultNameCount = 0;
+
+/** Arguments of {@link Reparameterize}. @category VAE */
+export interface ReparameterizeArgs {
+  /**
+   * What the layer returns outside training: `'sample'` draws `z` as in training, `'mean'`
+   * returns `mean` (deterministic reconstructions). Default `'sample'`.
+   */
+  inference?: 'mean' | 'sample';
+  /**
+   * Seed of the noise. Call `k` of a layer (counted from 0 since it was created or loaded)
+   * uses seed `seed + k`, so runs are reproducible and successive calls differ. Default:
+   * unseeded.
+   */
+  seed?: number;
+  /** Layer name. */
+  name?: string;
+  /** Accepted from tfjs-layers' deserialization; unused. */
+  trainable?: boolean;
+}
+
+/**
+ * Samples `z = mean + exp(0.5 · logVar) ⊙ ε` from its two inputs `[mean, logVar]`
+ * (see {@link reparameterize}). In training calls (`{ training: true }`, `fit`) it always
+ * samples; at inference it samples or returns `mean`, as `inference` says.
+ *
+ * Registered as `genblocks>Reparameterize` by importing `genblocks`, so a model containing it
+ * saves and loads with the usual tfjs calls.
+ *
+ * @see https://arxiv.org/abs/1312.6114 (Kingma & Welling, §2.4)
+ * @example
+ * ```ts
+ * const mean = tf.input({ shape: [2] });
+ * const logVar = tf.input({ shape: [2] });
+ * const z = new vae.Reparameterize({ inference: 'mean' }).apply([mean, logVar]);
+ * ```
+ * @category VAE
+ */
+export class Reparameterize extends tfl.layers.Layer {
+  /** Registered class name (package prefix `genblocks>`). */
+  static className = 'genblocks>Reparameterize';
+
+  /** Inference behaviour. */
+  readonly inference: 'mean' | 'sample';
+  /** Base seed, if any. */
+  readonly seed: number | undefined;
+  private calls = 0;
+
+  constructor(args: ReparameterizeArgs = {}) {
+    assertOptionsObject(args, 'args', FN);
+    const { inference = 'sample', seed, name } = args;
+    assertOneOf(inference, ['mean', 'sample'] as const, 'config.inference', FN);
+    if (seed !== undefined) assertNumber(seed, 'config.seed', FN, { integer: true });
+    super({ name: name ?? `reparameterize_${++defaultNameCount}` });
+    this.inference = inference;
+    this.seed = seed;
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    if (!Array.isArray(inputShape[0]) || inputShape.length !== 2) {
+      throw new ArgumentError({ fn: FN, arg: 'inputs', expected: 'be the pair [mean, logVar]', received: describe(inputShape) });
+    }
+    return inputShape[0] as tfl.Shape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+    if (!Array.isArray(inputs) || inputs.length !== 2) {
+      throw new ArgumentError({ fn: FN, arg: 'inputs', expected: 'be the pair [mean, logVar]', received: describe(inputs) });
+    }
+    const [mean, logVar] = inputs as [tf.Tensor, tf.Tensor];
+    if (kwargs?.['training'] !== true && this.inference === 'mean') return tf.clone(mean);
+    const seed = this.seed === undefined ? undefined : this.seed + this.calls++;
+    return reparameterize(mean, logVar, { seed });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const config: tf.serialization.ConfigDict = { inference: this.inference };
+    if (this.seed !== undefined) config['seed'] = this.seed;
+    return { ...super.getConfig(), ...config };
+  }
+}

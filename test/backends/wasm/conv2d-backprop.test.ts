@@ -1,0 +1,137 @@
+/**
+ * Parity of genblocks' wasm Conv2DBackpropFilter (added) and Conv2DBackpropInput (replaced)
+ * against the cpu backend, through the ops that use them: conv2d's gradients and
+ * conv2dTranspose forward and backward.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { useTestBackend } from '../../helpers/backends.js';
+import { expectParity, randomArray, rng } from '../parity.js';
+
+beforeAll(async () => {
+  await useTestBackend('wasm');
+});
+
+interface ConvCase {
+  batch: number;
+  size: [number, number];
+  inChannels: number;
+  outChannels: number;
+  kernel: [number, number];
+  stride: [number, number];
+  pad: 'same' | 'valid';
+}
+
+const label = (c: ConvCase) =>
+  `x[${c.batch},${c.size},${c.inChannels}] k${c.kernel} → ${c.outChannels}, stride ${c.stride}, ${c.pad}`;
+
+/** Fixed edge cases plus random ones: kernels 1/3/5, strides 1 and 2, same/valid, batch 1 and many. */
+function cases(): ConvCase[] {
+  const fixed: ConvCase[] = [
+    { batch: 1, size: [7, 7], inChannels: 5, outChannels: 6, kernel: [1, 1], stride: [2, 2], pad: 'same' }, // phases without taps
+    { batch: 3, size: [9, 9], inChannels: 4, outChannels: 8, kernel: [3, 3], stride: [2, 2], pad: 'valid' }, // cropped trailing row
+    { batch: 2, size: [14, 14], inChannels: 8, outChannels: 16, kernel: [5, 5], stride: [2, 2], pad: 'same' }, // DCGAN conv2, small
+    { batch: 2, size: [7, 7], inChannels: 16, outChannels: 8, kernel: [5, 5], stride: [1, 1], pad: 'same' }, // DCGAN convT1, small
+    { batch: 4, size: [11, 8], inChannels: 1, outChannels: 6, kernel: [5, 3], stride: [2, 1], pad: 'same' }, // 1 input channel: stock path
+    { batch: 2, size: [12, 13], inChannels: 6, outChannels: 3, kernel: [3, 5], stride: [1, 2], pad: 'valid' },
+  ];
+  const r = rng(7);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(((r() + 1) / 2) * xs.length)]!;
+  for (let i = 0; i < 14; i++) {
+    const k = pick([1, 3, 5] as const);
+    const s = pick([1, 2] as const);
+    fixed.push({
+      batch: pick([1, 2, 5]),
+      size: [k + 2 + Math.floor(((r() + 1) / 2) * 10), k + 2 + Math.floor(((r() + 1) / 2) * 10)],
+      inChannels: pick([1, 3, 4, 7, 12]),
+      outChannels: pick([1, 2, 5, 9]),
+      kernel: [k, k],
+      stride: [s, s],
+      pad: pick(['same', 'valid'] as const),
+    });
+  }
+  return fixed;
+}
+
+describe('wasm conv2d backprop parity with cpu', () => {
+  it('Conv2DBackpropFilter is registered on wasm', () => {
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+  });
+
+  it.each(cases().map((c) => [label(c), c] as const))('conv2d dx and dW: %s', async (_, c) => {
+    const r = rng(c.batch * 1000 + c.size[0] * 10 + c.kernel[0]);
+    const xShape = [c.batch, ...c.size, c.inChannels] as [number, number, number, number];
+    const wShape = [...c.kernel, c.inChannels, c.outChannels] as [number, number, number, number];
+    const x = randomArray(r, xShape.reduce((a, b) => a * b, 1));
+    const w = randomArray(r, wShape.reduce((a, b) => a * b, 1));
+    await expectParity(label(c), () => {
+      const X = tf.tensor4d(x, xShape);
+      const W = tf.tensor4d(w, wShape);
+      const f = (xx: tf.Tensor, ww: tf.Tensor) => {
+        const y = tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, c.stride, c.pad);
+        return tf.sum(tf.mul(y, tf.sin(tf.reshape(tf.range(0, y.size), y.shape))));
+      };
+      return tf.grads(f)([X, W]);
+    });
+  });
+
+  it.each(cases().map((c) => [label(c), c] as const))('conv2dTranspose forward, dx and dW: %s', async (_, c) => {
+    const r = rng(c.batch * 999 + c.size[1] * 10 + c.kernel[1]);
+    // conv2dTranspose maps [N, OH, OW, Cout] back to x's shape with filter [kh, kw, Cin, Cout].
+    const probe = tf.tidy(() => tf.conv2d(tf.zeros([c.batch, ...c.size, c.inChannels]) as tf.Tensor4D, tf.zeros([...c.kernel, c.inChannels, c.outChannels]) as tf.Tensor4D, c.stride, c.pad));
+    const yShape = probe.shape;
+    probe.dispose();
+    const outShape = [c.batch, ...c.size, c.inChannels] as [number, number, number, number];
+    const wShape = [...c.kernel, c.inChannels, c.outChannels] as [number, number, number, number];
+    const y = randomArray(r, yShape.reduce((a, b) => a * b, 1));
+    const w = randomArray(r, wShape.reduce((a, b) => a * b, 1));
+    await expectParity(`transpose ${label(c)}`, () => {
+      const Y = tf.tensor4d(y, yShape);
+      const W = tf.tensor4d(w, wShape);
+      const g = (yy: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.conv2dTranspose(yy as tf.Tensor4D, ww as tf.Tensor4D, outShape, c.stride, c.pad)));
+      return [tf.conv2dTranspose(Y, W, outShape, c.stride, c.pad), ...tf.grads(g)([Y, W])];
+    });
+  });
+
+  it('explicit padding and NCHW kernels match', async () => {
+    const r = rng(5);
+    const x = randomArray(r, 2 * 6 * 9 * 9);
+    const dy = randomArray(r, 2 * 4 * 5 * 5);
+    const w = randomArray(r, 3 * 3 * 6 * 4);
+    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [1, 2], [2, 1], [0, 0]];
+    await expectParity('explicit pad NHWC', () => {
+      const X = tf.tensor4d(x, [2, 9, 9, 6]);
+      const DY = tf.tensor4d(dy, [2, 5, 5, 4]);
+      const W = tf.tensor4d(w, [3, 3, 6, 4]);
+      return [
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: X, dy: DY }, { strides: [2, 2], pad, dataFormat: 'NHWC', filterShape: [3, 3, 6, 4] }) as tf.Tensor,
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: DY, filter: W }, { strides: [2, 2], pad, dataFormat: 'NHWC', inputShape: [2, 9, 9, 6] }) as tf.Tensor,
+      ];
+    });
+    await expectParity('NCHW', () => {
+      const X = tf.tensor4d(x, [2, 6, 9, 9]);
+      const DY = tf.tensor4d(dy, [2, 4, 5, 5]);
+      const W = tf.tensor4d(w, [3, 3, 6, 4]);
+      return [
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: X, dy: DY }, { strides: [2, 2], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 6, 4] }) as tf.Tensor,
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: DY, filter: W }, { strides: [2, 2], pad: 'same', dataFormat: 'NCHW', inputShape: [2, 6, 9, 9] }) as tf.Tensor,
+      ];
+    });
+  });
+
+  it('frees every intermediate (tensors and wasm data ids)', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const X = tf.randomNormal([2, 10, 10, 6]) as tf.Tensor4D;
+    const W = tf.randomNormal([5, 5, 6, 8]) as tf.Tensor4D;
+    const step = () => tf.tidy(() => tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same')))([X, W]));
+    tf.dispose(step());
+    const tensors = tf.memory().numTensors;
+    const ids = backend.numDataIds();
+    for (let i = 0; i < 3; i++) tf.dispose(step());
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(backend.numDataIds()).toBe(ids);
+    tf.dispose([X, W]);
+  });
+});
