@@ -97,3 +97,28 @@ export async function conv2dRate(xShape: [number, number, number, number], k: nu
   const outPixels = Math.ceil(xShape[1] / s) * Math.ceil(xShape[2] / s);
   return (2 * xShape[0] * outPixels * k * k * xShape[3] * outChannels) / (samples[0]! * 1e6);
 }
+
+/**
+ * A roofline probe: plain forward kernels (cached-weight matMul [64,1024]·[1024,1024] and, when
+ * `convFlops > 0`, conv2d [batch,14,14,64] * [5,5,64,128] stride 2) repeated until they do about
+ * `denseFlops` and `convFlops` of work. Timed interleaved with a step, `step / probe · probe
+ * FLOPs / step FLOPs` is the step's distance from its roofline under the same machine load.
+ */
+export function makeRooflineProbe(denseFlops: number, convFlops: number, batch: number): { run: () => Promise<void>; flops: number; dispose: () => void } {
+  const a = tf.randomNormal([64, 1024]);
+  const b = tf.randomNormal([1024, 1024]);
+  const x = tf.randomNormal([batch, 14, 14, 64]) as tf.Tensor4D;
+  const w = tf.randomNormal([5, 5, 64, 128]) as tf.Tensor4D;
+  const mmFlops = 2 * 64 * 1024 * 1024;
+  const convOnce = 2 * batch * 7 * 7 * 25 * 64 * 128;
+  const mmReps = Math.max(1, Math.round(denseFlops / mmFlops));
+  const convReps = convFlops > 0 ? Math.max(1, Math.round(convFlops / convOnce)) : 0;
+  const run = async () => {
+    const outs: tf.Tensor[] = [];
+    for (let i = 0; i < mmReps; i++) outs.push(tf.matMul(a, b));
+    for (let i = 0; i < convReps; i++) outs.push(tf.conv2d(x, w, 2, 'same'));
+    await Promise.all(outs.map((t) => t.data()));
+    tf.dispose(outs);
+  };
+  return { run, flops: mmReps * mmFlops + convReps * convOnce, dispose: () => tf.dispose([a, b, x, w]) };
+}

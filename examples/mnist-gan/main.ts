@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
 import { backends, data, losses, nets, train } from 'genblocks';
-import { loadMnist, saveModel, writeLossPlot, writePng } from 'genblocks/node';
+import { loadMnist, saveModel, writeLossCsv, writeLossPlot, writePng } from 'genblocks/node';
 
 const LOSSES = ['nonSaturating', 'hinge', 'wgan-gp'] as const;
 type LossName = (typeof LOSSES)[number];
@@ -90,13 +90,16 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
   // A WGAN-GP critic must not use batch norm (the penalty is per example): layer norm instead.
   const discriminator = nets.dcganDiscriminator({ inputShape: [28, 28, 1], normalization: wgan ? 'layer' : 'none' });
 
+  // Adam as in the DCGAN paper (lr 2e-4, beta1 0.5); WGAN-GP's settings from Gulrajani et al.
+  const generatorOptimizer = wgan ? tf.train.adam(1e-4, 0.5, 0.9) : tf.train.adam(2e-4, 0.5);
+  const discriminatorOptimizer = wgan ? tf.train.adam(1e-4, 0.5, 0.9) : tf.train.adam(2e-4, 0.5);
   const trainer = new train.AdversarialTrainer({
     generator,
     discriminator,
     loss: wgan ? losses.gan.wasserstein : losses.gan[options.loss as 'nonSaturating' | 'hinge'],
     penalty: wgan ? losses.gan.gradientPenalty : undefined,
-    generatorOptimizer: wgan ? tf.train.adam(1e-4, 0.5, 0.9) : tf.train.adam(2e-4, 0.5),
-    discriminatorOptimizer: wgan ? tf.train.adam(1e-4, 0.5, 0.9) : tf.train.adam(2e-4, 0.5),
+    generatorOptimizer,
+    discriminatorOptimizer,
     discriminatorSteps: wgan ? 3 : 1,
     seed: options.seed,
   });
@@ -108,6 +111,7 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
     columns: 10,
     seed: options.seed,
     everyEpoch: true,
+    atEnd: true,
     write: async (grid, { epoch, final }) => {
       const file = join(out, final ? 'samples-final.png' : `samples-epoch-${String(epoch + 1).padStart(2, '0')}.png`);
       await writePng(grid, file);
@@ -126,14 +130,15 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
 
   const csv = join(out, 'losses.csv');
   const svg = join(out, 'losses.svg');
-  await history.writeCsv(csv);
+  await writeLossCsv(csv, history.series());
   await writeLossPlot(svg, history.series(), { title: `DCGAN on MNIST (${options.loss})`, xLabel: 'step' });
   const generatorDir = join(out, 'generator');
-  await saveModel(trainer.samplingGenerator, generatorDir);
+  await saveModel(generator, generatorDir);
   files.push(csv, svg, generatorDir);
 
   tf.dispose([images, mnist.labels]);
   trainer.dispose();
+  for (const disposable of [generator, discriminator, generatorOptimizer, discriminatorOptimizer]) disposable.dispose();
   console.log('\nwrote:');
   for (const f of files) console.log(`  ${f}`);
   return { files };

@@ -32,7 +32,7 @@ const importNode = (specifier: string): Promise<unknown> => import(/* @vite-igno
 export async function withNodeThreads<T>(fn: string, wasmPackage: unknown, threads: number, init: () => Promise<T>): Promise<T> {
   const setThreadsCount = (wasmPackage as WasmPackage | null)?.setThreadsCount;
   if (setThreadsCount == null) {
-    throw new BackendError(fn, `${fn}: option 'threads' needs genblocks to load @tensorflow/tfjs-backend-wasm itself; do not import it before calling ${fn}, or omit 'threads'`);
+    throw new BackendError(fn, `${fn}: option 'threads' could not reach setThreadsCount of @tensorflow/tfjs-backend-wasm`);
   }
   if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) {
     throw new BackendError(fn, `${fn}: option 'threads' needs WebAssembly SIMD, which this runtime lacks`);
@@ -49,7 +49,7 @@ export async function withNodeThreads<T>(fn: string, wasmPackage: unknown, threa
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genblocks-wasm-threads-'));
   const workerFile = path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js');
   // Inside the worker (its own globals), the factory Blob it receives resolves to the real file.
-  fs.writeFileSync(workerFile, `${wasmWorkerContents.replace(/\n/g, "\\n")}\n;URL.createObjectURL = function () { return ${JSON.stringify(factoryFile)}; };\n`);
+  fs.writeFileSync(workerFile, `${wasmWorkerContents.replace(/\n/g, '\\n')}\n;URL.createObjectURL = function () { return ${JSON.stringify(factoryFile)}; };\n`);
 
   const originalCreateObjectURL = URL.createObjectURL;
   const originalCpus = os.cpus;
@@ -69,5 +69,7 @@ export async function withNodeThreads<T>(fn: string, wasmPackage: unknown, threa
   } finally {
     URL.createObjectURL = originalCreateObjectURL;
     os.cpus = originalCpus;
+    // The pool's workers have loaded their script once the backend is ready.
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }

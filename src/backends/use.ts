@@ -81,7 +81,7 @@ async function loadBackendPackage(fn: string, name: Exclude<BackendName, 'auto'>
 /** In Node, points tfjs-backend-wasm at its own `dist/` folder unless the caller chose paths. */
 async function locateWasmFiles(mod: unknown, wasmPaths: UseOptions['wasmPaths']): Promise<void> {
   const setWasmPaths = (mod as WasmModule | null)?.setWasmPaths;
-  if (setWasmPaths == null || tf.engine().registry[WASM_NAME] != null) return; // already initialized
+  if (setWasmPaths == null) return;
   if (wasmPaths !== undefined) {
     setWasmPaths(wasmPaths);
     return;
@@ -102,8 +102,13 @@ async function locateWasmFiles(mod: unknown, wasmPaths: UseOptions['wasmPaths'])
 const WASM_NAME = 'wasm';
 
 async function activate(fn: string, name: Exclude<BackendName, 'auto'>, options: UseOptions): Promise<void> {
-  const mod = await loadBackendPackage(fn, name);
-  if (name === WASM_NAME) await locateWasmFiles(mod, options.wasmPaths);
+  let mod = await loadBackendPackage(fn, name);
+  if (name === WASM_NAME && tf.engine().registry[WASM_NAME] == null) {
+    // A package the host imported itself resolves to the cached module: its setWasmPaths and
+    // setThreadsCount are the ones that configure the registered backend.
+    mod ??= await importPackage(BACKEND_PACKAGES.wasm[0]!).catch(() => null);
+    await locateWasmFiles(mod, options.wasmPaths);
+  }
   const start = async (): Promise<boolean> => {
     const ok = await tf.setBackend(name);
     await tf.ready();

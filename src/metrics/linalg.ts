@@ -30,16 +30,27 @@ export function columnMeans(x: ArrayLike<number>, n: number, d: number): Float64
  */
 export function covariance(x: ArrayLike<number>, n: number, d: number, mean: Float64Array): Float64Array {
   const cov = new Float64Array(d * d);
-  const centered = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const row = i * d;
-    for (let j = 0; j < d; j++) centered[j] = x[row + j]! - mean[j]!;
+  // Centred rows, four at a time: each pass over the upper triangle of `cov` adds four outer
+  // products, which quarters the loads and stores of `cov` (the costly part for n ≫ d).
+  const block = 4;
+  const c = new Float64Array(block * d);
+  for (let i0 = 0; i0 < n; i0 += block) {
+    const rows = Math.min(block, n - i0);
+    c.fill(0);
+    for (let r = 0; r < rows; r++) {
+      const row = (i0 + r) * d;
+      for (let j = 0; j < d; j++) c[r * d + j] = x[row + j]! - mean[j]!;
+    }
     for (let j = 0; j < d; j++) {
-      const cj = centered[j]!;
-      if (cj === 0) continue;
+      const a0 = c[j]!;
+      const a1 = c[d + j]!;
+      const a2 = c[2 * d + j]!;
+      const a3 = c[3 * d + j]!;
       const base = j * d;
       // Upper triangle only; mirrored below.
-      for (let k = j; k < d; k++) cov[base + k]! += cj * centered[k]!;
+      for (let k = j; k < d; k++) {
+        cov[base + k]! += a0 * c[k]! + a1 * c[d + k]! + a2 * c[2 * d + k]! + a3 * c[3 * d + k]!;
+      }
     }
   }
   const scale = 1 / (n - 1);

@@ -88,7 +88,7 @@ export function checkAdversarialConfig(config: AdversarialStepConfig, fn: string
     throw new ConfigError({ fn, arg: `${prefix}penalty`, expected: 'be a function (critic, real, fake, { seed }) => Scalar', received: describe(penalty) });
   }
   for (const [arg, opt] of [[`${prefix}generatorOptimizer`, generatorOptimizer], [`${prefix}discriminatorOptimizer`, discriminatorOptimizer]] as const) {
-    if (!(opt instanceof tf.Optimizer)) {
+    if (opt == null || !(opt instanceof tf.Optimizer)) {
       throw new ConfigError({ fn, arg, expected: 'be a tf.Optimizer such as tf.train.adam(2e-4, 0.5)', received: describe(opt) });
     }
   }

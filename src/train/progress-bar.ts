@@ -8,6 +8,14 @@ import type * as CliProgress from 'cli-progress';
 import { assertOptionsObject, assertPositiveInt } from '../validation.js';
 import type { Callback, Logs } from './callbacks.js';
 
+/** A writable text stream, such as `process.stderr`. @category Training */
+export interface ProgressStream {
+  /** Writes text. */
+  write(chunk: string): unknown;
+  /** Whether the stream is a terminal (redrawn in place) or not (a line every few seconds). */
+  isTTY?: boolean;
+}
+
 /** Options of {@link progressBar}. @category Training */
 export interface ProgressBarOptions {
   /** Redraw at most every `every` steps. Default 1 (cli-progress throttles drawing itself). */
@@ -15,7 +23,7 @@ export interface ProgressBarOptions {
   /** Digits of the losses shown. Default 4. */
   digits?: number;
   /** Stream to draw on (Node). Default `process.stderr`. */
-  stream?: NodeJS.WritableStream;
+  stream?: ProgressStream;
 }
 
 function formatLogs(logs: Logs | undefined, digits: number): string {
@@ -70,10 +78,12 @@ export function progressBar(options: ProgressBarOptions = {}): Callback {
       bar = new lib.SingleBar(
         {
           format: total > 0 ? '{bar} {percentage}% | step {value}/{total} | {rate} steps/s | ETA {eta_formatted} | {losses}' : 'step {value} | {rate} steps/s | {losses}',
-          stream: stream ?? (globalThis as unknown as { process: { stderr: NodeJS.WritableStream } }).process.stderr,
+          stream: (stream ?? (globalThis as unknown as { process: { stderr: ProgressStream } }).process.stderr) as NodeJS.WritableStream,
           hideCursor: true,
           etaBuffer: 50,
-          noTTYOutput: false,
+          // Without a terminal (CI logs), print a line every 5 s instead of redrawing.
+          noTTYOutput: true,
+          notTTYSchedule: 5000,
         },
         lib.Presets.shades_classic,
       );

@@ -23,14 +23,9 @@ import type { Checkpoint, CheckpointTensor } from './checkpoint.js';
 export function share(t: tf.Tensor): tf.Tensor {
   const engine = tf.engine();
   const backend = engine.backend as unknown as { incRef?: (dataId: object) => void };
-  if (typeof backend.incRef !== 'function' || engine.backendName !== backendNameOf(t)) return tf.keep(tf.clone(t));
+  if (typeof backend.incRef !== 'function') return tf.keep(tf.clone(t));
   backend.incRef(t.dataId);
   return tf.keep(engine.makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }));
-}
-
-function backendNameOf(_t: tf.Tensor): string {
-  // Tensors of a training run all live on the active backend; a mismatch would have failed earlier.
-  return tf.engine().backendName;
 }
 
 /** Variables that an optimizer keeps besides `getWeights()` (Adam's `accBeta1`, ...). */
@@ -95,29 +90,135 @@ export interface OptimizerGroup {
   optimizer: tf.Optimizer;
 }
 
-/** Zero-copy snapshot of variables and optimizers, taken before a step. */
-export interface Snapshot {
-  variables: tf.Tensor[][];
-  optimizers: (OptimizerState | undefined)[];
+/**
+ * A reference to a tensor's backend data, held without a `tf.Tensor` object: the backend's
+ * reference count is raised, so the data outlives the variable moving on to new data, and
+ * nothing shows in `tf.memory().numTensors`. Backends without `incRef` fall back to a clone.
+ */
+interface HeldData {
+  dataId: object;
+  shape: number[];
+  dtype: tf.DataType;
+  backend: BackendRefs | undefined;
+  clone: tf.Tensor | undefined;
 }
 
-export async function takeSnapshot(groups: readonly VariableGroup[], optimizers: readonly OptimizerGroup[]): Promise<Snapshot> {
-  const states: (OptimizerState | undefined)[] = [];
-  for (const { optimizer } of optimizers) states.push(await captureOptimizer(optimizer));
-  return { variables: groups.map((g) => g.variables.map(share)), optimizers: states };
+interface BackendRefs {
+  incRef(dataId: object): void;
+  disposeData(dataId: object): boolean;
 }
 
-export async function restoreSnapshot(s: Snapshot, groups: readonly VariableGroup[], optimizers: readonly OptimizerGroup[]): Promise<void> {
-  groups.forEach((g, i) => g.variables.forEach((v, j) => v.assign(s.variables[i]![j]!)));
-  for (let i = 0; i < optimizers.length; i++) {
-    const state = s.optimizers[i];
-    if (state) await restoreOptimizer(optimizers[i]!.optimizer, state);
+function hold(t: tf.Tensor): HeldData {
+  const backend = tf.engine().backend as unknown as Partial<BackendRefs>;
+  if (typeof backend.incRef === 'function' && typeof backend.disposeData === 'function') {
+    backend.incRef(t.dataId);
+    return { dataId: t.dataId, shape: t.shape, dtype: t.dtype, backend: backend as BackendRefs, clone: undefined };
+  }
+  return { dataId: t.dataId, shape: t.shape, dtype: t.dtype, backend: undefined, clone: tf.keep(tf.clone(t)) };
+}
+
+function release(h: HeldData): void {
+  if (h.clone) h.clone.dispose();
+  else if (h.backend!.disposeData(h.dataId)) {
+    (tf.engine() as unknown as { removeDataId(d: object, b: unknown): void }).removeDataId(h.dataId, h.backend);
   }
 }
 
+/** A new tensor on held data (the caller disposes it). */
+function materialize(h: HeldData): tf.Tensor {
+  if (h.clone) return tf.keep(tf.clone(h.clone));
+  h.backend!.incRef(h.dataId);
+  return tf.keep(tf.engine().makeTensorFromTensorInfo({ dataId: h.dataId, shape: h.shape, dtype: h.dtype }));
+}
+
+/** The variables of an optimizer's state, found once with `getWeights()` and reused every step. */
+export interface OptimizerRefs {
+  /** `getWeights()` entries in order; `variable` undefined for the iteration counter. */
+  entries: { name: string; variable: tf.Variable | undefined }[];
+  hidden: [string, tf.Variable][];
+  /** The optimizer's iteration count when the list was taken (0: its variables may not exist yet). */
+  takenAt: number;
+}
+
+/** Lists an optimizer's state variables. `undefined` when `getWeights()` is not implemented. */
+export async function optimizerRefs(optimizer: tf.Optimizer): Promise<OptimizerRefs | undefined> {
+  let weights: NamedTensor[];
+  try {
+    weights = await optimizer.getWeights();
+  } catch {
+    return undefined;
+  }
+  const entries = weights.map(({ name, tensor }) => {
+    if (tensor instanceof tf.Variable) return { name, variable: tensor };
+    tensor.dispose();
+    return { name, variable: undefined };
+  });
+  return { entries, hidden: hiddenVariables(optimizer), takenAt: optimizer.iterations };
+}
+
+interface OptimizerSnapshot {
+  optimizer: tf.Optimizer;
+  refs: OptimizerRefs;
+  iterations: number;
+  entries: (HeldData | undefined)[];
+  hidden: HeldData[];
+}
+
+/** A snapshot of variables and optimizer states taken before a step, holding data without copies. */
+export interface Snapshot {
+  variables: HeldData[][];
+  optimizers: (OptimizerSnapshot | undefined)[];
+}
+
+/** Takes a snapshot (synchronous: `refs` were listed beforehand). */
+export function takeSnapshot(groups: readonly VariableGroup[], optimizers: readonly OptimizerGroup[], refs: readonly (OptimizerRefs | undefined)[]): Snapshot {
+  return {
+    variables: groups.map((g) => g.variables.map(hold)),
+    optimizers: optimizers.map(({ optimizer }, i) => {
+      const r = refs[i];
+      if (!r) return undefined;
+      return {
+        optimizer,
+        refs: r,
+        iterations: optimizer.iterations,
+        entries: r.entries.map((e) => (e.variable ? hold(e.variable) : undefined)),
+        hidden: r.hidden.map(([, v]) => hold(v)),
+      };
+    }),
+  };
+}
+
+/** Puts a snapshot back into the variables and optimizers. */
+export async function restoreSnapshot(s: Snapshot, groups: readonly VariableGroup[]): Promise<void> {
+  groups.forEach((g, i) =>
+    g.variables.forEach((v, j) => {
+      const t = materialize(s.variables[i]![j]!);
+      v.assign(t);
+      t.dispose();
+    }),
+  );
+  for (const o of s.optimizers) {
+    if (!o) continue;
+    const state: OptimizerState = {
+      named: o.refs.entries.map((e, k) => ({ name: e.name, tensor: e.variable ? materialize(o.entries[k]!) : tf.keep(tf.scalar(o.iterations, 'int32')) })),
+      hidden: o.refs.hidden.map(([key], k) => [key, materialize(o.hidden[k]!)]),
+    };
+    try {
+      await restoreOptimizer(o.optimizer, state);
+    } finally {
+      disposeOptimizerState(state);
+    }
+  }
+}
+
+/** Releases a snapshot's data. */
 export function disposeSnapshot(s: Snapshot): void {
-  tf.dispose(s.variables.flat());
-  s.optimizers.forEach(disposeOptimizerState);
+  s.variables.flat().forEach(release);
+  for (const o of s.optimizers) {
+    if (!o) continue;
+    o.entries.forEach((h) => h && release(h));
+    o.hidden.forEach(release);
+  }
 }
 
 async function readTensor(name: string, t: tf.Tensor): Promise<CheckpointTensor> {

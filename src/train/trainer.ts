@@ -8,17 +8,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ConfigError, NonFiniteLossError, ShapeError } from '../errors.js';
-import { assertOneOf, assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
+import { assertNumber, assertOneOf, assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
 import type { Callback, Logs, TrainingContext } from './callbacks.js';
 import { assertStore, type Checkpoint, type CheckpointStore } from './checkpoint.js';
 import { randomRunSeed } from './seed.js';
 import {
   disposeSnapshot,
+  optimizerRefs,
   readState,
   restoreSnapshot,
   takeSnapshot,
   writeState,
   type OptimizerGroup,
+  type OptimizerRefs,
+  type Snapshot,
   type VariableGroup,
 } from './state.js';
 import { nextMacrotask } from './yield.js';
@@ -64,8 +67,12 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Dispose each batch after its step. Default: true for datasets and iterables, false for arrays. */
   disposeBatches?: boolean;
-  /** Yield to the event loop after every `yieldEvery` steps. Default 1. */
-  yieldEvery?: number;
+  /**
+   * Yield to the event loop once at least this many milliseconds have passed since the last
+   * yield (checked after every step), so pages stay responsive without paying a macrotask per
+   * fast step. Default 15 (about one frame); 0 yields after every step.
+   */
+  yieldIntervalMs?: number;
 }
 
 /** What `fit` returns. @category Training */
@@ -87,10 +94,16 @@ export interface TrainerOptions {
   /**
    * What to do when a loss is NaN or ±Infinity: `'stop'` (default) throws
    * `NonFiniteLossError` with the weights of the last good step; `'skip'` discards the step
-   * (weights and optimizer state restored) and counts it in `skippedSteps`.
+   * (weights and optimizer state restored) and counts it in `skippedSteps`; after
+   * {@link MAX_CONSECUTIVE_SKIPS} skipped steps in a row it stops as with `'stop'`.
    */
   onNonFinite?: 'stop' | 'skip';
 }
+
+/** Consecutive skipped steps after which `onNonFinite: 'skip'` gives up and throws. @category Training */
+export const MAX_CONSECUTIVE_SKIPS = 10;
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 function isDataset(x: unknown): x is DatasetLike<BatchLike> {
   return x !== null && typeof x === 'object' && typeof (x as DatasetLike<BatchLike>).iterator === 'function' && !(Symbol.asyncIterator in x) && !(Symbol.iterator in x);
@@ -131,6 +144,9 @@ export abstract class Trainer {
   /** Name used in error messages, e.g. `train.AdversarialTrainer`. */
   protected abstract readonly fnName: string;
   private stopRequested = false;
+  private consecutiveSkips = 0;
+  private fitting = false;
+  private optimizerCache: (OptimizerRefs | undefined)[] | undefined;
   private batchShape: number[] | undefined;
 
   protected constructor(options: TrainerOptions, fn: string) {
@@ -186,16 +202,16 @@ export abstract class Trainer {
    *
    * @param batches - an array of batches, a `tf.data.Dataset`, or a (sync/async) iterable,
    *   e.g. `data.batches(images, { batchSize: 64, shuffle: true, seed: 1 })`.
-   * @param options - `epochs`, `steps` (totals), `callbacks`, `signal`, `disposeBatches`, `yieldEvery`.
+   * @param options - `epochs`, `steps` (totals), `callbacks`, `signal`, `disposeBatches`, `yieldIntervalMs`.
    * @returns the counters and the last step's losses.
    */
   async fit(batches: BatchSource, options: FitOptions = {}): Promise<FitResult> {
     const fn = `${this.fnName}.fit`;
     assertOptionsObject(options, 'options', fn);
-    const { epochs, steps, callbacks = [], signal, yieldEvery = 1 } = options;
+    const { epochs, steps, callbacks = [], signal, yieldIntervalMs = 15 } = options;
     if (epochs !== undefined) assertPositiveInt(epochs, 'options.epochs', fn);
     if (steps !== undefined) assertPositiveInt(steps, 'options.steps', fn);
-    assertPositiveInt(yieldEvery, 'options.yieldEvery', fn);
+    assertNumber(yieldIntervalMs, 'options.yieldIntervalMs', fn, { min: 0 });
     if (!Array.isArray(callbacks) || callbacks.some((c) => c === null || typeof c !== 'object')) {
       throw new ArgumentError({ fn, arg: 'options.callbacks', expected: 'be an array of callback objects', received: describe(callbacks) });
     }
@@ -209,6 +225,9 @@ export abstract class Trainer {
         hint: 'Wrap a single tensor in an array ([x]) or use data.batches(x, { batchSize })',
       });
     }
+    if (this.fitting) {
+      throw new ArgumentError({ fn, arg: 'this', expected: 'not be training already', received: 'a second fit() while one runs', hint: 'Await the first fit() before starting another' });
+    }
     const isArray = Array.isArray(batches);
     const disposeBatches = options.disposeBatches ?? !isArray;
     const targetEpochs = epochs ?? (steps === undefined ? this.epoch + 1 : Infinity);
@@ -218,9 +237,11 @@ export abstract class Trainer {
     const stopping = () => this.stopRequested || Boolean(signal?.aborted);
     let lastLogs: Logs | undefined;
     let failed = false;
+    let lastYield = now();
 
-    for (const c of callbacks) await c.onTrainBegin?.(context);
+    this.fitting = true;
     try {
+      for (const c of callbacks) await c.onTrainBegin?.(context);
       outer: while (this.epoch < targetEpochs && (steps === undefined || this.step < steps) && !stopping()) {
         const iterator = await openEpoch(batches);
         for (const c of callbacks) await c.onEpochBegin?.(this.epoch, context);
@@ -255,7 +276,10 @@ export abstract class Trainer {
             await iterator.return?.();
             break outer;
           }
-          if (this.rngPosition % yieldEvery === 0) await nextMacrotask();
+          if (now() - lastYield >= yieldIntervalMs) {
+            await nextMacrotask();
+            lastYield = now();
+          }
         }
         if (consumed === 0) {
           throw new ArgumentError({
@@ -283,7 +307,11 @@ export abstract class Trainer {
       }
       throw e;
     } finally {
-      if (!failed) for (const c of callbacks) await c.onTrainEnd?.(context, lastLogs);
+      try {
+        if (!failed) for (const c of callbacks) await c.onTrainEnd?.(context, lastLogs);
+      } finally {
+        this.fitting = false;
+      }
     }
     return { step: this.step, epoch: this.epoch, logs: lastLogs, stopped: stopping() };
   }
@@ -308,7 +336,12 @@ export abstract class Trainer {
     }
     const groups = this.stateVariables();
     const optimizers = this.stateOptimizers();
-    const snapshot = await takeSnapshot(groups, optimizers);
+    // Optimizers create their variables on their first update: list them again until then.
+    if (!this.optimizerCache || this.optimizerCache.some((r, i) => r !== undefined && r.takenAt !== optimizers[i]!.optimizer.iterations && r.takenAt === 0)) {
+      this.optimizerCache = [];
+      for (const { optimizer } of optimizers) this.optimizerCache.push(await optimizerRefs(optimizer));
+    }
+    const snapshot = takeSnapshot(groups, optimizers, this.optimizerCache);
     const position = this.rngPosition;
     let names: string[] = [];
     let values: Float32Array | Int32Array | Uint8Array;
@@ -324,26 +357,34 @@ export abstract class Trainer {
         stacked.dispose();
       }
     } catch (e) {
-      await restoreSnapshot(snapshot, groups, optimizers);
-      disposeSnapshot(snapshot);
+      await this.rollBack(snapshot, groups);
       throw e;
     }
     this.rngPosition++;
     const bad = names.findIndex((_, i) => !Number.isFinite(values[i]!));
     if (bad >= 0) {
-      await restoreSnapshot(snapshot, groups, optimizers);
-      disposeSnapshot(snapshot);
-      if (this.onNonFinite === 'skip') {
+      await this.rollBack(snapshot, groups);
+      if (this.onNonFinite === 'skip' && ++this.consecutiveSkips < MAX_CONSECUTIVE_SKIPS) {
         this.skippedSteps++;
         return undefined;
       }
       throw new NonFiniteLossError(this.fnName, this.step, names[bad]!, values[bad]!);
     }
     disposeSnapshot(snapshot);
+    this.consecutiveSkips = 0;
     this.step++;
     const logs: Logs = {};
     names.forEach((n, i) => (logs[n] = values[i]!));
     return Object.assign(logs, this.extraLogs(position));
+  }
+
+  private async rollBack(snapshot: Snapshot, groups: VariableGroup[]): Promise<void> {
+    try {
+      await restoreSnapshot(snapshot, groups);
+    } finally {
+      disposeSnapshot(snapshot);
+      this.optimizerCache = undefined;
+    }
   }
 
   /**
@@ -384,6 +425,7 @@ export abstract class Trainer {
       throw new ArgumentError({ fn, arg: 'checkpoint', expected: `come from a ${this.kind} trainer`, received: `a ${meta.kind} checkpoint` });
     }
     await writeState(checkpoint, this.stateVariables(), this.stateOptimizers(), fn);
+    this.optimizerCache = undefined;
     this.step = meta.step;
     this.epoch = meta.epoch;
     this.batchInEpoch = meta.batchInEpoch;

@@ -94,7 +94,7 @@ export class VaeTrainer extends Trainer {
       assertNetwork(decoder, 'config.decoder', FN);
     }
     if (decoder !== undefined) assertNetwork(decoder, 'config.decoder', FN);
-    if (!(optimizer instanceof tf.Optimizer)) {
+    if (optimizer == null || !(optimizer instanceof tf.Optimizer)) {
       throw new ConfigError({ fn: FN, arg: 'config.optimizer', expected: 'be a tf.Optimizer such as tf.train.adam(1e-3)', received: describe(optimizer) });
     }
     if (typeof beta !== 'function') assertNumber(beta, 'config.beta', FN, { min: 0 });

@@ -120,10 +120,13 @@ describe.each(TEST_BACKENDS)('data.batches on %s', (backend) => {
         break;
       }
     });
-    // Each batch is exactly two new tensors (x and y), owned by the caller.
+    // Each batch is exactly two new tensors (x and y), owned by the caller, and allocates only
+    // their bytes: 6 rows × 2 float32 + 6 int32 = 72 bytes (no copy of the dataset).
     const before = tf.memory().numTensors;
+    const bytesBefore = tf.memory().numBytes;
     const [held] = b;
     expect(tf.memory().numTensors - before).toBe(2);
+    expect(tf.memory().numBytes - bytesBefore).toBe(6 * 2 * 4 + 6 * 4);
     tf.dispose([held!.x, held!.y!]);
     tf.dispose([images, labels]);
   });

@@ -15,6 +15,9 @@ import { makeBatchMatMul } from './batch-mat-mul.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop.js';
+import { makeExplicitSamePadding } from './explicit-same-padding.js';
+import { makeLeakyRelu } from './leaky-relu.js';
+import { tile } from './tile.js';
 import { WASM, type WasmKernelFunc } from './types.js';
 import { unsortedSegmentSum } from './unsorted-segment-sum.js';
 
@@ -41,6 +44,12 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'DepthwiseConv2dNativeBackpropFilter', kind: 'add', make: () => depthwiseConv2dNativeBackpropFilter },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', kind: 'add', make: () => depthwiseConv2dNativeBackpropInput },
   { kernelName: 'UnsortedSegmentSum', kind: 'add', make: () => unsortedSegmentSum },
+  { kernelName: 'Tile', kind: 'replace', make: () => tile },
+  { kernelName: 'LeakyRelu', kind: 'replace', make: (o) => makeLeakyRelu(o!) },
+  { kernelName: 'Conv2D', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, false) },
+  { kernelName: 'FusedConv2D', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, false) },
+  { kernelName: 'DepthwiseConv2dNative', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, true) },
+  { kernelName: 'FusedDepthwiseConv2D', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, true) },
 ];
 
 /** Names of the kernels genblocks added to and replaced on wasm. */

@@ -35,6 +35,10 @@ function cases(): ConvCase[] {
     { batch: 2, size: [7, 7], inChannels: 16, outChannels: 8, kernel: [5, 5], stride: [1, 1], pad: 'same' }, // DCGAN convT1, small
     { batch: 4, size: [11, 8], inChannels: 1, outChannels: 6, kernel: [5, 3], stride: [2, 1], pad: 'same' }, // 1 input channel: stock path
     { batch: 2, size: [12, 13], inChannels: 6, outChannels: 3, kernel: [3, 5], stride: [1, 2], pad: 'valid' },
+    // C·kh·kw < Cout: the im2col path of Conv2DBackpropFilter.
+    { batch: 3, size: [12, 12], inChannels: 1, outChannels: 32, kernel: [5, 5], stride: [2, 2], pad: 'same' },
+    { batch: 2, size: [9, 10], inChannels: 2, outChannels: 20, kernel: [3, 3], stride: [1, 1], pad: 'valid' },
+    { batch: 1, size: [8, 7], inChannels: 3, outChannels: 12, kernel: [1, 3], stride: [2, 1], pad: 'same' },
   ];
   const r = rng(7);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(((r() + 1) / 2) * xs.length)]!;
@@ -133,5 +137,34 @@ describe('wasm conv2d backprop parity with cpu', () => {
     expect(tf.memory().numTensors).toBe(tensors);
     expect(backend.numDataIds()).toBe(ids);
     tf.dispose([X, W]);
+  });
+});
+
+describe("wasm convolutions with 'same' padding (explicit pads) match cpu", () => {
+  // Stock wasm returns wrong values for kernel 1x3, stride [2, 1], 'same' (relative error 1.0).
+  it.each([
+    [[1, 3], [2, 1]],
+    [[3, 1], [1, 2]],
+    [[1, 1], [2, 2]],
+    [[3, 3], [2, 1]],
+    [[5, 5], [2, 2]],
+  ])('conv2d, fused conv2d, depthwise and fused depthwise: kernel %j stride %j', async (k, s) => {
+    const r = rng(k[0]! * 10 + s[0]!);
+    const x = randomArray(r, 3 * 8 * 7 * 4);
+    const w = randomArray(r, k[0]! * k[1]! * 4 * 5);
+    const dw = randomArray(r, k[0]! * k[1]! * 4 * 2);
+    const bias = randomArray(r, 5);
+    const strides = s as [number, number];
+    await expectParity(`same ${k} ${s}`, () => {
+      const X = tf.tensor4d(x, [3, 8, 7, 4]);
+      const W = tf.tensor4d(w, [k[0]!, k[1]!, 4, 5]);
+      const DW = tf.tensor4d(dw, [k[0]!, k[1]!, 4, 2]);
+      return [
+        tf.conv2d(X, W, strides, 'same'),
+        tf.fused.conv2d({ x: X, filter: W, strides, pad: 'same', bias: tf.tensor1d(bias), activation: 'relu' }),
+        tf.depthwiseConv2d(X, DW, strides, 'same'),
+        tf.fused.depthwiseConv2d({ x: X, filter: DW, strides, pad: 'same', activation: 'relu' }),
+      ];
+    });
   });
 });

@@ -1,0 +1,62 @@
+/**
+ * Overhead of `train.AdversarialTrainer.fit` over a hand-written tfjs loop doing the same
+ * work per step (D update, G update, Adam, non-saturating loss, one `await data()`): the
+ * trainer adds validation, the non-finite snapshot, callbacks and the event-loop yield.
+ * Target: ratio ≥ 0.97 (at most 3% slower). Both loops run `STEPS` steps per timed call,
+ * interleaved.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { losses, train } from '../src/index.js';
+import { compare, type BenchResult, type BenchSuite } from './harness.js';
+import { handWrittenGanStep, mlp } from './train-bench-common.js';
+
+const SIZES = [
+  { name: 'MLP 8-64-64-2 / 2-64-64-1', latent: 8, g: [8, 64, 64, 2], d: [2, 64, 64, 1], batch: 64 },
+  { name: 'MLP 64-256-512-784 / 784-512-256-1', latent: 64, g: [64, 256, 512, 784], d: [784, 512, 256, 1], batch: 64 },
+];
+
+const suite: BenchSuite = {
+  name: 'trainer-overhead',
+  async run(ctx) {
+    const results: BenchResult[] = [];
+    const steps = ctx.quick ? 5 : 10;
+    // The larger MLP only on wasm: the cpu backend would take minutes for the repeated runs.
+    for (const size of ctx.quick || ctx.backend !== 'wasm' ? SIZES.slice(0, 1) : SIZES) {
+      const real = Array.from({ length: 4 }, (_, i) => tf.randomNormal([size.batch, size.d[0]!], 0, 1, 'float32', i));
+      const models = [mlp(size.g, 1), mlp(size.d, 2), mlp(size.g, 1), mlp(size.d, 2)] as const;
+      const optimizers = [tf.train.adam(2e-4, 0.5), tf.train.adam(2e-4, 0.5)];
+      const trainer = new train.AdversarialTrainer({
+        generator: models[0],
+        discriminator: models[1],
+        loss: losses.gan.nonSaturating,
+        generatorOptimizer: optimizers[0]!,
+        discriminatorOptimizer: optimizers[1]!,
+        seed: 1,
+      });
+      const hand = handWrittenGanStep(models[2], models[3], size.latent);
+      let position = 0;
+      const result = await compare(
+        `AdversarialTrainer.fit, ${steps} steps`,
+        () => trainer.fit(real, { steps: trainer.step + steps }),
+        `hand-written tfjs loop, ${steps} steps`,
+        async () => {
+          for (let i = 0; i < steps; i++, position++) await hand.step(real[position % real.length]!, position);
+        },
+        { warmup: 2, runs: ctx.quick ? 3 : 2 * ctx.runs, size: `${size.name}, batch ${size.batch}` },
+      );
+      result.extra = {
+        'overhead %': (1 / result.ratio! - 1) * 100,
+        'min-time ratio': result.baseline!.timing.minMs / result.timing.minMs, 'trainer ms/step': result.timing.medianMs / steps };
+      results.push(result);
+      trainer.dispose();
+      hand.dispose();
+      optimizers.forEach((o) => o.dispose());
+      models.forEach((m) => m.dispose());
+      tf.dispose(real);
+    }
+    return results;
+  },
+};
+
+export default suite;

@@ -1,0 +1,47 @@
+/**
+ * `backends.use('wasm', { threads: 2 })` in Node (experimental): the threaded build starts,
+ * every temporary patch is undone, and results match the cpu backend. This file runs in its own
+ * process (vitest forks per file), so wasm is first initialized here.
+ */
+import os from 'node:os';
+
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// Imported by the host first, as most apps do: use() must still reach this package's setThreadsCount.
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { backends } from '../../src/index.js';
+import { expectParity, randomArray, rng } from './parity.js';
+
+const createObjectURL = URL.createObjectURL;
+const cpus = os.cpus;
+
+beforeAll(async () => {
+  const info = await backends.use('wasm', { threads: 2 });
+  expect(info.threads).toBe(2);
+});
+
+describe("backends.use('wasm', { threads })", () => {
+  it('restores URL.createObjectURL and os.cpus', () => {
+    expect(URL.createObjectURL).toBe(createObjectURL);
+    expect(os.cpus).toBe(cpus);
+  });
+
+  it('matMul and conv gradients match cpu on the threaded build', async () => {
+    const r = rng(21);
+    const a = randomArray(r, 96 * 130);
+    const b = randomArray(r, 130 * 70);
+    await expectParity('threaded matMul', () => [tf.matMul(tf.tensor2d(a, [96, 130]), tf.tensor2d(b, [70, 130]), false, true)]);
+    const x = randomArray(r, 4 * 14 * 14 * 8);
+    const w = randomArray(r, 5 * 5 * 8 * 16);
+    await expectParity('threaded conv grads', () =>
+      tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'))))([tf.tensor4d(x, [4, 14, 14, 8]), tf.tensor4d(w, [5, 5, 8, 16])]),
+    );
+  });
+
+  it('refuses to change the thread count once wasm runs, and validates the option', async () => {
+    await expect(backends.use('wasm', { threads: 4 })).rejects.toThrow(/option 'threads' must be given before the wasm backend is first initialized \(it already runs with 2 thread/);
+    await expect(backends.use('wasm', { threads: 0 })).rejects.toThrow(/backends\.use: argument 'options\.threads' must be an integer from 1 to 8, received 0/);
+  });
+});

@@ -1,0 +1,4 @@
+import '@tensorflow/tfjs-backend-webgpu';
+import { backends } from 'genblocks';
+
+await backends.use('webgpu');

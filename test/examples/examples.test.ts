@@ -1,0 +1,77 @@
+/**
+ * Smoke tests of the example programs: each runs a few steps on a small slice of the real,
+ * bundled MNIST (wasm backend), so the examples cannot rot. The full runs are not part of CI.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import * as tf from '@tensorflow/tfjs-core';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { useTestBackend } from '../helpers/backends.js';
+import { main as generate, parseOptions as parseGenerate } from '../../examples/generate/main.js';
+import { main as cgan, parseOptions as parseCgan } from '../../examples/mnist-cgan/main.js';
+import { main as gan, parseOptions as parseGan } from '../../examples/mnist-gan/main.js';
+import { main as vaeExample, parseOptions as parseVae } from '../../examples/mnist-vae/main.js';
+
+const root = mkdtempSync(join(tmpdir(), 'genblocks-examples-'));
+beforeAll(() => useTestBackend('wasm'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function png(file: string): PNG {
+  return PNG.sync.read(readFileSync(file));
+}
+
+describe('examples', () => {
+  it('mnist-gan: trains a few steps and writes samples, curves and the generator', async () => {
+    const out = join(root, 'gan');
+    const before = tf.memory().numTensors;
+    const { files } = await gan(parseGan(['--limit', '64', '--steps', '2', '--batch-size', '16', '--out', out, '--quiet']));
+    expect(tf.memory().numTensors, 'the example leaks no tensors').toBe(before);
+    expect(files).toContain(join(out, 'samples-final.png'));
+    const grid = png(join(out, 'samples-final.png'));
+    // 10x10 grid of 28x28 images with 2-pixel padding: 10*28 + 11*2 = 302 (imageGrid's layout).
+    expect([grid.width, grid.height]).toEqual([302, 302]);
+    const csv = readFileSync(join(out, 'losses.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toMatch(/^step,.*discriminator.*generator/);
+    expect(csv).toHaveLength(3); // header + 2 steps
+    expect(readFileSync(join(out, 'losses.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+    expect(existsSync(join(out, 'generator', 'model.json'))).toBe(true);
+  });
+
+  it('generate: loads the saved generator and writes a grid', async () => {
+    const file = join(root, 'generated.png');
+    await generate(parseGenerate(['--model', join(root, 'gan', 'generator'), '--count', '16', '--out', file]));
+    const grid = png(file);
+    // 16 images -> 4 columns: 4*28 + 5*2 = 122.
+    expect([grid.width, grid.height]).toEqual([122, 122]);
+  });
+
+  it('mnist-vae: trains, reports the test negative ELBO and writes its images', async () => {
+    const out = join(root, 'vae');
+    const { testNelbo, files } = await vaeExample(
+      parseVae(['--limit', '200', '--epochs', '1', '--batch-size', '50', '--latent-dim', '2', '--out', out, '--quiet']),
+    );
+    expect(testNelbo).toHaveLength(1);
+    // An untrained Bernoulli decoder costs about 784*ln 2 = 543 nats per image; a few steps
+    // must already be finite and below a flat-out-wrong magnitude.
+    expect(Number.isFinite(testNelbo[0]!)).toBe(true);
+    expect(testNelbo[0]!).toBeGreaterThan(0);
+    expect(testNelbo[0]!).toBeLessThan(800);
+    for (const name of ['reconstructions.png', 'samples.png', 'manifold.png']) expect(files).toContain(join(out, name));
+  });
+
+  it('mnist-cgan: writes a grid with one row per digit class', async () => {
+    const out = join(root, 'cgan');
+    const { files } = await cgan(parseCgan(['--limit', '64', '--steps', '2', '--batch-size', '16', '--out', out, '--quiet']));
+    expect(files).toContain(join(out, 'digits-final.png'));
+    expect(existsSync(join(out, 'generator', 'model.json'))).toBe(true);
+  });
+
+  it('rejects bad flags with a message naming the flag', () => {
+    expect(() => parseGan(['--loss', 'bogus'])).toThrow(/--loss must be one of nonSaturating, hinge, wgan-gp, received 'bogus'/);
+    expect(() => parseVae(['--epochs', '0'])).toThrow(/--epochs must be a positive integer, received '0'/);
+  });
+});
