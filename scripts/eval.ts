@@ -144,11 +144,15 @@ async function report(net: tfl.LayersModel, real: tf.Tensor4D, fake: tf.Tensor4D
   });
   const score = await metrics.classifierScore(probabilities, { splits: 10 });
   const classes = await metrics.classDistribution(probabilities);
-  probabilities.dispose();
+  // Share of samples the classifier labels with confidence >= 0.9 (the GAN example's target).
+  const confidentShare = tf.tidy(() => tf.mean(tf.cast(tf.greaterEqual(tf.max(probabilities, 1), 0.9), 'float32')));
+  const confident = (await confidentShare.data())[0]!;
+  tf.dispose([probabilities, confidentShare]);
   console.log(`\n${label} (${fake.shape[0]} samples vs ${real.shape[0]} real MNIST ${realSplit} images, features: ${featureDir})`);
   console.log(`  FID              ${fid.toFixed(3)}`);
   console.log(`  KID              ${kid.mean.toFixed(5)} ± ${kid.standardError.toFixed(5)} (100 subsets of ${kid.subsetSize})`);
   console.log(`  classifier score ${score.mean.toFixed(3)} ± ${score.std.toFixed(3)} (10 splits; max 10)`);
+  console.log(`  confident        ${(100 * confident).toFixed(1)}% of samples labelled with confidence >= 0.9`);
   console.log(`  classes          ${classes.shares.map((s, c) => `${c}:${(100 * s).toFixed(1)}%`).join(' ')}`);
   console.log(`  class entropy    ${classes.entropy.toFixed(4)} nats (normalized ${classes.normalizedEntropy.toFixed(4)}), ${classes.classesCovered}/10 classes covered`);
   console.log(`  (metrics computed in ${seconds(t0)})`);

@@ -14,7 +14,7 @@ export function nodeOnlyGuard(): Plugin {
   return {
     name: 'genblocks-node-only-guard',
     buildEnd() {
-      const offending = [...this.getModuleIds()].filter((id) => /[\\/]src[\\/](node\.ts|io[\\/])/.test(id) && !id.includes('node_modules'));
+      const offending = [...this.getModuleIds()].filter((id) => /[\\/](src[\\/](node\.ts|io[\\/])|dist[\\/]node\.js)/.test(id) && !id.includes('node_modules'));
       if (offending.length > 0) this.error(`Node-only genblocks modules were bundled for the browser: ${offending.join(', ')}`);
     },
   };
@@ -36,15 +36,31 @@ export function keepRegisterSideEffects(): Plugin {
   };
 }
 
-/** Builds the suite page; returns its output folder. */
-export async function buildSuite(): Promise<string> {
-  const outDir = `${root}test-browser/out/suite`; // out/ is git- and eslint-ignored
+/** Points every import of `src/index.ts` at the built `dist/index.js` (the published package). */
+function useBuiltPackage(): Plugin {
+  return {
+    name: 'genblocks-use-dist',
+    enforce: 'pre',
+    async resolveId(source, importer, options) {
+      if (!importer || !source.endsWith('/src/index.js')) return null;
+      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      return resolved && resolved.id === `${root}src/index.ts` ? `${root}dist/index.js` : null;
+    },
+  };
+}
+
+/**
+ * Builds the suite page; returns its output folder. `from: 'dist'` bundles the built package
+ * (`dist/index.js`, as users get it: its own `sideEffects`, no source plugins) instead of `src/`.
+ */
+export async function buildSuite(from: 'src' | 'dist' = 'src'): Promise<string> {
+  const outDir = `${root}test-browser/out/suite${from === 'dist' ? '-dist' : ''}`; // out/ is git- and eslint-ignored
   await build({
     configFile: false,
     root: `${root}test-browser/page`,
     base: './',
     logLevel: 'warn',
-    plugins: [keepRegisterSideEffects(), nodeOnlyGuard()],
+    plugins: from === 'dist' ? [useBuiltPackage(), nodeOnlyGuard()] : [keepRegisterSideEffects(), nodeOnlyGuard()],
     build: { outDir, emptyOutDir: true, target: 'es2022', minify: false, reportCompressedSize: false, chunkSizeWarningLimit: 10_000 },
   });
   return outDir;

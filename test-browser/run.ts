@@ -6,11 +6,12 @@
  *   npm run test:browser            (node --import tsx test-browser/run.ts)
  *   CHROMIUM=/path/to/chrome npm run test:browser
  *
- * Configurations: webgl, webgl with WEBGL_FORCE_F16_TEXTURES, threaded wasm, the wasm timing
- * page with the default thread count and with one thread (speed-up printed, never asserted),
- * and the example page (train, screenshot, not blank).
+ * Configurations: webgl, webgl with WEBGL_FORCE_F16_TEXTURES, threaded wasm, webgpu (on
+ * SwiftShader), threaded wasm against the built dist/, the wasm timing page with one thread per
+ * core and with one thread (speed-up printed, never asserted), and the example page on webgl,
+ * wasm and webgpu (train, screenshot, not blank, save to IndexedDB).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -19,7 +20,6 @@ import { PNG } from 'pngjs';
 import { buildExample, buildSuite } from './build.js';
 import type { CheckResult } from './page/harness.js';
 import { serveStatic } from './server.js';
-
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outDir = `${root}test-browser/out`;
@@ -33,10 +33,12 @@ const LAUNCH_ARGS = [
   '--no-first-run',
   // WebGL on SwiftShader without a GPU (newer Chromium no longer falls back to it silently).
   '--enable-unsafe-swiftshader',
+  // WebGPU (navigator.gpu) on Linux, here on SwiftShader's Vulkan.
+  '--enable-unsafe-webgpu',
 ];
 const PAGE_TIMEOUT_MS = 120_000;
 const EXAMPLE_TIMEOUT_MS = 90_000;
-/** `--only=webgl,wasm,f16,threads,example`: run some configurations (all by default). */
+/** `--only=webgl,f16,wasm,webgpu,dist,threads,example`: run some configurations (all by default). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const enabled = (name: string) => !only || only.includes(name);
 
@@ -44,7 +46,7 @@ const results: CheckResult[] = [];
 const envs: Record<string, unknown> = {};
 
 /** Runs one configuration of the suite page and collects its results. */
-async function runSuitePage(browser: Browser, base: string, query: string): Promise<CheckResult[]> {
+async function runSuitePage(browser: Browser, base: string, query: string, path = 'suite'): Promise<CheckResult[]> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = watchErrors(page);
@@ -52,10 +54,10 @@ async function runSuitePage(browser: Browser, base: string, query: string): Prom
   page.on('request', (r) => {
     if (r.url().endsWith('.wasm')) wasmFiles.push(r.url().split('/').pop()!);
   });
-  const label = `suite?${query}`;
+  const label = `${path}?${query}`;
   const start = Date.now();
   try {
-    await page.goto(`${base}/suite/?${query}`);
+    await page.goto(`${base}/${path}/?${query}`);
     await page.waitForFunction(() => window.__genblocksResults !== undefined, undefined, { timeout: PAGE_TIMEOUT_MS, polling: 250 });
     const out = (await page.evaluate(() => window.__genblocksResults))!;
     envs[label] = { ...out.env, ...(wasmFiles.length ? { wasmFiles } : {}), seconds: (Date.now() - start) / 1000 };
@@ -165,9 +167,14 @@ function fmt(x: unknown): string {
 async function main(): Promise<number> {
   const t0 = Date.now();
   const [suiteDir, exampleDir] = [await buildSuite(), await buildExample()];
-  console.log(`built suite and example in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  // The built package too, when there is one (.ci/run builds it): the wasm page bundles dist/index.js.
+  const withDist = enabled('dist') && existsSync(`${root}dist/index.js`);
+  const distDir = withDist ? await buildSuite('dist') : `${root}test-browser/out/suite-dist`;
+  console.log(`built suite${withDist ? ', suite from dist/' : ''} and example in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (!withDist && enabled('dist')) console.log('dist/index.js not found: the built-package page is skipped (run npm run build first)');
   const server = await serveStatic({
     '/suite/': suiteDir,
+    '/suite-dist/': distDir,
     '/example/': exampleDir,
     '/wasm/': `${root}node_modules/@tensorflow/tfjs-backend-wasm/dist`,
   });
@@ -178,8 +185,10 @@ async function main(): Promise<number> {
       ['webgl', 'backend=webgl'],
       ['f16', 'backend=webgl&f16=1'],
       ['wasm', 'backend=wasm'],
+      ['webgpu', 'backend=webgpu'],
     ];
     for (const [name, query] of configs) if (enabled(name)) results.push(...(await runSuitePage(browser, server.url, query)));
+    if (withDist) results.push(...(await runSuitePage(browser, server.url, 'backend=wasm', 'suite-dist')));
     // Timings: one thread per core against one thread, alternated twice; the faster of each pair.
     const timings: Record<string, Record<string, unknown>[]> = { multi: [], single: [] };
     if (enabled('threads')) {
@@ -195,6 +204,7 @@ async function main(): Promise<number> {
     if (enabled('example')) {
       results.push(await runExample(browser, server.url, 'webgl', 'vae', 25));
       results.push(await runExample(browser, server.url, 'wasm', 'gan', 25));
+      results.push(await runExample(browser, server.url, 'webgpu', 'vae', 25));
     }
 
     for (const r of results) {

@@ -131,7 +131,7 @@ async function drawSamples(s: Session): Promise<void> {
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
 
-/** Draws each loss series as a line, scaled to the range of all values. */
+/** Draws each loss series as a line; a log scale when every value is positive (VAE terms differ by 100x). */
 function drawCurves(series: Record<string, number[]>): void {
   const ctx = curvesCanvas.getContext('2d')!;
   const { width, height } = curvesCanvas;
@@ -141,17 +141,20 @@ function drawCurves(series: Record<string, number[]>): void {
   const all = Object.values(series).flat().filter(Number.isFinite);
   const n = Math.max(...Object.values(series).map((v) => v.length));
   if (all.length === 0 || n < 2) return;
-  const [lo, hi] = [Math.min(...all), Math.max(...all)];
+  const log = all.every((v) => v > 0);
+  const f = (v: number) => (log ? Math.log10(v) : v);
+  const [lo, hi] = [Math.min(...all.map(f)), Math.max(...all.map(f))];
   const span = hi - lo || 1;
   const px = (i: number) => pad + ((width - 2 * pad) * i) / (n - 1);
-  const py = (v: number) => height - pad - ((height - 2 * pad) * (v - lo)) / span;
+  const py = (v: number) => height - pad - ((height - 2 * pad) * (f(v) - lo)) / span;
+  const label = (v: number) => (log ? 10 ** v : v).toPrecision(3);
   ctx.strokeStyle = '#999';
   ctx.strokeRect(pad, pad, width - 2 * pad, height - 2 * pad);
   ctx.fillStyle = '#555';
   ctx.font = '11px system-ui, sans-serif';
-  ctx.fillText(hi.toPrecision(3), 2, pad + 4);
-  ctx.fillText(lo.toPrecision(3), 2, height - pad + 4);
-  ctx.fillText(`step ${n}`, width - pad - 40, height - pad + 16);
+  ctx.fillText(label(hi), 2, pad + 4);
+  ctx.fillText(label(lo), 2, height - pad + 4);
+  ctx.fillText(`step ${n}${log ? ' · log scale' : ''}`, width - pad - 90, height - pad + 16);
   Object.entries(series).forEach(([name, values], j) => {
     ctx.strokeStyle = COLORS[j % COLORS.length]!;
     ctx.lineWidth = 1.5;

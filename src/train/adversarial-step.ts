@@ -190,6 +190,12 @@ export function adversarialStep(config: AdversarialStepConfig, inputs: Adversari
   return adversarialStepUnchecked(config, real, noise, generatorNoise, labels, penaltySeed, update);
 }
 
+/** The trainable variables of both networks, resolved once. @internal */
+export interface StepVariables {
+  generator: tf.Variable[];
+  discriminator: tf.Variable[];
+}
+
 /** {@link adversarialStep} without validation (the trainer validates once). @internal */
 export function adversarialStepUnchecked(
   config: AdversarialStepConfig,
@@ -199,8 +205,11 @@ export function adversarialStepUnchecked(
   labels: tf.Tensor | undefined,
   penaltySeed: number | undefined,
   update: 'both' | 'discriminator' | 'generator',
+  variables?: StepVariables,
 ): AdversarialStepLosses {
   const { generator, discriminator, loss, penalty, generatorOptimizer, discriminatorOptimizer } = config;
+  const dVars = variables?.discriminator ?? trainableVariables(discriminator);
+  const gVars = variables?.generator ?? trainableVariables(generator);
   const G = (z: tf.Tensor) => applyNetwork(generator, z, labels, true, 'config.generator', FN);
   const D = (x: tf.Tensor) => applyNetwork(discriminator, x, labels, true, 'config.discriminator', FN);
   return tf.tidy(() => {
@@ -214,7 +223,7 @@ export function adversarialStepUnchecked(
         const p = penalty(D, real, fake, { seed: penaltySeed });
         keep(p);
         return tf.add(dLoss, p) as tf.Scalar;
-      }, trainableVariables(discriminator));
+      }, dVars);
       discriminatorOptimizer.applyGradients(grads);
       out.discriminator = kept[0];
       if (penalty) out.penalty = kept[1];
@@ -223,7 +232,7 @@ export function adversarialStepUnchecked(
       const { value, grads } = tf.variableGrads(() => {
         const fakeLogits = D(G(generatorNoise));
         return (loss.relativistic ? loss.generator(D(real), fakeLogits) : loss.generator(fakeLogits)) as tf.Scalar;
-      }, trainableVariables(generator));
+      }, gVars);
       generatorOptimizer.applyGradients(grads);
       out.generator = value;
     }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { assertFloatTensor, assertNumber, assertPositiveInt, formatShape } from '../validation.js';
-import { adversarialStepUnchecked, checkAdversarialConfig, type AdversarialStepConfig } from './adversarial-step.js';
+import { adversarialStepUnchecked, checkAdversarialConfig, type AdversarialStepConfig, type StepVariables } from './adversarial-step.js';
 import { WeightAverage } from './ema.js';
 import { allVariables, applyNetwork, formatSymbolic, matchesSymbolic, symbolicShape, trainableVariables } from './network.js';
 import { stepSeed } from './seed.js';
@@ -79,6 +79,7 @@ export class AdversarialTrainer extends Trainer {
   protected readonly fnName = FN;
   private readonly stepConfig: AdversarialStepConfig;
   private readonly average: WeightAverage | undefined;
+  private readonly stepVariables: StepVariables;
 
   constructor(config: AdversarialTrainerConfig) {
     checkAdversarialConfig(config, FN);
@@ -102,7 +103,8 @@ export class AdversarialTrainer extends Trainer {
       generatorOptimizer: config.generatorOptimizer,
       discriminatorOptimizer: config.discriminatorOptimizer,
     };
-    this.average = ema === undefined ? undefined : new WeightAverage(trainableVariables(generator), ema);
+    this.stepVariables = { generator: trainableVariables(generator), discriminator: trainableVariables(discriminator) };
+    this.average = ema === undefined ? undefined : new WeightAverage(this.stepVariables.generator, ema);
   }
 
   /** The averaged generator weights (non-trainable variables, in `trainableWeights` order), when `ema` is set. */
@@ -159,14 +161,14 @@ export class AdversarialTrainer extends Trainer {
     let g: tf.Scalar | undefined;
     for (let k = 0; k < this.discriminatorSteps; k++) {
       const noise = noiseOf(2 * k);
-      const out = adversarialStepUnchecked(this.stepConfig, batch.x, noise, noise, labels, stepSeed(this.seed, position, 2 * k + 1), 'discriminator');
+      const out = adversarialStepUnchecked(this.stepConfig, batch.x, noise, noise, labels, stepSeed(this.seed, position, 2 * k + 1), 'discriminator', this.stepVariables);
       tf.dispose([d, p, noise]);
       d = out.discriminator;
       p = out.penalty;
     }
     for (let k = 0; k < this.generatorSteps; k++) {
       const noise = noiseOf(1_000_000 + k);
-      const out = adversarialStepUnchecked(this.stepConfig, batch.x, noise, noise, labels, undefined, 'generator');
+      const out = adversarialStepUnchecked(this.stepConfig, batch.x, noise, noise, labels, undefined, 'generator', this.stepVariables);
       tf.dispose([g, noise]);
       g = out.generator;
     }

@@ -240,6 +240,9 @@ export abstract class Trainer {
     let lastYield = now();
 
     this.fitting = true;
+    // Variable lists are stable for the length of a fit (tfjs assigns into the same variables).
+    const groups = this.stateVariables();
+    const optimizers = this.stateOptimizers();
     try {
       for (const c of callbacks) await c.onTrainBegin?.(context);
       outer: while (this.epoch < targetEpochs && (steps === undefined || this.step < steps) && !stopping()) {
@@ -261,7 +264,7 @@ export abstract class Trainer {
           }
           let logs: Logs | undefined;
           try {
-            logs = await this.trainOn(this.normalize(raw, fn), fn);
+            logs = await this.trainOn(this.normalize(raw, fn), fn, groups, optimizers);
           } finally {
             if (disposeBatches) tf.dispose(raw as tf.TensorContainer);
           }
@@ -328,14 +331,12 @@ export abstract class Trainer {
   }
 
   /** Runs one step on a batch: snapshot, step, one read, non-finite policy. `undefined` when skipped. */
-  private async trainOn(batch: TrainingBatch, fn: string): Promise<Logs | undefined> {
+  private async trainOn(batch: TrainingBatch, fn: string, groups: VariableGroup[], optimizers: OptimizerGroup[]): Promise<Logs | undefined> {
     this.checkBatch(batch, fn);
     if (this.batchShape === undefined) this.batchShape = batch.x.shape.slice(1);
     else if (!tf.util.arraysEqual(this.batchShape, batch.x.shape.slice(1))) {
       throw new ShapeError({ fn, arg: 'batches', expected: `yield examples of shape [batch,${this.batchShape.join(',')}] like the first batch`, received: `shape ${formatShape(batch.x.shape)}` });
     }
-    const groups = this.stateVariables();
-    const optimizers = this.stateOptimizers();
     // Optimizers create their variables on their first update: list them again until then.
     if (!this.optimizerCache || this.optimizerCache.some((r, i) => r !== undefined && r.takenAt !== optimizers[i]!.optimizer.iterations && r.takenAt === 0)) {
       this.optimizerCache = [];

@@ -76,6 +76,7 @@ export class VaeTrainer extends Trainer {
   private readonly likelihood: 'bernoulli' | 'gaussian';
   private readonly beta: (step: number) => number;
   private readonly networks: Network[];
+  private readonly variables: tf.Variable[];
   private readonly conditional: boolean;
 
   constructor(config: VaeTrainerConfig) {
@@ -112,6 +113,7 @@ export class VaeTrainer extends Trainer {
     if (this.networks.every((n) => n.trainableWeights.length === 0)) {
       throw new ConfigError({ fn: FN, arg: model ? 'config.model' : 'config.encoder', expected: 'have trainable weights', received: 'networks with none' });
     }
+    this.variables = this.networks.flatMap(trainableVariables);
     this.conditional = ((model ?? encoder)!.inputs?.length ?? 1) > 1;
     this.latentDim = resolveLatentDim(model, encoder, this.decoder);
   }
@@ -154,7 +156,7 @@ export class VaeTrainer extends Trainer {
       const { reconstruction, kl } = this.terms(logits, x, mean, logVar);
       parts = [tf.keep(reconstruction), tf.keep(kl)];
       return tf.add(reconstruction, tf.mul(beta, kl)) as tf.Scalar;
-    }, this.networks.flatMap(trainableVariables));
+    }, this.variables);
     this.optimizer.applyGradients(grads);
     const [reconstruction, kl] = parts.map((t) => {
       const c = tf.clone(t);

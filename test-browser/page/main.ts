@@ -11,7 +11,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import { backends } from '../../src/index.js';
 import { check, group, results } from './harness.js';
 import { ioChecks } from './suites/io.js';
-import { ganLossChecks, largeLogitChecks, vaeLossChecks } from './suites/losses.js';
+import { ganLossChecks, largeLogitChecks, penaltyChecks, vaeLossChecks } from './suites/losses.js';
 import { threadChecks } from './suites/threads.js';
 import { adamEpsilonReport, trainingChecks } from './suites/training.js';
 
@@ -21,7 +21,8 @@ async function main(): Promise<Record<string, unknown>> {
   const f16 = params.get('f16') === '1';
   const suite = params.get('suite') ?? 'all';
   const threads = params.get('threads');
-  const label = `${backend}${f16 ? ' (f16 textures)' : ''}${threads ? ` (threads=${threads})` : ''}`;
+  const fromDist = location.pathname.includes('/suite-dist/');
+  const label = `${backend}${f16 ? ' (f16 textures)' : ''}${threads ? ` (threads=${threads})` : ''}${fromDist ? ' [dist/ build]' : ''}`;
   group(label);
 
   const logicalCores = navigator.hardwareConcurrency;
@@ -38,6 +39,7 @@ async function main(): Promise<Record<string, unknown>> {
       setThreadsCount(count);
     }
   }
+  if (backend === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
   if (f16) tf.env().set('WEBGL_FORCE_F16_TEXTURES', true);
   const info = await backends.use(backend as backends.BackendName);
   Object.defineProperty(navigator, 'hardwareConcurrency', { value: logicalCores, configurable: true });
@@ -84,8 +86,9 @@ async function main(): Promise<Record<string, unknown>> {
   }
   const float32 = { rtol: 1e-5, gradAtol: 1e-7, noneAtol: 1e-30 }; // the Node tests' tolerances
   await ganLossChecks(float32);
+  await penaltyChecks({ ...float32, rtol: 1e-6 }); // penalties.test.ts: rtol 1e-6
   await vaeLossChecks(float32);
-  if (backend === 'webgl') await largeLogitChecks('webgl float32', 1e-5, Infinity);
+  if (backend === 'webgl' || backend === 'webgpu') await largeLogitChecks(`${backend} float32`, 1e-5, Infinity);
   await trainingChecks();
   await ioChecks(backend);
   return env;

@@ -89,6 +89,40 @@ export async function ganLossChecks(tol: LossTolerance): Promise<void> {
   }
 }
 
+/** The penalties with the hand-computed values of test/losses/gan/penalties.test.ts. */
+export async function penaltyChecks(tol: LossTolerance): Promise<void> {
+  const { rtol } = tol;
+  // Linear critic D(x) = x·w + b: ∇ₓD = w for every example, ‖w‖ = ‖[3, 4]‖ = 5.
+  const w = tf.variable(tf.tensor1d([3, 4]));
+  const b = tf.variable(tf.scalar(0.5));
+  const linear = (x: tf.Tensor) => tf.add(tf.matMul(x as tf.Tensor2D, tf.reshape(w, [2, 1])), b);
+  // Quadratic critic D(x) = 0.5 Σ x² per example: ∇ₓD = x.
+  const quadratic = (x: tf.Tensor) => tf.mul(0.5, tf.sum(tf.square(x), Array.from({ length: x.rank - 1 }, (_, i) => i + 1)));
+  await check('losses.gan.gradientPenalty of a linear critic is weight · (‖w‖ - target)²', async () => {
+    const real = tf.tensor2d([[1, 2], [0, -1], [5, 5]]);
+    const fake = tf.tensor2d([[0, 0], [2, 2], [-1, 3]]);
+    assertClose(await read(losses.gan.gradientPenalty(linear, real, fake)), [10 * (5 - 1) ** 2], rtol, 0, 'default (160)');
+    assertClose(await read(losses.gan.gradientPenalty(linear, real, fake, { weight: 1, target: 2 })), [(5 - 2) ** 2], rtol, 0, 'weight 1, target 2 (9)');
+    tf.dispose([real, fake]);
+  });
+  await check('losses.gan.gradientPenalty interpolates x̂ = α·real + (1 - α)·fake (rank 4, quadratic critic)', async () => {
+    const realValues = [1, -2, 0.5, 3, 0, 1, -1, 2];
+    const fakeValues = [0, 1, 2, -1, 4, 0, 0.5, -3];
+    const alphaValues = [0.25, 0.8];
+    const norms = [0, 1].map((i) => Math.sqrt([0, 1, 2, 3].reduce((sum, j) => sum + (alphaValues[i]! * realValues[i * 4 + j]! + (1 - alphaValues[i]!) * fakeValues[i * 4 + j]!) ** 2, 0)));
+    const expected = (10 * ((norms[0]! - 1) ** 2 + (norms[1]! - 1) ** 2)) / 2;
+    const value = await read(tf.tidy(() => losses.gan.gradientPenalty(quadratic, tf.tensor(realValues, [2, 2, 2, 1]), tf.tensor(fakeValues, [2, 2, 2, 1]), { alpha: tf.tensor1d(alphaValues) })));
+    assertClose(value, [expected], rtol, 0, 'penalty');
+  });
+  await check('losses.gan.r1Penalty of a linear critic is (γ/2) · ‖w‖²', async () => {
+    const real = tf.tensor2d([[1, 2], [0, -1]]);
+    assertClose(await read(losses.gan.r1Penalty(linear, real)), [(10 / 2) * 25], rtol, 0, 'default (125)');
+    assertClose(await read(losses.gan.r1Penalty(linear, real, { weight: 0.2 })), [0.1 * 25], rtol, 0, 'weight 0.2');
+    real.dispose();
+  });
+  tf.dispose([w, b]);
+}
+
 // test/losses/vae/vae-losses.test.ts inputs and float64 formulas.
 const MEAN = [0.5, -1.2, 0, 2.25, -0.3, 0.7, 1.1, -2, 0.05, 0.4, -0.9, 3];
 const LOGVAR = [-0.5, 0.3, 0, -2, 1.2, -0.1, 0.4, -1, 0.8, -3, 0.15, 0.6];

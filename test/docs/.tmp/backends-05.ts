@@ -1,4 +1,0 @@
-import '@tensorflow/tfjs-backend-webgpu';
-import { backends } from 'genblocks';
-
-await backends.use('webgpu');
