@@ -22,10 +22,10 @@ const LN2 = Math.log(2);
 
 const ESM = `
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-wasm';
-import { losses, version, ArgumentError } from 'genblocks';
+import { backends, losses, version, ArgumentError } from 'genblocks';
 import { version as nodeVersion } from 'genblocks/node';
-await tf.setBackend('wasm');
+const info = await backends.use('wasm');
+if (!info.added.includes('Conv2DBackpropFilter')) throw new Error('training kernels missing: ' + JSON.stringify(info));
 const t = losses.gan.nonSaturating.generator(tf.tensor1d([0, 0]));
 let err = '';
 try { losses.gan.nonSaturating.generator(tf.tensor1d([1], 'int32')); } catch (e) { err = e instanceof ArgumentError ? e.message : 'wrong class'; }
@@ -34,10 +34,10 @@ console.log(JSON.stringify({ backend: tf.getBackend(), version, nodeVersion, val
 
 const CJS = `
 const tf = require('@tensorflow/tfjs-core');
-require('@tensorflow/tfjs-backend-wasm');
-const { losses, version } = require('genblocks');
+const { backends, losses, version } = require('genblocks');
 const { version: nodeVersion } = require('genblocks/node');
-tf.setBackend('wasm').then(async () => {
+backends.use('wasm').then(async (info) => {
+  if (!info.added.includes('Conv2DBackpropFilter')) throw new Error('training kernels missing');
   const t = losses.gan.nonSaturating.generator(tf.tensor1d([0, 0]));
   console.log(JSON.stringify({ backend: tf.getBackend(), version, nodeVersion, value: (await t.data())[0] }));
 });

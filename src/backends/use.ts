@@ -19,7 +19,9 @@ export interface UseOptions {
   /**
    * wasm only: where the `.wasm` binaries are (a folder prefix ending in `/`, or a map from file
    * name to URL), as tfjs-backend-wasm's `setWasmPaths`. Default: next to the package's own
-   * script, which is what Node needs; browser bundles usually must set it.
+   * script, which is what Node needs. In a bundled page the package cannot be imported by name
+   * at run time: call `setWasmPaths` from `@tensorflow/tfjs-backend-wasm` yourself before
+   * `use('wasm')` (passing this option there throws a `BackendError` that says so).
    */
   wasmPaths?: string | Record<string, string>;
   /** Install the training kernels (default `true`); `false` only activates the backend. */
@@ -107,6 +109,15 @@ async function activate(fn: string, name: Exclude<BackendName, 'auto'>, options:
     // A package the host imported itself resolves to the cached module: its setWasmPaths and
     // setThreadsCount are the ones that configure the registered backend.
     mod ??= await importPackage(BACKEND_PACKAGES.wasm[0]!).catch(() => null);
+    if (options.wasmPaths !== undefined && (mod as WasmModule | null)?.setWasmPaths == null) {
+      // In a bundled page the package cannot be imported by name at run time, so its
+      // setWasmPaths is out of reach: say so rather than silently ignoring the option.
+      throw new BackendError(
+        fn,
+        `${fn}: option 'wasmPaths' could not be applied: @tensorflow/tfjs-backend-wasm cannot be imported by name here (a bundled page?). ` +
+          `Call setWasmPaths(...) from @tensorflow/tfjs-backend-wasm yourself before ${fn}('wasm'), and leave 'wasmPaths' out`,
+      );
+    }
     await locateWasmFiles(mod, options.wasmPaths);
   }
   const start = async (): Promise<boolean> => {

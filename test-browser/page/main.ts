@@ -1,6 +1,6 @@
 /**
  * Entry of the in-page suite. The query string picks the configuration:
- * `?backend=webgl|wasm`, `&f16=1` (WEBGL_FORCE_F16_TEXTURES), `&threads=N|default` (wasm thread
+ * `?backend=webgl|wasm|webgpu`, `&f16=1` (WEBGL_FORCE_F16_TEXTURES), `&threads=N|default` (wasm thread
  * count; when absent, one per logical core; `default`: tfjs's own choice, half the cores),
  * `&suite=all|threads`. Results go to `window.__genblocksResults` (read by test-browser/run.ts).
  */
@@ -66,6 +66,12 @@ async function main(): Promise<Record<string, unknown>> {
 
   await check(`backends.use('${backend}') activates the backend`, () => {
     if (tf.getBackend() !== backend) throw new Error(`active backend is ${tf.getBackend()}`);
+    if (backend === 'wasm' && threads !== 'default') {
+      // The page is cross-origin isolated, so the threaded build runs with the threads asked for.
+      const expected = threads ? Number(threads) : Math.min(8, logicalCores);
+      if (!self.crossOriginIsolated) throw new Error('the page is not cross-origin isolated (COOP/COEP headers missing)');
+      if (env['threads'] !== expected) throw new Error(`wasm runs ${env['threads']} thread(s), expected ${expected}`);
+    }
     return { threads: env['threads'] };
   });
   if (suite === 'threads') {
