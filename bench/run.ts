@@ -4,7 +4,7 @@
  * Runs every `bench/*.bench.ts` suite on the available backends, prints a table per suite and
  * writes `bench/results.json` and `bench/RESULTS.md` (with the machine described).
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     quick: args.quick,
   };
+  mkdirSync(args.out!, { recursive: true });
   writeFileSync(join(args.out!, 'results.json'), JSON.stringify({ machine, results: records }, null, 2) + '\n');
   const lines = [
     '# Benchmark results',

@@ -87,7 +87,7 @@ export async function main(options: CganExampleOptions): Promise<{ files: string
       seed: options.seed,
       everyEpoch: true,
       write: async (grid, { epoch, final }) => {
-        const file = join(out, final ? 'digits-final.png' : `digits-epoch-${String(epoch + 1).padStart(2, '0')}.png`);
+        const file = join(out, final ? 'digits-final.png' : `digits-epoch-${String(epoch).padStart(2, '0')}.png`);
         await writePng(grid, file);
         files.push(file);
       },

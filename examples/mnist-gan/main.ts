@@ -120,7 +120,7 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
     everyEpoch: true,
     atEnd: true,
     write: async (grid, { epoch, final }) => {
-      const file = join(out, final ? 'samples-final.png' : `samples-epoch-${String(epoch + 1).padStart(2, '0')}.png`);
+      const file = join(out, final ? 'samples-final.png' : `samples-epoch-${String(epoch).padStart(2, '0')}.png`);
       await writePng(grid, file);
       files.push(file);
     },
