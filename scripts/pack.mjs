@@ -1,4 +1,4 @@
-// Packs the package into a temporary folder (running `prepack`, i.e. the build) and prints
+// Builds and packs the package into a temporary folder and prints
 // the tarball's absolute path on the last line of stdout.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -7,8 +7,13 @@ import { join } from 'node:path';
 
 export function pack() {
   const dir = mkdtempSync(join(tmpdir(), 'genblocks-pack-'));
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const [{ filename }] = JSON.parse(out.slice(out.indexOf('[')));
+  // Build first (its log goes to stderr), then pack without scripts so stdout is pure JSON.
+  execFileSync('npm', ['run', 'build'], { stdio: ['ignore', process.stderr, 'inherit'] });
+  const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [{ filename }] = JSON.parse(out);
   return join(dir, filename);
 }
 

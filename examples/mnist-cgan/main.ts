@@ -76,7 +76,7 @@ export async function main(options: CganExampleOptions): Promise<{ files: string
   });
 
   const files: string[] = [];
-  const rowLabels = tf.tensor2d(Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)), [100, 1], "int32"); // row r = digit r
+  const rowLabels = tf.tensor1d(Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)), 'int32'); // row r = digit r
   const history = train.history();
   const callbacks: train.Callback[] = [
     history,
@@ -95,9 +95,8 @@ export async function main(options: CganExampleOptions): Promise<{ files: string
   ];
   if (!options.quiet) callbacks.push(train.progressBar());
 
-  const labels = tf.tidy(() => tf.reshape(mnist.labels, [-1, 1]));
   await trainer.fit(
-    data.batches(mnist.images, { labels, batchSize: options.batchSize, shuffle: true, seed: options.seed, dropRemainder: true }),
+    data.batches(mnist.images, { labels: mnist.labels, batchSize: options.batchSize, shuffle: true, seed: options.seed, dropRemainder: true }),
     { epochs: options.epochs, steps: options.steps, callbacks },
   );
 
@@ -109,7 +108,7 @@ export async function main(options: CganExampleOptions): Promise<{ files: string
   await saveModel(generator, generatorDir);
   files.push(csv, svg, generatorDir);
 
-  tf.dispose([mnist.images, mnist.labels, labels, rowLabels]);
+  tf.dispose([mnist.images, mnist.labels, rowLabels]);
   trainer.dispose();
   console.log('\nwrote:');
   for (const f of files) console.log(`  ${f}`);

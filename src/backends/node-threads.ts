@@ -13,7 +13,8 @@
  *   wasm module caps its pool at half the logical cores). Both are restored before
  *   {@link withNodeThreads} returns, so nothing stays patched.
  *
- * The 8 pre-spawned workers are `unref`-ed by Emscripten, so they do not keep Node alive.
+ * The pre-spawned worker threads keep Node's event loop alive: call `tf.removeBackend('wasm')`
+ * (which terminates them) or `process.exit()` when done, or the process will not exit.
  *
  * @module
  */

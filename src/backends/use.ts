@@ -31,7 +31,8 @@ export interface UseOptions {
    * XNNPACK threads (1 to 8; default: the single-threaded build). tfjs 4.22 does not support
    * threads in Node; genblocks starts them by writing the worker script to a temporary file and,
    * during initialization only, patching `URL.createObjectURL` and `os.cpus` (restored before
-   * `use` returns). Must be given before the wasm backend is first initialized.
+   * `use` returns). Must be given before the wasm backend is first initialized. The worker
+   * threads keep the process alive: end with `tf.removeBackend('wasm')` or `process.exit()`.
    */
   threads?: number;
   /** Install the kernels on a tfjs-core other than 4.22.x (default `false`). */

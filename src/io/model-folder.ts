@@ -153,11 +153,11 @@ async function readWeights(dir: string, paths: string[], specs: tf.io.WeightsMan
  *
  * @see https://js.tensorflow.org/api/latest/#io.withSaveHandler (tfjs IO handlers)
  * @param dir Folder to write or read.
- * @returns An IOHandler for `model.save(...)` and `tf.loadLayersModel(...)`.
+ * @returns An IOHandler for `model.save(...)` and `tfl.loadLayersModel(...)` (`@tensorflow/tfjs-layers`).
  * @example
  * ```ts
  * await model.save(folderHandler('out/generator'));
- * const again = await tf.loadLayersModel(folderHandler('out/generator'));
+ * const again = await tfl.loadLayersModel(folderHandler('out/generator'));
  * ```
  * @category Node
  */

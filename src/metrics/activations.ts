@@ -129,7 +129,12 @@ export async function computeActivations(
   featureFn: FeatureFunction,
   inputs: tf.Tensor,
   options: ComputeActivationsOptions = {},
-): Promise<{ data: Float32Array; shape: [number, number] }> {
+): Promise<{
+  /** Activations, row-major. */
+  data: Float32Array;
+  /** `[n, d]`. */
+  shape: [number, number];
+}> {
   return computeActivationsAs('metrics.computeActivations', featureFn, inputs, 'inputs', options);
 }
 
@@ -140,7 +145,12 @@ export async function computeActivationsAs(
   inputs: unknown,
   arg: string,
   options: ComputeActivationsOptions,
-): Promise<{ data: Float32Array; shape: [number, number] }> {
+): Promise<{
+  /** Activations, row-major. */
+  data: Float32Array;
+  /** `[n, d]`. */
+  shape: [number, number];
+}> {
   if (typeof featureFn !== 'function') {
     throw new ArgumentError({ fn, arg: 'featureFn', expected: 'be a function (batch) => features', received: describe(featureFn) });
   }

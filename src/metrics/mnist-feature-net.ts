@@ -143,7 +143,12 @@ export interface TrainMnistFeatureNetOptions {
   /** Seed of the shuffling. Default 0. */
   seed?: number;
   /** Held-out data evaluated after each epoch (accuracy reported to `onEpoch` and in the history). */
-  validation?: { images: tf.Tensor4D; labels: tf.Tensor1D | tf.Tensor2D };
+  validation?: {
+    /** Validation images `[n, 28, 28, 1]` in [-1, 1]. */
+    images: tf.Tensor4D;
+    /** Their labels: int32 `[n]` or one-hot `[n, 10]`. */
+    labels: tf.Tensor1D | tf.Tensor2D;
+  };
   /** Called after each epoch with its number (0-based) and mean loss (and validation accuracy). */
   onEpoch?: (epoch: number, logs: { loss: number; validationAccuracy?: number }) => void | Promise<void>;
 }

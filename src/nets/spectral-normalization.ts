@@ -167,18 +167,22 @@ export class SpectralNormalization extends tfl.layers.Layer {
     return this.layer === undefined ? true : this.layer.trainable;
   }
 
+  /** Sets the wrapped layer's `trainable`. */
   override set trainable(value: boolean) {
     if (this.layer !== undefined) this.layer.trainable = value;
   }
 
+  /** The wrapped layer's trainable weights (the kernel before normalization, and the bias). */
   override get trainableWeights(): tfl.LayerVariable[] {
     return this.layer.trainableWeights;
   }
 
+  /** Not supported: throws. */
   override set trainableWeights(_weights: tfl.LayerVariable[]) {
     throw new Error(`${FN}: trainableWeights cannot be set`);
   }
 
+  /** The wrapped layer's non-trainable weights plus the power-iteration vector `u`. */
   override get nonTrainableWeights(): tfl.LayerVariable[] {
     return this.u ? [...this.layer.nonTrainableWeights, this.u] : this.layer.nonTrainableWeights;
   }

@@ -112,6 +112,7 @@ export class AdversarialTrainer extends Trainer {
     return this.average?.variables;
   }
 
+  /** @internal */
   protected stateVariables(): VariableGroup[] {
     const groups: VariableGroup[] = [
       { name: 'generator', variables: allVariables(this.generator) },
@@ -121,6 +122,7 @@ export class AdversarialTrainer extends Trainer {
     return groups;
   }
 
+  /** @internal */
   protected stateOptimizers(): OptimizerGroup[] {
     return [
       { name: 'generatorOptimizer', optimizer: this.stepConfig.generatorOptimizer },

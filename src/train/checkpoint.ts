@@ -12,8 +12,11 @@ import type { Callback, TrainingContext } from './callbacks.js';
 export interface CheckpointTensor {
   /** `group/index` for network weights (`generator/0`), `group/name` for optimizer state. */
   name: string;
+  /** Shape of the tensor. */
   shape: number[];
+  /** Data type of the tensor. */
   dtype: 'float32' | 'int32';
+  /** The values, row-major. */
   values: Float32Array | Int32Array;
 }
 
@@ -46,7 +49,9 @@ export interface CheckpointMeta {
  * @category Training
  */
 export interface Checkpoint {
+  /** Counters, seed position and the names of what the tensors hold. */
   meta: CheckpointMeta;
+  /** Every weight, optimizer slot and EMA value, in a fixed order. */
   tensors: CheckpointTensor[];
 }
 

@@ -33,9 +33,15 @@ export interface Network {
   /** Every weight (trainable or not); checkpoints hold these. Default: `trainableWeights`. */
   readonly weights?: readonly (tf.Variable | WeightHolder)[];
   /** Symbolic inputs (`shape` with `null` batch), as `tf.LayersModel` has them. */
-  readonly inputs?: readonly { readonly shape: readonly (number | null)[] }[];
+  readonly inputs?: readonly {
+    /** Symbolic shape, `null` for the batch axis. */
+    readonly shape: readonly (number | null)[];
+  }[];
   /** Symbolic outputs, as `tf.LayersModel` has them. */
-  readonly outputs?: readonly { readonly shape: readonly (number | null)[] }[];
+  readonly outputs?: readonly {
+    /** Symbolic shape, `null` for the batch axis. */
+    readonly shape: readonly (number | null)[];
+  }[];
 }
 
 function toVariable(w: tf.Variable | WeightHolder): tf.Variable {
@@ -75,7 +81,11 @@ export function assertNetwork(value: unknown, arg: string, fn: string): asserts 
 
 /** Calls `net` on `x` (and `labels` as a second input when given) and checks it returns one tensor. @internal */
 export function applyNetwork(net: Network, x: tf.Tensor, labels: tf.Tensor | undefined, training: boolean, arg: string, fn: string): tf.Tensor {
-  const out = net.apply(labels === undefined ? x : [x, labels], { training });
+  // Labels `[batch]` (as loadMnist and data.batches give them) feed a label input declared
+  // `[null, 1]` (as the conditional networks built here declare it).
+  const labelShape = symbolicShape(net.inputs, 1);
+  const fed = labels !== undefined && labels.rank === 1 && labelShape?.length === 2 ? tf.reshape(labels, [-1, 1]) : labels;
+  const out = net.apply(fed === undefined ? x : [x, fed], { training });
   if (!(out instanceof tf.Tensor)) {
     throw new ArgumentError({
       fn,

@@ -35,12 +35,28 @@ export interface TrainingBatch {
 }
 
 /** A batch as `fit` accepts it: a tensor, `{ x, y? }` (what `data.batches` yields) or `{ xs, ys? }` (tf.data style). @category Training */
-export type BatchLike = tf.Tensor | { x: tf.Tensor; y?: tf.Tensor } | { xs: tf.Tensor; ys?: tf.Tensor };
+export type BatchLike =
+  | tf.Tensor
+  | {
+      /** Examples `[batch, ...]`. */
+      x: tf.Tensor;
+      /** Labels `[batch]` or `[batch, 1]` (conditional training). */
+      y?: tf.Tensor;
+    }
+  | {
+      /** Examples `[batch, ...]` (`tf.data` naming). */
+      xs: tf.Tensor;
+      /** Labels (`tf.data` naming). */
+      ys?: tf.Tensor;
+    };
 
 /** The part of a `tf.data.Dataset` that `fit` uses. @category Training */
 export interface DatasetLike<T> {
   /** A fresh iterator over one epoch. */
-  iterator(): Promise<{ next(): Promise<IteratorResult<T>> }>;
+  iterator(): Promise<{
+    /** The next element, or `done`. */
+    next(): Promise<IteratorResult<T>>;
+  }>;
 }
 
 /**
@@ -174,8 +190,10 @@ export abstract class Trainer {
   abstract sample(nOrNoise: number | tf.Tensor, options?: { labels?: tf.Tensor; seed?: number }): tf.Tensor;
 
   /** Variables saved in checkpoints and restored when a step is discarded. */
+  /** @internal */
   protected abstract stateVariables(): VariableGroup[];
   /** Optimizers saved in checkpoints and restored when a step is discarded. */
+  /** @internal */
   protected abstract stateOptimizers(): OptimizerGroup[];
   /** Checks a batch before its step (rank, shape, labels); throws with what to fix. */
   protected abstract checkBatch(batch: TrainingBatch, fn: string): void;

@@ -118,10 +118,12 @@ export class VaeTrainer extends Trainer {
     this.latentDim = resolveLatentDim(model, encoder, this.decoder);
   }
 
+  /** @internal */
   protected stateVariables(): VariableGroup[] {
     return this.model ? [{ name: 'model', variables: allVariables(this.model) }] : [{ name: 'encoder', variables: allVariables(this.encoder!) }, { name: 'decoder', variables: allVariables(this.decoder!) }];
   }
 
+  /** @internal */
   protected stateOptimizers(): OptimizerGroup[] {
     return [{ name: 'optimizer', optimizer: this.optimizer }];
   }

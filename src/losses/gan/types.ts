@@ -16,7 +16,7 @@ export type GanLossOptions<R extends Reduction = Reduction> = ReductionOptions<R
 
 /**
  * Options of the discriminator losses built on the sigmoid cross entropy
- * ({@link minimax}, {@link nonSaturating}, {@link relativisticAverage}).
+ * (`losses.gan.minimax`, `losses.gan.nonSaturating`, `losses.gan.relativisticAverage`).
  *
  * @category Losses
  */
@@ -32,7 +32,7 @@ export interface SigmoidDiscriminatorOptions<R extends Reduction = Reduction> ex
 /**
  * A GAN loss pair on logits, as TF-GAN writes them: a discriminator loss of the real and fake
  * logits and a generator loss of the fake logits. Every member of `losses.gan` except
- * {@link relativisticAverage} has this type; a trainer tells the two kinds apart by the
+ * `losses.gan.relativisticAverage` has this type; a trainer tells the two kinds apart by the
  * `relativistic` field.
  *
  * Logits are float32 tensors of rank 1, 2 or 4 whose first axis is the batch: `[batch]`,
