@@ -40,6 +40,8 @@ export interface CheckpointMeta {
   skippedSteps: number;
   /** The run seed. */
   seed: number;
+  /** `sampleCount` of each seeded sampling layer in the networks (`vae.Reparameterize`), in layer order. */
+  sampleCounts?: number[];
 }
 
 /**

@@ -192,6 +192,10 @@ export abstract class Trainer {
   /** Variables saved in checkpoints and restored when a step is discarded. */
   /** @internal */
   protected abstract stateVariables(): VariableGroup[];
+  /** Layers with a seeded sample counter (saved in checkpoints). @internal */
+  protected samplingLayers(): { sampleCount: number }[] {
+    return [];
+  }
   /** Optimizers saved in checkpoints and restored when a step is discarded. */
   /** @internal */
   protected abstract stateOptimizers(): OptimizerGroup[];
@@ -423,6 +427,7 @@ export abstract class Trainer {
         rngPosition: this.rngPosition,
         skippedSteps: this.skippedSteps,
         seed: this.seed,
+        sampleCounts: this.samplingLayers().map((layer) => layer.sampleCount),
       },
       tensors: await readState(this.stateVariables(), this.stateOptimizers()),
     };
@@ -443,7 +448,19 @@ export abstract class Trainer {
     if (meta.kind !== this.kind) {
       throw new ArgumentError({ fn, arg: 'checkpoint', expected: `come from a ${this.kind} trainer`, received: `a ${meta.kind} checkpoint` });
     }
+    const layers = this.samplingLayers();
+    const counts = meta.sampleCounts ?? [];
+    if (counts.length !== layers.length) {
+      throw new ArgumentError({
+        fn,
+        arg: 'checkpoint',
+        expected: `hold the sample counters of ${layers.length} sampling layer(s), as these networks have`,
+        received: `${counts.length}`,
+        hint: 'Build the networks as in the run that wrote the checkpoint',
+      });
+    }
     await writeState(checkpoint, this.stateVariables(), this.stateOptimizers(), fn);
+    layers.forEach((layer, i) => (layer.sampleCount = counts[i]!));
     this.optimizerCache = undefined;
     this.step = meta.step;
     this.epoch = meta.epoch;

@@ -10,6 +10,7 @@ import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { elbo, type ElboFunction, type ElboOptions } from '../losses/vae/elbo.js';
 import { assertFloatTensor, assertNonNegativeInt, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
 import { reparameterize } from '../vae/reparameterize.js';
+import { Reparameterize } from '../vae/reparameterize-layer.js';
 import type { Logs } from './callbacks.js';
 import { allVariables, assertNetwork, formatSymbolic, matchesSymbolic, symbolicShape, trainableVariables, type Network } from './network.js';
 import { stepSeed } from './seed.js';
@@ -116,6 +117,19 @@ export class VaeTrainer extends Trainer {
     this.variables = this.networks.flatMap(trainableVariables);
     this.conditional = ((model ?? encoder)!.inputs?.length ?? 1) > 1;
     this.latentDim = resolveLatentDim(model, encoder, this.decoder);
+  }
+
+  /** @internal */
+  protected override samplingLayers(): { sampleCount: number }[] {
+    const found: Reparameterize[] = [];
+    const walk = (layers: readonly unknown[] | undefined): void => {
+      for (const layer of layers ?? []) {
+        if (layer instanceof Reparameterize) found.push(layer);
+        else walk((layer as { layers?: unknown[] }).layers);
+      }
+    };
+    for (const net of this.networks) walk((net as { layers?: unknown[] }).layers);
+    return found;
   }
 
   /** @internal */

@@ -59,7 +59,11 @@ export class Reparameterize extends tfl.layers.Layer {
   readonly inference: 'mean' | 'sample';
   /** Base seed, if any. */
   readonly seed: number | undefined;
-  private calls = 0;
+  /**
+   * Seeded samples drawn so far: call k uses seed `seed + k`. Trainers save it in checkpoints
+   * so that a resumed run draws the same noise as an uninterrupted one.
+   */
+  sampleCount = 0;
 
   constructor(args: ReparameterizeArgs = {}) {
     assertOptionsObject(args, 'args', FN);
@@ -84,7 +88,7 @@ export class Reparameterize extends tfl.layers.Layer {
     }
     const [mean, logVar] = inputs as [tf.Tensor, tf.Tensor];
     if (kwargs?.['training'] !== true && this.inference === 'mean') return tf.clone(mean);
-    const seed = this.seed === undefined ? undefined : this.seed + this.calls++;
+    const seed = this.seed === undefined ? undefined : this.seed + this.sampleCount++;
     return reparameterize(mean, logVar, { seed });
   }
 
