@@ -33,8 +33,13 @@ export function parseOptions(argv: string[]): GenerateOptions {
       label: { type: 'string' },
       out: { type: 'string', default: 'out/generated.png' },
       backend: { type: 'string', default: 'wasm' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    console.log('usage: npm run example:generate -- [--model out/mnist-gan/generator] [--count 64] [--seed 7] [--label 3] [--out out/generated.png] [--backend wasm]');
+    process.exit(0);
+  }
   const count = Number(values.count);
   if (!Number.isInteger(count) || count < 1) throw new Error(`generate: --count must be a positive integer, received '${values.count}'`);
   const label = values.label === undefined ? undefined : Number(values.label);

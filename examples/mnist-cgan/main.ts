@@ -38,8 +38,13 @@ export function parseOptions(argv: string[]): CganExampleOptions {
       limit: { type: 'string' },
       steps: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    console.log('usage: npm run example:cgan -- [--epochs 2] [--batch-size 64] [--backend wasm] [--out out/mnist-cgan] [--seed 1]');
+    process.exit(0);
+  }
   const int = (name: string, v: string | undefined) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) throw new Error(`mnist-cgan: --${name} must be a positive integer, received '${v}'`);
