@@ -8,13 +8,13 @@
  * bar, writes a sample grid from fixed noise after every epoch and at the end, writes the loss
  * curves as CSV and SVG, saves the generator to a folder, and prints where everything went.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
-import { backends, data, losses, nets, train } from 'genblocks';
-import { loadMnist, saveModel, writeLossCsv, writeLossPlot, writePng } from 'genblocks/node';
+import { backends, data, losses, metrics, nets, train } from 'genblocks';
+import { loadMnist, loadModel, saveModel, writeLossCsv, writeLossPlot, writePng } from 'genblocks/node';
 
 const LOSSES = ['nonSaturating', 'hinge', 'wgan-gp'] as const;
 type LossName = (typeof LOSSES)[number];
@@ -32,6 +32,8 @@ export interface GanExampleOptions {
   steps?: number;
   /** Hide the progress bar (tests). */
   quiet?: boolean;
+  /** Folder of a saved MNIST feature network for the closing FID/KID/score report. */
+  featureNet: string;
 }
 
 export function parseOptions(argv: string[]): GanExampleOptions {
@@ -47,6 +49,7 @@ export function parseOptions(argv: string[]): GanExampleOptions {
       limit: { type: 'string' },
       steps: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      'feature-net': { type: 'string', default: 'out/mnist-feature-net' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -72,6 +75,7 @@ export function parseOptions(argv: string[]): GanExampleOptions {
     limit: values.limit === undefined ? undefined : int('limit', values.limit),
     steps: values.steps === undefined ? undefined : int('steps', values.steps),
     quiet: values.quiet,
+    featureNet: resolve(values['feature-net']!),
   };
 }
 
@@ -143,12 +147,42 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
   await saveModel(generator, generatorDir);
   files.push(csv, svg, generatorDir);
 
+  await report(trainer, options);
+
   tf.dispose([images, mnist.labels]);
   trainer.dispose();
   for (const disposable of [generator, discriminator, generatorOptimizer, discriminatorOptimizer]) disposable.dispose();
   console.log('\nwrote:');
   for (const f of files) console.log(`  ${f}`);
   return { files };
+}
+
+/**
+ * FID, KID, classifier score and class coverage of 1,000 samples against 1,000 test images,
+ * under the MNIST feature network (`npm run eval -- --train-feature-net` trains and saves one).
+ */
+async function report(trainer: train.AdversarialTrainer, options: GanExampleOptions): Promise<void> {
+  if (!existsSync(join(options.featureNet, 'model.json'))) {
+    console.log(`\n(no MNIST feature network in ${options.featureNet}: run 'npm run eval -- --train-feature-net' once to get FID, KID and classifier score here)`);
+    return;
+  }
+  const net = await loadModel(options.featureNet);
+  const test = await loadMnist({ split: 'test', normalize: '[-1,1]', limit: 1000 });
+  const real = test.images;
+  const fake = trainer.sample(real.shape[0], { seed: options.seed + 1 }) as tf.Tensor4D;
+  const features = metrics.featureExtractor(net);
+  const realActivations = await metrics.computeActivations(features, real, { batchSize: 500 });
+  const fakeActivations = await metrics.computeActivations(features, fake, { batchSize: 500 });
+  const fid = await metrics.frechetDistanceFromActivations(realActivations, fakeActivations);
+  const kid = await metrics.kernelDistance(realActivations, fakeActivations, { subsets: 10, subsetSize: 500, seed: options.seed });
+  const probabilities = tf.tidy(() => tf.softmax(net.predict(fake) as tf.Tensor) as tf.Tensor2D);
+  const score = await metrics.classifierScore(probabilities);
+  const classes = await metrics.classDistribution(probabilities);
+  console.log(`\nsample quality (${fake.shape[0]} samples vs ${real.shape[0]} MNIST test images, feature net ${options.featureNet}):`);
+  console.log(`  FID ${fid.toFixed(2)}, KID ${kid.mean.toFixed(4)} ± ${kid.standardError.toFixed(4)}, classifier score ${score.mean.toFixed(2)} (max 10)`);
+  console.log(`  classes: ${classes.shares.map((s, c) => `${c}:${(100 * s).toFixed(1)}%`).join(' ')} (${classes.classesCovered}/10 covered)`);
+  tf.dispose([real, test.labels, fake, probabilities]);
+  net.dispose();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metrics } from 'genblocks';
+import { saveModel } from 'genblocks/node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { useTestBackend } from '../helpers/backends.js';
 import { main as generate, parseOptions as parseGenerate } from '../../examples/generate/main.js';
@@ -25,11 +27,21 @@ function png(file: string): PNG {
 }
 
 describe('examples', () => {
-  it('mnist-gan: trains a few steps and writes samples, curves and the generator', async () => {
+  it('mnist-gan: trains a few steps, writes samples, curves and the generator, and reports FID/KID/score', async () => {
     const out = join(root, 'gan');
+    // An (untrained) feature network is enough to exercise the closing quality report.
+    const featureNet = metrics.mnistFeatureNet();
+    await saveModel(featureNet, join(root, 'feature-net'));
+    featureNet.dispose();
+    const log = vi.spyOn(console, 'log');
     const before = tf.memory().numTensors;
-    const { files } = await gan(parseGan(['--limit', '64', '--steps', '2', '--batch-size', '16', '--out', out, '--quiet']));
+    const { files } = await gan(
+      parseGan(['--limit', '64', '--steps', '2', '--batch-size', '16', '--out', out, '--quiet', '--feature-net', join(root, 'feature-net')]),
+    );
     expect(tf.memory().numTensors, 'the example leaks no tensors').toBe(before);
+    const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
+    log.mockRestore();
+    expect(printed).toMatch(/FID \d+\.\d+, KID -?\d+\.\d+ ± \d+\.\d+, classifier score \d+\.\d+/);
     expect(files).toContain(join(out, 'samples-final.png'));
     const grid = png(join(out, 'samples-final.png'));
     // 10x10 grid of 28x28 images with 2-pixel padding: 10*28 + 11*2 = 302 (imageGrid's layout).
