@@ -8,12 +8,13 @@
  * after every epoch and at the end, the loss curves, and the generator.
  */
 import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
 import { backends, data, losses, nets, train } from 'genblocks';
-import { loadMnist, saveModel, writeLossCsv, writeLossPlot, writePng } from 'genblocks/node';
+import { loadMnist, saveModel, writeLossPlot, writePng } from 'genblocks/node';
 
 export interface CganExampleOptions {
   epochs: number;
@@ -107,7 +108,7 @@ export async function main(options: CganExampleOptions): Promise<{ files: string
 
   const csv = join(out, 'losses.csv');
   const svg = join(out, 'losses.svg');
-  await writeLossCsv(csv, history.series());
+  await writeFile(csv, history.toCSV()); // step numbers as the trainer counts them (1 = after the first step)
   await writeLossPlot(svg, history.series(), { title: 'Conditional DCGAN on MNIST', xLabel: 'step' });
   const generatorDir = join(out, 'generator');
   await saveModel(generator, generatorDir);

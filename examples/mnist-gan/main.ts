@@ -9,12 +9,13 @@
  * curves as CSV and SVG, saves the generator to a folder, and prints where everything went.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
 import { backends, data, losses, metrics, nets, train } from 'genblocks';
-import { loadMnist, loadModel, saveModel, writeLossCsv, writeLossPlot, writePng } from 'genblocks/node';
+import { loadMnist, loadModel, saveModel, writeLossPlot, writePng } from 'genblocks/node';
 
 const LOSSES = ['nonSaturating', 'hinge', 'wgan-gp'] as const;
 type LossName = (typeof LOSSES)[number];
@@ -141,7 +142,7 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
 
   const csv = join(out, 'losses.csv');
   const svg = join(out, 'losses.svg');
-  await writeLossCsv(csv, history.series());
+  await writeFile(csv, history.toCSV()); // step numbers as the trainer counts them (1 = after the first step)
   await writeLossPlot(svg, history.series(), { title: `DCGAN on MNIST (${options.loss})`, xLabel: 'step' });
   const generatorDir = join(out, 'generator');
   await saveModel(generator, generatorDir);

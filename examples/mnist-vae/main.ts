@@ -10,13 +10,14 @@
  * manifold, the loss curves, and saves the decoder.
  */
 import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { backends, data, losses, train, vae } from 'genblocks';
-import { loadMnist, saveModel, writeImageGrid, writeLossCsv, writeLossPlot } from 'genblocks/node';
+import { loadMnist, saveModel, writeImageGrid, writeLossPlot } from 'genblocks/node';
 
 export interface VaeExampleOptions {
   epochs: number;
@@ -166,7 +167,7 @@ export async function main(options: VaeExampleOptions): Promise<{ files: string[
 
   const csv = join(out, 'losses.csv');
   const svg = join(out, 'losses.svg');
-  await writeLossCsv(csv, history.series());
+  await writeFile(csv, history.toCSV()); // step numbers as the trainer counts them (1 = after the first step)
   await writeLossPlot(svg, history.series(), { title: 'VAE on MNIST', xLabel: 'step' });
   const decoderDir = join(out, 'decoder');
   await saveModel(decoder, decoderDir);

@@ -49,6 +49,7 @@ describe('examples', () => {
     const csv = readFileSync(join(out, 'losses.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toMatch(/^step,.*discriminator.*generator/);
     expect(csv).toHaveLength(3); // header + 2 steps
+    expect(csv.slice(1).map((row) => row.split(',')[0])).toEqual(['1', '2']); // trainer step numbers
     expect(readFileSync(join(out, 'losses.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
     expect(existsSync(join(out, 'generator', 'model.json'))).toBe(true);
   });
