@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+import { settle, time } from './harness.js';
+
 /** One layer's forward multiply-adds per example, and whether it is its network's first layer. */
 export interface LayerCost {
   macs: number;
@@ -59,43 +61,19 @@ export function makeGanStep(generator: tfl.LayersModel, discriminator: tfl.Layer
 export async function matMulRate(m: number, k: number, n: number, runs: number): Promise<number> {
   const a = tf.randomNormal([m, k]);
   const b = tf.randomNormal([k, n]);
-  const once = async () => {
-    const c = tf.matMul(a, b);
-    await c.data();
-    c.dispose();
-  };
-  await once();
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await once();
-    samples.push(performance.now() - t0);
-  }
+  const { minMs } = await time(() => settle(() => tf.matMul(a, b)), { warmup: 1, runs });
   tf.dispose([a, b]);
-  samples.sort((x, y) => x - y);
-  return (2 * m * k * n) / (samples[0]! * 1e6);
+  return (2 * m * k * n) / (minMs * 1e6);
 }
 
 /** GFLOP/s of a plain forward conv2d (stride `s`, 'same') on the active backend. */
 export async function conv2dRate(xShape: [number, number, number, number], k: number, outChannels: number, s: number, runs: number): Promise<number> {
   const x = tf.randomNormal(xShape) as tf.Tensor4D;
   const w = tf.randomNormal([k, k, xShape[3], outChannels]) as tf.Tensor4D;
-  const once = async () => {
-    const y = tf.conv2d(x, w, s, 'same');
-    await y.data();
-    y.dispose();
-  };
-  await once();
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await once();
-    samples.push(performance.now() - t0);
-  }
+  const { minMs } = await time(() => settle(() => tf.conv2d(x, w, s, 'same')), { warmup: 1, runs });
   tf.dispose([x, w]);
-  samples.sort((p, q) => p - q);
   const outPixels = Math.ceil(xShape[1] / s) * Math.ceil(xShape[2] / s);
-  return (2 * xShape[0] * outPixels * k * k * xShape[3] * outChannels) / (samples[0]! * 1e6);
+  return (2 * xShape[0] * outPixels * k * k * xShape[3] * outChannels) / (minMs * 1e6);
 }
 
 /**

@@ -201,7 +201,9 @@ export function lossPlotSvg(series: Record<string, readonly number[]>, options: 
  * step; a series shorter than the longest leaves its cells empty. Numbers are written in full
  * precision (`NaN`, `Infinity` as such).
  *
- * @param series Curves by name; value `i` is at step `i`.
+ * @param series Curves by name; value `i` is at step `i` (or at `options.steps[i]`).
+ * @param options `steps`: the step number of each row (default `0, 1, 2, …`), as long as the
+ *   longest series.
  * @returns The CSV text, ending in a newline.
  * @example
  * ```ts
@@ -210,14 +212,20 @@ export function lossPlotSvg(series: Record<string, readonly number[]>, options: 
  * ```
  * @category Data
  */
-export function lossCsv(series: Record<string, readonly number[]>): string {
-  validateSeries(series, 'data.lossCsv');
+export function lossCsv(series: Record<string, readonly number[]>, options: { steps?: readonly number[] } = {}): string {
+  const fn = 'data.lossCsv';
+  validateSeries(series, fn);
+  assertOptionsObject(options, 'options', fn);
   const names = Object.keys(series);
   const quote = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   const lines = [['step', ...names].map(quote).join(',')];
-  const steps = Math.max(...names.map((n) => series[n]!.length));
-  for (let i = 0; i < steps; i++) {
-    lines.push([String(i), ...names.map((n) => (i < series[n]!.length ? String(series[n]![i]) : ''))].join(','));
+  const rows = Math.max(0, ...names.map((n) => series[n]!.length));
+  const { steps } = options;
+  if (steps !== undefined && (!Array.isArray(steps) || steps.length !== rows || steps.some((s) => typeof s !== 'number'))) {
+    throw new ArgumentError({ fn, arg: 'options.steps', expected: `be an array of ${rows} numbers (one per row)`, received: describe(steps) });
+  }
+  for (let i = 0; i < rows; i++) {
+    lines.push([String(steps ? steps[i] : i), ...names.map((n) => (i < series[n]!.length ? String(series[n]![i]) : ''))].join(','));
   }
   return lines.join('\n') + '\n';
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { lossCsv } from '../data/loss-curves.js';
 import { assertOptionsObject, assertPositiveInt } from '../validation.js';
 import type { Callback, Logs } from './callbacks.js';
 
@@ -68,9 +69,8 @@ export function history(options: HistoryOptions = {}): History {
       return { step: [...steps], ...series() };
     },
     toCSV() {
-      const names = [...columns.keys()];
-      const rows = steps.map((s, i) => [s, ...names.map((n) => columns.get(n)![i]!)].join(','));
-      return `${['step', ...names].join(',')}\n${rows.join('\n')}${rows.length ? '\n' : ''}`;
+      // Same CSV as data.lossCsv, with the trainer's step numbers; no step yet: a header only.
+      return columns.size === 0 ? 'step\n' : lossCsv(series(), { steps });
     },
   };
 }

@@ -140,6 +140,13 @@ describe('data.lossCsv', () => {
   it('keeps full precision', () => {
     expect(data.lossCsv({ x: [0.1 + 0.2] })).toBe('step,x\n0,0.30000000000000004\n');
   });
+
+  it('labels rows with given step numbers, one per row', () => {
+    expect(data.lossCsv({ g: [0.5, 0.25] }, { steps: [10, 20] })).toBe('step,g\n10,0.5\n20,0.25\n');
+    expect(() => data.lossCsv({ g: [0.5, 0.25] }, { steps: [10] })).toThrow(
+      /data\.lossCsv: argument 'options\.steps' must be an array of 2 numbers \(one per row\), received array of length 1/,
+    );
+  });
 });
 
 describe('writeLossPlot / writeLossCsv', () => {
