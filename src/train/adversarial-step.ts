@@ -216,17 +216,24 @@ export function adversarialStepUnchecked(
     const out: AdversarialStepLosses = {};
     if (update !== 'generator') {
       const fake = G(noise);
-      const { grads, kept } = lossAndGrads((keep) => {
-        const dLoss = loss.discriminator(D(real), D(fake)) as tf.Scalar;
-        keep(dLoss);
-        if (!penalty) return dLoss;
-        const p = penalty(D, real, fake, { seed: penaltySeed });
-        keep(p);
-        return tf.add(dLoss, p) as tf.Scalar;
-      }, dVars);
-      discriminatorOptimizer.applyGradients(grads);
-      out.discriminator = kept[0];
-      if (penalty) out.penalty = kept[1];
+      const dLoss = () => loss.discriminator(D(real), D(fake)) as tf.Scalar;
+      if (penalty) {
+        const { grads, kept } = lossAndGrads((keep) => {
+          const d = dLoss();
+          keep(d);
+          const p = penalty(D, real, fake, { seed: penaltySeed });
+          keep(p);
+          return tf.add(d, p) as tf.Scalar;
+        }, dVars);
+        discriminatorOptimizer.applyGradients(grads);
+        out.discriminator = kept[0];
+        out.penalty = kept[1];
+      } else {
+        // Without a penalty the differentiated value is the loss itself: no copy to keep.
+        const { value, grads } = tf.variableGrads(dLoss, dVars);
+        discriminatorOptimizer.applyGradients(grads);
+        out.discriminator = value;
+      }
     }
     if (update !== 'discriminator') {
       const { value, grads } = tf.variableGrads(() => {

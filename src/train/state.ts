@@ -90,45 +90,9 @@ export interface OptimizerGroup {
   optimizer: tf.Optimizer;
 }
 
-/**
- * A reference to a tensor's backend data, held without a `tf.Tensor` object: the backend's
- * reference count is raised, so the data outlives the variable moving on to new data, and
- * nothing shows in `tf.memory().numTensors`. Backends without `incRef` fall back to a clone.
- */
-interface HeldData {
-  dataId: object;
-  shape: number[];
-  dtype: tf.DataType;
-  backend: BackendRefs | undefined;
-  clone: tf.Tensor | undefined;
-}
-
 interface BackendRefs {
   incRef(dataId: object): void;
   disposeData(dataId: object): boolean;
-}
-
-function hold(t: tf.Tensor): HeldData {
-  const backend = tf.engine().backend as unknown as Partial<BackendRefs>;
-  if (typeof backend.incRef === 'function' && typeof backend.disposeData === 'function') {
-    backend.incRef(t.dataId);
-    return { dataId: t.dataId, shape: t.shape, dtype: t.dtype, backend: backend as BackendRefs, clone: undefined };
-  }
-  return { dataId: t.dataId, shape: t.shape, dtype: t.dtype, backend: undefined, clone: tf.keep(tf.clone(t)) };
-}
-
-function release(h: HeldData): void {
-  if (h.clone) h.clone.dispose();
-  else if (h.backend!.disposeData(h.dataId)) {
-    (tf.engine() as unknown as { removeDataId(d: object, b: unknown): void }).removeDataId(h.dataId, h.backend);
-  }
-}
-
-/** A new tensor on held data (the caller disposes it). */
-function materialize(h: HeldData): tf.Tensor {
-  if (h.clone) return tf.keep(tf.clone(h.clone));
-  h.backend!.incRef(h.dataId);
-  return tf.keep(tf.engine().makeTensorFromTensorInfo({ dataId: h.dataId, shape: h.shape, dtype: h.dtype }));
 }
 
 /** The variables of an optimizer's state, found once with `getWeights()` and reused every step. */
@@ -156,55 +120,90 @@ export async function optimizerRefs(optimizer: tf.Optimizer): Promise<OptimizerR
   return { entries, hidden: hiddenVariables(optimizer), takenAt: optimizer.iterations };
 }
 
-interface OptimizerSnapshot {
-  optimizer: tf.Optimizer;
-  refs: OptimizerRefs;
-  iterations: number;
-  entries: (HeldData | undefined)[];
-  hidden: HeldData[];
+/**
+ * What a snapshot holds, listed once (per fit, and again when an optimizer's variables
+ * change): every variable of `groups`, then each optimizer's state variables, in one flat
+ * list, so that a snapshot is one pass over it.
+ */
+export interface SnapshotPlan {
+  groups: readonly VariableGroup[];
+  optimizers: { optimizer: tf.Optimizer; refs: OptimizerRefs }[];
+  variables: tf.Variable[];
 }
 
-/** A snapshot of variables and optimizer states taken before a step, holding data without copies. */
+/** Lists what {@link takeSnapshot} holds; optimizers whose state cannot be listed are left out. */
+export function planSnapshot(groups: readonly VariableGroup[], optimizers: readonly OptimizerGroup[], refs: readonly (OptimizerRefs | undefined)[]): SnapshotPlan {
+  const plan: SnapshotPlan = { groups, optimizers: [], variables: groups.flatMap((g) => g.variables) };
+  optimizers.forEach(({ optimizer }, i) => {
+    const r = refs[i];
+    if (!r) return;
+    plan.optimizers.push({ optimizer, refs: r });
+    for (const e of r.entries) if (e.variable) plan.variables.push(e.variable);
+    for (const [, v] of r.hidden) plan.variables.push(v);
+  });
+  return plan;
+}
+
+/**
+ * The values of a plan's variables before a step, held without copies: tfjs never mutates a
+ * tensor's data in place (`Variable.assign` points the variable at new data and releases the
+ * old), so raising the backend's reference count on each variable's data keeps the old values
+ * alive, at the cost of one counter increment per variable and nothing in
+ * `tf.memory().numTensors`. Backends without reference counts get clones instead.
+ */
 export interface Snapshot {
-  variables: HeldData[][];
-  optimizers: (OptimizerSnapshot | undefined)[];
+  plan: SnapshotPlan;
+  /** Data ids, in plan order (reference-counting backends). */
+  data: object[];
+  backend: BackendRefs | undefined;
+  /** Clones, in plan order (other backends). */
+  clones: tf.Tensor[] | undefined;
+  /** Each planned optimizer's iteration count. */
+  iterations: number[];
 }
 
-/** Takes a snapshot (synchronous: `refs` were listed beforehand). */
-export function takeSnapshot(groups: readonly VariableGroup[], optimizers: readonly OptimizerGroup[], refs: readonly (OptimizerRefs | undefined)[]): Snapshot {
-  return {
-    variables: groups.map((g) => g.variables.map(hold)),
-    optimizers: optimizers.map(({ optimizer }, i) => {
-      const r = refs[i];
-      if (!r) return undefined;
-      return {
-        optimizer,
-        refs: r,
-        iterations: optimizer.iterations,
-        entries: r.entries.map((e) => (e.variable ? hold(e.variable) : undefined)),
-        hidden: r.hidden.map(([, v]) => hold(v)),
-      };
-    }),
-  };
+/** Takes a snapshot of a plan's variables (synchronous). */
+export function takeSnapshot(plan: SnapshotPlan): Snapshot {
+  const iterations = plan.optimizers.map(({ optimizer }) => optimizer.iterations);
+  const backend = tf.engine().backend as unknown as Partial<BackendRefs>;
+  if (typeof backend.incRef !== 'function' || typeof backend.disposeData !== 'function') {
+    return { plan, data: [], backend: undefined, clones: plan.variables.map((v) => tf.keep(tf.clone(v))), iterations };
+  }
+  const { variables } = plan;
+  const data: object[] = new Array(variables.length);
+  for (let i = 0; i < variables.length; i++) {
+    const id = variables[i]!.dataId;
+    backend.incRef(id);
+    data[i] = id;
+  }
+  return { plan, data, backend: backend as BackendRefs, clones: undefined, iterations };
+}
+
+/** A new tensor on the held value of the plan's `i`-th variable (the caller disposes it). */
+function materialize(s: Snapshot, i: number): tf.Tensor {
+  if (s.clones) return tf.keep(tf.clone(s.clones[i]!));
+  const { shape, dtype } = s.plan.variables[i]!;
+  s.backend!.incRef(s.data[i]!);
+  return tf.keep(tf.engine().makeTensorFromTensorInfo({ dataId: s.data[i]!, shape, dtype }));
 }
 
 /** Puts a snapshot back into the variables and optimizers. */
-export async function restoreSnapshot(s: Snapshot, groups: readonly VariableGroup[]): Promise<void> {
-  groups.forEach((g, i) =>
-    g.variables.forEach((v, j) => {
-      const t = materialize(s.variables[i]![j]!);
+export async function restoreSnapshot(s: Snapshot): Promise<void> {
+  let i = 0;
+  for (const g of s.plan.groups) {
+    for (const v of g.variables) {
+      const t = materialize(s, i++);
       v.assign(t);
       t.dispose();
-    }),
-  );
-  for (const o of s.optimizers) {
-    if (!o) continue;
+    }
+  }
+  for (const [k, { optimizer, refs }] of s.plan.optimizers.entries()) {
     const state: OptimizerState = {
-      named: o.refs.entries.map((e, k) => ({ name: e.name, tensor: e.variable ? materialize(o.entries[k]!) : tf.keep(tf.scalar(o.iterations, 'int32')) })),
-      hidden: o.refs.hidden.map(([key], k) => [key, materialize(o.hidden[k]!)]),
+      named: refs.entries.map((e) => ({ name: e.name, tensor: e.variable ? materialize(s, i++) : tf.keep(tf.scalar(s.iterations[k]!, 'int32')) })),
+      hidden: refs.hidden.map(([key]) => [key, materialize(s, i++)]),
     };
     try {
-      await restoreOptimizer(o.optimizer, state);
+      await restoreOptimizer(optimizer, state);
     } finally {
       disposeOptimizerState(state);
     }
@@ -213,11 +212,14 @@ export async function restoreSnapshot(s: Snapshot, groups: readonly VariableGrou
 
 /** Releases a snapshot's data. */
 export function disposeSnapshot(s: Snapshot): void {
-  s.variables.flat().forEach(release);
-  for (const o of s.optimizers) {
-    if (!o) continue;
-    o.entries.forEach((h) => h && release(h));
-    o.hidden.forEach(release);
+  if (s.clones) {
+    tf.dispose(s.clones);
+    return;
+  }
+  const { data, backend } = s;
+  const engine = tf.engine() as unknown as { removeDataId(dataId: object, backend: unknown): void };
+  for (let i = 0; i < data.length; i++) {
+    if (backend!.disposeData(data[i]!)) engine.removeDataId(data[i]!, backend);
   }
 }
 

@@ -15,6 +15,7 @@ import { randomRunSeed } from './seed.js';
 import {
   disposeSnapshot,
   optimizerRefs,
+  planSnapshot,
   readState,
   restoreSnapshot,
   takeSnapshot,
@@ -22,9 +23,10 @@ import {
   type OptimizerGroup,
   type OptimizerRefs,
   type Snapshot,
+  type SnapshotPlan,
   type VariableGroup,
 } from './state.js';
-import { nextMacrotask } from './yield.js';
+import { defaultYieldIntervalMs, nextMacrotask } from './yield.js';
 
 /** One batch as a trainer sees it: examples and optional labels. @category Training */
 export interface TrainingBatch {
@@ -85,8 +87,10 @@ export interface FitOptions {
   disposeBatches?: boolean;
   /**
    * Yield to the event loop once at least this many milliseconds have passed since the last
-   * yield (checked after every step), so pages stay responsive without paying a macrotask per
-   * fast step. Default 15 (about one frame); 0 yields after every step.
+   * yield (checked after every step), so the host stays responsive without paying a macrotask
+   * per fast step. Default: 15 (about one frame) in pages, where `document` exists; 50
+   * elsewhere (Node, workers), where nothing renders and timers, signals and I/O still run 20
+   * times a second. 0 yields after every step.
    */
   yieldIntervalMs?: number;
 }
@@ -163,6 +167,7 @@ export abstract class Trainer {
   private consecutiveSkips = 0;
   private fitting = false;
   private optimizerCache: (OptimizerRefs | undefined)[] | undefined;
+  private snapshotPlan: SnapshotPlan | undefined;
   private batchShape: number[] | undefined;
 
   protected constructor(options: TrainerOptions, fn: string) {
@@ -230,7 +235,7 @@ export abstract class Trainer {
   async fit(batches: BatchSource, options: FitOptions = {}): Promise<FitResult> {
     const fn = `${this.fnName}.fit`;
     assertOptionsObject(options, 'options', fn);
-    const { epochs, steps, callbacks = [], signal, yieldIntervalMs = 15 } = options;
+    const { epochs, steps, callbacks = [], signal, yieldIntervalMs = defaultYieldIntervalMs() } = options;
     if (epochs !== undefined) assertPositiveInt(epochs, 'options.epochs', fn);
     if (steps !== undefined) assertPositiveInt(steps, 'options.steps', fn);
     assertNumber(yieldIntervalMs, 'options.yieldIntervalMs', fn, { min: 0 });
@@ -363,8 +368,10 @@ export abstract class Trainer {
     if (!this.optimizerCache || this.optimizerCache.some((r, i) => r !== undefined && r.takenAt !== optimizers[i]!.optimizer.iterations && r.takenAt === 0)) {
       this.optimizerCache = [];
       for (const { optimizer } of optimizers) this.optimizerCache.push(await optimizerRefs(optimizer));
+      this.snapshotPlan = undefined;
     }
-    const snapshot = takeSnapshot(groups, optimizers, this.optimizerCache);
+    if (this.snapshotPlan?.groups !== groups) this.snapshotPlan = planSnapshot(groups, optimizers, this.optimizerCache);
+    const snapshot = takeSnapshot(this.snapshotPlan);
     const position = this.rngPosition;
     let names: string[] = [];
     let values: Float32Array | Int32Array | Uint8Array;
@@ -380,13 +387,13 @@ export abstract class Trainer {
         stacked.dispose();
       }
     } catch (e) {
-      await this.rollBack(snapshot, groups);
+      await this.rollBack(snapshot);
       throw e;
     }
     this.rngPosition++;
     const bad = names.findIndex((_, i) => !Number.isFinite(values[i]!));
     if (bad >= 0) {
-      await this.rollBack(snapshot, groups);
+      await this.rollBack(snapshot);
       if (this.onNonFinite === 'skip' && ++this.consecutiveSkips < MAX_CONSECUTIVE_SKIPS) {
         this.skippedSteps++;
         return undefined;
@@ -401,9 +408,9 @@ export abstract class Trainer {
     return Object.assign(logs, this.extraLogs(position));
   }
 
-  private async rollBack(snapshot: Snapshot, groups: VariableGroup[]): Promise<void> {
+  private async rollBack(snapshot: Snapshot): Promise<void> {
     try {
-      await restoreSnapshot(snapshot, groups);
+      await restoreSnapshot(snapshot);
     } finally {
       disposeSnapshot(snapshot);
       this.optimizerCache = undefined;

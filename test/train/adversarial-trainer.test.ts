@@ -100,6 +100,27 @@ describe.each(TEST_BACKENDS)('train.AdversarialTrainer on %s', (backend) => {
     expect(trainer.skippedSteps).toBe(1);
   });
 
+  it("with onNonFinite: 'skip' restores both optimizers' state exactly, mid-fit and again on the next skip", async () => {
+    const gOpt = tf.train.adam(1e-2);
+    const dOpt = tf.train.adam(1e-2);
+    const trainer = make({ onNonFinite: 'skip', generatorOptimizer: gOpt, discriminatorOptimizer: dOpt });
+    const good = ringBatches(2, 16, 0.05, 7);
+    const bad = tf.fill([16, 2], Number.NaN) as tf.Tensor2D;
+    const stateOf = async () => Promise.all([...(await gOpt.getWeights()), ...(await dOpt.getWeights())].map(async (w) => Array.from(await w.tensor.data())));
+    const seen: number[][][] = [];
+    // Steps: good, good, bad (skipped), good, bad (skipped): the optimizer state read after each
+    // applied step must be what the next skipped step leaves.
+    await trainer.fit([good[0]!, good[1]!, bad, good[0]!, bad], {
+      epochs: 1,
+      callbacks: [{ onStepEnd: async () => void seen.push(await stateOf()) }],
+    });
+    expect(trainer.skippedSteps).toBe(2);
+    expect(trainer.step).toBe(3);
+    expect(await stateOf()).toEqual(seen[2]);
+    expect(gOpt.iterations).toBe(3);
+    expect(dOpt.iterations).toBe(3);
+  });
+
   it("with onNonFinite: 'skip' gives up after 10 skipped steps in a row", async () => {
     const bad = tf.fill([16, 2], Number.NaN) as tf.Tensor2D;
     await expect(make({ onNonFinite: 'skip' }).fit([bad], { steps: 1 })).rejects.toThrow(/loss 'discriminator' is NaN at step 0/);
