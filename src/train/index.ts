@@ -14,6 +14,8 @@ export type { Checkpoint, CheckpointMeta, CheckpointOptions, CheckpointStore, Ch
 export { earlyStop } from './early-stop.js';
 export type { EarlyStop, EarlyStopOptions } from './early-stop.js';
 export { history } from './history.js';
+export { cosineDecay, learningRateSchedule } from './learning-rate.js';
+export type { CosineDecayOptions, Schedule } from './learning-rate.js';
 export type { History, HistoryOptions } from './history.js';
 export type { Network, WeightHolder } from './network.js';
 export { progressBar } from './progress-bar.js';
