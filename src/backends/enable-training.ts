@@ -45,8 +45,8 @@ export interface EnableTrainingOptions {
  * for embeddings), and replaces `BatchMatMul`/`_FusedMatMul` (transposed and batched products
  * reach XNNPACK or genblocks' SIMD `gemm`, which skips XNNPACK's re-packing of fresh weights:
  * 8-20x faster), `Conv2DBackpropInput` (sub-pixel decomposition: 6-7x faster), `Tile`
- * (batch-norm backward), `LeakyRelu` (9x), `Sqrt`, `Greater` and `Select` (one SIMD pass
- * each) and `Identity` (shares data, as on cpu and webgl), and adds the one-pass Adam kernel
+ * (batch-norm backward), `LeakyRelu` (9x), `Sqrt`, `Greater`, `Select` and `Tanh` (one SIMD
+ * pass each) and `Identity` (shares data, as on cpu and webgl), and adds the one-pass Adam kernel
  * that {@link train.fusedAdam} uses. Every kernel matches the cpu backend to 1e-4 relative
  * (genblocks' parity tests). The `cpu`, `webgl`, `webgpu` and `tensorflow` backends need
  * nothing.

@@ -7,10 +7,11 @@
  * per element here, so re-packing a 784x1024 weight matrix after each optimizer step costs more
  * than the product itself, and every backward product packs a fresh activation. The `gemm`
  * here reads both operands in place (4x8 register tiles, `v128.load32_splat` of A, rows of B),
- * at the speed of XNNPACK's kernel on a packed operand. `sqrt`, `leakyRelu`, `greater` and
- * `select` are single SIMD passes where the stock kernels are scalar loops; `adam` is a whole
+ * at the speed of XNNPACK's kernel on a packed operand. `sqrt`, `leakyRelu`, `greater`,
+ * `select` and `tanh` are single SIMD passes where the stock kernels are scalar loops; `adam` is a whole
  * Adam update in one pass (see `train.fusedAdam`).
  *
+ * The module is under 4 KiB, which browsers compile synchronously even on the main thread.
  * Unavailable (the callers keep the stock paths) when the backend's memory is shared (the
  * threaded build) or cannot be reached, or the engine lacks wasm SIMD.
  *
@@ -36,6 +37,8 @@ export interface HeapKernels {
   greater(a: number, b: number, out: number, n: number, bStep: number): void;
   /** `out[i] = condition[i] ? t[i] : e[i]` for 4-byte elements and byte conditions, `i < n`. */
   select(condition: number, t: number, e: number, out: number, n: number): void;
+  /** `out[i] = tanh(x[i])` for `i < n` (Eigen's rational approximation, error ≤ 3.9e-7). */
+  tanh(x: number, out: number, n: number): void;
   /**
    * One Adam step over `n` parameters `w` (moments `m`, `v`, gradient `g`) into fresh outputs
    * `ow`, `om`, `ov`, in `tf.train.adam`'s order of float32 operations; `c1 = 1 − β1ᵗ`,

@@ -23,6 +23,7 @@ import { makeIdentity } from './identity.js';
 import { makeLeakyRelu } from './leaky-relu.js';
 import { makeSelect } from './select.js';
 import { makeSqrt } from './sqrt.js';
+import { makeTanh } from './tanh.js';
 import { tile } from './tile.js';
 import { WASM, type WasmKernelFunc } from './types.js';
 import { unsortedSegmentSum } from './unsorted-segment-sum.js';
@@ -60,6 +61,7 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'Sqrt', kind: 'replace', make: (o) => makeSqrt(o!) },
   { kernelName: 'Greater', kind: 'replace', make: (o) => makeGreater(o!) },
   { kernelName: 'Select', kind: 'replace', make: (o) => makeSelect(o!) },
+  { kernelName: 'Tanh', kind: 'replace', make: (o) => makeTanh(o!) },
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
 ];
 

@@ -49,6 +49,25 @@ describe('wasm element-wise kernels match cpu exactly', () => {
     });
   });
 
+  it.each(SIZES)('Tanh, n=%i (to 1e-6)', async (n) => {
+    await parity('tanh', n, (x) => [tf.tanh(tf.mul(x, 5)), tf.add(tf.tanh(tf.mul(x, 1e-3)), 1)], 1e-6);
+  });
+
+  it('Tanh is within 4e-7 of the exact tanh on a dense grid of [-9, 9], saturates to ±1 and keeps NaN', async () => {
+    await tf.setBackend('wasm');
+    const n = 200001;
+    const x = Float32Array.from({ length: n }, (_, i) => -9 + (18 * i) / (n - 1));
+    const y = tf.tidy(() => tf.tanh(tf.tensor1d(x)).dataSync());
+    let err = 0;
+    for (let i = 0; i < n; i++) err = Math.max(err, Math.abs(y[i]! - Math.tanh(x[i]!)));
+    expect(err).toBeLessThanOrEqual(4e-7);
+    const special = tf.tidy(() => Array.from(tf.tanh(tf.tensor1d([Infinity, -Infinity, NaN, 0, 1e-5])).dataSync()));
+    expect(special.slice(0, 2)).toEqual([1, -1]);
+    expect(special[2]).toBeNaN();
+    expect(special[3]).toBe(0);
+    expect(special[4]).toBeCloseTo(1e-5, 10);
+  });
+
   it('Greater keeps the stock kernel for other broadcasts and int32', async () => {
     const r = rng(5);
     const x = randomArray(r, 12);
