@@ -29,10 +29,20 @@ export function stepFlopsPerExample(generator: LayerCost[], discriminator: Layer
   return 2 * (dUpdate + gUpdate);
 }
 
-/** A GAN step on `generator`/`discriminator` with fresh random data of batch `batch`. */
-export function makeGanStep(generator: tfl.LayersModel, discriminator: tfl.LayersModel, latent: number, batch: number, imageShape: number[]): { step: () => Promise<void>; dispose: () => void } {
-  const dOpt = tf.train.adam(2e-4, 0.5);
-  const gOpt = tf.train.adam(2e-4, 0.5);
+/**
+ * A GAN step on `generator`/`discriminator` with fresh random data of batch `batch`, each network
+ * updated by its own `optimizer()` (default `tf.train.adam(2e-4, 0.5)`).
+ */
+export function makeGanStep(
+  generator: tfl.LayersModel,
+  discriminator: tfl.LayersModel,
+  latent: number,
+  batch: number,
+  imageShape: number[],
+  optimizer: () => tf.Optimizer = () => tf.train.adam(2e-4, 0.5),
+): { step: () => Promise<void>; dispose: () => void } {
+  const dOpt = optimizer();
+  const gOpt = optimizer();
   const vars = (m: tfl.LayersModel) => m.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const dVars = vars(discriminator);
   const gVars = vars(generator);

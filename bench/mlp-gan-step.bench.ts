@@ -1,12 +1,15 @@
 /**
  * One MLP-GAN training step on wasm (G 100-256-512-1024-784 tanh, D 784-1024-512-256-1,
- * LeakyReLU 0.2, batch 64, Adam): genblocks' kernels against stock tfjs wasm (kernels toggled
- * in the same process, interleaved), and against the step's FLOP roofline at the plain-matMul
- * rate measured in this process.
+ * LeakyReLU 0.2, batch 64, Adam(2e-4, 0.5)): genblocks' kernels with `train.fusedAdam` against
+ * stock tfjs wasm with `tf.train.adam` (kernels toggled in the same process, interleaved), and
+ * against the step's FLOP roofline at the plain-matMul rate measured in this process, both with
+ * `train.fusedAdam` and with `tf.train.adam` on genblocks' kernels.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { installWasmKernels, uninstallWasmKernels } from '../src/backends/wasm/install.js';
+import { fusedAdam } from '../src/train/fused-adam.js';
 import { compare, type BenchSuite } from './harness.js';
 import { makeGanStep, makeRooflineProbe, matMulRate, stepFlopsPerExample, type LayerCost } from './gan-step-common.js';
 
@@ -32,18 +35,20 @@ const suite: BenchSuite = {
     const batch = 64;
     const generator = mlp(G_UNITS, 'leakyrelu', 'tanh');
     const discriminator = mlp(D_UNITS, 'leakyrelu', 'linear');
-    const { step, dispose } = makeGanStep(generator, discriminator, 100, batch, [784]);
+    // Two steps on the same networks: genblocks' fused Adam, and tf.train.adam (stock baseline).
+    const fused = makeGanStep(generator, discriminator, 100, batch, [784], () => fusedAdam({ learningRate: 2e-4, beta1: 0.5 }));
+    const stock = makeGanStep(generator, discriminator, 100, batch, [784], () => tf.train.adam(2e-4, 0.5));
     const runs = ctx.quick ? 3 : 10;
     const result = await compare(
-      'MLP GAN step, genblocks wasm kernels',
+      'MLP GAN step, genblocks wasm kernels + train.fusedAdam',
       async () => {
         installWasmKernels();
-        await step();
+        await fused.step();
       },
-      'stock tfjs wasm',
+      'stock tfjs wasm + tf.train.adam',
       async () => {
         uninstallWasmKernels();
-        await step();
+        await stock.step();
       },
       { warmup: 1, runs, size: `batch ${batch}` },
     );
@@ -59,14 +64,21 @@ const suite: BenchSuite = {
     };
     // Roofline under the same load: the step against plain matMuls of the same FLOPs, interleaved.
     const probe = makeRooflineProbe(flops, 0, batch);
-    const roof = await compare('MLP GAN step vs its roofline', step, `plain matMul x${Math.round(probe.flops / (2 * 64 * 1024 * 1024))} (64x1024x1024)`, probe.run, { warmup: 1, runs, size: `batch ${batch}` });
-    const xRoofline = (roof.timing.medianMs / roof.baseline!.timing.medianMs) * (probe.flops / flops);
-    roof.extra = { 'x roofline': xRoofline, 'plain matMul GFLOP/s (interleaved median)': probe.flops / (roof.baseline!.timing.medianMs * 1e6) };
+    const probeName = `plain matMul x${Math.round(probe.flops / (2 * 64 * 1024 * 1024))} (64x1024x1024)`;
+    const roofline = async (name: string, step: () => Promise<void>) => {
+      const roof = await compare(name, step, probeName, probe.run, { warmup: 1, runs, size: `batch ${batch}` });
+      const xRoofline = (roof.timing.medianMs / roof.baseline!.timing.medianMs) * (probe.flops / flops);
+      roof.extra = { 'x roofline': xRoofline, 'plain matMul GFLOP/s (interleaved median)': probe.flops / (roof.baseline!.timing.medianMs * 1e6) };
+      return roof;
+    };
+    const roofFused = await roofline('MLP GAN step (genblocks kernels + train.fusedAdam) vs its roofline', fused.step);
+    const roofStock = await roofline('MLP GAN step (genblocks kernels + tf.train.adam) vs its roofline', stock.step);
     probe.dispose();
-    dispose();
+    fused.dispose();
+    stock.dispose();
     generator.dispose();
     discriminator.dispose();
-    return [result, roof];
+    return [result, roofFused, roofStock];
   },
 };
 

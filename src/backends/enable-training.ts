@@ -43,10 +43,13 @@ export interface EnableTrainingOptions {
  * On `wasm` (tfjs 4.22) this adds `Conv2DBackpropFilter` (tfjs issue 8474: no conv net can train
  * without it), the depthwise backprop kernels and `UnsortedSegmentSum` (gradient of `gather`,
  * for embeddings), and replaces `BatchMatMul`/`_FusedMatMul` (transposed and batched products
- * reach XNNPACK: 8-20x faster), `Conv2DBackpropInput` (sub-pixel decomposition: 6-7x faster),
- * `Tile` (batch-norm backward) and `LeakyRelu` (9x). Every kernel matches the cpu backend to
- * 1e-4 relative (genblocks' parity tests). The `cpu`, `webgl`, `webgpu` and `tensorflow`
- * backends need nothing.
+ * reach XNNPACK or genblocks' SIMD `gemm`, which skips XNNPACK's re-packing of fresh weights:
+ * 8-20x faster), `Conv2DBackpropInput` (sub-pixel decomposition: 6-7x faster), `Tile`
+ * (batch-norm backward), `LeakyRelu` (9x), `Sqrt`, `Greater`, `Select` and `Tanh` (one SIMD
+ * pass each) and `Identity` (shares data, as on cpu and webgl), and adds the one-pass Adam kernel
+ * that {@link train.fusedAdam} uses. Every kernel matches the cpu backend to 1e-4 relative
+ * (genblocks' parity tests). The `cpu`, `webgl`, `webgpu` and `tensorflow` backends need
+ * nothing.
  *
  * @see https://github.com/tensorflow/tfjs/issues/8474 (no Conv2DBackpropFilter on wasm)
  *

@@ -13,6 +13,8 @@ export { checkpoint, checkpointName } from './checkpoint.js';
 export type { Checkpoint, CheckpointMeta, CheckpointOptions, CheckpointStore, CheckpointTensor } from './checkpoint.js';
 export { earlyStop } from './early-stop.js';
 export type { EarlyStop, EarlyStopOptions } from './early-stop.js';
+export { fusedAdam, FusedAdamOptimizer } from './fused-adam.js';
+export type { FusedAdamOptions } from './fused-adam.js';
 export { history } from './history.js';
 export { cosineDecay, learningRateSchedule } from './learning-rate.js';
 export type { CosineDecayOptions, Schedule } from './learning-rate.js';

@@ -10,8 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { backends, BackendError } from '../../src/index.js';
 import { installedWasmKernels, uninstallWasmKernels } from '../../src/backends/wasm/install.js';
 
-const ADDED = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum'];
-const REPLACED = ['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Tile', 'LeakyRelu', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D'];
+const ADDED = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum', 'GenblocksFusedAdam'];
+const REPLACED = [
+  'BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Tile', 'LeakyRelu', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D',
+  'Identity', 'Sqrt', 'Greater', 'Select', 'Tanh',
+];
 
 describe('backends.use', () => {
   it("use('wasm') activates wasm with SIMD and lists the kernels it added and replaced", async () => {

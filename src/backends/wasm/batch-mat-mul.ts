@@ -1,19 +1,25 @@
 /**
- * `BatchMatMul` and `_FusedMatMul` for wasm that always reach XNNPACK.
+ * `BatchMatMul` and `_FusedMatMul` for wasm that never take the stock scalar loop.
  *
  * tfjs-backend-wasm 4.22 calls XNNPACK's fully-connected operator only for an untransposed,
  * batch-1 product; every other form (`transposeA`, `transposeB`, batch > 1, i.e. every dense
- * backward pass) takes a scalar C++ loop at about 2.5 GFLOP/s instead of about 33. These
- * wrappers make the transposes explicit (wasm `Transpose`, a memory-bound copy), pick the
- * cheaper of `C = op(A)·op(B)` and `Cᵀ = op(B)ᵀ·op(A)ᵀ` by counting the elements moved, and fold
- * or split batches so the original kernel always runs its fast path.
+ * backward pass) takes a scalar C++ loop at about 2.5 GFLOP/s instead of about 33. And XNNPACK
+ * packs its right operand on every product with a new tensor, which in training (fresh weights
+ * after each step, fresh activations and gradients) costs as much as the product.
+ *
+ * Batch-1 float32 products whose sizes fit its 4x8 tiles run genblocks' heap `gemm`
+ * (`heap-kernels.ts`), which reads both operands in place, transposed or not. The others make
+ * the transposes explicit (wasm `Transpose`, a memory-bound copy), pick the cheaper of
+ * `C = op(A)·op(B)` and `Cᵀ = op(B)ᵀ·op(A)ᵀ` by counting the elements moved, and fold or split
+ * batches so the original kernel always runs its XNNPACK path.
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { heapKernels, heapPointer } from './heap-kernels.js';
 import { Scope } from './scope.js';
-import { attr, sizeOf, wasmKernel, type WasmKernelFunc } from './types.js';
+import { attr, sizeOf, wasmKernel, type WasmBackend, type WasmKernelFunc } from './types.js';
 
 function swapLastTwo(rank: number): number[] {
   const perm = Array.from({ length: rank }, (_, i) => i);
@@ -45,6 +51,70 @@ function unfusedEpilogue(s: Scope, product: tf.TensorInfo, inputs: tf.NamedTenso
   if (activation === 'prelu') step('Prelu', { x: out, alpha: inputs.preluActivationWeights! });
   else if (activation === 'leakyrelu') step('LeakyRelu', { x: out }, { alpha: attr<number | undefined>(attrs, 'leakyreluAlpha') ?? 0.2 });
   else if (kernelName != null) step(kernelName, { x: out });
+  return out;
+}
+
+/**
+ * Uses of one right operand after which products with it go to XNNPACK, which then keeps that
+ * operand packed for as long as the tensor lives. Measured at the MLP-GAN shapes (M = 64,
+ * K, N in 512-1024, one thread), the heap `gemm` runs at 37-41 GFLOP/s and XNNPACK on an
+ * already packed operand at 35-39, but packing a fresh operand costs XNNPACK about 6 ns per
+ * element (4.5 ms for a 784x1024 weight matrix, more than the product). Training weights
+ * change after every optimizer step and are used two or three times in between, so they never
+ * reach the limit; a weight matrix used for many products (inference, a benchmark's fixed
+ * operand) is packed once and stays on XNNPACK's established path.
+ */
+export const RIGHT_OPERAND_REUSE_LIMIT = 8;
+const rightOperandUses = new WeakMap<object, number>();
+/** Rows of A from which the heap `gemm` copies each panel of B contiguously first. */
+const PANEL_MIN_ROWS = 8;
+
+/**
+ * `op(A)·op(B)` (+ `bias` along columns) for batch-1 float32 operands with genblocks' heap
+ * `gemm`, which reads both operands in place (no XNNPACK packing). Returns `null` when the
+ * shapes do not fit its 4x8 tiles, the heap kernels are unavailable, or `b` has been the right
+ * operand often enough that XNNPACK's packed copy of it is the faster path.
+ *
+ * `transposeB` runs as `Cᵀ = op(B)ᵀ·op(A)ᵀ`, with `B` read in its stored `[N, K]` layout and
+ * the result written transposed; `op(A)ᵀ` must then have contiguous rows, so an untransposed
+ * `A` (`[M, K]`, small in dense backward passes) is transposed first.
+ */
+function heapProduct(
+  s: Scope,
+  backend: WasmBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  dims: { M: number; K: number; N: number },
+  bias: tf.TensorInfo | null,
+  outShape: number[],
+): tf.TensorInfo | null {
+  const { M, K, N } = dims;
+  if (M === 0 || N === 0 || K === 0) return null;
+  const kernels = heapKernels(backend);
+  if (kernels == null) return null;
+  if (bias != null && (transposeB || sizeOf(bias.shape) !== N || bias.shape[bias.shape.length - 1] !== N || bias.dtype !== 'float32')) return null;
+  if (!transposeB) {
+    if (M % 4 !== 0 || N % 8 !== 0) return null;
+    const uses = (rightOperandUses.get(b.dataId) ?? 0) + 1;
+    if (uses > RIGHT_OPERAND_REUSE_LIMIT) return null;
+    rightOperandUses.set(b.dataId, uses);
+    // A transposed ([K, M]) could be read in place (row stride 1, column stride M), but its
+    // 4-row strips are M floats apart (4 KiB for M = 1024: one L1 set); the copy to [M, K] is
+    // M·K elements against 2·M·K·N flops, and measured 0-25% faster at the dW shapes.
+    const left = transposeA ? s.run('Transpose', { x: s.run('Reshape', { x: a }, { shape: [K, M] }) }, { perm: [1, 0] }) : a;
+    const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8])) : 0;
+    const out = backend.makeOutput(outShape, 'float32');
+    kernels.gemm(heapPointer(backend, left), heapPointer(backend, b), heapPointer(backend, out), bias ? heapPointer(backend, bias) : 0, M, N, K, K, 1, N, N, 1, panel);
+    return out;
+  }
+  // Cᵀ[N, M] = B[N, K]·op(A)ᵀ[K, M]: tiles of 4 rows of B by 8 columns of op(A)ᵀ.
+  if (N % 4 !== 0 || M % 8 !== 0) return null;
+  const right = transposeA ? a : s.run('Transpose', { x: s.run('Reshape', { x: a }, { shape: [M, K] }) }, { perm: [1, 0] });
+  const panel = N >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8])) : 0;
+  const out = backend.makeOutput(outShape, 'float32');
+  kernels.gemm(heapPointer(backend, b), heapPointer(backend, right), heapPointer(backend, out), 0, N, M, K, K, 1, M, 1, N, panel);
   return out;
 }
 
@@ -84,6 +154,14 @@ export function makeBatchMatMul(original: WasmKernelFunc, fused: boolean): WasmK
         return t;
       };
 
+      if (batchA === 1 && batchB === 1 && (!fused || inputs.preluActivationWeights == null)) {
+        const bias = fused ? (inputs.bias ?? null) : null;
+        const out = heapProduct(s, backend, a, b, transposeA, transposeB, { M, K, N }, bias, outShape);
+        if (out != null) {
+          const activation = fused ? (attr<string | undefined>(attrs, 'activation') ?? 'linear') : 'linear';
+          return activation === 'linear' ? out : unfusedEpilogue(s, out, {}, attrs);
+        }
+      }
       if (!fused && batchA === 1 && batchB === 1 && transposeB) {
         // Elements moved. Direct: transpose B, then XNNPACK re-packs B (a new tensor each call).
         // Swap: Cᵀ = op(B)ᵀ·op(A)ᵀ feeds B as the left operand in its stored [N,K] layout.

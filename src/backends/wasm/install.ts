@@ -16,7 +16,14 @@ import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop.js';
 import { makeExplicitSamePadding } from './explicit-same-padding.js';
+import { FUSED_ADAM_KERNEL } from '../fused-adam-kernel.js';
+import { fusedAdam } from './fused-adam.js';
+import { makeGreater } from './greater.js';
+import { makeIdentity } from './identity.js';
 import { makeLeakyRelu } from './leaky-relu.js';
+import { makeSelect } from './select.js';
+import { makeSqrt } from './sqrt.js';
+import { makeTanh } from './tanh.js';
 import { tile } from './tile.js';
 import { WASM, type WasmKernelFunc } from './types.js';
 import { unsortedSegmentSum } from './unsorted-segment-sum.js';
@@ -50,6 +57,12 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'FusedConv2D', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, false) },
   { kernelName: 'DepthwiseConv2dNative', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, true) },
   { kernelName: 'FusedDepthwiseConv2D', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, true) },
+  { kernelName: 'Identity', kind: 'replace', make: (o) => makeIdentity(o!) },
+  { kernelName: 'Sqrt', kind: 'replace', make: (o) => makeSqrt(o!) },
+  { kernelName: 'Greater', kind: 'replace', make: (o) => makeGreater(o!) },
+  { kernelName: 'Select', kind: 'replace', make: (o) => makeSelect(o!) },
+  { kernelName: 'Tanh', kind: 'replace', make: (o) => makeTanh(o!) },
+  { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
 ];
 
 /** Names of the kernels genblocks added to and replaced on wasm. */

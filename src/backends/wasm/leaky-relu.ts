@@ -1,7 +1,9 @@
 /**
- * `LeakyRelu` for wasm from XNNPACK element-wise kernels. The stock kernel is a scalar loop
- * (3.5 ms for an 800K-element DCGAN activation, against 0.08 ms for `Relu`); every GAN
- * discriminator and most generators run it on every layer. For any slope α,
+ * `LeakyRelu` for wasm. The stock kernel is a scalar loop (3.5 ms for an 800K-element DCGAN
+ * activation, against 0.08 ms for `Relu`); every GAN discriminator and most generators run it on
+ * every layer. With genblocks' heap kernels it is one SIMD pass computing what the cpu backend
+ * computes, `x < 0 ? α·x : x`; without them it is composed of XNNPACK element-wise kernels, for
+ * any slope α,
  *
  *     leakyRelu(x) = α·x + (1 − α)·relu(x)
  *
@@ -9,8 +11,9 @@
  *
  * @module
  */
+import { heapKernels, heapPointer } from './heap-kernels.js';
 import { Scope } from './scope.js';
-import { attr, wasmKernel, type WasmKernelFunc } from './types.js';
+import { attr, sizeOf, wasmKernel, type WasmKernelFunc } from './types.js';
 
 /** Wraps the stock wasm `LeakyRelu` kernel `original` (kept for non-float32 inputs). */
 export function makeLeakyRelu(original: WasmKernelFunc): WasmKernelFunc {
@@ -19,6 +22,12 @@ export function makeLeakyRelu(original: WasmKernelFunc): WasmKernelFunc {
     const x = inputs.x!;
     if (x.dtype !== 'float32') return original(args);
     const alpha = attr<number>(attrs, 'alpha');
+    const kernels = heapKernels(backend);
+    if (kernels != null) {
+      const out = backend.makeOutput(x.shape, 'float32');
+      kernels.leakyRelu(heapPointer(backend, x), heapPointer(backend, out), sizeOf(x.shape), alpha);
+      return out;
+    }
     const s = new Scope(backend);
     try {
       const scalar = (value: number) => {

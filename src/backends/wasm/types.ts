@@ -19,6 +19,8 @@ export interface WasmBackend {
   typedArrayFromHeap(t: tf.TensorInfo): tf.backend_util.TypedArray;
   /** Frees `dataId` (reference counted unless `force`). */
   disposeData(dataId: tf.TensorInfo['dataId'], force?: boolean): boolean;
+  /** Adds a reference to `dataId` (a kernel output that shares its input's data). */
+  incRef(dataId: tf.TensorInfo['dataId']): void;
   /** Number of live data ids (leak checks). */
   numDataIds(): number;
 }

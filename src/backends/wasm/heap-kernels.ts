@@ -1,0 +1,115 @@
+/**
+ * genblocks' own SIMD kernels (`heap-kernels.wat`), instantiated on the tfjs wasm backend's
+ * linear memory so that they read and write tensors where they lie on its heap.
+ *
+ * XNNPACK's fully-connected operator (what the stock wasm `BatchMatMul` calls) copies its right
+ * operand into a packed layout before every product with a tensor it has not seen: about 6 ns
+ * per element here, so re-packing a 784x1024 weight matrix after each optimizer step costs more
+ * than the product itself, and every backward product packs a fresh activation. The `gemm`
+ * here reads both operands in place (4x8 register tiles, `v128.load32_splat` of A, rows of B),
+ * at the speed of XNNPACK's kernel on a packed operand. `sqrt`, `leakyRelu`, `greater`,
+ * `select` and `tanh` are single SIMD passes where the stock kernels are scalar loops; `adam` is a whole
+ * Adam update in one pass (see `train.fusedAdam`).
+ *
+ * The module is under 4 KiB, which browsers compile synchronously even on the main thread.
+ * Unavailable (the callers keep the stock paths) when the backend's memory is shared (the
+ * threaded build) or cannot be reached, or the engine lacks wasm SIMD.
+ *
+ * @module
+ */
+import { HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
+import type { WasmBackend } from './types.js';
+
+/** The exports of `heap-kernels.wat`. Pointers are byte offsets on the heap, strides in elements. */
+export interface HeapKernels {
+  /**
+   * `C(i, j) = bias[j] + Σ_k A(i, k)·B(k, j)` for `M % 4 == 0`, `N % 8 == 0`, with
+   * `A(i, k) = a[i·sai + k·sak]`, `B(k, j) = b[k·ldb + j]`, `C(i, j) = c[i·sci + j·scj]`;
+   * `bias` is 0 for none; `panel`, 0 or scratch space for `K·8` floats, where each `K x 8` panel
+   * of B is copied contiguously before the row blocks of A pass it (worth it from 8 rows on).
+   */
+  gemm(a: number, b: number, c: number, bias: number, M: number, N: number, K: number, sai: number, sak: number, ldb: number, sci: number, scj: number, panel: number): void;
+  /** `out[i] = √x[i]` for `i < n`. */
+  sqrt(x: number, out: number, n: number): void;
+  /** `out[i] = x[i] < 0 ? alpha·x[i] : x[i]` for `i < n`. */
+  leakyRelu(x: number, out: number, n: number, alpha: number): void;
+  /** `out[i] = a[i] > b[i·bStep] ? 1 : 0` (bytes) for `i < n`; `bStep` 1 (same shapes) or 0 (scalar `b`). */
+  greater(a: number, b: number, out: number, n: number, bStep: number): void;
+  /** `out[i] = condition[i] ? t[i] : e[i]` for 4-byte elements and byte conditions, `i < n`. */
+  select(condition: number, t: number, e: number, out: number, n: number): void;
+  /** `out[i] = tanh(x[i])` for `i < n` (Eigen's rational approximation, error ≤ 3.9e-7). */
+  tanh(x: number, out: number, n: number): void;
+  /**
+   * One Adam step over `n` parameters `w` (moments `m`, `v`, gradient `g`) into fresh outputs
+   * `ow`, `om`, `ov`, in `tf.train.adam`'s order of float32 operations; `c1 = 1 − β1ᵗ`,
+   * `c2 = 1 − β2ᵗ`.
+   */
+  adam(w: number, m: number, v: number, g: number, ow: number, om: number, ov: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, epsilon: number, negLearningRate: number): void;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+const instances = new WeakMap<WebAssembly.Memory, HeapKernels | null>();
+let enabled = true;
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
+  const bytes = new Uint8Array(new ArrayBuffer(text.length));
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+function compile(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      const bytes = decode(HEAP_KERNELS_WASM_BASE64);
+      compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/** The backend's linear memory, when it is a plain (unshared) `WebAssembly.Memory`. */
+function memoryOf(backend: WasmBackend): WebAssembly.Memory | null {
+  const memory = (backend as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return null;
+  return memory;
+}
+
+/** genblocks' heap kernels on `backend`'s memory, or `null` where they cannot run. */
+export function heapKernels(backend: WasmBackend): HeapKernels | null {
+  if (!enabled) return null;
+  const memory = memoryOf(backend);
+  if (memory == null) return null;
+  let kernels = instances.get(memory);
+  if (kernels === undefined) {
+    const module = compile();
+    kernels = null;
+    if (module != null) {
+      try {
+        kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeapKernels;
+      } catch {
+        kernels = null;
+      }
+    }
+    instances.set(memory, kernels);
+  }
+  return kernels;
+}
+
+/**
+ * Turns the heap kernels off (`false`) or back on: with them off, every kernel takes its
+ * XNNPACK path. For tests and A/B benchmarks; returns the previous setting.
+ */
+export function setHeapKernelsEnabled(on: boolean): boolean {
+  const previous = enabled;
+  enabled = on;
+  return previous;
+}
+
+/** Byte offset of `t`'s data on the wasm heap. */
+export function heapPointer(backend: WasmBackend, t: Parameters<WasmBackend['typedArrayFromHeap']>[0]): number {
+  return backend.typedArrayFromHeap(t).byteOffset;
+}

@@ -1,0 +1,360 @@
+;; genblocks' SIMD kernels for the tfjs wasm backend's heap (source of heap-kernels-binary.ts).
+;;
+;; The module imports tfjs-backend-wasm's own linear memory, so every pointer below is a byte
+;; offset of a tensor on that heap (BackendWasm.typedArrayFromHeap(t).byteOffset). Regenerate
+;; heap-kernels-binary.ts with `node scripts/build-wasm-kernels.mjs` after editing.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; gemm: C = A·B (+ bias), for M a multiple of 4 and N a multiple of 8, without packing.
+  ;;   A(i, k) = a[i·sai + k·sak]   (any strides: row-major A, or a transposed one)
+  ;;   B(k, j) = b[k·ldb + j]       (rows of B contiguous)
+  ;;   C(i, j) = c[i·sci + j·scj]   (scj = 1: vector stores; otherwise lane by lane)
+  ;;   bias: 0, or a pointer to N floats added to every row.
+  ;;   panel: 0, or scratch space for K x 8 floats.
+  ;; Strides are in elements. Tiles of 4 rows x 8 columns are accumulated in eight f32x4
+  ;; registers over the whole K loop (j outer, so a K x 8 panel of B stays in cache while
+  ;; every row block of A passes it). With `panel`, each K x 8 panel of B is first copied
+  ;; there contiguously (rows of B 4 KiB apart, N = 1024, all fall in one L1 cache set).
+  (func (export "gemm")
+    (param $a i32) (param $b i32) (param $c i32) (param $bias i32)
+    (param $M i32) (param $N i32) (param $K i32)
+    (param $sai i32) (param $sak i32) (param $ldb i32) (param $sci i32) (param $scj i32) (param $panel i32)
+    (local $pbj i32) (local $step i32) (local $src i32) (local $dst i32) (local $i i32) (local $j i32) (local $k i32)
+    (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pb i32) (local $pc i32)
+    (local $x v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $init0 v128) (local $init1 v128)
+    ;; strides to bytes
+    (local.set $sai (i32.shl (local.get $sai) (i32.const 2)))
+    (local.set $sak (i32.shl (local.get $sak) (i32.const 2)))
+    (local.set $ldb (i32.shl (local.get $ldb) (i32.const 2)))
+    (local.set $sci (i32.shl (local.get $sci) (i32.const 2)))
+    (local.set $scj (i32.shl (local.get $scj) (i32.const 2)))
+    (local.set $j (i32.const 0))
+    (block $jdone
+      (loop $jloop
+        (br_if $jdone (i32.ge_u (local.get $j) (local.get $N)))
+        (if (local.get $bias)
+          (then
+            (local.set $init0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $init1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+          (else
+            (local.set $init0 (v128.const i32x4 0 0 0 0))
+            (local.set $init1 (v128.const i32x4 0 0 0 0))))
+        ;; the K x 8 panel of B at column j: in place, or copied to `panel`
+        (local.set $pbj (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $step (local.get $ldb))
+        (if (local.get $panel)
+          (then
+            (local.set $src (local.get $pbj))
+            (local.set $dst (local.get $panel))
+            (local.set $k (local.get $K))
+            (block $cdone
+              (loop $cloop
+                (br_if $cdone (i32.eqz (local.get $k)))
+                (v128.store (local.get $dst) (v128.load (local.get $src)))
+                (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
+                (local.set $src (i32.add (local.get $src) (local.get $ldb)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+                (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+                (br $cloop)))
+            (local.set $pbj (local.get $panel))
+            (local.set $step (i32.const 32))))
+        (local.set $i (i32.const 0))
+        (block $idone
+          (loop $iloop
+            (br_if $idone (i32.ge_u (local.get $i) (local.get $M)))
+            (local.set $c00 (local.get $init0)) (local.set $c01 (local.get $init1))
+            (local.set $c10 (local.get $init0)) (local.set $c11 (local.get $init1))
+            (local.set $c20 (local.get $init0)) (local.set $c21 (local.get $init1))
+            (local.set $c30 (local.get $init0)) (local.set $c31 (local.get $init1))
+            (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai))))
+            (local.set $pa1 (i32.add (local.get $pa0) (local.get $sai)))
+            (local.set $pa2 (i32.add (local.get $pa1) (local.get $sai)))
+            (local.set $pa3 (i32.add (local.get $pa2) (local.get $sai)))
+            (local.set $pb (local.get $pbj))
+            (local.set $k (local.get $K))
+            (block $kdone
+              (loop $kloop
+                (br_if $kdone (i32.eqz (local.get $k)))
+                (local.set $b0 (v128.load (local.get $pb)))
+                (local.set $b1 (v128.load offset=16 (local.get $pb)))
+                (local.set $x (v128.load32_splat (local.get $pa0)))
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
+                (local.set $x (v128.load32_splat (local.get $pa1)))
+                (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+                (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
+                (local.set $x (v128.load32_splat (local.get $pa2)))
+                (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+                (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
+                (local.set $x (v128.load32_splat (local.get $pa3)))
+                (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+                (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+                (local.set $pa0 (i32.add (local.get $pa0) (local.get $sak)))
+                (local.set $pa1 (i32.add (local.get $pa1) (local.get $sak)))
+                (local.set $pa2 (i32.add (local.get $pa2) (local.get $sak)))
+                (local.set $pa3 (i32.add (local.get $pa3) (local.get $sak)))
+                (local.set $pb (i32.add (local.get $pb) (local.get $step)))
+                (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+                (br $kloop)))
+            ;; store the 4 x 8 tile
+            (local.set $pc (i32.add (local.get $c)
+              (i32.add (i32.mul (local.get $i) (local.get $sci)) (i32.mul (local.get $j) (local.get $scj)))))
+            (if (i32.eq (local.get $scj) (i32.const 4))
+              (then
+                (v128.store (local.get $pc) (local.get $c00))
+                (v128.store offset=16 (local.get $pc) (local.get $c01))
+                (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+                (v128.store (local.get $pc) (local.get $c10))
+                (v128.store offset=16 (local.get $pc) (local.get $c11))
+                (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+                (v128.store (local.get $pc) (local.get $c20))
+                (v128.store offset=16 (local.get $pc) (local.get $c21))
+                (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+                (v128.store (local.get $pc) (local.get $c30))
+                (v128.store offset=16 (local.get $pc) (local.get $c31)))
+              (else
+                (call $storeRow (local.get $pc) (local.get $scj) (local.get $c00) (local.get $c01))
+                (call $storeRow (i32.add (local.get $pc) (local.get $sci)) (local.get $scj) (local.get $c10) (local.get $c11))
+                (call $storeRow (i32.add (local.get $pc) (i32.shl (local.get $sci) (i32.const 1))) (local.get $scj) (local.get $c20) (local.get $c21))
+                (call $storeRow (i32.add (local.get $pc) (i32.mul (local.get $sci) (i32.const 3))) (local.get $scj) (local.get $c30) (local.get $c31))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $iloop)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $jloop))))
+
+  ;; Stores 8 lanes (lo, hi) at p, p + s, ..., p + 7s (s in bytes).
+  (func $storeRow (param $p i32) (param $s i32) (param $lo v128) (param $hi v128)
+    (f32.store (local.get $p) (f32x4.extract_lane 0 (local.get $lo)))
+    (local.set $p (i32.add (local.get $p) (local.get $s)))
+    (f32.store (local.get $p) (f32x4.extract_lane 1 (local.get $lo)))
+    (local.set $p (i32.add (local.get $p) (local.get $s)))
+    (f32.store (local.get $p) (f32x4.extract_lane 2 (local.get $lo)))
+    (local.set $p (i32.add (local.get $p) (local.get $s)))
+    (f32.store (local.get $p) (f32x4.extract_lane 3 (local.get $lo)))
+    (local.set $p (i32.add (local.get $p) (local.get $s)))
+    (f32.store (local.get $p) (f32x4.extract_lane 0 (local.get $hi)))
+    (local.set $p (i32.add (local.get $p) (local.get $s)))
+    (f32.store (local.get $p) (f32x4.extract_lane 1 (local.get $hi)))
+    (local.set $p (i32.add (local.get $p) (local.get $s)))
+    (f32.store (local.get $p) (f32x4.extract_lane 2 (local.get $hi)))
+    (local.set $p (i32.add (local.get $p) (local.get $s)))
+    (f32.store (local.get $p) (f32x4.extract_lane 3 (local.get $hi))))
+
+  ;; sqrt: out[i] = √x[i] for i < n (f32x4.sqrt: IEEE square roots, four at a time).
+  (func (export "sqrt") (param $x i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $end4 i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4
+      (loop $loop4
+        (br_if $done4 (i32.ge_u (local.get $x) (local.get $end4)))
+        (v128.store (local.get $out) (f32x4.sqrt (v128.load (local.get $x))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $loop4)))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (f32.store (local.get $out) (f32.sqrt (f32.load (local.get $x))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br $loop))))
+
+  ;; leakyRelu: out[i] = x[i] > 0 ? x[i] : alpha·x[i], for i < n (as the cpu backend: x < 0 ? αx : x,
+  ;; which agrees for every x, ±0 and NaN included, since 0·α = 0 and NaN·α is NaN).
+  (func (export "leakyRelu") (param $x i32) (param $out i32) (param $n i32) (param $alpha f32)
+    (local $end i32) (local $end4 i32) (local $v v128) (local $a v128) (local $s f32)
+    (local.set $a (f32x4.splat (local.get $alpha)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4
+      (loop $loop4
+        (br_if $done4 (i32.ge_u (local.get $x) (local.get $end4)))
+        (local.set $v (v128.load (local.get $x)))
+        (v128.store (local.get $out)
+          (v128.bitselect (f32x4.mul (local.get $v) (local.get $a)) (local.get $v)
+            (f32x4.lt (local.get $v) (v128.const f32x4 0 0 0 0))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $loop4)))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $s (f32.load (local.get $x)))
+        (f32.store (local.get $out)
+          (select (f32.mul (local.get $s) (local.get $alpha)) (local.get $s) (f32.lt (local.get $s) (f32.const 0))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br $loop))))
+
+  ;; greater: out[i] = a[i] > b[i·bStep] ? 1 : 0 (bytes), i < n; bStep = 1 (same shapes) or 0
+  ;; (b a scalar). Comparisons of 16 elements are narrowed from four i32x4 masks to one i8x16.
+  (func (export "greater") (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $bStep i32)
+    (local $end i32) (local $end16 i32) (local $bv0 v128) (local $bv1 v128) (local $bv2 v128) (local $bv3 v128)
+    (local $db i32)
+    (local.set $end (i32.add (local.get $out) (local.get $n)))
+    (local.set $end16 (i32.add (local.get $out) (i32.and (local.get $n) (i32.const -16))))
+    (local.set $db (i32.shl (local.get $bStep) (i32.const 6)))
+    (if (i32.eqz (local.get $bStep))
+      (then
+        (local.set $bv0 (v128.load32_splat (local.get $b)))
+        (local.set $bv1 (local.get $bv0)) (local.set $bv2 (local.get $bv0)) (local.set $bv3 (local.get $bv0))))
+    (block $done16
+      (loop $loop16
+        (br_if $done16 (i32.ge_u (local.get $out) (local.get $end16)))
+        (if (local.get $bStep)
+          (then
+            (local.set $bv0 (v128.load (local.get $b)))
+            (local.set $bv1 (v128.load offset=16 (local.get $b)))
+            (local.set $bv2 (v128.load offset=32 (local.get $b)))
+            (local.set $bv3 (v128.load offset=48 (local.get $b)))))
+        (v128.store (local.get $out)
+          (v128.and (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1)
+            (i8x16.narrow_i16x8_s
+              (i16x8.narrow_i32x4_s
+                (f32x4.gt (v128.load (local.get $a)) (local.get $bv0))
+                (f32x4.gt (v128.load offset=16 (local.get $a)) (local.get $bv1)))
+              (i16x8.narrow_i32x4_s
+                (f32x4.gt (v128.load offset=32 (local.get $a)) (local.get $bv2))
+                (f32x4.gt (v128.load offset=48 (local.get $a)) (local.get $bv3))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 64)))
+        (local.set $b (i32.add (local.get $b) (local.get $db)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $loop16)))
+    (local.set $db (i32.shl (local.get $bStep) (i32.const 2)))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (i32.store8 (local.get $out) (f32.gt (f32.load (local.get $a)) (f32.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (local.get $db)))
+        (local.set $out (i32.add (local.get $out) (i32.const 1)))
+        (br $loop))))
+
+  ;; select: out[i] = condition[i] ? t[i] : e[i] for 4-byte elements (float32 or int32) and byte
+  ;; conditions, i < n.
+  (func (export "select") (param $condition i32) (param $t i32) (param $e i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $end4 i32)
+    (local.set $end (i32.add (local.get $condition) (local.get $n)))
+    (local.set $end4 (i32.add (local.get $condition) (i32.and (local.get $n) (i32.const -4))))
+    (block $done4
+      (loop $loop4
+        (br_if $done4 (i32.ge_u (local.get $condition) (local.get $end4)))
+        (v128.store (local.get $out)
+          (v128.bitselect (v128.load (local.get $t)) (v128.load (local.get $e))
+            (i32x4.ne
+              (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $condition))))
+              (v128.const i32x4 0 0 0 0))))
+        (local.set $condition (i32.add (local.get $condition) (i32.const 4)))
+        (local.set $t (i32.add (local.get $t) (i32.const 16)))
+        (local.set $e (i32.add (local.get $e) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $loop4)))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $condition) (local.get $end)))
+        (i32.store (local.get $out)
+          (select (i32.load (local.get $t)) (i32.load (local.get $e)) (i32.load8_u (local.get $condition))))
+        (local.set $condition (i32.add (local.get $condition) (i32.const 1)))
+        (local.set $t (i32.add (local.get $t) (i32.const 4)))
+        (local.set $e (i32.add (local.get $e) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br $loop))))
+
+  ;; adam: one Adam step over n parameters, in tf.train.adam's order of float32 operations:
+  ;;   m' = m·β1 + g·(1−β1)         v' = v·β2 + g²·(1−β2)
+  ;;   w' = (m'/c1) / (√(v'/c2) + ε) · (−lr) + w      with c1 = 1−β1ᵗ, c2 = 1−β2ᵗ
+  ;; written to fresh outputs ow, om, ov.
+  (func (export "adam")
+    (param $w i32) (param $m i32) (param $v i32) (param $g i32) (param $ow i32) (param $om i32) (param $ov i32) (param $n i32)
+    (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32) (param $c1 f32) (param $c2 f32) (param $eps f32) (param $negLr f32)
+    (local $i i32) (local $n4 i32) (local $off i32)
+    (local $B1 v128) (local $OMB1 v128) (local $B2 v128) (local $OMB2 v128) (local $C1 v128) (local $C2 v128) (local $EPS v128) (local $NLR v128)
+    (local $gv v128) (local $mv v128) (local $vv v128)
+    (local $gs f32) (local $ms f32) (local $vs f32)
+    (local.set $B1 (f32x4.splat (local.get $b1))) (local.set $OMB1 (f32x4.splat (local.get $omb1)))
+    (local.set $B2 (f32x4.splat (local.get $b2))) (local.set $OMB2 (f32x4.splat (local.get $omb2)))
+    (local.set $C1 (f32x4.splat (local.get $c1))) (local.set $C2 (f32x4.splat (local.get $c2)))
+    (local.set $EPS (f32x4.splat (local.get $eps))) (local.set $NLR (f32x4.splat (local.get $negLr)))
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (block $done4
+      (loop $loop4
+        (br_if $done4 (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $gv (v128.load (i32.add (local.get $g) (local.get $off))))
+        (local.set $mv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $off))) (local.get $B1))
+                                  (f32x4.mul (local.get $gv) (local.get $OMB1))))
+        (local.set $vv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $off))) (local.get $B2))
+                                  (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $OMB2))))
+        (v128.store (i32.add (local.get $om) (local.get $off)) (local.get $mv))
+        (v128.store (i32.add (local.get $ov) (local.get $off)) (local.get $vv))
+        (v128.store (i32.add (local.get $ow) (local.get $off))
+          (f32x4.add
+            (f32x4.mul
+              (f32x4.div (f32x4.div (local.get $mv) (local.get $C1))
+                         (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $C2))) (local.get $EPS)))
+              (local.get $NLR))
+            (v128.load (i32.add (local.get $w) (local.get $off)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $loop4)))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $gs (f32.load (i32.add (local.get $g) (local.get $off))))
+        (local.set $ms (f32.add (f32.mul (f32.load (i32.add (local.get $m) (local.get $off))) (local.get $b1))
+                                (f32.mul (local.get $gs) (local.get $omb1))))
+        (local.set $vs (f32.add (f32.mul (f32.load (i32.add (local.get $v) (local.get $off))) (local.get $b2))
+                                (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $omb2))))
+        (f32.store (i32.add (local.get $om) (local.get $off)) (local.get $ms))
+        (f32.store (i32.add (local.get $ov) (local.get $off)) (local.get $vs))
+        (f32.store (i32.add (local.get $ow) (local.get $off))
+          (f32.add
+            (f32.mul
+              (f32.div (f32.div (local.get $ms) (local.get $c1))
+                       (f32.add (f32.sqrt (f32.div (local.get $vs) (local.get $c2))) (local.get $eps)))
+              (local.get $negLr))
+            (f32.load (i32.add (local.get $w) (local.get $off)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $loop))))
+
+  ;; tanh: out[i] = tanh(x[i]), i < n, as Eigen's float tanh: x clamped to ±7.90531110763549805,
+  ;; x·P(x²)/Q(x²) with odd degree-13 and even degree-6 polynomials, and x itself for
+  ;; |x| < 0.0004. Largest error against the exact tanh 3.9e-7 (checked on a dense grid of
+  ;; [-9, 9]); every step is a rounded float32 mul or add, so the SIMD and scalar paths agree.
+  (func (export "tanh") (param $x i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $end4 i32) (local $v v128) (local $c v128) (local $x2 v128) (local $s f32) (local $cs f32) (local $x2s f32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4
+      (loop $loop4
+        (br_if $done4 (i32.ge_u (local.get $x) (local.get $end4)))
+        (local.set $v (v128.load (local.get $x)))
+        (local.set $c (f32x4.max (f32x4.min (local.get $v) (v128.const f32x4 7.90531110763549805 7.90531110763549805 7.90531110763549805 7.90531110763549805))
+                                 (v128.const f32x4 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805)))
+        (local.set $x2 (f32x4.mul (local.get $c) (local.get $c)))
+        (v128.store (local.get $out)
+          (v128.bitselect (local.get $v)
+            (f32x4.div (f32x4.mul (local.get $c) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (v128.const f32x4 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16)) (v128.const f32x4 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13))) (v128.const f32x4 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11))) (v128.const f32x4 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08))) (v128.const f32x4 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05))) (v128.const f32x4 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04))) (v128.const f32x4 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03))) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (v128.const f32x4 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06)) (v128.const f32x4 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04))) (v128.const f32x4 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03))) (v128.const f32x4 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03)))
+            (f32x4.lt (f32x4.abs (local.get $v)) (v128.const f32x4 0.0004 0.0004 0.0004 0.0004))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $loop4)))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $s (f32.load (local.get $x)))
+        (local.set $cs (f32.max (f32.min (local.get $s) (f32.const 7.90531110763549805)) (f32.const -7.90531110763549805)))
+        (local.set $x2s (f32.mul (local.get $cs) (local.get $cs)))
+        (f32.store (local.get $out)
+          (select (local.get $s)
+            (f32.div (f32.mul (local.get $cs) (f32.add (f32.mul (local.get $x2s) (f32.add (f32.mul (local.get $x2s) (f32.add (f32.mul (local.get $x2s) (f32.add (f32.mul (local.get $x2s) (f32.add (f32.mul (local.get $x2s) (f32.add (f32.mul (local.get $x2s) (f32.const -2.76076847742355e-16)) (f32.const 2.00018790482477e-13))) (f32.const -8.60467152213735e-11))) (f32.const 5.12229709037114e-08))) (f32.const 1.48572235717979e-05))) (f32.const 6.37261928875436e-04))) (f32.const 4.89352455891786e-03))) (f32.add (f32.mul (local.get $x2s) (f32.add (f32.mul (local.get $x2s) (f32.add (f32.mul (local.get $x2s) (f32.const 1.19825839466702e-06)) (f32.const 1.18534705686654e-04))) (f32.const 2.26843463243900e-03))) (f32.const 4.89352518554385e-03)))
+            (f32.lt (f32.abs (local.get $s)) (f32.const 0.0004))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br $loop))))
+)
