@@ -1,8 +1,8 @@
 // Assembles src/backends/wasm/heap-kernels.wat into src/backends/wasm/heap-kernels-binary.ts.
 //
-// Needs the WebAssembly Binary Toolkit's JS build, which is not a project dependency (the
-// generated file is committed):
-//   npm install --no-save wabt@1.0.39 && node scripts/build-wasm-kernels.mjs
+// Uses the WebAssembly Binary Toolkit's JS build (the `wabt` devDependency); the generated file
+// is committed, and test/backends/wasm/heap-kernels-binary.test.ts checks that it matches:
+//   npm run build:wasm-kernels
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
