@@ -101,11 +101,19 @@ export async function main(options: VaeExampleOptions): Promise<{ files: string[
   console.log(`MNIST: ${trainSet.images.shape[0]} training and ${testSet.images.shape[0]} test images`);
 
   // Wider and deeper than pytorch/examples' 784-400-20 VAE, which reaches about 105 nats.
-  const encoder = vae.mlpEncoder({ inputShape: [28, 28, 1], latentDim, widths: [512, 256], activation: 'relu', normalization: 'none' });
-  const decoder = vae.mlpDecoder({ latentDim, outputShape: [28, 28, 1], widths: [256, 512], activation: 'relu', normalization: 'none' });
+  // 784-512-256-z MLPs with batch norm, which lets Adam start at 2e-3 and then decay on a cosine
+  // to 1e-4 by the last step: on MNIST this reaches in 10 epochs a test negative ELBO that the
+  // same nets without batch norm at a constant 1e-3 do not (about 2.5 nats lower; see
+  // docs/training-recipes.md).
+  const encoder = vae.mlpEncoder({ inputShape: [28, 28, 1], latentDim, widths: [512, 256], activation: 'relu', normalization: 'batch' });
+  const decoder = vae.mlpDecoder({ latentDim, outputShape: [28, 28, 1], widths: [256, 512], activation: 'relu', normalization: 'batch' });
   const model = vae.assemble({ encoder, decoder, seed: options.seed });
 
-  const trainer = new train.VaeTrainer({ model, decoder, optimizer: tf.train.adam(1e-3), seed: options.seed });
+  const optimizer = train.fusedAdam({ learningRate: 2e-3 });
+  const trainer = new train.VaeTrainer({ model, decoder, optimizer, seed: options.seed });
+  const stepsPerEpoch = Math.ceil(trainSet.images.shape[0] / options.batchSize);
+  const totalSteps = options.steps ?? options.epochs * stepsPerEpoch;
+  const schedule = train.learningRateSchedule(optimizer, train.cosineDecay({ initial: 2e-3, final: 1e-4, steps: totalSteps }));
 
   const testNelbo: number[] = [];
   const history = train.history();
@@ -116,7 +124,7 @@ export async function main(options: VaeExampleOptions): Promise<{ files: string[
       console.log(`\nepoch ${epoch + 1}: test negative ELBO ${value.toFixed(2)} nats per image`);
     },
   };
-  const callbacks: train.Callback[] = [history, evaluate];
+  const callbacks: train.Callback[] = [schedule, history, evaluate];
   if (!options.quiet) callbacks.push(train.progressBar());
 
   const t0 = performance.now();
@@ -175,6 +183,7 @@ export async function main(options: VaeExampleOptions): Promise<{ files: string[
 
   tf.dispose([trainSet.images, trainSet.labels, testSet.images, testSet.labels]);
   trainer.dispose();
+  optimizer.dispose();
   console.log('\ntest negative ELBO per epoch (nats per image):', testNelbo.map((v) => v.toFixed(2)).join(', '));
   console.log('wrote:');
   for (const f of files) console.log(`  ${f}`);

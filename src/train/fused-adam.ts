@@ -9,7 +9,7 @@ import { FUSED_ADAM_KERNEL } from '../backends/fused-adam-kernel.js';
 import { ArgumentError } from '../errors.js';
 import { assertOptionsObject, describe } from '../validation.js';
 
-/** Options of {@link fusedAdam}; the defaults are `tf.train.adam`'s. @category Train */
+/** Options of {@link fusedAdam}; the defaults are `tf.train.adam`'s. @category Training */
 export interface FusedAdamOptions {
   /** Step size α. Default `0.001`. */
   learningRate?: number;
@@ -42,7 +42,7 @@ interface AdamState {
  * iterations), `getWeights`/`setWeights` and serialization (class name `'Adam'`) are those of
  * `tf.AdamOptimizer`, which this class extends.
  *
- * @category Train
+ * @category Training
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
   /** Applies one Adam step to the named variables (`tf.Optimizer.applyGradients`). */
@@ -119,7 +119,7 @@ function assertRate(fn: string, arg: string, value: number, open01: boolean): vo
  * const optimizer = train.fusedAdam({ learningRate: 0.1 });
  * optimizer.minimize(() => tf.sum(tf.square(w)), false, [w]); // w ≈ [0.9, -1.9, 2.9]
  * ```
- * @category Train
+ * @category Training
  */
 export function fusedAdam(options: FusedAdamOptions = {}): FusedAdamOptimizer {
   const fn = 'train.fusedAdam';
