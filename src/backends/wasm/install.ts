@@ -22,6 +22,7 @@ import { makeGreater } from './greater.js';
 import { makeIdentity } from './identity.js';
 import { makeLeakyRelu } from './leaky-relu.js';
 import { makeSelect } from './select.js';
+import { makeSlice } from './slice.js';
 import { makeSqrt } from './sqrt.js';
 import { makeTanh } from './tanh.js';
 import { tile } from './tile.js';
@@ -52,6 +53,7 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', kind: 'add', make: () => depthwiseConv2dNativeBackpropInput },
   { kernelName: 'UnsortedSegmentSum', kind: 'add', make: () => unsortedSegmentSum },
   { kernelName: 'Tile', kind: 'replace', make: () => tile },
+  { kernelName: 'Slice', kind: 'replace', make: (o) => makeSlice(o!) },
   { kernelName: 'LeakyRelu', kind: 'replace', make: (o) => makeLeakyRelu(o!) },
   { kernelName: 'Conv2D', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, false) },
   { kernelName: 'FusedConv2D', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, false) },
