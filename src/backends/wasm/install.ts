@@ -24,6 +24,7 @@ import { makeLeakyRelu } from './leaky-relu.js';
 import { makeSelect } from './select.js';
 import { makeSlice } from './slice.js';
 import { makeSqrt } from './sqrt.js';
+import { makeSum } from './sum.js';
 import { makeTanh } from './tanh.js';
 import { tile } from './tile.js';
 import { WASM, type WasmKernelFunc } from './types.js';
@@ -54,6 +55,7 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'UnsortedSegmentSum', kind: 'add', make: () => unsortedSegmentSum },
   { kernelName: 'Tile', kind: 'replace', make: () => tile },
   { kernelName: 'Slice', kind: 'replace', make: (o) => makeSlice(o!) },
+  { kernelName: 'Sum', kind: 'replace', make: (o) => makeSum(o!) },
   { kernelName: 'LeakyRelu', kind: 'replace', make: (o) => makeLeakyRelu(o!) },
   { kernelName: 'Conv2D', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, false) },
   { kernelName: 'FusedConv2D', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, false) },
