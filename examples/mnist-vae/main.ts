@@ -101,11 +101,12 @@ export async function main(options: VaeExampleOptions): Promise<{ files: string[
   console.log(`MNIST: ${trainSet.images.shape[0]} training and ${testSet.images.shape[0]} test images`);
 
   // Wider and deeper than pytorch/examples' 784-400-20 VAE, which reaches about 105 nats.
-  // 784-768-384-z MLPs with batch norm, which lets Adam start at 2e-3 and then decay on a cosine
-  // to 1e-4 by the last step: in 10 epochs this reaches a test negative ELBO about 3.5 nats
-  // below 784-512-256-z MLPs without batch norm at a constant 1e-3 (docs/training-recipes.md).
-  const encoder = vae.mlpEncoder({ inputShape: [28, 28, 1], latentDim, widths: [768, 384], activation: 'relu', normalization: 'batch' });
-  const decoder = vae.mlpDecoder({ latentDim, outputShape: [28, 28, 1], widths: [384, 768], activation: 'relu', normalization: 'batch' });
+  // 784-640-320-z MLPs with batch norm, which lets Adam start at 2e-3 and then decay on a cosine
+  // to 1e-4 by the last step: in 10 epochs this reaches a test negative ELBO about 3 nats below
+  // 784-512-256-z MLPs without batch norm at a constant 1e-3, at about 40 s per epoch on wasm
+  // (docs/training-recipes.md).
+  const encoder = vae.mlpEncoder({ inputShape: [28, 28, 1], latentDim, widths: [640, 320], activation: 'relu', normalization: 'batch' });
+  const decoder = vae.mlpDecoder({ latentDim, outputShape: [28, 28, 1], widths: [320, 640], activation: 'relu', normalization: 'batch' });
   const model = vae.assemble({ encoder, decoder, seed: options.seed });
 
   const optimizer = train.fusedAdam({ learningRate: 2e-3 });

@@ -42,6 +42,7 @@ describe('examples', () => {
     const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
     log.mockRestore();
     expect(printed).toMatch(/FID \d+\.\d+, KID -?\d+\.\d+ ± \d+\.\d+, classifier score \d+\.\d+/);
+    expect(printed).toMatch(/\d+\.\d% of samples labelled with confidence >= 0\.9/);
     expect(files).toContain(join(out, 'samples-final.png'));
     const grid = png(join(out, 'samples-final.png'));
     // 10x10 grid of 28x28 images with 2-pixel padding: 10*28 + 11*2 = 302 (imageGrid's layout).
