@@ -18,7 +18,7 @@
  * @module
  */
 import { HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
-import type { WasmBackend } from './types.js';
+import { sizeOf, type WasmBackend, type WasmKernelFunc } from './types.js';
 
 /** The exports of `heap-kernels.wat`. Pointers are byte offsets on the heap, strides in elements. */
 export interface HeapKernels {
@@ -112,4 +112,21 @@ export function setHeapKernelsEnabled(on: boolean): boolean {
 /** Byte offset of `t`'s data on the wasm heap. */
 export function heapPointer(backend: WasmBackend, t: Parameters<WasmBackend['typedArrayFromHeap']>[0]): number {
   return backend.typedArrayFromHeap(t).byteOffset;
+}
+
+/**
+ * A float32 element-wise kernel computed by one heap kernel `run(kernels, x, out, n)` (pointers
+ * on the heap), falling back to the stock kernel `original` for other dtypes or without the heap
+ * kernels.
+ */
+export function makeUnaryHeapKernel(original: WasmKernelFunc, run: (kernels: HeapKernels, x: number, out: number, n: number) => void): WasmKernelFunc {
+  return (args) => {
+    const { inputs, backend } = args;
+    const x = inputs.x!;
+    const kernels = heapKernels(backend);
+    if (x.dtype !== 'float32' || kernels == null) return original(args);
+    const out = backend.makeOutput(x.shape, 'float32');
+    run(kernels, heapPointer(backend, x), heapPointer(backend, out), sizeOf(x.shape));
+    return out;
+  };
 }

@@ -6,18 +6,10 @@
  *
  * @module
  */
-import { heapKernels, heapPointer } from './heap-kernels.js';
-import { sizeOf, type WasmKernelFunc } from './types.js';
+import { makeUnaryHeapKernel } from './heap-kernels.js';
+import type { WasmKernelFunc } from './types.js';
 
 /** Wraps the stock wasm `Sqrt` kernel `original` (kept for non-float32 inputs, or without the heap kernels). */
 export function makeSqrt(original: WasmKernelFunc): WasmKernelFunc {
-  return (args) => {
-    const { inputs, backend } = args;
-    const x = inputs.x!;
-    const kernels = heapKernels(backend);
-    if (x.dtype !== 'float32' || kernels == null) return original(args);
-    const out = backend.makeOutput(x.shape, 'float32');
-    kernels.sqrt(heapPointer(backend, x), heapPointer(backend, out), sizeOf(x.shape));
-    return out;
-  };
+  return makeUnaryHeapKernel(original, (kernels, x, out, n) => kernels.sqrt(x, out, n));
 }

@@ -7,18 +7,10 @@
  * @see https://gitlab.com/libeigen/eigen/-/blob/master/Eigen/src/Core/MathFunctionsImpl.h (generic_fast_tanh_float)
  * @module
  */
-import { heapKernels, heapPointer } from './heap-kernels.js';
-import { sizeOf, type WasmKernelFunc } from './types.js';
+import { makeUnaryHeapKernel } from './heap-kernels.js';
+import type { WasmKernelFunc } from './types.js';
 
 /** Wraps the stock wasm `Tanh` kernel `original` (kept for non-float32 inputs, or without the heap kernels). */
 export function makeTanh(original: WasmKernelFunc): WasmKernelFunc {
-  return (args) => {
-    const { inputs, backend } = args;
-    const x = inputs.x!;
-    const kernels = heapKernels(backend);
-    if (x.dtype !== 'float32' || kernels == null) return original(args);
-    const out = backend.makeOutput(x.shape, 'float32');
-    kernels.tanh(heapPointer(backend, x), heapPointer(backend, out), sizeOf(x.shape));
-    return out;
-  };
+  return makeUnaryHeapKernel(original, (kernels, x, out, n) => kernels.tanh(x, out, n));
 }
