@@ -90,7 +90,7 @@ export interface FitOptions {
    * yield (checked after every step), so the host stays responsive without paying a macrotask
    * per fast step. Default: 15 (about one frame) in pages, where `document` exists; 50
    * elsewhere (Node, workers), where nothing renders and timers, signals and I/O still run 20
-   * times a second. 0 yields after every step.
+   * times a second. 0 yields after every step; `Infinity` never yields within a fit.
    */
   yieldIntervalMs?: number;
 }
@@ -238,7 +238,7 @@ export abstract class Trainer {
     const { epochs, steps, callbacks = [], signal, yieldIntervalMs = defaultYieldIntervalMs() } = options;
     if (epochs !== undefined) assertPositiveInt(epochs, 'options.epochs', fn);
     if (steps !== undefined) assertPositiveInt(steps, 'options.steps', fn);
-    assertNumber(yieldIntervalMs, 'options.yieldIntervalMs', fn, { min: 0 });
+    if (yieldIntervalMs !== Number.POSITIVE_INFINITY) assertNumber(yieldIntervalMs, 'options.yieldIntervalMs', fn, { min: 0 });
     if (!Array.isArray(callbacks) || callbacks.some((c) => c === null || typeof c !== 'object')) {
       throw new ArgumentError({ fn, arg: 'options.callbacks', expected: 'be an array of callback objects', received: describe(callbacks) });
     }

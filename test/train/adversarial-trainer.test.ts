@@ -139,6 +139,22 @@ describe.each(TEST_BACKENDS)('train.AdversarialTrainer on %s', (backend) => {
     expect(ticks).toBeGreaterThanOrEqual(19);
   });
 
+  it('never yields within a fit with yieldIntervalMs: Infinity, and rejects a negative or NaN interval', async () => {
+    let ticks = 0;
+    let running = true;
+    const tick = () => {
+      ticks++;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    // Array batches are read synchronously: with no yield, no macrotask runs until fit returns.
+    await make().fit(ringBatches(2, 8, 0.05, 4), { steps: 20, yieldIntervalMs: Number.POSITIVE_INFINITY });
+    running = false;
+    expect(ticks).toBe(0);
+    await expect(make().fit(ringBatches(1, 8, 0.05, 4), { steps: 1, yieldIntervalMs: -1 })).rejects.toThrow(/options\.yieldIntervalMs.*>= 0/);
+    await expect(make().fit(ringBatches(1, 8, 0.05, 4), { steps: 1, yieldIntervalMs: Number.NaN })).rejects.toThrow(/options\.yieldIntervalMs/);
+  });
+
   it('trains a conditional pair, feeding the batch labels to both networks', async () => {
     const conditionalNet = (inDim: number, outDim: number) => {
       const x = tfl.input({ shape: [inDim] });
