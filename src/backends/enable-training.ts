@@ -44,9 +44,11 @@ export interface EnableTrainingOptions {
  * without it), the depthwise backprop kernels and `UnsortedSegmentSum` (gradient of `gather`,
  * for embeddings), and replaces `BatchMatMul`/`_FusedMatMul` (transposed and batched products
  * reach XNNPACK or genblocks' SIMD `gemm`, which skips XNNPACK's re-packing of fresh weights:
- * 8-20x faster), `Conv2DBackpropInput` (sub-pixel decomposition: 6-7x faster), `Tile`
- * (batch-norm backward), `LeakyRelu` (9x), `Sqrt`, `Greater`, `Select` and `Tanh` (one SIMD
- * pass each) and `Identity` (shares data, as on cpu and webgl), and adds the one-pass Adam kernel
+ * 8-20x faster), `Conv2DBackpropInput` (sub-pixel decomposition: 6-7x faster; a product and
+ * col2im scatter below 4 channels: 3-6x), `Tile` (batch-norm backward), `Slice` (reads the
+ * slice in place instead of copying the whole input), `Sum` (rows of leading axes accumulated in
+ * place), `LeakyRelu` (9x), `Sqrt`, `Greater`, `Select` and `Tanh` (one SIMD pass each) and
+ * `Identity` (shares data, as on cpu and webgl), and adds the one-pass Adam kernel
  * that {@link train.fusedAdam} uses. Every kernel matches the cpu backend to 1e-4 relative
  * (genblocks' parity tests). The `cpu`, `webgl`, `webgpu` and `tensorflow` backends need
  * nothing.

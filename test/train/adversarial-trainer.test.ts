@@ -126,7 +126,8 @@ describe.each(TEST_BACKENDS)('train.AdversarialTrainer on %s', (backend) => {
     await expect(make({ onNonFinite: 'skip' }).fit([bad], { steps: 1 })).rejects.toThrow(/loss 'discriminator' is NaN at step 0/);
   });
 
-  it('yields to the event loop between steps (every step with yieldIntervalMs: 0)', async () => {
+  /** Macrotasks that ran while `work` did: a `setImmediate` chain counting its turns. */
+  async function macrotasksDuring(work: () => Promise<unknown>): Promise<number> {
     let ticks = 0;
     let running = true;
     const tick = () => {
@@ -134,22 +135,19 @@ describe.each(TEST_BACKENDS)('train.AdversarialTrainer on %s', (backend) => {
       if (running) setImmediate(tick);
     };
     setImmediate(tick);
-    await make().fit(ringBatches(2, 8, 0.05, 4), { steps: 20, yieldIntervalMs: 0 });
+    await work();
     running = false;
+    return ticks;
+  }
+
+  it('yields to the event loop between steps (every step with yieldIntervalMs: 0)', async () => {
+    const ticks = await macrotasksDuring(() => make().fit(ringBatches(2, 8, 0.05, 4), { steps: 20, yieldIntervalMs: 0 }));
     expect(ticks).toBeGreaterThanOrEqual(19);
   });
 
   it('never yields within a fit with yieldIntervalMs: Infinity, and rejects a negative or NaN interval', async () => {
-    let ticks = 0;
-    let running = true;
-    const tick = () => {
-      ticks++;
-      if (running) setImmediate(tick);
-    };
-    setImmediate(tick);
     // Array batches are read synchronously: with no yield, no macrotask runs until fit returns.
-    await make().fit(ringBatches(2, 8, 0.05, 4), { steps: 20, yieldIntervalMs: Number.POSITIVE_INFINITY });
-    running = false;
+    const ticks = await macrotasksDuring(() => make().fit(ringBatches(2, 8, 0.05, 4), { steps: 20, yieldIntervalMs: Number.POSITIVE_INFINITY }));
     expect(ticks).toBe(0);
     await expect(make().fit(ringBatches(1, 8, 0.05, 4), { steps: 1, yieldIntervalMs: -1 })).rejects.toThrow(/options\.yieldIntervalMs.*>= 0/);
     await expect(make().fit(ringBatches(1, 8, 0.05, 4), { steps: 1, yieldIntervalMs: Number.NaN })).rejects.toThrow(/options\.yieldIntervalMs/);
