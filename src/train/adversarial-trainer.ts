@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { assertFloatTensor, assertNumber, assertPositiveInt, formatShape } from '../validation.js';
-import { adversarialStepUnchecked, checkAdversarialConfig, type AdversarialStepConfig, type StepVariables } from './adversarial-step.js';
+import { adversarialStepUnchecked, checkAdversarialConfig, checkCodes, uniformCodes, type AdversarialStepConfig, type StepVariables } from './adversarial-step.js';
 import { WeightAverage } from './ema.js';
 import { allVariables, applyNetwork, formatSymbolic, matchesSymbolic, symbolicShape, trainableVariables } from './network.js';
 import { stepSeed } from './seed.js';
@@ -29,7 +29,9 @@ export interface AdversarialTrainerConfig extends AdversarialStepConfig, Trainer
   latentDim?: number;
   /**
    * Conditional GAN: batches carry labels `y`, passed as a second input to both networks
-   * (fakes get the real batch's labels). Default: true when the generator has two inputs.
+   * (fakes get the real batch's labels). Default: true when the generator has two inputs and
+   * there is no `latentCode` (an InfoGAN generator's second input is its code, drawn by the
+   * trainer: batches need no labels).
    */
   conditional?: boolean;
 }
@@ -71,6 +73,8 @@ export class AdversarialTrainer extends Trainer {
   readonly sampleRange = '[-1,1]' as const;
   /** Whether batches carry labels for both networks. */
   readonly conditional: boolean;
+  /** The InfoGAN categorical code, when configured: the trainer draws codes uniformly each update. */
+  readonly latentCode: AdversarialStepConfig['latentCode'];
   /** Discriminator updates per step. */
   readonly discriminatorSteps: number;
   /** Generator updates per step. */
@@ -92,7 +96,17 @@ export class AdversarialTrainer extends Trainer {
     this.discriminator = discriminator;
     this.discriminatorSteps = discriminatorSteps;
     this.generatorSteps = generatorSteps;
-    this.conditional = config.conditional ?? (generator.inputs?.length ?? 1) > 1;
+    if (config.latentCode !== undefined && config.conditional === true) {
+      throw new ConfigError({
+        fn: FN,
+        arg: 'config.conditional',
+        expected: 'be false or undefined with config.latentCode',
+        received: 'true',
+        hint: "The generator's second input carries the InfoGAN code; label-conditional InfoGAN is not supported",
+      });
+    }
+    this.latentCode = config.latentCode;
+    this.conditional = config.conditional ?? (config.latentCode === undefined && (generator.inputs?.length ?? 1) > 1);
     this.latentDim = resolveLatentDim(config);
     checkShapesAgree(config);
     this.stepConfig = {
@@ -102,6 +116,7 @@ export class AdversarialTrainer extends Trainer {
       penalty: config.penalty,
       generatorOptimizer: config.generatorOptimizer,
       discriminatorOptimizer: config.discriminatorOptimizer,
+      latentCode: config.latentCode,
     };
     this.stepVariables = { generator: trainableVariables(generator), discriminator: trainableVariables(discriminator) };
     this.average = ema === undefined ? undefined : new WeightAverage(this.stepVariables.generator, ema);
@@ -158,33 +173,43 @@ export class AdversarialTrainer extends Trainer {
     const labels = this.conditional ? batch.y : undefined;
     const n = batch.x.shape[0]!;
     const noiseOf = (stream: number) => tf.randomNormal([n, this.latentDim], 0, 1, 'float32', stepSeed(this.seed, position, stream));
+    const codesOf = (stream: number) => (this.latentCode ? uniformCodes(n, this.latentCode.categories, stepSeed(this.seed, position, stream)) : undefined);
     let d: tf.Scalar | undefined;
     let p: tf.Scalar | undefined;
     let g: tf.Scalar | undefined;
+    let c: tf.Scalar | undefined;
     for (let k = 0; k < this.discriminatorSteps; k++) {
       const noise = noiseOf(2 * k);
-      const out = adversarialStepUnchecked(this.stepConfig, batch.x, noise, noise, labels, stepSeed(this.seed, position, 2 * k + 1), 'discriminator', this.stepVariables);
-      tf.dispose([d, p, noise]);
+      const codes = codesOf(2_000_000 + k);
+      const out = adversarialStepUnchecked(this.stepConfig, batch.x, noise, noise, labels, stepSeed(this.seed, position, 2 * k + 1), 'discriminator', this.stepVariables, codes);
+      tf.dispose([d, p, noise, codes]);
       d = out.discriminator;
       p = out.penalty;
     }
     for (let k = 0; k < this.generatorSteps; k++) {
       const noise = noiseOf(1_000_000 + k);
-      const out = adversarialStepUnchecked(this.stepConfig, batch.x, noise, noise, labels, undefined, 'generator', this.stepVariables);
-      tf.dispose([g, noise]);
+      const codes = codesOf(3_000_000 + k);
+      const out = adversarialStepUnchecked(this.stepConfig, batch.x, noise, noise, labels, undefined, 'generator', this.stepVariables, codes);
+      tf.dispose([g, c, noise, codes]);
       g = out.generator;
+      c = out.code;
     }
     this.average?.update();
     const logs: Record<string, tf.Scalar> = { discriminator: d!, generator: g! };
     if (p) logs['penalty'] = p;
+    if (c) logs['code'] = c;
     return logs;
   }
 
   /**
    * Generates samples with `{ training: false }`, from the EMA weights when `ema` is set.
    *
+   * With a `latentCode`, `labels` are the codes (int32 `[n]` in `[0, K)`, e.g. one row of a
+   * grid per category); without them the codes are drawn uniformly, as in training.
+   *
    * @param nOrNoise - number of samples, or noise `[n, latentDim]`.
-   * @param options - `labels` `[n]` for a conditional generator; `seed` of the noise.
+   * @param options - `labels` `[n]` for a conditional generator (or the codes of an InfoGAN
+   *   generator); `seed` of the noise (and of the drawn codes).
    * @returns samples `[n, ...]` shaped like the generator's output.
    */
   sample(nOrNoise: number | tf.Tensor, options: { labels?: tf.Tensor; seed?: number } = {}): tf.Tensor {
@@ -200,9 +225,12 @@ export class AdversarialTrainer extends Trainer {
     if (this.conditional && labels === undefined) {
       throw new ArgumentError({ fn, arg: 'options.labels', expected: 'hold one label per sample (the generator is conditional)', received: 'undefined' });
     }
+    const n = typeof nOrNoise === 'number' ? nOrNoise : nOrNoise.shape[0]!;
+    if (this.latentCode && labels !== undefined) checkCodes(labels, 'options.labels', n, this.latentCode.categories, fn);
     return tf.tidy(() => {
       const noise = typeof nOrNoise === 'number' ? tf.randomNormal([nOrNoise, this.latentDim], 0, 1, 'float32', seed) : nOrNoise;
-      const run = () => applyNetwork(this.generator, noise, this.conditional ? labels : undefined, false, 'generator', fn);
+      const codes = this.latentCode ? (labels ?? uniformCodes(n, this.latentCode.categories, seed === undefined ? undefined : stepSeed(seed, 0, 0))) : undefined;
+      const run = () => applyNetwork(this.generator, noise, this.conditional ? labels : codes, false, 'generator', fn);
       return this.average ? this.average.swapIn(run) : run();
     });
   }

@@ -5,7 +5,7 @@
  * @module
  */
 export { adversarialStep } from './adversarial-step.js';
-export type { AdversarialStepConfig, AdversarialStepInputs, AdversarialStepLosses, Penalty } from './adversarial-step.js';
+export type { AdversarialStepConfig, AdversarialStepInputs, AdversarialStepLosses, LatentCode, Penalty } from './adversarial-step.js';
 export { AdversarialTrainer } from './adversarial-trainer.js';
 export type { AdversarialTrainerConfig } from './adversarial-trainer.js';
 export type { Callback, Logs, TrainingContext } from './callbacks.js';

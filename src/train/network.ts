@@ -98,6 +98,24 @@ export function applyNetwork(net: Network, x: tf.Tensor, labels: tf.Tensor | und
   return out;
 }
 
+/**
+ * Runs a discriminator with an auxiliary head, which returns `[logit, auxiliaryLogits]`
+ * (InfoGAN's `Q`). @internal
+ */
+export function applyNetworkPair(net: Network, x: tf.Tensor, training: boolean, arg: string, fn: string): [tf.Tensor, tf.Tensor] {
+  const out = net.apply(x, { training });
+  if (!Array.isArray(out) || out.length !== 2 || !out.every((t) => t instanceof tf.Tensor)) {
+    throw new ArgumentError({
+      fn,
+      arg,
+      expected: 'return two tensors [logit, codeLogits] (config.latentCode is set)',
+      received: out instanceof tf.Tensor ? 'a single tensor' : Array.isArray(out) ? `an array of ${out.length} outputs` : describe(out),
+      hint: "Give the discriminator an auxiliary head, e.g. nets.dcganDiscriminator({ ..., head: 'acgan', numClasses })",
+    });
+  }
+  return [out[0] as tf.Tensor, out[1] as tf.Tensor];
+}
+
 /** The symbolic shape of input/output `index`, when known, for messages: `[null,2]`. @internal */
 export function symbolicShape(shapes: Network['inputs'], index = 0): (number | null)[] | undefined {
   const s = shapes?.[index]?.shape;

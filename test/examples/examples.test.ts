@@ -53,6 +53,23 @@ describe('examples', () => {
     expect(csv.slice(1).map((row) => row.split(',')[0])).toEqual(['1', '2']); // trainer step numbers
     expect(readFileSync(join(out, 'losses.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
     expect(existsSync(join(out, 'generator', 'model.json'))).toBe(true);
+    // Conditioned on 50 k-means clusters by default: the generator takes [noise, cluster], and
+    // the clusters' frequencies (of the 64 images) are saved next to it.
+    expect(printed).toMatch(/k-means: 50 clusters of \d+ to \d+ images/);
+    const model = JSON.parse(readFileSync(join(out, 'generator', 'model.json'), 'utf8'));
+    expect(model.modelTopology.config.input_layers).toHaveLength(2);
+    const { frequencies } = JSON.parse(readFileSync(join(out, 'generator', 'label-frequencies.json'), 'utf8'));
+    expect(frequencies).toHaveLength(50);
+    expect(frequencies.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(frequencies.every((f: number) => f > 0 && Number.isInteger(f * 64))).toBe(true); // counts of 64 images, none empty
+  });
+
+  it('mnist-gan --clusters 0: the plain, unconditional DCGAN', async () => {
+    const out = join(root, 'gan-plain');
+    await gan(parseGan(['--limit', '64', '--steps', '2', '--batch-size', '16', '--clusters', '0', '--out', out, '--quiet', '--feature-net', join(root, 'none')]));
+    const model = JSON.parse(readFileSync(join(out, 'generator', 'model.json'), 'utf8'));
+    expect(model.modelTopology.config.input_layers).toHaveLength(1);
+    expect(existsSync(join(out, 'generator', 'label-frequencies.json'))).toBe(false);
   });
 
   it('generate: loads the saved generator and writes a grid', async () => {
@@ -77,15 +94,33 @@ describe('examples', () => {
     for (const name of ['reconstructions.png', 'samples.png', 'manifold.png']) expect(files).toContain(join(out, name));
   });
 
-  it('mnist-cgan: writes a grid with one row per digit class', async () => {
+  it('mnist-cgan: writes a grid with one row per digit class and reports how many samples show the digit asked for', async () => {
     const out = join(root, 'cgan');
-    const { files } = await cgan(parseCgan(['--limit', '64', '--steps', '2', '--batch-size', '16', '--out', out, '--quiet']));
+    const log = vi.spyOn(console, 'log');
+    const before = tf.memory().numTensors;
+    const { files } = await cgan(parseCgan(['--limit', '64', '--steps', '2', '--batch-size', '16', '--out', out, '--quiet', '--feature-net', join(root, 'feature-net')]));
+    expect(tf.memory().numTensors, 'the example leaks no tensors').toBe(before);
+    const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
+    log.mockRestore();
+    expect(printed).toMatch(/\d+\.\d% of samples classified as the digit asked for/);
     expect(files).toContain(join(out, 'digits-final.png'));
     expect(existsSync(join(out, 'generator', 'model.json'))).toBe(true);
   });
 
+  it('generate: a conditional generator draws the --label digit, or cycles through the classes', async () => {
+    const one = join(root, 'digit-3.png');
+    await generate(parseGenerate(['--model', join(root, 'cgan', 'generator'), '--count', '4', '--label', '3', '--out', one]));
+    expect(png(one).width).toBe(2 * 28 + 3 * 2);
+    const all = join(root, 'all-digits.png');
+    await generate(parseGenerate(['--model', join(root, 'cgan', 'generator'), '--count', '10', '--out', all]));
+    expect(existsSync(all)).toBe(true);
+    await expect(generate(parseGenerate(['--model', join(root, 'cgan', 'generator'), '--label', '10', '--out', one]))).rejects.toThrow(/--label must be in \[0, 10\) for this generator, received 10/);
+  });
+
   it('rejects bad flags with a message naming the flag', () => {
     expect(() => parseGan(['--loss', 'bogus'])).toThrow(/--loss must be one of nonSaturating, hinge, wgan-gp, received 'bogus'/);
+    expect(() => parseGan(['--clusters', '1'])).toThrow(/--clusters must be 0 \(unconditional\) or an integer of at least 2, received '1'/);
+    expect(() => parseCgan(['--ema', '1'])).toThrow(/--ema must be a number in \[0, 1\), received '1'/);
     expect(() => parseVae(['--epochs', '0'])).toThrow(/--epochs must be a positive integer, received '0'/);
   });
 });

@@ -1,0 +1,55 @@
+/**
+ * Drawing the label input of a generator trained on k-means clusters (the GAN example): each
+ * cluster with its frequency in the training data. The example saves the frequencies next to
+ * the generator; `npm run eval` and the generate example read them from there.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import * as tf from '@tensorflow/tfjs-core';
+
+/** File, inside a saved generator's folder, holding `{ "frequencies": [...] }`. */
+export const LABEL_FREQUENCIES_FILE = 'label-frequencies.json';
+
+/**
+ * `n` labels, int32 `[n]`, label `j` drawn with probability `frequencies[j]` (stratified: the
+ * `i`-th of `n` evenly spaced quantiles, shuffled by `seed` unless `sorted`).
+ */
+export function drawLabels(frequencies: readonly number[], n: number, seed: number, options: { sorted?: boolean } = {}): tf.Tensor1D {
+  const total = frequencies.reduce((a, b) => a + b, 0);
+  const labels: number[] = [];
+  let cumulative = 0;
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    const u = ((i + 0.5) / n) * total;
+    while (j < frequencies.length - 1 && cumulative + frequencies[j]! < u) cumulative += frequencies[j++]!;
+    labels.push(j);
+  }
+  if (!options.sorted) {
+    // Fisher-Yates with mulberry32(seed).
+    let a = seed >>> 0;
+    const random = () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    for (let i = n - 1; i > 0; i--) {
+      const k = Math.floor(random() * (i + 1));
+      [labels[i], labels[k]] = [labels[k]!, labels[i]!];
+    }
+  }
+  return tf.tensor1d(labels, 'int32');
+}
+
+/** The label frequencies saved next to the generator in `dir`, if any. */
+export function readLabelFrequencies(dir: string): number[] | undefined {
+  const file = join(dir, LABEL_FREQUENCIES_FILE);
+  if (!existsSync(file)) return undefined;
+  const { frequencies } = JSON.parse(readFileSync(file, 'utf8')) as { frequencies?: unknown };
+  if (!Array.isArray(frequencies) || !frequencies.every((f) => typeof f === 'number' && f >= 0)) {
+    throw new Error(`${file}: expected { "frequencies": [non-negative numbers] }`);
+  }
+  return frequencies as number[];
+}
