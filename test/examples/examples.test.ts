@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { useTestBackend } from '../helpers/backends.js';
 import { main as generate, parseOptions as parseGenerate } from '../../examples/generate/main.js';
+import { drawLabels } from '../../examples/shared/labels.js';
 import { main as cgan, parseOptions as parseCgan } from '../../examples/mnist-cgan/main.js';
 import { main as gan, parseOptions as parseGan } from '../../examples/mnist-gan/main.js';
 import { main as vaeExample, parseOptions as parseVae } from '../../examples/mnist-vae/main.js';
@@ -36,7 +37,7 @@ describe('examples', () => {
     const log = vi.spyOn(console, 'log');
     const before = tf.memory().numTensors;
     const { files } = await gan(
-      parseGan(['--limit', '64', '--steps', '2', '--batch-size', '16', '--out', out, '--quiet', '--feature-net', join(root, 'feature-net')]),
+      parseGan(['--limit', '128', '--steps', '2', '--batch-size', '16', '--out', out, '--quiet', '--feature-net', join(root, 'feature-net')]),
     );
     expect(tf.memory().numTensors, 'the example leaks no tensors').toBe(before);
     const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
@@ -53,15 +54,15 @@ describe('examples', () => {
     expect(csv.slice(1).map((row) => row.split(',')[0])).toEqual(['1', '2']); // trainer step numbers
     expect(readFileSync(join(out, 'losses.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
     expect(existsSync(join(out, 'generator', 'model.json'))).toBe(true);
-    // Conditioned on 50 k-means clusters by default: the generator takes [noise, cluster], and
-    // the clusters' frequencies (of the 64 images) are saved next to it.
-    expect(printed).toMatch(/k-means: 50 clusters of \d+ to \d+ images/);
+    // Conditioned on 100 k-means clusters by default: the generator takes [noise, cluster], and
+    // the clusters' frequencies (of the 128 images) are saved next to it.
+    expect(printed).toMatch(/k-means: 100 clusters of \d+ to \d+ images/);
     const model = JSON.parse(readFileSync(join(out, 'generator', 'model.json'), 'utf8'));
     expect(model.modelTopology.config.input_layers).toHaveLength(2);
     const { frequencies } = JSON.parse(readFileSync(join(out, 'generator', 'label-frequencies.json'), 'utf8'));
-    expect(frequencies).toHaveLength(50);
+    expect(frequencies).toHaveLength(100);
     expect(frequencies.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 6);
-    expect(frequencies.every((f: number) => f > 0 && Number.isInteger(f * 64))).toBe(true); // counts of 64 images, none empty
+    expect(frequencies.every((f: number) => f >= 0 && Math.abs(f * 128 - Math.round(f * 128)) < 1e-9)).toBe(true); // shares of 128 images
   });
 
   it('mnist-gan --clusters 0: the plain, unconditional DCGAN', async () => {
@@ -115,6 +116,16 @@ describe('examples', () => {
     await generate(parseGenerate(['--model', join(root, 'cgan', 'generator'), '--count', '10', '--out', all]));
     expect(existsSync(all)).toBe(true);
     await expect(generate(parseGenerate(['--model', join(root, 'cgan', 'generator'), '--label', '10', '--out', one]))).rejects.toThrow(/--label must be in \[0, 10\) for this generator, received 10/);
+  });
+
+  it('drawLabels draws each label with its frequency (stratified), shuffled by the seed unless sorted', () => {
+    const sorted = drawLabels([0.5, 0.25, 0.25], 8, 1, { sorted: true });
+    expect(Array.from(sorted.dataSync())).toEqual([0, 0, 0, 0, 1, 1, 2, 2]);
+    const shuffled = Array.from(drawLabels([2, 1, 1], 8, 1).dataSync()); // unnormalized weights work too
+    expect([...shuffled].sort()).toEqual([0, 0, 0, 0, 1, 1, 2, 2]);
+    expect(Array.from(drawLabels([2, 1, 1], 8, 1).dataSync())).toEqual(shuffled);
+    expect(Array.from(drawLabels([0, 1, 0], 3, 5).dataSync())).toEqual([1, 1, 1]);
+    tf.dispose(sorted);
   });
 
   it('rejects bad flags with a message naming the flag', () => {
