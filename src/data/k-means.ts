@@ -67,7 +67,7 @@ function squaredDistances(x: tf.Tensor2D, xx: tf.Tensor2D, c: tf.Tensor2D): tf.T
  * `n·k` floats (60,000 MNIST images and k = 50: 12 MB).
  *
  * @see https://theory.stanford.edu/~sergei/papers/kMeansPP-soda.pdf (Arthur & Vassilvitskii 2007, k-means++)
- * @see https://arxiv.org/abs/2006.16200 (Liu et al. 2020, self-conditioned GANs: conditioning a GAN on clusters)
+ * @see https://arxiv.org/abs/2006.10728 (Liu et al. 2020, self-conditioned GANs: conditioning a GAN on clusters)
  * @param x - float rows `[n, ...]` (every non-batch axis is flattened into the features).
  * @param options - `k` (required), `iterations` (20), `seed` (0).
  * @returns centres, assignments (the caller disposes both), cluster sizes, inertia, iterations.

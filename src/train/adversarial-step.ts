@@ -31,7 +31,7 @@ export type Penalty = (critic: (x: tf.Tensor) => tf.Tensor, real: tf.Tensor, fak
  * `nets.dcganGenerator({ ..., numClasses: 10 })`); the discriminator returns
  * `[logit [batch, 1], codeLogits [batch, K]]` (`nets.dcganDiscriminator({ ..., head: 'acgan', numClasses: 10 })`).
  *
- * @see https://arxiv.org/abs/1606.03657 (Chen et al. 2016, InfoGAN, sec. 5 and appendix C.1)
+ * @see https://arxiv.org/abs/1606.03657 (Chen et al. 2016, InfoGAN: Interpretable Representation Learning by Information Maximizing Generative Adversarial Nets)
  * @category Training
  */
 export interface LatentCode {

@@ -73,6 +73,14 @@ describe('examples', () => {
     expect(existsSync(join(out, 'generator', 'label-frequencies.json'))).toBe(false);
   });
 
+  it('mnist-gan --loss wgan-gp: the layer-norm critic with the projection head trains and logs the penalty', async () => {
+    const out = join(root, 'gan-wgan');
+    await gan(parseGan(['--limit', '64', '--steps', '2', '--batch-size', '16', '--clusters', '4', '--loss', 'wgan-gp', '--out', out, '--quiet', '--feature-net', join(root, 'none')]));
+    const csv = readFileSync(join(out, 'losses.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toMatch(/penalty/);
+    expect(csv.slice(1).every((row) => row.split(',').slice(1).every((v) => v === '' || Number.isFinite(Number(v))))).toBe(true);
+  });
+
   it('generate: loads the saved generator and writes a grid', async () => {
     const file = join(root, 'generated.png');
     await generate(parseGenerate(['--model', join(root, 'gan', 'generator'), '--count', '16', '--out', file]));
@@ -83,9 +91,13 @@ describe('examples', () => {
 
   it('mnist-vae: trains, reports the test negative ELBO and writes its images', async () => {
     const out = join(root, 'vae');
+    const log = vi.spyOn(console, 'log');
     const { testNelbo, files } = await vaeExample(
       parseVae(['--limit', '200', '--epochs', '1', '--batch-size', '50', '--latent-dim', '2', '--out', out, '--quiet']),
     );
+    const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
+    log.mockRestore();
+    expect(printed).toMatch(/epoch 1: test negative ELBO \d+\.\d\d nats per image \(\d+\.\d s with the test evaluation\)/);
     expect(testNelbo).toHaveLength(1);
     // An untrained Bernoulli decoder costs about 784*ln 2 = 543 nats per image; a few steps
     // must already be finite and below a flat-out-wrong magnitude.
