@@ -26,7 +26,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { backends, metrics } from '../src/index.js';
 import { loadMnist, loadModel, saveModel } from '../src/node.js';
-import { drawLabels, readLabelFrequencies } from '../examples/shared/labels.js';
+import { drawLabels, labelCount, readLabelFrequencies } from '../examples/shared/labels.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -106,7 +106,7 @@ function generate(generator: tfl.LayersModel, count: number, frequencies?: numbe
   const latentDim = generator.inputs[0]!.shape[1] as number;
   // A second input is a label: a k-means cluster (the GAN example), drawn with the frequencies
   // saved next to the generator, or a class (the conditional example), cycled through.
-  const categories = generator.inputs.length > 1 ? embeddingSize(generator) : undefined;
+  const categories = generator.inputs.length > 1 ? labelCount(generator) : undefined;
   const drawn = categories !== undefined && frequencies ? drawLabels(frequencies, count, seed) : undefined;
   const drawnValues = drawn ? Array.from(drawn.dataSync()) : undefined;
   drawn?.dispose();
@@ -126,13 +126,6 @@ function generate(generator: tfl.LayersModel, count: number, frequencies?: numbe
   const images = tf.concat(parts) as tf.Tensor4D;
   tf.dispose(parts);
   return images;
-}
-
-/** Rows of the generator's label embedding: its number of classes or code categories. */
-function embeddingSize(generator: tfl.LayersModel): number {
-  const size = generator.layers.find((layer) => layer.getClassName() === 'Embedding')?.getConfig()['inputDim'];
-  if (typeof size !== 'number') throw new Error('this generator has two inputs but no label embedding: cannot tell how many classes it takes');
-  return size;
 }
 
 async function report(net: tfl.LayersModel, real: tf.Tensor4D, fake: tf.Tensor4D, label: string): Promise<void> {

@@ -13,11 +13,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { backends } from 'genblocks';
 import { loadModel, writeImageGrid } from 'genblocks/node';
 
-import { drawLabels, readLabelFrequencies } from '../shared/labels.js';
+import { drawLabels, labelCount, readLabelFrequencies } from '../shared/labels.js';
 
 export interface GenerateOptions {
   model: string;
@@ -60,7 +59,7 @@ export async function main(options: GenerateOptions): Promise<{ file: string }> 
   // A generator with two inputs takes a label next to the noise: a digit (mnist-cgan) or a
   // k-means cluster (mnist-gan); its label embedding says how many there are. Without --label,
   // draw clusters with the frequencies saved next to the generator, or cycle through the digits.
-  const categories = inputs.length === 2 ? embeddingSize(generator) : undefined;
+  const categories = inputs.length === 2 ? labelCount(generator) : undefined;
   const frequencies = categories !== undefined && options.label === undefined ? readLabelFrequencies(options.model) : undefined;
   if (categories !== undefined && options.label !== undefined && (options.label < 0 || options.label >= categories)) {
     throw new Error(`generate: --label must be in [0, ${categories}) for this generator, received ${options.label}`);
@@ -79,14 +78,6 @@ export async function main(options: GenerateOptions): Promise<{ file: string }> 
   generator.dispose();
   console.log(`wrote ${options.out} (${options.count} samples from ${options.model})`);
   return { file: options.out };
-}
-
-/** Rows of the generator's label embedding: its number of classes (or code categories). */
-function embeddingSize(generator: tfl.LayersModel): number {
-  const embedding = generator.layers.find((layer) => layer.getClassName() === 'Embedding');
-  const size = embedding?.getConfig()['inputDim'];
-  if (typeof size !== 'number') throw new Error('generate: this generator has two inputs but no label embedding: cannot tell how many classes it takes');
-  return size;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

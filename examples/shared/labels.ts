@@ -1,12 +1,14 @@
 /**
- * Drawing the label input of a generator trained on k-means clusters (the GAN example): each
- * cluster with its frequency in the training data. The example saves the frequencies next to
- * the generator; `npm run eval` and the generate example read them from there.
+ * The label input of the examples' generators: drawing k-means clusters (the GAN example) with
+ * their frequencies in the training data, which the example saves next to the generator and
+ * `npm run eval` and the generate example read from there, and the number of labels a saved
+ * generator takes.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 
 /** File, inside a saved generator's folder, holding `{ "frequencies": [...] }`. */
 export const LABEL_FREQUENCIES_FILE = 'label-frequencies.json';
@@ -52,4 +54,14 @@ export function readLabelFrequencies(dir: string): number[] | undefined {
     throw new Error(`${file}: expected { "frequencies": [non-negative numbers] }`);
   }
   return frequencies as number[];
+}
+
+/**
+ * How many labels a generator with a label input takes: the rows of its label embedding (digits
+ * for mnist-cgan, clusters for mnist-gan).
+ */
+export function labelCount(generator: tfl.LayersModel): number {
+  const size = generator.layers.find((layer) => layer.getClassName() === 'Embedding')?.getConfig()['inputDim'];
+  if (typeof size !== 'number') throw new Error('this generator has two inputs but no label embedding: cannot tell how many labels it takes');
+  return size;
 }

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ShapeError } from '../errors.js';
+import { mulberry32 } from '../random.js';
 import {
   assertMinRank,
   assertNumber,
@@ -57,18 +58,6 @@ function mix32(x: number): number {
   x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
   x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
   return (x ^ (x >>> 16)) >>> 0;
-}
-
-/** mulberry32: a small, fast, well-distributed 32-bit PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError } from '../errors.js';
+import { mulberry32 } from '../random.js';
 import { assertFloatTensor, assertMinRank, assertNonNegativeInt, assertOptionsObject, assertPositiveInt } from '../validation.js';
 
 /** Options of {@link kMeans}. @category Data */
@@ -35,18 +36,6 @@ export interface KMeansResult {
 }
 
 const FN = 'data.kMeans';
-
-/** mulberry32: a small seeded PRNG for the k-means++ draws. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Squared distances `[n, m]` between the rows of `x` `[n, d]` (with `xx = Σ x²` per row) and `c` `[m, d]`. */
 function squaredDistances(x: tf.Tensor2D, xx: tf.Tensor2D, c: tf.Tensor2D): tf.Tensor2D {
@@ -94,7 +83,7 @@ export async function kMeans(x: tf.Tensor, options: KMeansOptions): Promise<KMea
 
   const rows = tf.tidy(() => tf.reshape(x, [n, -1]) as tf.Tensor2D);
   const xx = tf.tidy(() => tf.sum(tf.square(rows), 1, true) as tf.Tensor2D);
-  const random = prng(seed);
+  const random = mulberry32(seed);
 
   // k-means++: the first centre uniformly, each next one with probability ∝ D(x)², the squared
   // distance to the nearest centre chosen so far.

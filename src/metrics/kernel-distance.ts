@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '../errors.js';
 import { assertNumber, assertOptionsObject, assertPositiveInt } from '../validation.js';
 import { assertFiniteValues, readActivations, type Activations } from './activations.js';
-import { mulberry32, sampleWithoutReplacement } from './random.js';
+import { mulberry32, sampleWithoutReplacement } from '../random.js';
 
 /** Options of {@link kernelDistance}. @category Metrics */
 export interface KernelDistanceOptions {

@@ -19,7 +19,7 @@ import {
   formatShape,
 } from '../validation.js';
 import type { FeatureFunction } from './activations.js';
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '../random.js';
 
 /** Name of the penultimate dense layer, whose output is the feature vector. @category Metrics */
 export const FEATURE_LAYER_NAME = 'features';

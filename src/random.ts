@@ -1,5 +1,6 @@
 /**
- * A small seeded pseudo-random generator for the metrics' subsampling (internal).
+ * A small seeded pseudo-random generator (mulberry32) for seeded shuffles, subsampling and
+ * k-means++ draws (internal).
  *
  * @module
  * @internal
