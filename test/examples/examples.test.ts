@@ -131,13 +131,17 @@ describe('examples', () => {
   });
 
   it('drawLabels draws each label with its frequency (stratified), shuffled by the seed unless sorted', () => {
-    const sorted = drawLabels([0.5, 0.25, 0.25], 8, 1, { sorted: true });
-    expect(Array.from(sorted.dataSync())).toEqual([0, 0, 0, 0, 1, 1, 2, 2]);
-    const shuffled = Array.from(drawLabels([2, 1, 1], 8, 1).dataSync()); // unnormalized weights work too
+    const draw = (...args: Parameters<typeof drawLabels>) => {
+      const t = drawLabels(...args);
+      const v = Array.from(t.dataSync());
+      t.dispose();
+      return v;
+    };
+    expect(draw([0.5, 0.25, 0.25], 8, 1, { sorted: true })).toEqual([0, 0, 0, 0, 1, 1, 2, 2]);
+    const shuffled = draw([2, 1, 1], 8, 1); // unnormalized weights work too
     expect([...shuffled].sort()).toEqual([0, 0, 0, 0, 1, 1, 2, 2]);
-    expect(Array.from(drawLabels([2, 1, 1], 8, 1).dataSync())).toEqual(shuffled);
-    expect(Array.from(drawLabels([0, 1, 0], 3, 5).dataSync())).toEqual([1, 1, 1]);
-    tf.dispose(sorted);
+    expect(draw([2, 1, 1], 8, 1)).toEqual(shuffled);
+    expect(draw([0, 1, 0], 3, 5)).toEqual([1, 1, 1]);
   });
 
   it('rejects bad flags with a message naming the flag', () => {
