@@ -258,3 +258,66 @@ export function assertOptionsObject(value: unknown, arg: string, fn: string): as
 function makeArgError(details: ConstructorParameters<typeof ArgumentError>[0]): ArgumentError {
   return details.arg.startsWith('config.') ? new ConfigError(details) : new ArgumentError(details);
 }
+
+/** Levenshtein distance between two short strings (option names), for "did you mean" hints. */
+function editDistance(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = previous[0]!;
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = previous[j]!;
+      const cost = a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1;
+      previous[j] = Math.min(above + 1, previous[j - 1]! + 1, diagonal + cost);
+      diagonal = above;
+    }
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * The known key closest to `key` (case-insensitive edit distance at most a third of the longer
+ * name, at least 1; or the same name without `_`/`-`), or undefined when none is close.
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  const squash = (s: string) => s.replace(/[_-]/g, '').toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = squash(candidate) === squash(key) ? 0 : editDistance(key, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  const limit = Math.max(1, Math.floor(Math.max(key.length, best?.length ?? 0) / 3));
+  return best !== undefined && bestDistance <= limit ? best : undefined;
+}
+
+/**
+ * Asserts that an options or config object (`value`, named `arg`, e.g. `'config'` or `'options'`)
+ * has no keys besides `known`, as Keras rejects unknown keyword arguments. The error names the
+ * unknown key and, when one is close, the key that was probably meant:
+ * `nets.mlpGenerator: argument 'config.hiddenUnits' must be one of the known options (latentDim,
+ * outputShape, units, ...), received an unknown key. Did you mean 'units'?`
+ *
+ * `undefined` passes (an omitted options bag). Also checks that `value` is a plain object.
+ *
+ * @category Validation
+ */
+export function assertKnownKeys(value: unknown, known: readonly string[], arg: string, fn: string): void {
+  assertOptionsObject(value, arg, fn);
+  if (value === undefined) return;
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const guess = closestKey(key, known);
+    const details = {
+      fn,
+      arg: `${arg}.${key}`,
+      expected: `be one of the known ${arg === 'config' || arg.startsWith('config.') ? 'config fields' : 'options'} (${known.join(', ')})`,
+      received: 'an unknown key',
+      ...(guess === undefined ? {} : { hint: `Did you mean '${guess}'?` }),
+    };
+    throw arg === 'config' || arg.startsWith('config.') ? new ConfigError(details) : new ArgumentError(details);
+  }
+}
