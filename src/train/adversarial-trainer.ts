@@ -6,8 +6,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
-import { assertFloatTensor, assertNumber, assertPositiveInt, formatShape } from '../validation.js';
-import { adversarialStepUnchecked, checkAdversarialConfig, checkCodes, uniformCodes, type AdversarialStepConfig, type StepVariables } from './adversarial-step.js';
+import { assertFloatTensor, assertKnownKeys, assertNumber, assertPositiveInt, formatShape } from '../validation.js';
+import {
+  assertNonEmptyBatch,
+  checkAdversarialConfig,
+  checkCodes,
+  checkLabels,
+  resolveStep,
+  runUpdate,
+  STEP_CONFIG_KEYS,
+  uniformCodes,
+  type AdversarialStepConfig,
+  type ResolvedStep,
+  type UpdateData,
+} from './adversarial-step.js';
 import { WeightAverage } from './ema.js';
 import { allVariables, applyNetwork, formatSymbolic, matchesSymbolic, symbolicShape, trainableVariables } from './network.js';
 import { stepSeed } from './seed.js';
@@ -38,13 +50,20 @@ export interface AdversarialTrainerConfig extends AdversarialStepConfig, Trainer
 
 const FN = 'train.AdversarialTrainer';
 
+/** The fields of {@link AdversarialTrainerConfig}: the step's, the trainer's, and `TrainerOptions`' (`seed`, `onNonFinite`). */
+const CONFIG_KEYS = [...STEP_CONFIG_KEYS, 'discriminatorSteps', 'generatorSteps', 'ema', 'latentDim', 'conditional', 'seed', 'onNonFinite'] as const;
+
 /**
  * Trains a GAN: per step, `discriminatorSteps` discriminator updates then `generatorSteps`
  * generator updates (see `train.adversarialStep`), an optional EMA of the generator, one
- * read of the losses, callbacks. Logs `discriminator`, `generator` and `penalty` (when set).
+ * read of the losses, callbacks. Logs every term of both objectives by name (see
+ * `train.adversarialObjectives`): `discriminator`, `generator`, and `penalty`, `code`,
+ * `classReal`, `classFake` or your own terms' names when configured; a name in both objectives
+ * is logged from the last generator update.
  *
- * Randomness (noise, penalty interpolation) is drawn from seeds derived from `seed` and the
- * step position, so a run is reproducible and a resumed run continues the same stream.
+ * Randomness (noise, penalty interpolation, codes, your terms' `context.seed(name)`) is drawn
+ * from named streams whose seeds derive from `seed`, the step position and the stream's name,
+ * so a run is reproducible and a resumed run continues the same streams.
  *
  * @see https://arxiv.org/abs/1406.2661 (Goodfellow et al. 2014)
  * @see https://arxiv.org/abs/1704.00028 (n_critic and the gradient penalty: Gulrajani et al. 2017)
@@ -83,10 +102,12 @@ export class AdversarialTrainer extends Trainer {
   protected readonly fnName = FN;
   private readonly stepConfig: AdversarialStepConfig;
   private readonly average: WeightAverage | undefined;
-  private readonly stepVariables: StepVariables;
+  private readonly resolved: ResolvedStep;
+  private readonly labelRules: LabelRules;
 
   constructor(config: AdversarialTrainerConfig) {
     checkAdversarialConfig(config, FN);
+    assertKnownKeys(config, CONFIG_KEYS, 'config', FN);
     super(config, FN);
     const { generator, discriminator, discriminatorSteps = 1, generatorSteps = 1, ema } = config;
     assertPositiveInt(discriminatorSteps, 'config.discriminatorSteps', FN);
@@ -109,6 +130,7 @@ export class AdversarialTrainer extends Trainer {
     this.conditional = config.conditional ?? (config.latentCode === undefined && (generator.inputs?.length ?? 1) > 1);
     this.latentDim = resolveLatentDim(config);
     checkShapesAgree(config);
+    this.labelRules = checkConditioning(config, this.conditional);
     this.stepConfig = {
       generator,
       discriminator,
@@ -117,9 +139,12 @@ export class AdversarialTrainer extends Trainer {
       generatorOptimizer: config.generatorOptimizer,
       discriminatorOptimizer: config.discriminatorOptimizer,
       latentCode: config.latentCode,
+      auxiliaryClassifier: config.auxiliaryClassifier,
+      discriminatorTerms: config.discriminatorTerms,
+      generatorTerms: config.generatorTerms,
     };
-    this.stepVariables = { generator: trainableVariables(generator), discriminator: trainableVariables(discriminator) };
-    this.average = ema === undefined ? undefined : new WeightAverage(this.stepVariables.generator, ema);
+    this.resolved = resolveStep(this.stepConfig, { generator: trainableVariables(generator), discriminator: trainableVariables(discriminator) });
+    this.average = ema === undefined ? undefined : new WeightAverage(this.resolved.variables.generator, ema);
   }
 
   /** The averaged generator weights (non-trainable variables, in `trainableWeights` order), when `ema` is set. */
@@ -161,44 +186,41 @@ export class AdversarialTrainer extends Trainer {
     if (x.rank < 2) {
       throw new ShapeError({ fn, arg: 'batch.x', expected: 'have rank 2 or more ([batch, ...])', received: `shape ${formatShape(x.shape)}` });
     }
+    assertNonEmptyBatch(x, 'batch.x', fn);
     if (this.conditional && y === undefined) {
       throw new ArgumentError({ fn, arg: 'batch.y', expected: 'hold labels (the networks are conditional)', received: 'undefined', hint: 'Build batches with data.batches(images, { labels, batchSize })' });
     }
     if (y !== undefined && this.conditional && y.shape[0] !== x.shape[0]) {
       throw new ShapeError({ fn, arg: 'batch.y', expected: `have ${x.shape[0]} labels like batch.x`, received: `shape ${formatShape(y.shape)}` });
     }
+    if (y !== undefined && this.conditional) checkLabels(y, 'batch.y', x.shape[0]!, fn, this.labelRules);
   }
 
   protected trainStep(batch: TrainingBatch, position: number): Record<string, tf.Scalar> {
     const labels = this.conditional ? batch.y : undefined;
     const n = batch.x.shape[0]!;
-    const noiseOf = (stream: number) => tf.randomNormal([n, this.latentDim], 0, 1, 'float32', stepSeed(this.seed, position, stream));
-    const codesOf = (stream: number) => (this.latentCode ? uniformCodes(n, this.latentCode.categories, stepSeed(this.seed, position, stream)) : undefined);
-    let d: tf.Scalar | undefined;
-    let p: tf.Scalar | undefined;
-    let g: tf.Scalar | undefined;
-    let c: tf.Scalar | undefined;
-    for (let k = 0; k < this.discriminatorSteps; k++) {
-      const noise = noiseOf(2 * k);
-      const codes = codesOf(2_000_000 + k);
-      const out = adversarialStepUnchecked(this.stepConfig, batch.x, noise, noise, labels, stepSeed(this.seed, position, 2 * k + 1), 'discriminator', this.stepVariables, codes);
-      tf.dispose([d, p, noise, codes]);
-      d = out.discriminator;
-      p = out.penalty;
-    }
-    for (let k = 0; k < this.generatorSteps; k++) {
-      const noise = noiseOf(1_000_000 + k);
-      const codes = codesOf(3_000_000 + k);
-      const out = adversarialStepUnchecked(this.stepConfig, batch.x, noise, noise, labels, undefined, 'generator', this.stepVariables, codes);
-      tf.dispose([g, c, noise, codes]);
-      g = out.generator;
-      c = out.code;
-    }
+    // Every draw has a named stream, e.g. 'discriminator/1/noise': (run seed, position, name) fix it.
+    const dataOf = (update: 'discriminator' | 'generator', k: number): UpdateData => {
+      const seed = (stream: string) => stepSeed(this.seed, position, legacyStream(update, k, stream) ?? `${update}/${k}/${stream}`);
+      const noise = tf.randomNormal([n, this.latentDim], 0, 1, 'float32', seed('noise'));
+      const codes = this.latentCode ? uniformCodes(n, this.latentCode.categories, seed('codes')) : undefined;
+      return { real: batch.x, noise, labels, codes, seed };
+    };
+    const run = (update: 'discriminator' | 'generator', count: number) => {
+      let out: Record<string, tf.Scalar> = {};
+      for (let k = 0; k < count; k++) {
+        const data = dataOf(update, k);
+        const next = runUpdate(this.resolved, update, data);
+        tf.dispose([...Object.values(out), data.noise, data.codes]);
+        out = next;
+      }
+      return out;
+    };
+    const d = run('discriminator', this.discriminatorSteps);
+    const g = run('generator', this.generatorSteps);
     this.average?.update();
-    const logs: Record<string, tf.Scalar> = { discriminator: d!, generator: g! };
-    if (p) logs['penalty'] = p;
-    if (c) logs['code'] = c;
-    return logs;
+    // The last update of each network; a term in both objectives is logged from the generator's.
+    return { discriminator: d['discriminator']!, generator: g['generator']!, ...d, ...g };
   }
 
   /**
@@ -296,3 +318,147 @@ function checkShapesAgree(config: AdversarialTrainerConfig): void {
   }
 }
 
+
+/**
+ * The numbered streams of the draws that existed before streams had names (noise, penalty and
+ * InfoGAN codes of update `k`): they keep their numbers, so that a seeded run draws what it drew
+ * before and recorded results reproduce. Every other stream is hashed from its name.
+ */
+function legacyStream(update: 'discriminator' | 'generator', k: number, stream: string): number | undefined {
+  if (update === 'discriminator') {
+    if (stream === 'noise') return 2 * k;
+    if (stream === 'penalty') return 2 * k + 1;
+    if (stream === 'codes') return 2_000_000 + k;
+    return undefined;
+  }
+  if (stream === 'noise') return 1_000_000 + k;
+  if (stream === 'codes') return 3_000_000 + k;
+  return undefined;
+}
+
+/** How batch labels are checked: their class count (when the networks tell it) and whether float labels are allowed. */
+interface LabelRules {
+  numClasses?: number;
+  float?: boolean;
+}
+
+/** A layer of a `tf.LayersModel`, as far as {@link labelClasses} reads it. */
+interface LayerLike {
+  getClassName(): string;
+  getConfig(): { inputDim?: unknown };
+  inboundNodes?: { inputTensors?: unknown[] }[];
+  layer?: LayerLike;
+}
+
+/**
+ * The class count of a network's label input: the `inputDim` of the embedding that reads it
+ * (possibly wrapped, e.g. in spectral normalization), when the network is a `tf.LayersModel`.
+ */
+function labelClasses(net: AdversarialStepConfig['generator']): number | undefined {
+  const label = net.inputs?.[1];
+  const layers = (net as { layers?: LayerLike[] }).layers;
+  if (label === undefined || !Array.isArray(layers)) return undefined;
+  for (const layer of layers) {
+    if (!layer.inboundNodes?.some((node) => node.inputTensors?.includes(label))) continue;
+    const inner = layer.getClassName() === 'Embedding' ? layer : layer.layer?.getClassName() === 'Embedding' ? layer.layer : undefined;
+    const dim = inner?.getConfig().inputDim;
+    if (typeof dim === 'number') return dim;
+  }
+  return undefined;
+}
+
+/**
+ * Checks at construction that the generator, the discriminator, the labels and the latent size
+ * fit together, and returns how batch labels are to be checked.
+ */
+function checkConditioning(config: AdversarialTrainerConfig, conditional: boolean): LabelRules {
+  const { generator, discriminator, latentCode, auxiliaryClassifier } = config;
+  const z = symbolicShape(generator.inputs, 0);
+  if (config.latentDim !== undefined && z?.length === 2 && typeof z[1] === 'number' && z[1] !== config.latentDim) {
+    throw new ConfigError({
+      fn: FN,
+      arg: 'config.latentDim',
+      expected: `match the generator's noise input ${formatSymbolic(z)}`,
+      received: String(config.latentDim),
+      hint: 'Leave latentDim out: the trainer reads it from the generator',
+    });
+  }
+  const gInputs = generator.inputs?.length;
+  const dInputs = discriminator.inputs?.length;
+  const dOutputs = discriminator.outputs?.length;
+  if (latentCode !== undefined && dInputs !== undefined && dInputs > 1) {
+    throw new ConfigError({
+      fn: FN,
+      arg: 'config.discriminator',
+      expected: 'take the sample alone with config.latentCode',
+      received: `a discriminator with ${dInputs} inputs`,
+      hint: "InfoGAN uses no labels: build the discriminator with head: 'acgan' (its Q), not 'projection'",
+    });
+  }
+  if (latentCode !== undefined) return {};
+  if (!conditional) {
+    if (gInputs !== undefined && gInputs > 1) {
+      throw new ConfigError({
+        fn: FN,
+        arg: 'config.conditional',
+        expected: 'be true (or left out) with a generator taking [noise, label]',
+        received: 'false',
+        hint: 'A conditional generator needs the batch labels; build an unconditional one (no numClasses) to train without labels',
+      });
+    }
+    if (dInputs !== undefined && dInputs > 1) {
+      throw new ConfigError({
+        fn: FN,
+        arg: 'config.discriminator',
+        expected: 'take the sample alone, like the generator (which takes no labels)',
+        received: `a discriminator with ${dInputs} inputs [x, label]`,
+        hint: 'Give the generator the labels too (numClasses in its builder), or build the discriminator without a label input',
+      });
+    }
+    return {};
+  }
+  if (gInputs !== undefined && gInputs < 2) {
+    throw new ConfigError({
+      fn: FN,
+      arg: 'config.generator',
+      expected: 'take two inputs [noise, label] with config.conditional',
+      received: 'a generator with 1 input',
+      hint: 'Build a conditional generator (numClasses in its builder), or leave conditional out',
+    });
+  }
+  if (auxiliaryClassifier === undefined && dInputs !== undefined && dInputs < 2) {
+    // A conditional generator against a discriminator that never sees the labels trains as if unconditional.
+    throw new ConfigError({
+      fn: FN,
+      arg: 'config.discriminator',
+      expected: 'see the labels when the generator is conditional: a label input (the projection head) or an auxiliary classifier',
+      received: `a discriminator with 1 input and ${dOutputs ?? 1} output${dOutputs === 1 ? '' : 's'}`,
+      hint:
+        dOutputs === 2
+          ? 'Its two outputs look like an AC-GAN head: set config.auxiliaryClassifier: { numClasses }'
+          : "Build it with head: 'projection' and numClasses, or with head: 'acgan' and config.auxiliaryClassifier",
+    });
+  }
+  const counts = [
+    ['config.generator', labelClasses(generator)],
+    ['config.discriminator', labelClasses(discriminator)],
+    ['config.auxiliaryClassifier.numClasses', auxiliaryClassifier?.numClasses],
+  ].filter((entry): entry is [string, number] => entry[1] !== undefined);
+  const [first, ...others] = counts;
+  for (const [arg, count] of others) {
+    if (count !== first![1]) {
+      throw new ConfigError({
+        fn: FN,
+        arg,
+        expected: `agree on the number of classes with ${first![0]} (${first![1]})`,
+        received: `${count} classes`,
+        hint: 'Build both networks with the same numClasses',
+      });
+    }
+  }
+  // Labels feed an embedding (int32) unless a network declares a float label input (a continuous condition).
+  const dtypes = [generator.inputs?.[1], discriminator.inputs?.[1]].map((input) => (input as { dtype?: string } | undefined)?.dtype);
+  const declared = dtypes.filter((dtype) => dtype !== undefined);
+  const float = auxiliaryClassifier === undefined && declared.length > 0 && declared.every((dtype) => dtype === 'float32');
+  return { numClasses: first?.[1], float };
+}

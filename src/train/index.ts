@@ -4,8 +4,19 @@
  *
  * @module
  */
-export { adversarialStep } from './adversarial-step.js';
-export type { AdversarialStepConfig, AdversarialStepInputs, AdversarialStepLosses, LatentCode, Penalty } from './adversarial-step.js';
+export { adversarialObjectives, adversarialStep } from './adversarial-step.js';
+export type {
+  AdversarialContext,
+  AdversarialObjectives,
+  AdversarialStepConfig,
+  AdversarialStepInputs,
+  AdversarialStepLosses,
+  AdversarialTerm,
+  AuxiliaryClassifier,
+  DiscriminatorOutputs,
+  LatentCode,
+  Penalty,
+} from './adversarial-step.js';
 export { AdversarialTrainer } from './adversarial-trainer.js';
 export type { AdversarialTrainerConfig } from './adversarial-trainer.js';
 export type { Callback, Logs, TrainingContext } from './callbacks.js';

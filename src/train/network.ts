@@ -108,7 +108,7 @@ export function applyNetworkPair(net: Network, x: tf.Tensor, training: boolean, 
     throw new ArgumentError({
       fn,
       arg,
-      expected: 'return two tensors [logit, codeLogits] (config.latentCode is set)',
+      expected: 'return two tensors [logit, auxiliaryLogits] (config.latentCode or config.auxiliaryClassifier is set)',
       received: out instanceof tf.Tensor ? 'a single tensor' : Array.isArray(out) ? `an array of ${out.length} outputs` : describe(out),
       hint: "Give the discriminator an auxiliary head, e.g. nets.dcganDiscriminator({ ..., head: 'acgan', numClasses })",
     });
