@@ -1,10 +1,11 @@
 /**
  * Class-conditional DCGAN on real MNIST: ask for a digit, get that digit.
  *
- *   npm run example:cgan -- [--epochs 2] [--batch-size 32] [--ema 0.999] [--backend wasm] [--out out/mnist-cgan] [--seed 1]
+ *   npm run example:cgan -- [--epochs 2] [--batch-size 32] [--ema 0.999] [--head projection|acgan] [--backend wasm] [--out out/mnist-cgan] [--seed 1]
  *
  * The generator embeds the label and concatenates it to the latent; the discriminator uses a
- * projection head (Miyato & Koyama 2018). The networks and settings are the GAN example's small
+ * projection head (Miyato & Koyama 2018), or with `--head acgan` an auxiliary classifier
+ * (AC-GAN, Odena et al. 2017: it takes the image alone and also predicts its class). The networks and settings are the GAN example's small
  * DCGAN (see docs/training-recipes.md). Writes a grid with one row per digit class (0 to 9)
  * after every epoch and at the end, the loss curves and the generator, and reports how many of
  * 1,000 samples (100 per digit) the MNIST classifier reads as the digit asked for.
@@ -28,6 +29,8 @@ export interface CganExampleOptions {
   seed: number;
   /** Decay of the generator weights' moving average used for sampling and saving; 0 turns it off. */
   ema: number;
+  /** How the discriminator uses the labels: a projection head (default) or an AC-GAN classifier. */
+  head?: 'projection' | 'acgan';
   /** Folder of a saved MNIST feature network for the closing quality report. */
   featureNet: string;
   limit?: number;
@@ -42,6 +45,7 @@ export function parseOptions(argv: string[]): CganExampleOptions {
       epochs: { type: 'string', default: '2' },
       'batch-size': { type: 'string', default: '32' },
       ema: { type: 'string', default: '0.999' },
+      head: { type: 'string', default: 'projection' },
       'feature-net': { type: 'string', default: 'out/mnist-feature-net' },
       backend: { type: 'string', default: 'wasm' },
       out: { type: 'string', default: 'out/mnist-cgan' },
@@ -53,7 +57,7 @@ export function parseOptions(argv: string[]): CganExampleOptions {
     },
   });
   if (values.help) {
-    console.log('usage: npm run example:cgan -- [--epochs 2] [--batch-size 32] [--ema 0.999] [--backend wasm] [--out out/mnist-cgan] [--seed 1] [--feature-net out/mnist-feature-net]');
+    console.log('usage: npm run example:cgan -- [--epochs 2] [--batch-size 32] [--ema 0.999] [--head projection|acgan] [--backend wasm] [--out out/mnist-cgan] [--seed 1] [--feature-net out/mnist-feature-net]');
     process.exit(0);
   }
   const int = (name: string, v: string | undefined) => {
@@ -63,6 +67,8 @@ export function parseOptions(argv: string[]): CganExampleOptions {
   };
   const ema = Number(values.ema);
   if (!(ema >= 0 && ema < 1)) throw new Error(`mnist-cgan: --ema must be a number in [0, 1), received '${values.ema}'`);
+  const head = values.head;
+  if (head !== 'projection' && head !== 'acgan') throw new Error(`mnist-cgan: --head must be 'projection' or 'acgan', received '${head}'`);
   return {
     epochs: int('epochs', values.epochs),
     batchSize: int('batch-size', values['batch-size']),
@@ -70,6 +76,7 @@ export function parseOptions(argv: string[]): CganExampleOptions {
     out: resolve(values.out!),
     seed: int('seed', values.seed),
     ema,
+    head,
     featureNet: resolve(values['feature-net']!),
     limit: values.limit === undefined ? undefined : int('limit', values.limit),
     steps: values.steps === undefined ? undefined : int('steps', values.steps),
@@ -78,16 +85,16 @@ export function parseOptions(argv: string[]): CganExampleOptions {
 }
 
 export async function main(options: CganExampleOptions): Promise<{ files: string[] }> {
-  const { out } = options;
+  const { out, head = 'projection' } = options;
   mkdirSync(out, { recursive: true });
   const backend = await backends.use(options.backend);
   console.log(`backend ${backend.name} (SIMD ${backend.simd}, threads ${backend.threads})`);
   const mnist = await loadMnist({ split: 'train', normalize: '[-1,1]', limit: options.limit });
 
   // The GAN example's small DCGAN (7x7x64 -> 14x14x32 -> 28x28, 4x4 kernels) with the label
-  // embedded into the generator's input and a projection head on the discriminator.
+  // embedded into the generator's input and a projection head (or an AC-GAN classifier) on the discriminator.
   const generator = nets.dcganGenerator({ latentDim: 100, outputShape: [28, 28, 1], numClasses: 10, widths: [64, 32], kernelSize: 4 });
-  const discriminator = nets.dcganDiscriminator({ inputShape: [28, 28, 1], head: 'projection', numClasses: 10, widths: [32, 64], kernelSize: 4, dropout: 0 });
+  const discriminator = nets.dcganDiscriminator({ inputShape: [28, 28, 1], head, numClasses: 10, widths: [32, 64], kernelSize: 4, dropout: 0 });
   const generatorOptimizer = train.fusedAdam({ learningRate: 5e-4, beta1: 0.5 });
   const discriminatorOptimizer = train.fusedAdam({ learningRate: 5e-4, beta1: 0.5 });
   const trainer = new train.AdversarialTrainer({
@@ -96,6 +103,7 @@ export async function main(options: CganExampleOptions): Promise<{ files: string
     loss: losses.gan.nonSaturating,
     generatorOptimizer,
     discriminatorOptimizer,
+    auxiliaryClassifier: head === 'acgan' ? { numClasses: 10 } : undefined,
     ema: options.ema > 0 ? options.ema : undefined,
     seed: options.seed,
   });

@@ -120,6 +120,16 @@ describe('examples', () => {
     expect(existsSync(join(out, 'generator', 'model.json'))).toBe(true);
   });
 
+  it('mnist-cgan --head acgan: trains the AC-GAN classifier terms and logs them', async () => {
+    const out = join(root, 'acgan');
+    const before = tf.memory().numTensors;
+    await cgan(parseCgan(['--head', 'acgan', '--limit', '64', '--steps', '2', '--batch-size', '16', '--out', out, '--quiet', '--feature-net', join(root, 'feature-net')]));
+    expect(tf.memory().numTensors, 'the example leaks no tensors').toBe(before);
+    const csv = readFileSync(join(out, 'losses.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('step,discriminator,generator,classReal,classFake');
+    expect(csv).toHaveLength(3);
+  });
+
   it('generate: a conditional generator draws the --label digit, or cycles through the classes', async () => {
     const one = join(root, 'digit-3.png');
     await generate(parseGenerate(['--model', join(root, 'cgan', 'generator'), '--count', '4', '--label', '3', '--out', one]));
@@ -148,6 +158,7 @@ describe('examples', () => {
     expect(() => parseGan(['--loss', 'bogus'])).toThrow(/--loss must be one of nonSaturating, hinge, wgan-gp, received 'bogus'/);
     expect(() => parseGan(['--clusters', '1'])).toThrow(/--clusters must be 0 \(unconditional\) or an integer of at least 2, received '1'/);
     expect(() => parseCgan(['--ema', '1'])).toThrow(/--ema must be a number in \[0, 1\), received '1'/);
+    expect(() => parseCgan(['--head', 'cgan'])).toThrow(/--head must be 'projection' or 'acgan', received 'cgan'/);
     expect(() => parseVae(['--epochs', '0'])).toThrow(/--epochs must be a positive integer, received '0'/);
   });
 });
