@@ -13,10 +13,10 @@ import '@tensorflow/tfjs-layers';
 import { serialization } from '@tensorflow/tfjs-core';
 
 import { registerSecondOrderGradients } from './backends/gradients.js';
-import { SpectralNormalization } from './nets/spectral-normalization.js';
-import { Reparameterize } from './vae/reparameterize-layer.js';
+import { Reparameterize } from './layers/reparameterize.js';
+import { SpectralNormalization } from './layers/spectral-normalization.js';
 
-// Custom layers (nets, vae): saved as `genblocks>Name`, found again by tf.loadLayersModel.
+// Custom layers (src/layers): saved as `genblocks>Name`, found again by tf.loadLayersModel.
 serialization.registerClass(SpectralNormalization, 'genblocks', 'SpectralNormalization');
 serialization.registerClass(Reparameterize, 'genblocks', 'Reparameterize');
 

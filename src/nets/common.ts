@@ -1,6 +1,7 @@
 /**
  * Shared pieces of the network builders: config validation, activation and normalization
- * layers, label embeddings, and the halving arithmetic of the convolutional builders.
+ * layers, and the halving arithmetic of the convolutional builders (label conditioning is in
+ * `layers/label-conditioning.ts`).
  *
  * Internal: nothing here is exported from `genblocks`.
  *
@@ -19,7 +20,7 @@ import {
   describe,
   formatShape,
 } from '../validation.js';
-import { SpectralNormalization } from './spectral-normalization.js';
+import { SpectralNormalization } from '../layers/spectral-normalization.js';
 
 /** Hidden-layer activations the builders accept. @category Networks */
 export type Activation = 'leakyRelu' | 'relu' | 'elu' | 'tanh' | 'sigmoid' | 'linear';
@@ -124,22 +125,6 @@ export function normAndActivate(x: Sym, normalization: Normalization, activation
 /** Wraps `layer` in spectral normalization when `on`. @internal */
 export function maybeSpectral(layer: tfl.layers.Layer, on: boolean): tfl.layers.Layer {
   return on ? new SpectralNormalization({ layer }) : layer;
-}
-
-/**
- * The label input of a conditional model: int32 class indices of shape `[batch, 1]`
- * (`model.predict` also accepts `[batch]`).
- *
- * @internal
- */
-export function labelInput(name?: string): Sym {
-  return tfl.input({ shape: [1], dtype: 'int32', name });
-}
-
-/** A learned label embedding `[batch, 1] -> [batch, dim]`. @internal */
-export function labelEmbedding(label: Sym, numClasses: number, dim: number, name?: string): Sym {
-  const embedded = applyLayer(tfl.layers.embedding({ inputDim: numClasses, outputDim: dim, name }), label);
-  return applyLayer(tfl.layers.flatten(), embedded);
 }
 
 /** Number of times `n` halves to an integer. */

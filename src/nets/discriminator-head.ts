@@ -9,7 +9,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ConfigError } from '../errors.js';
 import { assertOneOf, describe } from '../validation.js';
-import { applyLayer, checkNumClasses, labelInput, maybeSpectral, type Sym } from './common.js';
+import { labelInput } from '../layers/label-conditioning.js';
+import { applyLayer, checkNumClasses, maybeSpectral, type Sym } from './common.js';
 
 /** Output head of a discriminator. @category Networks */
 export type DiscriminatorHead = 'none' | 'acgan' | 'projection';

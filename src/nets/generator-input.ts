@@ -7,8 +7,8 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { assertPositiveInt } from '../validation.js';
-import { applyLayer, checkNumClasses, labelEmbedding, labelInput, type Sym } from './common.js';
+import { checkLabelConditioning, concatenateLabel, labelInput } from '../layers/label-conditioning.js';
+import type { Sym } from './common.js';
 
 /** Conditioning options shared by the generators. @category Networks */
 export interface GeneratorConditioning {
@@ -28,12 +28,10 @@ export function generatorInputs(
   conditioning: GeneratorConditioning,
   fn: string,
 ): { inputs: Sym[]; features: Sym } {
+  checkLabelConditioning(conditioning, fn);
   const { numClasses, labelEmbeddingDim = 50 } = conditioning;
-  checkNumClasses(numClasses, fn);
-  assertPositiveInt(labelEmbeddingDim, 'config.labelEmbeddingDim', fn);
   const z = tfl.input({ shape: [latentDim] });
   if (numClasses === undefined) return { inputs: [z], features: z };
   const label = labelInput();
-  const embedded = labelEmbedding(label, numClasses, labelEmbeddingDim);
-  return { inputs: [z, label], features: applyLayer(tfl.layers.concatenate(), [z, embedded]) };
+  return { inputs: [z, label], features: concatenateLabel(z, label, numClasses, labelEmbeddingDim) };
 }

@@ -10,7 +10,7 @@ import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { elbo, type ElboFunction, type ElboOptions } from '../losses/vae/elbo.js';
 import { assertFloatTensor, assertNonNegativeInt, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
 import { reparameterize } from '../vae/reparameterize.js';
-import { Reparameterize } from '../vae/reparameterize-layer.js';
+import { Reparameterize } from '../layers/reparameterize.js';
 import type { Logs } from './callbacks.js';
 import { allVariables, assertNetwork, formatSymbolic, matchesSymbolic, symbolicShape, trainableVariables, type Network } from './network.js';
 import { stepSeed } from './seed.js';

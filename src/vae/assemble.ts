@@ -8,7 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { checkConfig, checkName, type Sym } from '../nets/common.js';
 import { ConfigError } from '../errors.js';
 import { assertNumber, assertOneOf, describe, formatShape } from '../validation.js';
-import { Reparameterize } from './reparameterize-layer.js';
+import { Reparameterize } from '../layers/reparameterize.js';
 
 /** Config of {@link assemble}. @category VAE */
 export interface AssembleConfig {

@@ -5,10 +5,8 @@
  * @module
  * @internal
  */
-import * as tfl from '@tensorflow/tfjs-layers';
-
-import { applyLayer, checkNumClasses, labelEmbedding, labelInput, type Sym } from '../nets/common.js';
-import { assertPositiveInt } from '../validation.js';
+import { checkLabelConditioning, concatenateLabel, labelInput } from '../layers/label-conditioning.js';
+import type { Sym } from '../nets/common.js';
 
 /** Conditioning option of the VAE builders. @category VAE */
 export interface VaeConditioning {
@@ -29,15 +27,13 @@ export interface VaeConditioning {
 
 /** The label inputs (empty when unconditional). @internal */
 export function vaeLabelInputs(conditioning: VaeConditioning, fn: string): Sym[] {
-  const { numClasses, labelEmbeddingDim } = conditioning;
-  checkNumClasses(numClasses, fn);
-  if (labelEmbeddingDim !== undefined) assertPositiveInt(labelEmbeddingDim, 'config.labelEmbeddingDim', fn);
-  return numClasses === undefined ? [] : [labelInput()];
+  checkLabelConditioning(conditioning, fn);
+  return conditioning.numClasses === undefined ? [] : [labelInput()];
 }
 
 /** Concatenates the label embedding to `features` when conditional. @internal */
 export function withLabel(features: Sym, labels: Sym[], conditioning: VaeConditioning): Sym {
   if (labels.length === 0) return features;
   const { numClasses, labelEmbeddingDim = numClasses } = conditioning;
-  return applyLayer(tfl.layers.concatenate(), [features, labelEmbedding(labels[0]!, numClasses!, labelEmbeddingDim!)]);
+  return concatenateLabel(features, labels[0]!, numClasses!, labelEmbeddingDim!);
 }

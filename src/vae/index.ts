@@ -18,5 +18,5 @@ export { mlpEncoder } from './mlp-encoder.js';
 export type { MlpEncoderConfig } from './mlp-encoder.js';
 export { reparameterize } from './reparameterize.js';
 export type { ReparameterizeOptions } from './reparameterize.js';
-export { Reparameterize } from './reparameterize-layer.js';
-export type { ReparameterizeArgs } from './reparameterize-layer.js';
+export { Reparameterize } from '../layers/reparameterize.js';
+export type { ReparameterizeArgs } from '../layers/reparameterize.js';

@@ -8,14 +8,14 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ArgumentError } from '../errors.js';
 import { assertNumber, assertOneOf, assertOptionsObject, describe } from '../validation.js';
-import { reparameterize } from './reparameterize.js';
+import { reparameterize } from '../vae/reparameterize.js';
 
 const FN = 'vae.Reparameterize';
 
 /** Counter for default layer names (tfjs' own would contain the `>` of the class name). */
 let defaultNameCount = 0;
 
-/** Arguments of {@link Reparameterize}. @category VAE */
+/** Arguments of {@link Reparameterize}. @category Layers */
 export interface ReparameterizeArgs {
   /**
    * What the layer returns outside training: `'sample'` draws `z` as in training, `'mean'`
@@ -49,7 +49,7 @@ export interface ReparameterizeArgs {
  * const logVar = tf.input({ shape: [2] });
  * const z = new vae.Reparameterize({ inference: 'mean' }).apply([mean, logVar]);
  * ```
- * @category VAE
+ * @category Layers
  */
 export class Reparameterize extends tfl.layers.Layer {
   /** Registered class name (package prefix `genblocks>`). */

@@ -21,7 +21,7 @@ const SUPPORTED: Record<string, string> = {
   Embedding: 'embeddings',
 };
 
-/** Arguments of {@link SpectralNormalization}. @category Networks */
+/** Arguments of {@link SpectralNormalization}. @category Layers */
 export interface SpectralNormalizationArgs {
   /** The layer to wrap: a `dense`, `conv1d`, `conv2d`, `conv2dTranspose`, `conv3d` or `embedding` layer. */
   layer: tfl.layers.Layer;
@@ -93,7 +93,7 @@ export function powerIteration(w: tf.Tensor2D, u: tf.Tensor2D, iterations: numbe
  * const layer = new nets.SpectralNormalization({ layer: tf.layers.conv2d({ filters: 64, kernelSize: 4, strides: 2 }) });
  * const y = layer.apply(tf.input({ shape: [32, 32, 3] }));
  * ```
- * @category Networks
+ * @category Layers
  */
 export class SpectralNormalization extends tfl.layers.Layer {
   /** Registered class name (package prefix `genblocks>`). */
