@@ -1,0 +1,115 @@
+/**
+ * train.AdversarialTrainer's construction and batch checks (issue 17, item 11): the generator,
+ * discriminator, labels and latent size must fit together before the first step; float,
+ * out-of-range and missing labels, empty batches and unknown config keys fail with errors
+ * naming the function, the argument, what was expected and what was received.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { ConfigError, DTypeError, losses, nets, ShapeError, train } from '../../src/index.js';
+import { useTestBackend } from '../helpers/backends.js';
+import { mlpDiscriminator, mlpGenerator } from './fixtures.js';
+
+const optimizers = () => ({ generatorOptimizer: tf.train.sgd(0.1), discriminatorOptimizer: tf.train.sgd(0.1) });
+const conditionalG = (numClasses = 3) => nets.mlpGenerator({ latentDim: 2, outputShape: [2], widths: [4], numClasses });
+const projectionD = (numClasses = 3) => nets.mlpDiscriminator({ inputShape: [2], widths: [4], head: 'projection', numClasses });
+const acganD = (numClasses = 3) => nets.mlpDiscriminator({ inputShape: [2], widths: [4], head: 'acgan', numClasses });
+const make = (config: Partial<train.AdversarialTrainerConfig>) =>
+  new train.AdversarialTrainer({ generator: mlpGenerator(2, 2, 4, 1), discriminator: mlpDiscriminator(2, 4, 2), loss: losses.gan.nonSaturating, ...optimizers(), seed: 1, ...config });
+
+describe('train.AdversarialTrainer: networks, labels and latent size fit together', () => {
+  beforeAll(async () => {
+    await useTestBackend('cpu');
+  });
+
+  it('rejects a latentDim that is not the generator noise input, for one- and two-input generators', () => {
+    expect(() => make({ latentDim: 3 })).toThrow(/^train\.AdversarialTrainer: argument 'config\.latentDim' must match the generator's noise input \[null,2\], received 3\. Leave latentDim out/);
+    expect(() => make({ generator: conditionalG(), discriminator: projectionD(), latentDim: 5 })).toThrow(/argument 'config\.latentDim' must match the generator's noise input \[null,2\], received 5/);
+    expect(make({ generator: conditionalG(), discriminator: projectionD(), latentDim: 2 }).latentDim).toBe(2);
+  });
+
+  it('rejects an unconditional generator with a conditional discriminator', () => {
+    expect(() => make({ discriminator: projectionD() })).toThrow(
+      /argument 'config\.discriminator' must take the sample alone, like the generator \(which takes no labels\), received a discriminator with 2 inputs \[x, label\]\. Give the generator the labels too/,
+    );
+    expect(() => make({ discriminator: projectionD(), conditional: true })).toThrow(/argument 'config\.generator' must take two inputs \[noise, label\] with config\.conditional, received a generator with 1 input/);
+  });
+
+  it('rejects a conditional generator whose discriminator never sees the labels', () => {
+    expect(() => make({ generator: conditionalG() })).toThrow(
+      /argument 'config\.discriminator' must see the labels when the generator is conditional: a label input \(the projection head\) or an auxiliary classifier, received a discriminator with 1 input and 1 output\. Build it with head: 'projection'/,
+    );
+    // An AC-GAN head without the classifier terms would train the class logits on nothing.
+    expect(() => make({ generator: conditionalG(), discriminator: acganD() })).toThrow(/received a discriminator with 1 input and 2 outputs\. Its two outputs look like an AC-GAN head: set config\.auxiliaryClassifier/);
+    expect(() => make({ generator: conditionalG(), discriminator: projectionD(), conditional: false })).toThrow(
+      /argument 'config\.conditional' must be true \(or left out\) with a generator taking \[noise, label\], received false/,
+    );
+  });
+
+  it('rejects networks that disagree on the number of classes', () => {
+    expect(() => make({ generator: conditionalG(3), discriminator: projectionD(4) })).toThrow(
+      /argument 'config\.discriminator' must agree on the number of classes with config\.generator \(3\), received 4 classes/,
+    );
+    expect(() => make({ generator: conditionalG(3), discriminator: acganD(3), auxiliaryClassifier: { numClasses: 3 } })).not.toThrow();
+    const spectral = nets.mlpDiscriminator({ inputShape: [2], widths: [4], head: 'projection', numClasses: 5, spectralNorm: true });
+    expect(() => make({ generator: conditionalG(3), discriminator: spectral })).toThrow(/must agree on the number of classes with config\.generator \(3\), received 5 classes/);
+  });
+
+  it('rejects a label-conditional discriminator with an InfoGAN code', () => {
+    expect(() => make({ generator: conditionalG(3), discriminator: projectionD(3), latentCode: { categories: 3 } })).toThrow(/argument 'config\.discriminator' must return \[logit, codeLogits \[null,3\]\] with latentCode/);
+  });
+
+  it('rejects unknown config keys with the likely intended key', () => {
+    expect(() => make({ discriminatorStep: 5 } as never)).toThrow(ConfigError);
+    expect(() => make({ discriminatorStep: 5 } as never)).toThrow(
+      /^train\.AdversarialTrainer: argument 'config\.discriminatorStep' must be one of the known config fields \(.*\), received an unknown key\. Did you mean 'discriminatorSteps'\?/,
+    );
+    expect(() => make({ emaDecay: 0.99 } as never)).toThrow(/argument 'config\.emaDecay'/);
+  });
+});
+
+describe('train.AdversarialTrainer: batch labels and empty batches', () => {
+  beforeAll(async () => {
+    await useTestBackend('cpu');
+  });
+  const x = () => tf.randomNormal([4, 2], 0, 1, 'float32', 1);
+
+  it('rejects float labels for an int32 label input, labels out of [0, numClasses) and a missing label batch, before any step', async () => {
+    const trainer = make({ generator: conditionalG(3), discriminator: projectionD(3) });
+    const error = await trainer.fit([{ x: x(), y: tf.tensor1d([0, 1, 2, 1]) }], { steps: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DTypeError);
+    expect((error as Error).message).toMatch(/^train\.AdversarialTrainer\.fit: argument 'batch\.y' must be int32 class labels, received a float32 tensor\. Cast them with tf\.cast\(labels, 'int32'\)/);
+    await expect(trainer.fit([{ x: x(), y: tf.tensor1d([0, 1, 3, 1], 'int32') }], { steps: 1 })).rejects.toThrow(/argument 'batch\.y' must hold class labels in \[0, 3\), received a label 3/);
+    await expect(trainer.fit([{ x: x(), y: tf.tensor1d([0, -1, 2, 1], 'int32') }], { steps: 1 })).rejects.toThrow(/must hold class labels in \[0, 3\), received a label -1/);
+    expect(trainer.step).toBe(0);
+    const result = await trainer.fit([{ x: x(), y: tf.tensor2d([0, 1, 2, 1], [4, 1], 'int32') }], { steps: 1 });
+    expect(result.step).toBe(1);
+  });
+
+  it('checks AC-GAN labels against the classifier', async () => {
+    const trainer = make({ generator: conditionalG(3), discriminator: acganD(3), auxiliaryClassifier: { numClasses: 3 } });
+    await expect(trainer.fit([{ x: x(), y: tf.tensor1d([0, 1, 7, 1], 'int32') }], { steps: 1 })).rejects.toThrow(/argument 'batch\.y' must hold class labels in \[0, 3\), received a label 7/);
+  });
+
+  it('accepts float labels when the networks declare a float label input (a continuous condition)', async () => {
+    const net = (outDim: number) => {
+      const input = tfl.input({ shape: [2] });
+      const condition = tfl.input({ shape: [1] });
+      const joined = tfl.layers.concatenate().apply([input, condition]) as tfl.SymbolicTensor;
+      return tfl.model({ inputs: [input, condition], outputs: tfl.layers.dense({ units: outDim }).apply(joined) as tfl.SymbolicTensor });
+    };
+    const trainer = make({ generator: net(2), discriminator: net(1) });
+    expect((await trainer.fit([{ x: x(), y: tf.tensor1d([0.5, 1.5, -2, 0]) }], { steps: 1 })).step).toBe(1);
+  });
+
+  it('rejects an empty batch with a ShapeError', async () => {
+    const error = await make({}).fit([tf.zeros([0, 2])], { steps: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShapeError);
+    expect((error as Error).message).toMatch(/^train\.AdversarialTrainer\.fit: argument 'batch\.x' must hold at least one example, received an empty batch of shape \[0,2\]/);
+    expect(() => train.adversarialStep({ generator: mlpGenerator(2, 2, 4, 1), discriminator: mlpDiscriminator(2, 4, 2), loss: losses.gan.nonSaturating, ...optimizers() }, { real: tf.zeros([0, 2]), noise: tf.zeros([0, 2]) })).toThrow(
+      /train\.adversarialStep: argument 'inputs\.real' must hold at least one example, received an empty batch of shape \[0,2\]/,
+    );
+  });
+});
