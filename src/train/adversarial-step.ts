@@ -610,14 +610,14 @@ export function adversarialStep(config: AdversarialStepConfig, inputs: Adversari
   if (config.auxiliaryClassifier !== undefined && labels === undefined) {
     throw new ArgumentError({ fn: FN, arg: 'inputs.labels', expected: 'hold the class of every real example with config.auxiliaryClassifier', received: 'undefined' });
   }
-  if (labels !== undefined) checkLabels(labels, 'inputs.labels', real.shape[0]!, FN, { numClasses: config.auxiliaryClassifier?.numClasses });
+  if (labels !== undefined) checkLabels(labels, 'inputs.labels', real.shape[0]!, FN, { numClasses: config.auxiliaryClassifier?.numClasses, float: floatLabelInputs(config) });
   const step = resolveStep(config);
-  const terms = (update: 'discriminator' | 'generator') => (stream: string) =>
+  const streams = (update: 'discriminator' | 'generator') => (stream: string) =>
     stream === 'penalty' && penaltySeed !== undefined ? penaltySeed : seed === undefined ? undefined : stepSeed(seed, 0, `${update}/${stream}`);
   return tf.tidy(() => {
     let out: AdversarialStepLosses = {};
-    if (update !== 'generator') out = runUpdate(step, 'discriminator', { real, noise, labels, codes, seed: terms('discriminator') });
-    if (update !== 'discriminator') out = { ...out, ...runUpdate(step, 'generator', { real, noise: generatorNoise, labels, codes: generatorCodes, seed: terms('generator') }) };
+    if (update !== 'generator') out = runUpdate(step, 'discriminator', { real, noise, labels, codes, seed: streams('discriminator') });
+    if (update !== 'discriminator') out = { ...out, ...runUpdate(step, 'generator', { real, noise: generatorNoise, labels, codes: generatorCodes, seed: streams('generator') }) };
     return out as tf.TensorContainerObject;
   }) as AdversarialStepLosses;
 }
@@ -679,6 +679,18 @@ export function checkLabels(labels: unknown, arg: string, n: number, fn: string,
       throw new ArgumentError({ fn, arg, expected: `hold class labels in [0, ${numClasses})`, received: `a label ${v}` });
     }
   }
+}
+
+/**
+ * Whether labels may be float: when every label input the networks declare is float32 (a
+ * continuous condition), not an int32 class index for an embedding, and no classifier reads them. @internal
+ */
+export function floatLabelInputs(config: AdversarialStepConfig): boolean {
+  if (config.auxiliaryClassifier !== undefined) return false;
+  const declared = [config.generator.inputs?.[1], config.discriminator.inputs?.[1]]
+    .map((input) => (input as { dtype?: string } | undefined)?.dtype)
+    .filter((dtype) => dtype !== undefined);
+  return declared.length > 0 && declared.every((dtype) => dtype === 'float32');
 }
 
 /** `n` codes drawn uniformly from `{0, …, categories − 1}`, int32 `[n]`. @internal */

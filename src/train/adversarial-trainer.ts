@@ -12,6 +12,7 @@ import {
   checkAdversarialConfig,
   checkCodes,
   checkLabels,
+  floatLabelInputs,
   resolveStep,
   runUpdate,
   STEP_CONFIG_KEYS,
@@ -456,9 +457,6 @@ function checkConditioning(config: AdversarialTrainerConfig, conditional: boolea
       });
     }
   }
-  // Labels feed an embedding (int32) unless a network declares a float label input (a continuous condition).
-  const dtypes = [generator.inputs?.[1], discriminator.inputs?.[1]].map((input) => (input as { dtype?: string } | undefined)?.dtype);
-  const declared = dtypes.filter((dtype) => dtype !== undefined);
-  const float = auxiliaryClassifier === undefined && declared.length > 0 && declared.every((dtype) => dtype === 'float32');
-  return { numClasses: first?.[1], float };
+  // Labels feed an embedding (int32) unless the networks declare float label inputs (a continuous condition).
+  return { numClasses: first?.[1], float: floatLabelInputs(config) };
 }

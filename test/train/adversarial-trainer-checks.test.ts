@@ -102,6 +102,12 @@ describe('train.AdversarialTrainer: batch labels and empty batches', () => {
     };
     const trainer = make({ generator: net(2), discriminator: net(1) });
     expect((await trainer.fit([{ x: x(), y: tf.tensor1d([0.5, 1.5, -2, 0]) }], { steps: 1 })).step).toBe(1);
+    const out = train.adversarialStep({ generator: net(2), discriminator: net(1), loss: losses.gan.nonSaturating, ...optimizers() }, { real: x(), noise: x(), labels: tf.tensor1d([0.5, 1.5, -2, 0]) });
+    expect(Object.keys(out).sort()).toEqual(['discriminator', 'generator']);
+    // The same float labels for the builders' int32 label input are refused by the step too.
+    expect(() =>
+      train.adversarialStep({ generator: conditionalG(3), discriminator: projectionD(3), loss: losses.gan.nonSaturating, ...optimizers() }, { real: x(), noise: x(), labels: tf.tensor1d([0.5, 1.5, -2, 0]) }),
+    ).toThrow(/train\.adversarialStep: argument 'inputs\.labels' must be int32 class labels, received a float32 tensor/);
   });
 
   it('rejects an empty batch with a ShapeError', async () => {
