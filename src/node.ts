@@ -26,7 +26,7 @@ export {
   WEIGHTS_BIN,
 } from './io/model-folder.js';
 export type { FolderHandlerOptions, LoadModelOptions, SaveModelOptions, SaveOptimizerOptions } from './io/model-folder.js';
-export { readIdx } from './io/idx.js';
+export { DEFAULT_MAX_IDX_BYTES, readIdx } from './io/idx.js';
 export type { ReadIdxOptions } from './io/idx.js';
 export { loadMnist } from './io/mnist.js';
 export type { LoadMnistOptions, MnistData } from './io/mnist.js';

@@ -14,6 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+import { ArgumentError } from '../errors.js';
+
 /** `.NAME.tmp-PID-HEX` or `.NAME.tmp-PID-HEX.old`: the temporary names written here. */
 const TEMP_NAME = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}(\.old)?$/;
 
@@ -99,11 +101,27 @@ async function syncTree(dir: string): Promise<void> {
 /**
  * Writes `data` to `path` atomically: to a temporary file in the same folder (flushed to disk),
  * then renamed over `path`, then the folder flushed. Creates the parent folder when missing.
+ * A folder at `path`, or a file where a parent folder belongs, throws an {@link ArgumentError}
+ * naming `fn` and its argument `path`.
  *
  * @internal
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await fs.mkdir(dirname(path), { recursive: true });
+export async function writeFileAtomic(path: string, data: string | Uint8Array, fn = 'writeFileAtomic'): Promise<void> {
+  const existing = await fs.lstat(path).catch(() => undefined);
+  if (existing?.isDirectory()) {
+    throw new ArgumentError({ fn, arg: 'path', expected: 'name a file to write', received: `'${path}', which is a folder` });
+  }
+  try {
+    await fs.mkdir(dirname(path), { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ArgumentError({
+      fn,
+      arg: 'path',
+      expected: 'be inside a folder that exists or can be created',
+      received: `'${path}' (${code === 'EEXIST' || code === 'ENOTDIR' ? 'a parent is a file, not a folder' : code})`,
+    });
+  }
   await removeStaleTemps(dirname(path));
   const tmp = tempNameFor(path);
   const handle = await fs.open(tmp, 'w');
