@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { assertOneOf, assertOptionsObject } from '../validation.js';
+import { assertKnownKeys, assertOneOf } from '../validation.js';
 
 /**
  * How a loss reduces its per-element values:
@@ -40,13 +40,13 @@ export interface ReductionOptions<R extends Reduction = Reduction> {
 export const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 
 /**
- * Validates an options bag and its `reduction` field and returns the reduction (default
- * `'mean'`).
+ * Validates an options bag (no keys but `reduction` and `otherKeys`) and its `reduction` field
+ * and returns the reduction (default `'mean'`).
  *
  * @internal
  */
-export function readReduction(options: unknown, fn: string): Reduction {
-  assertOptionsObject(options, 'options', fn);
+export function readReduction(options: unknown, fn: string, otherKeys: readonly string[] = []): Reduction {
+  assertKnownKeys(options, ['reduction', ...otherKeys], 'options', fn);
   const reduction = (options as ReductionOptions | undefined)?.reduction ?? 'mean';
   assertOneOf(reduction, REDUCTIONS, 'options.reduction', fn);
   return reduction;

@@ -8,7 +8,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { assertPositiveInt } from '../validation.js';
-import { applyLayer, checkNumClasses, labelEmbedding, labelInput, type Sym } from './common.js';
+import { applyLayer, checkNumClasses, labelEmbedding, labelInput, type LayerSeeds, type Sym } from './common.js';
 
 /** Conditioning options shared by the generators. @category Networks */
 export interface GeneratorConditioning {
@@ -27,6 +27,7 @@ export function generatorInputs(
   latentDim: number,
   conditioning: GeneratorConditioning,
   fn: string,
+  seeds: LayerSeeds,
 ): { inputs: Sym[]; features: Sym } {
   const { numClasses, labelEmbeddingDim = 50 } = conditioning;
   checkNumClasses(numClasses, fn);
@@ -34,6 +35,6 @@ export function generatorInputs(
   const z = tfl.input({ shape: [latentDim] });
   if (numClasses === undefined) return { inputs: [z], features: z };
   const label = labelInput();
-  const embedded = labelEmbedding(label, numClasses, labelEmbeddingDim);
+  const embedded = labelEmbedding(label, numClasses, labelEmbeddingDim, seeds);
   return { inputs: [z, label], features: applyLayer(tfl.layers.concatenate(), [z, embedded]) };
 }

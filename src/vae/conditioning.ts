@@ -7,7 +7,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { applyLayer, checkNumClasses, labelEmbedding, labelInput, type Sym } from '../nets/common.js';
+import { applyLayer, checkNumClasses, labelEmbedding, labelInput, type LayerSeeds, type Sym } from '../nets/common.js';
 import { assertPositiveInt } from '../validation.js';
 
 /** Conditioning option of the VAE builders. @category VAE */
@@ -36,8 +36,8 @@ export function vaeLabelInputs(conditioning: VaeConditioning, fn: string): Sym[]
 }
 
 /** Concatenates the label embedding to `features` when conditional. @internal */
-export function withLabel(features: Sym, labels: Sym[], conditioning: VaeConditioning): Sym {
+export function withLabel(features: Sym, labels: Sym[], conditioning: VaeConditioning, seeds: LayerSeeds): Sym {
   if (labels.length === 0) return features;
   const { numClasses, labelEmbeddingDim = numClasses } = conditioning;
-  return applyLayer(tfl.layers.concatenate(), [features, labelEmbedding(labels[0]!, numClasses!, labelEmbeddingDim!)]);
+  return applyLayer(tfl.layers.concatenate(), [features, labelEmbedding(labels[0]!, numClasses!, labelEmbeddingDim!, seeds)]);
 }

@@ -24,11 +24,17 @@ export function checkLogits(logits: unknown, arg: string, fn: string): asserts l
  * must agree on every axis but the batch; with `reduction: 'none'` (an element-wise sum of the
  * two terms) the batches must be equal as well.
  */
-export function checkDiscriminatorArgs(realLogits: unknown, fakeLogits: unknown, options: unknown, fn: string): Reduction {
+export function checkDiscriminatorArgs(
+  realLogits: unknown,
+  fakeLogits: unknown,
+  options: unknown,
+  fn: string,
+  otherKeys: readonly string[] = [],
+): Reduction {
   checkLogits(realLogits, 'realLogits', fn);
   checkLogits(fakeLogits, 'fakeLogits', fn);
   assertSameShapeExceptBatch(realLogits, fakeLogits, 'realLogits', 'fakeLogits', fn);
-  const reduction = readReduction(options, fn);
+  const reduction = readReduction(options, fn, otherKeys);
   if (reduction === 'none' && realLogits.shape[0] !== fakeLogits.shape[0]) {
     throw new ShapeError({
       fn,
@@ -42,11 +48,17 @@ export function checkDiscriminatorArgs(realLogits: unknown, fakeLogits: unknown,
 }
 
 /** Checks the arguments of a relativistic loss (same shape, batch included) and returns the reduction. */
-export function checkRelativisticArgs(realLogits: unknown, fakeLogits: unknown, options: unknown, fn: string): Reduction {
+export function checkRelativisticArgs(
+  realLogits: unknown,
+  fakeLogits: unknown,
+  options: unknown,
+  fn: string,
+  otherKeys: readonly string[] = [],
+): Reduction {
   checkLogits(realLogits, 'realLogits', fn);
   checkLogits(fakeLogits, 'fakeLogits', fn);
   assertSameShape(realLogits, fakeLogits, 'realLogits', 'fakeLogits', fn);
-  return readReduction(options, fn);
+  return readReduction(options, fn, otherKeys);
 }
 
 /** Checks the arguments of a generator loss and returns the reduction. */
@@ -110,7 +122,7 @@ export function defineGanLoss<O extends object>(terms: GanLossTerms): GanLoss<O>
     name: terms.name,
     relativistic: false,
     discriminator<R extends Reduction = 'mean'>(realLogits: tf.Tensor, fakeLogits: tf.Tensor, options?: GanLossOptions<R> & O): Reduced<R> {
-      const reduction = checkDiscriminatorArgs(realLogits, fakeLogits, options, discriminatorFn);
+      const reduction = checkDiscriminatorArgs(realLogits, fakeLogits, options, discriminatorFn, terms.labelSmoothing ? ['labelSmoothing'] : []);
       const smoothing = terms.labelSmoothing ? readLabelSmoothing(options as { labelSmoothing?: unknown }, discriminatorFn) : 0;
       return tf.tidy(discriminatorFn, () =>
         combineTerms(terms.realTerm(realLogits, 1 - smoothing), terms.fakeTerm(fakeLogits), reduction),

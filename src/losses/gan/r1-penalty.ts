@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { assertFloatTensor, assertMinRank, assertNumber, assertOptionsObject } from '../../validation.js';
+import { assertFloatTensor, assertKnownKeys, assertMinRank, assertNumber } from '../../validation.js';
 import { checkCritic, criticInputGradient, perExampleSquaredNorm, type Critic } from './critic.js';
 
 const FN = 'losses.gan.r1Penalty';
@@ -51,7 +51,7 @@ export function r1Penalty(critic: Critic, real: tf.Tensor, options: R1PenaltyOpt
   checkCritic(critic, FN);
   assertFloatTensor(real, 'real', FN);
   assertMinRank(real, 1, 'real', FN);
-  assertOptionsObject(options, 'options', FN);
+  assertKnownKeys(options, ['weight'], 'options', FN);
   const { weight = 10 } = options;
   assertNumber(weight, 'options.weight', FN, { min: 0 });
   return tf.tidy(FN, () => {

@@ -116,7 +116,7 @@ export function gaussianReconstruction<R extends Reduction = 'mean'>(
   assertMinRank(mean, 2, 'mean', GAUSSIAN);
   assertFloatTensor(target, 'target', GAUSSIAN);
   assertSameShape(mean, target, 'mean', 'target', GAUSSIAN);
-  const reduction = readReduction(options, GAUSSIAN);
+  const reduction = readReduction(options, GAUSSIAN, ['logVar', 'includeConstant']);
   const logVar = options?.logVar ?? 0;
   const includeConstant = options?.includeConstant ?? false;
   if (typeof logVar === 'number') {
