@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { assertKnownKeys, assertOneOf } from '../validation.js';
+import { ShapeError } from '../errors.js';
+import { assertKnownKeys, assertOneOf, formatShape } from '../validation.js';
 
 /**
  * How a loss reduces its per-element values:
@@ -50,6 +51,18 @@ export function readReduction(options: unknown, fn: string, otherKeys: readonly 
   const reduction = (options as ReductionOptions | undefined)?.reduction ?? 'mean';
   assertOneOf(reduction, REDUCTIONS, 'options.reduction', fn);
   return reduction;
+}
+
+/**
+ * Asserts that a loss input holds at least one example: the mean over an empty batch is NaN
+ * and its sum a meaningless 0, so an empty batch is refused instead.
+ *
+ * @internal
+ */
+export function assertNonEmptyBatch(t: tf.Tensor, arg: string, fn: string): void {
+  if (t.size === 0) {
+    throw new ShapeError({ fn, arg, expected: 'hold at least one example (a loss of an empty batch is undefined)', received: `shape ${formatShape(t.shape)}` });
+  }
 }
 
 /**

@@ -8,8 +8,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
+import { layerSeeds } from '../nets/common.js';
 import {
   assertFloatTensor,
+  assertKnownKeys,
   assertNumber,
   assertOptionsObject,
   assertPositiveInt,
@@ -38,6 +40,11 @@ export interface MnistFeatureNetConfig {
   dropout?: number;
   /** Model name. Default `'mnist_feature_net'`. */
   name?: string;
+  /**
+   * Seed of the initial weights: each layer's initializer gets its own seed derived from this
+   * one, so the same seed builds identical weights. Default: unseeded.
+   */
+  seed?: number;
 }
 
 const NET_FN = 'metrics.mnistFeatureNet';
@@ -80,7 +87,8 @@ const NET_FN = 'metrics.mnistFeatureNet';
  * @category Metrics
  */
 export function mnistFeatureNet(config: MnistFeatureNetConfig = {}): tfl.LayersModel {
-  assertOptionsObject(config, 'config', NET_FN);
+  assertKnownKeys(config, ['inputShape', 'filters', 'featureDim', 'numClasses', 'dropout', 'name', 'seed'], 'config', NET_FN);
+  const seeds = layerSeeds(config.seed, NET_FN);
   const {
     inputShape = [28, 28, 1],
     filters = [32, 64],
@@ -117,14 +125,14 @@ export function mnistFeatureNet(config: MnistFeatureNetConfig = {}): tfl.LayersM
   let x = input;
   filters.forEach((f, i) => {
     x = tfl.layers
-      .conv2d({ filters: f, kernelSize: 5, padding: 'valid', activation: 'relu', name: `conv${i + 1}` })
+      .conv2d({ filters: f, kernelSize: 5, padding: 'valid', activation: 'relu', name: `conv${i + 1}`, ...seeds.kernel() })
       .apply(x) as tfl.SymbolicTensor;
     x = tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i + 1}` }).apply(x) as tfl.SymbolicTensor;
   });
   x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.dense({ units: featureDim, activation: 'relu', name: FEATURE_LAYER_NAME }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.dense({ units: featureDim, activation: 'relu', name: FEATURE_LAYER_NAME, ...seeds.kernel() }).apply(x) as tfl.SymbolicTensor;
   if (dropout > 0) x = tfl.layers.dropout({ rate: dropout, name: 'dropout' }).apply(x) as tfl.SymbolicTensor;
-  const logits = tfl.layers.dense({ units: numClasses, name: 'logits' }).apply(x) as tfl.SymbolicTensor;
+  const logits = tfl.layers.dense({ units: numClasses, name: 'logits', ...seeds.kernel() }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: logits, name });
 }
 
@@ -307,7 +315,7 @@ export async function classifierAccuracy(
   const n = images.shape[0]!;
   const numClasses = model.outputs[0]!.shape[1] as number;
   checkLabels(fn, labels, 'labels', n, numClasses);
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['batchSize'], 'options', fn);
   const batchSize = options.batchSize ?? 500;
   assertPositiveInt(batchSize, 'options.batchSize', fn);
   let correct = 0;
@@ -345,7 +353,7 @@ export function featureExtractor(model: tfl.LayersModel, options: { layerName?: 
   if (!(model instanceof tfl.LayersModel)) {
     throw new ArgumentError({ fn, arg: 'model', expected: 'be a tf.LayersModel', received: describe(model) });
   }
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['layerName'], 'options', fn);
   const layerName = options.layerName ?? FEATURE_LAYER_NAME;
   const layer = model.layers.find((l) => l.name === layerName);
   if (layer === undefined) {

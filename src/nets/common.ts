@@ -52,8 +52,44 @@ export function checkConfig(config: unknown, known: readonly string[], fn: strin
   if (config === undefined || config === null) {
     throw new ConfigError({ fn, arg: 'config', expected: 'be a config object', received: describe(config) });
   }
+  if (typeof config === 'object' && !Array.isArray(config)) {
+    for (const key of Object.keys(config)) {
+      const meant = Object.prototype.hasOwnProperty.call(SYNONYMS, key) ? SYNONYMS[key] : undefined;
+      if (meant !== undefined && known.includes(meant) && !known.includes(key)) {
+        throw new ConfigError({
+          fn,
+          arg: `config.${key}`,
+          expected: `be one of the known config fields (${known.join(', ')})`,
+          received: 'an unknown key',
+          hint: `Did you mean '${meant}'?`,
+        });
+      }
+    }
+  }
   assertKnownKeys(config, known, 'config', fn);
 }
+
+/**
+ * Names other libraries (Keras, PyTorch, tutorials) give to the builders' fields, mapped to
+ * ours: too far apart for an edit-distance guess, but what a user coming from them types.
+ */
+const SYNONYMS: Readonly<Record<string, string>> = {
+  hiddenUnits: 'widths',
+  hiddenSizes: 'widths',
+  hiddenLayers: 'widths',
+  hiddenDims: 'widths',
+  units: 'widths',
+  layers: 'widths',
+  filters: 'widths',
+  channels: 'widths',
+  zDim: 'latentDim',
+  noiseDim: 'latentDim',
+  latentSize: 'latentDim',
+  codeSize: 'latentDim',
+  imageShape: 'inputShape',
+  nClasses: 'numClasses',
+  classes: 'numClasses',
+};
 
 /** A tfjs-layers initializer. */
 type Initializer = ReturnType<typeof tfl.initializers.glorotUniform>;

@@ -38,7 +38,7 @@ describe.each(BUILDERS)('%s seed', (_name, build) => {
     const [a, b, c] = [build(5), build(5), build(6)];
     const [va, vb, vc] = [weightValues(a), weightValues(b), weightValues(c)];
     expect(vb).toEqual(va);
-    const random = va.map((v, i) => i).filter((i) => isRandom(va[i]!));
+    const random = va.map((_, i) => i).filter((i) => isRandom(va[i]!));
     // Kernels, embeddings and spectral norm's u: at least two random weights per model.
     expect(random.length).toBeGreaterThanOrEqual(2);
     for (const i of random) expect(vc[i]).not.toEqual(va[i]);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ShapeError } from '../../errors.js';
 import { assertFloatTensor, assertNumber, assertSameShape, assertSameShapeExceptBatch, formatShape } from '../../validation.js';
-import { readReduction, reduce, type Reduced, type Reduction } from '../reduction.js';
+import { assertNonEmptyBatch, readReduction, reduce, type Reduced, type Reduction } from '../reduction.js';
 import type { GanLoss, GanLossOptions } from './types.js';
 
 /** Ranks a logits tensor may have: `[batch]`, `[batch, k]`, `[batch, h, w, k]`. */
@@ -17,6 +17,7 @@ export const LOGIT_RANKS = [1, 2, 4] as const;
 /** Checks a logits argument: a live float32 tensor of rank 1, 2 or 4. */
 export function checkLogits(logits: unknown, arg: string, fn: string): asserts logits is tf.Tensor {
   assertFloatTensor(logits, arg, fn, LOGIT_RANKS);
+  assertNonEmptyBatch(logits, arg, fn);
 }
 
 /**

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { assertFloatTensor, assertKnownKeys, assertMinRank, assertNumber } from '../../validation.js';
+import { assertNonEmptyBatch } from '../reduction.js';
 import { checkCritic, criticInputGradient, perExampleSquaredNorm, type Critic } from './critic.js';
 
 const FN = 'losses.gan.r1Penalty';
@@ -50,6 +51,7 @@ export interface R1PenaltyOptions {
 export function r1Penalty(critic: Critic, real: tf.Tensor, options: R1PenaltyOptions = {}): tf.Scalar {
   checkCritic(critic, FN);
   assertFloatTensor(real, 'real', FN);
+  assertNonEmptyBatch(real, 'real', FN);
   assertMinRank(real, 1, 'real', FN);
   assertKnownKeys(options, ['weight'], 'options', FN);
   const { weight = 10 } = options;
