@@ -210,7 +210,8 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
   await writeFile(csv, history.toCSV()); // step numbers as the trainer counts them (1 = after the first step)
   await writeLossPlot(svg, history.series(), { title: `DCGAN on MNIST (${options.loss})`, xLabel: 'step' });
   const generatorDir = join(out, 'generator');
-  await trainer.withSamplingWeights(() => saveModel(generator, generatorDir)); // the EMA weights
+  // overwrite: the folder also holds the label frequencies of an earlier run, written again below.
+  await trainer.withSamplingWeights(() => saveModel(generator, generatorDir, { overwrite: true })); // the EMA weights
   // How often to draw each cluster: npm run eval and the generate example read it.
   if (frequencies) await writeFile(join(generatorDir, LABEL_FREQUENCIES_FILE), JSON.stringify({ frequencies }) + '\n');
   files.push(csv, svg, generatorDir);
