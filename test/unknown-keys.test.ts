@@ -72,6 +72,8 @@ const CASES: Case[] = [
   ['metrics.classDistribution', () => metrics.classDistribution(probabilities(), { numClass: 2 } as never), 'numClass', 'numClasses'],
   ['metrics.psnr', () => metrics.psnr(images(), images(), { maxValue: 1, reductoin: 'mean' } as never), 'reductoin', 'reduction'],
   ['metrics.ssim', () => metrics.ssim(images(), images(), { maxValue: 1, windowsize: 3 } as never), 'windowsize', 'windowSize'],
+  ['metrics.trainMnistFeatureNet', () => metrics.trainMnistFeatureNet(metrics.mnistFeatureNet(), { images: images(), labels: keep(tf.tensor1d([0, 1], 'int32')), epoch: 1 } as never), 'epoch', 'epochs'],
+  ['metrics.classifierAccuracy', () => metrics.classifierAccuracy(metrics.mnistFeatureNet({ inputShape: [28, 28, 1] }), keep(tf.zeros([1, 28, 28, 1])), keep(tf.tensor1d([0], 'int32')), { batchsize: 2 } as never), 'batchsize', 'batchSize'],
   ['metrics.featureExtractor', () => metrics.featureExtractor(critic(), { layername: 'x' } as never), 'layername', 'layerName'],
   // Data, IO, backends.
   ['data.imageGrid', () => data.imageGrid(images(), { column: 2 } as never), 'column', 'columns'],

@@ -13,7 +13,6 @@ import {
   assertFloatTensor,
   assertKnownKeys,
   assertNumber,
-  assertOptionsObject,
   assertPositiveInt,
   assertPositiveIntArray,
   assertTensor,
@@ -221,7 +220,7 @@ export async function trainMnistFeatureNet(
   if (options === undefined) {
     throw new ArgumentError({ fn: TRAIN_FN, arg: 'options', expected: 'give images and labels', received: 'undefined' });
   }
-  assertOptionsObject(options, 'options', TRAIN_FN);
+  assertKnownKeys(options, ['images', 'labels', 'epochs', 'batchSize', 'optimizer', 'seed', 'validation', 'onEpoch'], 'options', TRAIN_FN);
   const { images, labels, epochs = 2, batchSize = 128, seed = 0, validation, onEpoch } = options;
   assertFloatTensor(images, 'options.images', TRAIN_FN, 4);
   const numClasses = model.outputs[0]!.shape[1] as number;
@@ -229,9 +228,9 @@ export async function trainMnistFeatureNet(
   checkLabels(TRAIN_FN, labels, 'options.labels', n, numClasses);
   assertPositiveInt(epochs, 'options.epochs', TRAIN_FN);
   assertPositiveInt(batchSize, 'options.batchSize', TRAIN_FN);
-  assertNumber(seed, 'options.seed', TRAIN_FN, { integer: true });
+  assertNumber(seed, 'options.seed', TRAIN_FN, { integer: true, min: 0 });
   if (validation !== undefined) {
-    assertOptionsObject(validation, 'options.validation', TRAIN_FN);
+    assertKnownKeys(validation, ['images', 'labels'], 'options.validation', TRAIN_FN);
     assertFloatTensor(validation.images, 'options.validation.images', TRAIN_FN, 4);
     checkLabels(TRAIN_FN, validation.labels, 'options.validation.labels', validation.images.shape[0], numClasses);
   }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { ConfigError, nets, vae } from '../../src/index.js';
+import { ConfigError, metrics, nets, vae } from '../../src/index.js';
 import { useTestBackend } from '../helpers/backends.js';
 
 beforeAll(async () => {
@@ -23,6 +23,7 @@ const BUILDERS: Array<[string, (seed?: number) => tfl.LayersModel]> = [
   ['vae.mlpDecoder', (seed) => vae.mlpDecoder({ latentDim: 2, outputShape: [6], widths: [4], numClasses: 2, seed })],
   ['vae.convEncoder', (seed) => vae.convEncoder({ inputShape: [4, 4, 1], latentDim: 2, widths: [2], seed })],
   ['vae.convDecoder', (seed) => vae.convDecoder({ latentDim: 2, outputShape: [4, 4, 1], widths: [2], seed })],
+  ['metrics.mnistFeatureNet', (seed) => metrics.mnistFeatureNet({ inputShape: [12, 12, 1], filters: [2], featureDim: 4, numClasses: 3, seed })],
 ];
 
 /** Every weight's values, by the weight's position in the model (names carry global counters). */
