@@ -9,7 +9,7 @@ import type { Callback, Logs, TrainingContext } from './callbacks.js';
 
 /** Options of {@link earlyStop}. @category Training */
 export interface EarlyStopOptions {
-  /** Loss to watch, e.g. `'negativeElbo'` (VAE) or `'generator'`. Required. */
+  /** Loss to watch, e.g. `'negativeElbo'` (VAE) or `'generator'`. Required; a key the trainer never logs throws at the first check. */
   monitor: string;
   /** Checks without improvement tolerated before stopping. Default 5. */
   patience?: number;
