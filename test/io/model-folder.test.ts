@@ -20,6 +20,7 @@ import {
   loadModel,
   loadOptimizer,
   loadOptimizerWeights,
+  MAX_JSON_BYTES,
   MODEL_JSON,
   saveModel,
   saveOptimizer,
@@ -346,6 +347,16 @@ describe('hostile model folders', () => {
     await handle.truncate(1e9);
     await handle.close();
     expect((await failure(loadModel(dir))).message).toMatch(new RegExp(`must hold ${weights.length} bytes of weights.*received 1000000000 bytes in weights\\.bin`));
+  });
+
+  it('a model.json over MAX_JSON_BYTES (64 MiB) is refused from its size, before it is read', async () => {
+    const dir = join(root, 'huge-json');
+    await fs.mkdir(dir);
+    const handle = await fs.open(join(dir, MODEL_JSON), 'w');
+    await handle.truncate(MAX_JSON_BYTES + 1); // sparse: no disk, and reading it would cost 64 MiB
+    await handle.close();
+    expect(MAX_JSON_BYTES).toBe(64 * 2 ** 20);
+    expect((await failure(loadModel(dir))).message).toMatch(new RegExp(`must contain model\\.json, received a file of ${MAX_JSON_BYTES + 1} bytes \\(more than the ${MAX_JSON_BYTES} allowed\\)`));
   });
 
   it('a shape whose byte count overflows is refused', async () => {
