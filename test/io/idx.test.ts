@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { ArgumentError } from '../../src/errors.js';
 import { DEFAULT_MAX_IDX_BYTES, readIdx } from '../../src/node.js';
+import { mulberry32 } from '../../src/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'genblocks-idx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -138,5 +139,31 @@ describe('readIdx on gzip bombs', () => {
     const honest = file('honest.gz', gzipSync(uint8Idx(4)));
     expect((await readIdx(honest, { maxBytes: 20 })).shape).toEqual([4, 2]);
     await expect(readIdx(honest, { maxBytes: 19 })).rejects.toThrow(/at most 19 bytes/);
+  });
+});
+
+describe('readIdx gzip fuzz', () => {
+  it('300 seeded corruptions of gzip-compressed IDX files give a consistent array or an ArgumentError', async () => {
+    const random = mulberry32(7);
+    const int = (n: number) => Math.floor(random() * n);
+    const path = join(dir, 'fuzz-idx.gz');
+    let rejected = 0;
+    for (let i = 0; i < 300; i++) {
+      const gz = Buffer.from(gzipSync(uint8Idx(1 + int(6))));
+      // Bit flips and byte overwrites past the gzip magic (so the inflate path is taken), or a cut.
+      const kind = int(3);
+      if (kind === 0) for (let k = 1 + int(3); k > 0; k--) gz[2 + int(gz.length - 2)]! ^= 1 << int(8);
+      if (kind === 1) gz[2 + int(gz.length - 2)] = int(256);
+      writeFileSync(path, kind === 2 ? gz.subarray(0, 2 + int(gz.length - 2)) : gz);
+      try {
+        const out = await readIdx(path);
+        expect(out.data.length).toBe(out.shape.reduce((a, b) => a * b, 1));
+      } catch (e) {
+        if (!(e instanceof ArgumentError)) throw new Error(`case ${i}: ${String(e)}`);
+        expect((e as Error).message).toMatch(/^readIdx: argument 'path' must /);
+        rejected++;
+      }
+    }
+    expect(rejected).toBeGreaterThan(100);
   });
 });
