@@ -53,6 +53,7 @@ export interface DcganDiscriminatorConfig extends DiscriminatorConditioning {
   /**
    * Seed of the initial weights: each layer's initializer gets its own seed derived from this
    * one, so the same seed builds identical weights. Default: unseeded (tfjs' global random state).
+   * Dropout masks (`dropout` > 0) still come from tfjs' global random state during training.
    */
   seed?: number;
 }
