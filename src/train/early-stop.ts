@@ -67,12 +67,13 @@ export function earlyStop(options: EarlyStopOptions): EarlyStop {
     if (value === undefined) {
       // A key that is never logged would never stop anything: say so at the first check.
       if (seen) return;
+      const guess = closestKey(monitor, Object.keys(logs));
       throw new ConfigError({
         fn,
         arg: 'options.monitor',
         expected: `name a value the trainer logs (${Object.keys(logs).join(', ') || 'none logged'})`,
         received: describe(monitor),
-        ...(closestKey(monitor, Object.keys(logs)) === undefined ? {} : { hint: `Did you mean '${closestKey(monitor, Object.keys(logs))}'?` }),
+        ...(guess === undefined ? {} : { hint: `Did you mean '${guess}'?` }),
       });
     }
     seen = true;
