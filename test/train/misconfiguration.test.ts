@@ -42,7 +42,7 @@ describe('earlyStop on a key that is never logged', () => {
     const stop = train.earlyStop({ monitor: 'generatorLoss', on: 'step' });
     stop.onTrainBegin?.(context);
     expect(() => stop.onStepEnd?.(0, { generator: 1, discriminator: 2 }, context)).toThrow(
-      /train\.earlyStop: argument 'options\.monitor' must name a value the trainer logs \(generator, discriminator\), received 'generatorLoss'/,
+      /train\.earlyStop: argument 'options\.monitor' must name a value the trainer logs \(generator, discriminator\), received 'generatorLoss'\. Did you mean 'generator'\?$/,
     );
   });
 
