@@ -12,10 +12,12 @@
 import './register.js';
 
 export {
+  DEFAULT_MAX_WEIGHT_BYTES,
   folderHandler,
   loadModel,
   loadOptimizer,
   loadOptimizerWeights,
+  MAX_JSON_BYTES,
   MODEL_JSON,
   OPTIMIZER_JSON,
   OPTIMIZER_WEIGHTS_BIN,
@@ -23,7 +25,8 @@ export {
   saveOptimizer,
   WEIGHTS_BIN,
 } from './io/model-folder.js';
-export { readIdx } from './io/idx.js';
+export type { FolderHandlerOptions, LoadModelOptions, SaveModelOptions, SaveOptimizerOptions } from './io/model-folder.js';
+export { DEFAULT_MAX_IDX_BYTES, readIdx } from './io/idx.js';
 export type { ReadIdxOptions } from './io/idx.js';
 export { loadMnist } from './io/mnist.js';
 export type { LoadMnistOptions, MnistData } from './io/mnist.js';

@@ -67,16 +67,16 @@ async function startSession(backend: string, model: 'vae' | 'gan'): Promise<Sess
   });
   if (model === 'vae') {
     const latentDim = 16;
-    const encoder = vae.mlpEncoder({ inputShape: [PIXELS], latentDim, widths: [256] });
-    const decoder = vae.mlpDecoder({ latentDim, outputShape: [PIXELS], widths: [256] });
+    const encoder = vae.mlpEncoder({ inputShape: [PIXELS], latentDim, widths: [256], seed: 1 });
+    const decoder = vae.mlpDecoder({ latentDim, outputShape: [PIXELS], widths: [256], seed: 2 });
     const full = vae.assemble({ encoder, decoder });
     const trainer = new train.VaeTrainer({ model: full, decoder, optimizer: tf.train.adam(1e-3), seed: 1 });
     const noise = tf.randomNormal([GRID * GRID, latentDim], 0, 1, 'float32', 7) as tf.Tensor2D;
     return { backend, model, trainer, generator: decoder, images, noise, series: { reconstruction: [], kl: [] }, dispose: () => full.dispose() };
   }
   const latentDim = 32;
-  const generator = nets.mlpGenerator({ latentDim, outputShape: [PIXELS], widths: [128, 256] });
-  const discriminator = nets.mlpDiscriminator({ inputShape: [PIXELS], widths: [256, 128] });
+  const generator = nets.mlpGenerator({ latentDim, outputShape: [PIXELS], widths: [128, 256], seed: 1 });
+  const discriminator = nets.mlpDiscriminator({ inputShape: [PIXELS], widths: [256, 128], seed: 2 });
   const trainer = new train.AdversarialTrainer({
     generator,
     discriminator,

@@ -93,8 +93,8 @@ export async function main(options: CganExampleOptions): Promise<{ files: string
 
   // The GAN example's small DCGAN (7x7x64 -> 14x14x32 -> 28x28, 4x4 kernels) with the label
   // embedded into the generator's input and a projection head (or an AC-GAN classifier) on the discriminator.
-  const generator = nets.dcganGenerator({ latentDim: 100, outputShape: [28, 28, 1], numClasses: 10, widths: [64, 32], kernelSize: 4 });
-  const discriminator = nets.dcganDiscriminator({ inputShape: [28, 28, 1], head, numClasses: 10, widths: [32, 64], kernelSize: 4, dropout: 0 });
+  const generator = nets.dcganGenerator({ latentDim: 100, outputShape: [28, 28, 1], numClasses: 10, widths: [64, 32], kernelSize: 4, seed: options.seed });
+  const discriminator = nets.dcganDiscriminator({ inputShape: [28, 28, 1], head, numClasses: 10, widths: [32, 64], kernelSize: 4, dropout: 0, seed: options.seed + 1 });
   const generatorOptimizer = train.fusedAdam({ learningRate: 5e-4, beta1: 0.5 });
   const discriminatorOptimizer = train.fusedAdam({ learningRate: 5e-4, beta1: 0.5 });
   const trainer = new train.AdversarialTrainer({

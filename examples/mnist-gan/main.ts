@@ -144,7 +144,7 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
   // tenth of the TF tutorial's FLOPs per example, so that the default run makes many updates
   // (which matters more on MNIST than width) in under 15 minutes on two cores.
   const conditioning = options.clusters > 0 ? { numClasses: options.clusters } : {};
-  const generator = nets.dcganGenerator({ latentDim, outputShape: [28, 28, 1], widths: [64, 32], kernelSize: 4, ...conditioning });
+  const generator = nets.dcganGenerator({ latentDim, outputShape: [28, 28, 1], widths: [64, 32], kernelSize: 4, seed: options.seed, ...conditioning });
   // No dropout: with the higher learning rate below the discriminator needs no extra noise. A
   // WGAN-GP critic must not use batch norm (the penalty is per example): layer norm instead.
   const discriminator = nets.dcganDiscriminator({
@@ -153,6 +153,7 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
     kernelSize: 4,
     dropout: 0,
     normalization: wgan ? 'layer' : 'none',
+    seed: options.seed + 1, // --seed fixes the initial weights too: a run is a function of it
     // The cluster enters the discriminator through a projection head (Miyato & Koyama 2018).
     ...(options.clusters > 0 ? { head: 'projection' as const, ...conditioning } : {}),
   });
@@ -209,7 +210,8 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
   await writeFile(csv, history.toCSV()); // step numbers as the trainer counts them (1 = after the first step)
   await writeLossPlot(svg, history.series(), { title: `DCGAN on MNIST (${options.loss})`, xLabel: 'step' });
   const generatorDir = join(out, 'generator');
-  await trainer.withSamplingWeights(() => saveModel(generator, generatorDir)); // the EMA weights
+  // overwrite: the folder also holds the label frequencies of an earlier run, written again below.
+  await trainer.withSamplingWeights(() => saveModel(generator, generatorDir, { overwrite: true })); // the EMA weights
   // How often to draw each cluster: npm run eval and the generate example read it.
   if (frequencies) await writeFile(join(generatorDir, LABEL_FREQUENCIES_FILE), JSON.stringify({ frequencies }) + '\n');
   files.push(csv, svg, generatorDir);

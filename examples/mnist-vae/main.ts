@@ -105,8 +105,8 @@ export async function main(options: VaeExampleOptions): Promise<{ files: string[
   // to 1e-4 by the last step: in 10 epochs this reaches a test negative ELBO about 3 nats below
   // 784-512-256-z MLPs without batch norm at a constant 1e-3, at about 40 s per epoch on wasm
   // (docs/training-recipes.md).
-  const encoder = vae.mlpEncoder({ inputShape: [28, 28, 1], latentDim, widths: [640, 320], activation: 'relu', normalization: 'batch' });
-  const decoder = vae.mlpDecoder({ latentDim, outputShape: [28, 28, 1], widths: [320, 640], activation: 'relu', normalization: 'batch' });
+  const encoder = vae.mlpEncoder({ inputShape: [28, 28, 1], latentDim, widths: [640, 320], activation: 'relu', normalization: 'batch', seed: options.seed });
+  const decoder = vae.mlpDecoder({ latentDim, outputShape: [28, 28, 1], widths: [320, 640], activation: 'relu', normalization: 'batch', seed: options.seed + 1 });
   const model = vae.assemble({ encoder, decoder, seed: options.seed });
 
   const optimizer = train.fusedAdam({ learningRate: 2e-3 });

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, BackendError } from '../errors.js';
-import { assertOptionsObject, describe } from '../validation.js';
+import { assertKnownKeys, describe } from '../validation.js';
 import { assertSupportedTfjs } from './version-guard.js';
 import { installWasmKernels } from './wasm/install.js';
 import { WASM } from './wasm/types.js';
@@ -75,7 +75,7 @@ export function enableTraining(backendName?: string, options: EnableTrainingOpti
   if (backendName !== undefined && (typeof backendName !== 'string' || backendName.length === 0)) {
     throw new ArgumentError({ fn, arg: 'backendName', expected: "be a backend name such as 'wasm'", received: describe(backendName) });
   }
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['allowUntestedTfjs'], 'options', fn);
   const backend = backendName ?? tf.getBackend();
   if (backend == null) {
     throw new BackendError(fn, `${fn}: no backend is active; pass a backend name or call backends.use() first`);

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, BackendError } from '../errors.js';
-import { assertOptionsObject, describe } from '../validation.js';
+import { assertKnownKeys, describe } from '../validation.js';
 import { describeBackend, type BackendDescription } from './describe.js';
 import { enableTraining } from './enable-training.js';
 import { withNodeThreads } from './node-threads.js';
@@ -176,7 +176,7 @@ export async function use(name: BackendName, options: UseOptions = {}): Promise<
   if (typeof name !== 'string' || !(NAMES as readonly string[]).includes(name)) {
     throw new ArgumentError({ fn, arg: 'name', expected: `be one of ${NAMES.map((n) => `'${n}'`).join(', ')}`, received: describe(name) });
   }
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['wasmPaths', 'training', 'threads', 'allowUntestedTfjs'], 'options', fn);
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 8)) {
     throw new ArgumentError({ fn, arg: 'options.threads', expected: 'be an integer from 1 to 8', received: describe(options.threads) });
   }

@@ -257,7 +257,7 @@ export function batches<X extends tf.Tensor, Y extends tf.Tensor = tf.Tensor>(
   for (const [arg, v] of [['options.shuffle', shuffle], ['options.dropRemainder', dropRemainder]] as const) {
     if (typeof v !== 'boolean') throw new ArgumentError({ fn: FN, arg, expected: 'be a boolean', received: describe(v) });
   }
-  if (seed !== undefined) assertNumber(seed, 'options.seed', FN);
+  if (seed !== undefined) assertNumber(seed, 'options.seed', FN, { min: 0, integer: true });
   if (dropRemainder && batchSize > n) {
     throw new ArgumentError({
       fn: FN,

@@ -48,12 +48,14 @@ export interface IdxHeader {
 
 /**
  * Reads and validates an IDX header from the first bytes of a file. `totalBytes` is the length
- * of the whole file (which `bytes` may only be the start of). Throws an {@link ArgumentError}
- * that names `fn`, `arg` and `source` when the header is corrupt or the length does not match.
+ * of the whole file (which `bytes` may only be the start of), or undefined when it is not known
+ * yet (the start of a gzip stream): then the data length is not checked. Throws an
+ * {@link ArgumentError} that names `fn`, `arg` and `source` when the header is corrupt or the
+ * length does not match.
  *
  * @internal
  */
-export function parseIdxHeader(bytes: Uint8Array, totalBytes: number, fn: string, arg: string, source: string): IdxHeader {
+export function parseIdxHeader(bytes: Uint8Array, totalBytes: number | undefined, fn: string, arg: string, source: string): IdxHeader {
   const fail = (expected: string, received: string, hint?: string): never => {
     throw new ArgumentError({ fn, arg, expected, received: `${source}${received}`, hint });
   };
@@ -75,8 +77,8 @@ export function parseIdxHeader(bytes: Uint8Array, totalBytes: number, fn: string
   const { dtype, bytes: elementBytes } = type!;
   const ndims = bytes[3]!;
   const headerBytes = 4 + 4 * ndims;
-  if (totalBytes < headerBytes || bytes.length < headerBytes) {
-    fail(`be an IDX file with a complete header (${ndims} dimensions need ${headerBytes} header bytes)`, `only ${totalBytes} bytes (truncated header)`);
+  if ((totalBytes ?? bytes.length) < headerBytes || bytes.length < headerBytes) {
+    fail(`be an IDX file with a complete header (${ndims} dimensions need ${headerBytes} header bytes)`, `only ${totalBytes ?? bytes.length} bytes (truncated header)`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, headerBytes);
   const shape: number[] = [];
@@ -84,6 +86,7 @@ export function parseIdxHeader(bytes: Uint8Array, totalBytes: number, fn: string
   // The product can exceed 2^53 for a corrupt header; it is still far above any real length,
   // so the comparison below rejects it without precision mattering.
   const payloadBytes = shape.reduce((a, b) => a * b, 1) * elementBytes;
+  if (totalBytes === undefined) return { dtype, elementBytes, shape, headerBytes, payloadBytes };
   const actual = totalBytes - headerBytes;
   if (actual !== payloadBytes) {
     const declared = `${shape.length ? shape.join('×') : 'a scalar of'} ${dtype} = ${payloadBytes} bytes after the ${headerBytes}-byte header`;

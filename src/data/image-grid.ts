@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ShapeError } from '../errors.js';
-import { assertFloatTensor, assertNumber, assertOneOf, assertOptionsObject, assertPositiveInt, formatShape } from '../validation.js';
+import { assertFloatTensor, assertKnownKeys, assertNumber, assertOneOf, assertPositiveInt, formatShape } from '../validation.js';
 
 const FN = 'data.imageGrid';
 
@@ -48,7 +48,7 @@ export interface ImageGridOptions {
  */
 export function imageGrid(images: tf.Tensor4D, options: ImageGridOptions = {}): tf.Tensor3D {
   assertFloatTensor(images, 'images', FN, 4);
-  assertOptionsObject(options, 'options', FN);
+  assertKnownKeys(options, ['columns', 'padding', 'padValue', 'range'], 'options', FN);
   const [n, h, w, c] = images.shape;
   if (n < 1) throw new ShapeError({ fn: FN, arg: 'images', expected: 'hold at least one image', received: `shape ${formatShape(images.shape)}` });
   if (![1, 3, 4].includes(c)) {

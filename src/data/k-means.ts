@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError } from '../errors.js';
 import { mulberry32 } from '../random.js';
-import { assertFloatTensor, assertMinRank, assertNonNegativeInt, assertOptionsObject, assertPositiveInt } from '../validation.js';
+import { assertFloatTensor, assertKnownKeys, assertMinRank, assertNonNegativeInt, assertPositiveInt } from '../validation.js';
 
 /** Options of {@link kMeans}. @category Data */
 export interface KMeansOptions {
@@ -72,7 +72,7 @@ function squaredDistances(x: tf.Tensor2D, xx: tf.Tensor2D, c: tf.Tensor2D): tf.T
 export async function kMeans(x: tf.Tensor, options: KMeansOptions): Promise<KMeansResult> {
   assertFloatTensor(x, 'x', FN);
   assertMinRank(x, 2, 'x', FN);
-  assertOptionsObject(options, 'options', FN);
+  assertKnownKeys(options, ['k', 'iterations', 'seed'], 'options', FN);
   if (options === undefined) throw new ArgumentError({ fn: FN, arg: 'options', expected: 'be an object { k, iterations?, seed? }', received: 'undefined' });
   const { k, iterations = 20, seed = 0 } = options;
   assertPositiveInt(k, 'options.k', FN);

@@ -4,7 +4,7 @@
  * @module
  */
 import { ArgumentError } from '../errors.js';
-import { assertNumber, assertOptionsObject, describe } from '../validation.js';
+import { assertKnownKeys, assertNumber, describe } from '../validation.js';
 
 /** Options of {@link lossPlotSvg}. @category Data */
 export interface LossPlotOptions {
@@ -104,7 +104,7 @@ function validateSeries(series: unknown, fn: string): asserts series is Record<s
 export function lossPlotSvg(series: Record<string, readonly number[]>, options: LossPlotOptions = {}): string {
   const fn = 'data.lossPlotSvg';
   validateSeries(series, fn);
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['width', 'height', 'title', 'xLabel', 'yLabel', 'smoothing'], 'options', fn);
   const { width = 720, height = 400, title, xLabel = 'step', yLabel = 'loss', smoothing = 0 } = options;
   assertNumber(width, 'options.width', fn, { min: 160, integer: true });
   assertNumber(height, 'options.height', fn, { min: 120, integer: true });
@@ -215,7 +215,7 @@ export function lossPlotSvg(series: Record<string, readonly number[]>, options: 
 export function lossCsv(series: Record<string, readonly number[]>, options: { steps?: readonly number[] } = {}): string {
   const fn = 'data.lossCsv';
   validateSeries(series, fn);
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['steps'], 'options', fn);
   const names = Object.keys(series);
   const quote = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   const lines = [['step', ...names].map(quote).join(',')];

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ShapeError } from '../errors.js';
-import { assertOneOf, assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
+import { assertKnownKeys, assertOneOf, assertPositiveInt, describe, formatShape } from '../validation.js';
 import { readIdxFile } from './idx.js';
 
 const FN = 'loadMnist';
@@ -136,7 +136,7 @@ async function findFile(dir: string, prefix: string, kind: 'images' | 'labels'):
  * @category Node
  */
 export async function loadMnist(options: LoadMnistOptions = {}): Promise<MnistData> {
-  assertOptionsObject(options, 'options', FN);
+  assertKnownKeys(options, ['dir', 'split', 'normalize', 'limit'], 'options', FN);
   const { dir, split = 'train', normalize = '[-1,1]', limit } = options;
   assertOneOf(split, ['train', 'test'] as const, 'options.split', FN);
   assertOneOf(normalize, ['[-1,1]', '[0,1]'] as const, 'options.normalize', FN);

@@ -19,8 +19,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ArgumentError } from '../errors.js';
-import { describe } from '../validation.js';
-import { writeDirAtomic } from './atomic.js';
+import { assertKnownKeys, assertNumber, assertOneOf, describe } from '../validation.js';
+import { readRegularFile, UnreadableFileError, writeDirAtomic } from './atomic.js';
 
 /** File name of the model topology and weights manifest in a model folder. @category Node */
 export const MODEL_JSON = 'model.json';
@@ -32,6 +32,23 @@ export const OPTIMIZER_JSON = 'optimizer.json';
 export const OPTIMIZER_WEIGHTS_BIN = 'optimizer-weights.bin';
 
 const OPTIMIZER_FORMAT = 'genblocks-optimizer';
+
+/**
+ * Largest `model.json` / `optimizer.json` read (64 MiB): a bigger file is refused before it is
+ * read.
+ *
+ * @category Node
+ */
+export const MAX_JSON_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Default cap on the weight bytes a manifest may declare (128 MiB, 32 million float32
+ * parameters), checked before any weight file is read or any weight allocated. Raise it with
+ * the `maxWeightBytes` option of {@link loadModel} / {@link folderHandler} for a bigger model.
+ *
+ * @category Node
+ */
+export const DEFAULT_MAX_WEIGHT_BYTES = 128 * 1024 * 1024;
 
 const BYTES_PER_ELEMENT: Record<string, number> = {
   float32: 4,
@@ -54,12 +71,16 @@ function folderError(fn: string, dir: string, expected: string, received: string
 }
 
 async function readJson(path: string, dir: string, fn: string): Promise<Record<string, unknown>> {
+  const file = path.slice(dir.length + 1);
   let text: string;
   try {
-    text = await fs.readFile(path, 'utf8');
+    const bytes = await readRegularFile(path, (size) => {
+      if (size > MAX_JSON_BYTES) throw new UnreadableFileError(`a file of ${size} bytes (more than the ${MAX_JSON_BYTES} allowed)`);
+    });
+    text = bytes.toString('utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw folderError(fn, dir, `contain ${path.slice(dir.length + 1)}`, code === 'ENOENT' ? 'no such file' : `an unreadable file (${code})`);
+    if (!(e instanceof UnreadableFileError)) throw e;
+    throw folderError(fn, dir, `contain ${file}`, e.reason);
   }
   let parsed: unknown;
   try {
@@ -73,11 +94,11 @@ async function readJson(path: string, dir: string, fn: string): Promise<Record<s
   return parsed as Record<string, unknown>;
 }
 
-/** Bytes a weight occupies in a weights file, from its spec (quantized or not). */
+/** Bytes a weight occupies in a weights file, from its spec (quantized or not); Infinity past 2^53. */
 function specBytes(spec: tf.io.WeightsManifestEntry): number {
   const dtype = spec.quantization?.dtype ?? spec.dtype;
-  const size = spec.shape.reduce((a, b) => a * b, 1);
-  return size * BYTES_PER_ELEMENT[dtype]!;
+  const bytes = spec.shape.reduce((a, b) => a * b, BYTES_PER_ELEMENT[dtype]!);
+  return Number.isSafeInteger(bytes) ? bytes : Infinity;
 }
 
 /** Checks a weights manifest's structure; returns its specs in order and the file names. */
@@ -111,19 +132,50 @@ function checkManifest(
   return { specs, paths };
 }
 
-/** Reads and concatenates the weight files, checking the total size against the specs. */
-async function readWeights(dir: string, paths: string[], specs: tf.io.WeightsManifestEntry[], fn: string): Promise<ArrayBuffer> {
+/**
+ * Reads and concatenates the weight files. The bytes the manifest declares are checked against
+ * `maxBytes`, and each file's size against what is left of them, before the file is read: a
+ * hostile manifest or an oversized file costs no memory.
+ */
+async function readWeights(
+  dir: string,
+  paths: string[],
+  specs: tf.io.WeightsManifestEntry[],
+  fn: string,
+  maxBytes: number,
+): Promise<ArrayBuffer> {
+  const expected = specs.reduce((sum, spec) => sum + specBytes(spec), 0);
+  if (expected > maxBytes) {
+    throw folderError(
+      fn,
+      dir,
+      `declare at most ${maxBytes} bytes of weights (the maxWeightBytes option)`,
+      `a manifest declaring ${Number.isFinite(expected) ? expected : 'more than 2^53'} bytes`,
+      'Raise maxWeightBytes if this model is trusted and really that large',
+    );
+  }
   const buffers: Uint8Array[] = [];
+  let found = 0;
+  const tooLong = (size: number) =>
+    folderError(
+      fn,
+      dir,
+      `hold ${expected} bytes of weights, as the manifest's ${specs.length} weights require`,
+      `${found + size} bytes in ${paths.join(', ')}`,
+      'The weights file does not belong to this manifest',
+    );
   for (const path of paths) {
     try {
-      buffers.push(await fs.readFile(join(dir, path)));
+      const buffer = await readRegularFile(join(dir, path), (size) => {
+        if (found + size > expected) throw tooLong(size);
+      });
+      buffers.push(buffer);
+      found += buffer.byteLength;
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw folderError(fn, dir, `contain the weights file ${path} named by the manifest`, code === 'ENOENT' ? 'no such file' : `an unreadable file (${code})`);
+      if (!(e instanceof UnreadableFileError)) throw e;
+      throw folderError(fn, dir, `contain the weights file ${path} named by the manifest`, e.reason);
     }
   }
-  const expected = specs.reduce((sum, spec) => sum + specBytes(spec), 0);
-  const found = buffers.reduce((sum, b) => sum + b.byteLength, 0);
   if (found !== expected) {
     throw folderError(
       fn,
@@ -143,16 +195,76 @@ async function readWeights(dir: string, paths: string[], specs: tf.io.WeightsMan
 }
 
 /**
+ * Refuses to save over `dir` when it holds anything but the files of one saved folder
+ * (`ownFiles`): saving replaces the whole folder, and would delete them. A missing or empty
+ * folder, or `overwrite: true`, passes.
+ */
+async function checkTarget(dir: string, ownFiles: readonly string[], overwrite: boolean, fn: string): Promise<void> {
+  if (overwrite) return;
+  let entries: string[];
+  try {
+    const stat = await fs.lstat(dir);
+    if (!stat.isDirectory()) {
+      throw new ArgumentError({
+        fn,
+        arg: 'dir',
+        expected: 'be a folder (or not exist yet)',
+        received: `'${dir}', which is not a folder`,
+        hint: 'Pass { overwrite: true } to replace it',
+      });
+    }
+    entries = await fs.readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  const foreign = entries.filter((name) => !ownFiles.includes(name));
+  if (foreign.length > 0) {
+    throw new ArgumentError({
+      fn,
+      arg: 'dir',
+      expected: `be empty, missing, or a saved folder (${ownFiles.join(', ')}): saving replaces the whole folder`,
+      received: `'${dir}' holding ${foreign.slice(0, 3).map((name) => `'${name}'`).join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}`,
+      hint: 'Save into a folder of its own, or pass { overwrite: true } to delete what is there',
+    });
+  }
+}
+
+/** Options of {@link folderHandler}. @category Node */
+export interface FolderHandlerOptions {
+  /**
+   * Saving: replace `dir` even when it holds other files than a saved model's (they are
+   * deleted). Default false: such a folder is refused.
+   */
+  overwrite?: boolean;
+  /**
+   * Loading: the most weight bytes the manifest may declare, checked before anything is read
+   * (default {@link DEFAULT_MAX_WEIGHT_BYTES}, 128 MiB).
+   */
+  maxWeightBytes?: number;
+}
+
+function checkMaxWeightBytes(value: unknown, fn: string): number {
+  if (value === undefined) return DEFAULT_MAX_WEIGHT_BYTES;
+  assertNumber(value, 'options.maxWeightBytes', fn, { min: 0, integer: true });
+  return value;
+}
+
+/**
  * A `tf.io.IOHandler` that saves a model to, and loads it from, a folder on disk:
  * `model.json` (topology and weights manifest) plus `weights.bin`. Works in Node without
  * tfjs-node (whose `file://` handler needs native binaries); the folder layout is the same.
  *
- * Saving writes a temporary folder and renames it over `dir`, replacing its previous content,
- * so `dir` should hold one model only. Loading checks that both files exist, that `model.json`
- * is valid, and that `weights.bin` holds exactly the bytes the manifest describes.
+ * Saving writes a temporary folder (every file flushed to disk) and renames it over `dir`,
+ * replacing its previous content, so `dir` holds one model only; a folder holding anything else
+ * is refused unless `overwrite: true`. Loading reads regular files only (symbolic links, FIFOs
+ * and devices are refused), refuses a `model.json` over {@link MAX_JSON_BYTES} and a manifest
+ * declaring more than `maxWeightBytes`, and checks that `weights.bin` holds exactly the bytes
+ * the manifest describes, all before reading the weights.
  *
  * @see https://js.tensorflow.org/api/latest/#io.withSaveHandler (tfjs IO handlers)
  * @param dir Folder to write or read.
+ * @param options See {@link FolderHandlerOptions}.
  * @returns An IOHandler for `model.save(...)` and `tfl.loadLayersModel(...)` (`@tensorflow/tfjs-layers`).
  * @example
  * ```ts
@@ -161,8 +273,12 @@ async function readWeights(dir: string, paths: string[], specs: tf.io.WeightsMan
  * ```
  * @category Node
  */
-export function folderHandler(dir: string): tf.io.IOHandler {
+export function folderHandler(dir: string, options: FolderHandlerOptions = {}): tf.io.IOHandler {
   checkDir(dir, 'folderHandler');
+  assertKnownKeys(options, ['overwrite', 'maxWeightBytes'], 'options', 'folderHandler');
+  const overwrite = options.overwrite ?? false;
+  assertOneOf(overwrite, [true, false], 'options.overwrite', 'folderHandler');
+  const maxWeightBytes = checkMaxWeightBytes(options.maxWeightBytes, 'folderHandler');
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       if (artifacts.modelTopology instanceof ArrayBuffer) {
@@ -173,6 +289,7 @@ export function folderHandler(dir: string): tf.io.IOHandler {
           received: 'binary topology',
         });
       }
+      await checkTarget(dir, [MODEL_JSON, WEIGHTS_BIN], overwrite, 'folderHandler.save');
       const weightsManifest: tf.io.WeightsManifestConfig = [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }];
       const modelJson: tf.io.ModelJSON = {
         modelTopology: artifacts.modelTopology!,
@@ -212,19 +329,30 @@ export function folderHandler(dir: string): tf.io.IOHandler {
       if (json.weightsManifest !== undefined) {
         const { specs, paths } = checkManifest(json.weightsManifest, MODEL_JSON, dir, fn);
         artifacts.weightSpecs = specs;
-        artifacts.weightData = await readWeights(dir, paths, specs, fn);
+        artifacts.weightData = await readWeights(dir, paths, specs, fn, maxWeightBytes);
       }
       return artifacts;
     },
   };
 }
 
+/** Options of {@link saveModel}. @category Node */
+export interface SaveModelOptions {
+  /**
+   * Replace `dir` even when it holds files other than a saved model's `model.json` and
+   * `weights.bin` (they are deleted). Default false: such a folder is refused.
+   */
+  overwrite?: boolean;
+}
+
 /**
  * Saves `model` to the folder `dir` (`model.json` + `weights.bin`), atomically: the folder is
- * written under a temporary name and renamed into place, replacing any previous content.
+ * written under a temporary name, flushed to disk and renamed into place, replacing a model
+ * saved there before. A folder holding anything else is refused unless `overwrite: true`.
  *
  * @param model The model to save (any `tf.LayersModel`, including ones with genblocks layers).
  * @param dir Destination folder.
+ * @param options See {@link SaveModelOptions}.
  * @returns tfjs' save result.
  * @example
  * ```ts
@@ -232,20 +360,43 @@ export function folderHandler(dir: string): tf.io.IOHandler {
  * ```
  * @category Node
  */
-export async function saveModel(model: tfl.LayersModel, dir: string): Promise<tf.io.SaveResult> {
+export async function saveModel(model: tfl.LayersModel, dir: string, options: SaveModelOptions = {}): Promise<tf.io.SaveResult> {
   if (!(model instanceof tfl.LayersModel)) {
     throw new ArgumentError({ fn: 'saveModel', arg: 'model', expected: 'be a tf.LayersModel', received: describe(model) });
   }
   checkDir(dir, 'saveModel');
-  return model.save(folderHandler(dir));
+  assertKnownKeys(options, ['overwrite'], 'options', 'saveModel');
+  const overwrite = options.overwrite ?? false;
+  assertOneOf(overwrite, [true, false], 'options.overwrite', 'saveModel');
+  // Checked here too, so the error names saveModel and comes before tfjs serialises anything.
+  await checkTarget(dir, [MODEL_JSON, WEIGHTS_BIN], overwrite, 'saveModel');
+  return model.save(folderHandler(dir, { overwrite: true }));
+}
+
+/** Options of {@link loadModel}. @category Node */
+export interface LoadModelOptions {
+  /**
+   * Every weight of the model must be in the folder, and `model.json` must have a weights
+   * manifest (default true). With false a missing weight keeps its fresh initial value.
+   */
+  strict?: boolean;
+  /**
+   * The most weight bytes the manifest may declare, checked before anything is read or
+   * allocated (default {@link DEFAULT_MAX_WEIGHT_BYTES}, 128 MiB).
+   */
+  maxWeightBytes?: number;
 }
 
 /**
  * Loads a model saved by {@link saveModel} (or tfjs-node's `file://` handler) from `dir`.
  * Models with genblocks layers load once `genblocks` (or `genblocks/node`) is imported.
  *
+ * Only regular files inside `dir` are read (symbolic links, FIFOs and devices are refused);
+ * sizes are checked against the manifest, and the manifest against `maxWeightBytes`, before
+ * any weight is read.
+ *
  * @param dir Folder holding `model.json` and `weights.bin`.
- * @param options `strict` (default true): every weight of the model must be in the file.
+ * @param options See {@link LoadModelOptions}.
  * @returns The model.
  * @example
  * ```ts
@@ -253,12 +404,25 @@ export async function saveModel(model: tfl.LayersModel, dir: string): Promise<tf
  * ```
  * @category Node
  */
-export async function loadModel(dir: string, options: { strict?: boolean } = {}): Promise<tfl.LayersModel> {
-  checkDir(dir, 'loadModel');
-  const handler = folderHandler(dir);
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<tfl.LayersModel> {
+  const fn = 'loadModel';
+  checkDir(dir, fn);
+  assertKnownKeys(options, ['strict', 'maxWeightBytes'], 'options', fn);
+  const strict = options.strict ?? true;
+  assertOneOf(strict, [true, false], 'options.strict', fn);
+  const handler = folderHandler(dir, { maxWeightBytes: checkMaxWeightBytes(options.maxWeightBytes, fn) });
   const artifacts = await handler.load!();
+  if (strict && artifacts.weightSpecs === undefined) {
+    throw folderError(
+      fn,
+      dir,
+      `hold the model's weights (a weightsManifest in ${MODEL_JSON})`,
+      'a topology without weights',
+      'Pass { strict: false } to load it with freshly initialised weights',
+    );
+  }
   try {
-    return await tfl.loadLayersModel(tf.io.fromMemory(artifacts), { strict: options.strict ?? true });
+    return await tfl.loadLayersModel(tf.io.fromMemory(artifacts), { strict });
   } catch (e) {
     throw folderError(
       'loadModel',
@@ -278,6 +442,15 @@ interface OptimizerJson {
   weightsManifest: tf.io.WeightsManifestConfig;
 }
 
+/** Options of {@link saveOptimizer}. @category Node */
+export interface SaveOptimizerOptions {
+  /**
+   * Replace `dir` even when it holds files other than a saved optimizer's (they are deleted).
+   * Default false: such a folder is refused.
+   */
+  overwrite?: boolean;
+}
+
 /**
  * Saves an optimizer's class, config and state (`optimizer.getWeights()`: the iteration count
  * and slot variables such as Adam's moments) to the folder `dir`, atomically.
@@ -288,17 +461,23 @@ interface OptimizerJson {
  *
  * @param optimizer A tfjs optimizer (`tf.train.adam(...)`, ...).
  * @param dir Destination folder (`optimizer.json` + `optimizer-weights.bin`).
+ * @param options See {@link SaveOptimizerOptions}.
  * @example
  * ```ts
  * await saveOptimizer(generatorOptimizer, 'checkpoints/generator-optimizer');
  * ```
  * @category Node
  */
-export async function saveOptimizer(optimizer: tf.Optimizer, dir: string): Promise<void> {
+export async function saveOptimizer(optimizer: tf.Optimizer, dir: string, options: SaveOptimizerOptions = {}): Promise<void> {
+  const fn = 'saveOptimizer';
   if (!(optimizer instanceof tf.Optimizer)) {
-    throw new ArgumentError({ fn: 'saveOptimizer', arg: 'optimizer', expected: 'be a tf.Optimizer', received: describe(optimizer) });
+    throw new ArgumentError({ fn, arg: 'optimizer', expected: 'be a tf.Optimizer', received: describe(optimizer) });
   }
-  checkDir(dir, 'saveOptimizer');
+  checkDir(dir, fn);
+  assertKnownKeys(options, ['overwrite'], 'options', fn);
+  const overwrite = options.overwrite ?? false;
+  assertOneOf(overwrite, [true, false], 'options.overwrite', fn);
+  await checkTarget(dir, [OPTIMIZER_JSON, OPTIMIZER_WEIGHTS_BIN], overwrite, fn);
   const weights = await optimizer.getWeights();
   let encoded: { data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] };
   try {
@@ -321,13 +500,58 @@ export async function saveOptimizer(optimizer: tf.Optimizer, dir: string): Promi
   });
 }
 
+type OptimizerClass = { fromConfig(cls: unknown, config: tf.serialization.ConfigDict): tf.Optimizer };
+
+/**
+ * tfjs' optimizer classes by their serialized name, with their config fields: `number` fields
+ * must be finite and ≥ 0, `boolean` fields booleans. A map without a prototype, read with an
+ * own-property check, so `'constructor'` or `'__proto__'` name nothing.
+ */
+const OPTIMIZER_CLASSES: Readonly<Record<string, { cls: () => OptimizerClass; fields: Record<string, 'number' | 'boolean'> }>> =
+  Object.assign(Object.create(null) as Record<string, never>, {
+    SGD: { cls: () => tf.SGDOptimizer, fields: { learningRate: 'number' } },
+    Momentum: { cls: () => tf.MomentumOptimizer, fields: { learningRate: 'number', momentum: 'number', useNesterov: 'boolean' } },
+    Adam: { cls: () => tf.AdamOptimizer, fields: { learningRate: 'number', beta1: 'number', beta2: 'number', epsilon: 'number' } },
+    Adamax: {
+      cls: () => tf.AdamaxOptimizer,
+      fields: { learningRate: 'number', beta1: 'number', beta2: 'number', epsilon: 'number', decay: 'number' },
+    },
+    Adagrad: { cls: () => tf.AdagradOptimizer, fields: { learningRate: 'number', initialAccumulatorValue: 'number' } },
+    Adadelta: { cls: () => tf.AdadeltaOptimizer, fields: { learningRate: 'number', rho: 'number', epsilon: 'number' } },
+    RMSProp: {
+      cls: () => tf.RMSPropOptimizer,
+      fields: { learningRate: 'number', decay: 'number', momentum: 'number', epsilon: 'number', centered: 'boolean' },
+    },
+  } as const);
+
+/** Checks `optimizer.json`'s class name and config against tfjs' optimizer classes. */
+function checkOptimizerJson(json: OptimizerJson, dir: string, fn: string): void {
+  const bad = (expected: string, received: string) => folderError(fn, dir, `${expected} in ${OPTIMIZER_JSON}`, received);
+  if (json.format !== OPTIMIZER_FORMAT) throw bad('contain an optimizer saved by saveOptimizer', `format ${describe(json.format)}`);
+  const known = Object.keys(OPTIMIZER_CLASSES);
+  if (typeof json.className !== 'string' || !Object.prototype.hasOwnProperty.call(OPTIMIZER_CLASSES, json.className)) {
+    throw bad(`name one of tfjs' optimizer classes (${known.join(', ')})`, `className ${describe(json.className)}`);
+  }
+  const { fields } = OPTIMIZER_CLASSES[json.className]!;
+  const config = json.config as unknown;
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw bad('contain a config object', `config ${describe(config)}`);
+  for (const [key, value] of Object.entries(config)) {
+    const kind = Object.prototype.hasOwnProperty.call(fields, key) ? fields[key] : undefined;
+    if (kind === undefined) throw bad(`have only ${json.className}'s config fields (${Object.keys(fields).join(', ')})`, `config.${key}`);
+    const ok = kind === 'boolean' ? typeof value === 'boolean' : typeof value === 'number' && Number.isFinite(value) && value >= 0;
+    if (!ok) {
+      throw bad(`have config.${key} ${kind === 'boolean' ? 'a boolean' : 'a finite number >= 0'}`, `config.${key} ${describe(value)}`);
+    }
+  }
+  const missing = Object.keys(fields).filter((key) => !Object.prototype.hasOwnProperty.call(config, key));
+  if (missing.length > 0) throw bad(`have every ${json.className} config field`, `no config.${missing[0]}`);
+}
+
 async function readOptimizer(dir: string, fn: string): Promise<{ json: OptimizerJson; weights: Array<{ name: string; tensor: tf.Tensor }> }> {
   const json = (await readJson(join(dir, OPTIMIZER_JSON), dir, fn)) as unknown as OptimizerJson;
-  if (json.format !== OPTIMIZER_FORMAT || typeof json.className !== 'string') {
-    throw folderError(fn, dir, `contain an optimizer saved by saveOptimizer in ${OPTIMIZER_JSON}`, `format ${describe(json.format)}`);
-  }
+  checkOptimizerJson(json, dir, fn);
   const { specs, paths } = checkManifest(json.weightsManifest, OPTIMIZER_JSON, dir, fn);
-  const data = await readWeights(dir, paths, specs, fn);
+  const data = await readWeights(dir, paths, specs, fn, DEFAULT_MAX_WEIGHT_BYTES);
   const map = tf.io.decodeWeights(data, specs);
   return { json, weights: specs.map((spec) => ({ name: spec.name, tensor: map[spec.name]! })) };
 }
@@ -385,12 +609,9 @@ export async function loadOptimizer(dir: string): Promise<tf.Optimizer> {
   checkDir(dir, fn);
   const { json, weights } = await readOptimizer(dir, fn);
   try {
-    const entry = tf.serialization.SerializationMap.getMap().classNameMap[json.className];
-    if (entry === undefined) {
-      throw folderError(fn, dir, 'hold an optimizer class registered with tfjs', `className '${json.className}'`);
-    }
-    const [cls, fromConfig] = entry;
-    const optimizer = fromConfig(cls, json.config) as unknown as tf.Optimizer;
+    // checkOptimizerJson made sure className is an own key of OPTIMIZER_CLASSES.
+    const cls = OPTIMIZER_CLASSES[json.className]!.cls();
+    const optimizer = cls.fromConfig(cls, json.config);
     await optimizer.setWeights(weights);
     return optimizer;
   } finally {

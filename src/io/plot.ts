@@ -28,7 +28,7 @@ function assertPath(path: unknown, fn: string): asserts path is string {
  */
 export async function writeLossPlot(path: string, series: Record<string, readonly number[]>, options: LossPlotOptions = {}): Promise<void> {
   assertPath(path, 'writeLossPlot');
-  await writeFileAtomic(path, lossPlotSvg(series, options));
+  await writeFileAtomic(path, lossPlotSvg(series, options), 'writeLossPlot');
 }
 
 /**
@@ -44,5 +44,5 @@ export async function writeLossPlot(path: string, series: Record<string, readonl
  */
 export async function writeLossCsv(path: string, series: Record<string, readonly number[]>): Promise<void> {
   assertPath(path, 'writeLossCsv');
-  await writeFileAtomic(path, lossCsv(series));
+  await writeFileAtomic(path, lossCsv(series), 'writeLossCsv');
 }

@@ -92,7 +92,7 @@ export async function writePng(image: tf.Tensor, path: string): Promise<void> {
   if (typeof path !== 'string' || path === '') {
     throw new ArgumentError({ fn: 'writePng', arg: 'path', expected: 'be a non-empty string', received: describe(path) });
   }
-  await writeFileAtomic(path, await encode(image, 'writePng'));
+  await writeFileAtomic(path, await encode(image, 'writePng'), 'writePng');
 }
 
 /**
@@ -114,7 +114,7 @@ export async function writeImageGrid(images: tf.Tensor4D, path: string, options:
   }
   const grid = imageGrid(images, options);
   try {
-    await writeFileAtomic(path, await encode(grid, 'writeImageGrid'));
+    await writeFileAtomic(path, await encode(grid, 'writeImageGrid'), 'writeImageGrid');
   } finally {
     grid.dispose();
   }

@@ -17,6 +17,11 @@ import { assertPositiveInt } from '../validation.js';
 /** A symbolic tensor flowing through a functional model. @internal */
 type Sym = tfl.SymbolicTensor;
 
+/** Where a seeded builder's embedding initializer comes from (the builders' per-layer seeds). @internal */
+export interface EmbeddingSeeds {
+  embeddings(): { embeddingsInitializer?: ReturnType<typeof tfl.initializers.randomUniform> };
+}
+
 /**
  * The label input of a conditional model: int32 class indices of shape `[batch, 1]`
  * (`model.predict` also accepts `[batch]`).
@@ -28,8 +33,8 @@ export function labelInput(name?: string): Sym {
 }
 
 /** A learned label embedding `[batch, 1] -> [batch, dim]`. @internal */
-export function labelEmbedding(label: Sym, numClasses: number, dim: number, name?: string): Sym {
-  const embedded = tfl.layers.embedding({ inputDim: numClasses, outputDim: dim, name }).apply(label) as Sym;
+export function labelEmbedding(label: Sym, numClasses: number, dim: number, seeds?: EmbeddingSeeds, name?: string): Sym {
+  const embedded = tfl.layers.embedding({ inputDim: numClasses, outputDim: dim, name, ...seeds?.embeddings() }).apply(label) as Sym;
   return tfl.layers.flatten().apply(embedded) as Sym;
 }
 
@@ -41,6 +46,6 @@ export function checkLabelConditioning(conditioning: { numClasses?: unknown; lab
 }
 
 /** `[features, embed(label)]`: the label's learned embedding `[batch, dim]` concatenated to `features` `[batch, F]`. @internal */
-export function concatenateLabel(features: Sym, label: Sym, numClasses: number, dim: number): Sym {
-  return tfl.layers.concatenate().apply([features, labelEmbedding(label, numClasses, dim)]) as Sym;
+export function concatenateLabel(features: Sym, label: Sym, numClasses: number, dim: number, seeds?: EmbeddingSeeds): Sym {
+  return tfl.layers.concatenate().apply([features, labelEmbedding(label, numClasses, dim, seeds)]) as Sym;
 }

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { assertOneOf, assertOptionsObject } from '../validation.js';
+import { ShapeError } from '../errors.js';
+import { assertKnownKeys, assertOneOf, formatShape } from '../validation.js';
 
 /**
  * How a loss reduces its per-element values:
@@ -40,16 +41,28 @@ export interface ReductionOptions<R extends Reduction = Reduction> {
 export const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 
 /**
- * Validates an options bag and its `reduction` field and returns the reduction (default
- * `'mean'`).
+ * Validates an options bag (no keys but `reduction` and `otherKeys`) and its `reduction` field
+ * and returns the reduction (default `'mean'`).
  *
  * @internal
  */
-export function readReduction(options: unknown, fn: string): Reduction {
-  assertOptionsObject(options, 'options', fn);
+export function readReduction(options: unknown, fn: string, otherKeys: readonly string[] = []): Reduction {
+  assertKnownKeys(options, ['reduction', ...otherKeys], 'options', fn);
   const reduction = (options as ReductionOptions | undefined)?.reduction ?? 'mean';
   assertOneOf(reduction, REDUCTIONS, 'options.reduction', fn);
   return reduction;
+}
+
+/**
+ * Asserts that a loss input holds at least one example: the mean over an empty batch is NaN
+ * and its sum a meaningless 0, so an empty batch is refused instead.
+ *
+ * @internal
+ */
+export function assertNonEmptyBatch(t: tf.Tensor, arg: string, fn: string): void {
+  if (t.size === 0) {
+    throw new ShapeError({ fn, arg, expected: 'hold at least one example (a loss of an empty batch is undefined)', received: `shape ${formatShape(t.shape)}` });
+  }
 }
 
 /**

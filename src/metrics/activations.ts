@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ShapeError } from '../errors.js';
-import { assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
+import { assertKnownKeys, assertPositiveInt, describe, formatShape } from '../validation.js';
 
 /**
  * An activation matrix of `n` feature vectors of dimension `d`: a float32 `tf.Tensor2D`
@@ -160,7 +160,7 @@ export async function computeActivationsAs(
   if (inputs.rank < 1 || inputs.shape[0] === 0) {
     throw new ShapeError({ fn, arg, expected: 'hold at least one example on axis 0', received: `shape ${formatShape(inputs.shape)}` });
   }
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['batchSize'], 'options', fn);
   const batchSize = options.batchSize ?? 500;
   assertPositiveInt(batchSize, 'options.batchSize', fn);
   const n = inputs.shape[0]!;

@@ -6,7 +6,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ShapeError } from '../errors.js';
-import { assertOneOf, assertOptionsObject, assertPositiveInt, assertTensor, formatShape } from '../validation.js';
+import { assertKnownKeys, assertOneOf, assertPositiveInt, assertTensor, formatShape } from '../validation.js';
 import { readProbabilities } from './probabilities.js';
 
 /** Options of {@link classDistribution}. @category Metrics */
@@ -60,7 +60,7 @@ export async function classDistribution(
   options: ClassDistributionOptions = {},
 ): Promise<ClassDistributionResult> {
   const fn = 'metrics.classDistribution';
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['numClasses', 'assignment'], 'options', fn);
   const assignment = options.assignment ?? 'argmax';
   assertOneOf(assignment, ['argmax', 'soft'] as const, 'options.assignment', fn);
   if (options.numClasses !== undefined) assertPositiveInt(options.numClasses, 'options.numClasses', fn);

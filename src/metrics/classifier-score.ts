@@ -6,7 +6,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError } from '../errors.js';
-import { assertOptionsObject, assertPositiveInt } from '../validation.js';
+import { assertKnownKeys, assertPositiveInt } from '../validation.js';
 import { readProbabilities } from './probabilities.js';
 
 /** Options of {@link classifierScore}. @category Metrics */
@@ -49,7 +49,7 @@ export async function classifierScore(
   options: ClassifierScoreOptions = {},
 ): Promise<ClassifierScoreResult> {
   const fn = 'metrics.classifierScore';
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['splits'], 'options', fn);
   const splits = options.splits ?? 1;
   assertPositiveInt(splits, 'options.splits', fn);
   const { data, n, k } = await readProbabilities(probabilities, 'probabilities', fn);

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError } from '../errors.js';
-import { assertOptionsObject, describe } from '../validation.js';
+import { assertKnownKeys } from '../validation.js';
 import {
   assertFiniteValues,
   computeActivationsAs,
@@ -75,7 +75,7 @@ async function frechetFromActivationsAs(
   argA: string,
   argB: string,
 ): Promise<number> {
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['allowUnequalCounts'], 'options', fn);
   const x = await readActivations(a, argA, fn);
   const y = await readActivations(b, argB, fn);
   if (x.d !== y.d) {
@@ -152,9 +152,7 @@ export async function frechetDistance(
   options: FrechetDistanceWithFeaturesOptions = {},
 ): Promise<number> {
   const fn = 'metrics.frechetDistance';
-  if (options === null || typeof options !== 'object') {
-    throw new ArgumentError({ fn, arg: 'options', expected: 'be an options object or undefined', received: describe(options) });
-  }
+  assertKnownKeys(options, ['allowUnequalCounts', 'batchSize'], 'options', fn);
   const { batchSize, ...rest } = options;
   // Check the counts before spending time on features.
   if (real instanceof tf.Tensor && fake instanceof tf.Tensor && rest.allowUnequalCounts !== true) {

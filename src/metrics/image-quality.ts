@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '../errors.js';
 import {
   assertFloatTensor,
+  assertKnownKeys,
   assertNumber,
   assertOneOf,
-  assertOptionsObject,
   assertPositiveInt,
   assertSameShape,
   formatShape,
@@ -39,7 +39,7 @@ function checkImages(fn: string, a: unknown, b: unknown): void {
   }
 }
 
-function checkMaxValue(fn: string, options: unknown): number {
+function checkMaxValue(fn: string, options: unknown, known: readonly string[]): number {
   if (options === undefined) {
     throw new ArgumentError({
       fn,
@@ -49,7 +49,7 @@ function checkMaxValue(fn: string, options: unknown): number {
       hint: 'Pass { maxValue: 1 } for images in [0, 1], { maxValue: 2 } for [-1, 1], { maxValue: 255 } for bytes',
     });
   }
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, known, 'options', fn);
   const { maxValue } = options as { maxValue?: unknown };
   assertNumber(maxValue, 'options.maxValue', fn, { min: 0, minExclusive: true });
   return maxValue;
@@ -73,7 +73,7 @@ function checkMaxValue(fn: string, options: unknown): number {
 export function psnr<R extends ImageReduction = 'none'>(a: tf.Tensor4D, b: tf.Tensor4D, options: PsnrOptions<R>): ImageMetricResult<R> {
   const fn = 'metrics.psnr';
   checkImages(fn, a, b);
-  const maxValue = checkMaxValue(fn, options);
+  const maxValue = checkMaxValue(fn, options, ['maxValue', 'reduction']);
   const reduction = options.reduction ?? 'none';
   assertOneOf(reduction, ['none', 'mean'] as const, 'options.reduction', fn);
   return tf.tidy(() => {
@@ -145,7 +145,7 @@ function gaussianWindow(size: number, sigma: number, channels: number): tf.Tenso
 export function ssim<R extends ImageReduction = 'none'>(a: tf.Tensor4D, b: tf.Tensor4D, options: SsimOptions<R>): ImageMetricResult<R> {
   const fn = 'metrics.ssim';
   checkImages(fn, a, b);
-  const maxValue = checkMaxValue(fn, options);
+  const maxValue = checkMaxValue(fn, options, ['maxValue', 'windowSize', 'sigma', 'reduction']);
   const { windowSize = 11, sigma = 1.5, k1 = 0.01, k2 = 0.03 } = options;
   const reduction = options.reduction ?? 'none';
   assertPositiveInt(windowSize, 'options.windowSize', fn);

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError } from '../errors.js';
-import { assertNumber, assertOptionsObject, assertPositiveInt } from '../validation.js';
+import { assertKnownKeys, assertNumber, assertPositiveInt } from '../validation.js';
 import { assertFiniteValues, readActivations, type Activations } from './activations.js';
 import { mulberry32, sampleWithoutReplacement } from '../random.js';
 
@@ -74,7 +74,7 @@ export async function kernelDistance(
   options: KernelDistanceOptions = {},
 ): Promise<KernelDistanceResult> {
   const fn = 'metrics.kernelDistance';
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['subsets', 'subsetSize', 'degree', 'gamma', 'coef', 'seed'], 'options', fn);
   const { subsets = 100, subsetSize = 1000, degree = 3, coef = 1, seed } = options;
   assertPositiveInt(subsets, 'options.subsets', fn);
   assertPositiveInt(subsetSize, 'options.subsetSize', fn);

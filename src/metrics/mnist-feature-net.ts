@@ -8,10 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
+import { layerSeeds } from '../nets/common.js';
 import {
   assertFloatTensor,
+  assertKnownKeys,
   assertNumber,
-  assertOptionsObject,
   assertPositiveInt,
   assertPositiveIntArray,
   assertTensor,
@@ -38,6 +39,11 @@ export interface MnistFeatureNetConfig {
   dropout?: number;
   /** Model name. Default `'mnist_feature_net'`. */
   name?: string;
+  /**
+   * Seed of the initial weights: each layer's initializer gets its own seed derived from this
+   * one, so the same seed builds identical weights. Default: unseeded.
+   */
+  seed?: number;
 }
 
 const NET_FN = 'metrics.mnistFeatureNet';
@@ -80,7 +86,8 @@ const NET_FN = 'metrics.mnistFeatureNet';
  * @category Metrics
  */
 export function mnistFeatureNet(config: MnistFeatureNetConfig = {}): tfl.LayersModel {
-  assertOptionsObject(config, 'config', NET_FN);
+  assertKnownKeys(config, ['inputShape', 'filters', 'featureDim', 'numClasses', 'dropout', 'name', 'seed'], 'config', NET_FN);
+  const seeds = layerSeeds(config.seed, NET_FN);
   const {
     inputShape = [28, 28, 1],
     filters = [32, 64],
@@ -117,14 +124,14 @@ export function mnistFeatureNet(config: MnistFeatureNetConfig = {}): tfl.LayersM
   let x = input;
   filters.forEach((f, i) => {
     x = tfl.layers
-      .conv2d({ filters: f, kernelSize: 5, padding: 'valid', activation: 'relu', name: `conv${i + 1}` })
+      .conv2d({ filters: f, kernelSize: 5, padding: 'valid', activation: 'relu', name: `conv${i + 1}`, ...seeds.kernel() })
       .apply(x) as tfl.SymbolicTensor;
     x = tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i + 1}` }).apply(x) as tfl.SymbolicTensor;
   });
   x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.dense({ units: featureDim, activation: 'relu', name: FEATURE_LAYER_NAME }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.dense({ units: featureDim, activation: 'relu', name: FEATURE_LAYER_NAME, ...seeds.kernel() }).apply(x) as tfl.SymbolicTensor;
   if (dropout > 0) x = tfl.layers.dropout({ rate: dropout, name: 'dropout' }).apply(x) as tfl.SymbolicTensor;
-  const logits = tfl.layers.dense({ units: numClasses, name: 'logits' }).apply(x) as tfl.SymbolicTensor;
+  const logits = tfl.layers.dense({ units: numClasses, name: 'logits', ...seeds.kernel() }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: logits, name });
 }
 
@@ -213,7 +220,7 @@ export async function trainMnistFeatureNet(
   if (options === undefined) {
     throw new ArgumentError({ fn: TRAIN_FN, arg: 'options', expected: 'give images and labels', received: 'undefined' });
   }
-  assertOptionsObject(options, 'options', TRAIN_FN);
+  assertKnownKeys(options, ['images', 'labels', 'epochs', 'batchSize', 'optimizer', 'seed', 'validation', 'onEpoch'], 'options', TRAIN_FN);
   const { images, labels, epochs = 2, batchSize = 128, seed = 0, validation, onEpoch } = options;
   assertFloatTensor(images, 'options.images', TRAIN_FN, 4);
   const numClasses = model.outputs[0]!.shape[1] as number;
@@ -221,9 +228,9 @@ export async function trainMnistFeatureNet(
   checkLabels(TRAIN_FN, labels, 'options.labels', n, numClasses);
   assertPositiveInt(epochs, 'options.epochs', TRAIN_FN);
   assertPositiveInt(batchSize, 'options.batchSize', TRAIN_FN);
-  assertNumber(seed, 'options.seed', TRAIN_FN, { integer: true });
+  assertNumber(seed, 'options.seed', TRAIN_FN, { integer: true, min: 0 });
   if (validation !== undefined) {
-    assertOptionsObject(validation, 'options.validation', TRAIN_FN);
+    assertKnownKeys(validation, ['images', 'labels'], 'options.validation', TRAIN_FN);
     assertFloatTensor(validation.images, 'options.validation.images', TRAIN_FN, 4);
     checkLabels(TRAIN_FN, validation.labels, 'options.validation.labels', validation.images.shape[0], numClasses);
   }
@@ -307,7 +314,7 @@ export async function classifierAccuracy(
   const n = images.shape[0]!;
   const numClasses = model.outputs[0]!.shape[1] as number;
   checkLabels(fn, labels, 'labels', n, numClasses);
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['batchSize'], 'options', fn);
   const batchSize = options.batchSize ?? 500;
   assertPositiveInt(batchSize, 'options.batchSize', fn);
   let correct = 0;
@@ -345,7 +352,7 @@ export function featureExtractor(model: tfl.LayersModel, options: { layerName?: 
   if (!(model instanceof tfl.LayersModel)) {
     throw new ArgumentError({ fn, arg: 'model', expected: 'be a tf.LayersModel', received: describe(model) });
   }
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['layerName'], 'options', fn);
   const layerName = options.layerName ?? FEATURE_LAYER_NAME;
   const layer = model.layers.find((l) => l.name === layerName);
   if (layer === undefined) {

@@ -12,9 +12,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ConfigError } from '../errors.js';
 import {
+  assertKnownKeys,
+  assertNonNegativeInt,
   assertNumber,
   assertOneOf,
-  assertOptionsObject,
   assertPositiveInt,
   assertPositiveIntArray,
   describe,
@@ -44,12 +45,100 @@ export function applyLayer(layer: tfl.layers.Layer, x: Sym | Sym[]): Sym {
   return layer.apply(x) as Sym;
 }
 
-/** Validates the config object itself. @internal */
-export function checkConfig(config: unknown, fn: string): asserts config is object {
+/**
+ * Validates the config object itself: a plain object with no keys but `known` (a misspelled
+ * key throws, naming the closest known one). @internal
+ */
+export function checkConfig(config: unknown, known: readonly string[], fn: string): asserts config is object {
   if (config === undefined || config === null) {
     throw new ConfigError({ fn, arg: 'config', expected: 'be a config object', received: describe(config) });
   }
-  assertOptionsObject(config, 'config', fn);
+  if (typeof config === 'object' && !Array.isArray(config)) {
+    for (const key of Object.keys(config)) {
+      const meant = Object.prototype.hasOwnProperty.call(SYNONYMS, key) ? SYNONYMS[key] : undefined;
+      if (meant !== undefined && known.includes(meant) && !known.includes(key)) {
+        throw new ConfigError({
+          fn,
+          arg: `config.${key}`,
+          expected: `be one of the known config fields (${known.join(', ')})`,
+          received: 'an unknown key',
+          hint: `Did you mean '${meant}'?`,
+        });
+      }
+    }
+  }
+  assertKnownKeys(config, known, 'config', fn);
+}
+
+/**
+ * Names other libraries (Keras, PyTorch, tutorials) give to the builders' fields, mapped to
+ * ours: too far apart for an edit-distance guess, but what a user coming from them types.
+ */
+const SYNONYMS: Readonly<Record<string, string>> = {
+  hiddenUnits: 'widths',
+  hiddenSizes: 'widths',
+  hiddenLayers: 'widths',
+  hiddenDims: 'widths',
+  units: 'widths',
+  layers: 'widths',
+  filters: 'widths',
+  channels: 'widths',
+  zDim: 'latentDim',
+  noiseDim: 'latentDim',
+  latentSize: 'latentDim',
+  codeSize: 'latentDim',
+  imageShape: 'inputShape',
+  nClasses: 'numClasses',
+  classes: 'numClasses',
+};
+
+/** A tfjs-layers initializer. */
+type Initializer = ReturnType<typeof tfl.initializers.glorotUniform>;
+
+/** MurmurHash3's 32-bit finalizer (public-domain constants). */
+function fmix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/**
+ * Hands out the initializer seeds of a builder's layers: the k-th seeded layer gets
+ * `hash(seed, k)`, so the same builder seed gives identical weights and different seeds give
+ * different ones. With no builder seed every method returns `{}` and the layers keep tfjs'
+ * default (unseeded) initializers.
+ *
+ * @internal
+ */
+export class LayerSeeds {
+  private count = 0;
+
+  constructor(private readonly seed: number | undefined) {}
+
+  /** The next layer's seed, an integer in `[0, 2^31)`, or undefined when unseeded. */
+  next(): number | undefined {
+    if (this.seed === undefined) return undefined;
+    const h = fmix32(fmix32((this.seed >>> 0) ^ Math.imul(Math.floor(this.seed / 2 ** 32) >>> 0, 0x9e3779b9)) ^ Math.imul(++this.count, 0x27d4eb2f));
+    return h & 0x7fffffff;
+  }
+
+  /** `kernelInitializer` of a dense or convolution layer: tfjs' default `glorotUniform`, seeded. */
+  kernel(): { kernelInitializer?: Initializer } {
+    const seed = this.next();
+    return seed === undefined ? {} : { kernelInitializer: tfl.initializers.glorotUniform({ seed }) };
+  }
+
+  /** `embeddingsInitializer` of an embedding: tfjs' default `randomUniform(-0.05, 0.05)`, seeded. */
+  embeddings(): { embeddingsInitializer?: Initializer } {
+    const seed = this.next();
+    return seed === undefined ? {} : { embeddingsInitializer: tfl.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }) };
+  }
+}
+
+/** Validates a builder's `seed` (a non-negative integer) and returns its layer seeds. @internal */
+export function layerSeeds(seed: unknown, fn: string): LayerSeeds {
+  if (seed !== undefined) assertNonNegativeInt(seed, 'config.seed', fn);
+  return new LayerSeeds(seed as number | undefined);
 }
 
 /** Validates an optional model/layer name. @internal */
@@ -122,9 +211,11 @@ export function normAndActivate(x: Sym, normalization: Normalization, activation
   return applyLayer(activationLayer(activation, leakyReluAlpha), y);
 }
 
-/** Wraps `layer` in spectral normalization when `on`. @internal */
-export function maybeSpectral(layer: tfl.layers.Layer, on: boolean): tfl.layers.Layer {
-  return on ? new SpectralNormalization({ layer }) : layer;
+/** Wraps `layer` in spectral normalization when `on` (its initial `u` seeded from `seeds`). @internal */
+export function maybeSpectral(layer: tfl.layers.Layer, on: boolean, seeds: LayerSeeds): tfl.layers.Layer {
+  if (!on) return layer;
+  const seed = seeds.next();
+  return new SpectralNormalization(seed === undefined ? { layer } : { layer, seed });
 }
 
 /** Number of times `n` halves to an integer. */

@@ -17,6 +17,7 @@ import {
   checkHidden,
   checkImageShape,
   checkName,
+  layerSeeds,
   defaultStages,
   defaultWidths,
   maybeSpectral,
@@ -49,9 +50,29 @@ export interface DcganDiscriminatorConfig extends DiscriminatorConditioning {
   spectralNorm?: boolean;
   /** Model name. Default: assigned by tfjs-layers. */
   name?: string;
+  /**
+   * Seed of the initial weights: each layer's initializer gets its own seed derived from this
+   * one, so the same seed builds identical weights. Default: unseeded (tfjs' global random state).
+   * Dropout masks (`dropout` > 0) still come from tfjs' global random state during training.
+   */
+  seed?: number;
 }
 
 const FN = 'nets.dcganDiscriminator';
+const KEYS = [
+  'inputShape',
+  'widths',
+  'kernelSize',
+  'activation',
+  'leakyReluAlpha',
+  'normalization',
+  'dropout',
+  'spectralNorm',
+  'head',
+  'numClasses',
+  'name',
+  'seed',
+] as const;
 
 /**
  * A DCGAN discriminator (Radford et al. 2015) ending in a linear layer (logits). With the
@@ -77,7 +98,7 @@ const FN = 'nets.dcganDiscriminator';
  * @category Networks
  */
 export function dcganDiscriminator(config: DcganDiscriminatorConfig): tfl.LayersModel {
-  checkConfig(config, FN);
+  checkConfig(config, KEYS, FN);
   const { inputShape } = config;
   checkImageShape(inputShape, 'config.inputShape', FN);
   if (config.widths !== undefined) assertPositiveIntArray(config.widths, 'config.widths', FN);
@@ -98,19 +119,20 @@ export function dcganDiscriminator(config: DcganDiscriminatorConfig): tfl.Layers
   checkDropout(dropout, 'config.dropout', FN);
   const head = checkHead(config, FN);
   checkName(name, FN);
+  const seeds = layerSeeds(config.seed, FN);
 
   const x = tfl.input({ shape: inputShape });
   const labels = discriminatorLabelInputs(head);
   let h = x;
   widths.forEach((filters, i) => {
     const norm = i > 0 ? normalizationLayer(normalization) : null;
-    const conv = tfl.layers.conv2d({ filters, kernelSize, strides: 2, padding: 'same', useBias: norm === null });
-    h = applyLayer(maybeSpectral(conv, spectralNorm), h);
+    const conv = tfl.layers.conv2d({ filters, kernelSize, strides: 2, padding: 'same', useBias: norm === null, ...seeds.kernel() });
+    h = applyLayer(maybeSpectral(conv, spectralNorm, seeds), h);
     if (norm) h = applyLayer(norm, h);
     h = applyLayer(activationLayer(activation, leakyReluAlpha), h);
     if (dropout > 0) h = applyLayer(tfl.layers.dropout({ rate: dropout }), h);
   });
   h = applyLayer(tfl.layers.flatten(), h);
-  const outputs = discriminatorOutputs(h, head, config.numClasses, labels, spectralNorm);
+  const outputs = discriminatorOutputs(h, head, config.numClasses, labels, spectralNorm, seeds);
   return tfl.model({ inputs: [x, ...labels], outputs, name });
 }

@@ -17,6 +17,7 @@ import {
   checkNonEmptyWidths,
   checkImageShape,
   checkName,
+  layerSeeds,
   defaultStages,
   defaultWidths,
   type Normalization,
@@ -57,9 +58,29 @@ export interface DcganGeneratorConfig extends GeneratorConditioning {
   outputActivation?: OutputActivation;
   /** Model name. Default: assigned by tfjs-layers. */
   name?: string;
+  /**
+   * Seed of the initial weights: each layer's initializer gets its own seed derived from this
+   * one, so the same seed builds identical weights. Default: unseeded (tfjs' global random state).
+   */
+  seed?: number;
 }
 
 const FN = 'nets.dcganGenerator';
+const KEYS = [
+  'latentDim',
+  'outputShape',
+  'stages',
+  'widths',
+  'kernelSize',
+  'activation',
+  'leakyReluAlpha',
+  'normalization',
+  'outputActivation',
+  'numClasses',
+  'labelEmbeddingDim',
+  'name',
+  'seed',
+] as const;
 
 /**
  * A DCGAN generator (Radford et al. 2015). With the defaults for `[28, 28, 1]` it is the
@@ -89,7 +110,7 @@ const FN = 'nets.dcganGenerator';
  * @category Networks
  */
 export function dcganGenerator(config: DcganGeneratorConfig): tfl.LayersModel {
-  checkConfig(config, FN);
+  checkConfig(config, KEYS, FN);
   const { latentDim, outputShape } = config;
   assertPositiveInt(latentDim, 'config.latentDim', FN);
   checkImageShape(outputShape, 'config.outputShape', FN);
@@ -121,10 +142,11 @@ export function dcganGenerator(config: DcganGeneratorConfig): tfl.LayersModel {
   checkHidden(config, FN);
   assertOneOf(outputActivation, OUTPUT_ACTIVATIONS, 'config.outputActivation', FN);
   checkName(name, FN);
+  const seeds = layerSeeds(config.seed, FN);
 
   const useBias = normalization === 'none';
-  const { inputs, features } = generatorInputs(latentDim, config, FN);
-  let x = applyLayer(tfl.layers.dense({ units: startHeight * startWidth * widths[0]!, useBias }), features);
+  const { inputs, features } = generatorInputs(latentDim, config, FN, seeds);
+  let x = applyLayer(tfl.layers.dense({ units: startHeight * startWidth * widths[0]!, useBias, ...seeds.kernel() }), features);
   x = normAndActivate(x, normalization, activation, leakyReluAlpha);
   x = applyLayer(tfl.layers.reshape({ targetShape: [startHeight, startWidth, widths[0]!] }), x);
   // widths.length transposed convolutions: widths[1..] then the output channels; the last
@@ -133,7 +155,7 @@ export function dcganGenerator(config: DcganGeneratorConfig): tfl.LayersModel {
   filters.forEach((f, i) => {
     const strides = i >= filters.length - stages ? 2 : 1;
     const last = i === filters.length - 1;
-    x = applyLayer(tfl.layers.conv2dTranspose({ filters: f, kernelSize, strides, padding: 'same', useBias: last || useBias }), x);
+    x = applyLayer(tfl.layers.conv2dTranspose({ filters: f, kernelSize, strides, padding: 'same', useBias: last || useBias, ...seeds.kernel() }), x);
     x = last ? applyLayer(activationLayer(outputActivation, leakyReluAlpha), x) : normAndActivate(x, normalization, activation, leakyReluAlpha);
   });
   return tfl.model({ inputs, outputs: x, name });

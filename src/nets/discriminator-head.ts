@@ -10,7 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../errors.js';
 import { assertOneOf, describe } from '../validation.js';
 import { labelInput } from '../layers/label-conditioning.js';
-import { applyLayer, checkNumClasses, maybeSpectral, type Sym } from './common.js';
+import { applyLayer, checkNumClasses, type LayerSeeds, maybeSpectral, type Sym } from './common.js';
 
 /** Output head of a discriminator. @category Networks */
 export type DiscriminatorHead = 'none' | 'acgan' | 'projection';
@@ -65,15 +65,16 @@ export function discriminatorOutputs(
   numClasses: number | undefined,
   labels: Sym[],
   spectralNorm: boolean,
+  seeds: LayerSeeds,
 ): Sym[] {
-  const logit = applyLayer(maybeSpectral(tfl.layers.dense({ units: 1 }), spectralNorm), features);
+  const logit = applyLayer(maybeSpectral(tfl.layers.dense({ units: 1, ...seeds.kernel() }), spectralNorm, seeds), features);
   if (head === 'acgan') {
-    const classLogits = applyLayer(maybeSpectral(tfl.layers.dense({ units: numClasses! }), spectralNorm), features);
+    const classLogits = applyLayer(maybeSpectral(tfl.layers.dense({ units: numClasses!, ...seeds.kernel() }), spectralNorm, seeds), features);
     return [logit, classLogits];
   }
   if (head === 'projection') {
     const featureDim = features.shape[features.shape.length - 1]!;
-    const embedding = maybeSpectral(tfl.layers.embedding({ inputDim: numClasses!, outputDim: featureDim }), spectralNorm);
+    const embedding = maybeSpectral(tfl.layers.embedding({ inputDim: numClasses!, outputDim: featureDim, ...seeds.embeddings() }), spectralNorm, seeds);
     const embedded = applyLayer(tfl.layers.flatten(), applyLayer(embedding, labels[0]!));
     const projection = applyLayer(tfl.layers.dot({ axes: 1 }), [embedded, features]);
     return [applyLayer(tfl.layers.add(), [logit, projection])];

@@ -8,7 +8,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { checkLabelConditioning, concatenateLabel, labelInput } from '../layers/label-conditioning.js';
-import type { Sym } from './common.js';
+import type { LayerSeeds, Sym } from './common.js';
 
 /** Conditioning options shared by the generators. @category Networks */
 export interface GeneratorConditioning {
@@ -27,11 +27,12 @@ export function generatorInputs(
   latentDim: number,
   conditioning: GeneratorConditioning,
   fn: string,
+  seeds: LayerSeeds,
 ): { inputs: Sym[]; features: Sym } {
   checkLabelConditioning(conditioning, fn);
   const { numClasses, labelEmbeddingDim = 50 } = conditioning;
   const z = tfl.input({ shape: [latentDim] });
   if (numClasses === undefined) return { inputs: [z], features: z };
   const label = labelInput();
-  return { inputs: [z, label], features: concatenateLabel(z, label, numClasses, labelEmbeddingDim) };
+  return { inputs: [z, label], features: concatenateLabel(z, label, numClasses, labelEmbeddingDim, seeds) };
 }

@@ -14,6 +14,7 @@ import {
   checkDataShape,
   checkHidden,
   checkName,
+  layerSeeds,
   maybeSpectral,
   type Normalization,
   normalizationLayer,
@@ -38,9 +39,28 @@ export interface MlpDiscriminatorConfig extends DiscriminatorConditioning {
   spectralNorm?: boolean;
   /** Model name. Default: assigned by tfjs-layers. */
   name?: string;
+  /**
+   * Seed of the initial weights: each layer's initializer gets its own seed derived from this
+   * one, so the same seed builds identical weights. Default: unseeded (tfjs' global random state).
+   * Dropout masks (`dropout` > 0) still come from tfjs' global random state during training.
+   */
+  seed?: number;
 }
 
 const FN = 'nets.mlpDiscriminator';
+const KEYS = [
+  'inputShape',
+  'widths',
+  'activation',
+  'leakyReluAlpha',
+  'normalization',
+  'dropout',
+  'spectralNorm',
+  'head',
+  'numClasses',
+  'name',
+  'seed',
+] as const;
 
 /**
  * A fully connected discriminator ending in a linear layer (logits):
@@ -61,7 +81,7 @@ const FN = 'nets.mlpDiscriminator';
  * @category Networks
  */
 export function mlpDiscriminator(config: MlpDiscriminatorConfig): tfl.LayersModel {
-  checkConfig(config, FN);
+  checkConfig(config, KEYS, FN);
   const {
     inputShape,
     widths = [512, 256],
@@ -77,17 +97,18 @@ export function mlpDiscriminator(config: MlpDiscriminatorConfig): tfl.LayersMode
   checkHidden(config, FN);
   const head = checkHead(config, FN);
   checkName(name, FN);
+  const seeds = layerSeeds(config.seed, FN);
 
   const x = tfl.input({ shape: inputShape });
   const labels = discriminatorLabelInputs(head);
   let h = inputShape.length > 1 ? applyLayer(tfl.layers.flatten(), x) : x;
   widths.forEach((units, i) => {
     const norm = i > 0 ? normalizationLayer(normalization) : null;
-    h = applyLayer(maybeSpectral(tfl.layers.dense({ units, useBias: norm === null }), spectralNorm), h);
+    h = applyLayer(maybeSpectral(tfl.layers.dense({ units, useBias: norm === null, ...seeds.kernel() }), spectralNorm, seeds), h);
     if (norm) h = applyLayer(norm, h);
     h = applyLayer(activationLayer(activation, leakyReluAlpha), h);
     if (dropout > 0) h = applyLayer(tfl.layers.dropout({ rate: dropout }), h);
   });
-  const outputs = discriminatorOutputs(h, head, config.numClasses, labels, spectralNorm);
+  const outputs = discriminatorOutputs(h, head, config.numClasses, labels, spectralNorm, seeds);
   return tfl.model({ inputs: [x, ...labels], outputs, name });
 }

@@ -14,6 +14,7 @@ import {
   checkDataShape,
   checkHidden,
   checkName,
+  layerSeeds,
   type Normalization,
   normAndActivate,
   OUTPUT_ACTIVATIONS,
@@ -39,9 +40,27 @@ export interface MlpGeneratorConfig extends GeneratorConditioning {
   outputActivation?: OutputActivation;
   /** Model name. Default: assigned by tfjs-layers. */
   name?: string;
+  /**
+   * Seed of the initial weights: each layer's initializer gets its own seed derived from this
+   * one, so the same seed builds identical weights. Default: unseeded (tfjs' global random state).
+   */
+  seed?: number;
 }
 
 const FN = 'nets.mlpGenerator';
+const KEYS = [
+  'latentDim',
+  'outputShape',
+  'widths',
+  'activation',
+  'leakyReluAlpha',
+  'normalization',
+  'outputActivation',
+  'numClasses',
+  'labelEmbeddingDim',
+  'name',
+  'seed',
+] as const;
 
 /**
  * A fully connected generator (Goodfellow et al. 2014):
@@ -62,7 +81,7 @@ const FN = 'nets.mlpGenerator';
  * @category Networks
  */
 export function mlpGenerator(config: MlpGeneratorConfig): tfl.LayersModel {
-  checkConfig(config, FN);
+  checkConfig(config, KEYS, FN);
   const {
     latentDim,
     outputShape,
@@ -79,15 +98,16 @@ export function mlpGenerator(config: MlpGeneratorConfig): tfl.LayersModel {
   checkHidden(config, FN);
   assertOneOf(outputActivation, OUTPUT_ACTIVATIONS, 'config.outputActivation', FN);
   checkName(name, FN);
+  const seeds = layerSeeds(config.seed, FN);
 
-  const { inputs, features } = generatorInputs(latentDim, config, FN);
+  const { inputs, features } = generatorInputs(latentDim, config, FN, seeds);
   let x = features;
   for (const units of widths) {
-    x = applyLayer(tfl.layers.dense({ units, useBias: normalization === 'none' }), x);
+    x = applyLayer(tfl.layers.dense({ units, useBias: normalization === 'none', ...seeds.kernel() }), x);
     x = normAndActivate(x, normalization, activation, leakyReluAlpha);
   }
   const size = outputShape.reduce((a, b) => a * b, 1);
-  x = applyLayer(tfl.layers.dense({ units: size }), x);
+  x = applyLayer(tfl.layers.dense({ units: size, ...seeds.kernel() }), x);
   x = applyLayer(activationLayer(outputActivation, leakyReluAlpha), x);
   x = applyLayer(tfl.layers.reshape({ targetShape: outputShape }), x);
   return tfl.model({ inputs, outputs: x, name });

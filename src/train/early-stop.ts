@@ -4,12 +4,12 @@
  * @module
  */
 import { ConfigError } from '../errors.js';
-import { assertNonNegativeInt, assertNumber, assertOneOf, assertPositiveInt, describe } from '../validation.js';
+import { assertKnownKeys, assertNonNegativeInt, assertNumber, assertOneOf, assertPositiveInt, closestKey, describe } from '../validation.js';
 import type { Callback, Logs, TrainingContext } from './callbacks.js';
 
 /** Options of {@link earlyStop}. @category Training */
 export interface EarlyStopOptions {
-  /** Loss to watch, e.g. `'negativeElbo'` (VAE) or `'generator'`. Required. */
+  /** Loss to watch, e.g. `'negativeElbo'` (VAE) or `'generator'`. Required; a key the trainer never logs throws at the first check. */
   monitor: string;
   /** Checks without improvement tolerated before stopping. Default 5. */
   patience?: number;
@@ -49,6 +49,7 @@ export function earlyStop(options: EarlyStopOptions): EarlyStop {
   if (options === null || typeof options !== 'object' || typeof options.monitor !== 'string') {
     throw new ConfigError({ fn, arg: 'options.monitor', expected: "be the name of a logged loss, e.g. 'negativeElbo'", received: describe(options?.monitor) });
   }
+  assertKnownKeys(options, ['monitor', 'patience', 'minDelta', 'mode', 'on', 'startAfter'], 'options', fn);
   const { monitor, patience = 5, minDelta = 0, mode = 'min', on = 'epoch', startAfter = 0 } = options;
   assertPositiveInt(patience, 'options.patience', fn);
   assertNumber(minDelta, 'options.minDelta', fn, { min: 0 });
@@ -60,9 +61,22 @@ export function earlyStop(options: EarlyStopOptions): EarlyStop {
   let wait = 0;
   let checks = 0;
   let stopped = false;
+  let seen = false;
   const check = (logs: Logs, context: TrainingContext) => {
     const value = logs[monitor];
-    if (value === undefined) return;
+    if (value === undefined) {
+      // A key that is never logged would never stop anything: say so at the first check.
+      if (seen) return;
+      const guess = closestKey(monitor, Object.keys(logs));
+      throw new ConfigError({
+        fn,
+        arg: 'options.monitor',
+        expected: `name a value the trainer logs (${Object.keys(logs).join(', ') || 'none logged'})`,
+        received: describe(monitor),
+        ...(guess === undefined ? {} : { hint: `Did you mean '${guess}'?` }),
+      });
+    }
+    seen = true;
     checks++;
     if (checks <= startAfter) return;
     if (sign * (best - value) > minDelta) {
@@ -85,6 +99,7 @@ export function earlyStop(options: EarlyStopOptions): EarlyStop {
       wait = 0;
       checks = 0;
       stopped = false;
+      seen = false;
     },
     onStepEnd(_step, logs, context) {
       if (on === 'step') check(logs, context);

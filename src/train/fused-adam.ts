@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { FUSED_ADAM_KERNEL } from '../backends/fused-adam-kernel.js';
 import { ArgumentError } from '../errors.js';
-import { assertOptionsObject, describe } from '../validation.js';
+import { assertKnownKeys, describe } from '../validation.js';
 
 /** Options of {@link fusedAdam}; the defaults are `tf.train.adam`'s. @category Training */
 export interface FusedAdamOptions {
@@ -123,7 +123,7 @@ function assertRate(fn: string, arg: string, value: number, open01: boolean): vo
  */
 export function fusedAdam(options: FusedAdamOptions = {}): FusedAdamOptimizer {
   const fn = 'train.fusedAdam';
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['learningRate', 'beta1', 'beta2', 'epsilon'], 'options', fn);
   const { learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon } = options;
   assertRate(fn, 'options.learningRate', learningRate, false);
   assertRate(fn, 'options.beta1', beta1, true);

@@ -4,7 +4,7 @@
  * @module
  */
 import { lossCsv } from '../data/loss-curves.js';
-import { assertOptionsObject, assertPositiveInt } from '../validation.js';
+import { assertKnownKeys, assertPositiveInt } from '../validation.js';
 import type { Callback, Logs } from './callbacks.js';
 
 /** Options of {@link history}. @category Training */
@@ -43,7 +43,7 @@ export interface History extends Callback {
  */
 export function history(options: HistoryOptions = {}): History {
   const fn = 'train.history';
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['every'], 'options', fn);
   const { every = 1 } = options;
   assertPositiveInt(every, 'options.every', fn);
   const steps: number[] = [];

@@ -7,7 +7,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ConfigError } from '../errors.js';
-import { assertNumber, assertPositiveInt, describe } from '../validation.js';
+import { assertKnownKeys, assertNumber, assertPositiveInt, describe } from '../validation.js';
 import type { Callback } from './callbacks.js';
 
 /**
@@ -120,6 +120,7 @@ export function cosineDecay(options: CosineDecayOptions): Schedule {
   if (options === null || typeof options !== 'object') {
     throw new ConfigError({ fn, arg: 'options', expected: 'be an object { initial, steps, final?, warmupSteps? }', received: describe(options) });
   }
+  assertKnownKeys(options, ['initial', 'final', 'steps', 'warmupSteps'], 'options', fn);
   const { initial, steps, warmupSteps = 0 } = options;
   assertNumber(initial, 'options.initial', fn, { min: 0, minExclusive: true });
   assertPositiveInt(steps, 'options.steps', fn);

@@ -5,7 +5,7 @@
  */
 import type * as CliProgress from 'cli-progress';
 
-import { assertOptionsObject, assertPositiveInt } from '../validation.js';
+import { assertKnownKeys, assertPositiveInt } from '../validation.js';
 import type { Callback, Logs } from './callbacks.js';
 
 /** A writable text stream, such as `process.stderr`. @category Training */
@@ -63,7 +63,7 @@ async function loadCliProgress(): Promise<typeof CliProgress | undefined> {
  */
 export function progressBar(options: ProgressBarOptions = {}): Callback {
   const fn = 'train.progressBar';
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['every', 'digits', 'stream'], 'options', fn);
   const { every = 1, digits = 4, stream } = options;
   assertPositiveInt(every, 'options.every', fn);
   assertPositiveInt(digits, 'options.digits', fn);

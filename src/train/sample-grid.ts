@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { imageGrid } from '../data/image-grid.js';
 import { ConfigError } from '../errors.js';
-import { assertNonNegativeInt, assertOneOf, assertOptionsObject, assertPositiveInt, assertTensor, describe } from '../validation.js';
+import { assertKnownKeys, assertNonNegativeInt, assertOneOf, assertPositiveInt, assertTensor, describe } from '../validation.js';
 import type { Callback, TrainingContext } from './callbacks.js';
 
 /** When and what a grid was drawn for. @category Training */
@@ -62,7 +62,7 @@ export interface SampleGridOptions {
  */
 export function sampleGrid(options: SampleGridOptions): Callback {
   const fn = 'train.sampleGrid';
-  assertOptionsObject(options, 'options', fn);
+  assertKnownKeys(options, ['every', 'everyEpoch', 'atEnd', 'count', 'columns', 'seed', 'labels', 'range', 'write'], 'options', fn);
   if (options === undefined || typeof options.write !== 'function') {
     throw new ConfigError({ fn, arg: 'options.write', expected: 'be a function (grid, info) => void | Promise<void>', received: describe(options?.write), hint: "In Node: write: (grid, { step }) => writePng(grid, `out/${step}.png`) with writePng from 'genblocks/node'" });
   }

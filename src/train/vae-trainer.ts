@@ -105,7 +105,14 @@ export class VaeTrainer extends Trainer {
     this.likelihood = elboOptions.likelihood ?? 'bernoulli';
     this.terms = elbo({ ...elboOptions, beta: 1 });
     const base = typeof beta === 'function' ? beta : () => beta;
-    this.beta = (t) => base(t) * (warmupSteps > 0 ? Math.min(1, t / warmupSteps) : 1);
+    this.beta = (t) => {
+      const value = base(t);
+      // A schedule returning a negative or non-finite β would turn the ELBO upside down.
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+        throw new ConfigError({ fn: FN, arg: 'config.beta', expected: 'return a finite number >= 0 at every step', received: `${describe(value)} at step ${t}` });
+      }
+      return value * (warmupSteps > 0 ? Math.min(1, t / warmupSteps) : 1);
+    };
     this.model = model;
     this.encoder = encoder;
     this.decoder = decoder ?? (model instanceof tfl.LayersModel ? nestedDecoder(model) : undefined);

@@ -7,7 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { checkConfig, checkName, type Sym } from '../nets/common.js';
 import { ConfigError } from '../errors.js';
-import { assertNumber, assertOneOf, describe, formatShape } from '../validation.js';
+import { assertNonNegativeInt, assertOneOf, describe, formatShape } from '../validation.js';
 import { Reparameterize } from '../layers/reparameterize.js';
 
 /** Config of {@link assemble}. @category VAE */
@@ -70,7 +70,7 @@ function shapeOf(t: Sym): string {
  * @category VAE
  */
 export function assemble(config: AssembleConfig): tfl.LayersModel {
-  checkConfig(config, FN);
+  checkConfig(config, ['encoder', 'decoder', 'conditional', 'inference', 'seed', 'name'], FN);
   const { encoder, decoder, inference = 'sample', seed, name } = config;
   for (const [arg, model] of [['config.encoder', encoder], ['config.decoder', decoder]] as const) {
     if (!(model instanceof tfl.LayersModel)) {
@@ -78,7 +78,7 @@ export function assemble(config: AssembleConfig): tfl.LayersModel {
     }
   }
   assertOneOf(inference, ['mean', 'sample'] as const, 'config.inference', FN);
-  if (seed !== undefined) assertNumber(seed, 'config.seed', FN, { integer: true });
+  if (seed !== undefined) assertNonNegativeInt(seed, 'config.seed', FN);
   checkName(name, FN);
 
   const conditional = config.conditional ?? encoder.inputs.length === 2;

@@ -6,7 +6,7 @@
  * @internal
  */
 import { checkLabelConditioning, concatenateLabel, labelInput } from '../layers/label-conditioning.js';
-import type { Sym } from '../nets/common.js';
+import type { LayerSeeds, Sym } from '../nets/common.js';
 
 /** Conditioning option of the VAE builders. @category VAE */
 export interface VaeConditioning {
@@ -32,8 +32,8 @@ export function vaeLabelInputs(conditioning: VaeConditioning, fn: string): Sym[]
 }
 
 /** Concatenates the label embedding to `features` when conditional. @internal */
-export function withLabel(features: Sym, labels: Sym[], conditioning: VaeConditioning): Sym {
+export function withLabel(features: Sym, labels: Sym[], conditioning: VaeConditioning, seeds: LayerSeeds): Sym {
   if (labels.length === 0) return features;
   const { numClasses, labelEmbeddingDim = numClasses } = conditioning;
-  return concatenateLabel(features, labels[0]!, numClasses!, labelEmbeddingDim!);
+  return concatenateLabel(features, labels[0]!, numClasses!, labelEmbeddingDim!, seeds);
 }

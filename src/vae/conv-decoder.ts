@@ -13,6 +13,7 @@ import {
   checkHidden,
   checkImageShape,
   checkName,
+  layerSeeds,
   checkNonEmptyWidths,
   type Normalization,
   normAndActivate,
@@ -41,9 +42,15 @@ export interface ConvDecoderConfig extends VaeConditioning {
   normalization?: Normalization;
   /** Model name. Default: assigned by tfjs-layers. */
   name?: string;
+  /**
+   * Seed of the initial weights: each layer's initializer gets its own seed derived from this
+   * one, so the same seed builds identical weights. Default: unseeded (tfjs' global random state).
+   */
+  seed?: number;
 }
 
 const FN = 'vae.convDecoder';
+const KEYS = ['latentDim', 'outputShape', 'widths', 'kernelSize', 'activation', 'leakyReluAlpha', 'normalization', 'numClasses', 'labelEmbeddingDim', 'name', 'seed'] as const;
 
 /**
  * A convolutional decoder p(x | z) returning logits, after the TensorFlow CVAE tutorial:
@@ -65,7 +72,7 @@ const FN = 'vae.convDecoder';
  * @category VAE
  */
 export function convDecoder(config: ConvDecoderConfig): tfl.LayersModel {
-  checkConfig(config, FN);
+  checkConfig(config, KEYS, FN);
   const { latentDim, outputShape, widths = [64, 32], kernelSize = 3, activation = 'relu', leakyReluAlpha = 0.2, normalization = 'none', name } = config;
   assertPositiveInt(latentDim, 'config.latentDim', FN);
   checkImageShape(outputShape, 'config.outputShape', FN);
@@ -76,16 +83,17 @@ export function convDecoder(config: ConvDecoderConfig): tfl.LayersModel {
   checkHidden(config, FN);
   checkName(name, FN);
   const labels = vaeLabelInputs(config, FN);
+  const seeds = layerSeeds(config.seed, FN);
 
   const z = tfl.input({ shape: [latentDim] });
-  let h = withLabel(z, labels, config);
-  h = applyLayer(tfl.layers.dense({ units: startHeight * startWidth * widths[0]!, useBias: normalization === 'none' }), h);
+  let h = withLabel(z, labels, config, seeds);
+  h = applyLayer(tfl.layers.dense({ units: startHeight * startWidth * widths[0]!, useBias: normalization === 'none', ...seeds.kernel() }), h);
   h = normAndActivate(h, normalization, activation, leakyReluAlpha);
   h = applyLayer(tfl.layers.reshape({ targetShape: [startHeight, startWidth, widths[0]!] }), h);
   for (const filters of widths) {
-    h = applyLayer(tfl.layers.conv2dTranspose({ filters, kernelSize, strides: 2, padding: 'same', useBias: normalization === 'none' }), h);
+    h = applyLayer(tfl.layers.conv2dTranspose({ filters, kernelSize, strides: 2, padding: 'same', useBias: normalization === 'none', ...seeds.kernel() }), h);
     h = normAndActivate(h, normalization, activation, leakyReluAlpha);
   }
-  h = applyLayer(tfl.layers.conv2dTranspose({ filters: outputShape[2]!, kernelSize, strides: 1, padding: 'same' }), h);
+  h = applyLayer(tfl.layers.conv2dTranspose({ filters: outputShape[2]!, kernelSize, strides: 1, padding: 'same', ...seeds.kernel() }), h);
   return tfl.model({ inputs: [z, ...labels], outputs: h, name });
 }

@@ -13,6 +13,7 @@ import {
   checkHidden,
   checkImageShape,
   checkName,
+  layerSeeds,
   checkNonEmptyWidths,
   type Normalization,
   normAndActivate,
@@ -41,9 +42,15 @@ export interface ConvEncoderConfig extends VaeConditioning {
   normalization?: Normalization;
   /** Model name. Default: assigned by tfjs-layers. */
   name?: string;
+  /**
+   * Seed of the initial weights: each layer's initializer gets its own seed derived from this
+   * one, so the same seed builds identical weights. Default: unseeded (tfjs' global random state).
+   */
+  seed?: number;
 }
 
 const FN = 'vae.convEncoder';
+const KEYS = ['inputShape', 'latentDim', 'widths', 'kernelSize', 'activation', 'leakyReluAlpha', 'normalization', 'numClasses', 'labelEmbeddingDim', 'name', 'seed'] as const;
 
 /**
  * A convolutional Gaussian encoder q(z | x), after the TensorFlow CVAE tutorial:
@@ -65,7 +72,7 @@ const FN = 'vae.convEncoder';
  * @category VAE
  */
 export function convEncoder(config: ConvEncoderConfig): tfl.LayersModel {
-  checkConfig(config, FN);
+  checkConfig(config, KEYS, FN);
   const { inputShape, latentDim, widths = [32, 64], kernelSize = 3, activation = 'relu', leakyReluAlpha = 0.2, normalization = 'none', name } = config;
   checkImageShape(inputShape, 'config.inputShape', FN);
   assertPositiveInt(latentDim, 'config.latentDim', FN);
@@ -76,15 +83,16 @@ export function convEncoder(config: ConvEncoderConfig): tfl.LayersModel {
   checkHidden(config, FN);
   checkName(name, FN);
   const labels = vaeLabelInputs(config, FN);
+  const seeds = layerSeeds(config.seed, FN);
 
   const x = tfl.input({ shape: inputShape });
   let h = x;
   for (const filters of widths) {
-    h = applyLayer(tfl.layers.conv2d({ filters, kernelSize, strides: 2, padding: 'same', useBias: normalization === 'none' }), h);
+    h = applyLayer(tfl.layers.conv2d({ filters, kernelSize, strides: 2, padding: 'same', useBias: normalization === 'none', ...seeds.kernel() }), h);
     h = normAndActivate(h, normalization, activation, leakyReluAlpha);
   }
-  h = withLabel(applyLayer(tfl.layers.flatten(), h), labels, config);
-  const mean = applyLayer(tfl.layers.dense({ units: latentDim }), h);
-  const logVar = applyLayer(tfl.layers.dense({ units: latentDim }), h);
+  h = withLabel(applyLayer(tfl.layers.flatten(), h), labels, config, seeds);
+  const mean = applyLayer(tfl.layers.dense({ units: latentDim, ...seeds.kernel() }), h);
+  const logVar = applyLayer(tfl.layers.dense({ units: latentDim, ...seeds.kernel() }), h);
   return tfl.model({ inputs: [x, ...labels], outputs: [mean, logVar], name });
 }

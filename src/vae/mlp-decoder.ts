@@ -12,6 +12,7 @@ import {
   checkDataShape,
   checkHidden,
   checkName,
+  layerSeeds,
   type Normalization,
   normAndActivate,
 } from '../nets/common.js';
@@ -34,9 +35,15 @@ export interface MlpDecoderConfig extends VaeConditioning {
   normalization?: Normalization;
   /** Model name. Default: assigned by tfjs-layers. */
   name?: string;
+  /**
+   * Seed of the initial weights: each layer's initializer gets its own seed derived from this
+   * one, so the same seed builds identical weights. Default: unseeded (tfjs' global random state).
+   */
+  seed?: number;
 }
 
 const FN = 'vae.mlpDecoder';
+const KEYS = ['latentDim', 'outputShape', 'widths', 'activation', 'leakyReluAlpha', 'normalization', 'numClasses', 'labelEmbeddingDim', 'name', 'seed'] as const;
 
 /**
  * A fully connected decoder p(x | z) returning logits (no output activation: a Bernoulli
@@ -57,7 +64,7 @@ const FN = 'vae.mlpDecoder';
  * @category VAE
  */
 export function mlpDecoder(config: MlpDecoderConfig): tfl.LayersModel {
-  checkConfig(config, FN);
+  checkConfig(config, KEYS, FN);
   const { latentDim, outputShape, widths = [256, 512], activation = 'relu', leakyReluAlpha = 0.2, normalization = 'none', name } = config;
   assertPositiveInt(latentDim, 'config.latentDim', FN);
   checkDataShape(outputShape, 'config.outputShape', FN);
@@ -65,14 +72,15 @@ export function mlpDecoder(config: MlpDecoderConfig): tfl.LayersModel {
   checkHidden(config, FN);
   checkName(name, FN);
   const labels = vaeLabelInputs(config, FN);
+  const seeds = layerSeeds(config.seed, FN);
 
   const z = tfl.input({ shape: [latentDim] });
-  let h = withLabel(z, labels, config);
+  let h = withLabel(z, labels, config, seeds);
   for (const units of widths) {
-    h = applyLayer(tfl.layers.dense({ units, useBias: normalization === 'none' }), h);
+    h = applyLayer(tfl.layers.dense({ units, useBias: normalization === 'none', ...seeds.kernel() }), h);
     h = normAndActivate(h, normalization, activation, leakyReluAlpha);
   }
-  h = applyLayer(tfl.layers.dense({ units: outputShape.reduce((a, b) => a * b, 1) }), h);
+  h = applyLayer(tfl.layers.dense({ units: outputShape.reduce((a, b) => a * b, 1), ...seeds.kernel() }), h);
   h = applyLayer(tfl.layers.reshape({ targetShape: outputShape }), h);
   return tfl.model({ inputs: [z, ...labels], outputs: h, name });
 }

@@ -12,6 +12,7 @@ import {
   checkDataShape,
   checkHidden,
   checkName,
+  layerSeeds,
   type Normalization,
   normAndActivate,
 } from '../nets/common.js';
@@ -34,9 +35,15 @@ export interface MlpEncoderConfig extends VaeConditioning {
   normalization?: Normalization;
   /** Model name. Default: assigned by tfjs-layers. */
   name?: string;
+  /**
+   * Seed of the initial weights: each layer's initializer gets its own seed derived from this
+   * one, so the same seed builds identical weights. Default: unseeded (tfjs' global random state).
+   */
+  seed?: number;
 }
 
 const FN = 'vae.mlpEncoder';
+const KEYS = ['inputShape', 'latentDim', 'widths', 'activation', 'leakyReluAlpha', 'normalization', 'numClasses', 'labelEmbeddingDim', 'name', 'seed'] as const;
 
 /**
  * A fully connected Gaussian encoder q(z | x) (Kingma & Welling 2014):
@@ -57,7 +64,7 @@ const FN = 'vae.mlpEncoder';
  * @category VAE
  */
 export function mlpEncoder(config: MlpEncoderConfig): tfl.LayersModel {
-  checkConfig(config, FN);
+  checkConfig(config, KEYS, FN);
   const { inputShape, latentDim, widths = [512, 256], activation = 'relu', leakyReluAlpha = 0.2, normalization = 'none', name } = config;
   checkDataShape(inputShape, 'config.inputShape', FN);
   assertPositiveInt(latentDim, 'config.latentDim', FN);
@@ -65,14 +72,15 @@ export function mlpEncoder(config: MlpEncoderConfig): tfl.LayersModel {
   checkHidden(config, FN);
   checkName(name, FN);
   const labels = vaeLabelInputs(config, FN);
+  const seeds = layerSeeds(config.seed, FN);
 
   const x = tfl.input({ shape: inputShape });
-  let h = withLabel(inputShape.length > 1 ? applyLayer(tfl.layers.flatten(), x) : x, labels, config);
+  let h = withLabel(inputShape.length > 1 ? applyLayer(tfl.layers.flatten(), x) : x, labels, config, seeds);
   for (const units of widths) {
-    h = applyLayer(tfl.layers.dense({ units, useBias: normalization === 'none' }), h);
+    h = applyLayer(tfl.layers.dense({ units, useBias: normalization === 'none', ...seeds.kernel() }), h);
     h = normAndActivate(h, normalization, activation, leakyReluAlpha);
   }
-  const mean = applyLayer(tfl.layers.dense({ units: latentDim }), h);
-  const logVar = applyLayer(tfl.layers.dense({ units: latentDim }), h);
+  const mean = applyLayer(tfl.layers.dense({ units: latentDim, ...seeds.kernel() }), h);
+  const logVar = applyLayer(tfl.layers.dense({ units: latentDim, ...seeds.kernel() }), h);
   return tfl.model({ inputs: [x, ...labels], outputs: [mean, logVar], name });
 }

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { assertNumber, assertOptionsObject, assertSameShape, assertFloatTensor } from '../validation.js';
+import { assertFloatTensor, assertKnownKeys, assertNonNegativeInt, assertSameShape } from '../validation.js';
 
 /** Options of {@link reparameterize}. @category VAE */
 export interface ReparameterizeOptions {
@@ -43,9 +43,9 @@ export function reparameterize(mean: tf.Tensor, logVar: tf.Tensor, options: Repa
   assertFloatTensor(mean, 'mean', FN);
   assertFloatTensor(logVar, 'logVar', FN);
   assertSameShape(mean, logVar, 'mean', 'logVar', FN);
-  assertOptionsObject(options, 'options', FN);
+  assertKnownKeys(options, ['seed', 'epsilon'], 'options', FN);
   const { seed, epsilon } = options;
-  if (seed !== undefined) assertNumber(seed, 'options.seed', FN);
+  if (seed !== undefined) assertNonNegativeInt(seed, 'options.seed', FN);
   if (epsilon !== undefined) {
     assertFloatTensor(epsilon, 'options.epsilon', FN);
     assertSameShape(mean, epsilon, 'mean', 'options.epsilon', FN);

@@ -2,7 +2,7 @@
  * genblocks/node model folders: save/load round trips (also in a fresh process), validation of
  * what is read, atomic replacement, optimizer state.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +15,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ArgumentError, nets, vae } from '../../src/index.js';
 import {
+  DEFAULT_MAX_WEIGHT_BYTES,
   folderHandler,
   loadModel,
   loadOptimizer,
   loadOptimizerWeights,
+  MAX_JSON_BYTES,
   MODEL_JSON,
   saveModel,
   saveOptimizer,
@@ -211,6 +213,198 @@ describe('loading validates the folder', () => {
   it('bad arguments', async () => {
     await expectError(saveModel({} as never, join(root, 'x')), /saveModel: argument 'model' must be a tf\.LayersModel/);
     expect(() => folderHandler('')).toThrow(/folderHandler: argument 'dir' must be a non-empty folder path/);
+    await expectError(loadModel(good, { strcit: true } as never), /loadModel: argument 'options\.strcit' must be one of the known options \(strict, maxWeightBytes\).*Did you mean 'strict'\?/);
+    await expectError(loadModel(good, { maxWeightBytes: -1 }), /loadModel: argument 'options\.maxWeightBytes' must be an integer >= 0, received -1/);
+    expect(() => folderHandler(good, { overwrit: true } as never)).toThrow(/Did you mean 'overwrite'\?/);
+  });
+});
+
+describe('hostile model folders', () => {
+  let modelJson: string;
+  let weights: Buffer;
+  let outside: string;
+
+  beforeAll(async () => {
+    const good = join(root, 'hostile-source');
+    await saveModel(nets.mlpGenerator({ latentDim: 2, outputShape: [3], widths: [4] }), good);
+    modelJson = await fs.readFile(join(good, MODEL_JSON), 'utf8');
+    weights = await fs.readFile(join(good, WEIGHTS_BIN));
+    outside = join(root, 'hostile-outside');
+    await fs.mkdir(outside, { recursive: true });
+  });
+
+  const failure = async (promise: Promise<unknown>): Promise<Error> => {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ArgumentError);
+    return error as Error;
+  };
+
+  it('refuses a weights.bin that is a symbolic link, even to a file of the right length', async () => {
+    // The issue's case: the link's target has the right length, so only refusing links stops it.
+    const target = join(outside, 'same-length.bin');
+    await fs.writeFile(target, Buffer.alloc(weights.length, 7));
+    const dir = join(root, 'link-weights');
+    await fs.mkdir(dir);
+    await fs.writeFile(join(dir, MODEL_JSON), modelJson);
+    await fs.symlink(target, join(dir, WEIGHTS_BIN));
+    const error = await failure(loadModel(dir));
+    expect(error.message).toMatch(/loadModel|folderHandler\.load: argument 'dir' must contain the weights file weights\.bin named by the manifest, received a symbolic link/);
+  });
+
+  it('refuses a model.json that is a symbolic link out of the folder', async () => {
+    await fs.writeFile(join(outside, 'model.json'), modelJson);
+    const dir = join(root, 'link-json');
+    await fs.mkdir(dir);
+    await fs.symlink(join(outside, 'model.json'), join(dir, MODEL_JSON));
+    await fs.writeFile(join(dir, WEIGHTS_BIN), weights);
+    expect((await failure(loadModel(dir))).message).toMatch(/must contain model\.json, received a symbolic link/);
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses /dev/zero and a FIFO without reading them (no hang, no unbounded read)', async () => {
+    const zero = join(root, 'dev-zero');
+    await fs.mkdir(zero);
+    await fs.writeFile(join(zero, MODEL_JSON), modelJson);
+    await fs.symlink('/dev/zero', join(zero, WEIGHTS_BIN));
+    expect((await failure(loadModel(zero))).message).toMatch(/received a symbolic link/);
+
+    const fifo = join(root, 'fifo');
+    await fs.mkdir(fifo);
+    await fs.writeFile(join(fifo, MODEL_JSON), modelJson);
+    // Nobody ever writes into the FIFO: reading it would block forever.
+    execFileSync('mkfifo', [join(fifo, WEIGHTS_BIN)]);
+    expect((await failure(loadModel(fifo))).message).toMatch(/weights\.bin named by the manifest, received a FIFO, not a regular file/);
+
+    const fifoJson = join(root, 'fifo-json');
+    await fs.mkdir(fifoJson);
+    execFileSync('mkfifo', [join(fifoJson, MODEL_JSON)]);
+    expect((await failure(loadModel(fifoJson))).message).toMatch(/must contain model\.json, received a FIFO, not a regular file/);
+  });
+
+  it('refuses a weights.bin that is a folder', async () => {
+    const dir = join(root, 'folder-weights');
+    await fs.mkdir(join(dir, WEIGHTS_BIN), { recursive: true });
+    await fs.writeFile(join(dir, MODEL_JSON), modelJson);
+    expect((await failure(loadModel(dir))).message).toMatch(/received a folder, not a regular file/);
+  });
+
+  it('a model.json without weightsManifest fails under strict, and loads with strict: false', async () => {
+    const json = JSON.parse(modelJson) as Partial<tf.io.ModelJSON>;
+    delete json.weightsManifest;
+    const dir = join(root, 'no-manifest');
+    await fs.mkdir(dir);
+    await fs.writeFile(join(dir, MODEL_JSON), JSON.stringify(json));
+    expect((await failure(loadModel(dir))).message).toMatch(
+      /loadModel: argument 'dir' must hold the model's weights \(a weightsManifest in model\.json\), received a topology without weights.*strict: false/,
+    );
+    // The issue's count for this generator: a 2x4 dense without bias (batch norm follows), batch
+    // norm's 4 x 4 parameters, a 4x3 dense with bias: 8 + 16 + 15 = 39.
+    expect((await loadModel(dir, { strict: false })).countParams()).toBe(39);
+  });
+
+  /** A 2 KB topology declaring an 8000x8000 dense layer (256,000,000 bytes of float32 kernel). */
+  function bigTopology(withManifest: boolean): string {
+    const layer = (name: string, units: number, inputShape?: number[]) => ({
+      class_name: 'Dense',
+      config: { name, units, activation: 'linear', use_bias: false, ...(inputShape ? { batch_input_shape: [null, ...inputShape] } : {}) },
+    });
+    const json: Record<string, unknown> = {
+      modelTopology: { class_name: 'Sequential', config: { name: 'big', layers: [layer('dense_big', 8000, [8000])] }, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' },
+      format: 'layers-model',
+    };
+    if (withManifest) json.weightsManifest = [{ paths: [WEIGHTS_BIN], weights: [{ name: 'dense_big/kernel', shape: [8000, 8000], dtype: 'float32' }] }];
+    return JSON.stringify(json);
+  }
+
+  it('a manifest declaring more than maxWeightBytes fails before any file is read', async () => {
+    const dir = join(root, 'big');
+    await fs.mkdir(dir);
+    await fs.writeFile(join(dir, MODEL_JSON), bigTopology(true));
+    // No weights.bin at all: the error must come from the declared size, not from reading.
+    expect(Buffer.byteLength(bigTopology(true))).toBeLessThan(2048);
+    const before = tf.memory().numBytes;
+    // 8000 * 8000 * 4 = 256,000,000 bytes > the default 128 MiB = 134,217,728.
+    expect((await failure(loadModel(dir))).message).toMatch(
+      new RegExp(`must declare at most ${DEFAULT_MAX_WEIGHT_BYTES} bytes of weights \\(the maxWeightBytes option\\), received a manifest declaring 256000000 bytes`),
+    );
+    expect(tf.memory().numBytes).toBe(before);
+    // Raising the cap gets past it, to the missing file.
+    expect((await failure(loadModel(dir, { maxWeightBytes: 300e6 }))).message).toMatch(/weights\.bin named by the manifest, received no such file/);
+    // Without a manifest, strict refuses it before tfjs builds (and initialises) the layer.
+    await fs.writeFile(join(dir, MODEL_JSON), bigTopology(false));
+    expect((await failure(loadModel(dir))).message).toMatch(/a topology without weights/);
+    expect(tf.memory().numBytes).toBe(before);
+  });
+
+  it('a weights file longer than the manifest is refused from its size, before it is read', async () => {
+    const dir = join(root, 'sparse-big');
+    await fs.mkdir(dir);
+    await fs.writeFile(join(dir, MODEL_JSON), modelJson);
+    // A 1 GB sparse file: reading it would take 1 GB of memory.
+    const handle = await fs.open(join(dir, WEIGHTS_BIN), 'w');
+    await handle.truncate(1e9);
+    await handle.close();
+    expect((await failure(loadModel(dir))).message).toMatch(new RegExp(`must hold ${weights.length} bytes of weights.*received 1000000000 bytes in weights\\.bin`));
+  });
+
+  it('a model.json over MAX_JSON_BYTES (64 MiB) is refused from its size, before it is read', async () => {
+    const dir = join(root, 'huge-json');
+    await fs.mkdir(dir);
+    const handle = await fs.open(join(dir, MODEL_JSON), 'w');
+    await handle.truncate(MAX_JSON_BYTES + 1); // sparse: no disk, and reading it would cost 64 MiB
+    await handle.close();
+    expect(MAX_JSON_BYTES).toBe(64 * 2 ** 20);
+    expect((await failure(loadModel(dir))).message).toMatch(new RegExp(`must contain model\\.json, received a file of ${MAX_JSON_BYTES + 1} bytes \\(more than the ${MAX_JSON_BYTES} allowed\\)`));
+  });
+
+  it('a shape whose byte count overflows is refused', async () => {
+    const json = JSON.parse(modelJson) as tf.io.ModelJSON;
+    json.weightsManifest[0]!.weights[0]!.shape = [2 ** 40, 2 ** 40];
+    const dir = join(root, 'overflow');
+    await fs.mkdir(dir);
+    await fs.writeFile(join(dir, MODEL_JSON), JSON.stringify(json));
+    await fs.writeFile(join(dir, WEIGHTS_BIN), weights);
+    expect((await failure(loadModel(dir))).message).toMatch(/received a manifest declaring more than 2\^53 bytes/);
+  });
+});
+
+describe('saveModel does not wipe other files', () => {
+  const model = () => nets.mlpDiscriminator({ inputShape: [3], widths: [2] });
+
+  it('refuses a non-empty folder that is not a model folder, and leaves it untouched', async () => {
+    const dir = join(root, 'user-folder');
+    await fs.mkdir(join(dir, 'photos'), { recursive: true });
+    await fs.writeFile(join(dir, 'notes.txt'), 'mine');
+    await expect(saveModel(model(), dir)).rejects.toThrow(
+      /saveModel: argument 'dir' must be empty, missing, or a saved folder \(model\.json, weights\.bin\): saving replaces the whole folder, received '.*user-folder' holding 'notes\.txt', 'photos'.*overwrite: true/,
+    );
+    await expect(model().save(folderHandler(dir))).rejects.toThrow(/folderHandler\.save: argument 'dir' must be empty/);
+    expect((await fs.readdir(dir)).sort()).toEqual(['notes.txt', 'photos']);
+    // Told to, it replaces the folder.
+    await saveModel(model(), dir, { overwrite: true });
+    expect((await fs.readdir(dir)).sort()).toEqual([MODEL_JSON, WEIGHTS_BIN]);
+  });
+
+  it('refuses a file in place of the folder; accepts an empty folder and a model folder', async () => {
+    const file = join(root, 'a-file');
+    await fs.writeFile(file, 'x');
+    await expect(saveModel(model(), file)).rejects.toThrow(/saveModel: argument 'dir' must be a folder \(or not exist yet\)/);
+    const empty = join(root, 'empty-folder');
+    await fs.mkdir(empty);
+    await saveModel(model(), empty);
+    await saveModel(model(), empty);
+    expect((await fs.readdir(empty)).sort()).toEqual([MODEL_JSON, WEIGHTS_BIN]);
+    await expect(saveModel(model(), empty, { overwrit: true } as never)).rejects.toThrow(/Did you mean 'overwrite'\?/);
+  });
+
+  it('saveOptimizer refuses a foreign folder too', async () => {
+    const dir = join(root, 'optimizer-user-folder');
+    await fs.mkdir(dir);
+    await fs.writeFile(join(dir, 'keep.txt'), 'mine');
+    await expect(saveOptimizer(tf.train.sgd(0.1), dir)).rejects.toThrow(/saveOptimizer: argument 'dir' must be empty.*optimizer\.json, optimizer-weights\.bin/);
+    expect(await fs.readdir(dir)).toEqual(['keep.txt']);
   });
 });
 
@@ -276,6 +470,40 @@ describe('optimizer state', () => {
     await expect(loadOptimizerWeights(tf.train.sgd(0.1), dir)).rejects.toThrow(
       /loadOptimizerWeights: argument 'optimizer' must be a Adam, the class saved in '.*adam-for-sgd', received a SGD/,
     );
+  });
+
+  describe('loadOptimizer trusts only tfjs optimizer classes and valid configs', () => {
+    let dir: string;
+    let json: Record<string, unknown>;
+    beforeAll(async () => {
+      dir = join(root, 'optimizer-hostile');
+      await saveOptimizer(tf.train.adam(0.1), dir);
+      json = JSON.parse(await fs.readFile(join(dir, 'optimizer.json'), 'utf8')) as Record<string, unknown>;
+    });
+    const withJson = async (patch: Record<string, unknown>) => {
+      await fs.writeFile(join(dir, 'optimizer.json'), JSON.stringify({ ...json, ...patch }));
+      return loadOptimizer(dir);
+    };
+
+    it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'Dense', 'SpectralNormalization', 42])('className %s', async (className) => {
+      await expect(withJson({ className })).rejects.toThrow(
+        /loadOptimizer: argument 'dir' must name one of tfjs' optimizer classes \(SGD, Momentum, Adam, Adamax, Adagrad, Adadelta, RMSProp\) in optimizer\.json, received className/,
+      );
+    });
+
+    it.each([
+      [{ learningRate: 'abc' }, /must have config\.learningRate a finite number >= 0 in optimizer\.json, received config\.learningRate 'abc'/],
+      [{ learningRate: -1 }, /config\.learningRate -1/],
+      [{ beta1: null }, /config\.beta1 null/],
+      [{ constructor: 1 }, /must have only Adam's config fields .*received config\.constructor/],
+      [{ epsilon: undefined }, /must have every Adam config field in optimizer\.json, received no config\.epsilon/],
+    ])('config %o', async (patch, message) => {
+      await expect(withJson({ config: { ...(json.config as object), ...patch } })).rejects.toThrow(message);
+    });
+
+    it('the unchanged file still loads (control)', async () => {
+      expect((await withJson({})).getClassName()).toBe('Adam');
+    });
   });
 
   it('rejects a truncated optimizer weights file', async () => {

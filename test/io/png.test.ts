@@ -2,7 +2,7 @@
  * writePng / encodePng / writeImageGrid: round trips decoded with pngjs' own reader, colour
  * types, value validation, atomic writes and memory.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -74,6 +74,21 @@ describe('writePng', () => {
     expect(readdirSync(sub)).toEqual(['x.png']);
     expect(decode(join(sub, 'x.png')).data[0]).toBe(255);
     tf.dispose([image, ones]);
+  });
+
+  it('onto a folder, or under a file, gives a clear error instead of a raw EISDIR / ENOTDIR', async () => {
+    const folder = join(dir, 'a-folder.png');
+    mkdirSync(folder);
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const image = tf.zeros([2, 2, 1]);
+    await expect(writePng(image, folder)).rejects.toThrow(/writePng: argument 'path' must name a file to write, received '.*a-folder\.png', which is a folder/);
+    const batch = tf.zeros([1, 2, 2, 1]) as tf.Tensor4D;
+    await expect(writeImageGrid(batch, folder)).rejects.toThrow(/writeImageGrid: argument 'path' must name a file to write/);
+    batch.dispose();
+    await expect(writePng(image, join(file, 'x.png'))).rejects.toThrow(/writePng: argument 'path' must be inside a folder that exists or can be created, received '.*a-file\/x\.png' \(a parent is a file, not a folder\)/);
+    expect(readdirSync(folder)).toEqual([]);
+    image.dispose();
   });
 
   it('neither disposes its input nor leaks', async () => {

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ShapeError } from '../../errors.js';
 import { assertFloatTensor, assertNumber, assertSameShape, assertSameShapeExceptBatch, formatShape } from '../../validation.js';
-import { readReduction, reduce, type Reduced, type Reduction } from '../reduction.js';
+import { assertNonEmptyBatch, readReduction, reduce, type Reduced, type Reduction } from '../reduction.js';
 import type { GanLoss, GanLossOptions } from './types.js';
 
 /** Ranks a logits tensor may have: `[batch]`, `[batch, k]`, `[batch, h, w, k]`. */
@@ -17,6 +17,7 @@ export const LOGIT_RANKS = [1, 2, 4] as const;
 /** Checks a logits argument: a live float32 tensor of rank 1, 2 or 4. */
 export function checkLogits(logits: unknown, arg: string, fn: string): asserts logits is tf.Tensor {
   assertFloatTensor(logits, arg, fn, LOGIT_RANKS);
+  assertNonEmptyBatch(logits, arg, fn);
 }
 
 /**
@@ -24,11 +25,17 @@ export function checkLogits(logits: unknown, arg: string, fn: string): asserts l
  * must agree on every axis but the batch; with `reduction: 'none'` (an element-wise sum of the
  * two terms) the batches must be equal as well.
  */
-export function checkDiscriminatorArgs(realLogits: unknown, fakeLogits: unknown, options: unknown, fn: string): Reduction {
+export function checkDiscriminatorArgs(
+  realLogits: unknown,
+  fakeLogits: unknown,
+  options: unknown,
+  fn: string,
+  otherKeys: readonly string[] = [],
+): Reduction {
   checkLogits(realLogits, 'realLogits', fn);
   checkLogits(fakeLogits, 'fakeLogits', fn);
   assertSameShapeExceptBatch(realLogits, fakeLogits, 'realLogits', 'fakeLogits', fn);
-  const reduction = readReduction(options, fn);
+  const reduction = readReduction(options, fn, otherKeys);
   if (reduction === 'none' && realLogits.shape[0] !== fakeLogits.shape[0]) {
     throw new ShapeError({
       fn,
@@ -42,11 +49,17 @@ export function checkDiscriminatorArgs(realLogits: unknown, fakeLogits: unknown,
 }
 
 /** Checks the arguments of a relativistic loss (same shape, batch included) and returns the reduction. */
-export function checkRelativisticArgs(realLogits: unknown, fakeLogits: unknown, options: unknown, fn: string): Reduction {
+export function checkRelativisticArgs(
+  realLogits: unknown,
+  fakeLogits: unknown,
+  options: unknown,
+  fn: string,
+  otherKeys: readonly string[] = [],
+): Reduction {
   checkLogits(realLogits, 'realLogits', fn);
   checkLogits(fakeLogits, 'fakeLogits', fn);
   assertSameShape(realLogits, fakeLogits, 'realLogits', 'fakeLogits', fn);
-  return readReduction(options, fn);
+  return readReduction(options, fn, otherKeys);
 }
 
 /** Checks the arguments of a generator loss and returns the reduction. */
@@ -110,7 +123,7 @@ export function defineGanLoss<O extends object>(terms: GanLossTerms): GanLoss<O>
     name: terms.name,
     relativistic: false,
     discriminator<R extends Reduction = 'mean'>(realLogits: tf.Tensor, fakeLogits: tf.Tensor, options?: GanLossOptions<R> & O): Reduced<R> {
-      const reduction = checkDiscriminatorArgs(realLogits, fakeLogits, options, discriminatorFn);
+      const reduction = checkDiscriminatorArgs(realLogits, fakeLogits, options, discriminatorFn, terms.labelSmoothing ? ['labelSmoothing'] : []);
       const smoothing = terms.labelSmoothing ? readLabelSmoothing(options as { labelSmoothing?: unknown }, discriminatorFn) : 0;
       return tf.tidy(discriminatorFn, () =>
         combineTerms(terms.realTerm(realLogits, 1 - smoothing), terms.fakeTerm(fakeLogits), reduction),

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ShapeError } from '../../errors.js';
-import { assertFloatTensor, assertMinRank, assertNumber, assertOptionsObject, assertSameShape, describe, formatShape } from '../../validation.js';
+import { assertFloatTensor, assertKnownKeys, assertMinRank, assertNonNegativeInt, assertNumber, assertSameShape, describe, formatShape } from '../../validation.js';
+import { assertNonEmptyBatch } from '../reduction.js';
 import { checkCritic, criticInputGradient, perExampleSquaredNorm, type Critic } from './critic.js';
 
 const FN = 'losses.gan.gradientPenalty';
@@ -67,15 +68,16 @@ export interface GradientPenaltyOptions {
 export function gradientPenalty(critic: Critic, real: tf.Tensor, fake: tf.Tensor, options: GradientPenaltyOptions = {}): tf.Scalar {
   checkCritic(critic, FN);
   assertFloatTensor(real, 'real', FN);
+  assertNonEmptyBatch(real, 'real', FN);
   assertMinRank(real, 1, 'real', FN);
   assertFloatTensor(fake, 'fake', FN);
   assertSameShape(real, fake, 'real', 'fake', FN);
-  assertOptionsObject(options, 'options', FN);
+  assertKnownKeys(options, ['weight', 'target', 'epsilon', 'seed', 'alpha'], 'options', FN);
   const { weight = 10, target = 1, epsilon = 1e-12, seed, alpha } = options;
   assertNumber(weight, 'options.weight', FN, { min: 0 });
   assertNumber(target, 'options.target', FN, { min: 0 });
   assertNumber(epsilon, 'options.epsilon', FN, { min: 0 });
-  if (seed !== undefined) assertNumber(seed, 'options.seed', FN);
+  if (seed !== undefined) assertNonNegativeInt(seed, 'options.seed', FN);
   const batch = real.shape[0]!;
   if (alpha !== undefined) {
     if (!(alpha instanceof tf.Tensor)) {

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { assertFloatTensor, assertMinRank, assertNumber, assertOptionsObject } from '../../validation.js';
+import { assertFloatTensor, assertKnownKeys, assertMinRank, assertNumber } from '../../validation.js';
+import { assertNonEmptyBatch } from '../reduction.js';
 import { checkCritic, criticInputGradient, perExampleSquaredNorm, type Critic } from './critic.js';
 
 const FN = 'losses.gan.r1Penalty';
@@ -50,8 +51,9 @@ export interface R1PenaltyOptions {
 export function r1Penalty(critic: Critic, real: tf.Tensor, options: R1PenaltyOptions = {}): tf.Scalar {
   checkCritic(critic, FN);
   assertFloatTensor(real, 'real', FN);
+  assertNonEmptyBatch(real, 'real', FN);
   assertMinRank(real, 1, 'real', FN);
-  assertOptionsObject(options, 'options', FN);
+  assertKnownKeys(options, ['weight'], 'options', FN);
   const { weight = 10 } = options;
   assertNumber(weight, 'options.weight', FN, { min: 0 });
   return tf.tidy(FN, () => {

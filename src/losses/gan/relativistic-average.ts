@@ -51,7 +51,7 @@ export const relativisticAverage: RelativisticGanLoss<Pick<SigmoidDiscriminatorO
     fakeLogits: tf.Tensor,
     options?: SigmoidDiscriminatorOptions<R>,
   ): Reduced<R> {
-    const reduction = checkRelativisticArgs(realLogits, fakeLogits, options, DISCRIMINATOR);
+    const reduction = checkRelativisticArgs(realLogits, fakeLogits, options, DISCRIMINATOR, ['labelSmoothing']);
     const smoothing = readLabelSmoothing(options, DISCRIMINATOR);
     return tf.tidy(DISCRIMINATOR, () => {
       const realVersusFake = tf.sub(realLogits, tf.mean(fakeLogits)); // C(x_r) - mean C(x_f)

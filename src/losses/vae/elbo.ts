@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ShapeError } from '../../errors.js';
-import { assertNumber, assertOneOf, assertOptionsObject, assertTensor, describe, formatShape } from '../../validation.js';
+import { assertKnownKeys, assertNumber, assertOneOf, assertTensor, describe, formatShape } from '../../validation.js';
 import type { ScalarReduction } from '../reduction.js';
 import { gaussianKl } from './gaussian-kl.js';
 import { bernoulliReconstruction, gaussianReconstruction } from './reconstruction.js';
@@ -86,7 +86,7 @@ export type ElboFunction = (reconstruction: tf.Tensor, target: tf.Tensor, mean: 
  * @category Losses
  */
 export function elbo(options: ElboOptions = {}): ElboFunction {
-  assertOptionsObject(options, 'options', FN);
+  assertKnownKeys(options, ['likelihood', 'beta', 'outputLogVar', 'includeConstant', 'reduction'], 'options', FN);
   const { likelihood = 'bernoulli', beta = 1, outputLogVar, includeConstant, reduction = 'mean' } = options;
   assertOneOf(likelihood, ['bernoulli', 'gaussian'] as const, 'options.likelihood', FN);
   assertNumber(beta, 'options.beta', FN, { min: 0 });

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { assertFloatTensor, assertMinRank, assertSameShape } from '../../validation.js';
-import { readReduction, type Reduced, type Reduction, type ReductionOptions } from '../reduction.js';
+import { assertNonEmptyBatch, readReduction, type Reduced, type Reduction, type ReductionOptions } from '../reduction.js';
 import { reduceBatch, sumPerExample } from './common.js';
 
 const FN = 'losses.vae.gaussianKl';
@@ -35,6 +35,7 @@ const FN = 'losses.vae.gaussianKl';
  */
 export function gaussianKl<R extends Reduction = 'mean'>(mean: tf.Tensor, logVar: tf.Tensor, options?: ReductionOptions<R>): Reduced<R> {
   assertFloatTensor(mean, 'mean', FN);
+  assertNonEmptyBatch(mean, 'mean', FN);
   assertMinRank(mean, 2, 'mean', FN);
   assertFloatTensor(logVar, 'logVar', FN);
   assertSameShape(mean, logVar, 'mean', 'logVar', FN);

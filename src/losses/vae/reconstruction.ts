@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ShapeError } from '../../errors.js';
 import { assertFloatTensor, assertMinRank, assertNumber, assertSameShape, describe, formatShape } from '../../validation.js';
-import { readReduction, type Reduced, type Reduction, type ReductionOptions } from '../reduction.js';
+import { assertNonEmptyBatch, readReduction, type Reduced, type Reduction, type ReductionOptions } from '../reduction.js';
 import { reduceBatch, sumPerExample } from './common.js';
 
 const BERNOULLI = 'losses.vae.bernoulliReconstruction';
@@ -45,6 +45,7 @@ export function bernoulliReconstruction<R extends Reduction = 'mean'>(
   options?: ReductionOptions<R>,
 ): Reduced<R> {
   assertFloatTensor(logits, 'logits', BERNOULLI);
+  assertNonEmptyBatch(logits, 'logits', BERNOULLI);
   assertMinRank(logits, 2, 'logits', BERNOULLI);
   assertFloatTensor(target, 'target', BERNOULLI);
   assertSameShape(logits, target, 'logits', 'target', BERNOULLI);
@@ -113,10 +114,11 @@ export function gaussianReconstruction<R extends Reduction = 'mean'>(
   options?: GaussianReconstructionOptions<R>,
 ): Reduced<R> {
   assertFloatTensor(mean, 'mean', GAUSSIAN);
+  assertNonEmptyBatch(mean, 'mean', GAUSSIAN);
   assertMinRank(mean, 2, 'mean', GAUSSIAN);
   assertFloatTensor(target, 'target', GAUSSIAN);
   assertSameShape(mean, target, 'mean', 'target', GAUSSIAN);
-  const reduction = readReduction(options, GAUSSIAN);
+  const reduction = readReduction(options, GAUSSIAN, ['logVar', 'includeConstant']);
   const logVar = options?.logVar ?? 0;
   const includeConstant = options?.includeConstant ?? false;
   if (typeof logVar === 'number') {
