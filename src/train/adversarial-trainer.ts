@@ -12,7 +12,7 @@ import { WeightAverage } from './ema.js';
 import { allVariables, applyNetwork, formatSymbolic, matchesSymbolic, symbolicShape, trainableVariables } from './network.js';
 import { stepSeed } from './seed.js';
 import type { OptimizerGroup, VariableGroup } from './state.js';
-import { Trainer, type TrainerOptions, type TrainingBatch } from './trainer.js';
+import { Trainer, type SampleOptions, type TrainerOptions, type TrainingBatch } from './trainer.js';
 
 /** Config of {@link AdversarialTrainer}. @category Training */
 export interface AdversarialTrainerConfig extends AdversarialStepConfig, TrainerOptions {
@@ -60,7 +60,7 @@ const FN = 'train.AdversarialTrainer';
  * await trainer.fit(data.batches(images, { batchSize: 64, shuffle: true, seed: 1 }), {
  *   epochs: 5, callbacks: [train.progressBar(), train.history()],
  * });
- * const samples = trainer.sample(16);
+ * const samples = await trainer.sample(16);
  * ```
  * @category Training
  */
@@ -69,8 +69,9 @@ export class AdversarialTrainer extends Trainer {
   readonly generator: AdversarialStepConfig['generator'];
   /** The discriminator. */
   readonly discriminator: AdversarialStepConfig['discriminator'];
+  /** Size of the latent space (the generator's noise input). */
   readonly latentDim: number;
-  readonly sampleRange = '[-1,1]' as const;
+  override readonly sampleRange = '[-1,1]' as const;
   /** Whether batches carry labels for both networks. */
   readonly conditional: boolean;
   /** The InfoGAN categorical code, when configured: the trainer draws codes uniformly each update. */
@@ -210,9 +211,9 @@ export class AdversarialTrainer extends Trainer {
    * @param nOrNoise - number of samples, or noise `[n, latentDim]`.
    * @param options - `labels` `[n]` for a conditional generator (or the codes of an InfoGAN
    *   generator); `seed` of the noise (and of the drawn codes).
-   * @returns samples `[n, ...]` shaped like the generator's output.
+   * @returns samples `[n, ...]` shaped like the generator's output (the caller disposes them).
    */
-  sample(nOrNoise: number | tf.Tensor, options: { labels?: tf.Tensor; seed?: number } = {}): tf.Tensor {
+  override async sample(nOrNoise: number | tf.Tensor, options: SampleOptions = {}): Promise<tf.Tensor> {
     const fn = `${FN}.sample`;
     if (typeof nOrNoise === 'number') assertPositiveInt(nOrNoise, 'nOrNoise', fn);
     else {

@@ -1,7 +1,7 @@
 /**
- * The training loop shared by {@link AdversarialTrainer} and {@link VaeTrainer}: batches,
- * epochs, callbacks, one loss read per step, non-finite handling, yielding, checkpoints.
- * Each trainer supplies only its synchronous step and the state it holds.
+ * The training loop shared by every trainer: batches, epochs, callbacks, one loss read per
+ * step, non-finite handling, yielding, checkpoints. Each trainer supplies only its synchronous
+ * step, the state it holds and, if it can, a sampler.
  *
  * @module
  */
@@ -107,7 +107,18 @@ export interface FitResult {
   stopped: boolean;
 }
 
-/** Options shared by both trainers. @category Training */
+/** Options of {@link Trainer.sample}. @category Training */
+export interface SampleOptions {
+  /** Seed of the sampler's noise. Default: unseeded. */
+  seed?: number;
+  /** Labels `[n]` for a conditional model (kept by the caller). */
+  labels?: tf.Tensor;
+}
+
+/** Value range of a trainer's samples, for display. @category Training */
+export type SampleRange = '[-1,1]' | '[0,1]';
+
+/** Options shared by every trainer. @category Training */
 export interface TrainerOptions {
   /** Run seed: every random draw (noise, penalty interpolation) derives from it. Default: random (saved in checkpoints). */
   seed?: number;
@@ -138,8 +149,13 @@ async function openEpoch(source: BatchSource): Promise<AnyIterator> {
 }
 
 /**
- * Base class of the trainers: owns the loop, the counters and checkpoints. Not constructed
- * directly; use {@link AdversarialTrainer} or {@link VaeTrainer}.
+ * Base class of the trainers: owns the loop (epochs and steps, batches, callbacks, one loss
+ * read per step, non-finite handling, yielding), the counters, and checkpoints. It knows
+ * nothing of latents or models: a subclass supplies its synchronous step
+ * ({@link Trainer.trainStep}), the variables and optimizers it holds (saved in checkpoints and
+ * rolled back after a non-finite step), a batch check, and optionally a sampler. Use
+ * {@link ModelTrainer} for "models, optimizers and a loss function", or the
+ * {@link AdversarialTrainer} and {@link VaeTrainer} built on this class.
  *
  * @category Training
  */
@@ -180,35 +196,43 @@ export abstract class Trainer {
     this.onNonFinite = onNonFinite;
   }
 
-  /** Size of the latent space (the generator's or decoder's input). */
-  abstract readonly latentDim: number;
-  /** Value range of `sample`'s output: `'[-1,1]'` (tanh generators) or `'[0,1]'` (VAE means). */
-  abstract readonly sampleRange: '[-1,1]' | '[0,1]';
+  /**
+   * Value range of `sample`'s output, for display (`train.sampleGrid`): `'[-1,1]'` (tanh
+   * generators), `'[0,1]'` (VAE means), or `undefined` when the trainer does not say.
+   */
+  readonly sampleRange: SampleRange | undefined = undefined;
 
   /**
-   * Generates `n` samples (or one per row of `noise` `[n, latentDim]`) with `{ training: false }`.
+   * Generates `n` samples with the weights meant for sampling (`{ training: false }`, the EMA
+   * when the trainer keeps one). Each trainer owns its noise: a latent-variable trainer draws
+   * it in one `predict`, a diffusion or autoregressive trainer runs its sampling loop. The base
+   * class has no sampler and rejects the call.
    *
-   * @param nOrNoise - how many samples, or the latent noise itself.
-   * @param options - `labels` `[n]` for conditional models; `seed` for the noise.
-   * @returns the samples `[n, ...outputShape]`.
+   * @param n - how many samples.
+   * @param options - `seed` of the noise; `labels` `[n]` for conditional models.
+   * @returns the samples `[n, ...]` (the caller disposes them).
    */
-  abstract sample(nOrNoise: number | tf.Tensor, options?: { labels?: tf.Tensor; seed?: number }): tf.Tensor;
+  async sample(n: number, options: SampleOptions = {}): Promise<tf.Tensor> {
+    void n;
+    void options;
+    throw new ArgumentError({ fn: `${this.fnName}.sample`, arg: 'this', expected: 'be a trainer that can sample', received: `a ${this.kind} trainer without a sampler` });
+  }
 
-  /** Variables saved in checkpoints and restored when a step is discarded. */
-  /** @internal */
+  /** Variables saved in checkpoints and restored when a step is discarded (networks, EMA copies), by group name. */
   protected abstract stateVariables(): VariableGroup[];
   /** Layers with a seeded sample counter (saved in checkpoints). @internal */
   protected samplingLayers(): { sampleCount: number }[] {
     return [];
   }
-  /** Optimizers saved in checkpoints and restored when a step is discarded. */
-  /** @internal */
+  /** Optimizers saved in checkpoints and restored when a step is discarded, by name. */
   protected abstract stateOptimizers(): OptimizerGroup[];
   /** Checks a batch before its step (rank, shape, labels); throws with what to fix. */
   protected abstract checkBatch(batch: TrainingBatch, fn: string): void;
   /**
-   * One synchronous step on `batch` at RNG position `position`. Runs inside `tf.tidy`; returns
-   * the losses to log, as scalars.
+   * One synchronous step on `batch` at RNG position `position` (steps attempted so far,
+   * skipped ones included: derive every random draw from `seed` and `position` so that a
+   * resumed run draws what an uninterrupted one would). Runs inside `tf.tidy`; updates the
+   * variables and returns the values to log, as scalars (read once, together, after the step).
    */
   protected abstract trainStep(batch: TrainingBatch, position: number): Record<string, tf.Scalar>;
   /** Plain-number logs added to a step's losses (a schedule's current value). */

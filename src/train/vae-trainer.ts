@@ -15,7 +15,7 @@ import type { Logs } from './callbacks.js';
 import { allVariables, assertNetwork, formatSymbolic, matchesSymbolic, symbolicShape, trainableVariables, type Network } from './network.js';
 import { stepSeed } from './seed.js';
 import type { OptimizerGroup, VariableGroup } from './state.js';
-import { Trainer, type TrainerOptions, type TrainingBatch } from './trainer.js';
+import { Trainer, type SampleOptions, type TrainerOptions, type TrainingBatch } from './trainer.js';
 
 /** Config of {@link VaeTrainer}. Give `model` (from `vae.assemble`) or `encoder` and `decoder`. @category Training */
 export interface VaeTrainerConfig extends TrainerOptions {
@@ -62,8 +62,9 @@ const FN = 'train.VaeTrainer';
  * @category Training
  */
 export class VaeTrainer extends Trainer {
+  /** Size of the latent space (the decoder's input). */
   readonly latentDim: number;
-  readonly sampleRange = '[0,1]' as const;
+  override readonly sampleRange = '[0,1]' as const;
   /** The model (when given). */
   readonly model: Network | undefined;
   /** The encoder (when given). */
@@ -194,7 +195,7 @@ export class VaeTrainer extends Trainer {
    * @param options - `labels` for a conditional decoder; `seed` of z.
    * @returns samples `[n, ...dataShape]`.
    */
-  sample(nOrNoise: number | tf.Tensor, options: { labels?: tf.Tensor; seed?: number } = {}): tf.Tensor {
+  override async sample(nOrNoise: number | tf.Tensor, options: SampleOptions = {}): Promise<tf.Tensor> {
     const fn = `${FN}.sample`;
     const decoder = this.decoder;
     if (!decoder) {
