@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { assertFloatTensor, assertNumber, assertPositiveInt, formatShape } from '../validation.js';
 import { adversarialStepUnchecked, checkAdversarialConfig, checkCodes, uniformCodes, type AdversarialStepConfig, type StepVariables } from './adversarial-step.js';
-import { WeightAverage } from './ema.js';
+import { ExponentialMovingAverage } from './ema.js';
 import { allVariables, applyNetwork, formatSymbolic, matchesSymbolic, symbolicShape, trainableVariables } from './network.js';
 import { stepSeed } from './seed.js';
 import type { OptimizerGroup, VariableGroup } from './state.js';
@@ -83,7 +83,7 @@ export class AdversarialTrainer extends Trainer {
   protected readonly kind = 'adversarial';
   protected readonly fnName = FN;
   private readonly stepConfig: AdversarialStepConfig;
-  private readonly average: WeightAverage | undefined;
+  private readonly average: ExponentialMovingAverage | undefined;
   private readonly stepVariables: StepVariables;
 
   constructor(config: AdversarialTrainerConfig) {
@@ -120,7 +120,7 @@ export class AdversarialTrainer extends Trainer {
       latentCode: config.latentCode,
     };
     this.stepVariables = { generator: trainableVariables(generator), discriminator: trainableVariables(discriminator) };
-    this.average = ema === undefined ? undefined : new WeightAverage(this.stepVariables.generator, ema);
+    this.average = ema === undefined ? undefined : new ExponentialMovingAverage(this.stepVariables.generator, { decay: ema });
   }
 
   /** The averaged generator weights (non-trainable variables, in `trainableWeights` order), when `ema` is set. */
@@ -195,7 +195,7 @@ export class AdversarialTrainer extends Trainer {
       g = out.generator;
       c = out.code;
     }
-    this.average?.update();
+    this.average?.update(this.step);
     const logs: Record<string, tf.Scalar> = { discriminator: d!, generator: g! };
     if (p) logs['penalty'] = p;
     if (c) logs['code'] = c;
@@ -232,7 +232,7 @@ export class AdversarialTrainer extends Trainer {
       const noise = typeof nOrNoise === 'number' ? tf.randomNormal([nOrNoise, this.latentDim], 0, 1, 'float32', seed) : nOrNoise;
       const codes = this.latentCode ? (labels ?? uniformCodes(n, this.latentCode.categories, seed === undefined ? undefined : stepSeed(seed, 0, 0))) : undefined;
       const run = () => applyNetwork(this.generator, noise, this.conditional ? labels : codes, false, 'generator', fn);
-      return this.average ? this.average.swapIn(run) : run();
+      return this.average ? this.average.withAverage(run) : run();
     });
   }
 
@@ -248,13 +248,7 @@ export class AdversarialTrainer extends Trainer {
    * ```
    */
   async withSamplingWeights<T>(f: () => T | Promise<T>): Promise<T> {
-    if (!this.average) return f();
-    const restore = this.average.swapInAsync();
-    try {
-      return await f();
-    } finally {
-      restore();
-    }
+    return this.average ? this.average.withAverage(async () => f()) : f();
   }
 
   /** Frees the EMA weights (the networks and optimizers stay the caller's). */

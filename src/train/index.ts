@@ -14,6 +14,8 @@ export { clipByGlobalNorm } from './clip-by-global-norm.js';
 export type { ClippedGradients } from './clip-by-global-norm.js';
 export type { Checkpoint, CheckpointMeta, CheckpointOptions, CheckpointStore, CheckpointTensor } from './checkpoint.js';
 export { earlyStop } from './early-stop.js';
+export { ExponentialMovingAverage } from './ema.js';
+export type { ExponentialMovingAverageOptions } from './ema.js';
 export type { EarlyStop, EarlyStopOptions } from './early-stop.js';
 export { fusedAdam, FusedAdamOptimizer } from './fused-adam.js';
 export type { FusedAdamOptions } from './fused-adam.js';

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ConfigError } from '../errors.js';
 import { assertKnownKeys, assertNumber, assertOneOf, assertPositiveInt, describe } from '../validation.js';
 import { clipByGlobalNorm } from './clip-by-global-norm.js';
+import { ExponentialMovingAverage, type ExponentialMovingAverageOptions } from './ema.js';
 import { allVariables, assertNetwork, trainableVariables, type Network } from './network.js';
 import { stepSeed } from './seed.js';
 import type { OptimizerGroup, VariableGroup } from './state.js';
@@ -68,12 +69,18 @@ export interface ModelTrainerConfig<M extends Record<string, Network> = Record<s
   sample?: (n: number, options: SampleOptions, trainer: ModelTrainer<M>) => tf.Tensor | Promise<tf.Tensor>;
   /** Value range of the samples, for display. */
   sampleRange?: SampleRange;
+  /**
+   * Keep an {@link ExponentialMovingAverage} of the trained weights (all of them, or those of
+   * `models`), with this decay or these options; `sample` then runs with the average, and
+   * checkpoints hold it (group `ema`). Default: off.
+   */
+  ema?: number | (ExponentialMovingAverageOptions & { models?: readonly (keyof M & string)[] });
   /** Trainer kind written in checkpoints (a checkpoint restores only into a trainer of its kind). Default `'model'`. */
   kind?: string;
 }
 
 const FN = 'train.ModelTrainer';
-const KNOWN_KEYS = ['seed', 'onNonFinite', 'models', 'loss', 'optimizer', 'optimizers', 'lossWeights', 'clipNorm', 'sample', 'sampleRange', 'kind'] as const;
+const KNOWN_KEYS = ['seed', 'onNonFinite', 'models', 'loss', 'optimizer', 'optimizers', 'lossWeights', 'clipNorm', 'ema', 'sample', 'sampleRange', 'kind'] as const;
 
 interface ResolvedGroup {
   name: string;
@@ -124,6 +131,8 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
   readonly models: M;
   /** The global norm gradients are clipped to, when set. */
   readonly clipNorm: number | undefined;
+  /** The moving average of the trained weights, when `config.ema` is set. */
+  readonly ema: ExponentialMovingAverage | undefined;
   override readonly sampleRange: SampleRange | undefined;
   protected readonly kind: string;
   protected readonly fnName: string = FN;
@@ -204,6 +213,7 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
     if (typeof kind !== 'string' || kind.length === 0) {
       throw new ConfigError({ fn, arg: 'config.kind', expected: 'be a non-empty string', received: describe(kind) });
     }
+    this.ema = config.ema === undefined ? undefined : makeAverage(config.ema, models, variables, fn);
     this.models = models;
     this.lossFunction = loss;
     this.weights = lossWeights;
@@ -222,7 +232,9 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
    * @returns the groups saved in checkpoints and restored after a discarded step.
    */
   protected stateVariables(): VariableGroup[] {
-    return Object.entries(this.models).map(([name, model]) => ({ name, variables: allVariables(model) }));
+    const groups = Object.entries(this.models).map(([name, model]) => ({ name, variables: allVariables(model) }));
+    if (this.ema) groups.push({ name: 'ema', variables: this.ema.variables });
+    return groups;
   }
 
   /**
@@ -329,8 +341,26 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
     return logs;
   }
 
-  /** Runs after the optimizers' updates, inside the step's `tf.tidy` (an EMA update). */
-  protected afterUpdate(): void {}
+  /** Runs after the optimizers' updates, inside the step's `tf.tidy`: updates the EMA. */
+  protected afterUpdate(): void {
+    this.ema?.update(this.step);
+  }
+
+  /**
+   * Runs `f` with the models holding the weights `sample` uses (the EMA when enabled), then
+   * puts the training weights back: e.g. to save the averaged model.
+   *
+   * @param f - sync or async work on the models; do not train while it runs.
+   * @returns what `f` returns.
+   */
+  async withSamplingWeights<T>(f: () => T | Promise<T>): Promise<T> {
+    return this.ema ? this.ema.withAverage(async () => f()) : f();
+  }
+
+  /** Frees the EMA weights (the models and optimizers stay the caller's). */
+  override dispose(): void {
+    this.ema?.dispose();
+  }
 
   /**
    * Draws `n` samples with `config.sample`.
@@ -346,7 +376,8 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
     }
     assertPositiveInt(n, 'n', fn);
     assertKnownKeys(options, ['seed', 'labels'], 'options', fn);
-    const out = await this.sampler(n, options, this);
+    const sampler = this.sampler;
+    const out = await this.withSamplingWeights(() => sampler(n, options, this));
     if (!(out instanceof tf.Tensor)) {
       throw new ArgumentError({ fn, arg: 'config.sample', expected: 'return a tensor', received: describe(out) });
     }
@@ -358,6 +389,25 @@ function assertOptimizer(value: unknown, arg: string, fn: string): asserts value
   if (!(value instanceof tf.Optimizer)) {
     throw new ConfigError({ fn, arg, expected: 'be a tf.Optimizer such as tf.train.adam(1e-3)', received: describe(value) });
   }
+}
+
+function makeAverage(
+  option: number | (ExponentialMovingAverageOptions & { models?: readonly string[] }),
+  models: Record<string, Network>,
+  trained: tf.Variable[],
+  fn: string,
+): ExponentialMovingAverage {
+  if (typeof option === 'number') {
+    assertNumber(option, 'config.ema', fn, { min: 0, max: 1, maxExclusive: true });
+    return new ExponentialMovingAverage(trained, { decay: option });
+  }
+  assertKnownKeys(option, ['decay', 'warmup', 'models'], 'config.ema', fn);
+  const { models: names, ...options } = option;
+  if (names === undefined) return new ExponentialMovingAverage(trained, options);
+  if (!Array.isArray(names) || names.length === 0 || names.some((m) => !(m in models))) {
+    throw new ConfigError({ fn, arg: 'config.ema.models', expected: `be a non-empty array of names of config.models (${Object.keys(models).join(', ')})`, received: describe(names) });
+  }
+  return new ExponentialMovingAverage(unique(names.flatMap((m) => trainableVariables(models[m]!))), options);
 }
 
 function unique<T>(list: T[]): T[] {

@@ -51,6 +51,7 @@ function classifierTrainer(seed: number) {
       log('accuracy', tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), y!), 'float32')) as tf.Scalar);
       return { crossEntropy: tf.losses.softmaxCrossEntropy(tf.oneHot(y as tf.Tensor1D, 3), logits) as tf.Scalar };
     },
+    ema: { decay: 0.9, warmup: true },
     seed: 5,
   });
   return { net, trainer };
@@ -193,6 +194,7 @@ describe.each(TEST_BACKENDS)('train.ModelTrainer: a user-defined classifier on %
     expect(await resumed.trainer.resume(store)).toBe(true);
     await resumed.trainer.fit(batches, { steps: 40 });
     expect(resumed.net.getWeights().map(values)).toEqual(straight.net.getWeights().map(values));
+    expect(resumed.trainer.ema!.variables.map(values)).toEqual(straight.trainer.ema!.variables.map(values));
     expect([resumed.trainer.step, resumed.trainer.epoch, resumed.trainer.batchInEpoch]).toEqual([40, 5, 5]);
     tf.dispose(batches.flatMap((b) => [b.x, b.y]));
   });
