@@ -97,7 +97,7 @@ export function sampleGrid(options: SampleGridOptions): Callback {
     async onEpochEnd(_epoch, _logs, context) {
       if (everyEpoch) await draw(context, false);
     },
-    async onTrainEnd(context) {
+    async onTrainEnd(_logs, context) {
       if (atEnd) await draw(context, true);
     },
   };

@@ -8,8 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ConfigError, NonFiniteLossError, ShapeError } from '../errors.js';
-import { assertNumber, assertOneOf, assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
-import type { Callback, Logs, TrainingContext } from './callbacks.js';
+import { assertKnownKeys, assertNumber, assertOneOf, assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
+import { normalizeCallbacks, type Callback, type Logs, type TrainingContext } from './callbacks.js';
 import { assertStore, type Checkpoint, type CheckpointStore } from './checkpoint.js';
 import { randomRunSeed } from './seed.js';
 import {
@@ -79,8 +79,12 @@ export interface FitOptions {
   epochs?: number;
   /** Train until the trainer has completed this many steps in total (resumed steps count). */
   steps?: number;
-  /** Callbacks, called in order. */
-  callbacks?: Callback[];
+  /**
+   * Callbacks, called in order: genblocks' own (`train.history()`, ...), objects with Keras-style
+   * hooks (`onBatchEnd(batch, logs)`, ...), `tf.CustomCallback` instances, or what
+   * `tfvis.show.fitCallbacks(...)` returns. One callback may be given without an array.
+   */
+  callbacks?: Callback | Callback[];
   /** Stops training after the current step when aborted. */
   signal?: AbortSignal;
   /** Dispose each batch after its step. Default: true for datasets and iterables, false for arrays. */
@@ -94,6 +98,8 @@ export interface FitOptions {
    */
   yieldIntervalMs?: number;
 }
+
+const FIT_OPTION_KEYS = ['epochs', 'steps', 'callbacks', 'signal', 'disposeBatches', 'yieldIntervalMs'] as const;
 
 /** What `fit` returns. @category Training */
 export interface FitResult {
@@ -259,13 +265,12 @@ export abstract class Trainer {
   async fit(batches: BatchSource, options: FitOptions = {}): Promise<FitResult> {
     const fn = `${this.fnName}.fit`;
     assertOptionsObject(options, 'options', fn);
-    const { epochs, steps, callbacks = [], signal, yieldIntervalMs = defaultYieldIntervalMs() } = options;
+    assertKnownKeys(options, FIT_OPTION_KEYS, 'options', fn);
+    const { epochs, steps, signal, yieldIntervalMs = defaultYieldIntervalMs() } = options;
     if (epochs !== undefined) assertPositiveInt(epochs, 'options.epochs', fn);
     if (steps !== undefined) assertPositiveInt(steps, 'options.steps', fn);
     if (yieldIntervalMs !== Number.POSITIVE_INFINITY) assertNumber(yieldIntervalMs, 'options.yieldIntervalMs', fn, { min: 0 });
-    if (!Array.isArray(callbacks) || callbacks.some((c) => c === null || typeof c !== 'object')) {
-      throw new ArgumentError({ fn, arg: 'options.callbacks', expected: 'be an array of callback objects', received: describe(callbacks) });
-    }
+    const callbacks = normalizeCallbacks(options.callbacks, 'options.callbacks', fn);
     const ok = batches !== null && typeof batches === 'object' && (Array.isArray(batches) || isDataset(batches) || Symbol.iterator in batches || Symbol.asyncIterator in batches);
     if (!ok) {
       throw new ArgumentError({
@@ -295,10 +300,13 @@ export abstract class Trainer {
     const groups = this.stateVariables();
     const optimizers = this.stateOptimizers();
     try {
-      for (const c of callbacks) await c.onTrainBegin?.(context);
+      for (const c of callbacks) {
+        (c as { setParams?: (params: Record<string, unknown>) => void }).setParams?.({ epochs: epochs ?? targetEpochs, initialEpoch: this.epoch, steps: totalSteps, verbose: 0, doValidation: false, metrics: [] });
+      }
+      for (const c of callbacks) await c.onTrainBegin?.({}, context);
       outer: while (this.epoch < targetEpochs && (steps === undefined || this.step < steps) && !stopping()) {
         const iterator = await openEpoch(batches);
-        for (const c of callbacks) await c.onEpochBegin?.(this.epoch, context);
+        for (const c of callbacks) await c.onEpochBegin?.(this.epoch, {}, context);
         let toSkip = this.batchInEpoch;
         let consumed = 0;
         const sums: Record<string, number> = {};
@@ -314,12 +322,19 @@ export abstract class Trainer {
             continue;
           }
           let logs: Logs | undefined;
+          const index = this.batchInEpoch;
+          let batchLogs: Logs = {};
           try {
-            logs = await this.trainOn(this.normalize(raw, fn), fn, groups, optimizers);
+            const batch = this.normalize(raw, fn);
+            // As tfjs-layers' fit: { batch, size } before the step, with the step's values after it.
+            batchLogs = { batch: index, size: batch.x.shape[0] ?? 0 };
+            for (const c of callbacks) await c.onBatchBegin?.(index, { ...batchLogs }, context);
+            logs = await this.trainOn(batch, fn, groups, optimizers);
           } finally {
             if (disposeBatches) tf.dispose(raw as tf.TensorContainer);
           }
           this.batchInEpoch++;
+          for (const c of callbacks) await c.onBatchEnd?.(index, { ...batchLogs, ...logs }, context);
           if (logs) {
             lastLogs = logs;
             counted++;
@@ -332,6 +347,7 @@ export abstract class Trainer {
           }
           if (now() - lastYield >= yieldIntervalMs) {
             await nextMacrotask();
+            for (const c of callbacks) await c.onYield?.(this.epoch, index, { ...(logs ?? {}) }, context);
             lastYield = now();
           }
         }
@@ -354,7 +370,7 @@ export abstract class Trainer {
       failed = true;
       for (const c of callbacks) {
         try {
-          await c.onTrainEnd?.(context, lastLogs);
+          await c.onTrainEnd?.({ ...(lastLogs ?? {}) }, context);
         } catch {
           // the original error matters more
         }
@@ -362,7 +378,7 @@ export abstract class Trainer {
       throw e;
     } finally {
       try {
-        if (!failed) for (const c of callbacks) await c.onTrainEnd?.(context, lastLogs);
+        if (!failed) for (const c of callbacks) await c.onTrainEnd?.({ ...(lastLogs ?? {}) }, context);
       } finally {
         this.fitting = false;
       }

@@ -234,7 +234,7 @@ describe('train.AdversarialTrainer callbacks', () => {
       epochs: 5,
       callbacks: [
         {
-          onTrainBegin: (c) => void events.push(`begin total=${c.totalSteps}`),
+          onTrainBegin: (_logs, c) => void events.push(`begin total=${c.totalSteps}`),
           onEpochBegin: (e) => void events.push(`epoch ${e}`),
           onStepEnd: (s, logs, c) => {
             events.push(`step ${s}`);
