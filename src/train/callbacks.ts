@@ -4,7 +4,7 @@
  * @module
  */
 import { ArgumentError } from '../errors.js';
-import { describe } from '../validation.js';
+import { closestKey, describe } from '../validation.js';
 import type { Trainer } from './trainer.js';
 
 /** Scalars of one step (or epoch), by name: `{ discriminator: 0.69, generator: 0.71 }`. @category Training */
@@ -89,7 +89,14 @@ export function normalizeCallbacks(value: unknown, arg: string, fn: string): Cal
     const record = c as Record<string, unknown>;
     const unknown = Object.keys(record).find((k) => /^on[A-Z]/.test(k) && typeof record[k] === 'function' && !known.includes(k));
     if (unknown !== undefined) {
-      throw new ArgumentError({ fn, arg: `${at}.${unknown}`, expected: `be one of the hooks ${known.join(', ')}`, received: 'an unknown hook, which would never be called' });
+      const guess = closestKey(unknown, known);
+      throw new ArgumentError({
+        fn,
+        arg: `${at}.${unknown}`,
+        expected: `be one of the hooks ${known.join(', ')}`,
+        received: 'an unknown hook, which would never be called',
+        ...(guess === undefined ? {} : { hint: `Did you mean '${guess}'?` }),
+      });
     }
     if (!known.some((h) => typeof record[h] === 'function')) {
       throw new ArgumentError({

@@ -24,7 +24,7 @@ export { cosineDecay, learningRateSchedule } from './learning-rate.js';
 export type { CosineDecayOptions, Schedule } from './learning-rate.js';
 export type { History, HistoryOptions } from './history.js';
 export { ModelTrainer } from './model-trainer.js';
-export type { LossTerms, ModelStepContext, ModelTrainerConfig, OptimizerAssignment } from './model-trainer.js';
+export type { LossTerms, ModelStepContext, ModelTrainerConfig, ModelTrainerEmaOptions, OptimizerAssignment } from './model-trainer.js';
 export type { Network, WeightHolder } from './network.js';
 export { progressBar } from './progress-bar.js';
 export type { ProgressBarOptions, ProgressStream } from './progress-bar.js';

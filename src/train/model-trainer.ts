@@ -51,6 +51,12 @@ export interface OptimizerAssignment<Name extends string = string> {
   models: readonly Name[];
 }
 
+/** The `ema` option of {@link ModelTrainer}: {@link ExponentialMovingAverage}'s options and which models to average. @category Training */
+export interface ModelTrainerEmaOptions<Name extends string = string> extends ExponentialMovingAverageOptions {
+  /** Names of the models whose trainable weights are averaged. Default: every trained model. */
+  models?: readonly Name[];
+}
+
 /** Config of {@link ModelTrainer}. @category Training */
 export interface ModelTrainerConfig<M extends Record<string, Network> = Record<string, Network>> extends TrainerOptions {
   /** The models, by name (the names are used in checkpoints and in `optimizers`). */
@@ -74,7 +80,7 @@ export interface ModelTrainerConfig<M extends Record<string, Network> = Record<s
    * `models`), with this decay or these options; `sample` then runs with the average, and
    * checkpoints hold it (group `ema`). Default: off.
    */
-  ema?: number | (ExponentialMovingAverageOptions & { models?: readonly (keyof M & string)[] });
+  ema?: number | ModelTrainerEmaOptions<keyof M & string>;
   /** Trainer kind written in checkpoints (a checkpoint restores only into a trainer of its kind). Default `'model'`. */
   kind?: string;
 }
@@ -392,7 +398,7 @@ function assertOptimizer(value: unknown, arg: string, fn: string): asserts value
 }
 
 function makeAverage(
-  option: number | (ExponentialMovingAverageOptions & { models?: readonly string[] }),
+  option: number | ModelTrainerEmaOptions,
   models: Record<string, Network>,
   trained: tf.Variable[],
   fn: string,

@@ -101,7 +101,7 @@ describe('Keras-style callbacks', () => {
       /^train\.ModelTrainer\.fit: argument 'options\.callbacks\[0\]' must have at least one hook \(onTrainBegin, .*onYield\), received an object without hooks/,
     );
     await expect(trainer.fit(batches, { callbacks: [train.history(), { onEpochEnded: () => {} } as train.Callback] })).rejects.toThrow(
-      /argument 'options\.callbacks\[1\]\.onEpochEnded' must be one of the hooks onTrainBegin, .*, received an unknown hook/,
+      /argument 'options\.callbacks\[1\]\.onEpochEnded' must be one of the hooks onTrainBegin, .*, received an unknown hook, which would never be called\. Did you mean 'onEpochEnd'\?/,
     );
     await expect(trainer.fit(batches, { callbacks: { every: 10 } as train.Callback })).rejects.toThrow(/argument 'options\.callbacks' must have at least one hook .*received an object with keys every/);
     await expect(trainer.fit(batches, { callbacks: [3 as never] })).rejects.toThrow(/argument 'options\.callbacks\[0\]' must be a callback object/);
