@@ -1,7 +1,7 @@
 /**
  * train.ModelTrainer: one step against hand-computed SGD updates (weights, clipping, groups),
- * a user-defined classifier trained, resumed bit for bit and leak-free over 1,000 steps, and
- * invalid configs.
+ * a user-defined classifier (with EMA and gradient clipping) trained, resumed bit for bit and
+ * leak-free over 1,000 steps, and invalid configs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -52,6 +52,7 @@ function classifierTrainer(seed: number) {
       return { crossEntropy: tf.losses.softmaxCrossEntropy(tf.oneHot(y as tf.Tensor1D, 3), logits) as tf.Scalar };
     },
     ema: { decay: 0.9, warmup: true },
+    clipNorm: 1,
     seed: 5,
   });
   return { net, trainer };
@@ -204,7 +205,9 @@ describe.each(TEST_BACKENDS)('train.ModelTrainer: a user-defined classifier on %
     const { trainer } = classifierTrainer(3);
     const counts: number[] = [];
     const count = { onStepEnd: (step: number) => void ((step === 1 || step === 1000) && counts.push(tf.memory().numTensors)) };
-    await trainer.fit(batches, { steps: 1000, callbacks: [count] });
+    // Keras-style hooks and a tf.CustomCallback ride along: their logs must not hold tensors either.
+    const keras = new tfl.CustomCallback({ onBatchEnd: async () => {}, onEpochEnd: async () => {} });
+    await trainer.fit(batches, { steps: 1000, callbacks: [count, keras, train.history()] });
     expect(counts).toHaveLength(2);
     expect(counts[1]).toBe(counts[0]);
     tf.dispose(batches.flatMap((b) => [b.x, b.y]));
