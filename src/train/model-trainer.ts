@@ -61,8 +61,8 @@ export interface ModelTrainerEmaOptions<Name extends string = string> extends Ex
 export interface ModelTrainerConfig<M extends Record<string, Network> = Record<string, Network>> extends TrainerOptions {
   /** The models, by name (the names are used in checkpoints and in `optimizers`). */
   models: M;
-  /** Loss terms of one batch, e.g. `(batch, { models }) => ({ crossEntropy: ... })`. */
-  loss: LossTerms<M>;
+  /** Loss terms of one batch, e.g. `(batch, { models }) => ({ crossEntropy: ... })`. Required, unless a subclass overrides `computeTerms`. */
+  loss?: LossTerms<M>;
   /** One optimizer for the trainable weights of every model (or give `optimizers`). */
   optimizer?: tf.Optimizer;
   /** One optimizer per group of models, by name (saved in checkpoints under that name). Models in no group are not trained. */
@@ -142,7 +142,7 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
   override readonly sampleRange: SampleRange | undefined;
   protected readonly kind: string;
   protected readonly fnName: string = FN;
-  private readonly lossFunction: LossTerms<M>;
+  private readonly lossFunction: LossTerms<M> | undefined;
   private readonly weights: Record<string, number | ((step: number) => number)>;
   private readonly groups: ResolvedGroup[];
   private readonly variables: tf.Variable[];
@@ -164,7 +164,7 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
       throw new ConfigError({ fn, arg: 'config.models', expected: 'be an object of models by name, e.g. { classifier }', received: describe(models) });
     }
     for (const [name, model] of Object.entries(models)) assertNetwork(model, `config.models.${name}`, fn);
-    if (typeof loss !== 'function') {
+    if (typeof loss !== 'function' && (loss !== undefined || this.computeTerms === ModelTrainer.prototype.computeTerms)) {
       throw new ConfigError({ fn, arg: 'config.loss', expected: 'be a function (batch, context) => { [term]: Scalar }', received: describe(loss) });
     }
     if ((optimizer === undefined) === (optimizers === undefined)) {
@@ -262,14 +262,15 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
   protected checkBatch(_batch: TrainingBatch, _fn: string): void {}
 
   /**
-   * The loss terms of one batch; by default `config.loss`. Subclasses may override it.
+   * The loss terms of one batch; by default `config.loss`. A subclass may override it (and
+   * then needs no `config.loss`), as `VaeTrainer` does.
    *
    * @param batch - the batch.
    * @param context - models, step, seeds and `log`.
    * @returns the named scalar terms.
    */
   protected computeTerms(batch: TrainingBatch, context: ModelStepContext<M>): Record<string, tf.Scalar> {
-    return this.lossFunction(batch, context);
+    return this.lossFunction!(batch, context);
   }
 
   /**

@@ -37,11 +37,6 @@ export interface VaeTrainerConfig extends TrainerOptions {
 const FN = 'train.VaeTrainer';
 const KNOWN_KEYS = ['seed', 'onNonFinite', 'model', 'encoder', 'decoder', 'optimizer', 'elbo', 'beta', 'warmupSteps'] as const;
 
-/** VaeTrainer overrides `computeTerms`: the ModelTrainer's `loss` is never called. */
-const overridden = (): Record<string, tf.Scalar> => {
-  throw new Error('unreachable: VaeTrainer computes its own terms');
-};
-
 /**
  * Trains a VAE (Kingma & Welling 2014) by minimizing `reconstruction + β·KL` with one
  * optimizer: a {@link ModelTrainer} whose terms are the ELBO's and whose KL weight is β. Logs `loss` (the minimized value), `reconstruction`, `kl`, `negativeElbo`
@@ -111,7 +106,7 @@ export class VaeTrainer extends ModelTrainer {
     const base = typeof beta === 'function' ? beta : () => beta;
     const betaAt = (t: number) => base(t) * (warmupSteps > 0 ? Math.min(1, t / warmupSteps) : 1);
     // loss = reconstruction + β_t·kl: the ELBO's terms, with β as the KL term's weight.
-    super({ models, optimizer, loss: overridden, lossWeights: { kl: betaAt }, seed, onNonFinite }, FN);
+    super({ models, optimizer, lossWeights: { kl: betaAt }, seed, onNonFinite }, FN);
     const elboOptions = config.elbo ?? {};
     this.likelihood = elboOptions.likelihood ?? 'bernoulli';
     this.terms = elbo({ ...elboOptions, beta: 1 });

@@ -162,6 +162,7 @@ describe('train.ModelTrainer: one step by hand', () => {
     const sgd = tf.train.sgd(0.1);
     expect(() => new train.ModelTrainer({ models: { model }, loss } as never)).toThrow(/^train\.ModelTrainer: argument 'config\.optimizer' must be given, or config\.optimizers instead \(exactly one of the two\), received neither/);
     expect(() => new train.ModelTrainer({ models: { model }, loss, optimizer: sgd, clipnorm: 1 } as never)).toThrow(/argument 'config\.clipnorm' must be one of the known config fields .* Did you mean 'clipNorm'\?/);
+    expect(() => new train.ModelTrainer({ models: { model }, optimizer: sgd })).toThrow(/argument 'config\.loss' must be a function \(batch, context\) => \{ \[term\]: Scalar \}, received undefined/);
     expect(() => new train.ModelTrainer({ models: {}, loss, optimizer: sgd })).toThrow(/argument 'config\.models' must be an object of models by name/);
     expect(() => new train.ModelTrainer({ models: { model }, loss, optimizers: { o: { optimizer: sgd, models: ['modle'] } } } as never)).toThrow(/argument 'config\.optimizers\.o\.models' must name models of config\.models \(model\), received 'modle'/);
     expect(() => new train.ModelTrainer({ models: { model }, loss, optimizer: sgd, clipNorm: 0 })).toThrow(/argument 'config\.clipNorm' must be a finite number > 0, received 0/);
