@@ -151,7 +151,7 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
   /**
    * @param config - `models`, `loss`, `optimizer` or `optimizers` (required); `lossWeights`,
    *   `clipNorm`, `sample`, `sampleRange`, `kind`, `seed`, `onNonFinite`.
-   * @param fn - name used in error messages (subclasses pass their own). @internal
+   * @param fn - name used in error messages; a subclass passes its own (`'train.VaeTrainer'`).
    */
   constructor(config: ModelTrainerConfig<M>, fn: string = FN) {
     if (config === null || typeof config !== 'object') {

@@ -214,13 +214,11 @@ export abstract class Trainer {
    * it in one `predict`, a diffusion or autoregressive trainer runs its sampling loop. The base
    * class has no sampler and rejects the call.
    *
-   * @param n - how many samples.
-   * @param options - `seed` of the noise; `labels` `[n]` for conditional models.
+   * @param _n - how many samples.
+   * @param _options - `seed` of the noise; `labels` `[n]` for conditional models.
    * @returns the samples `[n, ...]` (the caller disposes them).
    */
-  async sample(n: number, options: SampleOptions = {}): Promise<tf.Tensor> {
-    void n;
-    void options;
+  async sample(_n: number, _options: SampleOptions = {}): Promise<tf.Tensor> {
     throw new ArgumentError({ fn: `${this.fnName}.sample`, arg: 'this', expected: 'be a trainer that can sample', received: `a ${this.kind} trainer without a sampler` });
   }
 
