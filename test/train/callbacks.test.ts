@@ -76,6 +76,18 @@ describe('Keras-style callbacks', () => {
     expectClose((calls.at(-1)![1] as train.Logs)['loss']!, 0.8 ** 10, 1e-5);
   });
 
+  it('calls onYield(epoch, batch, logs) each time the loop yields (every step with yieldIntervalMs 0)', async () => {
+    const yields: [number, number, number][] = [];
+    await tinyTrainer().fit(batches, { epochs: 1, yieldIntervalMs: 0, callbacks: { onYield: (epoch, batch, logs) => void yields.push([epoch, batch, logs['loss']!]) } });
+    expect(yields.map(([e, b]) => [e, b])).toEqual([
+      [0, 0],
+      [0, 1],
+      [0, 2],
+    ]);
+    // The losses of the steps just run: w² for w = 1, 0.8, 0.64.
+    expectClose(yields.map(([, , l]) => l), [1, 0.64, 0.4096], 1e-5);
+  });
+
   it('drives a tf.CustomCallback and a tfvis.show.fitCallbacks-style object given without an array', async () => {
     const custom: { batch: number; loss: number }[] = [];
     const epochs: number[] = [];
