@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { assertFloatTensor, assertNumber, assertPositiveInt, formatShape } from '../validation.js';
 import { adversarialStepUnchecked, checkAdversarialConfig, checkCodes, uniformCodes, type AdversarialStepConfig, type StepVariables } from './adversarial-step.js';
-import { ExponentialMovingAverage } from './ema.js';
+import { ExponentialMovingAverage } from './optim/ema.js';
 import { allVariables, applyNetwork, formatSymbolic, matchesSymbolic, symbolicShape, trainableVariables } from './network.js';
 import { stepSeed } from './seed.js';
 import type { OptimizerGroup, VariableGroup } from './state.js';

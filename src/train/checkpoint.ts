@@ -6,7 +6,7 @@
  */
 import { assertOptionsObject, assertPositiveInt, describe } from '../validation.js';
 import { ConfigError } from '../errors.js';
-import type { Callback, TrainingContext } from './callbacks.js';
+import type { Callback, TrainingContext } from './callbacks/callback.js';
 
 /** One saved tensor. @category Training */
 export interface CheckpointTensor {

@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ConfigError } from '../errors.js';
 import { assertKnownKeys, assertNumber, assertOneOf, assertPositiveInt, describe } from '../validation.js';
-import { clipByGlobalNorm } from './clip-by-global-norm.js';
-import { ExponentialMovingAverage, type ExponentialMovingAverageOptions } from './ema.js';
+import { clipByGlobalNorm } from './optim/clip-by-global-norm.js';
+import { ExponentialMovingAverage, type ExponentialMovingAverageOptions } from './optim/ema.js';
 import { allVariables, assertNetwork, trainableVariables, type Network } from './network.js';
 import { stepSeed } from './seed.js';
 import type { OptimizerGroup, VariableGroup } from './state.js';

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ConfigError, NonFiniteLossError, ShapeError } from '../errors.js';
 import { assertKnownKeys, assertNumber, assertOneOf, assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
-import { normalizeCallbacks, type Callback, type Logs, type TrainingContext } from './callbacks.js';
+import { normalizeCallbacks, type Callback, type Logs, type TrainingContext } from './callbacks/callback.js';
 import { assertStore, type Checkpoint, type CheckpointStore } from './checkpoint.js';
 import { randomRunSeed } from './seed.js';
 import {

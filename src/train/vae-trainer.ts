@@ -11,7 +11,7 @@ import { elbo, type ElboFunction, type ElboOptions } from '../losses/vae/elbo.js
 import { assertFloatTensor, assertKnownKeys, assertNonNegativeInt, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
 import { reparameterize } from '../vae/reparameterize.js';
 import { Reparameterize } from '../vae/reparameterize-layer.js';
-import type { Logs } from './callbacks.js';
+import type { Logs } from './callbacks/callback.js';
 import { ModelTrainer, type ModelStepContext } from './model-trainer.js';
 import { assertNetwork, formatSymbolic, matchesSymbolic, symbolicShape, type Network } from './network.js';
 import type { SampleOptions, TrainerOptions, TrainingBatch } from './trainer.js';

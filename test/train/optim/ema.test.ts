@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { train } from '../../src/index.js';
-import { useTestBackend } from '../helpers/backends.js';
-import { expectClose, expectNoLeak, values } from '../helpers/memory.js';
+import { train } from '../../../src/index.js';
+import { useTestBackend } from '../../helpers/backends.js';
+import { expectClose, expectNoLeak, values } from '../../helpers/memory.js';
 
 describe('train.ExponentialMovingAverage', () => {
   beforeAll(async () => {

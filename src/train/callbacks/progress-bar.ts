@@ -5,8 +5,8 @@
  */
 import type * as CliProgress from 'cli-progress';
 
-import { assertOptionsObject, assertPositiveInt } from '../validation.js';
-import type { Callback, Logs } from './callbacks.js';
+import { assertOptionsObject, assertPositiveInt } from '../../validation.js';
+import type { Callback, Logs } from './callback.js';
 
 /** A writable text stream, such as `process.stderr`. @category Training */
 export interface ProgressStream {

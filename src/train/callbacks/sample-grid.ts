@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { imageGrid } from '../data/image-grid.js';
-import { ConfigError } from '../errors.js';
-import { assertNonNegativeInt, assertOneOf, assertOptionsObject, assertPositiveInt, assertTensor, describe } from '../validation.js';
-import type { Callback, TrainingContext } from './callbacks.js';
+import { imageGrid } from '../../data/image-grid.js';
+import { ConfigError } from '../../errors.js';
+import { assertNonNegativeInt, assertOneOf, assertOptionsObject, assertPositiveInt, assertTensor, describe } from '../../validation.js';
+import type { Callback, TrainingContext } from './callback.js';
 
 /** When and what a grid was drawn for. @category Training */
 export interface SampleGridInfo {

@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ArgumentError, ConfigError } from '../errors.js';
-import { assertKnownKeys, assertNonNegativeInt, assertNumber, describe } from '../validation.js';
-import { trainableVariables, type Network } from './network.js';
-import { share } from './state.js';
+import { ArgumentError, ConfigError } from '../../errors.js';
+import { assertKnownKeys, assertNonNegativeInt, assertNumber, describe } from '../../validation.js';
+import { trainableVariables, type Network } from '../network.js';
+import { share } from '../state.js';
 
 /** Options of {@link ExponentialMovingAverage}. @category Training */
 export interface ExponentialMovingAverageOptions {

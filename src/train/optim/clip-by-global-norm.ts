@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ArgumentError } from '../errors.js';
-import { assertNumber, describe } from '../validation.js';
+import { ArgumentError } from '../../errors.js';
+import { assertNumber, describe } from '../../validation.js';
 
 /** What {@link clipByGlobalNorm} returns. @category Training */
 export interface ClippedGradients<T extends readonly tf.Tensor[] | tf.NamedTensorMap> {

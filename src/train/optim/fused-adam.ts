@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { applyFusedAdam, hasFusedAdamKernel } from '../backends/fused-adam-update.js';
-import { ArgumentError } from '../errors.js';
-import { assertOptionsObject, describe } from '../validation.js';
+import { applyFusedAdam, hasFusedAdamKernel } from '../../backends/fused-adam-update.js';
+import { ArgumentError } from '../../errors.js';
+import { assertOptionsObject, describe } from '../../validation.js';
 
 /** Options of {@link fusedAdam}; the defaults are `tf.train.adam`'s. @category Training */
 export interface FusedAdamOptions {

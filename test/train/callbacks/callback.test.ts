@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { train } from '../../src/index.js';
-import { useTestBackend } from '../helpers/backends.js';
-import { expectClose } from '../helpers/memory.js';
+import { train } from '../../../src/index.js';
+import { useTestBackend } from '../../helpers/backends.js';
+import { expectClose } from '../../helpers/memory.js';
 
 /** y = w·x, w = 1, trained with SGD on mse(w·x, 0): each step's loss is known in closed form. */
 function tinyTrainer() {

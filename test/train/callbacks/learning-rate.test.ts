@@ -6,11 +6,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { train } from '../../src/index.js';
-import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
-import { expectClose } from '../helpers/memory.js';
-import { rng } from './fixtures.js';
-import { binaryBatches, mlpDecoder, mlpEncoder } from './vae-fixtures.js';
+import { train } from '../../../src/index.js';
+import { TEST_BACKENDS, useTestBackend } from '../../helpers/backends.js';
+import { expectClose } from '../../helpers/memory.js';
+import { rng } from '../fixtures.js';
+import { binaryBatches, mlpDecoder, mlpEncoder } from '../vae-fixtures.js';
 
 describe('train.cosineDecay', () => {
   it('follows final + ½(initial − final)(1 + cos(πt/T)), held at final after T', () => {

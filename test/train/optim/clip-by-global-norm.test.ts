@@ -4,9 +4,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { train } from '../../src/index.js';
-import { useTestBackend } from '../helpers/backends.js';
-import { expectClose, expectNoLeak, values } from '../helpers/memory.js';
+import { train } from '../../../src/index.js';
+import { useTestBackend } from '../../helpers/backends.js';
+import { expectClose, expectNoLeak, values } from '../../helpers/memory.js';
 
 describe('train.clipByGlobalNorm', () => {
   beforeAll(async () => {

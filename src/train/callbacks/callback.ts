@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { ArgumentError } from '../errors.js';
-import { closestKey, describe } from '../validation.js';
-import type { Trainer } from './trainer.js';
+import { ArgumentError } from '../../errors.js';
+import { closestKey, describe } from '../../validation.js';
+import type { Trainer } from '../trainer.js';
 
 /** Scalars of one step (or epoch), by name: `{ discriminator: 0.69, generator: 0.71 }`. @category Training */
 export type Logs = Record<string, number>;
