@@ -21,11 +21,11 @@ import {
   type ResolvedStep,
   type UpdateData,
 } from './adversarial-step.js';
-import { WeightAverage } from './ema.js';
+import { ExponentialMovingAverage } from './optim/ema.js';
 import { allVariables, applyNetwork, formatSymbolic, matchesSymbolic, symbolicShape, trainableVariables } from './network.js';
 import { stepSeed } from './seed.js';
 import type { OptimizerGroup, VariableGroup } from './state.js';
-import { Trainer, type TrainerOptions, type TrainingBatch } from './trainer.js';
+import { Trainer, type SampleOptions, type TrainerOptions, type TrainingBatch } from './trainer.js';
 
 /** Config of {@link AdversarialTrainer}. @category Training */
 export interface AdversarialTrainerConfig extends AdversarialStepConfig, TrainerOptions {
@@ -80,7 +80,7 @@ const CONFIG_KEYS = [...STEP_CONFIG_KEYS, 'discriminatorSteps', 'generatorSteps'
  * await trainer.fit(data.batches(images, { batchSize: 64, shuffle: true, seed: 1 }), {
  *   epochs: 5, callbacks: [train.progressBar(), train.history()],
  * });
- * const samples = trainer.sample(16);
+ * const samples = await trainer.sample(16);
  * ```
  * @category Training
  */
@@ -89,8 +89,9 @@ export class AdversarialTrainer extends Trainer {
   readonly generator: AdversarialStepConfig['generator'];
   /** The discriminator. */
   readonly discriminator: AdversarialStepConfig['discriminator'];
+  /** Size of the latent space (the generator's noise input). */
   readonly latentDim: number;
-  readonly sampleRange = '[-1,1]' as const;
+  override readonly sampleRange = '[-1,1]' as const;
   /** Whether batches carry labels for both networks. */
   readonly conditional: boolean;
   /** The InfoGAN categorical code, when configured: the trainer draws codes uniformly each update. */
@@ -102,7 +103,7 @@ export class AdversarialTrainer extends Trainer {
   protected readonly kind = 'adversarial';
   protected readonly fnName = FN;
   private readonly stepConfig: AdversarialStepConfig;
-  private readonly average: WeightAverage | undefined;
+  private readonly average: ExponentialMovingAverage | undefined;
   private readonly resolved: ResolvedStep;
   private readonly labelRules: LabelRules;
 
@@ -145,7 +146,7 @@ export class AdversarialTrainer extends Trainer {
       generatorTerms: config.generatorTerms,
     };
     this.resolved = resolveStep(this.stepConfig, { generator: trainableVariables(generator), discriminator: trainableVariables(discriminator) });
-    this.average = ema === undefined ? undefined : new WeightAverage(this.resolved.variables.generator, ema);
+    this.average = ema === undefined ? undefined : new ExponentialMovingAverage(this.resolved.variables.generator, { decay: ema });
   }
 
   /** The averaged generator weights (non-trainable variables, in `trainableWeights` order), when `ema` is set. */
@@ -219,7 +220,7 @@ export class AdversarialTrainer extends Trainer {
     };
     const d = run('discriminator', this.discriminatorSteps);
     const g = run('generator', this.generatorSteps);
-    this.average?.update();
+    this.average?.update(this.step);
     // The last update of each network; a term in both objectives is logged from the generator's.
     return { discriminator: d['discriminator']!, generator: g['generator']!, ...d, ...g };
   }
@@ -233,9 +234,9 @@ export class AdversarialTrainer extends Trainer {
    * @param nOrNoise - number of samples, or noise `[n, latentDim]`.
    * @param options - `labels` `[n]` for a conditional generator (or the codes of an InfoGAN
    *   generator); `seed` of the noise (and of the drawn codes).
-   * @returns samples `[n, ...]` shaped like the generator's output.
+   * @returns samples `[n, ...]` shaped like the generator's output (the caller disposes them).
    */
-  sample(nOrNoise: number | tf.Tensor, options: { labels?: tf.Tensor; seed?: number } = {}): tf.Tensor {
+  override async sample(nOrNoise: number | tf.Tensor, options: SampleOptions = {}): Promise<tf.Tensor> {
     const fn = `${FN}.sample`;
     if (typeof nOrNoise === 'number') assertPositiveInt(nOrNoise, 'nOrNoise', fn);
     else {
@@ -254,7 +255,7 @@ export class AdversarialTrainer extends Trainer {
       const noise = typeof nOrNoise === 'number' ? tf.randomNormal([nOrNoise, this.latentDim], 0, 1, 'float32', seed) : nOrNoise;
       const codes = this.latentCode ? (labels ?? uniformCodes(n, this.latentCode.categories, seed === undefined ? undefined : stepSeed(seed, 0, 0))) : undefined;
       const run = () => applyNetwork(this.generator, noise, this.conditional ? labels : codes, false, 'generator', fn);
-      return this.average ? this.average.swapIn(run) : run();
+      return this.average ? this.average.withAverage(run) : run();
     });
   }
 
@@ -270,13 +271,7 @@ export class AdversarialTrainer extends Trainer {
    * ```
    */
   async withSamplingWeights<T>(f: () => T | Promise<T>): Promise<T> {
-    if (!this.average) return f();
-    const restore = this.average.swapInAsync();
-    try {
-      return await f();
-    } finally {
-      restore();
-    }
+    return this.average ? this.average.withAverage(async () => f()) : f();
   }
 
   /** Frees the EMA weights (the networks and optimizers stay the caller's). */

@@ -150,7 +150,7 @@ describe.each(TEST_BACKENDS)('auxiliaryClassifier (AC-GAN) on %s', (backend) => 
     expect(result.logs!['classReal']).toBeGreaterThan(0);
     // G(z, y) = a·z + e[y] with the trained weights.
     const [gk, emb] = weightsOf(generator).map(values);
-    const samples = values(trainer.sample(tf.tensor2d([1, 0, -2], [3, 1]), { labels: tf.tensor1d([2, 0, 1], 'int32') }));
+    const samples = values(await trainer.sample(tf.tensor2d([1, 0, -2], [3, 1]), { labels: tf.tensor1d([2, 0, 1], 'int32') }));
     expectClose(samples, [gk![0]! + emb![2]!, emb![0]!, -2 * gk![0]! + emb![1]!], 1e-5);
     const labels = tf.tensor1d([0, 1, 2, 0], 'int32');
     await expectNoLeak(() => trainer.sample(4, { labels, seed: 1 }), { warmup: 1, repeats: 3 });
@@ -187,7 +187,8 @@ describe('auxiliaryClassifier on a toy problem (cpu)', () => {
     await trainer.fit(batches, { epochs: 1, callbacks: [history] });
     const classReal = history.series()['classReal']!;
     expect(mean(classReal.slice(-20))).toBeLessThan(0.1); // the classifier separates ±2 (log 2 ≈ 0.69 by chance)
-    const means = [0, 1].map((k) => mean(values(trainer.sample(200, { labels: tf.fill([200], k, 'int32'), seed: 2 }))));
+    const means: number[] = [];
+    for (const k of [0, 1]) means.push(mean(values(await trainer.sample(200, { labels: tf.fill([200], k, 'int32'), seed: 2 }))));
     expect(means[0]).toBeLessThan(-1);
     expect(means[1]).toBeGreaterThan(1);
     tf.dispose(batches.map((batch) => [batch.x, batch.y]).flat());

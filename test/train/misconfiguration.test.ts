@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { ConfigError, losses, ShapeError, train } from '../../src/index.js';
-import type { TrainingContext } from '../../src/train/callbacks.js';
+import type { TrainingContext } from '../../src/train/callbacks/callback.js';
 import { useTestBackend } from '../helpers/backends.js';
 import { rng } from './fixtures.js';
 import { binaryBatches, mlpDecoder, mlpEncoder } from './vae-fixtures.js';
@@ -40,7 +40,7 @@ describe('earlyStop on a key that is never logged', () => {
 
   it('throws at the first check, listing the logged keys and the likely one', () => {
     const stop = train.earlyStop({ monitor: 'generatorLoss', on: 'step' });
-    stop.onTrainBegin?.(context);
+    stop.onTrainBegin?.({}, context);
     expect(() => stop.onStepEnd?.(0, { generator: 1, discriminator: 2 }, context)).toThrow(
       /train\.earlyStop: argument 'options\.monitor' must name a value the trainer logs \(generator, discriminator\), received 'generatorLoss'\. Did you mean 'generator'\?$/,
     );
@@ -50,7 +50,7 @@ describe('earlyStop on a key that is never logged', () => {
     let stopped = 0;
     const counting = { stop: () => void stopped++ } as unknown as TrainingContext;
     const stop = train.earlyStop({ monitor: 'loss', patience: 2 });
-    stop.onTrainBegin?.(counting);
+    stop.onTrainBegin?.({}, counting);
     // 3 (best), 4 (wait 1), 5 (wait 2: stop).
     for (const [epoch, loss] of [3, 4, 5].entries()) stop.onEpochEnd?.(epoch, { loss }, counting);
     expect(stopped).toBe(1);
