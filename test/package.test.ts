@@ -1,21 +1,36 @@
 /**
- * Packaging test: what npm users get. Packs the tarball (which runs the build), installs it
- * with the tfjs peers into a fresh temporary project, and there imports it both as ESM
- * (`import ... from 'genblocks'`) and as CJS (`require('genblocks')`), running a real genblocks
- * op on the wasm backend in each.
+ * Packaging test: what npm users get. Packs the tarball (which runs the build) and installs it,
+ * offline, into fresh temporary projects (test/package/install.mjs). There it
+ * - imports the package as ESM and as CJS and runs a real genblocks op on the wasm backend;
+ * - without the optional Node-only peers (pngjs, cli-progress), imports `genblocks/node` and
+ *   gets errors naming the package to install when a function needs one;
+ * - type-checks a consumer that uses every export of every entry (generated from the sources),
+ *   and every ts block of the docs, with `skipLibCheck: false` under node16 (ESM and CJS),
+ *   bundler and node10 resolution (test/package/consumer-types.mjs);
+ * - bundles small browser programs with esbuild and checks genblocks' own size against budgets,
+ *   and that a program that uses `losses` alone pulls in no trainer, kernel, metric or
+ *   tfjs-layers code (test/package/bundles.mjs);
+ * - builds a page that uses every family with esbuild, Vite and webpack 5, and expects no
+ *   warning.
+ * `npm run check:package` runs this file after publint and are-the-types-wrong.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // @ts-expect-error plain .mjs helper shared with scripts/check-package.mjs
 import { pack } from '../scripts/pack.mjs';
+// @ts-expect-error plain .mjs helper
+import { bundleSizes, esbuildWarnings, viteWarnings, webpackWarnings } from './package/bundles.mjs';
+// @ts-expect-error plain .mjs helper
+import { checkConsumerTypes } from './package/consumer-types.mjs';
+// @ts-expect-error plain .mjs helper
+import { installTarball } from './package/install.mjs';
 
-const TFJS = '4.22.0';
 let project = '';
+let bare = ''; // installed without the optional peers pngjs and cli-progress
 
 // Expected value: nonSaturating generator loss at logits 0 is softplus(0) = ln 2 (hand computed).
 const LN2 = Math.log(2);
@@ -24,62 +39,124 @@ const ESM = `
 import * as tf from '@tensorflow/tfjs-core';
 import { backends, losses, version, ArgumentError } from 'genblocks';
 import { version as nodeVersion } from 'genblocks/node';
+import * as lossesEntry from 'genblocks/losses';
 const info = await backends.use('wasm');
 if (!info.added.includes('Conv2DBackpropFilter')) throw new Error('training kernels missing: ' + JSON.stringify(info));
 const t = losses.gan.nonSaturating.generator(tf.tensor1d([0, 0]));
 let err = '';
 try { losses.gan.nonSaturating.generator(tf.tensor1d([1], 'int32')); } catch (e) { err = e instanceof ArgumentError ? e.message : 'wrong class'; }
-console.log(JSON.stringify({ backend: tf.getBackend(), version, nodeVersion, value: (await t.data())[0], err }));
+console.log(JSON.stringify({ backend: tf.getBackend(), version, nodeVersion, value: (await t.data())[0], err, sameLosses: lossesEntry.gan === losses.gan }));
 `;
 
 const CJS = `
 const tf = require('@tensorflow/tfjs-core');
 const { backends, losses, version } = require('genblocks');
 const { version: nodeVersion } = require('genblocks/node');
+const lossesEntry = require('genblocks/losses');
 backends.use('wasm').then(async (info) => {
   if (!info.added.includes('Conv2DBackpropFilter')) throw new Error('training kernels missing');
   const t = losses.gan.nonSaturating.generator(tf.tensor1d([0, 0]));
-  console.log(JSON.stringify({ backend: tf.getBackend(), version, nodeVersion, value: (await t.data())[0] }));
+  console.log(JSON.stringify({ backend: tf.getBackend(), version, nodeVersion, value: (await t.data())[0], sameLosses: lossesEntry.gan === losses.gan }));
 });
 `;
 
-function run(file: string): { backend: string; version: string; nodeVersion: string; value: number; err?: string } {
-  const out = execFileSync('node', [file], { cwd: project, encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').pop()!);
+/** Without pngjs and cli-progress: genblocks/node still loads; the functions that need them say what to install. */
+const WITHOUT_OPTIONAL_PEERS = `
+import * as tf from '@tensorflow/tfjs-core';
+import { backends, train } from 'genblocks';
+import { encodePng, saveModel } from 'genblocks/node';
+await backends.use('cpu');
+const messages = {};
+try { await encodePng(tf.zeros([2, 2])); } catch (e) { messages.png = e.message; }
+try { await train.progressBar().onTrainBegin({ trainer: { step: 0 }, totalSteps: 1 }); } catch (e) { messages.progress = e.message; }
+console.log(JSON.stringify({ saveModel: typeof saveModel, ...messages }));
+`;
+
+function run(cwd: string, file: string): Record<string, unknown> {
+  const out = execFileSync('node', [file], { cwd, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
 }
 
 describe('packed tarball', () => {
   beforeAll(() => {
     const tarball = pack() as string;
-    project = mkdtempSync(join(tmpdir(), 'genblocks-consumer-'));
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-    execFileSync(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball,
-        `@tensorflow/tfjs-core@${TFJS}`, `@tensorflow/tfjs-layers@${TFJS}`, `@tensorflow/tfjs-backend-wasm@${TFJS}`],
-      { cwd: project, stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    project = installTarball(tarball) as string;
+    bare = installTarball(tarball, { optionalPeers: false }) as string;
     writeFileSync(join(project, 'esm.mjs'), ESM);
     writeFileSync(join(project, 'cjs.cjs'), CJS);
+    writeFileSync(join(bare, 'bare.mjs'), WITHOUT_OPTIONAL_PEERS);
   }, 300_000);
 
   afterAll(() => {
-    if (project) rmSync(project, { recursive: true, force: true });
+    for (const dir of [project, bare]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('works from ESM on the wasm backend', () => {
-    const r = run('esm.mjs');
+    const r = run(project, 'esm.mjs');
     expect(r.backend).toBe('wasm');
     expect(r.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(r.nodeVersion).toBe(r.version);
-    expect(Math.abs(r.value - LN2)).toBeLessThan(1e-6);
+    expect(Math.abs((r.value as number) - LN2)).toBeLessThan(1e-6);
     expect(r.err).toMatch(/nonSaturating.*'fakeLogits' must be a float32 tensor/);
+    expect(r.sameLosses).toBe(true); // genblocks/losses is the same module as genblocks' losses
   });
 
   it('works from CJS on the wasm backend', () => {
-    const r = run('cjs.cjs');
+    const r = run(project, 'cjs.cjs');
     expect(r.backend).toBe('wasm');
     expect(r.nodeVersion).toBe(r.version);
-    expect(Math.abs(r.value - LN2)).toBeLessThan(1e-6);
+    expect(Math.abs((r.value as number) - LN2)).toBeLessThan(1e-6);
+    expect(r.sameLosses).toBe(true);
   });
+
+  it('names the optional peer to install when pngjs or cli-progress is missing', () => {
+    const r = run(bare, 'bare.mjs');
+    expect(r.saveModel).toBe('function'); // genblocks/node itself loads without them
+    expect(r.png).toMatch(/encodePng: writing PNG files needs the package 'pngjs'.*npm install pngjs/);
+    expect(r.progress).toMatch(/train\.progressBar: .*'cli-progress'.*npm install cli-progress/);
+  });
+
+  it('has declarations that type-check for every export and every docs block (node16 ESM/CJS, bundler, node10)', () => {
+    const { consumer, blocks, results } = checkConsumerTypes(project) as {
+      consumer: string;
+      blocks: unknown[];
+      results: Array<{ name: string; files: string[]; errors: string[] }>;
+    };
+    // The generated consumer reaches the namespaced types of issue 15.
+    expect(consumer).toMatch(/= train\.Callback;/);
+    expect(consumer).toMatch(/= data\.IdxArray;/);
+    expect(blocks.length).toBeGreaterThanOrEqual(20);
+    expect(results.map((r) => r.name)).toEqual(['node16, ES module', 'node16, CommonJS', 'bundler', 'node (node10), CommonJS']);
+    for (const r of results) expect(r.errors, `${r.name}:\n${r.errors.join('\n')}`).toEqual([]);
+  }, 600_000);
+
+  it('keeps bundles small: losses alone pulls in no trainer, kernel, metric or tfjs-layers code', async () => {
+    const rows = (await bundleSizes(project)) as Array<{ name: string; budget: number; gzip: number; minified: number; files: string[]; external: string[]; warnings: string[] }>;
+    console.log(rows.map((r) => `${r.name}: ${(r.minified / 1000).toFixed(1)} kB min, ${(r.gzip / 1000).toFixed(1)} kB gzip (budget ${r.budget / 1000} kB)`).join('\n'));
+    for (const r of rows) {
+      expect(r.warnings, r.name).toEqual([]);
+      expect(r.gzip, `${r.name}: ${r.gzip} B gzip, over its budget of ${r.budget} B`).toBeLessThanOrEqual(r.budget);
+    }
+    const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
+    for (const name of ['losses', 'losses (genblocks/losses)', 'one loss']) {
+      const { files, external } = byName[name]!;
+      expect(files.filter((f) => /^(train|metrics|nets|vae|data|backends\/wasm)\/|kernel/.test(f)), name).toEqual([]);
+      expect(files).toContain('losses/gan/non-saturating.js');
+      expect(external, name).toEqual(['@tensorflow/tfjs-core']);
+    }
+    // The measure can fail: the full bundle does carry the kernels, and nets need tfjs-layers.
+    expect(byName['everything']!.files).toContain('backends/wasm/install.js');
+    expect(byName['nets']!.external).toContain('@tensorflow/tfjs-layers');
+    expect(byName['nets']!.files.some((f) => f.startsWith('train/'))).toBe(false);
+  }, 120_000);
+
+  it('builds without warnings with esbuild, Vite and webpack 5', async () => {
+    expect(await esbuildWarnings(project)).toEqual([]);
+    expect(await viteWarnings(project)).toEqual([]);
+    const webpack = (await webpackWarnings(project)) as string[] | null;
+    // webpack is a devDependency: CI (after `npm install`) always checks it; a checkout whose
+    // node_modules predates it says so and checks the other two.
+    if (webpack === null && !process.env['CI']) console.warn('webpack is not installed (run npm install): its build was not checked');
+    else expect(webpack).toEqual([]);
+  }, 300_000);
 });
