@@ -11,12 +11,14 @@
  *   and that a program that uses `losses` alone pulls in no trainer, kernel, metric or
  *   tfjs-layers code (test/package/bundles.mjs);
  * - builds a page that uses every family with esbuild, Vite and webpack 5, and expects no
- *   warning.
+ *   warning;
+ * - checks that the import map of docs/saving-and-deploying.md maps every package the ES modules
+ *   import, to files that exist in the installed packages.
  * `npm run check:package` runs this file after publint and are-the-types-wrong.
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -27,7 +29,7 @@ import { bundleSizes, esbuildWarnings, viteWarnings, webpackWarnings } from './p
 // @ts-expect-error plain .mjs helper
 import { checkConsumerTypes } from './package/consumer-types.mjs';
 // @ts-expect-error plain .mjs helper
-import { installTarball } from './package/install.mjs';
+import { installTarball, ROOT } from './package/install.mjs';
 
 let project = '';
 let bare = ''; // installed without the optional peers pngjs and cli-progress
@@ -71,6 +73,24 @@ try { await encodePng(tf.zeros([2, 2])); } catch (e) { messages.png = e.message;
 try { await train.progressBar().onTrainBegin({ trainer: { step: 0 }, totalSteps: 1 }); } catch (e) { messages.progress = e.message; }
 console.log(JSON.stringify({ saveModel: typeof saveModel, ...messages }));
 `;
+
+/** The bare specifiers a set of ES modules imports statically, following relative imports from `entry`. */
+function bareImports(entry: string): Set<string> {
+  const bare = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(file, 'utf8');
+    for (const m of code.matchAll(/^\s*(?:import|export)\s(?:[^'";]*?\sfrom\s*)?['"]([^'"]+)['"]/gm)) {
+      const specifier = m[1]!;
+      if (specifier.startsWith('.')) visit(join(dirname(file), specifier));
+      else bare.add(specifier);
+    }
+  };
+  visit(entry);
+  return bare;
+}
 
 function run(cwd: string, file: string): Record<string, unknown> {
   const out = execFileSync('node', [file], { cwd, encoding: 'utf8' });
@@ -149,6 +169,29 @@ describe('packed tarball', () => {
     expect(byName['nets']!.external).toContain('@tensorflow/tfjs-layers');
     expect(byName['nets']!.files.some((f) => f.startsWith('train/'))).toBe(false);
   }, 120_000);
+
+  it('loads in a page through the import map of docs/saving-and-deploying.md', () => {
+    const doc = readFileSync(join(ROOT as string, 'docs', 'saving-and-deploying.md'), 'utf8');
+    const map = (JSON.parse(/<script type="importmap">\s*([\s\S]*?)<\/script>/.exec(doc)![1]!) as { imports: Record<string, string> }).imports;
+    const modules = join(project, 'node_modules');
+    const { version } = JSON.parse(readFileSync(join(modules, 'genblocks', 'package.json'), 'utf8')) as { version: string };
+    expect(map['genblocks']).toBe(`https://cdn.jsdelivr.net/npm/genblocks@${version}/dist/index.js`);
+    const imported = bareImports(join(modules, 'genblocks', 'dist', 'index.js'));
+    expect([...imported].sort()).toEqual(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']);
+    for (const [name, url] of Object.entries(map)) {
+      if (name === 'genblocks') continue;
+      const m = /^https:\/\/cdn\.jsdelivr\.net\/npm\/(@tensorflow\/[\w-]+)@([\d.]+)\/(.+)$/.exec(url);
+      expect(m, url).not.toBeNull();
+      const [, pkg, pkgVersion, path] = m!;
+      expect(pkg).toBe(name);
+      const installed = JSON.parse(readFileSync(join(modules, pkg!, 'package.json'), 'utf8')) as { version: string };
+      expect(pkgVersion).toBe(installed.version);
+      expect(existsSync(join(modules, pkg!, path!)), `${pkg}/${path}`).toBe(true);
+      for (const dependency of bareImports(join(modules, pkg!, path!))) imported.add(dependency);
+    }
+    // Everything the page's modules import (genblocks' and tfjs' own) is in the map.
+    for (const specifier of imported) expect(Object.keys(map), specifier).toContain(specifier);
+  });
 
   it('builds without warnings with esbuild, Vite and webpack 5', async () => {
     expect(await esbuildWarnings(project)).toEqual([]);

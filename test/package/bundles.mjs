@@ -20,6 +20,7 @@ export const PROGRAMS = [
   { name: 'losses', code: `import { losses } from 'genblocks';\nglobalThis.losses = losses;`, budget: 10_000 },
   { name: 'losses (genblocks/losses)', code: `import * as losses from 'genblocks/losses';\nglobalThis.losses = losses;`, budget: 10_000 },
   { name: 'one loss', code: `import { losses } from 'genblocks';\nglobalThis.loss = (x) => losses.gan.nonSaturating.generator(x);`, budget: 10_000 },
+  { name: 'backends', code: `import { backends } from 'genblocks';\nglobalThis.backends = backends;`, budget: 15_000 },
   { name: 'nets', code: `import { nets } from 'genblocks';\nglobalThis.nets = nets;`, budget: 6_000 },
   { name: 'a trainer (train.AdversarialTrainer)', code: `import { train } from 'genblocks';\nglobalThis.Trainer = train.AdversarialTrainer;`, budget: 20_000 },
   { name: 'a trainer (genblocks/train)', code: `import { AdversarialTrainer } from 'genblocks/train';\nglobalThis.Trainer = AdversarialTrainer;`, budget: 20_000 },
