@@ -4,6 +4,7 @@
  *   may drop every other file a program does not use;
  * - every namespace of src/index.ts is listed in tsup.config.ts `NAMESPACES` and published as a
  *   `genblocks/<name>` entry (exports and typesVersions), and nothing else is;
+ * - every custom layer registered in src/register.ts is also registered by its own file;
  * - in a fresh process, `import 'genblocks'` registers the custom layers through the files that
  *   define them but no gradients, and a gradient penalty registers the gradients it needs.
  */
@@ -43,6 +44,23 @@ describe('package structure', () => {
     expect(files).toEqual(expect.arrayContaining(['register.ts', 'nets/spectral-normalization.ts', 'vae/reparameterize-layer.ts']));
     const expected = [...files.map((f) => `./dist/${f.replace(/\.ts$/, '.js')}`), './dist/**/*.cjs', ...files.map((f) => `./src/${f}`)];
     expect([...pkg.sideEffects].sort()).toEqual(expected.sort());
+  });
+
+  it('registers every custom layer in the file that defines it, not only in register.ts', () => {
+    // register.ts is not imported by `genblocks`, so a layer registered only there would be
+    // unknown to tf.loadLayersModel in a program that imports `genblocks` and uses the layer.
+    const register = readFileSync(join(ROOT, 'src', 'register.ts'), 'utf8');
+    const classes = [...register.matchAll(/registerClass\((\w+)/g)].map((m) => m[1]!);
+    expect(classes).toEqual(expect.arrayContaining(['SpectralNormalization', 'Reparameterize']));
+    for (const name of classes) {
+      const from = new RegExp(`import \\{[^}]*\\b${name}\\b[^}]*\\} from '\\./([^']+)\\.js'`).exec(register);
+      expect(from, `src/register.ts imports ${name}`).not.toBeNull();
+      const file = `${from![1]}.ts`;
+      const source = readFileSync(join(ROOT, 'src', file), 'utf8');
+      expect(source, `src/${file} must end with tf.serialization.registerClass(${name}, 'genblocks', '${name}') and be named in package.json sideEffects`).toMatch(
+        new RegExp(`^(tf\\.)?serialization\\.registerClass\\(${name},`, 'm'),
+      );
+    }
   });
 
   it('publishes one entry per namespace of src/index.ts (tsup.config.ts NAMESPACES, exports, typesVersions)', () => {
