@@ -1,7 +1,7 @@
 // Bundles small browser programs that use the installed package, to measure what genblocks adds
 // to a page (bundle sizes) and to catch bundler warnings. tfjs stays external throughout: the
 // sizes are genblocks' own, and a program that pulls in tfjs-layers shows it in `external`.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -80,7 +80,7 @@ const generator = nets.mlpGenerator({ latentDim: 2, outputShape: [4] });
 console.log(tf.getBackend(), data, losses, metrics, generator, train, vae);
 `;
 
-/** esbuild's warnings for {@link PAGE} (browser platform, tfjs external). */
+/** esbuild's build of {@link PAGE} (browser platform, tfjs external): `{ warnings, code }`. */
 export async function esbuildWarnings(project) {
   const result = await build({
     entryPoints: [entryFile(project, { name: 'page-esbuild', code: PAGE })],
@@ -93,10 +93,10 @@ export async function esbuildWarnings(project) {
     write: false,
     logLevel: 'silent',
   });
-  return result.warnings.map((w) => `${w.location?.file ?? ''}: ${w.text}`);
+  return { warnings: result.warnings.map((w) => `${w.location?.file ?? ''}: ${w.text}`), code: result.outputFiles[0].text };
 }
 
-/** Vite's (production build) warnings for {@link PAGE}. */
+/** Vite's production build of {@link PAGE}: `{ warnings, code }`. */
 export async function viteWarnings(project) {
   const { build: viteBuild, createLogger } = await import('vite');
   const warnings = [];
@@ -104,7 +104,7 @@ export async function viteWarnings(project) {
   logger.warn = (message) => warnings.push(message);
   logger.warnOnce = (message) => warnings.push(message);
   const entry = entryFile(project, { name: 'page-vite', code: PAGE });
-  await viteBuild({
+  const [output] = await viteBuild({
     root: project,
     configFile: false,
     logLevel: 'warn',
@@ -116,12 +116,12 @@ export async function viteWarnings(project) {
       rollupOptions: { external: [/^@tensorflow\//], onwarn: (warning) => warnings.push(String(warning.message ?? warning)) },
     },
   });
-  return warnings;
+  return { warnings, code: output.output.map((chunk) => chunk.code ?? '').join('\n') };
 }
 
 /**
- * webpack 5's warnings for {@link PAGE} (production mode, tfjs external), or `null` when webpack
- * is not installed in this repository (it is a devDependency; `npm install` adds it).
+ * webpack 5's production build of {@link PAGE} (tfjs external): `{ warnings, code }`, or `null`
+ * when webpack is not installed in this repository (it is a devDependency; `npm install` adds it).
  */
 export async function webpackWarnings(project) {
   let webpack;
@@ -149,5 +149,7 @@ export async function webpackWarnings(project) {
   });
   const { warnings, errors } = stats.toJson({ all: false, warnings: true, errors: true });
   if (errors.length > 0) throw new Error(`webpack failed:\n${errors.map((e) => e.message).join('\n')}`);
-  return warnings.map((w) => `${w.moduleName ?? ''}: ${w.message}`);
+  const out = join(project, 'webpack-out');
+  const code = readdirSync(out).filter((f) => /\.m?js$/.test(f)).map((f) => readFileSync(join(out, f), 'utf8')).join('\n');
+  return { warnings: warnings.map((w) => `${w.moduleName ?? ''}: ${w.message}`), code };
 }
