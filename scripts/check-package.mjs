@@ -12,9 +12,9 @@ import { pack } from './pack.mjs';
 
 const tarball = pack();
 console.log(`packed ${tarball}`);
-const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
+const run = (cmd, args, env = process.env) => execFileSync(cmd, args, { stdio: 'inherit', env });
 run('npx', ['--no-install', 'publint', '--strict', tarball]);
 run('npx', ['--no-install', 'attw', tarball]);
 console.log('check:package: publint and are-the-types-wrong passed');
-run('npx', ['--no-install', 'vitest', 'run', 'test/package.test.ts', 'test/package/']);
+run('npx', ['--no-install', 'vitest', 'run', 'test/package.test.ts', 'test/package/'], { ...process.env, GENBLOCKS_TARBALL: tarball });
 console.log('check:package: passed');
