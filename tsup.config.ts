@@ -27,11 +27,14 @@ import { defineConfig } from 'tsup';
  * 2. add `'foo'` to {@link NAMESPACES} below;
  * 3. in package.json, copy the `"./losses"` entry of `exports` and the `"losses"` entry of
  *    `typesVersions`, replacing `losses` with `foo`;
- * 4. a file whose top level registers something (a custom layer's `registerClass`) must be named
- *    in package.json `sideEffects` (`./dist/foo/x.js` and `./src/foo/x.ts`), and imported by
- *    src/register.ts.
- * test/package/exports.test.ts checks steps 2 to 4 against src/index.ts and the sources, and
- * names what is missing.
+ * 4. a custom layer's file ends with `tf.serialization.registerClass(X, 'genblocks', 'X')` (so
+ *    any program that uses the layer has it registered, bundled or not), is named in
+ *    package.json `sideEffects` (`./dist/foo/x.js` and `./src/foo/x.ts`), and src/register.ts
+ *    imports and registers it too (for `genblocks/register` and `genblocks/node`). No other file
+ *    runs code at import time: `sideEffects` is what lets bundlers drop unused families.
+ * test/package/side-effects.test.ts checks steps 2 to 4 against src/index.ts and the sources,
+ * and names what is missing; test/package.test.ts then covers the new entry's types and
+ * bundles without changes.
  */
 export const NAMESPACES = ['backends', 'data', 'losses', 'metrics', 'nets', 'train', 'vae'] as const;
 

@@ -57,8 +57,7 @@ async function loadCliProgress(fn: string): Promise<typeof CliProgress | undefin
  * A progress bar: steps done of the total, rate, ETA and the current losses. In Node it draws
  * with the `cli-progress` library, an optional peer dependency (`npm install cli-progress`;
  * loaded on first use, and training stops with an error naming it when it is missing); in a
- * browser it does nothing (read
- * losses with {@link history} or your own `onStepEnd`).
+ * browser it does nothing (read losses with {@link history} or your own `onStepEnd`).
  *
  * @param options - `every` (1), `digits` (4), `stream` (stderr).
  * @returns the callback.
