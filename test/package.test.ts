@@ -13,7 +13,8 @@
  * - builds a page that uses every family with esbuild, Vite and webpack 5, and expects no
  *   warning;
  * - checks that the import map of docs/saving-and-deploying.md maps every package the ES modules
- *   import, to files that exist in the installed packages.
+ *   import, to files that exist in the installed packages, and loads genblocks through it in
+ *   headless Chromium (WebGL) where the machine has Chromium (test/package/import-map-page.mjs).
  * `npm run check:package` runs this file after publint and are-the-types-wrong.
  */
 import { execFileSync } from 'node:child_process';
@@ -28,6 +29,8 @@ import { pack } from '../scripts/pack.mjs';
 import { bundleSizes, esbuildWarnings, viteWarnings, webpackWarnings } from './package/bundles.mjs';
 // @ts-expect-error plain .mjs helper
 import { checkConsumerTypes } from './package/consumer-types.mjs';
+// @ts-expect-error plain .mjs helper
+import { CHROMIUM, runImportMapPage } from './package/import-map-page.mjs';
 // @ts-expect-error plain .mjs helper
 import { installTarball, ROOT } from './package/install.mjs';
 
@@ -193,6 +196,16 @@ describe('packed tarball', () => {
     // Everything the page's modules import (genblocks' and tfjs' own) is in the map.
     for (const specifier of imported) expect(Object.keys(map), specifier).toContain(specifier);
   });
+
+  // Headless Chromium (Debian's, as the browser suite uses) where this machine has it.
+  it.skipIf(!existsSync(CHROMIUM as string))('runs in a page without a bundler, through that import map (headless Chromium, WebGL)', async () => {
+    const r = (await runImportMapPage(project)) as { backend?: string; shape?: number[]; loss?: number; error?: string; pageErrors: string[] };
+    expect(r.pageErrors).toEqual([]);
+    expect(r.error).toBeUndefined();
+    expect(r.backend).toBe('webgl');
+    expect(r.shape).toEqual([22, 22, 1]); // 2×2 tiles of 8×8, default padding 2: rows·(h + padding) + padding = 2·10 + 2 = 22
+    expect(Math.abs(r.loss! - LN2)).toBeLessThan(1e-5);
+  }, 120_000);
 
   it('builds without warnings with esbuild, Vite and webpack 5', async () => {
     type Built = { warnings: string[]; code: string };
