@@ -64,8 +64,8 @@ export async function runImportMapPage(project) {
     page.on('pageerror', (error) => pageErrors.push(String(error)));
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
     // A module that fails to load sets no result (its error is in pageErrors): wait, then report.
-    await page.waitForFunction(() => window.result !== undefined, null, { timeout: 60_000 }).catch(() => {});
-    const result = await page.evaluate(() => window.result ?? null);
+    await page.waitForFunction(() => globalThis.result !== undefined, null, { timeout: 60_000 }).catch(() => {});
+    const result = await page.evaluate(() => globalThis.result ?? null);
     return { ...(result ?? { error: 'the page set no result' }), pageErrors };
   } finally {
     await browser.close();
