@@ -12,7 +12,8 @@ import { defineConfig } from 'tsup';
  *    through a chunk as `declare const X: typeof X`, which broke them.
  * 2. CommonJS: this file. tsup bundles each entry into `dist/<entry>.cjs`, with shared chunks
  *    (`splitting`) so that `require('genblocks')` and `require('genblocks/losses')` see the
- *    same classes. CommonJS users are Node programs, for which pruning does not matter.
+ *    same classes. CommonJS users are Node programs, for which pruning does not matter; the
+ *    chunks mix side-effect code with the rest, so `sideEffects` names every `.cjs` file.
  * 3. CommonJS declarations: `scripts/cts-types.mjs` copies every `.d.ts` to a `.d.cts` whose
  *    relative imports end in `.cjs`, so `require` consumers under `node16` get declarations
  *    that describe CommonJS (what are-the-types-wrong checks).
