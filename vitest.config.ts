@@ -10,6 +10,8 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^genblocks\/node$/, replacement: src('node.ts') },
+      { find: /^genblocks\/register$/, replacement: src('register.ts') },
+      { find: /^genblocks\/(\w+)$/, replacement: src('$1/index.ts') },
       { find: /^genblocks$/, replacement: src('index.ts') },
     ],
   },

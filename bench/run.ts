@@ -130,7 +130,10 @@ async function main(): Promise<void> {
     ),
     '',
   ];
-  writeFileSync(join(args.out!, 'RESULTS.md'), lines.join('\n'));
+  // The bundle-size section (measured by test/package.test.ts, not by this runner) is kept.
+  const previous = existsSync(join(args.out!, 'RESULTS.md')) ? readFileSync(join(args.out!, 'RESULTS.md'), 'utf8') : '';
+  const kept = previous.indexOf('\n## Bundle size');
+  writeFileSync(join(args.out!, 'RESULTS.md'), lines.join('\n') + (kept >= 0 ? previous.slice(kept) : ''));
   console.log(`\nwrote ${join(args.out!, 'results.json')} and RESULTS.md (${records.length} results)`);
   tf.engine().reset();
   process.exit(0);

@@ -5,6 +5,10 @@
  * {@link train}, {@link data}, {@link metrics}, and the custom {@link layers}. Node-only helpers (files, PNG, MNIST) live in
  * the `genblocks/node` entry.
  *
+ * Each namespace is also its own entry (`genblocks/losses`, `genblocks/nets`, ...), and this
+ * entry has no import-time side effects of its own, so a bundler keeps only the families a
+ * program uses (see the README's install section).
+ *
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
@@ -15,8 +19,6 @@
  * ```
  * @module genblocks
  */
-import './register.js';
-
 import * as backends from './backends/index.js';
 import * as data from './data/index.js';
 import * as layers from './layers/index.js';

@@ -1,15 +1,23 @@
 /**
- * The one side-effect module of genblocks (named in `package.json` `sideEffects`).
+ * `genblocks/register`: registers everything genblocks registers with tfjs, in one import.
  *
- * Importing `genblocks` or `genblocks/node` runs it once. It registers genblocks' custom
- * layers with tfjs-layers' serialization registry under the `genblocks>` prefix, so a saved
- * model that contains them loads with plain `tf.loadLayersModel` in a process that imported
- * genblocks, and it registers the gradients tfjs lacks for second-order differentiation
- * (WGAN-GP, R1). Nothing else in the library runs code at import time.
+ * - genblocks' custom layers, with tfjs-layers' serialization registry under the `genblocks>`
+ *   prefix, so a saved model that contains them loads with plain `tf.loadLayersModel`. Each
+ *   layer's own file also registers it (those files are named in `package.json`
+ *   `sideEffects`), so any program whose code uses a layer has it registered; import this module
+ *   to load such a model in a bundle that does not otherwise use `nets` or `vae`.
+ * - the zero gradients of comparison ops that second-order differentiation needs (WGAN-GP, R1);
+ *   the gradient penalties register them themselves before they differentiate.
  *
- * @module
+ * `genblocks/node` imports it. The `genblocks` entry does not, so that a bundle that uses
+ * `losses` alone does not pull in tfjs-layers.
+ *
+ * @example
+ * ```ts
+ * import 'genblocks/register';
+ * ```
+ * @module genblocks/register
  */
-import '@tensorflow/tfjs-layers';
 import { serialization } from '@tensorflow/tfjs-core';
 
 import { registerSecondOrderGradients } from './backends/gradients.js';
@@ -17,6 +25,7 @@ import { Reparameterize } from './layers/reparameterize.js';
 import { SpectralNormalization } from './layers/spectral-normalization.js';
 
 // Custom layers (src/layers): saved as `genblocks>Name`, found again by tf.loadLayersModel.
+// (Registering a class twice under the same name is harmless: the registry keeps one entry.)
 serialization.registerClass(SpectralNormalization, 'genblocks', 'SpectralNormalization');
 serialization.registerClass(Reparameterize, 'genblocks', 'Reparameterize');
 

@@ -63,8 +63,9 @@ function zeroGradient(kernelName: string, inputs: readonly string[]): tf.GradCon
  * which gradient penalties (WGAN-GP, R1) need.
  *
  * Idempotent: a kernel that already has a gradient (registered by tfjs, by another library or
- * by an earlier call) is left alone. `import 'genblocks'` calls it once; call it yourself only
- * when using genblocks' sources without its entry point.
+ * by an earlier call) is left alone. genblocks' gradient penalties call it before they
+ * differentiate, and `import 'genblocks/register'` (or `genblocks/node`) calls it once; call it
+ * yourself before differentiating through these ops twice in code of your own.
  *
  * Note: `tf.logSigmoid` cannot be differentiated twice in tfjs 4.22 for a reason unrelated to
  * these ops (its `customGrad` fails inside a nested gradient); genblocks' losses use `softplus`.

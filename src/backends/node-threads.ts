@@ -24,7 +24,7 @@ import { BackendError } from '../errors.js';
 
 type WasmPackage = { setThreadsCount?: (n: number) => void };
 
-const importNode = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
+const importNode = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
 
 /**
  * Runs `init` (which must initialize the wasm backend) with the threaded SIMD build enabled

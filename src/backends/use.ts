@@ -58,7 +58,7 @@ type WasmModule = { setWasmPaths?: (p: string | Record<string, string>) => void 
 const isNode = (): boolean => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
 /** A non-literal `import()` so bundlers do not try to resolve optional peers. */
-const importPackage = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
+const importPackage = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
 
 /**
  * Makes sure the package of backend `name` is loaded (it registers the backend on import).

@@ -1,15 +1,31 @@
 /**
- * Writing image tensors as PNG files in Node (with `pngjs`).
+ * Writing image tensors as PNG files in Node (with `pngjs`, an optional peer dependency of
+ * `genblocks/node`: `npm install pngjs`).
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import pngjs from 'pngjs';
+import type * as Pngjs from 'pngjs';
 
 import { imageGrid, type ImageGridOptions } from '../data/image-grid.js';
-import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, GenblocksError, ShapeError } from '../errors.js';
 import { assertRank, assertTensor, describe, formatShape } from '../validation.js';
 import { writeFileAtomic } from './atomic.js';
+
+/**
+ * Loads `pngjs`, an optional peer dependency of `genblocks/node` (so that it never reaches a
+ * browser install), on first use; throws an error naming the package when it is not installed.
+ */
+async function loadPngjs(fn: string): Promise<typeof Pngjs> {
+  let mod: typeof Pngjs & { default?: typeof Pngjs };
+  try {
+    mod = (await import('pngjs')) as typeof mod;
+  } catch (e) {
+    const reason = (e as Error).message.split('\n')[0];
+    throw new GenblocksError(fn, `${fn}: writing PNG files needs the package 'pngjs' (an optional peer dependency of genblocks/node), which could not be loaded (${reason}). Install it: npm install pngjs`);
+  }
+  return mod.default ?? mod;
+}
 
 /** PNG colour types (PNG spec §11.2.2) by number of channels. */
 const COLOR_TYPE: Record<number, number> = { 1: 0, 3: 2, 4: 6 };
@@ -65,9 +81,10 @@ async function encode(image: tf.Tensor, fn: string): Promise<Uint8Array> {
     bytes[i] = isFloat ? Math.round(v * 255) : v;
   }
   const colorType = COLOR_TYPE[channels!]!;
+  const pngjs = await loadPngjs(fn);
   const png = new pngjs.PNG({ width: width!, height: height! });
   png.data = bytes;
-  return pngjs.PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: channels === 4 } as pngjs.PackerOptions);
+  return pngjs.PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: channels === 4 } as Pngjs.PackerOptions);
 }
 
 /**

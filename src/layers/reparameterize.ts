@@ -98,3 +98,8 @@ export class Reparameterize extends tfl.layers.Layer {
     return { ...super.getConfig(), ...config };
   }
 }
+
+// Import-time side effect (this file is named in package.json `sideEffects`): the layer is saved
+// as `genblocks>Reparameterize` and found again by tf.loadLayersModel in any program whose code
+// reaches this file, also in a bundle that keeps only part of genblocks.
+tf.serialization.registerClass(Reparameterize, 'genblocks', 'Reparameterize');

@@ -261,3 +261,8 @@ export class SpectralNormalization extends tfl.layers.Layer {
     return new cls({ ...rest, layer } as unknown as tf.serialization.ConfigDict);
   }
 }
+
+// Import-time side effect (this file is named in package.json `sideEffects`): the layer is saved
+// as `genblocks>SpectralNormalization` and found again by tf.loadLayersModel in any program whose
+// code reaches this file, also in a bundle that keeps only part of genblocks.
+tf.serialization.registerClass(SpectralNormalization, 'genblocks', 'SpectralNormalization');

@@ -25,8 +25,10 @@ describe('registerSecondOrderGradients', () => {
     expect(registerSecondOrderGradients()).toEqual([]); // idempotent
   });
 
-  it('is called by importing genblocks', async () => {
-    await import('../../src/index.js');
+  // That `import 'genblocks'` alone registers nothing, and the penalties register them, is
+  // checked in a fresh process by test/package/side-effects.test.ts.
+  it('is called by importing genblocks/register', async () => {
+    await import('../../src/register.js');
     expect(registerSecondOrderGradients()).toEqual([]);
     expect(tf.getGradient('Greater')).toBeDefined();
   });

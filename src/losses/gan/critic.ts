@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { registerSecondOrderGradients } from '../../backends/gradients.js';
 import { ArgumentError } from '../../errors.js';
 import { describe } from '../../validation.js';
 
@@ -64,8 +65,13 @@ function callCritic(critic: Critic, x: tf.Tensor, fn: string): tf.Tensor {
  * batch-coupling layers), so row `i` is the gradient of example `i`'s logits. The gradient is
  * computed with `tf.grad`, whose operations are recorded on any enclosing gradient tape, so the
  * result can be differentiated again with respect to the critic's weights.
+ *
+ * Registers the zero gradients of comparison ops that this second differentiation needs first
+ * (idempotent), so the penalties work in a bundle that imports `losses` alone, without
+ * `register.ts`.
  */
 export function criticInputGradient(critic: Critic, x: tf.Tensor, fn: string): tf.Tensor {
+  registerSecondOrderGradients();
   return tf.grad((input: tf.Tensor) => tf.sum(callCritic(critic, input, fn)))(x);
 }
 

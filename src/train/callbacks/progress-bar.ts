@@ -5,6 +5,7 @@
  */
 import type * as CliProgress from 'cli-progress';
 
+import { GenblocksError } from '../../errors.js';
 import { assertKnownKeys, assertPositiveInt } from '../../validation.js';
 import type { Callback, Logs } from './callback.js';
 
@@ -33,24 +34,30 @@ function formatLogs(logs: Logs | undefined, digits: number): string {
     .join(' · ');
 }
 
-/** Loads cli-progress in Node; `undefined` in browsers or when it is missing. */
-async function loadCliProgress(): Promise<typeof CliProgress | undefined> {
+/**
+ * Loads cli-progress in Node; `undefined` in browsers. It is an optional peer dependency (so that
+ * it never reaches a browser install): in Node without it, throws an error naming the package.
+ */
+async function loadCliProgress(fn: string): Promise<typeof CliProgress | undefined> {
   const g = globalThis as { process?: { versions?: { node?: string } } };
   if (!g.process?.versions?.node) return undefined;
   // A variable specifier keeps browser bundlers from resolving the Node-only package.
   const specifier = 'cli-progress';
+  let mod: typeof CliProgress & { default?: typeof CliProgress };
   try {
-    const mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as typeof CliProgress & { default?: typeof CliProgress };
-    return mod.default ?? mod;
-  } catch {
-    return undefined;
+    mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as typeof mod;
+  } catch (e) {
+    const reason = (e as Error).message.split('\n')[0];
+    throw new GenblocksError(fn, `${fn}: the progress bar draws with the package 'cli-progress' (an optional peer dependency of genblocks), which could not be loaded (${reason}). Install it (npm install cli-progress), or leave train.progressBar() out of the callbacks.`);
   }
+  return mod.default ?? mod;
 }
 
 /**
  * A progress bar: steps done of the total, rate, ETA and the current losses. In Node it draws
- * with the `cli-progress` library (loaded on first use); in a browser it does nothing (read
- * losses with {@link history} or your own `onStepEnd`).
+ * with the `cli-progress` library, an optional peer dependency (`npm install cli-progress`;
+ * loaded on first use, and training stops with an error naming it when it is missing); in a
+ * browser it does nothing (read losses with {@link history} or your own `onStepEnd`).
  *
  * @param options - `every` (1), `digits` (4), `stream` (stderr).
  * @returns the callback.
@@ -72,7 +79,7 @@ export function progressBar(options: ProgressBarOptions = {}): Callback {
   let firstStep = 0;
   return {
     async onTrainBegin(_logs, context) {
-      const lib = await loadCliProgress();
+      const lib = await loadCliProgress(fn);
       if (!lib) return;
       const total = context.totalSteps ?? 0;
       bar = new lib.SingleBar(
