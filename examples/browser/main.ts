@@ -163,7 +163,7 @@ async function describeDevice(backend: BackendName): Promise<{ text: string; spe
   if (backend === 'webgl') {
     const renderer = webglRenderer();
     result = isSoftware(renderer)
-      ? { text: `webgl on ${renderer}: a software renderer on the CPU, no GPU (wasm is usually faster here)`, speedKey: 'software webgl' }
+      ? { text: `webgl on ${renderer}: a software renderer on the CPU, no GPU (wasm is several times faster here)`, speedKey: 'software webgl' }
       : { text: `webgl on ${renderer}`, speedKey: 'gpu' };
   } else if (backend === 'webgpu') {
     const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } }).gpu;
@@ -179,6 +179,8 @@ async function describeDevice(backend: BackendName): Promise<{ text: string; spe
   described[backend] = result;
   return result;
 }
+
+const count = (n: number) => n.toLocaleString('en-US');
 
 const seconds = (ms: number) => {
   const s = Math.round(ms / 1000);
@@ -215,7 +217,7 @@ async function describeRun(): Promise<void> {
   const estimate = compileMs + (spec.recognisableAfter / rate) * 1000;
   aboutText.textContent =
     `Trains ${spec.what} on 2,000 handwritten MNIST digits right here in the tab and draws 64 samples from it as it learns: ` +
-    `they turn from noise into recognisable digits after about ${spec.recognisableAfter} steps, ` +
+    `they turn from noise into recognisable digits after about ${count(spec.recognisableAfter)} steps, ` +
     `roughly ${seconds(estimate)} on this backend (${live ? `at the measured ${live.toFixed(1)} steps/s` : `a guess for ${device.speedKey}; refined once training runs`}).`;
   backendText.textContent = device.text;
 }
@@ -223,7 +225,10 @@ async function describeRun(): Promise<void> {
 async function startSession(backend: BackendName, model: ModelName): Promise<Session> {
   if (backend === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
   const info = await backends.use(backend);
-  if (info.name === 'wasm') backendText.textContent = `wasm on the CPU · ${info.threads} thread(s)${info.simd ? ' · SIMD' : ''}`;
+  if (info.name === 'wasm') {
+    described.wasm = { text: `wasm on the CPU · ${info.threads} thread(s)${info.simd ? ' · SIMD' : ''}`, speedKey: 'wasm' };
+    backendText.textContent = described.wasm.text;
+  }
   // VAE: pixels in [0, 1] (Bernoulli likelihood); GAN: [-1, 1] (tanh generator).
   const images = tf.tidy(() => {
     const x = tf.div(tf.tensor2d(pixels!, [IMAGES, PIXELS], 'int32'), 255);
@@ -303,9 +308,11 @@ function render(): void {
   const target = s ? s.targetEpoch * STEPS_PER_EPOCH : Number(epochsInput.value) * STEPS_PER_EPOCH;
   const trainedMs = s ? s.trainedMs + (running ? performance.now() - running.startedAt : 0) : 0;
   const rate = s ? speed(s) : undefined;
-  stepText.textContent = `${step} / ${target}`;
+  stepText.textContent = `${count(step)} / ${count(target)}`;
   stepText.dataset['step'] = String(step);
-  epochText.textContent = s ? `${Math.min(s.trainer.epoch + (running ? 1 : 0), s.targetEpoch)} / ${s.targetEpoch}` : `0 / ${epochsInput.value}`;
+  // The epoch in progress (1-based), or the last one completed when between epochs and idle.
+  const between = !running && s !== undefined && step === s.trainer.epoch * STEPS_PER_EPOCH;
+  epochText.textContent = s ? `${Math.min(s.trainer.epoch + (between ? 0 : 1), s.targetEpoch)} / ${s.targetEpoch}` : `0 / ${epochsInput.value}`;
   speedText.textContent = rate === undefined ? '–' : rate.toFixed(1);
   elapsedText.textContent = seconds(trainedMs);
   etaText.textContent = running && rate ? seconds(((target - step) / rate) * 1000) : '–';
