@@ -223,7 +223,7 @@ async function runDefaultExample(browser: Browser, base: string, judge: DigitJud
 
 /** Opens the example, trains a few steps on `backend`, checks the samples are not blank, Stop, Reset, save. */
 async function runExample(browser: Browser, base: string, backend: string, model: 'vae' | 'gan', minSteps: number): Promise<CheckResult> {
-  const name = `example › trains the ${model.toUpperCase()} on ${backend}: samples and loss curves drawn (screenshot not blank), stops on click, saves to IndexedDB, Reset clears`;
+  const name = `example › trains the ${model.toUpperCase()} on ${backend}: a bad setting shown in the page, samples and loss curves drawn (screenshot not blank), stops on click, saves to IndexedDB, Reset clears`;
   const context = await browser.newContext({ viewport: { width: 1040, height: 1000 } });
   const page = await context.newPage();
   const errors = watchErrors(page);
@@ -233,6 +233,15 @@ async function runExample(browser: Browser, base: string, backend: string, model
     await page.selectOption('#backend', backend);
     await page.selectOption('#model', model);
     await page.waitForFunction(() => !document.querySelector<HTMLButtonElement>('#train')?.disabled, undefined, { timeout: 30_000 });
+    // A bad setting is reported in the page, not only in the console.
+    const epochs = await page.inputValue('#epochs');
+    await page.fill('#epochs', '0');
+    await page.click('#train');
+    await page.waitForFunction(() => !document.querySelector<HTMLElement>('#error')?.hidden, undefined, { timeout: 10_000 });
+    const shownError = (await page.textContent('#error')) ?? '';
+    const errorOk = /epochs must be a whole number from 1 to 1000, received 0/.test(shownError);
+    errors.splice(0); // the console.error of that error is expected
+    await page.fill('#epochs', epochs);
     await page.click('#train');
     // The page stays responsive while training: the step counter updates between steps.
     await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('#step')?.dataset['step'] ?? 0) >= n, minSteps, { timeout: EXAMPLE_TIMEOUT_MS, polling: 200 });
@@ -265,7 +274,7 @@ async function runExample(browser: Browser, base: string, backend: string, model
     await page.click('#reset');
     const reset = await page.evaluate(() => ({ step: document.querySelector<HTMLElement>('#step')?.dataset['step'], charts: document.querySelectorAll('#charts svg').length, train: document.querySelector('#train')?.textContent }));
     const resetOk = reset.step === '0' && reset.charts === 0 && reset.train === 'Train';
-    const ok = samplesStd > BLANK_STD && curvesStd > BLANK_STD && errors.length === 0 && !readout.error && saved.includes('tensorflowjs') && resetOk && readout.chartStep === readout.step;
+    const ok = samplesStd > BLANK_STD && curvesStd > BLANK_STD && errors.length === 0 && !readout.error && errorOk && saved.includes('tensorflowjs') && resetOk && readout.chartStep === readout.step;
     return {
       name,
       ok,
@@ -273,7 +282,7 @@ async function runExample(browser: Browser, base: string, backend: string, model
       info: { step: readout.step, stepsPerSecond: readout.speed, samplesStd, curvesStd, timerLatencyMs, status, indexedDb: saved, screenshot: `test-browser/out/example-${model}-${backend}.png` },
       ...(ok
         ? {}
-        : { error: `samples std ${samplesStd.toFixed(2)}, curves std ${curvesStd.toFixed(2)} (blank below ${BLANK_STD}); IndexedDB databases ${saved}; after Reset ${JSON.stringify(reset)}; charts at step ${readout.chartStep} vs ${readout.step}; errors: ${readout.error} ${errors.join(' | ')}` }),
+        : { error: `samples std ${samplesStd.toFixed(2)}, curves std ${curvesStd.toFixed(2)} (blank below ${BLANK_STD}); error shown for epochs 0: "${shownError}"; IndexedDB databases ${saved}; after Reset ${JSON.stringify(reset)}; charts at step ${readout.chartStep} vs ${readout.step}; errors: ${readout.error} ${errors.join(' | ')}` }),
     };
   } catch (e) {
     return { name, ok: false, ms: Date.now() - start, error: `${(e as Error).message}\n${errors.join('\n')}` };
