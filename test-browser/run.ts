@@ -171,6 +171,9 @@ async function runDefaultExample(browser: Browser, base: string, judge: DigitJud
       .waitForFunction(() => document.querySelector('#phase')?.textContent?.includes('compiling shaders'), undefined, { timeout: 15_000 })
       .then(() => true, () => false);
     expect(compiling, '"compiling shaders" never shown');
+    mkdirSync(outDir, { recursive: true });
+    // What the visitor sees meanwhile (the main thread may be busy compiling: best effort).
+    if (compiling) await page.screenshot({ path: `${outDir}/example-default-compiling.png`, timeout: 10_000 }).catch(() => undefined);
     await page.waitForFunction(() => Number(document.querySelector<HTMLCanvasElement>('#samples')?.dataset['step']) >= 1, undefined, { timeout: 60_000 });
     const first = await sampleGrid(page);
     const firstVerdict = judge.judge(first.tiles);
@@ -189,7 +192,6 @@ async function runDefaultExample(browser: Browser, base: string, judge: DigitJud
     const end = await pageReadout(page);
     const last = await sampleGrid(page);
     const verdict = judge.judge(last.tiles);
-    mkdirSync(outDir, { recursive: true });
     writeFileSync(`${outDir}/example-default-samples.png`, last.png);
     writeFileSync(`${outDir}/example-default.png`, await page.screenshot({ fullPage: true }));
     expect(last.step === end.step && end.chartStep === end.step, `after Stop: samples of step ${last.step}, charts at ${end.chartStep}, counter ${end.step}`);

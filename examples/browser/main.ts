@@ -367,6 +367,9 @@ async function run(): Promise<void> {
   phaseText.textContent = gpu && fresh ? 'compiling shaders (the first steps are slow)…' : 'training…';
   running = { abort: new AbortController(), startedAt: performance.now() };
   setControls('running');
+  // Elapsed time keeps counting while the first step compiles (no step ends to trigger a render).
+  const ticker = setInterval(requestRender, 500);
+  render();
   s.stepTimes = [];
   const batches = data.batches(s.images, { batchSize: BATCH, shuffle: true, seed: 1, dropRemainder: true });
   const callback: train.Callback = {
@@ -391,6 +394,7 @@ async function run(): Promise<void> {
     outcome = 'failed';
     throw e;
   } finally {
+    clearInterval(ticker);
     s.trainedMs += performance.now() - running.startedAt;
     running = undefined;
     if (s.trainer.step > 0 && s.sampledStep !== s.trainer.step) await drawSamples(s);
