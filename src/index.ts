@@ -29,11 +29,12 @@ export { backends, data, losses, metrics, nets, train, vae };
 export {
   ArgumentError,
   BackendError,
+  CheckpointError,
   ConfigError,
   DTypeError,
   GenblocksError,
   NonFiniteLossError,
   ShapeError,
 } from './errors.js';
-export type { ArgumentErrorDetails } from './errors.js';
+export type { ArgumentErrorDetails, CheckpointErrorDetails } from './errors.js';
 export { version } from './version.js';

@@ -10,16 +10,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ConfigError, NonFiniteLossError, ShapeError } from '../errors.js';
 import { assertNumber, assertOneOf, assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
 import type { Callback, Logs, TrainingContext } from './callbacks.js';
-import { assertStore, type Checkpoint, type CheckpointStore } from './checkpoint.js';
+import { assertStore, type Checkpoint, type CheckpointMeta, type CheckpointStore } from './checkpoint.js';
+import { CHECKPOINT_VERSION, checksumOf } from './checkpoint-format.js';
+import { layerStates, restoreState } from './checkpoint-restore.js';
 import { randomRunSeed } from './seed.js';
+import { findNonFinite, findNonFiniteByReading, finitenessProbe, scansInPlace } from '../backends/variable-values.js';
 import {
+  changedSince,
   disposeSnapshot,
   optimizerRefs,
   planSnapshot,
   readState,
   restoreSnapshot,
   takeSnapshot,
-  writeState,
   type OptimizerGroup,
   type OptimizerRefs,
   type Snapshot,
@@ -138,6 +141,30 @@ async function openEpoch(source: BatchSource): Promise<AnyIterator> {
 }
 
 /**
+ * The label of the first variable a step made non-finite, or undefined when all are finite.
+ * `changed` and `probe` come from the device path (the probe read with the losses); without
+ * them the assigned variables are scanned in place. Slots that an optimizer created during the
+ * step (they are not in the snapshot's plan) are listed and checked as well.
+ */
+async function nonFiniteState(snapshot: Snapshot, changed: { variables: tf.Variable[]; labels: string[] } | undefined, probe: number | undefined): Promise<string | undefined> {
+  const { variables, labels } = changed ?? changedSince(snapshot);
+  let index: number | undefined;
+  if (probe !== undefined) index = Number.isFinite(probe) ? -1 : await findNonFiniteByReading(variables);
+  else index = findNonFinite(variables) ?? (await findNonFiniteByReading(variables));
+  if (index >= 0) return labels[index];
+  for (const { name, optimizer, refs } of snapshot.plan.optimizers) {
+    if (refs.takenAt !== 0 || optimizer.iterations === 0) continue;
+    const planned = new Set<tf.Variable>(snapshot.plan.variables);
+    const fresh = await optimizerRefs(optimizer);
+    const created = (fresh?.entries ?? []).filter((e) => e.variable !== undefined && !planned.has(e.variable));
+    const vars = created.map((e) => e.variable!);
+    const at = findNonFinite(vars) ?? (await findNonFiniteByReading(vars));
+    if (at >= 0) return `${name}/${created[at]!.name}`;
+  }
+  return undefined;
+}
+
+/**
  * Base class of the trainers: owns the loop, the counters and checkpoints. Not constructed
  * directly; use {@link AdversarialTrainer} or {@link VaeTrainer}.
  *
@@ -197,10 +224,6 @@ export abstract class Trainer {
   /** Variables saved in checkpoints and restored when a step is discarded. */
   /** @internal */
   protected abstract stateVariables(): VariableGroup[];
-  /** Layers with a seeded sample counter (saved in checkpoints). @internal */
-  protected samplingLayers(): { sampleCount: number }[] {
-    return [];
-  }
   /** Optimizers saved in checkpoints and restored when a step is discarded. */
   /** @internal */
   protected abstract stateOptimizers(): OptimizerGroup[];
@@ -357,7 +380,19 @@ export abstract class Trainer {
     return y === undefined ? { x } : { x, y };
   }
 
-  /** Runs one step on a batch: snapshot, step, one read, non-finite policy. `undefined` when skipped. */
+  /**
+   * Runs one step on a batch: snapshot, step, one read, non-finite policy. `undefined` when
+   * skipped.
+   *
+   * A step is good when its losses and the state it wrote are finite: a learning rate of 1e38
+   * can leave the losses finite while the weights, an optimizer slot or batch-norm's moving
+   * variance overflow. The state check adds no read: on backends that keep tensors in host
+   * memory (cpu, wasm) the variables the step assigned are scanned in place after the one read
+   * (one pass, no kernel launch, no copy; see `backends/variable-values.ts`); elsewhere a probe
+   * scalar (`Σ v·0` over the same variables) is stacked with the losses and read with them.
+   * Only variables the step assigned are checked: the others are unchanged since the last good
+   * step. Slots an optimizer creates during a step (its first) are listed again and checked.
+   */
   private async trainOn(batch: TrainingBatch, fn: string, groups: VariableGroup[], optimizers: OptimizerGroup[]): Promise<Logs | undefined> {
     this.checkBatch(batch, fn);
     if (this.batchShape === undefined) this.batchShape = batch.x.shape.slice(1);
@@ -373,13 +408,20 @@ export abstract class Trainer {
     if (this.snapshotPlan?.groups !== groups) this.snapshotPlan = planSnapshot(groups, optimizers, this.optimizerCache);
     const snapshot = takeSnapshot(this.snapshotPlan);
     const position = this.rngPosition;
+    const inPlace = scansInPlace();
     let names: string[] = [];
+    let changed: { variables: tf.Variable[]; labels: string[] } | undefined;
     let values: Float32Array | Int32Array | Uint8Array;
     try {
       const stacked = tf.tidy(() => {
         const losses = this.trainStep(batch, position);
         names = Object.keys(losses);
-        return tf.stack(names.map((n) => losses[n]!));
+        const parts = names.map((n) => losses[n]!);
+        if (!inPlace) {
+          changed = changedSince(snapshot);
+          parts.push(finitenessProbe(changed.variables));
+        }
+        return tf.stack(parts);
       });
       try {
         values = (await stacked.data()) as Float32Array;
@@ -392,13 +434,15 @@ export abstract class Trainer {
     }
     this.rngPosition++;
     const bad = names.findIndex((_, i) => !Number.isFinite(values[i]!));
-    if (bad >= 0) {
+    const badState = bad >= 0 ? undefined : await nonFiniteState(snapshot, changed, inPlace ? undefined : values[names.length]!);
+    if (bad >= 0 || badState !== undefined) {
       await this.rollBack(snapshot);
       if (this.onNonFinite === 'skip' && ++this.consecutiveSkips < MAX_CONSECUTIVE_SKIPS) {
         this.skippedSteps++;
         return undefined;
       }
-      throw new NonFiniteLossError(this.fnName, this.step, names[bad]!, values[bad]!);
+      if (bad >= 0) throw new NonFiniteLossError(this.fnName, this.step, names[bad]!, values[bad]!);
+      throw new NonFiniteLossError(this.fnName, this.step, badState!, Number.NaN, badState);
     }
     disposeSnapshot(snapshot);
     this.consecutiveSkips = 0;
@@ -418,56 +462,44 @@ export abstract class Trainer {
   }
 
   /**
-   * Reads the whole training state (weights, optimizer state, EMA, counters, seed).
+   * Reads the whole training state (weights, optimizer state, EMA, stateful layers' state,
+   * counters, seed), in checkpoint format version 2 with its checksums.
    *
    * @returns a {@link Checkpoint}; save it with a {@link CheckpointStore}.
    */
   async checkpoint(): Promise<Checkpoint> {
-    return {
-      meta: {
-        format: 'genblocks-checkpoint',
-        version: 1,
-        kind: this.kind,
-        step: this.step,
-        epoch: this.epoch,
-        batchInEpoch: this.batchInEpoch,
-        rngPosition: this.rngPosition,
-        skippedSteps: this.skippedSteps,
-        seed: this.seed,
-        sampleCounts: this.samplingLayers().map((layer) => layer.sampleCount),
-      },
-      tensors: await readState(this.stateVariables(), this.stateOptimizers()),
+    const groups = this.stateVariables();
+    const meta: CheckpointMeta = {
+      format: 'genblocks-checkpoint',
+      version: CHECKPOINT_VERSION,
+      kind: this.kind,
+      step: this.step,
+      epoch: this.epoch,
+      batchInEpoch: this.batchInEpoch,
+      rngPosition: this.rngPosition,
+      skippedSteps: this.skippedSteps,
+      seed: this.seed,
+      layers: layerStates(groups),
     };
+    const tensors = await readState(groups, this.stateOptimizers());
+    meta.checksum = checksumOf(meta, tensors);
+    return { meta, tensors };
   }
 
   /**
-   * Puts a checkpoint's state into this trainer's networks and optimizers, and its counters
-   * into this trainer. The networks must be built as in the run that wrote it.
+   * Puts a checkpoint's state into this trainer's networks, optimizers and stateful layers,
+   * and its counters into this trainer. The networks must be built as in the run that wrote it.
+   *
+   * Everything is checked before anything is assigned: the format version (1 or 2), the
+   * checksums (version 2), the counters, and every tensor's name, shape, dtype and length
+   * against the networks and optimizers. On any mismatch it throws a `CheckpointError` naming
+   * the field, and the trainer is left exactly as it was.
    *
    * @param checkpoint - from {@link Trainer.checkpoint} or a store.
    */
   async restore(checkpoint: Checkpoint): Promise<void> {
     const fn = `${this.fnName}.restore`;
-    const meta = checkpoint?.meta;
-    if (!meta || meta.format !== 'genblocks-checkpoint' || !Array.isArray(checkpoint.tensors)) {
-      throw new ArgumentError({ fn, arg: 'checkpoint', expected: 'be a genblocks checkpoint', received: describe(checkpoint) });
-    }
-    if (meta.kind !== this.kind) {
-      throw new ArgumentError({ fn, arg: 'checkpoint', expected: `come from a ${this.kind} trainer`, received: `a ${meta.kind} checkpoint` });
-    }
-    const layers = this.samplingLayers();
-    const counts = meta.sampleCounts ?? [];
-    if (counts.length !== layers.length) {
-      throw new ArgumentError({
-        fn,
-        arg: 'checkpoint',
-        expected: `hold the sample counters of ${layers.length} sampling layer(s), as these networks have`,
-        received: `${counts.length}`,
-        hint: 'Build the networks as in the run that wrote the checkpoint',
-      });
-    }
-    await writeState(checkpoint, this.stateVariables(), this.stateOptimizers(), fn);
-    layers.forEach((layer, i) => (layer.sampleCount = counts[i]!));
+    const meta = await restoreState(checkpoint, { fn, kind: this.kind, groups: this.stateVariables(), optimizers: this.stateOptimizers() });
     this.optimizerCache = undefined;
     this.step = meta.step;
     this.epoch = meta.epoch;

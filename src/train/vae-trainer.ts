@@ -10,7 +10,6 @@ import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { elbo, type ElboFunction, type ElboOptions } from '../losses/vae/elbo.js';
 import { assertFloatTensor, assertNonNegativeInt, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
 import { reparameterize } from '../vae/reparameterize.js';
-import { Reparameterize } from '../vae/reparameterize-layer.js';
 import type { Logs } from './callbacks.js';
 import { allVariables, assertNetwork, formatSymbolic, matchesSymbolic, symbolicShape, trainableVariables, type Network } from './network.js';
 import { stepSeed } from './seed.js';
@@ -120,26 +119,18 @@ export class VaeTrainer extends Trainer {
   }
 
   /** @internal */
-  protected override samplingLayers(): { sampleCount: number }[] {
-    const found: Reparameterize[] = [];
-    const walk = (layers: readonly unknown[] | undefined): void => {
-      for (const layer of layers ?? []) {
-        if (layer instanceof Reparameterize) found.push(layer);
-        else walk((layer as { layers?: unknown[] }).layers);
-      }
-    };
-    for (const net of this.networks) walk((net as { layers?: unknown[] }).layers);
-    return found;
-  }
-
-  /** @internal */
   protected stateVariables(): VariableGroup[] {
-    return this.model ? [{ name: 'model', variables: allVariables(this.model) }] : [{ name: 'encoder', variables: allVariables(this.encoder!) }, { name: 'decoder', variables: allVariables(this.decoder!) }];
+    return this.model
+      ? [{ name: 'model', variables: allVariables(this.model), network: this.model }]
+      : [
+          { name: 'encoder', variables: allVariables(this.encoder!), network: this.encoder },
+          { name: 'decoder', variables: allVariables(this.decoder!), network: this.decoder },
+        ];
   }
 
   /** @internal */
   protected stateOptimizers(): OptimizerGroup[] {
-    return [{ name: 'optimizer', optimizer: this.optimizer }];
+    return [{ name: 'optimizer', optimizer: this.optimizer, variables: this.variables }];
   }
 
   protected checkBatch(batch: TrainingBatch, fn: string): void {
