@@ -141,6 +141,43 @@ async function openEpoch(source: BatchSource): Promise<AnyIterator> {
 }
 
 /**
+ * A batch source that can start an epoch anywhere, so that a resumed run draws the same
+ * batches as an uninterrupted one. `data.batches(...)` is one. `fit` calls `seekTo(epoch,
+ * batchInEpoch)` before it opens each epoch (with the trainer's counters, restored from a
+ * checkpoint when resuming); the next iteration must then yield the batches of epoch `epoch`
+ * (0-based) from batch `batchInEpoch` on, exactly as an uninterrupted run would have.
+ *
+ * Sources without it are handled by skipping: arrays and iterables are opened anew and the
+ * first `batchInEpoch` batches dropped; a `tf.data` dataset also gets the `iterator()` calls of
+ * the epochs before (its shuffle order depends on how many it has had).
+ *
+ * @category Training
+ */
+export interface ResumableSource {
+  /** Makes the next iteration start at batch `batchInEpoch` of epoch `epoch`. */
+  seekTo(epoch: number, batchInEpoch: number): void;
+}
+
+function isResumable(x: unknown): x is ResumableSource {
+  return x !== null && typeof x === 'object' && typeof (x as ResumableSource).seekTo === 'function';
+}
+
+/** An epoch being iterated: where it started and how many batches were drawn. */
+interface OpenEpoch {
+  source: BatchSource;
+  iterator: AnyIterator;
+  epoch: number;
+  consumed: number;
+}
+
+/** `iterator()` calls that `fit` made on each dataset (process-wide: trainers may share one). */
+const datasetOpens = new WeakMap<object, number>();
+
+async function closeIterator(iterator: { return?(): unknown }): Promise<void> {
+  await iterator.return?.();
+}
+
+/**
  * The label of the first variable a step made non-finite, or undefined when all are finite.
  * `changed` and `probe` come from the device path (the probe read with the losses); without
  * them the assigned variables are scanned in place. Slots that an optimizer created during the
@@ -196,6 +233,7 @@ export abstract class Trainer {
   private optimizerCache: (OptimizerRefs | undefined)[] | undefined;
   private snapshotPlan: SnapshotPlan | undefined;
   private batchShape: number[] | undefined;
+  private heldEpoch: OpenEpoch | undefined;
 
   protected constructor(options: TrainerOptions, fn: string) {
     const { seed = randomRunSeed(), onNonFinite = 'stop' } = options;
@@ -288,6 +326,7 @@ export abstract class Trainer {
     let lastLogs: Logs | undefined;
     let failed = false;
     let lastYield = now();
+    let open: OpenEpoch | undefined;
 
     this.fitting = true;
     // Variable lists are stable for the length of a fit (tfjs assigns into the same variables).
@@ -296,16 +335,19 @@ export abstract class Trainer {
     try {
       for (const c of callbacks) await c.onTrainBegin?.(context);
       outer: while (this.epoch < targetEpochs && (steps === undefined || this.step < steps) && !stopping()) {
-        const iterator = await openEpoch(batches);
+        // Open the epoch at the trainer's position (see `openAt`): `open.consumed` batches of
+        // it are behind us, `toSkip` more must be drawn and dropped first.
+        open = await this.openAt(batches);
+        const iterator = open.iterator;
+        const startedAt = open.consumed;
         for (const c of callbacks) await c.onEpochBegin?.(this.epoch, context);
-        let toSkip = this.batchInEpoch;
-        let consumed = 0;
+        let toSkip = this.batchInEpoch - open.consumed;
         const sums: Record<string, number> = {};
         let counted = 0;
         for (;;) {
           const next = await iterator.next();
           if (next.done) break;
-          consumed++;
+          open.consumed++;
           const raw = next.value;
           if (toSkip > 0) {
             toSkip--;
@@ -325,16 +367,15 @@ export abstract class Trainer {
             for (const [k, v] of Object.entries(logs)) sums[k] = (sums[k] ?? 0) + v;
             for (const c of callbacks) await c.onStepEnd?.(this.step, logs, context);
           }
-          if (stopping() || (steps !== undefined && this.step >= steps)) {
-            await iterator.return?.();
-            break outer;
-          }
+          if (stopping() || (steps !== undefined && this.step >= steps)) break outer;
           if (now() - lastYield >= yieldIntervalMs) {
             await nextMacrotask();
             lastYield = now();
           }
         }
-        if (consumed === 0) {
+        const consumed = open.consumed;
+        open = undefined;
+        if (consumed === 0 && startedAt === 0) {
           throw new ArgumentError({
             fn,
             arg: 'batches',
@@ -361,12 +402,55 @@ export abstract class Trainer {
       throw e;
     } finally {
       try {
+        // A run stopped mid-epoch keeps its iterator for the next fit on the same source (see
+        // `openAt`); a source that can seek, or an array, needs none.
+        if (open) await this.holdOrClose(batches, open);
         if (!failed) for (const c of callbacks) await c.onTrainEnd?.(context, lastLogs);
       } finally {
         this.fitting = false;
       }
     }
     return { step: this.step, epoch: this.epoch, logs: lastLogs, stopped: stopping() };
+  }
+
+  /**
+   * Opens the epoch `this.epoch` of `source` at batch `this.batchInEpoch`, so that a resumed or
+   * restarted run draws exactly the batches an uninterrupted run would:
+   *
+   * - a source with `seekTo` (a {@link ResumableSource} such as `data.batches`) is told where
+   *   to start, and its iterator starts there;
+   * - an iterator this trainer kept when a fit stopped mid-epoch (`stop()`, a signal, `steps`
+   *   reached, a callback error) continues, when the next fit is on the same source at the same
+   *   position;
+   * - a `tf.data`-style dataset gets one `iterator()` call per epoch before `this.epoch` that it
+   *   has not had yet (tf.data's `shuffle` draws a new order per `iterator()` call), then the
+   *   first `batchInEpoch` batches are drawn and dropped;
+   * - arrays and other iterables are opened anew and the first `batchInEpoch` batches skipped.
+   */
+  private async openAt(source: BatchSource): Promise<OpenEpoch> {
+    const held = this.heldEpoch;
+    this.heldEpoch = undefined;
+    if (held) {
+      if (held.source === source && held.epoch === this.epoch && held.consumed === this.batchInEpoch) return held;
+      await closeIterator(held.iterator);
+    }
+    if (isResumable(source)) {
+      source.seekTo(this.epoch, this.batchInEpoch);
+      return { source, iterator: await openEpoch(source), epoch: this.epoch, consumed: this.batchInEpoch };
+    }
+    if (isDataset(source)) {
+      let opened = datasetOpens.get(source) ?? 0;
+      for (; opened < this.epoch; opened++) await closeIterator((await source.iterator()) as AnyIterator);
+      datasetOpens.set(source, opened + 1);
+    }
+    return { source, iterator: await openEpoch(source), epoch: this.epoch, consumed: 0 };
+  }
+
+  /** Keeps a mid-epoch iterator for the next fit (sources that cannot seek), or closes it. */
+  private async holdOrClose(source: BatchSource, open: OpenEpoch): Promise<void> {
+    const keep = !Array.isArray(source) && !isResumable(source) && open.epoch === this.epoch && open.consumed === this.batchInEpoch;
+    if (keep) this.heldEpoch = open;
+    else await closeIterator(open.iterator);
   }
 
   private normalize(raw: BatchLike, fn: string): TrainingBatch {
