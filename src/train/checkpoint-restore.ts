@@ -212,7 +212,14 @@ export async function restoreState(checkpoint: unknown, target: RestoreTarget): 
     }
     for (const { layer, state } of plan.layers) layer.setState(state);
   } catch (e) {
-    await restoreSnapshot(before);
+    // Put back what was there. The networks' values cannot fail to assign; an optimizer that
+    // refuses its own previous state again is beyond repair, and the first error is the one
+    // to report.
+    try {
+      await restoreSnapshot(before);
+    } catch {
+      // reported below
+    }
     plan.layers.forEach(({ layer }, i) => layer.setState(layerBefore[i]!));
     if (e instanceof CheckpointError) throw e;
     fail('tensors', 'load into the optimizers and layers', `an error: ${(e as Error)?.message ?? String(e)}`, SAME_NETWORKS);
