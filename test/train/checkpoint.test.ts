@@ -126,7 +126,7 @@ describe('checkpoint validation', () => {
     /** SGD whose first `setWeights` fails (after the networks were assigned); later ones work. */
     class FlakySgd extends tf.SGDOptimizer {
       private failed = false;
-      override async setWeights(weights: tf.NamedTensor[]): Promise<void> {
+      override async setWeights(weights: Parameters<tf.SGDOptimizer['setWeights']>[0]): Promise<void> {
         if (!this.failed) {
           this.failed = true;
           throw new Error('boom');
