@@ -286,7 +286,10 @@ export abstract class Trainer {
   }
 
   /**
-   * Trains on `batches`.
+   * Trains on `batches`, from the trainer's position (`epoch`, `batchInEpoch`): a run resumed
+   * from a checkpoint, or stopped mid-epoch and fitted again, draws exactly the batches an
+   * uninterrupted run would (a {@link ResumableSource} such as `data.batches` is told where to
+   * start; see `openAt` in the source for datasets, arrays and iterables).
    *
    * @param batches - an array of batches, a `tf.data.Dataset`, or a (sync/async) iterable,
    *   e.g. `data.batches(images, { batchSize: 64, shuffle: true, seed: 1 })`.
