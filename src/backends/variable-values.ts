@@ -9,7 +9,8 @@
  *   (`Variable.assign` points the variable at new data and releases the old), so a held value
  *   is exactly the value the variable had when it was held.
  * - {@link findNonFinite} scans values for NaN and ±Infinity where they live in host memory
- *   (the `cpu` and `wasm` backends), with no kernel launch and no copy.
+ *   (the `cpu` and `wasm` backends), with no kernel launch and no copy: on wasm with a small
+ *   WebAssembly SIMD module over the backend's own memory, elsewhere with a JS loop.
  * - {@link finitenessProbe} is the same check as one scalar tensor, for backends whose data
  *   lives on a device (WebGL, WebGPU): it is read together with the step's losses.
  *
@@ -117,23 +118,73 @@ export function shareTensor(t: tf.Tensor): tf.Tensor {
   return tf.keep(engine().makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }));
 }
 
-/** The float32 values of `t` where they already live in host memory, without a copy; `undefined` elsewhere. */
-function hostView(backend: unknown, t: tf.Tensor): Float32Array | undefined {
-  if (t.dtype !== 'float32') return undefined;
-  const b = backend as {
-    data?: { get(id: DataId): { values?: unknown } | undefined };
-    dataIdMap?: { get(id: DataId): { memoryOffset: number } | undefined };
-    wasm?: { HEAPU8: Uint8Array };
-  };
-  if (b.wasm?.HEAPU8 && b.dataIdMap) {
+/**
+ * A WebAssembly SIMD scan over the wasm backend's own memory: `check(byteOffset, count)` returns
+ * `Σ (x − x)` over `count` float32 values, 0 when all are finite and NaN otherwise (`x − x` is
+ * NaN exactly for NaN and ±Infinity, and a sum of zeros never overflows). Four `f32x4`
+ * accumulators, 16 values per iteration. Assembled with wabt from this text (281 bytes):
+ *
+ * ```wat
+ * (module
+ *   (import "env" "memory" (memory 0))
+ *   (func (export "check") (param $p i32) (param $n i32) (result f32)
+ *     ;; $a0..$a3 += x - x over 64-byte blocks (v128.load offset=0/16/32/48), then the scalar
+ *     ;; tail, then the lanes of $a0 + $a1 + $a2 + $a3 and the tail sum added up.
+ *     ...))
+ * ```
+ */
+const SCAN_WASM =
+  'AGFzbQEAAAABBwFgAn9/AX0CDwEDZW52Bm1lbW9yeQIAAAMCAQAHCQEFY2hlY2sAAArlAQHiAQMFewJ/An0gACABQQJ0aiEHIAAgAUFwcUECdGohCAJAA0AgACAITw0BIAD9AAIAIQYgAiAGIAb95QH95AEhAiAA/QACECEGIAMgBiAG/eUB/eQBIQMgAP0AAiAhBiAEIAYgBv3lAf3kASEEIAD9AAIwIQYgBSAGIAb95QH95AEhBSAAQcAAaiEADAALCwJAA0AgACAHTw0BIAAqAgAhCiAJIAogCpOSIQkgAEEEaiEADAALCyACIAP95AEgBCAF/eQB/eQBIQIgCSAC/R8AIAL9HwGSIAL9HwIgAv0fA5KSkgs=';
+
+type WasmCheck = (byteOffset: number, count: number) => number;
+const wasmChecks = new WeakMap<object, WasmCheck | null>();
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+/** The SIMD scan bound to `memory`, or null where it cannot run (no SIMD, a shared memory). */
+function wasmCheck(memory: unknown): WasmCheck | null {
+  if (typeof WebAssembly === 'undefined' || !(memory instanceof WebAssembly.Memory)) return null;
+  let check = wasmChecks.get(memory);
+  if (check === undefined) {
+    try {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(SCAN_WASM)), { env: { memory } });
+      check = instance.exports['check'] as WasmCheck;
+    } catch {
+      check = null; // no SIMD, or the threaded build's shared memory: scan in JS instead
+    }
+    wasmChecks.set(memory, check);
+  }
+  return check;
+}
+
+interface HostBackend {
+  data?: { get(id: DataId): { values?: unknown } | undefined };
+  dataIdMap?: { get(id: DataId): { memoryOffset: number } | undefined };
+  wasm?: { HEAPU8: Uint8Array; asm?: { memory?: unknown } };
+}
+
+/**
+ * Whether the float32 tensor `t` holds only finite values, read where the backend keeps it in
+ * host memory (no copy, no kernel): the SIMD scan over the wasm heap, or a JS loop over the
+ * cpu backend's typed array (or the wasm heap without SIMD). `undefined` when the data is not
+ * in host memory.
+ */
+function finiteInPlace(backend: HostBackend, t: tf.Tensor): boolean | undefined {
+  if (backend.wasm?.HEAPU8 && backend.dataIdMap) {
     // tfjs-backend-wasm: tensors live in the module's heap at `memoryOffset` (malloc'd, aligned).
-    const entry = b.dataIdMap.get(t.dataId);
+    const entry = backend.dataIdMap.get(t.dataId);
     if (!entry) return undefined;
-    return new Float32Array(b.wasm.HEAPU8.buffer, entry.memoryOffset, t.size);
+    const check = wasmCheck(backend.wasm.asm?.memory);
+    if (check) return check(entry.memoryOffset, t.size) === 0;
+    const view = new Float32Array(backend.wasm.HEAPU8.buffer, entry.memoryOffset, t.size);
+    return Number.isFinite(sum4(view)) || isAllFinite(view);
   }
   // tfjs-backend-cpu: tensors are typed arrays in a DataStorage.
-  const values = b.data?.get(t.dataId)?.values;
-  return values instanceof Float32Array && values.length === t.size ? values : undefined;
+  const values = backend.data?.get(t.dataId)?.values;
+  if (!(values instanceof Float32Array) || values.length !== t.size) return undefined;
+  return Number.isFinite(sum4(values)) || isAllFinite(values);
 }
 
 /**
@@ -183,13 +234,13 @@ function isAllFinite(values: ArrayLike<number>): boolean {
  * @internal
  */
 export function findNonFinite(tensors: readonly tf.Tensor[]): number | undefined {
-  const backend = engine().backend;
+  const backend = engine().backend as HostBackend;
   for (let i = 0; i < tensors.length; i++) {
     const t = tensors[i]!;
-    if (t.dtype === 'int32' || t.dtype === 'bool') continue;
-    const view = hostView(backend, t);
-    if (!view) return undefined;
-    if (!Number.isFinite(sum4(view)) && !isAllFinite(view)) return i;
+    if (t.dtype !== 'float32') continue;
+    const finite = finiteInPlace(backend, t);
+    if (finite === undefined) return undefined;
+    if (!finite) return i;
   }
   return -1;
 }

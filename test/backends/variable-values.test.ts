@@ -52,6 +52,22 @@ describe.each(TEST_BACKENDS)('variable values on %s', (backend) => {
     expect(findNonFinite([finite, withInf])).toBe(1);
     expect(findNonFinite([])).toBe(-1);
     tf.dispose([finite, huge, withNaN, withInf, ints]);
+    // Long tensors (the wasm scan reads 16 values per iteration, then a tail): a NaN or an
+    // infinity anywhere, in the blocks or the tail, is found; huge finite values are not.
+    for (const size of [16, 17, 1000, 1003]) {
+      for (const at of [0, 3, 15, size - 1, size >> 1]) {
+        for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+          const values = new Float32Array(size).fill(3e38);
+          values[at] = bad;
+          const t = tf.tensor1d(values);
+          expect(findNonFinite([t]), `${bad} at ${at} of ${size}`).toBe(0);
+          t.dispose();
+        }
+      }
+      const t = tf.tensor1d(new Float32Array(size).fill(-3e38));
+      expect(findNonFinite([t])).toBe(-1);
+      t.dispose();
+    }
   });
 
   it('the probe is 0 when every value is finite and NaN otherwise (also for huge finite values); reading finds the index', async () => {
