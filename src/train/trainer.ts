@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { findNonFinite, findNonFiniteByReading, finitenessProbe, scansInPlace } from '../backends/variable-values.js';
 import { ArgumentError, ConfigError, NonFiniteLossError, ShapeError } from '../errors.js';
 import { assertNumber, assertOneOf, assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
 import type { Callback, Logs, TrainingContext } from './callbacks.js';
@@ -14,7 +15,6 @@ import { assertStore, type Checkpoint, type CheckpointMeta, type CheckpointStore
 import { CHECKPOINT_VERSION, checksumOf } from './checkpoint-format.js';
 import { layerStates, restoreState } from './checkpoint-restore.js';
 import { randomRunSeed } from './seed.js';
-import { findNonFinite, findNonFiniteByReading, finitenessProbe, scansInPlace } from '../backends/variable-values.js';
 import {
   changedSince,
   disposeSnapshot,
