@@ -188,6 +188,19 @@ function finiteInPlace(backend: HostBackend, t: tf.Tensor): boolean | undefined 
 }
 
 /**
+ * How {@link findNonFinite} scans on the active backend: `'wasm-simd'` (the SIMD module over the
+ * wasm heap), `'js'` (a JS loop: the cpu backend, or wasm without SIMD or with a shared
+ * memory), or `undefined` (device backends: use {@link finitenessProbe}).
+ *
+ * @internal
+ */
+export function inPlaceScanKind(): 'wasm-simd' | 'js' | undefined {
+  const b = engine().backend as HostBackend;
+  if (b.wasm?.HEAPU8 && b.dataIdMap) return wasmCheck(b.wasm.asm?.memory) ? 'wasm-simd' : 'js';
+  return typeof b.data?.get === 'function' ? 'js' : undefined;
+}
+
+/**
  * Whether the active backend keeps tensor data in host memory where {@link findNonFinite} can
  * scan it (`cpu`, `wasm`). Elsewhere, check with {@link finitenessProbe}.
  *
