@@ -129,6 +129,13 @@ async function planRestore(checkpoint: Checkpoint, target: RestoreTarget, fail: 
         fail(`tensors['${prefix}*']`, `hold ${want}`, `${slots.length}`, SAME_NETWORKS);
       }
       slots.forEach((t, j) => checkLike(t, { shape: variables[j % n]!.shape, dtype: 'float32' }, `slot ${Math.floor(j / n)} of the variable it belongs to`));
+    } else {
+      // Variables not declared by the trainer: compare with the slots the optimizer has now, if any.
+      const live = refs.entries.filter((e) => e.variable !== undefined);
+      if (live.length > 0) {
+        if (slots.length !== live.length) fail(`tensors['${prefix}*']`, `hold ${live.length} slots, as ${name} has`, `${slots.length}`, SAME_NETWORKS);
+        slots.forEach((t, j) => checkLike(t, live[j]!.variable!, `${name}'s slot ${live[j]!.name}`));
+      }
     }
     const live = new Map(refs.hidden);
     const hidden: [string, CheckpointTensor][] = [];

@@ -9,6 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { CheckpointError, losses, train } from '../../src/index.js';
 import { checksumOf, crc32 } from '../../src/train/checkpoint-format.js';
+import { restoreState } from '../../src/train/checkpoint-restore.js';
+import { readState } from '../../src/train/state.js';
 import { useTestBackend } from '../helpers/backends.js';
 import { mlpDiscriminator, mlpGenerator, ringBatches } from './fixtures.js';
 import { makeVae, vaeData } from './resume-fixtures.js';
@@ -120,6 +122,22 @@ describe('checkpoint validation', () => {
     expect(error).toBeInstanceOf(CheckpointError);
     expect((error as Error).message).toMatch(message);
     expect(await everything(target)).toEqual(before);
+  });
+
+  it("without the optimizer's variable list, compares slots with the optimizer's own (trainers that do not declare it)", async () => {
+    const v = tf.variable(tf.ones([3]));
+    const optimizer = tf.train.adam(0.1);
+    optimizer.minimize(() => tf.sum(tf.square(v)) as tf.Scalar, false, [v]);
+    const target = { fn: 'test.restore', kind: 'custom', groups: [{ name: 'net', variables: [v] }], optimizers: [{ name: 'opt', optimizer }] };
+    const tensors = await readState(target.groups, target.optimizers);
+    const meta: train.CheckpointMeta = { format: 'genblocks-checkpoint', version: 2, kind: 'custom', step: 1, epoch: 0, batchInEpoch: 1, rngPosition: 1, skippedSteps: 0, seed: 1, layers: {} };
+    const good = resign({ meta: { ...meta }, tensors: tensors.map((t) => ({ ...t })) });
+    await restoreState(good, target);
+    const slot = tensors.findIndex((t) => t.name.endsWith('/m'));
+    const bad = resign({ meta: { ...meta }, tensors: tensors.map((t, i) => (i === slot ? { ...t, shape: [1, 3] } : { ...t })) });
+    await expect(restoreState(bad, target)).rejects.toThrow(/field 'tensors\['opt\/.+\/m'\]\.shape' must be \[3\] like opt's slot .+\/m, received \[1,3\]/);
+    v.dispose();
+    optimizer.dispose();
   });
 
   it('puts the state back when an optimizer throws while loading, and names the error', async () => {
