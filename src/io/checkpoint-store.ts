@@ -68,7 +68,7 @@ export function decodeCheckpoint(text: string, bytes: Uint8Array, folder: string
   if (offset !== aligned.byteLength) {
     throw new CheckpointError({ fn, source: binPath, field: '(file size)', expected: `be ${offset} bytes, as checkpoint.json describes`, received: `${aligned.byteLength} bytes` });
   }
-  return { meta: meta as unknown as CheckpointMeta, tensors: out, source: folder };
+  return { meta: meta as unknown as CheckpointMeta, tensors: out, source: folder, files: { meta: jsonPath, values: binPath } };
 }
 
 function checkName(name: string, fn: string): void {

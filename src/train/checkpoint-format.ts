@@ -64,14 +64,31 @@ const COUNTERS = ['step', 'epoch', 'batchInEpoch', 'rngPosition', 'skippedSteps'
 /** Throws a {@link CheckpointError} for `field`. */
 export type Fail = (field: string, expected: string, received: string, hint?: string) => never;
 
-/** A `fail` function bound to a function name and a source. @internal */
-export function failer(fn: string, source: string | undefined): Fail {
+/**
+ * A `fail` function bound to a function name and a source: a path, or a checkpoint whose
+ * `files` (set by a file store) name the file each field lives in (tensor values in one, the
+ * rest in the other), else its `source`.
+ *
+ * @internal
+ */
+export function failer(fn: string, source: string | Pick<Checkpoint, 'source' | 'files'> | undefined): Fail {
   return (field, expected, received, hint) => {
-    throw new CheckpointError({ fn, source, field, expected, received, hint });
+    let where: string | undefined;
+    if (typeof source === 'string' || source === undefined) where = source;
+    else if (source.files) where = /\.values$/.test(field) ? source.files.values : source.files.meta;
+    else where = source.source;
+    throw new CheckpointError({ fn, source: where, field, expected, received, hint });
   };
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/** The `source` and `files` of a checkpoint-like object, when they are strings. @internal */
+export function sourceOf(checkpoint: Record<string, unknown>): Pick<Checkpoint, 'source' | 'files'> {
+  const { source, files } = checkpoint;
+  const f = isObject(files) && typeof files['meta'] === 'string' && typeof files['values'] === 'string' ? { meta: files['meta'], values: files['values'] } : undefined;
+  return { source: typeof source === 'string' ? source : undefined, files: f };
+}
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 
 /**
@@ -98,8 +115,7 @@ export function checkTensorHeader(t: unknown, at: string, fail: Fail): number {
  * @internal
  */
 export function validateCheckpoint(checkpoint: unknown, fn: string): asserts checkpoint is Checkpoint {
-  const source = isObject(checkpoint) && typeof checkpoint['source'] === 'string' ? checkpoint['source'] : undefined;
-  const fail = failer(fn, source);
+  const fail = failer(fn, isObject(checkpoint) ? sourceOf(checkpoint) : undefined);
   if (!isObject(checkpoint)) fail('checkpoint', 'be a genblocks checkpoint { meta, tensors }', describe(checkpoint));
   const { meta, tensors } = checkpoint as Record<string, unknown>;
   if (!isObject(meta)) fail('meta', 'be an object', describe(meta));

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError } from '../errors.js';
 import { formatShape } from '../validation.js';
 import type { Checkpoint, CheckpointMeta, CheckpointTensor, LayerState } from './checkpoint.js';
-import { failer, validateCheckpoint, type Fail } from './checkpoint-format.js';
+import { failer, sourceOf, validateCheckpoint, type Fail } from './checkpoint-format.js';
 import {
   disposeSnapshot,
   optimizerRefs,
@@ -200,7 +200,7 @@ async function planRestore(checkpoint: Checkpoint, target: RestoreTarget, fail: 
 export async function restoreState(checkpoint: unknown, target: RestoreTarget): Promise<CheckpointMeta> {
   const { fn } = target;
   validateCheckpoint(checkpoint, fn);
-  const fail = failer(fn, checkpoint.source);
+  const fail = failer(fn, sourceOf(checkpoint as unknown as Record<string, unknown>));
   const plan = await planRestore(checkpoint, target, fail);
 
   const before = takeSnapshot(planSnapshot(target.groups, target.optimizers, plan.refs));

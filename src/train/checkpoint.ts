@@ -82,6 +82,8 @@ export interface Checkpoint {
   tensors: CheckpointTensor[];
   /** Where the checkpoint was read from (a store sets it; errors name it). */
   source?: string;
+  /** The files a file store read it from: the meta and tensor headers, and the values (errors name the one at fault). */
+  files?: { meta: string; values: string };
 }
 
 /**

@@ -77,9 +77,9 @@ describe('fileCheckpointStore with damaged files', () => {
     ['short tensors.bin', () => jsonText, () => binBytes.subarray(0, binBytes.length - 6), /checkpoint '.*short-bin\/step-00000003\/tensors\.bin': field 'bytes \d+-\d+' must exist \(tensor '.+'; the file must hold at least \d+ bytes\), received a file of \d+ bytes\. The file is truncated/],
     ['long tensors.bin', () => jsonText, () => new Uint8Array([...binBytes, 0, 0, 0, 0]), /tensors\.bin': field '\(file size\)' must be \d+ bytes, as checkpoint\.json describes, received \d+ bytes/],
     ['no tensors.bin', () => jsonText, () => undefined, /tensors\.bin': field 'tensors\.bin' must exist next to checkpoint\.json, received no such file/],
-    ['a bit flipped in tensors.bin', () => jsonText, () => Uint8Array.from(binBytes, (b, i) => (i === 37 ? b ^ 0x10 : b)), /checkpoint '.*step-00000003': field '(meta\.checksum\.values|tensors\[.+\]\.values)' must/],
-    ['the step edited in checkpoint.json', () => jsonText.replace('"step": 3', '"step": 2'), () => binBytes, /field 'meta\.checksum\.header' must match the counters/],
-    ['a negative step', () => jsonText.replace('"step": 3', '"step": -5'), () => binBytes, /field 'meta\.step' must be a non-negative integer, received -5/],
+    ['a bit flipped in tensors.bin', () => jsonText, () => Uint8Array.from(binBytes, (b, i) => (i === 37 ? b ^ 0x10 : b)), /checkpoint '.*step-00000003\/tensors\.bin': field '(meta\.checksum\.values|tensors\[.+\]\.values)' must/],
+    ['the step edited in checkpoint.json', () => jsonText.replace('"step": 3', '"step": 2'), () => binBytes, /checkpoint '.*step-00000003\/checkpoint\.json': field 'meta\.checksum\.header' must match the counters/],
+    ['a negative step', () => jsonText.replace('"step": 3', '"step": -5'), () => binBytes, /checkpoint '.*step-00000003\/checkpoint\.json': field 'meta\.step' must be a non-negative integer, received -5/],
   ];
   it.each(damage)('%s → CheckpointError naming the file and field, trainer untouched', async (name, json, bin, message) => {
     const { store } = await storeWith(name.replace(/[^a-z]+/gi, '-').replace(/^-|-$/g, '').replace('truncated-checkpoint-json', 'truncated-json').replace('short-tensors-bin', 'short-bin'), json(), bin());

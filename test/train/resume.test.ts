@@ -143,7 +143,7 @@ describe('fileCheckpointStore and train.checkpoint', () => {
     const { trainer } = gan(1);
     await trainer.fit(ringBatches(1, 8, 0.05, 1), { steps: 1, callbacks: [train.checkpoint({ store })] });
     const vaeTrainer = new train.VaeTrainer({ encoder: mlpEncoder(2, 2, 4, 1), decoder: mlpDecoder(2, 2, 4, 1), optimizer: tf.train.sgd(1) });
-    await expect(vaeTrainer.resume(store)).rejects.toThrow(/train\.VaeTrainer\.restore: checkpoint '.*kinds\/step-00000001': field 'meta\.kind' must be 'vae' \(a checkpoint of a vae trainer\), received 'adversarial'/);
+    await expect(vaeTrainer.resume(store)).rejects.toThrow(/train\.VaeTrainer\.restore: checkpoint '.*kinds\/step-00000001\/checkpoint\.json': field 'meta\.kind' must be 'vae' \(a checkpoint of a vae trainer\), received 'adversarial'/);
     const wider = new train.AdversarialTrainer({
       generator: mlpGenerator(2, 2, 16, 1),
       discriminator: mlpDiscriminator(2, 8, 1, 1, 'tanh'),
