@@ -122,6 +122,7 @@ async function planRestore(checkpoint: Checkpoint, target: RestoreTarget, fail: 
     const per = slotsPerVariable(optimizer);
     if (variables) {
       const n = variables.length;
+      if (n === 0 && slots.length > 0) fail(`tensors['${prefix}*']`, `hold no slots (${name} updates no variables)`, `${slots.length}`, SAME_NETWORKS);
       const k = n === 0 ? 0 : slots.length / n;
       const expected = per === undefined ? undefined : iterations === 0 && slots.length === 0 ? 0 : per;
       if (!Number.isInteger(k) || (expected !== undefined && k !== expected)) {
