@@ -82,8 +82,13 @@ export interface Checkpoint {
   tensors: CheckpointTensor[];
   /** Where the checkpoint was read from (a store sets it; errors name it). */
   source?: string;
-  /** The files a file store read it from: the meta and tensor headers, and the values (errors name the one at fault). */
-  files?: { meta: string; values: string };
+  /** The files a file store read it from (errors name the one at fault). */
+  files?: {
+    /** The file with the meta and the tensors' names, shapes and dtypes (`checkpoint.json`). */
+    meta: string;
+    /** The file with the tensor values (`tensors.bin`). */
+    values: string;
+  };
 }
 
 /**
