@@ -94,28 +94,36 @@ export class DTypeError extends ArgumentError {}
 export class ConfigError extends ArgumentError {}
 
 /**
- * A training loss became NaN or ±Infinity. By default a trainer stops with this error and
- * keeps the weights of the last good step.
+ * A training loss became NaN or ±Infinity, or a step with finite losses wrote NaN or ±Infinity
+ * into the training state (a weight, an optimizer slot, batch-norm statistics, EMA weights).
+ * By default a trainer stops with this error and keeps the state of the last good step.
  *
  * @category Errors
  */
 export class NonFiniteLossError extends GenblocksError {
   /** Step (0-based count of completed steps before this one) at which the loss was non-finite. */
   readonly step: number;
-  /** Name of the loss that was non-finite, e.g. `'discriminator'`. */
+  /** Name of the loss that was non-finite, e.g. `'discriminator'`; when the losses were finite, the state that was not (as `variable`). */
   readonly loss: string;
-  /** The non-finite value. */
+  /** The non-finite value (NaN when it was the state: which elements are not reported). */
   readonly value: number;
+  /**
+   * When the losses were finite but the new state was not: which state, as it is named in
+   * checkpoints (`generator/3`, `discriminatorOptimizer/dense_Dense2/kernel/v`). Otherwise undefined.
+   */
+  readonly variable: string | undefined;
 
-  constructor(fn: string, step: number, loss: string, value: number) {
+  constructor(fn: string, step: number, loss: string, value: number, variable?: string) {
+    const what = variable === undefined ? `loss '${loss}' is ${value}` : `the losses were finite but '${variable}' became NaN or ±Infinity`;
     super(
       fn,
-      `${fn}: loss '${loss}' is ${value} at step ${step}; the weights of the last good step were kept. ` +
+      `${fn}: ${what} at step ${step}; the weights of the last good step were kept. ` +
         `Lower the learning rate, check the data for NaN, or pass onNonFinite: 'skip' to discard such steps`,
     );
     this.step = step;
     this.loss = loss;
     this.value = value;
+    this.variable = variable;
   }
 }
 
@@ -125,3 +133,60 @@ export class NonFiniteLossError extends GenblocksError {
  * @category Errors
  */
 export class BackendError extends GenblocksError {}
+
+/** Structured description of what is wrong with a checkpoint. @category Errors */
+export interface CheckpointErrorDetails {
+  /** Public function that read the checkpoint, e.g. `'train.AdversarialTrainer.restore'`. */
+  fn: string;
+  /** Where the checkpoint came from (a file path), when known. */
+  source?: string | undefined;
+  /** The field at fault, e.g. `'meta.step'` or `"tensors['generator/0'].values"`. */
+  field: string;
+  /** What the field must be, phrased to follow "must". */
+  expected: string;
+  /** What was found. */
+  received: string;
+  /** Optional advice. */
+  hint?: string | undefined;
+}
+
+/**
+ * A checkpoint cannot be loaded: a file is missing, truncated or not valid JSON, a field is
+ * missing or out of range, the content does not match its checksum, its format version is not
+ * one this genblocks reads, or it does not fit the trainer's networks and optimizers. Thrown
+ * before anything is assigned: the model and optimizers are left as they were.
+ *
+ * Message format: `fn: checkpoint 'source': field 'field' must <expected>, received <received>[. hint]`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await trainer.resume(store);
+ * } catch (e) {
+ *   if (e instanceof CheckpointError) console.log(e.source, e.field, e.received);
+ * }
+ * ```
+ * @category Errors
+ */
+export class CheckpointError extends GenblocksError {
+  /** Where the checkpoint came from (a file path), when known. */
+  readonly source: string | undefined;
+  /** The field at fault. */
+  readonly field: string;
+  /** What the field must be. */
+  readonly expected: string;
+  /** What was found. */
+  readonly received: string;
+  /** Advice, when there is some. */
+  readonly hint: string | undefined;
+
+  constructor(details: CheckpointErrorDetails) {
+    const { fn, source, field, expected, received, hint } = details;
+    super(fn, `${fn}: checkpoint${source === undefined ? '' : ` '${source}'`}: field '${field}' must ${expected}, received ${received}${hint ? `. ${hint}` : ''}`);
+    this.source = source;
+    this.field = field;
+    this.expected = expected;
+    this.received = received;
+    this.hint = hint;
+  }
+}

@@ -32,11 +32,12 @@ export { backends, data, layers, losses, metrics, nets, train, vae };
 export {
   ArgumentError,
   BackendError,
+  CheckpointError,
   ConfigError,
   DTypeError,
   GenblocksError,
   NonFiniteLossError,
   ShapeError,
 } from './errors.js';
-export type { ArgumentErrorDetails } from './errors.js';
+export type { ArgumentErrorDetails, CheckpointErrorDetails } from './errors.js';
 export { version } from './version.js';

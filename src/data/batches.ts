@@ -127,6 +127,7 @@ export class Batches<X extends tf.Tensor = tf.Tensor, Y extends tf.Tensor = tf.T
   private readonly images: X;
   private readonly labels: Y | undefined;
   private nextEpoch = 0;
+  private nextStart = 0;
 
   /** Use {@link batches}. @internal */
   constructor(images: X, labels: Y | undefined, batchSize: number, shuffle: boolean, seed: number | undefined, dropRemainder: boolean) {
@@ -150,9 +151,26 @@ export class Batches<X extends tf.Tensor = tf.Tensor, Y extends tf.Tensor = tf.T
     return this.nextEpoch;
   }
 
-  /** Starts the next epoch. */
+  /**
+   * Makes the next `for … of` run epoch `epoch` from batch `batchInEpoch` on (then
+   * `epoch + 1`, … from their first batch): what the trainers call to resume a run exactly
+   * (see `train.ResumableSource`). Nothing is gathered for the skipped batches.
+   *
+   * @param epoch - 0-based epoch.
+   * @param batchInEpoch - batches of that epoch already consumed, `0 … batchesPerEpoch`.
+   */
+  seekTo(epoch: number, batchInEpoch = 0): void {
+    assertNumber(epoch, 'epoch', 'Batches.seekTo', { min: 0, integer: true });
+    assertNumber(batchInEpoch, 'batchInEpoch', 'Batches.seekTo', { min: 0, max: this.batchesPerEpoch, integer: true });
+    this.nextEpoch = epoch;
+    this.nextStart = batchInEpoch;
+  }
+
+  /** Starts the next epoch (at the batch given to {@link Batches.seekTo}, if any). */
   [Symbol.iterator](): Iterator<Batch<X, Y>> {
-    return this.epoch(this.nextEpoch++);
+    const start = this.nextStart;
+    this.nextStart = 0;
+    return this.epoch(this.nextEpoch++, start);
   }
 
   /** Starts the next epoch, for `for await … of`. */
@@ -165,11 +183,12 @@ export class Batches<X extends tf.Tensor = tf.Tensor, Y extends tf.Tensor = tf.T
   }
 
   /**
-   * Iterates the batches of epoch `epoch` (0-based) without changing which epoch the next
-   * `for … of` runs. The order depends only on `(seed, epoch)`.
+   * Iterates the batches of epoch `epoch` (0-based), from batch `start` on, without changing
+   * which epoch the next `for … of` runs. The order depends only on `(seed, epoch)`.
    */
-  *epoch(epoch: number): IterableIterator<Batch<X, Y>> {
+  *epoch(epoch: number, start = 0): IterableIterator<Batch<X, Y>> {
     assertNumber(epoch, 'epoch', 'Batches.epoch', { min: 0, integer: true });
+    assertNumber(start, 'start', 'Batches.epoch', { min: 0, max: this.batchesPerEpoch, integer: true });
     for (const [arg, t] of [['images', this.images], ['options.labels', this.labels]] as const) {
       if (t?.isDisposed) {
         throw new ArgumentError({
@@ -182,14 +201,14 @@ export class Batches<X extends tf.Tensor = tf.Tensor, Y extends tf.Tensor = tf.T
       }
     }
     const order = epochOrder(this.size, this.seed, epoch);
-    for (let b = 0; b < this.batchesPerEpoch; b++) {
-      const start = b * this.batchSize;
-      const end = Math.min(start + this.batchSize, this.size);
+    for (let b = start; b < this.batchesPerEpoch; b++) {
+      const from = b * this.batchSize;
+      const end = Math.min(from + this.batchSize, this.size);
       // Gather, also in dataset order: tfjs-backend-wasm's Slice kernel copies its whole input
       // (it reads it with readSync) on every call, about 300 ms per batch from an MNIST-sized
       // tensor, while a gather costs only the rows it returns.
       yield tf.tidy(() => {
-        const indices = tf.tensor1d(order.subarray(start, end), 'int32');
+        const indices = tf.tensor1d(order.subarray(from, end), 'int32');
         const batch: Batch<X, Y> = { x: tf.gather(this.images, indices) as X };
         if (this.labels) batch.y = tf.gather(this.labels, indices) as Y;
         return batch as unknown as tf.TensorContainer;

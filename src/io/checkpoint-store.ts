@@ -6,7 +6,8 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, CheckpointError } from '../errors.js';
+import { checkTensorHeader, failer } from '../train/checkpoint-format.js';
 import type { Checkpoint, CheckpointMeta, CheckpointStore, CheckpointTensor } from '../train/checkpoint.js';
 import { describe } from '../validation.js';
 import { writeDirAtomic } from './atomic.js';
@@ -18,6 +19,56 @@ const FN = 'fileCheckpointStore';
 interface StoredIndex {
   meta: CheckpointMeta;
   tensors: { name: string; shape: number[]; dtype: 'float32' | 'int32'; offset: number; length: number }[];
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/**
+ * Turns the two files of a stored checkpoint into a {@link Checkpoint}, checking the JSON and
+ * the layout of `tensors.bin` (each tensor's offset and length, the file's exact size) and
+ * throwing a `CheckpointError` that names the file and the field. What the meta and the
+ * values mean (version, counters, checksums, finite values) is checked by `Trainer.restore`.
+ *
+ * @param text - the text of `checkpoint.json`.
+ * @param bytes - the bytes of `tensors.bin`.
+ * @param folder - the checkpoint's folder (for messages; also the checkpoint's `source`).
+ * @internal
+ */
+export function decodeCheckpoint(text: string, bytes: Uint8Array, folder: string, fn: string): Checkpoint {
+  const jsonPath = join(folder, META_JSON);
+  const binPath = join(folder, TENSORS_BIN);
+  const failJson = failer(fn, jsonPath);
+  let index: unknown;
+  try {
+    index = JSON.parse(text);
+  } catch (e) {
+    failJson('(file)', 'be valid JSON', `a parse error: ${(e as Error).message}`, 'The file is truncated or damaged: resume from an older checkpoint');
+  }
+  if (!isObject(index)) failJson('(file)', 'hold an object { meta, tensors }', describe(index));
+  const { meta, tensors } = index as Record<string, unknown>;
+  if (!isObject(meta)) failJson('meta', 'be an object', describe(meta));
+  if (!Array.isArray(tensors)) failJson('tensors', 'be an array', describe(tensors));
+  // One aligned copy: typed-array views need offsets that are multiples of 4.
+  const aligned = new Uint8Array(bytes.byteLength);
+  aligned.set(bytes);
+  let offset = 0;
+  const out: CheckpointTensor[] = (tensors as unknown[]).map((entry, i) => {
+    const size = checkTensorHeader(entry, `tensors[${i}]`, failJson);
+    const e = entry as Record<string, unknown>;
+    const at = `tensors[${i}]`;
+    if (e['offset'] !== offset) failJson(`${at}.offset`, `be ${offset} (the tensors are stored back to back)`, describe(e['offset']));
+    if (e['length'] !== size) failJson(`${at}.length`, `be ${size} (the size of its shape)`, describe(e['length']));
+    if (offset + size * 4 > aligned.byteLength) {
+      throw new CheckpointError({ fn, source: binPath, field: `bytes ${offset}-${offset + size * 4}`, expected: `exist (tensor '${String(e['name'])}'; the file must hold at least ${offset + size * 4} bytes)`, received: `a file of ${aligned.byteLength} bytes`, hint: 'The file is truncated: resume from an older checkpoint' });
+    }
+    const values = e['dtype'] === 'int32' ? new Int32Array(aligned.buffer, offset, size) : new Float32Array(aligned.buffer, offset, size);
+    offset += size * 4;
+    return { name: e['name'] as string, shape: e['shape'] as number[], dtype: e['dtype'] as 'float32' | 'int32', values };
+  });
+  if (offset !== aligned.byteLength) {
+    throw new CheckpointError({ fn, source: binPath, field: '(file size)', expected: `be ${offset} bytes, as checkpoint.json describes`, received: `${aligned.byteLength} bytes` });
+  }
+  return { meta: meta as unknown as CheckpointMeta, tensors: out, source: folder, files: { meta: jsonPath, values: binPath } };
 }
 
 function checkName(name: string, fn: string): void {
@@ -103,17 +154,15 @@ export function fileCheckpointStore(dir: string): CheckpointStore {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw e;
       }
-      const index = JSON.parse(text) as StoredIndex;
-      const buffer = await fs.readFile(join(dir, name, TENSORS_BIN));
-      const aligned = new Uint8Array(buffer.byteLength);
-      aligned.set(buffer);
-      const tensors: CheckpointTensor[] = index.tensors.map((t) => ({
-        name: t.name,
-        shape: t.shape,
-        dtype: t.dtype,
-        values: t.dtype === 'int32' ? new Int32Array(aligned.buffer, t.offset, t.length) : new Float32Array(aligned.buffer, t.offset, t.length),
-      }));
-      return { meta: index.meta, tensors };
+      const binPath = join(dir, name, TENSORS_BIN);
+      let bytes: Uint8Array;
+      try {
+        bytes = await fs.readFile(binPath);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        throw new CheckpointError({ fn: `${FN}.load`, source: binPath, field: TENSORS_BIN, expected: 'exist next to checkpoint.json', received: 'no such file' });
+      }
+      return decodeCheckpoint(text, bytes, join(dir, name), `${FN}.load`);
     },
     async delete(name: string): Promise<void> {
       checkName(name, `${FN}.delete`);

@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ArgumentError } from '../errors.js';
 import { assertNumber, assertOneOf, assertOptionsObject, describe } from '../validation.js';
+import type { StatefulLayer } from '../train/stateful-layer.js';
 import { reparameterize } from '../vae/reparameterize.js';
 
 const FN = 'vae.Reparameterize';
@@ -51,7 +52,7 @@ export interface ReparameterizeArgs {
  * ```
  * @category Layers
  */
-export class Reparameterize extends tfl.layers.Layer {
+export class Reparameterize extends tfl.layers.Layer implements StatefulLayer {
   /** Registered class name (package prefix `genblocks>`). */
   static className = 'genblocks>Reparameterize';
 
@@ -73,6 +74,20 @@ export class Reparameterize extends tfl.layers.Layer {
     super({ name: name ?? `reparameterize_${++defaultNameCount}` });
     this.inference = inference;
     this.seed = seed;
+  }
+
+  /** Checkpoint state (see `train.StatefulLayer`): `{ sampleCount }`. */
+  getState(): Record<string, number> {
+    return { sampleCount: this.sampleCount };
+  }
+
+  /** Puts back a state from {@link Reparameterize.getState}. */
+  setState(state: Record<string, number>): void {
+    const count = state['sampleCount'];
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+      throw new ArgumentError({ fn: `${FN}.setState`, arg: 'state.sampleCount', expected: 'be a non-negative integer', received: describe(count) });
+    }
+    this.sampleCount = count;
   }
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {

@@ -157,8 +157,8 @@ export class AdversarialTrainer extends Trainer {
   /** @internal */
   protected stateVariables(): VariableGroup[] {
     const groups: VariableGroup[] = [
-      { name: 'generator', variables: allVariables(this.generator) },
-      { name: 'discriminator', variables: allVariables(this.discriminator) },
+      { name: 'generator', variables: allVariables(this.generator), network: this.generator },
+      { name: 'discriminator', variables: allVariables(this.discriminator), network: this.discriminator },
     ];
     if (this.average) groups.push({ name: 'ema', variables: this.average.variables });
     return groups;
@@ -167,8 +167,8 @@ export class AdversarialTrainer extends Trainer {
   /** @internal */
   protected stateOptimizers(): OptimizerGroup[] {
     return [
-      { name: 'generatorOptimizer', optimizer: this.stepConfig.generatorOptimizer },
-      { name: 'discriminatorOptimizer', optimizer: this.stepConfig.discriminatorOptimizer },
+      { name: 'generatorOptimizer', optimizer: this.stepConfig.generatorOptimizer, variables: this.resolved.variables.generator },
+      { name: 'discriminatorOptimizer', optimizer: this.stepConfig.discriminatorOptimizer, variables: this.resolved.variables.discriminator },
     ];
   }
 

@@ -20,12 +20,33 @@ export interface CheckpointTensor {
   values: Float32Array | Int32Array;
 }
 
+/** The state of one stateful layer in a checkpoint (see `train.StatefulLayer`). @category Training */
+export interface LayerState {
+  /** The layer's class name (`genblocks>Reparameterize`), checked on restore. */
+  className: string;
+  /** What the layer's `getState()` returned. */
+  state: Record<string, number>;
+}
+
+/** The checksums of a version-2 checkpoint (CRC-32, IEEE polynomial, as 8 lowercase hex digits). @category Training */
+export interface CheckpointChecksum {
+  /** Always `'crc32'`. */
+  algorithm: 'crc32';
+  /** Of the canonical JSON (sorted keys) of the meta without `checksum` and of each tensor's name, shape and dtype. */
+  header: string;
+  /** Of the tensor values' bytes (little-endian), in tensor order. */
+  values: string;
+}
+
 /** Counters and settings saved with the tensors. @category Training */
 export interface CheckpointMeta {
   /** Always `'genblocks-checkpoint'`. */
   format: 'genblocks-checkpoint';
-  /** Format version, 1. */
-  version: 1;
+  /**
+   * Format version: 2 (current: `layers` and `checksum`); 1 (genblocks 0.1: no checksum,
+   * `sampleCounts`) still loads.
+   */
+  version: 1 | 2;
   /** Trainer kind: `'adversarial'` or `'vae'`. */
   kind: string;
   /** Completed (applied) steps. */
@@ -40,21 +61,34 @@ export interface CheckpointMeta {
   skippedSteps: number;
   /** The run seed. */
   seed: number;
-  /** `sampleCount` of each seeded sampling layer in the networks (`vae.Reparameterize`), in layer order. */
+  /** Version 2: the state of each network's stateful layers, by network name, in layer order. */
+  layers?: Record<string, LayerState[]>;
+  /** Version 1 only: `sampleCount` of each `vae.Reparameterize` layer, in layer order. */
   sampleCounts?: number[];
+  /** Version 2: checksums of the content, verified on restore. */
+  checksum?: CheckpointChecksum;
 }
 
 /**
  * Everything a trainer needs to continue a run: both networks' weights, both optimizers'
- * state, the EMA weights, the counters and the RNG position.
+ * state, the EMA weights, stateful layers' state, the counters and the RNG position.
  *
  * @category Training
  */
 export interface Checkpoint {
-  /** Counters, seed position and the names of what the tensors hold. */
+  /** Counters, seed position, layer state and checksums. */
   meta: CheckpointMeta;
   /** Every weight, optimizer slot and EMA value, in a fixed order. */
   tensors: CheckpointTensor[];
+  /** Where the checkpoint was read from (a store sets it; errors name it). */
+  source?: string;
+  /** The files a file store read it from (errors name the one at fault). */
+  files?: {
+    /** The file with the meta and the tensors' names, shapes and dtypes (`checkpoint.json`). */
+    meta: string;
+    /** The file with the tensor values (`tensors.bin`). */
+    values: string;
+  };
 }
 
 /**

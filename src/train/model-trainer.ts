@@ -238,7 +238,7 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
    * @returns the groups saved in checkpoints and restored after a discarded step.
    */
   protected stateVariables(): VariableGroup[] {
-    const groups = Object.entries(this.models).map(([name, model]) => ({ name, variables: allVariables(model) }));
+    const groups: VariableGroup[] = Object.entries(this.models).map(([name, model]) => ({ name, variables: allVariables(model), network: model }));
     if (this.ema) groups.push({ name: 'ema', variables: this.ema.variables });
     return groups;
   }
@@ -249,7 +249,7 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
    * @returns the optimizers saved in checkpoints.
    */
   protected stateOptimizers(): OptimizerGroup[] {
-    return this.groups.map(({ name, optimizer }) => ({ name, optimizer }));
+    return this.groups.map(({ name, optimizer, variables }) => ({ name, optimizer, variables }));
   }
 
   /**

@@ -1,35 +1,28 @@
 /**
- * Training state: zero-copy snapshots (for rolling back a non-finite step) and the
- * conversion of a trainer's variables and optimizer state to and from a {@link Checkpoint}.
+ * Training state: snapshots for rolling back a discarded step (held without copies, see
+ * `backends/variable-values.ts`), the finiteness check of a step's new state, and the
+ * conversion of a trainer's variables and optimizer state to checkpoint tensors.
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ArgumentError } from '../errors.js';
-import { formatShape } from '../validation.js';
+import { heldTensor, holdValues, isHeldValue, releaseValues, shareTensor, type HeldValues } from '../backends/variable-values.js';
+import type { CheckpointTensor } from './checkpoint.js';
 
 interface NamedTensor {
   name: string;
   tensor: tf.Tensor;
 }
-import type { Checkpoint, CheckpointTensor } from './checkpoint.js';
 
 /**
- * A second tensor on the same backend data as `t`, without copying: tfjs never mutates a
- * tensor's data in place (`Variable.assign` points the variable at new data), so holding this
- * keeps the old value alive for as long as it is needed. Falls back to `tf.clone`.
+ * A second tensor on the same data as `t`, without copying (a clone on backends without
+ * reference counts). Kept; the caller disposes it.
  */
-export function share(t: tf.Tensor): tf.Tensor {
-  const engine = tf.engine();
-  const backend = engine.backend as unknown as { incRef?: (dataId: object) => void };
-  if (typeof backend.incRef !== 'function') return tf.keep(tf.clone(t));
-  backend.incRef(t.dataId);
-  return tf.keep(engine.makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }));
-}
+export const share = shareTensor;
 
 /** Variables that an optimizer keeps besides `getWeights()` (Adam's `accBeta1`, ...). */
-function hiddenVariables(optimizer: tf.Optimizer): [string, tf.Variable][] {
+export function hiddenVariables(optimizer: tf.Optimizer): [string, tf.Variable][] {
   return Object.entries(optimizer).filter((e): e is [string, tf.Variable] => e[1] instanceof tf.Variable);
 }
 
@@ -62,11 +55,18 @@ export function disposeOptimizerState(state: OptimizerState | undefined): void {
 
 /**
  * Puts `state` back into `optimizer` (`setWeights`, then the hidden variables), and disposes
- * the variables the optimizer dropped. `state` stays owned by the caller.
+ * the variables the optimizer dropped. `state` stays owned by the caller: `setWeights` gets
+ * shared tensors of its own, which are disposed here once the optimizer has made its variables
+ * from them (tfjs' `setWeights` turns each into a new variable on the same data).
  */
 export async function restoreOptimizer(optimizer: tf.Optimizer, state: OptimizerState): Promise<void> {
   const before = await optimizer.getWeights();
-  await optimizer.setWeights(state.named.map(({ name, tensor }) => ({ name, tensor: share(tensor) })));
+  const handed = state.named.map(({ name, tensor }) => ({ name, tensor: share(tensor) }));
+  try {
+    await optimizer.setWeights(handed);
+  } finally {
+    tf.dispose(handed.map((w) => w.tensor));
+  }
   const after = await optimizer.getWeights();
   const live = new Set(after.map((w) => w.tensor));
   for (const w of before) if (!live.has(w.tensor)) w.tensor.dispose();
@@ -78,25 +78,34 @@ export async function restoreOptimizer(optimizer: tf.Optimizer, state: Optimizer
   }
 }
 
-/** A group of variables (one network, an EMA copy) that a trainer saves under one name. @category Training */
+/**
+ * A group of variables (one network, an EMA copy) that a trainer saves under one name. `network`,
+ * when given, is searched for stateful layers (see `train.StatefulLayer`).
+ *
+ * @category Training
+ */
 export interface VariableGroup {
   /** Name in checkpoints (`name/0`, `name/1`, ...). */
   name: string;
   /** The variables, in a fixed order. */
   variables: tf.Variable[];
+  /** The network the variables belong to, searched for stateful layers (`train.StatefulLayer`). */
+  network?: unknown;
 }
 
-/** An optimizer that a trainer saves under one name. @category Training */
+/**
+ * An optimizer that a trainer saves under one name, with the variables it updates (in the order
+ * it gets their gradients), when known.
+ *
+ * @category Training
+ */
 export interface OptimizerGroup {
   /** Name in checkpoints (`name/<slot>`). */
   name: string;
   /** The optimizer. */
   optimizer: tf.Optimizer;
-}
-
-interface BackendRefs {
-  incRef(dataId: object): void;
-  disposeData(dataId: object): boolean;
+  /** The variables it updates, in the order it receives their gradients (checks slot shapes on restore). */
+  variables?: readonly tf.Variable[];
 }
 
 /** The variables of an optimizer's state, found once with `getWeights()` and reused every step. */
@@ -127,68 +136,80 @@ export async function optimizerRefs(optimizer: tf.Optimizer): Promise<OptimizerR
 /**
  * What a snapshot holds, listed once (per fit, and again when an optimizer's variables
  * change): every variable of `groups`, then each optimizer's state variables, in one flat
- * list, so that a snapshot is one pass over it.
+ * list with a label each (`generator/3`, `generatorOptimizer/dense_Dense1/kernel/m`), so that
+ * a snapshot is one pass over it.
  */
 export interface SnapshotPlan {
   groups: readonly VariableGroup[];
-  optimizers: { optimizer: tf.Optimizer; refs: OptimizerRefs }[];
+  optimizers: { name: string; optimizer: tf.Optimizer; refs: OptimizerRefs }[];
   variables: tf.Variable[];
+  labels: string[];
 }
 
 /** Lists what {@link takeSnapshot} holds; optimizers whose state cannot be listed are left out. */
 export function planSnapshot(groups: readonly VariableGroup[], optimizers: readonly OptimizerGroup[], refs: readonly (OptimizerRefs | undefined)[]): SnapshotPlan {
-  const plan: SnapshotPlan = { groups, optimizers: [], variables: groups.flatMap((g) => g.variables) };
-  optimizers.forEach(({ optimizer }, i) => {
+  const plan: SnapshotPlan = { groups, optimizers: [], variables: [], labels: [] };
+  for (const g of groups) {
+    g.variables.forEach((v, i) => {
+      plan.variables.push(v);
+      plan.labels.push(`${g.name}/${i}`);
+    });
+  }
+  optimizers.forEach(({ name, optimizer }, i) => {
     const r = refs[i];
     if (!r) return;
-    plan.optimizers.push({ optimizer, refs: r });
-    for (const e of r.entries) if (e.variable) plan.variables.push(e.variable);
-    for (const [, v] of r.hidden) plan.variables.push(v);
+    plan.optimizers.push({ name, optimizer, refs: r });
+    for (const e of r.entries) {
+      if (!e.variable) continue;
+      plan.variables.push(e.variable);
+      plan.labels.push(`${name}/${e.name}`);
+    }
+    for (const [key, v] of r.hidden) {
+      plan.variables.push(v);
+      plan.labels.push(`${name}/$hidden/${key}`);
+    }
   });
   return plan;
 }
 
 /**
- * The values of a plan's variables before a step, held without copies: tfjs never mutates a
- * tensor's data in place (`Variable.assign` points the variable at new data and releases the
- * old), so raising the backend's reference count on each variable's data keeps the old values
- * alive, at the cost of one counter increment per variable and nothing in
- * `tf.memory().numTensors`. Backends without reference counts get clones instead.
+ * The values of a plan's variables before a step, held without copies (see
+ * `backends/variable-values.ts`): one reference-count increment per variable and nothing in
+ * `tf.memory().numTensors`.
  */
 export interface Snapshot {
   plan: SnapshotPlan;
-  /** Data ids, in plan order (reference-counting backends). */
-  data: object[];
-  backend: BackendRefs | undefined;
-  /** Clones, in plan order (other backends). */
-  clones: tf.Tensor[] | undefined;
+  held: HeldValues;
   /** Each planned optimizer's iteration count. */
   iterations: number[];
 }
 
 /** Takes a snapshot of a plan's variables (synchronous). */
 export function takeSnapshot(plan: SnapshotPlan): Snapshot {
-  const iterations = plan.optimizers.map(({ optimizer }) => optimizer.iterations);
-  const backend = tf.engine().backend as unknown as Partial<BackendRefs>;
-  if (typeof backend.incRef !== 'function' || typeof backend.disposeData !== 'function') {
-    return { plan, data: [], backend: undefined, clones: plan.variables.map((v) => tf.keep(tf.clone(v))), iterations };
+  return { plan, held: holdValues(plan.variables), iterations: plan.optimizers.map(({ optimizer }) => optimizer.iterations) };
+}
+
+/**
+ * The planned variables that a step assigned since the snapshot, with their labels: the only
+ * ones whose finiteness can have changed.
+ */
+export function changedSince(s: Snapshot): { variables: tf.Variable[]; labels: string[] } {
+  const variables: tf.Variable[] = [];
+  const labels: string[] = [];
+  const { plan, held } = s;
+  for (let i = 0; i < plan.variables.length; i++) {
+    const v = plan.variables[i]!;
+    if (isHeldValue(held, i, v)) continue;
+    variables.push(v);
+    labels.push(plan.labels[i]!);
   }
-  const { variables } = plan;
-  const data: object[] = new Array(variables.length);
-  for (let i = 0; i < variables.length; i++) {
-    const id = variables[i]!.dataId;
-    backend.incRef(id);
-    data[i] = id;
-  }
-  return { plan, data, backend: backend as BackendRefs, clones: undefined, iterations };
+  return { variables, labels };
 }
 
 /** A new tensor on the held value of the plan's `i`-th variable (the caller disposes it). */
 function materialize(s: Snapshot, i: number): tf.Tensor {
-  if (s.clones) return tf.keep(tf.clone(s.clones[i]!));
   const { shape, dtype } = s.plan.variables[i]!;
-  s.backend!.incRef(s.data[i]!);
-  return tf.keep(tf.engine().makeTensorFromTensorInfo({ dataId: s.data[i]!, shape, dtype }));
+  return heldTensor(s.held, i, shape, dtype);
 }
 
 /** Puts a snapshot back into the variables and optimizers. */
@@ -216,15 +237,7 @@ export async function restoreSnapshot(s: Snapshot): Promise<void> {
 
 /** Releases a snapshot's data. */
 export function disposeSnapshot(s: Snapshot): void {
-  if (s.clones) {
-    tf.dispose(s.clones);
-    return;
-  }
-  const { data, backend } = s;
-  const engine = tf.engine() as unknown as { removeDataId(dataId: object, backend: unknown): void };
-  for (let i = 0; i < data.length; i++) {
-    if (backend!.disposeData(data[i]!)) engine.removeDataId(data[i]!, backend);
-  }
+  releaseValues(s.held);
 }
 
 async function readTensor(name: string, t: tf.Tensor): Promise<CheckpointTensor> {
@@ -250,49 +263,4 @@ export async function readState(groups: readonly VariableGroup[], optimizers: re
     }
   }
   return out;
-}
-
-/** Writes checkpoint tensors back into variables and optimizers, checking names and shapes first. */
-export async function writeState(
-  checkpoint: Checkpoint,
-  groups: readonly VariableGroup[],
-  optimizers: readonly OptimizerGroup[],
-  fn: string,
-): Promise<void> {
-  const byName = new Map(checkpoint.tensors.map((t) => [t.name, t]));
-  const fail = (expected: string, received: string): never => {
-    throw new ArgumentError({ fn, arg: 'checkpoint', expected, received, hint: 'Resume with networks built exactly as in the run that wrote the checkpoint' });
-  };
-  for (const g of groups) {
-    g.variables.forEach((v, i) => {
-      const t = byName.get(`${g.name}/${i}`);
-      if (!t) fail(`hold '${g.name}/${i}' (${g.name} has ${g.variables.length} weights)`, 'a checkpoint without it');
-      else if (!tf.util.arraysEqual(t.shape, v.shape)) fail(`hold '${g.name}/${i}' of shape ${formatShape(v.shape)}`, `shape ${formatShape(t.shape)}`);
-    });
-  }
-  for (const g of groups) {
-    g.variables.forEach((v, i) => {
-      const t = byName.get(`${g.name}/${i}`)!;
-      tf.tidy(() => v.assign(tf.tensor(t.values, t.shape, t.dtype)));
-    });
-  }
-  for (const { name, optimizer } of optimizers) {
-    const prefix = `${name}/`;
-    const entries = checkpoint.tensors.filter((t) => t.name.startsWith(prefix));
-    if (entries.length === 0) continue;
-    const named: NamedTensor[] = [];
-    const hidden: [string, tf.Tensor][] = [];
-    for (const t of entries) {
-      const rest = t.name.slice(prefix.length);
-      const tensor = tf.tensor(t.values, t.shape, t.dtype);
-      if (rest.startsWith('$hidden/')) hidden.push([rest.slice('$hidden/'.length), tensor]);
-      else named.push({ name: rest, tensor });
-    }
-    const state: OptimizerState = { named, hidden };
-    try {
-      await restoreOptimizer(optimizer, state);
-    } finally {
-      disposeOptimizerState(state);
-    }
-  }
 }

@@ -7,19 +7,22 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { findNonFinite, findNonFiniteByReading, finitenessProbe, scansInPlace } from '../backends/variable-values.js';
 import { ArgumentError, ConfigError, NonFiniteLossError, ShapeError } from '../errors.js';
 import { assertKnownKeys, assertNumber, assertOneOf, assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
 import { normalizeCallbacks, type Callback, type Logs, type TrainingContext } from './callbacks/callback.js';
-import { assertStore, type Checkpoint, type CheckpointStore } from './checkpoint.js';
+import { assertStore, type Checkpoint, type CheckpointMeta, type CheckpointStore } from './checkpoint.js';
+import { CHECKPOINT_VERSION, checksumOf } from './checkpoint-format.js';
+import { layerStates, restoreState } from './checkpoint-restore.js';
 import { randomRunSeed } from './seed.js';
 import {
+  changedSince,
   disposeSnapshot,
   optimizerRefs,
   planSnapshot,
   readState,
   restoreSnapshot,
   takeSnapshot,
-  writeState,
   type OptimizerGroup,
   type OptimizerRefs,
   type Snapshot,
@@ -155,6 +158,67 @@ async function openEpoch(source: BatchSource): Promise<AnyIterator> {
 }
 
 /**
+ * A batch source that can start an epoch anywhere, so that a resumed run draws the same
+ * batches as an uninterrupted one. `data.batches(...)` is one. `fit` calls `seekTo(epoch,
+ * batchInEpoch)` before it opens each epoch (with the trainer's counters, restored from a
+ * checkpoint when resuming); the next iteration must then yield the batches of epoch `epoch`
+ * (0-based) from batch `batchInEpoch` on, exactly as an uninterrupted run would have.
+ *
+ * Sources without it are handled by skipping: arrays and iterables are opened anew and the
+ * first `batchInEpoch` batches dropped; a `tf.data` dataset also gets the `iterator()` calls of
+ * the epochs before (its shuffle order depends on how many it has had).
+ *
+ * @category Training
+ */
+export interface ResumableSource {
+  /** Makes the next iteration start at batch `batchInEpoch` of epoch `epoch`. */
+  seekTo(epoch: number, batchInEpoch: number): void;
+}
+
+function isResumable(x: unknown): x is ResumableSource {
+  return x !== null && typeof x === 'object' && typeof (x as ResumableSource).seekTo === 'function';
+}
+
+/** An epoch being iterated: where it started and how many batches were drawn. */
+interface OpenEpoch {
+  source: BatchSource;
+  iterator: AnyIterator;
+  epoch: number;
+  consumed: number;
+}
+
+/** `iterator()` calls that `fit` made on each dataset (process-wide: trainers may share one). */
+const datasetOpens = new WeakMap<object, number>();
+
+async function closeIterator(iterator: { return?(): unknown }): Promise<void> {
+  await iterator.return?.();
+}
+
+/**
+ * The label of the first variable a step made non-finite, or undefined when all are finite.
+ * `changed` and `probe` come from the device path (the probe read with the losses); without
+ * them the assigned variables are scanned in place. Slots that an optimizer created during the
+ * step (they are not in the snapshot's plan) are listed and checked as well.
+ */
+async function nonFiniteState(snapshot: Snapshot, changed: { variables: tf.Variable[]; labels: string[] } | undefined, probe: number | undefined): Promise<string | undefined> {
+  const { variables, labels } = changed ?? changedSince(snapshot);
+  let index: number | undefined;
+  if (probe !== undefined) index = Number.isFinite(probe) ? -1 : await findNonFiniteByReading(variables);
+  else index = findNonFinite(variables) ?? (await findNonFiniteByReading(variables));
+  if (index >= 0) return labels[index];
+  for (const { name, optimizer, refs } of snapshot.plan.optimizers) {
+    if (refs.takenAt !== 0 || optimizer.iterations === 0) continue;
+    const planned = new Set<tf.Variable>(snapshot.plan.variables);
+    const fresh = await optimizerRefs(optimizer);
+    const created = (fresh?.entries ?? []).filter((e) => e.variable !== undefined && !planned.has(e.variable));
+    const vars = created.map((e) => e.variable!);
+    const at = findNonFinite(vars) ?? (await findNonFiniteByReading(vars));
+    if (at >= 0) return `${name}/${created[at]!.name}`;
+  }
+  return undefined;
+}
+
+/**
  * Base class of the trainers: owns the loop (epochs and steps, batches, callbacks, one loss
  * read per step, non-finite handling, yielding), the counters, and checkpoints. It knows
  * nothing of latents or models: a subclass supplies its synchronous step
@@ -191,6 +255,7 @@ export abstract class Trainer {
   private optimizerCache: (OptimizerRefs | undefined)[] | undefined;
   private snapshotPlan: SnapshotPlan | undefined;
   private batchShape: number[] | undefined;
+  private heldEpoch: OpenEpoch | undefined;
 
   protected constructor(options: TrainerOptions, fn: string) {
     const { seed = randomRunSeed(), onNonFinite = 'stop' } = options;
@@ -224,10 +289,6 @@ export abstract class Trainer {
 
   /** Variables saved in checkpoints and restored when a step is discarded (networks, EMA copies), by group name. */
   protected abstract stateVariables(): VariableGroup[];
-  /** Layers with a seeded sample counter (saved in checkpoints). @internal */
-  protected samplingLayers(): { sampleCount: number }[] {
-    return [];
-  }
   /** Optimizers saved in checkpoints and restored when a step is discarded, by name. */
   protected abstract stateOptimizers(): OptimizerGroup[];
   /** Checks a batch before its step (rank, shape, labels); throws with what to fix. */
@@ -253,7 +314,10 @@ export abstract class Trainer {
   }
 
   /**
-   * Trains on `batches`.
+   * Trains on `batches`, from the trainer's position (`epoch`, `batchInEpoch`): a run resumed
+   * from a checkpoint, or stopped mid-epoch and fitted again, draws exactly the batches an
+   * uninterrupted run would (a {@link ResumableSource} such as `data.batches` is told where to
+   * start; see `openAt` in the source for datasets, arrays and iterables).
    *
    * @param batches - an array of batches, a `tf.data.Dataset`, or a (sync/async) iterable,
    *   e.g. `data.batches(images, { batchSize: 64, shuffle: true, seed: 1 })`.
@@ -292,6 +356,7 @@ export abstract class Trainer {
     let lastLogs: Logs | undefined;
     let failed = false;
     let lastYield = now();
+    let open: OpenEpoch | undefined;
 
     this.fitting = true;
     // Variable lists are stable for the length of a fit (tfjs assigns into the same variables).
@@ -303,16 +368,19 @@ export abstract class Trainer {
       }
       for (const c of callbacks) await c.onTrainBegin?.({}, context);
       outer: while (this.epoch < targetEpochs && (steps === undefined || this.step < steps) && !stopping()) {
-        const iterator = await openEpoch(batches);
+        // Open the epoch at the trainer's position (see `openAt`): `open.consumed` batches of
+        // it are behind us, `toSkip` more must be drawn and dropped first.
+        open = await this.openAt(batches);
+        const iterator = open.iterator;
+        const startedAt = open.consumed;
         for (const c of callbacks) await c.onEpochBegin?.(this.epoch, {}, context);
-        let toSkip = this.batchInEpoch;
-        let consumed = 0;
+        let toSkip = this.batchInEpoch - open.consumed;
         const sums: Record<string, number> = {};
         let counted = 0;
         for (;;) {
           const next = await iterator.next();
           if (next.done) break;
-          consumed++;
+          open.consumed++;
           const raw = next.value;
           if (toSkip > 0) {
             toSkip--;
@@ -339,17 +407,16 @@ export abstract class Trainer {
             for (const [k, v] of Object.entries(logs)) sums[k] = (sums[k] ?? 0) + v;
             for (const c of callbacks) await c.onStepEnd?.(this.step, logs, context);
           }
-          if (stopping() || (steps !== undefined && this.step >= steps)) {
-            await iterator.return?.();
-            break outer;
-          }
+          if (stopping() || (steps !== undefined && this.step >= steps)) break outer;
           if (now() - lastYield >= yieldIntervalMs) {
             await nextMacrotask();
             for (const c of callbacks) await c.onYield?.(this.epoch, index, { ...(logs ?? {}) }, context);
             lastYield = now();
           }
         }
-        if (consumed === 0) {
+        const consumed = open.consumed;
+        open = undefined;
+        if (consumed === 0 && startedAt === 0) {
           throw new ArgumentError({
             fn,
             arg: 'batches',
@@ -376,12 +443,55 @@ export abstract class Trainer {
       throw e;
     } finally {
       try {
+        // A run stopped mid-epoch keeps its iterator for the next fit on the same source (see
+        // `openAt`); a source that can seek, or an array, needs none.
+        if (open) await this.holdOrClose(batches, open);
         if (!failed) for (const c of callbacks) await c.onTrainEnd?.({ ...(lastLogs ?? {}) }, context);
       } finally {
         this.fitting = false;
       }
     }
     return { step: this.step, epoch: this.epoch, logs: lastLogs, stopped: stopping() };
+  }
+
+  /**
+   * Opens the epoch `this.epoch` of `source` at batch `this.batchInEpoch`, so that a resumed or
+   * restarted run draws exactly the batches an uninterrupted run would:
+   *
+   * - a source with `seekTo` (a {@link ResumableSource} such as `data.batches`) is told where
+   *   to start, and its iterator starts there;
+   * - an iterator this trainer kept when a fit stopped mid-epoch (`stop()`, a signal, `steps`
+   *   reached, a callback error) continues, when the next fit is on the same source at the same
+   *   position;
+   * - a `tf.data`-style dataset gets one `iterator()` call per epoch before `this.epoch` that it
+   *   has not had yet (tf.data's `shuffle` draws a new order per `iterator()` call), then the
+   *   first `batchInEpoch` batches are drawn and dropped;
+   * - arrays and other iterables are opened anew and the first `batchInEpoch` batches skipped.
+   */
+  private async openAt(source: BatchSource): Promise<OpenEpoch> {
+    const held = this.heldEpoch;
+    this.heldEpoch = undefined;
+    if (held) {
+      if (held.source === source && held.epoch === this.epoch && held.consumed === this.batchInEpoch) return held;
+      await closeIterator(held.iterator);
+    }
+    if (isResumable(source)) {
+      source.seekTo(this.epoch, this.batchInEpoch);
+      return { source, iterator: await openEpoch(source), epoch: this.epoch, consumed: this.batchInEpoch };
+    }
+    if (isDataset(source)) {
+      let opened = datasetOpens.get(source) ?? 0;
+      for (; opened < this.epoch; opened++) await closeIterator((await source.iterator()) as AnyIterator);
+      datasetOpens.set(source, opened + 1);
+    }
+    return { source, iterator: await openEpoch(source), epoch: this.epoch, consumed: 0 };
+  }
+
+  /** Keeps a mid-epoch iterator for the next fit (sources that cannot seek), or closes it. */
+  private async holdOrClose(source: BatchSource, open: OpenEpoch): Promise<void> {
+    const keep = !Array.isArray(source) && !isResumable(source) && open.epoch === this.epoch && open.consumed === this.batchInEpoch;
+    if (keep) this.heldEpoch = open;
+    else await closeIterator(open.iterator);
   }
 
   private normalize(raw: BatchLike, fn: string): TrainingBatch {
@@ -395,7 +505,19 @@ export abstract class Trainer {
     return y === undefined ? { x } : { x, y };
   }
 
-  /** Runs one step on a batch: snapshot, step, one read, non-finite policy. `undefined` when skipped. */
+  /**
+   * Runs one step on a batch: snapshot, step, one read, non-finite policy. `undefined` when
+   * skipped.
+   *
+   * A step is good when its losses and the state it wrote are finite: a learning rate of 1e38
+   * can leave the losses finite while the weights, an optimizer slot or batch-norm's moving
+   * variance overflow. The state check adds no read: on backends that keep tensors in host
+   * memory (cpu, wasm) the variables the step assigned are scanned in place after the one read
+   * (one pass, no kernel launch, no copy; see `backends/variable-values.ts`); elsewhere a probe
+   * scalar (`Σ v·0` over the same variables) is stacked with the losses and read with them.
+   * Only variables the step assigned are checked: the others are unchanged since the last good
+   * step. Slots an optimizer creates during a step (its first) are listed again and checked.
+   */
   private async trainOn(batch: TrainingBatch, fn: string, groups: VariableGroup[], optimizers: OptimizerGroup[]): Promise<Logs | undefined> {
     this.checkBatch(batch, fn);
     if (this.batchShape === undefined) this.batchShape = batch.x.shape.slice(1);
@@ -411,13 +533,20 @@ export abstract class Trainer {
     if (this.snapshotPlan?.groups !== groups) this.snapshotPlan = planSnapshot(groups, optimizers, this.optimizerCache);
     const snapshot = takeSnapshot(this.snapshotPlan);
     const position = this.rngPosition;
+    const inPlace = scansInPlace();
     let names: string[] = [];
+    let changed: { variables: tf.Variable[]; labels: string[] } | undefined;
     let values: Float32Array | Int32Array | Uint8Array;
     try {
       const stacked = tf.tidy(() => {
         const losses = this.trainStep(batch, position);
         names = Object.keys(losses);
-        return tf.stack(names.map((n) => losses[n]!));
+        const parts = names.map((n) => losses[n]!);
+        if (!inPlace) {
+          changed = changedSince(snapshot);
+          parts.push(finitenessProbe(changed.variables));
+        }
+        return tf.stack(parts);
       });
       try {
         values = (await stacked.data()) as Float32Array;
@@ -430,13 +559,15 @@ export abstract class Trainer {
     }
     this.rngPosition++;
     const bad = names.findIndex((_, i) => !Number.isFinite(values[i]!));
-    if (bad >= 0) {
+    const badState = bad >= 0 ? undefined : await nonFiniteState(snapshot, changed, inPlace ? undefined : values[names.length]!);
+    if (bad >= 0 || badState !== undefined) {
       await this.rollBack(snapshot);
       if (this.onNonFinite === 'skip' && ++this.consecutiveSkips < MAX_CONSECUTIVE_SKIPS) {
         this.skippedSteps++;
         return undefined;
       }
-      throw new NonFiniteLossError(this.fnName, this.step, names[bad]!, values[bad]!);
+      if (bad >= 0) throw new NonFiniteLossError(this.fnName, this.step, names[bad]!, values[bad]!);
+      throw new NonFiniteLossError(this.fnName, this.step, badState!, Number.NaN, badState);
     }
     disposeSnapshot(snapshot);
     this.consecutiveSkips = 0;
@@ -456,56 +587,44 @@ export abstract class Trainer {
   }
 
   /**
-   * Reads the whole training state (weights, optimizer state, EMA, counters, seed).
+   * Reads the whole training state (weights, optimizer state, EMA, stateful layers' state,
+   * counters, seed), in checkpoint format version 2 with its checksums.
    *
    * @returns a {@link Checkpoint}; save it with a {@link CheckpointStore}.
    */
   async checkpoint(): Promise<Checkpoint> {
-    return {
-      meta: {
-        format: 'genblocks-checkpoint',
-        version: 1,
-        kind: this.kind,
-        step: this.step,
-        epoch: this.epoch,
-        batchInEpoch: this.batchInEpoch,
-        rngPosition: this.rngPosition,
-        skippedSteps: this.skippedSteps,
-        seed: this.seed,
-        sampleCounts: this.samplingLayers().map((layer) => layer.sampleCount),
-      },
-      tensors: await readState(this.stateVariables(), this.stateOptimizers()),
+    const groups = this.stateVariables();
+    const meta: CheckpointMeta = {
+      format: 'genblocks-checkpoint',
+      version: CHECKPOINT_VERSION,
+      kind: this.kind,
+      step: this.step,
+      epoch: this.epoch,
+      batchInEpoch: this.batchInEpoch,
+      rngPosition: this.rngPosition,
+      skippedSteps: this.skippedSteps,
+      seed: this.seed,
+      layers: layerStates(groups),
     };
+    const tensors = await readState(groups, this.stateOptimizers());
+    meta.checksum = checksumOf(meta, tensors);
+    return { meta, tensors };
   }
 
   /**
-   * Puts a checkpoint's state into this trainer's networks and optimizers, and its counters
-   * into this trainer. The networks must be built as in the run that wrote it.
+   * Puts a checkpoint's state into this trainer's networks, optimizers and stateful layers,
+   * and its counters into this trainer. The networks must be built as in the run that wrote it.
+   *
+   * Everything is checked before anything is assigned: the format version (1 or 2), the
+   * checksums (version 2), the counters, and every tensor's name, shape, dtype and length
+   * against the networks and optimizers. On any mismatch it throws a `CheckpointError` naming
+   * the field, and the trainer is left exactly as it was.
    *
    * @param checkpoint - from {@link Trainer.checkpoint} or a store.
    */
   async restore(checkpoint: Checkpoint): Promise<void> {
     const fn = `${this.fnName}.restore`;
-    const meta = checkpoint?.meta;
-    if (!meta || meta.format !== 'genblocks-checkpoint' || !Array.isArray(checkpoint.tensors)) {
-      throw new ArgumentError({ fn, arg: 'checkpoint', expected: 'be a genblocks checkpoint', received: describe(checkpoint) });
-    }
-    if (meta.kind !== this.kind) {
-      throw new ArgumentError({ fn, arg: 'checkpoint', expected: `come from a ${this.kind} trainer`, received: `a ${meta.kind} checkpoint` });
-    }
-    const layers = this.samplingLayers();
-    const counts = meta.sampleCounts ?? [];
-    if (counts.length !== layers.length) {
-      throw new ArgumentError({
-        fn,
-        arg: 'checkpoint',
-        expected: `hold the sample counters of ${layers.length} sampling layer(s), as these networks have`,
-        received: `${counts.length}`,
-        hint: 'Build the networks as in the run that wrote the checkpoint',
-      });
-    }
-    await writeState(checkpoint, this.stateVariables(), this.stateOptimizers(), fn);
-    layers.forEach((layer, i) => (layer.sampleCount = counts[i]!));
+    const meta = await restoreState(checkpoint, { fn, kind: this.kind, groups: this.stateVariables(), optimizers: this.stateOptimizers() });
     this.optimizerCache = undefined;
     this.step = meta.step;
     this.epoch = meta.epoch;

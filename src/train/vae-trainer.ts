@@ -10,7 +10,6 @@ import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { elbo, type ElboFunction, type ElboOptions } from '../losses/vae/elbo.js';
 import { assertFloatTensor, assertKnownKeys, assertNonNegativeInt, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
 import { reparameterize } from '../vae/reparameterize.js';
-import { Reparameterize } from '../layers/reparameterize.js';
 import type { Logs } from './callbacks/callback.js';
 import { ModelTrainer, type ModelStepContext } from './model-trainer.js';
 import { assertNetwork, formatSymbolic, matchesSymbolic, symbolicShape, type Network } from './network.js';
@@ -126,18 +125,6 @@ export class VaeTrainer extends ModelTrainer {
   }
 
   /** @internal */
-  protected override samplingLayers(): { sampleCount: number }[] {
-    const found: Reparameterize[] = [];
-    const walk = (layers: readonly unknown[] | undefined): void => {
-      for (const layer of layers ?? []) {
-        if (layer instanceof Reparameterize) found.push(layer);
-        else walk((layer as { layers?: unknown[] }).layers);
-      }
-    };
-    for (const net of Object.values(this.models)) walk((net as { layers?: unknown[] }).layers);
-    return found;
-  }
-
   protected override checkBatch(batch: TrainingBatch, fn: string): void {
     assertFloatTensor(batch.x, 'batch.x', fn);
     const expected = symbolicShape((this.model ?? this.encoder)!.inputs);

@@ -97,6 +97,27 @@ describe.each(TEST_BACKENDS)('data.batches on %s', (backend) => {
     onlyX!.x.dispose();
   });
 
+  it('seekTo(epoch, batch) makes the next epoch start there, in a fresh object too (resuming a run)', () => {
+    const { images, labels } = dataset(23);
+    const straight = data.batches(images, { labels, batchSize: 5, shuffle: true, seed: 7 });
+    const epochs = [epochIndices(straight), epochIndices(straight), epochIndices(straight)];
+    // A new object, as in a new process: its own counter starts at epoch 0.
+    const resumed = data.batches(images, { labels, batchSize: 5, shuffle: true, seed: 7 });
+    resumed.seekTo(1, 2);
+    expect(resumed.epochIndex).toBe(1);
+    expect(epochIndices(resumed)).toEqual(epochs[1]!.slice(2));
+    // The following epoch starts from its first batch again.
+    expect(epochIndices(resumed)).toEqual(epochs[2]);
+    // Seeking back replays an epoch; seeking to its end yields nothing of it.
+    resumed.seekTo(0, 0);
+    expect(epochIndices(resumed)).toEqual(epochs[0]);
+    resumed.seekTo(2, 5);
+    expect(epochIndices(resumed)).toEqual([]);
+    expect(() => resumed.seekTo(1, 6)).toThrow(/Batches\.seekTo: argument 'batchInEpoch' must be an integer >= 0 and <= 5, received 6/);
+    expect(() => resumed.seekTo(-1, 0)).toThrow(/Batches\.seekTo: argument 'epoch' must be/);
+    tf.dispose([images, labels]);
+  });
+
   it('works with for await', async () => {
     const { images } = dataset(5);
     const seen: number[] = [];

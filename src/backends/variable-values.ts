@@ -1,0 +1,284 @@
+/**
+ * Holding and checking variable values without copies: the one place where the training state
+ * code touches tfjs internals (backend data ids, reference counts, host memory). Everything
+ * outside `backends/` goes through the small interface below.
+ *
+ * - {@link holdValues} keeps the current values of some tensors alive (a reference-count
+ *   increment per tensor, no copy), {@link heldTensor} makes a tensor of a held value again,
+ *   {@link releaseValues} lets them go. tfjs never writes into a tensor's data in place
+ *   (`Variable.assign` points the variable at new data and releases the old), so a held value
+ *   is exactly the value the variable had when it was held.
+ * - {@link findNonFinite} scans values for NaN and ±Infinity where they live in host memory
+ *   (the `cpu` and `wasm` backends), with no kernel launch and no copy: on wasm with a small
+ *   WebAssembly SIMD module over the backend's own memory, elsewhere with a JS loop.
+ * - {@link finitenessProbe} is the same check as one scalar tensor, for backends whose data
+ *   lives on a device (WebGL, WebGPU): it is read together with the step's losses.
+ *
+ * @module
+ * @internal
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+type DataId = object;
+
+interface RefCountingBackend {
+  incRef(dataId: DataId): void;
+  disposeData(dataId: DataId): boolean;
+}
+
+interface EngineInternals {
+  backend: unknown;
+  makeTensorFromTensorInfo(info: { dataId: DataId; shape: number[]; dtype: tf.DataType }): tf.Tensor;
+  removeDataId(dataId: DataId, backend: unknown): void;
+}
+
+const engine = (): EngineInternals => tf.engine() as unknown as EngineInternals;
+
+function refCounting(): RefCountingBackend | undefined {
+  const backend = engine().backend as Partial<RefCountingBackend>;
+  return typeof backend.incRef === 'function' && typeof backend.disposeData === 'function' ? (backend as RefCountingBackend) : undefined;
+}
+
+/**
+ * Values of a list of tensors as they were when held. Opaque: read them back with
+ * {@link heldTensor}, compare with {@link isHeldValue}, free with {@link releaseValues}.
+ *
+ * @internal
+ */
+export interface HeldValues {
+  /** Number of held values. */
+  readonly size: number;
+  /** @internal data ids (reference-counting backends). */
+  readonly ids: DataId[];
+  /** @internal the backend that holds `ids`. */
+  readonly backend: RefCountingBackend | undefined;
+  /** @internal clones (other backends). */
+  readonly clones: tf.Tensor[] | undefined;
+}
+
+/**
+ * Keeps the current values of `tensors` alive without copying them: one reference-count
+ * increment per tensor, nothing in `tf.memory().numTensors`. Backends without reference counts
+ * get clones instead. Synchronous.
+ *
+ * @internal
+ */
+export function holdValues(tensors: readonly tf.Tensor[]): HeldValues {
+  const backend = refCounting();
+  if (!backend) return { size: tensors.length, ids: [], backend: undefined, clones: tensors.map((t) => tf.keep(tf.clone(t))) };
+  const ids: DataId[] = new Array(tensors.length);
+  for (let i = 0; i < tensors.length; i++) {
+    const id = tensors[i]!.dataId;
+    backend.incRef(id);
+    ids[i] = id;
+  }
+  return { size: tensors.length, ids, backend, clones: undefined };
+}
+
+/**
+ * A new tensor (kept, owned by the caller) on held value `i`, with the given shape and dtype
+ * (those of the tensor it was held from).
+ *
+ * @internal
+ */
+export function heldTensor(held: HeldValues, i: number, shape: number[], dtype: tf.DataType): tf.Tensor {
+  if (held.clones) return tf.keep(tf.clone(held.clones[i]!));
+  held.backend!.incRef(held.ids[i]!);
+  return tf.keep(engine().makeTensorFromTensorInfo({ dataId: held.ids[i]!, shape, dtype }));
+}
+
+/** Whether `t` still holds held value `i` (it was not assigned since). @internal */
+export function isHeldValue(held: HeldValues, i: number, t: tf.Tensor): boolean {
+  return held.clones ? false : held.ids[i] === t.dataId;
+}
+
+/** Releases held values (each exactly once). @internal */
+export function releaseValues(held: HeldValues): void {
+  if (held.clones) {
+    tf.dispose(held.clones);
+    return;
+  }
+  const { ids, backend } = held;
+  const e = engine();
+  for (let i = 0; i < ids.length; i++) {
+    if (backend!.disposeData(ids[i]!)) e.removeDataId(ids[i]!, backend);
+  }
+}
+
+/**
+ * A second tensor on the same data as `t`, without copying (see {@link holdValues}); a clone
+ * on backends without reference counts. Kept; the caller disposes it.
+ *
+ * @internal
+ */
+export function shareTensor(t: tf.Tensor): tf.Tensor {
+  const backend = refCounting();
+  if (!backend) return tf.keep(tf.clone(t));
+  backend.incRef(t.dataId);
+  return tf.keep(engine().makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }));
+}
+
+/**
+ * A WebAssembly SIMD scan over the wasm backend's own memory: `check(byteOffset, count)` returns
+ * `Σ (x − x)` over `count` float32 values, 0 when all are finite and NaN otherwise (`x − x` is
+ * NaN exactly for NaN and ±Infinity, and a sum of zeros never overflows). Four `f32x4`
+ * accumulators, 16 values per iteration. Assembled with wabt from this text (281 bytes):
+ *
+ * ```wat
+ * (module
+ *   (import "env" "memory" (memory 0))
+ *   (func (export "check") (param $p i32) (param $n i32) (result f32)
+ *     ;; $a0..$a3 += x - x over 64-byte blocks (v128.load offset=0/16/32/48), then the scalar
+ *     ;; tail, then the lanes of $a0 + $a1 + $a2 + $a3 and the tail sum added up.
+ *     ...))
+ * ```
+ */
+const SCAN_WASM =
+  'AGFzbQEAAAABBwFgAn9/AX0CDwEDZW52Bm1lbW9yeQIAAAMCAQAHCQEFY2hlY2sAAArlAQHiAQMFewJ/An0gACABQQJ0aiEHIAAgAUFwcUECdGohCAJAA0AgACAITw0BIAD9AAIAIQYgAiAGIAb95QH95AEhAiAA/QACECEGIAMgBiAG/eUB/eQBIQMgAP0AAiAhBiAEIAYgBv3lAf3kASEEIAD9AAIwIQYgBSAGIAb95QH95AEhBSAAQcAAaiEADAALCwJAA0AgACAHTw0BIAAqAgAhCiAJIAogCpOSIQkgAEEEaiEADAALCyACIAP95AEgBCAF/eQB/eQBIQIgCSAC/R8AIAL9HwGSIAL9HwIgAv0fA5KSkgs=';
+
+type WasmCheck = (byteOffset: number, count: number) => number;
+const wasmChecks = new WeakMap<object, WasmCheck | null>();
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+/** The SIMD scan bound to `memory`, or null where it cannot run (no SIMD, a shared memory). */
+function wasmCheck(memory: unknown): WasmCheck | null {
+  if (typeof WebAssembly === 'undefined' || !(memory instanceof WebAssembly.Memory)) return null;
+  let check = wasmChecks.get(memory);
+  if (check === undefined) {
+    try {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(SCAN_WASM)), { env: { memory } });
+      check = instance.exports['check'] as WasmCheck;
+    } catch {
+      check = null; // no SIMD, or the threaded build's shared memory: scan in JS instead
+    }
+    wasmChecks.set(memory, check);
+  }
+  return check;
+}
+
+interface HostBackend {
+  data?: { get(id: DataId): { values?: unknown } | undefined };
+  dataIdMap?: { get(id: DataId): { memoryOffset: number } | undefined };
+  wasm?: { HEAPU8: Uint8Array; asm?: { memory?: unknown } };
+}
+
+/**
+ * Whether the float32 tensor `t` holds only finite values, read where the backend keeps it in
+ * host memory (no copy, no kernel): the SIMD scan over the wasm heap, or a JS loop over the
+ * cpu backend's typed array (or the wasm heap without SIMD). `undefined` when the data is not
+ * in host memory.
+ */
+function finiteInPlace(backend: HostBackend, t: tf.Tensor): boolean | undefined {
+  if (backend.wasm?.HEAPU8 && backend.dataIdMap) {
+    // tfjs-backend-wasm: tensors live in the module's heap at `memoryOffset` (malloc'd, aligned).
+    const entry = backend.dataIdMap.get(t.dataId);
+    if (!entry) return undefined;
+    const check = wasmCheck(backend.wasm.asm?.memory);
+    if (check) return check(entry.memoryOffset, t.size) === 0;
+    const view = new Float32Array(backend.wasm.HEAPU8.buffer, entry.memoryOffset, t.size);
+    return Number.isFinite(sum4(view)) || isAllFinite(view);
+  }
+  // tfjs-backend-cpu: tensors are typed arrays in a DataStorage.
+  const values = backend.data?.get(t.dataId)?.values;
+  if (!(values instanceof Float32Array) || values.length !== t.size) return undefined;
+  return Number.isFinite(sum4(values)) || isAllFinite(values);
+}
+
+/**
+ * How {@link findNonFinite} scans on the active backend: `'wasm-simd'` (the SIMD module over the
+ * wasm heap), `'js'` (a JS loop: the cpu backend, or wasm without SIMD or with a shared
+ * memory), or `undefined` (device backends: use {@link finitenessProbe}).
+ *
+ * @internal
+ */
+export function inPlaceScanKind(): 'wasm-simd' | 'js' | undefined {
+  const b = engine().backend as HostBackend;
+  if (b.wasm?.HEAPU8 && b.dataIdMap) return wasmCheck(b.wasm.asm?.memory) ? 'wasm-simd' : 'js';
+  return typeof b.data?.get === 'function' ? 'js' : undefined;
+}
+
+/**
+ * Whether the active backend keeps tensor data in host memory where {@link findNonFinite} can
+ * scan it (`cpu`, `wasm`). Elsewhere, check with {@link finitenessProbe}.
+ *
+ * @internal
+ */
+export function scansInPlace(): boolean {
+  const b = engine().backend as { data?: { get?: unknown }; dataIdMap?: unknown; wasm?: { HEAPU8?: unknown } };
+  return Boolean((b.wasm?.HEAPU8 && b.dataIdMap) || typeof b.data?.get === 'function');
+}
+
+/**
+ * Sum of `values`, with four accumulators (independent add chains run in parallel). NaN or
+ * ±Infinity in `values` makes the sum non-finite; a non-finite sum of finite values (overflow
+ * past 3.4e38) is possible and is told apart by {@link isAllFinite}.
+ */
+function sum4(values: Float32Array): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = values.length & ~3;
+  let i = 0;
+  for (; i < n; i += 4) {
+    s0 += values[i]!;
+    s1 += values[i + 1]!;
+    s2 += values[i + 2]!;
+    s3 += values[i + 3]!;
+  }
+  for (; i < values.length; i++) s0 += values[i]!;
+  return s0 + s1 + s2 + s3;
+}
+
+function isAllFinite(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
+  return true;
+}
+
+/**
+ * Where the backend keeps tensor data in host memory (`cpu`, `wasm`): the index of the first of
+ * `tensors` that holds a NaN or ±Infinity, or -1 when all are finite. Reads each value once,
+ * in place, with no kernel launch and no copy (int32 tensors are always finite). `undefined`
+ * when the backend keeps its data elsewhere: use {@link finitenessProbe} there.
+ *
+ * @internal
+ */
+export function findNonFinite(tensors: readonly tf.Tensor[]): number | undefined {
+  const backend = engine().backend as HostBackend;
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i]!;
+    if (t.dtype !== 'float32') continue;
+    const finite = finiteInPlace(backend, t);
+    if (finite === undefined) return undefined;
+    if (!finite) return i;
+  }
+  return -1;
+}
+
+/**
+ * One scalar that is finite when every float value of `tensors` is, for backends that keep
+ * their data on a device: `Σ_t Σ_i t_i · 0` is 0 when all are finite and NaN otherwise (a
+ * product with 0 never overflows). Meant to be stacked with the losses and read with them, so
+ * the check costs no extra read. Call inside `tf.tidy`.
+ *
+ * @internal
+ */
+export function finitenessProbe(tensors: readonly tf.Tensor[]): tf.Scalar {
+  const floats = tensors.filter((t) => t.dtype === 'float32');
+  if (floats.length === 0) return tf.scalar(0);
+  const sums = floats.map((t) => tf.sum(tf.mul(t, 0)));
+  return (sums.length === 1 ? sums[0]! : tf.addN(sums)) as tf.Scalar;
+}
+
+/** Index of the first of `tensors` holding a NaN or ±Infinity (reads each), or -1. @internal */
+export async function findNonFiniteByReading(tensors: readonly tf.Tensor[]): Promise<number> {
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i]!;
+    if (t.dtype !== 'float32') continue;
+    if (!isAllFinite((await t.data()) as Float32Array)) return i;
+  }
+  return -1;
+}
