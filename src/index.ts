@@ -19,13 +19,14 @@ import './register.js';
 
 import * as backends from './backends/index.js';
 import * as data from './data/index.js';
+import * as layers from './layers/index.js';
 import * as losses from './losses/index.js';
 import * as metrics from './metrics/index.js';
 import * as nets from './nets/index.js';
 import * as train from './train/index.js';
 import * as vae from './vae/index.js';
 
-export { backends, data, losses, metrics, nets, train, vae };
+export { backends, data, layers, losses, metrics, nets, train, vae };
 export {
   ArgumentError,
   BackendError,

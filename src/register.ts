@@ -13,12 +13,23 @@ import '@tensorflow/tfjs-layers';
 import { serialization } from '@tensorflow/tfjs-core';
 
 import { registerSecondOrderGradients } from './backends/gradients.js';
+import { CausalConv1D } from './layers/causal-conv1d.js';
+import { CausalSelfAttention } from './layers/causal-self-attention.js';
+import { MaskedConv2D } from './layers/masked-conv2d.js';
+import { TokenPositionEmbedding } from './layers/token-position-embedding.js';
+import { TransformerBlock } from './layers/transformer-block.js';
 import { SpectralNormalization } from './nets/spectral-normalization.js';
 import { Reparameterize } from './vae/reparameterize-layer.js';
 
 // Custom layers (nets, vae): saved as `genblocks>Name`, found again by tf.loadLayersModel.
 serialization.registerClass(SpectralNormalization, 'genblocks', 'SpectralNormalization');
 serialization.registerClass(Reparameterize, 'genblocks', 'Reparameterize');
+// Autoregressive layers.
+serialization.registerClass(CausalSelfAttention, 'genblocks', 'CausalSelfAttention');
+serialization.registerClass(TransformerBlock, 'genblocks', 'TransformerBlock');
+serialization.registerClass(TokenPositionEmbedding, 'genblocks', 'TokenPositionEmbedding');
+serialization.registerClass(MaskedConv2D, 'genblocks', 'MaskedConv2D');
+serialization.registerClass(CausalConv1D, 'genblocks', 'CausalConv1D');
 
 // Zero gradients for comparison/logical ops, so gradient penalties can be differentiated again
 // (idempotent: skips kernels that already have a gradient).

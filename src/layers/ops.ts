@@ -1,0 +1,72 @@
+/**
+ * Tensor maths shared by the transformer layers and by incremental generation (internal): a
+ * linear map on the last axis, layer normalization, GELU, dropout with a per-call seed, and
+ * the names of the config keys every tfjs-layers layer accepts.
+ *
+ * @module
+ * @internal
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** `x · W + b` on the last axis of `x` `[..., in]` with `W` `[in, out]`: `[..., out]`. @internal */
+export function linear(x: tf.Tensor, kernel: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor {
+  const inner = x.shape[x.rank - 1]!;
+  const flat = tf.reshape(x, [-1, inner]) as tf.Tensor2D;
+  let y: tf.Tensor = tf.matMul(flat, kernel);
+  if (bias !== undefined) y = tf.add(y, bias);
+  return tf.reshape(y, [...x.shape.slice(0, -1), kernel.shape[1]]);
+}
+
+/**
+ * Layer normalization over the last axis (Ba et al. 2016):
+ * `γ ⊙ (x − mean) / √(var + ε) + β`, each position on its own.
+ *
+ * @internal
+ */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, epsilon: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
+  const scaled = tf.mul(normalized, gamma);
+  return beta === undefined ? scaled : tf.add(scaled, beta);
+}
+
+/**
+ * GELU in GPT-2's tanh form (Hendrycks & Gimpel 2016, as minGPT's `NewGELU`):
+ * `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`.
+ *
+ * @internal
+ */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.square(x)))));
+  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+}
+
+/** Dropout that draws a fresh mask per call: call k of a seeded layer uses seed `seed + k`. @internal */
+export class SeededDropout {
+  private count = 0;
+
+  constructor(private readonly seed: number | undefined) {}
+
+  /** `x` unchanged when `rate` is 0 or outside training; otherwise inverted dropout. */
+  apply(x: tf.Tensor, rate: number, training: boolean): tf.Tensor {
+    if (!training || rate === 0) return x;
+    return tf.dropout(x, rate, undefined, this.seed === undefined ? undefined : this.seed + this.count++);
+  }
+}
+
+/** Keys tfjs-layers itself puts in (or accepts from) a layer's config. @internal */
+export const BASE_LAYER_KEYS = ['name', 'trainable', 'dtype', 'batchInputShape', 'inputShape', 'batchSize', 'inputDType', 'weights', 'customObjects'] as const;
+
+const defaultNameCounts = new Map<string, number>();
+
+/** A default layer name `prefix_k` (tfjs' own default would contain the `>` of the class name). @internal */
+export function defaultLayerName(prefix: string): string {
+  const k = (defaultNameCounts.get(prefix) ?? 0) + 1;
+  defaultNameCounts.set(prefix, k);
+  return `${prefix}_${k}`;
+}
+
+/** A seeded normal initializer `N(0, stddev²)`; seed `seed + offset` when a seed is given. @internal */
+export function normalInit(stddev: number, seed: number | undefined, offset: number): { mean: number; stddev: number; seed?: number } {
+  return seed === undefined ? { mean: 0, stddev } : { mean: 0, stddev, seed: seed + offset };
+}
