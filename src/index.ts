@@ -17,6 +17,7 @@
  */
 import './register.js';
 
+import * as autoregressive from './autoregressive/index.js';
 import * as backends from './backends/index.js';
 import * as data from './data/index.js';
 import * as layers from './layers/index.js';
@@ -26,7 +27,7 @@ import * as nets from './nets/index.js';
 import * as train from './train/index.js';
 import * as vae from './vae/index.js';
 
-export { backends, data, layers, losses, metrics, nets, train, vae };
+export { autoregressive, backends, data, layers, losses, metrics, nets, train, vae };
 export {
   ArgumentError,
   BackendError,
