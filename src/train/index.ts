@@ -4,6 +4,8 @@
  *
  * @module
  */
+export { adamW, AdamWOptimizer } from './adam-w.js';
+export type { AdamWOptions } from './adam-w.js';
 export { adversarialStep } from './adversarial-step.js';
 export type { AdversarialStepConfig, AdversarialStepInputs, AdversarialStepLosses, LatentCode, Penalty } from './adversarial-step.js';
 export { AdversarialTrainer } from './adversarial-trainer.js';
