@@ -15,6 +15,7 @@ import { serialization } from '@tensorflow/tfjs-core';
 import { registerSecondOrderGradients } from './backends/gradients.js';
 import { CausalConv1D } from './layers/causal-conv1d.js';
 import { CausalSelfAttention } from './layers/causal-self-attention.js';
+import { GatedActivation } from './layers/gated-activation.js';
 import { MaskedConv2D } from './layers/masked-conv2d.js';
 import { TokenPositionEmbedding } from './layers/token-position-embedding.js';
 import { TransformerBlock } from './layers/transformer-block.js';
@@ -30,6 +31,7 @@ serialization.registerClass(TransformerBlock, 'genblocks', 'TransformerBlock');
 serialization.registerClass(TokenPositionEmbedding, 'genblocks', 'TokenPositionEmbedding');
 serialization.registerClass(MaskedConv2D, 'genblocks', 'MaskedConv2D');
 serialization.registerClass(CausalConv1D, 'genblocks', 'CausalConv1D');
+serialization.registerClass(GatedActivation, 'genblocks', 'GatedActivation');
 
 // Zero gradients for comparison/logical ops, so gradient penalties can be differentiated again
 // (idempotent: skips kernels that already have a gradient).

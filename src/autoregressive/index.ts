@@ -8,5 +8,7 @@
 export { CachedDecoder } from './cached-decoder.js';
 export { generate, generateStream } from './generate.js';
 export type { GenerateOptions } from './generate.js';
+export { pixelTargets, samplePixels } from './sample-pixels.js';
+export type { SamplePixelsOptions } from './sample-pixels.js';
 export { sampleToken, tokenDistribution } from './sample-token.js';
 export type { SampleTokenDrawOptions, SampleTokenOptions } from './sample-token.js';

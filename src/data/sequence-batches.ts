@@ -32,7 +32,7 @@ type IntegerArray = Int32Array | Uint16Array | Uint8Array | Uint32Array | Int16A
  *
  * @category Data
  */
-export class SequenceBatches implements Iterable<Batch<tf.Tensor2D, tf.Tensor2D>> {
+export class SequenceBatches implements Iterable<Required<Batch<tf.Tensor2D, tf.Tensor2D>>> {
   /** Window length T. */
   readonly blockSize: number;
   /** Windows per batch. */
@@ -64,7 +64,7 @@ export class SequenceBatches implements Iterable<Batch<tf.Tensor2D, tf.Tensor2D>
    * Batch `k`: `x` the windows `ids[s … s+T−1]` and `y` the same windows shifted by one,
    * `ids[s+1 … s+T]`, both int32 `[B, T]`. New tensors: the caller disposes them.
    */
-  batch(k: number): Batch<tf.Tensor2D, tf.Tensor2D> {
+  batch(k: number): Required<Batch<tf.Tensor2D, tf.Tensor2D>> {
     const t = this.blockSize;
     const x = new Int32Array(this.batchSize * t);
     const y = new Int32Array(this.batchSize * t);
@@ -77,7 +77,7 @@ export class SequenceBatches implements Iterable<Batch<tf.Tensor2D, tf.Tensor2D>
   }
 
   /** Batches 0, 1, 2, … (up to `steps`). */
-  *[Symbol.iterator](): Iterator<Batch<tf.Tensor2D, tf.Tensor2D>> {
+  *[Symbol.iterator](): Iterator<Required<Batch<tf.Tensor2D, tf.Tensor2D>>> {
     for (let k = 0; k < this.steps; k++) yield this.batch(k);
   }
 }

@@ -13,6 +13,8 @@ export { GPT_PRESETS, gpt } from './gpt.js';
 export type { GptConfig, GptPreset } from './gpt.js';
 export { mlpDiscriminator } from './mlp-discriminator.js';
 export type { MlpDiscriminatorConfig } from './mlp-discriminator.js';
+export { pixelCnn } from './pixel-cnn.js';
+export type { PixelCnnConfig } from './pixel-cnn.js';
 export { mlpGenerator } from './mlp-generator.js';
 export type { MlpGeneratorConfig } from './mlp-generator.js';
 export { SpectralNormalization } from './spectral-normalization.js';
