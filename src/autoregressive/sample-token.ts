@@ -29,13 +29,10 @@ export interface SampleTokenDrawOptions extends SampleTokenOptions {
 
 const KEYS = ['temperature', 'topK', 'topP'];
 
-function readLogits(logits: ArrayLike<number> | tf.Tensor, fn: string): ArrayLike<number> {
-  if (logits instanceof tf.Tensor) {
-    if (logits.isDisposed || logits.rank !== 1) throw new ArgumentError({ fn, arg: 'logits', expected: 'be a live rank-1 tensor [V] or an array of numbers', received: describe(logits) });
-    return logits.dataSync();
-  }
+function readLogits(logits: ArrayLike<number>, fn: string): ArrayLike<number> {
   if (logits === null || typeof logits !== 'object' || typeof (logits as ArrayLike<number>).length !== 'number' || (logits as ArrayLike<number>).length === 0) {
-    throw new ArgumentError({ fn, arg: 'logits', expected: 'be a non-empty array of numbers or a rank-1 tensor', received: describe(logits) });
+    const hint = logits instanceof tf.Tensor ? 'Read the tensor first: await logits.data()' : undefined;
+    throw new ArgumentError({ fn, arg: 'logits', expected: 'be a non-empty array of numbers (or a typed array)', received: describe(logits), hint });
   }
   return logits;
 }
@@ -54,7 +51,7 @@ function rankTokens(logits: ArrayLike<number>): number[] {
  * (Holtzman et al. 2019 for the nucleus). Temperature 0 gives all the mass to the argmax.
  *
  * @see https://arxiv.org/abs/1904.09751 (Holtzman et al. 2019, The Curious Case of Neural Text Degeneration, §3.1)
- * @param logits Logits `[V]` (an array or a rank-1 tensor, read synchronously).
+ * @param logits Logits `[V]` (an array or typed array, e.g. `await logitsTensor.data()`).
  * @param options See {@link SampleTokenOptions}.
  * @returns Probabilities `[V]` summing to 1, zero outside the kept set.
  * @example
@@ -63,7 +60,7 @@ function rankTokens(logits: ArrayLike<number>): number[] {
  * ```
  * @category Autoregressive
  */
-export function tokenDistribution(logits: ArrayLike<number> | tf.Tensor, options: SampleTokenOptions = {}): Float64Array {
+export function tokenDistribution(logits: ArrayLike<number>, options: SampleTokenOptions = {}): Float64Array {
   const fn = 'autoregressive.tokenDistribution';
   assertKnownKeys(options, KEYS, 'options', fn);
   return distribution(readLogits(logits, fn), options, fn);
@@ -108,7 +105,7 @@ function distribution(logits: ArrayLike<number>, options: SampleTokenOptions, fn
  * else `Math.random`), so the same seed gives the same token.
  *
  * @see https://arxiv.org/abs/1904.09751 (Holtzman et al. 2019, nucleus sampling)
- * @param logits Logits `[V]` (an array or a rank-1 tensor, read synchronously).
+ * @param logits Logits `[V]` (an array or typed array, e.g. `await logitsTensor.data()`).
  * @param options See {@link SampleTokenDrawOptions}.
  * @returns A token id in `[0, V)`.
  * @example
@@ -118,7 +115,7 @@ function distribution(logits: ArrayLike<number>, options: SampleTokenOptions, fn
  * ```
  * @category Autoregressive
  */
-export function sampleToken(logits: ArrayLike<number> | tf.Tensor, options: SampleTokenDrawOptions = {}): number {
+export function sampleToken(logits: ArrayLike<number>, options: SampleTokenDrawOptions = {}): number {
   const fn = 'autoregressive.sampleToken';
   assertKnownKeys(options, [...KEYS, 'seed', 'uniform'], 'options', fn);
   const { seed, uniform } = options;

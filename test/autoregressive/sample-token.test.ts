@@ -21,7 +21,7 @@ describe('autoregressive.sampleToken', () => {
       expect(sampleToken(logits, { topK: 1, seed })).toBe(3);
     }
     expect(sampleToken([2, 5, 5, 1], { temperature: 0 })).toBe(1);
-    expect(sampleToken(tf.tensor1d([0, -1, 4]), { temperature: 0 })).toBe(2);
+    expect(sampleToken(new Float32Array([0, -1, 4]), { temperature: 0 })).toBe(2);
   });
 
   it('top-k keeps the k largest logits, renormalised (softmax over them, by hand)', () => {
@@ -78,5 +78,6 @@ describe('autoregressive.sampleToken', () => {
     expect(() => sampleToken(logits, { temperature: -1 })).toThrow(/temperature/);
     expect(() => sampleToken(logits, { topk: 2 } as never)).toThrow(/Did you mean 'topK'/);
     expect(() => sampleToken([])).toThrow(/non-empty/);
+    expect(() => sampleToken(tf.tensor1d([1, 2]) as never)).toThrow(/await logits\.data\(\)/);
   });
 });

@@ -46,7 +46,7 @@ describe.each(TEST_BACKENDS)('nets.pixelCnn on %s', (backend) => {
     const optimizer = tf.train.adam(1e-2);
     const loss = () => losses.autoregressive.crossEntropy(model.apply(images, { training: true }) as tf.Tensor, targets);
     const first = values(loss())[0]!;
-    for (let i = 0; i < 20; i++) tf.dispose(optimizer.minimize(loss, true));
+    for (let i = 0; i < 20; i++) tf.dispose(optimizer.minimize(loss, true) ?? []);
     const last = values(loss())[0]!;
     expect(Number.isFinite(first)).toBe(true);
     expect(last).toBeLessThan(first);
