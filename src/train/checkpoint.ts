@@ -153,7 +153,7 @@ export function checkpoint(options: CheckpointOptions): Callback {
     async onStepEnd(step, _logs, context) {
       if (step % every === 0) await save(context);
     },
-    async onTrainEnd(context) {
+    async onTrainEnd(_logs, context) {
       if (atEnd) await save(context);
     },
   };

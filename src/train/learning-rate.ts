@@ -79,7 +79,7 @@ export function learningRateSchedule(optimizers: tf.Optimizer | readonly tf.Opti
     for (const set of setters) set(rate);
   };
   return {
-    onTrainBegin(context) {
+    onTrainBegin(_logs, context) {
       apply(context.trainer.step);
     },
     onStepEnd(step) {
