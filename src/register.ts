@@ -16,6 +16,7 @@ import { registerSecondOrderGradients } from './backends/gradients.js';
 import { CausalConv1D } from './layers/causal-conv1d.js';
 import { CausalSelfAttention } from './layers/causal-self-attention.js';
 import { GatedActivation } from './layers/gated-activation.js';
+import { LayerNorm } from './layers/layer-norm.js';
 import { MaskedConv2D } from './layers/masked-conv2d.js';
 import { TokenPositionEmbedding } from './layers/token-position-embedding.js';
 import { TransformerBlock } from './layers/transformer-block.js';
@@ -32,6 +33,7 @@ serialization.registerClass(TokenPositionEmbedding, 'genblocks', 'TokenPositionE
 serialization.registerClass(MaskedConv2D, 'genblocks', 'MaskedConv2D');
 serialization.registerClass(CausalConv1D, 'genblocks', 'CausalConv1D');
 serialization.registerClass(GatedActivation, 'genblocks', 'GatedActivation');
+serialization.registerClass(LayerNorm, 'genblocks', 'LayerNorm');
 
 // Zero gradients for comparison/logical ops, so gradient penalties can be differentiated again
 // (idempotent: skips kernels that already have a gradient).

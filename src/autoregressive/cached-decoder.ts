@@ -8,6 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { ArgumentError, ShapeError } from '../errors.js';
 import type { KeyValueCache } from '../layers/causal-self-attention.js';
+import { LayerNorm } from '../layers/layer-norm.js';
 import { TokenPositionEmbedding } from '../layers/token-position-embedding.js';
 import { TransformerBlock } from '../layers/transformer-block.js';
 import { assertNonNegativeInt, describe } from '../validation.js';
@@ -32,7 +33,7 @@ export function gptParts(model: tfl.LayersModel): GptParts | undefined {
   const after = rest.slice(blocks.length);
   if (blocks.length === 0 || rest.slice(0, blocks.length).some((l, i) => l !== blocks[i])) return undefined;
   const [norm, head] = after;
-  if (norm === undefined || norm.getClassName() !== 'LayerNormalization') return undefined;
+  if (norm === undefined || !(norm instanceof LayerNorm || norm.getClassName() === 'LayerNormalization')) return undefined;
   if (after.length === 1) return { embedding, blocks, norm, head: undefined };
   if (after.length === 2 && head!.getClassName() === 'Dense') return { embedding, blocks, norm, head };
   return undefined;
@@ -77,7 +78,7 @@ export class CachedDecoder {
       throw new ArgumentError({
         fn: FN,
         arg: 'model',
-        expected: 'be a model built by nets.gpt (TokenPositionEmbedding, TransformerBlocks, layerNormalization, optional dense head)',
+        expected: 'be a model built by nets.gpt (TokenPositionEmbedding, TransformerBlocks, LayerNorm, optional dense head)',
         received: describe(model),
       });
     }

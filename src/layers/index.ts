@@ -12,6 +12,8 @@ export { CausalConv1D } from './causal-conv1d.js';
 export type { CausalConv1DArgs } from './causal-conv1d.js';
 export { GatedActivation } from './gated-activation.js';
 export type { GatedActivationArgs } from './gated-activation.js';
+export { LayerNorm } from './layer-norm.js';
+export type { LayerNormArgs } from './layer-norm.js';
 export { convolutionMask, MaskedConv2D } from './masked-conv2d.js';
 export type { MaskedConv2DArgs, MaskType } from './masked-conv2d.js';
 export { TokenPositionEmbedding } from './token-position-embedding.js';

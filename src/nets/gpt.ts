@@ -6,6 +6,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ConfigError } from '../errors.js';
+import { LayerNorm } from '../layers/layer-norm.js';
 import { TokenPositionEmbedding } from '../layers/token-position-embedding.js';
 import { TransformerBlock } from '../layers/transformer-block.js';
 import { assertKnownKeys, assertNumber, assertOneOf, assertPositiveInt, describe } from '../validation.js';
@@ -67,7 +68,7 @@ export interface GptConfig {
  *
  * The result is a plain `tf.LayersModel` (`summary()`, `save()`, `predict()` work); its
  * layers are {@link layers.TokenPositionEmbedding}, {@link layers.TransformerBlock} × `layers`,
- * a `layerNormalization`, and (untied) a bias-free dense head. `autoregressive.generate`
+ * a {@link layers.LayerNorm}, and (untied) a bias-free dense head. `autoregressive.generate`
  * recognises this structure and decodes with a key/value cache.
  *
  * @see https://github.com/karpathy/nanoGPT/blob/master/model.py
@@ -113,7 +114,7 @@ export function gpt(config: GptConfig): tfl.LayersModel {
     const block = new TransformerBlock({ heads, dropout, useBias: bias, stddev: 0.02, projectionStddev, seed: layerSeed(l + 1), name: `${name}_block_${l}` });
     h = block.apply(h) as tfl.SymbolicTensor;
   }
-  h = tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-5, center: bias, name: `${name}_final_norm` }).apply(h) as tfl.SymbolicTensor;
+  h = new LayerNorm({ epsilon: 1e-5, center: bias, name: `${name}_final_norm` }).apply(h) as tfl.SymbolicTensor;
   const head = tieWeights
     ? embedding
     : tfl.layers.dense({

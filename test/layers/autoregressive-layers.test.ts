@@ -143,6 +143,37 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     expect(y2[12]).not.toBe(y[12]);
   });
 
+  it('LayerNorm matches tfjs-layers\' layerNormalization (values and gradients) with far fewer kernels', async () => {
+    const x = tf.tensor3d(numbers(2 * 3 * 8, 5).map((v, i) => v * (1 + (i % 4))), [2, 3, 8]);
+    const ours = new layers.LayerNorm({ epsilon: 1e-5 });
+    const reference = tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-5 });
+    ours.build(x.shape);
+    reference.build(x.shape);
+    const gamma = tf.tensor1d(numbers(8, 6));
+    const beta = tf.tensor1d(numbers(8, 7));
+    ours.setWeights([gamma, beta]);
+    reference.setWeights([gamma, beta]);
+    const weighting = tf.tensor3d(numbers(48, 8), [2, 3, 8]);
+    const gradOf = (layer: tfl.layers.Layer) => tf.grad((input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, weighting)))(x);
+    expectClose(values(ours.apply(x) as tf.Tensor), values(reference.apply(x) as tf.Tensor), 1e-5, 1e-5);
+    expectClose(values(gradOf(ours)), values(gradOf(reference)), 1e-4, 1e-4);
+    // Kernel counts of the weights' gradient over 128 positions: tfjs-layers' grows with the
+    // positions (a slice and an add each), ours does not.
+    const big = tf.ones([4, 32, 8]);
+    const kernels = async (layer: tfl.layers.Layer) => {
+      const variables = layer.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+      const info = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(big) as tf.Tensor), variables);
+        return [value, ...Object.values(grads)];
+      });
+      return info.kernels.length;
+    };
+    const [mine, theirs] = [await kernels(ours), await kernels(reference)];
+    expect(theirs).toBeGreaterThan(256);
+    expect(mine).toBeLessThan(100);
+    tf.dispose([x, gamma, beta, weighting, big]);
+  });
+
   it('convolutionMask is the paper\'s mask (hand-written 3x3 and 5x5 cases)', () => {
     expect(values(layers.convolutionMask(3, 'A'))).toEqual([1, 1, 1, 1, 0, 0, 0, 0, 0]);
     expect(values(layers.convolutionMask(3, 'B'))).toEqual([1, 1, 1, 1, 1, 0, 0, 0, 0]);
