@@ -32,14 +32,15 @@ export interface AttentionWeights {
 }
 
 /**
- * Keys and values of the positions seen so far, per head: each `[B, H, t, C/H]`. The cache
- * of one attention block; a transformer keeps one per block.
+ * Keys and values of the positions seen so far, per head: keys stored transposed
+ * `[B, H, C/H, t]` (ready for `q · kᵀ`), values `[B, H, t, C/H]`. The cache of one attention
+ * block; a transformer keeps one per block.
  *
  * @category Layers
  */
 // A type alias (not an interface) so that it is a tf.TensorContainer and can leave a tf.tidy.
 export type KeyValueCache = {
-  /** Keys `[B, H, t, C/H]`. */
+  /** Keys, transposed: `[B, H, C/H, t]`. */
   keys: tf.Tensor4D;
   /** Values `[B, H, t, C/H]`. */
   values: tf.Tensor4D;
@@ -181,14 +182,18 @@ export function attentionStep(
   }
   checkHeads(xT.shape[2]!, options.heads, fn);
   return tf.tidy(() => {
+    const [b, , c] = xT.shape as [number, number, number];
+    const heads = options.heads;
     const qkv = linear(xT, weights.qkvKernel, weights.qkvBias);
     const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-    const newKeys = splitHeads(k, options.heads);
-    const newValues = splitHeads(v, options.heads);
-    const keys = cache === null ? newKeys : (tf.concat([cache.keys, newKeys], 2) as tf.Tensor4D);
+    // One position: splitting heads is a reshape (no transpose), [B, 1, C] → [B, H, 1, D] or [B, H, D, 1].
+    const newKeys = tf.reshape(k, [b, heads, c / heads, 1]) as tf.Tensor4D;
+    const newValues = tf.reshape(v, [b, heads, 1, c / heads]) as tf.Tensor4D;
+    const keys = cache === null ? newKeys : (tf.concat([cache.keys, newKeys], 3) as tf.Tensor4D);
     const values = cache === null ? newValues : (tf.concat([cache.values, newValues], 2) as tf.Tensor4D);
-    const attended = attend(splitHeads(q, options.heads), tf.transpose(keys, [0, 1, 3, 2]), values, undefined, 0, false, undefined);
-    const output = linear(mergeHeads(attended), weights.projectionKernel, weights.projectionBias) as tf.Tensor3D;
+    const queries = tf.reshape(q, [b, heads, 1, c / heads]) as tf.Tensor4D;
+    const attended = attend(queries, keys, values, undefined, 0, false, undefined);
+    const output = linear(tf.reshape(attended, [b, 1, c]), weights.projectionKernel, weights.projectionBias) as tf.Tensor3D;
     return { output, cache: { keys, values } };
   });
 }

@@ -28,8 +28,11 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D | 
 }
 
 function layerNormUntidied(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, epsilon: number): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
+  // mean and variance by hand: tf.moments adds casts (extra kernels per call in decoding).
+  const mean = tf.mean(x, -1, true);
+  const centred = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centred), -1, true);
+  const normalized = tf.mul(centred, tf.rsqrt(tf.add(variance, epsilon)));
   const scaled = tf.mul(normalized, gamma);
   return beta === undefined ? scaled : tf.add(scaled, beta);
 }
