@@ -77,6 +77,8 @@ export class TokenPositionEmbedding extends tfl.layers.Layer {
   private readonly dropoutSource: SeededDropout;
   private tokenEmbeddings: tfl.LayerVariable | null = null;
   private positionEmbeddings: tfl.LayerVariable | null = null;
+  /** Symbolic applications as the tied head (each adds a reference that no model releases). */
+  private tiedApplications = 0;
 
   constructor(args: TokenPositionEmbeddingArgs) {
     if (args === null || typeof args !== 'object') {
@@ -147,6 +149,27 @@ export class TokenPositionEmbedding extends tfl.layers.Layer {
       const projected = tf.matMul(tf.reshape(hidden, [b * t, c]) as tf.Tensor2D, tf.transpose(this.tokenEmbeddings!.read()) as tf.Tensor2D);
       return tf.reshape(projected, [b, t, this.vocabSize]) as tf.Tensor3D;
     });
+  }
+
+  override apply(inputs: tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[], kwargs?: Record<string, unknown>): tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[] {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    if (x instanceof tfl.SymbolicTensor && x.rank === 3) this.tiedApplications++;
+    return super.apply(inputs, kwargs);
+  }
+
+  /**
+   * Releases one reference (tfjs-layers counts one per symbolic application). A model that
+   * uses this layer twice (embedding and tied head) releases it once, so when only the tied
+   * applications' references remain, they are released too and the weights are freed.
+   */
+  override dispose(): ReturnType<tfl.layers.Layer['dispose']> {
+    let result = super.dispose();
+    while (result.refCountAfterDispose !== null && result.refCountAfterDispose > 0 && result.refCountAfterDispose <= this.tiedApplications) {
+      this.tiedApplications--;
+      const next = super.dispose();
+      result = { refCountAfterDispose: next.refCountAfterDispose, numDisposedVariables: result.numDisposedVariables + next.numDisposedVariables };
+    }
+    return result;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {

@@ -84,6 +84,14 @@ describe.each(TEST_BACKENDS)('nets.gpt on %s', (backend) => {
     ids.dispose();
   });
 
+  it('model.dispose() frees every weight, the tied embedding included', () => {
+    const before = tf.memory().numTensors;
+    const model = nets.gpt({ vocabSize: 7, blockSize: 6, layers: 1, heads: 2, width: 8, seed: 5 });
+    expect(tf.memory().numTensors).toBeGreaterThan(before);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects invalid configs', () => {
     expect(() => nets.gpt({ vocabSize: 10, blockSize: 8, heads: 3, width: 16 })).toThrow(/nets\.gpt: argument 'config\.heads' must divide config\.width \(16\), received 3/);
     expect(() => nets.gpt({ vocabSize: 0, blockSize: 8 })).toThrow(ConfigError);
