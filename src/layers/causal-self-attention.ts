@@ -56,8 +56,16 @@ export interface CausalSelfAttentionOptions {
   residualDropout?: number;
   /** Whether dropout is active. Default false. */
   training?: boolean;
-  /** Dropout source (internal: layers keep one so that each call draws a fresh mask). */
-  dropout?: SeededDropout;
+  /** Seed of the dropout masks (the attention weights' uses `seed`, the output's `seed + 1`). Default: unseeded. */
+  seed?: number;
+}
+
+/** What one decoding step returns: the new position's output and the extended cache. @category Layers */
+export interface AttentionStepResult {
+  /** Output of the new position `[B, 1, C]`. */
+  output: tf.Tensor3D;
+  /** The cache extended by the new position (new tensors; the caller disposes the old cache). */
+  cache: KeyValueCache;
 }
 
 /** Mask value added to the scores of future positions: exp of it underflows to exactly 0. */
@@ -137,14 +145,15 @@ export function causalSelfAttention(x: tf.Tensor, weights: AttentionWeights, opt
   if (!(x instanceof tf.Tensor) || x.rank !== 3) {
     throw new ShapeError({ fn, arg: 'x', expected: 'be a tensor of rank 3 [B, T, C]', received: describe(x) });
   }
-  const { heads, attentionDropout = 0, residualDropout = 0, training = false, dropout } = options;
+  const { heads, attentionDropout = 0, residualDropout = 0, training = false, seed } = options;
   checkHeads(x.shape[2]!, heads, fn);
+  const dropout = new SeededDropout(seed);
   return tf.tidy(() => {
     const qkv = linear(x, weights.qkvKernel, weights.qkvBias);
     const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
     const attended = attend(splitHeads(q, heads), splitHeads(k, heads, true), splitHeads(v, heads), causalMask(x.shape[1]!), attentionDropout, training, dropout);
     let y = linear(mergeHeads(attended), weights.projectionKernel, weights.projectionBias);
-    if (dropout !== undefined) y = dropout.apply(y, residualDropout, training);
+    y = dropout.apply(y, residualDropout, training);
     return y as tf.Tensor3D;
   });
 }
@@ -160,8 +169,7 @@ export function causalSelfAttention(x: tf.Tensor, weights: AttentionWeights, opt
  * @param xT The new position `[B, 1, C]`.
  * @param cache Keys and values of the earlier positions, or `null` at the first position.
  * @param options `heads`: the number of heads.
- * @returns `output` `[B, 1, C]` and the cache extended by this position (new tensors; the
- *   caller disposes the old cache).
+ * @returns See {@link AttentionStepResult}: `output` `[B, 1, C]` and the extended cache.
  * @example
  * ```ts
  * let cache: layers.KeyValueCache | null = null;
@@ -175,7 +183,7 @@ export function attentionStep(
   xT: tf.Tensor,
   cache: KeyValueCache | null,
   options: { heads: number },
-): { output: tf.Tensor3D; cache: KeyValueCache } {
+): AttentionStepResult {
   const fn = 'layers.attentionStep';
   if (!(xT instanceof tf.Tensor) || xT.rank !== 3 || xT.shape[1] !== 1) {
     throw new ShapeError({ fn, arg: 'xT', expected: 'be a tensor of shape [B, 1, C]', received: describe(xT) });
@@ -271,7 +279,7 @@ export class CausalSelfAttention extends tfl.layers.Layer {
   readonly projectionStddev: number;
   /** Seed, if any. */
   readonly seed: number | undefined;
-  private readonly dropout: SeededDropout;
+  private calls = 0;
   private qkvKernel: tfl.LayerVariable | null = null;
   private qkvBias: tfl.LayerVariable | null = null;
   private projectionKernel: tfl.LayerVariable | null = null;
@@ -292,7 +300,6 @@ export class CausalSelfAttention extends tfl.layers.Layer {
     this.stddev = stddev;
     this.projectionStddev = args.projectionStddev ?? stddev;
     this.seed = seed;
-    this.dropout = new SeededDropout(seed === undefined ? undefined : seed + 1000);
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
@@ -333,12 +340,13 @@ export class CausalSelfAttention extends tfl.layers.Layer {
       attentionDropout: this.attentionDropout,
       residualDropout: this.residualDropout,
       training: kwargs?.['training'] === true,
-      dropout: this.dropout,
+      // A fresh pair of masks per training call: seed + 1000 + 2k for call k.
+      seed: this.seed === undefined || kwargs?.['training'] !== true ? undefined : this.seed + 1000 + 2 * this.calls++,
     });
   }
 
   /** One decoding step with a key/value cache: {@link attentionStep} with this layer's weights. */
-  step(xT: tf.Tensor, cache: KeyValueCache | null): { output: tf.Tensor3D; cache: KeyValueCache } {
+  step(xT: tf.Tensor, cache: KeyValueCache | null): AttentionStepResult {
     return attentionStep(this.attentionWeights(), xT, cache, { heads: this.heads });
   }
 

@@ -7,7 +7,7 @@
  * @module
  */
 export { attentionStep, causalSelfAttention, CausalSelfAttention } from './causal-self-attention.js';
-export type { AttentionWeights, CausalSelfAttentionArgs, CausalSelfAttentionOptions, KeyValueCache } from './causal-self-attention.js';
+export type { AttentionStepResult, AttentionWeights, CausalSelfAttentionArgs, CausalSelfAttentionOptions, KeyValueCache } from './causal-self-attention.js';
 export { CausalConv1D } from './causal-conv1d.js';
 export type { CausalConv1DArgs } from './causal-conv1d.js';
 export { GatedActivation } from './gated-activation.js';

@@ -10,26 +10,30 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { assertKnownKeys, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
 import { attentionStep, causalSelfAttention, checkAttentionArgs } from './causal-self-attention.js';
-import type { AttentionWeights, KeyValueCache } from './causal-self-attention.js';
+import type { AttentionStepResult, AttentionWeights, KeyValueCache } from './causal-self-attention.js';
 import { BASE_LAYER_KEYS, SeededDropout, defaultLayerName, gelu, layerNorm, linear, normalInit } from './ops.js';
 
 const FN = 'layers.TransformerBlock';
 
 /** The weights of a {@link TransformerBlock}. @category Layers */
 export interface TransformerBlockWeights {
-  /** First layer norm's scale `[C]` and shift (absent without biases). */
+  /** First layer norm's scale `[C]`. */
   norm1Gamma: tf.Tensor1D;
+  /** First layer norm's shift `[C]` (absent without biases). */
   norm1Beta?: tf.Tensor1D;
   /** The attention's weights. */
   attention: AttentionWeights;
-  /** Second layer norm's scale `[C]` and shift. */
+  /** Second layer norm's scale `[C]`. */
   norm2Gamma: tf.Tensor1D;
+  /** Second layer norm's shift `[C]`. */
   norm2Beta?: tf.Tensor1D;
-  /** MLP expansion `[C, mlpRatio·C]` and its bias. */
+  /** MLP expansion `[C, mlpRatio·C]`. */
   mlpKernel: tf.Tensor2D;
+  /** MLP expansion bias `[mlpRatio·C]`. */
   mlpBias?: tf.Tensor1D;
-  /** MLP projection back `[mlpRatio·C, C]` and its bias. */
+  /** MLP projection back `[mlpRatio·C, C]`. */
   mlpProjectionKernel: tf.Tensor2D;
+  /** MLP projection bias `[C]`. */
   mlpProjectionBias?: tf.Tensor1D;
 }
 
@@ -70,8 +74,8 @@ export interface TransformerBlockOptions {
   epsilon?: number;
   /** Whether dropout is active. Default false. */
   training?: boolean;
-  /** Dropout source (internal). */
-  dropoutSource?: SeededDropout;
+  /** Seed of the dropout masks (`seed`, `seed + 1` in the attention, `seed + 2` on the MLP). Default: unseeded. */
+  seed?: number;
 }
 
 function mlp(x: tf.Tensor, w: TransformerBlockWeights): tf.Tensor {
@@ -97,18 +101,17 @@ function mlp(x: tf.Tensor, w: TransformerBlockWeights): tf.Tensor {
  * @category Layers
  */
 export function transformerBlock(x: tf.Tensor, weights: TransformerBlockWeights, options: TransformerBlockOptions): tf.Tensor3D {
-  const { heads, dropout = 0, epsilon = 1e-5, training = false, dropoutSource } = options;
+  const { heads, dropout = 0, epsilon = 1e-5, training = false, seed } = options;
   return tf.tidy(() => {
     const attended = causalSelfAttention(layerNorm(x, weights.norm1Gamma, weights.norm1Beta, epsilon), weights.attention, {
       heads,
       attentionDropout: dropout,
       residualDropout: dropout,
       training,
-      dropout: dropoutSource,
+      seed,
     });
     const h = tf.add(x, attended);
-    let m = mlp(layerNorm(h, weights.norm2Gamma, weights.norm2Beta, epsilon), weights);
-    if (dropoutSource !== undefined) m = dropoutSource.apply(m, dropout, training);
+    const m = new SeededDropout(seed === undefined ? undefined : seed + 2).apply(mlp(layerNorm(h, weights.norm2Gamma, weights.norm2Beta, epsilon), weights), dropout, training);
     return tf.add(h, m) as tf.Tensor3D;
   });
 }
@@ -121,7 +124,7 @@ export function transformerBlock(x: tf.Tensor, weights: TransformerBlockWeights,
  * @param weights See {@link TransformerBlockWeights}.
  * @param cache The block's cache, or `null` at the first position.
  * @param options `heads` and `epsilon` (default 1e-5).
- * @returns `output` `[B, 1, C]` and the extended cache.
+ * @returns See {@link AttentionStepResult}: `output` `[B, 1, C]` and the extended cache.
  * @example
  * ```ts
  * const { output, cache } = layers.transformerBlockStep(xT, weights, null, { heads: 4 });
@@ -133,7 +136,7 @@ export function transformerBlockStep(
   weights: TransformerBlockWeights,
   cache: KeyValueCache | null,
   options: { heads: number; epsilon?: number },
-): { output: tf.Tensor3D; cache: KeyValueCache } {
+): AttentionStepResult {
   const epsilon = options.epsilon ?? 1e-5;
   return tf.tidy(() => {
     const step = attentionStep(weights.attention, layerNorm(xT, weights.norm1Gamma, weights.norm1Beta, epsilon), cache, { heads: options.heads });
@@ -180,7 +183,7 @@ export class TransformerBlock extends tfl.layers.Layer {
   readonly epsilon: number;
   /** Seed, if any. */
   readonly seed: number | undefined;
-  private readonly dropoutSource: SeededDropout;
+  private calls = 0;
   private variables: Record<string, tfl.LayerVariable> = {};
 
   constructor(args: TransformerBlockArgs) {
@@ -200,7 +203,6 @@ export class TransformerBlock extends tfl.layers.Layer {
     this.projectionStddev = args.projectionStddev ?? this.stddev;
     this.epsilon = args.epsilon ?? 1e-5;
     this.seed = args.seed;
-    this.dropoutSource = new SeededDropout(args.seed === undefined ? undefined : args.seed + 1000);
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
@@ -264,12 +266,13 @@ export class TransformerBlock extends tfl.layers.Layer {
       dropout: this.dropout,
       epsilon: this.epsilon,
       training: kwargs?.['training'] === true,
-      dropoutSource: this.dropoutSource,
+      // Fresh masks per training call: seeds seed + 1000 + 3k … + 2 for call k.
+      seed: this.seed === undefined || kwargs?.['training'] !== true ? undefined : this.seed + 1000 + 3 * this.calls++,
     });
   }
 
   /** One decoding step with a key/value cache: {@link transformerBlockStep} with this layer's weights. */
-  step(xT: tf.Tensor, cache: KeyValueCache | null): { output: tf.Tensor3D; cache: KeyValueCache } {
+  step(xT: tf.Tensor, cache: KeyValueCache | null): AttentionStepResult {
     return transformerBlockStep(xT, this.blockWeights(), cache, { heads: this.heads, epsilon: this.epsilon });
   }
 

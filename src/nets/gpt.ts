@@ -16,6 +16,16 @@ const FN = 'nets.gpt';
 /** Named sizes of {@link gpt}: minGPT's `gpt-nano`, `gpt-micro` and `gpt-mini`. @category Networks */
 export type GptPreset = 'nano' | 'micro' | 'mini';
 
+/** The size fields a {@link GptPreset} sets. @category Networks */
+export interface GptSize {
+  /** Number of transformer blocks. */
+  layers: number;
+  /** Attention heads per block. */
+  heads: number;
+  /** Embedding width. */
+  width: number;
+}
+
 /**
  * The numbers of each {@link GptPreset} (minGPT's `model.py`): `nano` 3 layers, 3 heads, width
  * 48; `micro` 4 layers, 4 heads, width 128 (also nanoGPT's CPU configuration for Shakespeare);
@@ -23,7 +33,7 @@ export type GptPreset = 'nano' | 'micro' | 'mini';
  *
  * @category Networks
  */
-export const GPT_PRESETS: Readonly<Record<GptPreset, { layers: number; heads: number; width: number }>> = {
+export const GPT_PRESETS: Readonly<Record<GptPreset, GptSize>> = {
   nano: { layers: 3, heads: 3, width: 48 },
   micro: { layers: 4, heads: 4, width: 128 },
   mini: { layers: 6, heads: 6, width: 192 },

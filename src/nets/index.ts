@@ -10,7 +10,7 @@ export type { DcganDiscriminatorConfig } from './dcgan-discriminator.js';
 export { dcganGenerator } from './dcgan-generator.js';
 export type { DcganGeneratorConfig } from './dcgan-generator.js';
 export { GPT_PRESETS, gpt } from './gpt.js';
-export type { GptConfig, GptPreset } from './gpt.js';
+export type { GptConfig, GptPreset, GptSize } from './gpt.js';
 export { mlpDiscriminator } from './mlp-discriminator.js';
 export type { MlpDiscriminatorConfig } from './mlp-discriminator.js';
 export { pixelCnn } from './pixel-cnn.js';

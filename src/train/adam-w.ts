@@ -64,6 +64,7 @@ export class AdamWOptimizer extends FusedAdamOptimizer {
     super.applyGradients(variableGradients);
   }
 
+  /** `tf.AdamOptimizer`'s config plus `weightDecay` (the `shouldDecay` function is not serialized). */
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), weightDecay: this.weightDecay };
   }

@@ -251,6 +251,22 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     x.dispose();
   });
 
+  it('dropout: seeded masks repeat across instances, change between calls, and are off at inference', () => {
+    const x = tf.tensor3d(numbers(2 * 5 * 8, 3), [2, 5, 8]);
+    const make = () => new layers.TransformerBlock({ heads: 2, seed: 9, dropout: 0.5 });
+    const a = make();
+    const b = make();
+    const plain = new layers.TransformerBlock({ heads: 2, seed: 9 });
+    const run = (layer: layers.TransformerBlock, training: boolean) => tf.tidy(() => values(layer.apply(x, { training }) as tf.Tensor));
+    const inference = run(plain, false);
+    expectIdentical(run(a, false), inference, 'dropout off at inference');
+    const first = run(a, true);
+    expectIdentical(run(b, true), first, 'same seed, same first training call');
+    expect(first.some((v, i) => v !== inference[i]), 'dropout changes the output in training').toBe(true);
+    expect(run(a, true).some((v, i) => v !== first[i]), 'the next call draws new masks').toBe(true);
+    x.dispose();
+  });
+
   it('rejects invalid configurations with messages naming the field', () => {
     expect(() => new layers.CausalSelfAttention({ heads: 0 })).toThrow(/layers\.CausalSelfAttention: argument 'config\.heads' must be a positive integer, received 0/);
     expect(() => new layers.TransformerBlock({ heads: 2, dropuot: 0.1 } as never)).toThrow(ConfigError);
