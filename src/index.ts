@@ -1,9 +1,9 @@
 /**
  * genblocks: generative-model building blocks for TensorFlow.js.
  *
- * One namespace per family: {@link backends}, {@link nets}, {@link vae}, {@link losses},
- * {@link train}, {@link data}, {@link metrics}. Node-only helpers (files, PNG, MNIST) live in
- * the `genblocks/node` entry.
+ * One namespace per family: {@link backends}, {@link nets}, {@link layers}, {@link vae},
+ * {@link losses}, {@link train}, {@link data}, {@link metrics}, {@link autoregressive}.
+ * Node-only helpers (files, PNG, MNIST) live in the `genblocks/node` entry.
  *
  * @example
  * ```ts
