@@ -116,6 +116,11 @@ export class CachedDecoder {
       const logits = head === undefined ? embedding.logits(h) : (head.apply(h) as tf.Tensor);
       return { logits: tf.reshape(logits, [this.vocabSize]) as tf.Tensor1D, caches };
     });
+    // Kept: the cache must outlive a tf.tidy the caller may run step() in (reset/dispose free it).
+    for (const cache of result.caches) {
+      tf.keep(cache.keys);
+      tf.keep(cache.values);
+    }
     this.disposeCaches();
     this.caches = result.caches;
     this.length++;

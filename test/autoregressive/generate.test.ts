@@ -31,6 +31,24 @@ describe.each(TEST_BACKENDS)('autoregressive generation on %s', (backend) => {
     }
   });
 
+  it('CachedDecoder keeps its cache when step() runs inside a tf.tidy, and frees it on dispose', () => {
+    const model = nets.gpt({ vocabSize: 7, blockSize: 8, layers: 1, heads: 1, width: 4, seed: 6 });
+    const decoder = new autoregressive.CachedDecoder(model);
+    const reference = new autoregressive.CachedDecoder(model);
+    const before = tf.memory().numTensors;
+    const inside = [3, 1, 4].map((id) => tf.tidy(() => values(decoder.step(id))));
+    const outside = [3, 1, 4].map((id) => {
+      const logits = reference.step(id);
+      const v = values(logits);
+      logits.dispose();
+      return v;
+    });
+    expect(inside).toEqual(outside);
+    decoder.dispose();
+    reference.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('greedy decoding gives the same ids with and without the cache, also past blockSize', async () => {
     const model = nets.gpt({ vocabSize: 11, blockSize: 8, layers: 1, heads: 2, width: 8, seed: 3 });
     const options = { maxNewTokens: 20, temperature: 0 };
