@@ -108,8 +108,10 @@ function attend(
 
 /** The additive causal mask `[T, T]`: 0 on and below the diagonal, {@link MASKED} above. */
 function causalMask(t: number): tf.Tensor2D {
-  const lower = tf.linalg.bandPart(tf.ones([t, t]), -1, 0);
-  return tf.mul(tf.sub(1, lower), MASKED) as tf.Tensor2D;
+  // Built on the CPU and uploaded once: tf.linalg.bandPart costs ~100 kernels (it unstacks rows).
+  const mask = new Float32Array(t * t);
+  for (let s = 0; s < t; s++) mask.fill(MASKED, s * t + s + 1, (s + 1) * t);
+  return tf.tensor2d(mask, [t, t]);
 }
 
 function checkHeads(width: number, heads: number, fn: string): void {

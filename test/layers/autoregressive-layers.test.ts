@@ -174,6 +174,15 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     tf.dispose([x, gamma, beta, weighting, big]);
   });
 
+  it('the MLP\'s GELU is GPT-2\'s tanh form (float64 formula)', async () => {
+    const { gelu } = await import('../../src/layers/ops.js');
+    const xs = [-6, -3, -1, -0.5, -1e-3, 0, 0.25, 1, 2.5, 8];
+    // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), minGPT's NewGELU.
+    const expected = xs.map((x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))));
+    const y = tf.tidy(() => values(gelu(tf.tensor1d(xs))));
+    expectClose(y, expected, 1e-5, 1e-6);
+  });
+
   it('convolutionMask is the paper\'s mask (hand-written 3x3 and 5x5 cases)', () => {
     expect(values(layers.convolutionMask(3, 'A'))).toEqual([1, 1, 1, 1, 0, 0, 0, 0, 0]);
     expect(values(layers.convolutionMask(3, 'B'))).toEqual([1, 1, 1, 1, 1, 0, 0, 0, 0]);
