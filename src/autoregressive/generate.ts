@@ -91,6 +91,11 @@ export async function* generateStream(model: tfl.LayersModel, promptIds: ArrayLi
   if (blockSize !== Infinity) assertPositiveInt(blockSize, 'options.blockSize', fn);
   const draw = samplerFor(options, fn);
   const context = checkPrompt(promptIds, fn);
+  const vocabSize = parts?.embedding.vocabSize ?? model.outputs[0]?.shape[2];
+  if (typeof vocabSize === 'number') {
+    const bad = context.findIndex((id) => id >= vocabSize);
+    if (bad >= 0) throw new ArgumentError({ fn, arg: `promptIds[${bad}]`, expected: `be below the vocabulary size ${vocabSize}`, received: String(context[bad]) });
+  }
 
   const decoder = cache && parts !== undefined ? new CachedDecoder(model) : undefined;
   try {

@@ -92,6 +92,7 @@ describe.each(TEST_BACKENDS)('autoregressive generation on %s', (backend) => {
   it('rejects bad prompts, options and models', async () => {
     const model = nets.gpt({ vocabSize: 5, blockSize: 4, layers: 1, heads: 1, width: 4, seed: 5 });
     await expect(autoregressive.generate(model, [], { maxNewTokens: 1 })).rejects.toThrow(/generate: argument 'promptIds' must be a non-empty array of token ids/);
+    await expect(autoregressive.generate(model, [0, 5], { maxNewTokens: 1 })).rejects.toThrow(/argument 'promptIds\[1\]' must be below the vocabulary size 5, received 5/);
     await expect(autoregressive.generate(model, [0], { maxNewTokens: -1 })).rejects.toThrow(/maxNewTokens' must be a non-negative integer/);
     await expect(autoregressive.generate(model, [0], { maxNewTokens: 1, temprature: 1 } as never)).rejects.toThrow(/Did you mean 'temperature'/);
     expect(() => new autoregressive.CachedDecoder(nets.mlpGenerator({ latentDim: 2, outputShape: [3] }))).toThrow(/must be a model built by nets\.gpt/);

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { ConfigError, layers, nets } from '../../src/index.js';
+import { ConfigError, layers, losses, nets, train } from '../../src/index.js';
 import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
 import { expectNoLeak, values } from '../helpers/memory.js';
 
@@ -82,6 +82,18 @@ describe.each(TEST_BACKENDS)('nets.gpt on %s', (backend) => {
     expect(tf.tidy(() => values(loaded.predict(ids) as tf.Tensor))).toEqual(outA);
     await expectNoLeak(() => a.predict(ids));
     ids.dispose();
+  });
+
+  it('a training step (adamW, cross entropy, dropout) leaves no tensors behind', async () => {
+    const model = nets.gpt({ vocabSize: 9, blockSize: 8, layers: 2, heads: 2, width: 8, dropout: 0.1, seed: 7 });
+    const optimizer = train.adamW({ learningRate: 1e-3 });
+    const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+    const x = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8]], [1, 8], 'int32');
+    const y = tf.tensor2d([[2, 3, 4, 5, 6, 7, 8, 0]], [1, 8], 'int32');
+    const step = () => optimizer.minimize(() => losses.autoregressive.crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), true, variables);
+    await expectNoLeak(step, { warmup: 1, repeats: 5 });
+    optimizer.dispose();
+    tf.dispose([x, y]);
   });
 
   it('model.dispose() frees every weight, the tied embedding included', () => {
