@@ -10,7 +10,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import type { KeyValueCache } from '../layers/causal-self-attention.js';
 import { LayerNorm } from '../layers/layer-norm.js';
 import { TokenPositionEmbedding } from '../layers/token-position-embedding.js';
-import { TransformerBlock } from '../layers/transformer-block.js';
+import { TransformerBlock, transformerBlockStep2d } from '../layers/transformer-block.js';
 import { assertNonNegativeInt, describe } from '../validation.js';
 
 const FN = 'autoregressive.CachedDecoder';
@@ -105,15 +105,16 @@ export class CachedDecoder {
     }
     const { embedding, blocks, norm, head } = this.parts;
     const result = tf.tidy(() => {
-      let x: tf.Tensor = embedding.embed(tf.tensor2d([[id]], [1, 1], 'int32'), this.length);
+      // One position as a matrix [1, C] through the blocks: no reshapes around the projections.
+      let x = tf.reshape(embedding.embed(tf.tensor2d([[id]], [1, 1], 'int32'), this.length), [1, embedding.width]) as tf.Tensor2D;
       const caches: KeyValueCache[] = [];
       blocks.forEach((block, i) => {
-        const out = block.step(x, this.caches[i]!);
+        const out = transformerBlockStep2d(x, block.blockWeights(), this.caches[i]!, block.heads, block.epsilon);
         x = out.output;
         caches.push(out.cache);
       });
       const h = norm.apply(x) as tf.Tensor;
-      const logits = head === undefined ? embedding.logits(h) : (head.apply(h) as tf.Tensor);
+      const logits = head === undefined ? embedding.logits(tf.reshape(h, [1, 1, embedding.width])) : (head.apply(h) as tf.Tensor);
       return { logits: tf.reshape(logits, [this.vocabSize]) as tf.Tensor1D, caches };
     });
     // Kept: the cache must outlive a tf.tidy the caller may run step() in (reset/dispose free it).

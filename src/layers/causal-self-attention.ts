@@ -193,19 +193,30 @@ export function attentionStep(
   checkHeads(xT.shape[2]!, options.heads, fn);
   return tf.tidy(() => {
     const [b, , c] = xT.shape as [number, number, number];
-    const heads = options.heads;
-    const qkv = linear(xT, weights.qkvKernel, weights.qkvBias);
-    const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-    // One position: splitting heads is a reshape (no transpose), [B, 1, C] → [B, H, 1, D] or [B, H, D, 1].
-    const newKeys = tf.reshape(k, [b, heads, c / heads, 1]) as tf.Tensor4D;
-    const newValues = tf.reshape(v, [b, heads, 1, c / heads]) as tf.Tensor4D;
-    const keys = cache === null ? newKeys : (tf.concat([cache.keys, newKeys], 3) as tf.Tensor4D);
-    const values = cache === null ? newValues : (tf.concat([cache.values, newValues], 2) as tf.Tensor4D);
-    const queries = tf.reshape(q, [b, heads, 1, c / heads]) as tf.Tensor4D;
-    const attended = attend(queries, keys, values, undefined, 0, false, undefined);
-    const output = linear(tf.reshape(attended, [b, 1, c]), weights.projectionKernel, weights.projectionBias) as tf.Tensor3D;
-    return { output, cache: { keys, values } };
+    const step = attentionStep2d(weights, tf.reshape(xT, [b, c]) as tf.Tensor2D, cache, options.heads);
+    return { output: tf.reshape(step.output, [b, 1, c]) as tf.Tensor3D, cache: step.cache };
   });
+}
+
+/**
+ * {@link attentionStep} on a rank-2 input `[B, C]` (the decoding loop keeps one position as a
+ * matrix, so no reshapes are needed around the projections): the output `[B, C]` and the
+ * extended cache. Call inside a tidy.
+ *
+ * @internal
+ */
+export function attentionStep2d(weights: AttentionWeights, x: tf.Tensor2D, cache: KeyValueCache | null, heads: number): { output: tf.Tensor2D; cache: KeyValueCache } {
+  const [b, c] = x.shape;
+  const qkv = linear(x, weights.qkvKernel, weights.qkvBias);
+  const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  // One position: splitting heads is a reshape (no transpose), [B, C] → [B, H, 1, D] or [B, H, D, 1].
+  const newKeys = tf.reshape(k, [b, heads, c / heads, 1]) as tf.Tensor4D;
+  const newValues = tf.reshape(v, [b, heads, 1, c / heads]) as tf.Tensor4D;
+  const keys = cache === null ? newKeys : (tf.concat([cache.keys, newKeys], 3) as tf.Tensor4D);
+  const values = cache === null ? newValues : (tf.concat([cache.values, newValues], 2) as tf.Tensor4D);
+  const attended = attend(tf.reshape(q, [b, heads, 1, c / heads]) as tf.Tensor4D, keys, values, undefined, 0, false, undefined);
+  const output = linear(tf.reshape(attended, [b, c]), weights.projectionKernel, weights.projectionBias) as tf.Tensor2D;
+  return { output, cache: { keys, values } };
 }
 
 /** Arguments of {@link CausalSelfAttention}. @category Layers */

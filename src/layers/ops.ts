@@ -8,13 +8,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** `x · W + b` on the last axis of `x` `[..., in]` with `W` `[in, out]`: `[..., out]`. @internal */
+/**
+ * `x · W + b` on the last axis of `x` `[..., in]` with `W` `[in, out]`: `[..., out]`. One fused
+ * kernel (product and bias) where the backend has it; rank-2 inputs skip the reshapes.
+ *
+ * @internal
+ */
 export function linear(x: tf.Tensor, kernel: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor {
   const inner = x.shape[x.rank - 1]!;
-  const flat = tf.reshape(x, [-1, inner]) as tf.Tensor2D;
-  let y: tf.Tensor = tf.matMul(flat, kernel);
-  if (bias !== undefined) y = tf.add(y, bias);
-  return tf.reshape(y, [...x.shape.slice(0, -1), kernel.shape[1]]);
+  const flat = (x.rank === 2 ? x : tf.reshape(x, [-1, inner])) as tf.Tensor2D;
+  const y = bias === undefined ? tf.matMul(flat, kernel) : tf.fused.matMul({ a: flat, b: kernel, bias });
+  return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), kernel.shape[1]]);
 }
 
 /**

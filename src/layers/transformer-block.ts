@@ -9,7 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ArgumentError, ShapeError } from '../errors.js';
 import { assertKnownKeys, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
-import { attentionStep, causalSelfAttention, checkAttentionArgs } from './causal-self-attention.js';
+import { attentionStep2d, causalSelfAttention, checkAttentionArgs } from './causal-self-attention.js';
 import type { AttentionStepResult, AttentionWeights, KeyValueCache } from './causal-self-attention.js';
 import { BASE_LAYER_KEYS, SeededDropout, defaultLayerName, gelu, layerNorm, linear, normalInit } from './ops.js';
 
@@ -139,11 +139,18 @@ export function transformerBlockStep(
 ): AttentionStepResult {
   const epsilon = options.epsilon ?? 1e-5;
   return tf.tidy(() => {
-    const step = attentionStep(weights.attention, layerNorm(xT, weights.norm1Gamma, weights.norm1Beta, epsilon), cache, { heads: options.heads });
-    const h = tf.add(xT, step.output);
-    const output = tf.add(h, mlp(layerNorm(h, weights.norm2Gamma, weights.norm2Beta, epsilon), weights)) as tf.Tensor3D;
-    return { output, cache: step.cache };
+    const [b, , c] = xT.shape as [number, number, number];
+    const step = transformerBlockStep2d(tf.reshape(xT, [b, c]) as tf.Tensor2D, weights, cache, options.heads, epsilon);
+    return { output: tf.reshape(step.output, [b, 1, c]) as tf.Tensor3D, cache: step.cache };
   });
+}
+
+/** {@link transformerBlockStep} on one position as a matrix `[B, C]` (call inside a tidy). @internal */
+export function transformerBlockStep2d(x: tf.Tensor2D, weights: TransformerBlockWeights, cache: KeyValueCache | null, heads: number, epsilon: number): { output: tf.Tensor2D; cache: KeyValueCache } {
+  const step = attentionStep2d(weights.attention, layerNorm(x, weights.norm1Gamma, weights.norm1Beta, epsilon) as tf.Tensor2D, cache, heads);
+  const h = tf.add(x, step.output);
+  const output = tf.add(h, mlp(layerNorm(h, weights.norm2Gamma, weights.norm2Beta, epsilon), weights)) as tf.Tensor2D;
+  return { output, cache: step.cache };
 }
 
 const BLOCK_KEYS = ['heads', 'mlpRatio', 'dropout', 'useBias', 'stddev', 'projectionStddev', 'epsilon', 'seed', ...BASE_LAYER_KEYS];
