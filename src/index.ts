@@ -1,9 +1,9 @@
 /**
  * genblocks: generative-model building blocks for TensorFlow.js.
  *
- * One namespace per family: {@link backends}, {@link nets}, {@link vae}, {@link losses},
- * {@link train}, {@link data}, {@link metrics}, and the custom {@link layers}. Node-only helpers (files, PNG, MNIST) live in
- * the `genblocks/node` entry.
+ * One namespace per family: {@link backends}, {@link nets}, {@link layers}, {@link vae},
+ * {@link losses}, {@link train}, {@link data}, {@link metrics}, {@link autoregressive}.
+ * Node-only helpers (files, PNG, MNIST) live in the `genblocks/node` entry.
  *
  * Each namespace is also its own entry (`genblocks/losses`, `genblocks/nets`, ...), and this
  * entry has no import-time side effects of its own, so a bundler keeps only the families a
@@ -19,6 +19,7 @@
  * ```
  * @module genblocks
  */
+import * as autoregressive from './autoregressive/index.js';
 import * as backends from './backends/index.js';
 import * as data from './data/index.js';
 import * as layers from './layers/index.js';
@@ -28,7 +29,7 @@ import * as nets from './nets/index.js';
 import * as train from './train/index.js';
 import * as vae from './vae/index.js';
 
-export { backends, data, layers, losses, metrics, nets, train, vae };
+export { autoregressive, backends, data, layers, losses, metrics, nets, train, vae };
 export {
   ArgumentError,
   BackendError,

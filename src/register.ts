@@ -21,13 +21,28 @@
 import { serialization } from '@tensorflow/tfjs-core';
 
 import { registerSecondOrderGradients } from './backends/gradients.js';
+import { CausalConv1D } from './layers/causal-conv1d.js';
+import { CausalSelfAttention } from './layers/causal-self-attention.js';
+import { GatedActivation } from './layers/gated-activation.js';
+import { LayerNorm } from './layers/layer-norm.js';
+import { MaskedConv2D } from './layers/masked-conv2d.js';
 import { Reparameterize } from './layers/reparameterize.js';
 import { SpectralNormalization } from './layers/spectral-normalization.js';
+import { TokenPositionEmbedding } from './layers/token-position-embedding.js';
+import { TransformerBlock } from './layers/transformer-block.js';
 
 // Custom layers (src/layers): saved as `genblocks>Name`, found again by tf.loadLayersModel.
 // (Registering a class twice under the same name is harmless: the registry keeps one entry.)
 serialization.registerClass(SpectralNormalization, 'genblocks', 'SpectralNormalization');
 serialization.registerClass(Reparameterize, 'genblocks', 'Reparameterize');
+// Autoregressive layers.
+serialization.registerClass(CausalSelfAttention, 'genblocks', 'CausalSelfAttention');
+serialization.registerClass(TransformerBlock, 'genblocks', 'TransformerBlock');
+serialization.registerClass(TokenPositionEmbedding, 'genblocks', 'TokenPositionEmbedding');
+serialization.registerClass(MaskedConv2D, 'genblocks', 'MaskedConv2D');
+serialization.registerClass(CausalConv1D, 'genblocks', 'CausalConv1D');
+serialization.registerClass(GatedActivation, 'genblocks', 'GatedActivation');
+serialization.registerClass(LayerNorm, 'genblocks', 'LayerNorm');
 
 // Zero gradients for comparison/logical ops, so gradient penalties can be differentiated again
 // (idempotent: skips kernels that already have a gradient).

@@ -14,4 +14,8 @@ export { kMeans } from './k-means.js';
 export type { KMeansOptions, KMeansResult } from './k-means.js';
 export type { ImageGridOptions } from './image-grid.js';
 export { lossCsv, lossPlotSvg } from './loss-curves.js';
+export { SequenceBatches, sequenceBatches } from './sequence-batches.js';
+export type { SequenceBatchesOptions } from './sequence-batches.js';
+export { TextVocabulary, textVocabulary } from './text-vocabulary.js';
+export type { TextVocabularyJson } from './text-vocabulary.js';
 export type { LossPlotOptions } from './loss-curves.js';

@@ -10,10 +10,11 @@
  * ```
  * @module
  */
+import * as autoregressive from './autoregressive/index.js';
 import * as gan from './gan/index.js';
 import * as vae from './vae/index.js';
 
-export { gan, vae };
+export { autoregressive, gan, vae };
 export type { Reduced, Reduction, ReductionOptions, ScalarReduction } from './reduction.js';
 export type {
   AnyGanLoss,

@@ -4,6 +4,8 @@
  *
  * @module
  */
+export { adamW, AdamWOptimizer } from './optim/adam-w.js';
+export type { AdamWOptions } from './optim/adam-w.js';
 export { adversarialObjectives, adversarialStep } from './adversarial-step.js';
 export type {
   AdversarialContext,

@@ -1,0 +1,146 @@
+/**
+ * Incremental decoding of a {@link nets.gpt} model with a key/value cache per block.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { ArgumentError, ShapeError } from '../errors.js';
+import type { KeyValueCache } from '../layers/causal-self-attention.js';
+import { LayerNorm } from '../layers/layer-norm.js';
+import { TokenPositionEmbedding } from '../layers/token-position-embedding.js';
+import { TransformerBlock, transformerBlockStep2d } from '../layers/transformer-block.js';
+import { assertNonNegativeInt, describe } from '../validation.js';
+
+const FN = 'autoregressive.CachedDecoder';
+
+/** The parts of a GPT built by `nets.gpt`, found in its layers. */
+interface GptParts {
+  embedding: TokenPositionEmbedding;
+  blocks: TransformerBlock[];
+  norm: tfl.layers.Layer;
+  /** Untied head (a dense layer); undefined when the head is the embedding itself. */
+  head: tfl.layers.Layer | undefined;
+}
+
+/** The GPT structure of `model` (embedding, blocks, final norm, head), or undefined when it has another structure. @internal */
+export function gptParts(model: tfl.LayersModel): GptParts | undefined {
+  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  const [embedding, ...rest] = layers;
+  if (!(embedding instanceof TokenPositionEmbedding)) return undefined;
+  const blocks = rest.filter((l): l is TransformerBlock => l instanceof TransformerBlock);
+  const after = rest.slice(blocks.length);
+  if (blocks.length === 0 || rest.slice(0, blocks.length).some((l, i) => l !== blocks[i])) return undefined;
+  const [norm, head] = after;
+  if (norm === undefined || !(norm instanceof LayerNorm || norm.getClassName() === 'LayerNormalization')) return undefined;
+  if (after.length === 1) return { embedding, blocks, norm, head: undefined };
+  if (after.length === 2 && head!.getClassName() === 'Dense') return { embedding, blocks, norm, head };
+  return undefined;
+}
+
+/**
+ * Decodes a {@link nets.gpt} model one token at a time, keeping each block's keys and values
+ * (a key/value cache), so that token `t` costs one position's work instead of a pass over the
+ * whole prefix. `step(id)` feeds the next token and returns the logits for the token after it,
+ * equal (to float32 rounding) to the last row of `model.predict` over the same prefix.
+ *
+ * The cache holds `2 · layers` tensors of shape `[1, heads, t, width/heads]`; call `dispose()`
+ * (or `reset()`) to free them. At most `blockSize` tokens fit: `step` throws after that (the
+ * generation loop then recomputes the sliding window without the cache, as nanoGPT does).
+ *
+ * @see https://arxiv.org/abs/1911.02150 (Shazeer 2019, incremental decoding with cached keys and values, §2.3)
+ * @example
+ * ```ts
+ * const decoder = new autoregressive.CachedDecoder(model);
+ * const logits = decoder.step(0); // [V]: the distribution of the token after id 0
+ * logits.dispose();
+ * decoder.dispose();
+ * ```
+ * @category Autoregressive
+ */
+export class CachedDecoder {
+  /** The longest context (the model's `blockSize`). */
+  readonly blockSize: number;
+  /** Vocabulary size V. */
+  readonly vocabSize: number;
+  private readonly parts: GptParts;
+  private caches: Array<KeyValueCache | null>;
+  private length = 0;
+
+  /**
+   * @param model A model built by {@link nets.gpt} (or with the same layers in the same order).
+   * @throws {@link ArgumentError} when the model does not have that structure.
+   */
+  constructor(model: tfl.LayersModel) {
+    const parts = model !== null && typeof model === 'object' && Array.isArray((model as tfl.LayersModel).layers) ? gptParts(model) : undefined;
+    if (parts === undefined) {
+      throw new ArgumentError({
+        fn: FN,
+        arg: 'model',
+        expected: 'be a model built by nets.gpt (TokenPositionEmbedding, TransformerBlocks, LayerNorm, optional dense head)',
+        received: describe(model),
+      });
+    }
+    this.parts = parts;
+    this.blockSize = parts.embedding.blockSize;
+    this.vocabSize = parts.embedding.vocabSize;
+    this.caches = parts.blocks.map(() => null);
+  }
+
+  /** Number of tokens fed since construction or the last `reset()`. */
+  get position(): number {
+    return this.length;
+  }
+
+  /**
+   * Feeds the next token id and returns the logits `[V]` for the token after it (a new tensor:
+   * the caller disposes it).
+   */
+  step(id: number): tf.Tensor1D {
+    assertNonNegativeInt(id, 'id', `${FN}.step`);
+    if (id >= this.vocabSize) throw new ArgumentError({ fn: `${FN}.step`, arg: 'id', expected: `be below vocabSize ${this.vocabSize}`, received: String(id) });
+    if (this.length >= this.blockSize) {
+      throw new ShapeError({ fn: `${FN}.step`, arg: 'id', expected: `fit in the context of blockSize ${this.blockSize}`, received: `position ${this.length}`, hint: 'Call reset() and feed the last tokens again' });
+    }
+    const { embedding, blocks, norm, head } = this.parts;
+    const result = tf.tidy(() => {
+      // One position as a matrix [1, C] through the blocks: no reshapes around the projections.
+      let x = tf.reshape(embedding.embed(tf.tensor2d([[id]], [1, 1], 'int32'), this.length), [1, embedding.width]) as tf.Tensor2D;
+      const caches: KeyValueCache[] = [];
+      blocks.forEach((block, i) => {
+        const out = transformerBlockStep2d(x, block.blockWeights(), this.caches[i]!, block.heads, block.epsilon);
+        x = out.output;
+        caches.push(out.cache);
+      });
+      const h = norm.apply(x) as tf.Tensor;
+      const logits = head === undefined ? embedding.logits(tf.reshape(h, [1, 1, embedding.width])) : (head.apply(h) as tf.Tensor);
+      return { logits: tf.reshape(logits, [this.vocabSize]) as tf.Tensor1D, caches };
+    });
+    // Kept: the cache must outlive a tf.tidy the caller may run step() in (reset/dispose free it).
+    for (const cache of result.caches) {
+      tf.keep(cache.keys);
+      tf.keep(cache.values);
+    }
+    this.disposeCaches();
+    this.caches = result.caches;
+    this.length++;
+    return result.logits;
+  }
+
+  /** Empties the cache (back to position 0). */
+  reset(): void {
+    this.disposeCaches();
+    this.caches = this.parts.blocks.map(() => null);
+    this.length = 0;
+  }
+
+  /** Frees the cached tensors. */
+  dispose(): void {
+    this.reset();
+  }
+
+  private disposeCaches(): void {
+    for (const cache of this.caches) if (cache !== null) tf.dispose([cache.keys, cache.values]);
+  }
+}

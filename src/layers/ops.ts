@@ -1,0 +1,86 @@
+/**
+ * Tensor maths shared by the transformer layers and by incremental generation (internal): a
+ * linear map on the last axis, layer normalization, GELU, dropout with a per-call seed, and
+ * the names of the config keys every tfjs-layers layer accepts.
+ *
+ * @module
+ * @internal
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * `x · W + b` on the last axis of `x` `[..., in]` with `W` `[in, out]`: `[..., out]`. One fused
+ * kernel (product and bias) where the backend has it; rank-2 inputs skip the reshapes.
+ *
+ * @internal
+ */
+export function linear(x: tf.Tensor, kernel: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor {
+  const inner = x.shape[x.rank - 1]!;
+  const flat = (x.rank === 2 ? x : tf.reshape(x, [-1, inner])) as tf.Tensor2D;
+  const y = bias === undefined ? tf.matMul(flat, kernel) : tf.fused.matMul({ a: flat, b: kernel, bias });
+  return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), kernel.shape[1]]);
+}
+
+/**
+ * Layer normalization over the last axis (Ba et al. 2016):
+ * `γ ⊙ (x − mean) / √(var + ε) + β`, each position on its own.
+ *
+ * @internal
+ */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, epsilon: number): tf.Tensor {
+  return tf.tidy(() => layerNormUntidied(x, gamma, beta, epsilon));
+}
+
+function layerNormUntidied(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, epsilon: number): tf.Tensor {
+  // mean and variance by hand: tf.moments adds casts (extra kernels per call in decoding).
+  const mean = tf.mean(x, -1, true);
+  const centred = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centred), -1, true);
+  const normalized = tf.mul(centred, tf.rsqrt(tf.add(variance, epsilon)));
+  const scaled = tf.mul(normalized, gamma);
+  return beta === undefined ? scaled : tf.add(scaled, beta);
+}
+
+/**
+ * GELU in GPT-2's tanh form (Hendrycks & Gimpel 2016, as minGPT's `NewGELU`):
+ * `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`, computed as the equal
+ * `x · σ(x · (2√(2/π) + 2·0.044715·√(2/π) x²))` (since `0.5 (1 + tanh z) = σ(2z)`): six kernels
+ * instead of nine.
+ *
+ * @internal
+ */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  const a = 2 * Math.sqrt(2 / Math.PI);
+  const b = a * 0.044715;
+  return tf.mul(x, tf.sigmoid(tf.mul(x, tf.add(tf.mul(tf.square(x), b), a))));
+}
+
+/** Dropout that draws a fresh mask per call: call k of a seeded layer uses seed `seed + k`. @internal */
+export class SeededDropout {
+  private count = 0;
+
+  constructor(private readonly seed: number | undefined) {}
+
+  /** `x` unchanged when `rate` is 0 or outside training; otherwise inverted dropout. */
+  apply(x: tf.Tensor, rate: number, training: boolean): tf.Tensor {
+    if (!training || rate === 0) return x;
+    return tf.dropout(x, rate, undefined, this.seed === undefined ? undefined : this.seed + this.count++);
+  }
+}
+
+/** Keys tfjs-layers itself puts in (or accepts from) a layer's config. @internal */
+export const BASE_LAYER_KEYS = ['name', 'trainable', 'dtype', 'batchInputShape', 'inputShape', 'batchSize', 'inputDType', 'weights', 'customObjects'] as const;
+
+const defaultNameCounts = new Map<string, number>();
+
+/** A default layer name `prefix_k` (tfjs' own default would contain the `>` of the class name). @internal */
+export function defaultLayerName(prefix: string): string {
+  const k = (defaultNameCounts.get(prefix) ?? 0) + 1;
+  defaultNameCounts.set(prefix, k);
+  return `${prefix}_${k}`;
+}
+
+/** A seeded normal initializer `N(0, stddev²)`; seed `seed + offset` when a seed is given. @internal */
+export function normalInit(stddev: number, seed: number | undefined, offset: number): { mean: number; stddev: number; seed?: number } {
+  return seed === undefined ? { mean: 0, stddev } : { mean: 0, stddev, seed: seed + offset };
+}
