@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { backends } from '../../src/index.js';
 import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
 import { values } from '../helpers/memory.js';
 import { canTrainConv, DISCRIMINATOR_CASES } from './cases.js';
@@ -13,6 +14,9 @@ import { canTrainConv, DISCRIMINATOR_CASES } from './cases.js';
 describe.each(TEST_BACKENDS)('gradient penalty through discriminators on %s', (backend) => {
   beforeAll(async () => {
     await useTestBackend(backend);
+    // Differentiating ||∇ₓ D(x)|| again needs the comparison ops' gradients (gradientPenalty
+    // registers them itself; this test calls tf.grad directly).
+    backends.registerSecondOrderGradients();
   });
 
   it.for(DISCRIMINATOR_CASES)('$name: d/dθ of ||∇ₓ D(x)|| is finite and non-zero', (c, ctx) => {
