@@ -40,6 +40,12 @@ export interface HeapKernels {
   /** `out[i] = tanh(x[i])` for `i < n` (Eigen's rational approximation, error ≤ 3.9e-7). */
   tanh(x: number, out: number, n: number): void;
   /**
+   * `out(i, j) = A(i, j) op B(i, j)` over a contiguous `M x N` output, `A(i, j) = a[i·sa + j·ta]`,
+   * `B(i, j) = b[i·sb + j·tb]` (`ta`, `tb` 0 or 1); `op` 0 add, 1 sub, 2 mul, 3 div, 4 squared
+   * difference, 5 max, 6 min, 7 copy of A.
+   */
+  binary(op: number, M: number, N: number, a: number, sa: number, ta: number, b: number, sb: number, tb: number, out: number): void;
+  /**
    * One Adam step over `n` parameters `w` (moments `m`, `v`, gradient `g`) into fresh outputs
    * `ow`, `om`, `ov`, in `tf.train.adam`'s order of float32 operations; `c1 = 1 − β1ᵗ`,
    * `c2 = 1 − β2ᵗ`.
