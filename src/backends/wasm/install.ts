@@ -22,6 +22,8 @@ import { fusedAdam } from './fused-adam.js';
 import { makeGreater } from './greater.js';
 import { makeIdentity } from './identity.js';
 import { makeLeakyRelu } from './leaky-relu.js';
+import { makePow } from './pow.js';
+import { makeResizeNearestNeighbor, makeResizeNearestNeighborGrad } from './resize-nearest-neighbor.js';
 import { makeSelect } from './select.js';
 import { makeSlice } from './slice.js';
 import { makeSqrt } from './sqrt.js';
@@ -73,6 +75,9 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   // run a scalar index loop (15x slower for scalars, hundreds of times for columns).
   { kernelName: 'Maximum', kind: 'replace', make: (o) => makeBinary(o!, BINARY_OPS.Maximum) },
   { kernelName: 'Minimum', kind: 'replace', make: (o) => makeBinary(o!, BINARY_OPS.Minimum) },
+  { kernelName: 'Pow', kind: 'replace', make: (o) => makePow(o!) },
+  { kernelName: 'ResizeNearestNeighbor', kind: 'replace', make: (o) => makeResizeNearestNeighbor(o!) },
+  { kernelName: 'ResizeNearestNeighborGrad', kind: 'replace', make: (o) => makeResizeNearestNeighborGrad(o!) },
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
 ];
 
