@@ -29,6 +29,8 @@ import { makeSlice } from './slice.js';
 import { makeSqrt } from './sqrt.js';
 import { makeSum } from './sum.js';
 import { makeTanh } from './tanh.js';
+import { makeTranspose } from './transpose.js';
+import { unpack } from './unpack.js';
 import { installTileGradient, uninstallTileGradient } from '../tile-gradient.js';
 import { tile } from './tile.js';
 import { WASM, type WasmKernelFunc } from './types.js';
@@ -78,6 +80,8 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'Pow', kind: 'replace', make: (o) => makePow(o!) },
   { kernelName: 'ResizeNearestNeighbor', kind: 'replace', make: (o) => makeResizeNearestNeighbor(o!) },
   { kernelName: 'ResizeNearestNeighborGrad', kind: 'replace', make: (o) => makeResizeNearestNeighborGrad(o!) },
+  { kernelName: 'Transpose', kind: 'replace', make: (o) => makeTranspose(o!) },
+  { kernelName: 'Unpack', kind: 'replace', make: () => unpack as unknown as WasmKernelFunc },
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
 ];
 
