@@ -9,7 +9,7 @@ import { ArgumentError, BackendError } from '../errors.js';
 import { assertOptionsObject, describe } from '../validation.js';
 import { describeBackend, type BackendDescription } from './describe.js';
 import { enableTraining } from './enable-training.js';
-import { withNodeThreads } from './node-threads.js';
+import { registerThreadedWasm } from './node-threads.js';
 
 /** The backends {@link use} knows, plus `'auto'`. @category Backends */
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu' | 'tensorflow' | 'auto';
@@ -27,12 +27,14 @@ export interface UseOptions {
   /** Install the training kernels (default `true`); `false` only activates the backend. */
   training?: boolean;
   /**
-   * wasm in Node only, experimental: run tfjs-backend-wasm's threaded build with this many
-   * XNNPACK threads (1 to 8; default: the single-threaded build). tfjs 4.22 does not support
-   * threads in Node; genblocks starts them by writing the worker script to a temporary file and,
-   * during initialization only, patching `URL.createObjectURL` and `os.cpus` (restored before
-   * `use` returns). Must be given before the wasm backend is first initialized. The worker
-   * threads keep the process alive: end with `tf.removeBackend('wasm')` or `process.exit()`.
+   * wasm in Node only: run tfjs-backend-wasm's threaded SIMD build with this many XNNPACK
+   * threads (1 to 8; default: the single-threaded build). tfjs 4.22 does not support threads in
+   * Node; genblocks builds the threaded Emscripten module itself and registers it as the `wasm`
+   * backend, without replacing any global (`URL`, `Worker`, `os.cpus` keep their identity), and
+   * its worker threads do not keep the process alive. Must be given before the wasm backend is
+   * first initialized. When the threaded build cannot start, `use` warns and runs one thread.
+   * genblocks' own SIMD heap kernels (gemm, fused Adam, element-wise) need an unshared heap, so
+   * with threads those operations take the stock (XNNPACK) paths.
    */
   threads?: number;
   /** Install the kernels on a tfjs-core other than 4.22.x (default `false`). */
@@ -104,6 +106,24 @@ async function locateWasmFiles(mod: unknown, wasmPaths: UseOptions['wasmPaths'])
 
 const WASM_NAME = 'wasm';
 
+/**
+ * Starts wasm with `threads` threads in Node (see `node-threads.ts`); when the threaded build
+ * cannot start, warns and starts tfjs-backend-wasm's own single-threaded build instead.
+ */
+async function startThreaded(fn: string, mod: unknown, threads: number, start: () => Promise<boolean>): Promise<boolean> {
+  let restore: (() => void) | null = null;
+  try {
+    restore = await registerThreadedWasm(fn, mod, threads);
+    if (await start()) return true;
+    throw new Error('tf.setBackend returned false');
+  } catch (e) {
+    if (restore == null && e instanceof BackendError) throw e;
+    restore?.();
+    console.warn(`${fn}: the threaded wasm build could not start (${(e as Error).message}); using one thread`);
+    return start();
+  }
+}
+
 async function activate(fn: string, name: Exclude<BackendName, 'auto'>, options: UseOptions): Promise<void> {
   let mod = await loadBackendPackage(fn, name);
   if (name === WASM_NAME && tf.engine().registry[WASM_NAME] == null) {
@@ -136,7 +156,7 @@ async function activate(fn: string, name: Exclude<BackendName, 'auto'>, options:
     } else if (!isNode()) {
       throw new BackendError(fn, `${fn}: option 'threads' is for Node; in a browser, serve the page cross-origin isolated and call setThreadsCount from @tensorflow/tfjs-backend-wasm`);
     } else {
-      ok = await withNodeThreads(fn, mod, threads, start);
+      ok = await startThreaded(fn, mod, threads, start);
     }
   } catch (e) {
     if (e instanceof BackendError) throw e;

@@ -1,21 +1,27 @@
 /**
- * `backends.use('wasm', { threads: 2 })` in Node (experimental): the threaded build starts,
- * every temporary patch is undone, and results match the cpu backend. This file runs in its own
- * process (vitest forks per file), so wasm is first initialized here.
+ * `backends.use('wasm', { threads: 2 })` in Node: the threaded build starts without replacing
+ * any global, a script that ends exits by itself (the pthread workers are unref'd), and
+ * results match the cpu backend. This file runs in its own process (vitest forks per file), so
+ * wasm is first initialized here.
  */
+import { execFile } from 'node:child_process';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-// Imported by the host first, as most apps do: use() must still reach this package's setThreadsCount.
+// Imported by the host first, as most apps do: use() must still reach this package's exports.
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { backends } from '../../src/index.js';
 import { expectParity, randomArray, rng } from './parity.js';
 
-const createObjectURL = URL.createObjectURL;
-const cpus = os.cpus;
+const g = globalThis as unknown as Record<string, unknown>;
+const before = { createObjectURL: URL.createObjectURL, Worker: g.Worker, cpus: os.cpus, Blob: g.Blob };
+const run = promisify(execFile);
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 beforeAll(async () => {
   const info = await backends.use('wasm', { threads: 2 });
@@ -23,10 +29,19 @@ beforeAll(async () => {
 });
 
 describe("backends.use('wasm', { threads })", () => {
-  it('restores URL.createObjectURL and os.cpus', () => {
-    expect(URL.createObjectURL).toBe(createObjectURL);
-    expect(os.cpus).toBe(cpus);
+  it('replaces no global: URL.createObjectURL, Worker, os.cpus and Blob keep their identity', () => {
+    expect(URL.createObjectURL).toBe(before.createObjectURL);
+    expect(g.Worker).toBe(before.Worker);
+    expect(os.cpus).toBe(before.cpus);
+    expect(g.Blob).toBe(before.Blob);
   });
+
+  it('a script that uses threads exits by itself', async () => {
+    // The timeout is a guard: a child kept alive by its workers is killed and the test fails.
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/backends/fixtures/threads-exit.mts'], { cwd: repoRoot, timeout: 120_000 });
+    const line = stdout.trim().split('\n').pop()!;
+    expect(JSON.parse(line)).toEqual({ threads: 2, globalsUnchanged: true, workerIsUndefined: true, product: [19, 22, 43, 50] });
+  }, 180_000);
 
   it('matMul and conv gradients match cpu on the threaded build', async () => {
     const r = rng(21);
