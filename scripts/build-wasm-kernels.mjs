@@ -13,11 +13,23 @@ const outPath = join(root, 'src/backends/wasm/heap-kernels-binary.ts');
 
 const { default: wabtInit } = await import('wabt');
 const wabt = await wabtInit();
-const module = wabt.parseWat('heap-kernels.wat', readFileSync(watPath, 'utf8'), { simd: true });
-module.validate();
-const { buffer } = module.toBinary({});
-const base64 = Buffer.from(buffer).toString('base64');
-const lines = base64.match(/.{1,96}/g).map((l) => `  '${l}'`).join(' +\n');
+const source = readFileSync(watPath, 'utf8');
+const assemble = (text, shared = false) => {
+  const module = wabt.parseWat('heap-kernels.wat', text, { simd: true, threads: shared });
+  // wabt.js validates without the threads feature; the shared module is validated by the engine.
+  if (!shared) module.validate();
+  const { buffer } = module.toBinary({});
+  module.destroy();
+  return buffer;
+};
+// The same kernels importing a shared memory, for the threaded build's heap (plain loads and
+// stores only: valid on shared memory; they run on the main thread while the pool is idle).
+const SHARED_MEMORY_IMPORT = '(import "env" "memory" (memory 1 65536 shared))';
+const buffer = assemble(source);
+const sharedBuffer = assemble(source.replace('(import "env" "memory" (memory 1))', SHARED_MEMORY_IMPORT), true);
+if (!WebAssembly.validate(sharedBuffer)) throw new Error('the shared-memory heap kernels do not validate');
+const split = (bytes) => Buffer.from(bytes).toString('base64').match(/.{1,96}/g).map((l) => `  '${l}'`).join(' +\n');
+const lines = split(buffer);
 writeFileSync(
   outPath,
   `/**
@@ -30,6 +42,10 @@ writeFileSync(
 /** The wasm binary of genblocks' heap kernels, base64-encoded. */
 export const HEAP_KERNELS_WASM_BASE64 =
 ${lines};
+
+/** The same module importing a shared memory (\`(memory 1 65536 shared)\`), for the threaded build. */
+export const HEAP_KERNELS_SHARED_WASM_BASE64 =
+${split(sharedBuffer)};
 `,
 );
 console.log(`wrote ${outPath} (${buffer.length} bytes of wasm)`);

@@ -94,16 +94,20 @@ export async function registerThreadedWasm(fn: string, wasmPackage: unknown, thr
   const wasmBytes = fs.readFileSync(wasmFile);
 
   const start = async (): Promise<tf.KernelBackend> => {
+    let memory: unknown;
     const module = await factory({
       locateFile: (file: string, prefix: string) => (file.endsWith('.wasm') ? wasmFile : prefix + file),
       mainScriptUrlOrBlob: factoryFile,
       instantiateWasm: (imports: { env: Record<string, unknown> }, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
         // The module's own import object (not a global): report 2·threads logical cores.
         imports.env.emscripten_num_logical_cores = () => 2 * threads;
+        memory = imports.env.memory;
         void WebAssembly.compile(wasmBytes).then(async (compiled) => receive(await WebAssembly.instantiate(compiled, imports as WebAssembly.Imports), compiled));
         return {};
       },
     });
+    // The shared heap, for genblocks' heap kernels (the threaded build imports its memory).
+    (module as { wasmMemory?: unknown }).wasmMemory ??= memory;
     module.tfjs = {
       init: module.cwrap('init', null, []),
       initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),

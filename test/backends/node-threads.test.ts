@@ -55,6 +55,21 @@ describe("backends.use('wasm', { threads })", () => {
     );
   });
 
+  it("genblocks' heap kernels run on the threaded build's shared heap and match cpu", async () => {
+    const { heapKernels } = await import('../../src/backends/wasm/heap-kernels.js');
+    await tf.setBackend('wasm');
+    expect(heapKernels(tf.backend() as never)).not.toBeNull();
+    const r = rng(5);
+    const a = randomArray(r, 64 * 96);
+    const b = randomArray(r, 96 * 64);
+    await expectParity('threaded heap kernels', () => {
+      const A = tf.tensor2d(a, [64, 96]);
+      const B = tf.tensor2d(b, [96, 64]);
+      const y = tf.matMul(A, B); // heap gemm (M % 4 = 0, N % 8 = 0)
+      return [y, tf.tanh(y), tf.maximum(y, tf.tensor2d(a.slice(0, 64), [64, 1])), tf.tile(tf.tensor2d(b.slice(0, 7), [7, 1]), [1, 9])];
+    }, 1e-5);
+  });
+
   it('refuses to change the thread count once wasm runs, and validates the option', async () => {
     await expect(backends.use('wasm', { threads: 4 })).rejects.toThrow(/option 'threads' must be given before the wasm backend is first initialized \(it already runs with 2 thread/);
     await expect(backends.use('wasm', { threads: 0 })).rejects.toThrow(/backends\.use: argument 'options\.threads' must be an integer from 1 to 8, received 0/);

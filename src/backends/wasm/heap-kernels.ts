@@ -12,12 +12,15 @@
  * Adam update in one pass (see `train.fusedAdam`).
  *
  * The module is under 4 KiB, which browsers compile synchronously even on the main thread.
- * Unavailable (the callers keep the stock paths) when the backend's memory is shared (the
- * threaded build) or cannot be reached, or the engine lacks wasm SIMD.
+ * On the threaded build's shared heap a second assembly of the same source, importing a shared
+ * memory, runs; the kernels run on the calling (main) thread while XNNPACK's pool is idle, so
+ * they use one core. Unavailable (the callers keep the stock paths) when the backend's memory
+ * cannot be reached (the threaded build started by tfjs itself, in a browser) or the engine
+ * lacks wasm SIMD.
  *
  * @module
  */
-import { HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
+import { HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
 import { sizeOf, type WasmBackend, type WasmKernelFunc } from './types.js';
 
 /** The exports of `heap-kernels.wat`. Pointers are byte offsets on the heap, strides in elements. */
@@ -53,7 +56,7 @@ export interface HeapKernels {
   adam(w: number, m: number, v: number, g: number, ow: number, om: number, ov: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, epsilon: number, negLearningRate: number): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};
 const instances = new WeakMap<WebAssembly.Memory, HeapKernels | null>();
 let enabled = true;
 
@@ -64,25 +67,31 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-function compile(): WebAssembly.Module | null {
-  if (compiled === undefined) {
+/** The module for a plain memory, or for a shared one (the threaded build's heap). */
+function compile(kind: 'plain' | 'shared'): WebAssembly.Module | null {
+  if (compiled[kind] === undefined) {
     try {
-      const bytes = decode(HEAP_KERNELS_WASM_BASE64);
-      compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+      const bytes = decode(kind === 'plain' ? HEAP_KERNELS_WASM_BASE64 : HEAP_KERNELS_SHARED_WASM_BASE64);
+      compiled[kind] = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     } catch {
-      compiled = null;
+      compiled[kind] = null;
     }
   }
-  return compiled;
+  return compiled[kind];
 }
 
-/** The backend's linear memory, when it is a plain (unshared) `WebAssembly.Memory`. */
+/**
+ * The backend's linear memory: exported by the single-threaded build (`asm.memory`); the
+ * threaded build imports its shared memory, which genblocks' Node threads record as
+ * `wasmMemory` on the module (`node-threads.ts`).
+ */
 function memoryOf(backend: WasmBackend): WebAssembly.Memory | null {
-  const memory = (backend as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return null;
-  if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return null;
-  return memory;
+  const wasm = (backend as unknown as { wasm?: { asm?: { memory?: unknown }; wasmMemory?: unknown } }).wasm;
+  const memory = wasm?.asm?.memory ?? wasm?.wasmMemory;
+  return memory instanceof WebAssembly.Memory ? memory : null;
 }
+
+const isShared = (memory: WebAssembly.Memory): boolean => typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 
 /** genblocks' heap kernels on `backend`'s memory, or `null` where they cannot run. */
 export function heapKernels(backend: WasmBackend): HeapKernels | null {
@@ -91,7 +100,7 @@ export function heapKernels(backend: WasmBackend): HeapKernels | null {
   if (memory == null) return null;
   let kernels = instances.get(memory);
   if (kernels === undefined) {
-    const module = compile();
+    const module = compile(isShared(memory) ? 'shared' : 'plain');
     kernels = null;
     if (module != null) {
       try {
