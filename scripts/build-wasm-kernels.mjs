@@ -3,6 +3,7 @@
 // Uses the WebAssembly Binary Toolkit's JS build (the `wabt` devDependency); the generated file
 // is committed, and test/backends/wasm/heap-kernels-binary.test.ts checks that it matches:
 //   npm run build:wasm-kernels
+/* global WebAssembly */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
