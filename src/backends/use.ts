@@ -28,15 +28,16 @@ export interface UseOptions {
   training?: boolean;
   /**
    * wasm in Node only: run tfjs-backend-wasm's threaded SIMD build with this many XNNPACK
-   * threads (1 to 8; default: the single-threaded build). tfjs 4.22 does not support threads in
-   * Node; genblocks builds the threaded Emscripten module itself and registers it as the `wasm`
-   * backend, without replacing any global (`URL`, `Worker`, `os.cpus` keep their identity), and
-   * its worker threads do not keep the process alive. Must be given before the wasm backend is
-   * first initialized. When the threaded build cannot start, `use` warns and runs one thread.
-   * genblocks' own SIMD heap kernels (gemm, fused Adam, element-wise) need an unshared heap, so
-   * with threads those operations take the stock (XNNPACK) paths.
+   * threads (1 to 8), or `'auto'`: every logical core (up to 8) when the machine has more than
+   * one and the wasm backend has not started yet, else one thread. Default: the single-threaded
+   * build. tfjs 4.22 does not support threads in Node; genblocks builds the threaded Emscripten
+   * module itself and registers it as the `wasm` backend, without replacing any global (`URL`,
+   * `Worker`, `os.cpus` keep their identity), and its worker threads do not keep the process
+   * alive. A number must be given before the wasm backend is first initialized. When the
+   * threaded build cannot start, `use` warns and runs one thread. genblocks' own SIMD heap
+   * kernels (gemm, fused Adam, element-wise) run on the shared heap too, on the calling thread.
    */
-  threads?: number;
+  threads?: number | 'auto';
   /** Install the kernels on a tfjs-core other than 4.22.x (default `false`). */
   allowUntestedTfjs?: boolean;
 }
@@ -106,6 +107,12 @@ async function locateWasmFiles(mod: unknown, wasmPaths: UseOptions['wasmPaths'])
 
 const WASM_NAME = 'wasm';
 
+/** Logical cores of this machine (Node). */
+async function logicalCores(): Promise<number> {
+  const os = ((await importPackage('node:os')) as { default: typeof import('node:os') }).default;
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
 /**
  * Starts wasm with `threads` threads in Node (see `node-threads.ts`); when the threaded build
  * cannot start, warns and starts tfjs-backend-wasm's own single-threaded build instead.
@@ -148,7 +155,13 @@ async function activate(fn: string, name: Exclude<BackendName, 'auto'>, options:
   };
   let ok: boolean;
   try {
-    const threads = options.threads;
+    let threads = options.threads;
+    if (threads === 'auto') {
+      // Every logical core (up to 8) where there are several, in Node, for a wasm backend that
+      // has not started yet (and does not take user-chosen .wasm paths); one thread otherwise.
+      const fresh = name === WASM_NAME && isNode() && tf.engine().registry[WASM_NAME] == null && options.wasmPaths === undefined;
+      threads = fresh ? Math.min(8, await logicalCores()) : 1;
+    }
     if (threads === undefined || threads === 1 || name !== WASM_NAME) {
       ok = await start();
     } else if (tf.engine().registry[WASM_NAME] != null) {
@@ -197,8 +210,8 @@ export async function use(name: BackendName, options: UseOptions = {}): Promise<
     throw new ArgumentError({ fn, arg: 'name', expected: `be one of ${NAMES.map((n) => `'${n}'`).join(', ')}`, received: describe(name) });
   }
   assertOptionsObject(options, 'options', fn);
-  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 8)) {
-    throw new ArgumentError({ fn, arg: 'options.threads', expected: 'be an integer from 1 to 8', received: describe(options.threads) });
+  if (options.threads !== undefined && options.threads !== 'auto' && !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 8)) {
+    throw new ArgumentError({ fn, arg: 'options.threads', expected: "be an integer from 1 to 8 or 'auto'", received: describe(options.threads) });
   }
   if (name === 'auto') {
     const errors: string[] = [];

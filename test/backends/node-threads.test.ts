@@ -36,11 +36,19 @@ describe("backends.use('wasm', { threads })", () => {
     expect(g.Blob).toBe(before.Blob);
   });
 
+  // The timeout is a guard: a child kept alive by its workers is killed and the test fails.
+  const child = async (threads: string) => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/backends/fixtures/threads-exit.mts', threads], { cwd: repoRoot, timeout: 120_000 });
+    return JSON.parse(stdout.trim().split('\n').pop()!) as unknown;
+  };
+
   it('a script that uses threads exits by itself', async () => {
-    // The timeout is a guard: a child kept alive by its workers is killed and the test fails.
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/backends/fixtures/threads-exit.mts'], { cwd: repoRoot, timeout: 120_000 });
-    const line = stdout.trim().split('\n').pop()!;
-    expect(JSON.parse(line)).toEqual({ threads: 2, globalsUnchanged: true, workerIsUndefined: true, product: [19, 22, 43, 50] });
+    expect(await child('2')).toEqual({ threads: 2, globalsUnchanged: true, workerIsUndefined: true, product: [19, 22, 43, 50] });
+  }, 180_000);
+
+  it("threads: 'auto' takes every logical core (up to 8) when there are several", async () => {
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    expect(await child('auto')).toEqual({ threads: cores > 1 ? Math.min(8, cores) : 1, globalsUnchanged: true, workerIsUndefined: true, product: [19, 22, 43, 50] });
   }, 180_000);
 
   it('matMul and conv gradients match cpu on the threaded build', async () => {
@@ -72,6 +80,8 @@ describe("backends.use('wasm', { threads })", () => {
 
   it('refuses to change the thread count once wasm runs, and validates the option', async () => {
     await expect(backends.use('wasm', { threads: 4 })).rejects.toThrow(/option 'threads' must be given before the wasm backend is first initialized \(it already runs with 2 thread/);
-    await expect(backends.use('wasm', { threads: 0 })).rejects.toThrow(/backends\.use: argument 'options\.threads' must be an integer from 1 to 8, received 0/);
+    await expect(backends.use('wasm', { threads: 0 })).rejects.toThrow(/backends\.use: argument 'options\.threads' must be an integer from 1 to 8 or 'auto', received 0/);
+    // 'auto' on a running backend keeps it as it is.
+    expect((await backends.use('wasm', { threads: 'auto' })).threads).toBe(2);
   });
 });
