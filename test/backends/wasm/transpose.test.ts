@@ -67,6 +67,24 @@ describe('wasm Transpose and Unpack match cpu', () => {
     });
   });
 
+  it('attention-shaped transposes, unstack and batched products leave no tensor or heap buffer behind', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.randomNormal([2, 8, 3, 4, 8]);
+    const step = () =>
+      tf.tidy(() => {
+        const [q, k, v] = tf.unstack(tf.transpose(x, [2, 0, 3, 1, 4])) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        const y = tf.matMul(tf.softmax(tf.matMul(q, k, false, true)), v);
+        return tf.add(tf.grad((t: tf.Tensor) => tf.sum(tf.matMul(t, k, false, true)))(y), tf.sum(tf.transpose(y, [0, 2, 1, 3])));
+      });
+    step().dispose();
+    const tensors = tf.memory().numTensors;
+    const dataIds = tf.engine().backend.numDataIds();
+    for (let i = 0; i < 3; i++) step().dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(dataIds);
+    x.dispose();
+  });
+
   it('unstacks int32 values exactly (hand-checked)', async () => {
     await tf.setBackend('wasm');
     const parts = tf.tidy(() => tf.unstack(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32'), 1).map((p) => Array.from(p.dataSync())));
