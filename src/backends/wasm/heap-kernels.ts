@@ -40,6 +40,8 @@ export interface HeapKernels {
   greater(a: number, b: number, out: number, n: number, bStep: number): void;
   /** `out[i] = condition[i] ? t[i] : e[i]` for 4-byte elements and byte conditions, `i < n`. */
   select(condition: number, t: number, e: number, out: number, n: number): void;
+  /** `out[i] = erf(x[i])` for `i < n` (Abramowitz & Stegun 7.1.26, as the cpu backend; error ≤ 1.5e-7). */
+  erf(x: number, out: number, n: number): void;
   /** `out[i] = tanh(x[i])` for `i < n` (Eigen's rational approximation, error ≤ 3.9e-7). */
   tanh(x: number, out: number, n: number): void;
   /**

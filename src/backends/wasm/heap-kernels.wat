@@ -430,4 +430,68 @@
             (br $tloop)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $iloop))))
+
+  ;; erf: out[i] = erf(x[i]), i < n, as the cpu backend computes it (Abramowitz & Stegun 7.1.26,
+  ;; error ≤ 1.5e-7): t = 1/(1 + p|x|), erf = sign(x)·(1 − t·(a1 + t(a2 + t(a3 + t(a4 + t·a5))))·e^(−x²)),
+  ;; with e^y (y ≤ 0, clamped at −87) as Cephes' expf: y = n·ln2 + r, a degree-6 polynomial in r,
+  ;; times 2ⁿ built in the exponent bits. The tail runs the same vector code on a splat.
+  (func $erf4 (param $x v128) (result v128)
+    (local $v v128) (local $t v128) (local $y v128) (local $k v128) (local $r v128) (local $e v128)
+    (local.set $v (f32x4.abs (local.get $x)))
+    (local.set $t (f32x4.div (v128.const f32x4 1 1 1 1)
+      (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $v) (v128.const f32x4 0.3275911 0.3275911 0.3275911 0.3275911)))))
+    ;; y = max(−v², −87)
+    (local.set $y (f32x4.max (f32x4.neg (f32x4.mul (local.get $v) (local.get $v))) (v128.const f32x4 -87 -87 -87 -87)))
+    (local.set $k (f32x4.nearest (f32x4.mul (local.get $y) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $y) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+      (f32x4.mul (local.get $k) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $e
+      (f32x4.add
+        (f32x4.add
+          (f32x4.mul (f32x4.mul (local.get $r) (local.get $r))
+            (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul
+              (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $r))
+              (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)) (local.get $r))
+              (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)) (local.get $r))
+              (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)) (local.get $r))
+              (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)) (local.get $r))
+              (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+          (local.get $r))
+        (v128.const f32x4 1 1 1 1)))
+    ;; times 2^k: (k + 127) << 23 as float bits
+    (local.set $e (f32x4.mul (local.get $e)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+    ;; 1 − t·poly(t)·e, with the sign of x (copysign: ±0 stays ±0 in sign, NaN stays NaN)
+    (local.set $r
+      (f32x4.sub (v128.const f32x4 1 1 1 1)
+        (f32x4.mul (f32x4.mul (local.get $t)
+          (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul
+            (v128.const f32x4 1.061405429 1.061405429 1.061405429 1.061405429) (local.get $t))
+            (v128.const f32x4 -1.453152027 -1.453152027 -1.453152027 -1.453152027)) (local.get $t))
+            (v128.const f32x4 1.421413741 1.421413741 1.421413741 1.421413741)) (local.get $t))
+            (v128.const f32x4 -0.284496736 -0.284496736 -0.284496736 -0.284496736)) (local.get $t))
+            (v128.const f32x4 0.254829592 0.254829592 0.254829592 0.254829592)))
+          (local.get $e))))
+    ;; NaN inputs: r is NaN already (t is NaN); sign from x
+    (v128.or (v128.and (local.get $r) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff))
+             (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+
+  (func (export "erf") (param $x i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $end4 i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4
+      (loop $loop4
+        (br_if $done4 (i32.ge_u (local.get $x) (local.get $end4)))
+        (v128.store (local.get $out) (call $erf4 (v128.load (local.get $x))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $loop4)))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (f32.store (local.get $out) (f32x4.extract_lane 0 (call $erf4 (v128.load32_splat (local.get $x)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br $loop))))
 )

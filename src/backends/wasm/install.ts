@@ -15,6 +15,7 @@ import { makeBatchMatMul } from './batch-mat-mul.js';
 import { BINARY_OPS, makeBinary } from './binary.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
+import { makeErf } from './erf.js';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop.js';
 import { makeExplicitSamePadding } from './explicit-same-padding.js';
 import { FUSED_ADAM_KERNEL } from '../fused-adam-kernel.js';
@@ -80,6 +81,7 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'Pow', kind: 'replace', make: (o) => makePow(o!) },
   { kernelName: 'ResizeNearestNeighbor', kind: 'replace', make: (o) => makeResizeNearestNeighbor(o!) },
   { kernelName: 'ResizeNearestNeighborGrad', kind: 'replace', make: (o) => makeResizeNearestNeighborGrad(o!) },
+  { kernelName: 'Erf', kind: 'replace', make: (o) => makeErf(o!) },
   { kernelName: 'Transpose', kind: 'replace', make: (o) => makeTranspose(o!) },
   { kernelName: 'Unpack', kind: 'replace', make: () => unpack as unknown as WasmKernelFunc },
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },

@@ -1,10 +1,11 @@
 /**
  * The activations of transformers and UNets on wasm, forward and backward, against the cpu
  * backend: softmax (stock XNNPACK kernel), SiLU `x·σ(x)`, GELU in its tanh form (genblocks' `Pow`
- * for the cube and square, genblocks' `Tanh`) and its erf form, and `Pow` itself, for odd shapes.
+ * for the cube and square, genblocks' `Tanh`) and its erf form (genblocks' `Erf`), `Pow` and
+ * `Erf` themselves, for odd shapes and every SIMD tail.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { useTestBackend } from '../../helpers/backends.js';
 import { expectParity, randomArray, rng } from '../parity.js';
@@ -39,6 +40,33 @@ describe('activations forward and backward on wasm match cpu', () => {
       });
     });
   }
+
+  it.each([1, 2, 3, 4, 5, 7, 16, 17])('erf (heap kernel) matches cpu to 1e-6 for n = %i, every SIMD tail', async (n) => {
+    const r = rng(90 + n);
+    const x = randomArray(r, n).map((v, i) => v * (1 + (i % 6)));
+    await expectParity(`erf n=${n}`, () => tf.add(tf.erf(tf.tensor1d(x)), 2), 1e-6);
+  });
+
+  it('erf is within 4e-7 of the float64 A&S 7.1.26 formula on [-12, 12], odd, and keeps NaN', async () => {
+    await tf.setBackend('wasm');
+    const n = 48001;
+    const x = Float32Array.from({ length: n }, (_, i) => -12 + (24 * i) / (n - 1));
+    const y = tf.tidy(() => tf.erf(tf.tensor1d(x)).dataSync());
+    // Abramowitz & Stegun 7.1.26 in float64 (the cpu backend's formula).
+    const reference = (v: number) => {
+      const t = 1 / (1 + 0.3275911 * Math.abs(v));
+      return Math.sign(v) * (1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-v * v));
+    };
+    let worst = 0;
+    x.forEach((v, i) => (worst = Math.max(worst, Math.abs(y[i]! - reference(v)))));
+    expect(worst).toBeLessThan(4e-7);
+    expect(y[0]).toBe(-1);
+    expect(y[n - 1]).toBe(1);
+    const special = tf.tidy(() => Array.from(tf.erf(tf.tensor1d([NaN, 0, 1])).dataSync()));
+    expect(special[0]).toBeNaN();
+    expect(Math.abs(special[1]!)).toBeLessThan(1e-7);
+    expect(special[2]).toBeCloseTo(0.8427007, 6); // erf(1) = 0.8427007929 (tables)
+  });
 
   it('pow with other exponents and broadcasts (stock kernel) still matches', async () => {
     const x = Float32Array.from([0.5, 1.5, 2, 3, 0.25, 4]);
