@@ -28,7 +28,7 @@ import { makeResizeNearestNeighbor, makeResizeNearestNeighborGrad } from './resi
 import { makeSelect } from './select.js';
 import { makeSlice } from './slice.js';
 import { makeSqrt } from './sqrt.js';
-import { makeSum } from './sum.js';
+import { makeMean, makeSum } from './sum.js';
 import { makeTanh } from './tanh.js';
 import { makeTranspose } from './transpose.js';
 import { unpack } from './unpack.js';
@@ -63,6 +63,7 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'Tile', kind: 'replace', make: () => tile },
   { kernelName: 'Slice', kind: 'replace', make: (o) => makeSlice(o!) },
   { kernelName: 'Sum', kind: 'replace', make: (o) => makeSum(o!) },
+  { kernelName: 'Mean', kind: 'replace', make: (o) => makeMean(o!) },
   { kernelName: 'LeakyRelu', kind: 'replace', make: (o) => makeLeakyRelu(o!) },
   { kernelName: 'Conv2D', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, false) },
   { kernelName: 'FusedConv2D', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, false) },
