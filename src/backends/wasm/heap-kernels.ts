@@ -11,7 +11,10 @@
  * `select` and `tanh` are single SIMD passes where the stock kernels are scalar loops; `adam` is a whole
  * Adam update in one pass (see `train.fusedAdam`).
  *
- * The module is under 4 KiB, which browsers compile synchronously even on the main thread.
+ * The module is about 4 KiB, which browsers compile synchronously even on the main thread.
+ * Where the engine supports relaxed SIMD (Chromium; Node 20 only behind
+ * `--experimental-wasm-relaxed-simd`), an assembly whose gemm uses `f32x4.relaxed_madd` (fused
+ * multiply-adds) runs instead.
  * On the threaded build's shared heap a second assembly of the same source, importing a shared
  * memory, runs; the kernels run on the calling (main) thread while XNNPACK's pool is idle, so
  * they use one core. Unavailable (the callers keep the stock paths) when the backend's memory
@@ -20,7 +23,7 @@
  *
  * @module
  */
-import { HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
+import { HEAP_KERNELS_RELAXED_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
 import { sizeOf, type WasmBackend, type WasmKernelFunc } from './types.js';
 
 /** The exports of `heap-kernels.wat`. Pointers are byte offsets on the heap, strides in elements. */
@@ -58,7 +61,11 @@ export interface HeapKernels {
   adam(w: number, m: number, v: number, g: number, ow: number, om: number, ov: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, epsilon: number, negLearningRate: number): void;
 }
 
-const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};
+/** The assemblies of `heap-kernels.wat`: for a plain memory, with relaxed-SIMD gemm, for a shared memory. */
+type Variant = 'plain' | 'relaxed' | 'shared';
+const BINARIES: Record<Variant, string> = { plain: HEAP_KERNELS_WASM_BASE64, relaxed: HEAP_KERNELS_RELAXED_WASM_BASE64, shared: HEAP_KERNELS_SHARED_WASM_BASE64 };
+const compiled: Partial<Record<Variant, WebAssembly.Module | null>> = {};
+const variants = new WeakMap<WebAssembly.Memory, Variant>();
 const instances = new WeakMap<WebAssembly.Memory, HeapKernels | null>();
 let enabled = true;
 
@@ -69,11 +76,11 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** The module for a plain memory, or for a shared one (the threaded build's heap). */
-function compile(kind: 'plain' | 'shared'): WebAssembly.Module | null {
+/** The compiled module of one assembly, or `null` where the engine rejects it. */
+function compile(kind: Variant): WebAssembly.Module | null {
   if (compiled[kind] === undefined) {
     try {
-      const bytes = decode(kind === 'plain' ? HEAP_KERNELS_WASM_BASE64 : HEAP_KERNELS_SHARED_WASM_BASE64);
+      const bytes = decode(BINARIES[kind]);
       compiled[kind] = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     } catch {
       compiled[kind] = null;
@@ -102,11 +109,16 @@ export function heapKernels(backend: WasmBackend): HeapKernels | null {
   if (memory == null) return null;
   let kernels = instances.get(memory);
   if (kernels === undefined) {
-    const module = compile(isShared(memory) ? 'shared' : 'plain');
+    // The relaxed-SIMD gemm (fused multiply-adds) where the engine validates it, else plain SIMD.
+    const candidates: Variant[] = isShared(memory) ? ['shared'] : ['relaxed', 'plain'];
     kernels = null;
-    if (module != null) {
+    for (const variant of candidates) {
+      const module = compile(variant);
+      if (module == null) continue;
       try {
         kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeapKernels;
+        variants.set(memory, variant);
+        break;
       } catch {
         kernels = null;
       }
@@ -114,6 +126,17 @@ export function heapKernels(backend: WasmBackend): HeapKernels | null {
     instances.set(memory, kernels);
   }
   return kernels;
+}
+
+/**
+ * Which assembly of the heap kernels runs on `backend`: `'relaxed'` (gemm with relaxed-SIMD
+ * fused multiply-adds, where the engine supports relaxed SIMD), `'plain'`, `'shared'` (the
+ * threaded build's heap), or `null` where they cannot run.
+ */
+export function heapKernelsVariant(backend: WasmBackend): Variant | null {
+  const memory = memoryOf(backend);
+  if (memory == null || heapKernels(backend) == null) return null;
+  return variants.get(memory) ?? null;
 }
 
 /**
