@@ -51,6 +51,12 @@ describe("backends.use('wasm', { threads })", () => {
     expect(await child('auto')).toEqual({ threads: cores > 1 ? Math.min(8, cores) : 1, globalsUnchanged: true, workerIsUndefined: true, product: [19, 22, 43, 50] });
   }, 180_000);
 
+  it('falls back to one thread with a warning when worker threads cannot start', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/backends/fixtures/threads-fallback.mts'], { cwd: repoRoot, timeout: 120_000 });
+    // [[1, 2], [3, 4]]·[[5, 6], [7, 8]] = [[19, 22], [43, 50]] (by hand).
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ threads: 1, warned: true, product: [19, 22, 43, 50] });
+  }, 180_000);
+
   it('matMul and conv gradients match cpu on the threaded build', async () => {
     const r = rng(21);
     const a = randomArray(r, 96 * 130);
