@@ -3,6 +3,7 @@
 // Uses the WebAssembly Binary Toolkit's JS build (the `wabt` devDependency); the generated file
 // is committed, and test/backends/wasm/heap-kernels-binary.test.ts checks that it matches:
 //   npm run build:wasm-kernels
+/* global WebAssembly */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +14,29 @@ const outPath = join(root, 'src/backends/wasm/heap-kernels-binary.ts');
 
 const { default: wabtInit } = await import('wabt');
 const wabt = await wabtInit();
-const module = wabt.parseWat('heap-kernels.wat', readFileSync(watPath, 'utf8'), { simd: true });
-module.validate();
-const { buffer } = module.toBinary({});
-const base64 = Buffer.from(buffer).toString('base64');
-const lines = base64.match(/.{1,96}/g).map((l) => `  '${l}'`).join(' +\n');
+const source = readFileSync(watPath, 'utf8');
+const assemble = (text, shared = false, relaxed = false) => {
+  const module = wabt.parseWat('heap-kernels.wat', text, { simd: true, threads: shared, relaxed_simd: relaxed });
+  // wabt.js validates without the threads feature; the shared module is validated by the engine.
+  if (!shared && !relaxed) module.validate();
+  const { buffer } = module.toBinary({});
+  module.destroy();
+  return buffer;
+};
+// The same kernels importing a shared memory, for the threaded build's heap (plain loads and
+// stores only: valid on shared memory; they run on the main thread while the pool is idle).
+const SHARED_MEMORY_IMPORT = '(import "env" "memory" (memory 1 65536 shared))';
+const buffer = assemble(source);
+const sharedBuffer = assemble(source.replace('(import "env" "memory" (memory 1))', SHARED_MEMORY_IMPORT), true);
+if (!WebAssembly.validate(sharedBuffer)) throw new Error('the shared-memory heap kernels do not validate');
+// The gemm with relaxed-SIMD fused multiply-adds (c + x·b as one f32x4.relaxed_madd), for
+// engines that support relaxed SIMD (Chromium; Node 20 behind --experimental-wasm-relaxed-simd).
+const RELAXED_GEMM = /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul \(local\.get \$x\) \(local\.get (\$b\d)\)\)\)/g;
+const relaxedSource = source.replace(RELAXED_GEMM, '(f32x4.relaxed_madd (local.get $x) (local.get $2) (local.get $1))');
+if (relaxedSource.match(/relaxed_madd/g)?.length !== 8) throw new Error('expected the 8 multiply-adds of the gemm tile');
+const relaxedBuffer = assemble(relaxedSource, false, true);
+const split = (bytes) => Buffer.from(bytes).toString('base64').match(/.{1,96}/g).map((l) => `  '${l}'`).join(' +\n');
+const lines = split(buffer);
 writeFileSync(
   outPath,
   `/**
@@ -30,6 +49,14 @@ writeFileSync(
 /** The wasm binary of genblocks' heap kernels, base64-encoded. */
 export const HEAP_KERNELS_WASM_BASE64 =
 ${lines};
+
+/** The same module with the gemm's multiply-adds as relaxed-SIMD \`f32x4.relaxed_madd\` (validates only where relaxed SIMD is supported). */
+export const HEAP_KERNELS_RELAXED_WASM_BASE64 =
+${split(relaxedBuffer)};
+
+/** The same module importing a shared memory (\`(memory 1 65536 shared)\`), for the threaded build. */
+export const HEAP_KERNELS_SHARED_WASM_BASE64 =
+${split(sharedBuffer)};
 `,
 );
 console.log(`wrote ${outPath} (${buffer.length} bytes of wasm)`);

@@ -18,7 +18,7 @@ export interface BackendDescription {
   name: string;
   /** wasm: whether the SIMD build runs; other backends: `false`. */
   simd: boolean;
-  /** wasm: XNNPACK threads (1 in Node); other backends: 1. */
+  /** wasm: XNNPACK threads (in Node 1 unless `backends.use('wasm', { threads })` started more); other backends: 1. */
   threads: number;
   /** Kernels genblocks added to this backend. */
   added: string[];

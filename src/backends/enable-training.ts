@@ -46,9 +46,12 @@ export interface EnableTrainingOptions {
  * reach XNNPACK or genblocks' SIMD `gemm`, which skips XNNPACK's re-packing of fresh weights:
  * 8-20x faster), `Conv2DBackpropInput` (sub-pixel decomposition: 6-7x faster; a product and
  * col2im scatter below 4 channels: 3-6x), `Tile` (batch-norm backward), `Slice` (reads the
- * slice in place instead of copying the whole input), `Sum` (rows of leading axes accumulated in
- * place), `LeakyRelu` (9x), `Sqrt`, `Greater`, `Select` and `Tanh` (one SIMD pass each) and
- * `Identity` (shares data, as on cpu and webgl), and adds the one-pass Adam kernel
+ * slice in place instead of copying the whole input), `Sum` and `Mean` (rows of leading axes
+ * accumulated in place), `LeakyRelu` (9x), `Sqrt`, `Greater`, `Select` and `Tanh` (one SIMD pass each),
+ * `Identity` (shares data, as on cpu and webgl), and for transformers and UNets `Transpose`
+ * and `Unpack` (attention's head split), `Maximum`/`Minimum` (broadcasting SIMD pass), `Pow`
+ * (squares and cubes as products), `Erf` (one SIMD pass), `ResizeNearestNeighbor` and its gradient, plus a one-reduction
+ * `Tile` gradient (global, as every tfjs gradient), and adds the one-pass Adam kernel
  * that {@link train.fusedAdam} uses. Every kernel matches the cpu backend to 1e-4 relative
  * (genblocks' parity tests). The `cpu`, `webgl`, `webgpu` and `tensorflow` backends need
  * nothing.

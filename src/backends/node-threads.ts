@@ -1,20 +1,25 @@
 /**
- * Starting tfjs-backend-wasm's threaded build in Node (experimental).
+ * Starting tfjs-backend-wasm's threaded build in Node without touching any global object.
  *
- * tfjs 4.22 refuses threads in Node (`flags_wasm.ts`: tfjs issue 3830) because its threaded
- * build starts each pthread worker from a `blob:` URL, which Node's `worker_threads` rejects,
- * and hands the workers the Emscripten factory as a Blob they cannot import. This module makes
- * it start, the approach of the unmerged tfjs PR 8059 applied from outside:
+ * tfjs 4.22 refuses threads in Node (`flags_wasm.ts`: tfjs issue 3830): its `init` hands
+ * Emscripten the pthread worker script as a `blob:` URL, which Node's `worker_threads` rejects,
+ * and the threaded factory itself assigns `global.Worker`. genblocks instead builds the
+ * Emscripten module itself and registers a `wasm` backend factory that wraps it in the package's
+ * own `BackendWasm` (so every registered wasm kernel, stock or genblocks', runs unchanged):
  *
- * - the worker script (shipped in the package as a string) is written to a temporary file, with
- *   one line appended that makes the worker import the package's unbundled factory file;
- * - **during initialization only**, `URL.createObjectURL` returns that file's path for the worker
- *   Blob, and `os.cpus()` reports at least `2 · threads` cores when the machine has fewer (the
- *   wasm module caps its pool at half the logical cores). Both are restored before
- *   {@link withNodeThreads} returns, so nothing stays patched.
+ * - the package's un-bundled threaded factory (`wasm-out/tfjs-backend-wasm-threaded-simd.js`)
+ *   is evaluated as a function whose `global` and `Worker` are parameters: its
+ *   `global.Worker = …` lands on a private object, and its `new Worker(url)` makes a
+ *   `worker_threads.Worker` that evaluates the package's worker script (a string it ships);
+ *   each worker then loads the same factory file by path (`mainScriptUrlOrBlob`);
+ * - the wasm module caps its pool at half the logical cores it is told about
+ *   (`backend.cc`: `emscripten_num_logical_cores() / 2`), so the `instantiateWasm` hook gives
+ *   the module, through its own import object, `2 · threads` as the core count;
+ * - once the pool runs, its workers are `unref()`ed, so a script that ends exits normally.
  *
- * The pre-spawned worker threads keep Node's event loop alive: call `tf.removeBackend('wasm')`
- * (which terminates them) or `process.exit()` when done, or the process will not exit.
+ * Nothing global is replaced: `URL`, `Blob`, `Worker`, `os.cpus` and `Object.prototype` keep
+ * their identity (tested). The tfjs registry's `wasm` factory is replaced before the backend is
+ * first initialized.
  *
  * @module
  */
@@ -22,18 +27,42 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { BackendError } from '../errors.js';
 
-type WasmPackage = { setThreadsCount?: (n: number) => void };
+/** The parts of `@tensorflow/tfjs-backend-wasm`'s exports used here. */
+interface WasmPackage {
+  setThreadsCount?: (n: number) => void;
+  BackendWasm?: new (module: unknown) => tf.KernelBackend;
+}
+
+/** The Emscripten module of the threaded build (the fields used here and by `BackendWasm`). */
+interface EmscriptenModule {
+  cwrap(name: string, returnType: string | null, argTypes: string[]): (...args: number[]) => unknown;
+  PThread?: { runningWorkers: { unref(): void }[]; unusedWorkers: { unref(): void }[] };
+  tfjs?: Record<string, unknown>;
+}
+
+type Factory = (config: Record<string, unknown>) => Promise<EmscriptenModule>;
 
 const importNode = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
 
+const WASM = 'wasm';
+/** tfjs-backend-wasm's registration priority (its `base.ts`). */
+const WASM_PRIORITY = 2;
+
+/** Unrefs every pthread worker of `module` so that they never keep Node's event loop alive. */
+function unrefWorkers(module: EmscriptenModule): void {
+  for (const w of [...(module.PThread?.runningWorkers ?? []), ...(module.PThread?.unusedWorkers ?? [])]) w.unref();
+}
+
 /**
- * Runs `init` (which must initialize the wasm backend) with the threaded SIMD build enabled
- * for `threads` threads in Node, then removes every temporary patch.
+ * Registers, in place of tfjs-backend-wasm's own, a `wasm` backend factory that starts the
+ * threaded SIMD build with `threads` XNNPACK threads in Node (see the module comment). Call
+ * before the wasm backend is first initialized; `tf.setBackend('wasm')` then starts it. Returns
+ * a function that puts tfjs-backend-wasm's own factory back (for the single-thread fallback).
  */
-export async function withNodeThreads<T>(fn: string, wasmPackage: unknown, threads: number, init: () => Promise<T>): Promise<T> {
-  const setThreadsCount = (wasmPackage as WasmPackage | null)?.setThreadsCount;
-  if (setThreadsCount == null) {
-    throw new BackendError(fn, `${fn}: option 'threads' could not reach setThreadsCount of @tensorflow/tfjs-backend-wasm`);
+export async function registerThreadedWasm(fn: string, wasmPackage: unknown, threads: number): Promise<() => void> {
+  const pkg = wasmPackage as WasmPackage | null;
+  if (pkg?.setThreadsCount == null || pkg.BackendWasm == null) {
+    throw new BackendError(fn, `${fn}: option 'threads' could not reach setThreadsCount and BackendWasm of @tensorflow/tfjs-backend-wasm`);
   }
   if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) {
     throw new BackendError(fn, `${fn}: option 'threads' needs WebAssembly SIMD, which this runtime lacks`);
@@ -41,36 +70,63 @@ export async function withNodeThreads<T>(fn: string, wasmPackage: unknown, threa
   const { createRequire } = (await importNode('node:module')) as typeof import('node:module');
   const path = (await importNode('node:path')) as typeof import('node:path');
   const fs = (await importNode('node:fs')) as typeof import('node:fs');
-  const os = ((await importNode('node:os')) as { default: typeof import('node:os') }).default;
+  const { Worker } = (await importNode('node:worker_threads')) as typeof import('node:worker_threads');
 
   const require = createRequire(path.join(process.cwd(), 'noop.js'));
-  const wasmOut = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out');
-  const factoryFile = path.join(wasmOut, 'tfjs-backend-wasm-threaded-simd.js');
-  const { wasmWorkerContents } = require(path.join(wasmOut, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genblocks-wasm-threads-'));
-  const workerFile = path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js');
-  // Inside the worker (its own globals), the factory Blob it receives resolves to the real file.
-  fs.writeFileSync(workerFile, `${wasmWorkerContents.replace(/\n/g, '\\n')}\n;URL.createObjectURL = function () { return ${JSON.stringify(factoryFile)}; };\n`);
+  const root = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  const factoryFile = path.join(root, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
+  const wasmFile = path.join(root, 'dist', 'tfjs-backend-wasm-threaded-simd.wasm');
+  const { wasmWorkerContents } = require(path.join(root, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
+  // The worker script is exported as a template literal, whose "\n" escapes became newlines.
+  const workerSource = wasmWorkerContents.replace(/\n/g, '\\n');
 
-  const originalCreateObjectURL = URL.createObjectURL;
-  const originalCpus = os.cpus;
-  URL.createObjectURL = (obj: Blob | MediaSource): string =>
-    obj instanceof Blob && obj.type === 'application/javascript' ? workerFile : originalCreateObjectURL(obj as Blob);
-  const cores = originalCpus().length;
-  if (cores < 2 * threads) {
-    os.cpus = () => {
-      const real = originalCpus();
-      return Array.from({ length: 2 * threads }, (_, i) => real[i % real.length]!);
+  /** A pthread worker: the package's worker script, evaluated (no file, no blob: URL). */
+  class PthreadWorker extends Worker {
+    constructor() {
+      super(workerSource, { eval: true });
+    }
+  }
+  const factorySource = fs.readFileSync(factoryFile, 'utf8');
+  const privateGlobal: Record<string, unknown> = Object.create(globalThis) as Record<string, unknown>;
+  const factoryRequire = createRequire(factoryFile);
+  const evaluate = new Function('global', 'Worker', 'require', '__filename', '__dirname', 'module', 'exports', 'define', `${factorySource}\nreturn WasmBackendModuleThreadedSimd;`) as (...args: unknown[]) => Factory;
+  const factory = evaluate(privateGlobal, PthreadWorker, factoryRequire, factoryFile, path.dirname(factoryFile), { exports: {} }, undefined, undefined);
+  const wasmBytes = fs.readFileSync(wasmFile);
+
+  const start = async (): Promise<tf.KernelBackend> => {
+    let memory: unknown;
+    const module = await factory({
+      locateFile: (file: string, prefix: string) => (file.endsWith('.wasm') ? wasmFile : prefix + file),
+      mainScriptUrlOrBlob: factoryFile,
+      instantiateWasm: (imports: { env: Record<string, unknown> }, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
+        // The module's own import object (not a global): report 2·threads logical cores.
+        imports.env.emscripten_num_logical_cores = () => 2 * threads;
+        memory = imports.env.memory;
+        void WebAssembly.compile(wasmBytes).then(async (compiled) => receive(await WebAssembly.instantiate(compiled, imports as WebAssembly.Imports), compiled));
+        return {};
+      },
+    });
+    // The shared heap, for genblocks' heap kernels (the threaded build imports its memory).
+    (module as { wasmMemory?: unknown }).wasmMemory ??= memory;
+    module.tfjs = {
+      init: module.cwrap('init', null, []),
+      initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
+      getThreadsCount: module.cwrap('get_threads_count', 'number', []),
+      registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
+      disposeData: module.cwrap('dispose_data', null, ['number']),
+      dispose: module.cwrap('dispose', null, []),
     };
-  }
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-  setThreadsCount(threads);
-  try {
-    return await init();
-  } finally {
-    URL.createObjectURL = originalCreateObjectURL;
-    os.cpus = originalCpus;
-    // The pool's workers have loaded their script once the backend is ready.
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+    pkg.setThreadsCount!(threads);
+    const backend = new pkg.BackendWasm!(module);
+    unrefWorkers(module);
+    return backend;
+  };
+
+  const stockFactory = tf.findBackendFactory(WASM);
+  tf.removeBackend(WASM);
+  tf.registerBackend(WASM, start, WASM_PRIORITY);
+  return () => {
+    tf.removeBackend(WASM);
+    if (stockFactory != null) tf.registerBackend(WASM, stockFactory, WASM_PRIORITY);
+  };
 }

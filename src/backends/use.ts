@@ -9,7 +9,7 @@ import { ArgumentError, BackendError } from '../errors.js';
 import { assertKnownKeys, describe } from '../validation.js';
 import { describeBackend, type BackendDescription } from './describe.js';
 import { enableTraining } from './enable-training.js';
-import { withNodeThreads } from './node-threads.js';
+import { registerThreadedWasm } from './node-threads.js';
 
 /** The backends {@link use} knows, plus `'auto'`. @category Backends */
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu' | 'tensorflow' | 'auto';
@@ -27,14 +27,17 @@ export interface UseOptions {
   /** Install the training kernels (default `true`); `false` only activates the backend. */
   training?: boolean;
   /**
-   * wasm in Node only, experimental: run tfjs-backend-wasm's threaded build with this many
-   * XNNPACK threads (1 to 8; default: the single-threaded build). tfjs 4.22 does not support
-   * threads in Node; genblocks starts them by writing the worker script to a temporary file and,
-   * during initialization only, patching `URL.createObjectURL` and `os.cpus` (restored before
-   * `use` returns). Must be given before the wasm backend is first initialized. The worker
-   * threads keep the process alive: end with `tf.removeBackend('wasm')` or `process.exit()`.
+   * wasm in Node only: run tfjs-backend-wasm's threaded SIMD build with this many XNNPACK
+   * threads (1 to 8), or `'auto'`: every logical core (up to 8) when the machine has more than
+   * one and the wasm backend has not started yet, else one thread. Default: the single-threaded
+   * build. tfjs 4.22 does not support threads in Node; genblocks builds the threaded Emscripten
+   * module itself and registers it as the `wasm` backend, without replacing any global (`URL`,
+   * `Worker`, `os.cpus` keep their identity), and its worker threads do not keep the process
+   * alive. A number must be given before the wasm backend is first initialized. When the
+   * threaded build cannot start, `use` warns and runs one thread. genblocks' own SIMD heap
+   * kernels (gemm, fused Adam, element-wise) run on the shared heap too, on the calling thread.
    */
-  threads?: number;
+  threads?: number | 'auto';
   /** Install the kernels on a tfjs-core other than 4.22.x (default `false`). */
   allowUntestedTfjs?: boolean;
 }
@@ -104,6 +107,30 @@ async function locateWasmFiles(mod: unknown, wasmPaths: UseOptions['wasmPaths'])
 
 const WASM_NAME = 'wasm';
 
+/** Logical cores of this machine (Node). */
+async function logicalCores(): Promise<number> {
+  const os = ((await importPackage('node:os')) as { default: typeof import('node:os') }).default;
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/**
+ * Starts wasm with `threads` threads in Node (see `node-threads.ts`); when the threaded build
+ * cannot start, warns and starts tfjs-backend-wasm's own single-threaded build instead.
+ */
+async function startThreaded(fn: string, mod: unknown, threads: number, start: () => Promise<boolean>): Promise<boolean> {
+  let restore: (() => void) | null = null;
+  try {
+    restore = await registerThreadedWasm(fn, mod, threads);
+    if (await start()) return true;
+    throw new Error('tf.setBackend returned false');
+  } catch (e) {
+    if (restore == null && e instanceof BackendError) throw e;
+    restore?.();
+    console.warn(`${fn}: the threaded wasm build could not start (${(e as Error).message}); using one thread`);
+    return start();
+  }
+}
+
 async function activate(fn: string, name: Exclude<BackendName, 'auto'>, options: UseOptions): Promise<void> {
   let mod = await loadBackendPackage(fn, name);
   if (name === WASM_NAME && tf.engine().registry[WASM_NAME] == null) {
@@ -128,7 +155,13 @@ async function activate(fn: string, name: Exclude<BackendName, 'auto'>, options:
   };
   let ok: boolean;
   try {
-    const threads = options.threads;
+    let threads = options.threads;
+    if (threads === 'auto') {
+      // Every logical core (up to 8) where there are several, in Node, for a wasm backend that
+      // has not started yet (and does not take user-chosen .wasm paths); one thread otherwise.
+      const fresh = name === WASM_NAME && isNode() && tf.engine().registry[WASM_NAME] == null && options.wasmPaths === undefined;
+      threads = fresh ? Math.min(8, await logicalCores()) : 1;
+    }
     if (threads === undefined || threads === 1 || name !== WASM_NAME) {
       ok = await start();
     } else if (tf.engine().registry[WASM_NAME] != null) {
@@ -136,7 +169,7 @@ async function activate(fn: string, name: Exclude<BackendName, 'auto'>, options:
     } else if (!isNode()) {
       throw new BackendError(fn, `${fn}: option 'threads' is for Node; in a browser, serve the page cross-origin isolated and call setThreadsCount from @tensorflow/tfjs-backend-wasm`);
     } else {
-      ok = await withNodeThreads(fn, mod, threads, start);
+      ok = await startThreaded(fn, mod, threads, start);
     }
   } catch (e) {
     if (e instanceof BackendError) throw e;
@@ -177,8 +210,8 @@ export async function use(name: BackendName, options: UseOptions = {}): Promise<
     throw new ArgumentError({ fn, arg: 'name', expected: `be one of ${NAMES.map((n) => `'${n}'`).join(', ')}`, received: describe(name) });
   }
   assertKnownKeys(options, ['wasmPaths', 'training', 'threads', 'allowUntestedTfjs'], 'options', fn);
-  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 8)) {
-    throw new ArgumentError({ fn, arg: 'options.threads', expected: 'be an integer from 1 to 8', received: describe(options.threads) });
+  if (options.threads !== undefined && options.threads !== 'auto' && !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 8)) {
+    throw new ArgumentError({ fn, arg: 'options.threads', expected: "be an integer from 1 to 8 or 'auto'", received: describe(options.threads) });
   }
   if (name === 'auto') {
     const errors: string[] = [];

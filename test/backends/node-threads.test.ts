@@ -1,21 +1,27 @@
 /**
- * `backends.use('wasm', { threads: 2 })` in Node (experimental): the threaded build starts,
- * every temporary patch is undone, and results match the cpu backend. This file runs in its own
- * process (vitest forks per file), so wasm is first initialized here.
+ * `backends.use('wasm', { threads: 2 })` in Node: the threaded build starts without replacing
+ * any global, a script that ends exits by itself (the pthread workers are unref'd), and
+ * results match the cpu backend. This file runs in its own process (vitest forks per file), so
+ * wasm is first initialized here.
  */
+import { execFile } from 'node:child_process';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-// Imported by the host first, as most apps do: use() must still reach this package's setThreadsCount.
+// Imported by the host first, as most apps do: use() must still reach this package's exports.
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { backends } from '../../src/index.js';
 import { expectParity, randomArray, rng } from './parity.js';
 
-const createObjectURL = URL.createObjectURL;
-const cpus = os.cpus;
+const g = globalThis as unknown as Record<string, unknown>;
+const before = { createObjectURL: URL.createObjectURL, Worker: g.Worker, cpus: os.cpus, Blob: g.Blob };
+const run = promisify(execFile);
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 beforeAll(async () => {
   const info = await backends.use('wasm', { threads: 2 });
@@ -23,10 +29,33 @@ beforeAll(async () => {
 });
 
 describe("backends.use('wasm', { threads })", () => {
-  it('restores URL.createObjectURL and os.cpus', () => {
-    expect(URL.createObjectURL).toBe(createObjectURL);
-    expect(os.cpus).toBe(cpus);
+  it('replaces no global: URL.createObjectURL, Worker, os.cpus and Blob keep their identity', () => {
+    expect(URL.createObjectURL).toBe(before.createObjectURL);
+    expect(g.Worker).toBe(before.Worker);
+    expect(os.cpus).toBe(before.cpus);
+    expect(g.Blob).toBe(before.Blob);
   });
+
+  // The timeout is a guard: a child kept alive by its workers is killed and the test fails.
+  const child = async (threads: string) => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/backends/fixtures/threads-exit.mts', threads], { cwd: repoRoot, timeout: 120_000 });
+    return JSON.parse(stdout.trim().split('\n').pop()!) as unknown;
+  };
+
+  it('a script that uses threads exits by itself', async () => {
+    expect(await child('2')).toEqual({ threads: 2, globalsUnchanged: true, workerIsUndefined: true, product: [19, 22, 43, 50] });
+  }, 180_000);
+
+  it("threads: 'auto' takes every logical core (up to 8) when there are several", async () => {
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    expect(await child('auto')).toEqual({ threads: cores > 1 ? Math.min(8, cores) : 1, globalsUnchanged: true, workerIsUndefined: true, product: [19, 22, 43, 50] });
+  }, 180_000);
+
+  it('falls back to one thread with a warning when worker threads cannot start', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/backends/fixtures/threads-fallback.mts'], { cwd: repoRoot, timeout: 120_000 });
+    // [[1, 2], [3, 4]]·[[5, 6], [7, 8]] = [[19, 22], [43, 50]] (by hand).
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ threads: 1, warned: true, product: [19, 22, 43, 50] });
+  }, 180_000);
 
   it('matMul and conv gradients match cpu on the threaded build', async () => {
     const r = rng(21);
@@ -40,8 +69,25 @@ describe("backends.use('wasm', { threads })", () => {
     );
   });
 
+  it("genblocks' heap kernels run on the threaded build's shared heap and match cpu", async () => {
+    const { heapKernels } = await import('../../src/backends/wasm/heap-kernels.js');
+    await tf.setBackend('wasm');
+    expect(heapKernels(tf.backend() as never)).not.toBeNull();
+    const r = rng(5);
+    const a = randomArray(r, 64 * 96);
+    const b = randomArray(r, 96 * 64);
+    await expectParity('threaded heap kernels', () => {
+      const A = tf.tensor2d(a, [64, 96]);
+      const B = tf.tensor2d(b, [96, 64]);
+      const y = tf.matMul(A, B); // heap gemm (M % 4 = 0, N % 8 = 0)
+      return [y, tf.tanh(y), tf.maximum(y, tf.tensor2d(a.slice(0, 64), [64, 1])), tf.tile(tf.tensor2d(b.slice(0, 7), [7, 1]), [1, 9])];
+    }, 1e-5);
+  });
+
   it('refuses to change the thread count once wasm runs, and validates the option', async () => {
     await expect(backends.use('wasm', { threads: 4 })).rejects.toThrow(/option 'threads' must be given before the wasm backend is first initialized \(it already runs with 2 thread/);
-    await expect(backends.use('wasm', { threads: 0 })).rejects.toThrow(/backends\.use: argument 'options\.threads' must be an integer from 1 to 8, received 0/);
+    await expect(backends.use('wasm', { threads: 0 })).rejects.toThrow(/backends\.use: argument 'options\.threads' must be an integer from 1 to 8 or 'auto', received 0/);
+    // 'auto' on a running backend keeps it as it is.
+    expect((await backends.use('wasm', { threads: 'auto' })).threads).toBe(2);
   });
 });

@@ -12,8 +12,8 @@ import { installedWasmKernels, uninstallWasmKernels } from '../../src/backends/w
 
 const ADDED = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum', 'GenblocksFusedAdam'];
 const REPLACED = [
-  'BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Tile', 'Slice', 'Sum', 'LeakyRelu', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D',
-  'Identity', 'Sqrt', 'Greater', 'Select', 'Tanh',
+  'BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Tile', 'Slice', 'Sum', 'Mean', 'LeakyRelu', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D',
+  'Identity', 'Sqrt', 'Greater', 'Select', 'Tanh', 'Maximum', 'Minimum', 'Pow', 'ResizeNearestNeighbor', 'ResizeNearestNeighborGrad', 'Erf', 'Transpose', 'Unpack',
 ];
 
 describe('backends.use', () => {

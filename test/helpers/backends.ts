@@ -14,5 +14,7 @@ export type TestBackend = (typeof TEST_BACKENDS)[number];
 /** Activates `name` and makes it able to train (genblocks' `backends.use`, which installs the wasm kernels). */
 export async function useTestBackend(name: TestBackend): Promise<void> {
   const { backends } = await import('../../src/index.js');
-  await backends.use(name);
+  // GENBLOCKS_TEST_THREADS=2 (or auto) runs the suite on wasm's threaded build.
+  const threads = process.env.GENBLOCKS_TEST_THREADS;
+  await backends.use(name, name === 'wasm' && threads ? { threads: threads === 'auto' ? 'auto' : Number(threads) } : {});
 }

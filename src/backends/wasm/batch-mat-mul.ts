@@ -119,6 +119,41 @@ function heapProduct(
 }
 
 /**
+ * Equal-batch products `op(A)[i]·op(B)[i]` (attention's `q·kᵀ`, `att·v` and their gradients)
+ * with one heap `gemm` per batch entry, reading `A` in place, transposed or not, and `B` in
+ * place unless transposed (then one batched transpose of `B` first, `gemm` needing rows of B).
+ * The alternative, a Slice of each operand, an XNNPACK product that packs its right operand,
+ * and a Concat per batch entry, costs more in copies than the small products themselves.
+ * `null` when the shapes do not fit the 4x8 tiles or the heap kernels are unavailable.
+ */
+function batchedHeapProduct(
+  s: Scope,
+  backend: WasmBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  dims: { M: number; K: number; N: number },
+  batch: number,
+  outShape: number[],
+): tf.TensorInfo | null {
+  const { M, K, N } = dims;
+  const kernels = heapKernels(backend);
+  if (kernels == null || M === 0 || N === 0 || K === 0 || M % 4 !== 0 || N % 8 !== 0) return null;
+  const right = transposeB ? s.run('Transpose', { x: b }, { perm: swapLastTwo(b.shape.length) }) : b; // [batch, K, N]
+  const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8])) : 0;
+  const out = backend.makeOutput(outShape, 'float32');
+  // Byte offsets stay valid across heap growth (only typed-array views are detached).
+  const pa = heapPointer(backend, a);
+  const pb = heapPointer(backend, right);
+  const pc = heapPointer(backend, out);
+  for (let i = 0; i < batch; i++) {
+    kernels.gemm(pa + 4 * i * M * K, pb + 4 * i * K * N, pc + 4 * i * M * N, 0, M, N, K, transposeA ? 1 : K, transposeA ? M : 1, N, N, 1, panel);
+  }
+  return out;
+}
+
+/**
  * Wraps the stock wasm `BatchMatMul` (`fused = false`) or `_FusedMatMul` (`fused = true`)
  * kernel `original` so that it only ever sees its XNNPACK path.
  */
@@ -174,6 +209,10 @@ export function makeBatchMatMul(original: WasmKernelFunc, fused: boolean): WasmK
           const ct = s.run('BatchMatMul', { a: lhs, b: rhs }, plain, original); // [N, M]
           return withShape(wasmKernel('Transpose')({ inputs: { x: ct }, backend, attrs: { perm: [1, 0] } }));
         }
+      }
+      if (!fused && batchA === batchB && batchA > 1) {
+        const out = batchedHeapProduct(s, backend, a, b, transposeA, transposeB, { M, K, N }, batchA, outShape);
+        if (out != null) return out;
       }
       if (transposeA) a = s.run('Transpose', { x: a }, { perm: swapLastTwo(rankA) });
       if (transposeB) b = s.run('Transpose', { x: b }, { perm: swapLastTwo(rankB) });

@@ -11,13 +11,19 @@
  * `select` and `tanh` are single SIMD passes where the stock kernels are scalar loops; `adam` is a whole
  * Adam update in one pass (see `train.fusedAdam`).
  *
- * The module is under 4 KiB, which browsers compile synchronously even on the main thread.
- * Unavailable (the callers keep the stock paths) when the backend's memory is shared (the
- * threaded build) or cannot be reached, or the engine lacks wasm SIMD.
+ * The module is about 4 KiB, which browsers compile synchronously even on the main thread.
+ * Where the engine supports relaxed SIMD (Chromium; Node 20 only behind
+ * `--experimental-wasm-relaxed-simd`), an assembly whose gemm uses `f32x4.relaxed_madd` (fused
+ * multiply-adds) runs instead.
+ * On the threaded build's shared heap a second assembly of the same source, importing a shared
+ * memory, runs; the kernels run on the calling (main) thread while XNNPACK's pool is idle, so
+ * they use one core. Unavailable (the callers keep the stock paths) when the backend's memory
+ * cannot be reached (the threaded build started by tfjs itself, in a browser) or the engine
+ * lacks wasm SIMD.
  *
  * @module
  */
-import { HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
+import { HEAP_KERNELS_RELAXED_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
 import { sizeOf, type WasmBackend, type WasmKernelFunc } from './types.js';
 
 /** The exports of `heap-kernels.wat`. Pointers are byte offsets on the heap, strides in elements. */
@@ -37,8 +43,16 @@ export interface HeapKernels {
   greater(a: number, b: number, out: number, n: number, bStep: number): void;
   /** `out[i] = condition[i] ? t[i] : e[i]` for 4-byte elements and byte conditions, `i < n`. */
   select(condition: number, t: number, e: number, out: number, n: number): void;
+  /** `out[i] = erf(x[i])` for `i < n` (Abramowitz & Stegun 7.1.26, as the cpu backend; error ≤ 1.5e-7). */
+  erf(x: number, out: number, n: number): void;
   /** `out[i] = tanh(x[i])` for `i < n` (Eigen's rational approximation, error ≤ 3.9e-7). */
   tanh(x: number, out: number, n: number): void;
+  /**
+   * `out(i, j) = A(i, j) op B(i, j)` over a contiguous `M x N` output, `A(i, j) = a[i·sa + j·ta]`,
+   * `B(i, j) = b[i·sb + j·tb]` (`ta`, `tb` 0 or 1); `op` 0 add, 1 sub, 2 mul, 3 div, 4 squared
+   * difference, 5 max, 6 min, 7 copy of A.
+   */
+  binary(op: number, M: number, N: number, a: number, sa: number, ta: number, b: number, sb: number, tb: number, out: number): void;
   /**
    * One Adam step over `n` parameters `w` (moments `m`, `v`, gradient `g`) into fresh outputs
    * `ow`, `om`, `ov`, in `tf.train.adam`'s order of float32 operations; `c1 = 1 − β1ᵗ`,
@@ -47,7 +61,11 @@ export interface HeapKernels {
   adam(w: number, m: number, v: number, g: number, ow: number, om: number, ov: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, epsilon: number, negLearningRate: number): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+/** The assemblies of `heap-kernels.wat`: for a plain memory, with relaxed-SIMD gemm, for a shared memory. */
+type Variant = 'plain' | 'relaxed' | 'shared';
+const BINARIES: Record<Variant, string> = { plain: HEAP_KERNELS_WASM_BASE64, relaxed: HEAP_KERNELS_RELAXED_WASM_BASE64, shared: HEAP_KERNELS_SHARED_WASM_BASE64 };
+const compiled: Partial<Record<Variant, WebAssembly.Module | null>> = {};
+const variants = new WeakMap<WebAssembly.Memory, Variant>();
 const instances = new WeakMap<WebAssembly.Memory, HeapKernels | null>();
 let enabled = true;
 
@@ -58,25 +76,31 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-function compile(): WebAssembly.Module | null {
-  if (compiled === undefined) {
+/** The compiled module of one assembly, or `null` where the engine rejects it. */
+function compile(kind: Variant): WebAssembly.Module | null {
+  if (compiled[kind] === undefined) {
     try {
-      const bytes = decode(HEAP_KERNELS_WASM_BASE64);
-      compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+      const bytes = decode(BINARIES[kind]);
+      compiled[kind] = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     } catch {
-      compiled = null;
+      compiled[kind] = null;
     }
   }
-  return compiled;
+  return compiled[kind];
 }
 
-/** The backend's linear memory, when it is a plain (unshared) `WebAssembly.Memory`. */
+/**
+ * The backend's linear memory: exported by the single-threaded build (`asm.memory`); the
+ * threaded build imports its shared memory, which genblocks' Node threads record as
+ * `wasmMemory` on the module (`node-threads.ts`).
+ */
 function memoryOf(backend: WasmBackend): WebAssembly.Memory | null {
-  const memory = (backend as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return null;
-  if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return null;
-  return memory;
+  const wasm = (backend as unknown as { wasm?: { asm?: { memory?: unknown }; wasmMemory?: unknown } }).wasm;
+  const memory = wasm?.asm?.memory ?? wasm?.wasmMemory;
+  return memory instanceof WebAssembly.Memory ? memory : null;
 }
+
+const isShared = (memory: WebAssembly.Memory): boolean => typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 
 /** genblocks' heap kernels on `backend`'s memory, or `null` where they cannot run. */
 export function heapKernels(backend: WasmBackend): HeapKernels | null {
@@ -85,11 +109,16 @@ export function heapKernels(backend: WasmBackend): HeapKernels | null {
   if (memory == null) return null;
   let kernels = instances.get(memory);
   if (kernels === undefined) {
-    const module = compile();
+    // The relaxed-SIMD gemm (fused multiply-adds) where the engine validates it, else plain SIMD.
+    const candidates: Variant[] = isShared(memory) ? ['shared'] : ['relaxed', 'plain'];
     kernels = null;
-    if (module != null) {
+    for (const variant of candidates) {
+      const module = compile(variant);
+      if (module == null) continue;
       try {
         kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeapKernels;
+        variants.set(memory, variant);
+        break;
       } catch {
         kernels = null;
       }
@@ -97,6 +126,17 @@ export function heapKernels(backend: WasmBackend): HeapKernels | null {
     instances.set(memory, kernels);
   }
   return kernels;
+}
+
+/**
+ * Which assembly of the heap kernels runs on `backend`: `'relaxed'` (gemm with relaxed-SIMD
+ * fused multiply-adds, where the engine supports relaxed SIMD), `'plain'`, `'shared'` (the
+ * threaded build's heap), or `null` where they cannot run.
+ */
+export function heapKernelsVariant(backend: WasmBackend): Variant | null {
+  const memory = memoryOf(backend);
+  if (memory == null || heapKernels(backend) == null) return null;
+  return variants.get(memory) ?? null;
 }
 
 /**

@@ -357,4 +357,141 @@
         (local.set $x (i32.add (local.get $x) (i32.const 4)))
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $loop))))
+
+  ;; binary: out(i, j) = A(i, j) op B(i, j) over an M x N output (row-major, contiguous), with
+  ;;   A(i, j) = a[i·sa + j·ta]   B(i, j) = b[i·sb + j·tb]   (ta, tb: 1 = a row, 0 = one value)
+  ;; so one function covers same shapes (M = 1), rows [N] (sa = 0), columns [M, 1] (ta = 0) and
+  ;; scalars (sa = ta = 0) on either side. op: 0 add, 1 sub, 2 mul, 3 div, 4 squared difference
+  ;; (a − b)², 5 max, 6 min, 7 a (a copy of A: tile and broadcastTo). max and min follow the cpu
+  ;; backend (Math.max/min, NaN wins) through the compare-and-select below.
+  (func (export "binary") (param $op i32) (param $M i32) (param $N i32)
+    (param $a i32) (param $sa i32) (param $ta i32) (param $b i32) (param $sb i32) (param $tb i32) (param $out i32)
+    (local $i i32) (local $j i32) (local $N4 i32) (local $pa i32) (local $pb i32)
+    (local $va v128) (local $vb v128) (local $r v128) (local $fa f32) (local $fb f32) (local $fr f32)
+    (local.set $sa (i32.shl (local.get $sa) (i32.const 2)))
+    (local.set $sb (i32.shl (local.get $sb) (i32.const 2)))
+    (local.set $ta (i32.shl (local.get $ta) (i32.const 2)))
+    (local.set $tb (i32.shl (local.get $tb) (i32.const 2)))
+    (local.set $N4 (i32.and (local.get $N) (i32.const -4)))
+    (block $idone
+      (loop $iloop
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $M)))
+        (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sa))))
+        (local.set $pb (i32.add (local.get $b) (i32.mul (local.get $i) (local.get $sb))))
+        ;; a one-value side is splat once per row
+        (if (i32.eqz (local.get $ta)) (then (local.set $va (v128.load32_splat (local.get $pa)))))
+        (if (i32.eqz (local.get $tb)) (then (local.set $vb (v128.load32_splat (local.get $pb)))))
+        (local.set $j (i32.const 0))
+        (block $jdone
+          (loop $jloop
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $N4)))
+            (if (local.get $ta) (then (local.set $va (v128.load (local.get $pa)))))
+            (if (local.get $tb) (then (local.set $vb (v128.load (local.get $pb)))))
+            (block $set
+              (block $copy (block $min (block $max (block $sqd (block $div (block $mul (block $sub (block $add
+                (br_table $add $sub $mul $div $sqd $max $min $copy (local.get $op)))
+                (local.set $r (f32x4.add (local.get $va) (local.get $vb))) (br $set))
+                (local.set $r (f32x4.sub (local.get $va) (local.get $vb))) (br $set))
+                (local.set $r (f32x4.mul (local.get $va) (local.get $vb))) (br $set))
+                (local.set $r (f32x4.div (local.get $va) (local.get $vb))) (br $set))
+                (local.set $r (f32x4.sub (local.get $va) (local.get $vb)))
+                (local.set $r (f32x4.mul (local.get $r) (local.get $r))) (br $set))
+                (local.set $r (f32x4.max (local.get $va) (local.get $vb))) (br $set))
+                (local.set $r (f32x4.min (local.get $va) (local.get $vb))) (br $set))
+              (local.set $r (local.get $va)))
+            (v128.store (local.get $out) (local.get $r))
+            (local.set $pa (i32.add (local.get $pa) (i32.shl (local.get $ta) (i32.const 2))))
+            (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $tb) (i32.const 2))))
+            (local.set $out (i32.add (local.get $out) (i32.const 16)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $jloop)))
+        (block $tdone
+          (loop $tloop
+            (br_if $tdone (i32.ge_u (local.get $j) (local.get $N)))
+            (local.set $fa (f32.load (local.get $pa)))
+            (local.set $fb (f32.load (local.get $pb)))
+            (block $fset
+              (block $fcopy (block $fmin (block $fmax (block $fsqd (block $fdiv (block $fmul (block $fsub (block $fadd
+                (br_table $fadd $fsub $fmul $fdiv $fsqd $fmax $fmin $fcopy (local.get $op)))
+                (local.set $fr (f32.add (local.get $fa) (local.get $fb))) (br $fset))
+                (local.set $fr (f32.sub (local.get $fa) (local.get $fb))) (br $fset))
+                (local.set $fr (f32.mul (local.get $fa) (local.get $fb))) (br $fset))
+                (local.set $fr (f32.div (local.get $fa) (local.get $fb))) (br $fset))
+                (local.set $fr (f32.sub (local.get $fa) (local.get $fb)))
+                (local.set $fr (f32.mul (local.get $fr) (local.get $fr))) (br $fset))
+                (local.set $fr (f32.max (local.get $fa) (local.get $fb))) (br $fset))
+                (local.set $fr (f32.min (local.get $fa) (local.get $fb))) (br $fset))
+              (local.set $fr (local.get $fa)))
+            (f32.store (local.get $out) (local.get $fr))
+            (local.set $pa (i32.add (local.get $pa) (local.get $ta)))
+            (local.set $pb (i32.add (local.get $pb) (local.get $tb)))
+            (local.set $out (i32.add (local.get $out) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $tloop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $iloop))))
+
+  ;; erf: out[i] = erf(x[i]), i < n, as the cpu backend computes it (Abramowitz & Stegun 7.1.26,
+  ;; error ≤ 1.5e-7): t = 1/(1 + p|x|), erf = sign(x)·(1 − t·(a1 + t(a2 + t(a3 + t(a4 + t·a5))))·e^(−x²)),
+  ;; with e^y (y ≤ 0, clamped at −87) as Cephes' expf: y = n·ln2 + r, a degree-6 polynomial in r,
+  ;; times 2ⁿ built in the exponent bits. The tail runs the same vector code on a splat.
+  (func $erf4 (param $x v128) (result v128)
+    (local $v v128) (local $t v128) (local $y v128) (local $k v128) (local $r v128) (local $e v128)
+    (local.set $v (f32x4.abs (local.get $x)))
+    (local.set $t (f32x4.div (v128.const f32x4 1 1 1 1)
+      (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $v) (v128.const f32x4 0.3275911 0.3275911 0.3275911 0.3275911)))))
+    ;; y = max(−v², −87)
+    (local.set $y (f32x4.max (f32x4.neg (f32x4.mul (local.get $v) (local.get $v))) (v128.const f32x4 -87 -87 -87 -87)))
+    (local.set $k (f32x4.nearest (f32x4.mul (local.get $y) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $y) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+      (f32x4.mul (local.get $k) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $e
+      (f32x4.add
+        (f32x4.add
+          (f32x4.mul (f32x4.mul (local.get $r) (local.get $r))
+            (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul
+              (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $r))
+              (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)) (local.get $r))
+              (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)) (local.get $r))
+              (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)) (local.get $r))
+              (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)) (local.get $r))
+              (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+          (local.get $r))
+        (v128.const f32x4 1 1 1 1)))
+    ;; times 2^k: (k + 127) << 23 as float bits
+    (local.set $e (f32x4.mul (local.get $e)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+    ;; 1 − t·poly(t)·e, with the sign of x (copysign: ±0 stays ±0 in sign, NaN stays NaN)
+    (local.set $r
+      (f32x4.sub (v128.const f32x4 1 1 1 1)
+        (f32x4.mul (f32x4.mul (local.get $t)
+          (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul
+            (v128.const f32x4 1.061405429 1.061405429 1.061405429 1.061405429) (local.get $t))
+            (v128.const f32x4 -1.453152027 -1.453152027 -1.453152027 -1.453152027)) (local.get $t))
+            (v128.const f32x4 1.421413741 1.421413741 1.421413741 1.421413741)) (local.get $t))
+            (v128.const f32x4 -0.284496736 -0.284496736 -0.284496736 -0.284496736)) (local.get $t))
+            (v128.const f32x4 0.254829592 0.254829592 0.254829592 0.254829592)))
+          (local.get $e))))
+    ;; NaN inputs: r is NaN already (t is NaN); sign from x
+    (v128.or (v128.and (local.get $r) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff))
+             (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+
+  (func (export "erf") (param $x i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $end4 i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4
+      (loop $loop4
+        (br_if $done4 (i32.ge_u (local.get $x) (local.get $end4)))
+        (v128.store (local.get $out) (call $erf4 (v128.load (local.get $x))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $loop4)))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (f32.store (local.get $out) (f32x4.extract_lane 0 (call $erf4 (v128.load32_splat (local.get $x)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br $loop))))
 )

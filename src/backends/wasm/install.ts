@@ -12,8 +12,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { makeBatchMatMul } from './batch-mat-mul.js';
+import { BINARY_OPS, makeBinary } from './binary.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
+import { makeErf } from './erf.js';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop.js';
 import { makeExplicitSamePadding } from './explicit-same-padding.js';
 import { FUSED_ADAM_KERNEL } from '../fused-adam-kernel.js';
@@ -21,11 +23,16 @@ import { fusedAdam } from './fused-adam.js';
 import { makeGreater } from './greater.js';
 import { makeIdentity } from './identity.js';
 import { makeLeakyRelu } from './leaky-relu.js';
+import { makePow } from './pow.js';
+import { makeResizeNearestNeighbor, makeResizeNearestNeighborGrad } from './resize-nearest-neighbor.js';
 import { makeSelect } from './select.js';
 import { makeSlice } from './slice.js';
 import { makeSqrt } from './sqrt.js';
-import { makeSum } from './sum.js';
+import { makeMean, makeSum } from './sum.js';
 import { makeTanh } from './tanh.js';
+import { makeTranspose } from './transpose.js';
+import { unpack } from './unpack.js';
+import { installTileGradient, uninstallTileGradient } from '../tile-gradient.js';
 import { tile } from './tile.js';
 import { WASM, type WasmKernelFunc } from './types.js';
 import { unsortedSegmentSum } from './unsorted-segment-sum.js';
@@ -56,6 +63,7 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'Tile', kind: 'replace', make: () => tile },
   { kernelName: 'Slice', kind: 'replace', make: (o) => makeSlice(o!) },
   { kernelName: 'Sum', kind: 'replace', make: (o) => makeSum(o!) },
+  { kernelName: 'Mean', kind: 'replace', make: (o) => makeMean(o!) },
   { kernelName: 'LeakyRelu', kind: 'replace', make: (o) => makeLeakyRelu(o!) },
   { kernelName: 'Conv2D', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, false) },
   { kernelName: 'FusedConv2D', kind: 'replace', make: (o) => makeExplicitSamePadding(o!, false) },
@@ -66,6 +74,17 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'Greater', kind: 'replace', make: (o) => makeGreater(o!) },
   { kernelName: 'Select', kind: 'replace', make: (o) => makeSelect(o!) },
   { kernelName: 'Tanh', kind: 'replace', make: (o) => makeTanh(o!) },
+  // Add, Sub, Multiply, RealDiv and SquaredDifference stay stock: XNNPACK broadcasts them at
+  // 1.3-2x the speed of the generic heap kernel (measured interleaved); Maximum and Minimum
+  // run a scalar index loop (15x slower for scalars, hundreds of times for columns).
+  { kernelName: 'Maximum', kind: 'replace', make: (o) => makeBinary(o!, BINARY_OPS.Maximum) },
+  { kernelName: 'Minimum', kind: 'replace', make: (o) => makeBinary(o!, BINARY_OPS.Minimum) },
+  { kernelName: 'Pow', kind: 'replace', make: (o) => makePow(o!) },
+  { kernelName: 'ResizeNearestNeighbor', kind: 'replace', make: (o) => makeResizeNearestNeighbor(o!) },
+  { kernelName: 'ResizeNearestNeighborGrad', kind: 'replace', make: (o) => makeResizeNearestNeighborGrad(o!) },
+  { kernelName: 'Erf', kind: 'replace', make: (o) => makeErf(o!) },
+  { kernelName: 'Transpose', kind: 'replace', make: (o) => makeTranspose(o!) },
+  { kernelName: 'Unpack', kind: 'replace', make: () => unpack as unknown as WasmKernelFunc },
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
 ];
 
@@ -81,11 +100,15 @@ function marker(config: tf.KernelConfig | undefined): { original: tf.KernelConfi
 
 /**
  * Registers the wasm kernels of {@link WASM_PATCHES} (or only those named in `only`) that are not
- * registered yet; already-installed ones are left alone. Returns every genblocks kernel now
+ * registered yet; already-installed ones are left alone. With `Tile` comes genblocks' `Tile`
+ * gradient (one reduction instead of a slice per repetition; see `../tile-gradient.ts`), which
+ * is global, as every tfjs gradient is. Returns every genblocks kernel now
  * active on wasm. A stock kernel that already exists is never overridden by an `'add'` patch
  * (a later tfjs may ship it).
  */
 export function installWasmKernels(only?: readonly string[]): KernelChanges {
+  // The Tile kernel and its gradient (one reduction, not a slice per repetition) go together.
+  if (!only || only.includes('Tile')) installTileGradient();
   for (const patch of WASM_PATCHES) {
     if (only && !only.includes(patch.kernelName)) continue;
     const current = tf.getKernel(patch.kernelName, WASM);
@@ -119,6 +142,7 @@ export function installedWasmKernels(): KernelChanges {
  * genblocks kernels interleaved in one process, and by tests.
  */
 export function uninstallWasmKernels(only?: readonly string[]): void {
+  if (!only || only.includes('Tile')) uninstallTileGradient();
   for (const patch of WASM_PATCHES) {
     if (only && !only.includes(patch.kernelName)) continue;
     const m = marker(tf.getKernel(patch.kernelName, WASM));

@@ -15,6 +15,9 @@ import { slice_util, util } from '@tensorflow/tfjs-core';
 
 import { attr, sizeOf, type WasmKernelFunc } from './types.js';
 
+/** Runs shorter than this are copied element by element (a subarray per run costs more). */
+const SHORT_RUN = 16;
+
 /** Wraps the stock wasm `Slice` (input `x`, attrs `begin`, `size`). */
 export function makeSlice(stock: WasmKernelFunc): WasmKernelFunc {
   return (args) => {
@@ -41,7 +44,11 @@ export function makeSlice(stock: WasmKernelFunc): WasmKernelFunc {
     for (;;) {
       let offset = begin[rank - 1]!;
       for (let d = 0; d < rank - 1; d++) offset += (begin[d]! + index[d]!) * strides[d]!;
-      ov.set(xv.subarray(offset, offset + run), o);
+      if (run < SHORT_RUN) {
+        for (let k = 0; k < run; k++) ov[o + k] = xv[offset + k]!;
+      } else {
+        ov.set(xv.subarray(offset, offset + run), o);
+      }
       o += run;
       let d = rank - 2;
       while (d >= 0 && ++index[d]! === size[d]!) index[d--] = 0;

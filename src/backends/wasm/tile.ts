@@ -9,7 +9,12 @@
  *
  * @module
  */
+import { broadcastView, COPY_OP } from './binary.js';
+import { heapKernels, heapPointer } from './heap-kernels.js';
 import { attr, sizeOf, type WasmKernelFunc } from './types.js';
+
+/** Blocks shorter than this are copied element by element (a call per block costs more). */
+const SHORT_BLOCK = 16;
 
 /** The wasm `Tile` kernel (input `x`, attr `reps`). */
 export const tile: WasmKernelFunc = ({ inputs, backend, attrs }) => {
@@ -20,6 +25,19 @@ export const tile: WasmKernelFunc = ({ inputs, backend, attrs }) => {
   const outShape = inShape.map((d, i) => d * reps[i]!);
   const out = backend.makeOutput(outShape, x.dtype);
   if (sizeOf(outShape) === 0) return out;
+  // A tile that only repeats axes of extent 1 is a broadcast: one SIMD pass of the heap
+  // kernels (layer norm tiles its [rows, 1] moments and [1, width] scale this way).
+  const kernels = heapKernels(backend);
+  if (kernels != null && (x.dtype === 'float32' || x.dtype === 'int32') && inShape.every((d, i) => d === 1 || reps[i] === 1)) {
+    const view = broadcastView(outShape, [inShape]);
+    if (view != null) {
+      const xp = heapPointer(backend, x);
+      const v = view.operands[0]!;
+      // A copy moves bits: int32 passes through the float lanes unchanged.
+      kernels.binary(COPY_OP, view.M, view.N, xp, v.outer, v.inner, xp, 0, 0, heapPointer(backend, out));
+      return out;
+    }
+  }
   const ov = backend.typedArrayFromHeap(out);
   const xv = backend.typedArrayFromHeap(x);
   if (rank === 0) {
@@ -44,7 +62,11 @@ export const tile: WasmKernelFunc = ({ inputs, backend, attrs }) => {
   const row = inShape[rank - 1]!;
   let src = 0;
   for (const base of bases(rank - 1)) {
-    ov.set(xv.subarray(src, src + row), base);
+    if (row < SHORT_BLOCK) {
+      for (let k = 0; k < row; k++) ov[base + k] = xv[src + k]!;
+    } else {
+      ov.set(xv.subarray(src, src + row), base);
+    }
     src += row;
   }
   // 2. Replicate along each axis, innermost first: the block [x extent along d, tiled suffix].
@@ -53,7 +75,12 @@ export const tile: WasmKernelFunc = ({ inputs, backend, attrs }) => {
     if (r === 1) continue;
     const block = inShape[d]! * outStride[d]!;
     for (const base of bases(d)) {
-      for (let j = 1; j < r; j++) ov.copyWithin(base + j * block, base, base + block);
+      if (block < SHORT_BLOCK) {
+        // A column tiled across a row (layer norm's moments): element copies, not r calls.
+        for (let o = base + block, end = base + r * block; o < end; o++) ov[o] = ov[o - block]!;
+      } else {
+        for (let j = 1; j < r; j++) ov.copyWithin(base + j * block, base, base + block);
+      }
     }
   }
   return out;

@@ -68,6 +68,23 @@ describe('wasm BatchMatMul parity with cpu', () => {
     }
   });
 
+  // Sizes that fit the heap gemm's 4x8 tiles in the product and in both gradient products
+  // (M = 8, K = 16, N = 24): equal batches run one in-place gemm per batch entry.
+  it.each(COMBOS)('batched products on the heap gemm path (attention shapes), transposeA=%s transposeB=%s', async (ta, tb) => {
+    const r = rng(40 + (ta ? 2 : 0) + (tb ? 1 : 0));
+    const [M, K, N] = [8, 16, 24];
+    const aShape = [2, 3, ...(ta ? [K, M] : [M, K])];
+    const bShape = [2, 3, ...(tb ? [N, K] : [K, N])];
+    const a = randomArray(r, aShape.reduce((x, y) => x * y, 1));
+    const b = randomArray(r, bShape.reduce((x, y) => x * y, 1));
+    await expectParity(`heap batched [${aShape}]x[${bShape}] tA=${ta} tB=${tb}`, () => {
+      const A = tf.tensor(a, aShape);
+      const B = tf.tensor(b, bShape);
+      const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, ta, tb), tf.sin(tf.reshape(tf.range(0, 2 * 3 * M * N), [2, 3, M, N]))));
+      return [tf.matMul(A, B, ta, tb), ...tf.grads(f)([A, B])];
+    });
+  });
+
   it.each(COMBOS)('fused matMul with bias and activation, transposeA=%s transposeB=%s', async (ta, tb) => {
     const r = rng(20 + (ta ? 2 : 0) + (tb ? 1 : 0));
     for (const activation of ['linear', 'relu', 'leakyrelu'] as const) {

@@ -1,6 +1,6 @@
 /**
- * Parity of genblocks' wasm Sum over leading axes (rows accumulated in place) against the cpu
- * backend, forward and backward, and the cases it hands to the stock kernel.
+ * Parity of genblocks' wasm Sum and Mean over leading axes (rows accumulated in place) against
+ * the cpu backend, forward and backward, and the cases they hand to the stock kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,29 @@ describe('wasm Sum parity with cpu', () => {
       const w = tf.cos(tf.reshape(tf.range(0, y.size), y.shape));
       return [y, tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.sum(t, axis, keepDims), w)))(X)];
     });
+  });
+
+  it.each([
+    [[8, 5, 5, 160], [0, 1, 2], false], // batch-norm moments of an [N, H, W, C] activation
+    [[768, 128], [0], true],
+    [[6, 7], [1], false], // trailing axis: the stock kernel
+    [[8, 5, 5, 6], [0, 1, 2], false], // short rows: the stock kernel
+  ])('Mean of x %j axis %j keepDims %s, and its gradient', async (shape, axis, keepDims) => {
+    const r = rng(shape.length * 29 + axis.length);
+    const x = randomArray(r, shape.reduce((a, b) => a * b, 1)).map((v) => v + 0.25);
+    await expectParity(`mean ${shape} ${axis} ${keepDims}`, () => {
+      const X = tf.tensor(x, shape);
+      const y = tf.mean(X, axis, keepDims);
+      const w = tf.cos(tf.reshape(tf.range(0, y.size), y.shape));
+      return [y, tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mean(t, axis, keepDims), w)))(X)];
+    });
+  });
+
+  it('averages rows by hand-checked values: rows r·(j + 1) for r = 1..4 average 2.5·(j + 1)', async () => {
+    await tf.setBackend('wasm');
+    const x = Float32Array.from({ length: 4 * 128 }, (_, i) => (Math.floor(i / 128) + 1) * ((i % 128) + 1));
+    const y = tf.tidy(() => tf.mean(tf.tensor2d(x, [4, 128]), 0).dataSync());
+    expect(Array.from(y)).toEqual(Array.from({ length: 128 }, (_, j) => 2.5 * (j + 1)));
   });
 
   it('sums rows by hand-checked values, and int32 through the stock kernel', async () => {

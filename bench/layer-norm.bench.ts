@@ -1,0 +1,72 @@
+/**
+ * `tf.layers.layerNormalization` forward+backward on wasm (the gradient of `sum(y·w)` with
+ * respect to the input, gamma and beta), at a nanoGPT-CPU activation `[12·64, 128]` and a larger
+ * transformer's `[64·256, 384]` (`[256, 128]` with `--quick`):
+ *
+ * - genblocks' kernels (broadcast Tile, one-reduction Tile gradient) against the stock wasm
+ *   kernels and tfjs-core's Tile gradient, toggled in the same process and timed interleaved;
+ * - the same against `tf.layers.batchNormalization` (training mode) of the same tensor with
+ *   genblocks' kernels, the cost layer norm should approach (goal: no slower than 1.3x).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import { installWasmKernels, uninstallWasmKernels } from '../src/backends/wasm/install.js';
+import { compare, type BenchResult, type BenchSuite } from './harness.js';
+
+/** A layer's forward+backward: gradients of sum(layer(x)·w) for x and the layer's weights. */
+function forwardBackward(layer: tfl.layers.Layer, x: tf.Tensor, w: tf.Tensor, training: boolean): () => Promise<void> {
+  return async () => {
+    const out = tf.tidy(() => {
+      const f = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input, { training }) as tf.Tensor, w));
+      const weights = layer.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val);
+      const { grads } = tf.variableGrads(() => f(x) as tf.Scalar, weights);
+      return [tf.grad(f)(x), ...Object.values(grads)];
+    });
+    await Promise.all(out.map((t) => t.data()));
+    tf.dispose(out);
+  };
+}
+
+const suite: BenchSuite = {
+  name: 'layer-norm',
+  backends: ['wasm'],
+  async run(ctx) {
+    const results: BenchResult[] = [];
+    const sizes: [number, number][] = ctx.quick ? [[256, 128]] : [[12 * 64, 128], [64 * 256, 384]];
+    const runs = ctx.quick ? 3 : 10;
+    for (const [rows, width] of sizes) {
+      const x = tf.randomNormal([rows, width]);
+      const w = tf.randomNormal([rows, width]);
+      const layerNorm = tfl.layers.layerNormalization({ axis: -1 });
+      layerNorm.build([null, width]);
+      const batchNorm = tfl.layers.batchNormalization({ axis: -1 });
+      batchNorm.build([null, width]);
+      const ln = forwardBackward(layerNorm, x, w, true);
+      const bn = forwardBackward(batchNorm, x, w, true);
+      const size = `[${rows}, ${width}]`;
+      const stock = await compare(
+        'layerNormalization fwd+bwd',
+        async () => {
+          installWasmKernels();
+          await ln();
+        },
+        'stock wasm kernels and Tile gradient',
+        async () => {
+          uninstallWasmKernels();
+          await ln();
+        },
+        { warmup: ctx.warmup, runs, size },
+      );
+      installWasmKernels();
+      const against = await compare('layerNormalization fwd+bwd', ln, 'batchNormalization fwd+bwd (genblocks kernels)', bn, { warmup: ctx.warmup, runs, size });
+      against.extra = { 'layer norm / batch norm': 1 / against.ratio!, goal: '≤ 1.3' };
+      results.push(stock, against);
+      for (const v of [...layerNorm.weights, ...batchNorm.weights]) v.dispose();
+      tf.dispose([x, w]);
+    }
+    return results;
+  },
+};
+
+export default suite;

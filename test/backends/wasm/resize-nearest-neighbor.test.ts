@@ -1,0 +1,71 @@
+/**
+ * genblocks' wasm ResizeNearestNeighbor and its gradient (runs of channels copied or added on
+ * the heap) against the cpu backend, for up- and downsampling, integer and fractional scales,
+ * alignCorners and halfPixelCenters; and the source indices against hand-worked values.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { nearestSources } from '../../../src/backends/wasm/resize-nearest-neighbor.js';
+import { useTestBackend } from '../../helpers/backends.js';
+import { expectParity, randomArray, relativeError, rng } from '../parity.js';
+
+beforeAll(async () => {
+  await useTestBackend('wasm');
+});
+
+describe('nearestSources', () => {
+  it('picks the forward kernel’s source rows (hand-worked)', () => {
+    // 2x: floor(r/2).
+    expect(Array.from(nearestSources(3, 6, false, false))).toEqual([0, 0, 1, 1, 2, 2]);
+    // halfPixelCenters at 2x: floor((r + 0.5)/2) = floor(r/2) as well.
+    expect(Array.from(nearestSources(3, 6, false, true))).toEqual([0, 0, 1, 1, 2, 2]);
+    // alignCorners 3 → 5: ratio 2/4, round(r/2) = [0, 1 (0.5 rounds up), 1, 2 (1.5 rounds up), 2].
+    expect(Array.from(nearestSources(3, 5, true, false))).toEqual([0, 1, 1, 2, 2]);
+    // 5 → 2 downsampling: ratio 2.5, floor([0, 2.5]) = [0, 2].
+    expect(Array.from(nearestSources(5, 2, false, false))).toEqual([0, 2]);
+  });
+});
+
+// The gradient is checked against the adjoint of the cpu backend's forward op, not against
+// tfjs' cpu gradient kernel: that one reads dy at the images' batch stride (wrong for batch > 1)
+// and ignores halfPixelCenters (tfjs 4.22).
+describe('wasm ResizeNearestNeighbor matches cpu; its gradient is the adjoint of the forward op', () => {
+  it.each([
+    [[2, 3, 4, 5], [6, 8], false, false],
+    [[2, 7, 7, 16], [14, 14], false, true],
+    [[1, 5, 4, 3], [7, 9], false, false],
+    [[3, 6, 5, 2], [3, 2], false, false],
+    [[1, 3, 4, 17], [5, 7], true, false],
+    [[2, 3, 5, 3], [7, 8], false, true],
+  ] as [number[], [number, number], boolean, boolean][])('images %j to %j, alignCorners %s, halfPixelCenters %s', async (shape, size, alignCorners, halfPixelCenters) => {
+    const r = rng(shape[1]! * 11 + size[0]!);
+    const n = shape.reduce((p, d) => p * d, 1);
+    const x = randomArray(r, n);
+    await expectParity(`resize ${shape} ${size}`, () => tf.image.resizeNearestNeighbor(tf.tensor4d(x, shape as [number, number, number, number]), size, alignCorners, halfPixelCenters));
+    // Oracle: resize the element indices on cpu, which gives each output's source element;
+    // the gradient of sum(y·dy) is then dx[src(i)] += dy[i], summed in float64.
+    await tf.setBackend('cpu');
+    const sources = tf.tidy(() => tf.image.resizeNearestNeighbor(tf.reshape(tf.range(0, n), shape as [number, number, number, number]) as tf.Tensor4D, size, alignCorners, halfPixelCenters).dataSync());
+    const dy = randomArray(r, sources.length);
+    const expected = new Float64Array(n);
+    sources.forEach((src, i) => (expected[src]! += dy[i]!));
+    await tf.setBackend('wasm');
+    const dx = tf.tidy(() => {
+      const y = tf.tensor4d(dy, [shape[0]!, size[0], size[1], shape[3]!]);
+      return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(t as tf.Tensor4D, size, alignCorners, halfPixelCenters), y)))(tf.tensor4d(x, shape as [number, number, number, number])).dataSync() as Float32Array;
+    });
+    expect(relativeError(dx, Float32Array.from(expected))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('leaves no tensors behind', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.ones([1, 2, 2, 3]) as tf.Tensor4D;
+    const f = () => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.image.resizeNearestNeighbor(t as tf.Tensor4D, [4, 4])))(x));
+    f().dispose();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) f().dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+  });
+});
