@@ -157,8 +157,9 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     const gradOf = (layer: tfl.layers.Layer) => tf.grad((input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, weighting)))(x);
     expectClose(values(ours.apply(x) as tf.Tensor), values(reference.apply(x) as tf.Tensor), 1e-5, 1e-5);
     expectClose(values(gradOf(ours)), values(gradOf(reference)), 1e-4, 1e-4);
-    // Kernel counts of the weights' gradient over 128 positions: tfjs-layers' grows with the
-    // positions (a slice and an add each), ours does not.
+    // Kernel counts of the weights' gradient over 128 positions: stock tfjs-layers' grows with the
+    // positions (tfjs-core's Tile gradient: a slice and an add each), ours does not. On wasm,
+    // backends.use installs a one-reduction Tile gradient, which brings theirs down too.
     const big = tf.ones([4, 32, 8]);
     const kernels = async (layer: tfl.layers.Layer) => {
       const variables = layer.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
@@ -169,7 +170,7 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
       return info.kernels.length;
     };
     const [mine, theirs] = [await kernels(ours), await kernels(reference)];
-    expect(theirs).toBeGreaterThan(256);
+    expect(theirs).toBeGreaterThan(backend === 'wasm' ? mine : 256);
     expect(mine).toBeLessThan(100);
     tf.dispose([x, gamma, beta, weighting, big]);
   });
