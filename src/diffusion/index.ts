@@ -7,3 +7,11 @@
  */
 export { noiseSchedule } from './schedule.js';
 export type { NoiseSchedule, NoiseScheduleKind, NoiseScheduleOptions } from './schedule.js';
+export type { Prediction, Timesteps } from './common.js';
+export { addNoise } from './forward.js';
+export { loss, minSnrWeights } from './loss.js';
+export type { DiffusionLossOptions } from './loss.js';
+export { convertPrediction, target } from './targets.js';
+export type { ConvertPredictionOptions } from './targets.js';
+export { trainingLoss } from './training-loss.js';
+export type { DenoisingModel, TrainingLossOptions } from './training-loss.js';
