@@ -1,7 +1,7 @@
 /**
  * genblocks: generative-model building blocks for TensorFlow.js.
  *
- * One namespace per family: {@link backends}, {@link nets}, {@link diffusion}, {@link vae}, {@link losses},
+ * One namespace per family: {@link backends}, {@link nets}, {@link layers}, {@link diffusion}, {@link vae}, {@link losses},
  * {@link train}, {@link data}, {@link metrics}. Node-only helpers (files, PNG, MNIST) live in
  * the `genblocks/node` entry.
  *
@@ -20,13 +20,14 @@ import './register.js';
 import * as backends from './backends/index.js';
 import * as data from './data/index.js';
 import * as diffusion from './diffusion/index.js';
+import * as layers from './layers/index.js';
 import * as losses from './losses/index.js';
 import * as metrics from './metrics/index.js';
 import * as nets from './nets/index.js';
 import * as train from './train/index.js';
 import * as vae from './vae/index.js';
 
-export { backends, data, diffusion, losses, metrics, nets, train, vae };
+export { backends, data, diffusion, layers, losses, metrics, nets, train, vae };
 export {
   ArgumentError,
   BackendError,

@@ -201,7 +201,7 @@ export async function sample(model: DenoisingModel, options: SampleOptions): Pro
   const timesteps = samplingTimesteps(schedule.timesteps, steps, spacing);
   // Labels for the model, [n, 1] float32; with guidance the batch is [cond; uncond].
   const labelTensor =
-    labelValues === undefined ? undefined : tf.tensor2d(guided ? [...labelValues, ...new Array<number>(n).fill(nullLabel!)] : labelValues, [guided ? 2 * n : n, 1]);
+    labelValues === undefined ? undefined : tf.tensor2d(guided ? [...labelValues, ...new Array<number>(n).fill(nullLabel!)] : labelValues, [guided ? 2 * n : n, 1], 'int32');
   const path: tf.Tensor[] = [];
   let x = noise === undefined ? tf.randomNormal(shape, 0, 1, 'float32', seed) : tf.clone(noise);
   try {

@@ -18,8 +18,8 @@ const FN = 'diffusion.trainingLoss';
 /**
  * A denoising network as the diffusion functions call it: `model.apply([xt, t])`, or
  * `model.apply([xt, t, labels])` for a class-conditional one, returning a tensor shaped like
- * `xt`. `t` is float32 `[batch, 1]` (timestep indices 0 … T-1), `labels` float32 `[batch, 1]`
- * (class ids). A `tf.LayersModel` from {@link nets.unet} fits; so does any object with this
+ * `xt`. `t` is float32 `[batch, 1]` (timestep indices 0 … T-1), `labels` int32 `[batch, 1]`
+ * (class ids, as the label input of genblocks' conditional nets). A `tf.LayersModel` from {@link nets.unet} fits; so does any object with this
  * `apply`.
  *
  * @category Diffusion
@@ -127,10 +127,10 @@ export function trainingLoss(model: DenoisingModel, x0: tf.Tensor, options: Trai
     const xt = addNoise(x0, epsilon, steps, schedule);
     const inputs = [xt, tf.reshape(tf.cast(steps, 'float32'), [batch, 1])];
     if (labels !== undefined) {
-      let c = tf.reshape(tf.cast(labels, 'float32'), [batch, 1]);
+      let c = tf.reshape(tf.cast(labels, 'int32'), [batch, 1]);
       if (labelDropout > 0) {
         const drop = tf.less(tf.randomUniform([batch, 1], 0, 1, 'float32', seed === undefined ? undefined : seed + 2), labelDropout);
-        c = tf.where(drop, tf.fill([batch, 1], nullLabel!), c);
+        c = tf.where(drop, tf.fill([batch, 1], nullLabel!, 'int32'), c);
       }
       inputs.push(c);
     }
