@@ -1,6 +1,6 @@
 /**
  * The `nets` family of genblocks: builders returning plain `tf.LayersModel`s (generators and
- * discriminators, MLP and DCGAN, optionally class-conditional) and the
+ * discriminators, MLP and DCGAN, optionally class-conditional), the diffusion {@link unet}, and the
  * {@link SpectralNormalization} layer wrapper.
  *
  * @module
@@ -13,6 +13,8 @@ export { mlpDiscriminator } from './mlp-discriminator.js';
 export type { MlpDiscriminatorConfig } from './mlp-discriminator.js';
 export { mlpGenerator } from './mlp-generator.js';
 export type { MlpGeneratorConfig } from './mlp-generator.js';
+export { unet } from './unet.js';
+export type { UnetConfig } from './unet.js';
 export { SpectralNormalization } from './spectral-normalization.js';
 export type { SpectralNormalizationArgs } from './spectral-normalization.js';
 export type { Activation, Normalization, OutputActivation } from './common.js';
