@@ -65,7 +65,7 @@ export interface DiffusionLossOptions<R extends Reduction = 'mean'> {
  * ```
  *
  * @param output - the model's prediction `[batch, ...]`, float32.
- * @param target - the target from {@link target}, same shape.
+ * @param target - the regression target (from `diffusion.target`), same shape.
  * @param t - timesteps `[batch]` (int32 tensor or integers in `[0, T)`).
  * @param schedule - a {@link NoiseSchedule}.
  * @param options - `prediction`, `minSnrGamma`, `reduction`.
