@@ -55,6 +55,27 @@ describe.each(TEST_BACKENDS)('custom layers on %s', (backend) => {
     expectClose(values(one), groupNormReference(data, batch, h * w, c, 1, 1e-5, new Array(c).fill(1), new Array(c).fill(0)), 1e-4, 1e-5);
   });
 
+  it('groupNormalization gradient: its closed form matches float64 central differences', () => {
+    const [batch, positions, c, groups] = [2, 3, 4, 2];
+    const data = Array.from({ length: batch * positions * c }, (_, i) => Math.sin(i * 2.3) * (1 + (i % 3)));
+    const w = Array.from({ length: data.length }, (_, i) => Math.cos(i * 0.7));
+    const gamma = [1.5, -0.5, 2, 1];
+    const beta = [0, 0, 0, 0];
+    // L(x) = Σ w ⊙ GN(x), in float64; ∂L/∂xᵢ ≈ (L(x + h eᵢ) - L(x - h eᵢ)) / 2h.
+    const lossAt = (x: number[]) => groupNormReference(x, batch, positions, c, groups, 1e-5, gamma, beta).reduce((s, v, i) => s + v * w[i]!, 0);
+    const h = 1e-5;
+    const numeric = data.map((_, i) => {
+      const up = [...data];
+      const down = [...data];
+      up[i]! += h;
+      down[i]! -= h;
+      return (lossAt(up) - lossAt(down)) / (2 * h);
+    });
+    const weights = tf.tensor3d(w, [batch, positions, c]);
+    const grad = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(layers.groupNormalization(x, { groups, gamma: tf.tensor1d(gamma) }), weights)))(tf.tensor3d(data, [batch, positions, c]));
+    expectClose(values(grad), numeric, 1e-3, 1e-3);
+  });
+
   it('GroupNormalization layer: trains γ and β, gradients finite, saves and loads identically', async () => {
     const input = tfl.input({ shape: [4, 4, 8] });
     const normalized = new layers.GroupNormalization({ groups: 4 }).apply(tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }).apply(input)) as tfl.SymbolicTensor;
