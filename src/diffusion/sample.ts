@@ -49,7 +49,7 @@ export interface SampleOptions {
   shape: number[];
   /** Sampler: `'ddim'` (default) or `'ddpm'` (ancestral). */
   sampler?: 'ddim' | 'ddpm';
-  /** Number of sampling steps (at most T). Default 50. */
+  /** Number of sampling steps (at most T). Default 50 (T when T < 50). */
   steps?: number;
   /** Timestep spacing (see {@link samplingTimesteps}). Default `'trailing'`. */
   spacing?: TimestepSpacing;
@@ -141,7 +141,7 @@ export async function sample(model: DenoisingModel, options: SampleOptions): Pro
     schedule,
     shape,
     sampler = 'ddim',
-    steps = 50,
+    steps = Math.min(50, (options?.schedule as NoiseSchedule | undefined)?.timesteps ?? 50),
     spacing = 'trailing',
     eta = 0,
     variance = 'small',

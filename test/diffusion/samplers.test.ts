@@ -187,6 +187,18 @@ describe.each(TEST_BACKENDS)('diffusion samplers on %s', (backend) => {
     x0.dispose();
   });
 
+  it('sample takes 50 steps by default, or T when the schedule is shorter', async () => {
+    const model = { apply: (inputs: tf.Tensor[]) => tf.zerosLike(inputs[0]!) };
+    const count = async (timesteps: number) => {
+      let steps = 0;
+      const { samples } = await diffusion.sample(model, { schedule: diffusion.noiseSchedule({ timesteps }), shape: [1, 1], seed: 0, onStep: () => void steps++ });
+      samples.dispose();
+      return steps;
+    };
+    expect(await count(1000)).toBe(50);
+    expect(await count(20)).toBe(20);
+  });
+
   it('sample with guidance runs [cond; uncond] in one call and applies guide', async () => {
     // A model whose ε̂ depends on the label: ε̂ = 0.1 · label (broadcast), so guidance is visible.
     const calls: number[][] = [];
