@@ -199,6 +199,15 @@ export async function sample(model: DenoisingModel, options: SampleOptions): Pro
   }
 
   const timesteps = samplingTimesteps(schedule.timesteps, steps, spacing);
+  if (prediction === 'epsilon' && schedule.alphasCumprod[timesteps[0]!] === 0) {
+    throw new ArgumentError({
+      fn: FN,
+      arg: 'options.prediction',
+      expected: "be 'v' or 'x0' with a zero-terminal-SNR schedule (ε at SNR 0 says nothing about x₀)",
+      received: "'epsilon'",
+      hint: 'Train with prediction: \'v\' (Lin et al. 2023, §3.2).',
+    });
+  }
   // Labels for the model, [n, 1] float32; with guidance the batch is [cond; uncond].
   const labelTensor =
     labelValues === undefined ? undefined : tf.tensor2d(guided ? [...labelValues, ...new Array<number>(n).fill(nullLabel!)] : labelValues, [guided ? 2 * n : n, 1], 'int32');

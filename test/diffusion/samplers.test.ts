@@ -239,6 +239,7 @@ describe.each(TEST_BACKENDS)('diffusion samplers on %s', (backend) => {
     await expect(diffusion.sample(model, { schedule, shape: [1, 2], labels: [1], guidanceScale: 1 })).rejects.toThrow(/options.nullLabel/);
     await expect(diffusion.sample(model, { schedule, shape: [1, 2], labels: [1, 2] })).rejects.toThrow(ArgumentError);
     await expect(diffusion.sample(model, { schedule, shape: [1, 2], sampler: 'euler' } as never)).rejects.toThrow(/options.sampler/);
+    await expect(diffusion.sample(model, { schedule: diffusion.noiseSchedule({ zeroTerminalSnr: true }), shape: [1, 2] })).rejects.toThrow(/options.prediction' must be 'v' or 'x0' with a zero-terminal-SNR schedule/);
     const before = tf.memory().numTensors;
     const bad = { apply: () => tf.zeros([1, 3]) };
     await expect(diffusion.sample(bad, { schedule, shape: [1, 2], steps: 2, seed: 0 })).rejects.toThrow(/model output/);
