@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { installWasmKernels, uninstallWasmKernels } from '../src/backends/wasm/install.js';
-import { fusedAdam } from '../src/train/fused-adam.js';
+import { fusedAdam } from '../src/train/optim/fused-adam.js';
 import { compare, type BenchSuite } from './harness.js';
 import { makeGanStep, makeRooflineProbe, matMulRate, stepFlopsPerExample, type LayerCost } from './gan-step-common.js';
 

@@ -103,11 +103,12 @@ async function startSession(backend: string, model: 'vae' | 'gan'): Promise<Sess
 
 /** Draws 64 samples from the fixed latent points as an 8x8 grid. */
 async function drawSamples(s: Session): Promise<void> {
+  const x = await s.trainer.sample(s.noise);
   const out = tf.tidy(() => {
-    const x = s.trainer.sample(s.noise);
     const unit = s.trainer.sampleRange === '[-1,1]' ? tf.div(tf.add(x, 1), 2) : x;
     return tf.mul(tf.clipByValue(unit, 0, 1), 255);
   });
+  x.dispose();
   const values = await out.data();
   out.dispose();
   const side = 28 * GRID;

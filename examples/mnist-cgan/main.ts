@@ -135,7 +135,7 @@ export async function main(options: CganExampleOptions): Promise<{ files: string
 
   // 1,000 samples, 100 per digit: how many does the classifier read as the digit asked for?
   const requested = tf.tensor1d(Array.from({ length: 1000 }, (_, i) => i % 10), 'int32');
-  const fake = trainer.sample(1000, { labels: requested, seed: options.seed + 1 }) as tf.Tensor4D;
+  const fake = (await trainer.sample(1000, { labels: requested, seed: options.seed + 1 })) as tf.Tensor4D;
   await reportSampleQuality(options.featureNet, fake, { seed: options.seed, requested });
 
   tf.dispose([mnist.images, mnist.labels, rowLabels, requested, fake]);

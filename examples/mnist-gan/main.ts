@@ -227,7 +227,7 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
 /** FID, KID, classifier score and class coverage of 1,000 samples from the sampling (EMA) weights. */
 async function report(trainer: train.AdversarialTrainer, options: GanExampleOptions, frequencies: number[] | undefined): Promise<void> {
   const labels = frequencies ? drawLabels(frequencies, 1000, options.seed + 2) : undefined;
-  const fake = trainer.sample(1000, { labels, seed: options.seed + 1 }) as tf.Tensor4D;
+  const fake = (await trainer.sample(1000, { labels, seed: options.seed + 1 })) as tf.Tensor4D;
   await reportSampleQuality(options.featureNet, fake, { seed: options.seed });
   tf.dispose([fake, labels]);
 }

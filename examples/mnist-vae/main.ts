@@ -158,7 +158,7 @@ export async function main(options: VaeExampleOptions): Promise<{ files: string[
   pairs.dispose();
   files.push(reconFile);
 
-  const samples = trainer.sample(100, { seed: options.seed }) as tf.Tensor4D;
+  const samples = (await trainer.sample(100, { seed: options.seed })) as tf.Tensor4D;
   const samplesFile = join(out, 'samples.png');
   await writeImageGrid(samples, samplesFile, { columns: 10, range: '[0,1]' });
   samples.dispose();

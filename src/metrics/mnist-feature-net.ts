@@ -20,6 +20,7 @@ import {
 } from '../validation.js';
 import type { FeatureFunction } from './activations.js';
 import { mulberry32 } from '../random.js';
+import { ModelTrainer } from '../train/model-trainer.js';
 
 /** Name of the penultimate dense layer, whose output is the feature vector. @category Metrics */
 export const FEATURE_LAYER_NAME = 'features';
@@ -184,8 +185,8 @@ function oneHotLabels(labels: tf.Tensor, numClasses: number): tf.Tensor2D {
 
 /**
  * Trains a classifier (such as {@link mnistFeatureNet}) with softmax cross-entropy on its
- * logits, shuffling each epoch with a seeded permutation. Each step runs in `tf.tidy`; the loss
- * is read once per step with `await data()`. Runs on any backend that can train convolutions
+ * logits, shuffling each epoch with a seeded permutation: a `train.ModelTrainer` with one term.
+ * Each step runs in `tf.tidy`; the loss is read once per step with `await data()`. Runs on any backend that can train convolutions
  * (on wasm, call `backends.use('wasm')` first).
  *
  * @see https://arxiv.org/abs/1412.6980 (Adam, the default optimizer)
@@ -232,12 +233,13 @@ export async function trainMnistFeatureNet(
   }
   const optimizer = options.optimizer ?? tf.train.adam(1e-3);
   const ownsOptimizer = options.optimizer === undefined;
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const random = mulberry32(seed);
   const history: TrainMnistFeatureNetHistory = { loss: [], validationAccuracy: [] };
   const targets = tf.tidy(() => oneHotLabels(labels, numClasses));
-  try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
+  // Each epoch: a fresh seeded permutation, then batches gathered from it (disposed by the trainer after their step).
+  const sizes: number[] = [];
+  const batches: Iterable<{ x: tf.Tensor; y: tf.Tensor }> = {
+    *[Symbol.iterator]() {
       const order = new Int32Array(n);
       for (let i = 0; i < n; i++) order[i] = i;
       for (let i = n - 1; i > 0; i--) {
@@ -246,30 +248,47 @@ export async function trainMnistFeatureNet(
         order[i] = order[j]!;
         order[j] = t;
       }
-      let lossSum = 0;
       for (let start = 0; start < n; start += batchSize) {
         const size = Math.min(batchSize, n - start);
-        const loss = tf.tidy(() => {
+        sizes.push(size);
+        yield tf.tidy(() => {
           const idx = tf.tensor1d(order.subarray(start, start + size), 'int32');
-          const x = tf.gather(images, idx);
-          const y = tf.gather(targets, idx);
-          return optimizer.minimize(
-            () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-            true,
-            variables,
-          )!;
+          return { x: tf.gather(images, idx), y: tf.gather(targets, idx) };
         });
-        lossSum += (await loss.data())[0]! * size;
-        loss.dispose();
       }
-      const logs: { loss: number; validationAccuracy?: number } = { loss: lossSum / n };
-      history.loss.push(logs.loss);
-      if (validation !== undefined) {
-        logs.validationAccuracy = await classifierAccuracy(model, validation.images, validation.labels, { batchSize: 500 });
-        history.validationAccuracy.push(logs.validationAccuracy);
-      }
-      await onEpoch?.(epoch, logs);
-    }
+    },
+  };
+  const trainer = new ModelTrainer(
+    {
+      models: { model },
+      optimizer,
+      loss: ({ x, y }, { models }) => ({ loss: tf.losses.softmaxCrossEntropy(y!, models.model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar }),
+      seed: 0,
+    },
+    TRAIN_FN,
+  );
+  let lossSum = 0;
+  try {
+    await trainer.fit(batches, {
+      epochs,
+      callbacks: [
+        {
+          onStepEnd(_step, stepLogs) {
+            lossSum += stepLogs['loss']! * sizes.shift()!;
+          },
+          async onEpochEnd(epoch) {
+            const logs: { loss: number; validationAccuracy?: number } = { loss: lossSum / n };
+            lossSum = 0;
+            history.loss.push(logs.loss);
+            if (validation !== undefined) {
+              logs.validationAccuracy = await classifierAccuracy(model, validation.images, validation.labels, { batchSize: 500 });
+              history.validationAccuracy.push(logs.validationAccuracy);
+            }
+            await onEpoch?.(epoch, logs);
+          },
+        },
+      ],
+    });
   } finally {
     if (targets !== labels) targets.dispose();
     if (ownsOptimizer) optimizer.dispose();

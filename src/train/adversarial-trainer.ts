@@ -8,11 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { assertFloatTensor, assertNumber, assertPositiveInt, formatShape } from '../validation.js';
 import { adversarialStepUnchecked, checkAdversarialConfig, checkCodes, uniformCodes, type AdversarialStepConfig, type StepVariables } from './adversarial-step.js';
-import { WeightAverage } from './ema.js';
+import { ExponentialMovingAverage } from './optim/ema.js';
 import { allVariables, applyNetwork, formatSymbolic, matchesSymbolic, symbolicShape, trainableVariables } from './network.js';
 import { stepSeed } from './seed.js';
 import type { OptimizerGroup, VariableGroup } from './state.js';
-import { Trainer, type TrainerOptions, type TrainingBatch } from './trainer.js';
+import { Trainer, type SampleOptions, type TrainerOptions, type TrainingBatch } from './trainer.js';
 
 /** Config of {@link AdversarialTrainer}. @category Training */
 export interface AdversarialTrainerConfig extends AdversarialStepConfig, TrainerOptions {
@@ -60,7 +60,7 @@ const FN = 'train.AdversarialTrainer';
  * await trainer.fit(data.batches(images, { batchSize: 64, shuffle: true, seed: 1 }), {
  *   epochs: 5, callbacks: [train.progressBar(), train.history()],
  * });
- * const samples = trainer.sample(16);
+ * const samples = await trainer.sample(16);
  * ```
  * @category Training
  */
@@ -69,8 +69,9 @@ export class AdversarialTrainer extends Trainer {
   readonly generator: AdversarialStepConfig['generator'];
   /** The discriminator. */
   readonly discriminator: AdversarialStepConfig['discriminator'];
+  /** Size of the latent space (the generator's noise input). */
   readonly latentDim: number;
-  readonly sampleRange = '[-1,1]' as const;
+  override readonly sampleRange = '[-1,1]' as const;
   /** Whether batches carry labels for both networks. */
   readonly conditional: boolean;
   /** The InfoGAN categorical code, when configured: the trainer draws codes uniformly each update. */
@@ -82,7 +83,7 @@ export class AdversarialTrainer extends Trainer {
   protected readonly kind = 'adversarial';
   protected readonly fnName = FN;
   private readonly stepConfig: AdversarialStepConfig;
-  private readonly average: WeightAverage | undefined;
+  private readonly average: ExponentialMovingAverage | undefined;
   private readonly stepVariables: StepVariables;
 
   constructor(config: AdversarialTrainerConfig) {
@@ -119,7 +120,7 @@ export class AdversarialTrainer extends Trainer {
       latentCode: config.latentCode,
     };
     this.stepVariables = { generator: trainableVariables(generator), discriminator: trainableVariables(discriminator) };
-    this.average = ema === undefined ? undefined : new WeightAverage(this.stepVariables.generator, ema);
+    this.average = ema === undefined ? undefined : new ExponentialMovingAverage(this.stepVariables.generator, { decay: ema });
   }
 
   /** The averaged generator weights (non-trainable variables, in `trainableWeights` order), when `ema` is set. */
@@ -194,7 +195,7 @@ export class AdversarialTrainer extends Trainer {
       g = out.generator;
       c = out.code;
     }
-    this.average?.update();
+    this.average?.update(this.step);
     const logs: Record<string, tf.Scalar> = { discriminator: d!, generator: g! };
     if (p) logs['penalty'] = p;
     if (c) logs['code'] = c;
@@ -210,9 +211,9 @@ export class AdversarialTrainer extends Trainer {
    * @param nOrNoise - number of samples, or noise `[n, latentDim]`.
    * @param options - `labels` `[n]` for a conditional generator (or the codes of an InfoGAN
    *   generator); `seed` of the noise (and of the drawn codes).
-   * @returns samples `[n, ...]` shaped like the generator's output.
+   * @returns samples `[n, ...]` shaped like the generator's output (the caller disposes them).
    */
-  sample(nOrNoise: number | tf.Tensor, options: { labels?: tf.Tensor; seed?: number } = {}): tf.Tensor {
+  override async sample(nOrNoise: number | tf.Tensor, options: SampleOptions = {}): Promise<tf.Tensor> {
     const fn = `${FN}.sample`;
     if (typeof nOrNoise === 'number') assertPositiveInt(nOrNoise, 'nOrNoise', fn);
     else {
@@ -231,7 +232,7 @@ export class AdversarialTrainer extends Trainer {
       const noise = typeof nOrNoise === 'number' ? tf.randomNormal([nOrNoise, this.latentDim], 0, 1, 'float32', seed) : nOrNoise;
       const codes = this.latentCode ? (labels ?? uniformCodes(n, this.latentCode.categories, seed === undefined ? undefined : stepSeed(seed, 0, 0))) : undefined;
       const run = () => applyNetwork(this.generator, noise, this.conditional ? labels : codes, false, 'generator', fn);
-      return this.average ? this.average.swapIn(run) : run();
+      return this.average ? this.average.withAverage(run) : run();
     });
   }
 
@@ -247,13 +248,7 @@ export class AdversarialTrainer extends Trainer {
    * ```
    */
   async withSamplingWeights<T>(f: () => T | Promise<T>): Promise<T> {
-    if (!this.average) return f();
-    const restore = this.average.swapInAsync();
-    try {
-      return await f();
-    } finally {
-      restore();
-    }
+    return this.average ? this.average.withAverage(async () => f()) : f();
   }
 
   /** Frees the EMA weights (the networks and optimizers stay the caller's). */

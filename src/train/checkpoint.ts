@@ -6,7 +6,7 @@
  */
 import { assertOptionsObject, assertPositiveInt, describe } from '../validation.js';
 import { ConfigError } from '../errors.js';
-import type { Callback, TrainingContext } from './callbacks.js';
+import type { Callback, TrainingContext } from './callbacks/callback.js';
 
 /** One saved tensor. @category Training */
 export interface CheckpointTensor {
@@ -153,7 +153,7 @@ export function checkpoint(options: CheckpointOptions): Callback {
     async onStepEnd(step, _logs, context) {
       if (step % every === 0) await save(context);
     },
-    async onTrainEnd(context) {
+    async onTrainEnd(_logs, context) {
       if (atEnd) await save(context);
     },
   };

@@ -78,15 +78,19 @@ export async function restoreOptimizer(optimizer: tf.Optimizer, state: Optimizer
   }
 }
 
-/** A group of variables (one network, an EMA copy) saved under one name. */
+/** A group of variables (one network, an EMA copy) that a trainer saves under one name. @category Training */
 export interface VariableGroup {
+  /** Name in checkpoints (`name/0`, `name/1`, ...). */
   name: string;
+  /** The variables, in a fixed order. */
   variables: tf.Variable[];
 }
 
-/** An optimizer saved under one name. */
+/** An optimizer that a trainer saves under one name. @category Training */
 export interface OptimizerGroup {
+  /** Name in checkpoints (`name/<slot>`). */
   name: string;
+  /** The optimizer. */
   optimizer: tf.Optimizer;
 }
 

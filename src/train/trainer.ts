@@ -1,15 +1,15 @@
 /**
- * The training loop shared by {@link AdversarialTrainer} and {@link VaeTrainer}: batches,
- * epochs, callbacks, one loss read per step, non-finite handling, yielding, checkpoints.
- * Each trainer supplies only its synchronous step and the state it holds.
+ * The training loop shared by every trainer: batches, epochs, callbacks, one loss read per
+ * step, non-finite handling, yielding, checkpoints. Each trainer supplies only its synchronous
+ * step, the state it holds and, if it can, a sampler.
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ConfigError, NonFiniteLossError, ShapeError } from '../errors.js';
-import { assertNumber, assertOneOf, assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
-import type { Callback, Logs, TrainingContext } from './callbacks.js';
+import { assertKnownKeys, assertNumber, assertOneOf, assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
+import { normalizeCallbacks, type Callback, type Logs, type TrainingContext } from './callbacks/callback.js';
 import { assertStore, type Checkpoint, type CheckpointStore } from './checkpoint.js';
 import { randomRunSeed } from './seed.js';
 import {
@@ -79,8 +79,12 @@ export interface FitOptions {
   epochs?: number;
   /** Train until the trainer has completed this many steps in total (resumed steps count). */
   steps?: number;
-  /** Callbacks, called in order. */
-  callbacks?: Callback[];
+  /**
+   * Callbacks, called in order: genblocks' own (`train.history()`, ...), objects with Keras-style
+   * hooks (`onBatchEnd(batch, logs)`, ...), `tf.CustomCallback` instances, or what
+   * `tfvis.show.fitCallbacks(...)` returns. One callback may be given without an array.
+   */
+  callbacks?: Callback | Callback[];
   /** Stops training after the current step when aborted. */
   signal?: AbortSignal;
   /** Dispose each batch after its step. Default: true for datasets and iterables, false for arrays. */
@@ -95,6 +99,8 @@ export interface FitOptions {
   yieldIntervalMs?: number;
 }
 
+const FIT_OPTION_KEYS = ['epochs', 'steps', 'callbacks', 'signal', 'disposeBatches', 'yieldIntervalMs'] as const;
+
 /** What `fit` returns. @category Training */
 export interface FitResult {
   /** Completed steps in total. */
@@ -107,7 +113,18 @@ export interface FitResult {
   stopped: boolean;
 }
 
-/** Options shared by both trainers. @category Training */
+/** Options of {@link Trainer.sample}. @category Training */
+export interface SampleOptions {
+  /** Seed of the sampler's noise. Default: unseeded. */
+  seed?: number;
+  /** Labels `[n]` for a conditional model (kept by the caller). */
+  labels?: tf.Tensor;
+}
+
+/** Value range of a trainer's samples, for display. @category Training */
+export type SampleRange = '[-1,1]' | '[0,1]';
+
+/** Options shared by every trainer. @category Training */
 export interface TrainerOptions {
   /** Run seed: every random draw (noise, penalty interpolation) derives from it. Default: random (saved in checkpoints). */
   seed?: number;
@@ -138,8 +155,13 @@ async function openEpoch(source: BatchSource): Promise<AnyIterator> {
 }
 
 /**
- * Base class of the trainers: owns the loop, the counters and checkpoints. Not constructed
- * directly; use {@link AdversarialTrainer} or {@link VaeTrainer}.
+ * Base class of the trainers: owns the loop (epochs and steps, batches, callbacks, one loss
+ * read per step, non-finite handling, yielding), the counters, and checkpoints. It knows
+ * nothing of latents or models: a subclass supplies its synchronous step
+ * ({@link Trainer.trainStep}), the variables and optimizers it holds (saved in checkpoints and
+ * rolled back after a non-finite step), a batch check, and optionally a sampler. Use
+ * {@link ModelTrainer} for "models, optimizers and a loss function", or the
+ * {@link AdversarialTrainer} and {@link VaeTrainer} built on this class.
  *
  * @category Training
  */
@@ -180,35 +202,41 @@ export abstract class Trainer {
     this.onNonFinite = onNonFinite;
   }
 
-  /** Size of the latent space (the generator's or decoder's input). */
-  abstract readonly latentDim: number;
-  /** Value range of `sample`'s output: `'[-1,1]'` (tanh generators) or `'[0,1]'` (VAE means). */
-  abstract readonly sampleRange: '[-1,1]' | '[0,1]';
+  /**
+   * Value range of `sample`'s output, for display (`train.sampleGrid`): `'[-1,1]'` (tanh
+   * generators), `'[0,1]'` (VAE means), or `undefined` when the trainer does not say.
+   */
+  readonly sampleRange: SampleRange | undefined = undefined;
 
   /**
-   * Generates `n` samples (or one per row of `noise` `[n, latentDim]`) with `{ training: false }`.
+   * Generates `n` samples with the weights meant for sampling (`{ training: false }`, the EMA
+   * when the trainer keeps one). Each trainer owns its noise: a latent-variable trainer draws
+   * it in one `predict`, a diffusion or autoregressive trainer runs its sampling loop. The base
+   * class has no sampler and rejects the call.
    *
-   * @param nOrNoise - how many samples, or the latent noise itself.
-   * @param options - `labels` `[n]` for conditional models; `seed` for the noise.
-   * @returns the samples `[n, ...outputShape]`.
+   * @param _n - how many samples.
+   * @param _options - `seed` of the noise; `labels` `[n]` for conditional models.
+   * @returns the samples `[n, ...]` (the caller disposes them).
    */
-  abstract sample(nOrNoise: number | tf.Tensor, options?: { labels?: tf.Tensor; seed?: number }): tf.Tensor;
+  async sample(_n: number, _options: SampleOptions = {}): Promise<tf.Tensor> {
+    throw new ArgumentError({ fn: `${this.fnName}.sample`, arg: 'this', expected: 'be a trainer that can sample', received: `a ${this.kind} trainer without a sampler` });
+  }
 
-  /** Variables saved in checkpoints and restored when a step is discarded. */
-  /** @internal */
+  /** Variables saved in checkpoints and restored when a step is discarded (networks, EMA copies), by group name. */
   protected abstract stateVariables(): VariableGroup[];
   /** Layers with a seeded sample counter (saved in checkpoints). @internal */
   protected samplingLayers(): { sampleCount: number }[] {
     return [];
   }
-  /** Optimizers saved in checkpoints and restored when a step is discarded. */
-  /** @internal */
+  /** Optimizers saved in checkpoints and restored when a step is discarded, by name. */
   protected abstract stateOptimizers(): OptimizerGroup[];
   /** Checks a batch before its step (rank, shape, labels); throws with what to fix. */
   protected abstract checkBatch(batch: TrainingBatch, fn: string): void;
   /**
-   * One synchronous step on `batch` at RNG position `position`. Runs inside `tf.tidy`; returns
-   * the losses to log, as scalars.
+   * One synchronous step on `batch` at RNG position `position` (steps attempted so far,
+   * skipped ones included: derive every random draw from `seed` and `position` so that a
+   * resumed run draws what an uninterrupted one would). Runs inside `tf.tidy`; updates the
+   * variables and returns the values to log, as scalars (read once, together, after the step).
    */
   protected abstract trainStep(batch: TrainingBatch, position: number): Record<string, tf.Scalar>;
   /** Plain-number logs added to a step's losses (a schedule's current value). */
@@ -235,13 +263,12 @@ export abstract class Trainer {
   async fit(batches: BatchSource, options: FitOptions = {}): Promise<FitResult> {
     const fn = `${this.fnName}.fit`;
     assertOptionsObject(options, 'options', fn);
-    const { epochs, steps, callbacks = [], signal, yieldIntervalMs = defaultYieldIntervalMs() } = options;
+    assertKnownKeys(options, FIT_OPTION_KEYS, 'options', fn);
+    const { epochs, steps, signal, yieldIntervalMs = defaultYieldIntervalMs() } = options;
     if (epochs !== undefined) assertPositiveInt(epochs, 'options.epochs', fn);
     if (steps !== undefined) assertPositiveInt(steps, 'options.steps', fn);
     if (yieldIntervalMs !== Number.POSITIVE_INFINITY) assertNumber(yieldIntervalMs, 'options.yieldIntervalMs', fn, { min: 0 });
-    if (!Array.isArray(callbacks) || callbacks.some((c) => c === null || typeof c !== 'object')) {
-      throw new ArgumentError({ fn, arg: 'options.callbacks', expected: 'be an array of callback objects', received: describe(callbacks) });
-    }
+    const callbacks = normalizeCallbacks(options.callbacks, 'options.callbacks', fn);
     const ok = batches !== null && typeof batches === 'object' && (Array.isArray(batches) || isDataset(batches) || Symbol.iterator in batches || Symbol.asyncIterator in batches);
     if (!ok) {
       throw new ArgumentError({
@@ -271,10 +298,13 @@ export abstract class Trainer {
     const groups = this.stateVariables();
     const optimizers = this.stateOptimizers();
     try {
-      for (const c of callbacks) await c.onTrainBegin?.(context);
+      for (const c of callbacks) {
+        (c as { setParams?: (params: Record<string, unknown>) => void }).setParams?.({ epochs: epochs ?? targetEpochs, initialEpoch: this.epoch, steps: totalSteps, verbose: 0, doValidation: false, metrics: [] });
+      }
+      for (const c of callbacks) await c.onTrainBegin?.({}, context);
       outer: while (this.epoch < targetEpochs && (steps === undefined || this.step < steps) && !stopping()) {
         const iterator = await openEpoch(batches);
-        for (const c of callbacks) await c.onEpochBegin?.(this.epoch, context);
+        for (const c of callbacks) await c.onEpochBegin?.(this.epoch, {}, context);
         let toSkip = this.batchInEpoch;
         let consumed = 0;
         const sums: Record<string, number> = {};
@@ -290,12 +320,19 @@ export abstract class Trainer {
             continue;
           }
           let logs: Logs | undefined;
+          const index = this.batchInEpoch;
+          let batchLogs: Logs = {};
           try {
-            logs = await this.trainOn(this.normalize(raw, fn), fn, groups, optimizers);
+            const batch = this.normalize(raw, fn);
+            // As tfjs-layers' fit: { batch, size } before the step, with the step's values after it.
+            batchLogs = { batch: index, size: batch.x.shape[0] ?? 0 };
+            for (const c of callbacks) await c.onBatchBegin?.(index, { ...batchLogs }, context);
+            logs = await this.trainOn(batch, fn, groups, optimizers);
           } finally {
             if (disposeBatches) tf.dispose(raw as tf.TensorContainer);
           }
           this.batchInEpoch++;
+          for (const c of callbacks) await c.onBatchEnd?.(index, { ...batchLogs, ...logs }, context);
           if (logs) {
             lastLogs = logs;
             counted++;
@@ -308,6 +345,7 @@ export abstract class Trainer {
           }
           if (now() - lastYield >= yieldIntervalMs) {
             await nextMacrotask();
+            for (const c of callbacks) await c.onYield?.(this.epoch, index, { ...(logs ?? {}) }, context);
             lastYield = now();
           }
         }
@@ -330,7 +368,7 @@ export abstract class Trainer {
       failed = true;
       for (const c of callbacks) {
         try {
-          await c.onTrainEnd?.(context, lastLogs);
+          await c.onTrainEnd?.({ ...(lastLogs ?? {}) }, context);
         } catch {
           // the original error matters more
         }
@@ -338,7 +376,7 @@ export abstract class Trainer {
       throw e;
     } finally {
       try {
-        if (!failed) for (const c of callbacks) await c.onTrainEnd?.(context, lastLogs);
+        if (!failed) for (const c of callbacks) await c.onTrainEnd?.({ ...(lastLogs ?? {}) }, context);
       } finally {
         this.fitting = false;
       }

@@ -8,14 +8,13 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { elbo, type ElboFunction, type ElboOptions } from '../losses/vae/elbo.js';
-import { assertFloatTensor, assertNonNegativeInt, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
+import { assertFloatTensor, assertKnownKeys, assertNonNegativeInt, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
 import { reparameterize } from '../vae/reparameterize.js';
 import { Reparameterize } from '../vae/reparameterize-layer.js';
-import type { Logs } from './callbacks.js';
-import { allVariables, assertNetwork, formatSymbolic, matchesSymbolic, symbolicShape, trainableVariables, type Network } from './network.js';
-import { stepSeed } from './seed.js';
-import type { OptimizerGroup, VariableGroup } from './state.js';
-import { Trainer, type TrainerOptions, type TrainingBatch } from './trainer.js';
+import type { Logs } from './callbacks/callback.js';
+import { ModelTrainer, type ModelStepContext } from './model-trainer.js';
+import { assertNetwork, formatSymbolic, matchesSymbolic, symbolicShape, type Network } from './network.js';
+import type { SampleOptions, TrainerOptions, TrainingBatch } from './trainer.js';
 
 /** Config of {@link VaeTrainer}. Give `model` (from `vae.assemble`) or `encoder` and `decoder`. @category Training */
 export interface VaeTrainerConfig extends TrainerOptions {
@@ -36,10 +35,11 @@ export interface VaeTrainerConfig extends TrainerOptions {
 }
 
 const FN = 'train.VaeTrainer';
+const KNOWN_KEYS = ['seed', 'onNonFinite', 'model', 'encoder', 'decoder', 'optimizer', 'elbo', 'beta', 'warmupSteps'] as const;
 
 /**
  * Trains a VAE (Kingma & Welling 2014) by minimizing `reconstruction + β·KL` with one
- * optimizer. Logs `loss` (the minimized value), `reconstruction`, `kl`, `negativeElbo`
+ * optimizer: a {@link ModelTrainer} whose terms are the ELBO's and whose KL weight is β. Logs `loss` (the minimized value), `reconstruction`, `kl`, `negativeElbo`
  * (`reconstruction + kl`, the β = 1 bound, in nats per example) and `beta`.
  *
  * ```text
@@ -61,31 +61,29 @@ const FN = 'train.VaeTrainer';
  * ```
  * @category Training
  */
-export class VaeTrainer extends Trainer {
+export class VaeTrainer extends ModelTrainer {
+  /** Size of the latent space (the decoder's input). */
   readonly latentDim: number;
-  readonly sampleRange = '[0,1]' as const;
+  override readonly sampleRange = '[0,1]' as const;
   /** The model (when given). */
   readonly model: Network | undefined;
   /** The encoder (when given). */
   readonly encoder: Network | undefined;
   /** The decoder used by `sample`. */
   readonly decoder: Network | undefined;
-  protected readonly kind = 'vae';
-  protected readonly fnName = FN;
-  private readonly optimizer: tf.Optimizer;
+  protected override readonly kind = 'vae';
+  protected override readonly fnName = FN;
   private readonly terms: ElboFunction;
   private readonly likelihood: 'bernoulli' | 'gaussian';
   private readonly beta: (step: number) => number;
-  private readonly networks: Network[];
-  private readonly variables: tf.Variable[];
   private readonly conditional: boolean;
 
   constructor(config: VaeTrainerConfig) {
     if (config === null || typeof config !== 'object') {
       throw new ConfigError({ fn: FN, arg: 'config', expected: 'be a config object', received: describe(config) });
     }
-    super(config, FN);
-    const { model, encoder, decoder, optimizer, beta = 1, warmupSteps = 0 } = config;
+    assertKnownKeys(config, KNOWN_KEYS, 'config', FN);
+    const { model, encoder, decoder, optimizer, beta = 1, warmupSteps = 0, seed, onNonFinite } = config;
     if (model !== undefined) {
       assertNetwork(model, 'config.model', FN);
       if (encoder !== undefined) {
@@ -101,20 +99,21 @@ export class VaeTrainer extends Trainer {
     }
     if (typeof beta !== 'function') assertNumber(beta, 'config.beta', FN, { min: 0 });
     assertNonNegativeInt(warmupSteps, 'config.warmupSteps', FN);
+    const models: Record<string, Network> = model ? { model } : { encoder: encoder!, decoder: decoder! };
+    if (Object.values(models).every((n) => n.trainableWeights.length === 0)) {
+      throw new ConfigError({ fn: FN, arg: model ? 'config.model' : 'config.encoder', expected: 'have trainable weights', received: 'networks with none' });
+    }
+    const base = typeof beta === 'function' ? beta : () => beta;
+    const betaAt = (t: number) => base(t) * (warmupSteps > 0 ? Math.min(1, t / warmupSteps) : 1);
+    // loss = reconstruction + β_t·kl: the ELBO's terms, with β as the KL term's weight.
+    super({ models, optimizer, lossWeights: { kl: betaAt }, seed, onNonFinite }, FN);
     const elboOptions = config.elbo ?? {};
     this.likelihood = elboOptions.likelihood ?? 'bernoulli';
     this.terms = elbo({ ...elboOptions, beta: 1 });
-    const base = typeof beta === 'function' ? beta : () => beta;
-    this.beta = (t) => base(t) * (warmupSteps > 0 ? Math.min(1, t / warmupSteps) : 1);
+    this.beta = betaAt;
     this.model = model;
     this.encoder = encoder;
     this.decoder = decoder ?? (model instanceof tfl.LayersModel ? nestedDecoder(model) : undefined);
-    this.optimizer = optimizer;
-    this.networks = model ? [model] : [encoder!, decoder!];
-    if (this.networks.every((n) => n.trainableWeights.length === 0)) {
-      throw new ConfigError({ fn: FN, arg: model ? 'config.model' : 'config.encoder', expected: 'have trainable weights', received: 'networks with none' });
-    }
-    this.variables = this.networks.flatMap(trainableVariables);
     this.conditional = ((model ?? encoder)!.inputs?.length ?? 1) > 1;
     this.latentDim = resolveLatentDim(model, encoder, this.decoder);
   }
@@ -128,21 +127,11 @@ export class VaeTrainer extends Trainer {
         else walk((layer as { layers?: unknown[] }).layers);
       }
     };
-    for (const net of this.networks) walk((net as { layers?: unknown[] }).layers);
+    for (const net of Object.values(this.models)) walk((net as { layers?: unknown[] }).layers);
     return found;
   }
 
-  /** @internal */
-  protected stateVariables(): VariableGroup[] {
-    return this.model ? [{ name: 'model', variables: allVariables(this.model) }] : [{ name: 'encoder', variables: allVariables(this.encoder!) }, { name: 'decoder', variables: allVariables(this.decoder!) }];
-  }
-
-  /** @internal */
-  protected stateOptimizers(): OptimizerGroup[] {
-    return [{ name: 'optimizer', optimizer: this.optimizer }];
-  }
-
-  protected checkBatch(batch: TrainingBatch, fn: string): void {
+  protected override checkBatch(batch: TrainingBatch, fn: string): void {
     assertFloatTensor(batch.x, 'batch.x', fn);
     const expected = symbolicShape((this.model ?? this.encoder)!.inputs);
     if (expected && !matchesSymbolic(batch.x.shape, expected)) {
@@ -153,33 +142,23 @@ export class VaeTrainer extends Trainer {
     }
   }
 
-  protected trainStep(batch: TrainingBatch, position: number): Record<string, tf.Scalar> {
+  /** The ELBO's terms `reconstruction` and `kl` (β is their weight); logs `negativeElbo` = reconstruction + kl. */
+  protected override computeTerms(batch: TrainingBatch, context: ModelStepContext): Record<string, tf.Scalar> {
     const { x, y } = batch;
     const inputs = this.conditional ? [x, y!] : x;
-    const beta = this.beta(position);
-    let parts: tf.Scalar[] = [];
-    const { value, grads } = tf.variableGrads(() => {
-      let logits: tf.Tensor;
-      let mean: tf.Tensor;
-      let logVar: tf.Tensor;
-      if (this.model) {
-        [logits, mean, logVar] = outputs(this.model.apply(inputs, { training: true }), 3, 'config.model');
-      } else {
-        [mean, logVar] = outputs(this.encoder!.apply(inputs, { training: true }), 2, 'config.encoder');
-        const z = reparameterize(mean, logVar, { seed: stepSeed(this.seed, position, 0) });
-        logits = outputs(this.decoder!.apply(this.conditional ? [z, y!] : z, { training: true }), 1, 'config.decoder')[0]!;
-      }
-      const { reconstruction, kl } = this.terms(logits, x, mean, logVar);
-      parts = [tf.keep(reconstruction), tf.keep(kl)];
-      return tf.add(reconstruction, tf.mul(beta, kl)) as tf.Scalar;
-    }, this.variables);
-    this.optimizer.applyGradients(grads);
-    const [reconstruction, kl] = parts.map((t) => {
-      const c = tf.clone(t);
-      t.dispose();
-      return c;
-    }) as [tf.Scalar, tf.Scalar];
-    return { loss: value, reconstruction, kl, negativeElbo: tf.add(reconstruction, kl) as tf.Scalar };
+    let logits: tf.Tensor;
+    let mean: tf.Tensor;
+    let logVar: tf.Tensor;
+    if (this.model) {
+      [logits, mean, logVar] = outputs(this.model.apply(inputs, { training: true }), 3, 'config.model');
+    } else {
+      [mean, logVar] = outputs(this.encoder!.apply(inputs, { training: true }), 2, 'config.encoder');
+      const z = reparameterize(mean, logVar, { seed: context.seed(0) });
+      logits = outputs(this.decoder!.apply(this.conditional ? [z, y!] : z, { training: true }), 1, 'config.decoder')[0]!;
+    }
+    const { reconstruction, kl } = this.terms(logits, x, mean, logVar);
+    context.log('negativeElbo', tf.add(reconstruction, kl));
+    return { reconstruction, kl };
   }
 
   protected override extraLogs(position: number): Logs {
@@ -194,8 +173,9 @@ export class VaeTrainer extends Trainer {
    * @param options - `labels` for a conditional decoder; `seed` of z.
    * @returns samples `[n, ...dataShape]`.
    */
-  sample(nOrNoise: number | tf.Tensor, options: { labels?: tf.Tensor; seed?: number } = {}): tf.Tensor {
+  override async sample(nOrNoise: number | tf.Tensor, options: SampleOptions = {}): Promise<tf.Tensor> {
     const fn = `${FN}.sample`;
+    assertKnownKeys(options, ['seed', 'labels'], 'options', fn);
     const decoder = this.decoder;
     if (!decoder) {
       throw new ConfigError({ fn, arg: 'config.decoder', expected: 'be given to sample', received: 'undefined', hint: 'Pass decoder alongside model' });

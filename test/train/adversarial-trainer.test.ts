@@ -55,7 +55,7 @@ describe.each(TEST_BACKENDS)('train.AdversarialTrainer on %s', (backend) => {
     // One update from ema₀ = w₀: ema₁ = d·w₀ + (1 − d)·w₁ (the averaging formula, in float64).
     trainer.emaWeights!.forEach((v, i) => expectClose(values(v), before[i]!.map((w0, j) => decay * w0 + (1 - decay) * after[i]![j]!), 1e-5, 1e-6));
     const noise = tf.randomNormal([5, 2], 0, 1, 'float32', 3);
-    const sampled = values(trainer.sample(noise));
+    const sampled = values(await trainer.sample(noise));
     // The same generator with the EMA weights set by hand.
     const copy = mlpGenerator(2, 2, 8, 1);
     copy.setWeights(trainer.emaWeights!.map((v) => v.clone()));
@@ -167,7 +167,7 @@ describe.each(TEST_BACKENDS)('train.AdversarialTrainer on %s', (backend) => {
     const result = await trainer.fit([{ x, y }], { steps: 3 });
     expect(result.step).toBe(3);
     await expect(trainer.fit([x], { steps: 4 })).rejects.toThrow(/argument 'batch\.y' must hold labels \(the networks are conditional\)/);
-    expect(trainer.sample(4, { labels: tf.tensor2d([0, 1, 0, 1], [4, 1]) }).shape).toEqual([4, 2]);
+    expect((await trainer.sample(4, { labels: tf.tensor2d([0, 1, 0, 1], [4, 1]) })).shape).toEqual([4, 2]);
   });
 });
 
@@ -234,7 +234,7 @@ describe('train.AdversarialTrainer callbacks', () => {
       epochs: 5,
       callbacks: [
         {
-          onTrainBegin: (c) => void events.push(`begin total=${c.totalSteps}`),
+          onTrainBegin: (_logs, c) => void events.push(`begin total=${c.totalSteps}`),
           onEpochBegin: (e) => void events.push(`epoch ${e}`),
           onStepEnd: (s, logs, c) => {
             events.push(`step ${s}`);

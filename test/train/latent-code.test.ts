@@ -163,13 +163,13 @@ describe.each(TEST_BACKENDS)('latentCode (InfoGAN) on %s', (backend) => {
     // Given codes reproduce G(z, c) = a·z + e[c] with the trained weights.
     const [gk, emb] = weightsOf(generator).map(values);
     const noise = tf.tensor2d([1, 0, -2], [3, 1]);
-    const samples = values(trainer.sample(noise, { labels: tf.tensor1d([2, 0, 1], 'int32') }));
+    const samples = values(await trainer.sample(noise, { labels: tf.tensor1d([2, 0, 1], 'int32') }));
     expectClose(samples, [gk![0]! * 1 + emb![2]!, 0 + emb![0]!, gk![0]! * -2 + emb![1]!], 1e-5);
     // Drawn codes: every sample is a·z + e[c] for some c, and a seed fixes the draw.
-    const drawn = values(trainer.sample(tf.zeros([30, 1]), { seed: 9 }));
+    const drawn = values(await trainer.sample(tf.zeros([30, 1]), { seed: 9 }));
     for (const v of drawn) expect(emb!.some((ek) => Math.abs(ek - v) < 1e-5)).toBe(true);
     expect(new Set(drawn.map((v) => v.toFixed(5))).size).toBeGreaterThan(1);
-    expect(values(trainer.sample(tf.zeros([30, 1]), { seed: 9 }))).toEqual(drawn);
+    expect(values(await trainer.sample(tf.zeros([30, 1]), { seed: 9 }))).toEqual(drawn);
     await expectNoLeak(() => trainer.sample(4, { seed: 1 }), { warmup: 1, repeats: 3 });
     tf.dispose(batches);
   });
@@ -205,7 +205,8 @@ describe.each(TEST_BACKENDS)('latentCode (InfoGAN) on %s', (backend) => {
     expect(mean(codeLoss.slice(0, 10))).toBeGreaterThan(0.5); // log 2 ≈ 0.69 at the start
     expect(mean(codeLoss.slice(-50))).toBeLessThan(0.1);
     // Each code's samples sit on one side: the two codes' sample means are apart.
-    const means = [0, 1].map((k) => mean(values(trainer.sample(200, { labels: tf.fill([200], k, 'int32'), seed: 2 }))));
+    const means: number[] = [];
+    for (const k of [0, 1]) means.push(mean(values(await trainer.sample(200, { labels: tf.fill([200], k, 'int32'), seed: 2 }))));
     expect(Math.abs(means[0]! - means[1]!)).toBeGreaterThan(1);
     tf.dispose(batches);
   });
@@ -250,10 +251,10 @@ describe('latentCode argument checks', () => {
     ).toThrow(/argument 'inputs\.codes' must be given only with config\.latentCode/);
   });
 
-  it('the trainer refuses a conditional InfoGAN and codes out of range in sample', () => {
+  it('the trainer refuses a conditional InfoGAN and codes out of range in sample', async () => {
     const config = { generator: codeGenerator(1, [0, 0]), discriminator: codeDiscriminator(1, 0, [1, 1], [0, 0]), loss: losses.gan.nonSaturating, latentCode: { categories: 2 }, ...optimizers() };
     expect(() => new train.AdversarialTrainer({ ...config, conditional: true })).toThrow(/train\.AdversarialTrainer: argument 'config\.conditional' must be false or undefined with config\.latentCode, received true/);
     const trainer = new train.AdversarialTrainer(config);
-    expect(() => trainer.sample(2, { labels: tf.tensor1d([0, 5], 'int32') })).toThrow(/train\.AdversarialTrainer\.sample: argument 'options\.labels' must hold categories in \[0, 2\), received a code 5/);
+    await expect(trainer.sample(2, { labels: tf.tensor1d([0, 5], 'int32') })).rejects.toThrow(/train\.AdversarialTrainer\.sample: argument 'options\.labels' must hold categories in \[0, 2\), received a code 5/);
   });
 });

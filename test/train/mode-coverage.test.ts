@@ -42,7 +42,7 @@ describe('8-Gaussian mode coverage (wasm)', () => {
     });
     const batches = ringBatches(100, 64, STD, 3);
     await trainer.fit(batches, { steps: 2500 });
-    const result = coverage(trainer.sample(1000, { seed: 5 }));
+    const result = coverage(await trainer.sample(1000, { seed: 5 }));
     expect(result.modes, JSON.stringify(result)).toBeGreaterThanOrEqual(7);
     expect(result.offMode, JSON.stringify(result)).toBeLessThanOrEqual(0.1);
   }, 120_000);
@@ -61,7 +61,7 @@ describe('8-Gaussian mode coverage (wasm)', () => {
     });
     const batches = ringBatches(100, 128, STD, 3);
     await trainer.fit(batches, { steps: 1500 });
-    const result = coverage(trainer.sample(1000, { seed: 5 }));
+    const result = coverage(await trainer.sample(1000, { seed: 5 }));
     expect(result.modes, JSON.stringify(result)).toBeGreaterThanOrEqual(7);
     expect(result.offMode, JSON.stringify(result)).toBeLessThanOrEqual(0.1);
   }, 180_000);

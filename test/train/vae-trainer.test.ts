@@ -52,7 +52,7 @@ describe.each(TEST_BACKENDS)('train.VaeTrainer on %s', (backend) => {
       expectClose(l['negativeElbo']!, l['reconstruction']! + l['kl']!, 1e-5);
       expect(l['beta']).toBe(0.5);
     }
-    const samples = trainer.sample(5, { seed: 2 });
+    const samples = await trainer.sample(5, { seed: 2 });
     expect(samples.shape).toEqual([5, 8]);
     // Bernoulli means: sigmoid of the logits, in (0, 1).
     expect(values(samples).every((p) => p > 0 && p < 1)).toBe(true);

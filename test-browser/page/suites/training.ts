@@ -113,7 +113,7 @@ export async function trainingChecks(adam: AdamFactory = defaultAdam): Promise<v
     assert(after === before, `numTensors went from ${before} to ${after} over two epochs`);
     const logs = result.logs ?? {};
     assert(['loss', 'reconstruction', 'kl'].every((k) => Number.isFinite(logs[k])), `finite logs: ${JSON.stringify(logs)}`);
-    const samples = trainer.sample(4, { seed: 1 });
+    const samples = await trainer.sample(4, { seed: 1 });
     assert(samples.shape.join() === '4,16', `sample shape [4,16], received [${samples.shape}]`);
     samples.dispose();
     tf.dispose(batches);

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { lossCsv } from '../data/loss-curves.js';
-import { assertOptionsObject, assertPositiveInt } from '../validation.js';
-import type { Callback, Logs } from './callbacks.js';
+import { lossCsv } from '../../data/loss-curves.js';
+import { assertOptionsObject, assertPositiveInt } from '../../validation.js';
+import type { Callback, Logs } from './callback.js';
 
 /** Options of {@link history}. @category Training */
 export interface HistoryOptions {

@@ -6,9 +6,9 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-import { ArgumentError, ConfigError } from '../errors.js';
-import { assertNumber, assertPositiveInt, describe } from '../validation.js';
-import type { Callback } from './callbacks.js';
+import { ArgumentError, ConfigError } from '../../errors.js';
+import { assertNumber, assertPositiveInt, describe } from '../../validation.js';
+import type { Callback } from './callback.js';
 
 /**
  * A learning rate as a function of the number of steps completed before the update it is used
@@ -79,7 +79,7 @@ export function learningRateSchedule(optimizers: tf.Optimizer | readonly tf.Opti
     for (const set of setters) set(rate);
   };
   return {
-    onTrainBegin(context) {
+    onTrainBegin(_logs, context) {
       apply(context.trainer.step);
     },
     onStepEnd(step) {

@@ -5,8 +5,8 @@
  */
 import type * as CliProgress from 'cli-progress';
 
-import { assertOptionsObject, assertPositiveInt } from '../validation.js';
-import type { Callback, Logs } from './callbacks.js';
+import { assertOptionsObject, assertPositiveInt } from '../../validation.js';
+import type { Callback, Logs } from './callback.js';
 
 /** A writable text stream, such as `process.stderr`. @category Training */
 export interface ProgressStream {
@@ -71,7 +71,7 @@ export function progressBar(options: ProgressBarOptions = {}): Callback {
   let started = 0;
   let firstStep = 0;
   return {
-    async onTrainBegin(context) {
+    async onTrainBegin(_logs, context) {
       const lib = await loadCliProgress();
       if (!lib) return;
       const total = context.totalSteps ?? 0;
@@ -97,7 +97,7 @@ export function progressBar(options: ProgressBarOptions = {}): Callback {
       const rate = seconds > 0 ? ((step - firstStep) / seconds).toFixed(1) : '0';
       bar.update(step, { rate, losses: formatLogs(logs, digits) });
     },
-    onTrainEnd(context, logs) {
+    onTrainEnd(logs, context) {
       if (!bar) return;
       bar.update(context.trainer.step, { losses: formatLogs(logs, digits) });
       bar.stop();

@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { imageGrid } from '../data/image-grid.js';
-import { ConfigError } from '../errors.js';
-import { assertNonNegativeInt, assertOneOf, assertOptionsObject, assertPositiveInt, assertTensor, describe } from '../validation.js';
-import type { Callback, TrainingContext } from './callbacks.js';
+import { imageGrid } from '../../data/image-grid.js';
+import { ConfigError } from '../../errors.js';
+import { assertNonNegativeInt, assertOneOf, assertOptionsObject, assertPositiveInt, assertTensor, describe } from '../../validation.js';
+import type { Callback, TrainingContext } from './callback.js';
 
 /** When and what a grid was drawn for. @category Training */
 export interface SampleGridInfo {
@@ -32,11 +32,11 @@ export interface SampleGridOptions {
   count?: number;
   /** Images per row of the grid. Default `ceil(sqrt(count))`. */
   columns?: number;
-  /** Seed of the fixed noise. Default 0. */
+  /** Seed passed to `trainer.sample` every time. Default 0. */
   seed?: number;
   /** Labels for a conditional generator, `[count]` (kept by the caller). */
   labels?: tf.Tensor;
-  /** Value range of the samples. Default `'[-1,1]'` for GANs, `'[0,1]'` for VAEs. */
+  /** Value range of the samples. Default: the trainer's `sampleRange` (`'[-1,1]'` for GANs, `'[0,1]'` for VAEs), else `'[0,1]'`. */
   range?: '[-1,1]' | '[0,1]';
   /**
    * Receives each grid: `[H, W, c]` in [0, 1] for image samples (rank 4), the samples
@@ -48,8 +48,10 @@ export interface SampleGridOptions {
 }
 
 /**
- * Draws samples from the same fixed noise at regular intervals, so successive grids show how
- * the same latent points evolve, and hands them to `write`.
+ * Asks the trainer for samples (`await trainer.sample(count, { seed, labels })`) at regular
+ * intervals and hands them to `write`, as an image grid for image samples. The seed is the
+ * same every time, so a latent-variable trainer draws the same noise and successive grids show
+ * how the same points evolve.
  *
  * @param options - `write` (required), `every`, `everyEpoch`, `atEnd`, `count` (64), `columns`, `seed` (0), `labels`, `range`.
  * @returns the callback.
@@ -73,17 +75,15 @@ export function sampleGrid(options: SampleGridOptions): Callback {
   assertNonNegativeInt(seed, 'options.seed', fn);
   if (labels !== undefined) assertTensor(labels, 'options.labels', fn);
   if (range !== undefined) assertOneOf(range, ['[-1,1]', '[0,1]'] as const, 'options.range', fn);
-  let noise: tf.Tensor | undefined;
-  const makeNoise = (context: TrainingContext) => tf.keep(tf.randomNormal([count, context.trainer.latentDim], 0, 1, 'float32', seed));
-
   const draw = async (context: TrainingContext, final: boolean): Promise<void> => {
     const { trainer } = context;
-    noise ??= makeNoise(context);
-    const grid = tf.tidy(() => {
-      const samples = trainer.sample(noise!, { labels });
-      if (samples.rank !== 4) return samples;
-      return imageGrid(samples as tf.Tensor4D, { columns, range: range ?? trainer.sampleRange });
-    });
+    // Same seed every time: the trainer draws the same noise, so grids show the same points evolve.
+    const samples = await trainer.sample(count, labels === undefined ? { seed } : { seed, labels });
+    let grid = samples;
+    if (samples.rank === 4) {
+      grid = tf.tidy(() => imageGrid(samples as tf.Tensor4D, { columns, range: range ?? trainer.sampleRange ?? '[0,1]' }));
+      samples.dispose();
+    }
     try {
       await write(grid, { step: trainer.step, epoch: trainer.epoch, final });
     } finally {
@@ -91,23 +91,14 @@ export function sampleGrid(options: SampleGridOptions): Callback {
     }
   };
   return {
-    onTrainBegin(context) {
-      // Allocated up front so that the tensor count stays flat from the first step on.
-      noise ??= makeNoise(context);
-    },
     async onStepEnd(step, _logs, context) {
       if (every !== undefined && step % every === 0) await draw(context, false);
     },
     async onEpochEnd(_epoch, _logs, context) {
       if (everyEpoch) await draw(context, false);
     },
-    async onTrainEnd(context) {
-      try {
-        if (atEnd) await draw(context, true);
-      } finally {
-        noise?.dispose();
-        noise = undefined;
-      }
+    async onTrainEnd(_logs, context) {
+      if (atEnd) await draw(context, true);
     },
   };
 }

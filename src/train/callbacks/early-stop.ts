@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { ConfigError } from '../errors.js';
-import { assertNonNegativeInt, assertNumber, assertOneOf, assertPositiveInt, describe } from '../validation.js';
-import type { Callback, Logs, TrainingContext } from './callbacks.js';
+import { ConfigError } from '../../errors.js';
+import { assertNonNegativeInt, assertNumber, assertOneOf, assertPositiveInt, describe } from '../../validation.js';
+import type { Callback, Logs, TrainingContext } from './callback.js';
 
 /** Options of {@link earlyStop}. @category Training */
 export interface EarlyStopOptions {

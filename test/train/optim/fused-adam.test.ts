@@ -6,12 +6,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { FUSED_ADAM_KERNEL } from '../../src/backends/fused-adam-kernel.js';
-import { setHeapKernelsEnabled } from '../../src/backends/wasm/heap-kernels.js';
-import { train } from '../../src/index.js';
-import { useTestBackend } from '../helpers/backends.js';
-import { expectNoLeak } from '../helpers/memory.js';
-import { randomArray, rng } from '../backends/parity.js';
+import { FUSED_ADAM_KERNEL } from '../../../src/backends/fused-adam-kernel.js';
+import { setHeapKernelsEnabled } from '../../../src/backends/wasm/heap-kernels.js';
+import { train } from '../../../src/index.js';
+import { useTestBackend } from '../../helpers/backends.js';
+import { expectNoLeak } from '../../helpers/memory.js';
+import { randomArray, rng } from '../../backends/parity.js';
 
 beforeAll(async () => {
   await useTestBackend('wasm');

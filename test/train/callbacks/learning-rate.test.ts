@@ -6,11 +6,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { train } from '../../src/index.js';
-import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
-import { expectClose } from '../helpers/memory.js';
-import { rng } from './fixtures.js';
-import { binaryBatches, mlpDecoder, mlpEncoder } from './vae-fixtures.js';
+import { train } from '../../../src/index.js';
+import { TEST_BACKENDS, useTestBackend } from '../../helpers/backends.js';
+import { expectClose } from '../../helpers/memory.js';
+import { rng } from '../fixtures.js';
+import { binaryBatches, mlpDecoder, mlpEncoder } from '../vae-fixtures.js';
 
 describe('train.cosineDecay', () => {
   it('follows final + ½(initial − final)(1 + cos(πt/T)), held at final after T', () => {
@@ -58,7 +58,7 @@ describe.each(TEST_BACKENDS)('train.learningRateSchedule on %s', (backend) => {
 
   it('makes sgd and momentum (which cache the rate as a tensor) apply the scheduled rate', async () => {
     for (const optimizer of [tf.train.sgd(1), tf.train.momentum(1, 0.9)]) {
-      train.learningRateSchedule(optimizer, () => 0.1).onTrainBegin!(context(0));
+      train.learningRateSchedule(optimizer, () => 0.1).onTrainBegin!({}, context(0));
       // Plain SGD and momentum's first step both move by lr · gradient = 0.1 · 2.
       expectClose(await updateOnce(optimizer), 0.8, 1e-6);
       optimizer.dispose();
@@ -69,23 +69,23 @@ describe.each(TEST_BACKENDS)('train.learningRateSchedule on %s', (backend) => {
     // First Adam/Adamax step: m̂/√v̂ = g/|g| = 1, so w moves by the rate itself (ε is negligible).
     for (const make of [() => tf.train.adam(1), () => tf.train.adamax(1)]) {
       const optimizer = make();
-      train.learningRateSchedule(optimizer, () => 0.05).onTrainBegin!(context(0));
+      train.learningRateSchedule(optimizer, () => 0.05).onTrainBegin!({}, context(0));
       expectClose(await updateOnce(optimizer), 0.95, 1e-5);
       optimizer.dispose();
     }
     // RMSProp (ρ = 0.9, no momentum): v = 0.1·g² = 0.4, step = lr·g/√v = 0.01·2/√0.4 = 0.0316228.
     const rms = tf.train.rmsprop(1, 0.9);
-    train.learningRateSchedule(rms, () => 0.01).onTrainBegin!(context(0));
+    train.learningRateSchedule(rms, () => 0.01).onTrainBegin!({}, context(0));
     expectClose(await updateOnce(rms), 1 - 0.02 / Math.sqrt(0.4), 1e-5);
     rms.dispose();
     // Adagrad (initial accumulator 0.1): a = 0.1 + 4, step = lr·g/√a = 0.1·2/√4.1.
     const adagrad = tf.train.adagrad(1);
-    train.learningRateSchedule(adagrad, () => 0.1).onTrainBegin!(context(0));
+    train.learningRateSchedule(adagrad, () => 0.1).onTrainBegin!({}, context(0));
     expectClose(await updateOnce(adagrad), 1 - 0.2 / Math.sqrt(4.1), 1e-5);
     adagrad.dispose();
     const adadelta = tf.train.adadelta(1);
     const setTo = train.learningRateSchedule(adadelta, () => 0.5);
-    setTo.onTrainBegin!(context(0));
+    setTo.onTrainBegin!({}, context(0));
     expect((adadelta as unknown as { learningRate: number }).learningRate).toBe(0.5);
     adadelta.dispose();
   });

@@ -1,0 +1,74 @@
+/**
+ * The one place that reaches into `tf.AdamOptimizer`'s private state and the engine's variable
+ * registry: the fused Adam update behind `train.fusedAdam`.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { FUSED_ADAM_KERNEL } from './fused-adam-kernel.js';
+
+/** The (TypeScript-private) state of tfjs-core 4.22's `AdamOptimizer` that the fused update reads and writes. */
+interface AdamState {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: Array<{ originalName: string; variable: tf.Variable } | undefined>;
+  accumulatedSecondMoment: Array<{ originalName: string; variable: tf.Variable } | undefined>;
+}
+
+/** Whether the active backend registers the fused Adam kernel. @internal */
+export function hasFusedAdamKernel(): boolean {
+  return tf.getKernel(FUSED_ADAM_KERNEL, tf.getBackend()) != null;
+}
+
+/**
+ * One Adam step of `optimizer` on `variableGradients` with the fused kernel (float32 variables)
+ * or `tf.train.adam`'s operations (others), reading and writing the optimizer's moments and
+ * `accBeta1/2` as `tf.AdamOptimizer.applyGradients` does. The caller increments the iteration
+ * count. Requires {@link hasFusedAdamKernel}.
+ *
+ * @internal
+ */
+export function applyFusedAdam(optimizer: tf.AdamOptimizer, variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
+  const state = optimizer as unknown as AdamState;
+  const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+  tf.tidy(() => {
+    const oneMinusAccBeta1 = tf.sub(1, state.accBeta1);
+    const oneMinusAccBeta2 = tf.sub(1, state.accBeta2);
+    const moment = (list: AdamState['accumulatedFirstMoment'], i: number, name: string, suffix: string, value: tf.Variable): tf.Variable => {
+      list[i] ??= { originalName: `${name}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+      return list[i].variable;
+    };
+    names.forEach((name, i) => {
+      const value = tf.engine().registeredVariables[name]!;
+      const firstMoment = moment(state.accumulatedFirstMoment, i, name, 'm', value);
+      const secondMoment = moment(state.accumulatedSecondMoment, i, name, 'v', value);
+      const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
+      if (gradient == null) return;
+      if (value.dtype !== 'float32' || gradient.dtype !== 'float32') {
+        // tf.train.adam's operations, for the rare non-float32 variable.
+        const m = tf.add(tf.mul(firstMoment, state.beta1), tf.mul(gradient, 1 - state.beta1));
+        const v = tf.add(tf.mul(secondMoment, state.beta2), tf.mul(tf.square(gradient), 1 - state.beta2));
+        firstMoment.assign(m);
+        secondMoment.assign(v);
+        const step = tf.div(tf.div(m, oneMinusAccBeta1), tf.add(tf.sqrt(tf.div(v, oneMinusAccBeta2)), state.epsilon));
+        value.assign(tf.add(tf.mul(step, -state.learningRate), value));
+        return;
+      }
+      const [newValue, newFirstMoment, newSecondMoment] = tf.engine().runKernel(
+        FUSED_ADAM_KERNEL,
+        { value, firstMoment, secondMoment, gradient, oneMinusAccBeta1, oneMinusAccBeta2 },
+        { beta1: state.beta1, beta2: state.beta2, epsilon: state.epsilon, learningRate: state.learningRate },
+      ) as tf.Tensor[];
+      firstMoment.assign(newFirstMoment!);
+      secondMoment.assign(newSecondMoment!);
+      value.assign(newValue!);
+    });
+    state.accBeta1.assign(tf.mul(state.accBeta1, state.beta1));
+    state.accBeta2.assign(tf.mul(state.accBeta2, state.beta2));
+  });
+}

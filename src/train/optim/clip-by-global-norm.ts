@@ -1,0 +1,59 @@
+/**
+ * Gradient clipping by global norm.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { ArgumentError } from '../../errors.js';
+import { assertNumber, describe } from '../../validation.js';
+
+/** What {@link clipByGlobalNorm} returns. @category Training */
+export interface ClippedGradients<T extends readonly tf.Tensor[] | tf.NamedTensorMap> {
+  /** The clipped gradients, in the structure they were given in. */
+  grads: T;
+  /** The global norm of the gradients before clipping, `sqrt(Σ_i ‖g_i‖²)`. */
+  norm: tf.Scalar;
+}
+
+/**
+ * Scales a list (or map) of gradients so that their global norm is at most `maxNorm`, as
+ * `tf.clip_by_global_norm` and optax's `clip_by_global_norm` do:
+ *
+ * ```text
+ * n   = sqrt(Σ_i ‖g_i‖²)            (every element of every gradient)
+ * g_i ← g_i · maxNorm / max(n, maxNorm)
+ * ```
+ *
+ * Gradients whose global norm is within `maxNorm` come back unchanged (the factor is 1); the
+ * direction of the whole update is kept, unlike clipping each gradient on its own. A pure
+ * function: runs in `tf.tidy`, leaves its inputs alone; the caller disposes what it returns.
+ *
+ * @see https://arxiv.org/abs/1211.5063 (Pascanu et al. 2013, gradient norm clipping)
+ * @param grads - the gradients: an array of tensors, or a map of them (what `tf.variableGrads` returns).
+ * @param maxNorm - the largest global norm allowed, > 0.
+ * @returns `{ grads, norm }`: the clipped gradients (same structure and shapes) and the global norm before clipping.
+ * @example
+ * ```ts
+ * const { grads, norm } = train.clipByGlobalNorm([tf.tensor1d([3, 0]), tf.tensor1d([0, 4])], 1);
+ * // norm = 5; grads = [[0.6, 0], [0, 0.8]]
+ * ```
+ * @category Training
+ */
+export function clipByGlobalNorm<T extends readonly tf.Tensor[] | tf.NamedTensorMap>(grads: T, maxNorm: number): ClippedGradients<T> {
+  const fn = 'train.clipByGlobalNorm';
+  const isArray = Array.isArray(grads);
+  const entries: [string, tf.Tensor][] =
+    grads !== null && typeof grads === 'object' ? (isArray ? (grads as readonly tf.Tensor[]).map((g, i) => [String(i), g]) : Object.entries(grads as tf.NamedTensorMap)) : [];
+  if (entries.length === 0 || !entries.every(([, g]) => g instanceof tf.Tensor && g.dtype === 'float32')) {
+    throw new ArgumentError({ fn, arg: 'grads', expected: 'be a non-empty array or map of float32 tensors', received: describe(grads) });
+  }
+  assertNumber(maxNorm, 'maxNorm', fn, { min: 0, minExclusive: true });
+  const [norm, ...clipped] = tf.tidy(() => {
+    const n = tf.sqrt(tf.addN(entries.map(([, g]) => tf.sum(tf.square(g))))) as tf.Scalar;
+    const scale = tf.div(maxNorm, tf.maximum(n, maxNorm));
+    return [n, ...entries.map(([, g]) => tf.mul(g, scale))];
+  });
+  const out = isArray ? clipped : Object.fromEntries(entries.map(([name], i) => [name, clipped[i]!]));
+  return { grads: out as unknown as T, norm: norm as tf.Scalar };
+}
