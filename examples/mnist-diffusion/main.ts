@@ -6,8 +6,11 @@
  *   npm run example:diffusion -- [--steps 3000 | --epochs 3] [--batch-size 64] [--lr 1e-3]
  *     [--schedule cosine] [--prediction v] [--min-snr-gamma 5] [--base-channels 16]
  *     [--sampler ddim] [--sampler-steps 25] [--eta 0] [--conditional] [--label-dropout 0.1]
- *     [--guidance-scale 2] [--samples 100] [--grid-every 500] [--backend wasm] [--seed 1]
- *     [--out out/mnist-diffusion]
+ *     [--guidance-scale 2] [--ema-decay 0.999] [--samples 100] [--grid-every 500] [--backend wasm]
+ *     [--seed 1] [--out out/mnist-diffusion]
+ *
+ * Trains with train.DiffusionTrainer (gradients clipped to norm 1, an EMA of the weights with
+ * warm-up for sampling and for the saved model).
  *
  * Writes sample grids from fixed noise during training (samples-step-N.png, one row per digit
  * when conditional), the final samples (samples.png), a denoising strip (denoising.png: each
@@ -43,6 +46,8 @@ export interface DiffusionExampleOptions {
   conditional: boolean;
   labelDropout: number;
   guidanceScale: number;
+  /** EMA decay of the weights used for sampling (0: off). */
+  emaDecay: number;
   samples: number;
   gridEvery: number;
   backend: backends.BackendName;
@@ -56,7 +61,7 @@ export interface DiffusionExampleOptions {
 const USAGE =
   'usage: npm run example:diffusion -- [--steps N | --epochs N] [--batch-size 64] [--lr 1e-3] [--schedule cosine] [--timesteps 1000] ' +
   '[--prediction v] [--min-snr-gamma 5] [--base-channels 16] [--sampler ddim] [--sampler-steps 25] [--eta 0] [--conditional|--no-conditional] ' +
-  '[--label-dropout 0.1] [--guidance-scale 2] [--samples 100] [--grid-every 500] [--backend wasm] [--seed 1] [--out out/mnist-diffusion]';
+  '[--label-dropout 0.1] [--guidance-scale 2] [--ema-decay 0.999] [--samples 100] [--grid-every 500] [--backend wasm] [--seed 1] [--out out/mnist-diffusion]';
 
 export function parseOptions(argv: string[]): DiffusionExampleOptions {
   const { values } = parseArgs({
@@ -78,6 +83,7 @@ export function parseOptions(argv: string[]): DiffusionExampleOptions {
       conditional: { type: 'boolean', default: true },
       'label-dropout': { type: 'string', default: '0.1' },
       'guidance-scale': { type: 'string', default: '2' },
+      'ema-decay': { type: 'string', default: '0.999' },
       samples: { type: 'string', default: '100' },
       'grid-every': { type: 'string', default: '500' },
       backend: { type: 'string', default: 'wasm' },
@@ -123,6 +129,7 @@ export function parseOptions(argv: string[]): DiffusionExampleOptions {
     conditional: values.conditional!,
     labelDropout: num('label-dropout', values['label-dropout']),
     guidanceScale: num('guidance-scale', values['guidance-scale'], -1),
+    emaDecay: num('ema-decay', values['ema-decay']),
     samples: int('samples', values.samples),
     gridEvery: int('grid-every', values['grid-every']),
     backend: values.backend as backends.BackendName,
@@ -155,86 +162,80 @@ export async function main(options: DiffusionExampleOptions): Promise<DiffusionE
   const model = nets.unet({ imageShape: [28, 28, 1], baseChannels: options.baseChannels, numClasses, seed: options.seed });
   console.log(`UNet: ${model.countParams()} parameters${conditional ? ', class-conditional' : ''}`);
   const optimizer = train.fusedAdam({ learningRate: options.learningRate });
-
-  // Fixed noise and labels for the grids: with labels, row r asks for digit r.
-  const gridSize = Math.min(options.samples, 100);
-  const gridNoise = tf.randomNormal([gridSize, 28, 28, 1], 0, 1, 'float32', options.seed + 1000);
-  const gridLabels = conditional ? Array.from({ length: gridSize }, (_, i) => Math.floor(i / Math.ceil(gridSize / 10)) % 10) : undefined;
-  const sampleOptions = {
-    schedule,
-    prediction: options.prediction,
+  const sampler = {
     sampler: options.sampler,
     steps: Math.min(options.samplerSteps, options.timesteps),
     eta: options.eta,
     clipSample: 1,
-    ...(conditional ? { guidanceScale: options.guidanceScale, nullLabel: 10 } : {}),
+    ...(conditional ? { guidanceScale: options.guidanceScale } : {}),
   };
+  // Each step: diffusion.trainingLoss (seeded t and noise, min-SNR weights, label dropout),
+  // gradients clipped to norm 1; samples come from an EMA of the weights (diffusers' warm-up).
+  const trainer = new train.DiffusionTrainer({
+    model,
+    optimizer,
+    schedule,
+    prediction: options.prediction,
+    minSnrGamma: options.minSnrGamma,
+    ...(conditional ? { labelDropout: options.labelDropout, nullLabel: 10 } : {}),
+    clipNorm: 1,
+    ...(options.emaDecay > 0 ? { ema: { decay: options.emaDecay, warmup: true } } : {}),
+    sampler,
+    seed: options.seed,
+  });
+
+  // Grids from fixed noise (the same seed each time): with labels, row r asks for digit r.
+  const gridSize = Math.min(options.samples, 100);
+  const perRow = Math.ceil(gridSize / 10);
+  const gridLabels = conditional ? tf.tensor1d(Array.from({ length: gridSize }, (_, i) => Math.floor(i / perRow) % 10), 'int32') : undefined;
   let sampleSeconds = 0;
   const files: string[] = [];
   const writeGrid = async (file: string) => {
     const start = performance.now();
-    const { samples } = await diffusion.sample(model, { ...sampleOptions, shape: [gridSize, 28, 28, 1], noise: gridNoise, labels: gridLabels, seed: options.seed });
+    const samples = await trainer.sample(gridSize, { labels: gridLabels, seed: options.seed + 1000 });
     sampleSeconds += (performance.now() - start) / 1000;
-    await writeImageGrid(samples as tf.Tensor4D, file, { columns: Math.ceil(gridSize / 10), range: '[-1,1]' });
+    await writeImageGrid(samples as tf.Tensor4D, file, { columns: perRow, range: '[-1,1]' });
     samples.dispose();
     files.push(file);
   };
 
   const batches = data.batches(mnist.images, { labels: mnist.labels, batchSize: options.batchSize, shuffle: true, seed: options.seed, dropRemainder: n >= options.batchSize });
   const totalSteps = options.steps ?? options.epochs * Math.max(1, Math.floor(n / options.batchSize));
-  const losses: number[] = [];
-  let step = 0;
-  let trainSeconds = 0;
-  let start = performance.now();
-  training: while (step < totalSteps) {
-    for (const { x, y } of batches) {
-      const loss = optimizer.minimize(
-        () =>
-          diffusion.trainingLoss(model, x, {
-            schedule,
-            prediction: options.prediction,
-            minSnrGamma: options.minSnrGamma,
-            seed: options.seed * 1_000_003 + step,
-            ...(conditional ? { labels: y, labelDropout: options.labelDropout, nullLabel: 10 } : {}),
-          }),
-        true,
-      )!;
-      tf.dispose([x, y]);
-      losses.push((await loss.data())[0]!);
-      loss.dispose();
-      step++;
-      if (!options.quiet && (step % 10 === 0 || step === totalSteps)) {
-        const recent = losses.slice(-50);
-        const seconds = (performance.now() - start) / 1000 + trainSeconds;
-        process.stdout.write(`\rstep ${step}/${totalSteps}  loss ${(recent.reduce((s, v) => s + v, 0) / recent.length).toFixed(4)}  ${(seconds / step).toFixed(2)} s/step   `);
-      }
-      if (step % options.gridEvery === 0 || step === totalSteps) {
-        trainSeconds += (performance.now() - start) / 1000;
-        await writeGrid(join(out, `samples-step-${step}.png`));
-        start = performance.now();
-      }
-      if (step >= totalSteps) break training;
-    }
-  }
-  if (!options.quiet) process.stdout.write('\n');
-  console.log(`trained ${step} steps in ${trainSeconds.toFixed(1)} s (${(trainSeconds / step).toFixed(2)} s per step)`);
+  const history = train.history();
+  const grids: train.Callback = {
+    async onStepEnd(step) {
+      if (step % options.gridEvery === 0 || step === totalSteps) await writeGrid(join(out, `samples-step-${step}.png`));
+    },
+  };
+  const callbacks: train.Callback[] = [history, grids];
+  if (!options.quiet) callbacks.push(train.progressBar());
+  const start = performance.now();
+  await trainer.fit(batches, { steps: totalSteps, callbacks });
+  const trainSeconds = (performance.now() - start) / 1000 - sampleSeconds;
+  const losses = [...(history.series()['loss'] ?? [])];
+  const step = trainer.step;
+  console.log(`trained ${step} steps in ${trainSeconds.toFixed(1)} s (${(trainSeconds / step).toFixed(2)} s per step, without the grids)`);
 
   // Final samples: `samples` images (10 per digit when conditional), then a denoising strip.
   const startSampling = performance.now();
-  const labels = conditional ? Array.from({ length: options.samples }, (_, i) => i % 10) : undefined;
-  const { samples } = await diffusion.sample(model, { ...sampleOptions, shape: [options.samples, 28, 28, 1], labels, seed: options.seed + 1 });
+  const labels = conditional ? tf.tensor1d(Array.from({ length: options.samples }, (_, i) => i % 10), 'int32') : undefined;
+  const samples = await trainer.sample(options.samples, { labels, seed: options.seed + 1 });
   const samplesFile = join(out, 'samples.png');
   await writeImageGrid(samples as tf.Tensor4D, samplesFile, { columns: 10, range: '[-1,1]' });
-  samples.dispose();
+  tf.dispose([samples, labels]);
   files.push(samplesFile);
   const stripRows = conditional ? 10 : 8;
-  const strip = await diffusion.sample(model, {
-    ...sampleOptions,
-    shape: [stripRows, 28, 28, 1],
-    labels: conditional ? Array.from({ length: stripRows }, (_, i) => i) : undefined,
-    seed: options.seed + 2,
-    trajectory: true,
-  });
+  const strip = await trainer.withSamplingWeights(() =>
+    diffusion.sample(model, {
+      ...sampler,
+      ...(conditional ? { labels: Array.from({ length: stripRows }, (_, i) => i), nullLabel: 10 } : {}),
+      schedule,
+      prediction: options.prediction,
+      shape: [stripRows, 28, 28, 1],
+      seed: options.seed + 2,
+      trajectory: true,
+    }),
+  );
   const frames = strip.trajectory!;
   const columns = Math.min(frames.length, 11);
   const picked = Array.from({ length: columns }, (_, k) => frames[Math.round((k * (frames.length - 1)) / (columns - 1))]!);
@@ -245,7 +246,7 @@ export async function main(options: DiffusionExampleOptions): Promise<DiffusionE
   files.push(stripFile);
   sampleSeconds += (performance.now() - startSampling) / 1000;
   console.log(
-    `sampled with ${sampleOptions.sampler.toUpperCase()} in ${sampleOptions.steps} steps` +
+    `sampled with ${sampler.sampler.toUpperCase()} in ${sampler.steps} steps` +
       `${conditional ? `, guidance scale ${options.guidanceScale}` : ''}: ${sampleSeconds.toFixed(1)} s in all (training ${trainSeconds.toFixed(1)} s)`,
   );
 
@@ -255,18 +256,19 @@ export async function main(options: DiffusionExampleOptions): Promise<DiffusionE
   await writeLossPlot(svg, { loss: losses }, { title: 'Diffusion on MNIST', xLabel: 'step' });
   files.push(csv, svg);
   const modelDir = join(out, 'model');
-  await saveModel(model as LayersModel, modelDir);
+  await trainer.withSamplingWeights(() => saveModel(model as LayersModel, modelDir)); // the EMA weights
   const settings = {
     schedule: { kind: options.schedule, timesteps: options.timesteps },
     prediction: options.prediction,
     numClasses: numClasses ?? null,
     nullLabel: conditional ? 10 : null,
-    sampler: { sampler: sampleOptions.sampler, steps: sampleOptions.steps, eta: options.eta, clipSample: 1, guidanceScale: conditional ? options.guidanceScale : 0 },
+    sampler: { ...sampler, guidanceScale: conditional ? options.guidanceScale : 0 },
   };
   await writeFile(join(modelDir, 'diffusion.json'), `${JSON.stringify(settings, null, 2)}\n`);
   files.push(modelDir);
 
-  tf.dispose([mnist.images, mnist.labels, gridNoise]);
+  tf.dispose([mnist.images, mnist.labels, gridLabels]);
+  trainer.dispose();
   model.dispose();
   optimizer.dispose();
   console.log('wrote:');
