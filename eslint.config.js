@@ -10,7 +10,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.property.name='dataSync'][arguments.length=0]:not(:has(Identifier[name='__allowDataSync']))", message: 'dataSync blocks; prefer await data() outside tests.' },
+        {
+          selector: "CallExpression[callee.property.name='dataSync'][arguments.length=0]:not(:has(Identifier[name='__allowDataSync']))",
+          message: 'dataSync blocks; prefer await data() outside tests.',
+        },
       ],
     },
   },
@@ -23,7 +26,10 @@ export default tseslint.config(
     // documented internal entry (src/internal.ts) for kernel toggles and the yield cadence.
     files: ['bench/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../src/*/**'], message: "Import from '../src/index.js', '../src/node.js' or '../src/internal.js'." }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../src/*/**'], message: "Import from '../src/index.js', '../src/node.js' or '../src/internal.js'." }] },
+      ],
     },
   },
   {

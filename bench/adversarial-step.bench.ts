@@ -10,8 +10,21 @@ import { losses, nets, train } from '../src/index.js';
 import { compare, type BenchResult, type BenchSuite } from './harness.js';
 import { mlp, variables } from './train-bench-common.js';
 
-async function one(name: string, generator: tfl.LayersModel, discriminator: tfl.LayersModel, latent: number, real: tf.Tensor, runs: number): Promise<BenchResult> {
-  const config = { generator, discriminator, loss: losses.gan.nonSaturating, generatorOptimizer: tf.train.adam(2e-4, 0.5), discriminatorOptimizer: tf.train.adam(2e-4, 0.5) };
+async function one(
+  name: string,
+  generator: tfl.LayersModel,
+  discriminator: tfl.LayersModel,
+  latent: number,
+  real: tf.Tensor,
+  runs: number,
+): Promise<BenchResult> {
+  const config = {
+    generator,
+    discriminator,
+    loss: losses.gan.nonSaturating,
+    generatorOptimizer: tf.train.adam(2e-4, 0.5),
+    discriminatorOptimizer: tf.train.adam(2e-4, 0.5),
+  };
   const n = real.shape[0]!;
   const noise = tf.randomNormal([n, latent], 0, 1, 'float32', 1);
   const dOpt = tf.train.adam(2e-4, 0.5);
@@ -31,7 +44,11 @@ async function one(name: string, generator: tfl.LayersModel, discriminator: tfl.
     async () => {
       const stacked = tf.tidy(() => {
         const fake = G(noise);
-        const d = dOpt.minimize(() => tf.add(tf.mean(tf.softplus(tf.neg(D(real)))), tf.mean(tf.softplus(D(fake)))) as tf.Scalar, true, dVars)!;
+        const d = dOpt.minimize(
+          () => tf.add(tf.mean(tf.softplus(tf.neg(D(real)))), tf.mean(tf.softplus(D(fake)))) as tf.Scalar,
+          true,
+          dVars,
+        )!;
         const g = gOpt.minimize(() => tf.mean(tf.softplus(tf.neg(D(G(noise))))) as tf.Scalar, true, gVars)!;
         return tf.stack([d, g]);
       });

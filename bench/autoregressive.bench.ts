@@ -15,12 +15,20 @@ function gptWithLayersNorm(vocabSize: number, blockSize: number, depth: number, 
   const ids = tfl.input({ shape: [null], dtype: 'int32' });
   const embedding = new layers.TokenPositionEmbedding({ vocabSize, blockSize, width, seed: 1 });
   let h = embedding.apply(ids) as tfl.SymbolicTensor;
-  for (let l = 0; l < depth; l++) h = new layers.TransformerBlock({ heads, seed: 10 * (l + 1), projectionStddev: 0.02 / Math.sqrt(2 * depth) }).apply(h) as tfl.SymbolicTensor;
+  for (let l = 0; l < depth; l++)
+    h = new layers.TransformerBlock({ heads, seed: 10 * (l + 1), projectionStddev: 0.02 / Math.sqrt(2 * depth) }).apply(
+      h,
+    ) as tfl.SymbolicTensor;
   h = tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-5 }).apply(h) as tfl.SymbolicTensor;
   return tfl.model({ inputs: ids, outputs: embedding.apply(h) as tfl.SymbolicTensor });
 }
 
-function trainStep(model: tfl.LayersModel, optimizer: tf.Optimizer, x: tf.Tensor, loss: (out: tf.Tensor) => tf.Scalar): () => Promise<void> {
+function trainStep(
+  model: tfl.LayersModel,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor,
+  loss: (out: tf.Tensor) => tf.Scalar,
+): () => Promise<void> {
   const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   return () => settle(() => optimizer.minimize(() => loss(model.apply(x, { training: true }) as tf.Tensor), true, variables)!);
 }
@@ -40,7 +48,13 @@ const suite: BenchSuite = {
     const optimizerB = train.adamW({ learningRate: 1e-4 });
     const ce = (logits: tf.Tensor) => losses.autoregressive.crossEntropy(logits, y);
     const results: BenchResult[] = [
-      await compare('nets.gpt train step (adamW)', trainStep(gpt, optimizerA, x, ce), "same GPT, tfjs-layers' layerNormalization", trainStep(baseline, optimizerB, x, ce), { ...options, size: gptSize }),
+      await compare(
+        'nets.gpt train step (adamW)',
+        trainStep(gpt, optimizerA, x, ce),
+        "same GPT, tfjs-layers' layerNormalization",
+        trainStep(baseline, optimizerB, x, ce),
+        { ...options, size: gptSize },
+      ),
     ];
 
     // Decoding a whole context of `block` tokens: cached steps against a full pass over the window per token.
@@ -53,7 +67,13 @@ const suite: BenchSuite = {
     const windowTokens = async () => {
       for (let t = 0; t < block; t++) await settle(() => gpt.predict(window) as tf.Tensor);
     };
-    const generation = await compare(`${block} tokens with the key/value cache`, cachedTokens, `${block} tokens recomputing the ${block}-token window`, windowTokens, { ...options, size: `context ${block}` });
+    const generation = await compare(
+      `${block} tokens with the key/value cache`,
+      cachedTokens,
+      `${block} tokens recomputing the ${block}-token window`,
+      windowTokens,
+      { ...options, size: `context ${block}` },
+    );
     generation.extra = {
       'tokens/s cached': Math.round((1000 * block) / generation.timing.medianMs),
       'tokens/s window': Math.round((1000 * block) / generation.baseline!.timing.medianMs),
@@ -67,7 +87,11 @@ const suite: BenchSuite = {
     const input = tfl.input({ shape: [side, side, 1] });
     let h = tfl.layers.conv2d({ filters, kernelSize: 7, padding: 'same' }).apply(input) as tfl.SymbolicTensor;
     for (let l = 0; l < blocks; l++) {
-      const branch = tfl.layers.conv2d({ filters, kernelSize: 1 }).apply(tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(tfl.layers.reLU().apply(h))) as tfl.SymbolicTensor;
+      const branch = tfl.layers
+        .conv2d({ filters, kernelSize: 1 })
+        .apply(
+          tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(tfl.layers.reLU().apply(h)),
+        ) as tfl.SymbolicTensor;
       h = tfl.layers.add().apply([h, branch]) as tfl.SymbolicTensor;
     }
     h = tfl.layers.conv2d({ filters, kernelSize: 1, activation: 'relu' }).apply(tfl.layers.reLU().apply(h)) as tfl.SymbolicTensor;
@@ -77,10 +101,16 @@ const suite: BenchSuite = {
     const targets = autoregressive.pixelTargets(binary, 2);
     const pixelLoss = (logits: tf.Tensor) => losses.autoregressive.crossEntropy(logits, targets);
     results.push(
-      await compare('nets.pixelCnn train step', trainStep(pixel, pixelOptimizers[0]!, binary, pixelLoss), 'same stack of unmasked conv2d', trainStep(unmasked, pixelOptimizers[1]!, binary, pixelLoss), {
-        ...options,
-        size: `[${images}, ${side}, ${side}, 1], ${blocks} blocks of ${filters}`,
-      }),
+      await compare(
+        'nets.pixelCnn train step',
+        trainStep(pixel, pixelOptimizers[0]!, binary, pixelLoss),
+        'same stack of unmasked conv2d',
+        trainStep(unmasked, pixelOptimizers[1]!, binary, pixelLoss),
+        {
+          ...options,
+          size: `[${images}, ${side}, ${side}, 1], ${blocks} blocks of ${filters}`,
+        },
+      ),
     );
     tf.dispose([x, y, window, binary, targets]);
     for (const m of [gpt, baseline, pixel, unmasked]) m.dispose();

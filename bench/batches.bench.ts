@@ -48,11 +48,17 @@ const suite: BenchSuite = {
       tf.dispose([last!, order, shuffledX, shuffledY]);
     };
 
-    const result = await compare('data.batches epoch (gather per batch)', epochByIndex, 'copy dataset per epoch, then take batches', epochByCopy, {
-      warmup: 1,
-      runs: ctx.quick ? 2 : 3,
-      size: `${n}×28×28×1, batch ${batchSize}`,
-    });
+    const result = await compare(
+      'data.batches epoch (gather per batch)',
+      epochByIndex,
+      'copy dataset per epoch, then take batches',
+      epochByCopy,
+      {
+        warmup: 1,
+        runs: ctx.quick ? 2 : 3,
+        size: `${n}×28×28×1, batch ${batchSize}`,
+      },
+    );
     tf.dispose([images, labels]);
     return [result];
   },

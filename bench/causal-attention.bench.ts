@@ -67,7 +67,8 @@ const suite: BenchSuite = {
       const mask = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), -1e9)) as tf.Tensor2D;
       const step = async () => {
         const out = tf.tidy(() => {
-          const f = (input: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(attention(input as tf.Tensor3D, a as tf.Tensor2D, b as tf.Tensor2D, mask, heads), w));
+          const f = (input: tf.Tensor, a: tf.Tensor, b: tf.Tensor) =>
+            tf.sum(tf.mul(attention(input as tf.Tensor3D, a as tf.Tensor2D, b as tf.Tensor2D, mask, heads), w));
           return tf.grads(f)([x, wQkv, wOut]);
         });
         await Promise.all(out.map((t) => t.data()));
@@ -84,9 +85,19 @@ const suite: BenchSuite = {
       const flops = attentionFlops(config);
       const probeFlops = 2 * batch * T * width * 3 * width;
       installWasmKernels();
-      const r = await compare('causal self-attention fwd+bwd', step, 'roofline probe: matMul [B·T, C]x[C, 3C]', probe, { warmup: ctx.warmup, runs: ctx.quick ? 3 : 8, size });
+      const r = await compare('causal self-attention fwd+bwd', step, 'roofline probe: matMul [B·T, C]x[C, 3C]', probe, {
+        warmup: ctx.warmup,
+        runs: ctx.quick ? 3 : 8,
+        size,
+      });
       const rooflineMs = (r.baseline!.timing.medianMs * flops) / probeFlops;
-      r.extra = { GFLOP: flops / 1e9, 'GFLOP/s': flops / (r.timing.medianMs * 1e6), 'roofline ms': rooflineMs, 'time / roofline': r.timing.medianMs / rooflineMs, goal: '≤ 1.5' };
+      r.extra = {
+        GFLOP: flops / 1e9,
+        'GFLOP/s': flops / (r.timing.medianMs * 1e6),
+        'roofline ms': rooflineMs,
+        'time / roofline': r.timing.medianMs / rooflineMs,
+        goal: '≤ 1.5',
+      };
       results.push(r);
       if (config.stock) {
         const s = await compare(

@@ -34,7 +34,7 @@ const suite: BenchSuite = {
       const w = tf.randomNormal([shape.k, shape.k, shape.x[3], shape.outChannels]) as tf.Tensor4D;
       const y = tf.conv2d(x, w, shape.stride, 'same');
       const dy = tf.randomNormal(y.shape) as tf.Tensor4D;
-      const macs = dy.size / shape.outChannels * shape.k * shape.k * shape.x[3] * shape.outChannels;
+      const macs = (dy.size / shape.outChannels) * shape.k * shape.k * shape.x[3] * shape.outChannels;
       const size = `x [${x.shape}] k${shape.k} s${shape.stride} → ${shape.outChannels}`;
       const run = async (f: () => tf.Tensor) => {
         const t = f();
@@ -55,12 +55,31 @@ const suite: BenchSuite = {
         },
         { warmup: 1, runs, size },
       );
-      input.extra = { 'GFLOP/s': (2 * macs) / (input.timing.medianMs * 1e6), 'stock GFLOP/s': (2 * macs) / (input.baseline!.timing.medianMs * 1e6) };
+      input.extra = {
+        'GFLOP/s': (2 * macs) / (input.timing.medianMs * 1e6),
+        'stock GFLOP/s': (2 * macs) / (input.baseline!.timing.medianMs * 1e6),
+      };
       installWasmKernels();
-      const dW = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: shape.stride, pad: 'same', dataFormat: 'NHWC', filterShape: w.shape }) as tf.Tensor;
+      const dW = () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy },
+            { strides: shape.stride, pad: 'same', dataFormat: 'NHWC', filterShape: w.shape },
+          ) as tf.Tensor;
       const forward = () => tf.conv2d(x, w, shape.stride, 'same');
-      const filter = await compare(`Conv2DBackpropFilter (${shape.name})`, () => run(dW), 'forward Conv2D, same size', () => run(forward), { warmup: 1, runs, size });
-      filter.extra = { 'GFLOP/s': (2 * macs) / (filter.timing.medianMs * 1e6), 'forward GFLOP/s': (2 * macs) / (filter.baseline!.timing.medianMs * 1e6) };
+      const filter = await compare(
+        `Conv2DBackpropFilter (${shape.name})`,
+        () => run(dW),
+        'forward Conv2D, same size',
+        () => run(forward),
+        { warmup: 1, runs, size },
+      );
+      filter.extra = {
+        'GFLOP/s': (2 * macs) / (filter.timing.medianMs * 1e6),
+        'forward GFLOP/s': (2 * macs) / (filter.baseline!.timing.medianMs * 1e6),
+      };
       results.push(input, filter);
       tf.dispose([x, w, y, dy]);
     }

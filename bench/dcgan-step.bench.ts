@@ -60,7 +60,13 @@ const D_COST: LayerCost[] = [
 const DENSE_COST_G: LayerCost[] = [G_COST[0]!];
 const DENSE_COST_D: LayerCost[] = [{ macs: D_COST[2]!.macs, first: false }];
 
-async function stepResult(name: string, batch: number, warmup: number, runs: number, probe?: { run: () => Promise<void>; name: string }): Promise<{ result: BenchResult; perExampleMs: number }> {
+async function stepResult(
+  name: string,
+  batch: number,
+  warmup: number,
+  runs: number,
+  probe?: { run: () => Promise<void>; name: string },
+): Promise<{ result: BenchResult; perExampleMs: number }> {
   const { generator, discriminator } = dcgan();
   const { step, dispose } = makeGanStep(generator, discriminator, 100, batch, [28, 28, 1]);
   let result: BenchResult;
@@ -85,7 +91,10 @@ const suite: BenchSuite = {
     const flops = flopsPerExample * batch;
     // Roofline under the same load: plain conv2d and matMul forwards of the step's FLOPs, interleaved.
     const probe = makeRooflineProbe(denseFlops * batch, (flopsPerExample - denseFlops) * batch, batch);
-    const wasm = await stepResult('DCGAN step, genblocks wasm kernels', batch, 1, ctx.quick ? 2 : 5, { run: probe.run, name: 'plain conv2d + matMul forwards, same FLOPs' });
+    const wasm = await stepResult('DCGAN step, genblocks wasm kernels', batch, 1, ctx.quick ? 2 : 5, {
+      run: probe.run,
+      name: 'plain conv2d + matMul forwards, same FLOPs',
+    });
     const xRoofline = (wasm.result.timing.medianMs / wasm.result.baseline!.timing.medianMs) * (probe.flops / flops);
     probe.dispose();
     const probeRuns = ctx.quick ? 3 : 8;

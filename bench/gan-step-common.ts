@@ -52,7 +52,11 @@ export function makeGanStep(
   const fake = () => generator.apply(z, { training: true }) as tf.Tensor;
   const step = async () => {
     const losses = tf.tidy(() => {
-      const d = dOpt.minimize(() => tf.add(tf.mean(tf.softplus(tf.neg(logits(real)))), tf.mean(tf.softplus(logits(fake())))) as tf.Scalar, true, dVars)!;
+      const d = dOpt.minimize(
+        () => tf.add(tf.mean(tf.softplus(tf.neg(logits(real)))), tf.mean(tf.softplus(logits(fake())))) as tf.Scalar,
+        true,
+        dVars,
+      )!;
       const g = gOpt.minimize(() => tf.mean(tf.softplus(tf.neg(logits(fake())))) as tf.Scalar, true, gVars)!;
       return tf.stack([d, g]);
     });
@@ -77,7 +81,13 @@ export async function matMulRate(m: number, k: number, n: number, runs: number):
 }
 
 /** GFLOP/s of a plain forward conv2d (stride `s`, 'same') on the active backend. */
-export async function conv2dRate(xShape: [number, number, number, number], k: number, outChannels: number, s: number, runs: number): Promise<number> {
+export async function conv2dRate(
+  xShape: [number, number, number, number],
+  k: number,
+  outChannels: number,
+  s: number,
+  runs: number,
+): Promise<number> {
   const x = tf.randomNormal(xShape) as tf.Tensor4D;
   const w = tf.randomNormal([k, k, xShape[3], outChannels]) as tf.Tensor4D;
   const { minMs } = await time(() => settle(() => tf.conv2d(x, w, s, 'same')), { warmup: 1, runs });
@@ -92,7 +102,11 @@ export async function conv2dRate(xShape: [number, number, number, number], k: nu
  * `denseFlops` and `convFlops` of work. Timed interleaved with a step, `step / probe · probe
  * FLOPs / step FLOPs` is the step's distance from its roofline under the same machine load.
  */
-export function makeRooflineProbe(denseFlops: number, convFlops: number, batch: number): { run: () => Promise<void>; flops: number; dispose: () => void } {
+export function makeRooflineProbe(
+  denseFlops: number,
+  convFlops: number,
+  batch: number,
+): { run: () => Promise<void>; flops: number; dispose: () => void } {
   const a = tf.randomNormal([64, 1024]);
   const b = tf.randomNormal([1024, 1024]);
   const x = tf.randomNormal([batch, 14, 14, 64]) as tf.Tensor4D;

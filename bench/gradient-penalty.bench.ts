@@ -53,7 +53,13 @@ const suite: BenchSuite = {
         step(inlineGp),
         options,
       ),
-      await compare('r1Penalty + grads w.r.t. weights', step(() => losses.gan.r1Penalty(critic, real)), 'inline tf.grad R1', step(inlineR1), options),
+      await compare(
+        'r1Penalty + grads w.r.t. weights',
+        step(() => losses.gan.r1Penalty(critic, real)),
+        'inline tf.grad R1',
+        step(inlineR1),
+        options,
+      ),
     ];
     tf.dispose([real, fake, alpha]);
     critic.dispose();

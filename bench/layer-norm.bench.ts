@@ -33,7 +33,12 @@ const suite: BenchSuite = {
   backends: ['wasm'],
   async run(ctx) {
     const results: BenchResult[] = [];
-    const sizes: [number, number][] = ctx.quick ? [[256, 128]] : [[12 * 64, 128], [64 * 256, 384]];
+    const sizes: [number, number][] = ctx.quick
+      ? [[256, 128]]
+      : [
+          [12 * 64, 128],
+          [64 * 256, 384],
+        ];
     const runs = ctx.quick ? 3 : 10;
     for (const [rows, width] of sizes) {
       const x = tf.randomNormal([rows, width]);
@@ -59,7 +64,11 @@ const suite: BenchSuite = {
         { warmup: ctx.warmup, runs, size },
       );
       installWasmKernels();
-      const against = await compare('layerNormalization fwd+bwd', ln, 'batchNormalization fwd+bwd (genblocks kernels)', bn, { warmup: ctx.warmup, runs, size });
+      const against = await compare('layerNormalization fwd+bwd', ln, 'batchNormalization fwd+bwd (genblocks kernels)', bn, {
+        warmup: ctx.warmup,
+        runs,
+        size,
+      });
       against.extra = { 'layer norm / batch norm': 1 / against.ratio!, goal: '≤ 1.3' };
       results.push(stock, against);
       for (const v of [...layerNorm.weights, ...batchNorm.weights]) v.dispose();

@@ -58,7 +58,13 @@ const CASES: { name: string; genblocks: Pair; naive: Pair }[] = [
 const suite: BenchSuite = {
   name: 'losses',
   async run(ctx) {
-    const shapes: number[][] = ctx.quick ? [[64, 1]] : [[64, 1], [1024, 1], [64, 16, 16, 1]];
+    const shapes: number[][] = ctx.quick
+      ? [[64, 1]]
+      : [
+          [64, 1],
+          [1024, 1],
+          [64, 16, 16, 1],
+        ];
     const results: BenchResult[] = [];
     for (const shape of shapes) {
       const r = tf.randomNormal(shape, 0, 2, 'float32', 1);

@@ -52,7 +52,10 @@ function ssimPerChannel(a: tf.Tensor4D, b: tf.Tensor4D, maxValue: number): tf.Te
     const size = 11;
     const g = Array.from({ length: size }, (_, i) => Math.exp(-((i - 5) ** 2) / (2 * 1.5 * 1.5)));
     const s = g.reduce((p, v) => p + v, 0);
-    const w = tf.tensor4d(g.flatMap((gi) => g.map((gj) => (gi * gj) / (s * s))), [size, size, 1, 1]);
+    const w = tf.tensor4d(
+      g.flatMap((gi) => g.map((gj) => (gi * gj) / (s * s))),
+      [size, size, 1, 1],
+    );
     const c1 = (0.01 * maxValue) ** 2;
     const c2 = (0.03 * maxValue) ** 2;
     const channels = a.shape[3];
@@ -78,7 +81,12 @@ const suite: BenchSuite = {
   name: 'metrics',
   async run(ctx) {
     const results: BenchResult[] = [];
-    const fidSizes: [number, number][] = ctx.quick ? [[500, 32]] : [[2000, 64], [5000, 128]];
+    const fidSizes: [number, number][] = ctx.quick
+      ? [[500, 32]]
+      : [
+          [2000, 64],
+          [5000, 128],
+        ];
     for (const [n, d] of fidSizes) {
       const a = tf.randomNormal([n, d], 0, 1, 'float32', 1) as tf.Tensor2D;
       const b = tf.randomNormal([n, d], 0.1, 1.2, 'float32', 2) as tf.Tensor2D;
@@ -95,7 +103,12 @@ const suite: BenchSuite = {
       results.push(result);
       tf.dispose([a, b]);
     }
-    const imageShapes: [number, number, number, number][] = ctx.quick ? [[8, 28, 28, 1]] : [[64, 28, 28, 1], [16, 64, 64, 3]];
+    const imageShapes: [number, number, number, number][] = ctx.quick
+      ? [[8, 28, 28, 1]]
+      : [
+          [64, 28, 28, 1],
+          [16, 64, 64, 3],
+        ];
     for (const shape of imageShapes) {
       const a = tf.randomUniform(shape, 0, 1, 'float32', 3) as tf.Tensor4D;
       const b = tf.randomUniform(shape, 0, 1, 'float32', 4) as tf.Tensor4D;

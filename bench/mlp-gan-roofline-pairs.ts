@@ -23,7 +23,9 @@ function mlp(units: number[], output: 'tanh' | 'linear'): tfl.LayersModel {
   const layers: tfl.layers.Layer[] = [];
   for (let i = 1; i < units.length; i++) {
     const last = i === units.length - 1;
-    layers.push(tfl.layers.dense({ units: units[i]!, ...(i === 1 ? { inputShape: [units[0]!] } : {}), activation: last ? output : 'linear' }));
+    layers.push(
+      tfl.layers.dense({ units: units[i]!, ...(i === 1 ? { inputShape: [units[0]!] } : {}), activation: last ? output : 'linear' }),
+    );
     if (!last) layers.push(tfl.layers.leakyReLU({ alpha: 0.2 }));
   }
   return tfl.sequential({ layers });

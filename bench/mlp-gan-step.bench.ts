@@ -20,7 +20,9 @@ function mlp(units: number[], hidden: 'leakyrelu', output: 'tanh' | 'linear'): t
   const layers: tfl.layers.Layer[] = [];
   for (let i = 1; i < units.length; i++) {
     const last = i === units.length - 1;
-    layers.push(tfl.layers.dense({ units: units[i]!, ...(i === 1 ? { inputShape: [units[0]!] } : {}), activation: last ? output : 'linear' }));
+    layers.push(
+      tfl.layers.dense({ units: units[i]!, ...(i === 1 ? { inputShape: [units[0]!] } : {}), activation: last ? output : 'linear' }),
+    );
     if (!last && hidden === 'leakyrelu') layers.push(tfl.layers.leakyReLU({ alpha: 0.2 }));
   }
   return tfl.sequential({ layers });
@@ -68,7 +70,10 @@ const suite: BenchSuite = {
     const roofline = async (name: string, step: () => Promise<void>) => {
       const roof = await compare(name, step, probeName, probe.run, { warmup: 1, runs, size: `batch ${batch}` });
       const xRoofline = (roof.timing.medianMs / roof.baseline!.timing.medianMs) * (probe.flops / flops);
-      roof.extra = { 'x roofline': xRoofline, 'plain matMul GFLOP/s (interleaved median)': probe.flops / (roof.baseline!.timing.medianMs * 1e6) };
+      roof.extra = {
+        'x roofline': xRoofline,
+        'plain matMul GFLOP/s (interleaved median)': probe.flops / (roof.baseline!.timing.medianMs * 1e6),
+      };
       return roof;
     };
     const roofFused = await roofline('MLP GAN step (genblocks kernels + train.fusedAdam) vs its roofline', fused.step);

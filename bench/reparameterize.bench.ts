@@ -24,7 +24,13 @@ const suite: BenchSuite = {
     const model = tfl.model({ inputs: [meanIn, logVarIn], outputs: layer.apply([meanIn, logVarIn]) as tfl.SymbolicTensor });
 
     const results: BenchResult[] = [
-      await compare('vae.reparameterize', () => settle(() => vae.reparameterize(mean, logVar, { seed: 3 })), 'inline tf ops', () => settle(inline), options),
+      await compare(
+        'vae.reparameterize',
+        () => settle(() => vae.reparameterize(mean, logVar, { seed: 3 })),
+        'inline tf ops',
+        () => settle(inline),
+        options,
+      ),
       await compare(
         'Reparameterize layer (model.apply, training)',
         () => settle(() => model.apply([mean, logVar], { training: true }) as tf.Tensor),

@@ -56,7 +56,10 @@ async function main(): Promise<void> {
     .filter((f) => f.endsWith('.bench.ts'))
     .filter((f) => !args.only || f.includes(args.only))
     .sort();
-  const wanted = args.backend!.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = args
+    .backend!.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const records: Record_[] = [];
   for (const file of files) {
     const suite = (await import(pathToFileURL(join(here, file)).href)).default as BenchSuite;
@@ -72,7 +75,11 @@ async function main(): Promise<void> {
       for (const r of results) {
         records.push({ ...r, suite: suite.name, backend, simd, threads });
         const base = r.baseline ? ` | ${r.baseline.name}: ${fmt(r.baseline.timing)} | ratio ${r.ratio!.toFixed(2)}x` : '';
-        const extra = r.extra ? ` | ${Object.entries(r.extra).map(([k, v]) => `${k} ${typeof v === 'number' ? +v.toFixed(3) : v}`).join(', ')}` : '';
+        const extra = r.extra
+          ? ` | ${Object.entries(r.extra)
+              .map(([k, v]) => `${k} ${typeof v === 'number' ? +v.toFixed(3) : v}`)
+              .join(', ')}`
+          : '';
         console.log(`  ${r.name}${r.size ? ` [${r.size}]` : ''}: ${fmt(r.timing)}${base}${extra}`);
       }
     }
@@ -90,7 +97,10 @@ async function main(): Promise<void> {
   const resultsFile = join(args.out!, 'results.json');
   let notes: string[] = [];
   if (args.merge && existsSync(resultsFile)) {
-    const previous = JSON.parse(readFileSync(resultsFile, 'utf8')) as { machine: typeof machine & { notes?: string[] }; results: Record_[] };
+    const previous = JSON.parse(readFileSync(resultsFile, 'utf8')) as {
+      machine: typeof machine & { notes?: string[] };
+      results: Record_[];
+    };
     const ran = new Set(records.map((r) => `${r.suite}|${r.backend}`));
     const kept = previous.results.filter((r) => !ran.has(`${r.suite}|${r.backend}`));
     // Keep the file's order: each rerun suite takes the place of its old rows.
@@ -122,11 +132,25 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...records.map((r) =>
       [
-        r.suite, r.name, r.size ?? '', r.backend, r.simd ? 'yes' : 'no', r.threads,
+        r.suite,
+        r.name,
+        r.size ?? '',
+        r.backend,
+        r.simd ? 'yes' : 'no',
+        r.threads,
         `${r.timing.medianMs.toFixed(2)} (${r.timing.p25Ms.toFixed(2)}–${r.timing.p75Ms.toFixed(2)})`,
-        r.baseline?.name ?? '', r.baseline ? r.baseline.timing.medianMs.toFixed(2) : '', r.ratio ? `${r.ratio.toFixed(2)}x` : '',
-        r.extra ? Object.entries(r.extra).map(([k, v]) => `${k}: ${typeof v === 'number' ? +v.toFixed(3) : v}`).join('; ') : '',
-      ].join(' | ').replace(/^/, '| ').replace(/$/, ' |'),
+        r.baseline?.name ?? '',
+        r.baseline ? r.baseline.timing.medianMs.toFixed(2) : '',
+        r.ratio ? `${r.ratio.toFixed(2)}x` : '',
+        r.extra
+          ? Object.entries(r.extra)
+              .map(([k, v]) => `${k}: ${typeof v === 'number' ? +v.toFixed(3) : v}`)
+              .join('; ')
+          : '',
+      ]
+        .join(' | ')
+        .replace(/^/, '| ')
+        .replace(/$/, ' |'),
     ),
     '',
   ];

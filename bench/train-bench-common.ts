@@ -46,7 +46,11 @@ export function handWrittenGanStep(
     const losses = tf.tidy(() => {
       const n = real.shape[0]!;
       const fake = G(tf.randomNormal([n, latent], 0, 1, 'float32', 2 * position));
-      const d = dOpt.minimize(() => tf.add(tf.mean(tf.softplus(tf.neg(D(real)))), tf.mean(tf.softplus(D(fake)))) as tf.Scalar, true, dVars)!;
+      const d = dOpt.minimize(
+        () => tf.add(tf.mean(tf.softplus(tf.neg(D(real)))), tf.mean(tf.softplus(D(fake)))) as tf.Scalar,
+        true,
+        dVars,
+      )!;
       const z = tf.randomNormal([n, latent], 0, 1, 'float32', 2 * position + 1);
       const g = gOpt.minimize(() => tf.mean(tf.softplus(tf.neg(D(G(z))))) as tf.Scalar, true, gVars)!;
       return tf.stack([d, g]);

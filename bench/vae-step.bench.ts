@@ -37,14 +37,18 @@ const suite: BenchSuite = {
     const handStep = async () => {
       const out = tf.tidy(() => {
         let parts: tf.Tensor[] = [];
-        const loss = opt.minimize(() => {
-          const [mean, logVar] = enc.apply(x, { training: true }) as tf.Tensor[];
-          const z = vae.reparameterize(mean!, logVar!, { seed: position++ });
-          const logits = dec.apply(z, { training: true }) as tf.Tensor;
-          const { reconstruction, kl } = elbo(logits, x, mean!, logVar!);
-          parts = [tf.keep(reconstruction), tf.keep(kl)];
-          return tf.add(reconstruction, kl) as tf.Scalar;
-        }, true, vars)!;
+        const loss = opt.minimize(
+          () => {
+            const [mean, logVar] = enc.apply(x, { training: true }) as tf.Tensor[];
+            const z = vae.reparameterize(mean!, logVar!, { seed: position++ });
+            const logits = dec.apply(z, { training: true }) as tf.Tensor;
+            const { reconstruction, kl } = elbo(logits, x, mean!, logVar!);
+            parts = [tf.keep(reconstruction), tf.keep(kl)];
+            return tf.add(reconstruction, kl) as tf.Scalar;
+          },
+          true,
+          vars,
+        )!;
         const stacked = tf.stack([loss, parts[0]!, parts[1]!, tf.add(parts[0]!, parts[1]!)]);
         tf.dispose(parts);
         return stacked;
@@ -62,8 +66,10 @@ const suite: BenchSuite = {
       { warmup: 1, runs: ctx.quick ? 3 : ctx.runs, size: `MLP ${dim}-${hidden}-${latent}, batch ${batch}` },
     );
     result.extra = {
-        'overhead %': (1 / result.ratio! - 1) * 100,
-        'min-time ratio': result.baseline!.timing.minMs / result.timing.minMs, 'trainer ms/step': result.timing.medianMs / steps };
+      'overhead %': (1 / result.ratio! - 1) * 100,
+      'min-time ratio': result.baseline!.timing.minMs / result.timing.minMs,
+      'trainer ms/step': result.timing.medianMs / steps,
+    };
     x.dispose();
     [trainerOptimizer, opt].forEach((o) => o.dispose());
     [...trainerNets, enc, dec].forEach((m) => m.dispose());

@@ -35,7 +35,12 @@ const RELAXED_GEMM = /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul \(local
 const relaxedSource = source.replace(RELAXED_GEMM, '(f32x4.relaxed_madd (local.get $x) (local.get $2) (local.get $1))');
 if (relaxedSource.match(/relaxed_madd/g)?.length !== 8) throw new Error('expected the 8 multiply-adds of the gemm tile');
 const relaxedBuffer = assemble(relaxedSource, false, true);
-const split = (bytes) => Buffer.from(bytes).toString('base64').match(/.{1,96}/g).map((l) => `  '${l}'`).join(' +\n');
+const split = (bytes) =>
+  Buffer.from(bytes)
+    .toString('base64')
+    .match(/.{1,96}/g)
+    .map((l) => `  '${l}'`)
+    .join(' +\n');
 const lines = split(buffer);
 writeFileSync(
   outPath,

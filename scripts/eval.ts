@@ -79,7 +79,9 @@ async function trainFeatureNet(): Promise<tfl.LayersModel> {
     seed,
     validation: { images: test.images, labels: test.labels },
     onEpoch: (epoch, logs) =>
-      console.log(`  epoch ${epoch + 1}: loss ${logs.loss.toFixed(4)}, test accuracy ${(100 * logs.validationAccuracy!).toFixed(2)}% (${seconds(t0)})`),
+      console.log(
+        `  epoch ${epoch + 1}: loss ${logs.loss.toFixed(4)}, test accuracy ${(100 * logs.validationAccuracy!).toFixed(2)}% (${seconds(t0)})`,
+      ),
   });
   const accuracy = await metrics.classifierAccuracy(net, test.images, test.labels);
   console.log(`feature net test accuracy: ${(100 * accuracy).toFixed(2)}% after ${seconds(t0)}`);
@@ -159,7 +161,9 @@ async function report(net: tfl.LayersModel, real: tf.Tensor4D, fake: tf.Tensor4D
   console.log(`  classifier score ${score.mean.toFixed(3)} ± ${score.std.toFixed(3)} (10 splits; max 10)`);
   console.log(`  confident        ${(100 * confident).toFixed(1)}% of samples labelled with confidence >= 0.9`);
   console.log(`  classes          ${classes.shares.map((s, c) => `${c}:${(100 * s).toFixed(1)}%`).join(' ')}`);
-  console.log(`  class entropy    ${classes.entropy.toFixed(4)} nats (normalized ${classes.normalizedEntropy.toFixed(4)}), ${classes.classesCovered}/10 classes covered`);
+  console.log(
+    `  class entropy    ${classes.entropy.toFixed(4)} nats (normalized ${classes.normalizedEntropy.toFixed(4)}), ${classes.classesCovered}/10 classes covered`,
+  );
   console.log(`  (metrics computed in ${seconds(t0)})`);
 }
 

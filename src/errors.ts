@@ -182,7 +182,10 @@ export class CheckpointError extends GenblocksError {
 
   constructor(details: CheckpointErrorDetails) {
     const { fn, source, field, expected, received, hint } = details;
-    super(fn, `${fn}: checkpoint${source === undefined ? '' : ` '${source}'`}: field '${field}' must ${expected}, received ${received}${hint ? `. ${hint}` : ''}`);
+    super(
+      fn,
+      `${fn}: checkpoint${source === undefined ? '' : ` '${source}'`}: field '${field}' must ${expected}, received ${received}${hint ? `. ${hint}` : ''}`,
+    );
     this.source = source;
     this.field = field;
     this.expected = expected;

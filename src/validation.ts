@@ -136,12 +136,7 @@ export function assertFloat(t: tf.Tensor, arg: string, fn: string): void {
  *
  * @category Validation
  */
-export function assertFloatTensor(
-  value: unknown,
-  arg: string,
-  fn: string,
-  ranks?: number | readonly number[],
-): asserts value is tf.Tensor {
+export function assertFloatTensor(value: unknown, arg: string, fn: string, ranks?: number | readonly number[]): asserts value is tf.Tensor {
   assertTensor(value, arg, fn);
   assertFloat(value, arg, fn);
   if (ranks !== undefined) assertRank(value, ranks, arg, fn);

@@ -8,7 +8,9 @@ describe('assertKnownKeys', () => {
     expect(closestKey('reductoin', ['reduction'])).toBe('reduction');
     expect(closestKey('zzz', ['reduction'])).toBeUndefined();
     expect(() => assertKnownKeys({ hiddenUnits: [4] }, ['latentDim', 'units'], 'config', 'nets.x')).toThrow(ConfigError);
-    expect(() => assertKnownKeys({ reductoin: 'sum' }, ['reduction'], 'options', 'f')).toThrow(/f: argument 'options.reductoin' must be one of the known options \(reduction\), received an unknown key. Did you mean 'reduction'\?/);
+    expect(() => assertKnownKeys({ reductoin: 'sum' }, ['reduction'], 'options', 'f')).toThrow(
+      /f: argument 'options.reductoin' must be one of the known options \(reduction\), received an unknown key. Did you mean 'reduction'\?/,
+    );
     expect(() => assertKnownKeys({ a: 1 }, ['a'], 'options', 'f')).not.toThrow();
     expect(() => assertKnownKeys(undefined, ['a'], 'options', 'f')).not.toThrow();
     expect(() => assertKnownKeys(5, ['a'], 'options', 'f')).toThrow(ArgumentError);

@@ -155,8 +155,23 @@ describe('packed tarball', () => {
   }, 600_000);
 
   it('keeps bundles small: losses alone pulls in no trainer, kernel, metric or tfjs-layers code', async () => {
-    const rows = (await bundleSizes(project)) as Array<{ name: string; budget: number; gzip: number; minified: number; files: string[]; external: string[]; warnings: string[] }>;
-    console.log(rows.map((r) => `${r.name}: ${(r.minified / 1000).toFixed(1)} kB min, ${(r.gzip / 1000).toFixed(1)} kB gzip (budget ${r.budget / 1000} kB)`).join('\n'));
+    const rows = (await bundleSizes(project)) as Array<{
+      name: string;
+      budget: number;
+      gzip: number;
+      minified: number;
+      files: string[];
+      external: string[];
+      warnings: string[];
+    }>;
+    console.log(
+      rows
+        .map(
+          (r) =>
+            `${r.name}: ${(r.minified / 1000).toFixed(1)} kB min, ${(r.gzip / 1000).toFixed(1)} kB gzip (budget ${r.budget / 1000} kB)`,
+        )
+        .join('\n'),
+    );
     for (const r of rows) {
       expect(r.warnings, r.name).toEqual([]);
       expect(r.gzip, `${r.name}: ${r.gzip} B gzip, over its budget of ${r.budget} B`).toBeLessThanOrEqual(r.budget);
@@ -164,7 +179,10 @@ describe('packed tarball', () => {
     const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
     for (const name of ['losses', 'losses (genblocks/losses)', 'one loss']) {
       const { files, external } = byName[name]!;
-      expect(files.filter((f) => /^(train|metrics|nets|vae|data|backends\/wasm)\/|kernel/.test(f)), name).toEqual([]);
+      expect(
+        files.filter((f) => /^(train|metrics|nets|vae|data|backends\/wasm)\/|kernel/.test(f)),
+        name,
+      ).toEqual([]);
       expect(files).toContain('losses/gan/non-saturating.js');
       expect(external, name).toEqual(['@tensorflow/tfjs-core']);
     }
@@ -176,7 +194,8 @@ describe('packed tarball', () => {
 
   it('loads in a page through the import map of docs/saving-and-deploying.md', () => {
     const doc = readFileSync(join(ROOT as string, 'docs', 'saving-and-deploying.md'), 'utf8');
-    const map = (JSON.parse(/<script type="importmap">\s*([\s\S]*?)<\/script>/.exec(doc)![1]!) as { imports: Record<string, string> }).imports;
+    const map = (JSON.parse(/<script type="importmap">\s*([\s\S]*?)<\/script>/.exec(doc)![1]!) as { imports: Record<string, string> })
+      .imports;
     const modules = join(project, 'node_modules');
     const { version } = JSON.parse(readFileSync(join(modules, 'genblocks', 'package.json'), 'utf8')) as { version: string };
     expect(map['genblocks']).toBe(`https://cdn.jsdelivr.net/npm/genblocks@${version}/dist/index.js`);
@@ -198,14 +217,24 @@ describe('packed tarball', () => {
   });
 
   // Headless Chromium (Debian's, as the browser suite uses) where this machine has it.
-  it.skipIf(!existsSync(CHROMIUM as string))('runs in a page without a bundler, through that import map (headless Chromium, WebGL)', async () => {
-    const r = (await runImportMapPage(project)) as { backend?: string; shape?: number[]; loss?: number; error?: string; pageErrors: string[] };
-    expect(r.pageErrors).toEqual([]);
-    expect(r.error).toBeUndefined();
-    expect(r.backend).toBe('webgl');
-    expect(r.shape).toEqual([22, 22, 1]); // 2×2 tiles of 8×8, default padding 2: rows·(h + padding) + padding = 2·10 + 2 = 22
-    expect(Math.abs(r.loss! - LN2)).toBeLessThan(1e-5);
-  }, 120_000);
+  it.skipIf(!existsSync(CHROMIUM as string))(
+    'runs in a page without a bundler, through that import map (headless Chromium, WebGL)',
+    async () => {
+      const r = (await runImportMapPage(project)) as {
+        backend?: string;
+        shape?: number[];
+        loss?: number;
+        error?: string;
+        pageErrors: string[];
+      };
+      expect(r.pageErrors).toEqual([]);
+      expect(r.error).toBeUndefined();
+      expect(r.backend).toBe('webgl');
+      expect(r.shape).toEqual([22, 22, 1]); // 2×2 tiles of 8×8, default padding 2: rows·(h + padding) + padding = 2·10 + 2 = 22
+      expect(Math.abs(r.loss! - LN2)).toBeLessThan(1e-5);
+    },
+    120_000,
+  );
 
   it('builds without warnings with esbuild, Vite and webpack 5', async () => {
     type Built = { warnings: string[]; code: string };

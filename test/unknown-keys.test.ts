@@ -27,7 +27,13 @@ afterAll(() => {
 const logits = () => keep(tf.tensor1d([0.5, -1]));
 const images = () => keep(tf.fill([2, 4, 4, 1], 0.5) as tf.Tensor4D);
 const activations = () => ({ data: [0, 1, 2, 3, 1, 0], shape: [3, 2] as [number, number] });
-const probabilities = () => keep(tf.tensor2d([[0.2, 0.8], [0.6, 0.4]]));
+const probabilities = () =>
+  keep(
+    tf.tensor2d([
+      [0.2, 0.8],
+      [0.6, 0.4],
+    ]),
+  );
 const critic = () => nets.mlpDiscriminator({ inputShape: [2], widths: [3] });
 const encoder = () => vae.mlpEncoder({ inputShape: [4], latentDim: 2, widths: [3] });
 const decoder = () => vae.mlpDecoder({ latentDim: 2, outputShape: [4], widths: [3] });
@@ -39,9 +45,19 @@ type Case = [string, () => unknown, string, string | undefined];
 const CASES: Case[] = [
   // Builders (config).
   ['nets.mlpGenerator', () => nets.mlpGenerator({ latentDim: 2, outputShape: [3], hiddenUnits: [4] } as never), 'hiddenUnits', 'widths'],
-  ['nets.dcganGenerator', () => nets.dcganGenerator({ latentDim: 2, outputShape: [8, 8, 1], kernalSize: 3 } as never), 'kernalSize', 'kernelSize'],
+  [
+    'nets.dcganGenerator',
+    () => nets.dcganGenerator({ latentDim: 2, outputShape: [8, 8, 1], kernalSize: 3 } as never),
+    'kernalSize',
+    'kernelSize',
+  ],
   ['nets.mlpDiscriminator', () => nets.mlpDiscriminator({ inputShape: [3], dropOut: 0.1 } as never), 'dropOut', 'dropout'],
-  ['nets.dcganDiscriminator', () => nets.dcganDiscriminator({ inputShape: [8, 8, 1], spectralNorms: true } as never), 'spectralNorms', 'spectralNorm'],
+  [
+    'nets.dcganDiscriminator',
+    () => nets.dcganDiscriminator({ inputShape: [8, 8, 1], spectralNorms: true } as never),
+    'spectralNorms',
+    'spectralNorm',
+  ],
   ['vae.mlpEncoder', () => vae.mlpEncoder({ inputShape: [4], latentDim: 2, width: [3] } as never), 'width', 'widths'],
   ['vae.mlpDecoder', () => vae.mlpDecoder({ latentDims: 2, outputShape: [4] } as never), 'latentDims', 'latentDim'],
   ['vae.convEncoder', () => vae.convEncoder({ inputShape: [4, 4, 1], latentDim: 2, kernel_size: 3 } as never), 'kernel_size', 'kernelSize'],
@@ -50,30 +66,106 @@ const CASES: Case[] = [
   ['metrics.mnistFeatureNet', () => metrics.mnistFeatureNet({ featureDims: 8 } as never), 'featureDims', 'featureDim'],
   // Losses (options).
   ...(['hinge', 'leastSquares', 'minimax', 'nonSaturating', 'wasserstein'] as const).flatMap((name): Case[] => [
-    [`losses.gan.${name}.discriminator`, () => losses.gan[name].discriminator(logits(), logits(), { reductoin: 'sum' } as never), 'reductoin', 'reduction'],
+    [
+      `losses.gan.${name}.discriminator`,
+      () => losses.gan[name].discriminator(logits(), logits(), { reductoin: 'sum' } as never),
+      'reductoin',
+      'reduction',
+    ],
     [`losses.gan.${name}.generator`, () => losses.gan[name].generator(logits(), { reductoin: 'sum' } as never), 'reductoin', 'reduction'],
   ]),
-  ['losses.gan.nonSaturating.discriminator labelSmoothing', () => losses.gan.nonSaturating.discriminator(logits(), logits(), { labelSmoothng: 0.1 } as never), 'labelSmoothng', 'labelSmoothing'],
-  ['losses.gan.relativisticAverage.discriminator', () => losses.gan.relativisticAverage.discriminator(logits(), logits(), { labelSmooting: 0.1 } as never), 'labelSmooting', 'labelSmoothing'],
-  ['losses.gan.relativisticAverage.generator', () => losses.gan.relativisticAverage.generator(logits(), logits(), { reductoin: 'sum' } as never), 'reductoin', 'reduction'],
-  ['losses.gan.gradientPenalty', () => losses.gan.gradientPenalty(critic(), keep(tf.ones([2, 2])), keep(tf.zeros([2, 2])), { wieght: 1 } as never), 'wieght', 'weight'],
+  [
+    'losses.gan.nonSaturating.discriminator labelSmoothing',
+    () => losses.gan.nonSaturating.discriminator(logits(), logits(), { labelSmoothng: 0.1 } as never),
+    'labelSmoothng',
+    'labelSmoothing',
+  ],
+  [
+    'losses.gan.relativisticAverage.discriminator',
+    () => losses.gan.relativisticAverage.discriminator(logits(), logits(), { labelSmooting: 0.1 } as never),
+    'labelSmooting',
+    'labelSmoothing',
+  ],
+  [
+    'losses.gan.relativisticAverage.generator',
+    () => losses.gan.relativisticAverage.generator(logits(), logits(), { reductoin: 'sum' } as never),
+    'reductoin',
+    'reduction',
+  ],
+  [
+    'losses.gan.gradientPenalty',
+    () => losses.gan.gradientPenalty(critic(), keep(tf.ones([2, 2])), keep(tf.zeros([2, 2])), { wieght: 1 } as never),
+    'wieght',
+    'weight',
+  ],
   ['losses.gan.r1Penalty', () => losses.gan.r1Penalty(critic(), keep(tf.ones([2, 2])), { wieght: 1 } as never), 'wieght', 'weight'],
-  ['losses.vae.gaussianKl', () => losses.vae.gaussianKl(keep(tf.zeros([2, 2])), keep(tf.zeros([2, 2])), { reduce: 'sum' } as never), 'reduce', undefined],
-  ['losses.vae.bernoulliReconstruction', () => losses.vae.bernoulliReconstruction(keep(tf.zeros([2, 2])), keep(tf.zeros([2, 2])), { reductoin: 'sum' } as never), 'reductoin', 'reduction'],
-  ['losses.vae.gaussianReconstruction', () => losses.vae.gaussianReconstruction(keep(tf.zeros([2, 2])), keep(tf.zeros([2, 2])), { logvar: 0 } as never), 'logvar', 'logVar'],
+  [
+    'losses.vae.gaussianKl',
+    () => losses.vae.gaussianKl(keep(tf.zeros([2, 2])), keep(tf.zeros([2, 2])), { reduce: 'sum' } as never),
+    'reduce',
+    undefined,
+  ],
+  [
+    'losses.vae.bernoulliReconstruction',
+    () => losses.vae.bernoulliReconstruction(keep(tf.zeros([2, 2])), keep(tf.zeros([2, 2])), { reductoin: 'sum' } as never),
+    'reductoin',
+    'reduction',
+  ],
+  [
+    'losses.vae.gaussianReconstruction',
+    () => losses.vae.gaussianReconstruction(keep(tf.zeros([2, 2])), keep(tf.zeros([2, 2])), { logvar: 0 } as never),
+    'logvar',
+    'logVar',
+  ],
   ['losses.vae.elbo', () => losses.vae.elbo({ betta: 2 } as never), 'betta', 'beta'],
   ['vae.reparameterize', () => vae.reparameterize(keep(tf.zeros([2, 2])), keep(tf.zeros([2, 2])), { sead: 1 } as never), 'sead', 'seed'],
   // Metrics (options).
-  ['metrics.frechetDistanceFromActivations', () => metrics.frechetDistanceFromActivations(activations(), activations(), { allowUnequalCount: true } as never), 'allowUnequalCount', 'allowUnequalCounts'],
-  ['metrics.frechetDistance', () => metrics.frechetDistance((x) => x, keep(tf.ones([3, 2])), keep(tf.ones([3, 2])), { batchsize: 2 } as never), 'batchsize', 'batchSize'],
-  ['metrics.computeActivations', () => metrics.computeActivations((x) => x, keep(tf.ones([3, 2])), { batch: 2 } as never), 'batch', undefined],
+  [
+    'metrics.frechetDistanceFromActivations',
+    () => metrics.frechetDistanceFromActivations(activations(), activations(), { allowUnequalCount: true } as never),
+    'allowUnequalCount',
+    'allowUnequalCounts',
+  ],
+  [
+    'metrics.frechetDistance',
+    () => metrics.frechetDistance((x) => x, keep(tf.ones([3, 2])), keep(tf.ones([3, 2])), { batchsize: 2 } as never),
+    'batchsize',
+    'batchSize',
+  ],
+  [
+    'metrics.computeActivations',
+    () => metrics.computeActivations((x) => x, keep(tf.ones([3, 2])), { batch: 2 } as never),
+    'batch',
+    undefined,
+  ],
   ['metrics.kernelDistance', () => metrics.kernelDistance(activations(), activations(), { subset: 2 } as never), 'subset', 'subsets'],
   ['metrics.classifierScore', () => metrics.classifierScore(probabilities(), { split: 1 } as never), 'split', 'splits'],
   ['metrics.classDistribution', () => metrics.classDistribution(probabilities(), { numClass: 2 } as never), 'numClass', 'numClasses'],
   ['metrics.psnr', () => metrics.psnr(images(), images(), { maxValue: 1, reductoin: 'mean' } as never), 'reductoin', 'reduction'],
   ['metrics.ssim', () => metrics.ssim(images(), images(), { maxValue: 1, windowsize: 3 } as never), 'windowsize', 'windowSize'],
-  ['metrics.trainMnistFeatureNet', () => metrics.trainMnistFeatureNet(metrics.mnistFeatureNet(), { images: images(), labels: keep(tf.tensor1d([0, 1], 'int32')), epoch: 1 } as never), 'epoch', 'epochs'],
-  ['metrics.classifierAccuracy', () => metrics.classifierAccuracy(metrics.mnistFeatureNet({ inputShape: [28, 28, 1] }), keep(tf.zeros([1, 28, 28, 1])), keep(tf.tensor1d([0], 'int32')), { batchsize: 2 } as never), 'batchsize', 'batchSize'],
+  [
+    'metrics.trainMnistFeatureNet',
+    () =>
+      metrics.trainMnistFeatureNet(metrics.mnistFeatureNet(), {
+        images: images(),
+        labels: keep(tf.tensor1d([0, 1], 'int32')),
+        epoch: 1,
+      } as never),
+    'epoch',
+    'epochs',
+  ],
+  [
+    'metrics.classifierAccuracy',
+    () =>
+      metrics.classifierAccuracy(
+        metrics.mnistFeatureNet({ inputShape: [28, 28, 1] }),
+        keep(tf.zeros([1, 28, 28, 1])),
+        keep(tf.tensor1d([0], 'int32')),
+        { batchsize: 2 } as never,
+      ),
+    'batchsize',
+    'batchSize',
+  ],
   ['metrics.featureExtractor', () => metrics.featureExtractor(critic(), { layername: 'x' } as never), 'layername', 'layerName'],
   // Data, IO, backends.
   ['data.imageGrid', () => data.imageGrid(images(), { column: 2 } as never), 'column', 'columns'],
@@ -103,7 +195,9 @@ describe('unknown keys are rejected everywhere', () => {
     );
     expect(error).toBeInstanceOf(ArgumentError);
     const message = (error as Error).message;
-    expect(message).toMatch(new RegExp(`argument '(config|options)\\.${key}' must be one of the known (config fields|options) \\(.*\\), received an unknown key`));
+    expect(message).toMatch(
+      new RegExp(`argument '(config|options)\\.${key}' must be one of the known (config fields|options) \\(.*\\), received an unknown key`),
+    );
     if (suggestion === undefined) expect(message).not.toMatch(/Did you mean/);
     else expect(message).toMatch(new RegExp(`Did you mean '${suggestion}'\\?$`));
   });

@@ -90,7 +90,9 @@ describe('validation helpers', () => {
     );
     expect(() => assertSameShape(t2, tf.zeros([8, 1]), 'a', 'b', 'f')).not.toThrow();
     expect(() => assertSameShapeExceptBatch(t2, tf.zeros([4, 1]), 'a', 'b', 'f')).not.toThrow();
-    expect(() => assertSameShapeExceptBatch(t2, tf.zeros([4, 2]), 'a', 'b', 'f')).toThrow(/on every axis but the batch axis, received shape \[4,2\]/);
+    expect(() => assertSameShapeExceptBatch(t2, tf.zeros([4, 2]), 'a', 'b', 'f')).toThrow(
+      /on every axis but the batch axis, received shape \[4,2\]/,
+    );
     expect(() => assertSameShapeExceptBatch(t2, tf.zeros([8]), 'a', 'b', 'f')).toThrow(ShapeError);
   });
 

@@ -48,12 +48,15 @@ export function parseOptions(argv: string[]): GenerateTextOptions {
     },
   });
   if (values.help) {
-    console.log('usage: npm run example:generate-text -- [--model out/text-gpt/model] [--prompt TEXT] [--length 500] [--temperature 0.8] [--top-k 40] [--top-p 1] [--seed 1] [--no-cache]');
+    console.log(
+      'usage: npm run example:generate-text -- [--model out/text-gpt/model] [--prompt TEXT] [--length 500] [--temperature 0.8] [--top-k 40] [--top-p 1] [--seed 1] [--no-cache]',
+    );
     process.exit(0);
   }
   const number = (name: string, v: string | undefined, integer: boolean) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new Error(`generate-text: --${name} must be a non-negative ${integer ? 'integer' : 'number'}, received '${v}'`);
+    if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n)))
+      throw new Error(`generate-text: --${name} must be a non-negative ${integer ? 'integer' : 'number'}, received '${v}'`);
     return n;
   };
   const topK = number('top-k', values['top-k'], true);
@@ -92,7 +95,9 @@ export async function main(options: GenerateTextOptions): Promise<{ text: string
     if (!options.quiet) process.stdout.write(c);
   }
   const charactersPerSecond = options.length / ((performance.now() - t0) / 1000);
-  console.log(`\n(${options.length} characters at ${charactersPerSecond.toFixed(0)} characters/s${options.cache ? ' with the key/value cache' : ' without the cache'})`);
+  console.log(
+    `\n(${options.length} characters at ${charactersPerSecond.toFixed(0)} characters/s${options.cache ? ' with the key/value cache' : ' without the cache'})`,
+  );
   model.dispose();
   return { text, charactersPerSecond };
 }

@@ -41,14 +41,23 @@ export function parseOptions(argv: string[]): GenerateOptions {
     },
   });
   if (values.help) {
-    console.log('usage: npm run example:generate -- [--model out/mnist-gan/generator] [--count 64] [--seed 7] [--label 3] [--out out/generated.png] [--backend wasm]');
+    console.log(
+      'usage: npm run example:generate -- [--model out/mnist-gan/generator] [--count 64] [--seed 7] [--label 3] [--out out/generated.png] [--backend wasm]',
+    );
     process.exit(0);
   }
   const count = Number(values.count);
   if (!Number.isInteger(count) || count < 1) throw new Error(`generate: --count must be a positive integer, received '${values.count}'`);
   const label = values.label === undefined ? undefined : Number(values.label);
   if (label !== undefined && !Number.isInteger(label)) throw new Error(`generate: --label must be an integer, received '${values.label}'`);
-  return { model: resolve(values.model!), count, seed: Number(values.seed), label, out: resolve(values.out!), backend: values.backend as backends.BackendName };
+  return {
+    model: resolve(values.model!),
+    count,
+    seed: Number(values.seed),
+    label,
+    out: resolve(values.out!),
+    backend: values.backend as backends.BackendName,
+  };
 }
 
 export async function main(options: GenerateOptions): Promise<{ file: string }> {
@@ -69,7 +78,10 @@ export async function main(options: GenerateOptions): Promise<{ file: string }> 
     const z = tf.randomNormal([options.count, latentDim], 0, 1, 'float32', options.seed);
     const labels = frequencies
       ? drawLabels(frequencies, options.count, options.seed)
-      : tf.tensor1d(Array.from({ length: options.count }, (_, i) => options.label ?? i % categories!), 'int32');
+      : tf.tensor1d(
+          Array.from({ length: options.count }, (_, i) => options.label ?? i % categories!),
+          'int32',
+        );
     const feed = categories !== undefined ? [z, tf.reshape(labels, [options.count, 1])] : z;
     return generator.predict(feed) as tf.Tensor4D;
   });

@@ -57,7 +57,9 @@ export function parseOptions(argv: string[]): CganExampleOptions {
     },
   });
   if (values.help) {
-    console.log('usage: npm run example:cgan -- [--epochs 2] [--batch-size 32] [--ema 0.999] [--head projection|acgan] [--backend wasm] [--out out/mnist-cgan] [--seed 1] [--feature-net out/mnist-feature-net]');
+    console.log(
+      'usage: npm run example:cgan -- [--epochs 2] [--batch-size 32] [--ema 0.999] [--head projection|acgan] [--backend wasm] [--out out/mnist-cgan] [--seed 1] [--feature-net out/mnist-feature-net]',
+    );
     process.exit(0);
   }
   const int = (name: string, v: string | undefined) => {
@@ -93,8 +95,23 @@ export async function main(options: CganExampleOptions): Promise<{ files: string
 
   // The GAN example's small DCGAN (7x7x64 -> 14x14x32 -> 28x28, 4x4 kernels) with the label
   // embedded into the generator's input and a projection head (or an AC-GAN classifier) on the discriminator.
-  const generator = nets.dcganGenerator({ latentDim: 100, outputShape: [28, 28, 1], numClasses: 10, widths: [64, 32], kernelSize: 4, seed: options.seed });
-  const discriminator = nets.dcganDiscriminator({ inputShape: [28, 28, 1], head, numClasses: 10, widths: [32, 64], kernelSize: 4, dropout: 0, seed: options.seed + 1 });
+  const generator = nets.dcganGenerator({
+    latentDim: 100,
+    outputShape: [28, 28, 1],
+    numClasses: 10,
+    widths: [64, 32],
+    kernelSize: 4,
+    seed: options.seed,
+  });
+  const discriminator = nets.dcganDiscriminator({
+    inputShape: [28, 28, 1],
+    head,
+    numClasses: 10,
+    widths: [32, 64],
+    kernelSize: 4,
+    dropout: 0,
+    seed: options.seed + 1,
+  });
   const generatorOptimizer = train.fusedAdam({ learningRate: 5e-4, beta1: 0.5 });
   const discriminatorOptimizer = train.fusedAdam({ learningRate: 5e-4, beta1: 0.5 });
   const trainer = new train.AdversarialTrainer({
@@ -109,7 +126,10 @@ export async function main(options: CganExampleOptions): Promise<{ files: string
   });
 
   const files: string[] = [];
-  const rowLabels = tf.tensor1d(Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)), 'int32'); // row r = digit r
+  const rowLabels = tf.tensor1d(
+    Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)),
+    'int32',
+  ); // row r = digit r
   const history = train.history();
   const callbacks: train.Callback[] = [
     history,
@@ -129,7 +149,13 @@ export async function main(options: CganExampleOptions): Promise<{ files: string
   if (!options.quiet) callbacks.push(train.progressBar());
 
   await trainer.fit(
-    data.batches(mnist.images, { labels: mnist.labels, batchSize: options.batchSize, shuffle: true, seed: options.seed, dropRemainder: true }),
+    data.batches(mnist.images, {
+      labels: mnist.labels,
+      batchSize: options.batchSize,
+      shuffle: true,
+      seed: options.seed,
+      dropRemainder: true,
+    }),
     { epochs: options.epochs, steps: options.steps, callbacks },
   );
 
@@ -142,7 +168,10 @@ export async function main(options: CganExampleOptions): Promise<{ files: string
   files.push(csv, svg, generatorDir);
 
   // 1,000 samples, 100 per digit: how many does the classifier read as the digit asked for?
-  const requested = tf.tensor1d(Array.from({ length: 1000 }, (_, i) => i % 10), 'int32');
+  const requested = tf.tensor1d(
+    Array.from({ length: 1000 }, (_, i) => i % 10),
+    'int32',
+  );
   const fake = (await trainer.sample(1000, { labels: requested, seed: options.seed + 1 })) as tf.Tensor4D;
   await reportSampleQuality(options.featureNet, fake, { seed: options.seed, requested });
 

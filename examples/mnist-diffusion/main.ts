@@ -187,7 +187,12 @@ export async function main(options: DiffusionExampleOptions): Promise<DiffusionE
   // Grids from fixed noise (the same seed each time): with labels, row r asks for digit r.
   const gridSize = Math.min(options.samples, 100);
   const perRow = Math.ceil(gridSize / 10);
-  const gridLabels = conditional ? tf.tensor1d(Array.from({ length: gridSize }, (_, i) => Math.floor(i / perRow) % 10), 'int32') : undefined;
+  const gridLabels = conditional
+    ? tf.tensor1d(
+        Array.from({ length: gridSize }, (_, i) => Math.floor(i / perRow) % 10),
+        'int32',
+      )
+    : undefined;
   let sampleSeconds = 0;
   const files: string[] = [];
   const writeGrid = async (file: string) => {
@@ -199,7 +204,13 @@ export async function main(options: DiffusionExampleOptions): Promise<DiffusionE
     files.push(file);
   };
 
-  const batches = data.batches(mnist.images, { labels: mnist.labels, batchSize: options.batchSize, shuffle: true, seed: options.seed, dropRemainder: n >= options.batchSize });
+  const batches = data.batches(mnist.images, {
+    labels: mnist.labels,
+    batchSize: options.batchSize,
+    shuffle: true,
+    seed: options.seed,
+    dropRemainder: n >= options.batchSize,
+  });
   const totalSteps = options.steps ?? options.epochs * Math.max(1, Math.floor(n / options.batchSize));
   const history = train.history();
   const grids: train.Callback = {
@@ -218,7 +229,12 @@ export async function main(options: DiffusionExampleOptions): Promise<DiffusionE
 
   // Final samples: `samples` images (10 per digit when conditional), then a denoising strip.
   const startSampling = performance.now();
-  const labels = conditional ? tf.tensor1d(Array.from({ length: options.samples }, (_, i) => i % 10), 'int32') : undefined;
+  const labels = conditional
+    ? tf.tensor1d(
+        Array.from({ length: options.samples }, (_, i) => i % 10),
+        'int32',
+      )
+    : undefined;
   const samples = await trainer.sample(options.samples, { labels, seed: options.seed + 1 });
   const samplesFile = join(out, 'samples.png');
   await writeImageGrid(samples as tf.Tensor4D, samplesFile, { columns: 10, range: '[-1,1]' });

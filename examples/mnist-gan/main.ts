@@ -135,7 +135,9 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
     clusterOf = clusters.assignments;
     frequencies = clusters.counts.map((count) => count / mnist.count);
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
-    console.log(`k-means: ${options.clusters} clusters of ${Math.min(...clusters.counts)} to ${Math.max(...clusters.counts)} images (${clusters.iterations} iterations, ${seconds} s)`);
+    console.log(
+      `k-means: ${options.clusters} clusters of ${Math.min(...clusters.counts)} to ${Math.max(...clusters.counts)} images (${clusters.iterations} iterations, ${seconds} s)`,
+    );
   }
 
   const wgan = options.loss === 'wgan-gp';
@@ -144,7 +146,14 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
   // tenth of the TF tutorial's FLOPs per example, so that the default run makes many updates
   // (which matters more on MNIST than width) in under 15 minutes on two cores.
   const conditioning = options.clusters > 0 ? { numClasses: options.clusters } : {};
-  const generator = nets.dcganGenerator({ latentDim, outputShape: [28, 28, 1], widths: [64, 32], kernelSize: 4, seed: options.seed, ...conditioning });
+  const generator = nets.dcganGenerator({
+    latentDim,
+    outputShape: [28, 28, 1],
+    widths: [64, 32],
+    kernelSize: 4,
+    seed: options.seed,
+    ...conditioning,
+  });
   // No dropout: with the higher learning rate below the discriminator needs no extra noise. A
   // WGAN-GP critic must not use batch norm (the penalty is per example): layer norm instead.
   const discriminator = nets.dcganDiscriminator({
@@ -161,8 +170,12 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
   // Adam with the DCGAN paper's beta1 = 0.5 at LR_GAN (the paper's 2e-4 suits its larger nets and
   // batches; measured here, see the guide); WGAN-GP's settings from Gulrajani et al.
   // train.fusedAdam is tf.train.adam with one kernel per variable on wasm.
-  const generatorOptimizer = wgan ? train.fusedAdam({ learningRate: 1e-4, beta1: 0.5, beta2: 0.9 }) : train.fusedAdam({ learningRate: LR_GAN, beta1: 0.5 });
-  const discriminatorOptimizer = wgan ? train.fusedAdam({ learningRate: 1e-4, beta1: 0.5, beta2: 0.9 }) : train.fusedAdam({ learningRate: LR_GAN, beta1: 0.5 });
+  const generatorOptimizer = wgan
+    ? train.fusedAdam({ learningRate: 1e-4, beta1: 0.5, beta2: 0.9 })
+    : train.fusedAdam({ learningRate: LR_GAN, beta1: 0.5 });
+  const discriminatorOptimizer = wgan
+    ? train.fusedAdam({ learningRate: 1e-4, beta1: 0.5, beta2: 0.9 })
+    : train.fusedAdam({ learningRate: LR_GAN, beta1: 0.5 });
   const trainer = new train.AdversarialTrainer({
     generator,
     discriminator,
@@ -199,11 +212,14 @@ export async function main(options: GanExampleOptions): Promise<{ files: string[
   if (!options.quiet) callbacks.push(train.progressBar());
 
   const images = mnist.images;
-  await trainer.fit(data.batches(images, { labels: clusterOf, batchSize: options.batchSize, shuffle: true, seed: options.seed, dropRemainder: true }), {
-    epochs: options.epochs,
-    steps: options.steps,
-    callbacks,
-  });
+  await trainer.fit(
+    data.batches(images, { labels: clusterOf, batchSize: options.batchSize, shuffle: true, seed: options.seed, dropRemainder: true }),
+    {
+      epochs: options.epochs,
+      steps: options.steps,
+      callbacks,
+    },
+  );
 
   const csv = join(out, 'losses.csv');
   const svg = join(out, 'losses.svg');

@@ -60,7 +60,9 @@ export function parseOptions(argv: string[]): PixelCnnExampleOptions {
     },
   });
   if (values.help) {
-    console.log('usage: npm run example:pixelcnn -- [--epochs 1] [--batch-size 64] [--filters 32] [--layers 4] [--gated] [--lr 1e-3] [--samples 64] [--out out/mnist-pixelcnn] [--seed 1]');
+    console.log(
+      'usage: npm run example:pixelcnn -- [--epochs 1] [--batch-size 64] [--filters 32] [--layers 4] [--gated] [--lr 1e-3] [--samples 64] [--out out/mnist-pixelcnn] [--seed 1]',
+    );
     process.exit(0);
   }
   const int = (name: string, v: string | undefined) => {
@@ -121,22 +123,37 @@ export async function main(options: PixelCnnExampleOptions): Promise<{ files: st
   tf.dispose([trainRaw.images, trainRaw.labels, testRaw.images, testRaw.labels]);
   console.log(`binarized MNIST (threshold 0.5): ${trainImages.shape[0]} training and ${testImages.shape[0]} test images`);
 
-  const model = nets.pixelCnn({ imageShape: [28, 28, 1], filters: options.filters, layers: options.layers, gated: options.gated, levels: 2, seed: options.seed });
-  console.log(`PixelCNN: ${options.layers} blocks of ${options.filters} filters${options.gated ? ' (gated)' : ''}, ${model.countParams()} parameters`);
+  const model = nets.pixelCnn({
+    imageShape: [28, 28, 1],
+    filters: options.filters,
+    layers: options.layers,
+    gated: options.gated,
+    levels: 2,
+    seed: options.seed,
+  });
+  console.log(
+    `PixelCNN: ${options.layers} blocks of ${options.filters} filters${options.gated ? ' (gated)' : ''}, ${model.countParams()} parameters`,
+  );
   const optimizer = train.fusedAdam({ learningRate: options.learningRate });
   const trainer = new train.ModelTrainer({
     models: { pixelCnn: model },
     optimizer,
     loss: ({ x }, { models }) => ({
       // Mean nats per pixel; × 784 for nats per image.
-      crossEntropy: losses.autoregressive.crossEntropy(models.pixelCnn.apply(x, { training: true }) as tf.Tensor, autoregressive.pixelTargets(x, 2)),
+      crossEntropy: losses.autoregressive.crossEntropy(
+        models.pixelCnn.apply(x, { training: true }) as tf.Tensor,
+        autoregressive.pixelTargets(x, 2),
+      ),
     }),
     clipNorm: 1,
     seed: options.seed,
   });
   const stepsPerEpoch = Math.ceil(trainImages.shape[0] / options.batchSize);
   const totalSteps = options.steps ?? options.epochs * stepsPerEpoch;
-  const schedule = train.learningRateSchedule(optimizer, train.cosineDecay({ initial: options.learningRate, final: options.learningRate * 0.05, steps: totalSteps }));
+  const schedule = train.learningRateSchedule(
+    optimizer,
+    train.cosineDecay({ initial: options.learningRate, final: options.learningRate * 0.05, steps: totalSteps }),
+  );
   const nll: number[] = [];
   let epochStart = performance.now();
   const callbacks: train.Callback[] = [
@@ -149,12 +166,18 @@ export async function main(options: PixelCnnExampleOptions): Promise<{ files: st
         const seconds = (performance.now() - epochStart) / 1000;
         const value = await testNll(model, testImages);
         nll.push(value);
-        console.log(`\nepoch ${epoch + 1}: test NLL ${value.toFixed(2)} nats per image (${(value / 784).toFixed(4)} per pixel); ${seconds.toFixed(1)} s training`);
+        console.log(
+          `\nepoch ${epoch + 1}: test NLL ${value.toFixed(2)} nats per image (${(value / 784).toFixed(4)} per pixel); ${seconds.toFixed(1)} s training`,
+        );
       },
     },
   ];
   if (!options.quiet) callbacks.push(train.progressBar());
-  await trainer.fit(data.batches(trainImages, { batchSize: options.batchSize, shuffle: true, seed: options.seed }), { epochs: options.epochs, steps: options.steps, callbacks });
+  await trainer.fit(data.batches(trainImages, { batchSize: options.batchSize, shuffle: true, seed: options.seed }), {
+    epochs: options.epochs,
+    steps: options.steps,
+    callbacks,
+  });
 
   if (nll.length === 0) nll.push(await testNll(model, testImages)); // stopped mid-epoch (--steps)
   const s0 = performance.now();

@@ -50,7 +50,9 @@ export function parseOptions(argv: string[]): VaeExampleOptions {
     },
   });
   if (values.help) {
-    console.log('usage: npm run example:vae -- [--epochs 10] [--batch-size 128] [--latent-dim 20] [--backend wasm] [--out out/mnist-vae] [--seed 1]');
+    console.log(
+      'usage: npm run example:vae -- [--epochs 10] [--batch-size 128] [--latent-dim 20] [--backend wasm] [--out out/mnist-vae] [--seed 1]',
+    );
     process.exit(0);
   }
   const int = (name: string, v: string | undefined) => {
@@ -105,8 +107,22 @@ export async function main(options: VaeExampleOptions): Promise<{ files: string[
   // to 1e-4 by the last step: in 10 epochs this reaches a test negative ELBO about 3 nats below
   // 784-512-256-z MLPs without batch norm at a constant 1e-3, at about 40 s per epoch on wasm
   // (docs/training-recipes.md).
-  const encoder = vae.mlpEncoder({ inputShape: [28, 28, 1], latentDim, widths: [640, 320], activation: 'relu', normalization: 'batch', seed: options.seed });
-  const decoder = vae.mlpDecoder({ latentDim, outputShape: [28, 28, 1], widths: [320, 640], activation: 'relu', normalization: 'batch', seed: options.seed + 1 });
+  const encoder = vae.mlpEncoder({
+    inputShape: [28, 28, 1],
+    latentDim,
+    widths: [640, 320],
+    activation: 'relu',
+    normalization: 'batch',
+    seed: options.seed,
+  });
+  const decoder = vae.mlpDecoder({
+    latentDim,
+    outputShape: [28, 28, 1],
+    widths: [320, 640],
+    activation: 'relu',
+    normalization: 'batch',
+    seed: options.seed + 1,
+  });
   const model = vae.assemble({ encoder, decoder, seed: options.seed });
 
   const optimizer = train.fusedAdam({ learningRate: 2e-3 });
@@ -126,7 +142,9 @@ export async function main(options: VaeExampleOptions): Promise<{ files: string[
       const value = await testNegativeElbo(model, testSet.images);
       testNelbo.push(value);
       const seconds = (performance.now() - epochStart) / 1000;
-      console.log(`\nepoch ${epoch + 1}: test negative ELBO ${value.toFixed(2)} nats per image (${seconds.toFixed(1)} s with the test evaluation)`);
+      console.log(
+        `\nepoch ${epoch + 1}: test negative ELBO ${value.toFixed(2)} nats per image (${seconds.toFixed(1)} s with the test evaluation)`,
+      );
     },
   };
   const callbacks: train.Callback[] = [schedule, history, evaluate];
@@ -202,11 +220,13 @@ function erfinv(x: number): number {
   if (w < 5) {
     w -= 2.5;
     p = 2.81022636e-8;
-    for (const c of [3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941]) p = c + p * w;
+    for (const c of [3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941])
+      p = c + p * w;
   } else {
     w = Math.sqrt(w) - 3;
     p = -0.000200214257;
-    for (const c of [0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682]) p = c + p * w;
+    for (const c of [0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682])
+      p = c + p * w;
   }
   return p * x;
 }

@@ -62,6 +62,7 @@ export function readLabelFrequencies(dir: string): number[] | undefined {
  */
 export function labelCount(generator: tfl.LayersModel): number {
   const size = generator.layers.find((layer) => layer.getClassName() === 'Embedding')?.getConfig()['inputDim'];
-  if (typeof size !== 'number') throw new Error('this generator has two inputs but no label embedding: cannot tell how many labels it takes');
+  if (typeof size !== 'number')
+    throw new Error('this generator has two inputs but no label embedding: cannot tell how many labels it takes');
   return size;
 }

@@ -35,7 +35,9 @@ export async function reportSampleQuality(
   options: { seed: number; requested?: tf.Tensor1D },
 ): Promise<SampleQuality | undefined> {
   if (!existsSync(join(featureNetDir, 'model.json'))) {
-    console.log(`\n(no MNIST feature network in ${featureNetDir}: run 'npm run eval -- --train-feature-net' once to get FID, KID and classifier score here)`);
+    console.log(
+      `\n(no MNIST feature network in ${featureNetDir}: run 'npm run eval -- --train-feature-net' once to get FID, KID and classifier score here)`,
+    );
     return undefined;
   }
   const net = await loadModel(featureNetDir);
@@ -45,7 +47,11 @@ export async function reportSampleQuality(
   const realActivations = await metrics.computeActivations(features, real, { batchSize: 500 });
   const fakeActivations = await metrics.computeActivations(features, fake, { batchSize: 500 });
   const fid = await metrics.frechetDistanceFromActivations(realActivations, fakeActivations);
-  const kid = await metrics.kernelDistance(realActivations, fakeActivations, { subsets: 10, subsetSize: Math.min(500, fake.shape[0]), seed: options.seed });
+  const kid = await metrics.kernelDistance(realActivations, fakeActivations, {
+    subsets: 10,
+    subsetSize: Math.min(500, fake.shape[0]),
+    seed: options.seed,
+  });
   const probabilities = tf.tidy(() => tf.softmax(net.predict(fake) as tf.Tensor) as tf.Tensor2D);
   const score = await metrics.classifierScore(probabilities);
   const classes = await metrics.classDistribution(probabilities);
@@ -56,9 +62,13 @@ export async function reportSampleQuality(
   net.dispose();
 
   console.log(`\nsample quality (${fake.shape[0]} samples vs ${fake.shape[0]} MNIST test images, feature net ${featureNetDir}):`);
-  console.log(`  FID ${fid.toFixed(2)}, KID ${kid.mean.toFixed(4)} ± ${kid.standardError.toFixed(4)}, classifier score ${score.mean.toFixed(2)} (max 10)`);
+  console.log(
+    `  FID ${fid.toFixed(2)}, KID ${kid.mean.toFixed(4)} ± ${kid.standardError.toFixed(4)}, classifier score ${score.mean.toFixed(2)} (max 10)`,
+  );
   console.log(`  ${(100 * confident).toFixed(1)}% of samples labelled with confidence >= 0.9`);
   if (accuracy !== undefined) console.log(`  ${(100 * accuracy).toFixed(1)}% of samples classified as the digit asked for`);
-  console.log(`  classes: ${classes.shares.map((s, c) => `${c}:${(100 * s).toFixed(1)}%`).join(' ')} (${classes.classesCovered}/10 covered)`);
+  console.log(
+    `  classes: ${classes.shares.map((s, c) => `${c}:${(100 * s).toFixed(1)}%`).join(' ')} (${classes.classesCovered}/10 covered)`,
+  );
   return { fid, kid: kid.mean, classifierScore: score.mean, confident, classShares: classes.shares, accuracy };
 }

@@ -81,7 +81,9 @@ export function parseOptions(argv: string[]): TextGptOptions {
     },
   });
   if (values.help) {
-    console.log('usage: npm run example:text-gpt -- [--text FILE] [--iterations 2000] [--layers 4] [--heads 4] [--width 128] [--block-size 64] [--batch-size 12] [--lr 1e-3] [--min-lr 1e-4] [--out out/text-gpt] [--seed 1]');
+    console.log(
+      'usage: npm run example:text-gpt -- [--text FILE] [--iterations 2000] [--layers 4] [--heads 4] [--width 128] [--block-size 64] [--batch-size 12] [--lr 1e-3] [--min-lr 1e-4] [--out out/text-gpt] [--seed 1]',
+    );
     process.exit(0);
   }
   const int = (name: string, v: string | undefined, min = 1) => {
@@ -128,7 +130,9 @@ export function loadSotu(): string {
   }
   const dir = join(dirname(packageJson), 'data');
   // File names start with the year (1790_george_washington_n.txt): sorting them is chronological.
-  const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort();
   return files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n\n');
 }
 
@@ -144,7 +148,9 @@ async function estimateLoss(model: LayersModel, batches: data.SequenceBatches, i
   return total / iters;
 }
 
-export async function main(options: TextGptOptions): Promise<{ files: string[]; evaluations: Array<{ step: number; train: number; validation: number }>; sample: string }> {
+export async function main(
+  options: TextGptOptions,
+): Promise<{ files: string[]; evaluations: Array<{ step: number; train: number; validation: number }>; sample: string }> {
   const { out } = options;
   mkdirSync(out, { recursive: true });
   const backend = await backends.use(options.backend);
@@ -157,11 +163,23 @@ export async function main(options: TextGptOptions): Promise<{ files: string[]; 
   const split = Math.floor(ids.length * 0.9);
   const trainIds = ids.subarray(0, split);
   const validationIds = ids.subarray(split);
-  console.log(`corpus: ${ids.length} characters, ${vocabulary.size} distinct; ${trainIds.length} train, ${validationIds.length} validation`);
+  console.log(
+    `corpus: ${ids.length} characters, ${vocabulary.size} distinct; ${trainIds.length} train, ${validationIds.length} validation`,
+  );
 
   const { blockSize, batchSize, seed } = options;
-  const model = nets.gpt({ vocabSize: vocabulary.size, blockSize, layers: options.layers, heads: options.heads, width: options.width, dropout: options.dropout, seed });
-  console.log(`GPT: ${options.layers} layers, ${options.heads} heads, width ${options.width}, context ${blockSize}: ${(model.countParams() / 1e6).toFixed(2)} M parameters`);
+  const model = nets.gpt({
+    vocabSize: vocabulary.size,
+    blockSize,
+    layers: options.layers,
+    heads: options.heads,
+    width: options.width,
+    dropout: options.dropout,
+    seed,
+  });
+  console.log(
+    `GPT: ${options.layers} layers, ${options.heads} heads, width ${options.width}, context ${blockSize}: ${(model.countParams() / 1e6).toFixed(2)} M parameters`,
+  );
   const optimizer = train.adamW({ learningRate: options.learningRate, beta2: 0.99, weightDecay: options.weightDecay });
   const trainer = new train.ModelTrainer({
     models: { gpt: model },
@@ -174,7 +192,12 @@ export async function main(options: TextGptOptions): Promise<{ files: string[]; 
   });
   const schedule = train.learningRateSchedule(
     optimizer,
-    train.cosineDecay({ initial: options.learningRate, final: options.minLearningRate, steps: options.iterations, warmupSteps: Math.min(options.warmup, options.iterations - 1) }),
+    train.cosineDecay({
+      initial: options.learningRate,
+      final: options.minLearningRate,
+      steps: options.iterations,
+      warmupSteps: Math.min(options.warmup, options.iterations - 1),
+    }),
   );
 
   // Evaluation batches: fixed seeds, different from the training stream's.
@@ -205,14 +228,22 @@ export async function main(options: TextGptOptions): Promise<{ files: string[]; 
   ];
   if (!options.quiet) callbacks.push(train.progressBar());
   await evaluate(0);
-  await trainer.fit(data.sequenceBatches(trainIds, { blockSize, batchSize, seed, steps: options.iterations }), { steps: options.iterations, callbacks });
+  await trainer.fit(data.sequenceBatches(trainIds, { blockSize, batchSize, seed, steps: options.iterations }), {
+    steps: options.iterations,
+    callbacks,
+  });
 
   // A sample, streamed as it is generated (nanoGPT's sample.py: temperature 0.8, top-k 200).
   const prompt = vocabulary.characters.includes('\n') ? '\n' : vocabulary.characters[0]!;
   console.log('\nsample:');
   let sample = '';
   const g0 = performance.now();
-  for await (const id of autoregressive.generateStream(model, vocabulary.encode(prompt), { maxNewTokens: options.sampleLength, temperature: 0.8, topK: 200, seed })) {
+  for await (const id of autoregressive.generateStream(model, vocabulary.encode(prompt), {
+    maxNewTokens: options.sampleLength,
+    temperature: 0.8,
+    topK: 200,
+    seed,
+  })) {
     const c = vocabulary.decode([id]);
     sample += c;
     if (!options.quiet) process.stdout.write(c);

@@ -73,7 +73,8 @@ export class CachedDecoder {
    * @throws {@link ArgumentError} when the model does not have that structure.
    */
   constructor(model: tfl.LayersModel) {
-    const parts = model !== null && typeof model === 'object' && Array.isArray((model as tfl.LayersModel).layers) ? gptParts(model) : undefined;
+    const parts =
+      model !== null && typeof model === 'object' && Array.isArray((model as tfl.LayersModel).layers) ? gptParts(model) : undefined;
     if (parts === undefined) {
       throw new ArgumentError({
         fn: FN,
@@ -99,9 +100,16 @@ export class CachedDecoder {
    */
   step(id: number): tf.Tensor1D {
     assertNonNegativeInt(id, 'id', `${FN}.step`);
-    if (id >= this.vocabSize) throw new ArgumentError({ fn: `${FN}.step`, arg: 'id', expected: `be below vocabSize ${this.vocabSize}`, received: String(id) });
+    if (id >= this.vocabSize)
+      throw new ArgumentError({ fn: `${FN}.step`, arg: 'id', expected: `be below vocabSize ${this.vocabSize}`, received: String(id) });
     if (this.length >= this.blockSize) {
-      throw new ShapeError({ fn: `${FN}.step`, arg: 'id', expected: `fit in the context of blockSize ${this.blockSize}`, received: `position ${this.length}`, hint: 'Call reset() and feed the last tokens again' });
+      throw new ShapeError({
+        fn: `${FN}.step`,
+        arg: 'id',
+        expected: `fit in the context of blockSize ${this.blockSize}`,
+        received: `position ${this.length}`,
+        hint: 'Call reset() and feed the last tokens again',
+      });
     }
     const { embedding, blocks, norm, head } = this.parts;
     const result = tf.tidy(() => {

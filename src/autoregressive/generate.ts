@@ -74,17 +74,23 @@ function windowLogits(model: tfl.LayersModel, window: number[]): tf.Tensor1D {
  * ```
  * @category Autoregressive
  */
-export async function* generateStream(model: tfl.LayersModel, promptIds: ArrayLike<number>, options: GenerateOptions): AsyncGenerator<number, void, undefined> {
+export async function* generateStream(
+  model: tfl.LayersModel,
+  promptIds: ArrayLike<number>,
+  options: GenerateOptions,
+): AsyncGenerator<number, void, undefined> {
   const fn = 'autoregressive.generate';
   if (model === null || typeof model !== 'object' || typeof (model as tfl.LayersModel).predict !== 'function') {
     throw new ArgumentError({ fn, arg: 'model', expected: 'be a tf.LayersModel', received: describe(model) });
   }
   assertKnownKeys(options, KEYS, 'options', fn);
-  if (options === undefined) throw new ArgumentError({ fn, arg: 'options', expected: 'be an object with maxNewTokens', received: 'undefined' });
+  if (options === undefined)
+    throw new ArgumentError({ fn, arg: 'options', expected: 'be an object with maxNewTokens', received: 'undefined' });
   const { maxNewTokens, stopAt = [], onToken, cache = true } = options;
   assertNonNegativeInt(maxNewTokens, 'options.maxNewTokens', fn);
   const stops = new Set(typeof stopAt === 'number' ? [stopAt] : stopAt);
-  if (onToken !== undefined && typeof onToken !== 'function') throw new ArgumentError({ fn, arg: 'options.onToken', expected: 'be a function', received: describe(onToken) });
+  if (onToken !== undefined && typeof onToken !== 'function')
+    throw new ArgumentError({ fn, arg: 'options.onToken', expected: 'be a function', received: describe(onToken) });
   const parts = gptParts(model);
   const inputLength = model.inputs[0]?.shape[1];
   const blockSize = options.blockSize ?? parts?.embedding.blockSize ?? (typeof inputLength === 'number' ? inputLength : Infinity);
@@ -94,7 +100,13 @@ export async function* generateStream(model: tfl.LayersModel, promptIds: ArrayLi
   const vocabSize = parts?.embedding.vocabSize ?? model.outputs[0]?.shape[2];
   if (typeof vocabSize === 'number') {
     const bad = context.findIndex((id) => id >= vocabSize);
-    if (bad >= 0) throw new ArgumentError({ fn, arg: `promptIds[${bad}]`, expected: `be below the vocabulary size ${vocabSize}`, received: String(context[bad]) });
+    if (bad >= 0)
+      throw new ArgumentError({
+        fn,
+        arg: `promptIds[${bad}]`,
+        expected: `be below the vocabulary size ${vocabSize}`,
+        received: String(context[bad]),
+      });
   }
 
   const decoder = cache && parts !== undefined ? new CachedDecoder(model) : undefined;

@@ -64,8 +64,19 @@ export async function samplePixels(model: tfl.LayersModel, options: SamplePixels
   const fn = 'autoregressive.samplePixels';
   const inputShape = model?.inputs?.[0]?.shape;
   const outputShape = (model?.outputs?.[0]?.shape ?? []) as Array<number | null>;
-  if (inputShape === undefined || inputShape.length !== 4 || inputShape.slice(1).some((d) => d == null) || outputShape.length !== 4 || outputShape[3] == null) {
-    throw new ArgumentError({ fn, arg: 'model', expected: 'be a model of images [B, H, W, C] (known sizes) to logits [B, H, W, levels]', received: describe(model) });
+  if (
+    inputShape === undefined ||
+    inputShape.length !== 4 ||
+    inputShape.slice(1).some((d) => d == null) ||
+    outputShape.length !== 4 ||
+    outputShape[3] == null
+  ) {
+    throw new ArgumentError({
+      fn,
+      arg: 'model',
+      expected: 'be a model of images [B, H, W, C] (known sizes) to logits [B, H, W, levels]',
+      received: describe(model),
+    });
   }
   assertKnownKeys(options, ['n', 'seed', 'temperature'], 'options', fn);
   if (options === undefined) throw new ArgumentError({ fn, arg: 'options', expected: 'be an object with n', received: 'undefined' });

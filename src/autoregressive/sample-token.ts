@@ -30,9 +30,20 @@ export interface SampleTokenDrawOptions extends SampleTokenOptions {
 const KEYS = ['temperature', 'topK', 'topP'];
 
 function readLogits(logits: ArrayLike<number>, fn: string): ArrayLike<number> {
-  if (logits === null || typeof logits !== 'object' || typeof (logits as ArrayLike<number>).length !== 'number' || (logits as ArrayLike<number>).length === 0) {
+  if (
+    logits === null ||
+    typeof logits !== 'object' ||
+    typeof (logits as ArrayLike<number>).length !== 'number' ||
+    (logits as ArrayLike<number>).length === 0
+  ) {
     const hint = logits instanceof tf.Tensor ? 'Read the tensor first: await logits.data()' : undefined;
-    throw new ArgumentError({ fn, arg: 'logits', expected: 'be a non-empty array of numbers (or a typed array)', received: describe(logits), hint });
+    throw new ArgumentError({
+      fn,
+      arg: 'logits',
+      expected: 'be a non-empty array of numbers (or a typed array)',
+      received: describe(logits),
+      hint,
+    });
   }
   return logits;
 }
@@ -73,10 +84,12 @@ function distribution(logits: ArrayLike<number>, options: SampleTokenOptions, fn
   assertNumber(topP, 'options.topP', fn, { min: 0, max: 1, minExclusive: true });
   for (let i = 0; i < logits.length; i++) {
     const x = logits[i]!;
-    if (Number.isNaN(x) || x === Infinity) throw new ArgumentError({ fn, arg: 'logits', expected: 'be finite or −Infinity', received: `${x} at index ${i}` });
+    if (Number.isNaN(x) || x === Infinity)
+      throw new ArgumentError({ fn, arg: 'logits', expected: 'be finite or −Infinity', received: `${x} at index ${i}` });
   }
   const ranked = rankTokens(logits);
-  if (logits[ranked[0]!] === -Infinity) throw new ArgumentError({ fn, arg: 'logits', expected: 'have at least one finite value', received: 'only −Infinity' });
+  if (logits[ranked[0]!] === -Infinity)
+    throw new ArgumentError({ fn, arg: 'logits', expected: 'have at least one finite value', received: 'only −Infinity' });
   const p = new Float64Array(logits.length);
   if (temperature === 0) {
     p[ranked[0]!] = 1;

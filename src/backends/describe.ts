@@ -46,7 +46,8 @@ interface WasmBackendInternals {
  */
 export function describeBackend(): BackendDescription {
   const name = tf.getBackend();
-  if (name == null) throw new BackendError('backends.describeBackend', 'backends.describeBackend: no backend is active; call backends.use() first');
+  if (name == null)
+    throw new BackendError('backends.describeBackend', 'backends.describeBackend: no backend is active; call backends.use() first');
   if (name !== 'wasm') return { name, simd: false, threads: 1, added: [], replaced: [] };
   const internals = tf.backend() as unknown as WasmBackendInternals;
   const threads = internals.wasm?.tfjs?.getThreadsCount?.() ?? 1;

@@ -85,7 +85,10 @@ export function enableTraining(backendName?: string, options: EnableTrainingOpti
   }
   if (backend !== WASM) return { backend, added: [], replaced: [] };
   if (tf.findBackendFactory(WASM) == null || tf.getKernel('Conv2D', WASM) == null) {
-    throw new BackendError(fn, `${fn}: the wasm backend is not registered; import '@tensorflow/tfjs-backend-wasm' (npm install @tensorflow/tfjs-backend-wasm) or use backends.use('wasm')`);
+    throw new BackendError(
+      fn,
+      `${fn}: the wasm backend is not registered; import '@tensorflow/tfjs-backend-wasm' (npm install @tensorflow/tfjs-backend-wasm) or use backends.use('wasm')`,
+    );
   }
   assertSupportedTfjs(fn, options.allowUntestedTfjs);
   return { backend, ...installWasmKernels() };

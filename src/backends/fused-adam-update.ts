@@ -39,7 +39,13 @@ export function applyFusedAdam(optimizer: tf.AdamOptimizer, variableGradients: P
   tf.tidy(() => {
     const oneMinusAccBeta1 = tf.sub(1, state.accBeta1);
     const oneMinusAccBeta2 = tf.sub(1, state.accBeta2);
-    const moment = (list: AdamState['accumulatedFirstMoment'], i: number, name: string, suffix: string, value: tf.Variable): tf.Variable => {
+    const moment = (
+      list: AdamState['accumulatedFirstMoment'],
+      i: number,
+      name: string,
+      suffix: string,
+      value: tf.Variable,
+    ): tf.Variable => {
       list[i] ??= { originalName: `${name}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
       return list[i].variable;
     };
@@ -59,11 +65,13 @@ export function applyFusedAdam(optimizer: tf.AdamOptimizer, variableGradients: P
         value.assign(tf.add(tf.mul(step, -state.learningRate), value));
         return;
       }
-      const [newValue, newFirstMoment, newSecondMoment] = tf.engine().runKernel(
-        FUSED_ADAM_KERNEL,
-        { value, firstMoment, secondMoment, gradient, oneMinusAccBeta1, oneMinusAccBeta2 },
-        { beta1: state.beta1, beta2: state.beta2, epsilon: state.epsilon, learningRate: state.learningRate },
-      ) as tf.Tensor[];
+      const [newValue, newFirstMoment, newSecondMoment] = tf
+        .engine()
+        .runKernel(
+          FUSED_ADAM_KERNEL,
+          { value, firstMoment, secondMoment, gradient, oneMinusAccBeta1, oneMinusAccBeta2 },
+          { beta1: state.beta1, beta2: state.beta2, epsilon: state.epsilon, learningRate: state.learningRate },
+        ) as tf.Tensor[];
       firstMoment.assign(newFirstMoment!);
       secondMoment.assign(newSecondMoment!);
       value.assign(newValue!);

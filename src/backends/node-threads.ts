@@ -76,7 +76,9 @@ export async function registerThreadedWasm(fn: string, wasmPackage: unknown, thr
   const root = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   const factoryFile = path.join(root, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
   const wasmFile = path.join(root, 'dist', 'tfjs-backend-wasm-threaded-simd.wasm');
-  const { wasmWorkerContents } = require(path.join(root, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
+  const { wasmWorkerContents } = require(path.join(root, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+    wasmWorkerContents: string;
+  };
   // The worker script is exported as a template literal, whose "\n" escapes became newlines.
   const workerSource = wasmWorkerContents.replace(/\n/g, '\\n');
 
@@ -89,8 +91,27 @@ export async function registerThreadedWasm(fn: string, wasmPackage: unknown, thr
   const factorySource = fs.readFileSync(factoryFile, 'utf8');
   const privateGlobal: Record<string, unknown> = Object.create(globalThis) as Record<string, unknown>;
   const factoryRequire = createRequire(factoryFile);
-  const evaluate = new Function('global', 'Worker', 'require', '__filename', '__dirname', 'module', 'exports', 'define', `${factorySource}\nreturn WasmBackendModuleThreadedSimd;`) as (...args: unknown[]) => Factory;
-  const factory = evaluate(privateGlobal, PthreadWorker, factoryRequire, factoryFile, path.dirname(factoryFile), { exports: {} }, undefined, undefined);
+  const evaluate = new Function(
+    'global',
+    'Worker',
+    'require',
+    '__filename',
+    '__dirname',
+    'module',
+    'exports',
+    'define',
+    `${factorySource}\nreturn WasmBackendModuleThreadedSimd;`,
+  ) as (...args: unknown[]) => Factory;
+  const factory = evaluate(
+    privateGlobal,
+    PthreadWorker,
+    factoryRequire,
+    factoryFile,
+    path.dirname(factoryFile),
+    { exports: {} },
+    undefined,
+    undefined,
+  );
   const wasmBytes = fs.readFileSync(wasmFile);
 
   const start = async (): Promise<tf.KernelBackend> => {
@@ -98,11 +119,16 @@ export async function registerThreadedWasm(fn: string, wasmPackage: unknown, thr
     const module = await factory({
       locateFile: (file: string, prefix: string) => (file.endsWith('.wasm') ? wasmFile : prefix + file),
       mainScriptUrlOrBlob: factoryFile,
-      instantiateWasm: (imports: { env: Record<string, unknown> }, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
+      instantiateWasm: (
+        imports: { env: Record<string, unknown> },
+        receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+      ) => {
         // The module's own import object (not a global): report 2·threads logical cores.
         imports.env.emscripten_num_logical_cores = () => 2 * threads;
         memory = imports.env.memory;
-        void WebAssembly.compile(wasmBytes).then(async (compiled) => receive(await WebAssembly.instantiate(compiled, imports as WebAssembly.Imports), compiled));
+        void WebAssembly.compile(wasmBytes).then(async (compiled) =>
+          receive(await WebAssembly.instantiate(compiled, imports as WebAssembly.Imports), compiled),
+        );
         return {};
       },
     });

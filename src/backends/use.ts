@@ -81,7 +81,10 @@ async function loadBackendPackage(fn: string, name: Exclude<BackendName, 'auto'>
     }
   }
   const hint = isNode() || name !== 'tensorflow' ? `npm install ${packages[0]}` : `the '${name}' backend runs in Node only`;
-  throw new BackendError(fn, `${fn}: backend '${name}' needs the package ${packages.join(' or ')}, which could not be loaded (${failures.join('; ')}). Install it (${hint}), or import it yourself before calling ${fn}.`);
+  throw new BackendError(
+    fn,
+    `${fn}: backend '${name}' needs the package ${packages.join(' or ')}, which could not be loaded (${failures.join('; ')}). Install it (${hint}), or import it yourself before calling ${fn}.`,
+  );
 }
 
 /** In Node, points tfjs-backend-wasm at its own `dist/` folder unless the caller chose paths. */
@@ -165,9 +168,15 @@ async function activate(fn: string, name: Exclude<BackendName, 'auto'>, options:
     if (threads === undefined || threads === 1 || name !== WASM_NAME) {
       ok = await start();
     } else if (tf.engine().registry[WASM_NAME] != null) {
-      throw new BackendError(fn, `${fn}: option 'threads' must be given before the wasm backend is first initialized (it already runs with ${describeBackend().threads} thread(s))`);
+      throw new BackendError(
+        fn,
+        `${fn}: option 'threads' must be given before the wasm backend is first initialized (it already runs with ${describeBackend().threads} thread(s))`,
+      );
     } else if (!isNode()) {
-      throw new BackendError(fn, `${fn}: option 'threads' is for Node; in a browser, serve the page cross-origin isolated and call setThreadsCount from @tensorflow/tfjs-backend-wasm`);
+      throw new BackendError(
+        fn,
+        `${fn}: option 'threads' is for Node; in a browser, serve the page cross-origin isolated and call setThreadsCount from @tensorflow/tfjs-backend-wasm`,
+      );
     } else {
       ok = await startThreaded(fn, mod, threads, start);
     }
@@ -176,7 +185,10 @@ async function activate(fn: string, name: Exclude<BackendName, 'auto'>, options:
     throw new BackendError(fn, `${fn}: backend '${name}' failed to initialize: ${(e as Error).message}`);
   }
   if (!ok || tf.getBackend() !== name) {
-    throw new BackendError(fn, `${fn}: backend '${name}' failed to initialize (tf.setBackend returned false; see the warning tfjs printed)`);
+    throw new BackendError(
+      fn,
+      `${fn}: backend '${name}' failed to initialize (tf.setBackend returned false; see the warning tfjs printed)`,
+    );
   }
 }
 
@@ -210,8 +222,17 @@ export async function use(name: BackendName, options: UseOptions = {}): Promise<
     throw new ArgumentError({ fn, arg: 'name', expected: `be one of ${NAMES.map((n) => `'${n}'`).join(', ')}`, received: describe(name) });
   }
   assertKnownKeys(options, ['wasmPaths', 'training', 'threads', 'allowUntestedTfjs'], 'options', fn);
-  if (options.threads !== undefined && options.threads !== 'auto' && !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 8)) {
-    throw new ArgumentError({ fn, arg: 'options.threads', expected: "be an integer from 1 to 8 or 'auto'", received: describe(options.threads) });
+  if (
+    options.threads !== undefined &&
+    options.threads !== 'auto' &&
+    !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 8)
+  ) {
+    throw new ArgumentError({
+      fn,
+      arg: 'options.threads',
+      expected: "be an integer from 1 to 8 or 'auto'",
+      received: describe(options.threads),
+    });
   }
   if (name === 'auto') {
     const errors: string[] = [];

@@ -7,15 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ShapeError } from '../errors.js';
 import { mulberry32 } from '../random.js';
-import {
-  assertMinRank,
-  assertNumber,
-  assertOptionsObject,
-  assertPositiveInt,
-  assertTensor,
-  describe,
-  formatShape,
-} from '../validation.js';
+import { assertMinRank, assertNumber, assertOptionsObject, assertPositiveInt, assertTensor, describe, formatShape } from '../validation.js';
 
 const FN = 'data.batches';
 
@@ -189,7 +181,10 @@ export class Batches<X extends tf.Tensor = tf.Tensor, Y extends tf.Tensor = tf.T
   *epoch(epoch: number, start = 0): IterableIterator<Batch<X, Y>> {
     assertNumber(epoch, 'epoch', 'Batches.epoch', { min: 0, integer: true });
     assertNumber(start, 'start', 'Batches.epoch', { min: 0, max: this.batchesPerEpoch, integer: true });
-    for (const [arg, t] of [['images', this.images], ['options.labels', this.labels]] as const) {
+    for (const [arg, t] of [
+      ['images', this.images],
+      ['options.labels', this.labels],
+    ] as const) {
       if (t?.isDisposed) {
         throw new ArgumentError({
           fn: FN,
@@ -273,7 +268,10 @@ export function batches<X extends tf.Tensor, Y extends tf.Tensor = tf.Tensor>(
     }
   }
   assertPositiveInt(batchSize, 'options.batchSize', FN);
-  for (const [arg, v] of [['options.shuffle', shuffle], ['options.dropRemainder', dropRemainder]] as const) {
+  for (const [arg, v] of [
+    ['options.shuffle', shuffle],
+    ['options.dropRemainder', dropRemainder],
+  ] as const) {
     if (typeof v !== 'boolean') throw new ArgumentError({ fn: FN, arg, expected: 'be a boolean', received: describe(v) });
   }
   if (seed !== undefined) assertNumber(seed, 'options.seed', FN, { min: 0, integer: true });

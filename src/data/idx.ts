@@ -72,13 +72,19 @@ export function parseIdxHeader(bytes: Uint8Array, totalBytes: number | undefined
   }
   const type = IDX_TYPES.get(bytes[2]!);
   if (!type) {
-    fail('have an IDX type byte of 0x08 (uint8), 0x09 (int8), 0x0b (int16), 0x0c (int32), 0x0d (float32) or 0x0e (float64)', `type byte ${hex(bytes[2]!)}`);
+    fail(
+      'have an IDX type byte of 0x08 (uint8), 0x09 (int8), 0x0b (int16), 0x0c (int32), 0x0d (float32) or 0x0e (float64)',
+      `type byte ${hex(bytes[2]!)}`,
+    );
   }
   const { dtype, bytes: elementBytes } = type!;
   const ndims = bytes[3]!;
   const headerBytes = 4 + 4 * ndims;
   if ((totalBytes ?? bytes.length) < headerBytes || bytes.length < headerBytes) {
-    fail(`be an IDX file with a complete header (${ndims} dimensions need ${headerBytes} header bytes)`, `only ${totalBytes ?? bytes.length} bytes (truncated header)`);
+    fail(
+      `be an IDX file with a complete header (${ndims} dimensions need ${headerBytes} header bytes)`,
+      `only ${totalBytes ?? bytes.length} bytes (truncated header)`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, headerBytes);
   const shape: number[] = [];

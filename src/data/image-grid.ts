@@ -50,9 +50,15 @@ export function imageGrid(images: tf.Tensor4D, options: ImageGridOptions = {}): 
   assertFloatTensor(images, 'images', FN, 4);
   assertKnownKeys(options, ['columns', 'padding', 'padValue', 'range'], 'options', FN);
   const [n, h, w, c] = images.shape;
-  if (n < 1) throw new ShapeError({ fn: FN, arg: 'images', expected: 'hold at least one image', received: `shape ${formatShape(images.shape)}` });
+  if (n < 1)
+    throw new ShapeError({ fn: FN, arg: 'images', expected: 'hold at least one image', received: `shape ${formatShape(images.shape)}` });
   if (![1, 3, 4].includes(c)) {
-    throw new ShapeError({ fn: FN, arg: 'images', expected: 'have 1, 3 or 4 channels (last axis)', received: `shape ${formatShape(images.shape)}` });
+    throw new ShapeError({
+      fn: FN,
+      arg: 'images',
+      expected: 'have 1, 3 or 4 channels (last axis)',
+      received: `shape ${formatShape(images.shape)}`,
+    });
   }
   const { columns = Math.ceil(Math.sqrt(n)), padding = 2, padValue = 0, range = '[0,1]' } = options;
   assertPositiveInt(columns, 'options.columns', FN);
@@ -65,11 +71,28 @@ export function imageGrid(images: tf.Tensor4D, options: ImageGridOptions = {}): 
     const unit = range === '[-1,1]' ? tf.div(tf.add(images, 1), 2) : images;
     const clipped = tf.clipByValue(unit, 0, 1);
     // Every tile gets `padding` rows/columns of border on its top and left; empty cells are all border.
-    const tiles = tf.pad(clipped, [[0, rows * cols - n], [padding, 0], [padding, 0], [0, 0]], padValue);
+    const tiles = tf.pad(
+      clipped,
+      [
+        [0, rows * cols - n],
+        [padding, 0],
+        [padding, 0],
+        [0, 0],
+      ],
+      padValue,
+    );
     const th = h + padding;
     const tw = w + padding;
     const grid = tf.reshape(tf.transpose(tf.reshape(tiles, [rows, cols, th, tw, c]), [0, 2, 1, 3, 4]), [rows * th, cols * tw, c]);
     // Close the border on the bottom and right.
-    return tf.pad(grid, [[0, padding], [0, padding], [0, 0]], padValue) as tf.Tensor3D;
+    return tf.pad(
+      grid,
+      [
+        [0, padding],
+        [0, padding],
+        [0, 0],
+      ],
+      padValue,
+    ) as tf.Tensor3D;
   });
 }

@@ -39,7 +39,9 @@ const FN = 'data.kMeans';
 
 /** Squared distances `[n, m]` between the rows of `x` `[n, d]` (with `xx = Σ x²` per row) and `c` `[m, d]`. */
 function squaredDistances(x: tf.Tensor2D, xx: tf.Tensor2D, c: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.relu(tf.add(tf.sub(xx, tf.mul(2, tf.matMul(x, c, false, true))), tf.transpose(tf.sum(tf.square(c), 1, true)))) as tf.Tensor2D);
+  return tf.tidy(
+    () => tf.relu(tf.add(tf.sub(xx, tf.mul(2, tf.matMul(x, c, false, true))), tf.transpose(tf.sum(tf.square(c), 1, true)))) as tf.Tensor2D,
+  );
 }
 
 /**
@@ -73,7 +75,8 @@ export async function kMeans(x: tf.Tensor, options: KMeansOptions): Promise<KMea
   assertFloatTensor(x, 'x', FN);
   assertMinRank(x, 2, 'x', FN);
   assertKnownKeys(options, ['k', 'iterations', 'seed'], 'options', FN);
-  if (options === undefined) throw new ArgumentError({ fn: FN, arg: 'options', expected: 'be an object { k, iterations?, seed? }', received: 'undefined' });
+  if (options === undefined)
+    throw new ArgumentError({ fn: FN, arg: 'options', expected: 'be an object { k, iterations?, seed? }', received: 'undefined' });
   const { k, iterations = 20, seed = 0 } = options;
   assertPositiveInt(k, 'options.k', FN);
   assertPositiveInt(iterations, 'options.iterations', FN);

@@ -38,7 +38,21 @@ function escapeXml(text: string): string {
 function niceNumber(x: number, round: boolean): number {
   const exponent = Math.floor(Math.log10(x));
   const fraction = x / 10 ** exponent;
-  const nice = round ? (fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10) : fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10;
+  const nice = round
+    ? fraction < 1.5
+      ? 1
+      : fraction < 3
+        ? 2
+        : fraction < 7
+          ? 5
+          : 10
+    : fraction <= 1
+      ? 1
+      : fraction <= 2
+        ? 2
+        : fraction <= 5
+          ? 5
+          : 10;
   return nice * 10 ** exponent;
 }
 
@@ -73,7 +87,12 @@ function smooth(values: readonly number[], weight: number): number[] {
 
 function validateSeries(series: unknown, fn: string): asserts series is Record<string, readonly number[]> {
   if (series === null || typeof series !== 'object' || Array.isArray(series) || Object.keys(series).length === 0) {
-    throw new ArgumentError({ fn, arg: 'series', expected: "be an object of named number arrays, e.g. { generator: [...], discriminator: [...] }", received: describe(series) });
+    throw new ArgumentError({
+      fn,
+      arg: 'series',
+      expected: 'be an object of named number arrays, e.g. { generator: [...], discriminator: [...] }',
+      received: describe(series),
+    });
   }
   for (const [name, values] of Object.entries(series)) {
     if (!Array.isArray(values) && !(ArrayBuffer.isView(values) && !(values instanceof DataView))) {
@@ -81,7 +100,12 @@ function validateSeries(series: unknown, fn: string): asserts series is Record<s
     }
     const bad = Array.prototype.findIndex.call(values, (v: unknown) => typeof v !== 'number');
     if (bad >= 0) {
-      throw new ArgumentError({ fn, arg: `series.${name}`, expected: 'hold only numbers', received: `${describe((values as unknown[])[bad])} at index ${bad}` });
+      throw new ArgumentError({
+        fn,
+        arg: `series.${name}`,
+        expected: 'hold only numbers',
+        received: `${describe((values as unknown[])[bad])} at index ${bad}`,
+      });
     }
   }
 }
@@ -109,7 +133,11 @@ export function lossPlotSvg(series: Record<string, readonly number[]>, options: 
   assertNumber(width, 'options.width', fn, { min: 160, integer: true });
   assertNumber(height, 'options.height', fn, { min: 120, integer: true });
   assertNumber(smoothing, 'options.smoothing', fn, { min: 0, max: 1, maxExclusive: true });
-  for (const [arg, v] of [['options.title', title], ['options.xLabel', xLabel], ['options.yLabel', yLabel]] as const) {
+  for (const [arg, v] of [
+    ['options.title', title],
+    ['options.xLabel', xLabel],
+    ['options.yLabel', yLabel],
+  ] as const) {
     if (v !== undefined && typeof v !== 'string') throw new ArgumentError({ fn, arg, expected: 'be a string', received: describe(v) });
   }
 
@@ -156,14 +184,18 @@ export function lossPlotSvg(series: Record<string, readonly number[]>, options: 
   };
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   if (title) out.push(`<text x="${r(width / 2)}" y="22" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`);
   out.push('<g class="grid" stroke="#e0e0e0" stroke-width="1">');
   for (const t of y.ticks) out.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${r(py(t))}" y2="${r(py(t))}"/>`);
   for (const t of x.ticks) out.push(`<line x1="${r(px(t))}" x2="${r(px(t))}" y1="${margin.top}" y2="${margin.top + plotH}"/>`);
   out.push('</g>');
-  out.push(`<g class="axes" stroke="#333333" stroke-width="1"><line x1="${margin.left}" x2="${margin.left}" y1="${margin.top}" y2="${margin.top + plotH}"/><line x1="${margin.left}" x2="${margin.left + plotW}" y1="${margin.top + plotH}" y2="${margin.top + plotH}"/></g>`);
+  out.push(
+    `<g class="axes" stroke="#333333" stroke-width="1"><line x1="${margin.left}" x2="${margin.left}" y1="${margin.top}" y2="${margin.top + plotH}"/><line x1="${margin.left}" x2="${margin.left + plotW}" y1="${margin.top + plotH}" y2="${margin.top + plotH}"/></g>`,
+  );
   out.push('<g class="y-ticks" text-anchor="end" fill="#333333">');
   for (const t of y.ticks) out.push(`<text x="${margin.left - 6}" y="${r(py(t) + 4)}">${formatTick(t)}</text>`);
   out.push('</g>');
@@ -171,7 +203,9 @@ export function lossPlotSvg(series: Record<string, readonly number[]>, options: 
   for (const t of x.ticks) out.push(`<text x="${r(px(t))}" y="${margin.top + plotH + 16}">${formatTick(t)}</text>`);
   out.push('</g>');
   out.push(`<text class="x-label" x="${r(margin.left + plotW / 2)}" y="${height - 8}" text-anchor="middle">${escapeXml(xLabel)}</text>`);
-  out.push(`<text class="y-label" transform="translate(14 ${r(margin.top + plotH / 2)}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`);
+  out.push(
+    `<text class="y-label" transform="translate(14 ${r(margin.top + plotH / 2)}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`,
+  );
   out.push('<g class="curves" fill="none" stroke-linejoin="round">');
   curves.forEach((values, k) => {
     const color = PALETTE[k % PALETTE.length]!;
@@ -186,10 +220,14 @@ export function lossPlotSvg(series: Record<string, readonly number[]>, options: 
   const legendX = margin.left + plotW - 8;
   // About 7 px per character at font-size 12, plus the colour swatch.
   const legendW = 36 + 7 * Math.max(...names.map((n) => n.length));
-  out.push(`<g class="legend" text-anchor="end"><rect x="${legendX - legendW + 4}" y="${margin.top + 4}" width="${legendW}" height="${legendRows * 16 + 6}" fill="#ffffff" fill-opacity="0.8"/>`);
+  out.push(
+    `<g class="legend" text-anchor="end"><rect x="${legendX - legendW + 4}" y="${margin.top + 4}" width="${legendW}" height="${legendRows * 16 + 6}" fill="#ffffff" fill-opacity="0.8"/>`,
+  );
   names.forEach((name, k) => {
     const ly = margin.top + 18 + k * 16;
-    out.push(`<line x1="${legendX - 18}" x2="${legendX}" y1="${ly - 4}" y2="${ly - 4}" stroke="${PALETTE[k % PALETTE.length]}" stroke-width="2"/><text x="${legendX - 24}" y="${ly}">${escapeXml(name)}</text>`);
+    out.push(
+      `<line x1="${legendX - 18}" x2="${legendX}" y1="${ly - 4}" y2="${ly - 4}" stroke="${PALETTE[k % PALETTE.length]}" stroke-width="2"/><text x="${legendX - 24}" y="${ly}">${escapeXml(name)}</text>`,
+    );
   });
   out.push('</g>');
   out.push('</svg>');
@@ -222,7 +260,12 @@ export function lossCsv(series: Record<string, readonly number[]>, options: { st
   const rows = Math.max(0, ...names.map((n) => series[n]!.length));
   const { steps } = options;
   if (steps !== undefined && (!Array.isArray(steps) || steps.length !== rows || steps.some((s) => typeof s !== 'number'))) {
-    throw new ArgumentError({ fn, arg: 'options.steps', expected: `be an array of ${rows} numbers (one per row)`, received: describe(steps) });
+    throw new ArgumentError({
+      fn,
+      arg: 'options.steps',
+      expected: `be an array of ${rows} numbers (one per row)`,
+      received: describe(steps),
+    });
   }
   for (let i = 0; i < rows; i++) {
     lines.push([String(steps ? steps[i] : i), ...names.map((n) => (i < series[n]!.length ? String(series[n]![i]) : ''))].join(','));

@@ -105,19 +105,30 @@ export class SequenceBatches implements Iterable<Required<Batch<tf.Tensor2D, tf.
  */
 export function sequenceBatches(ids: ArrayLike<number>, options: SequenceBatchesOptions): SequenceBatches {
   assertKnownKeys(options, ['blockSize', 'batchSize', 'seed', 'steps'], 'options', FN);
-  if (options === undefined) throw new ArgumentError({ fn: FN, arg: 'options', expected: 'be an object with blockSize and batchSize', received: 'undefined' });
+  if (options === undefined)
+    throw new ArgumentError({ fn: FN, arg: 'options', expected: 'be an object with blockSize and batchSize', received: 'undefined' });
   const { blockSize, batchSize, seed = Math.floor(Math.random() * 2 ** 31), steps = Infinity } = options;
   assertPositiveInt(blockSize, 'options.blockSize', FN);
   assertPositiveInt(batchSize, 'options.batchSize', FN);
   assertNumber(seed, 'options.seed', FN, { integer: true });
   if (steps !== Infinity) assertPositiveInt(steps, 'options.steps', FN);
   const typed =
-    ids instanceof Int32Array || ids instanceof Uint16Array || ids instanceof Uint8Array || ids instanceof Uint32Array || ids instanceof Int16Array
+    ids instanceof Int32Array ||
+    ids instanceof Uint16Array ||
+    ids instanceof Uint8Array ||
+    ids instanceof Uint32Array ||
+    ids instanceof Int16Array
       ? ids
       : Array.isArray(ids)
         ? Int32Array.from(ids)
         : undefined;
-  if (typed === undefined) throw new ArgumentError({ fn: FN, arg: 'ids', expected: 'be an integer typed array or an array of token ids', received: describe(ids) });
+  if (typed === undefined)
+    throw new ArgumentError({
+      fn: FN,
+      arg: 'ids',
+      expected: 'be an integer typed array or an array of token ids',
+      received: describe(ids),
+    });
   if (typed.length <= blockSize) {
     throw new ArgumentError({ fn: FN, arg: 'ids', expected: `be longer than blockSize ${blockSize}`, received: `length ${typed.length}` });
   }

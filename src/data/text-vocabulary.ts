@@ -62,13 +62,19 @@ export class TextVocabulary {
    * @throws {@link ArgumentError} naming the first character not in the vocabulary.
    */
   encode(text: string): Int32Array {
-    if (typeof text !== 'string') throw new ArgumentError({ fn: 'data.TextVocabulary.encode', arg: 'text', expected: 'be a string', received: describe(text) });
+    if (typeof text !== 'string')
+      throw new ArgumentError({ fn: 'data.TextVocabulary.encode', arg: 'text', expected: 'be a string', received: describe(text) });
     const out = new Int32Array(text.length);
     let n = 0;
     for (const c of text) {
       const id = this.ids.get(c);
       if (id === undefined) {
-        throw new ArgumentError({ fn: 'data.TextVocabulary.encode', arg: 'text', expected: 'contain only characters of the vocabulary', received: `${JSON.stringify(c)} at code-point index ${n}` });
+        throw new ArgumentError({
+          fn: 'data.TextVocabulary.encode',
+          arg: 'text',
+          expected: 'contain only characters of the vocabulary',
+          received: `${JSON.stringify(c)} at code-point index ${n}`,
+        });
       }
       out[n++] = id;
     }
@@ -80,7 +86,13 @@ export class TextVocabulary {
     let text = '';
     for (let i = 0; i < ids.length; i++) {
       const c = this.characters[ids[i]!];
-      if (c === undefined) throw new ArgumentError({ fn: 'data.TextVocabulary.decode', arg: `ids[${i}]`, expected: `be an integer in [0, ${this.size})`, received: String(ids[i]) });
+      if (c === undefined)
+        throw new ArgumentError({
+          fn: 'data.TextVocabulary.decode',
+          arg: `ids[${i}]`,
+          expected: `be an integer in [0, ${this.size})`,
+          received: String(ids[i]),
+        });
       text += c;
     }
     return text;
@@ -96,7 +108,12 @@ export class TextVocabulary {
     const value = typeof json === 'string' ? (JSON.parse(json) as unknown) : json;
     const v = value as Partial<TextVocabularyJson> | null;
     if (v === null || typeof v !== 'object' || v.format !== 'genblocks-text-vocabulary' || !Array.isArray(v.characters)) {
-      throw new ConfigError({ fn: 'data.TextVocabulary.fromJSON', arg: 'json', expected: "be the output of TextVocabulary.toJSON (format 'genblocks-text-vocabulary')", received: describe(value) });
+      throw new ConfigError({
+        fn: 'data.TextVocabulary.fromJSON',
+        arg: 'json',
+        expected: "be the output of TextVocabulary.toJSON (format 'genblocks-text-vocabulary')",
+        received: describe(value),
+      });
     }
     return new TextVocabulary(v.characters);
   }

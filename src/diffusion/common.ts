@@ -27,7 +27,13 @@ export type Timesteps = tf.Tensor | readonly number[] | Int32Array;
 export function assertSchedule(schedule: unknown, arg: string, fn: string): asserts schedule is NoiseSchedule {
   const s = schedule as Partial<NoiseSchedule> | undefined;
   if (typeof s !== 'object' || s === null || !(s.alphasCumprod instanceof Float64Array) || typeof s.timesteps !== 'number') {
-    throw new ArgumentError({ fn, arg, expected: 'be a schedule made by diffusion.noiseSchedule', received: describe(schedule), hint: 'Build one with diffusion.noiseSchedule({ ... }).' });
+    throw new ArgumentError({
+      fn,
+      arg,
+      expected: 'be a schedule made by diffusion.noiseSchedule',
+      received: describe(schedule),
+      hint: 'Build one with diffusion.noiseSchedule({ ... }).',
+    });
   }
 }
 
@@ -44,16 +50,28 @@ export function checkTimesteps(t: unknown, batch: number, schedule: NoiseSchedul
   if (t instanceof tf.Tensor) {
     if (t.dtype !== 'int32') throw new DTypeError({ fn, arg, expected: 'have dtype int32', received: `dtype ${t.dtype}` });
     if (t.rank !== 1 || t.shape[0] !== batch) {
-      throw new ShapeError({ fn, arg, expected: `have shape [${batch}] (one timestep per example)`, received: `shape ${formatShape(t.shape)}` });
+      throw new ShapeError({
+        fn,
+        arg,
+        expected: `have shape [${batch}] (one timestep per example)`,
+        received: `shape ${formatShape(t.shape)}`,
+      });
     }
     return;
   }
   if (!(Array.isArray(t) || t instanceof Int32Array) || t.length !== batch) {
     throw new ArgumentError({ fn, arg, expected: `be an int32 tensor or an array of ${batch} timesteps`, received: describe(t) });
   }
-  const bad = Array.from(t as ArrayLike<unknown>).findIndex((v) => typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= schedule.timesteps);
+  const bad = Array.from(t as ArrayLike<unknown>).findIndex(
+    (v) => typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= schedule.timesteps,
+  );
   if (bad >= 0) {
-    throw new ArgumentError({ fn, arg, expected: `hold integers in [0, ${schedule.timesteps})`, received: `${describe((t as ArrayLike<unknown>)[bad])} at index ${bad}` });
+    throw new ArgumentError({
+      fn,
+      arg,
+      expected: `hold integers in [0, ${schedule.timesteps})`,
+      received: `${describe((t as ArrayLike<unknown>)[bad])} at index ${bad}`,
+    });
   }
 }
 

@@ -99,7 +99,13 @@ export function loss<R extends Reduction = 'mean'>(
   const reduction = readReduction(options, LOSS, ['prediction', 'minSnrGamma']);
   return tf.tidy(LOSS, () => {
     const squared = tf.squaredDifference(output, target);
-    let perExampleLoss: tf.Tensor = output.rank === 1 ? squared : tf.mean(squared, Array.from({ length: output.rank - 1 }, (_, i) => i + 1));
+    let perExampleLoss: tf.Tensor =
+      output.rank === 1
+        ? squared
+        : tf.mean(
+            squared,
+            Array.from({ length: output.rank - 1 }, (_, i) => i + 1),
+          );
     if (minSnrGamma !== undefined) {
       perExampleLoss = tf.mul(perExampleLoss, perExample(minSnrWeights(schedule, prediction, minSnrGamma), timestepTensor(t), 1));
     }

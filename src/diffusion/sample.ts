@@ -133,10 +133,16 @@ const KNOWN = [
  */
 export async function sample(model: DenoisingModel, options: SampleOptions): Promise<SampleResult> {
   if (typeof (model as Partial<DenoisingModel> | undefined)?.apply !== 'function') {
-    throw new ArgumentError({ fn: FN, arg: 'model', expected: 'be a model with an apply method (a tf.LayersModel)', received: describe(model) });
+    throw new ArgumentError({
+      fn: FN,
+      arg: 'model',
+      expected: 'be a model with an apply method (a tf.LayersModel)',
+      received: describe(model),
+    });
   }
   assertKnownKeys(options, KNOWN, 'options', FN);
-  if (options === undefined) throw new ArgumentError({ fn: FN, arg: 'options', expected: 'be an options object with schedule and shape', received: 'undefined' });
+  if (options === undefined)
+    throw new ArgumentError({ fn: FN, arg: 'options', expected: 'be an options object with schedule and shape', received: 'undefined' });
   const {
     schedule,
     shape,
@@ -160,7 +166,12 @@ export async function sample(model: DenoisingModel, options: SampleOptions): Pro
   assertOneOf(sampler, ['ddim', 'ddpm'] as const, 'options.sampler', FN);
   assertPositiveInt(steps, 'options.steps', FN);
   if (steps > schedule.timesteps) {
-    throw new ArgumentError({ fn: FN, arg: 'options.steps', expected: `be at most the schedule's ${schedule.timesteps} timesteps`, received: describe(steps) });
+    throw new ArgumentError({
+      fn: FN,
+      arg: 'options.steps',
+      expected: `be at most the schedule's ${schedule.timesteps} timesteps`,
+      received: describe(steps),
+    });
   }
   assertOneOf(spacing, SPACINGS, 'options.spacing', FN);
   assertNumber(eta, 'options.eta', FN, { min: 0 });
@@ -172,14 +183,25 @@ export async function sample(model: DenoisingModel, options: SampleOptions): Pro
   if (noise !== undefined) {
     assertFloatTensor(noise, 'options.noise', FN);
     if (noise.shape.length !== shape.length || noise.shape.some((d, i) => d !== shape[i])) {
-      throw new ArgumentError({ fn: FN, arg: 'options.noise', expected: `have shape ${formatShape(shape)}`, received: `shape ${formatShape(noise.shape)}` });
+      throw new ArgumentError({
+        fn: FN,
+        arg: 'options.noise',
+        expected: `have shape ${formatShape(shape)}`,
+        received: `shape ${formatShape(noise.shape)}`,
+      });
     }
   }
   let labelValues: number[] | undefined;
   if (labels !== undefined) {
     if (labels instanceof tf.Tensor) {
       assertTensor(labels, 'options.labels', FN);
-      if (labels.size !== n) throw new ArgumentError({ fn: FN, arg: 'options.labels', expected: `hold ${n} labels`, received: `shape ${formatShape(labels.shape)}` });
+      if (labels.size !== n)
+        throw new ArgumentError({
+          fn: FN,
+          arg: 'options.labels',
+          expected: `hold ${n} labels`,
+          received: `shape ${formatShape(labels.shape)}`,
+        });
       labelValues = Array.from(await labels.data());
     } else {
       if (!(Array.isArray(labels) || labels instanceof Int32Array) || labels.length !== n) {
@@ -191,7 +213,8 @@ export async function sample(model: DenoisingModel, options: SampleOptions): Pro
   assertNumber(guidanceScale, 'options.guidanceScale', FN);
   const guided = guidanceScale !== 0;
   if (guided) {
-    if (labelValues === undefined) throw new ArgumentError({ fn: FN, arg: 'options.guidanceScale', expected: 'be 0 without labels', received: describe(guidanceScale) });
+    if (labelValues === undefined)
+      throw new ArgumentError({ fn: FN, arg: 'options.guidanceScale', expected: 'be 0 without labels', received: describe(guidanceScale) });
     assertNumber(nullLabel, 'options.nullLabel', FN, { integer: true, min: 0 });
   }
   if (onStep !== undefined && typeof onStep !== 'function') {
@@ -205,12 +228,14 @@ export async function sample(model: DenoisingModel, options: SampleOptions): Pro
       arg: 'options.prediction',
       expected: "be 'v' or 'x0' with a zero-terminal-SNR schedule (ε at SNR 0 says nothing about x₀)",
       received: "'epsilon'",
-      hint: 'Train with prediction: \'v\' (Lin et al. 2023, §3.2).',
+      hint: "Train with prediction: 'v' (Lin et al. 2023, §3.2).",
     });
   }
   // Labels for the model, [n, 1] float32; with guidance the batch is [cond; uncond].
   const labelTensor =
-    labelValues === undefined ? undefined : tf.tensor2d(guided ? [...labelValues, ...new Array<number>(n).fill(nullLabel!)] : labelValues, [guided ? 2 * n : n, 1], 'int32');
+    labelValues === undefined
+      ? undefined
+      : tf.tensor2d(guided ? [...labelValues, ...new Array<number>(n).fill(nullLabel!)] : labelValues, [guided ? 2 * n : n, 1], 'int32');
   const path: tf.Tensor[] = [];
   let x = noise === undefined ? tf.randomNormal(shape, 0, 1, 'float32', seed) : tf.clone(noise);
   try {

@@ -130,14 +130,20 @@ export function noiseSchedule(options: NoiseScheduleOptions = {}): NoiseSchedule
   } = options;
   assertOneOf(kind, ['linear', 'cosine', 'sigmoid'] as const, 'options.kind', FN);
   assertPositiveInt(timesteps, 'options.timesteps', FN);
-  if (timesteps < 2) throw new ArgumentError({ fn: FN, arg: 'options.timesteps', expected: 'be at least 2', received: describe(timesteps) });
+  if (timesteps < 2)
+    throw new ArgumentError({ fn: FN, arg: 'options.timesteps', expected: 'be at least 2', received: describe(timesteps) });
   assertNumber(betaStart, 'options.betaStart', FN, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
   assertNumber(betaEnd, 'options.betaEnd', FN, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
   assertNumber(cosineOffset, 'options.cosineOffset', FN, { min: 0 });
   assertNumber(sigmoidStart, 'options.sigmoidStart', FN);
   assertNumber(sigmoidEnd, 'options.sigmoidEnd', FN);
   if (!(sigmoidEnd > sigmoidStart)) {
-    throw new ArgumentError({ fn: FN, arg: 'options.sigmoidEnd', expected: `be greater than sigmoidStart (${sigmoidStart})`, received: describe(sigmoidEnd) });
+    throw new ArgumentError({
+      fn: FN,
+      arg: 'options.sigmoidEnd',
+      expected: `be greater than sigmoidStart (${sigmoidStart})`,
+      received: describe(sigmoidEnd),
+    });
   }
   assertNumber(sigmoidTau, 'options.sigmoidTau', FN, { min: 0, minExclusive: true });
   assertNumber(maxBeta, 'options.maxBeta', FN, { min: 0, max: 1, minExclusive: true, maxExclusive: true });

@@ -49,7 +49,12 @@ export function samplingTimesteps(trainTimesteps: number, steps: number, spacing
   assertPositiveInt(trainTimesteps, 'trainTimesteps', FN);
   assertPositiveInt(steps, 'steps', FN);
   if (steps > trainTimesteps) {
-    throw new ArgumentError({ fn: FN, arg: 'steps', expected: `be at most the training timesteps (${trainTimesteps})`, received: describe(steps) });
+    throw new ArgumentError({
+      fn: FN,
+      arg: 'steps',
+      expected: `be at most the training timesteps (${trainTimesteps})`,
+      received: describe(steps),
+    });
   }
   assertOneOf(spacing, SPACINGS, 'spacing', FN);
   const k = Array.from({ length: steps }, (_, i) => i);

@@ -84,7 +84,13 @@ function validateStep(
 }
 
 /** The predicted x₀, clipped if asked. */
-function predictX0(modelOutput: tf.Tensor, xt: tf.Tensor, alphaBar: number, prediction: Prediction, clipSample: number | undefined): tf.Tensor {
+function predictX0(
+  modelOutput: tf.Tensor,
+  xt: tf.Tensor,
+  alphaBar: number,
+  prediction: Prediction,
+  clipSample: number | undefined,
+): tf.Tensor {
   const x0 = convert(modelOutput, xt, Math.sqrt(alphaBar), Math.sqrt(1 - alphaBar), prediction, 'x0');
   return clipSample === undefined ? x0 : tf.clipByValue(x0, -clipSample, clipSample);
 }
@@ -121,7 +127,13 @@ function standardNormal(xt: tf.Tensor, noise: tf.Tensor | undefined, seed: numbe
  * ```
  * @category Diffusion
  */
-export function ddpmStep(modelOutput: tf.Tensor, xt: tf.Tensor, t: number, schedule: NoiseSchedule, options: DdpmStepOptions = {}): tf.Tensor {
+export function ddpmStep(
+  modelOutput: tf.Tensor,
+  xt: tf.Tensor,
+  t: number,
+  schedule: NoiseSchedule,
+  options: DdpmStepOptions = {},
+): tf.Tensor {
   const { prediction, prevT, clipSample, noise, seed } = validateStep(
     modelOutput,
     xt,
@@ -187,7 +199,13 @@ export function ddimSigma(schedule: NoiseSchedule, t: number, prevT: number, eta
  * ```
  * @category Diffusion
  */
-export function ddimStep(modelOutput: tf.Tensor, xt: tf.Tensor, t: number, schedule: NoiseSchedule, options: DdimStepOptions = {}): tf.Tensor {
+export function ddimStep(
+  modelOutput: tf.Tensor,
+  xt: tf.Tensor,
+  t: number,
+  schedule: NoiseSchedule,
+  options: DdimStepOptions = {},
+): tf.Tensor {
   const { prediction, prevT, clipSample, noise, seed } = validateStep(
     modelOutput,
     xt,
@@ -207,7 +225,8 @@ export function ddimStep(modelOutput: tf.Tensor, xt: tf.Tensor, t: number, sched
     const a = Math.sqrt(alphaBar);
     const s = Math.sqrt(1 - alphaBar);
     const x0 = predictX0(modelOutput, xt, alphaBar, prediction, clipSample);
-    const epsilon = clipSample === undefined ? convert(modelOutput, xt, a, s, prediction, 'epsilon') : convert(x0, xt, a, s, 'x0', 'epsilon');
+    const epsilon =
+      clipSample === undefined ? convert(modelOutput, xt, a, s, prediction, 'epsilon') : convert(x0, xt, a, s, 'x0', 'epsilon');
     const mean = tf.add(tf.mul(Math.sqrt(alphaBarPrev), x0), tf.mul(direction, epsilon));
     return sigma === 0 ? mean : tf.add(mean, tf.mul(sigma, standardNormal(xt, noise, seed)));
   });

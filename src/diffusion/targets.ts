@@ -92,7 +92,13 @@ export interface ConvertPredictionOptions {
  * ```
  * @category Diffusion
  */
-export function convertPrediction(value: tf.Tensor, xt: tf.Tensor, t: Timesteps, schedule: NoiseSchedule, options: ConvertPredictionOptions): tf.Tensor {
+export function convertPrediction(
+  value: tf.Tensor,
+  xt: tf.Tensor,
+  t: Timesteps,
+  schedule: NoiseSchedule,
+  options: ConvertPredictionOptions,
+): tf.Tensor {
   assertFloatTensor(value, 'value', CONVERT);
   assertMinRank(value, 1, 'value', CONVERT);
   assertFloatTensor(xt, 'xt', CONVERT);
@@ -114,7 +120,14 @@ export function convertPrediction(value: tf.Tensor, xt: tf.Tensor, t: Timesteps,
  * The conversion of {@link convertPrediction} with the coefficients as tensors (or numbers) that
  * broadcast against `value`. @internal
  */
-export function convert(value: tf.Tensor, xt: tf.Tensor, a: tf.Tensor | number, s: tf.Tensor | number, from: Prediction, to: Prediction): tf.Tensor {
+export function convert(
+  value: tf.Tensor,
+  xt: tf.Tensor,
+  a: tf.Tensor | number,
+  s: tf.Tensor | number,
+  from: Prediction,
+  to: Prediction,
+): tf.Tensor {
   if (from === to) return tf.clone(value);
   if (from === 'v') {
     // x₀ = a xₜ - s v,  ε = s xₜ + a v

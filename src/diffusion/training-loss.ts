@@ -6,7 +6,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError } from '../errors.js';
-import { assertFloatTensor, assertKnownKeys, assertMinRank, assertNumber, assertSameShape, assertTensor, describe, formatShape } from '../validation.js';
+import {
+  assertFloatTensor,
+  assertKnownKeys,
+  assertMinRank,
+  assertNumber,
+  assertSameShape,
+  assertTensor,
+  describe,
+  formatShape,
+} from '../validation.js';
 import { assertPrediction, assertSchedule, checkTimesteps, timestepTensor, type Prediction, type Timesteps } from './common.js';
 import { addNoise } from './forward.js';
 import { loss } from './loss.js';
@@ -93,12 +102,18 @@ const KNOWN = ['schedule', 'prediction', 'minSnrGamma', 'seed', 'labels', 'label
  */
 export function trainingLoss(model: DenoisingModel, x0: tf.Tensor, options: TrainingLossOptions): tf.Scalar {
   if (typeof (model as Partial<DenoisingModel> | undefined)?.apply !== 'function') {
-    throw new ArgumentError({ fn: FN, arg: 'model', expected: 'be a model with an apply method (a tf.LayersModel)', received: describe(model) });
+    throw new ArgumentError({
+      fn: FN,
+      arg: 'model',
+      expected: 'be a model with an apply method (a tf.LayersModel)',
+      received: describe(model),
+    });
   }
   assertFloatTensor(x0, 'x0', FN);
   assertMinRank(x0, 2, 'x0', FN);
   assertKnownKeys(options, KNOWN, 'options', FN);
-  if (options === undefined) throw new ArgumentError({ fn: FN, arg: 'options', expected: 'be an options object with a schedule', received: 'undefined' });
+  if (options === undefined)
+    throw new ArgumentError({ fn: FN, arg: 'options', expected: 'be an options object with a schedule', received: 'undefined' });
   const { schedule, prediction = 'epsilon', minSnrGamma, seed, labels, labelDropout = 0, nullLabel, t, noise, training = true } = options;
   assertSchedule(schedule, 'options.schedule', FN);
   assertPrediction(prediction, 'options.prediction', FN);
@@ -108,11 +123,17 @@ export function trainingLoss(model: DenoisingModel, x0: tf.Tensor, options: Trai
   if (labels !== undefined) {
     assertTensor(labels, 'options.labels', FN);
     if (labels.size !== batch || labels.shape[0] !== batch) {
-      throw new ArgumentError({ fn: FN, arg: 'options.labels', expected: `have shape [${batch}] or [${batch}, 1]`, received: `shape ${formatShape(labels.shape)}` });
+      throw new ArgumentError({
+        fn: FN,
+        arg: 'options.labels',
+        expected: `have shape [${batch}] or [${batch}, 1]`,
+        received: `shape ${formatShape(labels.shape)}`,
+      });
     }
   }
   if (labelDropout > 0) {
-    if (labels === undefined) throw new ArgumentError({ fn: FN, arg: 'options.labelDropout', expected: 'be 0 without labels', received: describe(labelDropout) });
+    if (labels === undefined)
+      throw new ArgumentError({ fn: FN, arg: 'options.labelDropout', expected: 'be 0 without labels', received: describe(labelDropout) });
     assertNumber(nullLabel, 'options.nullLabel', FN, { integer: true, min: 0 });
   }
   if (t !== undefined) checkTimesteps(t, batch, schedule, 'options.t', FN);
@@ -122,7 +143,9 @@ export function trainingLoss(model: DenoisingModel, x0: tf.Tensor, options: Trai
   }
   return tf.tidy(FN, () => {
     const steps =
-      t === undefined ? (tf.cast(tf.floor(tf.randomUniform([batch], 0, schedule.timesteps, 'float32', seed)), 'int32') as tf.Tensor1D) : timestepTensor(t);
+      t === undefined
+        ? (tf.cast(tf.floor(tf.randomUniform([batch], 0, schedule.timesteps, 'float32', seed)), 'int32') as tf.Tensor1D)
+        : timestepTensor(t);
     const epsilon = noise ?? tf.randomNormal(x0.shape, 0, 1, 'float32', seed === undefined ? undefined : seed + 1);
     const xt = addNoise(x0, epsilon, steps, schedule);
     const inputs = [xt, tf.reshape(tf.cast(steps, 'float32'), [batch, 1])];
@@ -142,6 +165,7 @@ export function trainingLoss(model: DenoisingModel, x0: tf.Tensor, options: Trai
 /** The model's output tensor (the first, if it returns several). @internal */
 export function firstTensor(output: unknown, fn: string): tf.Tensor {
   const out = Array.isArray(output) ? output[0] : output;
-  if (!(out instanceof tf.Tensor)) throw new ArgumentError({ fn, arg: 'model', expected: 'return a tensor from apply', received: describe(output) });
+  if (!(out instanceof tf.Tensor))
+    throw new ArgumentError({ fn, arg: 'model', expected: 'return a tensor from apply', received: describe(output) });
   return out;
 }

@@ -210,7 +210,9 @@ export async function readRegularFile(path: string, check: (size: number) => voi
     handle = await fs.open(path, flags);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UnreadableFileError(code === 'ELOOP' ? 'a symbolic link (only regular files are read, links are refused)' : `an unreadable file (${code})`);
+    throw new UnreadableFileError(
+      code === 'ELOOP' ? 'a symbolic link (only regular files are read, links are refused)' : `an unreadable file (${code})`,
+    );
   }
   try {
     const opened = await handle.stat();

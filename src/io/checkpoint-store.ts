@@ -42,7 +42,12 @@ export function decodeCheckpoint(text: string, bytes: Uint8Array, folder: string
   try {
     index = JSON.parse(text);
   } catch (e) {
-    failJson('(file)', 'be valid JSON', `a parse error: ${(e as Error).message}`, 'The file is truncated or damaged: resume from an older checkpoint');
+    failJson(
+      '(file)',
+      'be valid JSON',
+      `a parse error: ${(e as Error).message}`,
+      'The file is truncated or damaged: resume from an older checkpoint',
+    );
   }
   if (!isObject(index)) failJson('(file)', 'hold an object { meta, tensors }', describe(index));
   const { meta, tensors } = index as Record<string, unknown>;
@@ -59,14 +64,27 @@ export function decodeCheckpoint(text: string, bytes: Uint8Array, folder: string
     if (e['offset'] !== offset) failJson(`${at}.offset`, `be ${offset} (the tensors are stored back to back)`, describe(e['offset']));
     if (e['length'] !== size) failJson(`${at}.length`, `be ${size} (the size of its shape)`, describe(e['length']));
     if (offset + size * 4 > aligned.byteLength) {
-      throw new CheckpointError({ fn, source: binPath, field: `bytes ${offset}-${offset + size * 4}`, expected: `exist (tensor '${String(e['name'])}'; the file must hold at least ${offset + size * 4} bytes)`, received: `a file of ${aligned.byteLength} bytes`, hint: 'The file is truncated: resume from an older checkpoint' });
+      throw new CheckpointError({
+        fn,
+        source: binPath,
+        field: `bytes ${offset}-${offset + size * 4}`,
+        expected: `exist (tensor '${String(e['name'])}'; the file must hold at least ${offset + size * 4} bytes)`,
+        received: `a file of ${aligned.byteLength} bytes`,
+        hint: 'The file is truncated: resume from an older checkpoint',
+      });
     }
     const values = e['dtype'] === 'int32' ? new Int32Array(aligned.buffer, offset, size) : new Float32Array(aligned.buffer, offset, size);
     offset += size * 4;
     return { name: e['name'] as string, shape: e['shape'] as number[], dtype: e['dtype'] as 'float32' | 'int32', values };
   });
   if (offset !== aligned.byteLength) {
-    throw new CheckpointError({ fn, source: binPath, field: '(file size)', expected: `be ${offset} bytes, as checkpoint.json describes`, received: `${aligned.byteLength} bytes` });
+    throw new CheckpointError({
+      fn,
+      source: binPath,
+      field: '(file size)',
+      expected: `be ${offset} bytes, as checkpoint.json describes`,
+      received: `${aligned.byteLength} bytes`,
+    });
   }
   return { meta: meta as unknown as CheckpointMeta, tensors: out, source: folder, files: { meta: jsonPath, values: binPath } };
 }
@@ -160,7 +178,13 @@ export function fileCheckpointStore(dir: string): CheckpointStore {
         bytes = await fs.readFile(binPath);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-        throw new CheckpointError({ fn: `${FN}.load`, source: binPath, field: TENSORS_BIN, expected: 'exist next to checkpoint.json', received: 'no such file' });
+        throw new CheckpointError({
+          fn: `${FN}.load`,
+          source: binPath,
+          field: TENSORS_BIN,
+          expected: 'exist next to checkpoint.json',
+          received: 'no such file',
+        });
       }
       return decodeCheckpoint(text, bytes, join(dir, name), `${FN}.load`);
     },

@@ -79,7 +79,12 @@ function notReadable(fn: string, path: string, e: unknown): ArgumentError {
  * `maxBytes` and against what `compressed.length` bytes can possibly inflate to, and the whole
  * stream then inflated with an output limit one byte past the declared size.
  */
-async function inflateIdx(compressed: Uint8Array, path: string, maxBytes: number, fn: string): Promise<{ bytes: Uint8Array; header: IdxHeader }> {
+async function inflateIdx(
+  compressed: Uint8Array,
+  path: string,
+  maxBytes: number,
+  fn: string,
+): Promise<{ bytes: Uint8Array; header: IdxHeader }> {
   const source = `file '${path}' (after gunzip): `;
   const gzipError = (e: unknown) =>
     new ArgumentError({ fn, arg: 'path', expected: 'be a complete gzip stream', received: `file '${path}': ${(e as Error).message}` });
@@ -163,7 +168,12 @@ export async function readIdxFile(path: string, limit: number | undefined, fn: s
     const rows = rowsToRead(header, limit);
     const bytes = await readExactly(handle, rows.bytes, header.headerBytes);
     if (bytes.length !== rows.bytes) {
-      throw new ArgumentError({ fn, arg: 'path', expected: `hold ${rows.bytes} data bytes`, received: `${source}${bytes.length} (the file changed while it was read)` });
+      throw new ArgumentError({
+        fn,
+        arg: 'path',
+        expected: `hold ${rows.bytes} data bytes`,
+        received: `${source}${bytes.length} (the file changed while it was read)`,
+      });
     }
     return { array: { data: decodeIdxElements(bytes, 0, rows.elements, header.dtype), shape: rows.shape, dtype: header.dtype }, header };
   } finally {

@@ -102,12 +102,7 @@ function specBytes(spec: tf.io.WeightsManifestEntry): number {
 }
 
 /** Checks a weights manifest's structure; returns its specs in order and the file names. */
-function checkManifest(
-  manifest: unknown,
-  file: string,
-  dir: string,
-  fn: string,
-): { specs: tf.io.WeightsManifestEntry[]; paths: string[] } {
+function checkManifest(manifest: unknown, file: string, dir: string, fn: string): { specs: tf.io.WeightsManifestEntry[]; paths: string[] } {
   const bad = (what: string) => folderError(fn, dir, `contain a valid weights manifest in ${file}`, what);
   if (!Array.isArray(manifest)) throw bad(`weightsManifest is ${describe(manifest)}`);
   const specs: tf.io.WeightsManifestEntry[] = [];
@@ -224,7 +219,10 @@ async function checkTarget(dir: string, ownFiles: readonly string[], overwrite: 
       fn,
       arg: 'dir',
       expected: `be empty, missing, or a saved folder (${ownFiles.join(', ')}): saving replaces the whole folder`,
-      received: `'${dir}' holding ${foreign.slice(0, 3).map((name) => `'${name}'`).join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}`,
+      received: `'${dir}' holding ${foreign
+        .slice(0, 3)
+        .map((name) => `'${name}'`)
+        .join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}`,
       hint: 'Save into a folder of its own, or pass { overwrite: true } to delete what is there',
     });
   }
@@ -424,12 +422,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   try {
     return await tfl.loadLayersModel(tf.io.fromMemory(artifacts), { strict });
   } catch (e) {
-    throw folderError(
-      'loadModel',
-      dir,
-      'hold weights that match the model topology in model.json',
-      `a mismatch (${(e as Error).message})`,
-    );
+    throw folderError('loadModel', dir, 'hold weights that match the model topology in model.json', `a mismatch (${(e as Error).message})`);
   }
 }
 
@@ -508,21 +501,24 @@ type OptimizerClass = { fromConfig(cls: unknown, config: tf.serialization.Config
  * own-property check, so `'constructor'` or `'__proto__'` name nothing.
  */
 const OPTIMIZER_CLASSES: Readonly<Record<string, { cls: () => OptimizerClass; fields: Record<string, 'number' | 'boolean'> }>> =
-  Object.assign(Object.create(null) as Record<string, never>, {
-    SGD: { cls: () => tf.SGDOptimizer, fields: { learningRate: 'number' } },
-    Momentum: { cls: () => tf.MomentumOptimizer, fields: { learningRate: 'number', momentum: 'number', useNesterov: 'boolean' } },
-    Adam: { cls: () => tf.AdamOptimizer, fields: { learningRate: 'number', beta1: 'number', beta2: 'number', epsilon: 'number' } },
-    Adamax: {
-      cls: () => tf.AdamaxOptimizer,
-      fields: { learningRate: 'number', beta1: 'number', beta2: 'number', epsilon: 'number', decay: 'number' },
-    },
-    Adagrad: { cls: () => tf.AdagradOptimizer, fields: { learningRate: 'number', initialAccumulatorValue: 'number' } },
-    Adadelta: { cls: () => tf.AdadeltaOptimizer, fields: { learningRate: 'number', rho: 'number', epsilon: 'number' } },
-    RMSProp: {
-      cls: () => tf.RMSPropOptimizer,
-      fields: { learningRate: 'number', decay: 'number', momentum: 'number', epsilon: 'number', centered: 'boolean' },
-    },
-  } as const);
+  Object.assign(
+    Object.create(null) as Record<string, never>,
+    {
+      SGD: { cls: () => tf.SGDOptimizer, fields: { learningRate: 'number' } },
+      Momentum: { cls: () => tf.MomentumOptimizer, fields: { learningRate: 'number', momentum: 'number', useNesterov: 'boolean' } },
+      Adam: { cls: () => tf.AdamOptimizer, fields: { learningRate: 'number', beta1: 'number', beta2: 'number', epsilon: 'number' } },
+      Adamax: {
+        cls: () => tf.AdamaxOptimizer,
+        fields: { learningRate: 'number', beta1: 'number', beta2: 'number', epsilon: 'number', decay: 'number' },
+      },
+      Adagrad: { cls: () => tf.AdagradOptimizer, fields: { learningRate: 'number', initialAccumulatorValue: 'number' } },
+      Adadelta: { cls: () => tf.AdadeltaOptimizer, fields: { learningRate: 'number', rho: 'number', epsilon: 'number' } },
+      RMSProp: {
+        cls: () => tf.RMSPropOptimizer,
+        fields: { learningRate: 'number', decay: 'number', momentum: 'number', epsilon: 'number', centered: 'boolean' },
+      },
+    } as const,
+  );
 
 /** Checks `optimizer.json`'s class name and config against tfjs' optimizer classes. */
 function checkOptimizerJson(json: OptimizerJson, dir: string, fn: string): void {
@@ -534,7 +530,8 @@ function checkOptimizerJson(json: OptimizerJson, dir: string, fn: string): void 
   }
   const { fields } = OPTIMIZER_CLASSES[json.className]!;
   const config = json.config as unknown;
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw bad('contain a config object', `config ${describe(config)}`);
+  if (config === null || typeof config !== 'object' || Array.isArray(config))
+    throw bad('contain a config object', `config ${describe(config)}`);
   for (const [key, value] of Object.entries(config)) {
     const kind = Object.prototype.hasOwnProperty.call(fields, key) ? fields[key] : undefined;
     if (kind === undefined) throw bad(`have only ${json.className}'s config fields (${Object.keys(fields).join(', ')})`, `config.${key}`);
@@ -547,7 +544,10 @@ function checkOptimizerJson(json: OptimizerJson, dir: string, fn: string): void 
   if (missing.length > 0) throw bad(`have every ${json.className} config field`, `no config.${missing[0]}`);
 }
 
-async function readOptimizer(dir: string, fn: string): Promise<{ json: OptimizerJson; weights: Array<{ name: string; tensor: tf.Tensor }> }> {
+async function readOptimizer(
+  dir: string,
+  fn: string,
+): Promise<{ json: OptimizerJson; weights: Array<{ name: string; tensor: tf.Tensor }> }> {
   const json = (await readJson(join(dir, OPTIMIZER_JSON), dir, fn)) as unknown as OptimizerJson;
   checkOptimizerJson(json, dir, fn);
   const { specs, paths } = checkManifest(json.weightsManifest, OPTIMIZER_JSON, dir, fn);

@@ -22,7 +22,10 @@ async function loadPngjs(fn: string): Promise<typeof Pngjs> {
     mod = (await import('pngjs')) as typeof mod;
   } catch (e) {
     const reason = (e as Error).message.split('\n')[0];
-    throw new GenblocksError(fn, `${fn}: writing PNG files needs the package 'pngjs' (an optional peer dependency of genblocks/node), which could not be loaded (${reason}). Install it: npm install pngjs`);
+    throw new GenblocksError(
+      fn,
+      `${fn}: writing PNG files needs the package 'pngjs' (an optional peer dependency of genblocks/node), which could not be loaded (${reason}). Install it: npm install pngjs`,
+    );
   }
   return mod.default ?? mod;
 }
@@ -55,13 +58,23 @@ async function encode(image: tf.Tensor, fn: string): Promise<Uint8Array> {
   assertRank(image, [2, 3], 'image', fn);
   const [height, width, channels = 1] = image.shape as number[];
   if (COLOR_TYPE[channels!] === undefined) {
-    throw new ShapeError({ fn, arg: 'image', expected: 'have 1, 3 or 4 channels (gray, RGB, RGBA) on its last axis', received: `shape ${formatShape(image.shape)}` });
+    throw new ShapeError({
+      fn,
+      arg: 'image',
+      expected: 'have 1, 3 or 4 channels (gray, RGB, RGBA) on its last axis',
+      received: `shape ${formatShape(image.shape)}`,
+    });
   }
   if (height! < 1 || width! < 1) {
     throw new ShapeError({ fn, arg: 'image', expected: 'have at least one pixel', received: `shape ${formatShape(image.shape)}` });
   }
   if (image.dtype !== 'float32' && image.dtype !== 'int32') {
-    throw new DTypeError({ fn, arg: 'image', expected: 'be a float32 tensor in [0, 1] or an int32 tensor in 0–255', received: describe(image) });
+    throw new DTypeError({
+      fn,
+      arg: 'image',
+      expected: 'be a float32 tensor in [0, 1] or an int32 tensor in 0–255',
+      received: describe(image),
+    });
   }
   const values = await image.data();
   const bytes = Buffer.alloc(values.length);
@@ -75,7 +88,9 @@ async function encode(image: tf.Tensor, fn: string): Promise<Uint8Array> {
         arg: 'image',
         expected: isFloat ? 'hold values in [0, 1]' : 'hold values in 0–255',
         received: `${v} at flat index ${i} of a ${image.dtype} tensor of shape ${formatShape(image.shape)}`,
-        hint: isFloat ? "Map [-1, 1] images with tf.div(tf.add(x, 1), 2), or tile them with data.imageGrid(x, { range: '[-1,1]' })" : undefined,
+        hint: isFloat
+          ? "Map [-1, 1] images with tf.div(tf.add(x, 1), 2), or tile them with data.imageGrid(x, { range: '[-1,1]' })"
+          : undefined,
       });
     }
     bytes[i] = isFloat ? Math.round(v * 255) : v;

@@ -86,9 +86,19 @@ export class CausalConv1D extends tfl.layers.Layer {
     const shape = inputShape as tfl.Shape;
     const channels = shape[2];
     if (shape.length !== 3 || channels == null) {
-      throw new ShapeError({ fn: FN, arg: 'inputs', expected: 'have shape [B, T, C] with a known C', received: `shape ${formatShape(shape.map((d) => d ?? -1))}` });
+      throw new ShapeError({
+        fn: FN,
+        arg: 'inputs',
+        expected: 'have shape [B, T, C] with a known C',
+        received: `shape ${formatShape(shape.map((d) => d ?? -1))}`,
+      });
     }
-    this.kernel = this.addWeight('kernel', [this.kernelSize, channels, this.filters], 'float32', tfl.initializers.glorotUniform({ seed: this.seed }));
+    this.kernel = this.addWeight(
+      'kernel',
+      [this.kernelSize, channels, this.filters],
+      'float32',
+      tfl.initializers.glorotUniform({ seed: this.seed }),
+    );
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', tfl.initializers.zeros());
     this.built = true;
   }
@@ -112,7 +122,12 @@ export class CausalConv1D extends tfl.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    const config: tf.serialization.ConfigDict = { filters: this.filters, kernelSize: this.kernelSize, dilationRate: this.dilationRate, useBias: this.useBias };
+    const config: tf.serialization.ConfigDict = {
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      dilationRate: this.dilationRate,
+      useBias: this.useBias,
+    };
     if (this.seed !== undefined) config['seed'] = this.seed;
     return { ...super.getConfig(), ...config };
   }

@@ -153,7 +153,15 @@ export function causalSelfAttention(x: tf.Tensor, weights: AttentionWeights, opt
   return tf.tidy(() => {
     const qkv = linear(x, weights.qkvKernel, weights.qkvBias);
     const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-    const attended = attend(splitHeads(q, heads), splitHeads(k, heads, true), splitHeads(v, heads), causalMask(x.shape[1]!), attentionDropout, training, dropout);
+    const attended = attend(
+      splitHeads(q, heads),
+      splitHeads(k, heads, true),
+      splitHeads(v, heads),
+      causalMask(x.shape[1]!),
+      attentionDropout,
+      training,
+      dropout,
+    );
     let y = linear(mergeHeads(attended), weights.projectionKernel, weights.projectionBias);
     y = dropout.apply(y, residualDropout, training);
     return y as tf.Tensor3D;
@@ -205,7 +213,12 @@ export function attentionStep(
  *
  * @internal
  */
-export function attentionStep2d(weights: AttentionWeights, x: tf.Tensor2D, cache: KeyValueCache | null, heads: number): { output: tf.Tensor2D; cache: KeyValueCache } {
+export function attentionStep2d(
+  weights: AttentionWeights,
+  x: tf.Tensor2D,
+  cache: KeyValueCache | null,
+  heads: number,
+): { output: tf.Tensor2D; cache: KeyValueCache } {
   const [b, c] = x.shape;
   const qkv = linear(x, weights.qkvKernel, weights.qkvBias);
   const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
@@ -241,7 +254,16 @@ export interface CausalSelfAttentionArgs {
   trainable?: boolean;
 }
 
-const ATTENTION_KEYS = ['heads', 'attentionDropout', 'residualDropout', 'useBias', 'stddev', 'projectionStddev', 'seed', ...BASE_LAYER_KEYS];
+const ATTENTION_KEYS = [
+  'heads',
+  'attentionDropout',
+  'residualDropout',
+  'useBias',
+  'stddev',
+  'projectionStddev',
+  'seed',
+  ...BASE_LAYER_KEYS,
+];
 
 /** Validates the hyperparameters shared by the attention layer and the transformer block. @internal */
 export function checkAttentionArgs(args: Record<string, unknown>, fn: string): void {
@@ -319,7 +341,12 @@ export class CausalSelfAttention extends tfl.layers.Layer {
     const shape = inputShape as tfl.Shape;
     const width = shape[shape.length - 1];
     if (shape.length !== 3 || width == null) {
-      throw new ShapeError({ fn: FN, arg: 'inputs', expected: 'have shape [B, T, C] with a known C', received: `shape ${formatShape(shape.map((d) => d ?? -1))}` });
+      throw new ShapeError({
+        fn: FN,
+        arg: 'inputs',
+        expected: 'have shape [B, T, C] with a known C',
+        received: `shape ${formatShape(shape.map((d) => d ?? -1))}`,
+      });
     }
     checkHeads(width, this.heads, FN);
     const normal = (std: number, offset: number) => tfl.initializers.randomNormal(normalInit(std, this.seed, offset));

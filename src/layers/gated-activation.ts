@@ -45,7 +45,12 @@ export class GatedActivation extends tfl.layers.Layer {
     const shape = inputShape as tfl.Shape;
     const channels = shape[shape.length - 1];
     if (channels == null || channels % 2 !== 0) {
-      throw new ShapeError({ fn: 'layers.GatedActivation', arg: 'inputs', expected: 'have an even number of channels', received: `shape ${formatShape(shape.map((d) => d ?? -1))}` });
+      throw new ShapeError({
+        fn: 'layers.GatedActivation',
+        arg: 'inputs',
+        expected: 'have an even number of channels',
+        received: `shape ${formatShape(shape.map((d) => d ?? -1))}`,
+      });
     }
     return [...shape.slice(0, -1), channels / 2];
   }

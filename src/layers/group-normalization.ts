@@ -8,7 +8,15 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { BASE_LAYER_KEYS } from './common.js';
 import { ShapeError } from '../errors.js';
-import { assertFloatTensor, assertKnownKeys, assertMinRank, assertNumber, assertOneOf, assertPositiveInt, formatShape } from '../validation.js';
+import {
+  assertFloatTensor,
+  assertKnownKeys,
+  assertMinRank,
+  assertNumber,
+  assertOneOf,
+  assertPositiveInt,
+  formatShape,
+} from '../validation.js';
 
 const FN = 'layers.groupNormalization';
 const LAYER = 'layers.GroupNormalization';
@@ -56,9 +64,17 @@ export function groupNormalization(x: tf.Tensor, options: GroupNormalizationOpti
   assertNumber(epsilon, 'options.epsilon', FN, { min: 0, minExclusive: true });
   const channels = x.shape[x.rank - 1]!;
   if (channels % groups !== 0) {
-    throw new ShapeError({ fn: FN, arg: 'x', expected: `have a channel count divisible by groups (${groups})`, received: `shape ${formatShape(x.shape)}` });
+    throw new ShapeError({
+      fn: FN,
+      arg: 'x',
+      expected: `have a channel count divisible by groups (${groups})`,
+      received: `shape ${formatShape(x.shape)}`,
+    });
   }
-  for (const [name, param] of [['options.gamma', gamma], ['options.beta', beta]] as const) {
+  for (const [name, param] of [
+    ['options.gamma', gamma],
+    ['options.beta', beta],
+  ] as const) {
     if (param === undefined) continue;
     assertFloatTensor(param, name, FN);
     if (param.rank !== 1 || param.shape[0] !== channels) {
@@ -162,7 +178,12 @@ export class GroupNormalization extends tfl.layers.Layer {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const channels = shape[shape.length - 1];
     if (typeof channels !== 'number' || channels % this.groups !== 0) {
-      throw new ShapeError({ fn: LAYER, arg: 'inputs', expected: `have a channel count divisible by groups (${this.groups})`, received: `shape ${formatShape(shape.map((d) => d ?? -1))}` });
+      throw new ShapeError({
+        fn: LAYER,
+        arg: 'inputs',
+        expected: `have a channel count divisible by groups (${this.groups})`,
+        received: `shape ${formatShape(shape.map((d) => d ?? -1))}`,
+      });
     }
     if (this.affine) {
       this.gamma = this.addWeight('gamma', [channels], 'float32', tfl.initializers.ones());

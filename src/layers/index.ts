@@ -16,7 +16,13 @@
 export { CausalConv1D } from './causal-conv1d.js';
 export type { CausalConv1DArgs } from './causal-conv1d.js';
 export { attentionStep, causalSelfAttention, CausalSelfAttention } from './causal-self-attention.js';
-export type { AttentionStepResult, AttentionWeights, CausalSelfAttentionArgs, CausalSelfAttentionOptions, KeyValueCache } from './causal-self-attention.js';
+export type {
+  AttentionStepResult,
+  AttentionWeights,
+  CausalSelfAttentionArgs,
+  CausalSelfAttentionOptions,
+  KeyValueCache,
+} from './causal-self-attention.js';
 export { GatedActivation } from './gated-activation.js';
 export type { GatedActivationArgs } from './gated-activation.js';
 export { GroupNormalization, groupNormalization } from './group-normalization.js';

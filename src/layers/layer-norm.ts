@@ -65,7 +65,13 @@ export class LayerNorm extends tfl.layers.Layer {
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const shape = inputShape as tfl.Shape;
     const c = shape[shape.length - 1];
-    if (c == null) throw new ShapeError({ fn: FN, arg: 'inputs', expected: 'have a known last axis', received: `shape ${formatShape(shape.map((d) => d ?? -1))}` });
+    if (c == null)
+      throw new ShapeError({
+        fn: FN,
+        arg: 'inputs',
+        expected: 'have a known last axis',
+        received: `shape ${formatShape(shape.map((d) => d ?? -1))}`,
+      });
     this.gamma = this.addWeight('gamma', [c], 'float32', tfl.initializers.ones());
     if (this.center) this.beta = this.addWeight('beta', [c], 'float32', tfl.initializers.zeros());
     this.built = true;

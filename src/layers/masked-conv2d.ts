@@ -103,14 +103,26 @@ export class MaskedConv2D extends tfl.layers.Layer {
 
   constructor(args: MaskedConv2DArgs) {
     if (args === null || typeof args !== 'object') {
-      throw new ArgumentError({ fn: FN, arg: 'args', expected: 'be an object with filters, kernelSize and maskType', received: describe(args) });
+      throw new ArgumentError({
+        fn: FN,
+        arg: 'args',
+        expected: 'be an object with filters, kernelSize and maskType',
+        received: describe(args),
+      });
     }
     assertKnownKeys(args, ['filters', 'kernelSize', 'maskType', 'useBias', 'seed', ...BASE_LAYER_KEYS], 'config', FN);
     assertPositiveInt(args.filters, 'config.filters', FN);
     assertPositiveInt(args.kernelSize, 'config.kernelSize', FN);
-    if (args.kernelSize % 2 === 0) throw new ConfigError({ fn: FN, arg: 'config.kernelSize', expected: 'be odd (the mask is centred)', received: String(args.kernelSize) });
+    if (args.kernelSize % 2 === 0)
+      throw new ConfigError({
+        fn: FN,
+        arg: 'config.kernelSize',
+        expected: 'be odd (the mask is centred)',
+        received: String(args.kernelSize),
+      });
     // tfjs-layers' deserialization lower-cases string config values: accept 'a'/'b' back.
-    const maskType = args.maskType === ('a' as never) || args.maskType === ('b' as never) ? (args.maskType.toUpperCase() as MaskType) : args.maskType;
+    const maskType =
+      args.maskType === ('a' as never) || args.maskType === ('b' as never) ? (args.maskType.toUpperCase() as MaskType) : args.maskType;
     assertOneOf(maskType, ['A', 'B'] as const, 'config.maskType', FN);
     if (args.seed !== undefined) assertNumber(args.seed, 'config.seed', FN, { integer: true });
     super({ name: args.name ?? defaultLayerName('masked_conv2d'), trainable: args.trainable });
@@ -125,7 +137,12 @@ export class MaskedConv2D extends tfl.layers.Layer {
     const shape = inputShape as tfl.Shape;
     const channels = shape[3];
     if (shape.length !== 4 || channels == null) {
-      throw new ShapeError({ fn: FN, arg: 'inputs', expected: 'have shape [B, H, W, C] with a known C', received: `shape ${formatShape(shape.map((d) => d ?? -1))}` });
+      throw new ShapeError({
+        fn: FN,
+        arg: 'inputs',
+        expected: 'have shape [B, H, W, C] with a known C',
+        received: `shape ${formatShape(shape.map((d) => d ?? -1))}`,
+      });
     }
     const k = this.kernelSize;
     this.kernel = this.addWeight('kernel', [k, k, channels, this.filters], 'float32', tfl.initializers.glorotUniform({ seed: this.seed }));
@@ -148,7 +165,12 @@ export class MaskedConv2D extends tfl.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    const config: tf.serialization.ConfigDict = { filters: this.filters, kernelSize: this.kernelSize, maskType: this.maskType, useBias: this.useBias };
+    const config: tf.serialization.ConfigDict = {
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      maskType: this.maskType,
+      useBias: this.useBias,
+    };
     if (this.seed !== undefined) config['seed'] = this.seed;
     return { ...super.getConfig(), ...config };
   }

@@ -69,7 +69,17 @@ export class SeededDropout {
 }
 
 /** Keys tfjs-layers itself puts in (or accepts from) a layer's config. @internal */
-export const BASE_LAYER_KEYS = ['name', 'trainable', 'dtype', 'batchInputShape', 'inputShape', 'batchSize', 'inputDType', 'weights', 'customObjects'] as const;
+export const BASE_LAYER_KEYS = [
+  'name',
+  'trainable',
+  'dtype',
+  'batchInputShape',
+  'inputShape',
+  'batchSize',
+  'inputDType',
+  'weights',
+  'customObjects',
+] as const;
 
 const defaultNameCounts = new Map<string, number>();
 

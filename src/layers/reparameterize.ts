@@ -85,7 +85,12 @@ export class Reparameterize extends tfl.layers.Layer implements StatefulLayer {
   setState(state: Record<string, number>): void {
     const count = state['sampleCount'];
     if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
-      throw new ArgumentError({ fn: `${FN}.setState`, arg: 'state.sampleCount', expected: 'be a non-negative integer', received: describe(count) });
+      throw new ArgumentError({
+        fn: `${FN}.setState`,
+        arg: 'state.sampleCount',
+        expected: 'be a non-negative integer',
+        received: describe(count),
+      });
     }
     this.sampleCount = count;
   }

@@ -60,7 +60,12 @@ export function spatialSelfAttention(x: tf.Tensor, weights: SpatialAttentionWeig
   assertPositiveInt(heads, 'heads', FN);
   const [batch, height, width, channels] = x.shape as [number, number, number, number];
   if (channels % heads !== 0) {
-    throw new ShapeError({ fn: FN, arg: 'x', expected: `have a channel count divisible by heads (${heads})`, received: `shape ${formatShape(x.shape)}` });
+    throw new ShapeError({
+      fn: FN,
+      arg: 'x',
+      expected: `have a channel count divisible by heads (${heads})`,
+      received: `shape ${formatShape(x.shape)}`,
+    });
   }
   const expected: Record<keyof SpatialAttentionWeights, number[]> = {
     qkvKernel: [channels, 3 * channels],
@@ -72,7 +77,12 @@ export function spatialSelfAttention(x: tf.Tensor, weights: SpatialAttentionWeig
     const w = weights?.[key];
     assertFloatTensor(w, `weights.${key}`, FN);
     if (formatShape(w.shape) !== formatShape(expected[key])) {
-      throw new ShapeError({ fn: FN, arg: `weights.${key}`, expected: `have shape ${formatShape(expected[key])}`, received: `shape ${formatShape(w.shape)}` });
+      throw new ShapeError({
+        fn: FN,
+        arg: `weights.${key}`,
+        expected: `have shape ${formatShape(expected[key])}`,
+        received: `shape ${formatShape(w.shape)}`,
+      });
     }
   }
   return tf.tidy(FN, () => {
@@ -164,7 +174,11 @@ export class SpatialAttention extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     const p = this.projections!;
-    return spatialSelfAttention(x, { qkvKernel: p.qkvKernel.read(), qkvBias: p.qkvBias.read(), outKernel: p.outKernel.read(), outBias: p.outBias.read() }, this.heads);
+    return spatialSelfAttention(
+      x,
+      { qkvKernel: p.qkvKernel.read(), qkvBias: p.qkvBias.read(), outKernel: p.outKernel.read(), outBias: p.outBias.read() },
+      this.heads,
+    );
   }
 
   override getConfig(): tf.serialization.ConfigDict {

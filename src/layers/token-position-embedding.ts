@@ -82,7 +82,12 @@ export class TokenPositionEmbedding extends tfl.layers.Layer {
 
   constructor(args: TokenPositionEmbeddingArgs) {
     if (args === null || typeof args !== 'object') {
-      throw new ArgumentError({ fn: FN, arg: 'args', expected: 'be an object with vocabSize, blockSize and width', received: describe(args) });
+      throw new ArgumentError({
+        fn: FN,
+        arg: 'args',
+        expected: 'be an object with vocabSize, blockSize and width',
+        received: describe(args),
+      });
     }
     assertKnownKeys(args, ['vocabSize', 'blockSize', 'width', 'dropout', 'stddev', 'seed', ...BASE_LAYER_KEYS], 'config', FN);
     assertPositiveInt(args.vocabSize, 'config.vocabSize', FN);
@@ -112,7 +117,12 @@ export class TokenPositionEmbedding extends tfl.layers.Layer {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     if (shape.length === 2) return [...shape, this.width];
     if (shape.length === 3) return [shape[0]!, shape[1]!, this.vocabSize];
-    throw new ShapeError({ fn: FN, arg: 'inputs', expected: 'be token ids [B, T] or hidden states [B, T, C]', received: `shape ${formatShape(shape.map((d) => d ?? -1))}` });
+    throw new ShapeError({
+      fn: FN,
+      arg: 'inputs',
+      expected: 'be token ids [B, T] or hidden states [B, T, C]',
+      received: `shape ${formatShape(shape.map((d) => d ?? -1))}`,
+    });
   }
 
   /**
@@ -141,7 +151,12 @@ export class TokenPositionEmbedding extends tfl.layers.Layer {
   /** The tied head: hidden states `[B, T, C]` → logits `h Eᵀ` `[B, T, V]`. */
   logits(hidden: tf.Tensor): tf.Tensor3D {
     if (hidden.rank !== 3 || hidden.shape[2] !== this.width) {
-      throw new ShapeError({ fn: `${FN}.logits`, arg: 'hidden', expected: `have shape [B, T, ${this.width}]`, received: `shape ${formatShape(hidden.shape)}` });
+      throw new ShapeError({
+        fn: `${FN}.logits`,
+        arg: 'hidden',
+        expected: `have shape [B, T, ${this.width}]`,
+        received: `shape ${formatShape(hidden.shape)}`,
+      });
     }
     return tf.tidy(() => {
       const [b, t, c] = hidden.shape as [number, number, number];
@@ -151,7 +166,10 @@ export class TokenPositionEmbedding extends tfl.layers.Layer {
     });
   }
 
-  override apply(inputs: tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[], kwargs?: Record<string, unknown>): tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[] {
+  override apply(
+    inputs: tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[],
+    kwargs?: Record<string, unknown>,
+  ): tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[] {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     if (x instanceof tfl.SymbolicTensor && x.rank === 3) this.tiedApplications++;
     return super.apply(inputs, kwargs);
@@ -164,10 +182,17 @@ export class TokenPositionEmbedding extends tfl.layers.Layer {
    */
   override dispose(): ReturnType<tfl.layers.Layer['dispose']> {
     let result = super.dispose();
-    while (result.refCountAfterDispose !== null && result.refCountAfterDispose > 0 && result.refCountAfterDispose <= this.tiedApplications) {
+    while (
+      result.refCountAfterDispose !== null &&
+      result.refCountAfterDispose > 0 &&
+      result.refCountAfterDispose <= this.tiedApplications
+    ) {
       this.tiedApplications--;
       const next = super.dispose();
-      result = { refCountAfterDispose: next.refCountAfterDispose, numDisposedVariables: result.numDisposedVariables + next.numDisposedVariables };
+      result = {
+        refCountAfterDispose: next.refCountAfterDispose,
+        numDisposedVariables: result.numDisposedVariables + next.numDisposedVariables,
+      };
     }
     return result;
   }

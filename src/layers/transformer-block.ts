@@ -111,7 +111,11 @@ export function transformerBlock(x: tf.Tensor, weights: TransformerBlockWeights,
       seed,
     });
     const h = tf.add(x, attended);
-    const m = new SeededDropout(seed === undefined ? undefined : seed + 2).apply(mlp(layerNorm(h, weights.norm2Gamma, weights.norm2Beta, epsilon), weights), dropout, training);
+    const m = new SeededDropout(seed === undefined ? undefined : seed + 2).apply(
+      mlp(layerNorm(h, weights.norm2Gamma, weights.norm2Beta, epsilon), weights),
+      dropout,
+      training,
+    );
     return tf.add(h, m) as tf.Tensor3D;
   });
 }
@@ -146,8 +150,19 @@ export function transformerBlockStep(
 }
 
 /** {@link transformerBlockStep} on one position as a matrix `[B, C]` (call inside a tidy). @internal */
-export function transformerBlockStep2d(x: tf.Tensor2D, weights: TransformerBlockWeights, cache: KeyValueCache | null, heads: number, epsilon: number): { output: tf.Tensor2D; cache: KeyValueCache } {
-  const step = attentionStep2d(weights.attention, layerNorm(x, weights.norm1Gamma, weights.norm1Beta, epsilon) as tf.Tensor2D, cache, heads);
+export function transformerBlockStep2d(
+  x: tf.Tensor2D,
+  weights: TransformerBlockWeights,
+  cache: KeyValueCache | null,
+  heads: number,
+  epsilon: number,
+): { output: tf.Tensor2D; cache: KeyValueCache } {
+  const step = attentionStep2d(
+    weights.attention,
+    layerNorm(x, weights.norm1Gamma, weights.norm1Beta, epsilon) as tf.Tensor2D,
+    cache,
+    heads,
+  );
   const h = tf.add(x, step.output);
   const output = tf.add(h, mlp(layerNorm(h, weights.norm2Gamma, weights.norm2Beta, epsilon), weights)) as tf.Tensor2D;
   return { output, cache: step.cache };
@@ -216,12 +231,19 @@ export class TransformerBlock extends tfl.layers.Layer {
     const shape = inputShape as tfl.Shape;
     const c = shape[shape.length - 1];
     if (shape.length !== 3 || c == null) {
-      throw new ShapeError({ fn: FN, arg: 'inputs', expected: 'have shape [B, T, C] with a known C', received: `shape ${formatShape(shape.map((d) => d ?? -1))}` });
+      throw new ShapeError({
+        fn: FN,
+        arg: 'inputs',
+        expected: 'have shape [B, T, C] with a known C',
+        received: `shape ${formatShape(shape.map((d) => d ?? -1))}`,
+      });
     }
-    if (c % this.heads !== 0) throw new ShapeError({ fn: FN, arg: 'config.heads', expected: `divide the width ${c}`, received: String(this.heads) });
+    if (c % this.heads !== 0)
+      throw new ShapeError({ fn: FN, arg: 'config.heads', expected: `divide the width ${c}`, received: String(this.heads) });
     const hidden = this.mlpRatio * c;
     const normal = (std: number, offset: number) => tfl.initializers.randomNormal(normalInit(std, this.seed, offset));
-    const add = (name: string, shape: number[], init: ReturnType<typeof tfl.initializers.zeros>) => (this.variables[name] = this.addWeight(name, shape, 'float32', init));
+    const add = (name: string, shape: number[], init: ReturnType<typeof tfl.initializers.zeros>) =>
+      (this.variables[name] = this.addWeight(name, shape, 'float32', init));
     add('ln_1/gamma', [c], tfl.initializers.ones());
     if (this.useBias) add('ln_1/beta', [c], tfl.initializers.zeros());
     add('attn/c_attn/kernel', [c, 3 * c], normal(this.stddev, 0));

@@ -61,7 +61,12 @@ export function readReduction(options: unknown, fn: string, otherKeys: readonly 
  */
 export function assertNonEmptyBatch(t: tf.Tensor, arg: string, fn: string): void {
   if (t.size === 0) {
-    throw new ShapeError({ fn, arg, expected: 'hold at least one example (a loss of an empty batch is undefined)', received: `shape ${formatShape(t.shape)}` });
+    throw new ShapeError({
+      fn,
+      arg,
+      expected: 'hold at least one example (a loss of an empty batch is undefined)',
+      received: `shape ${formatShape(t.shape)}`,
+    });
   }
 }
 

@@ -187,7 +187,12 @@ export async function computeActivationsAs(
         d = width;
         data = new Float32Array(n * d);
       } else if (width !== d) {
-        throw new ArgumentError({ fn, arg: 'featureFn', expected: `return ${d} features per example in every batch`, received: `${width}` });
+        throw new ArgumentError({
+          fn,
+          arg: 'featureFn',
+          expected: `return ${d} features per example in every batch`,
+          received: `${width}`,
+        });
       }
       data.set((await features.data()) as Float32Array, start * d);
     } finally {

@@ -70,7 +70,12 @@ export async function classDistribution(
   let total: number;
   if (predictions.rank === 1) {
     if (predictions.dtype !== 'int32') {
-      throw new ArgumentError({ fn, arg: 'predictions', expected: 'be int32 labels when of rank 1', received: `${predictions.dtype} tensor` });
+      throw new ArgumentError({
+        fn,
+        arg: 'predictions',
+        expected: 'be int32 labels when of rank 1',
+        received: `${predictions.dtype} tensor`,
+      });
     }
     const numClasses = options.numClasses;
     if (numClasses === undefined) {
@@ -81,7 +86,12 @@ export async function classDistribution(
     for (let i = 0; i < labels.length; i++) {
       const c = labels[i]!;
       if (c < 0 || c >= numClasses) {
-        throw new ArgumentError({ fn, arg: 'predictions', expected: `hold labels in [0, ${numClasses - 1}]`, received: `${c} at index ${i}` });
+        throw new ArgumentError({
+          fn,
+          arg: 'predictions',
+          expected: `hold labels in [0, ${numClasses - 1}]`,
+          received: `${c} at index ${i}`,
+        });
       }
       counts[c]! += 1;
     }
@@ -89,7 +99,12 @@ export async function classDistribution(
   } else if (predictions.rank === 2) {
     const { data, n, k } = await readProbabilities(predictions, 'predictions', fn);
     if (options.numClasses !== undefined && options.numClasses !== k) {
-      throw new ArgumentError({ fn, arg: 'options.numClasses', expected: `equal the width of 'predictions' (${k})`, received: `${options.numClasses}` });
+      throw new ArgumentError({
+        fn,
+        arg: 'options.numClasses',
+        expected: `equal the width of 'predictions' (${k})`,
+        received: `${options.numClasses}`,
+      });
     }
     counts = new Float64Array(k);
     for (let i = 0; i < n; i++) {
@@ -127,4 +142,3 @@ export async function classDistribution(
     total,
   };
 }
-

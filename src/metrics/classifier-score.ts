@@ -44,10 +44,7 @@ export interface ClassifierScoreResult {
  * ```
  * @category Metrics
  */
-export async function classifierScore(
-  probabilities: tf.Tensor2D,
-  options: ClassifierScoreOptions = {},
-): Promise<ClassifierScoreResult> {
+export async function classifierScore(probabilities: tf.Tensor2D, options: ClassifierScoreOptions = {}): Promise<ClassifierScoreResult> {
   const fn = 'metrics.classifierScore';
   assertKnownKeys(options, ['splits'], 'options', fn);
   const splits = options.splits ?? 1;

@@ -9,13 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError } from '../errors.js';
 import { assertKnownKeys } from '../validation.js';
-import {
-  assertFiniteValues,
-  computeActivationsAs,
-  readActivations,
-  type Activations,
-  type FeatureFunction,
-} from './activations.js';
+import { assertFiniteValues, computeActivationsAs, readActivations, type Activations, type FeatureFunction } from './activations.js';
 import { columnMeans, covariance, traceSqrtProduct } from './linalg.js';
 
 /** Options of {@link frechetDistanceFromActivations}. @category Metrics */

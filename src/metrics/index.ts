@@ -18,11 +18,5 @@ export { classDistribution } from './class-distribution.js';
 export type { ClassDistributionOptions, ClassDistributionResult } from './class-distribution.js';
 export { psnr, ssim } from './image-quality.js';
 export type { ImageMetricResult, ImageReduction, PsnrOptions, SsimOptions } from './image-quality.js';
-export {
-  classifierAccuracy,
-  FEATURE_LAYER_NAME,
-  featureExtractor,
-  mnistFeatureNet,
-  trainMnistFeatureNet,
-} from './mnist-feature-net.js';
+export { classifierAccuracy, FEATURE_LAYER_NAME, featureExtractor, mnistFeatureNet, trainMnistFeatureNet } from './mnist-feature-net.js';
 export type { MnistFeatureNetConfig, TrainMnistFeatureNetHistory, TrainMnistFeatureNetOptions } from './mnist-feature-net.js';

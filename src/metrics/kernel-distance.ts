@@ -68,11 +68,7 @@ export interface KernelDistanceResult {
  * ```
  * @category Metrics
  */
-export async function kernelDistance(
-  a: Activations,
-  b: Activations,
-  options: KernelDistanceOptions = {},
-): Promise<KernelDistanceResult> {
+export async function kernelDistance(a: Activations, b: Activations, options: KernelDistanceOptions = {}): Promise<KernelDistanceResult> {
   const fn = 'metrics.kernelDistance';
   assertKnownKeys(options, ['subsets', 'subsetSize', 'degree', 'gamma', 'coef', 'seed'], 'options', fn);
   const { subsets = 100, subsetSize = 1000, degree = 3, coef = 1, seed } = options;
@@ -106,16 +102,9 @@ export async function kernelDistance(
       const sums = tf.tidy(() => {
         const xs = tf.gather(xAll, tf.tensor1d(ix, 'int32'));
         const ys = tf.gather(yAll, tf.tensor1d(iy, 'int32'));
-        const kernel = (p: tf.Tensor2D, q: tf.Tensor2D) =>
-          tf.pow(tf.add(tf.mul(tf.matMul(p, q, false, true), gamma), coef), degree);
+        const kernel = (p: tf.Tensor2D, q: tf.Tensor2D) => tf.pow(tf.add(tf.mul(tf.matMul(p, q, false, true), gamma), coef), degree);
         const diag = (p: tf.Tensor2D) => tf.pow(tf.add(tf.mul(tf.sum(tf.square(p), 1), gamma), coef), degree);
-        return tf.stack([
-          tf.sum(kernel(xs, xs), 1),
-          tf.sum(kernel(ys, ys), 1),
-          tf.sum(kernel(xs, ys), 1),
-          diag(xs),
-          diag(ys),
-        ]);
+        return tf.stack([tf.sum(kernel(xs, xs), 1), tf.sum(kernel(ys, ys), 1), tf.sum(kernel(xs, ys), 1), diag(xs), diag(ys)]);
       });
       const data = await sums.data();
       sums.dispose();

@@ -130,7 +130,9 @@ export function mnistFeatureNet(config: MnistFeatureNetConfig = {}): tfl.LayersM
     x = tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i + 1}` }).apply(x) as tfl.SymbolicTensor;
   });
   x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.dense({ units: featureDim, activation: 'relu', name: FEATURE_LAYER_NAME, ...seeds.kernel() }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers
+    .dense({ units: featureDim, activation: 'relu', name: FEATURE_LAYER_NAME, ...seeds.kernel() })
+    .apply(x) as tfl.SymbolicTensor;
   if (dropout > 0) x = tfl.layers.dropout({ rate: dropout, name: 'dropout' }).apply(x) as tfl.SymbolicTensor;
   const logits = tfl.layers.dense({ units: numClasses, name: 'logits', ...seeds.kernel() }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: logits, name });
@@ -174,8 +176,7 @@ const TRAIN_FN = 'metrics.trainMnistFeatureNet';
 function checkLabels(fn: string, labels: unknown, arg: string, n: number, numClasses: number): void {
   assertTensor(labels, arg, fn);
   const ok =
-    (labels.rank === 1 && labels.dtype === 'int32') ||
-    (labels.rank === 2 && labels.dtype === 'float32' && labels.shape[1] === numClasses);
+    (labels.rank === 1 && labels.dtype === 'int32') || (labels.rank === 2 && labels.dtype === 'float32' && labels.shape[1] === numClasses);
   if (!ok || labels.shape[0] !== n) {
     throw new ShapeError({
       fn,
@@ -269,7 +270,9 @@ export async function trainMnistFeatureNet(
     {
       models: { model },
       optimizer,
-      loss: ({ x, y }, { models }) => ({ loss: tf.losses.softmaxCrossEntropy(y!, models.model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar }),
+      loss: ({ x, y }, { models }) => ({
+        loss: tf.losses.softmaxCrossEntropy(y!, models.model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+      }),
       seed: 0,
     },
     TRAIN_FN,

@@ -118,7 +118,9 @@ export class LayerSeeds {
   /** The next layer's seed, an integer in `[0, 2^31)`, or undefined when unseeded. */
   next(): number | undefined {
     if (this.seed === undefined) return undefined;
-    const h = fmix32(fmix32((this.seed >>> 0) ^ Math.imul(Math.floor(this.seed / 2 ** 32) >>> 0, 0x9e3779b9)) ^ Math.imul(++this.count, 0x27d4eb2f));
+    const h = fmix32(
+      fmix32((this.seed >>> 0) ^ Math.imul(Math.floor(this.seed / 2 ** 32) >>> 0, 0x9e3779b9)) ^ Math.imul(++this.count, 0x27d4eb2f),
+    );
     return h & 0x7fffffff;
   }
 

@@ -120,7 +120,13 @@ export function dcganGenerator(config: DcganGeneratorConfig): tfl.LayersModel {
   if (config.stages !== undefined) assertPositiveInt(config.stages, 'config.stages', FN);
   const naturalStages = defaultStages(height, width);
   const stages = config.stages ?? (config.widths ? Math.min(naturalStages, config.widths.length) : naturalStages);
-  const [startHeight, startWidth] = checkHalving(outputShape, stages, 'config.outputShape', FN, config.stages ? 'config.stages' : 'the default');
+  const [startHeight, startWidth] = checkHalving(
+    outputShape,
+    stages,
+    'config.outputShape',
+    FN,
+    config.stages ? 'config.stages' : 'the default',
+  );
   const widths = config.widths ?? defaultWidths(stages + 1);
   if (widths.length < stages) {
     throw new ConfigError({
@@ -155,8 +161,13 @@ export function dcganGenerator(config: DcganGeneratorConfig): tfl.LayersModel {
   filters.forEach((f, i) => {
     const strides = i >= filters.length - stages ? 2 : 1;
     const last = i === filters.length - 1;
-    x = applyLayer(tfl.layers.conv2dTranspose({ filters: f, kernelSize, strides, padding: 'same', useBias: last || useBias, ...seeds.kernel() }), x);
-    x = last ? applyLayer(activationLayer(outputActivation, leakyReluAlpha), x) : normAndActivate(x, normalization, activation, leakyReluAlpha);
+    x = applyLayer(
+      tfl.layers.conv2dTranspose({ filters: f, kernelSize, strides, padding: 'same', useBias: last || useBias, ...seeds.kernel() }),
+      x,
+    );
+    x = last
+      ? applyLayer(activationLayer(outputActivation, leakyReluAlpha), x)
+      : normAndActivate(x, normalization, activation, leakyReluAlpha);
   });
   return tfl.model({ inputs, outputs: x, name });
 }

@@ -69,12 +69,19 @@ export function discriminatorOutputs(
 ): Sym[] {
   const logit = applyLayer(maybeSpectral(tfl.layers.dense({ units: 1, ...seeds.kernel() }), spectralNorm, seeds), features);
   if (head === 'acgan') {
-    const classLogits = applyLayer(maybeSpectral(tfl.layers.dense({ units: numClasses!, ...seeds.kernel() }), spectralNorm, seeds), features);
+    const classLogits = applyLayer(
+      maybeSpectral(tfl.layers.dense({ units: numClasses!, ...seeds.kernel() }), spectralNorm, seeds),
+      features,
+    );
     return [logit, classLogits];
   }
   if (head === 'projection') {
     const featureDim = features.shape[features.shape.length - 1]!;
-    const embedding = maybeSpectral(tfl.layers.embedding({ inputDim: numClasses!, outputDim: featureDim, ...seeds.embeddings() }), spectralNorm, seeds);
+    const embedding = maybeSpectral(
+      tfl.layers.embedding({ inputDim: numClasses!, outputDim: featureDim, ...seeds.embeddings() }),
+      spectralNorm,
+      seeds,
+    );
     const embedded = applyLayer(tfl.layers.flatten(), applyLayer(embedding, labels[0]!));
     const projection = applyLayer(tfl.layers.dot({ axes: 1 }), [embedded, features]);
     return [applyLayer(tfl.layers.add(), [logit, projection])];

@@ -94,8 +94,14 @@ export interface GptConfig {
  * @category Networks
  */
 export function gpt(config: GptConfig): tfl.LayersModel {
-  assertKnownKeys(config, ['vocabSize', 'blockSize', 'preset', 'layers', 'heads', 'width', 'dropout', 'bias', 'tieWeights', 'seed', 'name'], 'config', FN);
-  if (config === undefined) throw new ConfigError({ fn: FN, arg: 'config', expected: 'be an object with vocabSize and blockSize', received: 'undefined' });
+  assertKnownKeys(
+    config,
+    ['vocabSize', 'blockSize', 'preset', 'layers', 'heads', 'width', 'dropout', 'bias', 'tieWeights', 'seed', 'name'],
+    'config',
+    FN,
+  );
+  if (config === undefined)
+    throw new ConfigError({ fn: FN, arg: 'config', expected: 'be an object with vocabSize and blockSize', received: 'undefined' });
   const { vocabSize, blockSize, preset = 'micro', dropout = 0, bias = true, tieWeights = true, seed, name = 'gpt' } = config;
   assertPositiveInt(vocabSize, 'config.vocabSize', FN);
   assertPositiveInt(blockSize, 'config.blockSize', FN);
@@ -104,13 +110,15 @@ export function gpt(config: GptConfig): tfl.LayersModel {
   assertPositiveInt(layers, 'config.layers', FN);
   assertPositiveInt(heads, 'config.heads', FN);
   assertPositiveInt(width, 'config.width', FN);
-  if (width % heads !== 0) throw new ConfigError({ fn: FN, arg: 'config.heads', expected: `divide config.width (${width})`, received: String(heads) });
+  if (width % heads !== 0)
+    throw new ConfigError({ fn: FN, arg: 'config.heads', expected: `divide config.width (${width})`, received: String(heads) });
   assertNumber(dropout, 'config.dropout', FN, { min: 0, max: 1, maxExclusive: true });
   for (const [key, value] of [
     ['bias', bias],
     ['tieWeights', tieWeights],
   ] as const) {
-    if (typeof value !== 'boolean') throw new ConfigError({ fn: FN, arg: `config.${key}`, expected: 'be a boolean', received: describe(value) });
+    if (typeof value !== 'boolean')
+      throw new ConfigError({ fn: FN, arg: `config.${key}`, expected: 'be a boolean', received: describe(value) });
   }
   if (seed !== undefined) assertNumber(seed, 'config.seed', FN, { integer: true });
   // Layer k's initializers get seeds seed + 10·k + i (each layer offsets its own weights by i < 10).
@@ -121,7 +129,15 @@ export function gpt(config: GptConfig): tfl.LayersModel {
   let h = embedding.apply(ids) as tfl.SymbolicTensor;
   const projectionStddev = 0.02 / Math.sqrt(2 * layers);
   for (let l = 0; l < layers; l++) {
-    const block = new TransformerBlock({ heads, dropout, useBias: bias, stddev: 0.02, projectionStddev, seed: layerSeed(l + 1), name: `${name}_block_${l}` });
+    const block = new TransformerBlock({
+      heads,
+      dropout,
+      useBias: bias,
+      stddev: 0.02,
+      projectionStddev,
+      seed: layerSeed(l + 1),
+      name: `${name}_block_${l}`,
+    });
     h = block.apply(h) as tfl.SymbolicTensor;
   }
   h = new LayerNorm({ epsilon: 1e-5, center: bias, name: `${name}_final_norm` }).apply(h) as tfl.SymbolicTensor;

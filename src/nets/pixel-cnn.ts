@@ -63,21 +63,34 @@ export interface PixelCnnConfig {
  */
 export function pixelCnn(config: PixelCnnConfig): tfl.LayersModel {
   assertKnownKeys(config, ['imageShape', 'filters', 'layers', 'gated', 'levels', 'firstKernelSize', 'seed', 'name'], 'config', FN);
-  if (config === undefined) throw new ConfigError({ fn: FN, arg: 'config', expected: 'be an object with imageShape', received: 'undefined' });
+  if (config === undefined)
+    throw new ConfigError({ fn: FN, arg: 'config', expected: 'be an object with imageShape', received: 'undefined' });
   const { imageShape, filters = 64, layers = 7, gated = false, levels = 2, firstKernelSize = 7, seed, name = 'pixel_cnn' } = config;
   assertPositiveIntArray(imageShape, 'config.imageShape', FN, 3);
   if (imageShape[2] !== 1) {
-    throw new ConfigError({ fn: FN, arg: 'config.imageShape', expected: 'have one channel [H, W, 1] (the masks are spatial only)', received: `[${imageShape.join(',')}]` });
+    throw new ConfigError({
+      fn: FN,
+      arg: 'config.imageShape',
+      expected: 'have one channel [H, W, 1] (the masks are spatial only)',
+      received: `[${imageShape.join(',')}]`,
+    });
   }
   assertPositiveInt(filters, 'config.filters', FN);
   assertPositiveInt(layers, 'config.layers', FN);
   assertNumber(levels, 'config.levels', FN, { integer: true, min: 2, max: 256 });
   assertPositiveInt(firstKernelSize, 'config.firstKernelSize', FN);
-  if (typeof gated !== 'boolean') throw new ConfigError({ fn: FN, arg: 'config.gated', expected: 'be a boolean', received: describe(gated) });
+  if (typeof gated !== 'boolean')
+    throw new ConfigError({ fn: FN, arg: 'config.gated', expected: 'be a boolean', received: describe(gated) });
   if (seed !== undefined) assertNumber(seed, 'config.seed', FN, { integer: true });
   let k = 0;
   const conv = (outputs: number, size: number, maskType: 'A' | 'B', label: string) =>
-    new MaskedConv2D({ filters: outputs, kernelSize: size, maskType, seed: seed === undefined ? undefined : seed + k++, name: `${name}_${label}` });
+    new MaskedConv2D({
+      filters: outputs,
+      kernelSize: size,
+      maskType,
+      seed: seed === undefined ? undefined : seed + k++,
+      name: `${name}_${label}`,
+    });
   const relu = (x: tfl.SymbolicTensor, label: string) => tfl.layers.reLU({ name: `${name}_${label}` }).apply(x) as tfl.SymbolicTensor;
 
   const input = tfl.input({ shape: imageShape, name: `${name}_images` });

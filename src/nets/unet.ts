@@ -140,7 +140,12 @@ export function unet(config: UnetConfig): tfl.LayersModel {
   const resolutions = channelMultipliers.map((_, i) => height / 2 ** i);
   const attentionAt = config.attentionAt ?? [resolutions[levels - 1]!];
   if (!Array.isArray(attentionAt) || attentionAt.some((r) => !resolutions.includes(r))) {
-    throw new ConfigError({ fn: FN, arg: 'config.attentionAt', expected: `list resolutions among ${resolutions.join(', ')}`, received: describe(attentionAt) });
+    throw new ConfigError({
+      fn: FN,
+      arg: 'config.attentionAt',
+      expected: `list resolutions among ${resolutions.join(', ')}`,
+      received: describe(attentionAt),
+    });
   }
   for (const multiplier of channelMultipliers) {
     if ((baseChannels * multiplier) % groups !== 0 || (baseChannels * multiplier) % attentionHeads !== 0) {
@@ -173,14 +178,24 @@ export function unet(config: UnetConfig): tfl.LayersModel {
   if (numClasses !== undefined) {
     const label = labelInput();
     inputs.push(label);
-    const embedded = applyLayer(tfl.layers.embedding({ inputDim: numClasses + 1, outputDim: timeDim, embeddingsInitializer: tfl.initializers.randomNormal({ stddev: 1, seed: nextSeed() }) }), label);
+    const embedded = applyLayer(
+      tfl.layers.embedding({
+        inputDim: numClasses + 1,
+        outputDim: timeDim,
+        embeddingsInitializer: tfl.initializers.randomNormal({ stddev: 1, seed: nextSeed() }),
+      }),
+      label,
+    );
     temb = applyLayer(tfl.layers.add(), [temb, applyLayer(tfl.layers.flatten(), embedded)]);
   }
   const tembActive = silu(temb);
 
   const resBlock = (input: Sym, outChannels: number): Sym => {
     let h = applyLayer(conv(outChannels), normAct(input));
-    const timeShift = applyLayer(tfl.layers.reshape({ targetShape: [1, 1, outChannels] }), applyLayer(tfl.layers.dense({ units: outChannels, kernelInitializer: init() }), tembActive));
+    const timeShift = applyLayer(
+      tfl.layers.reshape({ targetShape: [1, 1, outChannels] }),
+      applyLayer(tfl.layers.dense({ units: outChannels, kernelInitializer: init() }), tembActive),
+    );
     h = applyLayer(tfl.layers.add(), [h, timeShift]);
     h = normAct(h);
     if (dropout > 0) h = applyLayer(tfl.layers.dropout({ rate: dropout, seed: nextSeed() }), h);

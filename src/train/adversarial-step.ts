@@ -19,7 +19,15 @@ import {
   describe,
   formatShape,
 } from '../validation.js';
-import { applyNetwork, applyNetworkPair, assertNetwork, formatSymbolic, symbolicShape, trainableVariables, type Network } from './network.js';
+import {
+  applyNetwork,
+  applyNetworkPair,
+  assertNetwork,
+  formatSymbolic,
+  symbolicShape,
+  trainableVariables,
+  type Network,
+} from './network.js';
 import { stepSeed } from './seed.js';
 
 /**
@@ -272,9 +280,17 @@ export function checkAdversarialConfig(config: AdversarialStepConfig, fn: string
     });
   }
   if (penalty !== undefined && typeof penalty !== 'function') {
-    throw new ConfigError({ fn, arg: `${prefix}penalty`, expected: 'be a function (critic, real, fake, { seed }) => Scalar', received: describe(penalty) });
+    throw new ConfigError({
+      fn,
+      arg: `${prefix}penalty`,
+      expected: 'be a function (critic, real, fake, { seed }) => Scalar',
+      received: describe(penalty),
+    });
   }
-  for (const [arg, opt] of [[`${prefix}generatorOptimizer`, generatorOptimizer], [`${prefix}discriminatorOptimizer`, discriminatorOptimizer]] as const) {
+  for (const [arg, opt] of [
+    [`${prefix}generatorOptimizer`, generatorOptimizer],
+    [`${prefix}discriminatorOptimizer`, discriminatorOptimizer],
+  ] as const) {
     if (opt == null || !(opt instanceof tf.Optimizer)) {
       throw new ConfigError({ fn, arg, expected: 'be a tf.Optimizer such as tf.train.adam(2e-4, 0.5)', received: describe(opt) });
     }
@@ -312,7 +328,7 @@ export function checkAdversarialConfig(config: AdversarialStepConfig, fn: string
       arg: `${prefix}auxiliaryClassifier`,
       expected: 'be undefined with config.latentCode',
       received: describe(config.auxiliaryClassifier),
-      hint: 'Both use the generator\'s second input and the discriminator\'s auxiliary head: choose InfoGAN codes or AC-GAN classes',
+      hint: "Both use the generator's second input and the discriminator's auxiliary head: choose InfoGAN codes or AC-GAN classes",
     });
   }
   if (config.latentCode !== undefined) checkLatentCode(config, fn, prefix);
@@ -341,12 +357,22 @@ function checkTerms(terms: unknown, arg: string, fn: string): void {
   terms.forEach((term: unknown, i) => {
     const t = term as Partial<AdversarialTerm> | null;
     if (t === null || typeof t !== 'object' || typeof t.name !== 'string' || t.name.length === 0 || typeof t.value !== 'function') {
-      throw new ConfigError({ fn, arg: `${arg}[${i}]`, expected: 'be a term { name, weight?, value(context) } with a non-empty name', received: describe(term) });
+      throw new ConfigError({
+        fn,
+        arg: `${arg}[${i}]`,
+        expected: 'be a term { name, weight?, value(context) } with a non-empty name',
+        received: describe(term),
+      });
     }
     assertKnownKeys(t, ['name', 'weight', 'value'], `${arg}[${i}]`, fn);
     if (t.weight !== undefined) assertNumber(t.weight, `${arg}[${i}].weight`, fn);
     if (seen.has(t.name)) {
-      throw new ConfigError({ fn, arg: `${arg}[${i}].name`, expected: 'be unique in its objective', received: `'${t.name}' a second time` });
+      throw new ConfigError({
+        fn,
+        arg: `${arg}[${i}].name`,
+        expected: 'be unique in its objective',
+        received: `'${t.name}' a second time`,
+      });
     }
     seen.add(t.name);
   });
@@ -443,7 +469,12 @@ function classCrossEntropy(logits: tf.Tensor, classes: tf.Tensor): tf.Scalar {
 
 function auxiliaryOf(outputs: DiscriminatorOutputs, term: string): tf.Tensor {
   if (outputs.auxiliary === undefined) {
-    throw new ArgumentError({ fn: FN, arg: 'config.discriminator', expected: `return [logit, auxiliaryLogits] for the term '${term}'`, received: 'a single output' });
+    throw new ArgumentError({
+      fn: FN,
+      arg: 'config.discriminator',
+      expected: `return [logit, auxiliaryLogits] for the term '${term}'`,
+      received: 'a single output',
+    });
   }
   return outputs.auxiliary;
 }
@@ -477,16 +508,24 @@ function auxiliaryOf(outputs: DiscriminatorOutputs, term: string): tf.Tensor {
  */
 export function adversarialObjectives(config: AdversarialStepConfig): AdversarialObjectives {
   const { loss, penalty, latentCode, auxiliaryClassifier } = config;
-  const discriminator: AdversarialTerm[] = [{ name: 'discriminator', value: (c) => loss.discriminator(c.realOutputs.logit, c.fakeOutputs.logit) as tf.Scalar }];
+  const discriminator: AdversarialTerm[] = [
+    { name: 'discriminator', value: (c) => loss.discriminator(c.realOutputs.logit, c.fakeOutputs.logit) as tf.Scalar },
+  ];
   const generator: AdversarialTerm[] = [
     {
       name: 'generator',
-      value: (c) => (loss.relativistic ? loss.generator(c.realOutputs.logit, c.fakeOutputs.logit) : loss.generator(c.fakeOutputs.logit)) as tf.Scalar,
+      value: (c) =>
+        (loss.relativistic ? loss.generator(c.realOutputs.logit, c.fakeOutputs.logit) : loss.generator(c.fakeOutputs.logit)) as tf.Scalar,
     },
   ];
-  if (penalty) discriminator.push({ name: 'penalty', value: (c) => penalty((x) => c.critic(x), c.real, c.fake, { seed: c.seed('penalty') }) });
+  if (penalty)
+    discriminator.push({ name: 'penalty', value: (c) => penalty((x) => c.critic(x), c.real, c.fake, { seed: c.seed('penalty') }) });
   if (latentCode) {
-    const code: AdversarialTerm = { name: 'code', weight: latentCode.weight ?? 1, value: (c) => classCrossEntropy(auxiliaryOf(c.fakeOutputs, 'code'), c.codes!) };
+    const code: AdversarialTerm = {
+      name: 'code',
+      weight: latentCode.weight ?? 1,
+      value: (c) => classCrossEntropy(auxiliaryOf(c.fakeOutputs, 'code'), c.codes!),
+    };
     // InfoGAN (Chen et al. 2016, eq. 5): λ·L_I in both objectives; the penalty sees the logit only.
     discriminator.splice(1, 0, code);
     generator.push(code);
@@ -494,8 +533,15 @@ export function adversarialObjectives(config: AdversarialStepConfig): Adversaria
   if (auxiliaryClassifier) {
     const weight = auxiliaryClassifier.weight ?? 1;
     // AC-GAN (Odena et al. 2017, eq. 3): L_C = log P(C=c | X_real) + log P(C=c | X_fake); D maximizes L_S + L_C, G maximizes L_C − L_S.
-    const classFake: AdversarialTerm = { name: 'classFake', weight, value: (c) => classCrossEntropy(auxiliaryOf(c.fakeOutputs, 'classFake'), c.labels!) };
-    discriminator.push({ name: 'classReal', weight, value: (c) => classCrossEntropy(auxiliaryOf(c.realOutputs, 'classReal'), c.labels!) }, classFake);
+    const classFake: AdversarialTerm = {
+      name: 'classFake',
+      weight,
+      value: (c) => classCrossEntropy(auxiliaryOf(c.fakeOutputs, 'classFake'), c.labels!),
+    };
+    discriminator.push(
+      { name: 'classReal', weight, value: (c) => classCrossEntropy(auxiliaryOf(c.realOutputs, 'classReal'), c.labels!) },
+      classFake,
+    );
     generator.push(classFake);
   }
   discriminator.push(...(config.discriminatorTerms ?? []));
@@ -507,11 +553,22 @@ export function adversarialObjectives(config: AdversarialStepConfig): Adversaria
  * Minimizes `Σ weight · value` over `terms` with one gradient step of `optimizer` on `variables`,
  * and returns every term's (unweighted) value by name. Runs under the caller's tidy.
  */
-function minimizeTerms(terms: readonly AdversarialTerm[], context: () => AdversarialContext, variables: tf.Variable[], optimizer: tf.Optimizer, objective: string): Record<string, tf.Scalar> {
+function minimizeTerms(
+  terms: readonly AdversarialTerm[],
+  context: () => AdversarialContext,
+  variables: tf.Variable[],
+  optimizer: tf.Optimizer,
+  objective: string,
+): Record<string, tf.Scalar> {
   const evaluate = (term: AdversarialTerm, c: AdversarialContext): tf.Scalar => {
     const value = term.value(c);
     if (!(value instanceof tf.Tensor) || value.rank !== 0) {
-      throw new ArgumentError({ fn: FN, arg: `terms.${objective}.${term.name}`, expected: 'return a scalar tensor', received: describe(value) });
+      throw new ArgumentError({
+        fn: FN,
+        arg: `terms.${objective}.${term.name}`,
+        expected: 'return a scalar tensor',
+        received: describe(value),
+      });
     }
     return value;
   };
@@ -600,24 +657,51 @@ export function adversarialStep(config: AdversarialStepConfig, inputs: Adversari
   assertOneOf(update, ['both', 'discriminator', 'generator'] as const, 'inputs.update', FN);
   if (config.latentCode !== undefined) {
     if (labels !== undefined) {
-      throw new ArgumentError({ fn: FN, arg: 'inputs.labels', expected: 'be undefined with config.latentCode (the code takes the label input)', received: describe(labels) });
+      throw new ArgumentError({
+        fn: FN,
+        arg: 'inputs.labels',
+        expected: 'be undefined with config.latentCode (the code takes the label input)',
+        received: describe(labels),
+      });
     }
     checkCodes(codes, 'inputs.codes', real.shape[0]!, config.latentCode.categories, FN);
     checkCodes(generatorCodes, 'inputs.generatorCodes', generatorNoise.shape[0]!, config.latentCode.categories, FN);
   } else if (codes !== undefined || generatorCodes !== undefined) {
-    throw new ArgumentError({ fn: FN, arg: 'inputs.codes', expected: 'be given only with config.latentCode', received: describe(codes ?? generatorCodes) });
+    throw new ArgumentError({
+      fn: FN,
+      arg: 'inputs.codes',
+      expected: 'be given only with config.latentCode',
+      received: describe(codes ?? generatorCodes),
+    });
   }
   if (config.auxiliaryClassifier !== undefined && labels === undefined) {
-    throw new ArgumentError({ fn: FN, arg: 'inputs.labels', expected: 'hold the class of every real example with config.auxiliaryClassifier', received: 'undefined' });
+    throw new ArgumentError({
+      fn: FN,
+      arg: 'inputs.labels',
+      expected: 'hold the class of every real example with config.auxiliaryClassifier',
+      received: 'undefined',
+    });
   }
-  if (labels !== undefined) checkLabels(labels, 'inputs.labels', real.shape[0]!, FN, { numClasses: config.auxiliaryClassifier?.numClasses, float: floatLabelInputs(config) });
+  if (labels !== undefined)
+    checkLabels(labels, 'inputs.labels', real.shape[0]!, FN, {
+      numClasses: config.auxiliaryClassifier?.numClasses,
+      float: floatLabelInputs(config),
+    });
   const step = resolveStep(config);
   const streams = (update: 'discriminator' | 'generator') => (stream: string) =>
-    stream === 'penalty' && penaltySeed !== undefined ? penaltySeed : seed === undefined ? undefined : stepSeed(seed, 0, `${update}/${stream}`);
+    stream === 'penalty' && penaltySeed !== undefined
+      ? penaltySeed
+      : seed === undefined
+        ? undefined
+        : stepSeed(seed, 0, `${update}/${stream}`);
   return tf.tidy(() => {
     let out: AdversarialStepLosses = {};
     if (update !== 'generator') out = runUpdate(step, 'discriminator', { real, noise, labels, codes, seed: streams('discriminator') });
-    if (update !== 'discriminator') out = { ...out, ...runUpdate(step, 'generator', { real, noise: generatorNoise, labels, codes: generatorCodes, seed: streams('generator') }) };
+    if (update !== 'discriminator')
+      out = {
+        ...out,
+        ...runUpdate(step, 'generator', { real, noise: generatorNoise, labels, codes: generatorCodes, seed: streams('generator') }),
+      };
     return out as tf.TensorContainerObject;
   }) as AdversarialStepLosses;
 }
@@ -635,7 +719,12 @@ export function checkCodes(codes: unknown, arg: string, n: number, categories: n
   const t = codes as tf.Tensor;
   const shapeOk = t.shape[0] === n && (t.rank === 1 || (t.rank === 2 && t.shape[1] === 1));
   if (!shapeOk || t.dtype !== 'int32') {
-    throw new ArgumentError({ fn, arg, expected: `be int32 codes of shape [${n}] or [${n},1]`, received: `${t.dtype} tensor of shape [${t.shape.join(',')}]` });
+    throw new ArgumentError({
+      fn,
+      arg,
+      expected: `be int32 codes of shape [${n}] or [${n},1]`,
+      received: `${t.dtype} tensor of shape [${t.shape.join(',')}]`,
+    });
   }
   // An out-of-range code would index past the generator's embedding (wasm does not check), so
   // read the codes back: one small int32 read of user input, in a synchronous API.
@@ -653,7 +742,13 @@ export function checkCodes(codes: unknown, arg: string, n: number, categories: n
  * float labels (a network whose label input is declared float32), and in `[0, numClasses)`
  * when `numClasses` is known. @internal
  */
-export function checkLabels(labels: unknown, arg: string, n: number, fn: string, options: { numClasses?: number; float?: boolean } = {}): asserts labels is tf.Tensor {
+export function checkLabels(
+  labels: unknown,
+  arg: string,
+  n: number,
+  fn: string,
+  options: { numClasses?: number; float?: boolean } = {},
+): asserts labels is tf.Tensor {
   assertTensor(labels, arg, fn);
   const t = labels as tf.Tensor;
   if (t.shape[0] !== n) {
@@ -695,7 +790,9 @@ export function floatLabelInputs(config: AdversarialStepConfig): boolean {
 
 /** `n` codes drawn uniformly from `{0, …, categories − 1}`, int32 `[n]`. @internal */
 export function uniformCodes(n: number, categories: number, seed: number | undefined): tf.Tensor1D {
-  return tf.tidy(() => tf.cast(tf.minimum(tf.floor(tf.randomUniform([n], 0, categories, 'float32', seed)), categories - 1), 'int32') as tf.Tensor1D);
+  return tf.tidy(
+    () => tf.cast(tf.minimum(tf.floor(tf.randomUniform([n], 0, categories, 'float32', seed)), categories - 1), 'int32') as tf.Tensor1D,
+  );
 }
 
 /** The trainable variables of both networks, resolved once. @internal */
@@ -784,7 +881,13 @@ export function runUpdate(step: ResolvedStep, update: 'discriminator' | 'generat
   };
   if (update === 'discriminator') {
     const fake = G(); // outside the tape: no gradient flows into the generator
-    return minimizeTerms(step.objectives.discriminator, contextOf(fake), variables.discriminator, config.discriminatorOptimizer, 'discriminator');
+    return minimizeTerms(
+      step.objectives.discriminator,
+      contextOf(fake),
+      variables.discriminator,
+      config.discriminatorOptimizer,
+      'discriminator',
+    );
   }
   return minimizeTerms(step.objectives.generator, () => contextOf(G())(), variables.generator, config.generatorOptimizer, 'generator');
 }

@@ -52,7 +52,16 @@ export interface AdversarialTrainerConfig extends AdversarialStepConfig, Trainer
 const FN = 'train.AdversarialTrainer';
 
 /** The fields of {@link AdversarialTrainerConfig}: the step's, the trainer's, and `TrainerOptions`' (`seed`, `onNonFinite`). */
-const CONFIG_KEYS = [...STEP_CONFIG_KEYS, 'discriminatorSteps', 'generatorSteps', 'ema', 'latentDim', 'conditional', 'seed', 'onNonFinite'] as const;
+const CONFIG_KEYS = [
+  ...STEP_CONFIG_KEYS,
+  'discriminatorSteps',
+  'generatorSteps',
+  'ema',
+  'latentDim',
+  'conditional',
+  'seed',
+  'onNonFinite',
+] as const;
 
 /**
  * Trains a GAN: per step, `discriminatorSteps` discriminator updates then `generatorSteps`
@@ -145,7 +154,10 @@ export class AdversarialTrainer extends Trainer {
       discriminatorTerms: config.discriminatorTerms,
       generatorTerms: config.generatorTerms,
     };
-    this.resolved = resolveStep(this.stepConfig, { generator: trainableVariables(generator), discriminator: trainableVariables(discriminator) });
+    this.resolved = resolveStep(this.stepConfig, {
+      generator: trainableVariables(generator),
+      discriminator: trainableVariables(discriminator),
+    });
     this.average = ema === undefined ? undefined : new ExponentialMovingAverage(this.resolved.variables.generator, { decay: ema });
   }
 
@@ -168,7 +180,11 @@ export class AdversarialTrainer extends Trainer {
   protected stateOptimizers(): OptimizerGroup[] {
     return [
       { name: 'generatorOptimizer', optimizer: this.stepConfig.generatorOptimizer, variables: this.resolved.variables.generator },
-      { name: 'discriminatorOptimizer', optimizer: this.stepConfig.discriminatorOptimizer, variables: this.resolved.variables.discriminator },
+      {
+        name: 'discriminatorOptimizer',
+        optimizer: this.stepConfig.discriminatorOptimizer,
+        variables: this.resolved.variables.discriminator,
+      },
     ];
   }
 
@@ -182,18 +198,35 @@ export class AdversarialTrainer extends Trainer {
         arg: 'batch.x',
         expected: `have the discriminator's input shape ${formatSymbolic(expected)}`,
         received: `shape ${formatShape(x.shape)}`,
-        hint: x.rank !== expected.length ? `Reshape the examples to rank ${expected.length} (e.g. add the channel axis of images)` : undefined,
+        hint:
+          x.rank !== expected.length ? `Reshape the examples to rank ${expected.length} (e.g. add the channel axis of images)` : undefined,
       });
     }
     if (x.rank < 2) {
-      throw new ShapeError({ fn, arg: 'batch.x', expected: 'have rank 2 or more ([batch, ...])', received: `shape ${formatShape(x.shape)}` });
+      throw new ShapeError({
+        fn,
+        arg: 'batch.x',
+        expected: 'have rank 2 or more ([batch, ...])',
+        received: `shape ${formatShape(x.shape)}`,
+      });
     }
     assertNonEmptyBatch(x, 'batch.x', fn);
     if (this.conditional && y === undefined) {
-      throw new ArgumentError({ fn, arg: 'batch.y', expected: 'hold labels (the networks are conditional)', received: 'undefined', hint: 'Build batches with data.batches(images, { labels, batchSize })' });
+      throw new ArgumentError({
+        fn,
+        arg: 'batch.y',
+        expected: 'hold labels (the networks are conditional)',
+        received: 'undefined',
+        hint: 'Build batches with data.batches(images, { labels, batchSize })',
+      });
     }
     if (y !== undefined && this.conditional && y.shape[0] !== x.shape[0]) {
-      throw new ShapeError({ fn, arg: 'batch.y', expected: `have ${x.shape[0]} labels like batch.x`, received: `shape ${formatShape(y.shape)}` });
+      throw new ShapeError({
+        fn,
+        arg: 'batch.y',
+        expected: `have ${x.shape[0]} labels like batch.x`,
+        received: `shape ${formatShape(y.shape)}`,
+      });
     }
     if (y !== undefined && this.conditional) checkLabels(y, 'batch.y', x.shape[0]!, fn, this.labelRules);
   }
@@ -242,18 +275,30 @@ export class AdversarialTrainer extends Trainer {
     else {
       assertFloatTensor(nOrNoise, 'nOrNoise', fn, 2);
       if (nOrNoise.shape[1] !== this.latentDim) {
-        throw new ShapeError({ fn, arg: 'nOrNoise', expected: `have shape [n,${this.latentDim}]`, received: `shape ${formatShape(nOrNoise.shape)}` });
+        throw new ShapeError({
+          fn,
+          arg: 'nOrNoise',
+          expected: `have shape [n,${this.latentDim}]`,
+          received: `shape ${formatShape(nOrNoise.shape)}`,
+        });
       }
     }
     const { labels, seed } = options;
     if (this.conditional && labels === undefined) {
-      throw new ArgumentError({ fn, arg: 'options.labels', expected: 'hold one label per sample (the generator is conditional)', received: 'undefined' });
+      throw new ArgumentError({
+        fn,
+        arg: 'options.labels',
+        expected: 'hold one label per sample (the generator is conditional)',
+        received: 'undefined',
+      });
     }
     const n = typeof nOrNoise === 'number' ? nOrNoise : nOrNoise.shape[0]!;
     if (this.latentCode && labels !== undefined) checkCodes(labels, 'options.labels', n, this.latentCode.categories, fn);
     return tf.tidy(() => {
       const noise = typeof nOrNoise === 'number' ? tf.randomNormal([nOrNoise, this.latentDim], 0, 1, 'float32', seed) : nOrNoise;
-      const codes = this.latentCode ? (labels ?? uniformCodes(n, this.latentCode.categories, seed === undefined ? undefined : stepSeed(seed, 0, 0))) : undefined;
+      const codes = this.latentCode
+        ? (labels ?? uniformCodes(n, this.latentCode.categories, seed === undefined ? undefined : stepSeed(seed, 0, 0)))
+        : undefined;
       const run = () => applyNetwork(this.generator, noise, this.conditional ? labels : codes, false, 'generator', fn);
       return this.average ? this.average.withAverage(run) : run();
     });
@@ -313,7 +358,6 @@ function checkShapesAgree(config: AdversarialTrainerConfig): void {
     });
   }
 }
-
 
 /**
  * The numbered streams of the draws that existed before streams had names (noise, penalty and

@@ -41,7 +41,11 @@ const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, (v as Record<string, unknown>)[k]]),
+    );
   });
 }
 
@@ -86,7 +90,10 @@ const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typ
 /** The `source` and `files` of a checkpoint-like object, when they are strings. @internal */
 export function sourceOf(checkpoint: Record<string, unknown>): Pick<Checkpoint, 'source' | 'files'> {
   const { source, files } = checkpoint;
-  const f = isObject(files) && typeof files['meta'] === 'string' && typeof files['values'] === 'string' ? { meta: files['meta'], values: files['values'] } : undefined;
+  const f =
+    isObject(files) && typeof files['meta'] === 'string' && typeof files['values'] === 'string'
+      ? { meta: files['meta'], values: files['values'] }
+      : undefined;
   return { source: typeof source === 'string' ? source : undefined, files: f };
 }
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
@@ -99,7 +106,8 @@ export function checkTensorHeader(t: unknown, at: string, fail: Fail): number {
   if (!isObject(t)) fail(at, 'be an object { name, shape, dtype, values }', describe(t));
   const { name, shape, dtype } = t as Record<string, unknown>;
   if (typeof name !== 'string' || name.length === 0) fail(`${at}.name`, 'be a non-empty string', describe(name));
-  if (!Array.isArray(shape) || shape.length > 8 || !shape.every(isCount)) fail(`${at}.shape`, 'be an array of at most 8 non-negative integers', describe(shape));
+  if (!Array.isArray(shape) || shape.length > 8 || !shape.every(isCount))
+    fail(`${at}.shape`, 'be an array of at most 8 non-negative integers', describe(shape));
   if (dtype !== 'float32' && dtype !== 'int32') fail(`${at}.dtype`, "be 'float32' or 'int32'", describe(dtype));
   const size = (shape as number[]).reduce((a, b) => a * b, 1);
   if (!Number.isSafeInteger(size)) fail(`${at}.shape`, 'describe fewer than 2^53 elements', describe(shape));
@@ -139,7 +147,8 @@ export function validateCheckpoint(checkpoint: unknown, fn: string): asserts che
   }
   if (version === 1) {
     const counts = m['sampleCounts'];
-    if (counts !== undefined && (!Array.isArray(counts) || !counts.every(isCount))) fail('meta.sampleCounts', 'be an array of non-negative integers', describe(counts));
+    if (counts !== undefined && (!Array.isArray(counts) || !counts.every(isCount)))
+      fail('meta.sampleCounts', 'be an array of non-negative integers', describe(counts));
   } else {
     checkLayerStates(m['layers'], fail);
     const c = m['checksum'];
@@ -157,7 +166,8 @@ export function validateCheckpoint(checkpoint: unknown, fn: string): asserts che
     names.add(name);
     const type = dtype === 'int32' ? Int32Array : Float32Array;
     if (!(values instanceof type)) fail(`${at}.values`, `be a ${type.name}`, describe(values));
-    if (values.length !== size) fail(`${at}.values`, `hold ${size} values (shape [${(t as CheckpointTensor).shape.join(',')}])`, `${values.length}`);
+    if (values.length !== size)
+      fail(`${at}.values`, `hold ${size} values (shape [${(t as CheckpointTensor).shape.join(',')}])`, `${values.length}`);
     if (dtype === 'float32') {
       for (let k = 0; k < values.length; k++) {
         if (!Number.isFinite(values[k]!)) fail(`${at}.values`, 'be finite', `${values[k]} at index ${k}`);
@@ -168,10 +178,20 @@ export function validateCheckpoint(checkpoint: unknown, fn: string): asserts che
     const stored = m['checksum'] as CheckpointChecksum;
     const actual = checksumOf(counters, tensors as CheckpointTensor[]);
     if (stored.header !== actual.header) {
-      fail('meta.checksum.header', `match the counters, layer states and tensor names, shapes and dtypes (crc32 ${actual.header})`, stored.header, 'The checkpoint was changed or damaged after it was written');
+      fail(
+        'meta.checksum.header',
+        `match the counters, layer states and tensor names, shapes and dtypes (crc32 ${actual.header})`,
+        stored.header,
+        'The checkpoint was changed or damaged after it was written',
+      );
     }
     if (stored.values !== actual.values) {
-      fail('meta.checksum.values', `match the tensor values (crc32 ${actual.values})`, stored.values, 'The tensor values were changed or damaged after they were written');
+      fail(
+        'meta.checksum.values',
+        `match the tensor values (crc32 ${actual.values})`,
+        stored.values,
+        'The tensor values were changed or damaged after they were written',
+      );
     }
   }
 }
@@ -183,7 +203,8 @@ function checkLayerStates(layers: unknown, fail: Fail): void {
     if (!Array.isArray(list)) fail(`meta.layers.${group}`, 'be an array of { className, state }', describe(list));
     (list as unknown[]).forEach((entry, i) => {
       const at = `meta.layers.${group}[${i}]`;
-      if (!isObject(entry) || typeof entry['className'] !== 'string' || !isObject(entry['state'])) fail(at, 'be { className, state }', describe(entry));
+      if (!isObject(entry) || typeof entry['className'] !== 'string' || !isObject(entry['state']))
+        fail(at, 'be { className, state }', describe(entry));
       for (const [key, v] of Object.entries((entry as { state: Record<string, unknown> }).state)) {
         if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${at}.state.${key}`, 'be a finite number', describe(v));
       }

@@ -93,7 +93,8 @@ async function planRestore(checkpoint: Checkpoint, target: RestoreTarget, fail: 
   };
   const checkLike = (t: CheckpointTensor, like: { shape: readonly number[]; dtype: string }, what: string): void => {
     const at = `tensors['${t.name}']`;
-    if (!tf.util.arraysEqual(t.shape, [...like.shape])) fail(`${at}.shape`, `be ${formatShape([...like.shape])} like ${what}`, formatShape(t.shape), SAME_NETWORKS);
+    if (!tf.util.arraysEqual(t.shape, [...like.shape]))
+      fail(`${at}.shape`, `be ${formatShape([...like.shape])} like ${what}`, formatShape(t.shape), SAME_NETWORKS);
     if (t.dtype !== like.dtype) fail(`${at}.dtype`, `be '${like.dtype}' like ${what}`, `'${t.dtype}'`, SAME_NETWORKS);
   };
 
@@ -122,19 +123,26 @@ async function planRestore(checkpoint: Checkpoint, target: RestoreTarget, fail: 
     const per = slotsPerVariable(optimizer);
     if (variables) {
       const n = variables.length;
-      if (n === 0 && slots.length > 0) fail(`tensors['${prefix}*']`, `hold no slots (${name} updates no variables)`, `${slots.length}`, SAME_NETWORKS);
+      if (n === 0 && slots.length > 0)
+        fail(`tensors['${prefix}*']`, `hold no slots (${name} updates no variables)`, `${slots.length}`, SAME_NETWORKS);
       const k = n === 0 ? 0 : slots.length / n;
       const expected = per === undefined ? undefined : iterations === 0 && slots.length === 0 ? 0 : per;
       if (!Number.isInteger(k) || (expected !== undefined && k !== expected)) {
-        const want = expected === undefined ? `a multiple of ${n} slots (one set per variable it updates)` : `${expected * n} slots (${expected} per variable of the ${n} it updates, for a ${optimizer.getClassName()} optimizer)`;
+        const want =
+          expected === undefined
+            ? `a multiple of ${n} slots (one set per variable it updates)`
+            : `${expected * n} slots (${expected} per variable of the ${n} it updates, for a ${optimizer.getClassName()} optimizer)`;
         fail(`tensors['${prefix}*']`, `hold ${want}`, `${slots.length}`, SAME_NETWORKS);
       }
-      slots.forEach((t, j) => checkLike(t, { shape: variables[j % n]!.shape, dtype: 'float32' }, `slot ${Math.floor(j / n)} of the variable it belongs to`));
+      slots.forEach((t, j) =>
+        checkLike(t, { shape: variables[j % n]!.shape, dtype: 'float32' }, `slot ${Math.floor(j / n)} of the variable it belongs to`),
+      );
     } else {
       // Variables not declared by the trainer: compare with the slots the optimizer has now, if any.
       const live = refs.entries.filter((e) => e.variable !== undefined);
       if (live.length > 0) {
-        if (slots.length !== live.length) fail(`tensors['${prefix}*']`, `hold ${live.length} slots, as ${name} has`, `${slots.length}`, SAME_NETWORKS);
+        if (slots.length !== live.length)
+          fail(`tensors['${prefix}*']`, `hold ${live.length} slots, as ${name} has`, `${slots.length}`, SAME_NETWORKS);
         slots.forEach((t, j) => checkLike(t, live[j]!.variable!, `${name}'s slot ${live[j]!.name}`));
       }
     }
@@ -145,18 +153,31 @@ async function planRestore(checkpoint: Checkpoint, target: RestoreTarget, fail: 
       used.add(t.name);
       const key = t.name.slice(`${prefix}$hidden/`.length);
       const v = live.get(key);
-      if (!v) fail(`tensors['${t.name}']`, `name a variable of ${name} (${[...live.keys()].join(', ') || 'it has none'})`, `'${key}'`, SAME_NETWORKS);
+      if (!v)
+        fail(
+          `tensors['${t.name}']`,
+          `name a variable of ${name} (${[...live.keys()].join(', ') || 'it has none'})`,
+          `'${key}'`,
+          SAME_NETWORKS,
+        );
       checkLike(t, v, `${name}.${key}`);
       hidden.push([key, t]);
     }
     for (const key of live.keys()) {
-      if (!hidden.some(([k]) => k === key)) fail(`tensors['${prefix}$hidden/${key}']`, `exist (${name}.${key})`, 'a checkpoint without it', SAME_NETWORKS);
+      if (!hidden.some(([k]) => k === key))
+        fail(`tensors['${prefix}$hidden/${key}']`, `exist (${name}.${key})`, 'a checkpoint without it', SAME_NETWORKS);
     }
     plan.optimizers.push({ optimizer, prefix, named: [iter, ...slots], hidden });
   }
 
   for (const t of tensors) {
-    if (!used.has(t.name)) fail(`tensors['${t.name}']`, "belong to one of this trainer's networks or optimizers", 'a tensor with no place in them', SAME_NETWORKS);
+    if (!used.has(t.name))
+      fail(
+        `tensors['${t.name}']`,
+        "belong to one of this trainer's networks or optimizers",
+        'a tensor with no place in them',
+        SAME_NETWORKS,
+      );
   }
 
   const groupLayers = target.groups.map((g) => ({ name: g.name, layers: statefulLayers(g.network) }));
@@ -164,24 +185,50 @@ async function planRestore(checkpoint: Checkpoint, target: RestoreTarget, fail: 
     // Version 1 saved `sampleCounts`: the sample counter of each Reparameterize layer, in order.
     const all = groupLayers.flatMap((g) => g.layers);
     const counts = meta.sampleCounts ?? [];
-    if (counts.length !== all.length) fail('meta.sampleCounts', `hold the sample counters of ${all.length} sampling layer(s), as these networks have`, `${counts.length}`, SAME_NETWORKS);
+    if (counts.length !== all.length)
+      fail(
+        'meta.sampleCounts',
+        `hold the sample counters of ${all.length} sampling layer(s), as these networks have`,
+        `${counts.length}`,
+        SAME_NETWORKS,
+      );
     all.forEach((layer, i) => {
-      if (!sameKeys(layer.getState(), { sampleCount: 0 })) fail('meta.sampleCounts', 'belong to layers with a sample counter (vae.Reparameterize)', `a counter for ${layerClassName(layer)}`, SAME_NETWORKS);
+      if (!sameKeys(layer.getState(), { sampleCount: 0 }))
+        fail(
+          'meta.sampleCounts',
+          'belong to layers with a sample counter (vae.Reparameterize)',
+          `a counter for ${layerClassName(layer)}`,
+          SAME_NETWORKS,
+        );
       plan.layers.push({ layer, state: { sampleCount: counts[i]! } });
     });
   } else {
     const saved = meta.layers ?? {};
     for (const key of Object.keys(saved)) {
-      if (!groupLayers.some((g) => g.name === key && g.layers.length > 0)) fail(`meta.layers.${key}`, 'name a network of this trainer with stateful layers', `'${key}'`, SAME_NETWORKS);
+      if (!groupLayers.some((g) => g.name === key && g.layers.length > 0))
+        fail(`meta.layers.${key}`, 'name a network of this trainer with stateful layers', `'${key}'`, SAME_NETWORKS);
     }
     for (const { name, layers } of groupLayers) {
       const list = saved[name] ?? [];
-      if (list.length !== layers.length) fail(`meta.layers.${name}`, `hold the state of ${layers.length} stateful layer(s), as ${name} has`, `${list.length}`, SAME_NETWORKS);
+      if (list.length !== layers.length)
+        fail(
+          `meta.layers.${name}`,
+          `hold the state of ${layers.length} stateful layer(s), as ${name} has`,
+          `${list.length}`,
+          SAME_NETWORKS,
+        );
       layers.forEach((layer, i) => {
         const entry = list[i]!;
         const at = `meta.layers.${name}[${i}]`;
-        if (entry.className !== layerClassName(layer)) fail(`${at}.className`, `be '${layerClassName(layer)}'`, `'${entry.className}'`, SAME_NETWORKS);
-        if (!sameKeys(entry.state, layer.getState())) fail(`${at}.state`, `have the keys ${Object.keys(layer.getState()).join(', ')}`, Object.keys(entry.state).join(', ') || 'none', SAME_NETWORKS);
+        if (entry.className !== layerClassName(layer))
+          fail(`${at}.className`, `be '${layerClassName(layer)}'`, `'${entry.className}'`, SAME_NETWORKS);
+        if (!sameKeys(entry.state, layer.getState()))
+          fail(
+            `${at}.state`,
+            `have the keys ${Object.keys(layer.getState()).join(', ')}`,
+            Object.keys(entry.state).join(', ') || 'none',
+            SAME_NETWORKS,
+          );
         plan.layers.push({ layer, state: { ...entry.state } });
       });
     }
@@ -215,7 +262,10 @@ export async function restoreState(checkpoint: unknown, target: RestoreTarget): 
   try {
     for (const { variable, tensor } of plan.variables) variable.assign(make(tensor));
     for (const { optimizer, prefix, named, hidden } of plan.optimizers) {
-      const state: OptimizerState = { named: named.map((t) => ({ name: t.name.slice(prefix.length), tensor: make(t) })), hidden: hidden.map(([k, t]) => [k, make(t)]) };
+      const state: OptimizerState = {
+        named: named.map((t) => ({ name: t.name.slice(prefix.length), tensor: make(t) })),
+        hidden: hidden.map(([k, t]) => [k, make(t)]),
+      };
       await restoreOptimizer(optimizer, state);
     }
     for (const { layer, state } of plan.layers) layer.setState(state);

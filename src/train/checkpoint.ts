@@ -140,7 +140,14 @@ const FN = 'train.checkpoint';
 /** Asserts that `store` implements {@link CheckpointStore}. @internal */
 export function assertStore(store: unknown, arg: string, fn: string): asserts store is CheckpointStore {
   const s = store as Partial<CheckpointStore> | null | undefined;
-  if (!s || typeof s !== 'object' || typeof s.save !== 'function' || typeof s.load !== 'function' || typeof s.list !== 'function' || typeof s.delete !== 'function') {
+  if (
+    !s ||
+    typeof s !== 'object' ||
+    typeof s.save !== 'function' ||
+    typeof s.load !== 'function' ||
+    typeof s.list !== 'function' ||
+    typeof s.delete !== 'function'
+  ) {
     throw new ConfigError({
       fn,
       arg,
@@ -169,7 +176,8 @@ export function assertStore(store: unknown, arg: string, fn: string): asserts st
  */
 export function checkpoint(options: CheckpointOptions): Callback {
   assertOptionsObject(options, 'options', FN);
-  if (options === undefined) throw new ConfigError({ fn: FN, arg: 'options', expected: 'be an options object with a store', received: 'undefined' });
+  if (options === undefined)
+    throw new ConfigError({ fn: FN, arg: 'options', expected: 'be an options object with a store', received: 'undefined' });
   const { store, every = 1000, keep = 3, atEnd = true } = options;
   assertStore(store, 'options.store', FN);
   assertPositiveInt(every, 'options.every', FN);

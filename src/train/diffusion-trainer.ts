@@ -10,13 +10,24 @@ import { assertPrediction, assertSchedule, type Prediction } from '../diffusion/
 import { sample as diffusionSample, type SampleOptions as DiffusionSampleOptions } from '../diffusion/sample.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import { trainingLoss } from '../diffusion/training-loss.js';
-import { assertFloatTensor, assertKnownKeys, assertNumber, assertPositiveInt, assertPositiveIntArray, describe, formatShape } from '../validation.js';
+import {
+  assertFloatTensor,
+  assertKnownKeys,
+  assertNumber,
+  assertPositiveInt,
+  assertPositiveIntArray,
+  describe,
+  formatShape,
+} from '../validation.js';
 import { ModelTrainer, type ModelStepContext, type ModelTrainerEmaOptions } from './model-trainer.js';
 import { assertNetwork, formatSymbolic, matchesSymbolic, symbolicShape, type Network } from './network.js';
 import type { SampleOptions, SampleRange, TrainerOptions, TrainingBatch } from './trainer.js';
 
 /** How {@link DiffusionTrainer.sample} draws samples: the options of `diffusion.sample` a trainer does not fix. @category Training */
-export type DiffusionSamplerOptions = Pick<DiffusionSampleOptions, 'sampler' | 'steps' | 'spacing' | 'eta' | 'variance' | 'clipSample' | 'guidanceScale'>;
+export type DiffusionSamplerOptions = Pick<
+  DiffusionSampleOptions,
+  'sampler' | 'steps' | 'spacing' | 'eta' | 'variance' | 'clipSample' | 'guidanceScale'
+>;
 
 /** Config of {@link DiffusionTrainer}. @category Training */
 export interface DiffusionTrainerConfig extends TrainerOptions {
@@ -121,10 +132,29 @@ export class DiffusionTrainer extends ModelTrainer {
 
   constructor(config: DiffusionTrainerConfig) {
     if (config === null || typeof config !== 'object') {
-      throw new ConfigError({ fn: FN, arg: 'config', expected: 'be a config object { model, optimizer, schedule }', received: describe(config) });
+      throw new ConfigError({
+        fn: FN,
+        arg: 'config',
+        expected: 'be a config object { model, optimizer, schedule }',
+        received: describe(config),
+      });
     }
     assertKnownKeys(config, KNOWN_KEYS, 'config', FN);
-    const { model, optimizer, schedule, prediction = 'epsilon', minSnrGamma, labelDropout = 0, nullLabel, clipNorm, ema, sampler = {}, sampleRange = '[-1,1]', seed, onNonFinite } = config;
+    const {
+      model,
+      optimizer,
+      schedule,
+      prediction = 'epsilon',
+      minSnrGamma,
+      labelDropout = 0,
+      nullLabel,
+      clipNorm,
+      ema,
+      sampler = {},
+      sampleRange = '[-1,1]',
+      seed,
+      onNonFinite,
+    } = config;
     assertNetwork(model, 'config.model', FN);
     assertSchedule(schedule, 'config.schedule', FN);
     assertPrediction(prediction, 'config.prediction', FN);
@@ -134,14 +164,29 @@ export class DiffusionTrainer extends ModelTrainer {
     assertKnownKeys(sampler, SAMPLER_KEYS, 'config.sampler', FN);
     const conditional = (model.inputs?.length ?? 2) >= 3;
     if (!conditional && labelDropout > 0) {
-      throw new ConfigError({ fn: FN, arg: 'config.labelDropout', expected: 'be 0 for a model without a label input', received: describe(labelDropout) });
+      throw new ConfigError({
+        fn: FN,
+        arg: 'config.labelDropout',
+        expected: 'be 0 for a model without a label input',
+        received: describe(labelDropout),
+      });
     }
     if ((labelDropout > 0 || (sampler.guidanceScale ?? 0) !== 0) && nullLabel === undefined) {
-      throw new ConfigError({ fn: FN, arg: 'config.nullLabel', expected: 'be given with labelDropout or a guidance scale (for nets.unet: numClasses)', received: 'undefined' });
+      throw new ConfigError({
+        fn: FN,
+        arg: 'config.nullLabel',
+        expected: 'be given with labelDropout or a guidance scale (for nets.unet: numClasses)',
+        received: 'undefined',
+      });
     }
     const shape = config.dataShape ?? symbolicShape(model.inputs)?.slice(1);
     if (shape === undefined || shape.some((d) => d === null)) {
-      throw new ConfigError({ fn: FN, arg: 'config.dataShape', expected: "be given when the model's input shape is unknown", received: describe(config.dataShape) });
+      throw new ConfigError({
+        fn: FN,
+        arg: 'config.dataShape',
+        expected: "be given when the model's input shape is unknown",
+        received: describe(config.dataShape),
+      });
     }
     assertPositiveIntArray(shape, 'config.dataShape', FN);
     super({ models: { model }, optimizer, clipNorm, ema, sampleRange, seed, onNonFinite, kind: 'diffusion' }, FN);
@@ -161,7 +206,12 @@ export class DiffusionTrainer extends ModelTrainer {
     assertFloatTensor(batch.x, 'batch.x', fn);
     const expected = symbolicShape(this.model.inputs);
     if (expected && !matchesSymbolic(batch.x.shape, expected)) {
-      throw new ShapeError({ fn, arg: 'batch.x', expected: `have the model's input shape ${formatSymbolic(expected)}`, received: `shape ${formatShape(batch.x.shape)}` });
+      throw new ShapeError({
+        fn,
+        arg: 'batch.x',
+        expected: `have the model's input shape ${formatSymbolic(expected)}`,
+        received: `shape ${formatShape(batch.x.shape)}`,
+      });
     }
     if (this.conditional && batch.y === undefined) {
       throw new ArgumentError({ fn, arg: 'batch.y', expected: 'hold labels (the model is conditional)', received: 'undefined' });
@@ -196,7 +246,12 @@ export class DiffusionTrainer extends ModelTrainer {
     let labels: tf.Tensor | number[] | undefined = options.labels;
     if (this.conditional && labels === undefined) {
       if (this.nullLabel === undefined) {
-        throw new ArgumentError({ fn, arg: 'options.labels', expected: 'be given for a conditional model (or set config.nullLabel)', received: 'undefined' });
+        throw new ArgumentError({
+          fn,
+          arg: 'options.labels',
+          expected: 'be given for a conditional model (or set config.nullLabel)',
+          received: 'undefined',
+        });
       }
       labels = new Array<number>(n).fill(this.nullLabel);
     }

@@ -25,7 +25,15 @@ export type { Callback, Logs, TrainingContext } from './callbacks/callback.js';
 export { checkpoint, checkpointName } from './checkpoint.js';
 export { clipByGlobalNorm } from './optim/clip-by-global-norm.js';
 export type { ClippedGradients } from './optim/clip-by-global-norm.js';
-export type { Checkpoint, CheckpointChecksum, CheckpointMeta, CheckpointOptions, CheckpointStore, CheckpointTensor, LayerState } from './checkpoint.js';
+export type {
+  Checkpoint,
+  CheckpointChecksum,
+  CheckpointMeta,
+  CheckpointOptions,
+  CheckpointStore,
+  CheckpointTensor,
+  LayerState,
+} from './checkpoint.js';
 export { earlyStop } from './callbacks/early-stop.js';
 export { ExponentialMovingAverage } from './optim/ema.js';
 export type { ExponentialMovingAverageOptions } from './optim/ema.js';
@@ -46,7 +54,18 @@ export type { ProgressBarOptions, ProgressStream } from './callbacks/progress-ba
 export { sampleGrid } from './callbacks/sample-grid.js';
 export type { SampleGridInfo, SampleGridOptions } from './callbacks/sample-grid.js';
 export { MAX_CONSECUTIVE_SKIPS, Trainer } from './trainer.js';
-export type { BatchLike, BatchSource, DatasetLike, FitOptions, FitResult, ResumableSource, SampleOptions, SampleRange, TrainerOptions, TrainingBatch } from './trainer.js';
+export type {
+  BatchLike,
+  BatchSource,
+  DatasetLike,
+  FitOptions,
+  FitResult,
+  ResumableSource,
+  SampleOptions,
+  SampleRange,
+  TrainerOptions,
+  TrainingBatch,
+} from './trainer.js';
 export type { OptimizerGroup, VariableGroup } from './state.js';
 export type { StatefulLayer } from './stateful-layer.js';
 export { VaeTrainer } from './vae-trainer.js';

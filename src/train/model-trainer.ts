@@ -41,7 +41,10 @@ export interface ModelStepContext<M extends Record<string, Network> = Record<str
  *
  * @category Training
  */
-export type LossTerms<M extends Record<string, Network> = Record<string, Network>> = (batch: TrainingBatch, context: ModelStepContext<M>) => Record<string, tf.Scalar>;
+export type LossTerms<M extends Record<string, Network> = Record<string, Network>> = (
+  batch: TrainingBatch,
+  context: ModelStepContext<M>,
+) => Record<string, tf.Scalar>;
 
 /** One optimizer and the models whose trainable weights it updates. @category Training */
 export interface OptimizerAssignment<Name extends string = string> {
@@ -86,7 +89,20 @@ export interface ModelTrainerConfig<M extends Record<string, Network> = Record<s
 }
 
 const FN = 'train.ModelTrainer';
-const KNOWN_KEYS = ['seed', 'onNonFinite', 'models', 'loss', 'optimizer', 'optimizers', 'lossWeights', 'clipNorm', 'ema', 'sample', 'sampleRange', 'kind'] as const;
+const KNOWN_KEYS = [
+  'seed',
+  'onNonFinite',
+  'models',
+  'loss',
+  'optimizer',
+  'optimizers',
+  'lossWeights',
+  'clipNorm',
+  'ema',
+  'sample',
+  'sampleRange',
+  'kind',
+] as const;
 
 interface ResolvedGroup {
   name: string;
@@ -161,14 +177,29 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
     super(config, fn);
     const { models, loss, optimizer, optimizers, lossWeights = {}, clipNorm, sample, sampleRange, kind = 'model' } = config;
     if (models === null || typeof models !== 'object' || Array.isArray(models) || Object.keys(models).length === 0) {
-      throw new ConfigError({ fn, arg: 'config.models', expected: 'be an object of models by name, e.g. { classifier }', received: describe(models) });
+      throw new ConfigError({
+        fn,
+        arg: 'config.models',
+        expected: 'be an object of models by name, e.g. { classifier }',
+        received: describe(models),
+      });
     }
     for (const [name, model] of Object.entries(models)) assertNetwork(model, `config.models.${name}`, fn);
     if (typeof loss !== 'function' && (loss !== undefined || this.computeTerms === ModelTrainer.prototype.computeTerms)) {
-      throw new ConfigError({ fn, arg: 'config.loss', expected: 'be a function (batch, context) => { [term]: Scalar }', received: describe(loss) });
+      throw new ConfigError({
+        fn,
+        arg: 'config.loss',
+        expected: 'be a function (batch, context) => { [term]: Scalar }',
+        received: describe(loss),
+      });
     }
     if ((optimizer === undefined) === (optimizers === undefined)) {
-      throw new ConfigError({ fn, arg: 'config.optimizer', expected: 'be given, or config.optimizers instead (exactly one of the two)', received: optimizer === undefined ? 'neither' : 'both' });
+      throw new ConfigError({
+        fn,
+        arg: 'config.optimizer',
+        expected: 'be given, or config.optimizers instead (exactly one of the two)',
+        received: optimizer === undefined ? 'neither' : 'both',
+      });
     }
     const groups: ResolvedGroup[] = [];
     if (optimizer !== undefined) {
@@ -176,7 +207,12 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
       groups.push({ name: 'optimizer', optimizer, variables: unique(Object.values(models).flatMap(trainableVariables)) });
     } else {
       if (optimizers === null || typeof optimizers !== 'object' || Object.keys(optimizers).length === 0) {
-        throw new ConfigError({ fn, arg: 'config.optimizers', expected: 'be an object { [name]: { optimizer, models: [...] } } with at least one entry', received: describe(optimizers) });
+        throw new ConfigError({
+          fn,
+          arg: 'config.optimizers',
+          expected: 'be an object { [name]: { optimizer, models: [...] } } with at least one entry',
+          received: describe(optimizers),
+        });
       }
       const owner = new Map<string, string>();
       for (const [name, group] of Object.entries(optimizers)) {
@@ -184,14 +220,29 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
         assertKnownKeys(group, ['optimizer', 'models'], arg, fn);
         assertOptimizer(group?.optimizer, `${arg}.optimizer`, fn);
         if (!Array.isArray(group.models) || group.models.length === 0) {
-          throw new ConfigError({ fn, arg: `${arg}.models`, expected: 'be a non-empty array of model names', received: describe(group.models) });
+          throw new ConfigError({
+            fn,
+            arg: `${arg}.models`,
+            expected: 'be a non-empty array of model names',
+            received: describe(group.models),
+          });
         }
         for (const m of group.models) {
           if (!(m in models)) {
-            throw new ConfigError({ fn, arg: `${arg}.models`, expected: `name models of config.models (${Object.keys(models).join(', ')})`, received: `'${String(m)}'` });
+            throw new ConfigError({
+              fn,
+              arg: `${arg}.models`,
+              expected: `name models of config.models (${Object.keys(models).join(', ')})`,
+              received: `'${String(m)}'`,
+            });
           }
           if (owner.has(m)) {
-            throw new ConfigError({ fn, arg: `${arg}.models`, expected: 'name each model in one optimizer group only', received: `'${m}', already updated by '${owner.get(m)}'` });
+            throw new ConfigError({
+              fn,
+              arg: `${arg}.models`,
+              expected: 'name each model in one optimizer group only',
+              received: `'${m}', already updated by '${owner.get(m)}'`,
+            });
           }
           owner.set(m, name);
         }
@@ -200,20 +251,40 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
     }
     const variables = groups.flatMap((g) => g.variables);
     if (variables.length === 0) {
-      throw new ConfigError({ fn, arg: 'config.models', expected: 'have trainable weights for the optimizers to update', received: 'models with none' });
+      throw new ConfigError({
+        fn,
+        arg: 'config.models',
+        expected: 'have trainable weights for the optimizers to update',
+        received: 'models with none',
+      });
     }
     if (new Set(variables).size !== variables.length) {
-      throw new ConfigError({ fn, arg: 'config.optimizers', expected: 'update disjoint sets of weights', received: 'groups whose models share weights' });
+      throw new ConfigError({
+        fn,
+        arg: 'config.optimizers',
+        expected: 'update disjoint sets of weights',
+        received: 'groups whose models share weights',
+      });
     }
     if (lossWeights === null || typeof lossWeights !== 'object') {
-      throw new ConfigError({ fn, arg: 'config.lossWeights', expected: 'be an object { [term]: number | (step) => number }', received: describe(lossWeights) });
+      throw new ConfigError({
+        fn,
+        arg: 'config.lossWeights',
+        expected: 'be an object { [term]: number | (step) => number }',
+        received: describe(lossWeights),
+      });
     }
     for (const [term, w] of Object.entries(lossWeights)) {
       if (typeof w !== 'function') assertNumber(w, `config.lossWeights.${term}`, fn, { min: 0 });
     }
     if (clipNorm !== undefined) assertNumber(clipNorm, 'config.clipNorm', fn, { min: 0, minExclusive: true });
     if (sample !== undefined && typeof sample !== 'function') {
-      throw new ConfigError({ fn, arg: 'config.sample', expected: 'be a function (n, options, trainer) => samples', received: describe(sample) });
+      throw new ConfigError({
+        fn,
+        arg: 'config.sample',
+        expected: 'be a function (n, options, trainer) => samples',
+        received: describe(sample),
+      });
     }
     if (sampleRange !== undefined) assertOneOf(sampleRange, ['[-1,1]', '[0,1]'] as const, 'config.sampleRange', fn);
     if (typeof kind !== 'string' || kind.length === 0) {
@@ -238,7 +309,11 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
    * @returns the groups saved in checkpoints and restored after a discarded step.
    */
   protected stateVariables(): VariableGroup[] {
-    const groups: VariableGroup[] = Object.entries(this.models).map(([name, model]) => ({ name, variables: allVariables(model), network: model }));
+    const groups: VariableGroup[] = Object.entries(this.models).map(([name, model]) => ({
+      name,
+      variables: allVariables(model),
+      network: model,
+    }));
     if (this.ema) groups.push({ name: 'ema', variables: this.ema.variables });
     return groups;
   }
@@ -304,7 +379,12 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
         const entries = checkTerms(out, fn);
         for (const name of Object.keys(this.weights)) {
           if (!(out as Record<string, unknown>)[name]) {
-            throw new ConfigError({ fn, arg: `config.lossWeights.${name}`, expected: `name a term of config.loss (${entries.map(([n]) => n).join(', ')})`, received: 'an unknown term' });
+            throw new ConfigError({
+              fn,
+              arg: `config.lossWeights.${name}`,
+              expected: `name a term of config.loss (${entries.map(([n]) => n).join(', ')})`,
+              received: 'an unknown term',
+            });
           }
         }
         for (const [name, t] of entries) terms.set(name, tf.keep(t));
@@ -328,7 +408,12 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
       if (single && t === terms.get('loss')) continue; // one term named 'loss': logged once, as the sum
       if (name in logs) {
         tf.dispose([...terms.values(), ...metrics.values(), ...Object.values(grads)]);
-        throw new ArgumentError({ fn, arg: 'config.loss', expected: `return terms and log metrics of distinct names other than 'loss'${this.clipNorm ? " and 'gradientNorm'" : ''}`, received: `'${name}' twice` });
+        throw new ArgumentError({
+          fn,
+          arg: 'config.loss',
+          expected: `return terms and log metrics of distinct names other than 'loss'${this.clipNorm ? " and 'gradientNorm'" : ''}`,
+          received: `'${name}' twice`,
+        });
       }
       logs[name] = tf.clone(t);
     }
@@ -379,7 +464,13 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
   override async sample(n: number, options: SampleOptions = {}): Promise<tf.Tensor> {
     const fn = `${this.fnName}.sample`;
     if (!this.sampler) {
-      throw new ConfigError({ fn, arg: 'config.sample', expected: 'be given to sample', received: 'undefined', hint: 'Pass sample: (n, { seed }, trainer) => ... in the config' });
+      throw new ConfigError({
+        fn,
+        arg: 'config.sample',
+        expected: 'be given to sample',
+        received: 'undefined',
+        hint: 'Pass sample: (n, { seed }, trainer) => ... in the config',
+      });
     }
     assertPositiveInt(n, 'n', fn);
     assertKnownKeys(options, ['seed', 'labels'], 'options', fn);
@@ -412,7 +503,12 @@ function makeAverage(
   const { models: names, ...options } = option;
   if (names === undefined) return new ExponentialMovingAverage(trained, options);
   if (!Array.isArray(names) || names.length === 0 || names.some((m) => !(m in models))) {
-    throw new ConfigError({ fn, arg: 'config.ema.models', expected: `be a non-empty array of names of config.models (${Object.keys(models).join(', ')})`, received: describe(names) });
+    throw new ConfigError({
+      fn,
+      arg: 'config.ema.models',
+      expected: `be a non-empty array of names of config.models (${Object.keys(models).join(', ')})`,
+      received: describe(names),
+    });
   }
   return new ExponentialMovingAverage(unique(names.flatMap((m) => trainableVariables(models[m]!))), options);
 }
@@ -423,7 +519,12 @@ function unique<T>(list: T[]): T[] {
 
 function checkTerms(out: unknown, fn: string): [string, tf.Scalar][] {
   if (out === null || typeof out !== 'object' || out instanceof tf.Tensor || Array.isArray(out)) {
-    throw new ArgumentError({ fn, arg: 'config.loss', expected: 'return an object of named scalar terms, e.g. { crossEntropy }', received: describe(out) });
+    throw new ArgumentError({
+      fn,
+      arg: 'config.loss',
+      expected: 'return an object of named scalar terms, e.g. { crossEntropy }',
+      received: describe(out),
+    });
   }
   const entries = Object.entries(out as Record<string, unknown>);
   if (entries.length === 0) {
@@ -435,7 +536,12 @@ function checkTerms(out: unknown, fn: string): [string, tf.Scalar][] {
     }
   }
   if (entries.length > 1 && entries.some(([name]) => name === 'loss')) {
-    throw new ArgumentError({ fn, arg: 'config.loss', expected: "name no term 'loss' when there are several (the sum is logged as 'loss')", received: entries.map(([n]) => n).join(', ') });
+    throw new ArgumentError({
+      fn,
+      arg: 'config.loss',
+      expected: "name no term 'loss' when there are several (the sum is logged as 'loss')",
+      received: entries.map(([n]) => n).join(', '),
+    });
   }
   return entries as [string, tf.Scalar][];
 }

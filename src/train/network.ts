@@ -47,7 +47,12 @@ export interface Network {
 function toVariable(w: tf.Variable | WeightHolder): tf.Variable {
   const v = w instanceof tf.Variable ? w : w.read();
   if (!(v instanceof tf.Variable)) {
-    throw new ArgumentError({ fn: 'train', arg: 'network.trainableWeights', expected: 'hold tf.Variable objects (or holders whose read() returns one)', received: describe(v) });
+    throw new ArgumentError({
+      fn: 'train',
+      arg: 'network.trainableWeights',
+      expected: 'hold tf.Variable objects (or holders whose read() returns one)',
+      received: describe(v),
+    });
   }
   return v;
 }
@@ -80,7 +85,14 @@ export function assertNetwork(value: unknown, arg: string, fn: string): asserts 
 }
 
 /** Calls `net` on `x` (and `labels` as a second input when given) and checks it returns one tensor. @internal */
-export function applyNetwork(net: Network, x: tf.Tensor, labels: tf.Tensor | undefined, training: boolean, arg: string, fn: string): tf.Tensor {
+export function applyNetwork(
+  net: Network,
+  x: tf.Tensor,
+  labels: tf.Tensor | undefined,
+  training: boolean,
+  arg: string,
+  fn: string,
+): tf.Tensor {
   // Labels `[batch]` (as loadMnist and data.batches give them) feed a label input declared
   // `[null, 1]` (as the conditional networks built here declare it).
   const labelShape = symbolicShape(net.inputs, 1);

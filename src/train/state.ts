@@ -147,7 +147,11 @@ export interface SnapshotPlan {
 }
 
 /** Lists what {@link takeSnapshot} holds; optimizers whose state cannot be listed are left out. */
-export function planSnapshot(groups: readonly VariableGroup[], optimizers: readonly OptimizerGroup[], refs: readonly (OptimizerRefs | undefined)[]): SnapshotPlan {
+export function planSnapshot(
+  groups: readonly VariableGroup[],
+  optimizers: readonly OptimizerGroup[],
+  refs: readonly (OptimizerRefs | undefined)[],
+): SnapshotPlan {
   const plan: SnapshotPlan = { groups, optimizers: [], variables: [], labels: [] };
   for (const g of groups) {
     g.variables.forEach((v, i) => {
@@ -224,7 +228,10 @@ export async function restoreSnapshot(s: Snapshot): Promise<void> {
   }
   for (const [k, { optimizer, refs }] of s.plan.optimizers.entries()) {
     const state: OptimizerState = {
-      named: refs.entries.map((e) => ({ name: e.name, tensor: e.variable ? materialize(s, i++) : tf.keep(tf.scalar(s.iterations[k]!, 'int32')) })),
+      named: refs.entries.map((e) => ({
+        name: e.name,
+        tensor: e.variable ? materialize(s, i++) : tf.keep(tf.scalar(s.iterations[k]!, 'int32')),
+      })),
       hidden: refs.hidden.map(([key]) => [key, materialize(s, i++)]),
     };
     try {

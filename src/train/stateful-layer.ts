@@ -38,7 +38,12 @@ export interface StatefulLayer {
 
 /** Whether `x` implements {@link StatefulLayer}. @internal */
 export function isStatefulLayer(x: unknown): x is StatefulLayer {
-  return x !== null && typeof x === 'object' && typeof (x as StatefulLayer).getState === 'function' && typeof (x as StatefulLayer).setState === 'function';
+  return (
+    x !== null &&
+    typeof x === 'object' &&
+    typeof (x as StatefulLayer).getState === 'function' &&
+    typeof (x as StatefulLayer).setState === 'function'
+  );
 }
 
 /** The stateful layers of a network, in layer order, nested models included. @internal */

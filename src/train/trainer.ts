@@ -9,7 +9,15 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { findNonFinite, findNonFiniteByReading, finitenessProbe, scansInPlace } from '../backends/variable-values.js';
 import { ArgumentError, ConfigError, NonFiniteLossError, ShapeError } from '../errors.js';
-import { assertKnownKeys, assertNumber, assertOneOf, assertOptionsObject, assertPositiveInt, describe, formatShape } from '../validation.js';
+import {
+  assertKnownKeys,
+  assertNumber,
+  assertOneOf,
+  assertOptionsObject,
+  assertPositiveInt,
+  describe,
+  formatShape,
+} from '../validation.js';
 import { normalizeCallbacks, type Callback, type Logs, type TrainingContext } from './callbacks/callback.js';
 import { assertStore, type Checkpoint, type CheckpointMeta, type CheckpointStore } from './checkpoint.js';
 import { CHECKPOINT_VERSION, checksumOf } from './checkpoint-format.js';
@@ -146,7 +154,13 @@ export const MAX_CONSECUTIVE_SKIPS = 10;
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 function isDataset(x: unknown): x is DatasetLike<BatchLike> {
-  return x !== null && typeof x === 'object' && typeof (x as DatasetLike<BatchLike>).iterator === 'function' && !(Symbol.asyncIterator in x) && !(Symbol.iterator in x);
+  return (
+    x !== null &&
+    typeof x === 'object' &&
+    typeof (x as DatasetLike<BatchLike>).iterator === 'function' &&
+    !(Symbol.asyncIterator in x) &&
+    !(Symbol.iterator in x)
+  );
 }
 
 type AnyIterator = { next(): Promise<IteratorResult<BatchLike>> | IteratorResult<BatchLike>; return?(): unknown };
@@ -200,7 +214,11 @@ async function closeIterator(iterator: { return?(): unknown }): Promise<void> {
  * them the assigned variables are scanned in place. Slots that an optimizer created during the
  * step (they are not in the snapshot's plan) are listed and checked as well.
  */
-async function nonFiniteState(snapshot: Snapshot, changed: { variables: tf.Variable[]; labels: string[] } | undefined, probe: number | undefined): Promise<string | undefined> {
+async function nonFiniteState(
+  snapshot: Snapshot,
+  changed: { variables: tf.Variable[]; labels: string[] } | undefined,
+  probe: number | undefined,
+): Promise<string | undefined> {
   const { variables, labels } = changed ?? changedSince(snapshot);
   let index: number | undefined;
   if (probe !== undefined) index = Number.isFinite(probe) ? -1 : await findNonFiniteByReading(variables);
@@ -284,7 +302,12 @@ export abstract class Trainer {
    * @returns the samples `[n, ...]` (the caller disposes them).
    */
   async sample(_n: number, _options: SampleOptions = {}): Promise<tf.Tensor> {
-    throw new ArgumentError({ fn: `${this.fnName}.sample`, arg: 'this', expected: 'be a trainer that can sample', received: `a ${this.kind} trainer without a sampler` });
+    throw new ArgumentError({
+      fn: `${this.fnName}.sample`,
+      arg: 'this',
+      expected: 'be a trainer that can sample',
+      received: `a ${this.kind} trainer without a sampler`,
+    });
   }
 
   /** Variables saved in checkpoints and restored when a step is discarded (networks, EMA copies), by group name. */
@@ -333,7 +356,10 @@ export abstract class Trainer {
     if (steps !== undefined) assertPositiveInt(steps, 'options.steps', fn);
     if (yieldIntervalMs !== Number.POSITIVE_INFINITY) assertNumber(yieldIntervalMs, 'options.yieldIntervalMs', fn, { min: 0 });
     const callbacks = normalizeCallbacks(options.callbacks, 'options.callbacks', fn);
-    const ok = batches !== null && typeof batches === 'object' && (Array.isArray(batches) || isDataset(batches) || Symbol.iterator in batches || Symbol.asyncIterator in batches);
+    const ok =
+      batches !== null &&
+      typeof batches === 'object' &&
+      (Array.isArray(batches) || isDataset(batches) || Symbol.iterator in batches || Symbol.asyncIterator in batches);
     if (!ok) {
       throw new ArgumentError({
         fn,
@@ -344,7 +370,13 @@ export abstract class Trainer {
       });
     }
     if (this.fitting) {
-      throw new ArgumentError({ fn, arg: 'this', expected: 'not be training already', received: 'a second fit() while one runs', hint: 'Await the first fit() before starting another' });
+      throw new ArgumentError({
+        fn,
+        arg: 'this',
+        expected: 'not be training already',
+        received: 'a second fit() while one runs',
+        hint: 'Await the first fit() before starting another',
+      });
     }
     const isArray = Array.isArray(batches);
     const disposeBatches = options.disposeBatches ?? !isArray;
@@ -364,7 +396,14 @@ export abstract class Trainer {
     const optimizers = this.stateOptimizers();
     try {
       for (const c of callbacks) {
-        (c as { setParams?: (params: Record<string, unknown>) => void }).setParams?.({ epochs: epochs ?? targetEpochs, initialEpoch: this.epoch, steps: totalSteps, verbose: 0, doValidation: false, metrics: [] });
+        (c as { setParams?: (params: Record<string, unknown>) => void }).setParams?.({
+          epochs: epochs ?? targetEpochs,
+          initialEpoch: this.epoch,
+          steps: totalSteps,
+          verbose: 0,
+          doValidation: false,
+          metrics: [],
+        });
       }
       for (const c of callbacks) await c.onTrainBegin?.({}, context);
       outer: while (this.epoch < targetEpochs && (steps === undefined || this.step < steps) && !stopping()) {
@@ -500,7 +539,12 @@ export abstract class Trainer {
     const x = r?.x ?? r?.xs;
     const y = r?.y ?? r?.ys;
     if (!(x instanceof tf.Tensor) || (y !== undefined && !(y instanceof tf.Tensor))) {
-      throw new ArgumentError({ fn, arg: 'batches', expected: 'yield tensors or { x, y? } objects of tensors', received: `an element that is ${describe(raw)}` });
+      throw new ArgumentError({
+        fn,
+        arg: 'batches',
+        expected: 'yield tensors or { x, y? } objects of tensors',
+        received: `an element that is ${describe(raw)}`,
+      });
     }
     return y === undefined ? { x } : { x, y };
   }
@@ -518,14 +562,27 @@ export abstract class Trainer {
    * Only variables the step assigned are checked: the others are unchanged since the last good
    * step. Slots an optimizer creates during a step (its first) are listed again and checked.
    */
-  private async trainOn(batch: TrainingBatch, fn: string, groups: VariableGroup[], optimizers: OptimizerGroup[]): Promise<Logs | undefined> {
+  private async trainOn(
+    batch: TrainingBatch,
+    fn: string,
+    groups: VariableGroup[],
+    optimizers: OptimizerGroup[],
+  ): Promise<Logs | undefined> {
     this.checkBatch(batch, fn);
     if (this.batchShape === undefined) this.batchShape = batch.x.shape.slice(1);
     else if (!tf.util.arraysEqual(this.batchShape, batch.x.shape.slice(1))) {
-      throw new ShapeError({ fn, arg: 'batches', expected: `yield examples of shape [batch,${this.batchShape.join(',')}] like the first batch`, received: `shape ${formatShape(batch.x.shape)}` });
+      throw new ShapeError({
+        fn,
+        arg: 'batches',
+        expected: `yield examples of shape [batch,${this.batchShape.join(',')}] like the first batch`,
+        received: `shape ${formatShape(batch.x.shape)}`,
+      });
     }
     // Optimizers create their variables on their first update: list them again until then.
-    if (!this.optimizerCache || this.optimizerCache.some((r, i) => r !== undefined && r.takenAt !== optimizers[i]!.optimizer.iterations && r.takenAt === 0)) {
+    if (
+      !this.optimizerCache ||
+      this.optimizerCache.some((r, i) => r !== undefined && r.takenAt !== optimizers[i]!.optimizer.iterations && r.takenAt === 0)
+    ) {
       this.optimizerCache = [];
       for (const { optimizer } of optimizers) this.optimizerCache.push(await optimizerRefs(optimizer));
       this.snapshotPlan = undefined;

@@ -8,7 +8,15 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { elbo, type ElboFunction, type ElboOptions } from '../losses/vae/elbo.js';
-import { assertFloatTensor, assertKnownKeys, assertNonNegativeInt, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
+import {
+  assertFloatTensor,
+  assertKnownKeys,
+  assertNonNegativeInt,
+  assertNumber,
+  assertPositiveInt,
+  describe,
+  formatShape,
+} from '../validation.js';
 import { reparameterize } from '../vae/reparameterize.js';
 import type { Logs } from './callbacks/callback.js';
 import { ModelTrainer, type ModelStepContext } from './model-trainer.js';
@@ -86,7 +94,13 @@ export class VaeTrainer extends ModelTrainer {
     if (model !== undefined) {
       assertNetwork(model, 'config.model', FN);
       if (encoder !== undefined) {
-        throw new ConfigError({ fn: FN, arg: 'config.encoder', expected: 'be left out when config.model is given', received: describe(encoder), hint: 'Pass either model (and optionally decoder for sampling) or encoder and decoder' });
+        throw new ConfigError({
+          fn: FN,
+          arg: 'config.encoder',
+          expected: 'be left out when config.model is given',
+          received: describe(encoder),
+          hint: 'Pass either model (and optionally decoder for sampling) or encoder and decoder',
+        });
       }
     } else {
       assertNetwork(encoder, 'config.encoder', FN);
@@ -94,20 +108,35 @@ export class VaeTrainer extends ModelTrainer {
     }
     if (decoder !== undefined) assertNetwork(decoder, 'config.decoder', FN);
     if (optimizer == null || !(optimizer instanceof tf.Optimizer)) {
-      throw new ConfigError({ fn: FN, arg: 'config.optimizer', expected: 'be a tf.Optimizer such as tf.train.adam(1e-3)', received: describe(optimizer) });
+      throw new ConfigError({
+        fn: FN,
+        arg: 'config.optimizer',
+        expected: 'be a tf.Optimizer such as tf.train.adam(1e-3)',
+        received: describe(optimizer),
+      });
     }
     if (typeof beta !== 'function') assertNumber(beta, 'config.beta', FN, { min: 0 });
     assertNonNegativeInt(warmupSteps, 'config.warmupSteps', FN);
     const models: Record<string, Network> = model ? { model } : { encoder: encoder!, decoder: decoder! };
     if (Object.values(models).every((n) => n.trainableWeights.length === 0)) {
-      throw new ConfigError({ fn: FN, arg: model ? 'config.model' : 'config.encoder', expected: 'have trainable weights', received: 'networks with none' });
+      throw new ConfigError({
+        fn: FN,
+        arg: model ? 'config.model' : 'config.encoder',
+        expected: 'have trainable weights',
+        received: 'networks with none',
+      });
     }
     const base = typeof beta === 'function' ? beta : () => beta;
     const betaAt = (t: number) => {
       const value = base(t);
       // A schedule returning a negative or non-finite β would turn the ELBO upside down.
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw new ConfigError({ fn: FN, arg: 'config.beta', expected: 'return a finite number >= 0 at every step', received: `${describe(value)} at step ${t}` });
+        throw new ConfigError({
+          fn: FN,
+          arg: 'config.beta',
+          expected: 'return a finite number >= 0 at every step',
+          received: `${describe(value)} at step ${t}`,
+        });
       }
       return value * (warmupSteps > 0 ? Math.min(1, t / warmupSteps) : 1);
     };
@@ -129,7 +158,12 @@ export class VaeTrainer extends ModelTrainer {
     assertFloatTensor(batch.x, 'batch.x', fn);
     const expected = symbolicShape((this.model ?? this.encoder)!.inputs);
     if (expected && !matchesSymbolic(batch.x.shape, expected)) {
-      throw new ShapeError({ fn, arg: 'batch.x', expected: `have the model's input shape ${formatSymbolic(expected)}`, received: `shape ${formatShape(batch.x.shape)}` });
+      throw new ShapeError({
+        fn,
+        arg: 'batch.x',
+        expected: `have the model's input shape ${formatSymbolic(expected)}`,
+        received: `shape ${formatShape(batch.x.shape)}`,
+      });
     }
     if (this.conditional && batch.y === undefined) {
       throw new ArgumentError({ fn, arg: 'batch.y', expected: 'hold labels (the VAE is conditional)', received: 'undefined' });
@@ -172,7 +206,13 @@ export class VaeTrainer extends ModelTrainer {
     assertKnownKeys(options, ['seed', 'labels'], 'options', fn);
     const decoder = this.decoder;
     if (!decoder) {
-      throw new ConfigError({ fn, arg: 'config.decoder', expected: 'be given to sample', received: 'undefined', hint: 'Pass decoder alongside model' });
+      throw new ConfigError({
+        fn,
+        arg: 'config.decoder',
+        expected: 'be given to sample',
+        received: 'undefined',
+        hint: 'Pass decoder alongside model',
+      });
     }
     if (typeof nOrNoise === 'number') assertPositiveInt(nOrNoise, 'nOrNoise', fn);
     else assertFloatTensor(nOrNoise, 'nOrNoise', fn, 2);
@@ -187,7 +227,12 @@ export class VaeTrainer extends ModelTrainer {
 function outputs(out: unknown, count: number, arg: string): tf.Tensor[] {
   const list = out instanceof tf.Tensor ? [out] : Array.isArray(out) ? (out as tf.Tensor[]) : [];
   if (list.length !== count || !list.every((t) => t instanceof tf.Tensor)) {
-    const expected = count === 3 ? 'return [logits, mean, logVar] (build it with vae.assemble)' : count === 2 ? 'return [mean, logVar]' : 'return one logits tensor';
+    const expected =
+      count === 3
+        ? 'return [logits, mean, logVar] (build it with vae.assemble)'
+        : count === 2
+          ? 'return [mean, logVar]'
+          : 'return one logits tensor';
     throw new ArgumentError({ fn: FN, arg, expected, received: Array.isArray(out) ? `${out.length} outputs` : describe(out) });
   }
   return list;

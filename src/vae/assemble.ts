@@ -72,7 +72,10 @@ function shapeOf(t: Sym): string {
 export function assemble(config: AssembleConfig): tfl.LayersModel {
   checkConfig(config, ['encoder', 'decoder', 'conditional', 'inference', 'seed', 'name'], FN);
   const { encoder, decoder, inference = 'sample', seed, name } = config;
-  for (const [arg, model] of [['config.encoder', encoder], ['config.decoder', decoder]] as const) {
+  for (const [arg, model] of [
+    ['config.encoder', encoder],
+    ['config.decoder', decoder],
+  ] as const) {
     if (!(model instanceof tfl.LayersModel)) {
       throw new ConfigError({ fn: FN, arg, expected: 'be a tf.LayersModel', received: describe(model) });
     }

@@ -50,7 +50,19 @@ export interface ConvDecoderConfig extends VaeConditioning {
 }
 
 const FN = 'vae.convDecoder';
-const KEYS = ['latentDim', 'outputShape', 'widths', 'kernelSize', 'activation', 'leakyReluAlpha', 'normalization', 'numClasses', 'labelEmbeddingDim', 'name', 'seed'] as const;
+const KEYS = [
+  'latentDim',
+  'outputShape',
+  'widths',
+  'kernelSize',
+  'activation',
+  'leakyReluAlpha',
+  'normalization',
+  'numClasses',
+  'labelEmbeddingDim',
+  'name',
+  'seed',
+] as const;
 
 /**
  * A convolutional decoder p(x | z) returning logits, after the TensorFlow CVAE tutorial:
@@ -73,7 +85,16 @@ const KEYS = ['latentDim', 'outputShape', 'widths', 'kernelSize', 'activation', 
  */
 export function convDecoder(config: ConvDecoderConfig): tfl.LayersModel {
   checkConfig(config, KEYS, FN);
-  const { latentDim, outputShape, widths = [64, 32], kernelSize = 3, activation = 'relu', leakyReluAlpha = 0.2, normalization = 'none', name } = config;
+  const {
+    latentDim,
+    outputShape,
+    widths = [64, 32],
+    kernelSize = 3,
+    activation = 'relu',
+    leakyReluAlpha = 0.2,
+    normalization = 'none',
+    name,
+  } = config;
   assertPositiveInt(latentDim, 'config.latentDim', FN);
   checkImageShape(outputShape, 'config.outputShape', FN);
   assertPositiveIntArray(widths, 'config.widths', FN);
@@ -87,11 +108,24 @@ export function convDecoder(config: ConvDecoderConfig): tfl.LayersModel {
 
   const z = tfl.input({ shape: [latentDim] });
   let h = withLabel(z, labels, config, seeds);
-  h = applyLayer(tfl.layers.dense({ units: startHeight * startWidth * widths[0]!, useBias: normalization === 'none', ...seeds.kernel() }), h);
+  h = applyLayer(
+    tfl.layers.dense({ units: startHeight * startWidth * widths[0]!, useBias: normalization === 'none', ...seeds.kernel() }),
+    h,
+  );
   h = normAndActivate(h, normalization, activation, leakyReluAlpha);
   h = applyLayer(tfl.layers.reshape({ targetShape: [startHeight, startWidth, widths[0]!] }), h);
   for (const filters of widths) {
-    h = applyLayer(tfl.layers.conv2dTranspose({ filters, kernelSize, strides: 2, padding: 'same', useBias: normalization === 'none', ...seeds.kernel() }), h);
+    h = applyLayer(
+      tfl.layers.conv2dTranspose({
+        filters,
+        kernelSize,
+        strides: 2,
+        padding: 'same',
+        useBias: normalization === 'none',
+        ...seeds.kernel(),
+      }),
+      h,
+    );
     h = normAndActivate(h, normalization, activation, leakyReluAlpha);
   }
   h = applyLayer(tfl.layers.conv2dTranspose({ filters: outputShape[2]!, kernelSize, strides: 1, padding: 'same', ...seeds.kernel() }), h);

@@ -50,7 +50,19 @@ export interface ConvEncoderConfig extends VaeConditioning {
 }
 
 const FN = 'vae.convEncoder';
-const KEYS = ['inputShape', 'latentDim', 'widths', 'kernelSize', 'activation', 'leakyReluAlpha', 'normalization', 'numClasses', 'labelEmbeddingDim', 'name', 'seed'] as const;
+const KEYS = [
+  'inputShape',
+  'latentDim',
+  'widths',
+  'kernelSize',
+  'activation',
+  'leakyReluAlpha',
+  'normalization',
+  'numClasses',
+  'labelEmbeddingDim',
+  'name',
+  'seed',
+] as const;
 
 /**
  * A convolutional Gaussian encoder q(z | x), after the TensorFlow CVAE tutorial:
@@ -73,7 +85,16 @@ const KEYS = ['inputShape', 'latentDim', 'widths', 'kernelSize', 'activation', '
  */
 export function convEncoder(config: ConvEncoderConfig): tfl.LayersModel {
   checkConfig(config, KEYS, FN);
-  const { inputShape, latentDim, widths = [32, 64], kernelSize = 3, activation = 'relu', leakyReluAlpha = 0.2, normalization = 'none', name } = config;
+  const {
+    inputShape,
+    latentDim,
+    widths = [32, 64],
+    kernelSize = 3,
+    activation = 'relu',
+    leakyReluAlpha = 0.2,
+    normalization = 'none',
+    name,
+  } = config;
   checkImageShape(inputShape, 'config.inputShape', FN);
   assertPositiveInt(latentDim, 'config.latentDim', FN);
   assertPositiveIntArray(widths, 'config.widths', FN);
@@ -88,7 +109,10 @@ export function convEncoder(config: ConvEncoderConfig): tfl.LayersModel {
   const x = tfl.input({ shape: inputShape });
   let h = x;
   for (const filters of widths) {
-    h = applyLayer(tfl.layers.conv2d({ filters, kernelSize, strides: 2, padding: 'same', useBias: normalization === 'none', ...seeds.kernel() }), h);
+    h = applyLayer(
+      tfl.layers.conv2d({ filters, kernelSize, strides: 2, padding: 'same', useBias: normalization === 'none', ...seeds.kernel() }),
+      h,
+    );
     h = normAndActivate(h, normalization, activation, leakyReluAlpha);
   }
   h = withLabel(applyLayer(tfl.layers.flatten(), h), labels, config, seeds);

@@ -43,7 +43,18 @@ export interface MlpDecoderConfig extends VaeConditioning {
 }
 
 const FN = 'vae.mlpDecoder';
-const KEYS = ['latentDim', 'outputShape', 'widths', 'activation', 'leakyReluAlpha', 'normalization', 'numClasses', 'labelEmbeddingDim', 'name', 'seed'] as const;
+const KEYS = [
+  'latentDim',
+  'outputShape',
+  'widths',
+  'activation',
+  'leakyReluAlpha',
+  'normalization',
+  'numClasses',
+  'labelEmbeddingDim',
+  'name',
+  'seed',
+] as const;
 
 /**
  * A fully connected decoder p(x | z) returning logits (no output activation: a Bernoulli

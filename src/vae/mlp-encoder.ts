@@ -43,7 +43,18 @@ export interface MlpEncoderConfig extends VaeConditioning {
 }
 
 const FN = 'vae.mlpEncoder';
-const KEYS = ['inputShape', 'latentDim', 'widths', 'activation', 'leakyReluAlpha', 'normalization', 'numClasses', 'labelEmbeddingDim', 'name', 'seed'] as const;
+const KEYS = [
+  'inputShape',
+  'latentDim',
+  'widths',
+  'activation',
+  'leakyReluAlpha',
+  'normalization',
+  'numClasses',
+  'labelEmbeddingDim',
+  'name',
+  'seed',
+] as const;
 
 /**
  * A fully connected Gaussian encoder q(z | x) (Kingma & Welling 2014):

@@ -15,7 +15,7 @@ describe.each(TEST_BACKENDS)('autoregressive generation on %s', (backend) => {
     await useTestBackend(backend);
   });
 
-  it('CachedDecoder.step gives the full forward pass\'s last logits for every prefix (1e-5), tied and untied', () => {
+  it("CachedDecoder.step gives the full forward pass's last logits for every prefix (1e-5), tied and untied", () => {
     for (const tieWeights of [true, false]) {
       const model = nets.gpt({ vocabSize: 17, blockSize: 12, layers: 2, heads: 2, width: 16, seed: 2, tieWeights });
       const ids = [5, 0, 16, 3, 3, 9, 1, 12, 7, 2, 11, 4];
@@ -57,7 +57,9 @@ describe.each(TEST_BACKENDS)('autoregressive generation on %s', (backend) => {
     expect(cached).toHaveLength(20);
     expect(cached).toEqual(recomputed);
     // Independent check of the first greedy id: argmax of the full pass's last row.
-    const last = tf.tidy(() => values(tf.argMax(tf.slice(model.predict(tf.tensor2d([[1, 2, 3]], [1, 3], 'int32')) as tf.Tensor, [0, 2, 0], [1, 1, 11]), -1)));
+    const last = tf.tidy(() =>
+      values(tf.argMax(tf.slice(model.predict(tf.tensor2d([[1, 2, 3]], [1, 3], 'int32')) as tf.Tensor, [0, 2, 0], [1, 1, 11]), -1)),
+    );
     expect(cached[0]).toBe(last[0]);
   });
 
@@ -65,7 +67,13 @@ describe.each(TEST_BACKENDS)('autoregressive generation on %s', (backend) => {
     const model = nets.gpt({ vocabSize: 9, blockSize: 16, layers: 1, heads: 1, width: 8, seed: 4 });
     const a = await autoregressive.generate(model, [0], { maxNewTokens: 30, seed: 9, topK: 5, topP: 0.95 });
     const seen: number[] = [];
-    const b = await autoregressive.generate(model, [0], { maxNewTokens: 30, seed: 9, topK: 5, topP: 0.95, onToken: (id, i) => seen.push(id * 100 + i) });
+    const b = await autoregressive.generate(model, [0], {
+      maxNewTokens: 30,
+      seed: 9,
+      topK: 5,
+      topP: 0.95,
+      onToken: (id, i) => seen.push(id * 100 + i),
+    });
     expect(b).toEqual(a);
     expect(seen).toEqual(a.map((id, i) => id * 100 + i));
     const streamed: number[] = [];
@@ -91,10 +99,18 @@ describe.each(TEST_BACKENDS)('autoregressive generation on %s', (backend) => {
 
   it('rejects bad prompts, options and models', async () => {
     const model = nets.gpt({ vocabSize: 5, blockSize: 4, layers: 1, heads: 1, width: 4, seed: 5 });
-    await expect(autoregressive.generate(model, [], { maxNewTokens: 1 })).rejects.toThrow(/generate: argument 'promptIds' must be a non-empty array of token ids/);
-    await expect(autoregressive.generate(model, [0, 5], { maxNewTokens: 1 })).rejects.toThrow(/argument 'promptIds\[1\]' must be below the vocabulary size 5, received 5/);
+    await expect(autoregressive.generate(model, [], { maxNewTokens: 1 })).rejects.toThrow(
+      /generate: argument 'promptIds' must be a non-empty array of token ids/,
+    );
+    await expect(autoregressive.generate(model, [0, 5], { maxNewTokens: 1 })).rejects.toThrow(
+      /argument 'promptIds\[1\]' must be below the vocabulary size 5, received 5/,
+    );
     await expect(autoregressive.generate(model, [0], { maxNewTokens: -1 })).rejects.toThrow(/maxNewTokens' must be a non-negative integer/);
-    await expect(autoregressive.generate(model, [0], { maxNewTokens: 1, temprature: 1 } as never)).rejects.toThrow(/Did you mean 'temperature'/);
-    expect(() => new autoregressive.CachedDecoder(nets.mlpGenerator({ latentDim: 2, outputShape: [3] }))).toThrow(/must be a model built by nets\.gpt/);
+    await expect(autoregressive.generate(model, [0], { maxNewTokens: 1, temprature: 1 } as never)).rejects.toThrow(
+      /Did you mean 'temperature'/,
+    );
+    expect(() => new autoregressive.CachedDecoder(nets.mlpGenerator({ latentDim: 2, outputShape: [3] }))).toThrow(
+      /must be a model built by nets\.gpt/,
+    );
   });
 });

@@ -54,7 +54,10 @@ describe('autoregressive.sampleToken', () => {
     const counts2 = new Array<number>(logits.length).fill(0);
     for (let i = 0; i < 20000; i++) counts2[sampleToken(logits, { seed: i, temperature: 2 })]!++;
     const z2 = logits.reduce((s, x) => s + Math.exp((x - max) / 2), 0);
-    const chi2 = counts2.reduce((s, c, i) => s + (c - (20000 * Math.exp((logits[i]! - max) / 2)) / z2) ** 2 / ((20000 * Math.exp((logits[i]! - max) / 2)) / z2), 0);
+    const chi2 = counts2.reduce(
+      (s, c, i) => s + (c - (20000 * Math.exp((logits[i]! - max) / 2)) / z2) ** 2 / ((20000 * Math.exp((logits[i]! - max) / 2)) / z2),
+      0,
+    );
     expect(chi2).toBeLessThan(20.52);
     const chiWrong = counts2.reduce((s, c, i) => s + (c - expected[i]!) ** 2 / expected[i]!, 0);
     expect(chiWrong).toBeGreaterThan(100);
@@ -73,7 +76,9 @@ describe('autoregressive.sampleToken', () => {
 
   it('skips −Infinity logits; rejects NaN, unknown options and bad ranges', () => {
     expect(sampleToken([-Infinity, 0, -Infinity], { seed: 1 })).toBe(1);
-    expect(() => sampleToken([0, Number.NaN])).toThrow(/sampleToken: argument 'logits' must be finite or −Infinity, received NaN at index 1/);
+    expect(() => sampleToken([0, Number.NaN])).toThrow(
+      /sampleToken: argument 'logits' must be finite or −Infinity, received NaN at index 1/,
+    );
     expect(() => sampleToken(logits, { topP: 0 })).toThrow(/options\.topP' must be a finite number > 0 and <= 1/);
     expect(() => sampleToken(logits, { temperature: -1 })).toThrow(/temperature/);
     expect(() => sampleToken(logits, { topk: 2 } as never)).toThrow(/Did you mean 'topK'/);

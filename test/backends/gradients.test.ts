@@ -19,7 +19,9 @@ describe('registerSecondOrderGradients', () => {
     const tfjsGreaterEqual = before.get('GreaterEqual');
     const added = registerSecondOrderGradients();
     expect(added).toEqual(ZERO_GRADIENT_KERNELS.filter((k) => before.get(k) == null));
-    expect(added).toEqual(expect.arrayContaining(['Greater', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr', 'LogicalNot']));
+    expect(added).toEqual(
+      expect.arrayContaining(['Greater', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr', 'LogicalNot']),
+    );
     for (const k of ZERO_GRADIENT_KERNELS) expect(tf.getGradient(k), k).toBeDefined();
     if (tfjsGreaterEqual) expect(tf.getGradient('GreaterEqual')).toBe(tfjsGreaterEqual);
     expect(registerSecondOrderGradients()).toEqual([]); // idempotent
@@ -49,7 +51,11 @@ const CASES: Case[] = [
   // leakyRelu(x² - 1): slope 1 where x² > 1, α elsewhere.
   { name: 'leakyRelu', f: (x) => tf.leakyRelu(tf.sub(tf.square(x), 1), ALPHA), derivative: (x) => 2 * x * (x * x > 1 ? 1 : ALPHA) },
   { name: 'relu', f: (x) => tf.relu(tf.sub(tf.square(x), 1)), derivative: (x) => (x * x > 1 ? 2 * x : 0) },
-  { name: 'where', f: (x) => tf.where(tf.greater(x, 0), tf.square(x), tf.mul(3, tf.square(tf.add(x, 1)))), derivative: (x) => (x > 0 ? 2 * x : 6 * (x + 1)) },
+  {
+    name: 'where',
+    f: (x) => tf.where(tf.greater(x, 0), tf.square(x), tf.mul(3, tf.square(tf.add(x, 1)))),
+    derivative: (x) => (x > 0 ? 2 * x : 6 * (x + 1)),
+  },
   { name: 'maximum', f: (x) => tf.maximum(tf.square(x), tf.mul(2, x)), derivative: (x) => (x * x >= 2 * x ? 2 * x : 2) },
   { name: 'minimum', f: (x) => tf.minimum(tf.square(x), tf.add(x, 1)), derivative: (x) => (x * x <= x + 1 ? 2 * x : 1) },
 ];
@@ -75,7 +81,12 @@ describe.each(TEST_BACKENDS)('gradients of gradients on %s', (backend) => {
       const firstOrder = (x: tf.Tensor) => tf.grad((y: tf.Tensor) => tf.sum(f(y)))(x);
       return values(tf.grad((x: tf.Tensor) => tf.sum(tf.square(firstOrder(x))))(tf.tensor1d(X)));
     });
-    expectClose(secondOrder, numericGradient((x) => sumOfSquares(x.map(derivative)), X), 1e-4, 1e-6);
+    expectClose(
+      secondOrder,
+      numericGradient((x) => sumOfSquares(x.map(derivative)), X),
+      1e-4,
+      1e-6,
+    );
   });
 
   it('prelu: second order with respect to both x and alpha matches finite differences', () => {
@@ -83,11 +94,23 @@ describe.each(TEST_BACKENDS)('gradients of gradients on %s', (backend) => {
     const [dx, da] = tf.tidy(() => {
       const L = (x: tf.Tensor, a: tf.Tensor) =>
         tf.sum(tf.square(tf.grad((y: tf.Tensor) => tf.sum(tf.prelu(tf.sub(tf.square(y), 1), a)))(x)));
-      return tf.grads(L)([tf.tensor1d(X), tf.tensor1d(PRELU_ALPHA)]).map(values);
+      return tf
+        .grads(L)([tf.tensor1d(X), tf.tensor1d(PRELU_ALPHA)])
+        .map(values);
     });
     const reference = (x: number[], a: number[]) => sumOfSquares(x.map((v, i) => 2 * v * (v * v > 1 ? 1 : a[i]!)));
-    expectClose(dx!, numericGradient((x) => reference(x, PRELU_ALPHA), X), 1e-4, 1e-6);
-    expectClose(da!, numericGradient((a) => reference(X, a), PRELU_ALPHA), 1e-4, 1e-6);
+    expectClose(
+      dx!,
+      numericGradient((x) => reference(x, PRELU_ALPHA), X),
+      1e-4,
+      1e-6,
+    );
+    expectClose(
+      da!,
+      numericGradient((a) => reference(X, a), PRELU_ALPHA),
+      1e-4,
+      1e-6,
+    );
   });
 
   it('a dense + leakyReLU critic has a finite gradient penalty gradient, without leaks', async () => {

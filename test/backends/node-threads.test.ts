@@ -38,7 +38,10 @@ describe("backends.use('wasm', { threads })", () => {
 
   // The timeout is a guard: a child kept alive by its workers is killed and the test fails.
   const child = async (threads: string) => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/backends/fixtures/threads-exit.mts', threads], { cwd: repoRoot, timeout: 120_000 });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/backends/fixtures/threads-exit.mts', threads], {
+      cwd: repoRoot,
+      timeout: 120_000,
+    });
     return JSON.parse(stdout.trim().split('\n').pop()!) as unknown;
   };
 
@@ -48,11 +51,19 @@ describe("backends.use('wasm', { threads })", () => {
 
   it("threads: 'auto' takes every logical core (up to 8) when there are several", async () => {
     const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-    expect(await child('auto')).toEqual({ threads: cores > 1 ? Math.min(8, cores) : 1, globalsUnchanged: true, workerIsUndefined: true, product: [19, 22, 43, 50] });
+    expect(await child('auto')).toEqual({
+      threads: cores > 1 ? Math.min(8, cores) : 1,
+      globalsUnchanged: true,
+      workerIsUndefined: true,
+      product: [19, 22, 43, 50],
+    });
   }, 180_000);
 
   it('falls back to one thread with a warning when worker threads cannot start', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/backends/fixtures/threads-fallback.mts'], { cwd: repoRoot, timeout: 120_000 });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/backends/fixtures/threads-fallback.mts'], {
+      cwd: repoRoot,
+      timeout: 120_000,
+    });
     // [[1, 2], [3, 4]]·[[5, 6], [7, 8]] = [[19, 22], [43, 50]] (by hand).
     expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ threads: 1, warned: true, product: [19, 22, 43, 50] });
   }, 180_000);
@@ -65,7 +76,10 @@ describe("backends.use('wasm', { threads })", () => {
     const x = randomArray(r, 4 * 14 * 14 * 8);
     const w = randomArray(r, 5 * 5 * 8 * 16);
     await expectParity('threaded conv grads', () =>
-      tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'))))([tf.tensor4d(x, [4, 14, 14, 8]), tf.tensor4d(w, [5, 5, 8, 16])]),
+      tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'))))([
+        tf.tensor4d(x, [4, 14, 14, 8]),
+        tf.tensor4d(w, [5, 5, 8, 16]),
+      ]),
     );
   });
 
@@ -76,17 +90,25 @@ describe("backends.use('wasm', { threads })", () => {
     const r = rng(5);
     const a = randomArray(r, 64 * 96);
     const b = randomArray(r, 96 * 64);
-    await expectParity('threaded heap kernels', () => {
-      const A = tf.tensor2d(a, [64, 96]);
-      const B = tf.tensor2d(b, [96, 64]);
-      const y = tf.matMul(A, B); // heap gemm (M % 4 = 0, N % 8 = 0)
-      return [y, tf.tanh(y), tf.maximum(y, tf.tensor2d(a.slice(0, 64), [64, 1])), tf.tile(tf.tensor2d(b.slice(0, 7), [7, 1]), [1, 9])];
-    }, 1e-5);
+    await expectParity(
+      'threaded heap kernels',
+      () => {
+        const A = tf.tensor2d(a, [64, 96]);
+        const B = tf.tensor2d(b, [96, 64]);
+        const y = tf.matMul(A, B); // heap gemm (M % 4 = 0, N % 8 = 0)
+        return [y, tf.tanh(y), tf.maximum(y, tf.tensor2d(a.slice(0, 64), [64, 1])), tf.tile(tf.tensor2d(b.slice(0, 7), [7, 1]), [1, 9])];
+      },
+      1e-5,
+    );
   });
 
   it('refuses to change the thread count once wasm runs, and validates the option', async () => {
-    await expect(backends.use('wasm', { threads: 4 })).rejects.toThrow(/option 'threads' must be given before the wasm backend is first initialized \(it already runs with 2 thread/);
-    await expect(backends.use('wasm', { threads: 0 })).rejects.toThrow(/backends\.use: argument 'options\.threads' must be an integer from 1 to 8 or 'auto', received 0/);
+    await expect(backends.use('wasm', { threads: 4 })).rejects.toThrow(
+      /option 'threads' must be given before the wasm backend is first initialized \(it already runs with 2 thread/,
+    );
+    await expect(backends.use('wasm', { threads: 0 })).rejects.toThrow(
+      /backends\.use: argument 'options\.threads' must be an integer from 1 to 8 or 'auto', received 0/,
+    );
     // 'auto' on a running backend keeps it as it is.
     expect((await backends.use('wasm', { threads: 'auto' })).threads).toBe(2);
   });

@@ -57,6 +57,9 @@ export async function expectParity(label: string, f: () => tf.Tensor | tf.Tensor
     const e = relativeError(actual[i]!, expected[i]!);
     expect(e, `${label}: output ${i} relative error ${e.toExponential(2)}`).toBeLessThanOrEqual(tol);
     // Guard against comparing two all-zero results (a test that cannot fail).
-    expect(expected[i]!.some((v) => v !== 0), `${label}: output ${i} is all zeros`).toBe(true);
+    expect(
+      expected[i]!.some((v) => v !== 0),
+      `${label}: output ${i} is all zeros`,
+    ).toBe(true);
   }
 }

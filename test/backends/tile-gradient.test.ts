@@ -29,13 +29,31 @@ function reference(dy: Float32Array, xShape: number[], reps: number[]): Float64A
 }
 
 const CASES: [number[], number[]][] = [
-  [[7, 1], [1, 9]],
-  [[1, 9], [7, 1]],
-  [[3, 4], [2, 3]],
+  [
+    [7, 1],
+    [1, 9],
+  ],
+  [
+    [1, 9],
+    [7, 1],
+  ],
+  [
+    [3, 4],
+    [2, 3],
+  ],
   [[5], [4]],
-  [[2, 1, 3], [3, 5, 2]],
-  [[1, 1, 1, 6], [4, 3, 5, 1]],
-  [[2, 3], [1, 1]],
+  [
+    [2, 1, 3],
+    [3, 5, 2],
+  ],
+  [
+    [1, 1, 1, 6],
+    [4, 3, 5, 1],
+  ],
+  [
+    [2, 3],
+    [1, 1],
+  ],
 ];
 
 describe.each(TEST_BACKENDS)('Tile gradient on %s', (backend) => {
@@ -49,7 +67,22 @@ describe.each(TEST_BACKENDS)('Tile gradient on %s', (backend) => {
     const outSize = xShape.reduce((p, d, i) => p * d * reps[i]!, 1);
     const dy = randomArray(r, outSize);
     const x = tf.zeros(xShape);
-    const dx = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.tile(t, reps), tf.tensor(dy, xShape.map((s, d) => s * reps[d]!)))))(x).dataSync() as Float32Array);
+    const dx = tf.tidy(
+      () =>
+        tf
+          .grad((t: tf.Tensor) =>
+            tf.sum(
+              tf.mul(
+                tf.tile(t, reps),
+                tf.tensor(
+                  dy,
+                  xShape.map((s, d) => s * reps[d]!),
+                ),
+              ),
+            ),
+          )(x)
+          .dataSync() as Float32Array,
+    );
     const expected = Float32Array.from(reference(dy, xShape, reps));
     expect(relativeError(dx, expected)).toBeLessThanOrEqual(1e-6);
     x.dispose();

@@ -51,10 +51,19 @@ function dcgan(width: number, dropout: boolean): { generator: tfl.LayersModel; d
 }
 
 /** Non-saturating GAN losses on logits (softplus form). */
-function ganLosses(g: tfl.LayersModel, d: tfl.LayersModel, z: tf.Tensor, real: tf.Tensor): { dLoss: () => tf.Scalar; gLoss: () => tf.Scalar } {
+function ganLosses(
+  g: tfl.LayersModel,
+  d: tfl.LayersModel,
+  z: tf.Tensor,
+  real: tf.Tensor,
+): { dLoss: () => tf.Scalar; gLoss: () => tf.Scalar } {
   const logits = (x: tf.Tensor) => d.apply(x, { training: true }) as tf.Tensor;
   return {
-    dLoss: () => tf.add(tf.mean(tf.softplus(tf.neg(logits(real)))), tf.mean(tf.softplus(logits(g.apply(z, { training: true }) as tf.Tensor)))) as tf.Scalar,
+    dLoss: () =>
+      tf.add(
+        tf.mean(tf.softplus(tf.neg(logits(real)))),
+        tf.mean(tf.softplus(logits(g.apply(z, { training: true }) as tf.Tensor))),
+      ) as tf.Scalar,
     gLoss: () => tf.mean(tf.softplus(tf.neg(logits(g.apply(z, { training: true }) as tf.Tensor)))) as tf.Scalar,
   };
 }
@@ -126,13 +135,23 @@ describe('DCGAN-MNIST on wasm', () => {
 
 describe('other GAN/VAE building blocks train on wasm and match cpu', () => {
   it('MLP GAN (LeakyReLU, tanh) gradients match cpu', async () => {
-    const g = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [16], units: 64 }), tfl.layers.leakyReLU({ alpha: 0.2 }), tfl.layers.dense({ units: 49, activation: 'tanh' })] });
-    const d = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [49], units: 64 }), tfl.layers.leakyReLU({ alpha: 0.2 }), tfl.layers.dense({ units: 1 })] });
+    const g = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [16], units: 64 }),
+        tfl.layers.leakyReLU({ alpha: 0.2 }),
+        tfl.layers.dense({ units: 49, activation: 'tanh' }),
+      ],
+    });
+    const d = tfl.sequential({
+      layers: [tfl.layers.dense({ inputShape: [49], units: 64 }), tfl.layers.leakyReLU({ alpha: 0.2 }), tfl.layers.dense({ units: 1 })],
+    });
     const r = rng(12);
     const zv = randomArray(r, 8 * 16);
     const xv = randomArray(r, 8 * 49);
     const all = [...g.trainableWeights, ...d.trainableWeights].map((w) => (w as unknown as { val: tf.Variable }).val);
-    await expectGradientParity('MLP GAN', all, () => tf.tidy(() => ganLosses(g, d, tf.tensor2d(zv, [8, 16]), tf.tensor2d(xv, [8, 49])).gLoss()));
+    await expectGradientParity('MLP GAN', all, () =>
+      tf.tidy(() => ganLosses(g, d, tf.tensor2d(zv, [8, 16]), tf.tensor2d(xv, [8, 49])).gLoss()),
+    );
     g.dispose();
     d.dispose();
   });
@@ -141,12 +160,16 @@ describe('other GAN/VAE building blocks train on wasm and match cpu', () => {
     const image = tfl.input({ shape: [14, 14, 1] });
     const label = tfl.input({ shape: [1] });
     // No bias before batch norm: BN cancels it, so its true gradient is 0 and only float noise remains.
-    let h = tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false }).apply(image) as tfl.SymbolicTensor;
+    let h = tfl.layers
+      .conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false })
+      .apply(image) as tfl.SymbolicTensor;
     h = tfl.layers.batchNormalization().apply(h) as tfl.SymbolicTensor;
     h = tfl.layers.activation({ activation: 'relu' }).apply(h) as tfl.SymbolicTensor;
     h = tfl.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same' }).apply(h) as tfl.SymbolicTensor;
     h = tfl.layers.flatten().apply(h) as tfl.SymbolicTensor;
-    const e = tfl.layers.flatten().apply(tfl.layers.embedding({ inputDim: 10, outputDim: 4 }).apply(label) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
+    const e = tfl.layers
+      .flatten()
+      .apply(tfl.layers.embedding({ inputDim: 10, outputDim: 4 }).apply(label) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
     h = tfl.layers.concatenate().apply([h, e]) as tfl.SymbolicTensor;
     h = tfl.layers.dense({ units: 32 }).apply(h) as tfl.SymbolicTensor;
     h = tfl.layers.layerNormalization().apply(h) as tfl.SymbolicTensor;
@@ -170,12 +193,19 @@ describe('other GAN/VAE building blocks train on wasm and match cpu', () => {
 
   it.each(['adam', 'rmsprop', 'sgd'] as const)('%s steps run on wasm without leaks', async (name) => {
     await tf.setBackend('wasm');
-    const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [8], units: 16, activation: 'relu' }), tfl.layers.dropout({ rate: 0.5 }), tfl.layers.dense({ units: 1 })] });
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [8], units: 16, activation: 'relu' }),
+        tfl.layers.dropout({ rate: 0.5 }),
+        tfl.layers.dense({ units: 1 }),
+      ],
+    });
     const opt = name === 'adam' ? tf.train.adam(1e-3) : name === 'rmsprop' ? tf.train.rmsprop(1e-3) : tf.train.sgd(1e-2);
     const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-    const step = () => tf.tidy(() => {
-      opt.minimize(() => tf.mean(tf.square(model.apply(tf.ones([4, 8]), { training: true }) as tf.Tensor)) as tf.Scalar, false, vars);
-    });
+    const step = () =>
+      tf.tidy(() => {
+        opt.minimize(() => tf.mean(tf.square(model.apply(tf.ones([4, 8]), { training: true }) as tf.Tensor)) as tf.Scalar, false, vars);
+      });
     step();
     const before = tf.memory().numTensors;
     step();

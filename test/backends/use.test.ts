@@ -10,10 +10,39 @@ import { describe, expect, it } from 'vitest';
 import { backends, BackendError } from '../../src/index.js';
 import { installedWasmKernels, uninstallWasmKernels } from '../../src/backends/wasm/install.js';
 
-const ADDED = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum', 'GenblocksFusedAdam'];
+const ADDED = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'UnsortedSegmentSum',
+  'GenblocksFusedAdam',
+];
 const REPLACED = [
-  'BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Tile', 'Slice', 'Sum', 'Mean', 'LeakyRelu', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D',
-  'Identity', 'Sqrt', 'Greater', 'Select', 'Tanh', 'Maximum', 'Minimum', 'Pow', 'ResizeNearestNeighbor', 'ResizeNearestNeighborGrad', 'Erf', 'Transpose', 'Unpack',
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Conv2DBackpropInput',
+  'Tile',
+  'Slice',
+  'Sum',
+  'Mean',
+  'LeakyRelu',
+  'Conv2D',
+  'FusedConv2D',
+  'DepthwiseConv2dNative',
+  'FusedDepthwiseConv2D',
+  'Identity',
+  'Sqrt',
+  'Greater',
+  'Select',
+  'Tanh',
+  'Maximum',
+  'Minimum',
+  'Pow',
+  'ResizeNearestNeighbor',
+  'ResizeNearestNeighborGrad',
+  'Erf',
+  'Transpose',
+  'Unpack',
 ];
 
 describe('backends.use', () => {
@@ -43,10 +72,14 @@ describe('backends.use', () => {
   });
 
   it('rejects unknown names and says which package a missing backend needs', async () => {
-    await expect(backends.use('metal' as never)).rejects.toThrow(/backends\.use: argument 'name' must be one of 'wasm', 'cpu'.*received 'metal'/);
+    await expect(backends.use('metal' as never)).rejects.toThrow(
+      /backends\.use: argument 'name' must be one of 'wasm', 'cpu'.*received 'metal'/,
+    );
     const failure = backends.use('tensorflow');
     await expect(failure).rejects.toBeInstanceOf(BackendError);
-    await expect(backends.use('tensorflow')).rejects.toThrow(/backend 'tensorflow' needs the package @tensorflow\/tfjs-node or @tensorflow\/tfjs-node-gpu/);
+    await expect(backends.use('tensorflow')).rejects.toThrow(
+      /backend 'tensorflow' needs the package @tensorflow\/tfjs-node or @tensorflow\/tfjs-node-gpu/,
+    );
     await expect(backends.use('webgpu')).rejects.toThrow(/npm install @tensorflow\/tfjs-backend-webgpu/);
   });
 });
@@ -83,7 +116,9 @@ describe('backends.enableTraining', () => {
 
   it('validates its arguments', () => {
     expect(() => backends.enableTraining('' as string)).toThrow(/backends\.enableTraining: argument 'backendName' must be a backend name/);
-    expect(() => backends.enableTraining('wasm', 3 as never)).toThrow(/backends\.enableTraining: argument 'options' must be an options object/);
+    expect(() => backends.enableTraining('wasm', 3 as never)).toThrow(
+      /backends\.enableTraining: argument 'options' must be an options object/,
+    );
   });
 });
 

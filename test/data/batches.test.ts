@@ -12,7 +12,13 @@ import { expectNoLeak, values } from '../helpers/memory.js';
 /** Dataset whose image i is the row [i, 1000 + i] and whose label is 100 + i, so any batch reveals its indices. */
 function dataset(n: number): { images: tf.Tensor2D; labels: tf.Tensor1D } {
   const rows = Array.from({ length: n }, (_, i) => [i, 1000 + i]);
-  return { images: tf.tensor2d(rows), labels: tf.tensor1d(rows.map((r) => 100 + r[0]!), 'int32') };
+  return {
+    images: tf.tensor2d(rows),
+    labels: tf.tensor1d(
+      rows.map((r) => 100 + r[0]!),
+      'int32',
+    ),
+  };
 }
 
 /** Indices of one epoch, batch by batch, checking alignment of x rows and y along the way. */
@@ -39,7 +45,11 @@ describe.each(TEST_BACKENDS)('data.batches on %s', (backend) => {
     const b = data.batches(images, { labels, batchSize: 4 });
     expect(b.length).toBe(3);
     expect(b.batchesPerEpoch).toBe(3);
-    expect(epochIndices(b)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(epochIndices(b)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
     tf.dispose([images, labels]);
   });
 
@@ -178,11 +188,19 @@ describe('data.batches: invalid usage', () => {
       /data\.batches: argument 'options\.labels' must have one row per image \(10, from 'images' \[10,2\]\), received shape \[9\]/,
     );
     expect(() => data.batches(images, { batchSize: 0 })).toThrow(/argument 'options\.batchSize' must be a positive integer, received 0/);
-    expect(() => data.batches(images, { batchSize: 11, dropRemainder: true })).toThrow(/options\.batchSize' must be at most the number of examples \(10\) when dropRemainder is true.*received 11/);
-    expect(() => data.batches(images, { batchSize: 2, shuffle: 'yes' as unknown as boolean })).toThrow(/options\.shuffle' must be a boolean, received 'yes'/);
-    expect(() => data.batches(images, undefined as unknown as data.BatchesOptions)).toThrow(/argument 'options' must be an options object with at least batchSize/);
+    expect(() => data.batches(images, { batchSize: 11, dropRemainder: true })).toThrow(
+      /options\.batchSize' must be at most the number of examples \(10\) when dropRemainder is true.*received 11/,
+    );
+    expect(() => data.batches(images, { batchSize: 2, shuffle: 'yes' as unknown as boolean })).toThrow(
+      /options\.shuffle' must be a boolean, received 'yes'/,
+    );
+    expect(() => data.batches(images, undefined as unknown as data.BatchesOptions)).toThrow(
+      /argument 'options' must be an options object with at least batchSize/,
+    );
     expect(() => data.batches([1, 2] as unknown as tf.Tensor, { batchSize: 1 })).toThrow(/argument 'images' must be a tf\.Tensor/);
-    expect(() => data.batches(tf.zeros([0, 2]), { batchSize: 1 })).toThrow(/'images' must hold at least one example, received shape \[0,2\]/);
+    expect(() => data.batches(tf.zeros([0, 2]), { batchSize: 1 })).toThrow(
+      /'images' must hold at least one example, received shape \[0,2\]/,
+    );
     images.dispose();
   });
 
@@ -190,6 +208,8 @@ describe('data.batches: invalid usage', () => {
     const images = tf.zeros([4, 1]);
     const b = data.batches(images, { batchSize: 2 });
     images.dispose();
-    expect(() => [...b]).toThrow(/data\.batches: argument 'images' must stay alive while its batches are iterated, received a disposed tensor/);
+    expect(() => [...b]).toThrow(
+      /data\.batches: argument 'images' must stay alive while its batches are iterated, received a disposed tensor/,
+    );
   });
 });

@@ -72,15 +72,21 @@ describe('data.parseIdx: decoding', () => {
 
 describe('data.parseIdx: invalid files', () => {
   it('rejects fewer than 4 bytes', () => {
-    expect(() => data.parseIdx(new Uint8Array([0, 0, 8]))).toThrow(/data\.parseIdx: argument 'bytes' must be an IDX file .*received only 3 bytes/);
+    expect(() => data.parseIdx(new Uint8Array([0, 0, 8]))).toThrow(
+      /data\.parseIdx: argument 'bytes' must be an IDX file .*received only 3 bytes/,
+    );
   });
 
   it('rejects a wrong magic number', () => {
-    expect(() => data.parseIdx(new Uint8Array([0, 1, 8, 1, 0, 0, 0, 0]))).toThrow(/must start with the IDX magic bytes 0x00 0x00, received 0x00 0x01/);
+    expect(() => data.parseIdx(new Uint8Array([0, 1, 8, 1, 0, 0, 0, 0]))).toThrow(
+      /must start with the IDX magic bytes 0x00 0x00, received 0x00 0x01/,
+    );
   });
 
   it('recognizes gzip data and says to decompress it', () => {
-    expect(() => data.parseIdx(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0]))).toThrow(/received 0x1f 0x8b\. These are the gzip magic bytes.*readIdx/);
+    expect(() => data.parseIdx(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0]))).toThrow(
+      /received 0x1f 0x8b\. These are the gzip magic bytes.*readIdx/,
+    );
   });
 
   it('rejects an unknown type byte', () => {
@@ -95,7 +101,9 @@ describe('data.parseIdx: invalid files', () => {
 
   it('rejects truncated data, naming the declared and actual lengths', () => {
     // [2,3] uint8 declares 6 bytes; 5 given.
-    expect(() => data.parseIdx(idx(0x08, [2, 3], [1, 2, 3, 4, 5]))).toThrow(/2×3 uint8 = 6 bytes after the 12-byte header.*received 5 bytes of data \(truncated\)/);
+    expect(() => data.parseIdx(idx(0x08, [2, 3], [1, 2, 3, 4, 5]))).toThrow(
+      /2×3 uint8 = 6 bytes after the 12-byte header.*received 5 bytes of data \(truncated\)/,
+    );
     // [2] int32 declares 8 bytes; 7 given (a partial element).
     expect(() => data.parseIdx(idx(0x0c, [2], [0, 0, 0, 1, 0, 0, 0]))).toThrow(/= 8 bytes .*received 7 bytes of data \(truncated\)/);
   });
@@ -110,13 +118,15 @@ describe('data.parseIdx: invalid files', () => {
   });
 
   it('rejects a non-Uint8Array argument', () => {
-    expect(() => data.parseIdx([0, 0, 8, 0, 1] as unknown as Uint8Array)).toThrow(/argument 'bytes' must be a Uint8Array .*received array of length 5/);
+    expect(() => data.parseIdx([0, 0, 8, 0, 1] as unknown as Uint8Array)).toThrow(
+      /argument 'bytes' must be a Uint8Array .*received array of length 5/,
+    );
   });
 
   it('either parses consistently or throws ArgumentError on random corruptions of a valid file', () => {
     // Deterministic LCG (Numerical Recipes constants) so a failure is reproducible.
     let state = 12345;
-    const rand = (k: number) => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) % k);
+    const rand = (k: number) => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) % k;
     const valid = idx(0x0b, [2, 2], [0, 1, 0, 2, 0, 3, 0, 4]);
     for (let trial = 0; trial < 500; trial++) {
       const bytes = valid.slice(0, rand(valid.length + 3));

@@ -16,7 +16,10 @@ describe.each(TEST_BACKENDS)('data.imageGrid on %s', (backend) => {
 
   it('places 2×2 tiles side by side without padding', () => {
     // Image A = [[1,2],[3,4]] / 10, image B = [[5,6],[7,8]] / 10; one row of two columns.
-    const images = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8].map((v) => v / 10), [2, 2, 2, 1]);
+    const images = tf.tensor4d(
+      [1, 2, 3, 4, 5, 6, 7, 8].map((v) => v / 10),
+      [2, 2, 2, 1],
+    );
     const grid = data.imageGrid(images, { columns: 2, padding: 0 });
     expect(grid.shape).toEqual([2, 4, 1]);
     expectClose(values(grid), [0.1, 0.2, 0.5, 0.6, 0.3, 0.4, 0.7, 0.8]);
@@ -30,13 +33,7 @@ describe.each(TEST_BACKENDS)('data.imageGrid on %s', (backend) => {
     const grid = data.imageGrid(images, { columns: 2, padding: 1, padValue: 0.9 });
     const p = 0.9;
     expect(grid.shape).toEqual([5, 5, 1]);
-    expectClose(values(grid), [
-      p, p, p, p, p,
-      p, 0.1, p, 0.2, p,
-      p, p, p, p, p,
-      p, 0.3, p, p, p,
-      p, p, p, p, p,
-    ]);
+    expectClose(values(grid), [p, p, p, p, p, p, 0.1, p, 0.2, p, p, p, p, p, p, p, 0.3, p, p, p, p, p, p, p, p]);
     tf.dispose([images, grid]);
   });
 
@@ -51,7 +48,10 @@ describe.each(TEST_BACKENDS)('data.imageGrid on %s', (backend) => {
 
   it('keeps RGB channels and uses ceil(sqrt(n)) columns and padding 2 by default', () => {
     // Five 1×1 RGB images: 3 columns, 2 rows → H = 2·3+2 = 8, W = 3·3+2 = 11.
-    const images = tf.tensor4d(Array.from({ length: 15 }, (_, i) => i / 20), [5, 1, 1, 3]);
+    const images = tf.tensor4d(
+      Array.from({ length: 15 }, (_, i) => i / 20),
+      [5, 1, 1, 3],
+    );
     const grid = data.imageGrid(images);
     expect(grid.shape).toEqual([8, 11, 3]);
     // Image 4 (row 1, column 1) sits at pixel (2 + 3·1, 2 + 3·1) = (5, 5).
@@ -73,12 +73,20 @@ describe('data.imageGrid: invalid usage', () => {
     const int = tf.zeros([2, 4, 4, 1], 'int32');
     const twoChannels = tf.zeros([2, 4, 4, 2]);
     const ok = tf.zeros([2, 4, 4, 1]);
-    expect(() => data.imageGrid(rank3 as unknown as tf.Tensor4D)).toThrow(/data\.imageGrid: argument 'images' must have rank 4, received shape \[2,4,4\]/);
+    expect(() => data.imageGrid(rank3 as unknown as tf.Tensor4D)).toThrow(
+      /data\.imageGrid: argument 'images' must have rank 4, received shape \[2,4,4\]/,
+    );
     expect(() => data.imageGrid(int as tf.Tensor4D)).toThrow(/argument 'images' must be a float32 tensor, received int32/);
-    expect(() => data.imageGrid(twoChannels as tf.Tensor4D)).toThrow(/must have 1, 3 or 4 channels \(last axis\), received shape \[2,4,4,2\]/);
+    expect(() => data.imageGrid(twoChannels as tf.Tensor4D)).toThrow(
+      /must have 1, 3 or 4 channels \(last axis\), received shape \[2,4,4,2\]/,
+    );
     expect(() => data.imageGrid(ok as tf.Tensor4D, { columns: 0 })).toThrow(/options\.columns' must be a positive integer, received 0/);
-    expect(() => data.imageGrid(ok as tf.Tensor4D, { padValue: 2 })).toThrow(/options\.padValue' must be a finite number >= 0 and <= 1, received 2/);
-    expect(() => data.imageGrid(ok as tf.Tensor4D, { range: '[0,255]' as '[0,1]' })).toThrow(/options\.range' must be one of '\[-1,1\]', '\[0,1\]', received '\[0,255\]'/);
+    expect(() => data.imageGrid(ok as tf.Tensor4D, { padValue: 2 })).toThrow(
+      /options\.padValue' must be a finite number >= 0 and <= 1, received 2/,
+    );
+    expect(() => data.imageGrid(ok as tf.Tensor4D, { range: '[0,255]' as '[0,1]' })).toThrow(
+      /options\.range' must be one of '\[-1,1\]', '\[0,1\]', received '\[0,255\]'/,
+    );
     tf.dispose([rank3, int, twoChannels, ok]);
   });
 });

@@ -93,7 +93,9 @@ describe('data.kMeans argument checks', () => {
 
   it('names the argument, what it expected and what it got', async () => {
     const x = tf.zeros([4, 2]);
-    await expect(data.kMeans(x, { k: 5 })).rejects.toThrow(/data\.kMeans: argument 'options\.k' must be at most the number of rows \(4\), received 5/);
+    await expect(data.kMeans(x, { k: 5 })).rejects.toThrow(
+      /data\.kMeans: argument 'options\.k' must be at most the number of rows \(4\), received 5/,
+    );
     await expect(data.kMeans(x, { k: 0 })).rejects.toThrow(/argument 'options\.k'/);
     await expect(data.kMeans(x, { k: 2, iterations: 1.5 })).rejects.toThrow(/argument 'options\.iterations'/);
     await expect(data.kMeans(tf.zeros([4]), { k: 2 })).rejects.toThrow(/argument 'x' must have rank 2 or more/);

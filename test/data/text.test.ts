@@ -28,7 +28,9 @@ describe('data.textVocabulary', () => {
 
   it('names unknown characters and bad ids', () => {
     const vocabulary = data.textVocabulary('abc');
-    expect(() => vocabulary.encode('abd')).toThrow(/encode: argument 'text' must contain only characters of the vocabulary, received "d" at code-point index 2/);
+    expect(() => vocabulary.encode('abd')).toThrow(
+      /encode: argument 'text' must contain only characters of the vocabulary, received "d" at code-point index 2/,
+    );
     expect(() => vocabulary.decode([0, 3])).toThrow(/argument 'ids\[1\]' must be an integer in \[0, 3\)/);
     expect(() => data.TextVocabulary.fromJSON('{"x":1}')).toThrow(/fromJSON/);
     expect(() => data.textVocabulary('')).toThrow(/non-empty string/);
@@ -57,7 +59,7 @@ describe('data.sequenceBatches', () => {
     }
   });
 
-  it('covers every start in [0, n − T − 1] over many batches (nanoGPT\'s randint range)', () => {
+  it("covers every start in [0, n − T − 1] over many batches (nanoGPT's randint range)", () => {
     const batches = data.sequenceBatches(ids.subarray(0, 20), { blockSize: 5, batchSize: 8, seed: 1 });
     const seen = new Set<number>();
     for (let k = 0; k < 100; k++) for (const s of batches.starts(k)) seen.add(s);
@@ -82,7 +84,9 @@ describe('data.sequenceBatches', () => {
   });
 
   it('rejects corpora no longer than the block, bad sizes and unknown options', () => {
-    expect(() => data.sequenceBatches(new Int32Array(8), { blockSize: 8, batchSize: 1 })).toThrow(/argument 'ids' must be longer than blockSize 8, received length 8/);
+    expect(() => data.sequenceBatches(new Int32Array(8), { blockSize: 8, batchSize: 1 })).toThrow(
+      /argument 'ids' must be longer than blockSize 8, received length 8/,
+    );
     expect(() => data.sequenceBatches(ids, { blockSize: 0, batchSize: 1 })).toThrow(/blockSize' must be a positive integer/);
     expect(() => data.sequenceBatches(ids, { blockSize: 4, batchSize: 1, sed: 1 } as never)).toThrow(/Did you mean 'seed'/);
     expect(() => data.sequenceBatches('abc' as never, { blockSize: 1, batchSize: 1 })).toThrow(/integer typed array/);

@@ -25,8 +25,14 @@ describe.each(TEST_BACKENDS)('diffusion forward process and losses on %s', (back
   const schedule = diffusion.noiseSchedule({ timesteps: T });
 
   it('addNoise: xₜ = √ᾱₜ x₀ + √(1 - ᾱₜ) ε per example (Ho et al. 2020, eq. 4)', () => {
-    const x0 = tf.tensor2d([[1, -0.5], [0.25, 2]]);
-    const noise = tf.tensor2d([[0.3, 1], [-2, 0.5]]);
+    const x0 = tf.tensor2d([
+      [1, -0.5],
+      [0.25, 2],
+    ]);
+    const noise = tf.tensor2d([
+      [0.3, 1],
+      [-2, 0.5],
+    ]);
     const xt = diffusion.addNoise(x0, noise, [0, 600], schedule);
     const a0 = alphaBarAt(0);
     const a1 = alphaBarAt(600);
@@ -39,7 +45,12 @@ describe.each(TEST_BACKENDS)('diffusion forward process and losses on %s', (back
     expectClose(values(xt), expected, 1e-5, 1e-6);
     // At t = 0 with no noise: x₀ scaled by √ᾱ₀ = √0.9999.
     const clean = diffusion.addNoise(x0, tf.zerosLike(x0), tf.tensor1d([0, 0], 'int32'), schedule);
-    expectClose(values(clean), [1, -0.5, 0.25, 2].map((v) => v * Math.sqrt(0.9999)), 1e-6, 1e-7);
+    expectClose(
+      values(clean),
+      [1, -0.5, 0.25, 2].map((v) => v * Math.sqrt(0.9999)),
+      1e-6,
+      1e-7,
+    );
     tf.dispose([x0, noise, xt, clean]);
   });
 
@@ -97,8 +108,14 @@ describe.each(TEST_BACKENDS)('diffusion forward process and losses on %s', (back
   });
 
   it('loss: per-example MSE, weighted by min-SNR-γ', () => {
-    const output = tf.tensor2d([[1, 2], [0, 0]]);
-    const tgt = tf.tensor2d([[0, 0], [1, 3]]);
+    const output = tf.tensor2d([
+      [1, 2],
+      [0, 0],
+    ]);
+    const tgt = tf.tensor2d([
+      [0, 0],
+      [1, 3],
+    ]);
     // MSE per example: (1 + 4)/2 = 2.5 and (1 + 9)/2 = 5.
     expectClose(values(diffusion.loss(output, tgt, [0, 999], schedule)), [3.75], 1e-6, 0);
     expectClose(values(diffusion.loss(output, tgt, [0, 999], schedule, { reduction: 'none' })), [2.5, 5], 1e-6, 0);
@@ -110,8 +127,14 @@ describe.each(TEST_BACKENDS)('diffusion forward process and losses on %s', (back
   });
 
   it('trainingLoss: pinned t and noise give the hand-computed loss; labels reach the model', () => {
-    const x0 = tf.tensor2d([[1, -1], [0.5, 0.5]]);
-    const noise = tf.tensor2d([[1, 1], [-1, 2]]);
+    const x0 = tf.tensor2d([
+      [1, -1],
+      [0.5, 0.5],
+    ]);
+    const noise = tf.tensor2d([
+      [1, 1],
+      [-1, 2],
+    ]);
     const seen: number[][] = [];
     const zeroModel = {
       apply(inputs: tf.Tensor[]) {
@@ -122,7 +145,10 @@ describe.each(TEST_BACKENDS)('diffusion forward process and losses on %s', (back
     const eps = diffusion.trainingLoss(zeroModel, x0, { schedule, t: [3, 7], noise, labels: tf.tensor1d([4, 2]) });
     // Target ε, output 0: mean of per-example means of ε²: ((1 + 1)/2 + (1 + 4)/2)/2 = 1.75.
     expectClose(values(eps), [1.75], 1e-6, 0);
-    expect(seen).toEqual([[3, 7], [4, 2]]);
+    expect(seen).toEqual([
+      [3, 7],
+      [4, 2],
+    ]);
     const v = diffusion.trainingLoss(zeroModel, x0, { schedule, t: [3, 7], noise, prediction: 'v' });
     const vt = (t: number, e: number, x: number) => Math.sqrt(alphaBarAt(t)) * e - Math.sqrt(1 - alphaBarAt(t)) * x;
     const expected = ((vt(3, 1, 1) ** 2 + vt(3, 1, -1) ** 2) / 2 + (vt(7, -1, 0.5) ** 2 + vt(7, 2, 0.5) ** 2) / 2) / 2;
@@ -173,7 +199,10 @@ describe.each(TEST_BACKENDS)('diffusion forward process and losses on %s', (back
     const optimizer = tf.train.adam(1e-2);
     const x0 = tf.randomNormal([8, 3], 0, 1, 'float32', 3);
     let step = 0;
-    await expectNoLeak(() => optimizer.minimize(() => diffusion.trainingLoss(net, x0, { schedule, seed: step++, minSnrGamma: 5 }), true), { warmup: 2, repeats: 5 });
+    await expectNoLeak(() => optimizer.minimize(() => diffusion.trainingLoss(net, x0, { schedule, seed: step++, minSnrGamma: 5 }), true), {
+      warmup: 2,
+      repeats: 5,
+    });
     const grads = tf.variableGrads(() => diffusion.trainingLoss(net, x0, { schedule, seed: 1, prediction: 'v' }));
     for (const g of Object.values(grads.grads)) expect(values(g).every(Number.isFinite)).toBe(true);
     tf.dispose([x0, grads.value, ...Object.values(grads.grads)]);
@@ -193,20 +222,34 @@ describe.each(TEST_BACKENDS)('diffusion forward process and losses on %s', (back
 
   it('rejects invalid arguments', () => {
     const x = tf.ones([2, 3]);
-    expect(() => diffusion.addNoise(x, x, [0, 1000], schedule)).toThrow(/diffusion.addNoise: argument 't' must hold integers in \[0, 1000\), received 1000 at index 1/);
+    expect(() => diffusion.addNoise(x, x, [0, 1000], schedule)).toThrow(
+      /diffusion.addNoise: argument 't' must hold integers in \[0, 1000\), received 1000 at index 1/,
+    );
     expect(() => diffusion.addNoise(x, x, [0], schedule)).toThrow(/argument 't' must be an int32 tensor or an array of 2 timesteps/);
     expect(() => diffusion.addNoise(x, x, tf.tensor1d([0, 1]), schedule)).toThrow(DTypeError);
     expect(() => diffusion.addNoise(x, x, tf.tensor1d([0, 1, 2], 'int32'), schedule)).toThrow(ShapeError);
     expect(() => diffusion.addNoise(x, tf.ones([2, 2]), [0, 1], schedule)).toThrow(ShapeError);
-    expect(() => diffusion.addNoise(x, x, [0, 1], {} as never)).toThrow(/argument 'schedule' must be a schedule made by diffusion.noiseSchedule/);
-    expect(() => diffusion.target(x, x, [0, 1], schedule, 'score' as never)).toThrow(/argument 'prediction' must be one of 'epsilon', 'v', 'x0'/);
+    expect(() => diffusion.addNoise(x, x, [0, 1], {} as never)).toThrow(
+      /argument 'schedule' must be a schedule made by diffusion.noiseSchedule/,
+    );
+    expect(() => diffusion.target(x, x, [0, 1], schedule, 'score' as never)).toThrow(
+      /argument 'prediction' must be one of 'epsilon', 'v', 'x0'/,
+    );
     expect(() => diffusion.convertPrediction(x, x, [0, 1], schedule, { from: 'v', to: 'x0', too: 1 } as never)).toThrow(/options.too/);
     expect(() => diffusion.loss(x, x, [0, 1], schedule, { minSnrGamma: 0 })).toThrow(/options.minSnrGamma' must be a finite number > 0/);
     const model = { apply: (inputs: tf.Tensor[]) => inputs[0] };
-    expect(() => diffusion.trainingLoss({} as never, x, { schedule })).toThrow(/diffusion.trainingLoss: argument 'model' must be a model with an apply method/);
-    expect(() => diffusion.trainingLoss(model, x, { schedule, labelDropout: 0.1 })).toThrow(/options.labelDropout' must be 0 without labels/);
-    expect(() => diffusion.trainingLoss(model, x, { schedule, labels: tf.ones([2]), labelDropout: 0.1 })).toThrow(/options.nullLabel' must be an integer >= 0/);
-    expect(() => diffusion.trainingLoss(model, x, { schedule, labels: tf.ones([3]) })).toThrow(/options.labels' must have shape \[2\] or \[2, 1\]/);
+    expect(() => diffusion.trainingLoss({} as never, x, { schedule })).toThrow(
+      /diffusion.trainingLoss: argument 'model' must be a model with an apply method/,
+    );
+    expect(() => diffusion.trainingLoss(model, x, { schedule, labelDropout: 0.1 })).toThrow(
+      /options.labelDropout' must be 0 without labels/,
+    );
+    expect(() => diffusion.trainingLoss(model, x, { schedule, labels: tf.ones([2]), labelDropout: 0.1 })).toThrow(
+      /options.nullLabel' must be an integer >= 0/,
+    );
+    expect(() => diffusion.trainingLoss(model, x, { schedule, labels: tf.ones([3]) })).toThrow(
+      /options.labels' must have shape \[2\] or \[2, 1\]/,
+    );
     expect(() => diffusion.trainingLoss(model, x, { schedule, sed: 1 } as never)).toThrow(ArgumentError);
     x.dispose();
   });

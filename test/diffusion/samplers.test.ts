@@ -49,7 +49,9 @@ describe('diffusion.samplingTimesteps (diffusers spacings, Lin et al. 2023 Table
     // Rounding half to even as NumPy: 1000 - 3 · 62.5 = 812.5 → 812 → 811 (Math.round would give 812).
     expect(diffusion.samplingTimesteps(1000, 16)[3]).toBe(811);
     expect(diffusion.samplingTimesteps(50, 50)).toEqual(Array.from({ length: 50 }, (_, i) => 49 - i));
-    expect(() => diffusion.samplingTimesteps(10, 11)).toThrow(/diffusion.samplingTimesteps: argument 'steps' must be at most the training timesteps \(10\), received 11/);
+    expect(() => diffusion.samplingTimesteps(10, 11)).toThrow(
+      /diffusion.samplingTimesteps: argument 'steps' must be at most the training timesteps \(10\), received 11/,
+    );
   });
 });
 
@@ -67,18 +69,33 @@ describe.each(TEST_BACKENDS)('diffusion samplers on %s', (backend) => {
       const xt = diffusion.addNoise(x0, eps, [t], schedule);
       const [ab, abPrev, beta] = [alphaBarAt(t), alphaBarAt(t - 1), betaAt(t)];
       const xtv = values(xt);
-      const mean = [0.5, -1, 0.25].map((x, i) => ((Math.sqrt(abPrev) * beta) / (1 - ab)) * x + ((Math.sqrt(1 - beta) * (1 - abPrev)) / (1 - ab)) * xtv[i]!);
+      const mean = [0.5, -1, 0.25].map(
+        (x, i) => ((Math.sqrt(abPrev) * beta) / (1 - ab)) * x + ((Math.sqrt(1 - beta) * (1 - abPrev)) / (1 - ab)) * xtv[i]!,
+      );
       const m = perfectModel(x0);
       for (const prediction of ['epsilon', 'v', 'x0'] as const) {
-        const out = diffusion.ddpmStep(perfectModel(x0, prediction).apply([xt, tf.fill([1, 1], t)]), xt, t, schedule, { prediction, noise: tf.zerosLike(xt) });
+        const out = diffusion.ddpmStep(perfectModel(x0, prediction).apply([xt, tf.fill([1, 1], t)]), xt, t, schedule, {
+          prediction,
+          noise: tf.zerosLike(xt),
+        });
         expectClose(values(out), mean, 1e-4, 1e-5);
       }
       // With noise z: + σ z, σ² = β̃ₜ = βₜ (1 - ᾱₜ₋₁)/(1 - ᾱₜ) ('small') or βₜ ('large').
       const small = diffusion.ddpmStep(m.apply([xt, tf.fill([1, 1], t)]), xt, t, schedule, { noise: z });
       const large = diffusion.ddpmStep(m.apply([xt, tf.fill([1, 1], t)]), xt, t, schedule, { noise: z, variance: 'large' });
       const zv = [0.3, -0.7, 1.1];
-      expectClose(values(small), mean.map((mu, i) => mu + Math.sqrt((beta * (1 - abPrev)) / (1 - ab)) * zv[i]!), 1e-4, 1e-5);
-      expectClose(values(large), mean.map((mu, i) => mu + Math.sqrt(beta) * zv[i]!), 1e-4, 1e-5);
+      expectClose(
+        values(small),
+        mean.map((mu, i) => mu + Math.sqrt((beta * (1 - abPrev)) / (1 - ab)) * zv[i]!),
+        1e-4,
+        1e-5,
+      );
+      expectClose(
+        values(large),
+        mean.map((mu, i) => mu + Math.sqrt(beta) * zv[i]!),
+        1e-4,
+        1e-5,
+      );
     }
     // The last step (t = 0) adds no noise and returns x̂₀: μ̃ = 1 · x₀ + 0 · x₀'s xₜ.
     const x1 = diffusion.addNoise(x0, eps, [0], schedule);
@@ -102,7 +119,10 @@ describe.each(TEST_BACKENDS)('diffusion samplers on %s', (backend) => {
   });
 
   it('ddimStep with η = 1 equals the DDPM step over all steps (Song et al. 2020, §4.1)', () => {
-    const x0 = tf.tensor2d([[0.5, -1], [2, 0]]);
+    const x0 = tf.tensor2d([
+      [0.5, -1],
+      [2, 0],
+    ]);
     let x = tf.randomNormal([2, 2], 0, 1, 'float32', 3);
     // A fixed predictor that is not the true one, so both means depend on the model output.
     for (let t = T - 1; t >= 0; t--) {
@@ -127,7 +147,9 @@ describe.each(TEST_BACKENDS)('diffusion samplers on %s', (backend) => {
     const [ab, abPrev] = [alphaBarAt(30), alphaBarAt(20)];
     const xv = values(xt);
     const ev = values(output);
-    const expected = xv.map((x, i) => Math.sqrt(abPrev) * ((x - Math.sqrt(1 - ab) * ev[i]!) / Math.sqrt(ab)) + Math.sqrt(1 - abPrev) * ev[i]!);
+    const expected = xv.map(
+      (x, i) => Math.sqrt(abPrev) * ((x - Math.sqrt(1 - ab) * ev[i]!) / Math.sqrt(ab)) + Math.sqrt(1 - abPrev) * ev[i]!,
+    );
     expectClose(values(a), expected, 1e-4, 1e-5);
     tf.dispose([xt, output, a, b]);
   });
@@ -136,7 +158,13 @@ describe.each(TEST_BACKENDS)('diffusion samplers on %s', (backend) => {
     const x0 = tf.tensor4d([0.5, -0.5, 1, 0, -1, 0.25, 0.75, -0.25], [2, 2, 2, 1]);
     const xT = diffusion.addNoise(x0, tf.randomNormal(x0.shape, 0, 1, 'float32', 4), [T - 1, T - 1], schedule);
     for (const steps of [T, 7]) {
-      const { samples } = await diffusion.sample(perfectModel(x0, prediction), { schedule, shape: [2, 2, 2, 1], steps, noise: xT, prediction });
+      const { samples } = await diffusion.sample(perfectModel(x0, prediction), {
+        schedule,
+        shape: [2, 2, 2, 1],
+        steps,
+        noise: xT,
+        prediction,
+      });
       expectClose(values(samples), values(x0), 1e-3, 1e-3);
       samples.dispose();
     }
@@ -193,7 +221,12 @@ describe.each(TEST_BACKENDS)('diffusion samplers on %s', (backend) => {
     const model = { apply: (inputs: tf.Tensor[]) => tf.zerosLike(inputs[0]!) };
     const count = async (timesteps: number) => {
       let steps = 0;
-      const { samples } = await diffusion.sample(model, { schedule: diffusion.noiseSchedule({ timesteps }), shape: [1, 1], seed: 0, onStep: () => void steps++ });
+      const { samples } = await diffusion.sample(model, {
+        schedule: diffusion.noiseSchedule({ timesteps }),
+        shape: [1, 1],
+        seed: 0,
+        onStep: () => void steps++,
+      });
       samples.dispose();
       return steps;
     };
@@ -212,7 +245,15 @@ describe.each(TEST_BACKENDS)('diffusion samplers on %s', (backend) => {
     };
     const noise = tf.zeros([2, 1, 1, 1]);
     const before = tf.memory().numTensors;
-    const { samples } = await diffusion.sample(model, { schedule, shape: [2, 1, 1, 1], steps: 1, noise, labels: [3, 5], guidanceScale: 2, nullLabel: 10 });
+    const { samples } = await diffusion.sample(model, {
+      schedule,
+      shape: [2, 1, 1, 1],
+      steps: 1,
+      noise,
+      labels: [3, 5],
+      guidanceScale: 2,
+      nullLabel: 10,
+    });
     expect(calls).toEqual([[3, 5, 10, 10]]);
     // One step from t = 49 to x₀ (prevT = -1): x̂₀ = (0 - √(1-ᾱ) ε̂)/√ᾱ, ε̂ = 3 · 0.1 · label - 2 · 0.1 · 10.
     const ab = alphaBarAt(49);
@@ -223,25 +264,40 @@ describe.each(TEST_BACKENDS)('diffusion samplers on %s', (backend) => {
     // guidanceScale 0: one conditional pass.
     calls.length = 0;
     (await diffusion.sample(model, { schedule, shape: [2, 1, 1, 1], steps: 2, noise, labels: [3, 5] })).samples.dispose();
-    expect(calls).toEqual([[3, 5], [3, 5]]);
+    expect(calls).toEqual([
+      [3, 5],
+      [3, 5],
+    ]);
     noise.dispose();
   });
 
   it('rejects invalid arguments', async () => {
     const x = tf.zeros([1, 2]);
-    expect(() => diffusion.ddpmStep(x, x, 50, schedule)).toThrow(/diffusion.ddpmStep: argument 't' must be an integer >= 0 and <= 49, received 50/);
-    expect(() => diffusion.ddimStep(x, x, 5, schedule, { prevT: 5 })).toThrow(/diffusion.ddimStep: argument 'options.prevT' must be less than t \(5\)/);
+    expect(() => diffusion.ddpmStep(x, x, 50, schedule)).toThrow(
+      /diffusion.ddpmStep: argument 't' must be an integer >= 0 and <= 49, received 50/,
+    );
+    expect(() => diffusion.ddimStep(x, x, 5, schedule, { prevT: 5 })).toThrow(
+      /diffusion.ddimStep: argument 'options.prevT' must be less than t \(5\)/,
+    );
     expect(() => diffusion.ddimStep(x, x, 5, schedule, { eta: -1 })).toThrow(/options.eta' must be a finite number >= 0/);
-    expect(() => diffusion.ddpmStep(x, x, 5, schedule, { variance: 'learned' } as never)).toThrow(/options.variance' must be one of 'small', 'large'/);
+    expect(() => diffusion.ddpmStep(x, x, 5, schedule, { variance: 'learned' } as never)).toThrow(
+      /options.variance' must be one of 'small', 'large'/,
+    );
     expect(() => diffusion.ddpmStep(x, x, 5, schedule, { eta: 1 } as never)).toThrow(/options.eta/);
     expect(() => diffusion.guide(x, tf.zeros([2, 2]), 1)).toThrow(/diffusion.guide/);
     const model = { apply: (inputs: tf.Tensor[]) => inputs[0] };
-    await expect(diffusion.sample(model, { schedule, shape: [1, 2], steps: 51 })).rejects.toThrow(/options.steps' must be at most the schedule's 50 timesteps/);
-    await expect(diffusion.sample(model, { schedule, shape: [1, 2], guidanceScale: 1 })).rejects.toThrow(/options.guidanceScale' must be 0 without labels/);
+    await expect(diffusion.sample(model, { schedule, shape: [1, 2], steps: 51 })).rejects.toThrow(
+      /options.steps' must be at most the schedule's 50 timesteps/,
+    );
+    await expect(diffusion.sample(model, { schedule, shape: [1, 2], guidanceScale: 1 })).rejects.toThrow(
+      /options.guidanceScale' must be 0 without labels/,
+    );
     await expect(diffusion.sample(model, { schedule, shape: [1, 2], labels: [1], guidanceScale: 1 })).rejects.toThrow(/options.nullLabel/);
     await expect(diffusion.sample(model, { schedule, shape: [1, 2], labels: [1, 2] })).rejects.toThrow(ArgumentError);
     await expect(diffusion.sample(model, { schedule, shape: [1, 2], sampler: 'euler' } as never)).rejects.toThrow(/options.sampler/);
-    await expect(diffusion.sample(model, { schedule: diffusion.noiseSchedule({ zeroTerminalSnr: true }), shape: [1, 2] })).rejects.toThrow(/options.prediction' must be 'v' or 'x0' with a zero-terminal-SNR schedule/);
+    await expect(diffusion.sample(model, { schedule: diffusion.noiseSchedule({ zeroTerminalSnr: true }), shape: [1, 2] })).rejects.toThrow(
+      /options.prediction' must be 'v' or 'x0' with a zero-terminal-SNR schedule/,
+    );
     const before = tf.memory().numTensors;
     const bad = { apply: () => tf.zeros([1, 3]) };
     await expect(diffusion.sample(bad, { schedule, shape: [1, 2], steps: 2, seed: 0 })).rejects.toThrow(/model output/);

@@ -27,7 +27,31 @@ describe('autoregressive examples', () => {
     const log = vi.spyOn(console, 'log');
     const before = tf.memory().numTensors;
     const { evaluations, sample } = await textGpt(
-      parseTextGpt(['--text', text, '--iterations', '4', '--eval-interval', '2', '--eval-iters', '2', '--layers', '1', '--heads', '2', '--width', '16', '--block-size', '16', '--batch-size', '4', '--sample-length', '20', '--out', out, '--quiet']),
+      parseTextGpt([
+        '--text',
+        text,
+        '--iterations',
+        '4',
+        '--eval-interval',
+        '2',
+        '--eval-iters',
+        '2',
+        '--layers',
+        '1',
+        '--heads',
+        '2',
+        '--width',
+        '16',
+        '--block-size',
+        '16',
+        '--batch-size',
+        '4',
+        '--sample-length',
+        '20',
+        '--out',
+        out,
+        '--quiet',
+      ]),
     );
     expect(tf.memory().numTensors, 'the example leaks no tensors').toBe(before);
     const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
@@ -54,7 +78,25 @@ describe('autoregressive examples', () => {
   it('mnist-pixelcnn trains a step on binarized MNIST, reports test NLL in nats per image, writes a sample grid', async () => {
     const out = join(root, 'pixelcnn');
     const log = vi.spyOn(console, 'log');
-    const { testNll, files } = await pixelCnn(parsePixelCnn(['--limit', '32', '--steps', '1', '--batch-size', '16', '--filters', '4', '--layers', '1', '--samples', '4', '--out', out, '--quiet']));
+    const { testNll, files } = await pixelCnn(
+      parsePixelCnn([
+        '--limit',
+        '32',
+        '--steps',
+        '1',
+        '--batch-size',
+        '16',
+        '--filters',
+        '4',
+        '--layers',
+        '1',
+        '--samples',
+        '4',
+        '--out',
+        out,
+        '--quiet',
+      ]),
+    );
     const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
     log.mockRestore();
     expect(printed).toMatch(/binarized MNIST \(threshold 0\.5\): 32 training and 32 test images/);

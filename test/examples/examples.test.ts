@@ -37,7 +37,19 @@ describe('examples', () => {
     const log = vi.spyOn(console, 'log');
     const before = tf.memory().numTensors;
     const { files } = await gan(
-      parseGan(['--limit', '128', '--steps', '2', '--batch-size', '16', '--out', out, '--quiet', '--feature-net', join(root, 'feature-net')]),
+      parseGan([
+        '--limit',
+        '128',
+        '--steps',
+        '2',
+        '--batch-size',
+        '16',
+        '--out',
+        out,
+        '--quiet',
+        '--feature-net',
+        join(root, 'feature-net'),
+      ]),
     );
     expect(tf.memory().numTensors, 'the example leaks no tensors').toBe(before);
     const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
@@ -67,7 +79,23 @@ describe('examples', () => {
 
   it('mnist-gan --clusters 0: the plain, unconditional DCGAN', async () => {
     const out = join(root, 'gan-plain');
-    await gan(parseGan(['--limit', '64', '--steps', '2', '--batch-size', '16', '--clusters', '0', '--out', out, '--quiet', '--feature-net', join(root, 'none')]));
+    await gan(
+      parseGan([
+        '--limit',
+        '64',
+        '--steps',
+        '2',
+        '--batch-size',
+        '16',
+        '--clusters',
+        '0',
+        '--out',
+        out,
+        '--quiet',
+        '--feature-net',
+        join(root, 'none'),
+      ]),
+    );
     const model = JSON.parse(readFileSync(join(out, 'generator', 'model.json'), 'utf8'));
     expect(model.modelTopology.config.input_layers).toHaveLength(1);
     expect(existsSync(join(out, 'generator', 'label-frequencies.json'))).toBe(false);
@@ -75,10 +103,35 @@ describe('examples', () => {
 
   it('mnist-gan --loss wgan-gp: the layer-norm critic with the projection head trains and logs the penalty', async () => {
     const out = join(root, 'gan-wgan');
-    await gan(parseGan(['--limit', '64', '--steps', '2', '--batch-size', '16', '--clusters', '4', '--loss', 'wgan-gp', '--out', out, '--quiet', '--feature-net', join(root, 'none')]));
+    await gan(
+      parseGan([
+        '--limit',
+        '64',
+        '--steps',
+        '2',
+        '--batch-size',
+        '16',
+        '--clusters',
+        '4',
+        '--loss',
+        'wgan-gp',
+        '--out',
+        out,
+        '--quiet',
+        '--feature-net',
+        join(root, 'none'),
+      ]),
+    );
     const csv = readFileSync(join(out, 'losses.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toMatch(/penalty/);
-    expect(csv.slice(1).every((row) => row.split(',').slice(1).every((v) => v === '' || Number.isFinite(Number(v))))).toBe(true);
+    expect(
+      csv.slice(1).every((row) =>
+        row
+          .split(',')
+          .slice(1)
+          .every((v) => v === '' || Number.isFinite(Number(v))),
+      ),
+    ).toBe(true);
   });
 
   it('generate: loads the saved generator and writes a grid', async () => {
@@ -111,7 +164,21 @@ describe('examples', () => {
     const out = join(root, 'cgan');
     const log = vi.spyOn(console, 'log');
     const before = tf.memory().numTensors;
-    const { files } = await cgan(parseCgan(['--limit', '64', '--steps', '2', '--batch-size', '16', '--out', out, '--quiet', '--feature-net', join(root, 'feature-net')]));
+    const { files } = await cgan(
+      parseCgan([
+        '--limit',
+        '64',
+        '--steps',
+        '2',
+        '--batch-size',
+        '16',
+        '--out',
+        out,
+        '--quiet',
+        '--feature-net',
+        join(root, 'feature-net'),
+      ]),
+    );
     expect(tf.memory().numTensors, 'the example leaks no tensors').toBe(before);
     const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
     log.mockRestore();
@@ -123,7 +190,23 @@ describe('examples', () => {
   it('mnist-cgan --head acgan: trains the AC-GAN classifier terms and logs them', async () => {
     const out = join(root, 'acgan');
     const before = tf.memory().numTensors;
-    await cgan(parseCgan(['--head', 'acgan', '--limit', '64', '--steps', '2', '--batch-size', '16', '--out', out, '--quiet', '--feature-net', join(root, 'feature-net')]));
+    await cgan(
+      parseCgan([
+        '--head',
+        'acgan',
+        '--limit',
+        '64',
+        '--steps',
+        '2',
+        '--batch-size',
+        '16',
+        '--out',
+        out,
+        '--quiet',
+        '--feature-net',
+        join(root, 'feature-net'),
+      ]),
+    );
     expect(tf.memory().numTensors, 'the example leaks no tensors').toBe(before);
     const csv = readFileSync(join(out, 'losses.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('step,discriminator,generator,classReal,classFake');
@@ -137,7 +220,9 @@ describe('examples', () => {
     const all = join(root, 'all-digits.png');
     await generate(parseGenerate(['--model', join(root, 'cgan', 'generator'), '--count', '10', '--out', all]));
     expect(existsSync(all)).toBe(true);
-    await expect(generate(parseGenerate(['--model', join(root, 'cgan', 'generator'), '--label', '10', '--out', one]))).rejects.toThrow(/--label must be in \[0, 10\) for this generator, received 10/);
+    await expect(generate(parseGenerate(['--model', join(root, 'cgan', 'generator'), '--label', '10', '--out', one]))).rejects.toThrow(
+      /--label must be in \[0, 10\) for this generator, received 10/,
+    );
   });
 
   it('drawLabels draws each label with its frequency (stratified), shuffled by the seed unless sorted', () => {
@@ -159,7 +244,25 @@ describe('examples', () => {
     // state and two such runs differed from the first step.
     const losses = async (name: string, seed: string) => {
       const out = join(root, name);
-      await gan(parseGan(['--limit', '64', '--steps', '3', '--batch-size', '16', '--clusters', '0', '--seed', seed, '--out', out, '--quiet', '--feature-net', join(root, 'none')]));
+      await gan(
+        parseGan([
+          '--limit',
+          '64',
+          '--steps',
+          '3',
+          '--batch-size',
+          '16',
+          '--clusters',
+          '0',
+          '--seed',
+          seed,
+          '--out',
+          out,
+          '--quiet',
+          '--feature-net',
+          join(root, 'none'),
+        ]),
+      );
       return readFileSync(join(out, 'losses.csv'), 'utf8').trim().split('\n').slice(1);
     };
     const first = await losses('seed-a', '5');

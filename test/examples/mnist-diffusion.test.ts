@@ -25,7 +25,22 @@ describe('examples/mnist-diffusion', () => {
     const out = join(root, 'run');
     const log = vi.spyOn(console, 'log');
     const before = tf.memory().numTensors;
-    const args = ['--limit', '32', '--steps', '2', '--batch-size', '16', '--samples', '10', '--sampler-steps', '2', '--timesteps', '50', '--base-channels', '8'];
+    const args = [
+      '--limit',
+      '32',
+      '--steps',
+      '2',
+      '--batch-size',
+      '16',
+      '--samples',
+      '10',
+      '--sampler-steps',
+      '2',
+      '--timesteps',
+      '50',
+      '--base-channels',
+      '8',
+    ];
     const result = await main(parseOptions([...args, '--out', out, '--quiet']));
     expect(tf.memory().numTensors, 'the example leaks no tensors').toBe(before);
     const printed = log.mock.calls.map((c) => String(c[0])).join('\n');

@@ -35,7 +35,11 @@ describe('writeDirAtomic / writeFileAtomic', () => {
     await fs.writeFile(join(staleA, 'tensors.bin'), Buffer.alloc(1024));
     await fs.writeFile(staleB, 'half');
     await writeDirAtomic(join(parent, 'step-000018'), async (tmp) => fs.writeFile(join(tmp, 'a.json'), '{}'));
-    expect((await fs.readdir(parent)).sort()).toEqual(['.step-000006.tmp-notapid', `.step-000012.tmp-${process.ppid}-00112233`, 'step-000018']);
+    expect((await fs.readdir(parent)).sort()).toEqual([
+      '.step-000006.tmp-notapid',
+      `.step-000012.tmp-${process.ppid}-00112233`,
+      'step-000018',
+    ]);
     expect(await fs.readFile(join(parent, 'step-000018', 'a.json'), 'utf8')).toBe('{}');
 
     // writeFileAtomic cleans up too.

@@ -24,7 +24,14 @@ let binBytes: Uint8Array;
 function makeGan(initSeed: number) {
   const networks = [mlpGenerator(2, 2, 4, initSeed), mlpDiscriminator(2, 4, initSeed + 10)] as const;
   const optimizers = [tf.train.adam(1e-2), tf.train.adam(1e-2)] as const;
-  const trainer = new train.AdversarialTrainer({ generator: networks[0], discriminator: networks[1], loss: losses.gan.nonSaturating, generatorOptimizer: optimizers[0], discriminatorOptimizer: optimizers[1], seed: 3 });
+  const trainer = new train.AdversarialTrainer({
+    generator: networks[0],
+    discriminator: networks[1],
+    loss: losses.gan.nonSaturating,
+    generatorOptimizer: optimizers[0],
+    discriminatorOptimizer: optimizers[1],
+    seed: 3,
+  });
   return { trainer, networks, optimizers };
 }
 
@@ -44,7 +51,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'genblocks-store-'));
   const run = makeGan(1);
   const batches = ringBatches(2, 8, 0.05, 1);
-  await run.trainer.fit(batches, { steps: 3, callbacks: [train.checkpoint({ store: fileCheckpointStore(join(dir, 'good')), every: 1000 })] });
+  await run.trainer.fit(batches, {
+    steps: 3,
+    callbacks: [train.checkpoint({ store: fileCheckpointStore(join(dir, 'good')), every: 1000 })],
+  });
   tf.dispose(batches);
   jsonText = await readFile(join(dir, 'good', 'step-00000003', 'checkpoint.json'), 'utf8');
   binBytes = new Uint8Array(await readFile(join(dir, 'good', 'step-00000003', 'tensors.bin')));
@@ -54,7 +64,11 @@ afterAll(async () => {
 });
 
 /** A store holding one checkpoint written from the given file contents. */
-async function storeWith(name: string, json: string, bin: Uint8Array | undefined): Promise<{ store: train.CheckpointStore; folder: string }> {
+async function storeWith(
+  name: string,
+  json: string,
+  bin: Uint8Array | undefined,
+): Promise<{ store: train.CheckpointStore; folder: string }> {
   const folder = join(dir, name, 'step-00000003');
   await rm(join(dir, name), { recursive: true, force: true });
   const { mkdir } = await import('node:fs/promises');
@@ -73,16 +87,59 @@ describe('fileCheckpointStore with damaged files', () => {
   });
 
   const damage: [string, () => string, () => Uint8Array | undefined, RegExp][] = [
-    ['truncated checkpoint.json', () => jsonText.slice(0, jsonText.length >> 1), () => binBytes, /checkpoint '.*truncated-json\/step-00000003\/checkpoint\.json': field '\(file\)' must be valid JSON, received a parse error: .*The file is truncated or damaged/],
-    ['short tensors.bin', () => jsonText, () => binBytes.subarray(0, binBytes.length - 6), /checkpoint '.*short-bin\/step-00000003\/tensors\.bin': field 'bytes \d+-\d+' must exist \(tensor '.+'; the file must hold at least \d+ bytes\), received a file of \d+ bytes\. The file is truncated/],
-    ['long tensors.bin', () => jsonText, () => new Uint8Array([...binBytes, 0, 0, 0, 0]), /tensors\.bin': field '\(file size\)' must be \d+ bytes, as checkpoint\.json describes, received \d+ bytes/],
-    ['no tensors.bin', () => jsonText, () => undefined, /tensors\.bin': field 'tensors\.bin' must exist next to checkpoint\.json, received no such file/],
-    ['a bit flipped in tensors.bin', () => jsonText, () => Uint8Array.from(binBytes, (b, i) => (i === 37 ? b ^ 0x10 : b)), /checkpoint '.*step-00000003\/tensors\.bin': field '(meta\.checksum\.values|tensors\[.+\]\.values)' must/],
-    ['the step edited in checkpoint.json', () => jsonText.replace('"step": 3', '"step": 2'), () => binBytes, /checkpoint '.*step-00000003\/checkpoint\.json': field 'meta\.checksum\.header' must match the counters/],
-    ['a negative step', () => jsonText.replace('"step": 3', '"step": -5'), () => binBytes, /checkpoint '.*step-00000003\/checkpoint\.json': field 'meta\.step' must be a non-negative integer, received -5/],
+    [
+      'truncated checkpoint.json',
+      () => jsonText.slice(0, jsonText.length >> 1),
+      () => binBytes,
+      /checkpoint '.*truncated-json\/step-00000003\/checkpoint\.json': field '\(file\)' must be valid JSON, received a parse error: .*The file is truncated or damaged/,
+    ],
+    [
+      'short tensors.bin',
+      () => jsonText,
+      () => binBytes.subarray(0, binBytes.length - 6),
+      /checkpoint '.*short-bin\/step-00000003\/tensors\.bin': field 'bytes \d+-\d+' must exist \(tensor '.+'; the file must hold at least \d+ bytes\), received a file of \d+ bytes\. The file is truncated/,
+    ],
+    [
+      'long tensors.bin',
+      () => jsonText,
+      () => new Uint8Array([...binBytes, 0, 0, 0, 0]),
+      /tensors\.bin': field '\(file size\)' must be \d+ bytes, as checkpoint\.json describes, received \d+ bytes/,
+    ],
+    [
+      'no tensors.bin',
+      () => jsonText,
+      () => undefined,
+      /tensors\.bin': field 'tensors\.bin' must exist next to checkpoint\.json, received no such file/,
+    ],
+    [
+      'a bit flipped in tensors.bin',
+      () => jsonText,
+      () => Uint8Array.from(binBytes, (b, i) => (i === 37 ? b ^ 0x10 : b)),
+      /checkpoint '.*step-00000003\/tensors\.bin': field '(meta\.checksum\.values|tensors\[.+\]\.values)' must/,
+    ],
+    [
+      'the step edited in checkpoint.json',
+      () => jsonText.replace('"step": 3', '"step": 2'),
+      () => binBytes,
+      /checkpoint '.*step-00000003\/checkpoint\.json': field 'meta\.checksum\.header' must match the counters/,
+    ],
+    [
+      'a negative step',
+      () => jsonText.replace('"step": 3', '"step": -5'),
+      () => binBytes,
+      /checkpoint '.*step-00000003\/checkpoint\.json': field 'meta\.step' must be a non-negative integer, received -5/,
+    ],
   ];
   it.each(damage)('%s → CheckpointError naming the file and field, trainer untouched', async (name, json, bin, message) => {
-    const { store } = await storeWith(name.replace(/[^a-z]+/gi, '-').replace(/^-|-$/g, '').replace('truncated-checkpoint-json', 'truncated-json').replace('short-tensors-bin', 'short-bin'), json(), bin());
+    const { store } = await storeWith(
+      name
+        .replace(/[^a-z]+/gi, '-')
+        .replace(/^-|-$/g, '')
+        .replace('truncated-checkpoint-json', 'truncated-json')
+        .replace('short-tensors-bin', 'short-bin'),
+      json(),
+      bin(),
+    );
     const run = makeGan(2);
     const before = await everything(run);
     const error = await run.trainer.resume(store).then(

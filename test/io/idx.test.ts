@@ -61,29 +61,41 @@ describe('readIdx', () => {
 
   it('rejects a truncated file naming the path, even when `limit` needs only its start', async () => {
     const path = file('truncated-idx2-ubyte', uint8Idx(4).subarray(0, 12 + 7));
-    await expect(readIdx(path)).rejects.toThrow(/readIdx: argument 'path' .*4×2 uint8 = 8 bytes.*received file '.*truncated-idx2-ubyte': 7 bytes of data \(truncated\)/);
+    await expect(readIdx(path)).rejects.toThrow(
+      /readIdx: argument 'path' .*4×2 uint8 = 8 bytes.*received file '.*truncated-idx2-ubyte': 7 bytes of data \(truncated\)/,
+    );
     await expect(readIdx(path, { limit: 1 })).rejects.toThrow(/\(truncated\)/);
   });
 
   it('rejects a damaged gzip stream and a bad header inside a good one', async () => {
     const gz = gzipSync(uint8Idx(4));
-    await expect(readIdx(file('cut-idx2-ubyte.gz', gz.subarray(0, gz.length - 10)))).rejects.toThrow(/must be a complete gzip stream, received file '.*cut-idx2-ubyte\.gz'/);
+    await expect(readIdx(file('cut-idx2-ubyte.gz', gz.subarray(0, gz.length - 10)))).rejects.toThrow(
+      /must be a complete gzip stream, received file '.*cut-idx2-ubyte\.gz'/,
+    );
     const badMagic = uint8Idx(1);
     badMagic[1] = 7;
-    await expect(readIdx(file('badmagic-idx2-ubyte.gz', gzipSync(badMagic)))).rejects.toThrow(/IDX magic bytes 0x00 0x00, received file '.*' \(after gunzip\): 0x00 0x07/);
+    await expect(readIdx(file('badmagic-idx2-ubyte.gz', gzipSync(badMagic)))).rejects.toThrow(
+      /IDX magic bytes 0x00 0x00, received file '.*' \(after gunzip\): 0x00 0x07/,
+    );
   });
 
   it('rejects a wrong magic number, an empty file and a missing file', async () => {
     await expect(readIdx(file('text.txt', new TextEncoder().encode('hello world')))).rejects.toThrow(/IDX magic bytes/);
     await expect(readIdx(file('empty', new Uint8Array(0)))).rejects.toThrow(/received file '.*empty': only 0 bytes/);
-    await expect(readIdx(join(dir, 'missing'))).rejects.toThrow(/readIdx: argument 'path' must name a readable file, received '.*missing' \(ENOENT\)/);
+    await expect(readIdx(join(dir, 'missing'))).rejects.toThrow(
+      /readIdx: argument 'path' must name a readable file, received '.*missing' \(ENOENT\)/,
+    );
   });
 
   it('validates its arguments', async () => {
     await expect(readIdx('' as string)).rejects.toThrow(/argument 'path' must be a non-empty string, received ''/);
     await expect(readIdx(join(dir, 'x'), { limit: 0 })).rejects.toThrow(/argument 'options\.limit' must be a positive integer, received 0/);
-    await expect(readIdx(join(dir, 'x'), { limt: 2 } as never)).rejects.toThrow(/readIdx: argument 'options\.limt' must be one of the known options \(limit, maxBytes\).*Did you mean 'limit'\?/);
-    await expect(readIdx(join(dir, 'x'), { maxBytes: 0.5 })).rejects.toThrow(/argument 'options\.maxBytes' must be an integer >= 1, received 0\.5/);
+    await expect(readIdx(join(dir, 'x'), { limt: 2 } as never)).rejects.toThrow(
+      /readIdx: argument 'options\.limt' must be one of the known options \(limit, maxBytes\).*Did you mean 'limit'\?/,
+    );
+    await expect(readIdx(join(dir, 'x'), { maxBytes: 0.5 })).rejects.toThrow(
+      /argument 'options\.maxBytes' must be an integer >= 1, received 0\.5/,
+    );
   });
 
   it('refuses a folder, a FIFO and a device with a clear error (no EISDIR, no hang)', async () => {
@@ -123,7 +135,9 @@ describe('readIdx on gzip bombs', () => {
     // 65536 × 65536 uint8 = 4 GiB declared, 1 KB of compressed data: deflate inflates at most 1032:1.
     const bomb = gzipSync(Buffer.concat([header([65536, 65536]), Buffer.alloc(1024)]));
     await expect(readIdx(file('bomb-liar.gz', bomb), { maxBytes: 2 ** 33 })).rejects.toThrow(
-      new RegExp(`must declare no more data than ${bomb.length} compressed bytes can hold \\(${bomb.length * 1032} bytes.*received file '.*' \\(after gunzip\\): a header declaring ${12 + 2 ** 32} bytes`),
+      new RegExp(
+        `must declare no more data than ${bomb.length} compressed bytes can hold \\(${bomb.length * 1032} bytes.*received file '.*' \\(after gunzip\\): a header declaring ${12 + 2 ** 32} bytes`,
+      ),
     );
   });
 
@@ -132,7 +146,9 @@ describe('readIdx on gzip bombs', () => {
     const declared = header([2 ** 15, 2 ** 15]); // 2^30 data bytes + 12 header bytes > 2^30
     const path = file('bomb-over-cap.gz', gzipSync(Buffer.concat([declared, Buffer.alloc(1024)])));
     await expect(readIdx(path)).rejects.toThrow(
-      new RegExp(`must decompress to at most ${2 ** 30} bytes \\(the maxBytes option\\), received file '.*' \\(after gunzip\\): a header declaring ${2 ** 30 + 12} bytes \\(32768×32768 uint8\\)`),
+      new RegExp(
+        `must decompress to at most ${2 ** 30} bytes \\(the maxBytes option\\), received file '.*' \\(after gunzip\\): a header declaring ${2 ** 30 + 12} bytes \\(32768×32768 uint8\\)`,
+      ),
     );
     // A small honest file passes a tight cap exactly at its size (12 header + 8 data bytes)
     // and fails one byte below it.

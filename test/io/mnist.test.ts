@@ -53,7 +53,7 @@ describe('loadMnist on the bundled MNIST', () => {
     tf.dispose([m.images, m.labels]);
   });
 
-  it("normalizes to [-1, 1] as v / 127.5 - 1 and to [0, 1] as v / 255 (bytes read directly from the file)", async () => {
+  it('normalizes to [-1, 1] as v / 127.5 - 1 and to [0, 1] as v / 255 (bytes read directly from the file)', async () => {
     const raw = rawPixels('train-images-idx3-ubyte', 2 * 784);
     const signed = await loadMnist({ limit: 2 });
     const unit = await loadMnist({ limit: 2, normalize: '[0,1]' });
@@ -87,7 +87,25 @@ describe('loadMnist on the bundled MNIST', () => {
 /** A tiny dataset in MNIST's layout: `n` images of 2×3 with pixel value 10·i + j, labels i mod 10. */
 function writeTinySet(folder: string, prefix: string, n: number, { gz = false, labelCount = n } = {}): void {
   mkdirSync(folder, { recursive: true });
-  const images = new Uint8Array([0, 0, 0x08, 3, 0, 0, 0, n, 0, 0, 0, 2, 0, 0, 0, 3, ...Array.from({ length: n * 6 }, (_, k) => 10 * Math.floor(k / 6) + (k % 6))]);
+  const images = new Uint8Array([
+    0,
+    0,
+    0x08,
+    3,
+    0,
+    0,
+    0,
+    n,
+    0,
+    0,
+    0,
+    2,
+    0,
+    0,
+    0,
+    3,
+    ...Array.from({ length: n * 6 }, (_, k) => 10 * Math.floor(k / 6) + (k % 6)),
+  ]);
   const labels = new Uint8Array([0, 0, 0x08, 1, 0, 0, 0, labelCount, ...Array.from({ length: labelCount }, (_, i) => i % 10)]);
   const suffix = gz ? '.gz' : '';
   writeFileSync(join(folder, `${prefix}-images-idx3-ubyte${suffix}`), gz ? gzipSync(images) : images);
@@ -109,25 +127,35 @@ describe('loadMnist on other folders (Fashion-MNIST layout)', () => {
   it('rejects image and label files of different lengths', async () => {
     const folder = join(tmp, 'mismatch');
     writeTinySet(folder, 'train', 3, { labelCount: 2 });
-    await expect(loadMnist({ dir: folder })).rejects.toThrow(/loadMnist: argument 'options\.dir' must hold as many labels as images, received 3 images in .* and 2 labels in /);
+    await expect(loadMnist({ dir: folder })).rejects.toThrow(
+      /loadMnist: argument 'options\.dir' must hold as many labels as images, received 3 images in .* and 2 labels in /,
+    );
   });
 
   it('names the expected files when they are missing', async () => {
     const folder = join(tmp, 'only-test');
     writeTinySet(folder, 't10k', 1);
-    await expect(loadMnist({ dir: folder, split: 'train' })).rejects.toThrow(/must hold the images file train-images-idx3-ubyte \(or train-images-idx3-ubyte\.gz\), received '.*only-test'/);
+    await expect(loadMnist({ dir: folder, split: 'train' })).rejects.toThrow(
+      /must hold the images file train-images-idx3-ubyte \(or train-images-idx3-ubyte\.gz\), received '.*only-test'/,
+    );
   });
 
   it('rejects label files of the wrong type', async () => {
     const folder = join(tmp, 'int-labels');
     writeTinySet(folder, 'train', 1);
     writeFileSync(join(folder, 'train-labels-idx1-ubyte'), new Uint8Array([0, 0, 0x0c, 1, 0, 0, 0, 1, 0, 0, 0, 7]));
-    await expect(loadMnist({ dir: folder })).rejects.toThrow(/must hold a labels file of uint8 data with 1 dimension \[n\], received .*: int32 data of shape \[1\]/);
+    await expect(loadMnist({ dir: folder })).rejects.toThrow(
+      /must hold a labels file of uint8 data with 1 dimension \[n\], received .*: int32 data of shape \[1\]/,
+    );
   });
 
   it('validates its options', async () => {
-    await expect(loadMnist({ split: 'validation' as 'train' })).rejects.toThrow(/argument 'options\.split' must be one of 'train', 'test', received 'validation'/);
-    await expect(loadMnist({ normalize: '[0,255]' as '[0,1]' })).rejects.toThrow(/options\.normalize' must be one of '\[-1,1\]', '\[0,1\]'/);
+    await expect(loadMnist({ split: 'validation' as 'train' })).rejects.toThrow(
+      /argument 'options\.split' must be one of 'train', 'test', received 'validation'/,
+    );
+    await expect(loadMnist({ normalize: '[0,255]' as '[0,1]' })).rejects.toThrow(
+      /options\.normalize' must be one of '\[-1,1\]', '\[0,1\]'/,
+    );
     await expect(loadMnist({ limit: 1.5 })).rejects.toThrow(/options\.limit' must be a positive integer, received 1\.5/);
   });
 

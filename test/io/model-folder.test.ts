@@ -52,7 +52,14 @@ function models(): Record<string, { model: tfl.LayersModel; inputs: () => tf.Ten
       inputs: () => [tf.randomNormal([2, 3], 0, 1, 'float32', 1), tf.tensor2d([[0], [1]], [2, 1], 'int32')],
     },
     discriminator: {
-      model: nets.dcganDiscriminator({ inputShape: [4, 4, 1], widths: [3], kernelSize: 3, spectralNorm: true, head: 'projection', numClasses: 2 }),
+      model: nets.dcganDiscriminator({
+        inputShape: [4, 4, 1],
+        widths: [3],
+        kernelSize: 3,
+        spectralNorm: true,
+        head: 'projection',
+        numClasses: 2,
+      }),
       inputs: () => [tf.randomUniform([2, 4, 4, 1], -1, 1, 'float32', 2), tf.tensor2d([[1], [0]], [2, 1], 'int32')],
     },
     vae: {
@@ -169,25 +176,36 @@ describe('loading validates the folder', () => {
   };
 
   it('a missing folder or model.json', async () => {
-    await expectError(loadModel(join(root, 'nowhere')), /loadModel|folderHandler\.load: argument 'dir' must contain model\.json, received no such file in '.*nowhere'/);
+    await expectError(
+      loadModel(join(root, 'nowhere')),
+      /loadModel|folderHandler\.load: argument 'dir' must contain model\.json, received no such file in '.*nowhere'/,
+    );
   });
 
   it('a missing weights.bin', async () => {
     const dir = await folderWith('no-weights', { [MODEL_JSON]: modelJson });
-    await expectError(loadModel(dir), /argument 'dir' must contain the weights file weights\.bin named by the manifest, received no such file/);
+    await expectError(
+      loadModel(dir),
+      /argument 'dir' must contain the weights file weights\.bin named by the manifest, received no such file/,
+    );
   });
 
   it('a truncated weights.bin', async () => {
     const dir = await folderWith('truncated', { [MODEL_JSON]: modelJson, [WEIGHTS_BIN]: weights.subarray(0, weights.length - 8) });
     await expectError(
       loadModel(dir),
-      new RegExp(`must hold ${weights.length} bytes of weights, as the manifest's \\d+ weights require, received ${weights.length - 8} bytes in weights\\.bin.*truncated`),
+      new RegExp(
+        `must hold ${weights.length} bytes of weights, as the manifest's \\d+ weights require, received ${weights.length - 8} bytes in weights\\.bin.*truncated`,
+      ),
     );
   });
 
   it('a weights.bin that is too long', async () => {
     const dir = await folderWith('too-long', { [MODEL_JSON]: modelJson, [WEIGHTS_BIN]: Buffer.concat([weights, Buffer.alloc(4)]) });
-    await expectError(loadModel(dir), /received \d+ bytes in weights\.bin in '.*too-long'\. The weights file does not belong to this manifest/);
+    await expectError(
+      loadModel(dir),
+      /received \d+ bytes in weights\.bin in '.*too-long'\. The weights file does not belong to this manifest/,
+    );
   });
 
   it('invalid JSON', async () => {
@@ -200,21 +218,33 @@ describe('loading validates the folder', () => {
     const specs = json.weightsManifest[0]!.weights;
     specs[0]!.name = 'renamed/kernel';
     const dir = await folderWith('mismatch', { [MODEL_JSON]: JSON.stringify(json), [WEIGHTS_BIN]: weights });
-    await expectError(loadModel(dir), /loadModel: argument 'dir' must hold weights that match the model topology in model\.json, received a mismatch/);
+    await expectError(
+      loadModel(dir),
+      /loadModel: argument 'dir' must hold weights that match the model topology in model\.json, received a mismatch/,
+    );
   });
 
   it('a manifest path outside the folder', async () => {
     const json = JSON.parse(modelJson) as tf.io.ModelJSON;
     json.weightsManifest[0]!.paths = ['../good/weights.bin'];
     const dir = await folderWith('escape', { [MODEL_JSON]: JSON.stringify(json) });
-    await expectError(loadModel(dir), /must contain a valid weights manifest in model\.json, received a weights path '\.\.\/good\/weights\.bin' outside the folder/);
+    await expectError(
+      loadModel(dir),
+      /must contain a valid weights manifest in model\.json, received a weights path '\.\.\/good\/weights\.bin' outside the folder/,
+    );
   });
 
   it('bad arguments', async () => {
     await expectError(saveModel({} as never, join(root, 'x')), /saveModel: argument 'model' must be a tf\.LayersModel/);
     expect(() => folderHandler('')).toThrow(/folderHandler: argument 'dir' must be a non-empty folder path/);
-    await expectError(loadModel(good, { strcit: true } as never), /loadModel: argument 'options\.strcit' must be one of the known options \(strict, maxWeightBytes\).*Did you mean 'strict'\?/);
-    await expectError(loadModel(good, { maxWeightBytes: -1 }), /loadModel: argument 'options\.maxWeightBytes' must be an integer >= 0, received -1/);
+    await expectError(
+      loadModel(good, { strcit: true } as never),
+      /loadModel: argument 'options\.strcit' must be one of the known options \(strict, maxWeightBytes\).*Did you mean 'strict'\?/,
+    );
+    await expectError(
+      loadModel(good, { maxWeightBytes: -1 }),
+      /loadModel: argument 'options\.maxWeightBytes' must be an integer >= 0, received -1/,
+    );
     expect(() => folderHandler(good, { overwrit: true } as never)).toThrow(/Did you mean 'overwrite'\?/);
   });
 });
@@ -251,7 +281,9 @@ describe('hostile model folders', () => {
     await fs.writeFile(join(dir, MODEL_JSON), modelJson);
     await fs.symlink(target, join(dir, WEIGHTS_BIN));
     const error = await failure(loadModel(dir));
-    expect(error.message).toMatch(/loadModel|folderHandler\.load: argument 'dir' must contain the weights file weights\.bin named by the manifest, received a symbolic link/);
+    expect(error.message).toMatch(
+      /loadModel|folderHandler\.load: argument 'dir' must contain the weights file weights\.bin named by the manifest, received a symbolic link/,
+    );
   });
 
   it('refuses a model.json that is a symbolic link out of the folder', async () => {
@@ -311,10 +343,16 @@ describe('hostile model folders', () => {
       config: { name, units, activation: 'linear', use_bias: false, ...(inputShape ? { batch_input_shape: [null, ...inputShape] } : {}) },
     });
     const json: Record<string, unknown> = {
-      modelTopology: { class_name: 'Sequential', config: { name: 'big', layers: [layer('dense_big', 8000, [8000])] }, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' },
+      modelTopology: {
+        class_name: 'Sequential',
+        config: { name: 'big', layers: [layer('dense_big', 8000, [8000])] },
+        keras_version: 'tfjs-layers 4.22.0',
+        backend: 'tensor_flow.js',
+      },
       format: 'layers-model',
     };
-    if (withManifest) json.weightsManifest = [{ paths: [WEIGHTS_BIN], weights: [{ name: 'dense_big/kernel', shape: [8000, 8000], dtype: 'float32' }] }];
+    if (withManifest)
+      json.weightsManifest = [{ paths: [WEIGHTS_BIN], weights: [{ name: 'dense_big/kernel', shape: [8000, 8000], dtype: 'float32' }] }];
     return JSON.stringify(json);
   }
 
@@ -327,11 +365,15 @@ describe('hostile model folders', () => {
     const before = tf.memory().numBytes;
     // 8000 * 8000 * 4 = 256,000,000 bytes > the default 128 MiB = 134,217,728.
     expect((await failure(loadModel(dir))).message).toMatch(
-      new RegExp(`must declare at most ${DEFAULT_MAX_WEIGHT_BYTES} bytes of weights \\(the maxWeightBytes option\\), received a manifest declaring 256000000 bytes`),
+      new RegExp(
+        `must declare at most ${DEFAULT_MAX_WEIGHT_BYTES} bytes of weights \\(the maxWeightBytes option\\), received a manifest declaring 256000000 bytes`,
+      ),
     );
     expect(tf.memory().numBytes).toBe(before);
     // Raising the cap gets past it, to the missing file.
-    expect((await failure(loadModel(dir, { maxWeightBytes: 300e6 }))).message).toMatch(/weights\.bin named by the manifest, received no such file/);
+    expect((await failure(loadModel(dir, { maxWeightBytes: 300e6 }))).message).toMatch(
+      /weights\.bin named by the manifest, received no such file/,
+    );
     // Without a manifest, strict refuses it before tfjs builds (and initialises) the layer.
     await fs.writeFile(join(dir, MODEL_JSON), bigTopology(false));
     expect((await failure(loadModel(dir))).message).toMatch(/a topology without weights/);
@@ -346,7 +388,9 @@ describe('hostile model folders', () => {
     const handle = await fs.open(join(dir, WEIGHTS_BIN), 'w');
     await handle.truncate(1e9);
     await handle.close();
-    expect((await failure(loadModel(dir))).message).toMatch(new RegExp(`must hold ${weights.length} bytes of weights.*received 1000000000 bytes in weights\\.bin`));
+    expect((await failure(loadModel(dir))).message).toMatch(
+      new RegExp(`must hold ${weights.length} bytes of weights.*received 1000000000 bytes in weights\\.bin`),
+    );
   });
 
   it('a model.json over MAX_JSON_BYTES (64 MiB) is refused from its size, before it is read', async () => {
@@ -356,7 +400,9 @@ describe('hostile model folders', () => {
     await handle.truncate(MAX_JSON_BYTES + 1); // sparse: no disk, and reading it would cost 64 MiB
     await handle.close();
     expect(MAX_JSON_BYTES).toBe(64 * 2 ** 20);
-    expect((await failure(loadModel(dir))).message).toMatch(new RegExp(`must contain model\\.json, received a file of ${MAX_JSON_BYTES + 1} bytes \\(more than the ${MAX_JSON_BYTES} allowed\\)`));
+    expect((await failure(loadModel(dir))).message).toMatch(
+      new RegExp(`must contain model\\.json, received a file of ${MAX_JSON_BYTES + 1} bytes \\(more than the ${MAX_JSON_BYTES} allowed\\)`),
+    );
   });
 
   it('a shape whose byte count overflows is refused', async () => {
@@ -403,7 +449,9 @@ describe('saveModel does not wipe other files', () => {
     const dir = join(root, 'optimizer-user-folder');
     await fs.mkdir(dir);
     await fs.writeFile(join(dir, 'keep.txt'), 'mine');
-    await expect(saveOptimizer(tf.train.sgd(0.1), dir)).rejects.toThrow(/saveOptimizer: argument 'dir' must be empty.*optimizer\.json, optimizer-weights\.bin/);
+    await expect(saveOptimizer(tf.train.sgd(0.1), dir)).rejects.toThrow(
+      /saveOptimizer: argument 'dir' must be empty.*optimizer\.json, optimizer-weights\.bin/,
+    );
     expect(await fs.readdir(dir)).toEqual(['keep.txt']);
   });
 });
@@ -411,7 +459,11 @@ describe('saveModel does not wipe other files', () => {
 describe('optimizer state', () => {
   /** A tiny model trained `steps` steps with `optimizer` on fixed data. */
   function train(model: tfl.LayersModel, optimizer: tf.Optimizer, steps: number): void {
-    const x = tf.tensor2d([[1, 2], [3, -1], [0.5, 0.5]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, -1],
+      [0.5, 0.5],
+    ]);
     const y = tf.tensor2d([[1], [0], [2]]);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     for (let i = 0; i < steps; i++) {
@@ -485,14 +537,20 @@ describe('optimizer state', () => {
       return loadOptimizer(dir);
     };
 
-    it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'Dense', 'SpectralNormalization', 42])('className %s', async (className) => {
-      await expect(withJson({ className })).rejects.toThrow(
-        /loadOptimizer: argument 'dir' must name one of tfjs' optimizer classes \(SGD, Momentum, Adam, Adamax, Adagrad, Adadelta, RMSProp\) in optimizer\.json, received className/,
-      );
-    });
+    it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'Dense', 'SpectralNormalization', 42])(
+      'className %s',
+      async (className) => {
+        await expect(withJson({ className })).rejects.toThrow(
+          /loadOptimizer: argument 'dir' must name one of tfjs' optimizer classes \(SGD, Momentum, Adam, Adamax, Adagrad, Adadelta, RMSProp\) in optimizer\.json, received className/,
+        );
+      },
+    );
 
     it.each([
-      [{ learningRate: 'abc' }, /must have config\.learningRate a finite number >= 0 in optimizer\.json, received config\.learningRate 'abc'/],
+      [
+        { learningRate: 'abc' },
+        /must have config\.learningRate a finite number >= 0 in optimizer\.json, received config\.learningRate 'abc'/,
+      ],
       [{ learningRate: -1 }, /config\.learningRate -1/],
       [{ beta1: null }, /config\.beta1 null/],
       [{ constructor: 1 }, /must have only Adam's config fields .*received config\.constructor/],
@@ -514,6 +572,8 @@ describe('optimizer state', () => {
     await saveOptimizer(optimizer, dir);
     const bin = join(dir, 'optimizer-weights.bin');
     await fs.writeFile(bin, (await fs.readFile(bin)).subarray(0, 4));
-    await expect(loadOptimizerWeights(tf.train.adam(0.1), dir)).rejects.toThrow(/loadOptimizerWeights: argument 'dir' must hold \d+ bytes of weights.*received 4 bytes in optimizer-weights\.bin in '.*'\. The weights file is truncated/);
+    await expect(loadOptimizerWeights(tf.train.adam(0.1), dir)).rejects.toThrow(
+      /loadOptimizerWeights: argument 'dir' must hold \d+ bytes of weights.*received 4 bytes in optimizer-weights\.bin in '.*'\. The weights file is truncated/,
+    );
   });
 });

@@ -35,7 +35,12 @@ function parseXml(text: string): XmlElement {
     if (!token.startsWith('<')) {
       if (/&(?!(lt|gt|amp|apos|quot);)/.test(token)) throw new Error(`raw & in text: ${token}`);
       if (token.trim() && top === root) throw new Error('text outside the root element');
-      top.text += token.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+      top.text += token
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&apos;/g, "'")
+        .replace(/&quot;/g, '"')
+        .replace(/&amp;/g, '&');
       continue;
     }
     const close = token.match(/^<\/([\w:-]+)\s*>$/);
@@ -91,9 +96,15 @@ describe('data.lossPlotSvg', () => {
     // x ∈ [64, 704], y ∈ [16, 356]. Nice ticks for 0…3 on both axes are 0, 1, 2, 3, so step i,
     // value v sit at x = 64 + 640·i/3, y = 356 − 340·v/3 (rounded to 0.1).
     const svg = parseXml(data.lossPlotSvg({ loss: [0, 1, 2, 3] }));
-    const [path] = all(svg.children.find((c) => c.attrs.class === 'curves')!, 'path');
+    const [path] = all(
+      svg.children.find((c) => c.attrs.class === 'curves')!,
+      'path',
+    );
     expect(path!.attrs.d).toBe('M64,356L277.3,242.7L490.7,129.3L704,16');
-    const yTicks = all(svg.children.find((c) => c.attrs.class === 'y-ticks')!, 'text').map((t) => t.text);
+    const yTicks = all(
+      svg.children.find((c) => c.attrs.class === 'y-ticks')!,
+      'text',
+    ).map((t) => t.text);
     expect(yTicks).toEqual(['0', '1', '2', '3']);
   });
 
@@ -124,8 +135,12 @@ describe('data.lossPlotSvg', () => {
 
   it('rejects bad series and options', () => {
     expect(() => data.lossPlotSvg({})).toThrow(/data\.lossPlotSvg: argument 'series' must be an object of named number arrays/);
-    expect(() => data.lossPlotSvg({ g: [1, '2' as unknown as number] })).toThrow(/argument 'series\.g' must hold only numbers, received '2' at index 1/);
-    expect(() => data.lossPlotSvg({ g: [1] }, { smoothing: 1 })).toThrow(/options\.smoothing' must be a finite number >= 0 and < 1, received 1/);
+    expect(() => data.lossPlotSvg({ g: [1, '2' as unknown as number] })).toThrow(
+      /argument 'series\.g' must hold only numbers, received '2' at index 1/,
+    );
+    expect(() => data.lossPlotSvg({ g: [1] }, { smoothing: 1 })).toThrow(
+      /options\.smoothing' must be a finite number >= 0 and < 1, received 1/,
+    );
     expect(() => data.lossPlotSvg({ g: [1] }, { width: 10 })).toThrow(/options\.width' must be an integer >= 160/);
   });
 });

@@ -82,11 +82,15 @@ describe('writePng', () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
     const image = tf.zeros([2, 2, 1]);
-    await expect(writePng(image, folder)).rejects.toThrow(/writePng: argument 'path' must name a file to write, received '.*a-folder\.png', which is a folder/);
+    await expect(writePng(image, folder)).rejects.toThrow(
+      /writePng: argument 'path' must name a file to write, received '.*a-folder\.png', which is a folder/,
+    );
     const batch = tf.zeros([1, 2, 2, 1]) as tf.Tensor4D;
     await expect(writeImageGrid(batch, folder)).rejects.toThrow(/writeImageGrid: argument 'path' must name a file to write/);
     batch.dispose();
-    await expect(writePng(image, join(file, 'x.png'))).rejects.toThrow(/writePng: argument 'path' must be inside a folder that exists or can be created, received '.*a-file\/x\.png' \(a parent is a file, not a folder\)/);
+    await expect(writePng(image, join(file, 'x.png'))).rejects.toThrow(
+      /writePng: argument 'path' must be inside a folder that exists or can be created, received '.*a-file\/x\.png' \(a parent is a file, not a folder\)/,
+    );
     expect(readdirSync(folder)).toEqual([]);
     image.dispose();
   });
@@ -109,13 +113,17 @@ describe('writePng', () => {
     const empty = tf.zeros([0, 2, 1]);
     const bool = tf.tensor2d([[1]], [1, 1], 'bool');
     const path = join(dir, 'never.png');
-    await expect(writePng(signed, path)).rejects.toThrow(/writePng: argument 'image' must hold values in \[0, 1\], received -1 at flat index 0 .*data\.imageGrid\(x, \{ range: '\[-1,1\]' \}\)/);
+    await expect(writePng(signed, path)).rejects.toThrow(
+      /writePng: argument 'image' must hold values in \[0, 1\], received -1 at flat index 0 .*data\.imageGrid\(x, \{ range: '\[-1,1\]' \}\)/,
+    );
     await expect(writePng(nan, path)).rejects.toThrow(/must hold values in \[0, 1\], received NaN/);
     await expect(writePng(big, path)).rejects.toThrow(/must hold values in 0–255, received 256/);
     await expect(writePng(rank4, path)).rejects.toThrow(/argument 'image' must have rank 2 or 3, received shape \[1,2,2,1\]/);
     await expect(writePng(two, path)).rejects.toThrow(/must have 1, 3 or 4 channels .*received shape \[2,2,2\]/);
     await expect(writePng(empty, path)).rejects.toThrow(/must have at least one pixel/);
-    await expect(writePng(bool, path)).rejects.toThrow(/must be a float32 tensor in \[0, 1\] or an int32 tensor in 0–255, received bool tensor/);
+    await expect(writePng(bool, path)).rejects.toThrow(
+      /must be a float32 tensor in \[0, 1\] or an int32 tensor in 0–255, received bool tensor/,
+    );
     await expect(writePng(signed, '')).rejects.toThrow(/argument 'path' must be a non-empty string/);
     expect(readdirSync(dir)).not.toContain('never.png');
     tf.dispose([signed, nan, big, rank4, two, empty, bool]);

@@ -51,7 +51,10 @@ function expectCausal(run: (x: tf.Tensor) => tf.Tensor, t: number, c: number): v
     for (let k = 0; k < c; k++) perturbed[p * c + k]! += 0.75;
     const y2 = values(run(tf.tensor3d(perturbed, [1, t, c])));
     expectIdentical(y2.slice(0, p * outWidth), y.slice(0, p * outWidth), `outputs before position ${p}`);
-    expect(y2.slice(p * outWidth).some((v, i) => v !== y[p * outWidth + i]), `position ${p} perturbation must change a later output`).toBe(true);
+    expect(
+      y2.slice(p * outWidth).some((v, i) => v !== y[p * outWidth + i]),
+      `position ${p} perturbation must change a later output`,
+    ).toBe(true);
   }
 }
 
@@ -92,10 +95,15 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     const x = numbers(t * c, 1);
     const qkv = numbers(c * 3 * c, 2);
     const proj = numbers(c * c, 3);
-    const rows = (flat: number[], cols: number) => Array.from({ length: flat.length / cols }, (_, i) => flat.slice(i * cols, (i + 1) * cols));
+    const rows = (flat: number[], cols: number) =>
+      Array.from({ length: flat.length / cols }, (_, i) => flat.slice(i * cols, (i + 1) * cols));
     const expected = attentionReference(rows(x, c), rows(qkv, 3 * c), rows(proj, c), heads).flat();
     const y = tf.tidy(() =>
-      layers.causalSelfAttention(tf.tensor3d(x, [1, t, c]), { qkvKernel: tf.tensor2d(qkv, [c, 3 * c]), projectionKernel: tf.tensor2d(proj, [c, c]) }, { heads }),
+      layers.causalSelfAttention(
+        tf.tensor3d(x, [1, t, c]),
+        { qkvKernel: tf.tensor2d(qkv, [c, 3 * c]), projectionKernel: tf.tensor2d(proj, [c, c]) },
+        { heads },
+      ),
     );
     expectClose(values(y), expected, 1e-4, 1e-5);
     y.dispose();
@@ -118,7 +126,8 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     const stack = tfl.model({ inputs: input, outputs: b.apply(a.apply(input)) as tfl.SymbolicTensor });
     const onlyA = tfl.model({ inputs: input, outputs: a.apply(input) as tfl.SymbolicTensor });
     const base = numbers(h * w, 9);
-    const run = (model: tfl.LayersModel, image: number[]) => tf.tidy(() => values(model.predict(tf.tensor4d(image, [1, h, w, 1])) as tf.Tensor));
+    const run = (model: tfl.LayersModel, image: number[]) =>
+      tf.tidy(() => values(model.predict(tf.tensor4d(image, [1, h, w, 1])) as tf.Tensor));
     for (const [model, width] of [
       [stack, 2],
       [onlyA, 4],
@@ -143,8 +152,11 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     expect(y2[12]).not.toBe(y[12]);
   });
 
-  it('LayerNorm matches tfjs-layers\' layerNormalization (values and gradients) with far fewer kernels', async () => {
-    const x = tf.tensor3d(numbers(2 * 3 * 8, 5).map((v, i) => v * (1 + (i % 4))), [2, 3, 8]);
+  it("LayerNorm matches tfjs-layers' layerNormalization (values and gradients) with far fewer kernels", async () => {
+    const x = tf.tensor3d(
+      numbers(2 * 3 * 8, 5).map((v, i) => v * (1 + (i % 4))),
+      [2, 3, 8],
+    );
     const ours = new layers.LayerNorm({ epsilon: 1e-5 });
     const reference = tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-5 });
     ours.build(x.shape);
@@ -154,7 +166,8 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     ours.setWeights([gamma, beta]);
     reference.setWeights([gamma, beta]);
     const weighting = tf.tensor3d(numbers(48, 8), [2, 3, 8]);
-    const gradOf = (layer: tfl.layers.Layer) => tf.grad((input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, weighting)))(x);
+    const gradOf = (layer: tfl.layers.Layer) =>
+      tf.grad((input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, weighting)))(x);
     expectClose(values(ours.apply(x) as tf.Tensor), values(reference.apply(x) as tf.Tensor), 1e-5, 1e-5);
     expectClose(values(gradOf(ours)), values(gradOf(reference)), 1e-4, 1e-4);
     // Kernel counts of the weights' gradient over 128 positions: stock tfjs-layers' grows with the
@@ -175,7 +188,7 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     tf.dispose([x, gamma, beta, weighting, big]);
   });
 
-  it('the MLP\'s GELU is GPT-2\'s tanh form (float64 formula)', async () => {
+  it("the MLP's GELU is GPT-2's tanh form (float64 formula)", async () => {
     const { gelu } = await import('../../src/layers/ops.js');
     const xs = [-6, -3, -1, -0.5, -1e-3, 0, 0.25, 1, 2.5, 8];
     // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), minGPT's NewGELU.
@@ -184,7 +197,7 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     expectClose(y, expected, 1e-5, 1e-6);
   });
 
-  it('convolutionMask is the paper\'s mask (hand-written 3x3 and 5x5 cases)', () => {
+  it("convolutionMask is the paper's mask (hand-written 3x3 and 5x5 cases)", () => {
     expect(values(layers.convolutionMask(3, 'A'))).toEqual([1, 1, 1, 1, 0, 0, 0, 0, 0]);
     expect(values(layers.convolutionMask(3, 'B'))).toEqual([1, 1, 1, 1, 1, 0, 0, 0, 0]);
     // 5x5 type B: two full rows, then 1 1 1 0 0, then zeros.
@@ -228,7 +241,12 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     expect(logits.shape).toEqual([null, null, 11]);
     const image = tfl.input({ shape: [4, 4, 1] });
     const conv = new layers.MaskedConv2D({ filters: 3, kernelSize: 3, maskType: 'B', seed: 5 });
-    const convModel = tfl.model({ inputs: image, outputs: conv.apply(new layers.MaskedConv2D({ filters: 2, kernelSize: 3, maskType: 'A', seed: 6 }).apply(image)) as tfl.SymbolicTensor });
+    const convModel = tfl.model({
+      inputs: image,
+      outputs: conv.apply(
+        new layers.MaskedConv2D({ filters: 2, kernelSize: 3, maskType: 'A', seed: 6 }).apply(image),
+      ) as tfl.SymbolicTensor,
+    });
     const x = tf.tensor2d([[1, 4, 0, 10, 3]], [1, 5], 'int32');
     const img = tf.tensor4d(numbers(16, 3), [1, 4, 4, 1]);
     for (const [m, input] of [
@@ -254,7 +272,11 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     const x = tf.tensor3d(numbers(3 * 4, 2), [1, 3, 4]);
     const a = make();
     const b = make();
-    expectIdentical(tf.tidy(() => values(a.apply(x) as tf.Tensor)), tf.tidy(() => values(b.apply(x) as tf.Tensor)), 'same seed');
+    expectIdentical(
+      tf.tidy(() => values(a.apply(x) as tf.Tensor)),
+      tf.tidy(() => values(b.apply(x) as tf.Tensor)),
+      'same seed',
+    );
     const dropout = new layers.TransformerBlock({ heads: 2, seed: 1, dropout: 0.5 });
     await expectNoLeak(() => dropout.apply(x, { training: true }));
     await expectNoLeak(() => a.apply(x));
@@ -272,17 +294,27 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     expectIdentical(run(a, false), inference, 'dropout off at inference');
     const first = run(a, true);
     expectIdentical(run(b, true), first, 'same seed, same first training call');
-    expect(first.some((v, i) => v !== inference[i]), 'dropout changes the output in training').toBe(true);
-    expect(run(a, true).some((v, i) => v !== first[i]), 'the next call draws new masks').toBe(true);
+    expect(
+      first.some((v, i) => v !== inference[i]),
+      'dropout changes the output in training',
+    ).toBe(true);
+    expect(
+      run(a, true).some((v, i) => v !== first[i]),
+      'the next call draws new masks',
+    ).toBe(true);
     x.dispose();
   });
 
   it('rejects invalid configurations with messages naming the field', () => {
-    expect(() => new layers.CausalSelfAttention({ heads: 0 })).toThrow(/layers\.CausalSelfAttention: argument 'config\.heads' must be a positive integer, received 0/);
+    expect(() => new layers.CausalSelfAttention({ heads: 0 })).toThrow(
+      /layers\.CausalSelfAttention: argument 'config\.heads' must be a positive integer, received 0/,
+    );
     expect(() => new layers.TransformerBlock({ heads: 2, dropuot: 0.1 } as never)).toThrow(ConfigError);
     expect(() => new layers.TransformerBlock({ heads: 2, dropuot: 0.1 } as never)).toThrow(/Did you mean 'dropout'/);
     expect(() => new layers.MaskedConv2D({ filters: 2, kernelSize: 4, maskType: 'A' })).toThrow(/kernelSize' must be odd/);
-    expect(() => new layers.MaskedConv2D({ filters: 2, kernelSize: 3, maskType: 'C' as never })).toThrow(/maskType' must be one of 'A', 'B'/);
+    expect(() => new layers.MaskedConv2D({ filters: 2, kernelSize: 3, maskType: 'C' as never })).toThrow(
+      /maskType' must be one of 'A', 'B'/,
+    );
     expect(() => new layers.CausalSelfAttention({ heads: 3 }).apply(tf.zeros([1, 2, 8]))).toThrow(/heads' must divide the width 8/);
     const embedding = new layers.TokenPositionEmbedding({ vocabSize: 5, blockSize: 4, width: 2 });
     expect(() => embedding.apply(tf.zeros([1, 5], 'int32'))).toThrow(/offset \+ T <= blockSize 4/);

@@ -33,7 +33,9 @@ describe('layers namespace', () => {
     const topology = model.toJSON(undefined, false) as { config: { layers: { class_name: string }[] } };
     expect(topology.config.layers.map((l) => l.class_name)).toContain('genblocks>SpectralNormalization');
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await model.save(
+      tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     const x = tf.tensor2d([[1, 2, 3]]);
     expect(values(loaded.predict(x) as tf.Tensor)).toEqual(values(model.predict(x) as tf.Tensor));

@@ -23,7 +23,16 @@ async function roundTrip(model: tfl.LayersModel): Promise<tfl.LayersModel> {
 }
 
 /** Group normalization in float64 over [batch, positions, channels] (Wu & He 2018, eqs. 1-3). */
-function groupNormReference(x: number[], batch: number, positions: number, channels: number, groups: number, eps: number, gamma: number[], beta: number[]): number[] {
+function groupNormReference(
+  x: number[],
+  batch: number,
+  positions: number,
+  channels: number,
+  groups: number,
+  eps: number,
+  gamma: number[],
+  beta: number[],
+): number[] {
   const out = new Array<number>(x.length);
   const size = channels / groups;
   for (let n = 0; n < batch; n++) {
@@ -48,7 +57,12 @@ describe.each(TEST_BACKENDS)('custom layers on %s', (backend) => {
     const data = Array.from({ length: batch * h * w * c }, (_, i) => Math.sin(i * 1.7) * (1 + (i % 5)));
     const gamma = [1, 2, 0.5, -1, 1.5, 3];
     const beta = [0, 0.1, -0.2, 0.3, 1, -1];
-    const y = layers.groupNormalization(tf.tensor4d(data, [batch, h, w, c]), { groups, epsilon: 1e-5, gamma: tf.tensor1d(gamma), beta: tf.tensor1d(beta) });
+    const y = layers.groupNormalization(tf.tensor4d(data, [batch, h, w, c]), {
+      groups,
+      epsilon: 1e-5,
+      gamma: tf.tensor1d(gamma),
+      beta: tf.tensor1d(beta),
+    });
     expectClose(values(y), groupNormReference(data, batch, h * w, c, groups, 1e-5, gamma, beta), 1e-4, 1e-5);
     // groups = channels is instance norm; groups = 1 is layer norm (Wu & He 2018, fig. 2).
     const one = layers.groupNormalization(tf.tensor4d(data, [batch, h, w, c]), { groups: 1 });
@@ -62,7 +76,8 @@ describe.each(TEST_BACKENDS)('custom layers on %s', (backend) => {
     const gamma = [1.5, -0.5, 2, 1];
     const beta = [0, 0, 0, 0];
     // L(x) = Σ w ⊙ GN(x), in float64; ∂L/∂xᵢ ≈ (L(x + h eᵢ) - L(x - h eᵢ)) / 2h.
-    const lossAt = (x: number[]) => groupNormReference(x, batch, positions, c, groups, 1e-5, gamma, beta).reduce((s, v, i) => s + v * w[i]!, 0);
+    const lossAt = (x: number[]) =>
+      groupNormReference(x, batch, positions, c, groups, 1e-5, gamma, beta).reduce((s, v, i) => s + v * w[i]!, 0);
     const h = 1e-5;
     const numeric = data.map((_, i) => {
       const up = [...data];
@@ -72,17 +87,25 @@ describe.each(TEST_BACKENDS)('custom layers on %s', (backend) => {
       return (lossAt(up) - lossAt(down)) / (2 * h);
     });
     const weights = tf.tensor3d(w, [batch, positions, c]);
-    const grad = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(layers.groupNormalization(x, { groups, gamma: tf.tensor1d(gamma) }), weights)))(tf.tensor3d(data, [batch, positions, c]));
+    const grad = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(layers.groupNormalization(x, { groups, gamma: tf.tensor1d(gamma) }), weights)))(
+      tf.tensor3d(data, [batch, positions, c]),
+    );
     expectClose(values(grad), numeric, 1e-3, 1e-3);
   });
 
   it('GroupNormalization layer: trains γ and β, gradients finite, saves and loads identically', async () => {
     const input = tfl.input({ shape: [4, 4, 8] });
-    const normalized = new layers.GroupNormalization({ groups: 4 }).apply(tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }).apply(input)) as tfl.SymbolicTensor;
+    const normalized = new layers.GroupNormalization({ groups: 4 }).apply(
+      tfl.layers
+        .conv2d({ filters: 8, kernelSize: 3, padding: 'same', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) })
+        .apply(input),
+    ) as tfl.SymbolicTensor;
     const model = tfl.model({ inputs: input, outputs: normalized });
     expect(model.trainableWeights.map((w) => w.shape)).toContainEqual([8]);
     const x = tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 2);
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(x) as tf.Tensor, tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 3))) as tf.Scalar);
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(model.apply(x) as tf.Tensor, tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 3))) as tf.Scalar,
+    );
     expect(Object.keys(grads)).toHaveLength(4);
     for (const g of Object.values(grads)) {
       const v = values(g);
@@ -126,7 +149,11 @@ describe.each(TEST_BACKENDS)('custom layers on %s', (backend) => {
     for (let e = 0; e < b; e++) {
       // qkv[p][j] = Σ_c x[p][c] W[c][j] + b[j]; columns 0..C-1 = Q, C..2C-1 = K, 2C..3C-1 = V, head h = columns h·d … h·d + d - 1.
       const qkv = Array.from({ length: n }, (_, p) =>
-        Array.from({ length: 3 * c }, (_, j) => bqkv[j]! + Array.from({ length: c }, (_, k) => xs[(e * n + p) * c + k]! * wqkv[k * 3 * c + j]!).reduce((s, v) => s + v, 0)),
+        Array.from(
+          { length: 3 * c },
+          (_, j) =>
+            bqkv[j]! + Array.from({ length: c }, (_, k) => xs[(e * n + p) * c + k]! * wqkv[k * 3 * c + j]!).reduce((s, v) => s + v, 0),
+        ),
       );
       const mixed = Array.from({ length: n }, () => new Array<number>(c).fill(0));
       for (let head = 0; head < heads; head++) {
@@ -142,11 +169,17 @@ describe.each(TEST_BACKENDS)('custom layers on %s', (backend) => {
           for (let k = 0; k < d; k++) mixed[p]![head * d + k] = exps.reduce((s, v, q) => s + (v / sum) * qkv[q]![2 * c + head * d + k]!, 0);
         }
       }
-      for (let p = 0; p < n; p++) for (let j = 0; j < c; j++) expected.push(bout[j]! + mixed[p]!.reduce((s, v, k) => s + v * wout[k * c + j]!, 0));
+      for (let p = 0; p < n; p++)
+        for (let j = 0; j < c; j++) expected.push(bout[j]! + mixed[p]!.reduce((s, v, k) => s + v * wout[k * c + j]!, 0));
     }
     const out = layers.spatialSelfAttention(
       tf.tensor4d(xs, [b, h, w, c]),
-      { qkvKernel: tf.tensor2d(wqkv, [c, 3 * c]), qkvBias: tf.tensor1d(bqkv), outKernel: tf.tensor2d(wout, [c, c]), outBias: tf.tensor1d(bout) },
+      {
+        qkvKernel: tf.tensor2d(wqkv, [c, 3 * c]),
+        qkvBias: tf.tensor1d(bqkv),
+        outKernel: tf.tensor2d(wout, [c, c]),
+        outBias: tf.tensor1d(bout),
+      },
       heads,
     );
     expectClose(values(out), expected, 1e-4, 1e-5);
@@ -154,7 +187,10 @@ describe.each(TEST_BACKENDS)('custom layers on %s', (backend) => {
 
   it('SpatialAttention layer: every weight gets a finite gradient; save/load gives identical outputs', async () => {
     const input = tfl.input({ shape: [3, 3, 4] });
-    const model = tfl.model({ inputs: input, outputs: new layers.SpatialAttention({ heads: 2, seed: 3 }).apply(input) as tfl.SymbolicTensor });
+    const model = tfl.model({
+      inputs: input,
+      outputs: new layers.SpatialAttention({ heads: 2, seed: 3 }).apply(input) as tfl.SymbolicTensor,
+    });
     expect(model.trainableWeights.map((w) => w.shape)).toEqual([[4, 12], [12], [4, 4], [4]]);
     const x = tf.randomNormal([2, 3, 3, 4], 0, 1, 'float32', 5);
     const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(model.apply(x) as tf.Tensor)) as tf.Scalar);
@@ -164,7 +200,10 @@ describe.each(TEST_BACKENDS)('custom layers on %s', (backend) => {
     expect(loaded.layers[1]!.getClassName()).toBe('genblocks>SpatialAttention');
     expect(values(loaded.predict(x) as tf.Tensor)).toEqual(values(model.predict(x) as tf.Tensor));
     // Same seed, same initial weights.
-    const again = tfl.model({ inputs: input, outputs: new layers.SpatialAttention({ heads: 2, seed: 3 }).apply(input) as tfl.SymbolicTensor });
+    const again = tfl.model({
+      inputs: input,
+      outputs: new layers.SpatialAttention({ heads: 2, seed: 3 }).apply(input) as tfl.SymbolicTensor,
+    });
     expect(values(again.predict(x) as tf.Tensor)).toEqual(values(model.predict(x) as tf.Tensor));
     x.dispose();
   });
@@ -184,16 +223,27 @@ describe.each(TEST_BACKENDS)('custom layers on %s', (backend) => {
     expect(() => layers.groupNormalization(tf.zeros([1, 2, 2, 6]), { groups: 4 })).toThrow(
       /layers.groupNormalization: argument 'x' must have a channel count divisible by groups \(4\), received shape \[1,2,2,6\]/,
     );
-    expect(() => layers.groupNormalization(tf.zeros([1, 4]), { groups: 2, gamma: tf.ones([3]) })).toThrow(/options.gamma' must have shape \[4\]/);
+    expect(() => layers.groupNormalization(tf.zeros([1, 4]), { groups: 2, gamma: tf.ones([3]) })).toThrow(
+      /options.gamma' must have shape \[4\]/,
+    );
     expect(() => new layers.GroupNormalization({ groups: 0 })).toThrow(ConfigError);
     expect(() => new layers.GroupNormalization({ group: 2 } as never)).toThrow(/Did you mean 'groups'/);
     expect(() => new layers.GroupNormalization({ groups: 3 }).apply(tfl.input({ shape: [4, 4, 8] }))).toThrow(ShapeError);
-    expect(() => layers.sinusoidalEmbedding(tf.zeros([2]), 5)).toThrow(/layers.sinusoidalEmbedding: argument 'dim' must be even, received 5/);
+    expect(() => layers.sinusoidalEmbedding(tf.zeros([2]), 5)).toThrow(
+      /layers.sinusoidalEmbedding: argument 'dim' must be even, received 5/,
+    );
     expect(() => layers.sinusoidalEmbedding(tf.zeros([2, 2]), 4)).toThrow(/argument 't' must have shape \[batch\] or \[batch, 1\]/);
     expect(() => new layers.TimeEmbedding({ dim: 3 })).toThrow(/layers.TimeEmbedding: argument 'config.dim' must be even/);
-    expect(() => new layers.SpatialAttention({ heads: 3 }).apply(tfl.input({ shape: [2, 2, 4] }))).toThrow(/must have shape \[batch, H, W, C\] with C divisible by heads \(3\)/);
-    expect(() => layers.spatialSelfAttention(tf.zeros([1, 2, 2, 4]), { qkvKernel: tf.zeros([4, 4]), qkvBias: tf.zeros([12]), outKernel: tf.zeros([4, 4]), outBias: tf.zeros([4]) })).toThrow(
-      /weights.qkvKernel' must have shape \[4,12\]/,
+    expect(() => new layers.SpatialAttention({ heads: 3 }).apply(tfl.input({ shape: [2, 2, 4] }))).toThrow(
+      /must have shape \[batch, H, W, C\] with C divisible by heads \(3\)/,
     );
+    expect(() =>
+      layers.spatialSelfAttention(tf.zeros([1, 2, 2, 4]), {
+        qkvKernel: tf.zeros([4, 4]),
+        qkvBias: tf.zeros([12]),
+        outKernel: tf.zeros([4, 4]),
+        outBias: tf.zeros([4]),
+      }),
+    ).toThrow(/weights.qkvKernel' must have shape \[4,12\]/);
   });
 });

@@ -56,7 +56,12 @@ describe.each(TEST_BACKENDS)('SpectralNormalization on %s', (backend) => {
     // identity · (W / σ) = W / σ; σ from an independent float64 power iteration.
     const sigma = topSingularValue(kernel);
     const out = model.predict(identity) as tf.Tensor;
-    expectClose(values(out), kernel.flat().map((x) => x / sigma), 1e-4, 1e-5);
+    expectClose(
+      values(out),
+      kernel.flat().map((x) => x / sigma),
+      1e-4,
+      1e-5,
+    );
     tf.dispose([identity, out]);
     model.dispose();
   });
@@ -104,9 +109,13 @@ describe.each(TEST_BACKENDS)('SpectralNormalization on %s', (backend) => {
 
   it('saves and loads (memory handler) with identical outputs and the same u', async () => {
     const x = tfl.input({ shape: [4, 4, 1] });
-    let h = new nets.SpectralNormalization({ layer: tfl.layers.conv2d({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }) }).apply(x) as tfl.SymbolicTensor;
+    let h = new nets.SpectralNormalization({ layer: tfl.layers.conv2d({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }) }).apply(
+      x,
+    ) as tfl.SymbolicTensor;
     h = tfl.layers.flatten().apply(h) as tfl.SymbolicTensor;
-    const out = new nets.SpectralNormalization({ layer: tfl.layers.dense({ units: 1 }), powerIterations: 2 }).apply(h) as tfl.SymbolicTensor;
+    const out = new nets.SpectralNormalization({ layer: tfl.layers.dense({ units: 1 }), powerIterations: 2 }).apply(
+      h,
+    ) as tfl.SymbolicTensor;
     const model = tfl.model({ inputs: x, outputs: out });
     const input = tf.randomNormal([3, 4, 4, 1], 0, 1, 'float32', 5);
     for (let i = 0; i < 3; i++) tf.dispose(model.apply(input, { training: true }) as tf.Tensor);
@@ -154,6 +163,8 @@ describe.each(TEST_BACKENDS)('SpectralNormalization on %s', (backend) => {
     expect(() => new nets.SpectralNormalization({ layer: tfl.layers.flatten() })).toThrow(
       /nets\.SpectralNormalization: argument 'config\.layer' must be one of the layers Dense, .*received a Flatten layer/,
     );
-    expect(() => new nets.SpectralNormalization({ layer: tfl.layers.dense({ units: 1 }), powerIterations: 0 })).toThrow(/'config\.powerIterations' must be a positive integer/);
+    expect(() => new nets.SpectralNormalization({ layer: tfl.layers.dense({ units: 1 }), powerIterations: 0 })).toThrow(
+      /'config\.powerIterations' must be a positive integer/,
+    );
   });
 });

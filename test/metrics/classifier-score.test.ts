@@ -24,7 +24,12 @@ describe('metrics.classifierScore', () => {
   it('gives the hand-computed value for p₁ = [1, 0], p₂ = [½, ½]', async () => {
     // p(y) = [¾, ¼]; KL₁ = log(4/3); KL₂ = ½ log(⅔) + ½ log 2 = ½ log(4/3);
     // score = exp(¾ log(4/3)) = (4/3)^0.75.
-    const { mean, values } = await metrics.classifierScore(tf.tensor2d([[1, 0], [0.5, 0.5]]));
+    const { mean, values } = await metrics.classifierScore(
+      tf.tensor2d([
+        [1, 0],
+        [0.5, 0.5],
+      ]),
+    );
     expectClose(mean, (4 / 3) ** 0.75, 1e-6);
     expect(values).toHaveLength(1);
   });
@@ -37,10 +42,23 @@ describe('metrics.classifierScore', () => {
   });
 
   it('rejects logits, bad shapes and bad options', async () => {
-    await expect(metrics.classifierScore(tf.tensor2d([[2, -1], [0, 3]]))).rejects.toThrow(/metrics\.classifierScore: argument 'probabilities' must hold probabilities in \[0, 1\] \(apply tf\.softmax/);
-    await expect(metrics.classifierScore(tf.tensor2d([[0.5, 0.6]]))).rejects.toThrow(/must have rows that sum to 1.*received a sum of 1\.1/);
-    await expect(metrics.classifierScore(tf.tensor1d([0.5, 0.5]) as unknown as tf.Tensor2D)).rejects.toThrow(/must have shape \[n, numClasses\].*received shape \[2\]/);
-    await expect(metrics.classifierScore(oneHot([0, 1], 2), { splits: 3 })).rejects.toThrow(/options\.splits' must be at most the number of examples \(2\), received 3/);
+    await expect(
+      metrics.classifierScore(
+        tf.tensor2d([
+          [2, -1],
+          [0, 3],
+        ]),
+      ),
+    ).rejects.toThrow(/metrics\.classifierScore: argument 'probabilities' must hold probabilities in \[0, 1\] \(apply tf\.softmax/);
+    await expect(metrics.classifierScore(tf.tensor2d([[0.5, 0.6]]))).rejects.toThrow(
+      /must have rows that sum to 1.*received a sum of 1\.1/,
+    );
+    await expect(metrics.classifierScore(tf.tensor1d([0.5, 0.5]) as unknown as tf.Tensor2D)).rejects.toThrow(
+      /must have shape \[n, numClasses\].*received shape \[2\]/,
+    );
+    await expect(metrics.classifierScore(oneHot([0, 1], 2), { splits: 3 })).rejects.toThrow(
+      /options\.splits' must be at most the number of examples \(2\), received 3/,
+    );
   });
 
   it('leaves no tensors behind', async () => {
@@ -66,7 +84,11 @@ describe('metrics.classDistribution', () => {
   });
 
   it('assigns probabilities by argmax (default) or softly', async () => {
-    const p = tf.tensor2d([[0.7, 0.2, 0.1], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]]);
+    const p = tf.tensor2d([
+      [0.7, 0.2, 0.1],
+      [0.6, 0.3, 0.1],
+      [0.1, 0.1, 0.8],
+    ]);
     const hard = await metrics.classDistribution(p);
     expect(hard.counts).toEqual([2, 0, 1]);
     expect(hard.classesCovered).toBe(2);
@@ -82,11 +104,19 @@ describe('metrics.classDistribution', () => {
 
   it('rejects invalid input', async () => {
     const fn = metrics.classDistribution;
-    await expect(fn(tf.tensor1d([0, 1], 'int32'))).rejects.toThrow(/metrics\.classDistribution: argument 'options\.numClasses' must be given when predictions are labels/);
-    await expect(fn(tf.tensor1d([0, 5], 'int32'), { numClasses: 3 })).rejects.toThrow(/must hold labels in \[0, 2\], received 5 at index 1/);
+    await expect(fn(tf.tensor1d([0, 1], 'int32'))).rejects.toThrow(
+      /metrics\.classDistribution: argument 'options\.numClasses' must be given when predictions are labels/,
+    );
+    await expect(fn(tf.tensor1d([0, 5], 'int32'), { numClasses: 3 })).rejects.toThrow(
+      /must hold labels in \[0, 2\], received 5 at index 1/,
+    );
     await expect(fn(tf.tensor1d([0, 1]), { numClasses: 3 })).rejects.toThrow(/must be int32 labels when of rank 1, received float32/);
-    await expect(fn(tf.tensor2d([[0.5, 0.5]]), { numClasses: 3 })).rejects.toThrow(/options\.numClasses' must equal the width of 'predictions' \(2\), received 3/);
+    await expect(fn(tf.tensor2d([[0.5, 0.5]]), { numClasses: 3 })).rejects.toThrow(
+      /options\.numClasses' must equal the width of 'predictions' \(2\), received 3/,
+    );
     await expect(fn(tf.zeros([2, 2, 2]) as never)).rejects.toThrow(/must have rank 1 \(int32 labels \[n\]\) or 2/);
-    await expect(fn(tf.tensor2d([[0.5, 0.5]]), { assignment: 'max' as never })).rejects.toThrow(/options\.assignment' must be one of 'argmax', 'soft', received 'max'/);
+    await expect(fn(tf.tensor2d([[0.5, 0.5]]), { assignment: 'max' as never })).rejects.toThrow(
+      /options\.assignment' must be one of 'argmax', 'soft', received 'max'/,
+    );
   });
 });

@@ -236,12 +236,24 @@ describe('metrics.frechetDistanceFromActivations', () => {
   it('rejects invalid activations with messages naming the argument', async () => {
     const fn = metrics.frechetDistanceFromActivations;
     const ok = tf.zeros([4, 3]) as tf.Tensor2D;
-    await expect(fn(tf.zeros([4, 3, 1]) as unknown as tf.Tensor2D, ok)).rejects.toThrow(/argument 'a' must have rank 2.*received shape \[4,3,1\]/);
-    await expect(fn(ok, tf.zeros([4, 5]) as tf.Tensor2D)).rejects.toThrow(/argument 'b' must have the same feature dimension as 'a' \(3\), received 5 features/);
-    await expect(fn({ data: [1, 2, 3], shape: [1, 3] }, { data: [1, 2, 3], shape: [1, 3] })).rejects.toThrow(/argument 'a' must hold at least 2 examples/);
-    await expect(fn({ data: [1, 2, 3], shape: [2, 3] }, ok)).rejects.toThrow(/argument 'a' must hold shape\[0\] \* shape\[1\] = 6 values, received 3 values/);
-    await expect(fn({ data: [1, NaN, 3, 4], shape: [2, 2] }, { data: [1, 2, 3, 4], shape: [2, 2] })).rejects.toThrow(/argument 'a' must hold finite values, received NaN at flat index 1/);
-    await expect(fn([1, 2] as unknown as tf.Tensor2D, ok)).rejects.toThrow(/argument 'a' must be a float32 tf.Tensor2D \[n, d\] or \{ data/);
+    await expect(fn(tf.zeros([4, 3, 1]) as unknown as tf.Tensor2D, ok)).rejects.toThrow(
+      /argument 'a' must have rank 2.*received shape \[4,3,1\]/,
+    );
+    await expect(fn(ok, tf.zeros([4, 5]) as tf.Tensor2D)).rejects.toThrow(
+      /argument 'b' must have the same feature dimension as 'a' \(3\), received 5 features/,
+    );
+    await expect(fn({ data: [1, 2, 3], shape: [1, 3] }, { data: [1, 2, 3], shape: [1, 3] })).rejects.toThrow(
+      /argument 'a' must hold at least 2 examples/,
+    );
+    await expect(fn({ data: [1, 2, 3], shape: [2, 3] }, ok)).rejects.toThrow(
+      /argument 'a' must hold shape\[0\] \* shape\[1\] = 6 values, received 3 values/,
+    );
+    await expect(fn({ data: [1, NaN, 3, 4], shape: [2, 2] }, { data: [1, 2, 3, 4], shape: [2, 2] })).rejects.toThrow(
+      /argument 'a' must hold finite values, received NaN at flat index 1/,
+    );
+    await expect(fn([1, 2] as unknown as tf.Tensor2D, ok)).rejects.toThrow(
+      /argument 'a' must be a float32 tf.Tensor2D \[n, d\] or \{ data/,
+    );
     await expect(fn(tf.zeros([4, 3], 'int32') as tf.Tensor2D, ok)).rejects.toThrow(/argument 'a' must be a float32 tensor/);
     tf.dispose(ok);
   });
@@ -260,7 +272,10 @@ describe.each(TEST_BACKENDS)('metrics.frechetDistance and computeActivations (%s
   let fake: tf.Tensor4D;
   beforeAll(() => {
     real = tf.tensor4d(seededNormal(21, 50 * 4 * 4), [50, 4, 4, 1]);
-    fake = tf.tensor4d(seededNormal(22, 50 * 4 * 4).map((v) => 0.8 * v + 0.2), [50, 4, 4, 1]);
+    fake = tf.tensor4d(
+      seededNormal(22, 50 * 4 * 4).map((v) => 0.8 * v + 0.2),
+      [50, 4, 4, 1],
+    );
   });
   afterAll(() => tf.dispose([real, fake]));
   // A fixed feature function: 2x2 average pooling, flattened to 4 features.
@@ -281,10 +296,16 @@ describe.each(TEST_BACKENDS)('metrics.frechetDistance and computeActivations (%s
 
   it('rejects unequal counts, bad feature functions and bad options', async () => {
     const few = tf.slice(fake, 0, 10);
-    await expect(metrics.frechetDistance(pool, real, few)).rejects.toThrow(/metrics\.frechetDistance: argument 'fake' must hold as many examples as 'real' \(50\), received 10/);
-    await expect(metrics.frechetDistance(() => tf.zeros([3, 2]), real, fake)).rejects.toThrow(/argument 'featureFn' must return a tensor \[50, \.\.\.\] for a batch of 50/);
+    await expect(metrics.frechetDistance(pool, real, few)).rejects.toThrow(
+      /metrics\.frechetDistance: argument 'fake' must hold as many examples as 'real' \(50\), received 10/,
+    );
+    await expect(metrics.frechetDistance(() => tf.zeros([3, 2]), real, fake)).rejects.toThrow(
+      /argument 'featureFn' must return a tensor \[50, \.\.\.\] for a batch of 50/,
+    );
     await expect(metrics.frechetDistance('f' as never, real, fake)).rejects.toThrow(/argument 'featureFn' must be a function/);
-    await expect(metrics.frechetDistance(pool, real, fake, { batchSize: 0 })).rejects.toThrow(/options\.batchSize' must be a positive integer, received 0/);
+    await expect(metrics.frechetDistance(pool, real, fake, { batchSize: 0 })).rejects.toThrow(
+      /options\.batchSize' must be a positive integer, received 0/,
+    );
     few.dispose();
   });
 

@@ -70,7 +70,11 @@ describe.each(TEST_BACKENDS)('metrics.psnr and metrics.ssim (%s)', (backend) => 
     expectClose(values(metrics.psnr(a, b, { maxValue: 1 })), expected, 1e-5);
     expectClose(values(metrics.psnr(a, b, { maxValue: 1, reduction: 'mean' })), (expected[0]! + expected[1]!) / 2, 1e-5);
     // maxValue 2 adds 20 log10 2 dB.
-    expectClose(values(metrics.psnr(a, b, { maxValue: 2 })), expected.map((v) => v + 20 * Math.log10(2)), 1e-5);
+    expectClose(
+      values(metrics.psnr(a, b, { maxValue: 2 })),
+      expected.map((v) => v + 20 * Math.log10(2)),
+      1e-5,
+    );
     expect(values(metrics.psnr(b, b, { maxValue: 1 }))).toEqual([Infinity, Infinity]);
   });
 
@@ -106,12 +110,22 @@ describe.each(TEST_BACKENDS)('metrics.psnr and metrics.ssim (%s)', (backend) => 
 
   it('rejects invalid input', () => {
     const x = tf.zeros([1, 12, 12, 1]) as tf.Tensor4D;
-    expect(() => metrics.psnr(x, tf.zeros([1, 12, 11, 1]) as tf.Tensor4D, { maxValue: 1 })).toThrow(/metrics\.psnr: argument 'b' must have the same shape as 'a' \[1,12,12,1\], received shape \[1,12,11,1\]/);
-    expect(() => metrics.psnr(x, x, undefined as never)).toThrow(/metrics\.psnr: argument 'options' must give maxValue.*maxValue: 2 \} for \[-1, 1\]/);
+    expect(() => metrics.psnr(x, tf.zeros([1, 12, 11, 1]) as tf.Tensor4D, { maxValue: 1 })).toThrow(
+      /metrics\.psnr: argument 'b' must have the same shape as 'a' \[1,12,12,1\], received shape \[1,12,11,1\]/,
+    );
+    expect(() => metrics.psnr(x, x, undefined as never)).toThrow(
+      /metrics\.psnr: argument 'options' must give maxValue.*maxValue: 2 \} for \[-1, 1\]/,
+    );
     expect(() => metrics.psnr(x, x, { maxValue: 0 })).toThrow(/options\.maxValue' must be a finite number > 0, received 0/);
-    expect(() => metrics.ssim(tf.zeros([12, 12, 1]) as never, x, { maxValue: 1 })).toThrow(/metrics\.ssim: argument 'a' must have rank 4, received shape \[12,12,1\]/);
-    expect(() => metrics.ssim(tf.zeros([1, 8, 8, 1]) as tf.Tensor4D, tf.zeros([1, 8, 8, 1]) as tf.Tensor4D, { maxValue: 1 })).toThrow(/must have height and width of at least windowSize \(11\)/);
-    expect(() => metrics.ssim(x, x, { maxValue: 1, reduction: 'sum' as never })).toThrow(/options\.reduction' must be one of 'none', 'mean', received 'sum'/);
+    expect(() => metrics.ssim(tf.zeros([12, 12, 1]) as never, x, { maxValue: 1 })).toThrow(
+      /metrics\.ssim: argument 'a' must have rank 4, received shape \[12,12,1\]/,
+    );
+    expect(() => metrics.ssim(tf.zeros([1, 8, 8, 1]) as tf.Tensor4D, tf.zeros([1, 8, 8, 1]) as tf.Tensor4D, { maxValue: 1 })).toThrow(
+      /must have height and width of at least windowSize \(11\)/,
+    );
+    expect(() => metrics.ssim(x, x, { maxValue: 1, reduction: 'sum' as never })).toThrow(
+      /options\.reduction' must be one of 'none', 'mean', received 'sum'/,
+    );
     expect(() => metrics.ssim(x, tf.cast(x, 'int32') as never, { maxValue: 1 })).toThrow(/argument 'b' must be a float32 tensor/);
   });
 

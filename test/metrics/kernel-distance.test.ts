@@ -43,7 +43,11 @@ describe.each(TEST_BACKENDS)('metrics.kernelDistance (%s)', (backend) => {
     // x = {0, 1}, y = {1, 2}, k(x, y) = xy + 1 (degree 1, γ = 1, c = 1):
     // mean_{i≠j} k(x) = 1, mean_{i≠j} k(y) = 3, mean k(x, y) = (1 + 1 + 2 + 3)/4 = 7/4,
     // MMD² = 1 + 3 − 2·7/4 = 0.5.
-    const kid = await metrics.kernelDistance({ data: [0, 1], shape: [2, 1] }, { data: [1, 2], shape: [2, 1] }, { degree: 1, gamma: 1, coef: 1, subsets: 3, seed: 1 });
+    const kid = await metrics.kernelDistance(
+      { data: [0, 1], shape: [2, 1] },
+      { data: [1, 2], shape: [2, 1] },
+      { degree: 1, gamma: 1, coef: 1, subsets: 3, seed: 1 },
+    );
     expectClose(kid.values, [0.5, 0.5, 0.5], 1e-6);
     expect(kid.mean).toBeCloseTo(0.5, 6);
     expect(kid.std).toBeCloseTo(0, 6);
@@ -65,7 +69,11 @@ describe.each(TEST_BACKENDS)('metrics.kernelDistance (%s)', (backend) => {
   it('reports the mean, sample std and standard error of the per-subset estimates', async () => {
     const x = seededUniform(4, 200 * 5);
     const y = seededUniform(5, 200 * 5).map((v) => v + 0.1);
-    const kid = await metrics.kernelDistance({ data: x, shape: [200, 5] }, { data: y, shape: [200, 5] }, { subsets: 10, subsetSize: 50, seed: 9 });
+    const kid = await metrics.kernelDistance(
+      { data: x, shape: [200, 5] },
+      { data: y, shape: [200, 5] },
+      { subsets: 10, subsetSize: 50, seed: 9 },
+    );
     const mean = kid.values.reduce((s, v) => s + v, 0) / 10;
     const std = Math.sqrt(kid.values.reduce((s, v) => s + (v - mean) ** 2, 0) / 9);
     expectClose([kid.mean, kid.std, kid.standardError], [mean, std, std / Math.sqrt(10)], 1e-9);
@@ -73,25 +81,41 @@ describe.each(TEST_BACKENDS)('metrics.kernelDistance (%s)', (backend) => {
     // Shifted sets are far apart compared with the subset noise.
     expect(kid.mean).toBeGreaterThan(3 * kid.standardError);
     // Same seed, same subsets; another seed, other subsets.
-    const again = await metrics.kernelDistance({ data: x, shape: [200, 5] }, { data: y, shape: [200, 5] }, { subsets: 10, subsetSize: 50, seed: 9 });
+    const again = await metrics.kernelDistance(
+      { data: x, shape: [200, 5] },
+      { data: y, shape: [200, 5] },
+      { subsets: 10, subsetSize: 50, seed: 9 },
+    );
     expect(again.values).toEqual(kid.values);
-    const other = await metrics.kernelDistance({ data: x, shape: [200, 5] }, { data: y, shape: [200, 5] }, { subsets: 10, subsetSize: 50, seed: 10 });
+    const other = await metrics.kernelDistance(
+      { data: x, shape: [200, 5] },
+      { data: y, shape: [200, 5] },
+      { subsets: 10, subsetSize: 50, seed: 10 },
+    );
     expect(other.values).not.toEqual(kid.values);
   });
 
   it('is near 0 for two samples of the same distribution (unbiased)', async () => {
     const x = seededUniform(6, 300 * 4);
     const y = seededUniform(7, 300 * 4);
-    const kid = await metrics.kernelDistance({ data: x, shape: [300, 4] }, { data: y, shape: [300, 4] }, { subsets: 20, subsetSize: 100, seed: 1 });
+    const kid = await metrics.kernelDistance(
+      { data: x, shape: [300, 4] },
+      { data: y, shape: [300, 4] },
+      { subsets: 20, subsetSize: 100, seed: 1 },
+    );
     expect(Math.abs(kid.mean)).toBeLessThan(4 * kid.standardError + 1e-6);
   });
 
   it('rejects invalid input', async () => {
     const a = { data: [1, 2, 3, 4], shape: [2, 2] as [number, number] };
-    await expect(metrics.kernelDistance(a, { data: [1, 2, 3], shape: [1, 3] })).rejects.toThrow(/metrics\.kernelDistance: argument 'b' must have the same feature dimension as 'a' \(2\), received 3 features/);
+    await expect(metrics.kernelDistance(a, { data: [1, 2, 3], shape: [1, 3] })).rejects.toThrow(
+      /metrics\.kernelDistance: argument 'b' must have the same feature dimension as 'a' \(2\), received 3 features/,
+    );
     await expect(metrics.kernelDistance(a, a, { subsets: 0 })).rejects.toThrow(/options\.subsets' must be a positive integer, received 0/);
     await expect(metrics.kernelDistance(a, a, { gamma: -1 })).rejects.toThrow(/options\.gamma' must be a finite number > 0, received -1/);
-    await expect(metrics.kernelDistance(a, { data: [1, 2], shape: [1, 2] })).rejects.toThrow(/argument 'b' must hold at least 2 examples, received 1/);
+    await expect(metrics.kernelDistance(a, { data: [1, 2], shape: [1, 2] })).rejects.toThrow(
+      /argument 'b' must hold at least 2 examples, received 1/,
+    );
   });
 
   it('leaves no tensors behind', async () => {

@@ -19,7 +19,7 @@ function toyData(n: number, seed: number): { images: tf.Tensor4D; labels: tf.Ten
     labels[i] = i % 2;
     for (let y = 0; y < 12; y++)
       for (let x = 0; x < 12; x++) {
-        const bright = (x < 6) === (labels[i] === 0);
+        const bright = x < 6 === (labels[i] === 0);
         pixels[i * 144 + y * 12 + x] = (bright ? 0.5 : -0.5) + 0.6 * (u() - 0.5);
       }
   }
@@ -53,15 +53,23 @@ describe('metrics.mnistFeatureNet', () => {
     expect(net.outputs[0]!.shape).toEqual([null, 2]);
     expect(net.getLayer('features').outputShape).toEqual([null, 8]);
     net.dispose();
-    expect(() => metrics.mnistFeatureNet({ featureDim: 0 })).toThrow(/metrics\.mnistFeatureNet: argument 'config\.featureDim' must be a positive integer, received 0/);
+    expect(() => metrics.mnistFeatureNet({ featureDim: 0 })).toThrow(
+      /metrics\.mnistFeatureNet: argument 'config\.featureDim' must be a positive integer, received 0/,
+    );
     expect(() => metrics.mnistFeatureNet({ filters: [] })).toThrow(/argument 'config\.filters' must hold at least one filter count/);
-    expect(() => metrics.mnistFeatureNet({ inputShape: [12, 12, 1] })).toThrow(/argument 'config\.inputShape' must be large enough for 2 5x5 valid convolutions/);
-    expect(() => metrics.mnistFeatureNet({ dropout: 1 })).toThrow(/argument 'config\.dropout' must be a finite number >= 0 and < 1, received 1/);
+    expect(() => metrics.mnistFeatureNet({ inputShape: [12, 12, 1] })).toThrow(
+      /argument 'config\.inputShape' must be large enough for 2 5x5 valid convolutions/,
+    );
+    expect(() => metrics.mnistFeatureNet({ dropout: 1 })).toThrow(
+      /argument 'config\.dropout' must be a finite number >= 0 and < 1, received 1/,
+    );
   });
 
   it('featureExtractor rejects unknown layers and non-models', () => {
     const net = metrics.mnistFeatureNet(toyConfig);
-    expect(() => metrics.featureExtractor(net, { layerName: 'nope' })).toThrow(/metrics\.featureExtractor: argument 'options\.layerName' must name a layer of the model \(.*'features'.*\), received 'nope'/);
+    expect(() => metrics.featureExtractor(net, { layerName: 'nope' })).toThrow(
+      /metrics\.featureExtractor: argument 'options\.layerName' must name a layer of the model \(.*'features'.*\), received 'nope'/,
+    );
     expect(() => metrics.featureExtractor({} as never)).toThrow(/argument 'model' must be a tf\.LayersModel/);
     net.dispose();
   });
@@ -114,7 +122,9 @@ describe.each(TEST_BACKENDS)('metrics.trainMnistFeatureNet (%s)', (backend) => {
     const net = metrics.mnistFeatureNet(toyConfig);
     const { images, labels } = toyData(4, 1);
     const fn = metrics.trainMnistFeatureNet;
-    await expect(fn(net, { images, labels: tf.slice(labels, 0, 3) })).rejects.toThrow(/metrics\.trainMnistFeatureNet: argument 'options\.labels' must be int32 \[4\] class indices or float32 one-hot \[4, 2\]/);
+    await expect(fn(net, { images, labels: tf.slice(labels, 0, 3) })).rejects.toThrow(
+      /metrics\.trainMnistFeatureNet: argument 'options\.labels' must be int32 \[4\] class indices or float32 one-hot \[4, 2\]/,
+    );
     await expect(fn(net, { images: tf.zeros([4, 144]) as never, labels })).rejects.toThrow(/argument 'options\.images' must have rank 4/);
     await expect(fn(net, { images, labels, epochs: 0 })).rejects.toThrow(/options\.epochs' must be a positive integer, received 0/);
     await expect(fn({} as never, { images, labels })).rejects.toThrow(/argument 'model' must be a tf\.LayersModel/);
@@ -137,10 +147,12 @@ describe.each(TEST_BACKENDS)('metrics.trainMnistFeatureNet (%s)', (backend) => {
   it('survives a save/load round trip through tfjs-layers (standard layers only)', async () => {
     const net = metrics.mnistFeatureNet(toyConfig);
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await net.save(tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await net.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     const x = toyData(2, 5).images;
     expectClose(values(metrics.featureExtractor(loaded)(x)), values(metrics.featureExtractor(net)(x)), 1e-6);

@@ -86,7 +86,9 @@ describe.each(TEST_BACKENDS)('network builders on %s', (backend) => {
       await expectNoLeak(() => model.predict(inputs));
       if (!c.conv || canTrainConv()) {
         await expectNoLeak(() => {
-          const { value, grads } = tf.variableGrads(() => tf.sum((([model.apply(inputs, { training: true })].flat() as tf.Tensor[])[0]!)) as tf.Scalar);
+          const { value, grads } = tf.variableGrads(
+            () => tf.sum(([model.apply(inputs, { training: true })].flat() as tf.Tensor[])[0]!) as tf.Scalar,
+          );
           tf.dispose(grads);
           return value;
         });

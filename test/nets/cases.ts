@@ -18,7 +18,12 @@ export interface BuilderCase {
   outputShapes: (n: number) => number[][];
 }
 
-const labels = (n: number, numClasses: number) => tf.tensor2d(Array.from({ length: n }, (_, i) => i % numClasses), [n, 1], 'int32');
+const labels = (n: number, numClasses: number) =>
+  tf.tensor2d(
+    Array.from({ length: n }, (_, i) => i % numClasses),
+    [n, 1],
+    'int32',
+  );
 const latent = (n: number, d: number) => tf.randomNormal([n, d], 0, 1, 'float32', 7);
 const images = (n: number, shape: number[]) => tf.randomUniform([n, ...shape], -1, 1, 'float32', 3);
 
@@ -59,7 +64,8 @@ export const GENERATOR_CASES: BuilderCase[] = [
     name: 'dcganGenerator [8,12,3] stages 2, no norm',
     kind: 'generator',
     conv: true,
-    build: () => nets.dcganGenerator({ latentDim: 2, outputShape: [8, 12, 3], widths: [4, 2], stages: 2, kernelSize: 3, normalization: 'none' }),
+    build: () =>
+      nets.dcganGenerator({ latentDim: 2, outputShape: [8, 12, 3], widths: [4, 2], stages: 2, kernelSize: 3, normalization: 'none' }),
     inputs: (n) => [latent(n, 2)],
     outputShapes: (n) => [[n, 8, 12, 3]],
   },
@@ -96,7 +102,10 @@ export const DISCRIMINATOR_CASES: BuilderCase[] = [
     conv: false,
     build: () => nets.mlpDiscriminator({ inputShape: [4, 4, 1], widths: [8], head: 'acgan', numClasses: 3 }),
     inputs: (n) => [images(n, [4, 4, 1])],
-    outputShapes: (n) => [[n, 1], [n, 3]],
+    outputShapes: (n) => [
+      [n, 1],
+      [n, 3],
+    ],
   },
   {
     name: 'mlpDiscriminator projection, spectral norm',
@@ -118,7 +127,8 @@ export const DISCRIMINATOR_CASES: BuilderCase[] = [
     name: 'dcganDiscriminator [8,12,3] spectral norm, layer norm',
     kind: 'discriminator',
     conv: true,
-    build: () => nets.dcganDiscriminator({ inputShape: [8, 12, 3], widths: [4, 4], kernelSize: 3, spectralNorm: true, normalization: 'layer' }),
+    build: () =>
+      nets.dcganDiscriminator({ inputShape: [8, 12, 3], widths: [4, 4], kernelSize: 3, spectralNorm: true, normalization: 'layer' }),
     inputs: (n) => [images(n, [8, 12, 3])],
     outputShapes: (n) => [[n, 1]],
   },
@@ -128,13 +138,17 @@ export const DISCRIMINATOR_CASES: BuilderCase[] = [
     conv: true,
     build: () => nets.dcganDiscriminator({ inputShape: [8, 8, 1], widths: [4], kernelSize: 3, head: 'acgan', numClasses: 4 }),
     inputs: (n) => [images(n, [8, 8, 1])],
-    outputShapes: (n) => [[n, 1], [n, 4]],
+    outputShapes: (n) => [
+      [n, 1],
+      [n, 4],
+    ],
   },
   {
     name: 'dcganDiscriminator projection, spectral norm',
     kind: 'discriminator',
     conv: true,
-    build: () => nets.dcganDiscriminator({ inputShape: [8, 8, 1], widths: [4], kernelSize: 3, head: 'projection', numClasses: 4, spectralNorm: true }),
+    build: () =>
+      nets.dcganDiscriminator({ inputShape: [8, 8, 1], widths: [4], kernelSize: 3, head: 'projection', numClasses: 4, spectralNorm: true }),
     inputs: (n) => [images(n, [8, 8, 1]), labels(n, 4)],
     outputShapes: (n) => [[n, 1]],
   },

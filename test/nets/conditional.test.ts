@@ -17,7 +17,10 @@ describe.each(TEST_BACKENDS)('conditional networks on %s', (backend) => {
 
   it.each([
     ['mlpGenerator', () => nets.mlpGenerator({ latentDim: 3, outputShape: [4], widths: [8], numClasses: 5 })],
-    ['dcganGenerator', () => nets.dcganGenerator({ latentDim: 3, outputShape: [4, 4, 1], widths: [4, 2], stages: 2, kernelSize: 3, numClasses: 5 })],
+    [
+      'dcganGenerator',
+      () => nets.dcganGenerator({ latentDim: 3, outputShape: [4, 4, 1], widths: [4, 2], stages: 2, kernelSize: 3, numClasses: 5 }),
+    ],
   ])('%s: the label changes the sample, the same label reproduces it', (_name, build) => {
     const generator = build();
     expect(generator.inputs.map((i) => [i.shape, i.dtype])).toEqual([
@@ -53,14 +56,31 @@ describe.each(TEST_BACKENDS)('conditional networks on %s', (backend) => {
     const [base, with1, with2] = [logit(0), logit(1), logit(2)];
     // Expected: the difference to class 0 is the dot product with the class's embedding row,
     // computed here in float64 from the features φ(x).
-    expectClose(with1.map((v, i) => v - base[i]!), phi.map((p) => dotJs(p, e1)), 1e-4, 1e-5);
-    expectClose(with2.map((v, i) => v - base[i]!), phi.map((p) => dotJs(p, e2)), 1e-4, 1e-5);
+    expectClose(
+      with1.map((v, i) => v - base[i]!),
+      phi.map((p) => dotJs(p, e1)),
+      1e-4,
+      1e-5,
+    );
+    expectClose(
+      with2.map((v, i) => v - base[i]!),
+      phi.map((p) => dotJs(p, e2)),
+      1e-4,
+      1e-5,
+    );
     tf.dispose([x, features]);
     discriminator.dispose();
   });
 
   it('AC-GAN head: a real/fake logit and class logits from the same features', () => {
-    const discriminator = nets.dcganDiscriminator({ inputShape: [8, 8, 1], widths: [4], kernelSize: 3, head: 'acgan', numClasses: 7, dropout: 0 });
+    const discriminator = nets.dcganDiscriminator({
+      inputShape: [8, 8, 1],
+      widths: [4],
+      kernelSize: 3,
+      head: 'acgan',
+      numClasses: 7,
+      dropout: 0,
+    });
     expect(discriminator.inputs).toHaveLength(1);
     const x = tf.randomUniform([3, 8, 8, 1], -1, 1, 'float32', 2);
     const [logit, classLogits] = discriminator.predict(x) as tf.Tensor[];

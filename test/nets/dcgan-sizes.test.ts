@@ -102,7 +102,9 @@ describe.each(TEST_BACKENDS)('full-size DCGAN forward on %s', (backend) => {
   it('the 28x28x1 generator and discriminator run end to end', () => {
     const generator = nets.dcganGenerator({ latentDim: 100, outputShape: [28, 28, 1] });
     const discriminator = nets.dcganDiscriminator({ inputShape: [28, 28, 1] });
-    const logits = tf.tidy(() => discriminator.predict(generator.predict(tf.randomNormal([2, 100], 0, 1, 'float32', 1)) as tf.Tensor) as tf.Tensor);
+    const logits = tf.tidy(
+      () => discriminator.predict(generator.predict(tf.randomNormal([2, 100], 0, 1, 'float32', 1)) as tf.Tensor) as tf.Tensor,
+    );
     expect(logits.shape).toEqual([2, 1]);
     expect(Array.from(logits.dataSync()).every(Number.isFinite)).toBe(true);
     logits.dispose();

@@ -37,12 +37,13 @@ describe.each(TEST_BACKENDS)('nets.gpt on %s', (backend) => {
       const changed = ids.slice();
       changed[t] = (changed[t]! + 5) % 13;
       const out = run(changed);
-      for (let i = 0; i < t * 13; i++) if (out[i] !== base[i]) expect.fail(`logit ${i} (position ${Math.floor(i / 13)}) changed when id ${t} did`);
+      for (let i = 0; i < t * 13; i++)
+        if (out[i] !== base[i]) expect.fail(`logit ${i} (position ${Math.floor(i / 13)}) changed when id ${t} did`);
       expect(out.slice(t * 13).some((v, i) => v !== base[t * 13 + i])).toBe(true);
     }
   });
 
-  it('has nanoGPT\'s parameter count and initialisation (0.02, residual projections 0.02/sqrt(2L))', () => {
+  it("has nanoGPT's parameter count and initialisation (0.02, residual projections 0.02/sqrt(2L))", () => {
     const [v, t, l, c] = [50, 32, 4, 128];
     const model = nets.gpt({ vocabSize: v, blockSize: t, layers: l, heads: 4, width: c, seed: 3 });
     expect(model.countParams()).toBe(gptParams(v, t, l, c));
@@ -58,7 +59,7 @@ describe.each(TEST_BACKENDS)('nets.gpt on %s', (backend) => {
     expect(std(embedding.weights[0]!.read().dataSync()) / 0.02).toBeCloseTo(1, 1);
   });
 
-  it('presets set minGPT\'s sizes; bias false and untied head change the parameter count as expected', () => {
+  it("presets set minGPT's sizes; bias false and untied head change the parameter count as expected", () => {
     const nano = nets.gpt({ vocabSize: 10, blockSize: 4, preset: 'nano' });
     expect(nano.countParams()).toBe(gptParams(10, 4, 3, 48));
     expect(nets.GPT_PRESETS.mini).toEqual({ layers: 6, heads: 6, width: 192 });
@@ -77,7 +78,9 @@ describe.each(TEST_BACKENDS)('nets.gpt on %s', (backend) => {
     const outA = tf.tidy(() => values(a.predict(ids) as tf.Tensor));
     expect(tf.tidy(() => values(make().predict(ids) as tf.Tensor))).toEqual(outA);
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await a.save(tf.io.withSaveHandler(async (x) => ((artifacts = x), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await a.save(
+      tf.io.withSaveHandler(async (x) => ((artifacts = x), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     expect(tf.tidy(() => values(loaded.predict(ids) as tf.Tensor))).toEqual(outA);
     await expectNoLeak(() => a.predict(ids));
@@ -90,7 +93,8 @@ describe.each(TEST_BACKENDS)('nets.gpt on %s', (backend) => {
     const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
     const x = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8]], [1, 8], 'int32');
     const y = tf.tensor2d([[2, 3, 4, 5, 6, 7, 8, 0]], [1, 8], 'int32');
-    const step = () => optimizer.minimize(() => losses.autoregressive.crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), true, variables);
+    const step = () =>
+      optimizer.minimize(() => losses.autoregressive.crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), true, variables);
     await expectNoLeak(step, { warmup: 1, repeats: 5 });
     optimizer.dispose();
     tf.dispose([x, y]);
@@ -105,9 +109,13 @@ describe.each(TEST_BACKENDS)('nets.gpt on %s', (backend) => {
   });
 
   it('rejects invalid configs', () => {
-    expect(() => nets.gpt({ vocabSize: 10, blockSize: 8, heads: 3, width: 16 })).toThrow(/nets\.gpt: argument 'config\.heads' must divide config\.width \(16\), received 3/);
+    expect(() => nets.gpt({ vocabSize: 10, blockSize: 8, heads: 3, width: 16 })).toThrow(
+      /nets\.gpt: argument 'config\.heads' must divide config\.width \(16\), received 3/,
+    );
     expect(() => nets.gpt({ vocabSize: 0, blockSize: 8 })).toThrow(ConfigError);
-    expect(() => nets.gpt({ vocabSize: 10, blockSize: 8, preset: 'huge' as never })).toThrow(/preset' must be one of 'nano', 'micro', 'mini'/);
+    expect(() => nets.gpt({ vocabSize: 10, blockSize: 8, preset: 'huge' as never })).toThrow(
+      /preset' must be one of 'nano', 'micro', 'mini'/,
+    );
     expect(() => nets.gpt({ vocabSize: 10, blockSize: 8, layer: 2 } as never)).toThrow(/Did you mean 'layers'/);
   });
 });

@@ -27,7 +27,8 @@ describe.each(TEST_BACKENDS)('nets.pixelCnn on %s', (backend) => {
       const changed = base.slice();
       changed[p] = 1 - changed[p]! + 0.5;
       const y2 = run(changed);
-      for (let i = 0; i < (p + 1) * levels; i++) if (y2[i] !== y[i]) expect.fail(`logit ${i} (pixel ${Math.floor(i / levels)}) changed when pixel ${p} did`);
+      for (let i = 0; i < (p + 1) * levels; i++)
+        if (y2[i] !== y[i]) expect.fail(`logit ${i} (pixel ${Math.floor(i / levels)}) changed when pixel ${p} did`);
       if (p < h * w - 1) expect(y2.slice((p + 1) * levels).some((v, i) => v !== y[(p + 1) * levels + i])).toBe(true);
     }
   });
@@ -35,9 +36,14 @@ describe.each(TEST_BACKENDS)('nets.pixelCnn on %s', (backend) => {
   it('saves and loads (gated) with identical logits; 20 Adam steps on crossEntropy(pixelTargets) lower the loss', async () => {
     const model = nets.pixelCnn({ imageShape: [4, 4, 1], filters: 4, layers: 1, gated: true, levels: 2, seed: 2 });
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await model.save(
+      tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
-    const images = tf.tensor4d(Array.from({ length: 32 }, (_, i) => (i % 3 === 0 ? 1 : 0)), [2, 4, 4, 1]);
+    const images = tf.tensor4d(
+      Array.from({ length: 32 }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+      [2, 4, 4, 1],
+    );
     expect(tf.tidy(() => values(loaded.predict(images) as tf.Tensor))).toEqual(tf.tidy(() => values(model.predict(images) as tf.Tensor)));
     // pixelTargets: round(x · (levels − 1)), squeezed: 0/1 images give their own values.
     const targets = autoregressive.pixelTargets(images, 2);
@@ -68,7 +74,10 @@ describe.each(TEST_BACKENDS)('nets.pixelCnn on %s', (backend) => {
     const counts = new Array<number>(levels).fill(0);
     for (let i = 0; i < 4000; i++) counts[Math.round(pixels[i * 4]! * (levels - 1))]!++;
     expect(pixels.every((v) => [0, 1 / 3, 2 / 3, 1].some((l) => Math.abs(v - l) < 1e-6))).toBe(true);
-    const chiSquare = counts.reduce((s, c, i) => s + (c - (4000 * Math.exp(logits0[i]! - max)) / z) ** 2 / ((4000 * Math.exp(logits0[i]! - max)) / z), 0);
+    const chiSquare = counts.reduce(
+      (s, c, i) => s + (c - (4000 * Math.exp(logits0[i]! - max)) / z) ** 2 / ((4000 * Math.exp(logits0[i]! - max)) / z),
+      0,
+    );
     // χ²(3) upper 0.1% point: 16.27.
     expect(chiSquare).toBeLessThan(16.27);
     const again = await autoregressive.samplePixels(model, { n: 4000, seed: 7 });

@@ -15,15 +15,30 @@ beforeAll(async () => {
 });
 
 const BUILDERS: Array<[string, (seed?: number) => tfl.LayersModel]> = [
-  ['nets.mlpGenerator', (seed) => nets.mlpGenerator({ latentDim: 3, outputShape: [6], widths: [8], numClasses: 3, labelEmbeddingDim: 4, seed })],
-  ['nets.dcganGenerator', (seed) => nets.dcganGenerator({ latentDim: 3, outputShape: [8, 8, 1], widths: [4, 2], kernelSize: 3, numClasses: 2, seed })],
-  ['nets.mlpDiscriminator', (seed) => nets.mlpDiscriminator({ inputShape: [5], widths: [4], spectralNorm: true, head: 'projection', numClasses: 3, seed })],
-  ['nets.dcganDiscriminator', (seed) => nets.dcganDiscriminator({ inputShape: [8, 8, 1], widths: [2, 3], kernelSize: 3, head: 'acgan', numClasses: 3, seed })],
+  [
+    'nets.mlpGenerator',
+    (seed) => nets.mlpGenerator({ latentDim: 3, outputShape: [6], widths: [8], numClasses: 3, labelEmbeddingDim: 4, seed }),
+  ],
+  [
+    'nets.dcganGenerator',
+    (seed) => nets.dcganGenerator({ latentDim: 3, outputShape: [8, 8, 1], widths: [4, 2], kernelSize: 3, numClasses: 2, seed }),
+  ],
+  [
+    'nets.mlpDiscriminator',
+    (seed) => nets.mlpDiscriminator({ inputShape: [5], widths: [4], spectralNorm: true, head: 'projection', numClasses: 3, seed }),
+  ],
+  [
+    'nets.dcganDiscriminator',
+    (seed) => nets.dcganDiscriminator({ inputShape: [8, 8, 1], widths: [2, 3], kernelSize: 3, head: 'acgan', numClasses: 3, seed }),
+  ],
   ['vae.mlpEncoder', (seed) => vae.mlpEncoder({ inputShape: [6], latentDim: 2, widths: [4], numClasses: 2, seed })],
   ['vae.mlpDecoder', (seed) => vae.mlpDecoder({ latentDim: 2, outputShape: [6], widths: [4], numClasses: 2, seed })],
   ['vae.convEncoder', (seed) => vae.convEncoder({ inputShape: [4, 4, 1], latentDim: 2, widths: [2], seed })],
   ['vae.convDecoder', (seed) => vae.convDecoder({ latentDim: 2, outputShape: [4, 4, 1], widths: [2], seed })],
-  ['metrics.mnistFeatureNet', (seed) => metrics.mnistFeatureNet({ inputShape: [12, 12, 1], filters: [2], featureDim: 4, numClasses: 3, seed })],
+  [
+    'metrics.mnistFeatureNet',
+    (seed) => metrics.mnistFeatureNet({ inputShape: [12, 12, 1], filters: [2], featureDim: 4, numClasses: 3, seed }),
+  ],
 ];
 
 /** Every weight's values, by the weight's position in the model (names carry global counters). */
@@ -49,7 +64,8 @@ describe.each(BUILDERS)('%s seed', (_name, build) => {
   });
 
   it('rejects a seed that is not a non-negative integer', () => {
-    for (const seed of [-1, 1.5, Number.NaN, '3' as never]) expect(() => build(seed)).toThrow(/argument 'config\.seed' must be a non-negative integer/);
+    for (const seed of [-1, 1.5, Number.NaN, '3' as never])
+      expect(() => build(seed)).toThrow(/argument 'config\.seed' must be a non-negative integer/);
     expect(() => build(-1)).toThrow(ConfigError);
   });
 });
@@ -58,6 +74,8 @@ describe('assemble seed', () => {
   it('is validated like the builders', () => {
     const encoder = vae.mlpEncoder({ inputShape: [6], latentDim: 2, widths: [4] });
     const decoder = vae.mlpDecoder({ latentDim: 2, outputShape: [6], widths: [4] });
-    expect(() => vae.assemble({ encoder, decoder, seed: -2 })).toThrow(/vae\.assemble: argument 'config\.seed' must be a non-negative integer, received -2/);
+    expect(() => vae.assemble({ encoder, decoder, seed: -2 })).toThrow(
+      /vae\.assemble: argument 'config\.seed' must be a non-negative integer, received -2/,
+    );
   });
 });

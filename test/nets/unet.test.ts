@@ -32,7 +32,10 @@ describe.each(TEST_BACKENDS)('nets.unet on %s', (backend) => {
 
   it('has the DDPM layout: one stride-2 conv and one upsampling per level change, attention where asked', () => {
     const model = nets.unet({ ...small, residualBlocks: 2, attentionAt: [4] });
-    expect(model.inputs.map((i) => i.shape)).toEqual([[null, 8, 8, 1], [null, 1]]);
+    expect(model.inputs.map((i) => i.shape)).toEqual([
+      [null, 8, 8, 1],
+      [null, 1],
+    ]);
     expect(model.outputs[0]!.shape).toEqual([null, 8, 8, 1]);
     const strides2 = (l: tfl.layers.Layer) => (l.getConfig()['strides'] as number[])[0] === 2;
     expect(count(model, 'Conv2D', strides2)).toBe(1);
@@ -50,9 +53,14 @@ describe.each(TEST_BACKENDS)('nets.unet on %s', (backend) => {
 
   it('depends on t and on the label; the same seed builds the same model', () => {
     const model = nets.unet({ ...small, numClasses: 3 });
-    expect(model.inputs.map((i) => i.shape)).toEqual([[null, 8, 8, 1], [null, 1], [null, 1]]);
+    expect(model.inputs.map((i) => i.shape)).toEqual([
+      [null, 8, 8, 1],
+      [null, 1],
+      [null, 1],
+    ]);
     const x = tf.randomNormal([2, 8, 8, 1], 0, 1, 'float32', 1);
-    const run = (m: tfl.LayersModel, t: number, label: number) => values(m.predict([x, tf.fill([2, 1], t), tf.fill([2, 1], label, 'int32')]) as tf.Tensor);
+    const run = (m: tfl.LayersModel, t: number, label: number) =>
+      values(m.predict([x, tf.fill([2, 1], t), tf.fill([2, 1], label, 'int32')]) as tf.Tensor);
     const base = run(model, 5, 0);
     expect(run(model, 6, 0)).not.toEqual(base);
     expect(run(model, 5, 1)).not.toEqual(base);
@@ -76,10 +84,17 @@ describe.each(TEST_BACKENDS)('nets.unet on %s', (backend) => {
     tf.dispose([value, ...Object.values(grads)]);
     const optimizer = tf.train.adam(1e-3);
     let step = 0;
-    await expectNoLeak(() => optimizer.minimize(() => diffusion.trainingLoss(model, x0, { schedule, seed: step++, labels, labelDropout: 0.5, nullLabel: 2 }), true), {
-      warmup: 1,
-      repeats: 2,
-    });
+    await expectNoLeak(
+      () =>
+        optimizer.minimize(
+          () => diffusion.trainingLoss(model, x0, { schedule, seed: step++, labels, labelDropout: 0.5, nullLabel: 2 }),
+          true,
+        ),
+      {
+        warmup: 1,
+        repeats: 2,
+      },
+    );
     tf.dispose([x0, labels]);
     optimizer.dispose();
   });

@@ -20,13 +20,33 @@ export const PROGRAMS = [
   { name: 'everything', code: `import * as genblocks from 'genblocks';\nglobalThis.genblocks = genblocks;`, budget: 100_000 },
   { name: 'losses', code: `import { losses } from 'genblocks';\nglobalThis.losses = losses;`, budget: 10_000 },
   { name: 'losses (genblocks/losses)', code: `import * as losses from 'genblocks/losses';\nglobalThis.losses = losses;`, budget: 10_000 },
-  { name: 'one loss', code: `import { losses } from 'genblocks';\nglobalThis.loss = (x) => losses.gan.nonSaturating.generator(x);`, budget: 10_000 },
+  {
+    name: 'one loss',
+    code: `import { losses } from 'genblocks';\nglobalThis.loss = (x) => losses.gan.nonSaturating.generator(x);`,
+    budget: 10_000,
+  },
   { name: 'backends', code: `import { backends } from 'genblocks';\nglobalThis.backends = backends;`, budget: 20_000 },
   { name: 'nets', code: `import { nets } from 'genblocks';\nglobalThis.nets = nets;`, budget: 18_000 },
-  { name: 'a trainer (train.AdversarialTrainer)', code: `import { train } from 'genblocks';\nglobalThis.Trainer = train.AdversarialTrainer;`, budget: 40_000 },
-  { name: 'a trainer (genblocks/train)', code: `import { AdversarialTrainer } from 'genblocks/train';\nglobalThis.Trainer = AdversarialTrainer;`, budget: 22_000 },
-  { name: 'diffusion (genblocks/diffusion)', code: `import * as diffusion from 'genblocks/diffusion';\nglobalThis.diffusion = diffusion;`, budget: 9_000 },
-  { name: 'autoregressive (genblocks/autoregressive)', code: `import * as autoregressive from 'genblocks/autoregressive';\nglobalThis.autoregressive = autoregressive;`, budget: 11_000 },
+  {
+    name: 'a trainer (train.AdversarialTrainer)',
+    code: `import { train } from 'genblocks';\nglobalThis.Trainer = train.AdversarialTrainer;`,
+    budget: 40_000,
+  },
+  {
+    name: 'a trainer (genblocks/train)',
+    code: `import { AdversarialTrainer } from 'genblocks/train';\nglobalThis.Trainer = AdversarialTrainer;`,
+    budget: 22_000,
+  },
+  {
+    name: 'diffusion (genblocks/diffusion)',
+    code: `import * as diffusion from 'genblocks/diffusion';\nglobalThis.diffusion = diffusion;`,
+    budget: 9_000,
+  },
+  {
+    name: 'autoregressive (genblocks/autoregressive)',
+    code: `import * as autoregressive from 'genblocks/autoregressive';\nglobalThis.autoregressive = autoregressive;`,
+    budget: 11_000,
+  },
 ];
 
 function entryFile(project, program) {
@@ -153,6 +173,9 @@ export async function webpackWarnings(project) {
   const { warnings, errors } = stats.toJson({ all: false, warnings: true, errors: true });
   if (errors.length > 0) throw new Error(`webpack failed:\n${errors.map((e) => e.message).join('\n')}`);
   const out = join(project, 'webpack-out');
-  const code = readdirSync(out).filter((f) => /\.m?js$/.test(f)).map((f) => readFileSync(join(out, f), 'utf8')).join('\n');
+  const code = readdirSync(out)
+    .filter((f) => /\.m?js$/.test(f))
+    .map((f) => readFileSync(join(out, f), 'utf8'))
+    .join('\n');
   return { warnings: warnings.map((w) => `${w.moduleName ?? ''}: ${w.message}`), code };
 }

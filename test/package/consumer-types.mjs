@@ -36,7 +36,15 @@ export function publicApi() {
   const list = entries();
   const program = ts.createProgram(
     list.map((e) => e.source),
-    { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, noEmit: true, skipLibCheck: true, types: ['node'] },
+    {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+    },
   );
   const checker = program.getTypeChecker();
   return list.map(({ specifier, source }) => {
@@ -53,7 +61,11 @@ export function publicApi() {
         const isType = (target.flags & ts.SymbolFlags.Type) !== 0;
         const isValue = (target.flags & ts.SymbolFlags.Value) !== 0;
         const declaration = target.declarations?.find((d) => d.typeParameters !== undefined);
-        members.push({ path, kind: isType && isValue ? 'both' : isType ? 'type' : 'value', typeParameters: declaration?.typeParameters?.length ?? 0 });
+        members.push({
+          path,
+          kind: isType && isValue ? 'both' : isType ? 'type' : 'value',
+          typeParameters: declaration?.typeParameters?.length ?? 0,
+        });
       }
     };
     visit(module, '');
@@ -84,7 +96,13 @@ export function consumerSource(api) {
 
 /** The ```ts blocks of README.md and docs/*.md to type-check: `{ name, code }`. */
 export function docBlocks() {
-  const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+  const docs = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .sort()
+      .map((f) => `docs/${f}`),
+  ];
   const blocks = [];
   for (const doc of docs) {
     const lines = readFileSync(join(ROOT, doc), 'utf8').split('\n');
@@ -99,8 +117,16 @@ export function docBlocks() {
         index++;
         let skip = false;
         for (let j = i - 1; j >= 0 && /^<!--\s*docs-test:/.test(lines[j].trim()); j--) skip ||= /docs-test:\s*no-typecheck/.test(lines[j]);
-        const code = lines.slice(i + 1, end).map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l)).join('\n');
-        if (!skip) blocks.push({ name: `${doc.replace(/[/.]/g, '-')}-${String(index).padStart(2, '0')}`, where: `${doc}:${i + 1}`, code: `${code}\nexport {};\n` });
+        const code = lines
+          .slice(i + 1, end)
+          .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l))
+          .join('\n');
+        if (!skip)
+          blocks.push({
+            name: `${doc.replace(/[/.]/g, '-')}-${String(index).padStart(2, '0')}`,
+            where: `${doc}:${i + 1}`,
+            code: `${code}\nexport {};\n`,
+          });
       }
       i = end;
     }
@@ -121,13 +147,31 @@ const BASE = {
 /** The compilations: resolution mode, module kind and the files each checks. */
 function configurations(project) {
   return [
-    { name: 'node16, ES module', options: { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16 }, files: ['consumer.mts', 'docs-esm'] },
-    { name: 'node16, CommonJS', options: { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16 }, files: ['consumer.cts'] },
-    { name: 'bundler', options: { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler }, files: ['consumer-bundler.ts', 'docs-bundler'] },
-    { name: 'node (node10), CommonJS', options: { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 }, files: ['consumer-node10.ts'] },
+    {
+      name: 'node16, ES module',
+      options: { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16 },
+      files: ['consumer.mts', 'docs-esm'],
+    },
+    {
+      name: 'node16, CommonJS',
+      options: { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16 },
+      files: ['consumer.cts'],
+    },
+    {
+      name: 'bundler',
+      options: { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler },
+      files: ['consumer-bundler.ts', 'docs-bundler'],
+    },
+    {
+      name: 'node (node10), CommonJS',
+      options: { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 },
+      files: ['consumer-node10.ts'],
+    },
   ].map((c) => ({
     ...c,
-    files: c.files.flatMap((f) => (f.startsWith('docs-') ? readdirSync(join(project, f)).map((d) => join(project, f, d)) : [join(project, f)])),
+    files: c.files.flatMap((f) =>
+      f.startsWith('docs-') ? readdirSync(join(project, f)).map((d) => join(project, f, d)) : [join(project, f)],
+    ),
   }));
 }
 
@@ -139,9 +183,13 @@ function configurations(project) {
  */
 export function checkConsumerTypes(project, api = publicApi()) {
   const consumer = consumerSource(api);
-  for (const file of ['consumer.mts', 'consumer.cts', 'consumer-bundler.ts', 'consumer-node10.ts']) writeFileSync(join(project, file), consumer);
+  for (const file of ['consumer.mts', 'consumer.cts', 'consumer-bundler.ts', 'consumer-node10.ts'])
+    writeFileSync(join(project, file), consumer);
   const blocks = docBlocks();
-  for (const [folder, ext] of [['docs-esm', '.mts'], ['docs-bundler', '.ts']]) {
+  for (const [folder, ext] of [
+    ['docs-esm', '.mts'],
+    ['docs-bundler', '.ts'],
+  ]) {
     mkdirSync(join(project, folder), { recursive: true });
     for (const block of blocks) writeFileSync(join(project, folder, block.name + ext), block.code);
   }
@@ -156,8 +204,14 @@ export function checkConsumerTypes(project, api = publicApi()) {
     // (TS2411 on its config types, LayersModel vs InferenceModel), and tfjs-core's name the
     // globals of @types/long and @types/emscripten: those are counted, not failed on. Every
     // error in genblocks' declarations, in the consumer or in a doc block fails.
-    const ours = (d) => !d.file || !/[\\/]node_modules[\\/]/.test(d.file.fileName) || /[\\/]node_modules[\\/]genblocks[\\/]/.test(d.file.fileName);
-    const errors = all.filter(ours).map((d) => ts.formatDiagnostic(d, host).trim().replace(project + '/', ''));
+    const ours = (d) =>
+      !d.file || !/[\\/]node_modules[\\/]/.test(d.file.fileName) || /[\\/]node_modules[\\/]genblocks[\\/]/.test(d.file.fileName);
+    const errors = all.filter(ours).map((d) =>
+      ts
+        .formatDiagnostic(d, host)
+        .trim()
+        .replace(project + '/', ''),
+    );
     return { name, files: files.map((f) => relative(project, f)), errors, ignored: all.length - errors.length };
   });
   return { consumer, blocks, results };

@@ -18,7 +18,10 @@ export function docImportMap() {
   const doc = readFileSync(join(ROOT, 'docs', 'saving-and-deploying.md'), 'utf8');
   const { imports } = JSON.parse(/<script type="importmap">\s*([\s\S]*?)<\/script>/.exec(doc)[1]);
   return Object.fromEntries(
-    Object.entries(imports).map(([name, url]) => [name, url.replace(/^https:\/\/cdn\.jsdelivr\.net\/npm\/((?:@[\w-]+\/)?[\w-]+)@[\w.-]+\//, '/node_modules/$1/')]),
+    Object.entries(imports).map(([name, url]) => [
+      name,
+      url.replace(/^https:\/\/cdn\.jsdelivr\.net\/npm\/((?:@[\w-]+\/)?[\w-]+)@[\w.-]+\//, '/node_modules/$1/'),
+    ]),
   );
 }
 
@@ -57,7 +60,10 @@ export async function runImportMapPage(project) {
     }
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+  });
   try {
     const page = await browser.newPage();
     const pageErrors = [];

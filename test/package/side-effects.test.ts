@@ -57,9 +57,10 @@ describe('package structure', () => {
       expect(from, `src/register.ts imports ${name}`).not.toBeNull();
       const file = `${from![1]}.ts`;
       const source = readFileSync(join(ROOT, 'src', file), 'utf8');
-      expect(source, `src/${file} must end with tf.serialization.registerClass(${name}, 'genblocks', '${name}') and be named in package.json sideEffects`).toMatch(
-        new RegExp(`^(tf\\.)?serialization\\.registerClass\\(${name},`, 'm'),
-      );
+      expect(
+        source,
+        `src/${file} must end with tf.serialization.registerClass(${name}, 'genblocks', '${name}') and be named in package.json sideEffects`,
+      ).toMatch(new RegExp(`^(tf\\.)?serialization\\.registerClass\\(${name},`, 'm'));
     }
   });
 
@@ -96,11 +97,12 @@ describe('package structure', () => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
     const r = JSON.parse(out.trim().split('\n').pop()!) as { names: string[]; before: boolean; after: boolean };
     // Every class that src/register.ts registers is registered by importing genblocks alone.
-    const registered = [...readFileSync(join(ROOT, 'src', 'register.ts'), 'utf8').matchAll(/registerClass\((\w+)/g)].map((m) => `genblocks>${m[1]!}`);
+    const registered = [...readFileSync(join(ROOT, 'src', 'register.ts'), 'utf8').matchAll(/registerClass\((\w+)/g)].map(
+      (m) => `genblocks>${m[1]!}`,
+    );
     expect(registered).toEqual(expect.arrayContaining(['genblocks>Reparameterize', 'genblocks>SpectralNormalization']));
     expect(r.names).toEqual(registered.sort());
     expect(r.before).toBe(false); // tfjs 4.22 has no gradient for Greater; importing genblocks adds none
     expect(r.after).toBe(true);
   }, 60_000);
 });
-

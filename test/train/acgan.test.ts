@@ -83,8 +83,19 @@ describe.each(TEST_BACKENDS)('auxiliaryClassifier (AC-GAN) on %s', (backend) => 
     const pFake = fake.map((x) => softmax(q.map((qk, k) => qk * x + r[k]!)));
     const classReal = mean(pReal.map((p, i) => -Math.log(p[y[i]!]!)));
     // ∂CE/∂logit_ik = (p_ik − [k = y_i]) / n, for the real and the fake half alike.
-    const dq = Array.from({ length: K }, (_, k) => (lambda / n) * (real.reduce((s, x, i) => s + (pReal[i]![k]! - delta(i, k)) * x, 0) + fake.reduce((s, x, i) => s + (pFake[i]![k]! - delta(i, k)) * x, 0)));
-    const dr = Array.from({ length: K }, (_, k) => (lambda / n) * (real.reduce((s, _x, i) => s + pReal[i]![k]! - delta(i, k), 0) + fake.reduce((s, _x, i) => s + pFake[i]![k]! - delta(i, k), 0)));
+    const dq = Array.from(
+      { length: K },
+      (_, k) =>
+        (lambda / n) *
+        (real.reduce((s, x, i) => s + (pReal[i]![k]! - delta(i, k)) * x, 0) +
+          fake.reduce((s, x, i) => s + (pFake[i]![k]! - delta(i, k)) * x, 0)),
+    );
+    const dr = Array.from(
+      { length: K },
+      (_, k) =>
+        (lambda / n) *
+        (real.reduce((s, _x, i) => s + pReal[i]![k]! - delta(i, k), 0) + fake.reduce((s, _x, i) => s + pFake[i]![k]! - delta(i, k), 0)),
+    );
     const [w1, b1] = [w - lr * dw, b - lr * db];
     const q1 = q.map((v, k) => v - lr * dq[k]!);
     const r1 = r.map((v, k) => v - lr * dr[k]!);
@@ -140,7 +151,10 @@ describe.each(TEST_BACKENDS)('auxiliaryClassifier (AC-GAN) on %s', (backend) => 
       seed: 5,
     });
     expect(trainer.conditional).toBe(true);
-    const batches = Array.from({ length: 4 }, (_, i) => ({ x: tf.tensor2d([i, i + 1, i - 1, 0.5], [4, 1]), y: tf.tensor1d([0, 1, 2, 1], 'int32') }));
+    const batches = Array.from({ length: 4 }, (_, i) => ({
+      x: tf.tensor2d([i, i + 1, i - 1, 0.5], [4, 1]),
+      y: tf.tensor1d([0, 1, 2, 1], 'int32'),
+    }));
     await trainer.fit(batches.slice(0, 1), { epochs: 1 }); // Adam creates its slots on the first update
     const before = tf.memory().numTensors;
     const result = await trainer.fit(batches, { epochs: 2 });
@@ -163,16 +177,30 @@ describe('auxiliaryClassifier on a toy problem (cpu)', () => {
     await useTestBackend('cpu');
   });
 
-  it("learns to draw each class where its data lies: class 0 at −2, class 1 at +2", async () => {
+  it('learns to draw each class where its data lies: class 0 at −2, class 1 at +2', async () => {
     // Real data: x = ±2 + 0.1·noise with label 0 for −2 and 1 for +2. An unconditional-looking
     // generator (labels only through the embedding) must learn from the classifier term which
     // side each label belongs to: the two labels' sample means end up on opposite sides.
     const r = rng(7);
     const batches = Array.from({ length: 200 }, () => {
       const labels = Array.from({ length: 32 }, () => (r() < 0.5 ? 0 : 1));
-      return { x: tf.tensor2d(labels.map((l) => (l === 0 ? -2 : 2) + 0.1 * normal(r)), [32, 1]), y: tf.tensor1d(labels, 'int32') };
+      return {
+        x: tf.tensor2d(
+          labels.map((l) => (l === 0 ? -2 : 2) + 0.1 * normal(r)),
+          [32, 1],
+        ),
+        y: tf.tensor1d(labels, 'int32'),
+      };
     });
-    const generator = nets.mlpGenerator({ latentDim: 2, outputShape: [1], widths: [32], numClasses: 2, labelEmbeddingDim: 4, outputActivation: 'linear', normalization: 'none' });
+    const generator = nets.mlpGenerator({
+      latentDim: 2,
+      outputShape: [1],
+      widths: [32],
+      numClasses: 2,
+      labelEmbeddingDim: 4,
+      outputActivation: 'linear',
+      normalization: 'none',
+    });
     const discriminator = nets.mlpDiscriminator({ inputShape: [1], widths: [32], head: 'acgan', numClasses: 2 });
     const trainer = new train.AdversarialTrainer({
       generator,
@@ -201,7 +229,12 @@ describe('auxiliaryClassifier checks', () => {
   });
   const optimizers = () => ({ generatorOptimizer: tf.train.sgd(0.1), discriminatorOptimizer: tf.train.sgd(0.1) });
   const inputs = () => ({ real: tf.tensor2d([1, 2], [2, 1]), noise: tf.tensor2d([0.5, -1], [2, 1]), labels: tf.tensor1d([0, 1], 'int32') });
-  const base = () => ({ generator: labelGenerator(1, [0, 0]), discriminator: classDiscriminator(1, 0, [1, 1], [0, 0]), loss: losses.gan.nonSaturating, ...optimizers() });
+  const base = () => ({
+    generator: labelGenerator(1, [0, 0]),
+    discriminator: classDiscriminator(1, 0, [1, 1], [0, 0]),
+    loss: losses.gan.nonSaturating,
+    ...optimizers(),
+  });
 
   it('names the network that does not fit the classifier', () => {
     const auxiliaryClassifier = { numClasses: 2 };
@@ -209,7 +242,9 @@ describe('auxiliaryClassifier checks', () => {
     expect(() => train.adversarialStep({ ...base(), generator: oneInput, auxiliaryClassifier }, inputs())).toThrow(
       /train\.adversarialStep: argument 'config\.generator' must take two inputs \[noise, label\] with auxiliaryClassifier, received a generator with 1 input\. Build a conditional generator/,
     );
-    expect(() => train.adversarialStep({ ...base(), discriminator: classDiscriminator(1, 0, [1, 1, 1], [0, 0, 0]), auxiliaryClassifier }, inputs())).toThrow(
+    expect(() =>
+      train.adversarialStep({ ...base(), discriminator: classDiscriminator(1, 0, [1, 1, 1], [0, 0, 0]), auxiliaryClassifier }, inputs()),
+    ).toThrow(
       /argument 'config\.discriminator' must return \[logit, classLogits \[null,2\]\] with auxiliaryClassifier, received a discriminator with outputs \[null,1\], \[null,3\]/,
     );
     const projection = nets.mlpDiscriminator({ inputShape: [1], widths: [4], head: 'projection', numClasses: 2 });
@@ -219,22 +254,38 @@ describe('auxiliaryClassifier checks', () => {
   });
 
   it('rejects bad classifier settings, missing or bad labels, and InfoGAN at once', () => {
-    expect(() => train.adversarialStep({ ...base(), auxiliaryClassifier: { numClasses: 1 } }, inputs())).toThrow(/argument 'config\.auxiliaryClassifier\.numClasses' must be at least 2, received 1/);
-    expect(() => train.adversarialStep({ ...base(), auxiliaryClassifier: { numClasses: 2, weight: -1 } }, inputs())).toThrow(/argument 'config\.auxiliaryClassifier\.weight'/);
-    expect(() => train.adversarialStep({ ...base(), auxiliaryClassifier: { numClasses: 2, wieght: 1 } as never }, inputs())).toThrow(/argument 'config\.auxiliaryClassifier\.wieght'.*Did you mean 'weight'\?/);
-    expect(() => train.adversarialStep({ ...base(), auxiliaryClassifier: { numClasses: 2 }, latentCode: { categories: 2 } }, inputs())).toThrow(
-      /argument 'config\.auxiliaryClassifier' must be undefined with config\.latentCode/,
+    expect(() => train.adversarialStep({ ...base(), auxiliaryClassifier: { numClasses: 1 } }, inputs())).toThrow(
+      /argument 'config\.auxiliaryClassifier\.numClasses' must be at least 2, received 1/,
     );
+    expect(() => train.adversarialStep({ ...base(), auxiliaryClassifier: { numClasses: 2, weight: -1 } }, inputs())).toThrow(
+      /argument 'config\.auxiliaryClassifier\.weight'/,
+    );
+    expect(() => train.adversarialStep({ ...base(), auxiliaryClassifier: { numClasses: 2, wieght: 1 } as never }, inputs())).toThrow(
+      /argument 'config\.auxiliaryClassifier\.wieght'.*Did you mean 'weight'\?/,
+    );
+    expect(() =>
+      train.adversarialStep({ ...base(), auxiliaryClassifier: { numClasses: 2 }, latentCode: { categories: 2 } }, inputs()),
+    ).toThrow(/argument 'config\.auxiliaryClassifier' must be undefined with config\.latentCode/);
     const config = { ...base(), auxiliaryClassifier: { numClasses: 2 } };
     const { labels: _labels, ...unlabelled } = inputs();
-    expect(() => train.adversarialStep(config, unlabelled)).toThrow(/argument 'inputs\.labels' must hold the class of every real example with config\.auxiliaryClassifier, received undefined/);
-    expect(() => train.adversarialStep(config, { ...inputs(), labels: tf.tensor1d([0, 2], 'int32') })).toThrow(/argument 'inputs\.labels' must hold class labels in \[0, 2\), received a label 2/);
-    expect(() => train.adversarialStep(config, { ...inputs(), labels: tf.tensor1d([0, 1]) })).toThrow(/argument 'inputs\.labels' must be int32 class labels, received a float32 tensor\. Cast them with tf\.cast/);
-    expect(() => train.adversarialStep(config, { ...inputs(), labels: tf.tensor1d([0, 1, 1], 'int32') })).toThrow(/argument 'inputs\.labels' must hold 2 labels, one per example, received shape \[3\]/);
+    expect(() => train.adversarialStep(config, unlabelled)).toThrow(
+      /argument 'inputs\.labels' must hold the class of every real example with config\.auxiliaryClassifier, received undefined/,
+    );
+    expect(() => train.adversarialStep(config, { ...inputs(), labels: tf.tensor1d([0, 2], 'int32') })).toThrow(
+      /argument 'inputs\.labels' must hold class labels in \[0, 2\), received a label 2/,
+    );
+    expect(() => train.adversarialStep(config, { ...inputs(), labels: tf.tensor1d([0, 1]) })).toThrow(
+      /argument 'inputs\.labels' must be int32 class labels, received a float32 tensor\. Cast them with tf\.cast/,
+    );
+    expect(() => train.adversarialStep(config, { ...inputs(), labels: tf.tensor1d([0, 1, 1], 'int32') })).toThrow(
+      /argument 'inputs\.labels' must hold 2 labels, one per example, received shape \[3\]/,
+    );
   });
 
   it('the trainer rejects a classifier whose class count differs from the generator embedding', () => {
-    expect(() => new train.AdversarialTrainer({ ...base(), generator: labelGenerator(1, [0, 0, 0]), auxiliaryClassifier: { numClasses: 2 } })).toThrow(
+    expect(
+      () => new train.AdversarialTrainer({ ...base(), generator: labelGenerator(1, [0, 0, 0]), auxiliaryClassifier: { numClasses: 2 } }),
+    ).toThrow(
       /train\.AdversarialTrainer: argument 'config\.auxiliaryClassifier\.numClasses' must agree on the number of classes with config\.generator \(3\), received 2 classes/,
     );
   });

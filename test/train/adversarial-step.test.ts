@@ -49,7 +49,13 @@ describe.each(TEST_BACKENDS)('train.adversarialStep on %s', (backend) => {
     const generator = linear(a, c);
     const discriminator = linear(w, b);
     const out = train.adversarialStep(
-      { generator, discriminator, loss: losses.gan.nonSaturating, generatorOptimizer: tf.train.sgd(lr), discriminatorOptimizer: tf.train.sgd(lr) },
+      {
+        generator,
+        discriminator,
+        loss: losses.gan.nonSaturating,
+        generatorOptimizer: tf.train.sgd(lr),
+        discriminatorOptimizer: tf.train.sgd(lr),
+      },
       { real: tf.tensor2d(real, [2, 1]), noise: tf.tensor2d(z, [2, 1]) },
     );
     expectClose(values(out.discriminator!), dLoss, 1e-5);
@@ -66,7 +72,13 @@ describe.each(TEST_BACKENDS)('train.adversarialStep on %s', (backend) => {
   it("update: 'discriminator' leaves the generator's weights untouched, and 'generator' the discriminator's", () => {
     const generator = linear(0.5, 0.1);
     const discriminator = linear(0.3, -0.2);
-    const config = { generator, discriminator, loss: losses.gan.hinge, generatorOptimizer: tf.train.sgd(0.1), discriminatorOptimizer: tf.train.sgd(0.1) };
+    const config = {
+      generator,
+      discriminator,
+      loss: losses.gan.hinge,
+      generatorOptimizer: tf.train.sgd(0.1),
+      discriminatorOptimizer: tf.train.sgd(0.1),
+    };
     const inputs = { real: tf.tensor2d([1, 2], [2, 1]), noise: tf.tensor2d([0.5, -1], [2, 1]) };
     const out = train.adversarialStep(config, { ...inputs, update: 'discriminator' });
     expect(out.generator).toBeUndefined();
@@ -84,14 +96,28 @@ describe.each(TEST_BACKENDS)('train.adversarialStep on %s', (backend) => {
     const discriminator = linear(0.3, -0.2);
     // D(x) = w·x + b has ∇ₓD = w everywhere, so the gradient penalty is weight·(|w| − 1)² = 10·0.49 (paper's formula).
     const out = train.adversarialStep(
-      { generator, discriminator, loss: losses.gan.wasserstein, penalty: losses.gan.gradientPenalty, generatorOptimizer: tf.train.sgd(0), discriminatorOptimizer: tf.train.sgd(0) },
+      {
+        generator,
+        discriminator,
+        loss: losses.gan.wasserstein,
+        penalty: losses.gan.gradientPenalty,
+        generatorOptimizer: tf.train.sgd(0),
+        discriminatorOptimizer: tf.train.sgd(0),
+      },
       { real: tf.tensor2d([1, 2], [2, 1]), noise: tf.tensor2d([0.5, -1], [2, 1]), penaltySeed: 3 },
     );
     expectClose(values(out.penalty!), 10 * (0.3 - 1) ** 2, 1e-4);
   });
 
   it('leaves only its returned scalars', async () => {
-    const config = { generator: linear(0.5, 0.1), discriminator: linear(0.3, -0.2), loss: losses.gan.leastSquares, penalty: losses.gan.gradientPenalty, generatorOptimizer: tf.train.adam(1e-3), discriminatorOptimizer: tf.train.adam(1e-3) };
+    const config = {
+      generator: linear(0.5, 0.1),
+      discriminator: linear(0.3, -0.2),
+      loss: losses.gan.leastSquares,
+      penalty: losses.gan.gradientPenalty,
+      generatorOptimizer: tf.train.adam(1e-3),
+      discriminatorOptimizer: tf.train.adam(1e-3),
+    };
     const real = tf.tensor2d([1, 2], [2, 1]);
     const noise = tf.tensor2d([0.5, -1], [2, 1]);
     await expectNoLeak(() => train.adversarialStep(config, { real, noise }), { warmup: 1, repeats: 5 });
@@ -99,7 +125,13 @@ describe.each(TEST_BACKENDS)('train.adversarialStep on %s', (backend) => {
 
   it('passes relativistic losses the real logits too', () => {
     const out = train.adversarialStep(
-      { generator: linear(0.5, 0.1), discriminator: linear(0.3, -0.2), loss: losses.gan.relativisticAverage, generatorOptimizer: tf.train.sgd(0), discriminatorOptimizer: tf.train.sgd(0) },
+      {
+        generator: linear(0.5, 0.1),
+        discriminator: linear(0.3, -0.2),
+        loss: losses.gan.relativisticAverage,
+        generatorOptimizer: tf.train.sgd(0),
+        discriminatorOptimizer: tf.train.sgd(0),
+      },
       { real: tf.tensor2d([1, 2], [2, 1]), noise: tf.tensor2d([0.5, -1], [2, 1]) },
     );
     // Relativistic average (Jolicoeur-Martineau 2018): L_G = mean softplus(-(l_f − mean l_r)) + mean softplus(l_r − mean l_f).
@@ -114,7 +146,13 @@ describe('train.adversarialStep argument checks', () => {
   beforeAll(async () => {
     await useTestBackend('cpu');
   });
-  const base = () => ({ generator: linear(0.5, 0.1), discriminator: linear(0.3, -0.2), loss: losses.gan.nonSaturating, generatorOptimizer: tf.train.sgd(0.1), discriminatorOptimizer: tf.train.sgd(0.1) });
+  const base = () => ({
+    generator: linear(0.5, 0.1),
+    discriminator: linear(0.3, -0.2),
+    loss: losses.gan.nonSaturating,
+    generatorOptimizer: tf.train.sgd(0.1),
+    discriminatorOptimizer: tf.train.sgd(0.1),
+  });
   const inputs = () => ({ real: tf.tensor2d([1, 2], [2, 1]), noise: tf.tensor2d([0.5, -1], [2, 1]) });
 
   it('rejects one optimizer shared by both networks', () => {
@@ -124,15 +162,23 @@ describe('train.adversarialStep argument checks', () => {
     );
   });
   it('rejects something that is not a loss pair', () => {
-    expect(() => train.adversarialStep({ ...base(), loss: losses.gan.nonSaturating.generator as never }, inputs())).toThrow(/argument 'config\.loss' must be a GAN loss pair/);
+    expect(() => train.adversarialStep({ ...base(), loss: losses.gan.nonSaturating.generator as never }, inputs())).toThrow(
+      /argument 'config\.loss' must be a GAN loss pair/,
+    );
   });
   it('rejects a real batch of rank 1 and int32 noise', () => {
-    expect(() => train.adversarialStep(base(), { ...inputs(), real: tf.tensor1d([1, 2]) })).toThrow(/argument 'inputs\.real' must have rank 2 or more, received shape \[2\]/);
-    expect(() => train.adversarialStep(base(), { ...inputs(), noise: tf.tensor2d([1, 2], [2, 1], 'int32') })).toThrow(/argument 'inputs\.noise' must be a float32 tensor/);
+    expect(() => train.adversarialStep(base(), { ...inputs(), real: tf.tensor1d([1, 2]) })).toThrow(
+      /argument 'inputs\.real' must have rank 2 or more, received shape \[2\]/,
+    );
+    expect(() => train.adversarialStep(base(), { ...inputs(), noise: tf.tensor2d([1, 2], [2, 1], 'int32') })).toThrow(
+      /argument 'inputs\.noise' must be a float32 tensor/,
+    );
   });
   it('rejects a generator without trainable weights', () => {
     const generator = linear(0.5, 0.1);
     generator.trainable = false;
-    expect(() => train.adversarialStep({ ...base(), generator }, inputs())).toThrow(/argument 'config\.generator' must have trainable weights, received a network with none/);
+    expect(() => train.adversarialStep({ ...base(), generator }, inputs())).toThrow(
+      /argument 'config\.generator' must have trainable weights, received a network with none/,
+    );
   });
 });

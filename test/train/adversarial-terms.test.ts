@@ -40,17 +40,27 @@ describe('train.adversarialObjectives', () => {
     const names = (o: train.AdversarialObjectives) => [o.discriminator.map((t) => t.name), o.generator.map((t) => t.name)];
     const base = sgdConfig(0);
     expect(names(train.adversarialObjectives(base))).toEqual([['discriminator'], ['generator']]);
-    expect(names(train.adversarialObjectives({ ...base, penalty: losses.gan.gradientPenalty }))).toEqual([['discriminator', 'penalty'], ['generator']]);
-    expect(names(train.adversarialObjectives({ ...base, penalty: losses.gan.gradientPenalty, latentCode: { categories: 3, weight: 2 } }))).toEqual([
+    expect(names(train.adversarialObjectives({ ...base, penalty: losses.gan.gradientPenalty }))).toEqual([
+      ['discriminator', 'penalty'],
+      ['generator'],
+    ]);
+    expect(
+      names(train.adversarialObjectives({ ...base, penalty: losses.gan.gradientPenalty, latentCode: { categories: 3, weight: 2 } })),
+    ).toEqual([
       ['discriminator', 'code', 'penalty'],
       ['generator', 'code'],
     ]);
     const acgan = train.adversarialObjectives({ ...base, auxiliaryClassifier: { numClasses: 4, weight: 0.5 } });
-    expect(names(acgan)).toEqual([['discriminator', 'classReal', 'classFake'], ['generator', 'classFake']]);
+    expect(names(acgan)).toEqual([
+      ['discriminator', 'classReal', 'classFake'],
+      ['generator', 'classFake'],
+    ]);
     // λ is each classification term's weight (Odena et al. 2017 use λ = 1; here 0.5); the GAN losses have weight 1.
     expect(acgan.discriminator.map((t) => t.weight ?? 1)).toEqual([1, 0.5, 0.5]);
     const extra: train.AdversarialTerm = { name: 'r1', value: (c) => losses.gan.r1Penalty(c.critic, c.real) };
-    expect(names(train.adversarialObjectives({ ...base, discriminatorTerms: [extra], generatorTerms: [{ ...extra, name: 'other' }] }))).toEqual([
+    expect(
+      names(train.adversarialObjectives({ ...base, discriminatorTerms: [extra], generatorTerms: [{ ...extra, name: 'other' }] })),
+    ).toEqual([
       ['discriminator', 'r1'],
       ['generator', 'other'],
     ]);
@@ -81,8 +91,15 @@ describe.each(TEST_BACKENDS)('named terms in train.adversarialStep on %s', (back
     const dc = mean(lg.map((l) => -sigmoid(-l) * w1));
 
     const config = sgdConfig(lr);
-    const logitMean: train.AdversarialTerm = { name: 'logitMean', weight: beta, value: (ctx) => tf.mean(ctx.realOutputs.logit) as tf.Scalar };
-    const out = train.adversarialStep({ ...config, discriminatorTerms: [logitMean] }, { real: tf.tensor2d(real, [3, 1]), noise: tf.tensor2d(z, [3, 1]) });
+    const logitMean: train.AdversarialTerm = {
+      name: 'logitMean',
+      weight: beta,
+      value: (ctx) => tf.mean(ctx.realOutputs.logit) as tf.Scalar,
+    };
+    const out = train.adversarialStep(
+      { ...config, discriminatorTerms: [logitMean] },
+      { real: tf.tensor2d(real, [3, 1]), noise: tf.tensor2d(z, [3, 1]) },
+    );
     expect(Object.keys(out).sort()).toEqual(['discriminator', 'generator', 'logitMean']);
     expectClose(values(out.discriminator!), dLoss, 1e-5);
     expectClose(values(out['logitMean']!), mean(lr_), 1e-5); // unweighted, before the update
@@ -104,7 +121,10 @@ describe.each(TEST_BACKENDS)('named terms in train.adversarialStep on %s', (back
     const config = { ...sgdConfig(0), generatorOptimizer: tf.train.sgd(lr) };
     const fakeMean: train.AdversarialTerm = { name: 'fakeMean', weight: gamma, value: (ctx) => tf.mean(ctx.fake) as tf.Scalar };
     const ignored: train.AdversarialTerm = { name: 'ignored', weight: 0, value: (ctx) => tf.mul(100, tf.mean(ctx.fake)) as tf.Scalar };
-    const out = train.adversarialStep({ ...config, generatorTerms: [fakeMean, ignored] }, { real: tf.tensor2d([1, 2], [2, 1]), noise: tf.tensor2d(z, [2, 1]), update: 'generator' });
+    const out = train.adversarialStep(
+      { ...config, generatorTerms: [fakeMean, ignored] },
+      { real: tf.tensor2d([1, 2], [2, 1]), noise: tf.tensor2d(z, [2, 1]), update: 'generator' },
+    );
     expectClose(values(out['fakeMean']!), mean(z.map((zi) => a * zi + c)), 1e-5);
     expectClose(values(out['ignored']!), 100 * mean(z.map((zi) => a * zi + c)), 1e-5);
     const [gk, gbias] = config.generator.getWeights();
@@ -124,7 +144,12 @@ describe.each(TEST_BACKENDS)('named terms in train.adversarialStep on %s', (back
       },
     };
     const run = (seed: number | undefined) =>
-      values(train.adversarialStep({ ...sgdConfig(0), discriminatorTerms: [term] }, { real: tf.tensor2d([1, 2], [2, 1]), noise: tf.tensor2d([0.5, -1], [2, 1]), seed, update: 'discriminator' })['noiseDraw']!);
+      values(
+        train.adversarialStep(
+          { ...sgdConfig(0), discriminatorTerms: [term] },
+          { real: tf.tensor2d([1, 2], [2, 1]), noise: tf.tensor2d([0.5, -1], [2, 1]), seed, update: 'discriminator' },
+        )['noiseDraw']!,
+      );
     const [x1, x2, x3] = [run(4), run(4), run(5)];
     expect(x2).toEqual(x1);
     expect(x3).not.toEqual(x1);
@@ -141,7 +166,10 @@ describe.each(TEST_BACKENDS)('named terms in train.adversarialStep on %s', (back
     const constant: train.AdversarialTerm = { name: 'constant', value: () => kept };
     const real = tf.tensor2d([1, 2], [2, 1]);
     const noise = tf.tensor2d([0.5, -1], [2, 1]);
-    await expectNoLeak(() => train.adversarialStep({ ...config, discriminatorTerms: [r1, constant] }, { real, noise }), { warmup: 1, repeats: 4 });
+    await expectNoLeak(() => train.adversarialStep({ ...config, discriminatorTerms: [r1, constant] }, { real, noise }), {
+      warmup: 1,
+      repeats: 4,
+    });
     expect(kept.isDisposed).toBe(false);
     expect(values(kept)).toEqual([3]);
   });
@@ -188,9 +216,15 @@ describe('named-term checks', () => {
       /argument 'config\.generatorTerms\[0\]' must be a term \{ name, weight\?, value\(context\) \} with a non-empty name/,
     );
     const t = { name: 'x', value: () => tf.scalar(0) };
-    expect(() => train.adversarialStep({ ...sgdConfig(0), generatorTerms: [t, t] }, inputs())).toThrow(/argument 'config\.generatorTerms\[1\]\.name' must be unique in its objective, received 'x' a second time/);
-    expect(() => train.adversarialStep({ ...sgdConfig(0), generatorTerms: [{ ...t, wieght: 2 } as never] }, inputs())).toThrow(/argument 'config\.generatorTerms\[0\]\.wieght'.*Did you mean 'weight'\?/);
-    expect(() => train.adversarialStep({ ...sgdConfig(0), generatorTerms: [{ ...t, weight: Number.NaN }] }, inputs())).toThrow(/argument 'config\.generatorTerms\[0\]\.weight'/);
+    expect(() => train.adversarialStep({ ...sgdConfig(0), generatorTerms: [t, t] }, inputs())).toThrow(
+      /argument 'config\.generatorTerms\[1\]\.name' must be unique in its objective, received 'x' a second time/,
+    );
+    expect(() => train.adversarialStep({ ...sgdConfig(0), generatorTerms: [{ ...t, wieght: 2 } as never] }, inputs())).toThrow(
+      /argument 'config\.generatorTerms\[0\]\.wieght'.*Did you mean 'weight'\?/,
+    );
+    expect(() => train.adversarialStep({ ...sgdConfig(0), generatorTerms: [{ ...t, weight: Number.NaN }] }, inputs())).toThrow(
+      /argument 'config\.generatorTerms\[0\]\.weight'/,
+    );
     const vector: train.AdversarialTerm = { name: 'vector', weight: 2, value: (c) => c.fake as tf.Scalar };
     expect(() => train.adversarialStep({ ...sgdConfig(0), discriminatorTerms: [vector] }, inputs())).toThrow(
       /train\.adversarialStep: argument 'terms\.discriminator\.vector' must return a scalar tensor, received float32 tensor of shape \[2,1\]/,
@@ -201,7 +235,9 @@ describe('named-term checks', () => {
     expect(() => train.adversarialStep({ ...sgdConfig(0), penality: losses.gan.gradientPenalty } as never, inputs())).toThrow(
       /train\.adversarialStep: argument 'config\.penality' must be one of the known config fields \(.*\), received an unknown key\. Did you mean 'penalty'\?/,
     );
-    expect(() => train.adversarialStep(sgdConfig(0), { ...inputs(), updates: 'generator' } as never)).toThrow(/argument 'inputs\.updates' must be one of the known options.*Did you mean 'update'\?/);
+    expect(() => train.adversarialStep(sgdConfig(0), { ...inputs(), updates: 'generator' } as never)).toThrow(
+      /argument 'inputs\.updates' must be one of the known options.*Did you mean 'update'\?/,
+    );
     expect(() => train.adversarialStep(sgdConfig(0), { ...inputs(), seed: -1 })).toThrow(/argument 'inputs\.seed'/);
   });
 });

@@ -17,7 +17,14 @@ const conditionalG = (numClasses = 3) => nets.mlpGenerator({ latentDim: 2, outpu
 const projectionD = (numClasses = 3) => nets.mlpDiscriminator({ inputShape: [2], widths: [4], head: 'projection', numClasses });
 const acganD = (numClasses = 3) => nets.mlpDiscriminator({ inputShape: [2], widths: [4], head: 'acgan', numClasses });
 const make = (config: Partial<train.AdversarialTrainerConfig>) =>
-  new train.AdversarialTrainer({ generator: mlpGenerator(2, 2, 4, 1), discriminator: mlpDiscriminator(2, 4, 2), loss: losses.gan.nonSaturating, ...optimizers(), seed: 1, ...config });
+  new train.AdversarialTrainer({
+    generator: mlpGenerator(2, 2, 4, 1),
+    discriminator: mlpDiscriminator(2, 4, 2),
+    loss: losses.gan.nonSaturating,
+    ...optimizers(),
+    seed: 1,
+    ...config,
+  });
 
 describe('train.AdversarialTrainer: networks, labels and latent size fit together', () => {
   beforeAll(async () => {
@@ -25,8 +32,12 @@ describe('train.AdversarialTrainer: networks, labels and latent size fit togethe
   });
 
   it('rejects a latentDim that is not the generator noise input, for one- and two-input generators', () => {
-    expect(() => make({ latentDim: 3 })).toThrow(/^train\.AdversarialTrainer: argument 'config\.latentDim' must match the generator's noise input \[null,2\], received 3\. Leave latentDim out/);
-    expect(() => make({ generator: conditionalG(), discriminator: projectionD(), latentDim: 5 })).toThrow(/argument 'config\.latentDim' must match the generator's noise input \[null,2\], received 5/);
+    expect(() => make({ latentDim: 3 })).toThrow(
+      /^train\.AdversarialTrainer: argument 'config\.latentDim' must match the generator's noise input \[null,2\], received 3\. Leave latentDim out/,
+    );
+    expect(() => make({ generator: conditionalG(), discriminator: projectionD(), latentDim: 5 })).toThrow(
+      /argument 'config\.latentDim' must match the generator's noise input \[null,2\], received 5/,
+    );
     expect(make({ generator: conditionalG(), discriminator: projectionD(), latentDim: 2 }).latentDim).toBe(2);
   });
 
@@ -34,7 +45,9 @@ describe('train.AdversarialTrainer: networks, labels and latent size fit togethe
     expect(() => make({ discriminator: projectionD() })).toThrow(
       /argument 'config\.discriminator' must take the sample alone, like the generator \(which takes no labels\), received a discriminator with 2 inputs \[x, label\]\. Give the generator the labels too/,
     );
-    expect(() => make({ discriminator: projectionD(), conditional: true })).toThrow(/argument 'config\.generator' must take two inputs \[noise, label\] with config\.conditional, received a generator with 1 input/);
+    expect(() => make({ discriminator: projectionD(), conditional: true })).toThrow(
+      /argument 'config\.generator' must take two inputs \[noise, label\] with config\.conditional, received a generator with 1 input/,
+    );
   });
 
   it('rejects a conditional generator whose discriminator never sees the labels', () => {
@@ -42,7 +55,9 @@ describe('train.AdversarialTrainer: networks, labels and latent size fit togethe
       /argument 'config\.discriminator' must see the labels when the generator is conditional: a label input \(the projection head\) or an auxiliary classifier, received a discriminator with 1 input and 1 output\. Build it with head: 'projection'/,
     );
     // An AC-GAN head without the classifier terms would train the class logits on nothing.
-    expect(() => make({ generator: conditionalG(), discriminator: acganD() })).toThrow(/received a discriminator with 1 input and 2 outputs\. Its two outputs look like an AC-GAN head: set config\.auxiliaryClassifier/);
+    expect(() => make({ generator: conditionalG(), discriminator: acganD() })).toThrow(
+      /received a discriminator with 1 input and 2 outputs\. Its two outputs look like an AC-GAN head: set config\.auxiliaryClassifier/,
+    );
     expect(() => make({ generator: conditionalG(), discriminator: projectionD(), conditional: false })).toThrow(
       /argument 'config\.conditional' must be true \(or left out\) with a generator taking \[noise, label\], received false/,
     );
@@ -54,11 +69,15 @@ describe('train.AdversarialTrainer: networks, labels and latent size fit togethe
     );
     expect(() => make({ generator: conditionalG(3), discriminator: acganD(3), auxiliaryClassifier: { numClasses: 3 } })).not.toThrow();
     const spectral = nets.mlpDiscriminator({ inputShape: [2], widths: [4], head: 'projection', numClasses: 5, spectralNorm: true });
-    expect(() => make({ generator: conditionalG(3), discriminator: spectral })).toThrow(/must agree on the number of classes with config\.generator \(3\), received 5 classes/);
+    expect(() => make({ generator: conditionalG(3), discriminator: spectral })).toThrow(
+      /must agree on the number of classes with config\.generator \(3\), received 5 classes/,
+    );
   });
 
   it('rejects a label-conditional discriminator with an InfoGAN code', () => {
-    expect(() => make({ generator: conditionalG(3), discriminator: projectionD(3), latentCode: { categories: 3 } })).toThrow(/argument 'config\.discriminator' must return \[logit, codeLogits \[null,3\]\] with latentCode/);
+    expect(() => make({ generator: conditionalG(3), discriminator: projectionD(3), latentCode: { categories: 3 } })).toThrow(
+      /argument 'config\.discriminator' must return \[logit, codeLogits \[null,3\]\] with latentCode/,
+    );
   });
 
   it('rejects unknown config keys with the likely intended key', () => {
@@ -80,9 +99,15 @@ describe('train.AdversarialTrainer: batch labels and empty batches', () => {
     const trainer = make({ generator: conditionalG(3), discriminator: projectionD(3) });
     const error = await trainer.fit([{ x: x(), y: tf.tensor1d([0, 1, 2, 1]) }], { steps: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DTypeError);
-    expect((error as Error).message).toMatch(/^train\.AdversarialTrainer\.fit: argument 'batch\.y' must be int32 class labels, received a float32 tensor\. Cast them with tf\.cast\(labels, 'int32'\)/);
-    await expect(trainer.fit([{ x: x(), y: tf.tensor1d([0, 1, 3, 1], 'int32') }], { steps: 1 })).rejects.toThrow(/argument 'batch\.y' must hold class labels in \[0, 3\), received a label 3/);
-    await expect(trainer.fit([{ x: x(), y: tf.tensor1d([0, -1, 2, 1], 'int32') }], { steps: 1 })).rejects.toThrow(/must hold class labels in \[0, 3\), received a label -1/);
+    expect((error as Error).message).toMatch(
+      /^train\.AdversarialTrainer\.fit: argument 'batch\.y' must be int32 class labels, received a float32 tensor\. Cast them with tf\.cast\(labels, 'int32'\)/,
+    );
+    await expect(trainer.fit([{ x: x(), y: tf.tensor1d([0, 1, 3, 1], 'int32') }], { steps: 1 })).rejects.toThrow(
+      /argument 'batch\.y' must hold class labels in \[0, 3\), received a label 3/,
+    );
+    await expect(trainer.fit([{ x: x(), y: tf.tensor1d([0, -1, 2, 1], 'int32') }], { steps: 1 })).rejects.toThrow(
+      /must hold class labels in \[0, 3\), received a label -1/,
+    );
     expect(trainer.step).toBe(0);
     const result = await trainer.fit([{ x: x(), y: tf.tensor2d([0, 1, 2, 1], [4, 1], 'int32') }], { steps: 1 });
     expect(result.step).toBe(1);
@@ -90,7 +115,9 @@ describe('train.AdversarialTrainer: batch labels and empty batches', () => {
 
   it('checks AC-GAN labels against the classifier', async () => {
     const trainer = make({ generator: conditionalG(3), discriminator: acganD(3), auxiliaryClassifier: { numClasses: 3 } });
-    await expect(trainer.fit([{ x: x(), y: tf.tensor1d([0, 1, 7, 1], 'int32') }], { steps: 1 })).rejects.toThrow(/argument 'batch\.y' must hold class labels in \[0, 3\), received a label 7/);
+    await expect(trainer.fit([{ x: x(), y: tf.tensor1d([0, 1, 7, 1], 'int32') }], { steps: 1 })).rejects.toThrow(
+      /argument 'batch\.y' must hold class labels in \[0, 3\), received a label 7/,
+    );
   });
 
   it('accepts float labels when the networks declare a float label input (a continuous condition)', async () => {
@@ -102,20 +129,33 @@ describe('train.AdversarialTrainer: batch labels and empty batches', () => {
     };
     const trainer = make({ generator: net(2), discriminator: net(1) });
     expect((await trainer.fit([{ x: x(), y: tf.tensor1d([0.5, 1.5, -2, 0]) }], { steps: 1 })).step).toBe(1);
-    const out = train.adversarialStep({ generator: net(2), discriminator: net(1), loss: losses.gan.nonSaturating, ...optimizers() }, { real: x(), noise: x(), labels: tf.tensor1d([0.5, 1.5, -2, 0]) });
+    const out = train.adversarialStep(
+      { generator: net(2), discriminator: net(1), loss: losses.gan.nonSaturating, ...optimizers() },
+      { real: x(), noise: x(), labels: tf.tensor1d([0.5, 1.5, -2, 0]) },
+    );
     expect(Object.keys(out).sort()).toEqual(['discriminator', 'generator']);
     // The same float labels for the builders' int32 label input are refused by the step too.
     expect(() =>
-      train.adversarialStep({ generator: conditionalG(3), discriminator: projectionD(3), loss: losses.gan.nonSaturating, ...optimizers() }, { real: x(), noise: x(), labels: tf.tensor1d([0.5, 1.5, -2, 0]) }),
+      train.adversarialStep(
+        { generator: conditionalG(3), discriminator: projectionD(3), loss: losses.gan.nonSaturating, ...optimizers() },
+        { real: x(), noise: x(), labels: tf.tensor1d([0.5, 1.5, -2, 0]) },
+      ),
     ).toThrow(/train\.adversarialStep: argument 'inputs\.labels' must be int32 class labels, received a float32 tensor/);
   });
 
   it('rejects an empty batch with a ShapeError', async () => {
-    const error = await make({}).fit([tf.zeros([0, 2])], { steps: 1 }).catch((e: unknown) => e);
+    const error = await make({})
+      .fit([tf.zeros([0, 2])], { steps: 1 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShapeError);
-    expect((error as Error).message).toMatch(/^train\.AdversarialTrainer\.fit: argument 'batch\.x' must hold at least one example, received an empty batch of shape \[0,2\]/);
-    expect(() => train.adversarialStep({ generator: mlpGenerator(2, 2, 4, 1), discriminator: mlpDiscriminator(2, 4, 2), loss: losses.gan.nonSaturating, ...optimizers() }, { real: tf.zeros([0, 2]), noise: tf.zeros([0, 2]) })).toThrow(
-      /train\.adversarialStep: argument 'inputs\.real' must hold at least one example, received an empty batch of shape \[0,2\]/,
+    expect((error as Error).message).toMatch(
+      /^train\.AdversarialTrainer\.fit: argument 'batch\.x' must hold at least one example, received an empty batch of shape \[0,2\]/,
     );
+    expect(() =>
+      train.adversarialStep(
+        { generator: mlpGenerator(2, 2, 4, 1), discriminator: mlpDiscriminator(2, 4, 2), loss: losses.gan.nonSaturating, ...optimizers() },
+        { real: tf.zeros([0, 2]), noise: tf.zeros([0, 2]) },
+      ),
+    ).toThrow(/train\.adversarialStep: argument 'inputs\.real' must hold at least one example, received an empty batch of shape \[0,2\]/);
   });
 });

@@ -34,7 +34,10 @@ describe.each(TEST_BACKENDS)('train.AdversarialTrainer on %s', (backend) => {
     const batches = ringBatches(5, 16, 0.05, 1);
     const run = async (seed: number) => {
       const h = train.history();
-      await make({ seed, penalty: losses.gan.gradientPenalty, loss: losses.gan.wasserstein, discriminatorSteps: 2 }).fit(batches, { steps: 20, callbacks: [h] });
+      await make({ seed, penalty: losses.gan.gradientPenalty, loss: losses.gan.wasserstein, discriminatorSteps: 2 }).fit(batches, {
+        steps: 20,
+        callbacks: [h],
+      });
       return h.toJSON();
     };
     const a = await run(7);
@@ -53,7 +56,14 @@ describe.each(TEST_BACKENDS)('train.AdversarialTrainer on %s', (backend) => {
     await trainer.fit(ringBatches(1, 16, 0.05, 2), { steps: 1 });
     const after = weightsOf(G);
     // One update from ema₀ = w₀: ema₁ = d·w₀ + (1 − d)·w₁ (the averaging formula, in float64).
-    trainer.emaWeights!.forEach((v, i) => expectClose(values(v), before[i]!.map((w0, j) => decay * w0 + (1 - decay) * after[i]![j]!), 1e-5, 1e-6));
+    trainer.emaWeights!.forEach((v, i) =>
+      expectClose(
+        values(v),
+        before[i]!.map((w0, j) => decay * w0 + (1 - decay) * after[i]![j]!),
+        1e-5,
+        1e-6,
+      ),
+    );
     const noise = tf.randomNormal([5, 2], 0, 1, 'float32', 3);
     const sampled = values(await trainer.sample(noise));
     // The same generator with the EMA weights set by hand.
@@ -75,7 +85,9 @@ describe.each(TEST_BACKENDS)('train.AdversarialTrainer on %s', (backend) => {
     const bad = tf.fill([16, 2], Number.NaN) as tf.Tensor2D;
     const error = await trainer.fit([bad], { steps: 4 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NonFiniteLossError);
-    expect((error as Error).message).toMatch(/^train\.AdversarialTrainer: loss 'discriminator' is NaN at step 3; the weights of the last good step were kept/);
+    expect((error as Error).message).toMatch(
+      /^train\.AdversarialTrainer: loss 'discriminator' is NaN at step 3; the weights of the last good step were kept/,
+    );
     expect((error as NonFiniteLossError).step).toBe(3);
     expect(weightsOf(D)).toEqual(dBefore);
     expect(weightsOf(G)).toEqual(gBefore);
@@ -106,7 +118,8 @@ describe.each(TEST_BACKENDS)('train.AdversarialTrainer on %s', (backend) => {
     const trainer = make({ onNonFinite: 'skip', generatorOptimizer: gOpt, discriminatorOptimizer: dOpt });
     const good = ringBatches(2, 16, 0.05, 7);
     const bad = tf.fill([16, 2], Number.NaN) as tf.Tensor2D;
-    const stateOf = async () => Promise.all([...(await gOpt.getWeights()), ...(await dOpt.getWeights())].map(async (w) => Array.from(await w.tensor.data())));
+    const stateOf = async () =>
+      Promise.all([...(await gOpt.getWeights()), ...(await dOpt.getWeights())].map(async (w) => Array.from(await w.tensor.data())));
     const seen: number[][][] = [];
     // Steps: good, good, bad (skipped), good, bad (skipped): the optimizer state read after each
     // applied step must be what the next skipped step leaves.
@@ -147,10 +160,16 @@ describe.each(TEST_BACKENDS)('train.AdversarialTrainer on %s', (backend) => {
 
   it('never yields within a fit with yieldIntervalMs: Infinity, and rejects a negative or NaN interval', async () => {
     // Array batches are read synchronously: with no yield, no macrotask runs until fit returns.
-    const ticks = await macrotasksDuring(() => make().fit(ringBatches(2, 8, 0.05, 4), { steps: 20, yieldIntervalMs: Number.POSITIVE_INFINITY }));
+    const ticks = await macrotasksDuring(() =>
+      make().fit(ringBatches(2, 8, 0.05, 4), { steps: 20, yieldIntervalMs: Number.POSITIVE_INFINITY }),
+    );
     expect(ticks).toBe(0);
-    await expect(make().fit(ringBatches(1, 8, 0.05, 4), { steps: 1, yieldIntervalMs: -1 })).rejects.toThrow(/options\.yieldIntervalMs.*>= 0/);
-    await expect(make().fit(ringBatches(1, 8, 0.05, 4), { steps: 1, yieldIntervalMs: Number.NaN })).rejects.toThrow(/options\.yieldIntervalMs/);
+    await expect(make().fit(ringBatches(1, 8, 0.05, 4), { steps: 1, yieldIntervalMs: -1 })).rejects.toThrow(
+      /options\.yieldIntervalMs.*>= 0/,
+    );
+    await expect(make().fit(ringBatches(1, 8, 0.05, 4), { steps: 1, yieldIntervalMs: Number.NaN })).rejects.toThrow(
+      /options\.yieldIntervalMs/,
+    );
   });
 
   it('trains a conditional pair, feeding the batch labels to both networks', async () => {
@@ -179,7 +198,9 @@ describe('train.AdversarialTrainer validation (before the first step)', () => {
   it('rejects a generator with no trainable weights', () => {
     const generator = mlpGenerator(2, 2, 8, 1);
     generator.trainable = false;
-    expect(() => make({ generator })).toThrow(/^train\.AdversarialTrainer: argument 'config\.generator' must have trainable weights, received a network with none\. Build the generator/);
+    expect(() => make({ generator })).toThrow(
+      /^train\.AdversarialTrainer: argument 'config\.generator' must have trainable weights, received a network with none\. Build the generator/,
+    );
   });
 
   it('rejects one optimizer shared by the generator and the discriminator', () => {
@@ -208,16 +229,22 @@ describe('train.AdversarialTrainer validation (before the first step)', () => {
   it('asks for latentDim when the generator has no symbolic input shape', () => {
     const G = mlpGenerator(2, 2, 8, 1);
     const custom: train.Network = { apply: (x, k) => G.apply(x, k), trainableWeights: G.trainableWeights };
-    expect(() => make({ generator: custom })).toThrow(/argument 'config\.latentDim' must be given when the generator has no input shape \[null, latentDim\]/);
+    expect(() => make({ generator: custom })).toThrow(
+      /argument 'config\.latentDim' must be given when the generator has no input shape \[null, latentDim\]/,
+    );
     expect(make({ generator: custom, latentDim: 2 }).latentDim).toBe(2);
   });
 
   it('rejects batches that are not batches, and a one-shot generator used for two epochs', async () => {
-    await expect(make().fit(tf.ones([8, 2]) as never)).rejects.toThrow(/argument 'batches' must be an array of batches, a tf\.data\.Dataset or an \(async\) iterable of batches, received float32 tensor of shape \[8,2\]\. Wrap a single tensor/);
+    await expect(make().fit(tf.ones([8, 2]) as never)).rejects.toThrow(
+      /argument 'batches' must be an array of batches, a tf\.data\.Dataset or an \(async\) iterable of batches, received float32 tensor of shape \[8,2\]\. Wrap a single tensor/,
+    );
     const once = (function* () {
       yield tf.ones([8, 2]);
     })();
-    await expect(make().fit(once, { epochs: 2 })).rejects.toThrow(/must yield at least one batch in every epoch \(epoch 1 was empty\).*A generator can be iterated only once/);
+    await expect(make().fit(once, { epochs: 2 })).rejects.toThrow(
+      /must yield at least one batch in every epoch \(epoch 1 was empty\).*A generator can be iterated only once/,
+    );
   });
 });
 
@@ -274,9 +301,16 @@ describe('train.AdversarialTrainer callbacks', () => {
     const grids: number[][] = [];
     const infos: train.SampleGridInfo[] = [];
     const trainer = make({ generatorOptimizer: tf.train.sgd(0), discriminatorOptimizer: tf.train.sgd(0) });
-    await trainer.fit(ringBatches(2, 8, 0.05, 6), { steps: 4, callbacks: [train.sampleGrid({ every: 2, count: 3, seed: 5, write: (g, info) => void (grids.push(values(g)), infos.push(info)) })] });
+    await trainer.fit(ringBatches(2, 8, 0.05, 6), {
+      steps: 4,
+      callbacks: [train.sampleGrid({ every: 2, count: 3, seed: 5, write: (g, info) => void (grids.push(values(g)), infos.push(info)) })],
+    });
     // Steps 2 and 4 end before their epoch is counted (2 batches per epoch); the run stops inside epoch 1.
-    expect(infos).toEqual([{ step: 2, epoch: 0, final: false }, { step: 4, epoch: 1, final: false }, { step: 4, epoch: 1, final: true }]);
+    expect(infos).toEqual([
+      { step: 2, epoch: 0, final: false },
+      { step: 4, epoch: 1, final: false },
+      { step: 4, epoch: 1, final: true },
+    ]);
     // Learning rate 0: the generator does not change, so grids from the same noise are equal.
     expect(grids[1]).toEqual(grids[0]);
     expect(grids[0]).toHaveLength(6);
@@ -286,8 +320,14 @@ describe('train.AdversarialTrainer callbacks', () => {
     const controller = new AbortController();
     const trainer = make();
     const batches = ringBatches(3, 8, 0.05, 6);
-    const running = trainer.fit(batches, { steps: 50, callbacks: [{ onStepEnd: (s) => void (s === 2 && controller.abort()) }], signal: controller.signal });
-    await expect(trainer.fit(batches, { steps: 1 })).rejects.toThrow(/train\.AdversarialTrainer\.fit: argument 'this' must not be training already.*Await the first fit\(\)/);
+    const running = trainer.fit(batches, {
+      steps: 50,
+      callbacks: [{ onStepEnd: (s) => void (s === 2 && controller.abort()) }],
+      signal: controller.signal,
+    });
+    await expect(trainer.fit(batches, { steps: 1 })).rejects.toThrow(
+      /train\.AdversarialTrainer\.fit: argument 'this' must not be training already.*Await the first fit\(\)/,
+    );
     expect(await running).toMatchObject({ step: 2, stopped: true });
   });
 

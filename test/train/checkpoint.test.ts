@@ -23,7 +23,15 @@ function makeGan(initSeed: number, generatorOptimizer: tf.Optimizer = tf.train.a
   const generator = mlpGenerator(2, 2, 8, initSeed);
   const discriminator = mlpDiscriminator(2, 8, initSeed + 10);
   const optimizers = [generatorOptimizer, tf.train.adam(1e-2)] as const;
-  const trainer = new train.AdversarialTrainer({ generator, discriminator, loss: losses.gan.nonSaturating, generatorOptimizer: optimizers[0], discriminatorOptimizer: optimizers[1], ema: 0.5, seed: 3 });
+  const trainer = new train.AdversarialTrainer({
+    generator,
+    discriminator,
+    loss: losses.gan.nonSaturating,
+    generatorOptimizer: optimizers[0],
+    discriminatorOptimizer: optimizers[1],
+    ema: 0.5,
+    seed: 3,
+  });
   return { trainer, optimizers, networks: [generator, discriminator] };
 }
 
@@ -79,17 +87,35 @@ describe('checkpoint validation', () => {
 
   it('writes format version 2 with checksums and the stateful-layer record', () => {
     expect(saved.meta).toMatchObject({ format: 'genblocks-checkpoint', version: 2, kind: 'adversarial', step: 3, layers: {} });
-    expect(saved.meta.checksum).toEqual({ algorithm: 'crc32', header: expect.stringMatching(/^[0-9a-f]{8}$/), values: expect.stringMatching(/^[0-9a-f]{8}$/) });
+    expect(saved.meta.checksum).toEqual({
+      algorithm: 'crc32',
+      header: expect.stringMatching(/^[0-9a-f]{8}$/),
+      values: expect.stringMatching(/^[0-9a-f]{8}$/),
+    });
   });
 
   const cases: [string, (c: train.Checkpoint) => train.Checkpoint | unknown, RegExp][] = [
-    ['a value array one element short', (c) => resign(((c.tensors[3]!.values = c.tensors[3]!.values.slice(1)), c)), /field 'tensors\['generator\/3'\]\.values' must hold 8 values \(shape \[8\]\), received 7/],
+    [
+      'a value array one element short',
+      (c) => resign(((c.tensors[3]!.values = c.tensors[3]!.values.slice(1)), c)),
+      /field 'tensors\['generator\/3'\]\.values' must hold 8 values \(shape \[8\]\), received 7/,
+    ],
     [
       'a dtype changed to int32',
       (c) => resign(((c.tensors[0] = { ...c.tensors[0]!, dtype: 'int32', values: Int32Array.from(c.tensors[0]!.values) }), c)),
       /field 'tensors\['generator\/0'\]\.dtype' must be 'float32' like generator's weight 0, received 'int32'/,
     ],
-    ['an optimizer slot missing', (c) => resign(((c.tensors = c.tensors.filter((t) => !t.name.endsWith('/v') || !t.name.startsWith('generatorOptimizer/') || !t.name.includes('kernel')).slice(0)), c)), /field 'tensors\['generatorOptimizer\/\*'\]' must hold 12 slots \(2 per variable of the 6 it updates, for a Adam optimizer\), received 9/],
+    [
+      'an optimizer slot missing',
+      (c) =>
+        resign(
+          ((c.tensors = c.tensors
+            .filter((t) => !t.name.endsWith('/v') || !t.name.startsWith('generatorOptimizer/') || !t.name.includes('kernel'))
+            .slice(0)),
+          c),
+        ),
+      /field 'tensors\['generatorOptimizer\/\*'\]' must hold 12 slots \(2 per variable of the 6 it updates, for a Adam optimizer\), received 9/,
+    ],
     [
       'an optimizer slot of the wrong shape',
       (c) => {
@@ -101,41 +127,98 @@ describe('checkpoint validation', () => {
     ],
     ['step "abc"', (c) => resign(((c.meta.step = 'abc' as never), c)), /field 'meta\.step' must be a non-negative integer, received 'abc'/],
     ['step -5', (c) => resign(((c.meta.step = -5), c)), /field 'meta\.step' must be a non-negative integer, received -5/],
-    ['rngPosition below step + skippedSteps', (c) => resign(((c.meta.rngPosition = 1), c)), /field 'meta\.rngPosition' must be at least step \+ skippedSteps \(3\), received 1/],
-    ['no version (not a checkpoint this genblocks wrote)', (c) => (delete (c.meta as { version?: number }).version, c), /field 'meta\.version' must be a checkpoint format version this genblocks reads \(1 or 2\), received no version/],
-    ['version 3', (c) => ((c.meta.version = 3 as never), c), /field 'meta\.version' must be .*received version 3\. It was written by a newer genblocks/],
-    ['a changed value (checksum)', (c) => ((c.tensors[5]!.values[0] = 0.25), c), /field 'meta\.checksum\.values' must match the tensor values \(crc32 [0-9a-f]{8}\), received [0-9a-f]{8}/],
+    [
+      'rngPosition below step + skippedSteps',
+      (c) => resign(((c.meta.rngPosition = 1), c)),
+      /field 'meta\.rngPosition' must be at least step \+ skippedSteps \(3\), received 1/,
+    ],
+    [
+      'no version (not a checkpoint this genblocks wrote)',
+      (c) => (delete (c.meta as { version?: number }).version, c),
+      /field 'meta\.version' must be a checkpoint format version this genblocks reads \(1 or 2\), received no version/,
+    ],
+    [
+      'version 3',
+      (c) => ((c.meta.version = 3 as never), c),
+      /field 'meta\.version' must be .*received version 3\. It was written by a newer genblocks/,
+    ],
+    [
+      'a changed value (checksum)',
+      (c) => ((c.tensors[5]!.values[0] = 0.25), c),
+      /field 'meta\.checksum\.values' must match the tensor values \(crc32 [0-9a-f]{8}\), received [0-9a-f]{8}/,
+    ],
     ['a changed counter (checksum)', (c) => ((c.meta.step = 4), (c.meta.rngPosition = 4), c), /field 'meta\.checksum\.header' must match/],
-    ['a NaN weight', (c) => resign(((c.tensors[1]!.values[2] = Number.NaN), c)), /field 'tensors\['generator\/1'\]\.values' must be finite, received NaN at index 2/],
-    ['an unknown tensor', (c) => resign((c.tensors.push({ name: 'generator/99', shape: [1], dtype: 'float32', values: new Float32Array(1) }), c)), /field 'tensors\['generator\/99'\]' must belong to one of this trainer's networks or optimizers/],
-    ['a duplicate tensor name', (c) => resign(((c.tensors[1] = { ...c.tensors[1]!, name: c.tensors[0]!.name }), c)), /field 'tensors\['generator\/0'\]\.name' must be unique/],
-    ['an unknown optimizer variable', (c) => resign(((c.tensors.find((t) => t.name.includes('$hidden/accBeta1'))!.name = 'generatorOptimizer/$hidden/nope'), c)), /field 'tensors\['generatorOptimizer\/\$hidden\/nope'\]' must name a variable of generatorOptimizer \(accBeta1, accBeta2\), received 'nope'/],
-    ['not a checkpoint', () => 'runs/x', /train\.AdversarialTrainer\.restore: checkpoint: field 'checkpoint' must be a genblocks checkpoint \{ meta, tensors \}, received 'runs\/x'/],
+    [
+      'a NaN weight',
+      (c) => resign(((c.tensors[1]!.values[2] = Number.NaN), c)),
+      /field 'tensors\['generator\/1'\]\.values' must be finite, received NaN at index 2/,
+    ],
+    [
+      'an unknown tensor',
+      (c) => resign((c.tensors.push({ name: 'generator/99', shape: [1], dtype: 'float32', values: new Float32Array(1) }), c)),
+      /field 'tensors\['generator\/99'\]' must belong to one of this trainer's networks or optimizers/,
+    ],
+    [
+      'a duplicate tensor name',
+      (c) => resign(((c.tensors[1] = { ...c.tensors[1]!, name: c.tensors[0]!.name }), c)),
+      /field 'tensors\['generator\/0'\]\.name' must be unique/,
+    ],
+    [
+      'an unknown optimizer variable',
+      (c) => resign(((c.tensors.find((t) => t.name.includes('$hidden/accBeta1'))!.name = 'generatorOptimizer/$hidden/nope'), c)),
+      /field 'tensors\['generatorOptimizer\/\$hidden\/nope'\]' must name a variable of generatorOptimizer \(accBeta1, accBeta2\), received 'nope'/,
+    ],
+    [
+      'not a checkpoint',
+      () => 'runs/x',
+      /train\.AdversarialTrainer\.restore: checkpoint: field 'checkpoint' must be a genblocks checkpoint \{ meta, tensors \}, received 'runs\/x'/,
+    ],
   ];
 
-  it.each(cases)('refuses %s with a CheckpointError and leaves networks, optimizers and counters untouched', async (_name, edit, message) => {
-    const bad = edit(copy(saved));
-    const error = await target.trainer.restore(bad as train.Checkpoint).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(CheckpointError);
-    expect((error as Error).message).toMatch(message);
-    expect(await everything(target)).toEqual(before);
-  });
+  it.each(cases)(
+    'refuses %s with a CheckpointError and leaves networks, optimizers and counters untouched',
+    async (_name, edit, message) => {
+      const bad = edit(copy(saved));
+      const error = await target.trainer.restore(bad as train.Checkpoint).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(CheckpointError);
+      expect((error as Error).message).toMatch(message);
+      expect(await everything(target)).toEqual(before);
+    },
+  );
 
   it("without the optimizer's variable list, compares slots with the optimizer's own (trainers that do not declare it)", async () => {
     const v = tf.variable(tf.ones([3]));
     const optimizer = tf.train.adam(0.1);
     optimizer.minimize(() => tf.sum(tf.square(v)) as tf.Scalar, false, [v]);
-    const target = { fn: 'test.restore', kind: 'custom', groups: [{ name: 'net', variables: [v] }], optimizers: [{ name: 'opt', optimizer }] };
+    const target = {
+      fn: 'test.restore',
+      kind: 'custom',
+      groups: [{ name: 'net', variables: [v] }],
+      optimizers: [{ name: 'opt', optimizer }],
+    };
     const tensors = await readState(target.groups, target.optimizers);
-    const meta: train.CheckpointMeta = { format: 'genblocks-checkpoint', version: 2, kind: 'custom', step: 1, epoch: 0, batchInEpoch: 1, rngPosition: 1, skippedSteps: 0, seed: 1, layers: {} };
+    const meta: train.CheckpointMeta = {
+      format: 'genblocks-checkpoint',
+      version: 2,
+      kind: 'custom',
+      step: 1,
+      epoch: 0,
+      batchInEpoch: 1,
+      rngPosition: 1,
+      skippedSteps: 0,
+      seed: 1,
+      layers: {},
+    };
     const good = resign({ meta: { ...meta }, tensors: tensors.map((t) => ({ ...t })) });
     await restoreState(good, target);
     const slot = tensors.findIndex((t) => t.name.endsWith('/m'));
     const bad = resign({ meta: { ...meta }, tensors: tensors.map((t, i) => (i === slot ? { ...t, shape: [1, 3] } : { ...t })) });
-    await expect(restoreState(bad, target)).rejects.toThrow(/field 'tensors\['opt\/.+\/m'\]\.shape' must be \[3\] like opt's slot .+\/m, received \[1,3\]/);
+    await expect(restoreState(bad, target)).rejects.toThrow(
+      /field 'tensors\['opt\/.+\/m'\]\.shape' must be \[3\] like opt's slot .+\/m, received \[1,3\]/,
+    );
     v.dispose();
     optimizer.dispose();
   });
@@ -158,7 +241,9 @@ describe('checkpoint validation', () => {
     const c = await source.trainer.checkpoint();
     const other = makeGan(2, new FlakySgd(0.1));
     const start = await everything(other);
-    await expect(other.trainer.restore(c)).rejects.toThrow(/field 'tensors' must load into the optimizers and layers, received an error: boom/);
+    await expect(other.trainer.restore(c)).rejects.toThrow(
+      /field 'tensors' must load into the optimizers and layers, received an error: boom/,
+    );
     expect(await everything(other)).toEqual(start);
     tf.dispose(batches);
   });
@@ -170,7 +255,8 @@ describe('checkpoint validation', () => {
     const restored = await everything(run);
     for (let i = 0; i < 5; i++) await run.trainer.restore(saved);
     expect(tf.memory().numTensors).toBe(count);
-    for (let i = 0; i < 5; i++) await expect(run.trainer.restore(cases[0]![1](copy(saved)) as train.Checkpoint)).rejects.toThrow(CheckpointError);
+    for (let i = 0; i < 5; i++)
+      await expect(run.trainer.restore(cases[0]![1](copy(saved)) as train.Checkpoint)).rejects.toThrow(CheckpointError);
     expect(tf.memory().numTensors).toBe(count);
     expect(await everything(run)).toEqual(restored);
   });
@@ -187,15 +273,22 @@ describe('version-1 checkpoints and the stateful-layer hook', () => {
     await first.trainer.fit(data1, { steps: 6 });
     const c = await first.trainer.checkpoint();
     // What genblocks 0.1 wrote: version 1, the Reparameterize counters as `sampleCounts`.
-    const v1 = { meta: { ...c.meta, version: 1 as const, sampleCounts: c.meta.layers!['model']!.map((l) => l.state['sampleCount']!) }, tensors: c.tensors };
+    const v1 = {
+      meta: { ...c.meta, version: 1 as const, sampleCounts: c.meta.layers!['model']!.map((l) => l.state['sampleCount']!) },
+      tensors: c.tensors,
+    };
     delete v1.meta.layers;
     delete v1.meta.checksum;
     const resumed = makeVae(2);
     await resumed.trainer.restore(v1);
     await resumed.trainer.fit(data1, { steps: 12 });
-    expect(resumed.networks[0]!.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(straight.networks[0]!.getWeights().map((w) => Array.from(w.dataSync())));
+    expect(resumed.networks[0]!.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(
+      straight.networks[0]!.getWeights().map((w) => Array.from(w.dataSync())),
+    );
     // A version-1 checkpoint with the wrong number of counters is refused.
-    await expect(makeVae(3).trainer.restore({ ...v1, meta: { ...v1.meta, sampleCounts: [] } })).rejects.toThrow(/field 'meta\.sampleCounts' must hold the sample counters of 1 sampling layer\(s\), as these networks have, received 0/);
+    await expect(makeVae(3).trainer.restore({ ...v1, meta: { ...v1.meta, sampleCounts: [] } })).rejects.toThrow(
+      /field 'meta\.sampleCounts' must hold the sample counters of 1 sampling layer\(s\), as these networks have, received 0/,
+    );
     tf.dispose([x, ...data1]);
   });
 
@@ -217,8 +310,17 @@ describe('version-1 checkpoints and the stateful-layer hook', () => {
     }
     const build = (seed: number) => {
       const layer = new CountingIdentity({ name: `counting_${seed}` });
-      const g = tfl.sequential({ layers: [tfl.layers.dense({ units: 2, inputShape: [2], kernelInitializer: tfl.initializers.glorotUniform({ seed }) }), layer] });
-      const trainer = new train.AdversarialTrainer({ generator: g, discriminator: mlpDiscriminator(2, 4, seed), loss: losses.gan.nonSaturating, generatorOptimizer: tf.train.sgd(0.1), discriminatorOptimizer: tf.train.sgd(0.1), seed: 1 });
+      const g = tfl.sequential({
+        layers: [tfl.layers.dense({ units: 2, inputShape: [2], kernelInitializer: tfl.initializers.glorotUniform({ seed }) }), layer],
+      });
+      const trainer = new train.AdversarialTrainer({
+        generator: g,
+        discriminator: mlpDiscriminator(2, 4, seed),
+        loss: losses.gan.nonSaturating,
+        generatorOptimizer: tf.train.sgd(0.1),
+        discriminatorOptimizer: tf.train.sgd(0.1),
+        seed: 1,
+      });
       return { layer, trainer };
     };
     const a = build(1);
@@ -234,7 +336,9 @@ describe('version-1 checkpoints and the stateful-layer hook', () => {
     const wrong = copy(c);
     wrong.meta.layers = { generator: [{ className: 'test>CountingIdentity', state: { count: 1 } }] };
     const fresh = build(3);
-    await expect(fresh.trainer.restore(resign(wrong))).rejects.toThrow(/field 'meta\.layers\.generator\[0\]\.state' must have the keys calls, received count/);
+    await expect(fresh.trainer.restore(resign(wrong))).rejects.toThrow(
+      /field 'meta\.layers\.generator\[0\]\.state' must have the keys calls, received count/,
+    );
     expect(fresh.layer.calls).toBe(0);
     tf.dispose(batches);
   });

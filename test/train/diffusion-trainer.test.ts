@@ -64,14 +64,24 @@ describe('train.DiffusionTrainer on wasm', () => {
   it('a conditional model trains with label dropout and samples with guidance', async () => {
     const model = nets.unet({ ...unetConfig, numClasses: 2 });
     const optimizer = tf.train.adam(1e-3);
-    const trainer = new train.DiffusionTrainer({ model, optimizer, schedule, labelDropout: 0.5, nullLabel: 2, sampler: { steps: 2, guidanceScale: 1.5 }, seed: 4 });
+    const trainer = new train.DiffusionTrainer({
+      model,
+      optimizer,
+      schedule,
+      labelDropout: 0.5,
+      nullLabel: 2,
+      sampler: { steps: 2, guidanceScale: 1.5 },
+      seed: 4,
+    });
     const images = tf.randomNormal([4, 8, 8, 1], 0, 0.5, 'float32', 2);
     const labels = tf.tensor1d([0, 1, 0, 1], 'int32');
     await trainer.fit(data.batches(images, { labels, batchSize: 4 }), { steps: 2 });
     const asked = tf.tensor1d([1, 0], 'int32');
     const samples = await trainer.sample(2, { labels: asked, seed: 1 });
     // Guided: (1 + w) cond - w uncond with the model's current weights (no EMA).
-    const expected = (await diffusion.sample(model, { schedule, shape: [2, 8, 8, 1], steps: 2, labels: [1, 0], guidanceScale: 1.5, nullLabel: 2, seed: 1 })).samples;
+    const expected = (
+      await diffusion.sample(model, { schedule, shape: [2, 8, 8, 1], steps: 2, labels: [1, 0], guidanceScale: 1.5, nullLabel: 2, seed: 1 })
+    ).samples;
     expect(values(samples)).toEqual(values(expected));
     const unconditional = await trainer.sample(2, { seed: 1 }); // null label
     expect(unconditional.shape).toEqual([2, 8, 8, 1]);
@@ -89,7 +99,15 @@ describe('train.DiffusionTrainer on wasm', () => {
     const batches = () => data.batches(images, { labels, batchSize: 4, shuffle: true, seed: 2 });
     const make = (initSeed: number) => {
       const model = nets.unet({ ...unetConfig, numClasses: 2, seed: initSeed });
-      const trainer = new train.DiffusionTrainer({ model, optimizer: tf.train.adam(1e-2), schedule, labelDropout: 0.3, nullLabel: 2, ema: { decay: 0.9, warmup: true }, seed: 9 });
+      const trainer = new train.DiffusionTrainer({
+        model,
+        optimizer: tf.train.adam(1e-2),
+        schedule,
+        labelDropout: 0.3,
+        nullLabel: 2,
+        ema: { decay: 0.9, warmup: true },
+        seed: 9,
+      });
       return { model, trainer };
     };
     const straight = make(1);
@@ -112,11 +130,19 @@ describe('train.DiffusionTrainer on wasm', () => {
   it('rejects invalid configs', () => {
     const model = nets.unet(unetConfig);
     const optimizer = tf.train.adam(1e-3);
-    expect(() => new train.DiffusionTrainer({ model, optimizer, schedule, labelDropout: 0.1, nullLabel: 2 })).toThrow(/config.labelDropout' must be 0 for a model without a label input/);
+    expect(() => new train.DiffusionTrainer({ model, optimizer, schedule, labelDropout: 0.1, nullLabel: 2 })).toThrow(
+      /config.labelDropout' must be 0 for a model without a label input/,
+    );
     const conditional = nets.unet({ ...unetConfig, numClasses: 2 });
-    expect(() => new train.DiffusionTrainer({ model: conditional, optimizer, schedule, labelDropout: 0.1 })).toThrow(/config.nullLabel' must be given with labelDropout/);
-    expect(() => new train.DiffusionTrainer({ model, optimizer, schedule, sampler: { stepz: 3 } as never })).toThrow(/Did you mean 'steps'/);
-    expect(() => new train.DiffusionTrainer({ model, optimizer, schedule: {} as never })).toThrow(/config.schedule' must be a schedule made by diffusion.noiseSchedule/);
+    expect(() => new train.DiffusionTrainer({ model: conditional, optimizer, schedule, labelDropout: 0.1 })).toThrow(
+      /config.nullLabel' must be given with labelDropout/,
+    );
+    expect(() => new train.DiffusionTrainer({ model, optimizer, schedule, sampler: { stepz: 3 } as never })).toThrow(
+      /Did you mean 'steps'/,
+    );
+    expect(() => new train.DiffusionTrainer({ model, optimizer, schedule: {} as never })).toThrow(
+      /config.schedule' must be a schedule made by diffusion.noiseSchedule/,
+    );
     expect(() => new train.DiffusionTrainer({ model, optimizer, schedule, predicton: 'v' } as never)).toThrow(ConfigError);
     optimizer.dispose();
   });

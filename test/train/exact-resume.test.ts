@@ -36,7 +36,10 @@ afterAll(() => {
  */
 class ShufflingDataset {
   private calls = 0;
-  constructor(private readonly x: tf.Tensor, private readonly batchSize: number) {}
+  constructor(
+    private readonly x: tf.Tensor,
+    private readonly batchSize: number,
+  ) {}
   async iterator(): Promise<{ next(): Promise<IteratorResult<{ xs: tf.Tensor }>> }> {
     const order = data.epochOrder(this.x.shape[0]!, 7, this.calls++);
     let b = 0;
@@ -53,9 +56,11 @@ class ShufflingDataset {
 }
 
 type SourceKind = 'data.batches' | 'dataset';
-const makeSource = (kind: SourceKind, x: tf.Tensor) => (kind === 'dataset' ? new ShufflingDataset(x, 16) : data.batches(x, { batchSize: 16, shuffle: true, seed: 1 }));
+const makeSource = (kind: SourceKind, x: tf.Tensor) =>
+  kind === 'dataset' ? new ShufflingDataset(x, 16) : data.batches(x, { batchSize: 16, shuffle: true, seed: 1 });
 
-const stateOf = (run: Run): number[][] => [...run.networks.flatMap((n) => n.getWeights()), ...run.extra()].map((w) => Array.from(w.dataSync()));
+const stateOf = (run: Run): number[][] =>
+  [...run.networks.flatMap((n) => n.getWeights()), ...run.extra()].map((w) => Array.from(w.dataSync()));
 
 const memoryStore = (): train.CheckpointStore => {
   const saved = new Map<string, train.Checkpoint>();
@@ -159,18 +164,25 @@ describe('exact resume across processes', () => {
     ['cpu', 'gan'],
     ['wasm', 'gan'],
     ['wasm', 'vae'],
-  ] as const)('%s %s: process 1 fits 6 steps (checkpoint every 6), process 2 resumes and fits to 24 = one 24-step run', async (backend, model) => {
-    const child = join('test', 'train', 'resume-child.ts');
-    const base = join(TMP, `${backend}-${model}`);
-    const out = (phase: string) => `${base}-${phase}.json`;
-    await Promise.all([runOk([child, backend, model, 'straight', `${base}-unused`, out('straight')]), runOk([child, backend, model, 'first', `${base}-store`, out('first')])]);
-    await runOk([child, backend, model, 'second', `${base}-store`, out('second')]);
-    const read = (phase: string) => JSON.parse(readFileSync(out(phase), 'utf8')) as { step: number; weights: number[][] };
-    expect(read('first').step).toBe(6);
-    const second = read('second');
-    expect(second.step).toBe(24);
-    expect(second.weights).toEqual(read('straight').weights);
-  }, 120_000);
+  ] as const)(
+    '%s %s: process 1 fits 6 steps (checkpoint every 6), process 2 resumes and fits to 24 = one 24-step run',
+    async (backend, model) => {
+      const child = join('test', 'train', 'resume-child.ts');
+      const base = join(TMP, `${backend}-${model}`);
+      const out = (phase: string) => `${base}-${phase}.json`;
+      await Promise.all([
+        runOk([child, backend, model, 'straight', `${base}-unused`, out('straight')]),
+        runOk([child, backend, model, 'first', `${base}-store`, out('first')]),
+      ]);
+      await runOk([child, backend, model, 'second', `${base}-store`, out('second')]);
+      const read = (phase: string) => JSON.parse(readFileSync(out(phase), 'utf8')) as { step: number; weights: number[][] };
+      expect(read('first').step).toBe(6);
+      const second = read('second');
+      expect(second.step).toBe(24);
+      expect(second.weights).toEqual(read('straight').weights);
+    },
+    120_000,
+  );
 
   it('the resume example of docs/saving-and-deploying.md, its halves in two processes, equals an uninterrupted run', async () => {
     const markdown = readFileSync(join(ROOT, 'docs', 'saving-and-deploying.md'), 'utf8');
@@ -202,7 +214,10 @@ describe('exact resume across processes', () => {
     };
     mkdirSync(runs, { recursive: true });
     for (const [name, code] of Object.entries(scripts)) writeFileSync(join(TMP, `docs-${name}.ts`), code);
-    await Promise.all([runOk([join('test', 'train', '.tmp', 'docs-first.ts')]), runOk([join('test', 'train', '.tmp', 'docs-straight.ts')])]);
+    await Promise.all([
+      runOk([join('test', 'train', '.tmp', 'docs-first.ts')]),
+      runOk([join('test', 'train', '.tmp', 'docs-straight.ts')]),
+    ]);
     await runOk([join('test', 'train', '.tmp', 'docs-second.ts')]);
     const read = (name: string) => JSON.parse(readFileSync(join(runs, `${name}.json`), 'utf8')) as number[][];
     expect(read('second')).toEqual(read('straight'));

@@ -8,17 +8,37 @@ import * as tfl from '@tensorflow/tfjs-layers';
 export function mlpGenerator(latentDim: number, outDim: number, width: number, seed: number, hidden = 2): tfl.LayersModel {
   const model = tfl.sequential();
   for (let i = 0; i < hidden; i++) {
-    model.add(tfl.layers.dense({ units: width, activation: 'relu', inputShape: i === 0 ? [latentDim] : undefined, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }) }));
+    model.add(
+      tfl.layers.dense({
+        units: width,
+        activation: 'relu',
+        inputShape: i === 0 ? [latentDim] : undefined,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }),
+      }),
+    );
   }
   model.add(tfl.layers.dense({ units: outDim, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 99 }) }));
   return model;
 }
 
 /** An MLP discriminator `[null, inDim] → [null, 1]` (linear logits). */
-export function mlpDiscriminator(inDim: number, width: number, seed: number, hidden = 2, activation: 'relu' | 'tanh' = 'relu'): tfl.LayersModel {
+export function mlpDiscriminator(
+  inDim: number,
+  width: number,
+  seed: number,
+  hidden = 2,
+  activation: 'relu' | 'tanh' = 'relu',
+): tfl.LayersModel {
   const model = tfl.sequential();
   for (let i = 0; i < hidden; i++) {
-    model.add(tfl.layers.dense({ units: width, activation, inputShape: i === 0 ? [inDim] : undefined, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }) }));
+    model.add(
+      tfl.layers.dense({
+        units: width,
+        activation,
+        inputShape: i === 0 ? [inDim] : undefined,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }),
+      }),
+    );
   }
   model.add(tfl.layers.dense({ units: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 99 }) }));
   return model;

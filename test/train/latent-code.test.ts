@@ -90,7 +90,9 @@ describe.each(TEST_BACKENDS)('latentCode (InfoGAN) on %s', (backend) => {
     const p1 = fake.map((x) => softmax(q1.map((qk, k) => qk * x + r1[k]!)));
     const code = mean(p1.map((p, i) => -Math.log(p[c[i]!]!)));
     // ∂L/∂x̃_i = (−σ(−l_i)·w1 + λ·Σ_k (p_ik − [k = c_i])·q1_k) / n.
-    const dx = fake.map((_, i) => (-sigmoid(-lg[i]!) * w1 + lambda * q1.reduce((s, qk, k) => s + (p1[i]![k]! - (c[i] === k ? 1 : 0)) * qk, 0)) / n);
+    const dx = fake.map(
+      (_, i) => (-sigmoid(-lg[i]!) * w1 + lambda * q1.reduce((s, qk, k) => s + (p1[i]![k]! - (c[i] === k ? 1 : 0)) * qk, 0)) / n,
+    );
     const a1 = a - lr * dx.reduce((s, d, i) => s + d * z[i]!, 0);
     const e1 = e.map((v, k) => v - lr * dx.reduce((s, d, i) => s + (c[i] === k ? d : 0), 0));
 
@@ -178,17 +180,41 @@ describe.each(TEST_BACKENDS)('latentCode (InfoGAN) on %s', (backend) => {
     // Real data: ±2 with noise 0.1. With the information term the two codes must become
     // distinguishable from the samples: the code's cross-entropy falls from log 2 towards 0.
     const r = rng(11);
-    const batches = Array.from({ length: 300 }, () => tf.tensor2d(Array.from({ length: 32 }, () => (r() < 0.5 ? -2 : 2) + 0.1 * normal(r)), [32, 1]));
+    const batches = Array.from({ length: 300 }, () =>
+      tf.tensor2d(
+        Array.from({ length: 32 }, () => (r() < 0.5 ? -2 : 2) + 0.1 * normal(r)),
+        [32, 1],
+      ),
+    );
     const z = tfl.input({ shape: [2] });
     const code = tfl.input({ shape: [1], dtype: 'int32' });
-    const joined = tfl.layers.concatenate().apply([z, tfl.layers.flatten().apply(tfl.layers.embedding({ inputDim: 2, outputDim: 4 }).apply(code) as tfl.SymbolicTensor) as tfl.SymbolicTensor]);
-    const hidden = tfl.layers.dense({ units: 32, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }).apply(joined);
-    const generator = tfl.model({ inputs: [z, code], outputs: tfl.layers.dense({ units: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }).apply(hidden) as tfl.SymbolicTensor });
+    const joined = tfl.layers
+      .concatenate()
+      .apply([
+        z,
+        tfl.layers
+          .flatten()
+          .apply(tfl.layers.embedding({ inputDim: 2, outputDim: 4 }).apply(code) as tfl.SymbolicTensor) as tfl.SymbolicTensor,
+      ]);
+    const hidden = tfl.layers
+      .dense({ units: 32, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) })
+      .apply(joined);
+    const generator = tfl.model({
+      inputs: [z, code],
+      outputs: tfl.layers
+        .dense({ units: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) })
+        .apply(hidden) as tfl.SymbolicTensor,
+    });
     const x = tfl.input({ shape: [1] });
-    const features = tfl.layers.dense({ units: 32, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }).apply(x) as tfl.SymbolicTensor;
+    const features = tfl.layers
+      .dense({ units: 32, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) })
+      .apply(x) as tfl.SymbolicTensor;
     const discriminator = tfl.model({
       inputs: x,
-      outputs: [tfl.layers.dense({ units: 1 }).apply(features) as tfl.SymbolicTensor, tfl.layers.dense({ units: 2 }).apply(features) as tfl.SymbolicTensor],
+      outputs: [
+        tfl.layers.dense({ units: 1 }).apply(features) as tfl.SymbolicTensor,
+        tfl.layers.dense({ units: 2 }).apply(features) as tfl.SymbolicTensor,
+      ],
     });
     const trainer = new train.AdversarialTrainer({
       generator,
@@ -223,38 +249,91 @@ describe('latentCode argument checks', () => {
     const oneInput = tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [1] })] });
     const plainD = tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [1] })] });
     const latentCode = { categories: 2 };
-    expect(() => train.adversarialStep({ generator: oneInput, discriminator: codeDiscriminator(1, 0, [1, 1], [0, 0]), loss: losses.gan.nonSaturating, latentCode, ...optimizers() }, inputs())).toThrow(
+    expect(() =>
+      train.adversarialStep(
+        {
+          generator: oneInput,
+          discriminator: codeDiscriminator(1, 0, [1, 1], [0, 0]),
+          loss: losses.gan.nonSaturating,
+          latentCode,
+          ...optimizers(),
+        },
+        inputs(),
+      ),
+    ).toThrow(
       /train\.adversarialStep: argument 'config\.generator' must take two inputs \[noise, code\] with latentCode, received a generator with 1 input/,
     );
-    expect(() => train.adversarialStep({ generator: codeGenerator(1, [0, 0]), discriminator: plainD, loss: losses.gan.nonSaturating, latentCode, ...optimizers() }, inputs())).toThrow(
+    expect(() =>
+      train.adversarialStep(
+        { generator: codeGenerator(1, [0, 0]), discriminator: plainD, loss: losses.gan.nonSaturating, latentCode, ...optimizers() },
+        inputs(),
+      ),
+    ).toThrow(
       /argument 'config\.discriminator' must return \[logit, codeLogits \[null,2\]\] with latentCode, received a discriminator with outputs \[null,1\]/,
     );
-    expect(() => train.adversarialStep({ generator: codeGenerator(1, [0, 0]), discriminator: codeDiscriminator(1, 0, [1, 1, 1], [0, 0, 0]), loss: losses.gan.nonSaturating, latentCode, ...optimizers() }, inputs())).toThrow(
-      /codeLogits \[null,2\].*received a discriminator with outputs \[null,1\], \[null,3\]/,
-    );
+    expect(() =>
+      train.adversarialStep(
+        {
+          generator: codeGenerator(1, [0, 0]),
+          discriminator: codeDiscriminator(1, 0, [1, 1, 1], [0, 0, 0]),
+          loss: losses.gan.nonSaturating,
+          latentCode,
+          ...optimizers(),
+        },
+        inputs(),
+      ),
+    ).toThrow(/codeLogits \[null,2\].*received a discriminator with outputs \[null,1\], \[null,3\]/);
   });
 
   it('rejects bad categories, weights and codes', () => {
-    const base = { generator: codeGenerator(1, [0, 0]), discriminator: codeDiscriminator(1, 0, [1, 1], [0, 0]), loss: losses.gan.nonSaturating, ...optimizers() };
-    expect(() => train.adversarialStep({ ...base, latentCode: { categories: 1 } }, { ...inputs(), codes: tf.tensor1d([0, 0], 'int32') })).toThrow(/argument 'config\.latentCode\.categories' must be at least 2, received 1/);
-    expect(() => train.adversarialStep({ ...base, latentCode: { categories: 2, weight: -1 } }, { ...inputs(), codes: tf.tensor1d([0, 0], 'int32') })).toThrow(/argument 'config\.latentCode\.weight'/);
+    const base = {
+      generator: codeGenerator(1, [0, 0]),
+      discriminator: codeDiscriminator(1, 0, [1, 1], [0, 0]),
+      loss: losses.gan.nonSaturating,
+      ...optimizers(),
+    };
+    expect(() =>
+      train.adversarialStep({ ...base, latentCode: { categories: 1 } }, { ...inputs(), codes: tf.tensor1d([0, 0], 'int32') }),
+    ).toThrow(/argument 'config\.latentCode\.categories' must be at least 2, received 1/);
+    expect(() =>
+      train.adversarialStep({ ...base, latentCode: { categories: 2, weight: -1 } }, { ...inputs(), codes: tf.tensor1d([0, 0], 'int32') }),
+    ).toThrow(/argument 'config\.latentCode\.weight'/);
     const config = { ...base, latentCode: { categories: 2 } };
     expect(() => train.adversarialStep(config, inputs())).toThrow(/argument 'inputs\.codes' must be/);
-    expect(() => train.adversarialStep(config, { ...inputs(), codes: tf.tensor1d([0, 1], 'int32'), labels: tf.tensor1d([0, 1], 'int32') })).toThrow(
-      /argument 'inputs\.labels' must be undefined with config\.latentCode/,
-    );
-    expect(() => train.adversarialStep(config, { ...inputs(), codes: tf.tensor1d([0, 2], 'int32') })).toThrow(/argument 'inputs\.codes' must hold categories in \[0, 2\), received a code 2/);
-    expect(() => train.adversarialStep(config, { ...inputs(), codes: tf.tensor1d([0, 1]) })).toThrow(/argument 'inputs\.codes' must be int32 codes of shape \[2\] or \[2,1\], received float32 tensor of shape \[2\]/);
-    expect(() => train.adversarialStep(config, { ...inputs(), codes: tf.tensor1d([0, 1, 1], 'int32') })).toThrow(/shape \[2\] or \[2,1\], received int32 tensor of shape \[3\]/);
     expect(() =>
-      train.adversarialStep({ ...base, discriminator: tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [1] })] }) }, { ...inputs(), codes: tf.tensor1d([0, 1], 'int32') }),
+      train.adversarialStep(config, { ...inputs(), codes: tf.tensor1d([0, 1], 'int32'), labels: tf.tensor1d([0, 1], 'int32') }),
+    ).toThrow(/argument 'inputs\.labels' must be undefined with config\.latentCode/);
+    expect(() => train.adversarialStep(config, { ...inputs(), codes: tf.tensor1d([0, 2], 'int32') })).toThrow(
+      /argument 'inputs\.codes' must hold categories in \[0, 2\), received a code 2/,
+    );
+    expect(() => train.adversarialStep(config, { ...inputs(), codes: tf.tensor1d([0, 1]) })).toThrow(
+      /argument 'inputs\.codes' must be int32 codes of shape \[2\] or \[2,1\], received float32 tensor of shape \[2\]/,
+    );
+    expect(() => train.adversarialStep(config, { ...inputs(), codes: tf.tensor1d([0, 1, 1], 'int32') })).toThrow(
+      /shape \[2\] or \[2,1\], received int32 tensor of shape \[3\]/,
+    );
+    expect(() =>
+      train.adversarialStep(
+        { ...base, discriminator: tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [1] })] }) },
+        { ...inputs(), codes: tf.tensor1d([0, 1], 'int32') },
+      ),
     ).toThrow(/argument 'inputs\.codes' must be given only with config\.latentCode/);
   });
 
   it('the trainer refuses a conditional InfoGAN and codes out of range in sample', async () => {
-    const config = { generator: codeGenerator(1, [0, 0]), discriminator: codeDiscriminator(1, 0, [1, 1], [0, 0]), loss: losses.gan.nonSaturating, latentCode: { categories: 2 }, ...optimizers() };
-    expect(() => new train.AdversarialTrainer({ ...config, conditional: true })).toThrow(/train\.AdversarialTrainer: argument 'config\.conditional' must be false or undefined with config\.latentCode, received true/);
+    const config = {
+      generator: codeGenerator(1, [0, 0]),
+      discriminator: codeDiscriminator(1, 0, [1, 1], [0, 0]),
+      loss: losses.gan.nonSaturating,
+      latentCode: { categories: 2 },
+      ...optimizers(),
+    };
+    expect(() => new train.AdversarialTrainer({ ...config, conditional: true })).toThrow(
+      /train\.AdversarialTrainer: argument 'config\.conditional' must be false or undefined with config\.latentCode, received true/,
+    );
     const trainer = new train.AdversarialTrainer(config);
-    await expect(trainer.sample(2, { labels: tf.tensor1d([0, 5], 'int32') })).rejects.toThrow(/train\.AdversarialTrainer\.sample: argument 'options\.labels' must hold categories in \[0, 2\), received a code 5/);
+    await expect(trainer.sample(2, { labels: tf.tensor1d([0, 5], 'int32') })).rejects.toThrow(
+      /train\.AdversarialTrainer\.sample: argument 'options\.labels' must hold categories in \[0, 2\), received a code 5/,
+    );
   });
 });

@@ -76,16 +76,43 @@ const cases: Case[] = [
     name: 'vae',
     callbacks: false,
     make: () => ({
-      trainer: new train.VaeTrainer({ encoder: mlpEncoder(6, 2, 8, 1), decoder: mlpDecoder(2, 6, 8, 2), optimizer: tf.train.adam(1e-3), seed: 1 }),
-      batches: binaryBatches([[1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1]], 4, 8, rng(1)),
+      trainer: new train.VaeTrainer({
+        encoder: mlpEncoder(6, 2, 8, 1),
+        decoder: mlpDecoder(2, 6, 8, 2),
+        optimizer: tf.train.adam(1e-3),
+        seed: 1,
+      }),
+      batches: binaryBatches(
+        [
+          [1, 0, 1, 0, 1, 0],
+          [0, 1, 0, 1, 0, 1],
+        ],
+        4,
+        8,
+        rng(1),
+      ),
     }),
   },
   {
     name: 'vae + KL warm-up + callbacks',
     callbacks: true,
     make: () => ({
-      trainer: new train.VaeTrainer({ encoder: mlpEncoder(6, 2, 8, 1), decoder: mlpDecoder(2, 6, 8, 2), optimizer: tf.train.sgd(1e-2), warmupSteps: 100, seed: 1 }),
-      batches: binaryBatches([[1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1]], 4, 8, rng(1)),
+      trainer: new train.VaeTrainer({
+        encoder: mlpEncoder(6, 2, 8, 1),
+        decoder: mlpDecoder(2, 6, 8, 2),
+        optimizer: tf.train.sgd(1e-2),
+        warmupSteps: 100,
+        seed: 1,
+      }),
+      batches: binaryBatches(
+        [
+          [1, 0, 1, 0, 1, 0],
+          [0, 1, 0, 1, 0, 1],
+        ],
+        4,
+        8,
+        rng(1),
+      ),
     }),
   },
 ];
@@ -106,7 +133,10 @@ describe.each(TEST_BACKENDS)('trainer memory on %s', (backend) => {
         if (step === 1 || step === STEPS) counts.push(tf.memory().numTensors);
       },
     };
-    const result = await trainer.fit(batches, { steps: STEPS, callbacks: [...(withCallbacks ? callbacks(monitorOf(trainer)) : []), probe] });
+    const result = await trainer.fit(batches, {
+      steps: STEPS,
+      callbacks: [...(withCallbacks ? callbacks(monitorOf(trainer)) : []), probe],
+    });
     expect(result.step).toBe(STEPS);
     expect(counts).toHaveLength(2);
     expect(counts[1]).toBe(counts[0]);
@@ -119,7 +149,10 @@ describe.each(TEST_BACKENDS)('trainer memory on %s', (backend) => {
     const data = vi.spyOn(tf.Tensor.prototype, 'data');
     const dataSync = vi.spyOn(tf.Tensor.prototype, 'dataSync');
     const arraySync = vi.spyOn(tf.Tensor.prototype, 'arraySync');
-    await trainer.fit(batches, { steps: 30, callbacks: [train.history(), train.earlyStop({ monitor: monitorOf(trainer), patience: 1000, on: 'step' })] });
+    await trainer.fit(batches, {
+      steps: 30,
+      callbacks: [train.history(), train.earlyStop({ monitor: monitorOf(trainer), patience: 1000, on: 'step' })],
+    });
     expect(data).toHaveBeenCalledTimes(30);
     expect(dataSync).not.toHaveBeenCalled();
     expect(arraySync).not.toHaveBeenCalled();

@@ -19,15 +19,37 @@ beforeAll(async () => {
 describe('VaeTrainer beta schedule', () => {
   it('a schedule returning a negative β throws at the step that uses it, naming the step', async () => {
     // β is 1 for two steps, then -5 (the issue's value).
-    const trainer = new train.VaeTrainer({ encoder: mlpEncoder(4, 2, 4, 1), decoder: mlpDecoder(2, 4, 4, 2), optimizer: tf.train.sgd(1e-3), beta: (t) => (t < 2 ? 1 : -5), seed: 1 });
-    const data = binaryBatches([[0, 1, 0, 1], [1, 0, 1, 0]], 4, 4, rng(3));
-    await expect(trainer.fit(data, { steps: 4 })).rejects.toThrow(/argument 'config\.beta' must return a finite number >= 0 at every step, received -5 at step 2/);
+    const trainer = new train.VaeTrainer({
+      encoder: mlpEncoder(4, 2, 4, 1),
+      decoder: mlpDecoder(2, 4, 4, 2),
+      optimizer: tf.train.sgd(1e-3),
+      beta: (t) => (t < 2 ? 1 : -5),
+      seed: 1,
+    });
+    const data = binaryBatches(
+      [
+        [0, 1, 0, 1],
+        [1, 0, 1, 0],
+      ],
+      4,
+      4,
+      rng(3),
+    );
+    await expect(trainer.fit(data, { steps: 4 })).rejects.toThrow(
+      /argument 'config\.beta' must return a finite number >= 0 at every step, received -5 at step 2/,
+    );
     tf.dispose(data);
   });
 
   it('NaN and non-numbers are refused too', async () => {
     for (const value of [Number.NaN, '1' as never]) {
-      const trainer = new train.VaeTrainer({ encoder: mlpEncoder(4, 2, 4, 1), decoder: mlpDecoder(2, 4, 4, 2), optimizer: tf.train.sgd(1e-3), beta: () => value, seed: 1 });
+      const trainer = new train.VaeTrainer({
+        encoder: mlpEncoder(4, 2, 4, 1),
+        decoder: mlpDecoder(2, 4, 4, 2),
+        optimizer: tf.train.sgd(1e-3),
+        beta: () => value,
+        seed: 1,
+      });
       const data = binaryBatches([[0, 1, 0, 1]], 1, 4, rng(3));
       await expect(trainer.fit(data, { steps: 1 })).rejects.toThrow(ConfigError);
       tf.dispose(data);
@@ -69,7 +91,11 @@ describe('losses refuse empty batches', () => {
   ])('%s', (name, call) => {
     const before = tf.memory().numTensors;
     expect(() => tf.tidy(() => call())).toThrow(ShapeError);
-    expect(() => tf.tidy(() => call())).toThrow(new RegExp(`^${name.replace(/\./g, '\\.')}: argument '\\w+' must hold at least one example \\(a loss of an empty batch is undefined\\), received shape \\[0`));
+    expect(() => tf.tidy(() => call())).toThrow(
+      new RegExp(
+        `^${name.replace(/\./g, '\\.')}: argument '\\w+' must hold at least one example \\(a loss of an empty batch is undefined\\), received shape \\[0`,
+      ),
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 });

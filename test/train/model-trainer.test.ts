@@ -14,7 +14,9 @@ import { rng } from './fixtures.js';
 
 /** y = w·x with w initialised to `w0` (one weight, no bias). */
 function scalarModel(w0: number): tfl.LayersModel {
-  return tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [1], useBias: false, kernelInitializer: tfl.initializers.constant({ value: w0 }) })] });
+  return tfl.sequential({
+    layers: [tfl.layers.dense({ units: 1, inputShape: [1], useBias: false, kernelInitializer: tfl.initializers.constant({ value: w0 }) })],
+  });
 }
 
 const weightOf = (m: tfl.LayersModel) => values(m.getWeights()[0]!)[0]!;
@@ -99,20 +101,35 @@ describe('train.ModelTrainer: one step by hand', () => {
 
   it('weights terms with lossWeights (numbers and schedules) and clips to clipNorm', async () => {
     const model = scalarModel(2);
-    const trainer = new train.ModelTrainer({ models: { model }, optimizer: tf.train.sgd(0.1), loss: ({ x }, { models }) => ({ mse: mse(models.model, x) }), lossWeights: { mse: 0.5 } });
+    const trainer = new train.ModelTrainer({
+      models: { model },
+      optimizer: tf.train.sgd(0.1),
+      loss: ({ x }, { models }) => ({ mse: mse(models.model, x) }),
+      lossWeights: { mse: 0.5 },
+    });
     const { logs } = await trainer.fit([batch], { steps: 1 });
     // loss = 0.5 · 10, gradient 0.5 · 10 = 5: w ← 2 − 0.1 · 5 = 1.5.
     expect(logs).toEqual({ loss: 5, mse: 10 });
     expectClose(weightOf(model), 1.5);
 
     const scheduled = scalarModel(2);
-    const t2 = new train.ModelTrainer({ models: { scheduled }, optimizer: tf.train.sgd(0.1), loss: ({ x }, { models }) => ({ mse: mse(models.scheduled, x) }), lossWeights: { mse: (step) => step + 2 } });
+    const t2 = new train.ModelTrainer({
+      models: { scheduled },
+      optimizer: tf.train.sgd(0.1),
+      loss: ({ x }, { models }) => ({ mse: mse(models.scheduled, x) }),
+      lossWeights: { mse: (step) => step + 2 },
+    });
     // step 0: weight 2, gradient 20: w ← 2 − 0.1 · 20 = 0.
     expect((await t2.fit([batch], { steps: 1 })).logs).toEqual({ loss: 20, mse: 10 });
     expectClose(weightOf(scheduled), 0);
 
     const clipped = scalarModel(2);
-    const t3 = new train.ModelTrainer({ models: { clipped }, optimizer: tf.train.sgd(0.1), loss: ({ x }, { models }) => ({ loss: mse(models.clipped, x) }), clipNorm: 1 });
+    const t3 = new train.ModelTrainer({
+      models: { clipped },
+      optimizer: tf.train.sgd(0.1),
+      loss: ({ x }, { models }) => ({ loss: mse(models.clipped, x) }),
+      clipNorm: 1,
+    });
     // One term named 'loss' is logged once; the gradient 10 has norm 10, clipped to 1: w ← 2 − 0.1 · 1 = 1.9.
     expect((await t3.fit([batch], { steps: 1 })).logs).toEqual({ loss: 10, gradientNorm: 10 });
     expectClose(weightOf(clipped), 1.9);
@@ -149,27 +166,56 @@ describe('train.ModelTrainer: one step by hand', () => {
     });
     const z = values(tf.randomNormal([4, 1], 0, 1, 'float32', 7));
     // The sampler's output is 3·z for the same seeded z.
-    expectClose(values(await trainer.sample(4, { seed: 7 })), z.map((v) => 3 * v));
+    expectClose(
+      values(await trainer.sample(4, { seed: 7 })),
+      z.map((v) => 3 * v),
+    );
     expect(trainer.sampleRange).toBe('[-1,1]');
-    const plain = new train.ModelTrainer({ models: { model }, optimizer: tf.train.sgd(0.1), loss: ({ x }, { models }) => ({ mse: mse(models.model, x) }) });
+    const plain = new train.ModelTrainer({
+      models: { model },
+      optimizer: tf.train.sgd(0.1),
+      loss: ({ x }, { models }) => ({ mse: mse(models.model, x) }),
+    });
     await expect(plain.sample(2)).rejects.toThrow(/^train\.ModelTrainer\.sample: argument 'config\.sample' must be given to sample/);
-    await expect(trainer.sample(2, { seeds: 1 } as never)).rejects.toThrow(/argument 'options\.seeds' must be one of the known options .* Did you mean 'seed'\?/);
+    await expect(trainer.sample(2, { seeds: 1 } as never)).rejects.toThrow(
+      /argument 'options\.seeds' must be one of the known options .* Did you mean 'seed'\?/,
+    );
   });
 
   it('rejects invalid configs and loss functions with messages that name the field', async () => {
     const model = scalarModel(1);
     const loss = ({ x }: train.TrainingBatch, { models }: train.ModelStepContext) => ({ mse: mse(models['model'] as tfl.LayersModel, x) });
     const sgd = tf.train.sgd(0.1);
-    expect(() => new train.ModelTrainer({ models: { model }, loss } as never)).toThrow(/^train\.ModelTrainer: argument 'config\.optimizer' must be given, or config\.optimizers instead \(exactly one of the two\), received neither/);
-    expect(() => new train.ModelTrainer({ models: { model }, loss, optimizer: sgd, clipnorm: 1 } as never)).toThrow(/argument 'config\.clipnorm' must be one of the known config fields .* Did you mean 'clipNorm'\?/);
-    expect(() => new train.ModelTrainer({ models: { model }, optimizer: sgd })).toThrow(/argument 'config\.loss' must be a function \(batch, context\) => \{ \[term\]: Scalar \}, received undefined/);
-    expect(() => new train.ModelTrainer({ models: {}, loss, optimizer: sgd })).toThrow(/argument 'config\.models' must be an object of models by name/);
-    expect(() => new train.ModelTrainer({ models: { model }, loss, optimizers: { o: { optimizer: sgd, models: ['modle'] } } } as never)).toThrow(/argument 'config\.optimizers\.o\.models' must name models of config\.models \(model\), received 'modle'/);
-    expect(() => new train.ModelTrainer({ models: { model }, loss, optimizer: sgd, clipNorm: 0 })).toThrow(/argument 'config\.clipNorm' must be a finite number > 0, received 0/);
+    expect(() => new train.ModelTrainer({ models: { model }, loss } as never)).toThrow(
+      /^train\.ModelTrainer: argument 'config\.optimizer' must be given, or config\.optimizers instead \(exactly one of the two\), received neither/,
+    );
+    expect(() => new train.ModelTrainer({ models: { model }, loss, optimizer: sgd, clipnorm: 1 } as never)).toThrow(
+      /argument 'config\.clipnorm' must be one of the known config fields .* Did you mean 'clipNorm'\?/,
+    );
+    expect(() => new train.ModelTrainer({ models: { model }, optimizer: sgd })).toThrow(
+      /argument 'config\.loss' must be a function \(batch, context\) => \{ \[term\]: Scalar \}, received undefined/,
+    );
+    expect(() => new train.ModelTrainer({ models: {}, loss, optimizer: sgd })).toThrow(
+      /argument 'config\.models' must be an object of models by name/,
+    );
+    expect(
+      () => new train.ModelTrainer({ models: { model }, loss, optimizers: { o: { optimizer: sgd, models: ['modle'] } } } as never),
+    ).toThrow(/argument 'config\.optimizers\.o\.models' must name models of config\.models \(model\), received 'modle'/);
+    expect(() => new train.ModelTrainer({ models: { model }, loss, optimizer: sgd, clipNorm: 0 })).toThrow(
+      /argument 'config\.clipNorm' must be a finite number > 0, received 0/,
+    );
     const typo = new train.ModelTrainer({ models: { model }, loss, optimizer: sgd, lossWeights: { mes: 2 } });
-    await expect(typo.fit([batch], { steps: 1 })).rejects.toThrow(/argument 'config\.lossWeights\.mes' must name a term of config\.loss \(mse\), received an unknown term/);
-    const notScalar = new train.ModelTrainer({ models: { model }, optimizer: sgd, loss: ({ x }, { models }) => ({ out: models['model']!.apply(x) as tf.Scalar }) });
-    await expect(notScalar.fit([batch], { steps: 1 })).rejects.toThrow(/^train\.ModelTrainer\.fit: argument 'config\.loss' must return a float32 scalar for term 'out', received float32 tensor of shape \[2,1\]/);
+    await expect(typo.fit([batch], { steps: 1 })).rejects.toThrow(
+      /argument 'config\.lossWeights\.mes' must name a term of config\.loss \(mse\), received an unknown term/,
+    );
+    const notScalar = new train.ModelTrainer({
+      models: { model },
+      optimizer: sgd,
+      loss: ({ x }, { models }) => ({ out: models['model']!.apply(x) as tf.Scalar }),
+    });
+    await expect(notScalar.fit([batch], { steps: 1 })).rejects.toThrow(
+      /^train\.ModelTrainer\.fit: argument 'config\.loss' must return a float32 scalar for term 'out', received float32 tensor of shape \[2,1\]/,
+    );
     // Nothing was applied by the failed steps.
     expectClose(weightOf(model), 1);
   });

@@ -17,7 +17,13 @@ import { backends, data, train } from '../../src/index.js';
 import { fileCheckpointStore } from '../../src/node.js';
 import { makeGan, makeVae, ganData, vaeData } from './resume-fixtures.js';
 
-const [backend, model, phase, storeDir, out] = process.argv.slice(2) as ['cpu' | 'wasm', 'gan' | 'vae', 'first' | 'second' | 'straight', string, string];
+const [backend, model, phase, storeDir, out] = process.argv.slice(2) as [
+  'cpu' | 'wasm',
+  'gan' | 'vae',
+  'first' | 'second' | 'straight',
+  string,
+  string,
+];
 await backends.use(backend);
 const run = model === 'gan' ? makeGan(1) : makeVae(1);
 const x = model === 'gan' ? ganData() : vaeData();

@@ -60,7 +60,10 @@ export function ganData(): tf.Tensor2D {
 /** 64 binary examples drawn from two prototypes, `[64, 6]`. */
 export function vaeData(): tf.Tensor2D {
   const r = rng(22);
-  const prototypes = [[1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1]];
+  const prototypes = [
+    [1, 0, 1, 0, 1, 0],
+    [0, 1, 0, 1, 0, 1],
+  ];
   const values = new Float32Array(64 * 6);
   for (let i = 0; i < 64; i++) values.set(prototypes[Math.floor(r() * 2)]!, i * 6);
   return tf.tensor2d(values, [64, 6]);

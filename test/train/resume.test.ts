@@ -76,12 +76,19 @@ describe.each(TEST_BACKENDS)('resume on %s', (backend) => {
   });
 
   it('VaeTrainer: 20 + resume + 20 = 40 straight', async () => {
-    const prototypes = [[1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1]];
+    const prototypes = [
+      [1, 0, 1, 0, 1, 0],
+      [0, 1, 0, 1, 0, 1],
+    ];
     const batches = binaryBatches(prototypes, 6, 8, rng(2));
     const make = (initSeed: number) => {
       const encoder = mlpEncoder(6, 2, 8, initSeed);
       const decoder = mlpDecoder(2, 6, 8, initSeed + 5);
-      return { encoder, decoder, trainer: new train.VaeTrainer({ encoder, decoder, optimizer: tf.train.adam(1e-2), warmupSteps: 30, seed: 4 }) };
+      return {
+        encoder,
+        decoder,
+        trainer: new train.VaeTrainer({ encoder, decoder, optimizer: tf.train.adam(1e-2), warmupSteps: 30, seed: 4 }),
+      };
     };
     const straight = make(1);
     await straight.trainer.fit(batches, { steps: 40 });
@@ -96,7 +103,10 @@ describe.each(TEST_BACKENDS)('resume on %s', (backend) => {
   });
 
   it('VaeTrainer over vae.assemble (seeded Reparameterize layer): resumed = straight, bit for bit', async () => {
-    const prototypes = [[1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1]];
+    const prototypes = [
+      [1, 0, 1, 0, 1, 0],
+      [0, 1, 0, 1, 0, 1],
+    ];
     const batches = binaryBatches(prototypes, 6, 8, rng(3));
     const make = (initSeed: number) => {
       const encoder = mlpEncoder(6, 2, 8, initSeed);
@@ -142,8 +152,14 @@ describe('fileCheckpointStore and train.checkpoint', () => {
     const store = fileCheckpointStore(join(dir, 'kinds'));
     const { trainer } = gan(1);
     await trainer.fit(ringBatches(1, 8, 0.05, 1), { steps: 1, callbacks: [train.checkpoint({ store })] });
-    const vaeTrainer = new train.VaeTrainer({ encoder: mlpEncoder(2, 2, 4, 1), decoder: mlpDecoder(2, 2, 4, 1), optimizer: tf.train.sgd(1) });
-    await expect(vaeTrainer.resume(store)).rejects.toThrow(/train\.VaeTrainer\.restore: checkpoint '.*kinds\/step-00000001\/checkpoint\.json': field 'meta\.kind' must be 'vae' \(a checkpoint of a vae trainer\), received 'adversarial'/);
+    const vaeTrainer = new train.VaeTrainer({
+      encoder: mlpEncoder(2, 2, 4, 1),
+      decoder: mlpDecoder(2, 2, 4, 1),
+      optimizer: tf.train.sgd(1),
+    });
+    await expect(vaeTrainer.resume(store)).rejects.toThrow(
+      /train\.VaeTrainer\.restore: checkpoint '.*kinds\/step-00000001\/checkpoint\.json': field 'meta\.kind' must be 'vae' \(a checkpoint of a vae trainer\), received 'adversarial'/,
+    );
     const wider = new train.AdversarialTrainer({
       generator: mlpGenerator(2, 2, 16, 1),
       discriminator: mlpDiscriminator(2, 8, 1, 1, 'tanh'),
@@ -151,7 +167,11 @@ describe('fileCheckpointStore and train.checkpoint', () => {
       generatorOptimizer: tf.train.sgd(1),
       discriminatorOptimizer: tf.train.sgd(1),
     });
-    await expect(wider.resume(store)).rejects.toThrow(/field 'tensors\['generator\/0'\]\.shape' must be \[2,16\] like generator's weight 0, received \[2,8\]\. Resume with networks and optimizers built exactly as/);
-    expect(() => train.checkpoint({ store: 'runs/ckpt' as never })).toThrow(/train\.checkpoint: argument 'options\.store' must be a CheckpointStore \(save, load, list, delete\), received 'runs\/ckpt'\. In Node pass fileCheckpointStore\('runs\/ckpt'\)/);
+    await expect(wider.resume(store)).rejects.toThrow(
+      /field 'tensors\['generator\/0'\]\.shape' must be \[2,16\] like generator's weight 0, received \[2,8\]\. Resume with networks and optimizers built exactly as/,
+    );
+    expect(() => train.checkpoint({ store: 'runs/ckpt' as never })).toThrow(
+      /train\.checkpoint: argument 'options\.store' must be a CheckpointStore \(save, load, list, delete\), received 'runs\/ckpt'\. In Node pass fileCheckpointStore\('runs\/ckpt'\)/,
+    );
   });
 });

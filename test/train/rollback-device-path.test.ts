@@ -22,13 +22,29 @@ describe.each(TEST_BACKENDS)('state check through the probe on %s', (backend) =>
 
   it('refuses a first step that writes NaN weights (adam(1e39)) and keeps the initial weights; good steps pass and leak nothing', async () => {
     const generator = mlpGenerator(2, 2, 8, 1);
-    const bad = new train.AdversarialTrainer({ generator, discriminator: mlpDiscriminator(2, 8, 2), loss: losses.gan.nonSaturating, generatorOptimizer: tf.train.adam(1e39), discriminatorOptimizer: tf.train.adam(1e-3), seed: 3 });
+    const bad = new train.AdversarialTrainer({
+      generator,
+      discriminator: mlpDiscriminator(2, 8, 2),
+      loss: losses.gan.nonSaturating,
+      generatorOptimizer: tf.train.adam(1e39),
+      discriminatorOptimizer: tf.train.adam(1e-3),
+      seed: 3,
+    });
     const initial = generator.getWeights().map((w) => Array.from(w.dataSync()));
     const batches = ringBatches(2, 8, 0.05, 1);
-    await expect(bad.fit(batches, { steps: 2 })).rejects.toThrow(/the losses were finite but 'generator.*' became NaN or ±Infinity at step 0/);
+    await expect(bad.fit(batches, { steps: 2 })).rejects.toThrow(
+      /the losses were finite but 'generator.*' became NaN or ±Infinity at step 0/,
+    );
     expect(generator.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(initial);
 
-    const good = new train.AdversarialTrainer({ generator: mlpGenerator(2, 2, 8, 1), discriminator: mlpDiscriminator(2, 8, 2), loss: losses.gan.nonSaturating, generatorOptimizer: tf.train.adam(1e-3), discriminatorOptimizer: tf.train.adam(1e-3), seed: 3 });
+    const good = new train.AdversarialTrainer({
+      generator: mlpGenerator(2, 2, 8, 1),
+      discriminator: mlpDiscriminator(2, 8, 2),
+      loss: losses.gan.nonSaturating,
+      generatorOptimizer: tf.train.adam(1e-3),
+      discriminatorOptimizer: tf.train.adam(1e-3),
+      seed: 3,
+    });
     await good.fit(batches, { steps: 2 });
     const count = tf.memory().numTensors;
     await good.fit(batches, { steps: 40 });

@@ -25,7 +25,8 @@ function batchNormGenerator(seed: number): tfl.LayersModel {
 /** Every value of the trainer's state: both networks (all weights), EMA, both optimizers. */
 async function stateOf(trainer: train.AdversarialTrainer, optimizers: tf.Optimizer[]): Promise<number[][]> {
   const out: number[][] = [];
-  for (const net of [trainer.generator, trainer.discriminator] as tfl.LayersModel[]) for (const w of net.getWeights()) out.push(Array.from(await w.data()));
+  for (const net of [trainer.generator, trainer.discriminator] as tfl.LayersModel[])
+    for (const w of net.getWeights()) out.push(Array.from(await w.data()));
   for (const w of trainer.emaWeights ?? []) out.push(Array.from(await w.data()));
   for (const o of optimizers) {
     const weights = await o.getWeights();
@@ -36,7 +37,10 @@ async function stateOf(trainer: train.AdversarialTrainer, optimizers: tf.Optimiz
 }
 
 /** A callback that records the whole state after every applied step. */
-function recorder(trainer: () => train.AdversarialTrainer, optimizers: tf.Optimizer[]): { callback: train.Callback; last: () => number[][] | undefined } {
+function recorder(
+  trainer: () => train.AdversarialTrainer,
+  optimizers: tf.Optimizer[],
+): { callback: train.Callback; last: () => number[][] | undefined } {
   let last: number[][] | undefined;
   return {
     callback: {
@@ -86,7 +90,9 @@ describe.each(TEST_BACKENDS)('rollback on %s', (backend) => {
     expect(after).toEqual(rec.last() ?? initial);
     expect(e.step).toBe(trainer.step);
     expect(e.variable).toBeDefined();
-    expect(e.message).toMatch(/the losses were finite but '.+' became NaN or ±Infinity at step \d+; the weights of the last good step were kept/);
+    expect(e.message).toMatch(
+      /the losses were finite but '.+' became NaN or ±Infinity at step \d+; the weights of the last good step were kept/,
+    );
     tf.dispose(batches);
     trainer.dispose();
   });
@@ -105,7 +111,9 @@ describe.each(TEST_BACKENDS)('rollback on %s', (backend) => {
     const batches = ringBatches(2, 16, 0.05, 1);
     // 1e39 is Infinity in float32: the first update makes the generator's weights NaN while
     // the losses (computed before the update) are finite.
-    await expect(trainer.fit(batches, { steps: 3 })).rejects.toThrow(/the losses were finite but 'generator(Optimizer)?\/.+' became NaN or ±Infinity at step 0/);
+    await expect(trainer.fit(batches, { steps: 3 })).rejects.toThrow(
+      /the losses were finite but 'generator(Optimizer)?\/.+' became NaN or ±Infinity at step 0/,
+    );
     expect(await stateOf(trainer, optimizers)).toEqual(initial);
     expect(trainer.step).toBe(0);
     tf.dispose(batches);

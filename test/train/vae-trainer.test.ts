@@ -29,7 +29,12 @@ describe.each(TEST_BACKENDS)('train.VaeTrainer on %s', (backend) => {
     // −ELBO ≥ −log p(x) and E[−log p(x)] ≥ H, so H is the floor. A model that ignores z (each
     // pixel Bernoulli(1/2)) scores 8·log 2 ≈ 5.55 nats; only a VAE that encodes the prototype
     // in z gets within 1 nat of H (a Gaussian posterior leaves some overlap between the four).
-    const trainer = new train.VaeTrainer({ encoder: mlpEncoder(8, 2, 32, 1), decoder: mlpDecoder(2, 8, 32, 2), optimizer: tf.train.adam(1e-2), seed: 3 });
+    const trainer = new train.VaeTrainer({
+      encoder: mlpEncoder(8, 2, 32, 1),
+      decoder: mlpDecoder(2, 8, 32, 2),
+      optimizer: tf.train.adam(1e-2),
+      seed: 3,
+    });
     const batches = binaryBatches(PROTOTYPES, 20, 64, rng(4));
     const h = train.history();
     await trainer.fit(batches, { steps: 600, callbacks: [h] });
@@ -65,7 +70,14 @@ describe('train.VaeTrainer KL warm-up and validation', () => {
   });
 
   it('raises β linearly from 0 over warmupSteps (β_t = beta · min(1, t / warmupSteps))', async () => {
-    const trainer = new train.VaeTrainer({ encoder: mlpEncoder(8, 2, 8, 1), decoder: mlpDecoder(2, 8, 8, 2), optimizer: tf.train.sgd(1e-3), beta: 2, warmupSteps: 4, seed: 1 });
+    const trainer = new train.VaeTrainer({
+      encoder: mlpEncoder(8, 2, 8, 1),
+      decoder: mlpDecoder(2, 8, 8, 2),
+      optimizer: tf.train.sgd(1e-3),
+      beta: 2,
+      warmupSteps: 4,
+      seed: 1,
+    });
     const h = train.history();
     await trainer.fit(binaryBatches(PROTOTYPES, 6, 4, rng(6)), { steps: 6, callbacks: [h] });
     expect(h.series()['beta']).toEqual([0, 0.5, 1, 1.5, 2, 2]);
@@ -76,12 +88,22 @@ describe('train.VaeTrainer KL warm-up and validation', () => {
   it('rejects a missing optimizer, a model that is not a VAE, and batches of the wrong shape', async () => {
     const encoder = mlpEncoder(8, 2, 8, 1);
     const decoder = mlpDecoder(2, 8, 8, 2);
-    expect(() => new train.VaeTrainer({ encoder, decoder } as never)).toThrow(/^train\.VaeTrainer: argument 'config\.optimizer' must be a tf\.Optimizer/);
-    expect(() => new train.VaeTrainer({ encoder, optimizer: tf.train.sgd(1) } as never)).toThrow(/argument 'config\.decoder' must be a tf\.LayersModel or an object with apply\(\) and trainableWeights, received undefined/);
+    expect(() => new train.VaeTrainer({ encoder, decoder } as never)).toThrow(
+      /^train\.VaeTrainer: argument 'config\.optimizer' must be a tf\.Optimizer/,
+    );
+    expect(() => new train.VaeTrainer({ encoder, optimizer: tf.train.sgd(1) } as never)).toThrow(
+      /argument 'config\.decoder' must be a tf\.LayersModel or an object with apply\(\) and trainableWeights, received undefined/,
+    );
     const notVae = new train.VaeTrainer({ model: decoder, optimizer: tf.train.sgd(1e-3) });
-    await expect(notVae.fit([tf.zeros([4, 2])], { steps: 1 })).rejects.toThrow(/argument 'config\.model' must return \[logits, mean, logVar\] \(build it with vae\.assemble\), received float32 tensor/);
+    await expect(notVae.fit([tf.zeros([4, 2])], { steps: 1 })).rejects.toThrow(
+      /argument 'config\.model' must return \[logits, mean, logVar\] \(build it with vae\.assemble\), received float32 tensor/,
+    );
     const trainer = new train.VaeTrainer({ encoder, decoder, optimizer: tf.train.sgd(1e-3) });
-    await expect(trainer.fit([tf.zeros([4, 7])], { steps: 1 })).rejects.toThrow(/^train\.VaeTrainer\.fit: argument 'batch\.x' must have the model's input shape \[null,8\], received shape \[4,7\]/);
-    expect(() => new train.VaeTrainer({ encoder, decoder, optimizer: tf.train.sgd(1), warmupSteps: -1 })).toThrow(/argument 'config\.warmupSteps' must be a non-negative integer, received -1/);
+    await expect(trainer.fit([tf.zeros([4, 7])], { steps: 1 })).rejects.toThrow(
+      /^train\.VaeTrainer\.fit: argument 'batch\.x' must have the model's input shape \[null,8\], received shape \[4,7\]/,
+    );
+    expect(() => new train.VaeTrainer({ encoder, decoder, optimizer: tf.train.sgd(1), warmupSteps: -1 })).toThrow(
+      /argument 'config\.warmupSteps' must be a non-negative integer, received -1/,
+    );
   });
 });

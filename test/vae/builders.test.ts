@@ -10,7 +10,12 @@ import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
 import { expectNoLeak, values } from '../helpers/memory.js';
 
 const canTrainConv = () => tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined;
-const labels = (n: number, k: number) => tf.tensor2d(Array.from({ length: n }, (_, i) => i % k), [n, 1], 'int32');
+const labels = (n: number, k: number) =>
+  tf.tensor2d(
+    Array.from({ length: n }, (_, i) => i % k),
+    [n, 1],
+    'int32',
+  );
 
 interface VaeCase {
   name: string;
@@ -100,7 +105,11 @@ describe.each(TEST_BACKENDS)('VAE builders on %s', (backend) => {
       expect(model.inputs).toHaveLength(c.numClasses ? 2 : 1);
       const inputs = withLabels(data(2), 2);
       const [logits, mean, logVar] = model.apply(inputs, { training: true }) as tf.Tensor[];
-      expect([logits!.shape, mean!.shape, logVar!.shape]).toEqual([[2, ...c.dataShape], [2, c.latentDim], [2, c.latentDim]]);
+      expect([logits!.shape, mean!.shape, logVar!.shape]).toEqual([
+        [2, ...c.dataShape],
+        [2, c.latentDim],
+        [2, c.latentDim],
+      ]);
       // The mean and logVar are the encoder's (shared weights).
       const [encoderMean] = encoder.predict(inputs) as tf.Tensor[];
       const [, inferMean] = model.predict(inputs) as tf.Tensor[];
@@ -141,7 +150,9 @@ describe('VAE defaults at real image sizes', () => {
       [null, 2],
       [null, 2],
     ]);
-    const convs = encoder.layers.filter((l) => l.getClassName() === 'Conv2D').map((l) => [l.getConfig()['filters'], (l.outputShape as number[]).slice(1, 3)]);
+    const convs = encoder.layers
+      .filter((l) => l.getClassName() === 'Conv2D')
+      .map((l) => [l.getConfig()['filters'], (l.outputShape as number[]).slice(1, 3)]);
     expect(convs).toEqual([
       [32, [shape[0]! / 2, shape[1]! / 2]],
       [64, start],
@@ -161,7 +172,9 @@ describe.each(TEST_BACKENDS)('assembled VAE save/load (memory handler) on %s', (
 
   const roundTrip = async (model: tfl.LayersModel) => {
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await model.save(
+      tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })),
+    );
     return tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
   };
 
@@ -192,15 +205,51 @@ describe('VAE builders reject bad configs', () => {
   const dec = (numClasses?: number, latentDim = 2) => vae.mlpDecoder({ latentDim, outputShape: [4], widths: [3], numClasses });
 
   it.each([
-    ['latentDim 0', () => vae.convEncoder({ inputShape: [8, 8, 1], latentDim: 0 }), /vae\.convEncoder: argument 'config\.latentDim' must be a positive integer, received 0/],
-    ['negative width', () => vae.mlpDecoder({ latentDim: 2, outputShape: [4], widths: [-1] }), /vae\.mlpDecoder: argument 'config\.widths' must be an array of positive integers/],
-    ['size that does not halve', () => vae.convDecoder({ latentDim: 2, outputShape: [10, 10, 1], widths: [4, 4] }), /vae\.convDecoder: argument 'config\.outputShape' must have a height and width divisible by 2\^2 = 4/],
-    ['odd image size', () => vae.convEncoder({ inputShape: [7, 7, 1], latentDim: 2 }), /vae\.convEncoder: argument 'config\.inputShape' must have a height and width divisible by 2\^2/],
-    ['mismatched label counts', () => vae.assemble({ encoder: enc(10), decoder: dec(5) }), /vae\.assemble: argument 'config\.decoder' must take labels of the encoder's 10 classes, received a decoder built with numClasses 5/],
-    ['conditional encoder, unconditional decoder', () => vae.assemble({ encoder: enc(10), decoder: dec() }), /vae\.assemble: argument 'config\.decoder' must take 2 input\(s\) \(\[z, label\]\) like the encoder/],
-    ['latent size mismatch', () => vae.assemble({ encoder: enc(), decoder: dec(undefined, 3) }), /vae\.assemble: argument 'config\.decoder' must take a latent input of shape \[null,2\]/],
-    ['conditional requested, encoder unconditional', () => vae.assemble({ encoder: enc(), decoder: dec(), conditional: true }), /'config\.encoder' must take 2 input\(s\)/],
-    ['not a model', () => vae.assemble({ encoder: {} as never, decoder: dec() }), /vae\.assemble: argument 'config\.encoder' must be a tf\.LayersModel/],
+    [
+      'latentDim 0',
+      () => vae.convEncoder({ inputShape: [8, 8, 1], latentDim: 0 }),
+      /vae\.convEncoder: argument 'config\.latentDim' must be a positive integer, received 0/,
+    ],
+    [
+      'negative width',
+      () => vae.mlpDecoder({ latentDim: 2, outputShape: [4], widths: [-1] }),
+      /vae\.mlpDecoder: argument 'config\.widths' must be an array of positive integers/,
+    ],
+    [
+      'size that does not halve',
+      () => vae.convDecoder({ latentDim: 2, outputShape: [10, 10, 1], widths: [4, 4] }),
+      /vae\.convDecoder: argument 'config\.outputShape' must have a height and width divisible by 2\^2 = 4/,
+    ],
+    [
+      'odd image size',
+      () => vae.convEncoder({ inputShape: [7, 7, 1], latentDim: 2 }),
+      /vae\.convEncoder: argument 'config\.inputShape' must have a height and width divisible by 2\^2/,
+    ],
+    [
+      'mismatched label counts',
+      () => vae.assemble({ encoder: enc(10), decoder: dec(5) }),
+      /vae\.assemble: argument 'config\.decoder' must take labels of the encoder's 10 classes, received a decoder built with numClasses 5/,
+    ],
+    [
+      'conditional encoder, unconditional decoder',
+      () => vae.assemble({ encoder: enc(10), decoder: dec() }),
+      /vae\.assemble: argument 'config\.decoder' must take 2 input\(s\) \(\[z, label\]\) like the encoder/,
+    ],
+    [
+      'latent size mismatch',
+      () => vae.assemble({ encoder: enc(), decoder: dec(undefined, 3) }),
+      /vae\.assemble: argument 'config\.decoder' must take a latent input of shape \[null,2\]/,
+    ],
+    [
+      'conditional requested, encoder unconditional',
+      () => vae.assemble({ encoder: enc(), decoder: dec(), conditional: true }),
+      /'config\.encoder' must take 2 input\(s\)/,
+    ],
+    [
+      'not a model',
+      () => vae.assemble({ encoder: {} as never, decoder: dec() }),
+      /vae\.assemble: argument 'config\.encoder' must be a tf\.LayersModel/,
+    ],
   ])('%s', (_name, build, message) => {
     let error: unknown;
     try {

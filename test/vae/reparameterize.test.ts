@@ -15,8 +15,14 @@ describe.each(TEST_BACKENDS)('vae.reparameterize on %s', (backend) => {
   });
 
   it('returns mean when epsilon is zero', () => {
-    const mean = tf.tensor2d([[1, -2], [0.5, 3]]);
-    const logVar = tf.tensor2d([[0.3, -1], [2, 0]]);
+    const mean = tf.tensor2d([
+      [1, -2],
+      [0.5, 3],
+    ]);
+    const logVar = tf.tensor2d([
+      [0.3, -1],
+      [2, 0],
+    ]);
     const z = vae.reparameterize(mean, logVar, { epsilon: tf.zerosLike(mean) });
     expect(values(z)).toEqual([1, -2, 0.5, 3]);
     tf.dispose([mean, logVar, z]);
@@ -28,7 +34,12 @@ describe.each(TEST_BACKENDS)('vae.reparameterize on %s', (backend) => {
     const e = [1, -0.5, 2];
     const z = vae.reparameterize(tf.tensor1d(m), tf.tensor1d(lv), { epsilon: tf.tensor1d(e) });
     // Hand formula in float64.
-    expectClose(values(z), m.map((mi, i) => mi + Math.exp(0.5 * lv[i]!) * e[i]!), 1e-6, 1e-6);
+    expectClose(
+      values(z),
+      m.map((mi, i) => mi + Math.exp(0.5 * lv[i]!) * e[i]!),
+      1e-6,
+      1e-6,
+    );
     z.dispose();
   });
 
@@ -75,7 +86,12 @@ describe.each(TEST_BACKENDS)('vae.reparameterize on %s', (backend) => {
       tf.tensor1d(lv),
     ]);
     expect(values(dMean!)).toEqual([1, 1, 1]);
-    expectClose(values(dLogVar!), lv.map((v, i) => 0.5 * Math.exp(0.5 * v) * e[i]!), 1e-5, 1e-6);
+    expectClose(
+      values(dLogVar!),
+      lv.map((v, i) => 0.5 * Math.exp(0.5 * v) * e[i]!),
+      1e-5,
+      1e-6,
+    );
     tf.dispose([epsilon, dMean!, dLogVar!]);
   });
 
@@ -93,7 +109,9 @@ describe.each(TEST_BACKENDS)('vae.reparameterize on %s', (backend) => {
       /vae\.reparameterize: argument 'logVar' must have the same shape as 'mean' \[2,3\], received shape \[2,2\]/,
     );
     expect(() => vae.reparameterize(tf.zeros([2, 3], 'int32'), mean)).toThrow(DTypeError);
-    expect(() => vae.reparameterize(mean, mean, { epsilon: tf.zeros([3]) })).toThrow(/argument 'options\.epsilon' must have the same shape as 'mean'/);
+    expect(() => vae.reparameterize(mean, mean, { epsilon: tf.zeros([3]) })).toThrow(
+      /argument 'options\.epsilon' must have the same shape as 'mean'/,
+    );
     expect(() => vae.reparameterize(mean, mean, { seed: NaN })).toThrow(ArgumentError);
     mean.dispose();
   });
@@ -110,7 +128,11 @@ describe.each(TEST_BACKENDS)('vae.Reparameterize layer on %s', (backend) => {
     const layer = new vae.Reparameterize(args);
     return tfl.model({ inputs: [mean, logVar], outputs: layer.apply([mean, logVar]) as tfl.SymbolicTensor });
   };
-  const mean = () => tf.tensor2d([[1, 2, 3], [-1, 0, 4]]);
+  const mean = () =>
+    tf.tensor2d([
+      [1, 2, 3],
+      [-1, 0, 4],
+    ]);
   const logVar = () => tf.fill([2, 3], -2);
 
   it("samples in training, returns the mean at inference with inference: 'mean'", () => {
@@ -142,7 +164,9 @@ describe.each(TEST_BACKENDS)('vae.Reparameterize layer on %s', (backend) => {
     const layer = model.layers.at(-1) as InstanceType<typeof vae.Reparameterize>;
     expect(layer.getConfig()).toMatchObject({ inference: 'mean', seed: 5 });
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (x) => ((artifacts = x), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await model.save(
+      tf.io.withSaveHandler(async (x) => ((artifacts = x), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })),
+    );
     expect(JSON.stringify(artifacts!.modelTopology)).toContain('"class_name":"genblocks>Reparameterize"');
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     const again = loaded.layers.at(-1) as InstanceType<typeof vae.Reparameterize>;
@@ -152,6 +176,8 @@ describe.each(TEST_BACKENDS)('vae.Reparameterize layer on %s', (backend) => {
 
   it('rejects a bad inference mode', () => {
     expect(() => new vae.Reparameterize({ inference: 'mode' as never })).toThrow(ConfigError);
-    expect(() => new vae.Reparameterize({ inference: 'mode' as never })).toThrow(/vae\.Reparameterize: argument 'config\.inference' must be one of 'mean', 'sample'/);
+    expect(() => new vae.Reparameterize({ inference: 'mode' as never })).toThrow(
+      /vae\.Reparameterize: argument 'config\.inference' must be one of 'mean', 'sample'/,
+    );
   });
 });

@@ -94,7 +94,8 @@ function heapProduct(
   if (M === 0 || N === 0 || K === 0) return null;
   const kernels = heapKernels(backend);
   if (kernels == null) return null;
-  if (bias != null && (transposeB || sizeOf(bias.shape) !== N || bias.shape[bias.shape.length - 1] !== N || bias.dtype !== 'float32')) return null;
+  if (bias != null && (transposeB || sizeOf(bias.shape) !== N || bias.shape[bias.shape.length - 1] !== N || bias.dtype !== 'float32'))
+    return null;
   if (!transposeB) {
     if (M % 4 !== 0 || N % 8 !== 0) return null;
     const uses = (rightOperandUses.get(b.dataId) ?? 0) + 1;
@@ -106,7 +107,21 @@ function heapProduct(
     const left = transposeA ? s.run('Transpose', { x: s.run('Reshape', { x: a }, { shape: [K, M] }) }, { perm: [1, 0] }) : a;
     const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8])) : 0;
     const out = backend.makeOutput(outShape, 'float32');
-    kernels.gemm(heapPointer(backend, left), heapPointer(backend, b), heapPointer(backend, out), bias ? heapPointer(backend, bias) : 0, M, N, K, K, 1, N, N, 1, panel);
+    kernels.gemm(
+      heapPointer(backend, left),
+      heapPointer(backend, b),
+      heapPointer(backend, out),
+      bias ? heapPointer(backend, bias) : 0,
+      M,
+      N,
+      K,
+      K,
+      1,
+      N,
+      N,
+      1,
+      panel,
+    );
     return out;
   }
   // Cᵀ[N, M] = B[N, K]·op(A)ᵀ[K, M]: tiles of 4 rows of B by 8 columns of op(A)ᵀ.
@@ -148,7 +163,21 @@ function batchedHeapProduct(
   const pb = heapPointer(backend, right);
   const pc = heapPointer(backend, out);
   for (let i = 0; i < batch; i++) {
-    kernels.gemm(pa + 4 * i * M * K, pb + 4 * i * K * N, pc + 4 * i * M * N, 0, M, N, K, transposeA ? 1 : K, transposeA ? M : 1, N, N, 1, panel);
+    kernels.gemm(
+      pa + 4 * i * M * K,
+      pb + 4 * i * K * N,
+      pc + 4 * i * M * N,
+      0,
+      M,
+      N,
+      K,
+      transposeA ? 1 : K,
+      transposeA ? M : 1,
+      N,
+      N,
+      1,
+      panel,
+    );
   }
   return out;
 }
@@ -179,7 +208,11 @@ export function makeBatchMatMul(original: WasmKernelFunc, fused: boolean): WasmK
       // [rows, K]·[K, N] on the XNNPACK path (rank 3: the stock fused kernel reads shape[1], shape[2]).
       const product = (lhs: tf.TensorInfo, rows: number, rhs: tf.TensorInfo): tf.TensorInfo =>
         original({
-          inputs: { ...inputs, a: s.run('Reshape', { x: lhs }, { shape: [1, rows, K] }), b: s.run('Reshape', { x: rhs }, { shape: [1, K, N] }) },
+          inputs: {
+            ...inputs,
+            a: s.run('Reshape', { x: lhs }, { shape: [1, rows, K] }),
+            b: s.run('Reshape', { x: rhs }, { shape: [1, K, N] }),
+          },
           backend,
           attrs: plain,
         });
@@ -227,7 +260,12 @@ export function makeBatchMatMul(original: WasmKernelFunc, fused: boolean): WasmK
       if (fused) {
         // The stock fused kernel's batched loop applies the bias wrongly (measured: relative
         // error 0.2 against cpu), so batched fused products are unfused: product, bias, activation.
-        return unfusedEpilogue(s, wasmKernel('BatchMatMul')({ inputs: { a: inputs.a!, b: inputs.b! }, backend, attrs: { transposeA, transposeB } }), inputs, attrs);
+        return unfusedEpilogue(
+          s,
+          wasmKernel('BatchMatMul')({ inputs: { a: inputs.a!, b: inputs.b! }, backend, attrs: { transposeA, transposeB } }),
+          inputs,
+          attrs,
+        );
       }
       if (batchA !== batchB) {
         // Broadcast batches of B: the stock kernel handles them (scalar loop, still correct).

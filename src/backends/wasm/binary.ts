@@ -99,7 +99,18 @@ export function makeBinary(original: WasmKernelFunc, op: number): WasmKernelFunc
     const out = backend.makeOutput(outShape, 'float32');
     if (util.sizeFromShape(outShape) === 0) return out;
     const [va, vb] = view.operands as [OperandView, OperandView];
-    kernels.binary(op, view.M, view.N, heapPointer(backend, a), va.outer, va.inner, heapPointer(backend, b), vb.outer, vb.inner, heapPointer(backend, out));
+    kernels.binary(
+      op,
+      view.M,
+      view.N,
+      heapPointer(backend, a),
+      va.outer,
+      va.inner,
+      heapPointer(backend, b),
+      vb.outer,
+      vb.inner,
+      heapPointer(backend, out),
+    );
     return out;
   };
 }

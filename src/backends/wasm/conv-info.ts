@@ -23,7 +23,12 @@ export function toChannelsLast(shape: readonly number[]): Shape4 {
  * `computeConv2DInfo` for a channels-last input of shape `xShape` and the kernel's `strides`,
  * `pad`, `dimRoundingMode` and (when `depthwise`) `dilations` attributes.
  */
-export function convInfo(attrs: tf.NamedAttrMap, xShape: readonly number[], filterShape: readonly number[], depthwise = false): tf.backend_util.Conv2DInfo {
+export function convInfo(
+  attrs: tf.NamedAttrMap,
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  depthwise = false,
+): tf.backend_util.Conv2DInfo {
   const dilations = depthwise ? (attr<number | [number, number] | undefined>(attrs, 'dilations') ?? 1) : 1;
   return tf.backend_util.computeConv2DInfo(
     [...xShape] as Shape4,

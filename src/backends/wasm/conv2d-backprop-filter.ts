@@ -90,15 +90,23 @@ export const conv2DBackpropFilter: WasmKernelFunc = ({ inputs, backend, attrs })
     }
     const xT = s.run('Transpose', { x }, { perm: [3, 1, 2, 0] }); // [C, H, W, N]
     const dyT = s.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }); // [OH, OW, N, Cout]
-    const r = s.run('Conv2D', { x: xT, filter: dyT }, {
-      strides: [1, 1],
-      dilations: [sh, sw],
-      dataFormat: 'NHWC',
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-    }); // [C, kh, kw, Cout]
+    const r = s.run(
+      'Conv2D',
+      { x: xT, filter: dyT },
+      {
+        strides: [1, 1],
+        dilations: [sh, sw],
+        dataFormat: 'NHWC',
+        pad: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+      },
+    ); // [C, kh, kw, Cout]
     return wasmKernel('Transpose')({ inputs: { x: r }, backend, attrs: { perm: [1, 2, 0, 3] } });
   } finally {
     s.dispose();
   }
 };
-

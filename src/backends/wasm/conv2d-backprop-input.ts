@@ -39,7 +39,13 @@ export const PHASE_MIN_CHANNELS = 4;
  * against the stock loop, interleaved: the DCGAN tutorial's 28x28x1 output layer (batch 64, k5)
  * 18.1 → 4.4 ms, a 64x64x3 output layer (batch 16, k4) 43.3 → 6.9 ms.
  */
-function backpropInputColumns(s: Scope, dy: tf.TensorInfo, filter: tf.TensorInfo, inputShape: number[], attrs: tf.NamedAttrMap): tf.TensorInfo {
+function backpropInputColumns(
+  s: Scope,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  inputShape: number[],
+  attrs: tf.NamedAttrMap,
+): tf.TensorInfo {
   const backend = s.backendOf();
   const info = convInfo(attrs, inputShape, filter.shape);
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow } = info;
@@ -94,7 +100,13 @@ interface Phase {
 }
 
 /** Channels-last phase decomposition (inputs `dy` NHWC, `filter`; `inputShape` NHWC). */
-function backpropInputPhases(s: Scope, dy: tf.TensorInfo, filter: tf.TensorInfo, inputShape: number[], attrs: tf.NamedAttrMap): tf.TensorInfo {
+function backpropInputPhases(
+  s: Scope,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  inputShape: number[],
+  attrs: tf.NamedAttrMap,
+): tf.TensorInfo {
   const backend = s.backendOf();
   const info = convInfo(attrs, inputShape, filter.shape);
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow } = info;
@@ -143,12 +155,21 @@ function backpropInputPhases(s: Scope, dy: tf.TensorInfo, filter: tf.TensorInfo,
       }
       const cropped = r0 !== 0 || r1 !== oh - 1 || c0 !== 0 || c1 !== ow - 1;
       const xin = cropped ? s.run('Slice', { x: dy }, { begin: [0, r0, c0, 0], size: [N, r1 - r0 + 1, c1 - c0 + 1, Cout] }) : dy;
-      const out = s.run('Conv2D', { x: xin, filter: sub }, {
-        strides: [1, 1],
-        dilations: [1, 1],
-        dataFormat: 'NHWC',
-        pad: [[0, 0], [r0 - lo, q1 - r1], [c0 - loW, p1 - c1], [0, 0]],
-      });
+      const out = s.run(
+        'Conv2D',
+        { x: xin, filter: sub },
+        {
+          strides: [1, 1],
+          dilations: [1, 1],
+          dataFormat: 'NHWC',
+          pad: [
+            [0, 0],
+            [r0 - lo, q1 - r1],
+            [c0 - loW, p1 - c1],
+            [0, 0],
+          ],
+        },
+      );
       phases.push({ out, rh, rw, q0, q1, p0, p1 });
     }
   }

@@ -29,7 +29,12 @@ export function makeExplicitSamePadding(original: WasmKernelFunc, depthwise: boo
       depthwise,
     );
     const { top, bottom, left, right } = info.padInfo;
-    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
+    const pad: tf.backend_util.ExplicitPadding = [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ];
     return original({ ...args, attrs: { ...attrs, pad } });
   };
 }

@@ -35,11 +35,32 @@ export function fusedAdam({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
   const epsilon = attr<number>(attrs, 'epsilon');
   const negLr = -attr<number>(attrs, 'learningRate');
   const n = sizeOf(value.shape);
-  const outs = [backend.makeOutput([...value.shape], 'float32'), backend.makeOutput([...value.shape], 'float32'), backend.makeOutput([...value.shape], 'float32')];
+  const outs = [
+    backend.makeOutput([...value.shape], 'float32'),
+    backend.makeOutput([...value.shape], 'float32'),
+    backend.makeOutput([...value.shape], 'float32'),
+  ];
   const kernels = heapKernels(backend);
   if (kernels != null) {
     const p = (t: tf.TensorInfo) => heapPointer(backend, t);
-    kernels.adam(p(value), p(m), p(v), p(g), p(outs[0]!), p(outs[1]!), p(outs[2]!), n, beta1, 1 - beta1, beta2, 1 - beta2, c1, c2, epsilon, negLr);
+    kernels.adam(
+      p(value),
+      p(m),
+      p(v),
+      p(g),
+      p(outs[0]!),
+      p(outs[1]!),
+      p(outs[2]!),
+      n,
+      beta1,
+      1 - beta1,
+      beta2,
+      1 - beta2,
+      c1,
+      c2,
+      epsilon,
+      negLr,
+    );
     return outs;
   }
   // Without the heap kernels (the threaded build): the same float32 operations in JavaScript.

@@ -34,7 +34,21 @@ export interface HeapKernels {
    * `bias` is 0 for none; `panel`, 0 or scratch space for `K·8` floats, where each `K x 8` panel
    * of B is copied contiguously before the row blocks of A pass it (worth it from 8 rows on).
    */
-  gemm(a: number, b: number, c: number, bias: number, M: number, N: number, K: number, sai: number, sak: number, ldb: number, sci: number, scj: number, panel: number): void;
+  gemm(
+    a: number,
+    b: number,
+    c: number,
+    bias: number,
+    M: number,
+    N: number,
+    K: number,
+    sai: number,
+    sak: number,
+    ldb: number,
+    sci: number,
+    scj: number,
+    panel: number,
+  ): void;
   /** `out[i] = √x[i]` for `i < n`. */
   sqrt(x: number, out: number, n: number): void;
   /** `out[i] = x[i] < 0 ? alpha·x[i] : x[i]` for `i < n`. */
@@ -58,12 +72,33 @@ export interface HeapKernels {
    * `ow`, `om`, `ov`, in `tf.train.adam`'s order of float32 operations; `c1 = 1 − β1ᵗ`,
    * `c2 = 1 − β2ᵗ`.
    */
-  adam(w: number, m: number, v: number, g: number, ow: number, om: number, ov: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, epsilon: number, negLearningRate: number): void;
+  adam(
+    w: number,
+    m: number,
+    v: number,
+    g: number,
+    ow: number,
+    om: number,
+    ov: number,
+    n: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    c1: number,
+    c2: number,
+    epsilon: number,
+    negLearningRate: number,
+  ): void;
 }
 
 /** The assemblies of `heap-kernels.wat`: for a plain memory, with relaxed-SIMD gemm, for a shared memory. */
 type Variant = 'plain' | 'relaxed' | 'shared';
-const BINARIES: Record<Variant, string> = { plain: HEAP_KERNELS_WASM_BASE64, relaxed: HEAP_KERNELS_RELAXED_WASM_BASE64, shared: HEAP_KERNELS_SHARED_WASM_BASE64 };
+const BINARIES: Record<Variant, string> = {
+  plain: HEAP_KERNELS_WASM_BASE64,
+  relaxed: HEAP_KERNELS_RELAXED_WASM_BASE64,
+  shared: HEAP_KERNELS_SHARED_WASM_BASE64,
+};
 const compiled: Partial<Record<Variant, WebAssembly.Module | null>> = {};
 const variants = new WeakMap<WebAssembly.Memory, Variant>();
 const instances = new WeakMap<WebAssembly.Memory, HeapKernels | null>();
@@ -100,7 +135,8 @@ function memoryOf(backend: WasmBackend): WebAssembly.Memory | null {
   return memory instanceof WebAssembly.Memory ? memory : null;
 }
 
-const isShared = (memory: WebAssembly.Memory): boolean => typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+const isShared = (memory: WebAssembly.Memory): boolean =>
+  typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 
 /** genblocks' heap kernels on `backend`'s memory, or `null` where they cannot run. */
 export function heapKernels(backend: WasmBackend): HeapKernels | null {
@@ -159,7 +195,10 @@ export function heapPointer(backend: WasmBackend, t: Parameters<WasmBackend['typ
  * on the heap), falling back to the stock kernel `original` for other dtypes or without the heap
  * kernels.
  */
-export function makeUnaryHeapKernel(original: WasmKernelFunc, run: (kernels: HeapKernels, x: number, out: number, n: number) => void): WasmKernelFunc {
+export function makeUnaryHeapKernel(
+  original: WasmKernelFunc,
+  run: (kernels: HeapKernels, x: number, out: number, n: number) => void,
+): WasmKernelFunc {
   return (args) => {
     const { inputs, backend } = args;
     const x = inputs.x!;

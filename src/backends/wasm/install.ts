@@ -116,7 +116,8 @@ export function installWasmKernels(only?: readonly string[]): KernelChanges {
     if (patch.kind === 'add' && current != null) continue;
     if (patch.kind === 'replace' && current == null) continue;
     const original = current ?? null;
-    const kernelFunc = patch.make(original ? (original.kernelFunc as unknown as WasmKernelFunc) : null) as unknown as tf.KernelFunc & Marked;
+    const kernelFunc = patch.make(original ? (original.kernelFunc as unknown as WasmKernelFunc) : null) as unknown as tf.KernelFunc &
+      Marked;
     kernelFunc[MARK] = { original };
     if (original) tf.unregisterKernel(patch.kernelName, WASM);
     const config: tf.KernelConfig = { kernelName: patch.kernelName, backendName: WASM, kernelFunc };

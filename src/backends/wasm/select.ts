@@ -18,7 +18,15 @@ export function makeSelect(original: WasmKernelFunc): WasmKernelFunc {
     const kernels = heapKernels(backend);
     const n = sizeOf(t.shape);
     const fourBytes = t.dtype === 'float32' || t.dtype === 'int32';
-    if (kernels == null || !fourBytes || e.dtype !== t.dtype || condition.dtype !== 'bool' || sizeOf(e.shape) !== n || sizeOf(condition.shape) !== n || condition.shape.length !== t.shape.length) {
+    if (
+      kernels == null ||
+      !fourBytes ||
+      e.dtype !== t.dtype ||
+      condition.dtype !== 'bool' ||
+      sizeOf(e.shape) !== n ||
+      sizeOf(condition.shape) !== n ||
+      condition.shape.length !== t.shape.length
+    ) {
       return original(args);
     }
     const out = backend.makeOutput([...t.shape], t.dtype);

@@ -24,7 +24,11 @@ export function makeSlice(stock: WasmKernelFunc): WasmKernelFunc {
     const { inputs, backend, attrs } = args;
     const x = inputs.x!;
     if (x.dtype === 'string') return stock(args);
-    const [begin, size] = slice_util.parseSliceParams(x as never, attr<number | number[]>(attrs, 'begin'), attr<number | number[]>(attrs, 'size'));
+    const [begin, size] = slice_util.parseSliceParams(
+      x as never,
+      attr<number | number[]>(attrs, 'begin'),
+      attr<number | number[]>(attrs, 'size'),
+    );
     // makeOutput may grow the heap, which detaches earlier views: take the views after it.
     const out = backend.makeOutput(size, x.dtype);
     if (sizeOf(size) === 0) return out;

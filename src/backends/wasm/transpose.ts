@@ -51,7 +51,10 @@ export function makeTranspose(stock: WasmKernelFunc): WasmKernelFunc {
     const rank = shape.length;
     const swapsLastTwo = rank === 3 && p[0] === 0 && p[1] === 2 && p[2] === 1;
     if (rank >= 2 && p[rank - 1] !== rank - 1 && !swapsLastTwo) return stock(args);
-    const out = backend.makeOutput(perm.map((a) => x.shape[a]!), x.dtype);
+    const out = backend.makeOutput(
+      perm.map((a) => x.shape[a]!),
+      x.dtype,
+    );
     const n = sizeOf(x.shape);
     if (n === 0) return out;
     const xv = backend.typedArrayFromHeap(x);

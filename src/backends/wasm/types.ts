@@ -42,7 +42,10 @@ export type PadArg = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
 export function wasmKernel(name: string): WasmKernelFunc {
   const config = tf.getKernel(name, WASM);
   if (config == null) {
-    throw new BackendError('backends.enableTraining', `the wasm backend has no '${name}' kernel; import '@tensorflow/tfjs-backend-wasm' first`);
+    throw new BackendError(
+      'backends.enableTraining',
+      `the wasm backend has no '${name}' kernel; import '@tensorflow/tfjs-backend-wasm' first`,
+    );
   }
   return config.kernelFunc as unknown as WasmKernelFunc;
 }

@@ -37,15 +37,30 @@ const FN = 'losses.autoregressive.crossEntropy';
  * ```
  * @category Losses
  */
-export function crossEntropy<R extends Reduction = 'mean'>(logits: tf.Tensor, targets: tf.Tensor, options?: ReductionOptions<R>): Reduced<R> {
+export function crossEntropy<R extends Reduction = 'mean'>(
+  logits: tf.Tensor,
+  targets: tf.Tensor,
+  options?: ReductionOptions<R>,
+): Reduced<R> {
   assertFloatTensor(logits, 'logits', FN);
   assertMinRank(logits, 2, 'logits', FN);
   assertTensor(targets, 'targets', FN);
   if (targets.dtype !== 'int32') {
-    throw new DTypeError({ fn: FN, arg: 'targets', expected: 'be an int32 tensor of token ids', received: `${targets.dtype} tensor of shape ${formatShape(targets.shape)}`, hint: "Convert it with tf.cast(targets, 'int32')" });
+    throw new DTypeError({
+      fn: FN,
+      arg: 'targets',
+      expected: 'be an int32 tensor of token ids',
+      received: `${targets.dtype} tensor of shape ${formatShape(targets.shape)}`,
+      hint: "Convert it with tf.cast(targets, 'int32')",
+    });
   }
   if (!tf.util.arraysEqual(targets.shape, logits.shape.slice(0, -1))) {
-    throw new ShapeError({ fn: FN, arg: 'targets', expected: `have the shape of 'logits' without its last axis ${formatShape(logits.shape.slice(0, -1))}`, received: `shape ${formatShape(targets.shape)}` });
+    throw new ShapeError({
+      fn: FN,
+      arg: 'targets',
+      expected: `have the shape of 'logits' without its last axis ${formatShape(logits.shape.slice(0, -1))}`,
+      received: `shape ${formatShape(targets.shape)}`,
+    });
   }
   const reduction = readReduction(options, FN);
   return tf.tidy(FN, () => {

@@ -123,7 +123,13 @@ export function defineGanLoss<O extends object>(terms: GanLossTerms): GanLoss<O>
     name: terms.name,
     relativistic: false,
     discriminator<R extends Reduction = 'mean'>(realLogits: tf.Tensor, fakeLogits: tf.Tensor, options?: GanLossOptions<R> & O): Reduced<R> {
-      const reduction = checkDiscriminatorArgs(realLogits, fakeLogits, options, discriminatorFn, terms.labelSmoothing ? ['labelSmoothing'] : []);
+      const reduction = checkDiscriminatorArgs(
+        realLogits,
+        fakeLogits,
+        options,
+        discriminatorFn,
+        terms.labelSmoothing ? ['labelSmoothing'] : [],
+      );
       const smoothing = terms.labelSmoothing ? readLabelSmoothing(options as { labelSmoothing?: unknown }, discriminatorFn) : 0;
       return tf.tidy(discriminatorFn, () =>
         combineTerms(terms.realTerm(realLogits, 1 - smoothing), terms.fakeTerm(fakeLogits), reduction),

@@ -6,7 +6,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ShapeError } from '../../errors.js';
-import { assertFloatTensor, assertKnownKeys, assertMinRank, assertNonNegativeInt, assertNumber, assertSameShape, describe, formatShape } from '../../validation.js';
+import {
+  assertFloatTensor,
+  assertKnownKeys,
+  assertMinRank,
+  assertNonNegativeInt,
+  assertNumber,
+  assertSameShape,
+  describe,
+  formatShape,
+} from '../../validation.js';
 import { assertNonEmptyBatch } from '../reduction.js';
 import { checkCritic, criticInputGradient, perExampleSquaredNorm, type Critic } from './critic.js';
 
@@ -81,7 +90,12 @@ export function gradientPenalty(critic: Critic, real: tf.Tensor, fake: tf.Tensor
   const batch = real.shape[0]!;
   if (alpha !== undefined) {
     if (!(alpha instanceof tf.Tensor)) {
-      throw new ArgumentError({ fn: FN, arg: 'options.alpha', expected: `be a float32 tensor of shape [${batch}]`, received: describe(alpha) });
+      throw new ArgumentError({
+        fn: FN,
+        arg: 'options.alpha',
+        expected: `be a float32 tensor of shape [${batch}]`,
+        received: describe(alpha),
+      });
     }
     assertFloatTensor(alpha, 'options.alpha', FN);
     if (alpha.rank !== 1 || alpha.shape[0] !== batch) {

@@ -64,11 +64,7 @@ export interface GanLoss<O extends object = object> {
    *   so its mean equals the `'mean'` reduction and its sum the `'sum'` reduction.
    * @returns the loss, a scalar (per-element tensor for `reduction: 'none'`).
    */
-  discriminator<R extends Reduction = 'mean'>(
-    realLogits: tf.Tensor,
-    fakeLogits: tf.Tensor,
-    options?: GanLossOptions<R> & O,
-  ): Reduced<R>;
+  discriminator<R extends Reduction = 'mean'>(realLogits: tf.Tensor, fakeLogits: tf.Tensor, options?: GanLossOptions<R> & O): Reduced<R>;
   /**
    * Generator loss, minimized by the generator.
    *
@@ -105,11 +101,7 @@ export interface RelativisticGanLoss<O extends object = object> {
    * @param options - `reduction` (default `'mean'`; `'none'` gives the logits' shape) and the loss's own options.
    * @returns the loss, a scalar (per-element tensor for `reduction: 'none'`).
    */
-  discriminator<R extends Reduction = 'mean'>(
-    realLogits: tf.Tensor,
-    fakeLogits: tf.Tensor,
-    options?: GanLossOptions<R> & O,
-  ): Reduced<R>;
+  discriminator<R extends Reduction = 'mean'>(realLogits: tf.Tensor, fakeLogits: tf.Tensor, options?: GanLossOptions<R> & O): Reduced<R>;
   /**
    * Generator loss.
    *
@@ -118,11 +110,7 @@ export interface RelativisticGanLoss<O extends object = object> {
    * @param options - `reduction` (default `'mean'`; `'none'` gives the logits' shape).
    * @returns the loss, a scalar (per-element tensor for `reduction: 'none'`).
    */
-  generator<R extends Reduction = 'mean'>(
-    realLogits: tf.Tensor,
-    fakeLogits: tf.Tensor,
-    options?: GanLossOptions<R>,
-  ): Reduced<R>;
+  generator<R extends Reduction = 'mean'>(realLogits: tf.Tensor, fakeLogits: tf.Tensor, options?: GanLossOptions<R>): Reduced<R>;
 }
 
 /** Any loss of `losses.gan`. @category Losses */

@@ -127,10 +127,20 @@ export function gaussianReconstruction<R extends Reduction = 'mean'>(
     assertFloatTensor(logVar, 'options.logVar', GAUSSIAN);
     assertBroadcastsTo(logVar, mean.shape, GAUSSIAN);
   } else {
-    throw new ArgumentError({ fn: GAUSSIAN, arg: 'options.logVar', expected: 'be a number or a float32 tensor', received: describe(logVar) });
+    throw new ArgumentError({
+      fn: GAUSSIAN,
+      arg: 'options.logVar',
+      expected: 'be a number or a float32 tensor',
+      received: describe(logVar),
+    });
   }
   if (typeof includeConstant !== 'boolean') {
-    throw new ArgumentError({ fn: GAUSSIAN, arg: 'options.includeConstant', expected: 'be a boolean', received: describe(includeConstant) });
+    throw new ArgumentError({
+      fn: GAUSSIAN,
+      arg: 'options.includeConstant',
+      expected: 'be a boolean',
+      received: describe(includeConstant),
+    });
   }
   return tf.tidy(GAUSSIAN, () => {
     // 0.5 · (log σ² + (t - μ)² / σ²), computed as 0.5 · (log σ² + (t - μ)² · exp(-log σ²))

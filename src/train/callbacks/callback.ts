@@ -69,7 +69,16 @@ export interface Callback {
 }
 
 /** Names of the hooks `fit` calls. @internal */
-export const CALLBACK_HOOKS = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd', 'onStepEnd', 'onYield'] as const;
+export const CALLBACK_HOOKS = [
+  'onTrainBegin',
+  'onTrainEnd',
+  'onEpochBegin',
+  'onEpochEnd',
+  'onBatchBegin',
+  'onBatchEnd',
+  'onStepEnd',
+  'onYield',
+] as const;
 
 /**
  * Checks `fit`'s callbacks: one callback or an array of them, each an object with at least one

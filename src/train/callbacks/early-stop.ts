@@ -4,7 +4,15 @@
  * @module
  */
 import { ConfigError } from '../../errors.js';
-import { assertKnownKeys, assertNonNegativeInt, assertNumber, assertOneOf, assertPositiveInt, closestKey, describe } from '../../validation.js';
+import {
+  assertKnownKeys,
+  assertNonNegativeInt,
+  assertNumber,
+  assertOneOf,
+  assertPositiveInt,
+  closestKey,
+  describe,
+} from '../../validation.js';
 import type { Callback, Logs, TrainingContext } from './callback.js';
 
 /** Options of {@link earlyStop}. @category Training */
@@ -47,7 +55,12 @@ export interface EarlyStop extends Callback {
 export function earlyStop(options: EarlyStopOptions): EarlyStop {
   const fn = 'train.earlyStop';
   if (options === null || typeof options !== 'object' || typeof options.monitor !== 'string') {
-    throw new ConfigError({ fn, arg: 'options.monitor', expected: "be the name of a logged loss, e.g. 'negativeElbo'", received: describe(options?.monitor) });
+    throw new ConfigError({
+      fn,
+      arg: 'options.monitor',
+      expected: "be the name of a logged loss, e.g. 'negativeElbo'",
+      received: describe(options?.monitor),
+    });
   }
   assertKnownKeys(options, ['monitor', 'patience', 'minDelta', 'mode', 'on', 'startAfter'], 'options', fn);
   const { monitor, patience = 5, minDelta = 0, mode = 'min', on = 'epoch', startAfter = 0 } = options;

@@ -74,7 +74,12 @@ export function learningRateSchedule(optimizers: tf.Optimizer | readonly tf.Opti
   const apply = (step: number) => {
     const rate = schedule(step);
     if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) {
-      throw new ArgumentError({ fn, arg: 'schedule', expected: `return a finite positive learning rate (at step ${step})`, received: describe(rate) });
+      throw new ArgumentError({
+        fn,
+        arg: 'schedule',
+        expected: `return a finite positive learning rate (at step ${step})`,
+        received: describe(rate),
+      });
     }
     for (const set of setters) set(rate);
   };
@@ -118,7 +123,12 @@ export interface CosineDecayOptions {
 export function cosineDecay(options: CosineDecayOptions): Schedule {
   const fn = 'train.cosineDecay';
   if (options === null || typeof options !== 'object') {
-    throw new ConfigError({ fn, arg: 'options', expected: 'be an object { initial, steps, final?, warmupSteps? }', received: describe(options) });
+    throw new ConfigError({
+      fn,
+      arg: 'options',
+      expected: 'be an object { initial, steps, final?, warmupSteps? }',
+      received: describe(options),
+    });
   }
   assertKnownKeys(options, ['initial', 'final', 'steps', 'warmupSteps'], 'options', fn);
   const { initial, steps, warmupSteps = 0 } = options;

@@ -48,7 +48,10 @@ async function loadCliProgress(fn: string): Promise<typeof CliProgress | undefin
     mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as typeof mod;
   } catch (e) {
     const reason = (e as Error).message.split('\n')[0];
-    throw new GenblocksError(fn, `${fn}: the progress bar draws with the package 'cli-progress' (an optional peer dependency of genblocks), which could not be loaded (${reason}). Install it (npm install cli-progress), or leave train.progressBar() out of the callbacks.`);
+    throw new GenblocksError(
+      fn,
+      `${fn}: the progress bar draws with the package 'cli-progress' (an optional peer dependency of genblocks), which could not be loaded (${reason}). Install it (npm install cli-progress), or leave train.progressBar() out of the callbacks.`,
+    );
   }
   return mod.default ?? mod;
 }
@@ -84,7 +87,10 @@ export function progressBar(options: ProgressBarOptions = {}): Callback {
       const total = context.totalSteps ?? 0;
       bar = new lib.SingleBar(
         {
-          format: total > 0 ? '{bar} {percentage}% | step {value}/{total} | {rate} steps/s | ETA {eta_formatted} | {losses}' : 'step {value} | {rate} steps/s | {losses}',
+          format:
+            total > 0
+              ? '{bar} {percentage}% | step {value}/{total} | {rate} steps/s | ETA {eta_formatted} | {losses}'
+              : 'step {value} | {rate} steps/s | {losses}',
           stream: (stream ?? (globalThis as unknown as { process: { stderr: ProgressStream } }).process.stderr) as NodeJS.WritableStream,
           hideCursor: true,
           etaBuffer: 50,

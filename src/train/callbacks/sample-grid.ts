@@ -66,7 +66,13 @@ export function sampleGrid(options: SampleGridOptions): Callback {
   const fn = 'train.sampleGrid';
   assertKnownKeys(options, ['every', 'everyEpoch', 'atEnd', 'count', 'columns', 'seed', 'labels', 'range', 'write'], 'options', fn);
   if (options === undefined || typeof options.write !== 'function') {
-    throw new ConfigError({ fn, arg: 'options.write', expected: 'be a function (grid, info) => void | Promise<void>', received: describe(options?.write), hint: "In Node: write: (grid, { step }) => writePng(grid, `out/${step}.png`) with writePng from 'genblocks/node'" });
+    throw new ConfigError({
+      fn,
+      arg: 'options.write',
+      expected: 'be a function (grid, info) => void | Promise<void>',
+      received: describe(options?.write),
+      hint: "In Node: write: (grid, { step }) => writePng(grid, `out/${step}.png`) with writePng from 'genblocks/node'",
+    });
   }
   const { every, everyEpoch = false, atEnd = true, count = 64, columns, seed = 0, labels, range, write } = options;
   if (every !== undefined) assertPositiveInt(every, 'options.every', fn);

@@ -39,7 +39,14 @@ export class AdamWOptimizer extends FusedAdamOptimizer {
   /** Which variables decay. */
   readonly shouldDecay: (variable: tf.Variable) => boolean;
 
-  constructor(learningRate: number, beta1: number, beta2: number, epsilon: number | undefined, weightDecay: number, shouldDecay: (variable: tf.Variable) => boolean) {
+  constructor(
+    learningRate: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number | undefined,
+    weightDecay: number,
+    shouldDecay: (variable: tf.Variable) => boolean,
+  ) {
     super(learningRate, beta1, beta2, epsilon);
     this.weightDecay = weightDecay;
     this.shouldDecay = shouldDecay;
@@ -98,7 +105,13 @@ export function adamW(options: AdamWOptions = {}): AdamWOptimizer {
   assertKnownKeys(options, ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'shouldDecay'], 'options', fn);
   const { weightDecay = 0.1, shouldDecay = decaysByDefault, epsilon = 1e-8, ...adam } = options;
   assertNumber(weightDecay, 'options.weightDecay', fn, { min: 0 });
-  if (typeof shouldDecay !== 'function') throw new ArgumentError({ fn, arg: 'options.shouldDecay', expected: 'be a function of a tf.Variable', received: describe(shouldDecay) });
+  if (typeof shouldDecay !== 'function')
+    throw new ArgumentError({
+      fn,
+      arg: 'options.shouldDecay',
+      expected: 'be a function of a tf.Variable',
+      received: describe(shouldDecay),
+    });
   const { learningRate = 0.001, beta1 = 0.9, beta2 = 0.999 } = adam;
   assertNumber(learningRate, 'options.learningRate', fn, { min: 0, minExclusive: true });
   assertNumber(beta1, 'options.beta1', fn, { min: 0, max: 1, maxExclusive: true });

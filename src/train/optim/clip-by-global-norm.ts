@@ -44,7 +44,11 @@ export function clipByGlobalNorm<T extends readonly tf.Tensor[] | tf.NamedTensor
   const fn = 'train.clipByGlobalNorm';
   const isArray = Array.isArray(grads);
   const entries: [string, tf.Tensor][] =
-    grads !== null && typeof grads === 'object' ? (isArray ? (grads as readonly tf.Tensor[]).map((g, i) => [String(i), g]) : Object.entries(grads as tf.NamedTensorMap)) : [];
+    grads !== null && typeof grads === 'object'
+      ? isArray
+        ? (grads as readonly tf.Tensor[]).map((g, i) => [String(i), g])
+        : Object.entries(grads as tf.NamedTensorMap)
+      : [];
   if (entries.length === 0 || !entries.every(([, g]) => g instanceof tf.Tensor && g.dtype === 'float32')) {
     throw new ArgumentError({ fn, arg: 'grads', expected: 'be a non-empty array or map of float32 tensors', received: describe(grads) });
   }

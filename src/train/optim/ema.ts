@@ -71,13 +71,24 @@ export class ExponentialMovingAverage {
    */
   constructor(source: readonly tf.Variable[] | Network, options: ExponentialMovingAverageOptions) {
     assertKnownKeys(options, ['decay', 'warmup'], 'options', FN);
-    if (options === undefined) throw new ConfigError({ fn: FN, arg: 'options', expected: 'be an options object { decay }', received: 'undefined' });
+    if (options === undefined)
+      throw new ConfigError({ fn: FN, arg: 'options', expected: 'be an options object { decay }', received: 'undefined' });
     const { decay, warmup = false } = options;
     assertNumber(decay, 'options.decay', FN, { min: 0, max: 1, maxExclusive: true });
-    if (typeof warmup !== 'boolean') throw new ConfigError({ fn: FN, arg: 'options.warmup', expected: 'be a boolean', received: describe(warmup) });
-    const variables = Array.isArray(source) ? (source as readonly tf.Variable[]) : source !== null && typeof source === 'object' && 'trainableWeights' in source ? trainableVariables(source as Network) : undefined;
+    if (typeof warmup !== 'boolean')
+      throw new ConfigError({ fn: FN, arg: 'options.warmup', expected: 'be a boolean', received: describe(warmup) });
+    const variables = Array.isArray(source)
+      ? (source as readonly tf.Variable[])
+      : source !== null && typeof source === 'object' && 'trainableWeights' in source
+        ? trainableVariables(source as Network)
+        : undefined;
     if (!variables || variables.length === 0 || !variables.every((v) => v instanceof tf.Variable)) {
-      throw new ArgumentError({ fn: FN, arg: 'source', expected: 'be a non-empty array of tf.Variable or a network with trainable weights', received: describe(source) });
+      throw new ArgumentError({
+        fn: FN,
+        arg: 'source',
+        expected: 'be a non-empty array of tf.Variable or a network with trainable weights',
+        received: describe(source),
+      });
     }
     this.source = [...variables];
     this.decay = decay;

@@ -46,7 +46,13 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 
 function assertRate(fn: string, arg: string, value: number, open01: boolean): void {
   const ok = typeof value === 'number' && Number.isFinite(value) && (open01 ? value >= 0 && value < 1 : value > 0);
-  if (!ok) throw new ArgumentError({ fn, arg, expected: open01 ? 'be a number in [0, 1)' : 'be a positive finite number', received: describe(value) });
+  if (!ok)
+    throw new ArgumentError({
+      fn,
+      arg,
+      expected: open01 ? 'be a number in [0, 1)' : 'be a positive finite number',
+      received: describe(value),
+    });
 }
 
 /**

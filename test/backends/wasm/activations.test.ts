@@ -16,7 +16,8 @@ beforeAll(async () => {
 
 const silu = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x));
 // Hendrycks & Gimpel 2016 (arXiv 1606.08415), eq. for the tanh approximation and the exact form.
-const geluTanh = (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
+const geluTanh = (x: tf.Tensor) =>
+  tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
 const geluErf = (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
 
 const FUNCTIONS: [string, (x: tf.Tensor) => tf.Tensor][] = [
@@ -32,7 +33,10 @@ describe('activations forward and backward on wasm match cpu', () => {
   for (const [name, f] of FUNCTIONS) {
     it.each([[[7, 13]], [[3, 5, 33]], [[1, 3]]])(`${name} on %j`, async (shape) => {
       const r = rng(name.length * 5 + shape.length);
-      const x = randomArray(r, shape.reduce((p, d) => p * d, 1)).map((v) => 3 * v);
+      const x = randomArray(
+        r,
+        shape.reduce((p, d) => p * d, 1),
+      ).map((v) => 3 * v);
       await expectParity(`${name} ${shape}`, () => {
         const X = tf.tensor(x, shape);
         const w = tf.add(tf.sin(tf.reshape(tf.range(0, X.size), shape)), 0.1);
@@ -55,7 +59,10 @@ describe('activations forward and backward on wasm match cpu', () => {
     // Abramowitz & Stegun 7.1.26 in float64 (the cpu backend's formula).
     const reference = (v: number) => {
       const t = 1 / (1 + 0.3275911 * Math.abs(v));
-      return Math.sign(v) * (1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-v * v));
+      return (
+        Math.sign(v) *
+        (1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-v * v))
+      );
     };
     let worst = 0;
     x.forEach((v, i) => (worst = Math.max(worst, Math.abs(y[i]! - reference(v)))));
@@ -70,6 +77,10 @@ describe('activations forward and backward on wasm match cpu', () => {
 
   it('pow with other exponents and broadcasts (stock kernel) still matches', async () => {
     const x = Float32Array.from([0.5, 1.5, 2, 3, 0.25, 4]);
-    await expectParity('pow other', () => [tf.pow(tf.tensor1d(x), 0.5), tf.pow(tf.tensor1d(x), 4), tf.pow(tf.tensor2d(x, [2, 3]), tf.tensor1d([1, 2, 3]))]);
+    await expectParity('pow other', () => [
+      tf.pow(tf.tensor1d(x), 0.5),
+      tf.pow(tf.tensor1d(x), 4),
+      tf.pow(tf.tensor2d(x, [2, 3]), tf.tensor1d([1, 2, 3])),
+    ]);
   });
 });

@@ -57,8 +57,14 @@ describe('wasm BatchMatMul parity with cpu', () => {
       const [M, K, N] = [5 + Math.floor((r() + 1) * 10), 3 + Math.floor((r() + 1) * 10), 4 + Math.floor((r() + 1) * 10)];
       const aShape = [...batchA, ...(ta ? [K, M] : [M, K])];
       const bShape = [...batchB, ...(tb ? [N, K] : [K, N])];
-      const a = randomArray(r, aShape.reduce((x, y) => x * y, 1));
-      const b = randomArray(r, bShape.reduce((x, y) => x * y, 1));
+      const a = randomArray(
+        r,
+        aShape.reduce((x, y) => x * y, 1),
+      );
+      const b = randomArray(
+        r,
+        bShape.reduce((x, y) => x * y, 1),
+      );
       await expectParity(`batched [${aShape}]x[${bShape}] tA=${ta} tB=${tb}`, () => {
         const A = tf.tensor(a, aShape);
         const B = tf.tensor(b, bShape);
@@ -75,12 +81,19 @@ describe('wasm BatchMatMul parity with cpu', () => {
     const [M, K, N] = [8, 16, 24];
     const aShape = [2, 3, ...(ta ? [K, M] : [M, K])];
     const bShape = [2, 3, ...(tb ? [N, K] : [K, N])];
-    const a = randomArray(r, aShape.reduce((x, y) => x * y, 1));
-    const b = randomArray(r, bShape.reduce((x, y) => x * y, 1));
+    const a = randomArray(
+      r,
+      aShape.reduce((x, y) => x * y, 1),
+    );
+    const b = randomArray(
+      r,
+      bShape.reduce((x, y) => x * y, 1),
+    );
     await expectParity(`heap batched [${aShape}]x[${bShape}] tA=${ta} tB=${tb}`, () => {
       const A = tf.tensor(a, aShape);
       const B = tf.tensor(b, bShape);
-      const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, ta, tb), tf.sin(tf.reshape(tf.range(0, 2 * 3 * M * N), [2, 3, M, N]))));
+      const f = (x: tf.Tensor, y: tf.Tensor) =>
+        tf.sum(tf.mul(tf.matMul(x, y, ta, tb), tf.sin(tf.reshape(tf.range(0, 2 * 3 * M * N), [2, 3, M, N]))));
       return [tf.matMul(A, B, ta, tb), ...tf.grads(f)([A, B])];
     });
   });
@@ -92,8 +105,14 @@ describe('wasm BatchMatMul parity with cpu', () => {
         const [M, K, N] = [17, 23, 9];
         const aShape = [...batch, ...(ta ? [K, M] : [M, K])];
         const bShape = [...batch, ...(tb ? [N, K] : [K, N])];
-        const a = randomArray(r, aShape.reduce((x, y) => x * y, 1));
-        const b = randomArray(r, bShape.reduce((x, y) => x * y, 1));
+        const a = randomArray(
+          r,
+          aShape.reduce((x, y) => x * y, 1),
+        );
+        const b = randomArray(
+          r,
+          bShape.reduce((x, y) => x * y, 1),
+        );
         const bias = randomArray(r, N);
         await expectParity(`fused ${activation} [${aShape}]x[${bShape}]`, () => {
           const A = tf.tensor(a, aShape);

@@ -23,8 +23,7 @@ interface ConvCase {
   pad: 'same' | 'valid';
 }
 
-const label = (c: ConvCase) =>
-  `x[${c.batch},${c.size},${c.inChannels}] k${c.kernel} → ${c.outChannels}, stride ${c.stride}, ${c.pad}`;
+const label = (c: ConvCase) => `x[${c.batch},${c.size},${c.inChannels}] k${c.kernel} → ${c.outChannels}, stride ${c.stride}, ${c.pad}`;
 
 /** Fixed edge cases plus random ones: kernels 1/3/5, strides 1 and 2, same/valid, batch 1 and many. */
 function cases(): ConvCase[] {
@@ -67,8 +66,14 @@ describe('wasm conv2d backprop parity with cpu', () => {
     const r = rng(c.batch * 1000 + c.size[0] * 10 + c.kernel[0]);
     const xShape = [c.batch, ...c.size, c.inChannels] as [number, number, number, number];
     const wShape = [...c.kernel, c.inChannels, c.outChannels] as [number, number, number, number];
-    const x = randomArray(r, xShape.reduce((a, b) => a * b, 1));
-    const w = randomArray(r, wShape.reduce((a, b) => a * b, 1));
+    const x = randomArray(
+      r,
+      xShape.reduce((a, b) => a * b, 1),
+    );
+    const w = randomArray(
+      r,
+      wShape.reduce((a, b) => a * b, 1),
+    );
     await expectParity(label(c), () => {
       const X = tf.tensor4d(x, xShape);
       const W = tf.tensor4d(w, wShape);
@@ -83,17 +88,31 @@ describe('wasm conv2d backprop parity with cpu', () => {
   it.each(cases().map((c) => [label(c), c] as const))('conv2dTranspose forward, dx and dW: %s', async (_, c) => {
     const r = rng(c.batch * 999 + c.size[1] * 10 + c.kernel[1]);
     // conv2dTranspose maps [N, OH, OW, Cout] back to x's shape with filter [kh, kw, Cin, Cout].
-    const probe = tf.tidy(() => tf.conv2d(tf.zeros([c.batch, ...c.size, c.inChannels]) as tf.Tensor4D, tf.zeros([...c.kernel, c.inChannels, c.outChannels]) as tf.Tensor4D, c.stride, c.pad));
+    const probe = tf.tidy(() =>
+      tf.conv2d(
+        tf.zeros([c.batch, ...c.size, c.inChannels]) as tf.Tensor4D,
+        tf.zeros([...c.kernel, c.inChannels, c.outChannels]) as tf.Tensor4D,
+        c.stride,
+        c.pad,
+      ),
+    );
     const yShape = probe.shape;
     probe.dispose();
     const outShape = [c.batch, ...c.size, c.inChannels] as [number, number, number, number];
     const wShape = [...c.kernel, c.inChannels, c.outChannels] as [number, number, number, number];
-    const y = randomArray(r, yShape.reduce((a, b) => a * b, 1));
-    const w = randomArray(r, wShape.reduce((a, b) => a * b, 1));
+    const y = randomArray(
+      r,
+      yShape.reduce((a, b) => a * b, 1),
+    );
+    const w = randomArray(
+      r,
+      wShape.reduce((a, b) => a * b, 1),
+    );
     await expectParity(`transpose ${label(c)}`, () => {
       const Y = tf.tensor4d(y, yShape);
       const W = tf.tensor4d(w, wShape);
-      const g = (yy: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.conv2dTranspose(yy as tf.Tensor4D, ww as tf.Tensor4D, outShape, c.stride, c.pad)));
+      const g = (yy: tf.Tensor, ww: tf.Tensor) =>
+        tf.sum(tf.square(tf.conv2dTranspose(yy as tf.Tensor4D, ww as tf.Tensor4D, outShape, c.stride, c.pad)));
       return [tf.conv2dTranspose(Y, W, outShape, c.stride, c.pad), ...tf.grads(g)([Y, W])];
     });
   });
@@ -103,14 +122,31 @@ describe('wasm conv2d backprop parity with cpu', () => {
     const x = randomArray(r, 2 * 6 * 9 * 9);
     const dy = randomArray(r, 2 * 4 * 5 * 5);
     const w = randomArray(r, 3 * 3 * 6 * 4);
-    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [1, 2], [2, 1], [0, 0]];
+    const pad: tf.backend_util.ExplicitPadding = [
+      [0, 0],
+      [1, 2],
+      [2, 1],
+      [0, 0],
+    ];
     await expectParity('explicit pad NHWC', () => {
       const X = tf.tensor4d(x, [2, 9, 9, 6]);
       const DY = tf.tensor4d(dy, [2, 5, 5, 4]);
       const W = tf.tensor4d(w, [3, 3, 6, 4]);
       return [
-        tf.engine().runKernel('Conv2DBackpropFilter', { x: X, dy: DY }, { strides: [2, 2], pad, dataFormat: 'NHWC', filterShape: [3, 3, 6, 4] }) as tf.Tensor,
-        tf.engine().runKernel('Conv2DBackpropInput', { dy: DY, filter: W }, { strides: [2, 2], pad, dataFormat: 'NHWC', inputShape: [2, 9, 9, 6] }) as tf.Tensor,
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: X, dy: DY },
+            { strides: [2, 2], pad, dataFormat: 'NHWC', filterShape: [3, 3, 6, 4] },
+          ) as tf.Tensor,
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropInput',
+            { dy: DY, filter: W },
+            { strides: [2, 2], pad, dataFormat: 'NHWC', inputShape: [2, 9, 9, 6] },
+          ) as tf.Tensor,
       ];
     });
     await expectParity('NCHW', () => {
@@ -118,8 +154,20 @@ describe('wasm conv2d backprop parity with cpu', () => {
       const DY = tf.tensor4d(dy, [2, 4, 5, 5]);
       const W = tf.tensor4d(w, [3, 3, 6, 4]);
       return [
-        tf.engine().runKernel('Conv2DBackpropFilter', { x: X, dy: DY }, { strides: [2, 2], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 6, 4] }) as tf.Tensor,
-        tf.engine().runKernel('Conv2DBackpropInput', { dy: DY, filter: W }, { strides: [2, 2], pad: 'same', dataFormat: 'NCHW', inputShape: [2, 6, 9, 9] }) as tf.Tensor,
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: X, dy: DY },
+            { strides: [2, 2], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 6, 4] },
+          ) as tf.Tensor,
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropInput',
+            { dy: DY, filter: W },
+            { strides: [2, 2], pad: 'same', dataFormat: 'NCHW', inputShape: [2, 6, 9, 9] },
+          ) as tf.Tensor,
       ];
     });
   });
@@ -129,7 +177,8 @@ describe('wasm conv2d backprop parity with cpu', () => {
     const backend = tf.backend() as unknown as { numDataIds(): number };
     const X = tf.randomNormal([2, 10, 10, 6]) as tf.Tensor4D;
     const W = tf.randomNormal([5, 5, 6, 8]) as tf.Tensor4D;
-    const step = () => tf.tidy(() => tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same')))([X, W]));
+    const step = () =>
+      tf.tidy(() => tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same')))([X, W]));
     tf.dispose(step());
     const tensors = tf.memory().numTensors;
     const ids = backend.numDataIds();
@@ -143,11 +192,26 @@ describe('wasm conv2d backprop parity with cpu', () => {
 describe("wasm convolutions with 'same' padding (explicit pads) match cpu", () => {
   // Stock wasm returns wrong values for kernel 1x3, stride [2, 1], 'same' (relative error 1.0).
   it.each([
-    [[1, 3], [2, 1]],
-    [[3, 1], [1, 2]],
-    [[1, 1], [2, 2]],
-    [[3, 3], [2, 1]],
-    [[5, 5], [2, 2]],
+    [
+      [1, 3],
+      [2, 1],
+    ],
+    [
+      [3, 1],
+      [1, 2],
+    ],
+    [
+      [1, 1],
+      [2, 2],
+    ],
+    [
+      [3, 3],
+      [2, 1],
+    ],
+    [
+      [5, 5],
+      [2, 2],
+    ],
   ])('conv2d, fused conv2d, depthwise and fused depthwise: kernel %j stride %j', async (k, s) => {
     const r = rng(k[0]! * 10 + s[0]!);
     const x = randomArray(r, 3 * 8 * 7 * 4);

@@ -29,8 +29,14 @@ describe('wasm depthwise backprop parity with cpu', () => {
     const r = rng(ks * 7 + channels);
     const xShape = [batch, ...size, channels] as [number, number, number, number];
     const wShape = [k, k, channels, mult] as [number, number, number, number];
-    const x = randomArray(r, xShape.reduce((a, b) => a * b, 1));
-    const w = randomArray(r, wShape.reduce((a, b) => a * b, 1));
+    const x = randomArray(
+      r,
+      xShape.reduce((a, b) => a * b, 1),
+    );
+    const w = randomArray(
+      r,
+      wShape.reduce((a, b) => a * b, 1),
+    );
     await expectParity(`depthwise ${xShape} k${k} s${s} ${pad}`, () => {
       const X = tf.tensor4d(x, xShape);
       const W = tf.tensor4d(w, wShape);
@@ -61,7 +67,9 @@ describe('wasm UnsortedSegmentSum parity with cpu', () => {
     });
     // Hand check (independent of cpu): row 3 is gathered three times, so its gradient is 2·3·T[3].
     await tf.setBackend('wasm');
-    const g = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.gather(t, tf.tensor1d([3, 3, 3], 'int32')))))(tf.tensor2d(table, [10, 6])));
+    const g = tf.tidy(() =>
+      tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.gather(t, tf.tensor1d([3, 3, 3], 'int32')))))(tf.tensor2d(table, [10, 6])),
+    );
     const v = g.dataSync();
     for (let j = 0; j < 6; j++) expect(v[3 * 6 + j]).toBeCloseTo(6 * table[3 * 6 + j]!, 5);
     expect(v[0]).toBe(0);

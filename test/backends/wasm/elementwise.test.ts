@@ -17,7 +17,13 @@ beforeAll(async () => {
 const SIZES = [1, 2, 3, 4, 5, 15, 16, 17, 33, 1000];
 
 /** The same values through `f` on cpu and wasm; `f` gets a tensor of `n` values in [-1, 1) with zeros. */
-async function parity(label: string, n: number, f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor | tf.Tensor[], tol = 0, seed = 1): Promise<void> {
+async function parity(
+  label: string,
+  n: number,
+  f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor | tf.Tensor[],
+  tol = 0,
+  seed = 1,
+): Promise<void> {
   const r = rng(seed + n);
   const x = randomArray(r, n);
   const y = randomArray(r, n);
@@ -45,7 +51,10 @@ describe('wasm element-wise kernels match cpu exactly', () => {
   it.each(SIZES)('Select of float32 and int32, n=%i', async (n) => {
     await parity('select', n, (x, y) => {
       const c = tf.greater(x, y);
-      return [tf.where(c, x, y), tf.cast(tf.add(tf.where(c, tf.cast(tf.mul(x, 100), 'int32'), tf.cast(tf.mul(y, 100), 'int32')), 1000), 'float32')];
+      return [
+        tf.where(c, x, y),
+        tf.cast(tf.add(tf.where(c, tf.cast(tf.mul(x, 100), 'int32'), tf.cast(tf.mul(y, 100), 'int32')), 1000), 'float32'),
+      ];
     });
   });
 
@@ -72,21 +81,33 @@ describe('wasm element-wise kernels match cpu exactly', () => {
     const r = rng(5);
     const x = randomArray(r, 12);
     const y = randomArray(r, 4);
-    await expectParity('greater broadcast', () => [
-      asFloat(tf.greater(tf.tensor2d(x, [3, 4]), tf.tensor1d(y))),
-      asFloat(tf.greater(tf.scalar(0.1), tf.tensor2d(x, [3, 4]))),
-      asFloat(tf.greater(tf.tensor1d([1, 5, -2], 'int32'), tf.scalar(0, 'int32'))),
-    ], 0);
+    await expectParity(
+      'greater broadcast',
+      () => [
+        asFloat(tf.greater(tf.tensor2d(x, [3, 4]), tf.tensor1d(y))),
+        asFloat(tf.greater(tf.scalar(0.1), tf.tensor2d(x, [3, 4]))),
+        asFloat(tf.greater(tf.tensor1d([1, 5, -2], 'int32'), tf.scalar(0, 'int32'))),
+      ],
+      0,
+    );
   });
 
   it('Select with a row condition keeps the stock kernel', async () => {
-    await expectParity('select rows', () => tf.where(tf.tensor1d([true, false], 'bool'), tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])), 0);
+    await expectParity(
+      'select rows',
+      () => tf.where(tf.tensor1d([true, false], 'bool'), tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])),
+      0,
+    );
   });
 
   it('the leakyRelu gradient (Greater, Select) matches to 1e-7', async () => {
     const r = rng(9);
     const x = randomArray(r, 64 * 33);
-    await expectParity('leakyRelu grad', () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(t, 0.2), t)))(tf.tensor2d(x, [64, 33])), 1e-7);
+    await expectParity(
+      'leakyRelu grad',
+      () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(t, 0.2), t)))(tf.tensor2d(x, [64, 33])),
+      1e-7,
+    );
   });
 });
 

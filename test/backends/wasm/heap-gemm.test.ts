@@ -75,7 +75,11 @@ describe('wasm heap gemm', () => {
         const B = tf.tensor2d(b, [K, N]);
         const C = tf.tensor1d(bias);
         const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
-          tf.sum(tf.square(tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: z, transposeA: ta, activation, leakyreluAlpha: 0.2 })));
+          tf.sum(
+            tf.square(
+              tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: z, transposeA: ta, activation, leakyreluAlpha: 0.2 }),
+            ),
+          );
         return [tf.fused.matMul({ a: A, b: B, bias: C, transposeA: ta, activation, leakyreluAlpha: 0.2 }), ...tf.grads(f)([A, B, C])];
       });
     }

@@ -11,7 +11,11 @@ import { promisify } from 'node:util';
 
 import { describe, expect, it } from 'vitest';
 
-import { HEAP_KERNELS_RELAXED_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../../../src/backends/wasm/heap-kernels-binary.js';
+import {
+  HEAP_KERNELS_RELAXED_WASM_BASE64,
+  HEAP_KERNELS_SHARED_WASM_BASE64,
+  HEAP_KERNELS_WASM_BASE64,
+} from '../../../src/backends/wasm/heap-kernels-binary.js';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -47,12 +51,19 @@ describe('wasm heap kernels binary', () => {
   it.each([
     [['--experimental-wasm-relaxed-simd'], 'relaxed'],
     [[], 'plain'],
-  ])('a process with flags %j runs the %s gemm, within 1e-5 of float64', async (flags, variant) => {
-    const { stdout } = await run(process.execPath, [...flags, '--import', 'tsx', 'test/backends/fixtures/relaxed-simd.mts'], { cwd: repoRoot, timeout: 120_000 });
-    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { variant: string; relativeError: number };
-    expect(result.variant).toBe(variant);
-    expect(result.relativeError).toBeLessThan(1e-5);
-  }, 180_000);
+  ])(
+    'a process with flags %j runs the %s gemm, within 1e-5 of float64',
+    async (flags, variant) => {
+      const { stdout } = await run(process.execPath, [...flags, '--import', 'tsx', 'test/backends/fixtures/relaxed-simd.mts'], {
+        cwd: repoRoot,
+        timeout: 120_000,
+      });
+      const result = JSON.parse(stdout.trim().split('\n').pop()!) as { variant: string; relativeError: number };
+      expect(result.variant).toBe(variant);
+      expect(result.relativeError).toBeLessThan(1e-5);
+    },
+    180_000,
+  );
 
   it('has a shared-memory twin: the same source importing (memory 1 65536 shared)', async () => {
     const { default: wabtInit } = await import('wabt');
@@ -69,6 +80,8 @@ describe('wasm heap kernels binary', () => {
     // It instantiates on a shared memory (and the plain one does not).
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true });
     expect(() => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })).not.toThrow();
-    expect(() => new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(HEAP_KERNELS_WASM_BASE64, 'base64')), { env: { memory } })).toThrow();
+    expect(
+      () => new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(HEAP_KERNELS_WASM_BASE64, 'base64')), { env: { memory } }),
+    ).toThrow();
   });
 });

@@ -18,14 +18,23 @@ describe('layerNormalization forward and backward on wasm match cpu', () => {
   it.each([
     [[13, 7], -1],
     [[6, 5, 9], -1],
-    [[4, 3, 10], [1, 2]],
+    [
+      [4, 3, 10],
+      [1, 2],
+    ],
     [[33, 128], -1],
   ] as [number[], number | number[]][])('input %j, axis %j', async (shape, axis) => {
     const r = rng(shape[0]! * 3 + shape.length);
-    const x = randomArray(r, shape.reduce((p, d) => p * d, 1)).map((v, i) => v * (1 + (i % 5)) + 0.3);
+    const x = randomArray(
+      r,
+      shape.reduce((p, d) => p * d, 1),
+    ).map((v, i) => v * (1 + (i % 5)) + 0.3);
     const w = randomArray(r, x.length);
     const normShape = (Array.isArray(axis) ? axis : [shape.length - 1]).map((a) => shape[a]!);
-    const gammaValues = randomArray(r, normShape.reduce((p, d) => p * d, 1)).map((v) => v + 1.5);
+    const gammaValues = randomArray(
+      r,
+      normShape.reduce((p, d) => p * d, 1),
+    ).map((v) => v + 1.5);
     const betaValues = randomArray(r, gammaValues.length);
     await expectParity(`layerNorm ${shape} ${axis}`, () => {
       const layer = tfl.layers.layerNormalization({ axis, gammaInitializer: 'ones' });
@@ -35,7 +44,10 @@ describe('layerNormalization forward and backward on wasm match cpu', () => {
       const X = tf.tensor(x, shape);
       const W = tf.tensor(w, shape);
       const loss = () => tf.sum(tf.mul(layer.apply(X) as tf.Tensor, W)) as tf.Scalar;
-      const { grads } = tf.variableGrads(loss, layer.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val));
+      const { grads } = tf.variableGrads(
+        loss,
+        layer.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val),
+      );
       const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(layer.apply(t) as tf.Tensor, W)))(X);
       const out = [layer.apply(X) as tf.Tensor, dx, ...Object.values(grads)];
       for (const v of layer.weights) v.dispose();

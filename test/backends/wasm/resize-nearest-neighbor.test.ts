@@ -38,25 +38,43 @@ describe('wasm ResizeNearestNeighbor matches cpu; its gradient is the adjoint of
     [[3, 6, 5, 2], [3, 2], false, false],
     [[1, 3, 4, 17], [5, 7], true, false],
     [[2, 3, 5, 3], [7, 8], false, true],
-  ] as [number[], [number, number], boolean, boolean][])('images %j to %j, alignCorners %s, halfPixelCenters %s', async (shape, size, alignCorners, halfPixelCenters) => {
-    const r = rng(shape[1]! * 11 + size[0]!);
-    const n = shape.reduce((p, d) => p * d, 1);
-    const x = randomArray(r, n);
-    await expectParity(`resize ${shape} ${size}`, () => tf.image.resizeNearestNeighbor(tf.tensor4d(x, shape as [number, number, number, number]), size, alignCorners, halfPixelCenters));
-    // Oracle: resize the element indices on cpu, which gives each output's source element;
-    // the gradient of sum(y·dy) is then dx[src(i)] += dy[i], summed in float64.
-    await tf.setBackend('cpu');
-    const sources = tf.tidy(() => tf.image.resizeNearestNeighbor(tf.reshape(tf.range(0, n), shape as [number, number, number, number]) as tf.Tensor4D, size, alignCorners, halfPixelCenters).dataSync());
-    const dy = randomArray(r, sources.length);
-    const expected = new Float64Array(n);
-    sources.forEach((src, i) => (expected[src]! += dy[i]!));
-    await tf.setBackend('wasm');
-    const dx = tf.tidy(() => {
-      const y = tf.tensor4d(dy, [shape[0]!, size[0], size[1], shape[3]!]);
-      return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(t as tf.Tensor4D, size, alignCorners, halfPixelCenters), y)))(tf.tensor4d(x, shape as [number, number, number, number])).dataSync() as Float32Array;
-    });
-    expect(relativeError(dx, Float32Array.from(expected))).toBeLessThanOrEqual(1e-6);
-  });
+  ] as [number[], [number, number], boolean, boolean][])(
+    'images %j to %j, alignCorners %s, halfPixelCenters %s',
+    async (shape, size, alignCorners, halfPixelCenters) => {
+      const r = rng(shape[1]! * 11 + size[0]!);
+      const n = shape.reduce((p, d) => p * d, 1);
+      const x = randomArray(r, n);
+      await expectParity(`resize ${shape} ${size}`, () =>
+        tf.image.resizeNearestNeighbor(tf.tensor4d(x, shape as [number, number, number, number]), size, alignCorners, halfPixelCenters),
+      );
+      // Oracle: resize the element indices on cpu, which gives each output's source element;
+      // the gradient of sum(y·dy) is then dx[src(i)] += dy[i], summed in float64.
+      await tf.setBackend('cpu');
+      const sources = tf.tidy(() =>
+        tf.image
+          .resizeNearestNeighbor(
+            tf.reshape(tf.range(0, n), shape as [number, number, number, number]) as tf.Tensor4D,
+            size,
+            alignCorners,
+            halfPixelCenters,
+          )
+          .dataSync(),
+      );
+      const dy = randomArray(r, sources.length);
+      const expected = new Float64Array(n);
+      sources.forEach((src, i) => (expected[src]! += dy[i]!));
+      await tf.setBackend('wasm');
+      const dx = tf.tidy(() => {
+        const y = tf.tensor4d(dy, [shape[0]!, size[0], size[1], shape[3]!]);
+        return tf
+          .grad((t: tf.Tensor) =>
+            tf.sum(tf.mul(tf.image.resizeNearestNeighbor(t as tf.Tensor4D, size, alignCorners, halfPixelCenters), y)),
+          )(tf.tensor4d(x, shape as [number, number, number, number]))
+          .dataSync() as Float32Array;
+      });
+      expect(relativeError(dx, Float32Array.from(expected))).toBeLessThanOrEqual(1e-6);
+    },
+  );
 
   it('leaves no tensors behind', async () => {
     await tf.setBackend('wasm');

@@ -16,16 +16,47 @@ beforeAll(async () => {
 describe('wasm Slice parity with cpu', () => {
   it.each([
     [[10], [3], [4]],
-    [[6, 5], [2, 0], [3, 5]], // whole rows: contiguous
-    [[6, 5], [1, 2], [4, 2]], // strided
-    [[4, 3, 5], [1, 1, 0], [2, 2, 5]],
-    [[4, 3, 5], [0, 0, 1], [4, 3, 3]],
-    [[3, 4, 4, 2], [1, 1, 2, 0], [2, 3, 2, 2]],
-    [[2, 3, 2, 3, 4], [1, 0, 1, 1, 1], [1, 3, 1, 2, 2]],
-    [[5, 4], [0, 0], [-1, -1]],
+    [
+      [6, 5],
+      [2, 0],
+      [3, 5],
+    ], // whole rows: contiguous
+    [
+      [6, 5],
+      [1, 2],
+      [4, 2],
+    ], // strided
+    [
+      [4, 3, 5],
+      [1, 1, 0],
+      [2, 2, 5],
+    ],
+    [
+      [4, 3, 5],
+      [0, 0, 1],
+      [4, 3, 3],
+    ],
+    [
+      [3, 4, 4, 2],
+      [1, 1, 2, 0],
+      [2, 3, 2, 2],
+    ],
+    [
+      [2, 3, 2, 3, 4],
+      [1, 0, 1, 1, 1],
+      [1, 3, 1, 2, 2],
+    ],
+    [
+      [5, 4],
+      [0, 0],
+      [-1, -1],
+    ],
   ])('x %j begin %j size %j, and its gradient', async (shape, begin, size) => {
     const r = rng(shape.length * 17 + begin[0]! + 3);
-    const x = randomArray(r, shape.reduce((a, b) => a * b, 1));
+    const x = randomArray(
+      r,
+      shape.reduce((a, b) => a * b, 1),
+    );
     await expectParity(`slice ${shape} ${begin} ${size}`, () => {
       const X = tf.tensor(x, shape);
       const y = tf.slice(X, begin, size);

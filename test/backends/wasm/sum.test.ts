@@ -26,7 +26,10 @@ describe('wasm Sum parity with cpu', () => {
     [[5, 4], [0, 1], false], // every axis: the stock kernel
   ])('x %j axis %j keepDims %s, and its gradient', async (shape, axis, keepDims) => {
     const r = rng(shape.length * 13 + axis.length);
-    const x = randomArray(r, shape.reduce((a, b) => a * b, 1));
+    const x = randomArray(
+      r,
+      shape.reduce((a, b) => a * b, 1),
+    );
     await expectParity(`sum ${shape} ${axis} ${keepDims}`, () => {
       const X = tf.tensor(x, shape);
       const y = tf.sum(X, axis, keepDims);
@@ -42,7 +45,10 @@ describe('wasm Sum parity with cpu', () => {
     [[8, 5, 5, 6], [0, 1, 2], false], // short rows: the stock kernel
   ])('Mean of x %j axis %j keepDims %s, and its gradient', async (shape, axis, keepDims) => {
     const r = rng(shape.length * 29 + axis.length);
-    const x = randomArray(r, shape.reduce((a, b) => a * b, 1)).map((v) => v + 0.25);
+    const x = randomArray(
+      r,
+      shape.reduce((a, b) => a * b, 1),
+    ).map((v) => v + 0.25);
     await expectParity(`mean ${shape} ${axis} ${keepDims}`, () => {
       const X = tf.tensor(x, shape);
       const y = tf.mean(X, axis, keepDims);
@@ -61,7 +67,10 @@ describe('wasm Sum parity with cpu', () => {
   it('sums rows by hand-checked values, and int32 through the stock kernel', async () => {
     await tf.setBackend('wasm');
     // 3 rows of 128: row r holds (r + 1)·(j + 1); column sums are 6·(j + 1).
-    const rows = tf.tensor2d(Array.from({ length: 3 * 128 }, (_, k) => (Math.floor(k / 128) + 1) * ((k % 128) + 1)), [3, 128]);
+    const rows = tf.tensor2d(
+      Array.from({ length: 3 * 128 }, (_, k) => (Math.floor(k / 128) + 1) * ((k % 128) + 1)),
+      [3, 128],
+    );
     expect(Array.from(tf.tidy(() => tf.sum(rows, 0).dataSync()))).toEqual(Array.from({ length: 128 }, (_, j) => 6 * (j + 1)));
     const ints = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
     const s = tf.sum(ints, 0);

@@ -13,14 +13,29 @@ beforeAll(async () => {
 
 describe('wasm Tile parity with cpu', () => {
   it.each([
-    [[1, 1, 1, 6], [4, 3, 5, 1]],
-    [[1, 7], [1, 9]],
-    [[2, 3, 4], [2, 1, 3]],
+    [
+      [1, 1, 1, 6],
+      [4, 3, 5, 1],
+    ],
+    [
+      [1, 7],
+      [1, 9],
+    ],
+    [
+      [2, 3, 4],
+      [2, 1, 3],
+    ],
     [[5], [4]],
-    [[3, 1, 2, 2], [1, 4, 1, 3]],
+    [
+      [3, 1, 2, 2],
+      [1, 4, 1, 3],
+    ],
   ])('x %j reps %j, and its gradient', async (shape, reps) => {
     const r = rng(shape.length * 31 + reps[0]!);
-    const x = randomArray(r, shape.reduce((a, b) => a * b, 1));
+    const x = randomArray(
+      r,
+      shape.reduce((a, b) => a * b, 1),
+    );
     await expectParity(`tile ${shape} ${reps}`, () => {
       const X = tf.tensor(x, shape);
       const y = tf.tile(X, reps);

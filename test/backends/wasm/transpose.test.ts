@@ -31,17 +31,41 @@ describe('simplifyTranspose', () => {
 
 describe('wasm Transpose and Unpack match cpu', () => {
   it.each([
-    [[2, 5, 3, 4, 8], [2, 0, 3, 1, 4]],
-    [[3, 4, 5, 7], [0, 2, 1, 3]],
-    [[2, 3, 9, 17], [0, 1, 3, 2]],
-    [[5, 13, 11], [0, 2, 1]],
-    [[1, 3, 1, 4], [3, 2, 1, 0]],
-    [[4, 6], [1, 0]],
-    [[2, 1, 3, 20], [1, 2, 0, 3]],
+    [
+      [2, 5, 3, 4, 8],
+      [2, 0, 3, 1, 4],
+    ],
+    [
+      [3, 4, 5, 7],
+      [0, 2, 1, 3],
+    ],
+    [
+      [2, 3, 9, 17],
+      [0, 1, 3, 2],
+    ],
+    [
+      [5, 13, 11],
+      [0, 2, 1],
+    ],
+    [
+      [1, 3, 1, 4],
+      [3, 2, 1, 0],
+    ],
+    [
+      [4, 6],
+      [1, 0],
+    ],
+    [
+      [2, 1, 3, 20],
+      [1, 2, 0, 3],
+    ],
     [[7], [0]],
   ])('x %j perm %j, and the gradient; int32 and bool', async (shape, perm) => {
     const r = rng(shape.length * 19 + perm[0]!);
-    const x = randomArray(r, shape.reduce((p, d) => p * d, 1));
+    const x = randomArray(
+      r,
+      shape.reduce((p, d) => p * d, 1),
+    );
     await expectParity(`transpose ${shape} ${perm}`, () => {
       const X = tf.tensor(x, shape);
       const y = tf.transpose(X, perm);
@@ -88,6 +112,10 @@ describe('wasm Transpose and Unpack match cpu', () => {
   it('unstacks int32 values exactly (hand-checked)', async () => {
     await tf.setBackend('wasm');
     const parts = tf.tidy(() => tf.unstack(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32'), 1).map((p) => Array.from(p.dataSync())));
-    expect(parts).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect(parts).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
   });
 });

@@ -67,7 +67,9 @@ describe.each(TEST_BACKENDS)('losses.autoregressive.crossEntropy on %s', (backen
   it('rejects float targets, mismatched shapes and unknown reductions; does not leak', async () => {
     const logits = tf.zeros([2, 3, 4]);
     expect(() => crossEntropy(logits, tf.zeros([2, 3]))).toThrow(DTypeError);
-    expect(() => crossEntropy(logits, tf.zeros([2, 4], 'int32'))).toThrow(/crossEntropy: argument 'targets' must have the shape of 'logits' without its last axis \[2,3\], received shape \[2,4\]/);
+    expect(() => crossEntropy(logits, tf.zeros([2, 4], 'int32'))).toThrow(
+      /crossEntropy: argument 'targets' must have the shape of 'logits' without its last axis \[2,3\], received shape \[2,4\]/,
+    );
     expect(() => crossEntropy(logits, tf.zeros([2, 3], 'int32'), { reduction: 'avg' as never })).toThrow(/reduction' must be one of/);
     const y = tf.zeros([2, 3], 'int32');
     await expectNoLeak(() => crossEntropy(logits, y));

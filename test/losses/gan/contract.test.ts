@@ -129,14 +129,22 @@ describe.each(PAIRS)('losses.gan.%s contract', (name, loss) => {
     tf.tidy(() => {
       const call = () => loss.discriminator(tf.zeros([4], 'int32'), tf.zeros([4]));
       expect(call).toThrow(DTypeError);
-      expect(call).toThrow(new RegExp(`^${D}: argument 'realLogits' must be a float32 tensor, received int32 tensor of shape \\[4\\]\\. Convert it with tf\\.cast`));
-      expect(() => generatorCall(loss, tf.zeros([4]), tf.zeros([4], 'int32'))).toThrow(new RegExp(`^${G}: argument 'fakeLogits' must be a float32 tensor`));
+      expect(call).toThrow(
+        new RegExp(
+          `^${D}: argument 'realLogits' must be a float32 tensor, received int32 tensor of shape \\[4\\]\\. Convert it with tf\\.cast`,
+        ),
+      );
+      expect(() => generatorCall(loss, tf.zeros([4]), tf.zeros([4], 'int32'))).toThrow(
+        new RegExp(`^${G}: argument 'fakeLogits' must be a float32 tensor`),
+      );
     });
   });
 
   it('rejects non-tensors and unknown reductions', () => {
     tf.tidy(() => {
-      expect(() => loss.discriminator([1, 2] as never, tf.zeros([2]))).toThrow(/argument 'realLogits' must be a tf\.Tensor, received array of length 2/);
+      expect(() => loss.discriminator([1, 2] as never, tf.zeros([2]))).toThrow(
+        /argument 'realLogits' must be a tf\.Tensor, received array of length 2/,
+      );
       expect(() => loss.discriminator(tf.zeros([2]), tf.zeros([2]), { reduction: 'avg' } as never)).toThrow(
         new RegExp(`^${D}: argument 'options\\.reduction' must be one of 'mean', 'sum', 'none', received 'avg'`),
       );
@@ -149,7 +157,9 @@ describe.each(PAIRS)('losses.gan.%s contract', (name, loss) => {
         expect(() => loss.discriminator(tf.zeros([4]), tf.zeros([3]))).toThrow(
           new RegExp(`^${D}: argument 'fakeLogits' must have the same shape as 'realLogits' \\[4\\], received shape \\[3\\]`),
         );
-        expect(() => loss.generator(tf.zeros([4, 1]), tf.zeros([1, 1]))).toThrow(new RegExp(`^${G}: argument 'fakeLogits' must have the same shape`));
+        expect(() => loss.generator(tf.zeros([4, 1]), tf.zeros([1, 1]))).toThrow(
+          new RegExp(`^${G}: argument 'fakeLogits' must have the same shape`),
+        );
       });
     });
   } else {
@@ -167,7 +177,9 @@ describe.each(PAIRS)('losses.gan.%s contract', (name, loss) => {
     it('validates labelSmoothing in [0, 1)', () => {
       tf.tidy(() => {
         const call = (s: unknown) => loss.discriminator(tf.zeros([2]), tf.zeros([2]), { labelSmoothing: s } as never);
-        expect(() => call(1)).toThrow(new RegExp(`^${D}: argument 'options\\.labelSmoothing' must be a finite number >= 0 and < 1, received 1`));
+        expect(() => call(1)).toThrow(
+          new RegExp(`^${D}: argument 'options\\.labelSmoothing' must be a finite number >= 0 and < 1, received 1`),
+        );
         expect(() => call(-0.1)).toThrow(/labelSmoothing/);
         expect(call(0).rank).toBe(0);
       });

@@ -61,26 +61,55 @@ describe.each(TEST_BACKENDS)('GAN losses on %s', (backend) => {
 
     it('gradients are finite and match the float64 reference derivative', () => {
       const [dReal, dFake] = tf.tidy(() =>
-        tf.grads((r: tf.Tensor, f: tf.Tensor) => loss.discriminator(r, f))([tf.tensor1d(REAL), tf.tensor1d(fakeValues)]).map(values),
+        tf
+          .grads((r: tf.Tensor, f: tf.Tensor) => loss.discriminator(r, f))([tf.tensor1d(REAL), tf.tensor1d(fakeValues)])
+          .map(values),
       );
       const refD = (r: number[], f: number[]) => reduceTerms(ref.discriminator(r, f), 'mean')[0]!;
       for (const g of [dReal!, dFake!]) expect(g.every(Number.isFinite)).toBe(true);
       // FD of the float64 reference: absolute noise ~1e-9, so atol 1e-7.
-      expectClose(dReal!, numericGradient((r) => refD(r, fakeValues), REAL), 1e-5, 1e-7);
-      expectClose(dFake!, numericGradient((f) => refD(REAL, f), fakeValues), 1e-5, 1e-7);
+      expectClose(
+        dReal!,
+        numericGradient((r) => refD(r, fakeValues), REAL),
+        1e-5,
+        1e-7,
+      );
+      expectClose(
+        dFake!,
+        numericGradient((f) => refD(REAL, f), fakeValues),
+        1e-5,
+        1e-7,
+      );
 
       const [gReal, gFake] = tf.tidy(() =>
-        tf.grads((r: tf.Tensor, f: tf.Tensor) => tf.add(generatorCall(loss, r, f), tf.mul(0, tf.sum(r))))([tf.tensor1d(REAL), tf.tensor1d(FAKE)]).map(values),
+        tf
+          .grads((r: tf.Tensor, f: tf.Tensor) => tf.add(generatorCall(loss, r, f), tf.mul(0, tf.sum(r))))([
+            tf.tensor1d(REAL),
+            tf.tensor1d(FAKE),
+          ])
+          .map(values),
       );
       const refG = (r: number[], f: number[]) => reduceTerms(ref.generator(r, f), 'mean')[0]!;
       expect([...gReal!, ...gFake!].every(Number.isFinite)).toBe(true);
-      expectClose(gReal!, numericGradient((r) => refG(r, FAKE), REAL), 1e-5, 1e-7);
-      expectClose(gFake!, numericGradient((f) => refG(REAL, f), FAKE), 1e-5, 1e-7);
+      expectClose(
+        gReal!,
+        numericGradient((r) => refG(r, FAKE), REAL),
+        1e-5,
+        1e-7,
+      );
+      expectClose(
+        gFake!,
+        numericGradient((f) => refG(REAL, f), FAKE),
+        1e-5,
+        1e-7,
+      );
     });
 
     if (SIGMOID_LOSSES.includes(name)) {
       it('one-sided label smoothing uses the target 1 - s for real logits only', () => {
-        const value = tf.tidy(() => values(loss.discriminator(tf.tensor1d(REAL), tf.tensor1d(fakeValues), { labelSmoothing: 0.1 } as never)));
+        const value = tf.tidy(() =>
+          values(loss.discriminator(tf.tensor1d(REAL), tf.tensor1d(fakeValues), { labelSmoothing: 0.1 } as never)),
+        );
         expectClose(value, reduceTerms(ref.discriminator(REAL, fakeValues, 0.1), 'mean'), 1e-5, 0);
         const plain = tf.tidy(() => values(loss.discriminator(tf.tensor1d(REAL), tf.tensor1d(fakeValues))));
         expect(Math.abs(value[0]! - plain[0]!)).toBeGreaterThan(1e-3); // smoothing changes the value
@@ -96,7 +125,12 @@ describe.each(TEST_BACKENDS)('GAN losses on %s', (backend) => {
     it('nonSaturating.generator gradient is -σ(-f)/n even where it is 1e-44 or 1', () => {
       const g = tf.tidy(() => values(tf.grad((x: tf.Tensor) => losses.gan.nonSaturating.generator(x))(tf.tensor1d(f))));
       // σ(-100)/6 ≈ 6e-45 is a float32 subnormal: compared with atol at that scale.
-      expectClose(g, f.map((x) => -sigmoid(-x) / f.length), 1e-5, 1e-44);
+      expectClose(
+        g,
+        f.map((x) => -sigmoid(-x) / f.length),
+        1e-5,
+        1e-44,
+      );
     });
 
     it('minimax.generator is finite where log(1 - sigmoid(f)) is -Infinity in float32', () => {
@@ -105,7 +139,12 @@ describe.each(TEST_BACKENDS)('GAN losses on %s', (backend) => {
       const value = tf.tidy(() => values(losses.gan.minimax.generator(tf.tensor1d(f))));
       expectClose(value, [-f.reduce((s, x) => s + Math.log1p(Math.exp(-Math.abs(x))) + Math.max(x, 0), 0) / f.length], 1e-5, 0);
       const g = tf.tidy(() => values(tf.grad((x: tf.Tensor) => losses.gan.minimax.generator(x))(tf.tensor1d(f))));
-      expectClose(g, f.map((x) => -sigmoid(x) / f.length), 1e-5, 1e-44);
+      expectClose(
+        g,
+        f.map((x) => -sigmoid(x) / f.length),
+        1e-5,
+        1e-44,
+      );
     });
   });
 });

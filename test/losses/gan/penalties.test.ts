@@ -20,7 +20,14 @@ describe('penalty values (cpu, hand-computed)', () => {
   // Linear critic D(x) = x·w + b: ∇ₓD = w for every example, ‖w‖ = ‖[3, 4]‖ = 5.
   const linear = (x: tf.Tensor) => tf.add(tf.matMul(x as tf.Tensor2D, tf.reshape(w, [2, 1])), b);
   // Quadratic critic D(x) = 0.5 Σ x² per example: ∇ₓD = x, so the norm is ‖x̂ᵢ‖.
-  const quadratic = (x: tf.Tensor) => tf.mul(0.5, tf.sum(tf.square(x), Array.from({ length: x.rank - 1 }, (_, i) => i + 1)));
+  const quadratic = (x: tf.Tensor) =>
+    tf.mul(
+      0.5,
+      tf.sum(
+        tf.square(x),
+        Array.from({ length: x.rank - 1 }, (_, i) => i + 1),
+      ),
+    );
 
   beforeAll(async () => {
     await useTestBackend('cpu');
@@ -31,8 +38,16 @@ describe('penalty values (cpu, hand-computed)', () => {
 
   it('gradientPenalty of a linear critic is weight · (‖w‖ - target)²', () => {
     tf.tidy(() => {
-      const real = tf.tensor2d([[1, 2], [0, -1], [5, 5]]);
-      const fake = tf.tensor2d([[0, 0], [2, 2], [-1, 3]]);
+      const real = tf.tensor2d([
+        [1, 2],
+        [0, -1],
+        [5, 5],
+      ]);
+      const fake = tf.tensor2d([
+        [0, 0],
+        [2, 2],
+        [-1, 3],
+      ]);
       expectClose(values(gradientPenalty(linear, real, fake)), [10 * (5 - 1) ** 2], 1e-6, 0); // 160
       expectClose(values(gradientPenalty(linear, real, fake, { weight: 1, target: 2 })), [(5 - 2) ** 2], 1e-6, 0); // 9
     });
@@ -40,7 +55,10 @@ describe('penalty values (cpu, hand-computed)', () => {
 
   it('r1Penalty of a linear critic is (γ/2) · ‖w‖²', () => {
     tf.tidy(() => {
-      const real = tf.tensor2d([[1, 2], [0, -1]]);
+      const real = tf.tensor2d([
+        [1, 2],
+        [0, -1],
+      ]);
       expectClose(values(r1Penalty(linear, real)), [(10 / 2) * 25], 1e-6, 0); // 125
       expectClose(values(r1Penalty(linear, real, { weight: 0.2 })), [0.1 * 25], 1e-6, 0);
     });
@@ -96,12 +114,20 @@ describe('penalty values (cpu, hand-computed)', () => {
   });
 
   it('calls a LayersModel with training: true', () => {
-    const model = tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [2], weights: [tf.tensor2d([[3], [4]]), tf.tensor1d([0])] })] });
+    const model = tfl.sequential({
+      layers: [tfl.layers.dense({ units: 1, inputShape: [2], weights: [tf.tensor2d([[3], [4]]), tf.tensor1d([0])] })],
+    });
     const seen: unknown[] = [];
     const spy = { apply: (x: tf.Tensor, kwargs?: { training?: boolean }) => (seen.push(kwargs?.training), model.apply(x, kwargs)) };
     tf.tidy(() => {
-      const real = tf.tensor2d([[1, 2], [3, 4]]);
-      const fake = tf.tensor2d([[0, 1], [1, 0]]);
+      const real = tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]);
+      const fake = tf.tensor2d([
+        [0, 1],
+        [1, 0],
+      ]);
       expectClose(values(gradientPenalty(model, real, fake)), [160], 1e-6, 0);
       expectClose(values(r1Penalty(model, real)), [125], 1e-6, 0);
       gradientPenalty(spy, real, fake);
@@ -111,11 +137,19 @@ describe('penalty values (cpu, hand-computed)', () => {
   });
 
   it('leaks no tensor, also under tf.variableGrads', async () => {
-    const real = tf.tensor2d([[1, 2], [0, -1]]);
-    const fake = tf.tensor2d([[0, 0], [2, 2]]);
+    const real = tf.tensor2d([
+      [1, 2],
+      [0, -1],
+    ]);
+    const fake = tf.tensor2d([
+      [0, 0],
+      [2, 2],
+    ]);
     await expectNoLeak(() => gradientPenalty(linear, real, fake, { seed: 1 }));
     await expectNoLeak(() => r1Penalty(linear, real));
-    await expectNoLeak(() => tf.variableGrads(() => tf.add(gradientPenalty(linear, real, fake, { seed: 1 }), r1Penalty(linear, real)) as tf.Scalar));
+    await expectNoLeak(() =>
+      tf.variableGrads(() => tf.add(gradientPenalty(linear, real, fake, { seed: 1 }), r1Penalty(linear, real)) as tf.Scalar),
+    );
     tf.dispose([real, fake]);
   });
 
@@ -129,8 +163,12 @@ describe('penalty values (cpu, hand-computed)', () => {
       expect(() => gradientPenalty(linear, real, tf.zeros([3, 2]))).toThrow(
         /^losses\.gan\.gradientPenalty: argument 'fake' must have the same shape as 'real' \[2,2\], received shape \[3,2\]/,
       );
-      expect(() => gradientPenalty(linear, real, real, { alpha: tf.zeros([3]) })).toThrow(/argument 'options\.alpha' must have shape \[2\]/);
-      expect(() => gradientPenalty(linear, real, real, { weight: -1 })).toThrow(/argument 'options\.weight' must be a finite number >= 0, received -1/);
+      expect(() => gradientPenalty(linear, real, real, { alpha: tf.zeros([3]) })).toThrow(
+        /argument 'options\.alpha' must have shape \[2\]/,
+      );
+      expect(() => gradientPenalty(linear, real, real, { weight: -1 })).toThrow(
+        /argument 'options\.weight' must be a finite number >= 0, received -1/,
+      );
       expect(() => gradientPenalty(linear, tf.zeros([2, 2], 'int32'), real)).toThrow(/argument 'real' must be a float32 tensor/);
       expect(() => r1Penalty((x) => [x, x] as never, real)).toThrow(
         /^losses\.gan\.r1Penalty: argument 'critic' must return one logits tensor, received an array of 2 outputs/,
@@ -153,7 +191,14 @@ function buildCritic(kind: CriticKind): { model: tfl.LayersModel; inputShape: nu
   const isDense = kind.startsWith('dense');
   const inputShape = isDense ? [4] : [6, 6, 2];
   if (isDense) {
-    model.add(tfl.layers.dense({ units: 8, inputShape, kernelInitializer: init(1), biasInitializer: tfl.initializers.randomNormal({ stddev: 0.1, seed: 2 }) }));
+    model.add(
+      tfl.layers.dense({
+        units: 8,
+        inputShape,
+        kernelInitializer: init(1),
+        biasInitializer: tfl.initializers.randomNormal({ stddev: 0.1, seed: 2 }),
+      }),
+    );
     if (kind.includes('batchNorm')) model.add(tfl.layers.batchNormalization());
   } else {
     model.add(tfl.layers.conv2d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', inputShape, kernelInitializer: init(1) }));
@@ -212,7 +257,10 @@ describe.each(TEST_BACKENDS)('second-order gradients of the penalties on %s', (b
         });
         // float32 central differences: truncation O(h²) plus rounding ~1e-7·|loss|/h.
         const tolerance = 1e-2 * Math.abs(numeric) + 2e-3 * Math.max(1, Math.abs(loss));
-        expect(Math.abs(analytic[index]! - numeric), `weight ${index}: analytic ${analytic[index]} vs numeric ${numeric}`).toBeLessThanOrEqual(tolerance);
+        expect(
+          Math.abs(analytic[index]! - numeric),
+          `weight ${index}: analytic ${analytic[index]} vs numeric ${numeric}`,
+        ).toBeLessThanOrEqual(tolerance);
       }
       tf.dispose([value, grads, real, fake, alpha]);
       model.dispose();

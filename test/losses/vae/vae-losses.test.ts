@@ -25,12 +25,19 @@ const rows = (a: number[], width: number) => Array.from({ length: a.length / wid
 const sum = (a: number[]) => a.reduce((s, v) => s + v, 0);
 const mean = (a: number[]) => sum(a) / a.length;
 /** Kingma & Welling 2014, appendix B: -KL = 0.5 Σ (1 + log σ² - μ² - σ²). */
-const klPerExample = rows(MEAN.map((m, i) => 0.5 * (Math.exp(LOGVAR[i]!) + m * m - 1 - LOGVAR[i]!)), 4).map(sum);
+const klPerExample = rows(
+  MEAN.map((m, i) => 0.5 * (Math.exp(LOGVAR[i]!) + m * m - 1 - LOGVAR[i]!)),
+  4,
+).map(sum);
 /** PyTorch F.binary_cross_entropy_with_logits: max(x, 0) - x·t + log(1 + exp(-|x|)). */
 const bce = (x: number, t: number) => Math.max(x, 0) - x * t + Math.log1p(Math.exp(-Math.abs(x)));
-const bcePerExample = rows(LOGITS.map((x, i) => bce(x, TARGET[i]!)), 4).map(sum);
+const bcePerExample = rows(
+  LOGITS.map((x, i) => bce(x, TARGET[i]!)),
+  4,
+).map(sum);
 /** PyTorch GaussianNLLLoss per element (var = exp(logVar)): 0.5 (log var + (t - μ)²/var) [+ 0.5 log 2π]. */
-const gaussianNll = (mu: number, t: number, lv: number, full = false) => 0.5 * (lv + (t - mu) ** 2 / Math.exp(lv)) + (full ? 0.5 * Math.log(2 * Math.PI) : 0);
+const gaussianNll = (mu: number, t: number, lv: number, full = false) =>
+  0.5 * (lv + (t - mu) ** 2 / Math.exp(lv)) + (full ? 0.5 * Math.log(2 * Math.PI) : 0);
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 describe.each(TEST_BACKENDS)('VAE losses on %s', (backend) => {
@@ -56,9 +63,23 @@ describe.each(TEST_BACKENDS)('VAE losses on %s', (backend) => {
     });
 
     it('has gradients m/B and 0.5 (exp(lv) - 1)/B', () => {
-      const [gm, glv] = tf.tidy(() => tf.grads((m: tf.Tensor, lv: tf.Tensor) => gaussianKl(m, lv))([tf.tensor2d(MEAN, [3, 4]), tf.tensor2d(LOGVAR, [3, 4])]).map(values));
-      expectClose(gm!, MEAN.map((m) => m / 3), 1e-5, 1e-7);
-      expectClose(glv!, LOGVAR.map((lv) => (0.5 * (Math.exp(lv) - 1)) / 3), 1e-5, 1e-7);
+      const [gm, glv] = tf.tidy(() =>
+        tf
+          .grads((m: tf.Tensor, lv: tf.Tensor) => gaussianKl(m, lv))([tf.tensor2d(MEAN, [3, 4]), tf.tensor2d(LOGVAR, [3, 4])])
+          .map(values),
+      );
+      expectClose(
+        gm!,
+        MEAN.map((m) => m / 3),
+        1e-5,
+        1e-7,
+      );
+      expectClose(
+        glv!,
+        LOGVAR.map((lv) => (0.5 * (Math.exp(lv) - 1)) / 3),
+        1e-5,
+        1e-7,
+      );
     });
   });
 
@@ -76,15 +97,25 @@ describe.each(TEST_BACKENDS)('VAE losses on %s', (backend) => {
     });
 
     it('has the gradient (σ(x) - t)/B, finite at extreme logits', () => {
-      const g = tf.tidy(() => values(tf.grad((x: tf.Tensor) => bernoulliReconstruction(x, tf.tensor2d(TARGET, [3, 4])))(tf.tensor2d(LOGITS, [3, 4]))));
+      const g = tf.tidy(() =>
+        values(tf.grad((x: tf.Tensor) => bernoulliReconstruction(x, tf.tensor2d(TARGET, [3, 4])))(tf.tensor2d(LOGITS, [3, 4]))),
+      );
       expect(g.every(Number.isFinite)).toBe(true);
-      expectClose(g, LOGITS.map((x, i) => (sigmoid(x) - TARGET[i]!) / 3), 1e-5, 1e-9);
+      expectClose(
+        g,
+        LOGITS.map((x, i) => (sigmoid(x) - TARGET[i]!) / 3),
+        1e-5,
+        1e-9,
+      );
     });
   });
 
   describe('gaussianReconstruction', () => {
     it('with the default logVar 0 is half the summed squared error', () => {
-      const expected = rows(DECODED.map((m, i) => 0.5 * (TARGET[i]! - m) ** 2), 4).map(sum);
+      const expected = rows(
+        DECODED.map((m, i) => 0.5 * (TARGET[i]! - m) ** 2),
+        4,
+      ).map(sum);
       tf.tidy(() => {
         const v = gaussianReconstruction(tf.tensor2d(DECODED, [3, 4]), tf.tensor2d(TARGET, [3, 4]), { reduction: 'none' });
         expectClose(values(v), expected, 1e-5, 0);
@@ -95,15 +126,23 @@ describe.each(TEST_BACKENDS)('VAE losses on %s', (backend) => {
       tf.tidy(() => {
         const mu = tf.tensor2d(DECODED, [3, 4]);
         const t = tf.tensor2d(TARGET, [3, 4]);
-        const fixed = rows(DECODED.map((m, i) => gaussianNll(m, TARGET[i]!, -1.5, true)), 4).map(sum);
+        const fixed = rows(
+          DECODED.map((m, i) => gaussianNll(m, TARGET[i]!, -1.5, true)),
+          4,
+        ).map(sum);
         expectClose(values(gaussianReconstruction(mu, t, { logVar: -1.5, includeConstant: true })), [mean(fixed)], 1e-5, 0);
         const perFeature = [0.2, -0.7, 1.1, -2];
-        const learned = rows(DECODED.map((m, i) => gaussianNll(m, TARGET[i]!, perFeature[i % 4]!)), 4).map(sum);
+        const learned = rows(
+          DECODED.map((m, i) => gaussianNll(m, TARGET[i]!, perFeature[i % 4]!)),
+          4,
+        ).map(sum);
         const logVar = tf.tensor1d(perFeature);
         expectClose(values(gaussianReconstruction(mu, t, { logVar, reduction: 'sum' })), [sum(learned)], 1e-5, 0);
         // Gradient with respect to a learned log-variance: Σ over the batch of 0.5 (1 - (t - μ)² e^(-lv)) / B.
         const g = values(tf.grad((lv: tf.Tensor) => gaussianReconstruction(mu, t, { logVar: lv }))(logVar));
-        const expectedGrad = perFeature.map((lv, j) => sum([0, 1, 2].map((i) => 0.5 * (1 - (TARGET[i * 4 + j]! - DECODED[i * 4 + j]!) ** 2 * Math.exp(-lv)))) / 3);
+        const expectedGrad = perFeature.map(
+          (lv, j) => sum([0, 1, 2].map((i) => 0.5 * (1 - (TARGET[i * 4 + j]! - DECODED[i * 4 + j]!) ** 2 * Math.exp(-lv)))) / 3,
+        );
         expectClose(g, expectedGrad, 1e-5, 1e-7);
       });
     });
@@ -123,7 +162,12 @@ describe.each(TEST_BACKENDS)('VAE losses on %s', (backend) => {
         expectClose(values(terms.loss), [mean(bcePerExample) + 4 * mean(klPerExample)], 1e-5, 0);
         // Default: Bernoulli, beta 1.
         expectClose(values(elbo()(x, t, m, lv).loss), [mean(bcePerExample) + mean(klPerExample)], 1e-5, 0);
-        const gaussian = elbo({ likelihood: 'gaussian', outputLogVar: 0.5, includeConstant: true, reduction: 'sum' })(tf.tensor2d(DECODED, [3, 4]), t, m, lv);
+        const gaussian = elbo({ likelihood: 'gaussian', outputLogVar: 0.5, includeConstant: true, reduction: 'sum' })(
+          tf.tensor2d(DECODED, [3, 4]),
+          t,
+          m,
+          lv,
+        );
         const nll = sum(DECODED.map((mu, i) => gaussianNll(mu, TARGET[i]!, 0.5, true)));
         expectClose(values(gaussian.loss), [nll + sum(klPerExample)], 1e-5, 0);
       });
@@ -153,17 +197,29 @@ describe('VAE losses reject invalid input', () => {
     tf.tidy(() => {
       const a = tf.zeros([2, 3]);
       expect(() => gaussianKl(a, tf.zeros([2, 4]))).toThrow(ShapeError);
-      expect(() => gaussianKl(a, tf.zeros([2, 4]))).toThrow(/^losses\.vae\.gaussianKl: argument 'logVar' must have the same shape as 'mean' \[2,3\], received shape \[2,4\]/);
+      expect(() => gaussianKl(a, tf.zeros([2, 4]))).toThrow(
+        /^losses\.vae\.gaussianKl: argument 'logVar' must have the same shape as 'mean' \[2,3\], received shape \[2,4\]/,
+      );
       expect(() => gaussianKl(tf.zeros([3]), tf.zeros([3]))).toThrow(/argument 'mean' must have rank 2 or more, received shape \[3\]/);
       expect(() => bernoulliReconstruction(a, tf.zeros([2, 3], 'int32'))).toThrow(DTypeError);
-      expect(() => bernoulliReconstruction(a, tf.zeros([2, 3], 'int32'))).toThrow(/^losses\.vae\.bernoulliReconstruction: argument 'target' must be a float32 tensor, received int32/);
-      expect(() => gaussianReconstruction(a, a, { logVar: tf.zeros([4]) })).toThrow(/argument 'options\.logVar' must broadcast to the shape of 'mean' \[2,3\], received shape \[4\]/);
-      expect(() => gaussianReconstruction(a, a, { logVar: 'x' as never })).toThrow(/argument 'options\.logVar' must be a number or a float32 tensor, received 'x'/);
+      expect(() => bernoulliReconstruction(a, tf.zeros([2, 3], 'int32'))).toThrow(
+        /^losses\.vae\.bernoulliReconstruction: argument 'target' must be a float32 tensor, received int32/,
+      );
+      expect(() => gaussianReconstruction(a, a, { logVar: tf.zeros([4]) })).toThrow(
+        /argument 'options\.logVar' must broadcast to the shape of 'mean' \[2,3\], received shape \[4\]/,
+      );
+      expect(() => gaussianReconstruction(a, a, { logVar: 'x' as never })).toThrow(
+        /argument 'options\.logVar' must be a number or a float32 tensor, received 'x'/,
+      );
       expect(() => gaussianKl(a, a, { reduction: 'avg' as never })).toThrow(/options\.reduction' must be one of 'mean', 'sum', 'none'/);
-      expect(() => elbo({ likelihood: 'poisson' as never })).toThrow(/^losses\.vae\.elbo: argument 'options\.likelihood' must be one of 'bernoulli', 'gaussian', received 'poisson'/);
+      expect(() => elbo({ likelihood: 'poisson' as never })).toThrow(
+        /^losses\.vae\.elbo: argument 'options\.likelihood' must be one of 'bernoulli', 'gaussian', received 'poisson'/,
+      );
       expect(() => elbo({ beta: -1 })).toThrow(/argument 'options\.beta' must be a finite number >= 0/);
       expect(() => elbo({ outputLogVar: 1 })).toThrow(/argument 'options\.outputLogVar' must be left out with likelihood 'bernoulli'/);
-      expect(() => elbo()(a, a, tf.zeros([3, 2]), tf.zeros([3, 2]))).toThrow(/^losses\.vae\.elbo: argument 'mean' must have the batch size of 'reconstruction' \[2,3\], received shape \[3,2\]/);
+      expect(() => elbo()(a, a, tf.zeros([3, 2]), tf.zeros([3, 2]))).toThrow(
+        /^losses\.vae\.elbo: argument 'mean' must have the batch size of 'reconstruction' \[2,3\], received shape \[3,2\]/,
+      );
     });
   });
 });

@@ -78,14 +78,22 @@ describe('Keras-style callbacks', () => {
 
   it('calls onYield(epoch, batch, logs) each time the loop yields (every step with yieldIntervalMs 0)', async () => {
     const yields: [number, number, number][] = [];
-    await tinyTrainer().fit(batches, { epochs: 1, yieldIntervalMs: 0, callbacks: { onYield: (epoch, batch, logs) => void yields.push([epoch, batch, logs['loss']!]) } });
+    await tinyTrainer().fit(batches, {
+      epochs: 1,
+      yieldIntervalMs: 0,
+      callbacks: { onYield: (epoch, batch, logs) => void yields.push([epoch, batch, logs['loss']!]) },
+    });
     expect(yields.map(([e, b]) => [e, b])).toEqual([
       [0, 0],
       [0, 1],
       [0, 2],
     ]);
     // The losses of the steps just run: w² for w = 1, 0.8, 0.64.
-    expectClose(yields.map(([, , l]) => l), [1, 0.64, 0.4096], 1e-5);
+    expectClose(
+      yields.map(([, , l]) => l),
+      [1, 0.64, 0.4096],
+      1e-5,
+    );
   });
 
   it('drives a tf.CustomCallback and a tfvis.show.fitCallbacks-style object given without an array', async () => {
@@ -97,12 +105,19 @@ describe('Keras-style callbacks', () => {
     });
     await tinyTrainer().fit(batches, { epochs: 1, callbacks: [callback] });
     expect(custom.map((c) => c.batch)).toEqual([0, 1, 2]);
-    expectClose(custom.map((c) => c.loss), [1, 0.64, 0.4096], 1e-5);
+    expectClose(
+      custom.map((c) => c.loss),
+      [1, 0.64, 0.4096],
+      1e-5,
+    );
     expect(epochs).toEqual([0]);
 
     // What tfvis.show.fitCallbacks returns: { onBatchEnd(batch, logs), onEpochEnd(epoch, logs) } reading logs.loss.
     const curve: number[] = [];
-    const fitCallbacks = { onBatchEnd: async (_batch: number, logs: train.Logs) => void curve.push(logs['loss']!), onEpochEnd: async () => {} };
+    const fitCallbacks = {
+      onBatchEnd: async (_batch: number, logs: train.Logs) => void curve.push(logs['loss']!),
+      onEpochEnd: async () => {},
+    };
     await tinyTrainer().fit(batches, { epochs: 1, callbacks: fitCallbacks });
     expectClose(curve, [1, 0.64, 0.4096], 1e-5);
   });
@@ -115,9 +130,15 @@ describe('Keras-style callbacks', () => {
     await expect(trainer.fit(batches, { callbacks: [train.history(), { onEpochEnded: () => {} } as train.Callback] })).rejects.toThrow(
       /argument 'options\.callbacks\[1\]\.onEpochEnded' must be one of the hooks onTrainBegin, .*, received an unknown hook, which would never be called\. Did you mean 'onEpochEnd'\?/,
     );
-    await expect(trainer.fit(batches, { callbacks: { every: 10 } as train.Callback })).rejects.toThrow(/argument 'options\.callbacks' must have at least one hook .*received an object with keys every/);
-    await expect(trainer.fit(batches, { callbacks: [3 as never] })).rejects.toThrow(/argument 'options\.callbacks\[0\]' must be a callback object/);
-    await expect(trainer.fit(batches, { epoch: 2 } as never)).rejects.toThrow(/argument 'options\.epoch' must be one of the known options .*Did you mean 'epochs'\?/);
+    await expect(trainer.fit(batches, { callbacks: { every: 10 } as train.Callback })).rejects.toThrow(
+      /argument 'options\.callbacks' must have at least one hook .*received an object with keys every/,
+    );
+    await expect(trainer.fit(batches, { callbacks: [3 as never] })).rejects.toThrow(
+      /argument 'options\.callbacks\[0\]' must be a callback object/,
+    );
+    await expect(trainer.fit(batches, { epoch: 2 } as never)).rejects.toThrow(
+      /argument 'options\.epoch' must be one of the known options .*Did you mean 'epochs'\?/,
+    );
     expect(trainer.step).toBe(0);
   });
 });

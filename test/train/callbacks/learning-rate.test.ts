@@ -104,7 +104,10 @@ describe.each(TEST_BACKENDS)('train.learningRateSchedule on %s', (backend) => {
     const begin: number[] = [];
     await trainer.fit(batches, {
       steps: 4,
-      callbacks: [train.learningRateSchedule(optimizer, schedule), { onTrainBegin: () => void begin.push((optimizer as unknown as { learningRate: number }).learningRate) }],
+      callbacks: [
+        train.learningRateSchedule(optimizer, schedule),
+        { onTrainBegin: () => void begin.push((optimizer as unknown as { learningRate: number }).learningRate) },
+      ],
     });
     expectClose(begin, [0.004], 1e-12);
     trainer.dispose();
@@ -122,7 +125,9 @@ describe.each(TEST_BACKENDS)('train.learningRateSchedule on %s', (backend) => {
   });
 
   it('rejects what it cannot schedule, naming the argument', () => {
-    expect(() => train.learningRateSchedule({} as tf.Optimizer, () => 1)).toThrow(/train\.learningRateSchedule.*'optimizers'.*tf\.train optimizer/);
+    expect(() => train.learningRateSchedule({} as tf.Optimizer, () => 1)).toThrow(
+      /train\.learningRateSchedule.*'optimizers'.*tf\.train optimizer/,
+    );
     expect(() => train.learningRateSchedule([], () => 1)).toThrow(/'optimizers'.*at least one/);
     expect(() => train.learningRateSchedule([tf.train.sgd(1), 3 as never], () => 1)).toThrow(/'optimizers\[1\]'/);
     expect(() => train.learningRateSchedule(tf.train.sgd(1), 0.1 as never)).toThrow(/'schedule'.*function/);

@@ -35,7 +35,16 @@ describe('train.sampleGrid', () => {
     const before = tf.memory().numTensors;
     await trainer.fit([batch], {
       steps: 2,
-      callbacks: [train.sampleGrid({ every: 1, atEnd: false, count: 2, columns: 2, seed: 9, write: (g) => void (grids.push(values(g)), shapes.push(g.shape)) })],
+      callbacks: [
+        train.sampleGrid({
+          every: 1,
+          atEnd: false,
+          count: 2,
+          columns: 2,
+          seed: 9,
+          write: (g) => void (grids.push(values(g)), shapes.push(g.shape)),
+        }),
+      ],
     });
     expect(requests).toEqual([
       [2, 9],

@@ -13,7 +13,12 @@ import { expectClose, expectNoLeak, values } from '../../helpers/memory.js';
  * Float64 AdamW (Loshchilov & Hutter 2019, Algorithm 2, in torch.optim.AdamW's form) on
  * L(x) = Σ a⊙x + ½ Σ x², whose gradient is a + x.
  */
-function adamWReference(init: number[], a: number[], steps: number, o: { lr: number; b1: number; b2: number; eps: number; wd: number; decay: boolean }): number[] {
+function adamWReference(
+  init: number[],
+  a: number[],
+  steps: number,
+  o: { lr: number; b1: number; b2: number; eps: number; wd: number; decay: boolean },
+): number[] {
   const x = init.slice();
   const m = x.map(() => 0);
   const v = x.map(() => 0);
@@ -52,7 +57,8 @@ describe.each(TEST_BACKENDS)('train.adamW on %s', (backend) => {
     const vars = [kernel, bias, embedding];
     const coefficients = [tf.tensor2d(a, [2, 3]), tf.tensor1d(a.slice(0, 3)), tf.tensor2d(a.slice(0, 4), [2, 2])];
     const optimizer = train.adamW({ learningRate: settings.lr, beta1: settings.b1, beta2: settings.b2, epsilon: settings.eps, ...options });
-    const loss = () => tf.addN(vars.map((v, i) => tf.add(tf.sum(tf.mul(coefficients[i]!, v)), tf.mul(0.5, tf.sum(tf.square(v)))))) as tf.Scalar;
+    const loss = () =>
+      tf.addN(vars.map((v, i) => tf.add(tf.sum(tf.mul(coefficients[i]!, v)), tf.mul(0.5, tf.sum(tf.square(v)))))) as tf.Scalar;
     for (let k = 0; k < steps; k++) optimizer.minimize(loss, false, vars);
     const out = vars.map(values);
     optimizer.dispose();
@@ -85,7 +91,9 @@ describe.each(TEST_BACKENDS)('train.adamW on %s', (backend) => {
     await expectNoLeak(() => optimizer.minimize(() => tf.sum(tf.square(w)), false, [w]), { warmup: 1, repeats: 5 });
     optimizer.dispose();
     w.dispose();
-    expect(() => train.adamW({ weightDecay: -1 })).toThrow(/train\.adamW: argument 'options\.weightDecay' must be a finite number >= 0, received -1/);
+    expect(() => train.adamW({ weightDecay: -1 })).toThrow(
+      /train\.adamW: argument 'options\.weightDecay' must be a finite number >= 0, received -1/,
+    );
     expect(() => train.adamW({ beta1: 1 })).toThrow(/train\.adamW: argument 'options\.beta1'/);
     expect(() => train.adamW({ weight_decay: 0.1 } as never)).toThrow(/Did you mean 'weightDecay'/);
   });

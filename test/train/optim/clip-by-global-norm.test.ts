@@ -35,9 +35,13 @@ describe('train.clipByGlobalNorm', () => {
   });
 
   it('rejects empty or non-tensor gradients and a non-positive maxNorm, and leaks nothing', async () => {
-    expect(() => train.clipByGlobalNorm([], 1)).toThrow(/^train\.clipByGlobalNorm: argument 'grads' must be a non-empty array or map of float32 tensors/);
+    expect(() => train.clipByGlobalNorm([], 1)).toThrow(
+      /^train\.clipByGlobalNorm: argument 'grads' must be a non-empty array or map of float32 tensors/,
+    );
     expect(() => train.clipByGlobalNorm([1 as never], 1)).toThrow(/argument 'grads' must be a non-empty array or map of float32 tensors/);
-    expect(() => train.clipByGlobalNorm([tf.scalar(1)], 0)).toThrow(/^train\.clipByGlobalNorm: argument 'maxNorm' must be a finite number > 0, received 0/);
+    expect(() => train.clipByGlobalNorm([tf.scalar(1)], 0)).toThrow(
+      /^train\.clipByGlobalNorm: argument 'maxNorm' must be a finite number > 0, received 0/,
+    );
     const g = [tf.tensor1d([3, 4])];
     await expectNoLeak(() => train.clipByGlobalNorm(g, 1));
   });

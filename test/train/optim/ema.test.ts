@@ -19,7 +19,12 @@ describe('train.ExponentialMovingAverage', () => {
     const w = tf.variable(tf.scalar(0));
     const ema = new train.ExponentialMovingAverage([w], { decay: 0.5, warmup: true });
     // (1+1)/(10+1) = 2/11; (1+2)/(10+2) = 1/4; (1+7)/(10+7) = 8/17 ≈ 0.4706 < 0.5; (1+8)/(10+8) = 1/2; t = 100: 101/110 > 0.5 → 0.5.
-    expectClose([0, 1, 2, 7, 8, 100].map((t) => ema.decayAt(t)), [0, 2 / 11, 1 / 4, 8 / 17, 0.5, 0.5], 1e-12, 0);
+    expectClose(
+      [0, 1, 2, 7, 8, 100].map((t) => ema.decayAt(t)),
+      [0, 2 / 11, 1 / 4, 8 / 17, 0.5, 0.5],
+      1e-12,
+      0,
+    );
     const plain = new train.ExponentialMovingAverage([w], { decay: 0.5 });
     expect([0, 1, 100].map((t) => plain.decayAt(t))).toEqual([0.5, 0.5, 0.5]);
     tf.dispose([w]);
@@ -64,8 +69,16 @@ describe('train.ExponentialMovingAverage', () => {
       return values(model.predict(x) as tf.Tensor);
     });
     expect(seen).toEqual([2]);
-    expect(() => ema.withAverage(() => { throw new Error('boom'); })).toThrow('boom');
-    await expect(ema.withAverage(async () => { throw new Error('later'); })).rejects.toThrow('later');
+    expect(() =>
+      ema.withAverage(() => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    await expect(
+      ema.withAverage(async () => {
+        throw new Error('later');
+      }),
+    ).rejects.toThrow('later');
     expect(values(model.predict(x) as tf.Tensor)).toEqual([3]);
     await expectNoLeak(() => {
       ema.update(5);
@@ -76,14 +89,22 @@ describe('train.ExponentialMovingAverage', () => {
 
   it('rejects bad options with messages that name them', () => {
     const w = tf.variable(tf.scalar(0));
-    expect(() => new train.ExponentialMovingAverage([w], { decay: 1 })).toThrow(/^train\.ExponentialMovingAverage: argument 'options\.decay' must be/);
-    expect(() => new train.ExponentialMovingAverage([w], { decay: 0.9, warmUp: true } as never)).toThrow(/argument 'options\.warmUp' must be one of the known options .*Did you mean 'warmup'\?/);
-    expect(() => new train.ExponentialMovingAverage([], { decay: 0.9 })).toThrow(/argument 'source' must be a non-empty array of tf\.Variable or a network with trainable weights/);
+    expect(() => new train.ExponentialMovingAverage([w], { decay: 1 })).toThrow(
+      /^train\.ExponentialMovingAverage: argument 'options\.decay' must be/,
+    );
+    expect(() => new train.ExponentialMovingAverage([w], { decay: 0.9, warmUp: true } as never)).toThrow(
+      /argument 'options\.warmUp' must be one of the known options .*Did you mean 'warmup'\?/,
+    );
+    expect(() => new train.ExponentialMovingAverage([], { decay: 0.9 })).toThrow(
+      /argument 'source' must be a non-empty array of tf\.Variable or a network with trainable weights/,
+    );
     w.dispose();
   });
 
   it('ModelTrainer: ema averages the trained weights, samples with them and saves them in checkpoints', async () => {
-    const model = tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [1], useBias: false, kernelInitializer: tfl.initializers.constant({ value: 2 }) })] });
+    const model = tfl.sequential({
+      layers: [tfl.layers.dense({ units: 1, inputShape: [1], useBias: false, kernelInitializer: tfl.initializers.constant({ value: 2 }) })],
+    });
     const trainer = new train.ModelTrainer({
       models: { model },
       optimizer: tf.train.sgd(0.1),
@@ -99,7 +120,15 @@ describe('train.ExponentialMovingAverage', () => {
     expect(values(model.getWeights()[0]!)).toEqual([1]);
     const names = (await trainer.checkpoint()).tensors.map((t) => t.name);
     expect(names).toContain('ema/0');
-    expect(() => new train.ModelTrainer({ models: { model }, optimizer: tf.train.sgd(1), loss: () => ({}), ema: { decay: 0.9, models: ['other'] } } as never)).toThrow(/argument 'config\.ema\.models' must be a non-empty array of names of config\.models \(model\)/);
+    expect(
+      () =>
+        new train.ModelTrainer({
+          models: { model },
+          optimizer: tf.train.sgd(1),
+          loss: () => ({}),
+          ema: { decay: 0.9, models: ['other'] },
+        } as never),
+    ).toThrow(/argument 'config\.ema\.models' must be a non-empty array of names of config\.models \(model\)/);
     trainer.dispose();
   });
 });

@@ -27,7 +27,12 @@ const SHAPES = [[3], [37, 5], [8, 8], [1]];
 /** Runs `steps` minimizations of a non-quadratic loss with two optimizers on identical variables. */
 function trainBoth(make: () => [tf.Optimizer, tf.Optimizer], steps: number, asList = false): Array<[Float32Array, Float32Array]> {
   const r = rng(11);
-  const inits = SHAPES.map((s) => randomArray(r, s.reduce((a, b) => a * b, 1)));
+  const inits = SHAPES.map((s) =>
+    randomArray(
+      r,
+      s.reduce((a, b) => a * b, 1),
+    ),
+  );
   const a = SHAPES.map((s, i) => tf.variable(tf.tensor(inits[i]!, s)));
   const b = SHAPES.map((s, i) => tf.variable(tf.tensor(inits[i]!, s)));
   const [optA, optB] = make();
@@ -63,7 +68,11 @@ describe('train.fusedAdam', () => {
     await tf.setBackend(backend);
     setHeapKernelsEnabled(heap);
     for (const asList of [false, true]) {
-      const pairs = trainBoth(() => [tf.train.adam(0.01, 0.5, 0.9), train.fusedAdam({ learningRate: 0.01, beta1: 0.5, beta2: 0.9 })], 15, asList);
+      const pairs = trainBoth(
+        () => [tf.train.adam(0.01, 0.5, 0.9), train.fusedAdam({ learningRate: 0.01, beta1: 0.5, beta2: 0.9 })],
+        15,
+        asList,
+      );
       for (const [stock, fused] of pairs) {
         expect(Array.from(fused)).toEqual(Array.from(stock));
       }
@@ -111,9 +120,12 @@ describe('train.fusedAdam', () => {
     await tf.setBackend('wasm');
     const v = tf.variable(tf.randomNormal([33, 7], 0, 1, 'float32', 1));
     const opt = train.fusedAdam();
-    await expectNoLeak(() => {
-      opt.minimize(() => tf.sum(tf.square(v)), false, [v]);
-    }, { warmup: 1, repeats: 5 });
+    await expectNoLeak(
+      () => {
+        opt.minimize(() => tf.sum(tf.square(v)), false, [v]);
+      },
+      { warmup: 1, repeats: 5 },
+    );
     opt.dispose();
     v.dispose();
   });
