@@ -19,6 +19,14 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
   {
+    // Benchmarks time what users get: the public API (src/index.ts, src/node.ts), plus the one
+    // documented internal entry (src/internal.ts) for kernel toggles and the yield cadence.
+    files: ['bench/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../src/*/**'], message: "Import from '../src/index.js', '../src/node.js' or '../src/internal.js'." }] }],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     languageOptions: {
       globals: { console: 'readonly', process: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly' },

@@ -37,7 +37,7 @@ import { defineConfig } from 'tsup';
  * and names what is missing; test/package.test.ts then covers the new entry's types and
  * bundles without changes.
  */
-export const NAMESPACES = ['autoregressive', 'backends', 'data', 'layers', 'losses', 'metrics', 'nets', 'train', 'vae'] as const;
+export const NAMESPACES = ['autoregressive', 'backends', 'data', 'diffusion', 'layers', 'losses', 'metrics', 'nets', 'train', 'vae'] as const;
 
 export default defineConfig({
   entry: {

@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { installWasmKernels, uninstallWasmKernels } from '../src/backends/wasm/install.js';
+import { installWasmKernels, uninstallWasmKernels } from '../src/internal.js';
 import { compare, type BenchResult, type BenchSuite } from './harness.js';
 
 interface Config {

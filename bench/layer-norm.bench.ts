@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { installWasmKernels, uninstallWasmKernels } from '../src/backends/wasm/install.js';
+import { installWasmKernels, uninstallWasmKernels } from '../src/internal.js';
 import { compare, type BenchResult, type BenchSuite } from './harness.js';
 
 /** A layer's forward+backward: gradients of sum(layer(x)·w) for x and the layer's weights. */

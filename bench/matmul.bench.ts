@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { installWasmKernels, uninstallWasmKernels } from '../src/backends/wasm/install.js';
+import { installWasmKernels, uninstallWasmKernels } from '../src/internal.js';
 import { compare, type BenchResult, type BenchSuite } from './harness.js';
 
 const KERNELS = ['BatchMatMul', '_FusedMatMul'];

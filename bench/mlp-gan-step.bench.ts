@@ -8,8 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { installWasmKernels, uninstallWasmKernels } from '../src/backends/wasm/install.js';
-import { fusedAdam } from '../src/train/optim/fused-adam.js';
+import { installWasmKernels, uninstallWasmKernels } from '../src/internal.js';
+import { train } from '../src/index.js';
 import { compare, type BenchSuite } from './harness.js';
 import { makeGanStep, makeRooflineProbe, matMulRate, stepFlopsPerExample, type LayerCost } from './gan-step-common.js';
 
@@ -36,7 +36,7 @@ const suite: BenchSuite = {
     const generator = mlp(G_UNITS, 'leakyrelu', 'tanh');
     const discriminator = mlp(D_UNITS, 'leakyrelu', 'linear');
     // Two steps on the same networks: genblocks' fused Adam, and tf.train.adam (stock baseline).
-    const fused = makeGanStep(generator, discriminator, 100, batch, [784], () => fusedAdam({ learningRate: 2e-4, beta1: 0.5 }));
+    const fused = makeGanStep(generator, discriminator, 100, batch, [784], () => train.fusedAdam({ learningRate: 2e-4, beta1: 0.5 }));
     const stock = makeGanStep(generator, discriminator, 100, batch, [784], () => tf.train.adam(2e-4, 0.5));
     const runs = ctx.quick ? 3 : 10;
     const result = await compare(

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { losses, train } from '../src/index.js';
-import { defaultYieldIntervalMs, nextMacrotask } from '../src/train/yield.js';
+import { defaultYieldIntervalMs, nextMacrotask } from '../src/internal.js';
 import { compare, type BenchResult, type BenchSuite } from './harness.js';
 import { handWrittenGanStep, mlp } from './train-bench-common.js';
 

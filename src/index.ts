@@ -2,7 +2,7 @@
  * genblocks: generative-model building blocks for TensorFlow.js.
  *
  * One namespace per family: {@link backends}, {@link nets}, {@link layers}, {@link vae},
- * {@link losses}, {@link train}, {@link data}, {@link metrics}, {@link autoregressive}.
+ * {@link losses}, {@link train}, {@link data}, {@link metrics}, {@link diffusion}, {@link autoregressive}.
  * Node-only helpers (files, PNG, MNIST) live in the `genblocks/node` entry.
  *
  * Each namespace is also its own entry (`genblocks/losses`, `genblocks/nets`, ...), and this
@@ -22,6 +22,7 @@
 import * as autoregressive from './autoregressive/index.js';
 import * as backends from './backends/index.js';
 import * as data from './data/index.js';
+import * as diffusion from './diffusion/index.js';
 import * as layers from './layers/index.js';
 import * as losses from './losses/index.js';
 import * as metrics from './metrics/index.js';
@@ -29,7 +30,7 @@ import * as nets from './nets/index.js';
 import * as train from './train/index.js';
 import * as vae from './vae/index.js';
 
-export { autoregressive, backends, data, layers, losses, metrics, nets, train, vae };
+export { autoregressive, backends, data, diffusion, layers, losses, metrics, nets, train, vae };
 export {
   ArgumentError,
   BackendError,

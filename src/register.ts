@@ -24,10 +24,13 @@ import { registerSecondOrderGradients } from './backends/gradients.js';
 import { CausalConv1D } from './layers/causal-conv1d.js';
 import { CausalSelfAttention } from './layers/causal-self-attention.js';
 import { GatedActivation } from './layers/gated-activation.js';
+import { GroupNormalization } from './layers/group-normalization.js';
 import { LayerNorm } from './layers/layer-norm.js';
 import { MaskedConv2D } from './layers/masked-conv2d.js';
 import { Reparameterize } from './layers/reparameterize.js';
+import { SpatialAttention } from './layers/spatial-attention.js';
 import { SpectralNormalization } from './layers/spectral-normalization.js';
+import { TimeEmbedding } from './layers/time-embedding.js';
 import { TokenPositionEmbedding } from './layers/token-position-embedding.js';
 import { TransformerBlock } from './layers/transformer-block.js';
 
@@ -43,6 +46,10 @@ serialization.registerClass(MaskedConv2D, 'genblocks', 'MaskedConv2D');
 serialization.registerClass(CausalConv1D, 'genblocks', 'CausalConv1D');
 serialization.registerClass(GatedActivation, 'genblocks', 'GatedActivation');
 serialization.registerClass(LayerNorm, 'genblocks', 'LayerNorm');
+// Diffusion layers.
+serialization.registerClass(GroupNormalization, 'genblocks', 'GroupNormalization');
+serialization.registerClass(TimeEmbedding, 'genblocks', 'TimeEmbedding');
+serialization.registerClass(SpatialAttention, 'genblocks', 'SpatialAttention');
 
 // Zero gradients for comparison/logical ops, so gradient penalties can be differentiated again
 // (idempotent: skips kernels that already have a gradient).

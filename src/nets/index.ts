@@ -1,6 +1,6 @@
 /**
  * The `nets` family of genblocks: builders returning plain `tf.LayersModel`s (generators and
- * discriminators, MLP and DCGAN, optionally class-conditional) and the
+ * discriminators, MLP and DCGAN, optionally class-conditional), the diffusion {@link unet}, and the
  * {@link SpectralNormalization} layer wrapper.
  *
  * @module
@@ -17,6 +17,8 @@ export { pixelCnn } from './pixel-cnn.js';
 export type { PixelCnnConfig } from './pixel-cnn.js';
 export { mlpGenerator } from './mlp-generator.js';
 export type { MlpGeneratorConfig } from './mlp-generator.js';
+export { unet } from './unet.js';
+export type { UnetConfig } from './unet.js';
 export { SpectralNormalization } from '../layers/spectral-normalization.js';
 export type { SpectralNormalizationArgs } from '../layers/spectral-normalization.js';
 export type { Activation, Normalization, OutputActivation } from './common.js';

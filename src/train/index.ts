@@ -36,6 +36,8 @@ export { history } from './callbacks/history.js';
 export { cosineDecay, learningRateSchedule } from './callbacks/learning-rate.js';
 export type { CosineDecayOptions, Schedule } from './callbacks/learning-rate.js';
 export type { History, HistoryOptions } from './callbacks/history.js';
+export { DiffusionTrainer } from './diffusion-trainer.js';
+export type { DiffusionSamplerOptions, DiffusionTrainerConfig } from './diffusion-trainer.js';
 export { ModelTrainer } from './model-trainer.js';
 export type { LossTerms, ModelStepContext, ModelTrainerConfig, ModelTrainerEmaOptions, OptimizerAssignment } from './model-trainer.js';
 export type { Network, WeightHolder } from './network.js';

@@ -186,7 +186,8 @@ describe.each(TEST_BACKENDS)('train.ModelTrainer: a user-defined classifier on %
     const h = train.history();
     await straight.trainer.fit(batches, { steps: 40, callbacks: [h] });
     // Chance is 1/3 (cross-entropy log 3 ≈ 1.10); separated classes are learnt within 40 steps.
-    expect(h.series()['accuracy']!.slice(-7).every((a) => a > 0.9)).toBe(true);
+    const accuracy = h.series()['accuracy']!;
+    expect(accuracy.slice(-7).every((a) => a > 0.9)).toBe(true);
     expect(h.series()['crossEntropy']![39]).toBeLessThan(0.5);
 
     const store = memoryStore();
