@@ -1,5 +1,5 @@
 /**
- * genblocks in the browser: trains a small VAE, GAN or PixelCNN on 2,000 MNIST digits with the backend of
+ * genblocks in the browser: trains a small VAE, GAN, PixelCNN or diffusion model on 2,000 MNIST digits with the backend of
  * your choice, drawing samples and loss curves while it trains, and saves the generator to
  * IndexedDB or as a download. Training yields to the browser between steps (`fit` does), so
  * the page stays responsive; a run stops by itself after the chosen number of epochs.
@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import type * as tfl from '@tensorflow/tfjs-layers';
-import { autoregressive, backends, data, losses, nets, train, vae } from 'genblocks';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { autoregressive, backends, data, diffusion, layers, losses, nets, train, vae } from 'genblocks';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const backendSelect = $<HTMLSelectElement>('backend');
@@ -32,6 +32,8 @@ const errorBox = $<HTMLDivElement>('error');
 const samplesCanvas = $<HTMLCanvasElement>('samples');
 const samplesCaption = $<HTMLElement>('samples-caption');
 const chartsBox = $<HTMLDivElement>('charts');
+const stripCanvas = $<HTMLCanvasElement>('strip');
+const stripFigure = $<HTMLElement>('strip-figure');
 
 const IMAGES = 2000;
 const PIXELS = 784;
@@ -39,6 +41,10 @@ const GRID_PADDING = 2;
 const BATCH = 64;
 /** The PixelCNN draws 4x4 samples: 784 passes of the network over 16 images. */
 const PIXEL_CNN_GRID = 4;
+/** DDIM steps of the diffusion demo's samples. */
+const DIFFUSION_STEPS = 20;
+/** The denoising strip shows every 4th of the 21 states x_T … x₀ (6 tiles). */
+const STRIP_EVERY = 4;
 const STEPS_PER_EPOCH = Math.floor(IMAGES / BATCH); // 31: the last partial batch is dropped
 /**
  * Samples are redrawn at most this often (each draw runs the generator on 64 points and reads
@@ -48,7 +54,7 @@ const SAMPLE_EVERY_MS = 1000;
 /** Steps/s is measured over the steps of the last few seconds. */
 const SPEED_WINDOW_MS = 4000;
 
-type ModelName = 'vae' | 'gan' | 'pixelcnn';
+type ModelName = 'vae' | 'gan' | 'pixelcnn' | 'diffusion';
 type BackendName = 'webgl' | 'webgpu' | 'wasm' | 'cpu';
 
 /**
@@ -109,6 +115,24 @@ const MODELS: Record<ModelName, ModelSpec> = {
       `When training stops or finishes it draws ${PIXEL_CNN_GRID * PIXEL_CNN_GRID} samples pixel by pixel (784 passes of the network: about 10 s on wasm, a minute or more on software WebGL); ` +
       `a net this small sees only a small neighbourhood, so expect digit-like strokes rather than clean digits.`,
   },
+  // An MLP denoiser rather than nets.unet: the smallest useful UNet (8 base channels, 40 k
+  // weights) took about 3 s a step on wasm in Node, against about 0.06 s for this MLP, and a
+  // diffusion model needs hundreds of steps. Measured in Node on wasm (same model, data, seed):
+  // blurry digit-like shapes from about step 800, some recognisable.
+  diffusion: {
+    label: 'Diffusion',
+    what: 'a denoising diffusion model (an MLP denoiser with a sinusoidal time embedding, x₀-prediction, cosine schedule)',
+    epochs: 30,
+    recognisableAfter: 800,
+    grid: 8,
+    sampleWhileTraining: true,
+    charts: [{ title: 'denoising loss (min-SNR-5 weighted MSE)', series: ['loss'] }],
+    sentence: (estimate) =>
+      `Trains a small denoising diffusion model (an MLP that predicts the clean image from a noisy one and the noise level) on 2,000 MNIST digits right here in the tab, ` +
+      `and draws 64 samples from fixed noise with DDIM in 20 denoising steps, plus the denoising of the first one step by step: ` +
+      `they turn from noise into blurry digit-like shapes, some recognisable, after about 800 steps, ${estimate}. ` +
+      `An MLP rather than a UNet because a UNet step is about 50 times slower on the CPU.`,
+  },
 };
 
 /**
@@ -117,11 +141,11 @@ const MODELS: Record<ModelName, ModelSpec> = {
  * headless Chromium on a 2-core machine; the GPU figure is a conservative guess.
  */
 const PRIOR_SPEED: Record<string, Record<ModelName, number>> = {
-  gpu: { vae: 30, gan: 20, pixelcnn: 20 },
-  'software webgl': { vae: 5, gan: 3, pixelcnn: 0.5 },
-  'software webgpu': { vae: 2, gan: 1.5, pixelcnn: 0.2 },
-  wasm: { vae: 15, gan: 8, pixelcnn: 3 },
-  cpu: { vae: 2, gan: 1, pixelcnn: 0.2 },
+  gpu: { vae: 30, gan: 20, pixelcnn: 20, diffusion: 20 },
+  'software webgl': { vae: 5, gan: 3, pixelcnn: 0.15, diffusion: 3 },
+  'software webgpu': { vae: 2, gan: 1.5, pixelcnn: 0.05, diffusion: 1 },
+  wasm: { vae: 15, gan: 8, pixelcnn: 5, diffusion: 8 },
+  cpu: { vae: 2, gan: 1, pixelcnn: 0.1, diffusion: 1 },
 };
 
 // The wasm binaries are copied next to the page by vite.config.ts.
@@ -139,8 +163,8 @@ interface Session {
   trainer: train.Trainer;
   generator: tfl.LayersModel;
   images: tf.Tensor;
-  /** Draws the grid's samples (the caller disposes them). */
-  sample(): Promise<tf.Tensor>;
+  /** Draws the grid's samples, and (diffusion) a strip of one sample's denoising `[k, 28, 28, 1]` (the caller disposes them). */
+  sample(): Promise<{ samples: tf.Tensor; strip?: tf.Tensor }>;
   /** Copies one step's logs into `series`. */
   record(step: number, logs: train.Logs): void;
   /** Per series, value `i` is the loss of step `i` (index 0 is NaN: steps count from 1). */
@@ -268,7 +292,7 @@ async function startSession(backend: BackendName, model: ModelName): Promise<Ses
     described.wasm = { text: `wasm on the CPU · ${info.threads} thread(s)${info.simd ? ' · SIMD' : ''}`, speedKey: 'wasm' };
     backendText.textContent = described.wasm.text;
   }
-  // VAE: pixels in [0, 1] (Bernoulli likelihood); GAN: [-1, 1] (tanh generator); PixelCNN:
+  // VAE: pixels in [0, 1] (Bernoulli likelihood); GAN and diffusion: [-1, 1]; PixelCNN:
   // binarized at 0.5, as images [28, 28, 1].
   const images = tf.tidy(() => {
     const x = tf.div(tf.tensor2d(pixels!, [IMAGES, PIXELS], 'int32'), 255);
@@ -281,6 +305,43 @@ async function startSession(backend: BackendName, model: ModelName): Promise<Ses
   const recorder = (series: Record<string, number[]>) => (step: number, logs: train.Logs) => {
     for (const name of Object.keys(series)) series[name]![step] = logs[name]!;
   };
+  if (model === 'diffusion') {
+    const denoiser = mlpDenoiser(256, 1);
+    const optimizer = tf.train.adam(2e-3);
+    const schedule = diffusion.noiseSchedule({ kind: 'cosine' });
+    const trainer = new train.DiffusionTrainer({
+      model: denoiser,
+      optimizer,
+      schedule,
+      prediction: 'x0',
+      minSnrGamma: 5,
+      clipNorm: 1,
+      ema: { decay: 0.99, warmup: true },
+      sampler: { sampler: 'ddim', steps: DIFFUSION_STEPS, clipSample: 1 },
+      dataShape: [PIXELS],
+      seed: 1,
+    });
+    const series = { loss: [NaN] };
+    return {
+      ...common,
+      trainer,
+      generator: denoiser,
+      series,
+      // The same seed each time: the same x_T, so the grid shows one set of samples improving.
+      // With the EMA weights (what trainer.sample uses), keeping the trajectory for the strip.
+      sample: () =>
+        trainer.withSamplingWeights(async () => {
+          const options: diffusion.SampleOptions = { schedule, shape: [grid * grid, PIXELS], prediction: 'x0', steps: DIFFUSION_STEPS, clipSample: 1, seed: 7, trajectory: true };
+          const { samples, trajectory = [] } = await diffusion.sample(denoiser, options);
+          // The first sample at every STRIP_EVERY-th step: x_T, ..., x₀.
+          const strip = tf.tidy(() => tf.stack(trajectory.filter((_, k) => k % STRIP_EVERY === 0).map((x) => tf.reshape(tf.slice(x, [0, 0], [1, PIXELS]), [28, 28, 1]))));
+          tf.dispose(trajectory);
+          return { samples, strip };
+        }),
+      record: recorder(series),
+      dispose: () => (denoiser.dispose(), optimizer.dispose()),
+    };
+  }
   if (model === 'pixelcnn') {
     const pixelCnn = nets.pixelCnn({ imageShape: [28, 28, 1], filters: 16, layers: 2, levels: 2, seed: 1 });
     const optimizer = train.fusedAdam({ learningRate: 3e-3 });
@@ -298,7 +359,7 @@ async function startSession(backend: BackendName, model: ModelName): Promise<Ses
       trainer,
       generator: pixelCnn,
       series,
-      sample: () => autoregressive.samplePixels(pixelCnn, { n: grid * grid, seed: 7 }),
+      sample: async () => ({ samples: await autoregressive.samplePixels(pixelCnn, { n: grid * grid, seed: 7 }) }),
       record: (step, logs) => void (series['nll']![step] = logs['crossEntropy']! * PIXELS),
       dispose: () => (pixelCnn.dispose(), optimizer.dispose()),
     };
@@ -314,7 +375,7 @@ async function startSession(backend: BackendName, model: ModelName): Promise<Ses
     const trainer = new train.VaeTrainer({ model: full, decoder, optimizer, seed: 1 });
     const noise = tf.randomNormal([grid * grid, latentDim], 0, 1, 'float32', 7) as tf.Tensor2D;
     const series = { reconstruction: [NaN], kl: [NaN] };
-    return { ...common, trainer, generator: decoder, series, sample: () => trainer.sample(noise), record: recorder(series), dispose: () => (full.dispose(), optimizer.dispose(), noise.dispose()) };
+    return { ...common, trainer, generator: decoder, series, sample: async () => ({ samples: await trainer.sample(noise) }), record: recorder(series), dispose: () => (full.dispose(), optimizer.dispose(), noise.dispose()) };
   }
   const latentDim = 32;
   const generator = nets.mlpGenerator({ latentDim, outputShape: [PIXELS], widths: [128, 256], seed: 1 });
@@ -331,10 +392,30 @@ async function startSession(backend: BackendName, model: ModelName): Promise<Ses
     generatorOptimizer.dispose();
     discriminatorOptimizer.dispose();
   };
-  return { ...common, trainer, generator, series, sample: () => trainer.sample(noise), record: recorder(series), dispose };
+  return { ...common, trainer, generator, series, sample: async () => ({ samples: await trainer.sample(noise) }), record: recorder(series), dispose };
+}
+
+/**
+ * The diffusion demo's denoiser: x_t `[B, 784]` and t `[B, 1]` to x̂₀ `[B, 784]`. A sinusoidal
+ * time embedding (`layers.TimeEmbedding`) through a dense layer is added to the input of each of
+ * three residual dense blocks (width `width`).
+ */
+function mlpDenoiser(width: number, seed: number): tfl.LayersModel {
+  const x = tfl.input({ shape: [PIXELS], name: 'x_t' });
+  const t = tfl.input({ shape: [1], name: 't' });
+  const init = (k: number) => tfl.initializers.glorotUniform({ seed: seed * 100 + k });
+  const time = tfl.layers.dense({ units: width, activation: 'swish', kernelInitializer: init(0) }).apply(new layers.TimeEmbedding({ dim: 64 }).apply(t)) as tfl.SymbolicTensor;
+  let h = tfl.layers.dense({ units: width, kernelInitializer: init(1) }).apply(x) as tfl.SymbolicTensor;
+  for (let i = 0; i < 3; i++) {
+    const inner = tfl.layers.dense({ units: width, activation: 'relu', kernelInitializer: init(2 + 2 * i) }).apply(tfl.layers.add().apply([h, time])) as tfl.SymbolicTensor;
+    h = tfl.layers.add().apply([h, tfl.layers.dense({ units: width, kernelInitializer: init(3 + 2 * i) }).apply(inner) as tfl.SymbolicTensor]) as tfl.SymbolicTensor;
+  }
+  const out = tfl.layers.dense({ units: PIXELS, kernelInitializer: init(9) }).apply(tfl.layers.activation({ activation: 'relu' }).apply(h)) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: [x, t], outputs: out, name: 'mlp_denoiser' });
 }
 
 function endSession(): void {
+  stripFigure.hidden = true;
   if (!session) return;
   session.dispose();
   session.images.dispose();
@@ -349,7 +430,8 @@ async function drawSamples(s: Session): Promise<void> {
   const started = performance.now();
   const step = s.trainer.step;
   const columns = MODELS[s.model].grid;
-  const sampled = await s.sample();
+  const { samples: sampled, strip } = await s.sample();
+  if (strip) drawStrip(strip);
   const grid = tf.tidy(() => {
     const x = tf.reshape(sampled, [columns * columns, 28, 28, 1]) as tf.Tensor4D;
     return tf.mul(data.imageGrid(x, { columns, padding: GRID_PADDING, padValue: 0.3, range: s.trainer.sampleRange }), 255);
@@ -373,7 +455,26 @@ async function drawSamples(s: Session): Promise<void> {
   samplesCaption.textContent =
     s.model === 'pixelcnn'
       ? `${columns * columns} samples drawn pixel by pixel at step ${step} (784 passes of the network in ${seconds(s.sampleMs)}; drawn when training stops or finishes)`
-      : `64 samples from fixed latent points, drawn at step ${step}`;
+      : s.model === 'diffusion'
+        ? `64 samples from fixed noise, ${DIFFUSION_STEPS} DDIM steps each, drawn at step ${step}`
+        : `64 samples from fixed latent points, drawn at step ${step}`;
+}
+
+/** Draws the diffusion strip (x_T on the left, x₀ on the right) and disposes it. */
+function drawStrip(strip: tf.Tensor): void {
+  const grid = tf.tidy(() => tf.mul(data.imageGrid(strip as tf.Tensor4D, { columns: strip.shape[0], padding: GRID_PADDING, padValue: 0.3, range: '[-1,1]' }), 255));
+  strip.dispose();
+  const [height, width] = grid.shape;
+  const values = grid.dataSync();
+  grid.dispose();
+  const image = new ImageData(width, height);
+  for (let i = 0; i < width * height; i++) {
+    image.data[4 * i] = image.data[4 * i + 1] = image.data[4 * i + 2] = values[i]!;
+    image.data[4 * i + 3] = 255;
+  }
+  [stripCanvas.width, stripCanvas.height] = [width, height];
+  stripCanvas.getContext('2d')!.putImageData(image, 0, 0);
+  stripFigure.hidden = false;
 }
 
 /** Whether to draw samples now: every second, but spending at most about a tenth of the time on it. */
