@@ -96,7 +96,7 @@ export function loss<R extends Reduction = 'mean'>(
   const { prediction = 'epsilon', minSnrGamma } = options;
   assertPrediction(prediction, 'options.prediction', LOSS);
   if (minSnrGamma !== undefined) assertNumber(minSnrGamma, 'options.minSnrGamma', LOSS, { min: 0, minExclusive: true });
-  const reduction = readReduction(options, LOSS);
+  const reduction = readReduction(options, LOSS, ['prediction', 'minSnrGamma']);
   return tf.tidy(LOSS, () => {
     const squared = tf.squaredDifference(output, target);
     let perExampleLoss: tf.Tensor = output.rank === 1 ? squared : tf.mean(squared, Array.from({ length: output.rank - 1 }, (_, i) => i + 1));
