@@ -40,7 +40,7 @@ const LAUNCH_ARGS = [
 ];
 const PAGE_TIMEOUT_MS = 120_000;
 const EXAMPLE_TIMEOUT_MS = 120_000;
-/** `--only=webgl,f16,wasm,webgpu,dist,threads,demo,example,pixelcnn`: run some configurations (all by default). */
+/** `--only=webgl,f16,wasm,webgpu,dist,threads,demo,example,pixelcnn,diffusion`: run some configurations (all by default). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const enabled = (name: string) => !only || only.includes(name);
 
@@ -232,8 +232,8 @@ async function runDefaultExample(browser: Browser, base: string, judge: DigitJud
  * finite, the samples are drawn at the stopped step and not blank (and their caption matches
  * `caption`), the curves not blank; Stop, save, Reset.
  */
-async function runExample(browser: Browser, base: string, backend: string, model: 'vae' | 'gan' | 'pixelcnn', minSteps: number, caption = /samples/): Promise<CheckResult> {
-  const name = `example › trains the ${model === 'pixelcnn' ? 'PixelCNN' : model.toUpperCase()} on ${backend}: a bad setting shown in the page, finite losses, samples and loss curves drawn at the stopped step (screenshot not blank), stops on click, saves to IndexedDB, Reset clears`;
+async function runExample(browser: Browser, base: string, backend: string, model: 'vae' | 'gan' | 'pixelcnn' | 'diffusion', minSteps: number, caption = /samples/, strip = false): Promise<CheckResult> {
+  const name = `example › trains the ${{ vae: 'VAE', gan: 'GAN', pixelcnn: 'PixelCNN', diffusion: 'diffusion model' }[model]} on ${backend}: a bad setting shown in the page, finite losses, samples and loss curves drawn at the stopped step (screenshot not blank), stops on click, saves to IndexedDB, Reset clears`;
   const context = await browser.newContext({ viewport: { width: 1040, height: 1000 } });
   const page = await context.newPage();
   const errors = watchErrors(page);
@@ -271,7 +271,9 @@ async function runExample(browser: Browser, base: string, backend: string, model
     const readout = await pageReadout(page);
     const lossValues = Object.values(readout.losses);
     const lossesOk = lossValues.length > 0 && lossValues.every((v) => typeof v === 'number' && Number.isFinite(v));
-    const samplesOk = readout.samplesStep === readout.step && caption.test(readout.caption);
+    // The diffusion model also draws its denoising strip (6 tiles of 28 + 7 gaps of 2 px).
+    const stripWidth = await page.evaluate(() => (document.getElementById('strip-figure')?.hidden ? 0 : (document.getElementById('strip') as HTMLCanvasElement).width));
+    const samplesOk = readout.samplesStep === readout.step && caption.test(readout.caption) && (!strip || stripWidth === 6 * 28 + 7 * 2);
     await page.click('#save');
     await page.waitForFunction(() => document.querySelector('#phase')?.textContent?.startsWith('saved to indexeddb://'), undefined, { timeout: 30_000 });
     const saved = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
@@ -296,7 +298,7 @@ async function runExample(browser: Browser, base: string, backend: string, model
       info: { step: readout.step, stepsPerSecond: readout.speed, losses: readout.losses, caption: readout.caption, samplesStd, curvesStd, timerLatencyMs, status, indexedDb: saved, screenshot: `test-browser/out/example-${model}-${backend}.png` },
       ...(ok
         ? {}
-        : { error: `losses ${JSON.stringify(readout.losses)}; samples of step ${readout.samplesStep} at step ${readout.step}, caption "${readout.caption}"; samples std ${samplesStd.toFixed(2)}, curves std ${curvesStd.toFixed(2)} (blank below ${BLANK_STD}); error shown for epochs 0: "${shownError}"; IndexedDB databases ${saved}; after Reset ${JSON.stringify(reset)}; charts at step ${readout.chartStep} vs ${readout.step}; errors: ${readout.error} ${errors.join(' | ')}` }),
+        : { error: `losses ${JSON.stringify(readout.losses)}; strip width ${stripWidth}; samples of step ${readout.samplesStep} at step ${readout.step}, caption "${readout.caption}"; samples std ${samplesStd.toFixed(2)}, curves std ${curvesStd.toFixed(2)} (blank below ${BLANK_STD}); error shown for epochs 0: "${shownError}"; IndexedDB databases ${saved}; after Reset ${JSON.stringify(reset)}; charts at step ${readout.chartStep} vs ${readout.step}; errors: ${readout.error} ${errors.join(' | ')}` }),
     };
   } catch (e) {
     return { name, ok: false, ms: Date.now() - start, error: `${(e as Error).message}\n${errors.join('\n')}` };
@@ -372,6 +374,7 @@ async function main(): Promise<number> {
     }
     // The other families, a few steps each on wasm (the fastest backend without a GPU).
     if (enabled('example') || enabled('pixelcnn')) results.push(await runExample(browser, server.url, 'wasm', 'pixelcnn', 4, /16 samples drawn pixel by pixel at step \d+ \(784 passes/));
+    if (enabled('example') || enabled('diffusion')) results.push(await runExample(browser, server.url, 'wasm', 'diffusion', 30, /64 samples from fixed noise, 20 DDIM steps each, drawn at step \d+/, true));
 
     for (const r of results) {
       const info = r.info ? `  ${Object.entries(r.info).map(([k, v]) => `${k}=${fmt(v)}`).join(' ')}` : '';

@@ -73,8 +73,8 @@ interface ModelSpec {
   grid: number;
   /** Whether samples are drawn while training (every second or so) or only when a run ends (slow samplers). */
   sampleWhileTraining: boolean;
-  /** The sentence at the top, given the time estimate (or the default digits sentence). */
-  sentence?: (estimate: string) => string;
+  /** The sentence at the top, given the time estimate and the device's speed key (or the default digits sentence). */
+  sentence?: (estimate: string, speedKey: string) => string;
 }
 
 const MODELS: Record<ModelName, ModelSpec> = {
@@ -109,16 +109,18 @@ const MODELS: Record<ModelName, ModelSpec> = {
     grid: PIXEL_CNN_GRID,
     sampleWhileTraining: false,
     charts: [{ title: 'negative log-likelihood (nats per image)', series: ['nll'] }],
-    sentence: (estimate) =>
+    sentence: (estimate, speedKey) =>
       `Trains a small PixelCNN, an autoregressive model that predicts each pixel from the pixels above and to its left, on 2,000 MNIST digits binarized at 0.5, right here in the tab: ` +
       `its loss falls from about 540 to about 90 nats per image within about 60 steps, ${estimate}. ` +
-      `When training stops or finishes it draws ${PIXEL_CNN_GRID * PIXEL_CNN_GRID} samples pixel by pixel (784 passes of the network: about 10 s on wasm, a minute or more on software WebGL); ` +
+      `When training stops or finishes it draws ${PIXEL_CNN_GRID * PIXEL_CNN_GRID} samples pixel by pixel (784 passes of the network: about 6 s on wasm` +
+      `${speedKey.startsWith('software') ? '; more than 5 minutes on this software renderer, and training is as slow: choose wasm' : ''}); ` +
       `a net this small sees only a small neighbourhood, so expect digit-like strokes rather than clean digits.`,
   },
   // An MLP denoiser rather than nets.unet: the smallest useful UNet (8 base channels, 40 k
   // weights) took about 3 s a step on wasm in Node, against about 0.06 s for this MLP, and a
   // diffusion model needs hundreds of steps. Measured in Node on wasm (same model, data, seed):
-  // blurry digit-like shapes from about step 800, some recognisable.
+  // blurry digit-like shapes from about step 800, a few recognisable (in headless Chromium on
+  // wasm, 930 steps took 41 s).
   diffusion: {
     label: 'Diffusion',
     what: 'a denoising diffusion model (an MLP denoiser with a sinusoidal time embedding, x₀-prediction, cosine schedule)',
@@ -130,7 +132,7 @@ const MODELS: Record<ModelName, ModelSpec> = {
     sentence: (estimate) =>
       `Trains a small denoising diffusion model (an MLP that predicts the clean image from a noisy one and the noise level) on 2,000 MNIST digits right here in the tab, ` +
       `and draws 64 samples from fixed noise with DDIM in 20 denoising steps, plus the denoising of the first one step by step: ` +
-      `they turn from noise into blurry digit-like shapes, some recognisable, after about 800 steps, ${estimate}. ` +
+      `they turn from noise into blurry digit-like shapes, a few of them recognisable, after about 800 steps, ${estimate}. ` +
       `An MLP rather than a UNet because a UNet step is about 50 times slower on the CPU.`,
   },
 };
@@ -278,7 +280,7 @@ async function describeRun(): Promise<void> {
   const compileMs = same?.firstStepMs ?? (backend === 'webgl' || backend === 'webgpu' ? 5000 : 1000);
   const estimate = compileMs + (spec.recognisableAfter / rate) * 1000;
   const when = `roughly ${seconds(estimate)} on this backend (${live ? `at the measured ${live.toFixed(1)} steps/s` : `a guess for ${device.speedKey}; refined once training runs`})`;
-  aboutText.textContent = spec.sentence ? spec.sentence(when) :
+  aboutText.textContent = spec.sentence ? spec.sentence(when, device.speedKey) :
     `Trains ${spec.what} on 2,000 handwritten MNIST digits right here in the tab and draws 64 samples from it as it learns: ` +
     `they turn from noise into recognisable digits after about ${count(spec.recognisableAfter)} steps, ` +
     `${when}.`;
