@@ -557,8 +557,14 @@ async function run(): Promise<void> {
   render();
   s.stepTimes = [];
   const batches = data.batches(s.images, { batchSize: BATCH, shuffle: true, seed: 1, dropRemainder: true });
+  let lastStep = s.trainer.step;
+  // A Keras/tfjs-style callback (`onBatchEnd(batch, logs)`, as tfvis.show.fitCallbacks gives):
+  // the trainers call it after every batch with the step's values in `logs`.
   const callback: train.Callback = {
-    onStepEnd: async (step, logs) => {
+    onBatchEnd: async (_batch, logs) => {
+      const step = s.trainer.step;
+      if (step === lastStep) return; // a skipped step (non-finite loss): no values to draw
+      lastStep = step;
       const now = performance.now();
       s.record(step, logs);
       s.stepTimes.push({ step, at: now });
