@@ -40,7 +40,7 @@ const LAUNCH_ARGS = [
 ];
 const PAGE_TIMEOUT_MS = 120_000;
 const EXAMPLE_TIMEOUT_MS = 120_000;
-/** `--only=webgl,f16,wasm,webgpu,dist,threads,demo,example`: run some configurations (all by default). */
+/** `--only=webgl,f16,wasm,webgpu,dist,threads,demo,example,pixelcnn,diffusion`: run some configurations (all by default). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const enabled = (name: string) => !only || only.includes(name);
 
@@ -123,10 +123,14 @@ async function pageReadout(page: Page) {
   // No named functions inside: tsx's esbuild would wrap them in a `__name` helper the page lacks.
   return page.evaluate(() => {
     const [text, charts] = [{} as Record<string, string>, Array.from(document.querySelectorAll('#charts svg'))];
-    for (const id of ['speed', 'elapsed', 'eta', 'epoch', 'phase', 'error']) text[id] = document.getElementById(id)?.textContent ?? '';
+    for (const id of ['speed', 'elapsed', 'eta', 'epoch', 'phase', 'error', 'samples-caption']) text[id] = document.getElementById(id)?.textContent ?? '';
     return {
       step: Number(document.getElementById('step')?.dataset['step']),
       chartStep: Number(document.getElementById('charts')?.dataset['step']),
+      // The last value of every chart's series (JSON written by the page), and the samples' step.
+      losses: JSON.parse(document.getElementById('charts')?.dataset['losses'] ?? '{}') as Record<string, number | null>,
+      samplesStep: Number(document.querySelector<HTMLElement>('#samples')?.dataset['step']),
+      caption: text['samples-caption']!,
       // lossPlotSvg's tick labels: at least 3 on each axis of every chart, and both axis titles.
       ticks: charts.map((svg) => [svg.querySelectorAll('.x-ticks text').length, svg.querySelectorAll('.y-ticks text').length]),
       axisLabels: charts.every((svg) => svg.querySelector('.x-label')?.textContent === 'step' && svg.querySelector('.y-label')?.textContent),
@@ -223,9 +227,13 @@ async function runDefaultExample(browser: Browser, base: string, judge: DigitJud
   }
 }
 
-/** Opens the example, trains a few steps on `backend`, checks the samples are not blank, Stop, Reset, save. */
-async function runExample(browser: Browser, base: string, backend: string, model: 'vae' | 'gan', minSteps: number): Promise<CheckResult> {
-  const name = `example › trains the ${model.toUpperCase()} on ${backend}: a bad setting shown in the page, samples and loss curves drawn (screenshot not blank), stops on click, saves to IndexedDB, Reset clears`;
+/**
+ * Opens the example, trains a few steps of `model` on `backend`, checks that the losses are
+ * finite, the samples are drawn at the stopped step and not blank (and their caption matches
+ * `caption`), the curves not blank; Stop, save, Reset.
+ */
+async function runExample(browser: Browser, base: string, backend: string, model: 'vae' | 'gan' | 'pixelcnn' | 'diffusion', minSteps: number, caption = /samples/, strip = false): Promise<CheckResult> {
+  const name = `example › trains the ${{ vae: 'VAE', gan: 'GAN', pixelcnn: 'PixelCNN', diffusion: 'diffusion model' }[model]} on ${backend}: a bad setting shown in the page, finite losses, samples and loss curves drawn at the stopped step (screenshot not blank), stops on click, saves to IndexedDB, Reset clears`;
   const context = await browser.newContext({ viewport: { width: 1040, height: 1000 } });
   const page = await context.newPage();
   const errors = watchErrors(page);
@@ -258,8 +266,14 @@ async function runExample(browser: Browser, base: string, backend: string, model
       return Math.max(...lags);
     });
     await page.click('#train'); // stop: the click is handled between training steps
-    await page.waitForFunction(() => document.querySelector('#train')?.textContent === 'Continue', undefined, { timeout: 30_000 });
+    // Then the samples are drawn (the PixelCNN's pixel by pixel: 784 passes of the network).
+    await page.waitForFunction(() => document.querySelector('#train')?.textContent === 'Continue', undefined, { timeout: 90_000 });
     const readout = await pageReadout(page);
+    const lossValues = Object.values(readout.losses);
+    const lossesOk = lossValues.length > 0 && lossValues.every((v) => typeof v === 'number' && Number.isFinite(v));
+    // The diffusion model also draws its denoising strip (6 tiles of 28 + 7 gaps of 2 px).
+    const stripWidth = await page.evaluate(() => (document.getElementById('strip-figure')?.hidden ? 0 : (document.getElementById('strip') as HTMLCanvasElement).width));
+    const samplesOk = readout.samplesStep === readout.step && caption.test(readout.caption) && (!strip || stripWidth === 6 * 28 + 7 * 2);
     await page.click('#save');
     await page.waitForFunction(() => document.querySelector('#phase')?.textContent?.startsWith('saved to indexeddb://'), undefined, { timeout: 30_000 });
     const saved = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
@@ -276,15 +290,15 @@ async function runExample(browser: Browser, base: string, backend: string, model
     await page.click('#reset');
     const reset = await page.evaluate(() => ({ step: document.querySelector<HTMLElement>('#step')?.dataset['step'], charts: document.querySelectorAll('#charts svg').length, train: document.querySelector('#train')?.textContent }));
     const resetOk = reset.step === '0' && reset.charts === 0 && reset.train === 'Train';
-    const ok = samplesStd > BLANK_STD && curvesStd > BLANK_STD && errors.length === 0 && !readout.error && errorOk && saved.includes('tensorflowjs') && resetOk && readout.chartStep === readout.step;
+    const ok = samplesStd > BLANK_STD && curvesStd > BLANK_STD && errors.length === 0 && !readout.error && errorOk && saved.includes('tensorflowjs') && resetOk && readout.chartStep === readout.step && lossesOk && samplesOk;
     return {
       name,
       ok,
       ms: Date.now() - start,
-      info: { step: readout.step, stepsPerSecond: readout.speed, samplesStd, curvesStd, timerLatencyMs, status, indexedDb: saved, screenshot: `test-browser/out/example-${model}-${backend}.png` },
+      info: { step: readout.step, stepsPerSecond: readout.speed, losses: readout.losses, caption: readout.caption, samplesStd, curvesStd, timerLatencyMs, status, indexedDb: saved, screenshot: `test-browser/out/example-${model}-${backend}.png` },
       ...(ok
         ? {}
-        : { error: `samples std ${samplesStd.toFixed(2)}, curves std ${curvesStd.toFixed(2)} (blank below ${BLANK_STD}); error shown for epochs 0: "${shownError}"; IndexedDB databases ${saved}; after Reset ${JSON.stringify(reset)}; charts at step ${readout.chartStep} vs ${readout.step}; errors: ${readout.error} ${errors.join(' | ')}` }),
+        : { error: `losses ${JSON.stringify(readout.losses)}; strip width ${stripWidth}; samples of step ${readout.samplesStep} at step ${readout.step}, caption "${readout.caption}"; samples std ${samplesStd.toFixed(2)}, curves std ${curvesStd.toFixed(2)} (blank below ${BLANK_STD}); error shown for epochs 0: "${shownError}"; IndexedDB databases ${saved}; after Reset ${JSON.stringify(reset)}; charts at step ${readout.chartStep} vs ${readout.step}; errors: ${readout.error} ${errors.join(' | ')}` }),
     };
   } catch (e) {
     return { name, ok: false, ms: Date.now() - start, error: `${(e as Error).message}\n${errors.join('\n')}` };
@@ -358,6 +372,9 @@ async function main(): Promise<number> {
       results.push(await runExample(browser, server.url, 'wasm', 'gan', 25));
       results.push(await runExample(browser, server.url, 'webgpu', 'vae', 10));
     }
+    // The other families, a few steps each on wasm (the fastest backend without a GPU).
+    if (enabled('example') || enabled('pixelcnn')) results.push(await runExample(browser, server.url, 'wasm', 'pixelcnn', 4, /16 samples drawn pixel by pixel at step \d+ \(784 passes/));
+    if (enabled('example') || enabled('diffusion')) results.push(await runExample(browser, server.url, 'wasm', 'diffusion', 30, /64 samples from fixed noise, 20 DDIM steps each, drawn at step \d+/, true));
 
     for (const r of results) {
       const info = r.info ? `  ${Object.entries(r.info).map(([k, v]) => `${k}=${fmt(v)}`).join(' ')}` : '';
