@@ -14,7 +14,9 @@ export function nodeOnlyGuard(): Plugin {
   return {
     name: 'genblocks-node-only-guard',
     buildEnd() {
-      const offending = [...this.getModuleIds()].filter((id) => /[\\/](src[\\/](node\.ts|io[\\/])|dist[\\/]node\.js)/.test(id) && !id.includes('node_modules'));
+      const offending = [...this.getModuleIds()].filter(
+        (id) => /[\\/](src[\\/](node\.ts|io[\\/])|dist[\\/]node\.js)/.test(id) && !id.includes('node_modules'),
+      );
       if (offending.length > 0) this.error(`Node-only genblocks modules were bundled for the browser: ${offending.join(', ')}`);
     },
   };

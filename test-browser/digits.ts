@@ -40,8 +40,10 @@ export function readMnist(set: 'train' | 't10k', offset: number, count: number):
   const images = readFileSync(join(folder, `${set}-images-idx3-ubyte`));
   const labels = readFileSync(join(folder, `${set}-labels-idx1-ubyte`));
   // IDX: magic 0x00000803 (uint8, 3 dims: n, 28, 28) for images, 0x00000801 (1 dim) for labels.
-  if (images.readUInt32BE(0) !== 0x803 || labels.readUInt32BE(0) !== 0x801) throw new Error(`readMnist: ${set} files are not MNIST IDX files`);
-  if (offset + count > images.readUInt32BE(4)) throw new Error(`readMnist: ${set} holds ${images.readUInt32BE(4)} images, asked for ${offset}..${offset + count}`);
+  if (images.readUInt32BE(0) !== 0x803 || labels.readUInt32BE(0) !== 0x801)
+    throw new Error(`readMnist: ${set} files are not MNIST IDX files`);
+  if (offset + count > images.readUInt32BE(4))
+    throw new Error(`readMnist: ${set} holds ${images.readUInt32BE(4)} images, asked for ${offset}..${offset + count}`);
   const out = new Float32Array(count * PIXELS);
   for (let i = 0; i < out.length; i++) out[i] = images[16 + offset * PIXELS + i]! / 255;
   return { images: out, labels: new Uint8Array(labels.subarray(8 + offset, 8 + offset + count)), count };
@@ -87,7 +89,16 @@ export interface DigitJudge {
 
 /** Builds the judge: loads the references and measures the threshold on real test digits. */
 export function digitJudge(options: JudgeOptions = {}): DigitJudge {
-  const o: Required<JudgeOptions> = { references: 6000, calibration: 300, percentile: 95, k: 10, agree: 6, minRecognised: 0.5, minLabels: 5, ...options };
+  const o: Required<JudgeOptions> = {
+    references: 6000,
+    calibration: 300,
+    percentile: 95,
+    k: 10,
+    agree: 6,
+    minRecognised: 0.5,
+    minLabels: 5,
+    ...options,
+  };
   const refs = readMnist('train', 2000, o.references);
   const refNorms = norms(refs.images, refs.count);
   const calibration = readMnist('t10k', 0, o.calibration);
@@ -99,7 +110,8 @@ export function digitJudge(options: JudgeOptions = {}): DigitJudge {
     options: o,
     judge(tiles) {
       const count = tiles.length / PIXELS;
-      if (!Number.isInteger(count) || count < 1) throw new Error(`judge: expected a multiple of ${PIXELS} values, received ${tiles.length}`);
+      if (!Number.isInteger(count) || count < 1)
+        throw new Error(`judge: expected a multiple of ${PIXELS} values, received ${tiles.length}`);
       const found = neighbours(tiles, count, refs, refNorms, o.k);
       const tileLabels = found.map(({ distances, labels }) => {
         const votes = new Array<number>(10).fill(0);
@@ -134,7 +146,13 @@ function norms(images: Float32Array, count: number): Float32Array {
 }
 
 /** The `k` nearest references of each image (Euclidean): distances ascending, and their labels. */
-function neighbours(images: Float32Array, count: number, refs: Digits, refNorms: Float32Array, k: number): { distances: number[]; labels: number[] }[] {
+function neighbours(
+  images: Float32Array,
+  count: number,
+  refs: Digits,
+  refNorms: Float32Array,
+  k: number,
+): { distances: number[]; labels: number[] }[] {
   const ownNorms = norms(images, count);
   const out: { distances: number[]; labels: number[] }[] = [];
   for (let i = 0; i < count; i++) {
@@ -163,7 +181,14 @@ function neighbours(images: Float32Array, count: number, refs: Digits, refNorms:
  * an RGBA image of `columns` × `rows` tiles of 28×28 with `padding` pixels around and between
  * them. Returns the red channel of each tile pixel, in [0, 1], tile after tile.
  */
-export function tilesFromRgba(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, columns: number, rows: number, padding: number): Float32Array {
+export function tilesFromRgba(
+  rgba: Uint8Array | Uint8ClampedArray,
+  width: number,
+  height: number,
+  columns: number,
+  rows: number,
+  padding: number,
+): Float32Array {
   if (width !== columns * (28 + padding) + padding || height !== rows * (28 + padding) + padding) {
     throw new Error(`tilesFromRgba: a ${width}x${height} image is not ${columns}x${rows} tiles of 28x28 with ${padding} px padding`);
   }

@@ -41,7 +41,10 @@ const LAUNCH_ARGS = [
 const PAGE_TIMEOUT_MS = 120_000;
 const EXAMPLE_TIMEOUT_MS = 120_000;
 /** `--only=webgl,f16,wasm,webgpu,dist,threads,demo,example,pixelcnn,diffusion`: run some configurations (all by default). */
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const enabled = (name: string) => !only || only.includes(name);
 
 const results: CheckResult[] = [];
@@ -111,7 +114,12 @@ function luminanceStd(png: Buffer): number {
 async function sampleGrid(page: Page): Promise<{ png: Buffer; tiles: Float32Array; step: number }> {
   const { url, step, columns, padding } = await page.evaluate(() => {
     const canvas = document.querySelector<HTMLCanvasElement>('#samples')!;
-    return { url: canvas.toDataURL('image/png'), step: Number(canvas.dataset['step']), columns: Number(canvas.dataset['columns']), padding: Number(canvas.dataset['padding']) };
+    return {
+      url: canvas.toDataURL('image/png'),
+      step: Number(canvas.dataset['step']),
+      columns: Number(canvas.dataset['columns']),
+      padding: Number(canvas.dataset['padding']),
+    };
   });
   const png = Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
   const { data, width, height } = PNG.sync.read(png);
@@ -123,7 +131,8 @@ async function pageReadout(page: Page) {
   // No named functions inside: tsx's esbuild would wrap them in a `__name` helper the page lacks.
   return page.evaluate(() => {
     const [text, charts] = [{} as Record<string, string>, Array.from(document.querySelectorAll('#charts svg'))];
-    for (const id of ['speed', 'elapsed', 'eta', 'epoch', 'phase', 'error', 'samples-caption']) text[id] = document.getElementById(id)?.textContent ?? '';
+    for (const id of ['speed', 'elapsed', 'eta', 'epoch', 'phase', 'error', 'samples-caption'])
+      text[id] = document.getElementById(id)?.textContent ?? '';
     return {
       step: Number(document.getElementById('step')?.dataset['step']),
       chartStep: Number(document.getElementById('charts')?.dataset['step']),
@@ -133,7 +142,9 @@ async function pageReadout(page: Page) {
       caption: text['samples-caption']!,
       // lossPlotSvg's tick labels: at least 3 on each axis of every chart, and both axis titles.
       ticks: charts.map((svg) => [svg.querySelectorAll('.x-ticks text').length, svg.querySelectorAll('.y-ticks text').length]),
-      axisLabels: charts.every((svg) => svg.querySelector('.x-label')?.textContent === 'step' && svg.querySelector('.y-label')?.textContent),
+      axisLabels: charts.every(
+        (svg) => svg.querySelector('.x-label')?.textContent === 'step' && svg.querySelector('.y-label')?.textContent,
+      ),
       speed: text['speed']!,
       elapsed: text['elapsed']!,
       eta: text['eta']!,
@@ -167,18 +178,26 @@ async function runDefaultExample(browser: Browser, base: string, judge: DigitJud
     await page.waitForFunction(() => !document.querySelector<HTMLButtonElement>('#train')?.disabled, undefined, { timeout: 30_000 });
     const about = (await page.textContent('#about')) ?? '';
     const backend = (await page.textContent('#backend-info')) ?? '';
-    expect(/recognisable digits after about [\d,]+ steps, roughly \d+ (s|min)/.test(about), `the sentence at the top gives no step count and time: "${about}"`);
+    expect(
+      /recognisable digits after about [\d,]+ steps, roughly \d+ (s|min)/.test(about),
+      `the sentence at the top gives no step count and time: "${about}"`,
+    );
     await page.click('#train');
     const clicked = Date.now();
     // Shown from the start of the run until step 3 on webgl: polled every animation frame.
     const compiling = await page
       .waitForFunction(() => document.querySelector('#phase')?.textContent?.includes('compiling shaders'), undefined, { timeout: 15_000 })
-      .then(() => true, () => false);
+      .then(
+        () => true,
+        () => false,
+      );
     expect(compiling, '"compiling shaders" never shown');
     mkdirSync(outDir, { recursive: true });
     // What the visitor sees meanwhile (the main thread may be busy compiling: best effort).
     if (compiling) await page.screenshot({ path: `${outDir}/example-default-compiling.png`, timeout: 10_000 }).catch(() => undefined);
-    await page.waitForFunction(() => Number(document.querySelector<HTMLCanvasElement>('#samples')?.dataset['step']) >= 1, undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => Number(document.querySelector<HTMLCanvasElement>('#samples')?.dataset['step']) >= 1, undefined, {
+      timeout: 60_000,
+    });
     const first = await sampleGrid(page);
     const firstVerdict = judge.judge(first.tiles);
     writeFileSync(`${outDir}/example-default-first-samples.png`, first.png);
@@ -187,8 +206,14 @@ async function runDefaultExample(browser: Browser, base: string, judge: DigitJud
     await page.waitForTimeout(Math.max(0, DEFAULT_RUN_MS / 2 - (Date.now() - clicked)));
     const mid = await pageReadout(page);
     expect(mid.step > 3 && mid.chartStep === mid.step, `charts at step ${mid.chartStep} while the counter shows ${mid.step}`);
-    expect(mid.ticks.length >= 1 && mid.ticks.every(([x, y]) => x! >= 3 && y! >= 3) && mid.axisLabels, `chart ticks ${JSON.stringify(mid.ticks)}, axis labels ${mid.axisLabels}`);
-    expect(/^\d+(\.\d)?$/.test(mid.speed) && /\d+ (s|min)/.test(mid.eta) && /\d+ (s|min)/.test(mid.elapsed) && /^\d+ \/ \d+$/.test(mid.epoch), `progress line: ${JSON.stringify(mid)}`);
+    expect(
+      mid.ticks.length >= 1 && mid.ticks.every(([x, y]) => x! >= 3 && y! >= 3) && mid.axisLabels,
+      `chart ticks ${JSON.stringify(mid.ticks)}, axis labels ${mid.axisLabels}`,
+    );
+    expect(
+      /^\d+(\.\d)?$/.test(mid.speed) && /\d+ (s|min)/.test(mid.eta) && /\d+ (s|min)/.test(mid.elapsed) && /^\d+ \/ \d+$/.test(mid.epoch),
+      `progress line: ${JSON.stringify(mid)}`,
+    );
     expect(mid.phase.startsWith('training…'), `phase "${mid.phase}" half way`);
     await page.waitForTimeout(Math.max(0, DEFAULT_RUN_MS - (Date.now() - clicked)));
     await page.click('#train'); // Stop: handled between two training steps
@@ -198,12 +223,20 @@ async function runDefaultExample(browser: Browser, base: string, judge: DigitJud
     const verdict = judge.judge(last.tiles);
     writeFileSync(`${outDir}/example-default-samples.png`, last.png);
     writeFileSync(`${outDir}/example-default.png`, await page.screenshot({ fullPage: true }));
-    expect(last.step === end.step && end.chartStep === end.step, `after Stop: samples of step ${last.step}, charts at ${end.chartStep}, counter ${end.step}`);
-    expect(verdict.digits, `samples at step ${last.step} are not digits: ${verdict.recognised}/${verdict.tiles} tiles recognised, ${verdict.labels} labels`);
+    expect(
+      last.step === end.step && end.chartStep === end.step,
+      `after Stop: samples of step ${last.step}, charts at ${end.chartStep}, counter ${end.step}`,
+    );
+    expect(
+      verdict.digits,
+      `samples at step ${last.step} are not digits: ${verdict.recognised}/${verdict.tiles} tiles recognised, ${verdict.labels} labels`,
+    );
     expect(end.phase.startsWith('stopped at step'), `phase after Stop: "${end.phase}"`);
     expect(!end.error && errors.length === 0, `errors: ${end.error} ${errors.join(' | ')}`);
     await page.click('#save');
-    await page.waitForFunction(() => document.querySelector('#phase')?.textContent?.startsWith('saved to indexeddb://'), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('#phase')?.textContent?.startsWith('saved to indexeddb://'), undefined, {
+      timeout: 30_000,
+    });
     const ok = problems.length === 0;
     return {
       name,
@@ -232,7 +265,15 @@ async function runDefaultExample(browser: Browser, base: string, judge: DigitJud
  * finite, the samples are drawn at the stopped step and not blank (and their caption matches
  * `caption`), the curves not blank; Stop, save, Reset.
  */
-async function runExample(browser: Browser, base: string, backend: string, model: 'vae' | 'gan' | 'pixelcnn' | 'diffusion', minSteps: number, caption = /samples/, strip = false): Promise<CheckResult> {
+async function runExample(
+  browser: Browser,
+  base: string,
+  backend: string,
+  model: 'vae' | 'gan' | 'pixelcnn' | 'diffusion',
+  minSteps: number,
+  caption = /samples/,
+  strip = false,
+): Promise<CheckResult> {
   const name = `example › trains the ${{ vae: 'VAE', gan: 'GAN', pixelcnn: 'PixelCNN', diffusion: 'diffusion model' }[model]} on ${backend}: a bad setting shown in the page, finite losses, samples and loss curves drawn at the stopped step (screenshot not blank), stops on click, saves to IndexedDB, Reset clears`;
   const context = await browser.newContext({ viewport: { width: 1040, height: 1000 } });
   const page = await context.newPage();
@@ -254,7 +295,10 @@ async function runExample(browser: Browser, base: string, backend: string, model
     await page.fill('#epochs', epochs);
     await page.click('#train');
     // The page stays responsive while training: the step counter updates between steps.
-    await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('#step')?.dataset['step'] ?? 0) >= n, minSteps, { timeout: EXAMPLE_TIMEOUT_MS, polling: 200 });
+    await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('#step')?.dataset['step'] ?? 0) >= n, minSteps, {
+      timeout: EXAMPLE_TIMEOUT_MS,
+      polling: 200,
+    });
     // Responsiveness while training (reported, not asserted): how late a 0 ms timer fires.
     const timerLatencyMs = await page.evaluate(async () => {
       const lags: number[] = [];
@@ -272,10 +316,14 @@ async function runExample(browser: Browser, base: string, backend: string, model
     const lossValues = Object.values(readout.losses);
     const lossesOk = lossValues.length > 0 && lossValues.every((v) => typeof v === 'number' && Number.isFinite(v));
     // The diffusion model also draws its denoising strip (6 tiles of 28 + 7 gaps of 2 px).
-    const stripWidth = await page.evaluate(() => (document.getElementById('strip-figure')?.hidden ? 0 : (document.getElementById('strip') as HTMLCanvasElement).width));
+    const stripWidth = await page.evaluate(() =>
+      document.getElementById('strip-figure')?.hidden ? 0 : (document.getElementById('strip') as HTMLCanvasElement).width,
+    );
     const samplesOk = readout.samplesStep === readout.step && caption.test(readout.caption) && (!strip || stripWidth === 6 * 28 + 7 * 2);
     await page.click('#save');
-    await page.waitForFunction(() => document.querySelector('#phase')?.textContent?.startsWith('saved to indexeddb://'), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('#phase')?.textContent?.startsWith('saved to indexeddb://'), undefined, {
+      timeout: 30_000,
+    });
     const saved = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
     mkdirSync(outDir, { recursive: true });
     const full = await page.screenshot({ fullPage: true });
@@ -288,17 +336,44 @@ async function runExample(browser: Browser, base: string, backend: string, model
     const status = await page.textContent('#phase');
     // Reset: back to step 0, no charts, the button says Train again.
     await page.click('#reset');
-    const reset = await page.evaluate(() => ({ step: document.querySelector<HTMLElement>('#step')?.dataset['step'], charts: document.querySelectorAll('#charts svg').length, train: document.querySelector('#train')?.textContent }));
+    const reset = await page.evaluate(() => ({
+      step: document.querySelector<HTMLElement>('#step')?.dataset['step'],
+      charts: document.querySelectorAll('#charts svg').length,
+      train: document.querySelector('#train')?.textContent,
+    }));
     const resetOk = reset.step === '0' && reset.charts === 0 && reset.train === 'Train';
-    const ok = samplesStd > BLANK_STD && curvesStd > BLANK_STD && errors.length === 0 && !readout.error && errorOk && saved.includes('tensorflowjs') && resetOk && readout.chartStep === readout.step && lossesOk && samplesOk;
+    const ok =
+      samplesStd > BLANK_STD &&
+      curvesStd > BLANK_STD &&
+      errors.length === 0 &&
+      !readout.error &&
+      errorOk &&
+      saved.includes('tensorflowjs') &&
+      resetOk &&
+      readout.chartStep === readout.step &&
+      lossesOk &&
+      samplesOk;
     return {
       name,
       ok,
       ms: Date.now() - start,
-      info: { step: readout.step, stepsPerSecond: readout.speed, losses: readout.losses, caption: readout.caption, samplesStd, curvesStd, timerLatencyMs, status, indexedDb: saved, screenshot: `test-browser/out/example-${model}-${backend}.png` },
+      info: {
+        step: readout.step,
+        stepsPerSecond: readout.speed,
+        losses: readout.losses,
+        caption: readout.caption,
+        samplesStd,
+        curvesStd,
+        timerLatencyMs,
+        status,
+        indexedDb: saved,
+        screenshot: `test-browser/out/example-${model}-${backend}.png`,
+      },
       ...(ok
         ? {}
-        : { error: `losses ${JSON.stringify(readout.losses)}; strip width ${stripWidth}; samples of step ${readout.samplesStep} at step ${readout.step}, caption "${readout.caption}"; samples std ${samplesStd.toFixed(2)}, curves std ${curvesStd.toFixed(2)} (blank below ${BLANK_STD}); error shown for epochs 0: "${shownError}"; IndexedDB databases ${saved}; after Reset ${JSON.stringify(reset)}; charts at step ${readout.chartStep} vs ${readout.step}; errors: ${readout.error} ${errors.join(' | ')}` }),
+        : {
+            error: `losses ${JSON.stringify(readout.losses)}; strip width ${stripWidth}; samples of step ${readout.samplesStep} at step ${readout.step}, caption "${readout.caption}"; samples std ${samplesStd.toFixed(2)}, curves std ${curvesStd.toFixed(2)} (blank below ${BLANK_STD}); error shown for epochs 0: "${shownError}"; IndexedDB databases ${saved}; after Reset ${JSON.stringify(reset)}; charts at step ${readout.chartStep} vs ${readout.step}; errors: ${readout.error} ${errors.join(' | ')}`,
+          }),
     };
   } catch (e) {
     return { name, ok: false, ms: Date.now() - start, error: `${(e as Error).message}\n${errors.join('\n')}` };
@@ -312,7 +387,12 @@ function judgeSelfCheck(judge: DigitJudge): CheckResult {
   const start = Date.now();
   const rows = selfCheckGrids().map((g) => ({ ...g, verdict: judge.judge(g.tiles) }));
   const wrong = rows.filter((r) => r.verdict.digits !== r.digits);
-  const summary = Object.fromEntries(rows.map((r) => [r.name, `${r.verdict.digits ? 'digits' : 'not digits'} (${r.verdict.recognised}/64, ${r.verdict.labels} labels, median distance ${r.verdict.medianDistance.toFixed(2)})`]));
+  const summary = Object.fromEntries(
+    rows.map((r) => [
+      r.name,
+      `${r.verdict.digits ? 'digits' : 'not digits'} (${r.verdict.recognised}/64, ${r.verdict.labels} labels, median distance ${r.verdict.medianDistance.toFixed(2)})`,
+    ]),
+  );
   return {
     name: 'digit judge › passes real MNIST digits, fails uniform noise, blurred noise, shuffled digit pixels and 64 copies of the mean digit',
     ok: wrong.length === 0,
@@ -355,7 +435,10 @@ async function main(): Promise<number> {
     const timings: Record<string, Record<string, unknown>[]> = { multi: [], single: [] };
     if (enabled('threads')) {
       for (let round = 0; round < 2; round++) {
-        for (const [key, query] of [['multi', 'backend=wasm&suite=threads'], ['single', 'backend=wasm&suite=threads&threads=1']] as const) {
+        for (const [key, query] of [
+          ['multi', 'backend=wasm&suite=threads'],
+          ['single', 'backend=wasm&suite=threads&threads=1'],
+        ] as const) {
           const list = await runSuitePage(browser, server.url, query);
           if (round === 0 || list.some((r) => !r.ok)) results.push(...list);
           const info = list.find((r) => r.info && 'matMulMs' in r.info)?.info;
@@ -373,11 +456,29 @@ async function main(): Promise<number> {
       results.push(await runExample(browser, server.url, 'webgpu', 'vae', 10));
     }
     // The other families, a few steps each on wasm (the fastest backend without a GPU).
-    if (enabled('example') || enabled('pixelcnn')) results.push(await runExample(browser, server.url, 'wasm', 'pixelcnn', 4, /16 samples drawn pixel by pixel at step \d+ \(784 passes/));
-    if (enabled('example') || enabled('diffusion')) results.push(await runExample(browser, server.url, 'wasm', 'diffusion', 30, /64 samples from fixed noise, 20 DDIM steps each, drawn at step \d+/, true));
+    if (enabled('example') || enabled('pixelcnn'))
+      results.push(
+        await runExample(browser, server.url, 'wasm', 'pixelcnn', 4, /16 samples drawn pixel by pixel at step \d+ \(784 passes/),
+      );
+    if (enabled('example') || enabled('diffusion'))
+      results.push(
+        await runExample(
+          browser,
+          server.url,
+          'wasm',
+          'diffusion',
+          30,
+          /64 samples from fixed noise, 20 DDIM steps each, drawn at step \d+/,
+          true,
+        ),
+      );
 
     for (const r of results) {
-      const info = r.info ? `  ${Object.entries(r.info).map(([k, v]) => `${k}=${fmt(v)}`).join(' ')}` : '';
+      const info = r.info
+        ? `  ${Object.entries(r.info)
+            .map(([k, v]) => `${k}=${fmt(v)}`)
+            .join(' ')}`
+        : '';
       console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name} (${r.ms.toFixed(0)} ms)${info}${r.ok ? '' : `\n     ${r.error}`}`);
     }
     for (const [label, env] of Object.entries(envs)) console.log(`env ${label}: ${JSON.stringify(env)}`);

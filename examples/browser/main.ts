@@ -227,13 +227,19 @@ async function describeDevice(backend: BackendName): Promise<{ text: string; spe
   if (backend === 'webgl') {
     const renderer = webglRenderer();
     result = isSoftware(renderer)
-      ? { text: `webgl on ${renderer}: a software renderer on the CPU, no GPU (wasm is several times faster here)`, speedKey: 'software webgl' }
+      ? {
+          text: `webgl on ${renderer}: a software renderer on the CPU, no GPU (wasm is several times faster here)`,
+          speedKey: 'software webgl',
+        }
       : { text: `webgl on ${renderer}`, speedKey: 'gpu' };
   } else if (backend === 'webgpu') {
     const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } }).gpu;
     const info = (await gpu?.requestAdapter())?.info ?? {};
     const name = [info['vendor'], info['architecture'], info['description']].filter(Boolean).join(' ') || 'unknown adapter';
-    result = isSoftware(name) || /swiftshader/i.test(info['architecture'] ?? '') ? { text: `webgpu on ${name}: a software adapter, no GPU`, speedKey: 'software webgpu' } : { text: `webgpu on ${name}`, speedKey: 'gpu' };
+    result =
+      isSoftware(name) || /swiftshader/i.test(info['architecture'] ?? '')
+        ? { text: `webgpu on ${name}: a software adapter, no GPU`, speedKey: 'software webgpu' }
+        : { text: `webgpu on ${name}`, speedKey: 'gpu' };
   } else if (backend === 'wasm') {
     const threads = crossOriginIsolated ? Math.min(8, Math.max(1, Math.floor(navigator.hardwareConcurrency / 2))) : 1;
     result = { text: `wasm on the CPU, about ${threads} thread(s)`, speedKey: 'wasm' };
@@ -280,10 +286,11 @@ async function describeRun(): Promise<void> {
   const compileMs = same?.firstStepMs ?? (backend === 'webgl' || backend === 'webgpu' ? 5000 : 1000);
   const estimate = compileMs + (spec.recognisableAfter / rate) * 1000;
   const when = `roughly ${seconds(estimate)} on this backend (${live ? `at the measured ${live.toFixed(1)} steps/s` : `a guess for ${device.speedKey}; refined once training runs`})`;
-  aboutText.textContent = spec.sentence ? spec.sentence(when, device.speedKey) :
-    `Trains ${spec.what} on 2,000 handwritten MNIST digits right here in the tab and draws 64 samples from it as it learns: ` +
-    `they turn from noise into recognisable digits after about ${count(spec.recognisableAfter)} steps, ` +
-    `${when}.`;
+  aboutText.textContent = spec.sentence
+    ? spec.sentence(when, device.speedKey)
+    : `Trains ${spec.what} on 2,000 handwritten MNIST digits right here in the tab and draws 64 samples from it as it learns: ` +
+      `they turn from noise into recognisable digits after about ${count(spec.recognisableAfter)} steps, ` +
+      `${when}.`;
   backendText.textContent = device.text;
 }
 
@@ -333,10 +340,22 @@ async function startSession(backend: BackendName, model: ModelName): Promise<Ses
       // With the EMA weights (what trainer.sample uses), keeping the trajectory for the strip.
       sample: () =>
         trainer.withSamplingWeights(async () => {
-          const options: diffusion.SampleOptions = { schedule, shape: [grid * grid, PIXELS], prediction: 'x0', steps: DIFFUSION_STEPS, clipSample: 1, seed: 7, trajectory: true };
+          const options: diffusion.SampleOptions = {
+            schedule,
+            shape: [grid * grid, PIXELS],
+            prediction: 'x0',
+            steps: DIFFUSION_STEPS,
+            clipSample: 1,
+            seed: 7,
+            trajectory: true,
+          };
           const { samples, trajectory = [] } = await diffusion.sample(denoiser, options);
           // The first sample at every STRIP_EVERY-th step: x_T, ..., x₀.
-          const strip = tf.tidy(() => tf.stack(trajectory.filter((_, k) => k % STRIP_EVERY === 0).map((x) => tf.reshape(tf.slice(x, [0, 0], [1, PIXELS]), [28, 28, 1]))));
+          const strip = tf.tidy(() =>
+            tf.stack(
+              trajectory.filter((_, k) => k % STRIP_EVERY === 0).map((x) => tf.reshape(tf.slice(x, [0, 0], [1, PIXELS]), [28, 28, 1])),
+            ),
+          );
           tf.dispose(trajectory);
           return { samples, strip };
         }),
@@ -351,7 +370,12 @@ async function startSession(backend: BackendName, model: ModelName): Promise<Ses
       models: { pixelCnn },
       optimizer,
       // Mean nats per pixel (what is minimised); the chart shows it per image (× 784).
-      loss: ({ x }, { models }) => ({ crossEntropy: losses.autoregressive.crossEntropy(models.pixelCnn.apply(x, { training: true }) as tf.Tensor, autoregressive.pixelTargets(x, 2)) }),
+      loss: ({ x }, { models }) => ({
+        crossEntropy: losses.autoregressive.crossEntropy(
+          models.pixelCnn.apply(x, { training: true }) as tf.Tensor,
+          autoregressive.pixelTargets(x, 2),
+        ),
+      }),
       sampleRange: '[0,1]',
       seed: 1,
     });
@@ -377,14 +401,29 @@ async function startSession(backend: BackendName, model: ModelName): Promise<Ses
     const trainer = new train.VaeTrainer({ model: full, decoder, optimizer, seed: 1 });
     const noise = tf.randomNormal([grid * grid, latentDim], 0, 1, 'float32', 7) as tf.Tensor2D;
     const series = { reconstruction: [NaN], kl: [NaN] };
-    return { ...common, trainer, generator: decoder, series, sample: async () => ({ samples: await trainer.sample(noise) }), record: recorder(series), dispose: () => (full.dispose(), optimizer.dispose(), noise.dispose()) };
+    return {
+      ...common,
+      trainer,
+      generator: decoder,
+      series,
+      sample: async () => ({ samples: await trainer.sample(noise) }),
+      record: recorder(series),
+      dispose: () => (full.dispose(), optimizer.dispose(), noise.dispose()),
+    };
   }
   const latentDim = 32;
   const generator = nets.mlpGenerator({ latentDim, outputShape: [PIXELS], widths: [128, 256], seed: 1 });
   const discriminator = nets.mlpDiscriminator({ inputShape: [PIXELS], widths: [256, 128], seed: 2 });
   // 5e-4 rather than DCGAN's 2e-4: digits after about 800 steps instead of 1,200 to 2,000.
   const [generatorOptimizer, discriminatorOptimizer] = [tf.train.adam(5e-4, 0.5), tf.train.adam(5e-4, 0.5)];
-  const trainer = new train.AdversarialTrainer({ generator, discriminator, loss: losses.gan.nonSaturating, generatorOptimizer, discriminatorOptimizer, seed: 1 });
+  const trainer = new train.AdversarialTrainer({
+    generator,
+    discriminator,
+    loss: losses.gan.nonSaturating,
+    generatorOptimizer,
+    discriminatorOptimizer,
+    seed: 1,
+  });
   const noise = tf.randomNormal([grid * grid, latentDim], 0, 1, 'float32', 7) as tf.Tensor2D;
   const series = { discriminator: [NaN], generator: [NaN] };
   const dispose = () => {
@@ -394,7 +433,15 @@ async function startSession(backend: BackendName, model: ModelName): Promise<Ses
     generatorOptimizer.dispose();
     discriminatorOptimizer.dispose();
   };
-  return { ...common, trainer, generator, series, sample: async () => ({ samples: await trainer.sample(noise) }), record: recorder(series), dispose };
+  return {
+    ...common,
+    trainer,
+    generator,
+    series,
+    sample: async () => ({ samples: await trainer.sample(noise) }),
+    record: recorder(series),
+    dispose,
+  };
 }
 
 /**
@@ -406,13 +453,24 @@ function mlpDenoiser(width: number, seed: number): tfl.LayersModel {
   const x = tfl.input({ shape: [PIXELS], name: 'x_t' });
   const t = tfl.input({ shape: [1], name: 't' });
   const init = (k: number) => tfl.initializers.glorotUniform({ seed: seed * 100 + k });
-  const time = tfl.layers.dense({ units: width, activation: 'swish', kernelInitializer: init(0) }).apply(new layers.TimeEmbedding({ dim: 64 }).apply(t)) as tfl.SymbolicTensor;
+  const time = tfl.layers
+    .dense({ units: width, activation: 'swish', kernelInitializer: init(0) })
+    .apply(new layers.TimeEmbedding({ dim: 64 }).apply(t)) as tfl.SymbolicTensor;
   let h = tfl.layers.dense({ units: width, kernelInitializer: init(1) }).apply(x) as tfl.SymbolicTensor;
   for (let i = 0; i < 3; i++) {
-    const inner = tfl.layers.dense({ units: width, activation: 'relu', kernelInitializer: init(2 + 2 * i) }).apply(tfl.layers.add().apply([h, time])) as tfl.SymbolicTensor;
-    h = tfl.layers.add().apply([h, tfl.layers.dense({ units: width, kernelInitializer: init(3 + 2 * i) }).apply(inner) as tfl.SymbolicTensor]) as tfl.SymbolicTensor;
+    const inner = tfl.layers
+      .dense({ units: width, activation: 'relu', kernelInitializer: init(2 + 2 * i) })
+      .apply(tfl.layers.add().apply([h, time])) as tfl.SymbolicTensor;
+    h = tfl.layers
+      .add()
+      .apply([
+        h,
+        tfl.layers.dense({ units: width, kernelInitializer: init(3 + 2 * i) }).apply(inner) as tfl.SymbolicTensor,
+      ]) as tfl.SymbolicTensor;
   }
-  const out = tfl.layers.dense({ units: PIXELS, kernelInitializer: init(9) }).apply(tfl.layers.activation({ activation: 'relu' }).apply(h)) as tfl.SymbolicTensor;
+  const out = tfl.layers
+    .dense({ units: PIXELS, kernelInitializer: init(9) })
+    .apply(tfl.layers.activation({ activation: 'relu' }).apply(h)) as tfl.SymbolicTensor;
   return tfl.model({ inputs: [x, t], outputs: out, name: 'mlp_denoiser' });
 }
 
@@ -464,7 +522,9 @@ async function drawSamples(s: Session): Promise<void> {
 
 /** Draws the diffusion strip (x_T on the left, x₀ on the right) and disposes it. */
 function drawStrip(strip: tf.Tensor): void {
-  const grid = tf.tidy(() => tf.mul(data.imageGrid(strip as tf.Tensor4D, { columns: strip.shape[0], padding: GRID_PADDING, padValue: 0.3, range: '[-1,1]' }), 255));
+  const grid = tf.tidy(() =>
+    tf.mul(data.imageGrid(strip as tf.Tensor4D, { columns: strip.shape[0], padding: GRID_PADDING, padValue: 0.3, range: '[-1,1]' }), 255),
+  );
   strip.dispose();
   const [height, width] = grid.shape;
   const values = grid.dataSync();
@@ -496,7 +556,9 @@ function render(): void {
   stepText.dataset['step'] = String(step);
   // The epoch in progress (1-based), or the last one completed when between epochs and idle.
   const between = !running && s !== undefined && step === s.trainer.epoch * STEPS_PER_EPOCH;
-  epochText.textContent = s ? `${Math.min(s.trainer.epoch + (between ? 0 : 1), s.targetEpoch)} / ${s.targetEpoch}` : `0 / ${epochsInput.value}`;
+  epochText.textContent = s
+    ? `${Math.min(s.trainer.epoch + (between ? 0 : 1), s.targetEpoch)} / ${s.targetEpoch}`
+    : `0 / ${epochsInput.value}`;
   speedText.textContent = rate === undefined ? '–' : rate.toFixed(1);
   elapsedText.textContent = seconds(trainedMs);
   etaText.textContent = running && rate ? seconds(((target - step) / rate) * 1000) : '–';
@@ -504,13 +566,21 @@ function render(): void {
   progressBar.value = step;
   chartsBox.dataset['step'] = String(step);
   // The last value of each series, for whoever checks the page (the browser suite: finite losses).
-  chartsBox.dataset['losses'] = JSON.stringify(s ? Object.fromEntries(Object.entries(s.series).map(([name, values]) => [name, values[step] ?? null])) : {});
+  chartsBox.dataset['losses'] = JSON.stringify(
+    s ? Object.fromEntries(Object.entries(s.series).map(([name, values]) => [name, values[step] ?? null])) : {},
+  );
   chartsBox.innerHTML = '';
   if (!s || step === 0) return;
   for (const chart of MODELS[s.model].charts) {
     const series = Object.fromEntries(chart.series.map((name) => [name, s.series[name]!]));
     const figure = document.createElement('figure');
-    figure.innerHTML = data.lossPlotSvg(series, { width: 440, height: chart.series.length > 1 ? 300 : 220, title: chart.title, yLabel: 'loss', smoothing: 0.6 });
+    figure.innerHTML = data.lossPlotSvg(series, {
+      width: 440,
+      height: chart.series.length > 1 ? 300 : 220,
+      title: chart.title,
+      yLabel: 'loss',
+      smoothing: 0.6,
+    });
     chartsBox.append(figure);
   }
 }
@@ -537,7 +607,8 @@ async function run(): Promise<void> {
   const backend = backendSelect.value as BackendName;
   const model = modelSelect.value as ModelName;
   const epochs = Number(epochsInput.value);
-  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 1000) throw new Error(`epochs must be a whole number from 1 to 1000, received ${epochsInput.value}`);
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 1000)
+    throw new Error(`epochs must be a whole number from 1 to 1000, received ${epochsInput.value}`);
   errorBox.hidden = true;
   if (!session || session.backend !== backend || session.model !== model) {
     endSession();
@@ -571,7 +642,8 @@ async function run(): Promise<void> {
       if (s.stepTimes.length > 2000) s.stepTimes.splice(0, 1000);
       if (fresh && step === 1) s.firstStepMs = now - running!.startedAt;
       // The first steps and the first sample compile their shaders: say so until both are done.
-      if (fresh && step === 3) phaseText.textContent = gpu ? `training… (the first step took ${seconds(s.firstStepMs ?? 0)}: shader compilation)` : 'training…';
+      if (fresh && step === 3)
+        phaseText.textContent = gpu ? `training… (the first step took ${seconds(s.firstStepMs ?? 0)}: shader compilation)` : 'training…';
       if (sampleDue(s, step, now)) await drawSamples(s);
       if (step === 3 || step % 20 === 0) void describeRun();
       requestRender();

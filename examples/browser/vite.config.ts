@@ -34,7 +34,8 @@ function mnistSlice(): Uint8Array {
   const bytes = readFileSync(file);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // IDX: magic 0x00000803 (uint8, 3 dimensions), then n, rows, cols as big-endian uint32.
-  if (view.getUint32(0) !== 0x803 || view.getUint32(8) !== 28 || view.getUint32(12) !== 28) throw new Error(`${file} is not an IDX file of 28x28 uint8 images`);
+  if (view.getUint32(0) !== 0x803 || view.getUint32(8) !== 28 || view.getUint32(12) !== 28)
+    throw new Error(`${file} is not an IDX file of 28x28 uint8 images`);
   return new Uint8Array(bytes.subarray(16, 16 + COUNT * 784));
 }
 
@@ -84,5 +85,12 @@ export default defineConfig({
   plugins: [keepRegister(), exampleAssets()],
   server: { headers },
   preview: { headers },
-  build: { outDir: join(here, 'dist'), emptyOutDir: true, target: 'es2022', minify: false, reportCompressedSize: false, chunkSizeWarningLimit: 10_000 },
+  build: {
+    outDir: join(here, 'dist'),
+    emptyOutDir: true,
+    target: 'es2022',
+    minify: false,
+    reportCompressedSize: false,
+    chunkSizeWarningLimit: 10_000,
+  },
 });

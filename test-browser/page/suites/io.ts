@@ -62,14 +62,22 @@ export async function ioChecks(backend: string): Promise<void> {
     const layer = new vae.Reparameterize({ inference: 'sample', seed: 9 });
     const model = tfl.model({ inputs: [mean, logVar], outputs: layer.apply([mean, logVar]) as tfl.SymbolicTensor });
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
-    assert(JSON.stringify(artifacts!.modelTopology).includes('"class_name":"genblocks>Reparameterize"'), 'topology names genblocks>Reparameterize');
+    await model.save(
+      tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })),
+    );
+    assert(
+      JSON.stringify(artifacts!.modelTopology).includes('"class_name":"genblocks>Reparameterize"'),
+      'topology names genblocks>Reparameterize',
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     const again = loaded.layers.at(-1) as InstanceType<typeof vae.Reparameterize>;
     assert(again instanceof vae.Reparameterize, 'loaded layer is a vae.Reparameterize');
     assertEqual([again.inference, again.seed], ['sample', 9], 'config after loading');
     // Same seed, same first call: the original and the loaded model draw the same z.
-    const m = tf.tensor2d([[1, 2, 3], [-1, 0, 4]]);
+    const m = tf.tensor2d([
+      [1, 2, 3],
+      [-1, 0, 4],
+    ]);
     const lv = tf.fill([2, 3], -2);
     const a = await read(model.predict([m, lv]) as tf.Tensor);
     const b = await read(loaded.predict([m, lv]) as tf.Tensor);
@@ -79,7 +87,13 @@ export async function ioChecks(backend: string): Promise<void> {
     const lvv = [0, 1.2, -3];
     const e = [1, -0.5, 2];
     const z = await read(tf.tidy(() => vae.reparameterize(tf.tensor1d(mv), tf.tensor1d(lvv), { epsilon: tf.tensor1d(e) })));
-    assertClose(z, mv.map((mi, i) => mi + Math.exp(0.5 * lvv[i]!) * e[i]!), 1e-6, 1e-6, 'z');
+    assertClose(
+      z,
+      mv.map((mi, i) => mi + Math.exp(0.5 * lvv[i]!) * e[i]!),
+      1e-6,
+      1e-6,
+      'z',
+    );
     tf.dispose([m, lv]);
     model.dispose();
     loaded.dispose();

@@ -37,14 +37,21 @@ export async function trainingChecks(adam: AdamFactory = defaultAdam): Promise<v
     const noise = tf.randomNormal([8, LATENT], 0, 1, 'float32', 2);
     const before = await read(tf.clone(generator.trainableWeights[0]!.read()));
     let last: number[] = [];
-    const info = await assertNoLeak(async () => {
-      const out = train.adversarialStep(config, { real, noise });
-      last = await read(tf.stack([out.discriminator!, out.generator!]));
-      tf.dispose(out as tf.TensorContainer);
-    }, 'adversarialStep', { warmup: 1, repeats: 3 });
+    const info = await assertNoLeak(
+      async () => {
+        const out = train.adversarialStep(config, { real, noise });
+        last = await read(tf.stack([out.discriminator!, out.generator!]));
+        tf.dispose(out as tf.TensorContainer);
+      },
+      'adversarialStep',
+      { warmup: 1, repeats: 3 },
+    );
     const after = await read(tf.clone(generator.trainableWeights[0]!.read()));
     assert(last.every(Number.isFinite), `losses are finite: ${last}`);
-    assert(after.some((v, i) => v !== before[i]), 'generator weights changed');
+    assert(
+      after.some((v, i) => v !== before[i]),
+      'generator weights changed',
+    );
     tf.dispose([real, noise]);
     dispose(generator, discriminator, config.generatorOptimizer, config.discriminatorOptimizer);
     return { losses: last, ...info };
@@ -63,11 +70,15 @@ export async function trainingChecks(adam: AdamFactory = defaultAdam): Promise<v
     const real = tf.randomUniform([4, 8, 8, 1], -1, 1, 'float32', 3);
     const noise = tf.randomNormal([4, LATENT], 0, 1, 'float32', 4);
     let last: number[] = [];
-    const info = await assertNoLeak(async () => {
-      const out = train.adversarialStep(config, { real, noise });
-      last = await read(tf.stack([out.discriminator!, out.generator!]));
-      tf.dispose(out as tf.TensorContainer);
-    }, 'adversarialStep (conv)', { warmup: 1, repeats: 2 });
+    const info = await assertNoLeak(
+      async () => {
+        const out = train.adversarialStep(config, { real, noise });
+        last = await read(tf.stack([out.discriminator!, out.generator!]));
+        tf.dispose(out as tf.TensorContainer);
+      },
+      'adversarialStep (conv)',
+      { warmup: 1, repeats: 2 },
+    );
     assert(last.every(Number.isFinite), `losses are finite: ${last}`);
     tf.dispose([real, noise]);
     dispose(generator, discriminator, config.generatorOptimizer, config.discriminatorOptimizer);
@@ -112,7 +123,10 @@ export async function trainingChecks(adam: AdamFactory = defaultAdam): Promise<v
     const after = tf.memory().numTensors;
     assert(after === before, `numTensors went from ${before} to ${after} over two epochs`);
     const logs = result.logs ?? {};
-    assert(['loss', 'reconstruction', 'kl'].every((k) => Number.isFinite(logs[k])), `finite logs: ${JSON.stringify(logs)}`);
+    assert(
+      ['loss', 'reconstruction', 'kl'].every((k) => Number.isFinite(logs[k])),
+      `finite logs: ${JSON.stringify(logs)}`,
+    );
     const samples = await trainer.sample(4, { seed: 1 });
     assert(samples.shape.join() === '4,16', `sample shape [4,16], received [${samples.shape}]`);
     samples.dispose();
