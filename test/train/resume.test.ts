@@ -15,6 +15,7 @@ import { fileCheckpointStore } from '../../src/node.js';
 import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
 import { values } from '../helpers/memory.js';
 import { mlpDiscriminator, mlpGenerator, ringBatches, rng } from './fixtures.js';
+import { makeGan } from './resume-fixtures.js';
 import { binaryBatches, mlpDecoder, mlpEncoder } from './vae-fixtures.js';
 
 let dir: string;
@@ -27,21 +28,11 @@ afterAll(async () => {
 
 const weightsOf = (m: tfl.LayersModel) => m.getWeights().map((w) => values(w));
 
+/** The GAN of the cross-process resume tests (`makeGan`), with its networks named. */
 function gan(initSeed: number) {
-  const generator = mlpGenerator(2, 2, 8, initSeed);
-  const discriminator = mlpDiscriminator(2, 8, initSeed + 10, 1, 'tanh');
-  const trainer = new train.AdversarialTrainer({
-    generator,
-    discriminator,
-    loss: losses.gan.wasserstein,
-    penalty: losses.gan.gradientPenalty,
-    discriminatorSteps: 2,
-    ema: 0.9,
-    generatorOptimizer: tf.train.adam(1e-2, 0.5, 0.9),
-    discriminatorOptimizer: tf.train.rmsprop(1e-2, 0.9, 0.1),
-    seed: 11,
-  });
-  return { trainer, generator, discriminator };
+  const { trainer, networks } = makeGan(initSeed);
+  const [generator, discriminator] = networks as [tfl.LayersModel, tfl.LayersModel];
+  return { trainer: trainer as train.AdversarialTrainer, generator, discriminator };
 }
 
 describe.each(TEST_BACKENDS)('resume on %s', (backend) => {
