@@ -10,7 +10,7 @@ import { assertKnownKeys, assertNumber, assertOneOf, assertPositiveInt, describe
 import { clipByGlobalNorm } from './optim/clip-by-global-norm.js';
 import { ExponentialMovingAverage, type ExponentialMovingAverageOptions } from './optim/ema.js';
 import { allVariables, assertNetwork, trainableVariables, type Network } from './network.js';
-import { stepSeed } from './seed.js';
+import { fnv1a, stepSeed } from './seed.js';
 import type { OptimizerGroup, VariableGroup } from './state.js';
 import { Trainer, type SampleOptions, type SampleRange, type TrainerOptions, type TrainingBatch } from './trainer.js';
 
@@ -108,13 +108,6 @@ interface ResolvedGroup {
   name: string;
   optimizer: tf.Optimizer;
   variables: tf.Variable[];
-}
-
-/** FNV-1a of a stream name, so that named streams get their own seeds. */
-function streamId(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 /**
@@ -362,7 +355,7 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
     const context: ModelStepContext<M> = {
       models: this.models,
       step: position,
-      seed: (stream = 0) => stepSeed(this.seed, position, typeof stream === 'string' ? streamId(stream) : stream),
+      seed: (stream = 0) => stepSeed(this.seed, position, typeof stream === 'string' ? fnv1a(stream) : stream),
       log: (name, value) => {
         if (!(value instanceof tf.Tensor) || value.rank !== 0) {
           throw new ArgumentError({ fn, arg: `context.log('${name}')`, expected: 'receive a scalar tensor', received: describe(value) });

@@ -13,8 +13,8 @@ function fmix32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-/** 32-bit FNV-1a hash of a string's UTF-16 code units (Fowler, Noll, Vo; public domain). */
-function fnv1a(text: string): number {
+/** 32-bit FNV-1a hash of a string's UTF-16 code units (Fowler, Noll, Vo; public domain). @internal */
+export function fnv1a(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
