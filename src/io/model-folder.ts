@@ -419,11 +419,35 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
       'Pass { strict: false } to load it with freshly initialised weights',
     );
   }
+  // Built and filled here rather than by tfl.loadLayersModel, so that a model whose weights do
+  // not match is disposed (tfjs-layers leaves its variables and the decoded weights allocated).
+  const mismatch = (e: unknown) =>
+    folderError('loadModel', dir, 'hold weights that match the model topology in model.json', `a mismatch (${(e as Error).message})`);
+  let model: tfl.LayersModel;
   try {
-    return await tfl.loadLayersModel(tf.io.fromMemory(artifacts), { strict });
+    model = await tfl.models.modelFromJSON({ modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'] });
   } catch (e) {
-    throw folderError('loadModel', dir, 'hold weights that match the model topology in model.json', `a mismatch (${(e as Error).message})`);
+    throw mismatch(e);
   }
+  let weights: tf.NamedTensorMap = {};
+  try {
+    if (artifacts.trainingConfig != null)
+      model.loadTrainingConfig(artifacts.trainingConfig as Parameters<tfl.LayersModel['loadTrainingConfig']>[0]);
+    if (artifacts.userDefinedMetadata != null) model.setUserDefinedMetadata(artifacts.userDefinedMetadata);
+    if (artifacts.weightData != null && artifacts.weightSpecs != null) {
+      const specs = artifacts.weightSpecs.filter((spec) => spec.group !== 'optimizer');
+      weights = tf.io.decodeWeights(artifacts.weightData, artifacts.weightSpecs);
+      const own: tf.NamedTensorMap = {};
+      for (const spec of specs) own[spec.name] = weights[spec.name]!;
+      model.loadWeights(own, strict);
+    }
+  } catch (e) {
+    model.dispose();
+    throw mismatch(e);
+  } finally {
+    tf.dispose(Object.values(weights));
+  }
+  return model;
 }
 
 /** Contents of `optimizer.json`. @internal */

@@ -218,10 +218,27 @@ describe('loading validates the folder', () => {
     const specs = json.weightsManifest[0]!.weights;
     specs[0]!.name = 'renamed/kernel';
     const dir = await folderWith('mismatch', { [MODEL_JSON]: JSON.stringify(json), [WEIGHTS_BIN]: weights });
-    await expectError(
-      loadModel(dir),
-      /loadModel: argument 'dir' must hold weights that match the model topology in model\.json, received a mismatch/,
-    );
+    // The model tfjs built and the decoded weights are disposed: no tensor outlives the failure.
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      await expectError(
+        loadModel(dir),
+        /loadModel: argument 'dir' must hold weights that match the model topology in model\.json, received a mismatch/,
+      );
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a loaded model has the saved weights, and loading leaks nothing', async () => {
+    const dir = await folderWith('roundtrip', { [MODEL_JSON]: modelJson, [WEIGHTS_BIN]: weights });
+    const before = tf.memory().numTensors;
+    const model = await loadModel(dir);
+    const json = JSON.parse(modelJson) as tf.io.ModelJSON;
+    const decoded = tf.io.decodeWeights(new Uint8Array(weights).buffer, json.weightsManifest[0]!.weights);
+    for (const w of model.weights) expect(Array.from(w.read().dataSync())).toEqual(Array.from(decoded[w.originalName]!.dataSync()));
+    tf.dispose(Object.values(decoded));
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('a manifest path outside the folder', async () => {
