@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { BackendError } from '../errors.js';
+import { installedCpuKernels } from './cpu/resize-nearest-neighbor-grad.js';
 import { installedWasmKernels } from './wasm/install.js';
 
 /**
@@ -48,6 +49,7 @@ export function describeBackend(): BackendDescription {
   const name = tf.getBackend();
   if (name == null)
     throw new BackendError('backends.describeBackend', 'backends.describeBackend: no backend is active; call backends.use() first');
+  if (name === 'cpu') return { name, simd: false, threads: 1, ...installedCpuKernels() };
   if (name !== 'wasm') return { name, simd: false, threads: 1, added: [], replaced: [] };
   const internals = tf.backend() as unknown as WasmBackendInternals;
   const threads = internals.wasm?.tfjs?.getThreadsCount?.() ?? 1;

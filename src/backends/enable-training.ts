@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, BackendError } from '../errors.js';
 import { assertKnownKeys, describe } from '../validation.js';
 import { assertSupportedTfjs } from './version-guard.js';
+import { installCpuKernels } from './cpu/resize-nearest-neighbor-grad.js';
 import { installWasmKernels } from './wasm/install.js';
 import { WASM } from './wasm/types.js';
 
@@ -53,7 +54,9 @@ export interface EnableTrainingOptions {
  * (squares and cubes as products), `Erf` (one SIMD pass), `ResizeNearestNeighbor` and its gradient, plus a one-reduction
  * `Tile` gradient (global, as every tfjs gradient), and adds the one-pass Adam kernel
  * that {@link train.fusedAdam} uses. Every kernel matches the cpu backend to 1e-4 relative
- * (genblocks' parity tests). The `cpu`, `webgl`, `webgpu` and `tensorflow` backends need
+ * (genblocks' parity tests). On `cpu` it replaces `ResizeNearestNeighborGrad`, whose stock
+ * version reads `dy` at the wrong batch stride (wrong gradients for batches above 1 when
+ * upsampling) and ignores `halfPixelCenters`. The `webgl`, `webgpu` and `tensorflow` backends need
  * nothing.
  *
  * @see https://github.com/tensorflow/tfjs/issues/8474 (no Conv2DBackpropFilter on wasm)
@@ -83,6 +86,7 @@ export function enableTraining(backendName?: string, options: EnableTrainingOpti
   if (backend == null) {
     throw new BackendError(fn, `${fn}: no backend is active; pass a backend name or call backends.use() first`);
   }
+  if (backend === 'cpu' && tf.findBackendFactory('cpu') != null) return { backend, ...installCpuKernels() };
   if (backend !== WASM) return { backend, added: [], replaced: [] };
   if (tf.findBackendFactory(WASM) == null || tf.getKernel('Conv2D', WASM) == null) {
     throw new BackendError(

@@ -52,9 +52,9 @@ describe('backends.use', () => {
     expect(info).toEqual({ name: 'wasm', simd: true, threads: 1, added: ADDED, replaced: REPLACED });
   });
 
-  it("use('cpu') activates cpu and installs nothing there; the wasm kernels stay", async () => {
+  it("use('cpu') activates cpu and replaces only its wrong nearest-neighbour gradient; the wasm kernels stay", async () => {
     const info = await backends.use('cpu');
-    expect(info).toEqual({ name: 'cpu', simd: false, threads: 1, added: [], replaced: [] });
+    expect(info).toEqual({ name: 'cpu', simd: false, threads: 1, added: [], replaced: ['ResizeNearestNeighborGrad'] });
     expect(installedWasmKernels().added).toEqual(ADDED);
   });
 
@@ -97,8 +97,8 @@ describe('backends.enableTraining', () => {
     expect(tf.getKernel('_FusedMatMul', 'wasm')!.kernelFunc).toBe(wrapped);
   });
 
-  it('defaults to the active backend; cpu needs nothing', () => {
-    expect(backends.enableTraining()).toEqual({ backend: 'cpu', added: [], replaced: [] });
+  it('defaults to the active backend; cpu needs only the nearest-neighbour gradient', () => {
+    expect(backends.enableTraining()).toEqual({ backend: 'cpu', added: [], replaced: ['ResizeNearestNeighborGrad'] });
   });
 
   it('uninstalling restores the stock kernels, and installing again works', async () => {

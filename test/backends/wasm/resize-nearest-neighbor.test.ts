@@ -28,8 +28,9 @@ describe('nearestSources', () => {
 });
 
 // The gradient is checked against the adjoint of the cpu backend's forward op, not against
-// tfjs' cpu gradient kernel: that one reads dy at the images' batch stride (wrong for batch > 1)
-// and ignores halfPixelCenters (tfjs 4.22).
+// tfjs' stock cpu gradient kernel: that one reads dy at the images' batch stride (wrong for
+// batch > 1) and ignores halfPixelCenters (tfjs 4.22; genblocks replaces it on cpu, see
+// test/backends/cpu).
 describe('wasm ResizeNearestNeighbor matches cpu; its gradient is the adjoint of the forward op', () => {
   it.each([
     [[2, 3, 4, 5], [6, 8], false, false],
