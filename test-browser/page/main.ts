@@ -12,6 +12,7 @@ import { backends } from '../../src/index.js';
 import { check, group, results } from './harness.js';
 import { ioChecks } from './suites/io.js';
 import { ganLossChecks, largeLogitChecks, penaltyChecks, vaeLossChecks } from './suites/losses.js';
+import { relaxedSimdChecks } from './suites/relaxed-simd.js';
 import { threadChecks } from './suites/threads.js';
 import { adamEpsilonReport, trainingChecks } from './suites/training.js';
 
@@ -97,6 +98,7 @@ async function main(): Promise<Record<string, unknown>> {
   if (backend === 'webgl' || backend === 'webgpu') await largeLogitChecks(`${backend} float32`, 1e-5, Infinity);
   await trainingChecks();
   await ioChecks(backend);
+  if (backend === 'wasm') await relaxedSimdChecks();
   return env;
 }
 
