@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors.js';
 import { installedCpuKernels } from './cpu/resize-nearest-neighbor-grad.js';
 import { installedWasmKernels } from './wasm/install.js';
+import { installedWebGpuKernels } from './webgpu/add-n.js';
 
 /**
  * The active backend as genblocks sees it.
@@ -50,6 +51,7 @@ export function describeBackend(): BackendDescription {
   if (name == null)
     throw new BackendError('backends.describeBackend', 'backends.describeBackend: no backend is active; call backends.use() first');
   if (name === 'cpu') return { name, simd: false, threads: 1, ...installedCpuKernels() };
+  if (name === 'webgpu') return { name, simd: false, threads: 1, ...installedWebGpuKernels() };
   if (name !== 'wasm') return { name, simd: false, threads: 1, added: [], replaced: [] };
   const internals = tf.backend() as unknown as WasmBackendInternals;
   const threads = internals.wasm?.tfjs?.getThreadsCount?.() ?? 1;

@@ -10,6 +10,7 @@ import { assertKnownKeys, describe } from '../validation.js';
 import { assertSupportedTfjs } from './version-guard.js';
 import { installCpuKernels } from './cpu/resize-nearest-neighbor-grad.js';
 import { installWasmKernels } from './wasm/install.js';
+import { installWebGpuKernels } from './webgpu/add-n.js';
 import { WASM } from './wasm/types.js';
 
 /**
@@ -56,8 +57,10 @@ export interface EnableTrainingOptions {
  * that {@link train.fusedAdam} uses. Every kernel matches the cpu backend to 1e-4 relative
  * (genblocks' parity tests). On `cpu` it replaces `ResizeNearestNeighborGrad`, whose stock
  * version reads `dy` at the wrong batch stride (wrong gradients for batches above 1 when
- * upsampling) and ignores `halfPixelCenters`. The `webgl`, `webgpu` and `tensorflow` backends need
- * nothing.
+ * upsampling) and ignores `halfPixelCenters`. On `webgpu` it replaces `AddN`, whose stock version
+ * binds every input in one shader and silently returns garbage past the device's storage-buffer
+ * limit (8 or more inputs by default), with one that adds in chunks. The `webgl` and `tensorflow`
+ * backends need nothing.
  *
  * @see https://github.com/tensorflow/tfjs/issues/8474 (no Conv2DBackpropFilter on wasm)
  *
@@ -87,6 +90,7 @@ export function enableTraining(backendName?: string, options: EnableTrainingOpti
     throw new BackendError(fn, `${fn}: no backend is active; pass a backend name or call backends.use() first`);
   }
   if (backend === 'cpu' && tf.findBackendFactory('cpu') != null) return { backend, ...installCpuKernels() };
+  if (backend === 'webgpu') return { backend, ...installWebGpuKernels() };
   if (backend !== WASM) return { backend, added: [], replaced: [] };
   if (tf.findBackendFactory(WASM) == null || tf.getKernel('Conv2D', WASM) == null) {
     throw new BackendError(

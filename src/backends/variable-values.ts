@@ -270,7 +270,10 @@ export function finitenessProbe(tensors: readonly tf.Tensor[]): tf.Scalar {
   const floats = tensors.filter((t) => t.dtype === 'float32');
   if (floats.length === 0) return tf.scalar(0);
   const sums = floats.map((t) => tf.sum(tf.mul(t, 0)));
-  return (sums.length === 1 ? sums[0]! : tf.addN(sums)) as tf.Scalar;
+  // Stacked and summed rather than tf.addN: tfjs-backend-webgpu 4.22 runs AddN as one shader
+  // binding every input, which fails silently (garbage results) beyond the device's storage
+  // buffers per stage (8 by default); stack's concat splits its inputs into chunks.
+  return (sums.length === 1 ? sums[0]! : tf.sum(tf.stack(sums))) as tf.Scalar;
 }
 
 /** Index of the first of `tensors` holding a NaN or ±Infinity (reads each), or -1. @internal */

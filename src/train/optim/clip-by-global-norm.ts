@@ -54,7 +54,9 @@ export function clipByGlobalNorm<T extends readonly tf.Tensor[] | tf.NamedTensor
   }
   assertNumber(maxNorm, 'maxNorm', fn, { min: 0, minExclusive: true });
   const [norm, ...clipped] = tf.tidy(() => {
-    const n = tf.sqrt(tf.addN(entries.map(([, g]) => tf.sum(tf.square(g))))) as tf.Scalar;
+    // Stacked and summed, not tf.addN: webgpu's AddN binds every input in one shader and returns
+    // garbage past the device's storage-buffer limit (8 by default; tfjs 4.22).
+    const n = tf.sqrt(tf.sum(tf.stack(entries.map(([, g]) => tf.sum(tf.square(g)))))) as tf.Scalar;
     const scale = tf.div(maxNorm, tf.maximum(n, maxNorm));
     return [n, ...entries.map(([, g]) => tf.mul(g, scale))];
   });

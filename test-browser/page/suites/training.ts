@@ -3,6 +3,7 @@
  * checking finite losses, that weights move, and that `tf.memory().numTensors` does not grow.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 
 import { losses, nets, train, vae } from '../../../src/index.js';
 import { assert, assertNoLeak, check, read } from '../harness.js';
@@ -85,6 +86,58 @@ export async function trainingChecks(adam: AdamFactory = defaultAdam): Promise<v
     return { losses: last, ...info };
   });
 
+  await check('tf.addN of 12 tensors is their sum (webgpu: genblocks chunks the stock AddN)', async () => {
+    const xs = Array.from({ length: 12 }, (_, i) => tf.fill([3], i + 1));
+    const y = tf.addN(xs);
+    const values = Array.from(await y.data());
+    tf.dispose([...xs, y]);
+    assert(
+      values.every((v) => v === 78),
+      `1 + 2 + ... + 12 = 78 in every element, received ${JSON.stringify(values)}`,
+    );
+  });
+
+  await check('train.ModelTrainer logs the losses it minimised (hand-computed SGD on Σ (wᵢ - 3)², ten weights)', async () => {
+    // Ten one-weight models (bias-free dense units, w₀ = 0) on inputs of 1: loss = Σᵢ (wᵢ - 3)²,
+    // gradient 2(wᵢ - 3) each, SGD at 0.1: every wᵢ goes 0, 0.6, 1.08, 1.464, so the logged losses
+    // are 90, 57.6, 36.864. Ten variables: more than a WebGPU shader may bind (8 storage
+    // buffers), which tfjs' AddN does not split (its garbage reads were the trainers' logs here).
+    const models: Record<string, tfl.LayersModel> = {};
+    for (let i = 0; i < 10; i++) {
+      models[`m${i}`] = tfl.sequential({
+        layers: [tfl.layers.dense({ units: 1, inputShape: [1], useBias: false, kernelInitializer: 'zeros' })],
+      });
+    }
+    const trainer = new train.ModelTrainer({
+      models,
+      optimizer: tf.train.sgd(0.1),
+      clipNorm: 1e6, // large: exercises the global norm over ten gradients without clipping
+      // tf.addN of ten tensors: on webgpu, genblocks' chunked AddN (the stock one returns garbage).
+      loss: ({ x }, context) => ({
+        squared: tf.addN(
+          Object.values(context.models).map((m) => tf.mean(tf.square(tf.sub(m.apply(x, { training: true }) as tf.Tensor, 3)))),
+        ) as tf.Scalar,
+      }),
+      seed: 1,
+    });
+    const logged: number[] = [];
+    const x = tf.ones([4, 1]);
+    await trainer.fit([x, x, x], { epochs: 1, callbacks: [{ onBatchEnd: (_batch, logs) => void logged.push(logs['squared']!) }] });
+    const expected = [90, 57.6, 36.864];
+    assert(
+      expected.every((e, i) => Math.abs(logged[i]! - e) <= 1e-5 * e),
+      `logged losses ${JSON.stringify(logged)}, expected ${JSON.stringify(expected)}`,
+    );
+    for (const m of Object.values(models)) {
+      const w = (await m.getWeights()[0]!.data())[0]!;
+      assert(Math.abs(w - 1.464) <= 1e-5, `every w after three steps is 1.464, received ${w}`);
+    }
+    x.dispose();
+    trainer.dispose();
+    for (const m of Object.values(models)) m.dispose();
+    return { logged };
+  });
+
   await check('train.AdversarialTrainer.fit (WGAN-GP penalty) runs steps without leaking', async () => {
     const { generator, discriminator } = mlpGan();
     const trainer = new train.AdversarialTrainer({
@@ -127,6 +180,9 @@ export async function trainingChecks(adam: AdamFactory = defaultAdam): Promise<v
       ['loss', 'reconstruction', 'kl'].every((k) => Number.isFinite(logs[k])),
       `finite logs: ${JSON.stringify(logs)}`,
     );
+    // The logged terms are the ones minimised: loss = reconstruction + β·KL.
+    const sum = logs['reconstruction']! + logs['beta']! * logs['kl']!;
+    assert(Math.abs(logs['loss']! - sum) <= 1e-4 * Math.abs(sum), `loss = reconstruction + β·kl: ${JSON.stringify(logs)}`);
     const samples = await trainer.sample(4, { seed: 1 });
     assert(samples.shape.join() === '4,16', `sample shape [4,16], received [${samples.shape}]`);
     samples.dispose();
