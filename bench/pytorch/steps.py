@@ -1,7 +1,7 @@
 """PyTorch CPU side of genblocks' step benchmarks: the same nets, the same steps, the same batch.
 
     /usr/bin/python3 bench/pytorch/steps.py NET [--batch B] [--warmup W] [--repeats R] [--threads 1,2]
-    /usr/bin/python3 bench/pytorch/steps.py NET --params-only
+    /usr/bin/python3 bench/pytorch/steps.py NET|all --params-only     # {net: trainable parameters}
 
 NET is one of mlp-gan, dcgan, gpt, unet, unet-sample, pixelcnn (see STEPS below). For each thread
 count the step runs in a fresh process with torch.set_num_threads(n) and OMP_NUM_THREADS,
@@ -225,7 +225,7 @@ def child(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("net", choices=sorted(STEPS))
+    parser.add_argument("net", choices=sorted(STEPS) + ["all"], help="which step ('all' only with --params-only)")
     parser.add_argument("--batch", type=int)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=15)
@@ -233,12 +233,14 @@ def main():
     parser.add_argument("--params-only", action="store_true", help="print the trainable parameter count and exit")
     parser.add_argument("--child", type=int, dest="threads_one", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    args.batch = args.batch or STEPS[args.net][0]
     if args.params_only:
         sys.path.insert(0, HERE)
-        _, params, recipe = STEPS[args.net][1](args.batch)
-        print(json.dumps({"net": args.net, "params": params, "recipe": recipe}))
+        names = sorted(STEPS) if args.net == "all" else [args.net]
+        print(json.dumps({name: STEPS[name][1](args.batch or STEPS[name][0])[1] for name in names}))
         return
+    if args.net == "all":
+        parser.error("'all' needs --params-only")
+    args.batch = args.batch or STEPS[args.net][0]
     if args.threads_one is not None:
         child(args)
         return
