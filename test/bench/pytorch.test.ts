@@ -112,6 +112,18 @@ describe.skipIf(torchPython === undefined)('bench/pytorch/steps.py (PyTorch pres
     expect(step!.best.medianMs).toBeGreaterThan(0);
   });
 
+  it('pytorchColumns reports the best of 1 and 2 threads, the ratio to genblocks, and a parameter mismatch', async () => {
+    const columns = await pytorchColumns('mlp-gan', 100, 1, { backend: 'wasm', quick: false, runs: 1, warmup: 0 }, 64);
+    const best = Object.entries(columns).find(([k]) => k.startsWith('PyTorch') && k.includes('best of 1, 2 threads'));
+    expect(best).toBeDefined();
+    const [one, two] = [columns['PyTorch ms at 1 thread'] as number, columns['PyTorch ms at 2 threads'] as number];
+    expect(best![1]).toBe(Math.min(one, two));
+    expect(columns['PyTorch threads']).toBe(one <= two ? 1 : 2);
+    expect(columns['PyTorch / genblocks']).toBeCloseTo((best![1] as number) / 100, 12);
+    // genblocks' count given as 1: the column says the networks differ.
+    expect(columns['PyTorch WARNING']).toBe('network differs: 2946577 parameters, genblocks 1');
+  });
+
   it('text_gpt.py runs a few iterations on a small text and reports its losses as JSON', () => {
     const out = runPython(torchPython!, [
       'bench/pytorch/text_gpt.py',
