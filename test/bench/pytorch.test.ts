@@ -104,6 +104,40 @@ describe.skipIf(torchPython === undefined)('bench/pytorch/steps.py (PyTorch pres
     for (const m of [g, d, conv.generator, conv.discriminator, gpt, unet, pixel]) m.dispose();
   });
 
+  it.each([
+    ['gpt', { vocabSize: 11, blockSize: 8, layers: 2, heads: 2, width: 8 }],
+    ['pixelcnn', { filters: 4, layers: 2, levels: 2 }],
+  ] as const)('nets.py %s computes the same function as genblocks (weights copied, random everywhere)', (net, config) => {
+    const model =
+      net === 'gpt'
+        ? nets.gpt({ ...(config as { vocabSize: number; blockSize: number; layers: number; heads: number; width: number }), seed: 1 })
+        : nets.pixelCnn({ imageShape: [6, 6, 1], ...(config as { filters: number; layers: number; levels: number }), seed: 1 });
+    // Random weights everywhere (biases, norm scales and shifts too), so that every mapping is exercised.
+    model.setWeights(model.weights.map((w, i) => tf.randomNormal(w.shape as number[], 0, 0.5, 'float32', 100 + i)));
+    const input =
+      net === 'gpt'
+        ? tf.tensor2d(
+            [
+              [1, 5, 0, 10, 3, 3, 7, 2],
+              [9, 8, 7, 6, 5, 4, 3, 2],
+            ],
+            [2, 8],
+            'int32',
+          )
+        : tf.cast(tf.greater(tf.randomUniform([2, 6, 6, 1], 0, 1, 'float32', 7), 0.5), 'float32');
+    const output = model.predict(input) as tf.Tensor;
+    const tensor = (t: tf.Tensor) => ({ shape: t.shape, values: Array.from(t.dataSync()) });
+    const spec = { net, config, weights: model.weights.map((w) => tensor(w.read())), input: tensor(input), output: tensor(output) };
+    const run = spawnSync(torchPython!, ['bench/pytorch/check_forward.py'], { input: JSON.stringify(spec), encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    const { maxAbsDiff, maxAbs } = JSON.parse(run.stdout) as { maxAbsDiff: number; maxAbs: number };
+    // float32 on both sides: agreement to 1e-4 of the largest output.
+    expect(maxAbs).toBeGreaterThan(0.1);
+    expect(maxAbsDiff).toBeLessThan(1e-4 * maxAbs);
+    tf.dispose([input, output]);
+    model.dispose();
+  });
+
   it('pytorchStep times a step at the thread counts asked for and reports the best', async () => {
     const step = await pytorchStep('mlp-gan', { warmup: 0, repeats: 1, threads: '1' });
     expect(step).toMatchObject({ net: 'mlp-gan', batch: 64, params: 2_946_577, best: { threads: 1 } });

@@ -1,0 +1,57 @@
+"""Checks that a PyTorch net of bench/pytorch/nets.py computes the same function as genblocks' net:
+reads genblocks' weights, an input and genblocks' output as JSON on stdin, loads the weights into
+the PyTorch net (in order; dense kernels [in, out] transposed to [out, in], conv kernels
+[k, k, in, out] to [out, in, k, k]), runs it and prints the largest absolute difference.
+
+    {"net": "gpt" | "pixelcnn", "config": {...}, "weights": [{"shape": [...], "values": [...]}, ...],
+     "input": {"shape": [...], "values": [...]}, "output": {"shape": [...], "values": [...]}}
+
+Used by test/bench/pytorch.test.ts (tfjs layouts: ids [B, T]; images and logits NHWC).
+"""
+
+import json
+import os
+import sys
+
+sys.dont_write_bytecode = True
+
+
+def main():
+    import torch
+
+    import nets
+
+    spec = json.load(sys.stdin)
+    config = spec["config"]
+    if spec["net"] == "gpt":
+        model = nets.Gpt(config["vocabSize"], config["blockSize"], config["layers"], config["heads"], config["width"])
+    elif spec["net"] == "pixelcnn":
+        model = nets.PixelCnn(config["filters"], config["layers"], config["levels"])
+    else:
+        raise SystemExit(f"unknown net {spec['net']}")
+    parameters = list(model.named_parameters())
+    if len(parameters) != len(spec["weights"]):
+        raise SystemExit(f"{len(parameters)} PyTorch parameters, {len(spec['weights'])} genblocks weights")
+    with torch.no_grad():
+        for (name, p), w in zip(parameters, spec["weights"]):
+            value = torch.tensor(w["values"], dtype=torch.float32).view(w["shape"])
+            if value.dim() == 2 and not name.startswith(("wte", "wpe")):
+                value = value.t()  # dense kernel [in, out] -> Linear weight [out, in]
+            elif value.dim() == 4:
+                value = value.permute(3, 2, 0, 1)  # [k, k, in, out] -> [out, in, k, k]
+            if tuple(p.shape) != tuple(value.shape):
+                raise SystemExit(f"shape mismatch: PyTorch {tuple(p.shape)}, genblocks {w['shape']}")
+            p.copy_(value)
+        model.eval()
+        x = torch.tensor(spec["input"]["values"]).view(spec["input"]["shape"])
+        if spec["net"] == "gpt":
+            out = model(x.long())
+        else:
+            out = model(x.float().permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+    expected = torch.tensor(spec["output"]["values"], dtype=torch.float32).view(spec["output"]["shape"])
+    print(json.dumps({"maxAbsDiff": (out - expected).abs().max().item(), "maxAbs": expected.abs().max().item()}))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    main()
