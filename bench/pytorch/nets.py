@@ -222,10 +222,11 @@ class Attention(nn.Module):
 
 
 class Unet(nn.Module):
-    """nets.unet({ imageShape, baseChannels, channelMultipliers, residualBlocks, attentionAt, groups })."""
+    """nets.unet({ imageShape, baseChannels, channelMultipliers, residualBlocks, attentionAt, groups });
+    `tf_padding` pads the downsampling convs as tfjs does (for the equivalence check)."""
 
     def __init__(self, image_shape=(28, 28, 1), base=32, multipliers=(1, 2, 2), residual_blocks=2, attention_at=None,
-                 groups=8, heads=1, dropout=0.0):
+                 groups=8, heads=1, dropout=0.0, tf_padding=False):
         super().__init__()
         height, _, channels = image_shape
         levels = len(multipliers)
@@ -254,7 +255,10 @@ class Unet(nn.Module):
                     self.down_kinds.append("attn")
                 skips.append(c)
             if level < levels - 1:
-                self.down.append(nn.Conv2d(c, c, 3, stride=2, padding=1))
+                # tfjs' 'same' pads a stride-2 conv of an even input by 0 before and 1 after; padding=1
+                # (PyTorch's usual choice, the benchmarks') gives the same shapes and FLOPs.
+                down = nn.Conv2d(c, c, 3, stride=2, padding=0 if tf_padding else 1)
+                self.down.append(nn.Sequential(nn.ZeroPad2d((0, 1, 0, 1)), down) if tf_padding else down)
                 self.down_kinds.append("down")
                 skips.append(c)
         self.mid1 = res(c, c)

@@ -2,7 +2,8 @@
  * The PyTorch side of the benchmarks measures the same thing as genblocks' side: the same data
  * (bench/pytorch/corpus.py against examples/text-gpt's corpus, split and batches; needs any
  * python3) and the same networks (bench/pytorch/steps.py's parameter counts against hand-counted
- * ones and genblocks'; needs a Python with torch, skipped otherwise). No time is measured.
+ * ones and genblocks', and nets.py's GPT, UNet and PixelCNN against genblocks' outputs with the
+ * same weights; needs a Python with torch, skipped otherwise). No time is asserted.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -135,6 +136,39 @@ describe.skipIf(torchPython === undefined)('bench/pytorch/steps.py (PyTorch pres
     expect(maxAbs).toBeGreaterThan(0.1);
     expect(maxAbsDiff).toBeLessThan(1e-4 * maxAbs);
     tf.dispose([input, output]);
+    model.dispose();
+  });
+
+  it('nets.py unet computes the same function as genblocks (weights copied, random everywhere)', () => {
+    const config = { imageShape: [8, 8, 1], baseChannels: 8, channelMultipliers: [1, 2], residualBlocks: 1, attentionAt: [4], groups: 4 };
+    const model = nets.unet({ ...config, seed: 1 });
+    model.setWeights(model.weights.map((w, i) => tf.randomNormal(w.shape as number[], 0, 0.3, 'float32', 100 + i)));
+    const x = tf.randomUniform([2, 8, 8, 1], -1, 1, 'float32', 3);
+    const t = tf.tensor2d([[17], [803]]);
+    const output = model.predict([x, t]) as tf.Tensor;
+    const tensor = (v: tf.Tensor) => ({ shape: v.shape, values: Array.from(v.dataSync()) });
+    // Layers grouped by class, each class in creation order (the number tfjs appends to the layer's name).
+    const classOf: Record<string, string> = {
+      Dense: 'Dense',
+      Conv2D: 'Conv2D',
+      'genblocks>GroupNormalization': 'GroupNormalization',
+      'genblocks>SpatialAttention': 'SpatialAttention',
+    };
+    const index = (name: string) => Number(/(\d+)$/.exec(name)![1]);
+    const weights = ['Dense', 'Conv2D', 'GroupNormalization', 'SpatialAttention'].flatMap((cls) =>
+      model.layers
+        .filter((l) => classOf[l.getClassName()] === cls)
+        .sort((a, b) => index(a.name) - index(b.name))
+        .flatMap((l) => l.weights.map((w) => tensor(w.read()))),
+    );
+    expect(weights.length).toBe(model.weights.length);
+    const spec = { net: 'unet', config, weights, input: tensor(x), t: tensor(t), output: tensor(output) };
+    const run = spawnSync(torchPython!, ['bench/pytorch/check_forward.py'], { input: JSON.stringify(spec), encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    const { maxAbsDiff, maxAbs } = JSON.parse(run.stdout) as { maxAbsDiff: number; maxAbs: number };
+    expect(maxAbs).toBeGreaterThan(0.1);
+    expect(maxAbsDiff).toBeLessThan(1e-4 * maxAbs);
+    tf.dispose([x, t, output]);
     model.dispose();
   });
 
