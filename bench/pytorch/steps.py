@@ -28,6 +28,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
+sys.path.insert(0, HERE)  # nets.py (imported where needed: torch loads only in the timed processes)
 
 
 def loaded_blas():
@@ -59,7 +60,7 @@ def gan_step(builder, batch):
 
     import nets
 
-    generator, discriminator, latent, shape = builder()
+    generator, discriminator, latent, shape = getattr(nets, builder)()
     generator.train()
     discriminator.train()
     g_opt = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -190,8 +191,8 @@ def pixelcnn_step(batch, filters=32, layers=4):
 
 
 STEPS = {
-    "mlp-gan": (64, lambda b: gan_step(__import__("nets").mlp_gan, b)),
-    "dcgan": (64, lambda b: gan_step(__import__("nets").dcgan, b)),
+    "mlp-gan": (64, lambda b: gan_step("mlp_gan", b)),
+    "dcgan": (64, lambda b: gan_step("dcgan", b)),
     "gpt": (12, gpt_step),
     "unet": (64, unet_step),
     "unet-sample": (64, lambda b: unet_step(b, sample=True)),
@@ -203,7 +204,6 @@ def child(args):
     """Times one step at one thread count in this process and prints its JSON."""
     import torch
 
-    sys.path.insert(0, HERE)
     torch.set_num_threads(args.threads_one)
     torch.manual_seed(0)
     step, params, recipe = STEPS[args.net][1](args.batch)
@@ -233,7 +233,6 @@ def main():
     parser.add_argument("--child", type=int, dest="threads_one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.params_only:
-        sys.path.insert(0, HERE)
         names = sorted(STEPS) if args.net == "all" else [args.net]
         print(json.dumps({name: STEPS[name][1](args.batch or STEPS[name][0])[1] for name in names}))
         return
