@@ -58,7 +58,9 @@ def parse():
     p.add_argument("--weight-decay", type=float, default=0.1)
     p.add_argument("--eval-interval", type=int, default=250)
     p.add_argument("--eval-iters", type=int, default=20)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="the batches' seed, as the example's --seed (default 1)")
+    p.add_argument("--init-seed", type=int, help="torch.manual_seed for the initial weights (default: --seed); vary it "
+                   "to see the spread over initialisations on the example's batches")
     p.add_argument("--threads", type=int, default=1, help="torch threads (also OMP/OpenBLAS); try 1 and 2")
     p.add_argument("--limit-chars", type=int, help="use only the first N characters (smoke tests)")
     return p.parse_args()
@@ -78,7 +80,7 @@ def main():
     from steps import loaded_blas
 
     torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
+    torch.manual_seed(args.seed if args.init_seed is None else args.init_seed)
 
     ids, chars, split = corpus.encode_split(corpus.load_text(args.text, args.limit_chars))
     data = torch.tensor(ids, dtype=torch.long)
@@ -147,7 +149,8 @@ def main():
     print(json.dumps({
         "iters": args.iters, "train": last["train"], "validation": last["validation"], "trainingSeconds": training_s,
         "wallSeconds": wall_s, "msPerIteration": 1000 * training_s / args.iters, "threads": args.threads, "params": params,
-        "evalIters": args.eval_iters, "torch": torch.__version__, "blas": loaded_blas(), "evaluations": evaluations,
+        "evalIters": args.eval_iters, "seed": args.seed, "initSeed": args.seed if args.init_seed is None else args.init_seed,
+        "torch": torch.__version__, "blas": loaded_blas(), "evaluations": evaluations,
     }))
 
 
