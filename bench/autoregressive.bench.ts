@@ -2,13 +2,15 @@
  * Autoregressive models: a GPT training step (nanoGPT's CPU size) against the same network with
  * tfjs-layers' `layerNormalization` as the final norm; one decoded token with the key/value
  * cache against recomputing the window; a PixelCNN training step against the same stack of
- * unmasked `tf.layers.conv2d` (the cost of the masks).
+ * unmasked `tf.layers.conv2d` (the cost of the masks), beside PyTorch's CPU step on the same net
+ * where PyTorch is present (bench/pytorch.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { autoregressive, layers, losses, nets, train } from '../src/index.js';
 import { compare, settle, type BenchResult, type BenchSuite } from './harness.js';
+import { pytorchColumns, trainableParams } from './pytorch.js';
 
 /** nets.gpt's structure, with tfjs-layers' layerNormalization as the final norm (the baseline). */
 function gptWithLayersNorm(vocabSize: number, blockSize: number, depth: number, heads: number, width: number): tfl.LayersModel {
@@ -112,6 +114,10 @@ const suite: BenchSuite = {
         },
       ),
     );
+    // Beside PyTorch's CPU step on the same PixelCNN and batch where PyTorch is present (skipped with --quick).
+    const pixelRow = results.at(-1)!;
+    const columns = await pytorchColumns('pixelcnn', pixelRow.timing.medianMs, trainableParams(pixel), ctx, images);
+    if (Object.keys(columns).length > 0) pixelRow.extra = columns;
     tf.dispose([x, y, window, binary, targets]);
     for (const m of [gpt, baseline, pixel, unmasked]) m.dispose();
     for (const o of [optimizerA, optimizerB, ...pixelOptimizers]) o.dispose();

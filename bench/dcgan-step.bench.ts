@@ -4,16 +4,18 @@
  * in this process, and interleaved plain kernels of the same FLOPs) and against the stock cpu
  * backend per example (cpu at batch 8, skipped with `--quick`: its Conv2DBackpropFilter runs at
  * about 0.02 GFLOP/s). Stock wasm cannot run this step at all
- * (no Conv2DBackpropFilter, tfjs issue 8474).
+ * (no Conv2DBackpropFilter, tfjs issue 8474). Beside PyTorch's CPU step on the same nets where
+ * PyTorch is present (bench/pytorch.ts; skipped with `--quick`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { compare, time, type BenchResult, type BenchSuite } from './harness.js';
 import { conv2dRate, makeGanStep, makeRooflineProbe, matMulRate, stepFlopsPerExample, type LayerCost } from './gan-step-common.js';
+import { pytorchColumns, trainableParams } from './pytorch.js';
 
 /** The TF DCGAN tutorial networks (https://www.tensorflow.org/tutorials/generative/dcgan). */
-function dcgan(): { generator: tfl.LayersModel; discriminator: tfl.LayersModel } {
+export function dcgan(): { generator: tfl.LayersModel; discriminator: tfl.LayersModel } {
   const generator = tfl.sequential({
     layers: [
       tfl.layers.dense({ inputShape: [100], units: 7 * 7 * 256, useBias: false }),
@@ -128,6 +130,11 @@ const suite: BenchSuite = {
       'x roofline at best-run rates': wasm.result.timing.medianMs / roofMs,
       ...(ctx.quick ? {} : { 'per-example speed-up vs stock cpu': ratio }),
     };
+    const counted = dcgan();
+    const params = trainableParams(counted.generator, counted.discriminator);
+    counted.generator.dispose();
+    counted.discriminator.dispose();
+    Object.assign(wasm.result.extra, await pytorchColumns('dcgan', wasm.result.timing.medianMs, params, ctx, batch));
     return results;
   },
 };

@@ -3,7 +3,8 @@
  * LeakyReLU 0.2, batch 64, Adam(2e-4, 0.5)): genblocks' kernels with `train.fusedAdam` against
  * stock tfjs wasm with `tf.train.adam` (kernels toggled in the same process, interleaved), and
  * against the step's FLOP roofline at the plain-matMul rate measured in this process, both with
- * `train.fusedAdam` and with `tf.train.adam` on genblocks' kernels.
+ * `train.fusedAdam` and with `tf.train.adam` on genblocks' kernels; and beside PyTorch's CPU step
+ * on the same nets where PyTorch is present (bench/pytorch.ts; skipped with `--quick`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -12,11 +13,12 @@ import { installWasmKernels, uninstallWasmKernels } from '../src/internal.js';
 import { train } from '../src/index.js';
 import { compare, type BenchSuite } from './harness.js';
 import { makeGanStep, makeRooflineProbe, matMulRate, stepFlopsPerExample, type LayerCost } from './gan-step-common.js';
+import { pytorchColumns, trainableParams } from './pytorch.js';
 
-const G_UNITS = [100, 256, 512, 1024, 784];
-const D_UNITS = [784, 1024, 512, 256, 1];
+export const G_UNITS = [100, 256, 512, 1024, 784];
+export const D_UNITS = [784, 1024, 512, 256, 1];
 
-function mlp(units: number[], hidden: 'leakyrelu', output: 'tanh' | 'linear'): tfl.LayersModel {
+export function mlp(units: number[], hidden: 'leakyrelu', output: 'tanh' | 'linear'): tfl.LayersModel {
   const layers: tfl.layers.Layer[] = [];
   for (let i = 1; i < units.length; i++) {
     const last = i === units.length - 1;
@@ -79,6 +81,10 @@ const suite: BenchSuite = {
     const roofFused = await roofline('MLP GAN step (genblocks kernels + train.fusedAdam) vs its roofline', fused.step);
     const roofStock = await roofline('MLP GAN step (genblocks kernels + tf.train.adam) vs its roofline', stock.step);
     probe.dispose();
+    Object.assign(
+      result.extra,
+      await pytorchColumns('mlp-gan', result.timing.medianMs, trainableParams(generator, discriminator), ctx, batch),
+    );
     fused.dispose();
     stock.dispose();
     generator.dispose();
