@@ -9,7 +9,7 @@ batches (seeds 1 + 1,000,003 and 1 + 2,000,003, batches 0..eval_iters-1 at every
 that the two runs differ only in their initial weights and arithmetic. Network: nets.gpt (4 layers,
 4 heads, width 128, block 64, dropout 0, biases, tied embeddings; bench/pytorch/nets.py). AdamW
 (lr 1e-3, betas 0.9/0.99, eps 1e-8, weight decay 0.1 on the linear maps' matrices only), the learning
-rate set before each update from train.cosineDecay({ initial 1e-3, final 1e-4, steps: iters,
+rate set before each update from train.cosineDecay({ initial 1e-3, final 1e-4, steps: iters - 100,
 warmupSteps: 100 }) at the number of completed steps, gradients clipped to global norm 1, batch 12.
 Evaluations (nanoGPT's estimate_loss: the mean cross entropy of eval_iters batches of each split,
 nats per character) at step 0, every eval_interval steps and at the last step.
@@ -99,7 +99,8 @@ def main():
     params = nets.trainable_parameters(model)
     print(f"GPT: {args.layers} layers, {args.heads} heads, width {args.width}, context {block}: {params / 1e6:.2f} M parameters")
     optimizer = torch.optim.AdamW(nets.adamw_groups(model, args.weight_decay), lr=args.lr, betas=(0.9, 0.99), eps=1e-8)
-    schedule = cosine_decay(args.lr, args.min_lr, args.iters, min(args.warmup, args.iters - 1))
+    warmup = min(args.warmup, args.iters - 1)
+    schedule = cosine_decay(args.lr, args.min_lr, args.iters - warmup, warmup)
     parameters = list(model.parameters())
     vocab = len(chars)
 

@@ -195,7 +195,8 @@ export async function main(
     train.cosineDecay({
       initial: options.learningRate,
       final: options.minLearningRate,
-      steps: options.iterations,
+      // nanoGPT: warm-up, then the cosine over the remaining iterations (lr_decay_iters = max_iters).
+      steps: options.iterations - Math.min(options.warmup, options.iterations - 1),
       warmupSteps: Math.min(options.warmup, options.iterations - 1),
     }),
   );
