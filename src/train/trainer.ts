@@ -585,7 +585,8 @@ export abstract class Trainer {
    * (one pass, no kernel launch, no copy; see `backends/variable-values.ts`); elsewhere a probe
    * scalar (`Σ v·0` over the same variables) is stacked with the losses and read with them.
    * Only variables the step assigned are checked: the others are unchanged since the last good
-   * step. Slots an optimizer creates during a step (its first) are listed again and checked.
+   * step; values that a kernel checked as it wrote them (`train.fusedAdam` on wasm) are not read
+   * again. Slots an optimizer creates during a step (its first) are listed again and checked.
    */
   private async trainOn(
     batch: TrainingBatch,
@@ -646,7 +647,8 @@ export abstract class Trainer {
     if (bad < 0) {
       // The state check: synchronous in the common case (host memory, no slot created).
       const quick = inPlace ? nonFiniteStateInPlace(snapshot) : undefined;
-      badState = quick === undefined ? await nonFiniteState(snapshot, changed, inPlace ? undefined : values[names.length]!) : (quick ?? undefined);
+      if (quick === undefined) badState = await nonFiniteState(snapshot, changed, inPlace ? undefined : values[names.length]!);
+      else if (quick !== null) badState = quick;
     }
     if (bad >= 0 || badState !== undefined) {
       await this.rollBack(snapshot);
