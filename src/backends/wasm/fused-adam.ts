@@ -85,7 +85,7 @@ export function fusedAdam({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
     om![i] = mi;
     ov![i] = vi;
     ow![i] = wi;
-    check += wi - wi + (mi - mi) + (vi - vi);
+    check += wi - wi + (vi - vi); // a non-finite mi makes wi non-finite (see heap-kernels.wat)
   }
   markIfFinite(check);
   return outs;

@@ -70,8 +70,9 @@ export interface HeapKernels {
   /**
    * One Adam step over `n` parameters `w` (moments `m`, `v`, gradient `g`) into fresh outputs
    * `ow`, `om`, `ov`, in `tf.train.adam`'s order of float32 operations; `c1 = 1 − β1ᵗ`,
-   * `c2 = 1 − β2ᵗ`. Returns `Σ (x − x)` over the values written: 0 when all are finite, NaN
-   * otherwise.
+   * `c2 = 1 − β2ᵗ`. Returns `Σ (x − x)` over the new values and second moments: 0 when every
+   * value written is finite, NaN otherwise (a non-finite first moment makes the value
+   * non-finite).
    */
   adam(
     w: number,

@@ -268,9 +268,11 @@
   ;; adam: one Adam step over n parameters, in tf.train.adam's order of float32 operations:
   ;;   m' = m·β1 + g·(1−β1)         v' = v·β2 + g²·(1−β2)
   ;;   w' = (m'/c1) / (√(v'/c2) + ε) · (−lr) + w      with c1 = 1−β1ᵗ, c2 = 1−β2ᵗ
-  ;; written to fresh outputs ow, om, ov. Returns Σ (x − x) over the three outputs: 0 when every
-  ;; value written is finite, NaN otherwise (x − x is NaN exactly for NaN and ±Infinity), so
-  ;; the caller learns the finiteness of the new state without reading it again.
+  ;; written to fresh outputs ow, om, ov. Returns Σ (x − x) over w' and v': 0 when every value
+  ;; written is finite, NaN otherwise (x − x is NaN exactly for NaN and ±Infinity), so the caller
+  ;; learns the finiteness of the new state without reading it again. m' needs no term: a
+  ;; non-finite m' makes m'/c1, its quotient by anything, its product with −lr and its sum with
+  ;; w all non-finite, so w' is non-finite whenever m' is.
   (func (export "adam")
     (param $w i32) (param $m i32) (param $v i32) (param $g i32) (param $ow i32) (param $om i32) (param $ov i32) (param $n i32)
     (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32) (param $c1 f32) (param $c2 f32) (param $eps f32) (param $negLr f32)
@@ -305,8 +307,7 @@
         (v128.store (i32.add (local.get $ow) (local.get $off)) (local.get $wv))
         (local.set $bad
           (f32x4.add (local.get $bad)
-            (f32x4.add (f32x4.sub (local.get $wv) (local.get $wv))
-                       (f32x4.add (f32x4.sub (local.get $mv) (local.get $mv)) (f32x4.sub (local.get $vv) (local.get $vv))))))
+            (f32x4.add (f32x4.sub (local.get $wv) (local.get $wv)) (f32x4.sub (local.get $vv) (local.get $vv)))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $loop4)))
     (block $done
@@ -330,8 +331,7 @@
         (f32.store (i32.add (local.get $ow) (local.get $off)) (local.get $ws))
         (local.set $bads
           (f32.add (local.get $bads)
-            (f32.add (f32.sub (local.get $ws) (local.get $ws))
-                     (f32.add (f32.sub (local.get $ms) (local.get $ms)) (f32.sub (local.get $vs) (local.get $vs))))))
+            (f32.add (f32.sub (local.get $ws) (local.get $ws)) (f32.sub (local.get $vs) (local.get $vs)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $loop)))
     (f32.add (local.get $bads)

@@ -156,11 +156,11 @@ describe('train.fusedAdam', () => {
       setHeapKernelsEnabled(heap);
       // One step from w = 1, m = v = 0 at t = 1 (c1 = 1 − 0.9, c2 = 1 − 0.999), for sizes with a
       // SIMD body, a scalar tail, or both, and a bad gradient in either part.
-      const run = (gradient: Float32Array): tf.Tensor[] => {
+      const run = (gradient: Float32Array, firstMoment = new Float32Array(gradient.length)): tf.Tensor[] => {
         const n = gradient.length;
         const inputs = {
           value: tf.fill([n], 1),
-          firstMoment: tf.zeros([n]),
+          firstMoment: tf.tensor1d(firstMoment),
           secondMoment: tf.zeros([n]),
           gradient: tf.tensor1d(gradient),
           oneMinusAccBeta1: tf.scalar(1 - 0.9),
@@ -195,6 +195,16 @@ describe('train.fusedAdam', () => {
           expect(outs.map(isKnownFinite)).toEqual([false, false, false]);
           expect(findNonFinite(outs)).toBe(0);
           tf.dispose(outs);
+          // An infinite first moment with a finite gradient: m' = +Infinity, v' = 0.001·0.25 is
+          // finite, and w' = 1 − 0.001·(+Infinity/c1)/(…) = −Infinity (the kernel checks w' and v'
+          // only, since a non-finite m' always makes w' non-finite).
+          const moment = new Float32Array(n);
+          moment[at] = Number.POSITIVE_INFINITY;
+          const [w2, m2, v2] = run(new Float32Array(n).fill(0.5), moment);
+          expect([w2!.dataSync()[at], m2!.dataSync()[at]]).toEqual([Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]);
+          expect(Number.isFinite(v2!.dataSync()[at])).toBe(true);
+          expect([w2, m2, v2].map((t) => isKnownFinite(t!))).toEqual([false, false, false]);
+          tf.dispose([w2!, m2!, v2!]);
         }
       }
     },
