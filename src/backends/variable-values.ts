@@ -13,6 +13,9 @@
  *   WebAssembly SIMD module over the backend's own memory, elsewhere with a JS loop.
  * - {@link finitenessProbe} is the same check as one scalar tensor, for backends whose data
  *   lives on a device (WebGL, WebGPU): it is read together with the step's losses.
+ * - {@link markFinite} lets a kernel that checked the values it wrote (the fused Adam kernel
+ *   on wasm) record them as finite, so that the scan skips them: tensor data never changes
+ *   after it is written, so the mark stays true for as long as the data lives.
  *
  * @module
  * @internal
@@ -159,6 +162,26 @@ function wasmCheck(memory: unknown): WasmCheck | null {
   return check;
 }
 
+/** Data ids whose values are known to be finite (see {@link markFinite}). */
+const knownFinite = new WeakSet<DataId>();
+
+/**
+ * Records that the data behind `dataId` holds only finite values: for kernels that check what
+ * they write in the same pass (the fused Adam kernel), so that {@link findNonFinite} and
+ * {@link findNonFiniteByReading} need not read it again. Only for data that was just written
+ * and checked: tfjs never changes a tensor's data in place, so the mark cannot go stale.
+ *
+ * @internal
+ */
+export function markFinite(dataId: DataId): void {
+  knownFinite.add(dataId);
+}
+
+/** Whether `t`'s data was recorded finite by {@link markFinite}. @internal */
+export function isKnownFinite(t: tf.Tensor): boolean {
+  return knownFinite.has(t.dataId);
+}
+
 interface HostBackend {
   data?: { get(id: DataId): { values?: unknown } | undefined };
   dataIdMap?: { get(id: DataId): { memoryOffset: number } | undefined };
@@ -171,12 +194,11 @@ interface HostBackend {
  * cpu backend's typed array (or the wasm heap without SIMD). `undefined` when the data is not
  * in host memory.
  */
-function finiteInPlace(backend: HostBackend, t: tf.Tensor): boolean | undefined {
+function finiteInPlace(backend: HostBackend, check: WasmCheck | null, t: tf.Tensor): boolean | undefined {
   if (backend.wasm?.HEAPU8 && backend.dataIdMap) {
     // tfjs-backend-wasm: tensors live in the module's heap at `memoryOffset` (malloc'd, aligned).
     const entry = backend.dataIdMap.get(t.dataId);
     if (!entry) return undefined;
-    const check = wasmCheck(backend.wasm.asm?.memory);
     if (check) return check(entry.memoryOffset, t.size) === 0;
     const view = new Float32Array(backend.wasm.HEAPU8.buffer, entry.memoryOffset, t.size);
     return Number.isFinite(sum4(view)) || isAllFinite(view);
@@ -241,17 +263,19 @@ function isAllFinite(values: ArrayLike<number>): boolean {
 /**
  * Where the backend keeps tensor data in host memory (`cpu`, `wasm`): the index of the first of
  * `tensors` that holds a NaN or ±Infinity, or -1 when all are finite. Reads each value once,
- * in place, with no kernel launch and no copy (int32 tensors are always finite). `undefined`
- * when the backend keeps its data elsewhere: use {@link finitenessProbe} there.
+ * in place, with no kernel launch and no copy (int32 tensors are always finite, and data that
+ * a kernel checked as it wrote it, see {@link markFinite}, is not read). `undefined` when the
+ * backend keeps its data elsewhere: use {@link finitenessProbe} there.
  *
  * @internal
  */
 export function findNonFinite(tensors: readonly tf.Tensor[]): number | undefined {
   const backend = engine().backend as HostBackend;
+  const check = backend.wasm?.HEAPU8 && backend.dataIdMap ? wasmCheck(backend.wasm.asm?.memory) : null;
   for (let i = 0; i < tensors.length; i++) {
     const t = tensors[i]!;
-    if (t.dtype !== 'float32') continue;
-    const finite = finiteInPlace(backend, t);
+    if (t.dtype !== 'float32' || knownFinite.has(t.dataId)) continue;
+    const finite = finiteInPlace(backend, check, t);
     if (finite === undefined) return undefined;
     if (!finite) return i;
   }
@@ -267,7 +291,7 @@ export function findNonFinite(tensors: readonly tf.Tensor[]): number | undefined
  * @internal
  */
 export function finitenessProbe(tensors: readonly tf.Tensor[]): tf.Scalar {
-  const floats = tensors.filter((t) => t.dtype === 'float32');
+  const floats = tensors.filter((t) => t.dtype === 'float32' && !knownFinite.has(t.dataId));
   if (floats.length === 0) return tf.scalar(0);
   const sums = floats.map((t) => tf.sum(tf.mul(t, 0)));
   // Stacked and summed rather than tf.addN: tfjs-backend-webgpu 4.22 runs AddN as one shader
@@ -280,7 +304,7 @@ export function finitenessProbe(tensors: readonly tf.Tensor[]): tf.Scalar {
 export async function findNonFiniteByReading(tensors: readonly tf.Tensor[]): Promise<number> {
   for (let i = 0; i < tensors.length; i++) {
     const t = tensors[i]!;
-    if (t.dtype !== 'float32') continue;
+    if (t.dtype !== 'float32' || knownFinite.has(t.dataId)) continue;
     if (!isAllFinite((await t.data()) as Float32Array)) return i;
   }
   return -1;

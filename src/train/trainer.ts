@@ -201,11 +201,24 @@ interface OpenEpoch {
   consumed: number;
 }
 
+/** Whether `batchShape` (`[batch, ...example]`) has the example shape `example`. */
+function sameExampleShape(example: readonly number[], batchShape: readonly number[]): boolean {
+  if (batchShape.length !== example.length + 1) return false;
+  for (let i = 0; i < example.length; i++) if (batchShape[i + 1] !== example[i]) return false;
+  return true;
+}
+
 /** `iterator()` calls that `fit` made on each dataset (process-wide: trainers may share one). */
 const datasetOpens = new WeakMap<object, number>();
 
 async function closeIterator(iterator: { return?(): unknown }): Promise<void> {
   await iterator.return?.();
+}
+
+/** Whether an optimizer of the plan created state variables during the step (its first update): they are not in the plan. */
+function createdSlots(snapshot: Snapshot): boolean {
+  for (const { optimizer, refs } of snapshot.plan.optimizers) if (refs.takenAt === 0 && optimizer.iterations !== 0) return true;
+  return false;
 }
 
 /**
@@ -234,6 +247,18 @@ async function nonFiniteState(
     if (at >= 0) return `${name}/${created[at]!.name}`;
   }
   return undefined;
+}
+
+/**
+ * {@link nonFiniteState} without a promise in the common case of a host-memory backend (one
+ * in-place scan, no slot created by the step): `null` when every assigned value is finite, a
+ * label when one is not, and `undefined` when the full (asynchronous) check must run.
+ */
+function nonFiniteStateInPlace(snapshot: Snapshot): string | null | undefined {
+  if (createdSlots(snapshot)) return undefined;
+  const { variables, labels } = changedSince(snapshot);
+  const index = findNonFinite(variables);
+  return index === undefined ? undefined : index < 0 ? null : labels[index];
 }
 
 /**
@@ -443,7 +468,7 @@ export abstract class Trainer {
           if (logs) {
             lastLogs = logs;
             counted++;
-            for (const [k, v] of Object.entries(logs)) sums[k] = (sums[k] ?? 0) + v;
+            for (const k in logs) sums[k] = (sums[k] ?? 0) + logs[k]!;
             for (const c of callbacks) await c.onStepEnd?.(this.step, logs, context);
           }
           if (stopping() || (steps !== undefined && this.step >= steps)) break outer;
@@ -560,7 +585,8 @@ export abstract class Trainer {
    * (one pass, no kernel launch, no copy; see `backends/variable-values.ts`); elsewhere a probe
    * scalar (`Σ v·0` over the same variables) is stacked with the losses and read with them.
    * Only variables the step assigned are checked: the others are unchanged since the last good
-   * step. Slots an optimizer creates during a step (its first) are listed again and checked.
+   * step; values that a kernel checked as it wrote them (`train.fusedAdam` on wasm) are not read
+   * again. Slots an optimizer creates during a step (its first) are listed again and checked.
    */
   private async trainOn(
     batch: TrainingBatch,
@@ -570,7 +596,7 @@ export abstract class Trainer {
   ): Promise<Logs | undefined> {
     this.checkBatch(batch, fn);
     if (this.batchShape === undefined) this.batchShape = batch.x.shape.slice(1);
-    else if (!tf.util.arraysEqual(this.batchShape, batch.x.shape.slice(1))) {
+    else if (!sameExampleShape(this.batchShape, batch.x.shape)) {
       throw new ShapeError({
         fn,
         arg: 'batches',
@@ -615,8 +641,15 @@ export abstract class Trainer {
       throw e;
     }
     this.rngPosition++;
-    const bad = names.findIndex((_, i) => !Number.isFinite(values[i]!));
-    const badState = bad >= 0 ? undefined : await nonFiniteState(snapshot, changed, inPlace ? undefined : values[names.length]!);
+    let bad = -1;
+    for (let i = 0; i < names.length && bad < 0; i++) if (!Number.isFinite(values[i]!)) bad = i;
+    let badState: string | undefined;
+    if (bad < 0) {
+      // The state check: synchronous in the common case (host memory, no slot created).
+      const quick = inPlace ? nonFiniteStateInPlace(snapshot) : undefined;
+      if (quick === undefined) badState = await nonFiniteState(snapshot, changed, inPlace ? undefined : values[names.length]!);
+      else if (quick !== null) badState = quick;
+    }
     if (bad >= 0 || badState !== undefined) {
       await this.rollBack(snapshot);
       if (this.onNonFinite === 'skip' && ++this.consecutiveSkips < MAX_CONSECUTIVE_SKIPS) {
@@ -630,7 +663,7 @@ export abstract class Trainer {
     this.consecutiveSkips = 0;
     this.step++;
     const logs: Logs = {};
-    names.forEach((n, i) => (logs[n] = values[i]!));
+    for (let i = 0; i < names.length; i++) logs[names[i]!] = values[i]!;
     return Object.assign(logs, this.extraLogs(position));
   }
 

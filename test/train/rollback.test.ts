@@ -119,6 +119,28 @@ describe.each(TEST_BACKENDS)('rollback on %s', (backend) => {
     tf.dispose(batches);
   });
 
+  it('fusedAdam: a gradient whose square overflows makes only the second moment Infinity (finite loss and weights) → refused, state of the last good step kept', async () => {
+    // loss = g·Σw with g = 1e20 (finite, |Σw| small): the gradient is g for every weight, and
+    // v' = g²·(1 − β2) = +Infinity in float32 while m' = 0.1·g and w' = w − lr·(m'/c1)/(√v' + ε) = w
+    // stay finite. On wasm the fused kernel reports it (its outputs are not marked finite); on
+    // cpu (tf.train.adam's operations) the scan finds it.
+    const w = tf.variable(tf.tensor1d([0.5, -0.25, 0.125]));
+    const g = tf.scalar(1e20);
+    const model = { apply: (x: tf.Tensor | tf.Tensor[]) => x, trainableWeights: [w] };
+    const optimizer = train.fusedAdam({ learningRate: 1e-3 });
+    const trainer = new train.ModelTrainer({ models: { model }, optimizer, loss: () => ({ linear: tf.mul(g, tf.sum(w)) as tf.Scalar }) });
+    const x = tf.zeros([2, 1]);
+    await expect(trainer.fit([x], { steps: 1 })).rejects.toThrow(
+      /the losses were finite but 'optimizer\/.+\/v' became NaN or ±Infinity at step 0; the weights of the last good step were kept/,
+    );
+    expect(Array.from(await w.data())).toEqual([0.5, -0.25, 0.125]);
+    expect(trainer.step).toBe(0);
+    const slots = await optimizer.getWeights();
+    expect(slots.length).toBe(1); // the iteration counter only: the slots made by the refused step are gone
+    tf.dispose([w, g, x, slots[0]!.tensor]);
+    optimizer.dispose();
+  });
+
   it("onNonFinite 'skip': 50 skipped steps (NaN batches between good ones) leak nothing and keep the good steps' state", async () => {
     const optimizers = [tf.train.adam(1e-3), tf.train.adam(1e-3)];
     const trainer = new train.AdversarialTrainer({

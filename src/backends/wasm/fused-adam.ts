@@ -7,11 +7,16 @@
  *     m' = m·β1 + g·(1−β1),   v' = v·β2 + g²·(1−β2),
  *     w' = (m'/c1) / (√(v'/c2) + ε) · (−lr) + w,   c1 = 1 − β1ᵗ, c2 = 1 − β2ᵗ.
  *
+ * The same pass checks that every value it writes is finite and, when so, marks the three
+ * outputs finite (`markFinite`), so that the trainers' check of a step's new state skips them
+ * instead of reading the weights and both moments a second time.
+ *
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { FUSED_ADAM_KERNEL } from '../fused-adam-kernel.js';
+import { markFinite } from '../variable-values.js';
 import { heapKernels, heapPointer } from './heap-kernels.js';
 import { attr, sizeOf, type WasmKernelArgs } from './types.js';
 
@@ -40,10 +45,13 @@ export function fusedAdam({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
     backend.makeOutput([...value.shape], 'float32'),
     backend.makeOutput([...value.shape], 'float32'),
   ];
+  const markIfFinite = (check: number) => {
+    if (check === 0) for (const out of outs) markFinite(out.dataId);
+  };
   const kernels = heapKernels(backend);
   if (kernels != null) {
     const p = (t: tf.TensorInfo) => heapPointer(backend, t);
-    kernels.adam(
+    const check = kernels.adam(
       p(value),
       p(m),
       p(v),
@@ -61,19 +69,24 @@ export function fusedAdam({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
       epsilon,
       negLr,
     );
+    markIfFinite(check);
     return outs;
   }
   // Without the heap kernels (the threaded build): the same float32 operations in JavaScript.
   const [w, mv, vv, gv] = [value, m, v, g].map((t) => backend.typedArrayFromHeap(t));
   const [ow, om, ov] = outs.map((t) => backend.typedArrayFromHeap(t));
   const [b1, omb1, b2, omb2, e, nlr] = [beta1, 1 - beta1, beta2, 1 - beta2, epsilon, negLr].map(f32);
+  let check = 0; // Σ (x − x): 0 while every value written is finite
   for (let i = 0; i < n; i++) {
     const gi = gv![i]!;
     const mi = f32(f32(mv![i]! * b1!) + f32(gi * omb1!));
     const vi = f32(f32(vv![i]! * b2!) + f32(f32(gi * gi) * omb2!));
+    const wi = f32(f32(f32(f32(mi / c1) / f32(f32(Math.sqrt(f32(vi / c2))) + e!)) * nlr!) + w![i]!);
     om![i] = mi;
     ov![i] = vi;
-    ow![i] = f32(f32(f32(f32(mi / c1) / f32(f32(Math.sqrt(f32(vi / c2))) + e!)) * nlr!) + w![i]!);
+    ow![i] = wi;
+    check += wi - wi + (vi - vi); // a non-finite mi makes wi non-finite (see heap-kernels.wat)
   }
+  markIfFinite(check);
   return outs;
 }

@@ -70,7 +70,9 @@ export interface HeapKernels {
   /**
    * One Adam step over `n` parameters `w` (moments `m`, `v`, gradient `g`) into fresh outputs
    * `ow`, `om`, `ov`, in `tf.train.adam`'s order of float32 operations; `c1 = 1 − β1ᵗ`,
-   * `c2 = 1 − β2ᵗ`.
+   * `c2 = 1 − β2ᵗ`. Returns `Σ (x − x)` over the new values and second moments: 0 when every
+   * value written is finite, NaN otherwise (a non-finite first moment makes the value
+   * non-finite).
    */
   adam(
     w: number,
@@ -89,7 +91,7 @@ export interface HeapKernels {
     c2: number,
     epsilon: number,
     negLearningRate: number,
-  ): void;
+  ): number;
 }
 
 /** The assemblies of `heap-kernels.wat`: for a plain memory, with relaxed-SIMD gemm, for a shared memory. */

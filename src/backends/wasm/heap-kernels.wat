@@ -268,14 +268,19 @@
   ;; adam: one Adam step over n parameters, in tf.train.adam's order of float32 operations:
   ;;   m' = m·β1 + g·(1−β1)         v' = v·β2 + g²·(1−β2)
   ;;   w' = (m'/c1) / (√(v'/c2) + ε) · (−lr) + w      with c1 = 1−β1ᵗ, c2 = 1−β2ᵗ
-  ;; written to fresh outputs ow, om, ov.
+  ;; written to fresh outputs ow, om, ov. Returns Σ (x − x) over w' and v': 0 when every value
+  ;; written is finite, NaN otherwise (x − x is NaN exactly for NaN and ±Infinity), so the caller
+  ;; learns the finiteness of the new state without reading it again. m' needs no term: a
+  ;; non-finite m' makes m'/c1, its quotient by anything, its product with −lr and its sum with
+  ;; w all non-finite, so w' is non-finite whenever m' is.
   (func (export "adam")
     (param $w i32) (param $m i32) (param $v i32) (param $g i32) (param $ow i32) (param $om i32) (param $ov i32) (param $n i32)
     (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32) (param $c1 f32) (param $c2 f32) (param $eps f32) (param $negLr f32)
+    (result f32)
     (local $i i32) (local $n4 i32) (local $off i32)
     (local $B1 v128) (local $OMB1 v128) (local $B2 v128) (local $OMB2 v128) (local $C1 v128) (local $C2 v128) (local $EPS v128) (local $NLR v128)
-    (local $gv v128) (local $mv v128) (local $vv v128)
-    (local $gs f32) (local $ms f32) (local $vs f32)
+    (local $gv v128) (local $mv v128) (local $vv v128) (local $wv v128) (local $bad v128)
+    (local $gs f32) (local $ms f32) (local $vs f32) (local $ws f32) (local $bads f32)
     (local.set $B1 (f32x4.splat (local.get $b1))) (local.set $OMB1 (f32x4.splat (local.get $omb1)))
     (local.set $B2 (f32x4.splat (local.get $b2))) (local.set $OMB2 (f32x4.splat (local.get $omb2)))
     (local.set $C1 (f32x4.splat (local.get $c1))) (local.set $C2 (f32x4.splat (local.get $c2)))
@@ -292,13 +297,17 @@
                                   (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $OMB2))))
         (v128.store (i32.add (local.get $om) (local.get $off)) (local.get $mv))
         (v128.store (i32.add (local.get $ov) (local.get $off)) (local.get $vv))
-        (v128.store (i32.add (local.get $ow) (local.get $off))
+        (local.set $wv
           (f32x4.add
             (f32x4.mul
               (f32x4.div (f32x4.div (local.get $mv) (local.get $C1))
                          (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $C2))) (local.get $EPS)))
               (local.get $NLR))
             (v128.load (i32.add (local.get $w) (local.get $off)))))
+        (v128.store (i32.add (local.get $ow) (local.get $off)) (local.get $wv))
+        (local.set $bad
+          (f32x4.add (local.get $bad)
+            (f32x4.add (f32x4.sub (local.get $wv) (local.get $wv)) (f32x4.sub (local.get $vv) (local.get $vv)))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $loop4)))
     (block $done
@@ -312,15 +321,22 @@
                                 (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $omb2))))
         (f32.store (i32.add (local.get $om) (local.get $off)) (local.get $ms))
         (f32.store (i32.add (local.get $ov) (local.get $off)) (local.get $vs))
-        (f32.store (i32.add (local.get $ow) (local.get $off))
+        (local.set $ws
           (f32.add
             (f32.mul
               (f32.div (f32.div (local.get $ms) (local.get $c1))
                        (f32.add (f32.sqrt (f32.div (local.get $vs) (local.get $c2))) (local.get $eps)))
               (local.get $negLr))
             (f32.load (i32.add (local.get $w) (local.get $off)))))
+        (f32.store (i32.add (local.get $ow) (local.get $off)) (local.get $ws))
+        (local.set $bads
+          (f32.add (local.get $bads)
+            (f32.add (f32.sub (local.get $ws) (local.get $ws)) (f32.sub (local.get $vs) (local.get $vs)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $loop))))
+        (br $loop)))
+    (f32.add (local.get $bads)
+      (f32.add (f32.add (f32x4.extract_lane 0 (local.get $bad)) (f32x4.extract_lane 1 (local.get $bad)))
+               (f32.add (f32x4.extract_lane 2 (local.get $bad)) (f32x4.extract_lane 3 (local.get $bad))))))
 
   ;; tanh: out[i] = tanh(x[i]), i < n, as Eigen's float tanh: x clamped to ±7.90531110763549805,
   ;; x·P(x²)/Q(x²) with odd degree-13 and even degree-6 polynomials, and x itself for

@@ -28,7 +28,9 @@ export interface FusedAdamOptions {
  * `tf.train.adam`'s own operations. Either way the float32 operations and their order are
  * `tf.train.adam`'s, so the updates are the same; the state (moments, `accBeta1/2`,
  * iterations), `getWeights`/`setWeights` and serialization (class name `'Adam'`) are those of
- * `tf.AdamOptimizer`, which this class extends.
+ * `tf.AdamOptimizer`, which this class extends. On wasm the kernel also checks that every value
+ * it writes is finite, so the trainers' rollback check of a step's new state does not read
+ * these variables and moments again.
  *
  * @category Training
  */

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { FUSED_ADAM_KERNEL } from '../../../src/backends/fused-adam-kernel.js';
+import { findNonFinite, isKnownFinite } from '../../../src/backends/variable-values.js';
 import { setHeapKernelsEnabled } from '../../../src/backends/wasm/heap-kernels.js';
 import { train } from '../../../src/index.js';
 import { useTestBackend } from '../../helpers/backends.js';
@@ -144,6 +145,70 @@ describe('train.fusedAdam', () => {
     tf.dispose([a, b]);
     opt.dispose();
   });
+
+  it.each([
+    ['SIMD kernel', true],
+    ['JavaScript fallback', false],
+  ] as const)(
+    '%s: marks its outputs finite exactly when every value written is (the trainers then skip reading them)',
+    async (_label, heap) => {
+      await tf.setBackend('wasm');
+      setHeapKernelsEnabled(heap);
+      // One step from w = 1, m = v = 0 at t = 1 (c1 = 1 − 0.9, c2 = 1 − 0.999), for sizes with a
+      // SIMD body, a scalar tail, or both, and a bad gradient in either part.
+      const run = (gradient: Float32Array, firstMoment = new Float32Array(gradient.length)): tf.Tensor[] => {
+        const n = gradient.length;
+        const inputs = {
+          value: tf.fill([n], 1),
+          firstMoment: tf.tensor1d(firstMoment),
+          secondMoment: tf.zeros([n]),
+          gradient: tf.tensor1d(gradient),
+          oneMinusAccBeta1: tf.scalar(1 - 0.9),
+          oneMinusAccBeta2: tf.scalar(1 - 0.999),
+        };
+        const outs = tf.engine().runKernel(FUSED_ADAM_KERNEL, inputs, { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, learningRate: 1e-3 });
+        tf.dispose(Object.values(inputs));
+        return outs as tf.Tensor[];
+      };
+      for (const n of [1, 4, 7, 8, 13]) {
+        const finite = run(new Float32Array(n).fill(0.5));
+        expect(finite.map(isKnownFinite)).toEqual([true, true, true]);
+        expect(findNonFinite(finite)).toBe(-1);
+        tf.dispose(finite);
+        for (const at of new Set([0, n - 1, n >> 1])) {
+          // g = 1e20: g² = 1e40 overflows float32, so v' = v·β2 + g²·(1 − β2) = +Infinity, while
+          // m' = 0.1·g = 1e19 is finite and w' = w − lr·(m'/c1)/(√(v'/c2) + ε) = w − 0 = 1 is
+          // finite: only the second moment is bad, and only it gives the step away.
+          const huge = new Float32Array(n).fill(0.5);
+          huge[at] = 1e20;
+          const [w, m, v] = run(huge);
+          expect(w!.dataSync()[at]).toBe(1);
+          expect(Number.isFinite(m!.dataSync()[at])).toBe(true);
+          expect(v!.dataSync()[at]).toBe(Number.POSITIVE_INFINITY);
+          expect([w, m, v].map((t) => isKnownFinite(t!))).toEqual([false, false, false]);
+          expect(findNonFinite([w!, m!, v!]), `1e20 at ${at} of ${n}`).toBe(2);
+          tf.dispose([w!, m!, v!]);
+          // A NaN gradient makes all three NaN.
+          const nan = new Float32Array(n).fill(0.5);
+          nan[at] = Number.NaN;
+          const outs = run(nan);
+          expect(outs.map(isKnownFinite)).toEqual([false, false, false]);
+          expect(findNonFinite(outs)).toBe(0);
+          tf.dispose(outs);
+          // An infinite first moment with a finite gradient: m' = +Infinity, v' = 0.001·0.25 is
+          // finite, and w' = 1 − 0.001·(+Infinity/c1)/(…) = −Infinity (the kernel checks w' and v'
+          // only, since a non-finite m' always makes w' non-finite).
+          const moment = new Float32Array(n);
+          moment[at] = Number.POSITIVE_INFINITY;
+          const [w2, m2, v2] = run(new Float32Array(n).fill(0.5), moment);
+          expect([w2!.dataSync()[at], m2!.dataSync()[at]]).toEqual([Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]);
+          expect(Number.isFinite(v2!.dataSync()[at])).toBe(true);
+          expect([w2, m2, v2].map((t) => isKnownFinite(t!))).toEqual([false, false, false]);
+          tf.dispose([w2!, m2!, v2!]);
+        }
+      }
+    },
+  );
 
   it.each([
     [{ learningRate: 0 }, /train\.fusedAdam: argument 'options\.learningRate' must be a positive finite number, received 0/],
