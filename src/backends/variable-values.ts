@@ -146,16 +146,45 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-/** The SIMD scan bound to `memory`, or null where it cannot run (no SIMD, a shared memory). */
+/**
+ * The scan module importing a shared memory instead (the threaded build's heap): its import
+ * section `env.memory (memory 0)` (limits flag 0, minimum 0) becomes `(memory 0 65536 shared)`
+ * (flag 3, minimum 0, maximum 65536 as LEB128 `80 80 04`); the code is the same.
+ */
+function sharedScanBytes(): Uint8Array<ArrayBuffer> {
+  const bytes = decodeBase64(SCAN_WASM);
+  const plain = [2, 0x0f, 1, 3, ...'env'.split('').map((c) => c.charCodeAt(0)), 6, ...'memory'.split('').map((c) => c.charCodeAt(0))];
+  const at = 17; // after the magic, the version and the 9-byte type section
+  if (!plain.every((b, i) => bytes[at + i] === b) || bytes[at + plain.length] !== 2 || bytes[at + plain.length + 1] !== 0) {
+    throw new Error('the scan module does not have the expected memory import');
+  }
+  const head = bytes.subarray(0, at);
+  const tail = bytes.subarray(at + plain.length + 3);
+  const section = [2, 0x12, ...plain.slice(2), 2, 3, 0, 0x80, 0x80, 4];
+  const out = new Uint8Array(new ArrayBuffer(head.length + section.length + tail.length));
+  out.set(head, 0);
+  out.set(section, head.length);
+  out.set(tail, head.length + section.length);
+  return out;
+}
+
+/** The backend's linear memory: exported by the single-threaded build, imported (shared) by the threaded one. */
+function memoryOf(backend: HostBackend): unknown {
+  return backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
+}
+
+/** The SIMD scan bound to `memory`, or null where it cannot run (no SIMD). */
 function wasmCheck(memory: unknown): WasmCheck | null {
   if (typeof WebAssembly === 'undefined' || !(memory instanceof WebAssembly.Memory)) return null;
   let check = wasmChecks.get(memory);
   if (check === undefined) {
     try {
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(SCAN_WASM)), { env: { memory } });
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      const bytes = shared ? sharedScanBytes() : decodeBase64(SCAN_WASM);
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
       check = instance.exports['check'] as WasmCheck;
     } catch {
-      check = null; // no SIMD, or the threaded build's shared memory: scan in JS instead
+      check = null; // no SIMD: scan in JS instead
     }
     wasmChecks.set(memory, check);
   }
@@ -185,7 +214,7 @@ export function isKnownFinite(t: tf.Tensor): boolean {
 interface HostBackend {
   data?: { get(id: DataId): { values?: unknown } | undefined };
   dataIdMap?: { get(id: DataId): { memoryOffset: number } | undefined };
-  wasm?: { HEAPU8: Uint8Array; asm?: { memory?: unknown } };
+  wasm?: { HEAPU8: Uint8Array; asm?: { memory?: unknown }; wasmMemory?: unknown };
 }
 
 /**
@@ -211,14 +240,13 @@ function finiteInPlace(backend: HostBackend, check: WasmCheck | null, t: tf.Tens
 
 /**
  * How {@link findNonFinite} scans on the active backend: `'wasm-simd'` (the SIMD module over the
- * wasm heap), `'js'` (a JS loop: the cpu backend, or wasm without SIMD or with a shared
- * memory), or `undefined` (device backends: use {@link finitenessProbe}).
+ * wasm heap, plain or shared), `'js'` (a JS loop: the cpu backend, or wasm without SIMD), or `undefined` (device backends: use {@link finitenessProbe}).
  *
  * @internal
  */
 export function inPlaceScanKind(): 'wasm-simd' | 'js' | undefined {
   const b = engine().backend as HostBackend;
-  if (b.wasm?.HEAPU8 && b.dataIdMap) return wasmCheck(b.wasm.asm?.memory) ? 'wasm-simd' : 'js';
+  if (b.wasm?.HEAPU8 && b.dataIdMap) return wasmCheck(memoryOf(b)) ? 'wasm-simd' : 'js';
   return typeof b.data?.get === 'function' ? 'js' : undefined;
 }
 
@@ -271,7 +299,7 @@ function isAllFinite(values: ArrayLike<number>): boolean {
  */
 export function findNonFinite(tensors: readonly tf.Tensor[]): number | undefined {
   const backend = engine().backend as HostBackend;
-  const check = backend.wasm?.HEAPU8 && backend.dataIdMap ? wasmCheck(backend.wasm.asm?.memory) : null;
+  const check = backend.wasm?.HEAPU8 && backend.dataIdMap ? wasmCheck(memoryOf(backend)) : null;
   for (let i = 0; i < tensors.length; i++) {
     const t = tensors[i]!;
     if (t.dtype !== 'float32' || knownFinite.has(t.dataId)) continue;
