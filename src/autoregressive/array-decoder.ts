@@ -1,9 +1,11 @@
 /**
  * The key/value-cached forward pass of a {@link nets.gpt} model on plain typed arrays: the
- * weights are read once into `Float32Array`s and each token runs the incremental forward in
- * JavaScript, with no tensor, kernel dispatch or device read per token. At nanoGPT's CPU size
- * (4 layers, width 128) a token is about 0.8 million multiply-adds, which a few tight loops
- * finish faster than the hundred-odd tfjs kernels of the tensor path can be dispatched.
+ * weights are read once into `Float32Array`s and each token runs the incremental forward with
+ * no tensor, kernel dispatch or device read. At nanoGPT's CPU size (4 layers, width 128) a
+ * token is about 0.8 million multiply-adds, almost all in five matrix-vector products per
+ * block; those run in a small SIMD WebAssembly module (`mat-vec.wat`, on its own memory, so on
+ * any tfjs backend) where the engine has wasm SIMD, else in JavaScript loops. Layer norms,
+ * attention over the cache and GELU are JavaScript.
  *
  * @module
  */
@@ -11,24 +13,140 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import type { GptParts } from './cached-decoder.js';
+import { MAT_VEC_WASM_BASE64 } from './mat-vec-binary.js';
 
-/** One transformer block's weights; each matrix transposed to `[out, in]` so a row is one output's dot product. */
+/**
+ * `y[j] = bias[j] + Σᵢ x[i]·K[i, j]` for `j < m` (`m` a multiple of 4), `i < n`, with the kernel
+ * `K` `[n, m]` stored in the product's layout; every array comes from the product's `take`.
+ */
+interface Product {
+  /** `'columns'`: `K` as stored by the layer, `[n, m]` (the SIMD module); `'rows'`: `Kᵀ` `[m, n]` (the JavaScript loops). */
+  readonly layout: 'columns' | 'rows';
+  /** A zeroed `Float32Array` of `length` floats where `run` can read and write it. */
+  take(length: number): Float32Array;
+  run(x: Float32Array, kernel: Float32Array, bias: Float32Array, y: Float32Array, m: number, n: number): void;
+}
+
+/** `n` rounded up to a multiple of 4: every product has whole groups of four outputs. */
+const padded = (n: number): number => Math.ceil(n / 4) * 4;
+
+/**
+ * The JavaScript product on `Kᵀ` `[m, n]`: four outputs per pass over `x`, each a dot product
+ * along a contiguous row, accumulated in float64.
+ */
+function rowsProduct(): Product {
+  return {
+    layout: 'rows',
+    take: (length) => new Float32Array(length),
+    run(x, w, bias, y, m, n) {
+      for (let j = 0; j < m; j += 4) {
+        const r0 = j * n;
+        const r1 = r0 + n;
+        const r2 = r1 + n;
+        const r3 = r2 + n;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let i = 0; i < n; i++) {
+          const xi = x[i]!;
+          s0 += xi * w[r0 + i]!;
+          s1 += xi * w[r1 + i]!;
+          s2 += xi * w[r2 + i]!;
+          s3 += xi * w[r3 + i]!;
+        }
+        y[j] = s0 + bias[j]!;
+        y[j + 1] = s1 + bias[j + 1]!;
+        y[j + 2] = s2 + bias[j + 2]!;
+        y[j + 3] = s3 + bias[j + 3]!;
+      }
+    },
+  };
+}
+
+interface MatVecExports {
+  memory: WebAssembly.Memory;
+  matVec(x: number, w: number, bias: number, y: number, m: number, n: number): void;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+let simdEnabled = true;
+
+/** The compiled `mat-vec.wat`, or null where the engine lacks wasm SIMD. */
+function matVecModule(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      const text = atob(MAT_VEC_WASM_BASE64);
+      const bytes = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+      compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/**
+ * The SIMD product on `K` `[n, m]`, on a fresh instance whose memory holds `floats` floats (all
+ * that `take` will hand out, 16-byte aligned), or null without wasm SIMD.
+ */
+function columnsProduct(floats: number): Product | null {
+  const module = simdEnabled && typeof WebAssembly === 'object' ? matVecModule() : null;
+  if (module === null) return null;
+  const exports = new WebAssembly.Instance(module, {}).exports as unknown as MatVecExports;
+  const bytes = floats * 4;
+  const pages = Math.ceil(bytes / 65536);
+  if (pages > 1) exports.memory.grow(pages - 1);
+  const buffer = exports.memory.buffer;
+  let offset = 0;
+  const matVec = exports.matVec;
+  return {
+    layout: 'columns',
+    take(length) {
+      const view = new Float32Array(buffer, offset, length);
+      offset += padded(length) * 4;
+      return view;
+    },
+    run: (x, w, bias, y, m, n) => matVec(x.byteOffset, w.byteOffset, bias.byteOffset, y.byteOffset, m, n),
+  };
+}
+
+/**
+ * Turns the SIMD product off (`false`) or back on for decoders created afterwards: with it off,
+ * they run the JavaScript loops. For tests; returns the previous setting.
+ *
+ * @internal
+ */
+export function setMatVecSimdEnabled(on: boolean): boolean {
+  const previous = simdEnabled;
+  simdEnabled = on;
+  return previous;
+}
+
+/** A kernel `[n, m]` in a product's layout (`m` padded to a multiple of 4) and its bias `[m]` (zeros when absent). */
+interface Linear {
+  kernel: Float32Array;
+  bias: Float32Array;
+  /** Outputs, padded. */
+  m: number;
+  /** Inputs. */
+  n: number;
+}
+
+/** One transformer block's weights. */
 interface BlockArrays {
   heads: number;
   epsilon: number;
   hidden: number;
   norm1Gamma: Float32Array;
   norm1Beta: Float32Array;
-  qkv: Float32Array;
-  qkvBias: Float32Array;
-  projection: Float32Array;
-  projectionBias: Float32Array;
+  qkv: Linear;
+  projection: Linear;
   norm2Gamma: Float32Array;
   norm2Beta: Float32Array;
-  mlp: Float32Array;
-  mlpBias: Float32Array;
-  mlpProjection: Float32Array;
-  mlpProjectionBias: Float32Array;
+  mlp: Linear;
+  mlpProjection: Linear;
 }
 
 /** The whole model's weights as typed arrays. */
@@ -39,9 +157,8 @@ interface GptArrays {
   normGamma: Float32Array;
   normBeta: Float32Array;
   normEpsilon: number;
-  /** The head `[V, C]`: the token table itself when tied, else the dense kernel transposed. */
-  head: Float32Array;
-  headBias: Float32Array;
+  /** The head: `Eᵀ` `[C, V]` when tied, else the dense kernel. */
+  head: Linear;
 }
 
 /** The variable of `layer` created as `name` (tfjs-layers scopes it as `layerName/name`). */
@@ -59,29 +176,8 @@ function readValues(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
 
-/** A copy of `t`'s values into `[length]` (zeros after them; the cpu backend's `dataSync` returns its own buffer). */
-function copy(t: tf.Tensor, length = t.size): Float32Array {
-  const out = new Float32Array(length);
-  out.set(readValues(t));
-  return out;
-}
-/** A copy of an optional bias or shift, zeros `[n]` when absent (so every loop sees the same array type). */
-const optionalCopy = (t: tf.Tensor | undefined, n: number): Float32Array => (t === undefined ? new Float32Array(n) : copy(t, n));
-
-/** `n` rounded up to a multiple of 4: every matrix has whole groups of four rows for {@link matVec}. */
-const padded = (n: number): number => Math.ceil(n / 4) * 4;
-
-/** `[rows, cols]` row-major → `[cols, rows]` row-major, with zero rows up to a multiple of 4. */
-function transposed(t: tf.Tensor): Float32Array {
-  const [rows, cols] = t.shape as [number, number];
-  const src = readValues(t);
-  const out = new Float32Array(rows * padded(cols));
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c]!;
-  return out;
-}
-
-/** The final norm's γ, β and ε, or undefined for a norm this path does not reproduce. */
-function normArrays(norm: tfl.layers.Layer, width: number): Pick<GptArrays, 'normGamma' | 'normBeta' | 'normEpsilon'> | undefined {
+/** The final norm's ε, or undefined for a norm this path does not reproduce. */
+function normEpsilon(norm: tfl.layers.Layer): number | undefined {
   const config = norm.getConfig();
   if (norm.getClassName() === 'LayerNormalization') {
     // tfjs-layers' layerNormalization: only over the last axis.
@@ -90,93 +186,122 @@ function normArrays(norm: tfl.layers.Layer, width: number): Pick<GptArrays, 'nor
     if (axes.length !== 1 || (axes[0] !== -1 && axes[0] !== 2)) return undefined;
   }
   const epsilon = (norm as unknown as { epsilon?: number }).epsilon ?? config['epsilon'];
-  if (typeof epsilon !== 'number') return undefined;
-  const gamma = weightNamed(norm, 'gamma');
-  return {
-    normGamma: gamma === undefined ? new Float32Array(width).fill(1) : copy(gamma),
-    normBeta: optionalCopy(weightNamed(norm, 'beta'), width),
-    normEpsilon: epsilon,
-  };
+  return typeof epsilon === 'number' ? epsilon : undefined;
 }
 
-/** Reads the model's weights into typed arrays, or undefined when a layer has a form this path does not reproduce. */
-function readArrays(parts: GptParts): GptArrays | undefined {
-  const { embedding, blocks, norm, head } = parts;
-  const tokens = weightNamed(embedding, 'token_embeddings');
-  const positions = weightNamed(embedding, 'position_embeddings');
-  if (tokens === undefined || positions === undefined) return undefined;
-  const normPart = normArrays(norm, embedding.width);
-  if (normPart === undefined) return undefined;
-  let headArrays: Pick<GptArrays, 'head' | 'headBias'>;
-  if (head === undefined) {
-    headArrays = {
-      head: copy(tokens, padded(embedding.vocabSize) * embedding.width),
-      headBias: new Float32Array(padded(embedding.vocabSize)),
-    };
-  } else {
-    const kernel = weightNamed(head, 'kernel');
-    if (kernel === undefined || head.getConfig()['activation'] !== 'linear') return undefined;
-    headArrays = { head: transposed(kernel), headBias: optionalCopy(weightNamed(head, 'bias'), padded(embedding.vocabSize)) };
-  }
+/** Whether this path reproduces every layer of `parts` (else the decoder takes the tensor path). */
+function supported(parts: GptParts): boolean {
+  const { embedding, norm, head } = parts;
+  if (weightNamed(embedding, 'token_embeddings') === undefined || weightNamed(embedding, 'position_embeddings') === undefined) return false;
+  if (normEpsilon(norm) === undefined) return false;
+  return head === undefined || (weightNamed(head, 'kernel') !== undefined && head.getConfig()['activation'] === 'linear');
+}
+
+/** Allocates (zeroed) arrays for the weights of `parts`: the products' operands from `product.take`. */
+function allocate(parts: GptParts, product: Product): GptArrays {
+  const { embedding, blocks } = parts;
+  const { vocabSize: v, blockSize, width: c } = embedding;
+  const linear = (n: number, m: number): Linear => ({
+    kernel: product.take(n * padded(m)),
+    bias: product.take(padded(m)),
+    m: padded(m),
+    n,
+  });
   return {
-    tokens: copy(tokens),
-    positions: copy(positions),
+    tokens: new Float32Array(v * c),
+    positions: new Float32Array(blockSize * c),
     blocks: blocks.map((block) => {
-      const w = block.blockWeights();
-      const [c, hidden] = w.mlpKernel.shape;
+      const hidden = block.blockWeights().mlpKernel.shape[1];
       return {
         heads: block.heads,
         epsilon: block.epsilon,
         hidden,
-        norm1Gamma: copy(w.norm1Gamma),
-        norm1Beta: optionalCopy(w.norm1Beta, c),
-        qkv: transposed(w.attention.qkvKernel),
-        qkvBias: optionalCopy(w.attention.qkvBias, padded(3 * c)),
-        projection: transposed(w.attention.projectionKernel),
-        projectionBias: optionalCopy(w.attention.projectionBias, padded(c)),
-        norm2Gamma: copy(w.norm2Gamma),
-        norm2Beta: optionalCopy(w.norm2Beta, c),
-        mlp: transposed(w.mlpKernel),
-        mlpBias: optionalCopy(w.mlpBias, padded(hidden)),
-        mlpProjection: transposed(w.mlpProjectionKernel),
-        mlpProjectionBias: optionalCopy(w.mlpProjectionBias, padded(c)),
+        norm1Gamma: new Float32Array(c),
+        norm1Beta: new Float32Array(c),
+        qkv: linear(c, 3 * c),
+        projection: linear(c, c),
+        norm2Gamma: new Float32Array(c),
+        norm2Beta: new Float32Array(c),
+        mlp: linear(c, hidden),
+        mlpProjection: linear(hidden, c),
       };
     }),
-    ...normPart,
-    ...headArrays,
+    normGamma: new Float32Array(c),
+    normBeta: new Float32Array(c),
+    normEpsilon: normEpsilon(parts.norm)!,
+    head: linear(c, v),
   };
 }
 
+/** The operands of one step (on the product's memory): LN output, qkv, attention output, projection, MLP hidden, logits. */
+interface Scratch {
+  normed: Float32Array;
+  qkv: Float32Array;
+  attended: Float32Array;
+  projected: Float32Array;
+  hidden: Float32Array;
+  output: Float32Array;
+}
+
+/** Lengths of the step's operands: normed `[C]`, qkv, attended `[C]`, projected, hidden, logits (outputs padded). */
+function scratchSizes(parts: GptParts): number[] {
+  const { width: c, vocabSize } = parts.embedding;
+  const hidden = Math.max(...parts.blocks.map((b) => b.blockWeights().mlpKernel.shape[1]));
+  return [c, padded(3 * c), c, padded(c), padded(hidden), padded(vocabSize)];
+}
+
+/** Writes `t` (or 1s / 0s when absent) into `dst`. */
+function loadVector(dst: Float32Array, t: tf.Tensor | undefined, fill = 0): void {
+  if (t === undefined) dst.fill(fill);
+  else dst.set(readValues(t));
+}
+
 /**
- * `y[j] = bias[j] + Σᵢ x[i]·w[j·n + i]` for `j < m`: a matrix `[m, n]` (a kernel transposed,
- * `m` a multiple of 4) times a vector, four outputs per pass over `x`, accumulated in float64.
+ * Writes a kernel `K` `[n, m]` (`t`, or with `transposed` its transpose `[m, n]`) and its bias
+ * into `linear` in `layout`; padded outputs stay 0.
  */
-function matVec(x: Float64Array, w: Float32Array, bias: Float32Array, y: Float64Array, m: number, n: number): void {
-  for (let j = 0; j < m; j += 4) {
-    const r0 = j * n;
-    const r1 = r0 + n;
-    const r2 = r1 + n;
-    const r3 = r2 + n;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let i = 0; i < n; i++) {
-      const xi = x[i]!;
-      s0 += xi * w[r0 + i]!;
-      s1 += xi * w[r1 + i]!;
-      s2 += xi * w[r2 + i]!;
-      s3 += xi * w[r3 + i]!;
-    }
-    y[j] = s0 + bias[j]!;
-    y[j + 1] = s1 + bias[j + 1]!;
-    y[j + 2] = s2 + bias[j + 2]!;
-    y[j + 3] = s3 + bias[j + 3]!;
+function loadLinear(linear: Linear, layout: Product['layout'], t: tf.Tensor, bias: tf.Tensor | undefined, transposed = false): void {
+  const src = readValues(t);
+  const { kernel, m: stride, n } = linear;
+  const m = transposed ? t.shape[0]! : t.shape[1]!;
+  if (layout === 'columns' && !transposed) {
+    for (let i = 0; i < n; i++) kernel.set(src.subarray(i * m, (i + 1) * m), i * stride);
+  } else if (layout === 'columns') {
+    for (let j = 0; j < m; j++) for (let i = 0; i < n; i++) kernel[i * stride + j] = src[j * n + i]!;
+  } else if (transposed) {
+    kernel.set(src);
+  } else {
+    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) kernel[j * n + i] = src[i * m + j]!;
   }
+  loadVector(linear.bias.subarray(0, m), bias);
+}
+
+/** Reads the current weights of `parts` into `arrays`. */
+function load(arrays: GptArrays, parts: GptParts, layout: Product['layout']): void {
+  const { embedding, blocks, norm, head } = parts;
+  const tokens = weightNamed(embedding, 'token_embeddings')!;
+  arrays.tokens.set(readValues(tokens));
+  arrays.positions.set(readValues(weightNamed(embedding, 'position_embeddings')!));
+  blocks.forEach((block, l) => {
+    const w = block.blockWeights();
+    const a = arrays.blocks[l]!;
+    loadVector(a.norm1Gamma, w.norm1Gamma);
+    loadVector(a.norm1Beta, w.norm1Beta);
+    loadLinear(a.qkv, layout, w.attention.qkvKernel, w.attention.qkvBias);
+    loadLinear(a.projection, layout, w.attention.projectionKernel, w.attention.projectionBias);
+    loadVector(a.norm2Gamma, w.norm2Gamma);
+    loadVector(a.norm2Beta, w.norm2Beta);
+    loadLinear(a.mlp, layout, w.mlpKernel, w.mlpBias);
+    loadLinear(a.mlpProjection, layout, w.mlpProjectionKernel, w.mlpProjectionBias);
+  });
+  loadVector(arrays.normGamma, weightNamed(norm, 'gamma'), 1);
+  loadVector(arrays.normBeta, weightNamed(norm, 'beta'));
+  if (head === undefined) loadLinear(arrays.head, layout, tokens, undefined, true);
+  else loadLinear(arrays.head, layout, weightNamed(head, 'kernel')!, weightNamed(head, 'bias'));
 }
 
 /** `out = γ ⊙ (x − mean) / √(var + ε) + β` over one position (biased variance, as {@link layers.LayerNorm}). */
-function layerNorm(x: Float64Array, gamma: Float32Array, beta: Float32Array, epsilon: number, out: Float64Array): void {
+function layerNorm(x: Float64Array, gamma: Float32Array, beta: Float32Array, epsilon: number, out: Float32Array): void {
   const n = x.length;
   let mean = 0;
   for (let i = 0; i < n; i++) mean += x[i]!;
@@ -192,7 +317,7 @@ const GELU_A = 2 * Math.sqrt(2 / Math.PI);
 const GELU_B = GELU_A * 0.044715;
 
 /** GELU in place over `x[0 … n−1]`. */
-function gelu(x: Float64Array, n: number): void {
+function gelu(x: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const v = x[i]!;
     x[i] = v / (1 + Math.exp(-v * (GELU_A + GELU_B * v * v)));
@@ -200,64 +325,33 @@ function gelu(x: Float64Array, n: number): void {
 }
 
 /**
- * Incremental GPT decoding on typed arrays: the weights of {@link GptParts} read once (and again
- * when a variable of the model is assigned), keys and values in preallocated
- * `Float32Array`s `[layers][heads, blockSize, D]` written in place.
- *
- * @internal
+ * A model's weights on typed arrays with the product that reads them and its operands; shared
+ * by the decoders of one model (a step is synchronous, so they can share the operands), and
+ * read again when a variable of the model has been assigned (an optimizer step, `setWeights`).
  */
-export class ArrayDecoder {
-  private arrays: GptArrays;
+class ModelArrays {
+  readonly arrays: GptArrays;
+  /** Operands of one step. */
+  readonly scratch: Scratch;
   /** The model's variables and the data each held when the arrays were read. */
   private readonly variables: tfl.LayerVariable[];
-  private dataIds: unknown[];
-  private readonly keys: Float32Array[];
-  private readonly values: Float32Array[];
-  private readonly width: number;
-  private readonly blockSize: number;
-  private readonly vocabSize: number;
-  // Scratch of one position.
-  private readonly x: Float64Array;
-  private readonly normed: Float64Array;
-  private readonly qkv: Float64Array;
-  private readonly attended: Float64Array;
-  private readonly projected: Float64Array;
-  private readonly hidden: Float64Array;
-  private readonly scores: Float64Array;
-  private readonly output: Float64Array;
+  private readonly dataIds: unknown[];
 
-  private constructor(
+  constructor(
+    model: tfl.LayersModel,
     private readonly parts: GptParts,
-    arrays: GptArrays,
-    variables: tfl.LayerVariable[],
+    readonly product: Product,
   ) {
-    this.arrays = arrays;
-    this.variables = variables;
-    this.dataIds = variables.map((v) => v.read().dataId);
-    const { width, blockSize, vocabSize } = parts.embedding;
-    this.width = width;
-    this.blockSize = blockSize;
-    this.vocabSize = vocabSize;
-    this.keys = parts.blocks.map(() => new Float32Array(blockSize * width));
-    this.values = parts.blocks.map(() => new Float32Array(blockSize * width));
-    this.x = new Float64Array(width);
-    this.normed = new Float64Array(width);
-    this.qkv = new Float64Array(padded(3 * width));
-    this.attended = new Float64Array(width);
-    this.projected = new Float64Array(padded(width));
-    this.hidden = new Float64Array(padded(Math.max(...arrays.blocks.map((b) => b.hidden))));
-    this.scores = new Float64Array(blockSize);
-    this.output = new Float64Array(padded(vocabSize));
-  }
-
-  /** A decoder for `parts` of `model`, or undefined when a layer has a form this path does not reproduce. */
-  static create(model: tfl.LayersModel, parts: GptParts): ArrayDecoder | undefined {
-    const arrays = readArrays(parts);
-    return arrays === undefined ? undefined : new ArrayDecoder(parts, arrays, model.weights.slice());
+    this.arrays = allocate(parts, product);
+    const [normed, qkv, attended, projected, hidden, output] = scratchSizes(parts).map((n) => product.take(n)) as Float32Array[];
+    this.scratch = { normed: normed!, qkv: qkv!, attended: attended!, projected: projected!, hidden: hidden!, output: output! };
+    this.variables = model.weights.slice();
+    this.dataIds = this.variables.map((v) => v.read().dataId);
+    load(this.arrays, parts, product.layout);
   }
 
   /** Reads the weights again if any variable of the model was assigned since they were read. */
-  private refresh(): void {
+  refresh(): void {
     let changed = false;
     for (let i = 0; i < this.variables.length; i++) {
       const id = this.variables[i]!.read().dataId;
@@ -266,7 +360,66 @@ export class ArrayDecoder {
         this.dataIds[i] = id;
       }
     }
-    if (changed) this.arrays = readArrays(this.parts) ?? this.arrays;
+    if (changed) load(this.arrays, this.parts, this.product.layout);
+  }
+}
+
+const modelArrays = new WeakMap<tfl.LayersModel, ModelArrays>();
+
+/**
+ * Incremental GPT decoding on typed arrays: the weights of {@link GptParts} read once per model
+ * (and again when a variable of the model is assigned), keys and values in preallocated
+ * `Float32Array`s `[layers][heads, blockSize, D]` written in place.
+ *
+ * @internal
+ */
+export class ArrayDecoder {
+  private readonly keys: Float32Array[];
+  private readonly values: Float32Array[];
+  private readonly width: number;
+  private readonly blockSize: number;
+  private readonly vocabSize: number;
+  /** The residual stream of the position, in float64. */
+  private readonly x: Float64Array;
+  private readonly scores: Float64Array;
+  /** One head's attention output, accumulated in float64. */
+  private readonly mix: Float64Array;
+
+  private constructor(
+    parts: GptParts,
+    private readonly shared: ModelArrays,
+  ) {
+    const { width, blockSize, vocabSize } = parts.embedding;
+    this.width = width;
+    this.blockSize = blockSize;
+    this.vocabSize = vocabSize;
+    this.keys = parts.blocks.map(() => new Float32Array(blockSize * width));
+    this.values = parts.blocks.map(() => new Float32Array(blockSize * width));
+    this.x = new Float64Array(width);
+    this.scores = new Float64Array(blockSize);
+    this.mix = new Float64Array(width);
+  }
+
+  /** A decoder for `parts` of `model`, or undefined when a layer has a form this path does not reproduce. */
+  static create(model: tfl.LayersModel, parts: GptParts): ArrayDecoder | undefined {
+    if (!supported(parts)) return undefined;
+    const wanted: Product['layout'] = simdEnabled && typeof WebAssembly === 'object' && matVecModule() !== null ? 'columns' : 'rows';
+    let shared = modelArrays.get(model);
+    if (shared === undefined || shared.product.layout !== wanted) {
+      // Count the floats the products need, then place them all on one SIMD instance's memory.
+      let floats = 0;
+      const counting: Product = { ...rowsProduct(), take: (n) => ((floats += padded(n)), new Float32Array(0)) };
+      allocate(parts, counting);
+      for (const n of scratchSizes(parts)) counting.take(n);
+      shared = new ModelArrays(model, parts, (wanted === 'columns' ? columnsProduct(floats) : null) ?? rowsProduct());
+      modelArrays.set(model, shared);
+    }
+    return new ArrayDecoder(parts, shared);
+  }
+
+  /** Which product runs: `'simd'` (the wasm module) or `'js'`. */
+  get kernel(): 'simd' | 'js' {
+    return this.shared.product.layout === 'columns' ? 'simd' : 'js';
   }
 
   /**
@@ -274,36 +427,39 @@ export class ArrayDecoder {
    * logits of the next token into `logits` `[V]`.
    */
   step(id: number, t: number, logits: Float32Array): void {
-    this.refresh();
-    const { width: c, x, normed, qkv, attended, projected, hidden } = this;
-    const { tokens, positions, blocks } = this.arrays;
+    this.shared.refresh();
+    const { product, arrays, scratch } = this.shared;
+    const { normed, qkv, attended, projected, hidden, output } = scratch;
+    const { width: c, x } = this;
+    const { tokens, positions, blocks, head } = arrays;
     for (let i = 0; i < c; i++) x[i] = tokens[id * c + i]! + positions[t * c + i]!;
     for (let l = 0; l < blocks.length; l++) {
       const block = blocks[l]!;
+      const { qkv: wQkv, projection, mlp, mlpProjection } = block;
       // x ← x + Wproj · attention(LN₁(x)) over the cached positions 0 … t.
       layerNorm(x, block.norm1Gamma, block.norm1Beta, block.epsilon, normed);
-      matVec(normed, block.qkv, block.qkvBias, qkv, padded(3 * c), c);
-      this.attend(l, block.heads, t);
-      matVec(attended, block.projection, block.projectionBias, projected, padded(c), c);
+      product.run(normed, wQkv.kernel, wQkv.bias, qkv, wQkv.m, wQkv.n);
+      this.attend(l, block.heads, t, qkv, attended);
+      product.run(attended, projection.kernel, projection.bias, projected, projection.m, projection.n);
       for (let i = 0; i < c; i++) x[i] += projected[i]!;
       // x ← x + W₂ GELU(W₁ LN₂(x) + b₁) + b₂.
       layerNorm(x, block.norm2Gamma, block.norm2Beta, block.epsilon, normed);
-      matVec(normed, block.mlp, block.mlpBias, hidden, padded(block.hidden), c);
+      product.run(normed, mlp.kernel, mlp.bias, hidden, mlp.m, mlp.n);
       gelu(hidden, block.hidden);
-      matVec(hidden, block.mlpProjection, block.mlpProjectionBias, projected, padded(c), block.hidden);
+      product.run(hidden, mlpProjection.kernel, mlpProjection.bias, projected, mlpProjection.m, mlpProjection.n);
       for (let i = 0; i < c; i++) x[i] += projected[i]!;
     }
-    layerNorm(x, this.arrays.normGamma, this.arrays.normBeta, this.arrays.normEpsilon, normed);
-    matVec(normed, this.arrays.head, this.arrays.headBias, this.output, padded(this.vocabSize), c);
-    logits.set(this.output.subarray(0, this.vocabSize));
+    layerNorm(x, arrays.normGamma, arrays.normBeta, arrays.normEpsilon, normed);
+    product.run(normed, head.kernel, head.bias, output, head.m, head.n);
+    logits.set(output.subarray(0, this.vocabSize));
   }
 
   /**
    * Block `l`'s attention at position `t`: appends the key and value in `qkv` to the cache,
-   * then `attended[h] = softmax(q_h k_hᵀ / √D) v_h` over positions `0 … t` for each head `h`.
+   * then writes `attended[h] = softmax(q_h k_hᵀ / √D) v_h` over positions `0 … t` for each head `h`.
    */
-  private attend(l: number, heads: number, t: number): void {
-    const { width: c, qkv, attended, scores } = this;
+  private attend(l: number, heads: number, t: number, qkv: Float32Array, attended: Float32Array): void {
+    const { width: c, scores, mix } = this;
     const depth = c / heads;
     const scale = 1 / Math.sqrt(depth);
     const keys = this.keys[l]!;
@@ -328,12 +484,13 @@ export class ArrayDecoder {
       }
       let total = 0;
       for (let s = 0; s <= t; s++) total += scores[s] = Math.exp(scores[s]! - max);
-      for (let d = 0; d < depth; d++) attended[q + d] = 0;
+      mix.fill(0, 0, depth);
       for (let s = 0; s <= t; s++) {
         const p = scores[s]! / total;
         const v = base + s * depth;
-        for (let d = 0; d < depth; d++) attended[q + d] += p * values[v + d]!;
+        for (let d = 0; d < depth; d++) mix[d] += p * values[v + d]!;
       }
+      for (let d = 0; d < depth; d++) attended[q + d] = mix[d]!;
     }
   }
 }
