@@ -1,11 +1,12 @@
 /**
- * The key/value-cached forward pass of a {@link nets.gpt} model on plain typed arrays: the
- * weights are read once into `Float32Array`s and each token runs the incremental forward with
- * no tensor, kernel dispatch or device read. At nanoGPT's CPU size (4 layers, width 128) a
- * token is about 0.8 million multiply-adds, almost all in five matrix-vector products per
- * block; those run in a small SIMD WebAssembly module (`mat-vec.wat`, on its own memory, so on
- * any tfjs backend) where the engine has wasm SIMD, else in JavaScript loops. Layer norms,
- * attention over the cache and GELU are JavaScript.
+ * The key/value-cached forward pass of a {@link nets.gpt} model on typed arrays: the weights are
+ * read once into `Float32Array`s and each token runs the incremental forward with no tensor,
+ * kernel dispatch or device read. At nanoGPT's CPU size (4 layers, width 128) a token is about
+ * 0.8 million multiply-adds, almost all in the five matrix-vector products of each block and
+ * the head; those run in a small SIMD WebAssembly module (`mat-vec.wat`) on its own memory,
+ * which holds the weights, so the path is the same on every tfjs backend. Layer norms,
+ * attention over the cache and GELU are JavaScript. Without wasm SIMD the decoder takes the
+ * tensor path.
  *
  * @module
  */
@@ -15,53 +16,25 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GptParts } from './cached-decoder.js';
 import { MAT_VEC_WASM_BASE64 } from './mat-vec-binary.js';
 
-/**
- * `y[j] = bias[j] + Σᵢ x[i]·K[i, j]` for `j < m` (`m` a multiple of 4), `i < n`, with the kernel
- * `K` `[n, m]` stored in the product's layout; every array comes from the product's `take`.
- */
-interface Product {
-  /** `'columns'`: `K` as stored by the layer, `[n, m]` (the SIMD module); `'rows'`: `Kᵀ` `[m, n]` (the JavaScript loops). */
-  readonly layout: 'columns' | 'rows';
-  /** A zeroed `Float32Array` of `length` floats where `run` can read and write it. */
-  take(length: number): Float32Array;
-  run(x: Float32Array, kernel: Float32Array, bias: Float32Array, y: Float32Array, m: number, n: number): void;
-}
-
 /** `n` rounded up to a multiple of 4: every product has whole groups of four outputs. */
 const padded = (n: number): number => Math.ceil(n / 4) * 4;
 
-/**
- * The JavaScript product on `Kᵀ` `[m, n]`: four outputs per pass over `x`, each a dot product
- * along a contiguous row, accumulated in float64.
- */
-function rowsProduct(): Product {
-  return {
-    layout: 'rows',
-    take: (length) => new Float32Array(length),
-    run(x, w, bias, y, m, n) {
-      for (let j = 0; j < m; j += 4) {
-        const r0 = j * n;
-        const r1 = r0 + n;
-        const r2 = r1 + n;
-        const r3 = r2 + n;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        for (let i = 0; i < n; i++) {
-          const xi = x[i]!;
-          s0 += xi * w[r0 + i]!;
-          s1 += xi * w[r1 + i]!;
-          s2 += xi * w[r2 + i]!;
-          s3 += xi * w[r3 + i]!;
-        }
-        y[j] = s0 + bias[j]!;
-        y[j + 1] = s1 + bias[j + 1]!;
-        y[j + 2] = s2 + bias[j + 2]!;
-        y[j + 3] = s3 + bias[j + 3]!;
-      }
-    },
-  };
+/** A kernel `K` `[n, m]` as the layer stores it (`m` padded to a multiple of 4) and its bias `[m]` (zeros when absent). */
+interface Linear {
+  kernel: Float32Array;
+  bias: Float32Array;
+  /** Outputs, padded. */
+  m: number;
+  /** Inputs. */
+  n: number;
+}
+
+/** The memory of one instance of `mat-vec.wat`, handed out as `Float32Array`s, and its product. */
+interface Heap {
+  /** A zeroed `Float32Array` of `length` floats on the instance's memory (16-byte aligned). */
+  take(length: number): Float32Array;
+  /** `y[j] = bias[j] + Σᵢ x[i]·K[i, j]` for `j < m`, `i < n` (all operands from `take`). */
+  matVec(x: Float32Array, linear: Linear, y: Float32Array): void;
 }
 
 interface MatVecExports {
@@ -70,7 +43,7 @@ interface MatVecExports {
 }
 
 let compiled: WebAssembly.Module | null | undefined;
-let simdEnabled = true;
+let enabled = true;
 
 /** The compiled `mat-vec.wat`, or null where the engine lacks wasm SIMD. */
 function matVecModule(): WebAssembly.Module | null {
@@ -87,51 +60,34 @@ function matVecModule(): WebAssembly.Module | null {
   return compiled;
 }
 
-/**
- * The SIMD product on `K` `[n, m]`, on a fresh instance whose memory holds `floats` floats (all
- * that `take` will hand out, 16-byte aligned), or null without wasm SIMD.
- */
-function columnsProduct(floats: number): Product | null {
-  const module = simdEnabled && typeof WebAssembly === 'object' ? matVecModule() : null;
-  if (module === null) return null;
+/** A fresh instance whose memory holds `floats` floats (all that `take` will hand out). */
+function createHeap(module: WebAssembly.Module, floats: number): Heap {
   const exports = new WebAssembly.Instance(module, {}).exports as unknown as MatVecExports;
-  const bytes = floats * 4;
-  const pages = Math.ceil(bytes / 65536);
+  const pages = Math.ceil((floats * 4) / 65536);
   if (pages > 1) exports.memory.grow(pages - 1);
   const buffer = exports.memory.buffer;
   let offset = 0;
-  const matVec = exports.matVec;
   return {
-    layout: 'columns',
     take(length) {
       const view = new Float32Array(buffer, offset, length);
       offset += padded(length) * 4;
       return view;
     },
-    run: (x, w, bias, y, m, n) => matVec(x.byteOffset, w.byteOffset, bias.byteOffset, y.byteOffset, m, n),
+    matVec: (x, { kernel, bias, m, n }, y) => exports.matVec(x.byteOffset, kernel.byteOffset, bias.byteOffset, y.byteOffset, m, n),
   };
 }
 
 /**
- * Turns the SIMD product off (`false`) or back on for decoders created afterwards: with it off,
- * they run the JavaScript loops. For tests; returns the previous setting.
+ * Turns the typed-array decoding off (`false`) or back on for decoders created afterwards: with
+ * it off they take the tensor engine, as where the engine lacks wasm SIMD. For tests; returns
+ * the previous setting.
  *
  * @internal
  */
-export function setMatVecSimdEnabled(on: boolean): boolean {
-  const previous = simdEnabled;
-  simdEnabled = on;
+export function setArrayDecodingEnabled(on: boolean): boolean {
+  const previous = enabled;
+  enabled = on;
   return previous;
-}
-
-/** A kernel `[n, m]` in a product's layout (`m` padded to a multiple of 4) and its bias `[m]` (zeros when absent). */
-interface Linear {
-  kernel: Float32Array;
-  bias: Float32Array;
-  /** Outputs, padded. */
-  m: number;
-  /** Inputs. */
-  n: number;
 }
 
 /** One transformer block's weights. */
@@ -197,13 +153,13 @@ function supported(parts: GptParts): boolean {
   return head === undefined || (weightNamed(head, 'kernel') !== undefined && head.getConfig()['activation'] === 'linear');
 }
 
-/** Allocates (zeroed) arrays for the weights of `parts`: the products' operands from `product.take`. */
-function allocate(parts: GptParts, product: Product): GptArrays {
+/** Allocates (zeroed) arrays for the weights of `parts`: the products' operands from `heap.take`. */
+function allocate(parts: GptParts, heap: Pick<Heap, 'take'>): GptArrays {
   const { embedding, blocks } = parts;
   const { vocabSize: v, blockSize, width: c } = embedding;
   const linear = (n: number, m: number): Linear => ({
-    kernel: product.take(n * padded(m)),
-    bias: product.take(padded(m)),
+    kernel: heap.take(n * padded(m)),
+    bias: heap.take(padded(m)),
     m: padded(m),
     n,
   });
@@ -233,7 +189,7 @@ function allocate(parts: GptParts, product: Product): GptArrays {
   };
 }
 
-/** The operands of one step (on the product's memory): LN output, qkv, attention output, projection, MLP hidden, logits. */
+/** The operands of one step (on the heap): LN output, qkv, attention output, projection, MLP hidden, logits. */
 interface Scratch {
   normed: Float32Array;
   qkv: Float32Array;
@@ -258,26 +214,22 @@ function loadVector(dst: Float32Array, t: tf.Tensor | undefined, fill = 0): void
 
 /**
  * Writes a kernel `K` `[n, m]` (`t`, or with `transposed` its transpose `[m, n]`) and its bias
- * into `linear` in `layout`; padded outputs stay 0.
+ * into `linear`; padded outputs stay 0.
  */
-function loadLinear(linear: Linear, layout: Product['layout'], t: tf.Tensor, bias: tf.Tensor | undefined, transposed = false): void {
+function loadLinear(linear: Linear, t: tf.Tensor, bias: tf.Tensor | undefined, transposed = false): void {
   const src = readValues(t);
   const { kernel, m: stride, n } = linear;
   const m = transposed ? t.shape[0]! : t.shape[1]!;
-  if (layout === 'columns' && !transposed) {
-    for (let i = 0; i < n; i++) kernel.set(src.subarray(i * m, (i + 1) * m), i * stride);
-  } else if (layout === 'columns') {
+  if (transposed) {
     for (let j = 0; j < m; j++) for (let i = 0; i < n; i++) kernel[i * stride + j] = src[j * n + i]!;
-  } else if (transposed) {
-    kernel.set(src);
   } else {
-    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) kernel[j * n + i] = src[i * m + j]!;
+    for (let i = 0; i < n; i++) kernel.set(src.subarray(i * m, (i + 1) * m), i * stride);
   }
   loadVector(linear.bias.subarray(0, m), bias);
 }
 
 /** Reads the current weights of `parts` into `arrays`. */
-function load(arrays: GptArrays, parts: GptParts, layout: Product['layout']): void {
+function load(arrays: GptArrays, parts: GptParts): void {
   const { embedding, blocks, norm, head } = parts;
   const tokens = weightNamed(embedding, 'token_embeddings')!;
   arrays.tokens.set(readValues(tokens));
@@ -287,17 +239,17 @@ function load(arrays: GptArrays, parts: GptParts, layout: Product['layout']): vo
     const a = arrays.blocks[l]!;
     loadVector(a.norm1Gamma, w.norm1Gamma);
     loadVector(a.norm1Beta, w.norm1Beta);
-    loadLinear(a.qkv, layout, w.attention.qkvKernel, w.attention.qkvBias);
-    loadLinear(a.projection, layout, w.attention.projectionKernel, w.attention.projectionBias);
+    loadLinear(a.qkv, w.attention.qkvKernel, w.attention.qkvBias);
+    loadLinear(a.projection, w.attention.projectionKernel, w.attention.projectionBias);
     loadVector(a.norm2Gamma, w.norm2Gamma);
     loadVector(a.norm2Beta, w.norm2Beta);
-    loadLinear(a.mlp, layout, w.mlpKernel, w.mlpBias);
-    loadLinear(a.mlpProjection, layout, w.mlpProjectionKernel, w.mlpProjectionBias);
+    loadLinear(a.mlp, w.mlpKernel, w.mlpBias);
+    loadLinear(a.mlpProjection, w.mlpProjectionKernel, w.mlpProjectionBias);
   });
   loadVector(arrays.normGamma, weightNamed(norm, 'gamma'), 1);
   loadVector(arrays.normBeta, weightNamed(norm, 'beta'));
-  if (head === undefined) loadLinear(arrays.head, layout, tokens, undefined, true);
-  else loadLinear(arrays.head, layout, weightNamed(head, 'kernel')!, weightNamed(head, 'bias'));
+  if (head === undefined) loadLinear(arrays.head, tokens, undefined, true);
+  else loadLinear(arrays.head, weightNamed(head, 'kernel')!, weightNamed(head, 'bias'));
 }
 
 /** `out = γ ⊙ (x − mean) / √(var + ε) + β` over one position (biased variance, as {@link layers.LayerNorm}). */
@@ -325,7 +277,7 @@ function gelu(x: Float32Array, n: number): void {
 }
 
 /**
- * A model's weights on typed arrays with the product that reads them and its operands; shared
+ * A model's weights on the heap of a `mat-vec.wat` instance, with the operands of a step; shared
  * by the decoders of one model (a step is synchronous, so they can share the operands), and
  * read again when a variable of the model has been assigned (an optimizer step, `setWeights`).
  */
@@ -340,14 +292,14 @@ class ModelArrays {
   constructor(
     model: tfl.LayersModel,
     private readonly parts: GptParts,
-    readonly product: Product,
+    readonly heap: Heap,
   ) {
-    this.arrays = allocate(parts, product);
-    const [normed, qkv, attended, projected, hidden, output] = scratchSizes(parts).map((n) => product.take(n)) as Float32Array[];
+    this.arrays = allocate(parts, heap);
+    const [normed, qkv, attended, projected, hidden, output] = scratchSizes(parts).map((n) => heap.take(n)) as Float32Array[];
     this.scratch = { normed: normed!, qkv: qkv!, attended: attended!, projected: projected!, hidden: hidden!, output: output! };
     this.variables = model.weights.slice();
     this.dataIds = this.variables.map((v) => v.read().dataId);
-    load(this.arrays, parts, product.layout);
+    load(this.arrays, parts);
   }
 
   /** Reads the weights again if any variable of the model was assigned since they were read. */
@@ -360,7 +312,7 @@ class ModelArrays {
         this.dataIds[i] = id;
       }
     }
-    if (changed) load(this.arrays, this.parts, this.product.layout);
+    if (changed) load(this.arrays, this.parts);
   }
 }
 
@@ -400,26 +352,24 @@ export class ArrayDecoder {
     this.mix = new Float64Array(width);
   }
 
-  /** A decoder for `parts` of `model`, or undefined when a layer has a form this path does not reproduce. */
+  /**
+   * A decoder for `parts` of `model`, or undefined where a layer has a form this path does not
+   * reproduce or the engine lacks wasm SIMD.
+   */
   static create(model: tfl.LayersModel, parts: GptParts): ArrayDecoder | undefined {
-    if (!supported(parts)) return undefined;
-    const wanted: Product['layout'] = simdEnabled && typeof WebAssembly === 'object' && matVecModule() !== null ? 'columns' : 'rows';
+    const module = enabled && typeof WebAssembly === 'object' ? matVecModule() : null;
+    if (module === null || !supported(parts)) return undefined;
     let shared = modelArrays.get(model);
-    if (shared === undefined || shared.product.layout !== wanted) {
-      // Count the floats the products need, then place them all on one SIMD instance's memory.
+    if (shared === undefined) {
+      // Count the floats of the weights and operands, then place them all on one instance's memory.
       let floats = 0;
-      const counting: Product = { ...rowsProduct(), take: (n) => ((floats += padded(n)), new Float32Array(0)) };
-      allocate(parts, counting);
-      for (const n of scratchSizes(parts)) counting.take(n);
-      shared = new ModelArrays(model, parts, (wanted === 'columns' ? columnsProduct(floats) : null) ?? rowsProduct());
+      const take = (n: number) => ((floats += padded(n)), new Float32Array(0));
+      allocate(parts, { take });
+      scratchSizes(parts).forEach(take);
+      shared = new ModelArrays(model, parts, createHeap(module, floats));
       modelArrays.set(model, shared);
     }
     return new ArrayDecoder(parts, shared);
-  }
-
-  /** Which product runs: `'simd'` (the wasm module) or `'js'`. */
-  get kernel(): 'simd' | 'js' {
-    return this.shared.product.layout === 'columns' ? 'simd' : 'js';
   }
 
   /**
@@ -428,29 +378,28 @@ export class ArrayDecoder {
    */
   step(id: number, t: number, logits: Float32Array): void {
     this.shared.refresh();
-    const { product, arrays, scratch } = this.shared;
+    const { heap, arrays, scratch } = this.shared;
     const { normed, qkv, attended, projected, hidden, output } = scratch;
     const { width: c, x } = this;
     const { tokens, positions, blocks, head } = arrays;
     for (let i = 0; i < c; i++) x[i] = tokens[id * c + i]! + positions[t * c + i]!;
     for (let l = 0; l < blocks.length; l++) {
       const block = blocks[l]!;
-      const { qkv: wQkv, projection, mlp, mlpProjection } = block;
       // x ← x + Wproj · attention(LN₁(x)) over the cached positions 0 … t.
       layerNorm(x, block.norm1Gamma, block.norm1Beta, block.epsilon, normed);
-      product.run(normed, wQkv.kernel, wQkv.bias, qkv, wQkv.m, wQkv.n);
+      heap.matVec(normed, block.qkv, qkv);
       this.attend(l, block.heads, t, qkv, attended);
-      product.run(attended, projection.kernel, projection.bias, projected, projection.m, projection.n);
+      heap.matVec(attended, block.projection, projected);
       for (let i = 0; i < c; i++) x[i] += projected[i]!;
       // x ← x + W₂ GELU(W₁ LN₂(x) + b₁) + b₂.
       layerNorm(x, block.norm2Gamma, block.norm2Beta, block.epsilon, normed);
-      product.run(normed, mlp.kernel, mlp.bias, hidden, mlp.m, mlp.n);
+      heap.matVec(normed, block.mlp, hidden);
       gelu(hidden, block.hidden);
-      product.run(hidden, mlpProjection.kernel, mlpProjection.bias, projected, mlpProjection.m, mlpProjection.n);
+      heap.matVec(hidden, block.mlpProjection, projected);
       for (let i = 0; i < c; i++) x[i] += projected[i]!;
     }
     layerNorm(x, arrays.normGamma, arrays.normBeta, arrays.normEpsilon, normed);
-    product.run(normed, head.kernel, head.bias, output, head.m, head.n);
+    heap.matVec(normed, head, output);
     logits.set(output.subarray(0, this.vocabSize));
   }
 

@@ -44,12 +44,13 @@ export function gptParts(model: tfl.LayersModel): GptParts | undefined {
 export interface CachedDecoderOptions {
   /**
    * How each step is computed. `'arrays'` (default): the weights are read once into typed
-   * arrays (again after any of the model's variables is assigned) and each token runs on the
-   * JavaScript thread with the keys and values in preallocated arrays, no tensor or kernel per
-   * token: the fast form for models of nanoGPT's size. `'tensors'`: tfjs ops on the active
-   * backend, reading the layers' weights at every step (the reference form, and the one for a
-   * large model on a GPU backend). A model whose final norm or head has a form the arrays do
-   * not reproduce (an activation on the head, a norm over other axes) always uses `'tensors'`.
+   * arrays (again after any of the model's variables is assigned) and each token runs without
+   * a tensor or kernel per token, its matrix-vector products in a small SIMD WebAssembly module,
+   * the keys and values in preallocated arrays: the fast form for models of nanoGPT's size.
+   * `'tensors'`: tfjs ops on the active backend, reading the layers' weights at every step (the
+   * reference form, and the one for a large model on a GPU backend). Where the engine lacks
+   * WebAssembly SIMD, or the model's final norm or head has a form the arrays do not reproduce
+   * (an activation on the head, a norm over other axes), the decoder uses `'tensors'`.
    */
   engine?: 'arrays' | 'tensors';
 }
@@ -63,10 +64,11 @@ const OPTION_KEYS = ['engine'];
  * equal (to float32 rounding) to the last row of `model.predict` over the same prefix;
  * `stepData(id)` returns them as a `Float32Array` without a tensor.
  *
- * By default (`engine: 'arrays'`) the step runs on typed arrays: the weights are read once
- * (and again after a variable of the model is assigned, e.g. by an optimizer step), the cache
- * is `2 · layers` preallocated arrays of `blockSize · width` floats written in place, and no
- * tensor is created except the one `step` returns. With `engine: 'tensors'` each step runs tfjs
+ * By default (`engine: 'arrays'`) the step runs on typed arrays: the weights are read once per
+ * model (and again after a variable of the model is assigned, e.g. by an optimizer step), the
+ * products run in a SIMD WebAssembly module, the cache is `2 · layers` preallocated arrays of
+ * `blockSize · width` floats written in place, and no tensor is created except the one `step`
+ * returns. With `engine: 'tensors'` each step runs tfjs
  * ops and the cache holds `2 · layers` tensors of shape `[1, heads, t, width/heads]`; call
  * `dispose()` (or `reset()`) to free them. Dropout is never applied (inference). At most
  * `blockSize` tokens fit: `step` throws after that (the generation loop then recomputes the

@@ -6,10 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { ArrayDecoder, setMatVecSimdEnabled } from '../../src/autoregressive/array-decoder.js';
-import { gptParts } from '../../src/autoregressive/cached-decoder.js';
+import { setArrayDecodingEnabled } from '../../src/autoregressive/array-decoder.js';
 import { autoregressive, layers, nets } from '../../src/index.js';
 import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
 import { expectClose, values } from '../helpers/memory.js';
@@ -39,104 +38,100 @@ describe.each(TEST_BACKENDS)('autoregressive.CachedDecoder (typed-array engine) 
     await useTestBackend(backend);
   });
 
-  // The matrix-vector products run in the SIMD wasm module where the engine has wasm SIMD
-  // (Node 20 does), else in JavaScript loops: both against the same oracle.
-  describe.each(['simd', 'js'] as const)('with the %s products', (kernel) => {
-    beforeAll(() => {
-      setMatVecSimdEnabled(kernel === 'simd');
-    });
-    afterAll(() => {
-      setMatVecSimdEnabled(true);
-    });
-
-    it('runs those products', () => {
-      const model = nets.gpt({ vocabSize: 5, blockSize: 4, layers: 1, heads: 1, width: 4, seed: 20 });
-      expect(ArrayDecoder.create(model, gptParts(model)!)!.kernel).toBe(kernel);
-      model.dispose();
-    });
-
-    it('gives the full forward pass logits (1e-5) for several prefixes at nanoGPT width, tied, untied and without biases', () => {
-      const configs = [
-        { tieWeights: true, bias: true },
-        { tieWeights: false, bias: true },
-        { tieWeights: true, bias: false },
-      ];
-      for (const [k, config] of configs.entries()) {
-        const model = nets.gpt({ vocabSize: 98, blockSize: 24, layers: 2, heads: 4, width: 128, seed: 11 + k, ...config });
-        for (const seed of [1, 2]) {
-          const decoder = expectParity(model, randomIds(24, 98, 10 * k + seed), {});
-          expect(decoder.engine).toBe('arrays');
-          expect(decoder.position).toBe(24);
-          decoder.dispose();
-        }
-        model.dispose();
+  it('gives the full forward pass logits (1e-5) for several prefixes at nanoGPT width, tied, untied and without biases', () => {
+    const configs = [
+      { tieWeights: true, bias: true },
+      { tieWeights: false, bias: true },
+      { tieWeights: true, bias: false },
+    ];
+    for (const [k, config] of configs.entries()) {
+      const model = nets.gpt({ vocabSize: 98, blockSize: 24, layers: 2, heads: 4, width: 128, seed: 11 + k, ...config });
+      for (const seed of [1, 2]) {
+        const decoder = expectParity(model, randomIds(24, 98, 10 * k + seed), {});
+        expect(decoder.engine).toBe('arrays');
+        expect(decoder.position).toBe(24);
+        decoder.dispose();
       }
-    });
-
-    it('handles widths, vocabularies and MLP sizes that are not multiples of four', () => {
-      // 3 heads of depth 2: qkv rows 18, MLP 24; vocabulary 7.
-      const model = nets.gpt({ vocabSize: 7, blockSize: 9, layers: 2, heads: 3, width: 6, seed: 21 });
-      expectParity(model, [6, 0, 3, 3, 1, 5, 2, 4, 0]).dispose();
       model.dispose();
-    });
+    }
+  });
 
-    it('agrees with the tensor engine step by step, also after reset()', () => {
-      const model = nets.gpt({ vocabSize: 13, blockSize: 10, layers: 2, heads: 2, width: 8, seed: 22 });
-      const arrays = new autoregressive.CachedDecoder(model);
-      const tensors = new autoregressive.CachedDecoder(model, { engine: 'tensors' });
-      expect(tensors.engine).toBe('tensors');
-      for (const ids of [
-        [1, 2, 3, 4, 5],
-        [12, 0, 7, 7, 7, 2, 9, 11, 3, 6],
-      ]) {
-        arrays.reset();
-        tensors.reset();
-        for (const id of ids) {
-          const t = tensors.step(id);
-          const a = arrays.step(id);
-          expectClose(values(a), values(t), 1e-5, 1e-5);
-          tf.dispose([a, t]);
-        }
+  it('handles widths, vocabularies and MLP sizes that are not multiples of four', () => {
+    // 3 heads of depth 2: qkv rows 18, MLP 24; vocabulary 7.
+    const model = nets.gpt({ vocabSize: 7, blockSize: 9, layers: 2, heads: 3, width: 6, seed: 21 });
+    expectParity(model, [6, 0, 3, 3, 1, 5, 2, 4, 0]).dispose();
+    model.dispose();
+  });
+
+  it('agrees with the tensor engine step by step, also after reset()', () => {
+    const model = nets.gpt({ vocabSize: 13, blockSize: 10, layers: 2, heads: 2, width: 8, seed: 22 });
+    const arrays = new autoregressive.CachedDecoder(model);
+    const tensors = new autoregressive.CachedDecoder(model, { engine: 'tensors' });
+    expect(tensors.engine).toBe('tensors');
+    for (const ids of [
+      [1, 2, 3, 4, 5],
+      [12, 0, 7, 7, 7, 2, 9, 11, 3, 6],
+    ]) {
+      arrays.reset();
+      tensors.reset();
+      for (const id of ids) {
+        const t = tensors.step(id);
+        const a = arrays.step(id);
+        expectClose(values(a), values(t), 1e-5, 1e-5);
+        tf.dispose([a, t]);
       }
-      arrays.dispose();
-      tensors.dispose();
-      model.dispose();
-    });
+    }
+    arrays.dispose();
+    tensors.dispose();
+    model.dispose();
+  });
 
-    it('ignores dropout (inference), as predict does', () => {
-      const model = nets.gpt({ vocabSize: 11, blockSize: 8, layers: 2, heads: 2, width: 8, dropout: 0.5, seed: 23 });
-      expectParity(model, [3, 1, 4, 1, 5, 9, 2, 6]).dispose();
-      model.dispose();
-    });
+  it('ignores dropout (inference), as predict does', () => {
+    const model = nets.gpt({ vocabSize: 11, blockSize: 8, layers: 2, heads: 2, width: 8, dropout: 0.5, seed: 23 });
+    expectParity(model, [3, 1, 4, 1, 5, 9, 2, 6]).dispose();
+    model.dispose();
+  });
 
-    it('reads the weights again after they are assigned (setWeights, an optimizer step)', () => {
-      const model = nets.gpt({ vocabSize: 9, blockSize: 6, layers: 1, heads: 2, width: 8, seed: 24 });
-      const decoder = new autoregressive.CachedDecoder(model);
-      const before = decoder.stepData(4);
-      // Scale every weight by 1.5: a different model, whose logits the decoder must now give.
-      const scaled = model.getWeights().map((w) => tf.mul(w, 1.5));
-      model.setWeights(scaled);
-      tf.dispose(scaled);
-      decoder.reset();
-      const after = decoder.stepData(4);
-      const expected = fullLogits(model, [4])[0]!;
-      expectClose(after, expected, 1e-5, 1e-5);
-      expect(Math.max(...Array.from(after, (x, i) => Math.abs(x - before[i]!)))).toBeGreaterThan(1e-3);
+  it('reads the weights again after they are assigned (setWeights, an optimizer step)', () => {
+    const model = nets.gpt({ vocabSize: 9, blockSize: 6, layers: 1, heads: 2, width: 8, seed: 24 });
+    const decoder = new autoregressive.CachedDecoder(model);
+    const before = decoder.stepData(4);
+    // Scale every weight by 1.5: a different model, whose logits the decoder must now give.
+    const scaled = model.getWeights().map((w) => tf.mul(w, 1.5));
+    model.setWeights(scaled);
+    tf.dispose(scaled);
+    decoder.reset();
+    const after = decoder.stepData(4);
+    const expected = fullLogits(model, [4])[0]!;
+    expectClose(after, expected, 1e-5, 1e-5);
+    expect(Math.max(...Array.from(after, (x, i) => Math.abs(x - before[i]!)))).toBeGreaterThan(1e-3);
+    decoder.dispose();
+    model.dispose();
+  });
+
+  it("reproduces a model with tfjs-layers' layerNormalization as the final norm", () => {
+    const ids = tfl.input({ shape: [null], dtype: 'int32' });
+    const embedding = new layers.TokenPositionEmbedding({ vocabSize: 10, blockSize: 6, width: 8, seed: 25 });
+    let h = new layers.TransformerBlock({ heads: 2, seed: 26 }).apply(embedding.apply(ids)) as tfl.SymbolicTensor;
+    h = tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-3 }).apply(h) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: ids, outputs: embedding.apply(h) as tfl.SymbolicTensor });
+    const decoder = expectParity(model, [9, 0, 5, 5, 2, 7]);
+    expect(decoder.engine).toBe('arrays');
+    decoder.dispose();
+    model.dispose();
+  });
+
+  it('takes the tensor engine where the arrays cannot run (no wasm SIMD), with the same logits', () => {
+    const model = nets.gpt({ vocabSize: 12, blockSize: 6, layers: 1, heads: 2, width: 8, seed: 20 });
+    setArrayDecodingEnabled(false);
+    try {
+      const decoder = expectParity(model, [11, 3, 0, 7, 7, 1]);
+      expect(decoder.engine).toBe('tensors');
       decoder.dispose();
-      model.dispose();
-    });
-
-    it("reproduces a model with tfjs-layers' layerNormalization as the final norm", () => {
-      const ids = tfl.input({ shape: [null], dtype: 'int32' });
-      const embedding = new layers.TokenPositionEmbedding({ vocabSize: 10, blockSize: 6, width: 8, seed: 25 });
-      let h = new layers.TransformerBlock({ heads: 2, seed: 26 }).apply(embedding.apply(ids)) as tfl.SymbolicTensor;
-      h = tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-3 }).apply(h) as tfl.SymbolicTensor;
-      const model = tfl.model({ inputs: ids, outputs: embedding.apply(h) as tfl.SymbolicTensor });
-      const decoder = expectParity(model, [9, 0, 5, 5, 2, 7]);
-      expect(decoder.engine).toBe('arrays');
-      decoder.dispose();
-      model.dispose();
-    });
+    } finally {
+      setArrayDecodingEnabled(true);
+    }
+    model.dispose();
   });
 
   it('falls back to the tensor engine for a head with an activation, still matching predict', () => {
