@@ -31,15 +31,21 @@ interface Linear {
 
 /** The memory of one instance of `mat-vec.wat`, handed out as `Float32Array`s, and its product. */
 interface Heap {
+  /** The instance's memory (never grown after the first `take`). */
+  readonly buffer: ArrayBuffer;
   /** A zeroed `Float32Array` of `length` floats on the instance's memory (16-byte aligned). */
   take(length: number): Float32Array;
-  /** `y[j] = bias[j] + Σᵢ x[i]·K[i, j]` for `j < m`, `i < n` (all operands from `take`). */
-  matVec(x: Float32Array, linear: Linear, y: Float32Array): void;
+  /** `y[j] = bias[j] + Σᵢ x[i]·w[i·ldw + j]` for `j < m`, `i < n` (all operands from `take`). */
+  matVec(x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array, m: number, n: number, ldw: number): void;
 }
+
+/** `y = bias + x·K` for a {@link Linear}. */
+const linear = (heap: Heap, x: Float32Array, { kernel, bias, m, n }: Linear, y: Float32Array): void =>
+  heap.matVec(x, kernel, bias, y, m, n, m);
 
 interface MatVecExports {
   memory: WebAssembly.Memory;
-  matVec(x: number, w: number, bias: number, y: number, m: number, n: number): void;
+  matVec(x: number, w: number, bias: number, y: number, m: number, n: number, ldw: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -68,12 +74,13 @@ function createHeap(module: WebAssembly.Module, floats: number): Heap {
   const buffer = exports.memory.buffer;
   let offset = 0;
   return {
+    buffer,
     take(length) {
       const view = new Float32Array(buffer, offset, length);
       offset += padded(length) * 4;
       return view;
     },
-    matVec: (x, { kernel, bias, m, n }, y) => exports.matVec(x.byteOffset, kernel.byteOffset, bias.byteOffset, y.byteOffset, m, n),
+    matVec: (x, w, bias, y, m, n, ldw) => exports.matVec(x.byteOffset, w.byteOffset, bias.byteOffset, y.byteOffset, m, n, ldw),
   };
 }
 
@@ -153,57 +160,101 @@ function supported(parts: GptParts): boolean {
   return head === undefined || (weightNamed(head, 'kernel') !== undefined && head.getConfig()['activation'] === 'linear');
 }
 
-/** Allocates (zeroed) arrays for the weights of `parts`: the products' operands from `heap.take`. */
+/** Allocates (zeroed) arrays for the weights of `parts`, all on the heap, in one run of memory. */
 function allocate(parts: GptParts, heap: Pick<Heap, 'take'>): GptArrays {
   const { embedding, blocks } = parts;
   const { vocabSize: v, blockSize, width: c } = embedding;
-  const linear = (n: number, m: number): Linear => ({
-    kernel: heap.take(n * padded(m)),
-    bias: heap.take(padded(m)),
-    m: padded(m),
-    n,
-  });
+  const take = (n: number) => heap.take(n);
+  const linear = (n: number, m: number): Linear => ({ kernel: take(n * padded(m)), bias: take(padded(m)), m: padded(m), n });
   return {
-    tokens: new Float32Array(v * c),
-    positions: new Float32Array(blockSize * c),
+    tokens: take(v * c),
+    positions: take(blockSize * c),
     blocks: blocks.map((block) => {
       const hidden = block.blockWeights().mlpKernel.shape[1];
       return {
         heads: block.heads,
         epsilon: block.epsilon,
         hidden,
-        norm1Gamma: new Float32Array(c),
-        norm1Beta: new Float32Array(c),
+        norm1Gamma: take(c),
+        norm1Beta: take(c),
         qkv: linear(c, 3 * c),
         projection: linear(c, c),
-        norm2Gamma: new Float32Array(c),
-        norm2Beta: new Float32Array(c),
+        norm2Gamma: take(c),
+        norm2Beta: take(c),
         mlp: linear(c, hidden),
         mlpProjection: linear(hidden, c),
       };
     }),
-    normGamma: new Float32Array(c),
-    normBeta: new Float32Array(c),
+    normGamma: take(c),
+    normBeta: take(c),
     normEpsilon: normEpsilon(parts.norm)!,
     head: linear(c, v),
   };
 }
 
-/** The operands of one step (on the heap): LN output, qkv, attention output, projection, MLP hidden, logits. */
-interface Scratch {
+/** One attention head's slice of a block's key/value cache (on the heap). */
+interface HeadCache {
+  /** The query's slice of the qkv operand `[D]`. */
+  query: Float32Array;
+  /** Keys, transposed: `[D, S]` (`S` = blockSize padded), column `s` the key of position `s`. */
+  keys: Float32Array;
+  /** Values `[S, Dp]` (`Dp` = D padded), row `s` the value of position `s`. */
+  values: Float32Array;
+}
+
+/** Everything a decoder keeps on its heap: the weights first (one run of memory), then the operands of a step and the cache. */
+interface Layout {
+  arrays: GptArrays;
+  /** Bytes of the weights at the start of the heap. */
+  weightBytes: number;
   normed: Float32Array;
   qkv: Float32Array;
   attended: Float32Array;
   projected: Float32Array;
   hidden: Float32Array;
   output: Float32Array;
+  /** Attention scores, then their exponentials, of one head `[S]`. */
+  scores: Float32Array;
+  /** One head's attention output `[Dp]`. */
+  mixed: Float32Array;
+  /** Zeros: the bias of the attention's products. */
+  zeros: Float32Array;
+  /** Per block, per head. */
+  caches: HeadCache[][];
 }
 
-/** Lengths of the step's operands: normed `[C]`, qkv, attended `[C]`, projected, hidden, logits (outputs padded). */
-function scratchSizes(parts: GptParts): number[] {
-  const { width: c, vocabSize } = parts.embedding;
-  const hidden = Math.max(...parts.blocks.map((b) => b.blockWeights().mlpKernel.shape[1]));
-  return [c, padded(3 * c), c, padded(c), padded(hidden), padded(vocabSize)];
+function layout(parts: GptParts, heap: Pick<Heap, 'take'>): Layout {
+  const arrays = allocate(parts, heap);
+  const take = (n: number) => heap.take(n);
+  const { width: c, vocabSize, blockSize } = parts.embedding;
+  const marker = take(0);
+  const weightBytes = marker.byteOffset;
+  const s = padded(blockSize);
+  const depths = arrays.blocks.map((b) => padded(c / b.heads));
+  const qkv = take(padded(3 * c));
+  return {
+    arrays,
+    weightBytes,
+    normed: take(c),
+    qkv,
+    attended: take(c),
+    projected: take(padded(c)),
+    hidden: take(padded(Math.max(...arrays.blocks.map((b) => b.hidden)))),
+    output: take(padded(vocabSize)),
+    scores: take(s),
+    mixed: take(Math.max(...depths)),
+    zeros: take(Math.max(s, ...depths)),
+    caches: arrays.blocks.map((block, l) => {
+      const depth = c / block.heads;
+      const keys = take(c * s);
+      const values = take(block.heads * s * depths[l]!);
+      return Array.from({ length: block.heads }, (_, h) => ({
+        query: qkv.subarray(h * depth, (h + 1) * depth),
+        keys: keys.subarray(h * depth * s, (h + 1) * depth * s),
+        values: values.subarray(h * s * depths[l]!, (h + 1) * s * depths[l]!),
+      }));
+    }),
+  };
 }
 
 /** Writes `t` (or 1s / 0s when absent) into `dst`. */
@@ -276,34 +327,68 @@ function gelu(x: Float32Array, n: number): void {
   }
 }
 
+/** Decoders handed back (`release`) per model, whose heaps the model's next decoders reuse. */
+const released = new WeakMap<tfl.LayersModel, ArrayDecoder[]>();
+
 /**
- * A model's weights on the heap of a `mat-vec.wat` instance, with the operands of a step; shared
- * by the decoders of one model (a step is synchronous, so they can share the operands), and
- * read again when a variable of the model has been assigned (an optimizer step, `setWeights`).
+ * Incremental GPT decoding on typed arrays: the weights of {@link GptParts}, the step's operands
+ * and the key/value cache on the memory of one instance of `mat-vec.wat`. The weights are read
+ * from the model's variables once and again when a variable has been assigned (an optimizer
+ * step, `setWeights`); a released decoder's heap, weights included, serves the model's next
+ * decoder.
+ *
+ * @internal
  */
-class ModelArrays {
-  readonly arrays: GptArrays;
-  /** Operands of one step. */
-  readonly scratch: Scratch;
-  /** The model's variables and the data each held when the arrays were read. */
+export class ArrayDecoder {
   private readonly variables: tfl.LayerVariable[];
   private readonly dataIds: unknown[];
+  private readonly width: number;
+  private readonly blockSize: number;
+  private readonly vocabSize: number;
+  /** The residual stream of the position, in float64. */
+  private readonly x: Float64Array;
 
-  constructor(
-    model: tfl.LayersModel,
+  private constructor(
+    private readonly model: tfl.LayersModel,
     private readonly parts: GptParts,
-    readonly heap: Heap,
+    private readonly heap: Heap,
+    private readonly layout: Layout,
   ) {
-    this.arrays = allocate(parts, heap);
-    const [normed, qkv, attended, projected, hidden, output] = scratchSizes(parts).map((n) => heap.take(n)) as Float32Array[];
-    this.scratch = { normed: normed!, qkv: qkv!, attended: attended!, projected: projected!, hidden: hidden!, output: output! };
+    const { width, blockSize, vocabSize } = parts.embedding;
+    this.width = width;
+    this.blockSize = blockSize;
+    this.vocabSize = vocabSize;
+    this.x = new Float64Array(width);
     this.variables = model.weights.slice();
     this.dataIds = this.variables.map((v) => v.read().dataId);
-    load(this.arrays, parts);
+    load(layout.arrays, parts);
+  }
+
+  /**
+   * A decoder for `parts` of `model`, or undefined where a layer has a form this path does not
+   * reproduce or the engine lacks wasm SIMD (or, unless `always`, the path is switched off).
+   */
+  static create(model: tfl.LayersModel, parts: GptParts, always = false): ArrayDecoder | undefined {
+    const module = (enabled || always) && typeof WebAssembly === 'object' ? matVecModule() : null;
+    if (module === null || !supported(parts)) return undefined;
+    const reused = released.get(model)?.pop();
+    if (reused !== undefined) return reused;
+    // Count the floats of the weights, operands and cache, then place them on one instance's memory.
+    let floats = 0;
+    layout(parts, { take: (n) => ((floats += padded(n)), new Float32Array(0)) });
+    const heap = createHeap(module, floats);
+    return new ArrayDecoder(model, parts, heap, layout(parts, heap));
+  }
+
+  /** Hands the heap back for the model's next decoder; this decoder must not be used afterwards. */
+  release(): void {
+    const list = released.get(this.model) ?? [];
+    if (list.length < 2) list.push(this);
+    released.set(this.model, list);
   }
 
   /** Reads the weights again if any variable of the model was assigned since they were read. */
-  refresh(): void {
+  private refresh(): void {
     let changed = false;
     for (let i = 0; i < this.variables.length; i++) {
       const id = this.variables[i]!.read().dataId;
@@ -312,64 +397,7 @@ class ModelArrays {
         this.dataIds[i] = id;
       }
     }
-    if (changed) load(this.arrays, this.parts);
-  }
-}
-
-const modelArrays = new WeakMap<tfl.LayersModel, ModelArrays>();
-
-/**
- * Incremental GPT decoding on typed arrays: the weights of {@link GptParts} read once per model
- * (and again when a variable of the model is assigned), keys and values in preallocated
- * `Float32Array`s `[layers][heads, blockSize, D]` written in place.
- *
- * @internal
- */
-export class ArrayDecoder {
-  private readonly keys: Float32Array[];
-  private readonly values: Float32Array[];
-  private readonly width: number;
-  private readonly blockSize: number;
-  private readonly vocabSize: number;
-  /** The residual stream of the position, in float64. */
-  private readonly x: Float64Array;
-  private readonly scores: Float64Array;
-  /** One head's attention output, accumulated in float64. */
-  private readonly mix: Float64Array;
-
-  private constructor(
-    parts: GptParts,
-    private readonly shared: ModelArrays,
-  ) {
-    const { width, blockSize, vocabSize } = parts.embedding;
-    this.width = width;
-    this.blockSize = blockSize;
-    this.vocabSize = vocabSize;
-    this.keys = parts.blocks.map(() => new Float32Array(blockSize * width));
-    this.values = parts.blocks.map(() => new Float32Array(blockSize * width));
-    this.x = new Float64Array(width);
-    this.scores = new Float64Array(blockSize);
-    this.mix = new Float64Array(width);
-  }
-
-  /**
-   * A decoder for `parts` of `model`, or undefined where a layer has a form this path does not
-   * reproduce or the engine lacks wasm SIMD.
-   */
-  static create(model: tfl.LayersModel, parts: GptParts): ArrayDecoder | undefined {
-    const module = enabled && typeof WebAssembly === 'object' ? matVecModule() : null;
-    if (module === null || !supported(parts)) return undefined;
-    let shared = modelArrays.get(model);
-    if (shared === undefined) {
-      // Count the floats of the weights and operands, then place them all on one instance's memory.
-      let floats = 0;
-      const take = (n: number) => ((floats += padded(n)), new Float32Array(0));
-      allocate(parts, { take });
-      scratchSizes(parts).forEach(take);
-      shared = new ModelArrays(model, parts, createHeap(module, floats));
-      modelArrays.set(model, shared);
-    }
-    return new ArrayDecoder(parts, shared);
+    if (changed) load(this.layout.arrays, this.parts);
   }
 
   /**
@@ -377,69 +405,60 @@ export class ArrayDecoder {
    * logits of the next token into `logits` `[V]`.
    */
   step(id: number, t: number, logits: Float32Array): void {
-    this.shared.refresh();
-    const { heap, arrays, scratch } = this.shared;
-    const { normed, qkv, attended, projected, hidden, output } = scratch;
-    const { width: c, x } = this;
+    this.refresh();
+    const { heap, layout: operands, width: c, x } = this;
+    const { arrays, normed, qkv, attended, projected, hidden, output } = operands;
     const { tokens, positions, blocks, head } = arrays;
     for (let i = 0; i < c; i++) x[i] = tokens[id * c + i]! + positions[t * c + i]!;
     for (let l = 0; l < blocks.length; l++) {
       const block = blocks[l]!;
       // x ← x + Wproj · attention(LN₁(x)) over the cached positions 0 … t.
       layerNorm(x, block.norm1Gamma, block.norm1Beta, block.epsilon, normed);
-      heap.matVec(normed, block.qkv, qkv);
-      this.attend(l, block.heads, t, qkv, attended);
-      heap.matVec(attended, block.projection, projected);
+      linear(heap, normed, block.qkv, qkv);
+      this.attend(l, t);
+      linear(heap, attended, block.projection, projected);
       for (let i = 0; i < c; i++) x[i] += projected[i]!;
       // x ← x + W₂ GELU(W₁ LN₂(x) + b₁) + b₂.
       layerNorm(x, block.norm2Gamma, block.norm2Beta, block.epsilon, normed);
-      heap.matVec(normed, block.mlp, hidden);
+      linear(heap, normed, block.mlp, hidden);
       gelu(hidden, block.hidden);
-      heap.matVec(hidden, block.mlpProjection, projected);
+      linear(heap, hidden, block.mlpProjection, projected);
       for (let i = 0; i < c; i++) x[i] += projected[i]!;
     }
     layerNorm(x, arrays.normGamma, arrays.normBeta, arrays.normEpsilon, normed);
-    heap.matVec(normed, head, output);
+    linear(heap, normed, head, output);
     logits.set(output.subarray(0, this.vocabSize));
   }
 
   /**
    * Block `l`'s attention at position `t`: appends the key and value in `qkv` to the cache,
-   * then writes `attended[h] = softmax(q_h k_hᵀ / √D) v_h` over positions `0 … t` for each head `h`.
+   * then writes `attended[h] = softmax(q_h k_hᵀ / √D) v_h` over positions `0 … t` for each
+   * head `h` (the two products on the heap, the softmax here).
    */
-  private attend(l: number, heads: number, t: number, qkv: Float32Array, attended: Float32Array): void {
-    const { width: c, scores, mix } = this;
-    const depth = c / heads;
+  private attend(l: number, t: number): void {
+    const { heap, width: c } = this;
+    const { qkv, attended, scores, mixed, zeros, caches } = this.layout;
+    const heads = caches[l]!;
+    const depth = c / heads.length;
+    const stride = padded(this.blockSize);
+    const valueStride = padded(depth);
     const scale = 1 / Math.sqrt(depth);
-    const keys = this.keys[l]!;
-    const values = this.values[l]!;
-    for (let h = 0; h < heads; h++) {
-      // Head h's rows of keys and values: [blockSize, D] from offset h·blockSize·D.
-      const base = h * this.blockSize * depth;
+    for (let h = 0; h < heads.length; h++) {
+      const { query, keys, values } = heads[h]!;
       const q = h * depth;
-      const at = base + t * depth;
       for (let d = 0; d < depth; d++) {
-        keys[at + d] = qkv[c + q + d]!;
-        values[at + d] = qkv[2 * c + q + d]!;
+        keys[d * stride + t] = qkv[c + q + d]!;
+        values[t * valueStride + d] = qkv[2 * c + q + d]!;
       }
+      // scores[s] = q · k_s for s ≤ t, then exp((scores[s] − max) / √D).
+      heap.matVec(query, keys, zeros, scores, padded(t + 1), depth, stride);
       let max = -Infinity;
-      for (let s = 0; s <= t; s++) {
-        const k = base + s * depth;
-        let dot = 0;
-        for (let d = 0; d < depth; d++) dot += qkv[q + d]! * keys[k + d]!;
-        const score = dot * scale;
-        scores[s] = score;
-        if (score > max) max = score;
-      }
+      for (let s = 0; s <= t; s++) if (scores[s]! > max) max = scores[s]!;
       let total = 0;
-      for (let s = 0; s <= t; s++) total += scores[s] = Math.exp(scores[s]! - max);
-      mix.fill(0, 0, depth);
-      for (let s = 0; s <= t; s++) {
-        const p = scores[s]! / total;
-        const v = base + s * depth;
-        for (let d = 0; d < depth; d++) mix[d] += p * values[v + d]!;
-      }
-      for (let d = 0; d < depth; d++) attended[q + d] = mix[d]!;
+      for (let s = 0; s <= t; s++) total += scores[s] = Math.exp((scores[s]! - max) * scale);
+      // mixed[d] = Σ_s exp_s · v_s[d], normalised by the total.
+      heap.matVec(scores, values, zeros, mixed, valueStride, t + 1, valueStride);
+      for (let d = 0; d < depth; d++) attended[q + d] = mixed[d]! / total;
     }
   }
 }

@@ -92,8 +92,10 @@ export class CachedDecoder {
   readonly vocabSize: number;
   /** How the steps are computed (see {@link CachedDecoderOptions.engine}; `'tensors'` also where the arrays cannot reproduce the model). */
   readonly engine: 'arrays' | 'tensors';
+  private readonly model: tfl.LayersModel;
   private readonly parts: GptParts;
-  private readonly arrays: ArrayDecoder | undefined;
+  /** The typed-array decoder (engine 'arrays'), handed back on dispose and taken again on the next step. */
+  private arrays: ArrayDecoder | undefined;
   private caches: Array<KeyValueCache | null>;
   private length = 0;
 
@@ -116,6 +118,7 @@ export class CachedDecoder {
     assertKnownKeys(options, OPTION_KEYS, 'options', FN);
     const { engine = 'arrays' } = options;
     assertOneOf(engine, ['arrays', 'tensors'] as const, 'options.engine', FN);
+    this.model = model;
     this.parts = parts;
     this.blockSize = parts.embedding.blockSize;
     this.vocabSize = parts.embedding.vocabSize;
@@ -135,7 +138,7 @@ export class CachedDecoder {
    */
   step(id: number): tf.Tensor1D {
     this.checkStep(id, 'step');
-    if (this.arrays !== undefined) return tf.tensor1d(this.arraysStep(id), 'float32');
+    if (this.engine === 'arrays') return tf.tensor1d(this.arraysStep(id), 'float32');
     return this.tensorsStep(id);
   }
 
@@ -145,7 +148,7 @@ export class CachedDecoder {
    */
   stepData(id: number): Float32Array {
     this.checkStep(id, 'stepData');
-    if (this.arrays !== undefined) return this.arraysStep(id);
+    if (this.engine === 'arrays') return this.arraysStep(id);
     const logits = this.tensorsStep(id);
     // The synchronous form of step; generation reads the tensor engine through it too (the arrays engine reads nothing).
     // eslint-disable-next-line no-restricted-syntax
@@ -161,9 +164,11 @@ export class CachedDecoder {
     this.length = 0;
   }
 
-  /** Frees the cached tensors. */
+  /** Frees the cached tensors (and hands the typed arrays back for the model's next decoder). */
   dispose(): void {
     this.reset();
+    this.arrays?.release();
+    this.arrays = undefined;
   }
 
   private checkStep(id: number, method: string): void {
@@ -183,7 +188,8 @@ export class CachedDecoder {
 
   private arraysStep(id: number): Float32Array {
     const logits = new Float32Array(this.vocabSize);
-    this.arrays!.step(id, this.length, logits);
+    this.arrays ??= ArrayDecoder.create(this.model, this.parts, true)!;
+    this.arrays.step(id, this.length, logits);
     this.length++;
     return logits;
   }

@@ -1,17 +1,18 @@
 ;; A matrix-vector product for one decoding step of a GPT (src/autoregressive/array-decoder.ts):
 ;;
-;;   y[j] = bias[j] + Σᵢ x[i] · w[i·m + j]   for j < m (m a multiple of 4), i < n
+;;   y[j] = bias[j] + Σᵢ x[i] · w[i·ldw + j]   for j < m (m a multiple of 4), i < n
 ;;
-;; with w the layer's kernel as stored, [n, m] row-major (one row per input), on the module's
-;; own memory. Columns go in blocks of 16 (four f32x4 accumulators held in registers while the
+;; with w a layer's kernel as stored, [n, m] row-major (one row per input; ldw = m), or the
+;; keys (transposed) or values of one attention head in the cache (ldw its row length), on the
+;; module's own memory. Columns go in blocks of 16 (four f32x4 accumulators held in registers while the
 ;; rows stream past), then of 4. Pointers are byte offsets; accumulation is float32, as tfjs'.
 ;; Assembled by `node scripts/build-mat-vec-wasm.mjs` into mat-vec-binary.ts.
 (module
   (memory (export "memory") 1)
-  (func (export "matVec") (param $x i32) (param $w i32) (param $bias i32) (param $y i32) (param $m i32) (param $n i32)
+  (func (export "matVec") (param $x i32) (param $w i32) (param $bias i32) (param $y i32) (param $m i32) (param $n i32) (param $ldw i32)
     (local $j i32) (local $i i32) (local $p i32) (local $xp i32) (local $stride i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $xi v128)
-    (local.set $stride (i32.shl (local.get $m) (i32.const 2)))
+    (local.set $stride (i32.shl (local.get $ldw) (i32.const 2)))
     (local.set $j (i32.const 0))
     ;; Blocks of 16 columns.
     (block $done16

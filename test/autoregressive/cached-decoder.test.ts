@@ -86,6 +86,24 @@ describe.each(TEST_BACKENDS)('autoregressive.CachedDecoder (typed-array engine) 
     model.dispose();
   });
 
+  it('hands its arrays to the next decoder of the model on dispose, and can still be used after it', () => {
+    const model = nets.gpt({ vocabSize: 10, blockSize: 6, layers: 2, heads: 2, width: 8, seed: 19 });
+    const ids = [4, 9, 0, 2, 2, 7];
+    const full = fullLogits(model, ids);
+    const first = new autoregressive.CachedDecoder(model);
+    [5, 5, 5].forEach((id) => first.stepData(id));
+    first.dispose();
+    const second = new autoregressive.CachedDecoder(model); // takes the first one's heap
+    // Interleaved: neither decoder's cache may touch the other's.
+    ids.forEach((id, t) => {
+      expectClose(first.stepData(id), full[t]!, 1e-5, 1e-5);
+      expectClose(second.stepData(id), full[t]!, 1e-5, 1e-5);
+    });
+    first.dispose();
+    second.dispose();
+    model.dispose();
+  });
+
   it('ignores dropout (inference), as predict does', () => {
     const model = nets.gpt({ vocabSize: 11, blockSize: 8, layers: 2, heads: 2, width: 8, dropout: 0.5, seed: 23 });
     expectParity(model, [3, 1, 4, 1, 5, 9, 2, 6]).dispose();
