@@ -2,11 +2,11 @@
  * The key/value-cached forward pass of a {@link nets.gpt} model on typed arrays: the weights are
  * read once into `Float32Array`s and each token runs the incremental forward with no tensor,
  * kernel dispatch or device read. At nanoGPT's CPU size (4 layers, width 128) a token is about
- * 0.8 million multiply-adds, almost all in the five matrix-vector products of each block and
- * the head; those run in a small SIMD WebAssembly module (`mat-vec.wat`) on its own memory,
- * which holds the weights, so the path is the same on every tfjs backend. Layer norms,
- * attention over the cache and GELU are JavaScript. Without wasm SIMD the decoder takes the
- * tensor path.
+ * 0.8 million multiply-adds, almost all in the matrix-vector products of each block and the
+ * head; those, and attention's two products over the key/value cache, run in a small SIMD
+ * WebAssembly module (`mat-vec.wat`) on its own memory, which holds the weights and the cache,
+ * so the path is the same on every tfjs backend. Layer norms, softmax and GELU are JavaScript.
+ * Without wasm SIMD the decoder takes the tensor path.
  *
  * @module
  */
@@ -31,8 +31,6 @@ interface Linear {
 
 /** The memory of one instance of `mat-vec.wat`, handed out as `Float32Array`s, and its product. */
 interface Heap {
-  /** The instance's memory (never grown after the first `take`). */
-  readonly buffer: ArrayBuffer;
   /** A zeroed `Float32Array` of `length` floats on the instance's memory (16-byte aligned). */
   take(length: number): Float32Array;
   /** `y[j] = bias[j] + Σᵢ x[i]·w[i·ldw + j]` for `j < m`, `i < n` (all operands from `take`). */
@@ -74,7 +72,6 @@ function createHeap(module: WebAssembly.Module, floats: number): Heap {
   const buffer = exports.memory.buffer;
   let offset = 0;
   return {
-    buffer,
     take(length) {
       const view = new Float32Array(buffer, offset, length);
       offset += padded(length) * 4;
@@ -202,11 +199,9 @@ interface HeadCache {
   values: Float32Array;
 }
 
-/** Everything a decoder keeps on its heap: the weights first (one run of memory), then the operands of a step and the cache. */
+/** Everything a decoder keeps on its heap: the weights, the operands of a step and the cache. */
 interface Layout {
   arrays: GptArrays;
-  /** Bytes of the weights at the start of the heap. */
-  weightBytes: number;
   normed: Float32Array;
   qkv: Float32Array;
   attended: Float32Array;
@@ -223,18 +218,16 @@ interface Layout {
   caches: HeadCache[][];
 }
 
+/** Places the weights, operands and cache of `parts` on `heap` (or only counts them, with a counting `take`). */
 function layout(parts: GptParts, heap: Pick<Heap, 'take'>): Layout {
   const arrays = allocate(parts, heap);
   const take = (n: number) => heap.take(n);
   const { width: c, vocabSize, blockSize } = parts.embedding;
-  const marker = take(0);
-  const weightBytes = marker.byteOffset;
   const s = padded(blockSize);
   const depths = arrays.blocks.map((b) => padded(c / b.heads));
   const qkv = take(padded(3 * c));
   return {
     arrays,
-    weightBytes,
     normed: take(c),
     qkv,
     attended: take(c),
