@@ -1,15 +1,16 @@
 /**
  * Autoregressive models: a GPT training step (nanoGPT's CPU size) against the same network with
  * tfjs-layers' `layerNormalization` as the final norm; one decoded token with the key/value
- * cache against recomputing the window; a PixelCNN training step against the same stack of
- * unmasked `tf.layers.conv2d` (the cost of the masks), beside PyTorch's CPU step on the same net
- * where PyTorch is present (bench/pytorch.ts).
+ * cache (typed-array engine; the tensor engine's rate as an extra) against recomputing the
+ * window; a PixelCNN training step against the same stack of unmasked `tf.layers.conv2d` (the
+ * cost of the masks), beside PyTorch's CPU step on the same net where PyTorch is present
+ * (bench/pytorch.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { autoregressive, layers, losses, nets, train } from '../src/index.js';
-import { compare, settle, type BenchResult, type BenchSuite } from './harness.js';
+import { compare, settle, time, type BenchResult, type BenchSuite } from './harness.js';
 import { pytorchColumns, trainableParams } from './pytorch.js';
 
 /** nets.gpt's structure, with tfjs-layers' layerNormalization as the final norm (the baseline). */
@@ -59,29 +60,38 @@ const suite: BenchSuite = {
       ),
     ];
 
-    // Decoding a whole context of `block` tokens: cached steps against a full pass over the window per token.
+    // Decoding a whole context of `block` tokens: cached steps (the typed-array engine, logits read
+    // as generate reads them) against a full pass over the window per token.
     const decoder = new autoregressive.CachedDecoder(gpt);
     const window = tf.tensor2d([Array.from({ length: block }, (_, i) => i % vocab)], [1, block], 'int32');
-    const cachedTokens = async () => {
+    const cachedTokens = () => {
       decoder.reset();
-      for (let t = 0; t < block; t++) await settle(() => decoder.step(t % vocab));
+      for (let t = 0; t < block; t++) decoder.stepData(t % vocab);
     };
     const windowTokens = async () => {
       for (let t = 0; t < block; t++) await settle(() => gpt.predict(window) as tf.Tensor);
     };
     const generation = await compare(
-      `${block} tokens with the key/value cache`,
+      `${block} tokens with the key/value cache (${decoder.engine} engine)`,
       cachedTokens,
       `${block} tokens recomputing the ${block}-token window`,
       windowTokens,
       { ...options, size: `context ${block}` },
     );
+    // The same cached decoding with tfjs ops per step (the tensor engine, the reference form).
+    const tensorDecoder = new autoregressive.CachedDecoder(gpt, { engine: 'tensors' });
+    const tensorTiming = await time(async () => {
+      tensorDecoder.reset();
+      for (let t = 0; t < block; t++) await settle(() => tensorDecoder.step(t % vocab));
+    }, options);
     generation.extra = {
       'tokens/s cached': Math.round((1000 * block) / generation.timing.medianMs),
+      'tokens/s cached, tensor engine': Math.round((1000 * block) / tensorTiming.medianMs),
       'tokens/s window': Math.round((1000 * block) / generation.baseline!.timing.medianMs),
     };
     results.push(generation);
     decoder.dispose();
+    tensorDecoder.dispose();
 
     // PixelCNN step against the same stack without masks.
     const [side, filters, blocks, images] = ctx.quick ? [8, 8, 1, 4] : [28, 32, 4, 16];

@@ -11,12 +11,13 @@ import type { KeyValueCache } from '../layers/causal-self-attention.js';
 import { LayerNorm } from '../layers/layer-norm.js';
 import { TokenPositionEmbedding } from '../layers/token-position-embedding.js';
 import { TransformerBlock, transformerBlockStep2d } from '../layers/transformer-block.js';
-import { assertNonNegativeInt, describe } from '../validation.js';
+import { assertKnownKeys, assertNonNegativeInt, assertOneOf, describe } from '../validation.js';
+import { ArrayDecoder } from './array-decoder.js';
 
 const FN = 'autoregressive.CachedDecoder';
 
-/** The parts of a GPT built by `nets.gpt`, found in its layers. */
-interface GptParts {
+/** The parts of a GPT built by `nets.gpt`, found in its layers. @internal */
+export interface GptParts {
   embedding: TokenPositionEmbedding;
   blocks: TransformerBlock[];
   norm: tfl.layers.Layer;
@@ -39,15 +40,39 @@ export function gptParts(model: tfl.LayersModel): GptParts | undefined {
   return undefined;
 }
 
+/** Options of {@link CachedDecoder}. @category Autoregressive */
+export interface CachedDecoderOptions {
+  /**
+   * How each step is computed. `'arrays'` (default): the weights are read once into typed
+   * arrays (again after any of the model's variables is assigned) and each token runs without
+   * a tensor or kernel per token, its matrix-vector products in a small SIMD WebAssembly module,
+   * the keys and values in preallocated arrays: the fast form for models of nanoGPT's size.
+   * `'tensors'`: tfjs ops on the active backend, reading the layers' weights at every step (the
+   * reference form, and the one for a large model on a GPU backend). Where the engine lacks
+   * WebAssembly SIMD, or the model's final norm or head has a form the arrays do not reproduce
+   * (an activation on the head, a norm over other axes), the decoder uses `'tensors'`.
+   */
+  engine?: 'arrays' | 'tensors';
+}
+
+const OPTION_KEYS = ['engine'];
+
 /**
  * Decodes a {@link nets.gpt} model one token at a time, keeping each block's keys and values
  * (a key/value cache), so that token `t` costs one position's work instead of a pass over the
  * whole prefix. `step(id)` feeds the next token and returns the logits for the token after it,
- * equal (to float32 rounding) to the last row of `model.predict` over the same prefix.
+ * equal (to float32 rounding) to the last row of `model.predict` over the same prefix;
+ * `stepData(id)` returns them as a `Float32Array` without a tensor.
  *
- * The cache holds `2 · layers` tensors of shape `[1, heads, t, width/heads]`; call `dispose()`
- * (or `reset()`) to free them. At most `blockSize` tokens fit: `step` throws after that (the
- * generation loop then recomputes the sliding window without the cache, as nanoGPT does).
+ * By default (`engine: 'arrays'`) the step runs on typed arrays: the weights are read once per
+ * model (and again after a variable of the model is assigned, e.g. by an optimizer step), the
+ * products run in a SIMD WebAssembly module, the cache is `2 · layers` preallocated arrays of
+ * `blockSize · width` floats written in place, and no tensor is created except the one `step`
+ * returns. With `engine: 'tensors'` each step runs tfjs
+ * ops and the cache holds `2 · layers` tensors of shape `[1, heads, t, width/heads]`; call
+ * `dispose()` (or `reset()`) to free them. Dropout is never applied (inference). At most
+ * `blockSize` tokens fit: `step` throws after that (the generation loop then recomputes the
+ * sliding window without the cache, as nanoGPT does).
  *
  * @see https://arxiv.org/abs/1911.02150 (Shazeer 2019, incremental decoding with cached keys and values, §2.3)
  * @example
@@ -55,6 +80,7 @@ export function gptParts(model: tfl.LayersModel): GptParts | undefined {
  * const decoder = new autoregressive.CachedDecoder(model);
  * const logits = decoder.step(0); // [V]: the distribution of the token after id 0
  * logits.dispose();
+ * const next = decoder.stepData(3); // Float32Array [V] after ids 0, 3
  * decoder.dispose();
  * ```
  * @category Autoregressive
@@ -64,15 +90,21 @@ export class CachedDecoder {
   readonly blockSize: number;
   /** Vocabulary size V. */
   readonly vocabSize: number;
+  /** How the steps are computed (see {@link CachedDecoderOptions.engine}; `'tensors'` also where the arrays cannot reproduce the model). */
+  readonly engine: 'arrays' | 'tensors';
+  private readonly model: tfl.LayersModel;
   private readonly parts: GptParts;
+  /** The typed-array decoder (engine 'arrays'), handed back on dispose and taken again on the next step. */
+  private arrays: ArrayDecoder | undefined;
   private caches: Array<KeyValueCache | null>;
   private length = 0;
 
   /**
    * @param model A model built by {@link nets.gpt} (or with the same layers in the same order).
-   * @throws {@link ArgumentError} when the model does not have that structure.
+   * @param options See {@link CachedDecoderOptions}.
+   * @throws {@link ArgumentError} when the model does not have that structure, or for an unknown option.
    */
-  constructor(model: tfl.LayersModel) {
+  constructor(model: tfl.LayersModel, options: CachedDecoderOptions = {}) {
     const parts =
       model !== null && typeof model === 'object' && Array.isArray((model as tfl.LayersModel).layers) ? gptParts(model) : undefined;
     if (parts === undefined) {
@@ -83,10 +115,16 @@ export class CachedDecoder {
         received: describe(model),
       });
     }
+    assertKnownKeys(options, OPTION_KEYS, 'options', FN);
+    const { engine = 'arrays' } = options;
+    assertOneOf(engine, ['arrays', 'tensors'] as const, 'options.engine', FN);
+    this.model = model;
     this.parts = parts;
     this.blockSize = parts.embedding.blockSize;
     this.vocabSize = parts.embedding.vocabSize;
     this.caches = parts.blocks.map(() => null);
+    this.arrays = engine === 'arrays' ? ArrayDecoder.create(model, parts) : undefined;
+    this.engine = this.arrays === undefined ? 'tensors' : 'arrays';
   }
 
   /** Number of tokens fed since construction or the last `reset()`. */
@@ -99,18 +137,64 @@ export class CachedDecoder {
    * the caller disposes it).
    */
   step(id: number): tf.Tensor1D {
-    assertNonNegativeInt(id, 'id', `${FN}.step`);
+    this.checkStep(id, 'step');
+    if (this.engine === 'arrays') return tf.tensor1d(this.arraysStep(id), 'float32');
+    return this.tensorsStep(id);
+  }
+
+  /**
+   * Feeds the next token id and returns the logits `[V]` for the token after it as a new
+   * `Float32Array` (no tensor: the form a sampling loop reads).
+   */
+  stepData(id: number): Float32Array {
+    this.checkStep(id, 'stepData');
+    if (this.engine === 'arrays') return this.arraysStep(id);
+    const logits = this.tensorsStep(id);
+    // The synchronous form of step; generation reads the tensor engine through it too (the arrays engine reads nothing).
+    // eslint-disable-next-line no-restricted-syntax
+    const values = logits.dataSync() as Float32Array;
+    logits.dispose();
+    return values;
+  }
+
+  /** Empties the cache (back to position 0). */
+  reset(): void {
+    this.disposeCaches();
+    this.caches = this.parts.blocks.map(() => null);
+    this.length = 0;
+  }
+
+  /** Frees the cached tensors (and hands the typed arrays back for the model's next decoder). */
+  dispose(): void {
+    this.reset();
+    this.arrays?.release();
+    this.arrays = undefined;
+  }
+
+  private checkStep(id: number, method: string): void {
+    assertNonNegativeInt(id, 'id', `${FN}.${method}`);
     if (id >= this.vocabSize)
-      throw new ArgumentError({ fn: `${FN}.step`, arg: 'id', expected: `be below vocabSize ${this.vocabSize}`, received: String(id) });
+      throw new ArgumentError({ fn: `${FN}.${method}`, arg: 'id', expected: `be below vocabSize ${this.vocabSize}`, received: String(id) });
     if (this.length >= this.blockSize) {
       throw new ShapeError({
-        fn: `${FN}.step`,
+        fn: `${FN}.${method}`,
         arg: 'id',
         expected: `fit in the context of blockSize ${this.blockSize}`,
         received: `position ${this.length}`,
         hint: 'Call reset() and feed the last tokens again',
       });
     }
+  }
+
+  private arraysStep(id: number): Float32Array {
+    const logits = new Float32Array(this.vocabSize);
+    this.arrays ??= ArrayDecoder.create(this.model, this.parts, true)!;
+    this.arrays.step(id, this.length, logits);
+    this.length++;
+    return logits;
+  }
+
+  private tensorsStep(id: number): tf.Tensor1D {
     const { embedding, blocks, norm, head } = this.parts;
     const result = tf.tidy(() => {
       // One position as a matrix [1, C] through the blocks: no reshapes around the projections.
@@ -134,18 +218,6 @@ export class CachedDecoder {
     this.caches = result.caches;
     this.length++;
     return result.logits;
-  }
-
-  /** Empties the cache (back to position 0). */
-  reset(): void {
-    this.disposeCaches();
-    this.caches = this.parts.blocks.map(() => null);
-    this.length = 0;
-  }
-
-  /** Frees the cached tensors. */
-  dispose(): void {
-    this.reset();
   }
 
   private disposeCaches(): void {

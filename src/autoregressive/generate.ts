@@ -57,9 +57,9 @@ function windowLogits(model: tfl.LayersModel, window: number[]): tf.Tensor1D {
  * text as it appears. Each token is drawn from the model's logits for the context so far with
  * {@link sampleToken}'s temperature / top-k / top-p (temperature 0: greedy). With a
  * {@link nets.gpt} model the context is decoded incrementally with a key/value cache
- * ({@link CachedDecoder}); once the sequence is longer than `blockSize`, each token recomputes
- * the window of the last `blockSize` tokens (nanoGPT's cropping). Reads one logits tensor per
- * token with `await data()`.
+ * ({@link CachedDecoder}, on typed arrays: no tensor per token); once the sequence is longer
+ * than `blockSize`, each token recomputes the window of the last `blockSize` tokens with
+ * `model.predict` (nanoGPT's cropping), reading its logits with `await data()`.
  *
  * @see https://arxiv.org/abs/1904.09751 (Holtzman et al. 2019, nucleus sampling)
  * @param model A model mapping int32 ids `[1, T]` to logits `[1, T, V]` (e.g. {@link nets.gpt}).
@@ -110,28 +110,29 @@ export async function* generateStream(
   }
 
   const decoder = cache && parts !== undefined ? new CachedDecoder(model) : undefined;
-  try {
-    let logits: tf.Tensor1D;
-    if (decoder !== undefined && context.length <= blockSize) {
-      logits = decoder.step(context[0]!);
-      for (const id of context.slice(1)) {
-        logits.dispose();
-        logits = decoder.step(id);
-      }
-    } else {
-      logits = windowLogits(model, context.slice(-blockSize));
+  // The next token's logits: read from the cache's typed arrays, or from a tensor of the model's output.
+  const next = async (): Promise<ArrayLike<number>> => {
+    if (decoder !== undefined && context.length <= blockSize && decoder.position < blockSize) {
+      // Feeds what the cache lacks: the whole prompt at first, then the token just drawn.
+      let logits = decoder.stepData(context[decoder.position]!);
+      while (decoder.position < context.length) logits = decoder.stepData(context[decoder.position]!);
+      return logits;
     }
-    for (let i = 0; i < maxNewTokens; i++) {
-      const values = await logits.data();
+    const logits = windowLogits(model, context.slice(-blockSize));
+    try {
+      return await logits.data();
+    } finally {
       logits.dispose();
-      const id = draw(values);
+    }
+  };
+  try {
+    for (let i = 0; i < maxNewTokens; i++) {
+      const id = draw(await next());
       context.push(id);
       onToken?.(id, i);
       yield id;
-      if (stops.has(id) || i === maxNewTokens - 1) return;
-      logits = decoder !== undefined && decoder.position < blockSize ? decoder.step(id) : windowLogits(model, context.slice(-blockSize));
+      if (stops.has(id)) return;
     }
-    logits.dispose();
   } finally {
     decoder?.dispose();
   }

@@ -6,6 +6,7 @@
  * @module
  */
 export { CachedDecoder } from './cached-decoder.js';
+export type { CachedDecoderOptions } from './cached-decoder.js';
 export { generate, generateStream } from './generate.js';
 export type { GenerateOptions } from './generate.js';
 export { pixelTargets, samplePixels } from './sample-pixels.js';

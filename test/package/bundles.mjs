@@ -45,7 +45,8 @@ export const PROGRAMS = [
   {
     name: 'autoregressive (genblocks/autoregressive)',
     code: `import * as autoregressive from 'genblocks/autoregressive';\nglobalThis.autoregressive = autoregressive;`,
-    budget: 11_000,
+    // 13.5 KB: ~10.9 KB measured with the typed-array CachedDecoder (its wasm module included).
+    budget: 13_500,
   },
 ];
 
