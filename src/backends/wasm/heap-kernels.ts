@@ -176,7 +176,8 @@ function oneThread(exports: HeapExports): HeapKernels {
   return {
     ...exports,
     gemmBatch(count, strideA, strideB, strideC, a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel) {
-      for (let i = 0; i < count; i++) gemm(a + i * strideA, b + i * strideB, c + i * strideC, bias, M, N, K, sai, sak, ldb, sci, scj, panel);
+      for (let i = 0; i < count; i++)
+        gemm(a + i * strideA, b + i * strideB, c + i * strideC, bias, M, N, K, sai, sak, ldb, sci, scj, panel);
     },
   };
 }
@@ -253,7 +254,9 @@ function startPool(backend: WasmBackend, module: WebAssembly.Module, memory: Web
       return pool.threads;
     },
     (e: unknown) => {
-      console.warn(`heapKernels: worker threads for the heap kernels could not start (${(e as Error).message}); they run on the calling thread`);
+      console.warn(
+        `heapKernels: worker threads for the heap kernels could not start (${(e as Error).message}); they run on the calling thread`,
+      );
       return 1;
     },
   );
@@ -329,16 +332,26 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     if (shares.length === 1) fn(...shares[0]!);
     else state.pool!.run(op, fn, shares);
   };
-  const gemmShares = (
-    T: number,
-    [a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel]: number[],
-    panelBase: number,
-  ): number[][] => {
+  const gemmShares = (T: number, [a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel]: number[], panelBase: number): number[][] => {
     const tilesM = M / 4;
     const tilesN = N / 8;
     const panelOf = (t: number) => (panel === 0 ? 0 : panelBase + t * K * 32);
     if (Math.ceil(tilesM / T) * 4 * N < Math.ceil(tilesN / T) * 8 * M) {
-      return ranges(tilesM, T, 1).map(([i0, rows], t) => [a + 16 * i0 * sai, b, c + 16 * i0 * sci, bias, 4 * rows, N, K, sai, sak, ldb, sci, scj, panelOf(t)]);
+      return ranges(tilesM, T, 1).map(([i0, rows], t) => [
+        a + 16 * i0 * sai,
+        b,
+        c + 16 * i0 * sci,
+        bias,
+        4 * rows,
+        N,
+        K,
+        sai,
+        sak,
+        ldb,
+        sci,
+        scj,
+        panelOf(t),
+      ]);
     }
     return ranges(tilesN, T, 1).map(([j0, cols], t) => [
       a,
@@ -366,7 +379,11 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
   const elementwise = (op: PoolOp & keyof HeapKernels, n: number, share: (start: number, count: number) => number[]): void => {
     const T = threadsFor(state.pool, n, ELEMENTWISE_MIN_PER_THREAD);
     const fn = local[op] as (...args: number[]) => void;
-    run(op, fn, ranges(n, T, ALIGN).map(([start, count]) => share(start, count)));
+    run(
+      op,
+      fn,
+      ranges(n, T, ALIGN).map(([start, count]) => share(start, count)),
+    );
   };
   const unary =
     (op: 'sqrt' | 'erf' | 'tanh') =>
@@ -378,7 +395,8 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
       const T = threadsFor(state.pool, count * M * N * K, GEMM_MIN_FLOPS_PER_THREAD);
       if (T === 1 || count < T) {
         // Too few entries to share out: each product split on its own (when large enough).
-        for (let i = 0; i < count; i++) gemm(a + i * strideA, b + i * strideB, c + i * strideC, bias, M, N, K, sai, sak, ldb, sci, scj, panel);
+        for (let i = 0; i < count; i++)
+          gemm(a + i * strideA, b + i * strideB, c + i * strideC, bias, M, N, K, sai, sak, ldb, sci, scj, panel);
         return;
       }
       const shares = ranges(count, T, 1).map(([i0, k], t) => [
@@ -414,12 +432,34 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
       const T = threadsFor(state.pool, M * N, ELEMENTWISE_MIN_PER_THREAD);
       if (T > 1 && M >= T) {
         // By rows.
-        const shares = ranges(M, T, 1).map(([i0, rows]) => [op, rows, N, a + 4 * i0 * sa, sa, ta, b + 4 * i0 * sb, sb, tb, out + 4 * i0 * N]);
+        const shares = ranges(M, T, 1).map(([i0, rows]) => [
+          op,
+          rows,
+          N,
+          a + 4 * i0 * sa,
+          sa,
+          ta,
+          b + 4 * i0 * sb,
+          sb,
+          tb,
+          out + 4 * i0 * N,
+        ]);
         return run('binary', local.binary, shares);
       }
       if (T > 1 && M === 1) {
         // One row: by columns.
-        const shares = ranges(N, T, ALIGN).map(([j0, cols]) => [op, 1, cols, a + 4 * j0 * ta, sa, ta, b + 4 * j0 * tb, sb, tb, out + 4 * j0]);
+        const shares = ranges(N, T, ALIGN).map(([j0, cols]) => [
+          op,
+          1,
+          cols,
+          a + 4 * j0 * ta,
+          sa,
+          ta,
+          b + 4 * j0 * tb,
+          sb,
+          tb,
+          out + 4 * j0,
+        ]);
         return run('binary', local.binary, shares);
       }
       local.binary(op, M, N, a, sa, ta, b, sb, tb, out);

@@ -118,7 +118,12 @@ export class HeapPool {
    * Starts `threads − 1` workers instantiating `module` (the heap kernels assembled for a shared
    * memory) on `memory`; resolves once every worker is ready. Node only.
    */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number, options: HeapPoolOptions = {}): Promise<HeapPool> {
+  static async start(
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    threads: number,
+    options: HeapPoolOptions = {},
+  ): Promise<HeapPool> {
     const wt = (await importNode('node:worker_threads')) as WorkerThreads;
     const count = threads - 1;
     const buffer = new SharedArrayBuffer(CONTROL_BYTES + count * SLOT * 8);
@@ -212,7 +217,10 @@ export class HeapPool {
     const failed = Atomics.load(control, FAILED);
     if (failed !== 0) {
       const message = this.wt.receiveMessageOnPort(this.ports[failed - 1]!)?.message as string | undefined;
-      throw new BackendError('heapKernels', `heapKernels: worker thread ${failed} failed running its share of ${op}: ${message ?? 'unknown error'}`);
+      throw new BackendError(
+        'heapKernels',
+        `heapKernels: worker thread ${failed} failed running its share of ${op}: ${message ?? 'unknown error'}`,
+      );
     }
   }
 
