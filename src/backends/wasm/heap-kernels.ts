@@ -27,7 +27,7 @@
  * @module
  */
 import { HEAP_KERNELS_RELAXED_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
-import { HeapPool, type PoolOp } from './heap-pool.js';
+import { HeapPool, MAX_CHUNKS, type PanelArgument, type PoolOp } from './heap-pool.js';
 import { sizeOf, type WasmBackend, type WasmKernelFunc } from './types.js';
 
 /** The exports of `heap-kernels.wat`. Pointers are byte offsets on the heap, strides in elements. */
@@ -295,10 +295,15 @@ export function setHeapThreadsEnabled(on: boolean): boolean {
 /**
  * Least work per thread before a call is split: multiply-adds of a gemm, elements of an
  * element-wise pass. Below it, waking a worker (an `Atomics.notify` and a futex wake-up, tens
- * of microseconds on a busy machine) costs about as much as the share it would take.
+ * of microseconds on a busy machine) costs about as much as the part it would take.
  */
 const GEMM_MIN_FLOPS_PER_THREAD = 1 << 21;
 const ELEMENTWISE_MIN_PER_THREAD = 1 << 15;
+/**
+ * Chunks per thread. Chunks are claimed by whichever thread is free, so a thread that wakes late
+ * or shares its core (with XNNPACK's workers, which spin a while after each operator) takes fewer.
+ */
+const CHUNKS_PER_THREAD = 4;
 /** Element-wise ranges start at multiples of this many elements (64-byte lines, SIMD groups). */
 const ALIGN = 16;
 
@@ -315,74 +320,55 @@ function ranges(n: number, parts: number, align: number): [number, number][] {
   return out;
 }
 
-/** How many threads a call with `work` units may use, at `minPerThread` units each. */
-function threadsFor(pool: HeapPool | null, work: number, minPerThread: number): number {
+/**
+ * How many chunks a call with `work` units over `units` divisible parts is cut into: 1 below two
+ * threads' minimum work, else up to {@link CHUNKS_PER_THREAD} per thread.
+ */
+function chunksFor(pool: HeapPool | null, work: number, minPerThread: number, units: number): number {
   if (pool == null || !threadsEnabled) return 1;
-  return Math.max(1, Math.min(pool.threads, Math.floor(work / minPerThread)));
+  const threads = Math.min(pool.threads, Math.floor(work / minPerThread));
+  return threads < 2 ? 1 : Math.min(units, threads * CHUNKS_PER_THREAD, MAX_CHUNKS);
 }
 
 /**
  * `local` with each kernel split across `state`'s pool once it runs (see the module comment):
- * gemm by output columns (blocks of 8) or rows (blocks of 4), whichever balances better, each
+ * gemm by output columns (blocks of 8), or rows (blocks of 4) when it has few columns, each
  * thread with its own panel; `gemmBatch` by batch entries; the element-wise kernels and Adam by
  * ranges (rows or columns for `binary`).
  */
 function threaded(local: HeapKernels, state: PoolState): HeapKernels {
-  const run = (op: PoolOp, fn: (...args: number[]) => void, shares: (readonly number[])[]): void => {
-    if (shares.length === 1) fn(...shares[0]!);
-    else state.pool!.run(op, fn, shares);
+  const run = (op: PoolOp, fn: (...args: number[]) => void, chunks: (readonly number[])[], panel?: PanelArgument): void => {
+    if (chunks.length === 1) fn(...chunks[0]!);
+    else state.pool!.run(op, fn, chunks, panel);
   };
-  const gemmShares = (T: number, [a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel]: number[], panelBase: number): number[][] => {
+  /** The scratch argument of `gemmBatch`: one K x 8 panel per thread. */
+  const panelOf = (K: number): PanelArgument => ({ arg: 16, stride: K * 32 });
+  const gemm: HeapKernels['gemm'] = (...args) => {
+    const [a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel] = args;
     const tilesM = M / 4;
     const tilesN = N / 8;
-    const panelOf = (t: number) => (panel === 0 ? 0 : panelBase + t * K * 32);
-    if (Math.ceil(tilesM / T) * 4 * N < Math.ceil(tilesN / T) * 8 * M) {
-      return ranges(tilesM, T, 1).map(([i0, rows], t) => [
-        a + 16 * i0 * sai,
-        b,
-        c + 16 * i0 * sci,
-        bias,
-        4 * rows,
-        N,
-        K,
-        sai,
-        sak,
-        ldb,
-        sci,
-        scj,
-        panelOf(t),
-      ]);
-    }
-    return ranges(tilesN, T, 1).map(([j0, cols], t) => [
-      a,
-      b + 32 * j0,
-      c + 32 * j0 * scj,
-      bias === 0 ? 0 : bias + 32 * j0,
-      M,
-      8 * cols,
-      K,
-      sai,
-      sak,
-      ldb,
-      sci,
-      scj,
-      panelOf(t),
-    ]);
+    const count = chunksFor(state.pool, M * N * K, GEMM_MIN_FLOPS_PER_THREAD, Math.max(tilesM, tilesN));
+    if (count === 1) return local.gemm(...args);
+    // Columns keep each panel of B on one thread; rows when there are too few columns.
+    const chunks =
+      tilesN >= Math.min(count, tilesM)
+        ? ranges(tilesN, Math.min(count, tilesN), 1).map(([j0, cols]) => [
+            ...[1, 0, 0, 0, a, b + 32 * j0, c + 32 * j0 * scj, bias === 0 ? 0 : bias + 32 * j0],
+            ...[M, 8 * cols, K, sai, sak, ldb, sci, scj, panel],
+          ])
+        : ranges(tilesM, Math.min(count, tilesM), 1).map(([i0, rows]) => [
+            ...[1, 0, 0, 0, a + 16 * i0 * sai, b, c + 16 * i0 * sci, bias],
+            ...[4 * rows, N, K, sai, sak, ldb, sci, scj, panel],
+          ]);
+    run('gemmBatch', local.gemmBatch, chunks, panelOf(K));
   };
-  const gemm: HeapKernels['gemm'] = (...args) => {
-    const [, , , , M, N, K] = args;
-    const T = threadsFor(state.pool, M * N * K, GEMM_MIN_FLOPS_PER_THREAD);
-    if (T === 1) return local.gemm(...args);
-    const shares = gemmShares(T, args, args[12]).map((share) => [1, 0, 0, 0, ...share]);
-    run('gemmBatch', local.gemmBatch, shares);
-  };
-  const elementwise = (op: PoolOp & keyof HeapKernels, n: number, share: (start: number, count: number) => number[]): void => {
-    const T = threadsFor(state.pool, n, ELEMENTWISE_MIN_PER_THREAD);
+  const elementwise = (op: PoolOp & keyof HeapKernels, n: number, chunk: (start: number, count: number) => number[]): void => {
+    const count = chunksFor(state.pool, n, ELEMENTWISE_MIN_PER_THREAD, Math.ceil(n / ALIGN));
     const fn = local[op] as (...args: number[]) => void;
     run(
       op,
       fn,
-      ranges(n, T, ALIGN).map(([start, count]) => share(start, count)),
+      ranges(n, count, ALIGN).map(([start, k]) => chunk(start, k)),
     );
   };
   const unary =
@@ -392,33 +378,22 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
   return {
     gemm,
     gemmBatch(count, strideA, strideB, strideC, a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel) {
-      const T = threadsFor(state.pool, count * M * N * K, GEMM_MIN_FLOPS_PER_THREAD);
-      if (T === 1 || count < T) {
+      const chunks = chunksFor(state.pool, count * M * N * K, GEMM_MIN_FLOPS_PER_THREAD, count);
+      if (chunks === 1 || count < state.pool!.threads) {
         // Too few entries to share out: each product split on its own (when large enough).
         for (let i = 0; i < count; i++)
           gemm(a + i * strideA, b + i * strideB, c + i * strideC, bias, M, N, K, sai, sak, ldb, sci, scj, panel);
         return;
       }
-      const shares = ranges(count, T, 1).map(([i0, k], t) => [
-        k,
-        strideA,
-        strideB,
-        strideC,
-        a + i0 * strideA,
-        b + i0 * strideB,
-        c + i0 * strideC,
-        bias,
-        M,
-        N,
-        K,
-        sai,
-        sak,
-        ldb,
-        sci,
-        scj,
-        panel === 0 ? 0 : panel + t * K * 32,
-      ]);
-      run('gemmBatch', local.gemmBatch, shares);
+      run(
+        'gemmBatch',
+        local.gemmBatch,
+        ranges(count, chunks, 1).map(([i0, k]) => [
+          ...[k, strideA, strideB, strideC, a + i0 * strideA, b + i0 * strideB, c + i0 * strideC, bias],
+          ...[M, N, K, sai, sak, ldb, sci, scj, panel],
+        ]),
+        panelOf(K),
+      );
     },
     sqrt: unary('sqrt'),
     erf: unary('erf'),
@@ -429,10 +404,10 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     adam: (w, m, v, g, ow, om, ov, n, ...scalars) =>
       elementwise('adam', n, (s, k) => [w + 4 * s, m + 4 * s, v + 4 * s, g + 4 * s, ow + 4 * s, om + 4 * s, ov + 4 * s, k, ...scalars]),
     binary(op, M, N, a, sa, ta, b, sb, tb, out) {
-      const T = threadsFor(state.pool, M * N, ELEMENTWISE_MIN_PER_THREAD);
-      if (T > 1 && M >= T) {
+      const count = chunksFor(state.pool, M * N, ELEMENTWISE_MIN_PER_THREAD, M === 1 ? Math.ceil(N / ALIGN) : M);
+      if (count > 1 && M > 1) {
         // By rows.
-        const shares = ranges(M, T, 1).map(([i0, rows]) => [
+        const chunks = ranges(M, count, 1).map(([i0, rows]) => [
           op,
           rows,
           N,
@@ -444,11 +419,11 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
           tb,
           out + 4 * i0 * N,
         ]);
-        return run('binary', local.binary, shares);
+        return run('binary', local.binary, chunks);
       }
-      if (T > 1 && M === 1) {
+      if (count > 1) {
         // One row: by columns.
-        const shares = ranges(N, T, ALIGN).map(([j0, cols]) => [
+        const chunks = ranges(N, count, ALIGN).map(([j0, cols]) => [
           op,
           1,
           cols,
@@ -460,7 +435,7 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
           tb,
           out + 4 * j0,
         ]);
-        return run('binary', local.binary, shares);
+        return run('binary', local.binary, chunks);
       }
       local.binary(op, M, N, a, sa, ta, b, sb, tb, out);
     },

@@ -4,16 +4,17 @@
  * The heap kernels are a wasm module of their own, so they cannot use the tfjs module's XNNPACK
  * thread pool (its `pthreadpool` functions are not exported). This pool is a second, small one:
  * `threads − 1` `worker_threads` workers, each instantiating the same compiled module against
- * the same shared `WebAssembly.Memory`. A call is cut into shares by the caller
- * (`heap-kernels.ts`: output columns or rows of a gemm, ranges of an element-wise pass); the
- * calling thread writes each worker's share into its slot of a small control block (a
- * `SharedArrayBuffer` apart from the heap), bumps a sequence number, wakes the workers with
- * `Atomics.notify`, runs its own share, and waits on a pending counter with `Atomics.wait`
- * (Node's main thread may block). XNNPACK's operators and these kernels never overlap in time:
- * both run synchronously on the calling thread's behalf, so the two pools take turns on the
- * cores.
+ * the same shared `WebAssembly.Memory`. A call is cut into chunks by the caller
+ * (`heap-kernels.ts`: blocks of output columns or rows of a gemm, ranges of an element-wise
+ * pass), a few per thread; the calling thread writes them into a table after a small control
+ * block (a `SharedArrayBuffer` apart from the heap), bumps a sequence number, wakes the workers
+ * with `Atomics.notify`, runs the first chunk, and then every thread claims the next chunk with
+ * `Atomics.add` until none is left, so a worker that wakes late or shares its core runs fewer.
+ * The calling thread then waits on a pending counter with `Atomics.wait` (Node's main thread may
+ * block). Which thread runs a chunk never changes its result. XNNPACK's operators and these
+ * kernels never overlap in time: both run synchronously on the calling thread's behalf.
  *
- * Failures surface instead of hanging: a share that throws in a worker (a wasm trap) is reported
+ * Failures surface instead of hanging: a chunk that throws in a worker (a wasm trap) is reported
  * through a `MessagePort` read synchronously (`receiveMessageOnPort`) and rethrown as a
  * {@link BackendError}; a worker that does not finish within the time limit (or exits) makes the
  * call throw, and the pool is shut down, so later calls run on the calling thread alone. Workers
@@ -26,12 +27,18 @@ import { BackendError } from '../../errors.js';
 /** Control block, as Int32 indices. */
 const SEQ = 0; // bumped by the calling thread for every job
 const PENDING = 1; // workers that have not finished the current job
-const FAILED = 2; // 0, or 1 + the index of the first worker whose share threw
+const FAILED = 2; // 0, or 1 + the index of the first worker whose chunk threw
 const QUIT = 3; // 1: workers leave their loop
+const OP = 4; // the job: index into POOL_OPS,
+const ARGC = 5; // its argument count,
+const COUNT = 6; // its number of chunks,
+const NEXT = 7; // the next chunk to claim (Atomics.add),
+const PANEL_ARG = 8; // the argument that is a scratch pointer (−1: none),
+const PANEL_STRIDE = 9; // and the bytes between one thread's scratch and the next
 const CONTROL_BYTES = 64;
-/** Float64 words per worker slot: `[op, argument count, ...arguments]`. */
-const SLOT = 32;
-const NO_WORK = -1;
+/** The chunk table after the control block: `MAX_CHUNKS` rows of `CHUNK_WORDS` float64 arguments. */
+export const MAX_CHUNKS = 64;
+const CHUNK_WORDS = 18;
 
 /**
  * Operations a worker runs, by index. `gemmBatch(count, strideA, strideB, strideC, ...gemm)`
@@ -48,7 +55,7 @@ const { workerData, parentPort } = require('node:worker_threads');
 const { module, memory, control, index, port, ops } = workerData;
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctrl = new Int32Array(control, 0, ${CONTROL_BYTES / 4});
-const slot = new Float64Array(control, ${CONTROL_BYTES} + index * ${SLOT * 8}, ${SLOT});
+const table = new Float64Array(control, ${CONTROL_BYTES}, ${MAX_CHUNKS * CHUNK_WORDS});
 const gemm = kernels.gemm;
 function gemmBatch(count, sa, sb, sc, a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel) {
   for (let i = 0; i < count; i++) gemm(a + i * sa, b + i * sb, c + i * sc, bias, M, N, K, sai, sak, ldb, sci, scj, panel);
@@ -61,14 +68,20 @@ for (;;) {
   Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
   if (Atomics.load(ctrl, ${QUIT}) !== 0) break;
-  const op = slot[0];
-  if (op !== ${NO_WORK}) {
-    try {
-      run[op].apply(null, slot.subarray(2, 2 + slot[1]));
-    } catch (e) {
-      port.postMessage(String((e && e.message) || e));
-      Atomics.compareExchange(ctrl, ${FAILED}, 0, index + 1);
+  const fn = run[ctrl[${OP}]];
+  const argc = ctrl[${ARGC}];
+  const count = ctrl[${COUNT}];
+  const panelArg = ctrl[${PANEL_ARG}];
+  const panelOffset = ctrl[${PANEL_STRIDE}] * (index + 1);
+  try {
+    for (let i = Atomics.add(ctrl, ${NEXT}, 1); i < count; i = Atomics.add(ctrl, ${NEXT}, 1)) {
+      const args = Array.from(table.subarray(i * ${CHUNK_WORDS}, i * ${CHUNK_WORDS} + argc));
+      if (panelArg >= 0 && args[panelArg] !== 0) args[panelArg] += panelOffset;
+      fn.apply(null, args);
     }
+  } catch (e) {
+    port.postMessage(String((e && e.message) || e));
+    Atomics.compareExchange(ctrl, ${FAILED}, 0, index + 1);
   }
   if (Atomics.sub(ctrl, ${PENDING}, 1) === 1) Atomics.notify(ctrl, ${PENDING});
 }
@@ -81,21 +94,31 @@ const importNode = (specifier: string): Promise<unknown> => import(/* @vite-igno
 /** Options of {@link HeapPool.start}. */
 export interface HeapPoolOptions {
   /**
-   * Least time (ms) the calling thread waits for the workers after its own share, before the
-   * call fails with a {@link BackendError}; the limit is also at least 50 times the calling
-   * thread's own share. Default 10 000.
+   * Least time (ms) the calling thread waits for the workers after its own chunks, before the
+   * call fails with a {@link BackendError}; the limit is also at least 50 times the time the
+   * calling thread spent on its chunks. Default 10 000.
    */
   timeoutMs?: number;
+  /** Whether the calling thread runs chunks too (default `true`; `false` in tests of the workers). */
+  callerClaims?: boolean;
 }
 
-/** `threads − 1` workers running heap-kernel shares on a shared memory; see the module comment. */
+/** The scratch argument of a job: thread `t` adds `t · stride` bytes to it (where it is not 0). */
+export interface PanelArgument {
+  /** Position of the scratch pointer among a chunk's arguments. */
+  arg: number;
+  /** Bytes from one thread's scratch to the next (thread 0 is the calling thread). */
+  stride: number;
+}
+
+/** `threads − 1` workers running heap-kernel chunks on a shared memory; see the module comment. */
 export class HeapPool {
   /** Threads a call may use: the calling thread plus the workers (1 once shut down). */
   threads: number;
   /** Why the pool was shut down, or `null` while it runs. */
   closed: string | null = null;
   private readonly control: Int32Array;
-  private readonly slots: Float64Array[];
+  private readonly table: Float64Array;
   private busy = false;
 
   private constructor(
@@ -104,10 +127,11 @@ export class HeapPool {
     private readonly ports: import('node:worker_threads').MessagePort[],
     buffer: SharedArrayBuffer,
     private readonly timeoutMs: number,
+    private readonly callerClaims: boolean,
   ) {
     this.threads = workers.length + 1;
     this.control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
-    this.slots = workers.map((_, i) => new Float64Array(buffer, CONTROL_BYTES + i * SLOT * 8, SLOT));
+    this.table = new Float64Array(buffer, CONTROL_BYTES, MAX_CHUNKS * CHUNK_WORDS);
     for (const w of workers) {
       w.on('error', (e: Error) => this.shutDown(`a worker thread failed: ${e.message}`, true));
       w.on('exit', (code: number) => this.shutDown(`a worker thread exited with code ${code}`, true));
@@ -126,7 +150,7 @@ export class HeapPool {
   ): Promise<HeapPool> {
     const wt = (await importNode('node:worker_threads')) as WorkerThreads;
     const count = threads - 1;
-    const buffer = new SharedArrayBuffer(CONTROL_BYTES + count * SLOT * 8);
+    const buffer = new SharedArrayBuffer(CONTROL_BYTES + MAX_CHUNKS * CHUNK_WORDS * 8);
     const workers: import('node:worker_threads').Worker[] = [];
     const ports: import('node:worker_threads').MessagePort[] = [];
     const ready: Promise<void>[] = [];
@@ -155,32 +179,30 @@ export class HeapPool {
       for (const w of workers) void w.terminate();
       throw e;
     }
-    return new HeapPool(wt, workers, ports, buffer, options.timeoutMs ?? 10_000);
+    return new HeapPool(wt, workers, ports, buffer, options.timeoutMs ?? 10_000, options.callerClaims ?? true);
   }
 
   /**
-   * Runs `op` with `shares[t]` as its arguments on thread `t`: `shares[0]` on the calling thread
-   * (through `local`), the others on the workers (a missing share: the worker idles), and
-   * returns when all are done. Throws a {@link BackendError} when a worker's share throws or a
-   * worker does not finish in time.
+   * Runs `op` once per chunk of arguments in `chunks` (at most {@link MAX_CHUNKS}), each chunk
+   * claimed by whichever thread is free first (the calling thread runs its chunks through
+   * `local`), and returns when all are done. `panel`: the argument that points to per-thread
+   * scratch space. Throws a {@link BackendError} when a chunk throws in a worker or a worker
+   * does not finish in time.
    */
-  run(op: PoolOp, local: (...args: number[]) => void, shares: readonly (readonly number[] | undefined)[]): void {
-    if (this.closed != null || this.busy) {
-      for (const share of shares) if (share) local(...share);
+  run(op: PoolOp, local: (...args: number[]) => void, chunks: readonly (readonly number[])[], panel?: PanelArgument): void {
+    if (this.closed != null || this.busy || chunks.length < 2) {
+      for (const chunk of chunks) local(...chunk);
       return;
     }
-    const opIndex = POOL_OPS.indexOf(op);
-    this.slots.forEach((slot, w) => {
-      const share = shares[w + 1];
-      if (share == null) {
-        slot[0] = NO_WORK;
-        return;
-      }
-      slot[0] = opIndex;
-      slot[1] = share.length;
-      slot.set(share, 2);
-    });
-    const control = this.control;
+    if (chunks.length > MAX_CHUNKS) throw new Error(`HeapPool.run: at most ${MAX_CHUNKS} chunks, received ${chunks.length}`);
+    const { control, table } = this;
+    chunks.forEach((chunk, i) => table.set(chunk, i * CHUNK_WORDS));
+    control[OP] = POOL_OPS.indexOf(op);
+    control[ARGC] = chunks[0]!.length;
+    control[COUNT] = chunks.length;
+    control[PANEL_ARG] = panel?.arg ?? -1;
+    control[PANEL_STRIDE] = panel?.stride ?? 0;
+    Atomics.store(control, NEXT, this.callerClaims ? 1 : 0);
     Atomics.store(control, FAILED, 0);
     Atomics.store(control, PENDING, this.workers.length);
     Atomics.add(control, SEQ, 1);
@@ -188,10 +210,14 @@ export class HeapPool {
     this.busy = true;
     const start = performance.now();
     let localError: unknown = null;
-    try {
-      if (shares[0]) local(...shares[0]);
-    } catch (e) {
-      localError = e;
+    if (this.callerClaims) {
+      // Chunk 0 is the calling thread's without a claim: it starts while the workers wake up.
+      try {
+        for (let i = 0; i < chunks.length; i = Atomics.add(control, NEXT, 1)) local(...chunks[i]!);
+      } catch (e) {
+        localError = e;
+        Atomics.store(control, NEXT, chunks.length); // the workers claim no more
+      }
     }
     const limit = Math.max(this.timeoutMs, 50 * (performance.now() - start));
     const deadline = performance.now() + limit;
@@ -201,7 +227,7 @@ export class HeapPool {
         if (pending === 0) break;
         const left = deadline - performance.now();
         if (left <= 0) {
-          const why = `a worker thread did not finish its share of ${op} within ${Math.round(limit)} ms`;
+          const why = `a worker thread did not finish its part of ${op} within ${Math.round(limit)} ms`;
           this.shutDown(why);
           throw new BackendError(
             'heapKernels',
@@ -217,10 +243,7 @@ export class HeapPool {
     const failed = Atomics.load(control, FAILED);
     if (failed !== 0) {
       const message = this.wt.receiveMessageOnPort(this.ports[failed - 1]!)?.message as string | undefined;
-      throw new BackendError(
-        'heapKernels',
-        `heapKernels: worker thread ${failed} failed running its share of ${op}: ${message ?? 'unknown error'}`,
-      );
+      throw new BackendError('heapKernels', `heapKernels: worker thread ${failed} failed running ${op}: ${message ?? 'unknown error'}`);
     }
   }
 

@@ -88,27 +88,33 @@ describe('heap kernels with threads: 2', () => {
     expect(heapKernelThreads(wasmBackend())).toBe(1);
   });
 
-  it.each(COMBOS)('matMul split by rows (136x203·203x168), transposeA=%s transposeB=%s, forward and backward', async (ta, tb) => {
-    // 136·168·203 = 4.6M multiply-adds: two shares of at least 2^21. M = 136 and N = 168 are
-    // multiples of 8, so both the direct form and the transposed-B form (Cᵀ = B·Aᵀ) take the gemm;
-    // 34 row tiles against 21 column tiles, so the rows are split. K = 203 is odd.
-    const [M, K, N] = [136, 203, 168];
-    const r = rng(700 + (ta ? 2 : 0) + (tb ? 1 : 0));
-    const a = randomArray(r, M * K);
-    const b = randomArray(r, K * N);
-    const w = randomArray(r, M * N);
-    await check(
-      `matMul tA=${ta} tB=${tb}`,
-      () => {
-        const A = tf.tensor2d(a, ta ? [K, M] : [M, K]);
-        const B = tf.tensor2d(b, tb ? [N, K] : [K, N]);
-        const f = (x: tf.Tensor, y: tf.Tensor) =>
-          tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), tf.tensor2d(w, [M, N])));
-        const [dA, dB] = tf.grads(f)([A, B]);
-        return [tf.matMul(A, B, ta, tb), dA!, dB!];
-      },
-      ['gemmBatch'],
-    );
+  // [M, K, N]: 136·168·203 = 4.6M and 512·24·353 = 4.3M multiply-adds, at least 2^21 for each
+  // of two threads. M and N are multiples of 8, so both the direct form and the transposed-B form
+  // (Cᵀ = B·Aᵀ) take the gemm; 21 column tiles are split by columns, 3 (N = 24) by rows, and the
+  // transposed-B form of the second (512 columns) by columns again. K is odd.
+  const SHAPES = [
+    [136, 203, 168],
+    [512, 353, 24],
+  ] as const;
+  describe.each(SHAPES)('matMul %ix%i·(%i columns)', (M, K, N) => {
+    it.each(COMBOS)('transposeA=%s transposeB=%s, forward and backward', async (ta, tb) => {
+      const r = rng(700 + M + (ta ? 2 : 0) + (tb ? 1 : 0));
+      const a = randomArray(r, M * K);
+      const b = randomArray(r, K * N);
+      const w = randomArray(r, M * N);
+      await check(
+        `matMul ${M}x${K}x${N} tA=${ta} tB=${tb}`,
+        () => {
+          const A = tf.tensor2d(a, ta ? [K, M] : [M, K]);
+          const B = tf.tensor2d(b, tb ? [N, K] : [K, N]);
+          const f = (x: tf.Tensor, y: tf.Tensor) =>
+            tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), tf.tensor2d(w, [M, N])));
+          const [dA, dB] = tf.grads(f)([A, B]);
+          return [tf.matMul(A, B, ta, tb), dA!, dB!];
+        },
+        ['gemmBatch'],
+      );
+    });
   });
 
   it('fused matMul with bias and relu split by columns (12x201·201x2048)', async () => {
@@ -231,48 +237,63 @@ describe('HeapPool errors', () => {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
   const local = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeapKernels;
 
-  it("computes the workers' shares in place", async () => {
-    const pool = await HeapPool.start(module, memory, 2);
+  it('a worker runs the chunks in place (the calling thread claiming none)', async () => {
+    const pool = await HeapPool.start(module, memory, 2, { callerClaims: false });
     const f = new Float32Array(memory.buffer, 0, 64);
     f.set(Array.from({ length: 64 }, (_, i) => i * i));
-    // Thread 0: elements 0-31, the worker: 32-63 (byte offset 128).
-    pool.run('sqrt', local.sqrt, [
-      [0, 0, 32],
-      [128, 128, 32],
-    ]);
+    // Four chunks of 16 elements (64 bytes apart), all run by the worker.
+    pool.run(
+      'sqrt',
+      () => expect.unreachable('the calling thread claims no chunk'),
+      [0, 1, 2, 3].map((c) => [64 * c, 64 * c, 16]),
+    );
     expect(Array.from(f)).toEqual(Array.from({ length: 64 }, (_, i) => i)); // √(i²) = i exactly
     pool.terminate();
     expect(pool.threads).toBe(1);
   });
 
-  it("a trap in a worker's share throws a BackendError with the trap's message", async () => {
+  it('the calling thread and a worker share the chunks', async () => {
     const pool = await HeapPool.start(module, memory, 2);
-    // The worker's share runs past the end of the 64 KiB memory.
+    const f = new Float32Array(memory.buffer, 0, 4096);
+    f.set(Array.from({ length: 4096 }, (_, i) => i * i));
+    pool.run(
+      'sqrt',
+      local.sqrt,
+      Array.from({ length: 64 }, (_, c) => [256 * c, 256 * c, 64]),
+    );
+    expect(Array.from(f)).toEqual(Array.from({ length: 4096 }, (_, i) => i));
+    pool.terminate();
+  });
+
+  it("a trap in a worker's chunk throws a BackendError with the trap's message", async () => {
+    const pool = await HeapPool.start(module, memory, 2, { callerClaims: false });
+    // The second chunk runs past the end of the 64 KiB memory.
     expect(() =>
       pool.run('sqrt', local.sqrt, [
         [0, 0, 16],
         [65_536 - 16, 65_536 - 16, 64],
       ]),
-    ).toThrow(/heapKernels: worker thread 1 failed running its share of sqrt: memory access out of bounds/);
+    ).toThrow(/heapKernels: worker thread 1 failed running sqrt: memory access out of bounds/);
     // The pool still runs afterwards.
     expect(pool.threads).toBe(2);
     pool.terminate();
   });
 
   it('a worker that does not finish in time makes the call throw, and the pool shuts down', async () => {
-    const pool = await HeapPool.start(module, memory, 2, { timeoutMs: 200 });
-    // 10^8 tiny gemms on the worker (seconds), nothing on the calling thread.
+    const pool = await HeapPool.start(module, memory, 2, { timeoutMs: 200, callerClaims: false });
+    // 10^8 tiny gemms on the worker: seconds.
     const long = [1e8, 0, 0, 0, 0, 0, 4096, 0, 4, 8, 1, 1, 1, 8, 8, 1, 0];
+    const short = [1, 0, 0, 0, 0, 0, 4096, 0, 4, 8, 1, 1, 1, 8, 8, 1, 0];
     let error: unknown = null;
     try {
-      pool.run('gemmBatch', () => undefined, [undefined, long]);
+      pool.run('gemmBatch', () => undefined, [short, long]);
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(BackendError);
-    expect((error as Error).message).toMatch(/a worker thread did not finish its share of gemmBatch within 200 ms/);
+    expect((error as Error).message).toMatch(/a worker thread did not finish its part of gemmBatch within 200 ms/);
     expect(pool.threads).toBe(1);
-    // Later calls run every share on the calling thread.
+    // Later calls run every chunk on the calling thread.
     const f = new Float32Array(memory.buffer, 0, 8);
     f.set([0, 1, 4, 9, 16, 25, 36, 49]);
     pool.run('sqrt', local.sqrt, [
