@@ -10,8 +10,8 @@
  * block (a `SharedArrayBuffer` apart from the heap), bumps a sequence number, wakes the workers
  * with `Atomics.notify`, runs the first chunk, and then every thread claims the next chunk with
  * `Atomics.add` until none is left, so a worker that wakes late or shares its core runs fewer.
- * The calling thread then waits on a pending counter with `Atomics.wait` (Node's main thread may
- * block). Which thread runs a chunk never changes its result. XNNPACK's operators and these
+ * The calling thread then waits with `Atomics.wait` (Node's main thread may block) until every
+ * chunk is done; it never waits for a worker that has nothing left to claim. Which thread runs a chunk never changes its result. XNNPACK's operators and these
  * kernels never overlap in time: both run synchronously on the calling thread's behalf.
  *
  * Failures surface instead of hanging: a chunk that throws in a worker (a wasm trap) is reported
@@ -26,15 +26,20 @@ import { BackendError } from '../../errors.js';
 
 /** Control block, as Int32 indices. */
 const SEQ = 0; // bumped by the calling thread for every job
-const PENDING = 1; // workers that have not finished the current job
+const DONE = 1; // chunks of the current job finished
 const FAILED = 2; // 0, or 1 + the index of the first worker whose chunk threw
 const QUIT = 3; // 1: workers leave their loop
 const OP = 4; // the job: index into POOL_OPS,
 const ARGC = 5; // its argument count,
-const COUNT = 6; // its number of chunks,
-const NEXT = 7; // the next chunk to claim (Atomics.add),
-const PANEL_ARG = 8; // the argument that is a scratch pointer (−1: none),
-const PANEL_STRIDE = 9; // and the bytes between one thread's scratch and the next
+const PANEL_ARG = 6; // the argument that is a scratch pointer (−1: none),
+const PANEL_STRIDE = 7; // and the bytes between one thread's scratch and the next
+/**
+ * The claim word: `job << 14 | count << 7 | next`, the job's sequence number (16 bits), its
+ * number of chunks and the next chunk to claim. Claims are compare-and-swaps on the whole word,
+ * so a worker that wakes after its job has ended (and the next may be being written) cannot
+ * claim anything: only a claimed, unfinished chunk keeps a job, and its arguments, current.
+ */
+const CLAIM = 8;
 const CONTROL_BYTES = 64;
 /** The chunk table after the control block: `MAX_CHUNKS` rows of `CHUNK_WORDS` float64 arguments. */
 export const MAX_CHUNKS = 64;
@@ -64,26 +69,32 @@ const run = ops.map((name) => (name === 'gemmBatch' ? gemmBatch : kernels[name])
 // Read before announcing readiness: the calling thread bumps SEQ only once every worker is ready.
 let seen = Atomics.load(ctrl, ${SEQ});
 parentPort.postMessage('ready');
+// The next chunk of job \`job\` (claimed), or -1 when it has none left or is over.
+function claim(job) {
+  for (;;) {
+    const word = Atomics.load(ctrl, ${CLAIM});
+    if (word >>> 14 !== job || (word & 127) >= ((word >>> 7) & 127)) return -1;
+    if (Atomics.compareExchange(ctrl, ${CLAIM}, word, word + 1) === word) return word & 127;
+  }
+}
 for (;;) {
   Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
   if (Atomics.load(ctrl, ${QUIT}) !== 0) break;
-  const fn = run[ctrl[${OP}]];
-  const argc = ctrl[${ARGC}];
-  const count = ctrl[${COUNT}];
-  const panelArg = ctrl[${PANEL_ARG}];
-  const panelOffset = ctrl[${PANEL_STRIDE}] * (index + 1);
-  try {
-    for (let i = Atomics.add(ctrl, ${NEXT}, 1); i < count; i = Atomics.add(ctrl, ${NEXT}, 1)) {
-      const args = Array.from(table.subarray(i * ${CHUNK_WORDS}, i * ${CHUNK_WORDS} + argc));
-      if (panelArg >= 0 && args[panelArg] !== 0) args[panelArg] += panelOffset;
-      fn.apply(null, args);
+  const job = seen & 0xffff;
+  for (let i = claim(job); i >= 0; i = claim(job)) {
+    // Claimed: the job stays current until this chunk is counted done.
+    const count = (Atomics.load(ctrl, ${CLAIM}) >>> 7) & 127;
+    try {
+      const args = Array.from(table.subarray(i * ${CHUNK_WORDS}, i * ${CHUNK_WORDS} + ctrl[${ARGC}]));
+      const panelArg = ctrl[${PANEL_ARG}];
+      if (panelArg >= 0 && args[panelArg] !== 0) args[panelArg] += ctrl[${PANEL_STRIDE}] * (index + 1);
+      run[ctrl[${OP}]].apply(null, args);
+    } catch (e) {
+      if (Atomics.compareExchange(ctrl, ${FAILED}, 0, index + 1) === 0) port.postMessage(String((e && e.message) || e));
     }
-  } catch (e) {
-    port.postMessage(String((e && e.message) || e));
-    Atomics.compareExchange(ctrl, ${FAILED}, 0, index + 1);
+    if (Atomics.add(ctrl, ${DONE}, 1) + 1 === count) Atomics.notify(ctrl, ${DONE});
   }
-  if (Atomics.sub(ctrl, ${PENDING}, 1) === 1) Atomics.notify(ctrl, ${PENDING});
 }
 `;
 
@@ -196,35 +207,50 @@ export class HeapPool {
     }
     if (chunks.length > MAX_CHUNKS) throw new Error(`HeapPool.run: at most ${MAX_CHUNKS} chunks, received ${chunks.length}`);
     const { control, table } = this;
+    const count = chunks.length;
     chunks.forEach((chunk, i) => table.set(chunk, i * CHUNK_WORDS));
     control[OP] = POOL_OPS.indexOf(op);
     control[ARGC] = chunks[0]!.length;
-    control[COUNT] = chunks.length;
     control[PANEL_ARG] = panel?.arg ?? -1;
     control[PANEL_STRIDE] = panel?.stride ?? 0;
-    Atomics.store(control, NEXT, this.callerClaims ? 1 : 0);
+    Atomics.store(control, DONE, 0);
     Atomics.store(control, FAILED, 0);
-    Atomics.store(control, PENDING, this.workers.length);
-    Atomics.add(control, SEQ, 1);
+    const seq = (Atomics.load(control, SEQ) + 1) | 0;
+    const job = seq & 0xffff;
+    // Chunk 0 is the calling thread's without a claim: it starts while the workers wake up.
+    Atomics.store(control, CLAIM, (job << 14) | (count << 7) | (this.callerClaims ? 1 : 0));
+    Atomics.store(control, SEQ, seq);
     Atomics.notify(control, SEQ);
+    const claim = (): number => {
+      for (;;) {
+        const word = Atomics.load(control, CLAIM);
+        if ((word & 127) >= count) return -1;
+        if (Atomics.compareExchange(control, CLAIM, word, word + 1) === word) return word & 127;
+      }
+    };
     this.busy = true;
     const start = performance.now();
     let localError: unknown = null;
     if (this.callerClaims) {
-      // Chunk 0 is the calling thread's without a claim: it starts while the workers wake up.
-      try {
-        for (let i = 0; i < chunks.length; i = Atomics.add(control, NEXT, 1)) local(...chunks[i]!);
-      } catch (e) {
-        localError = e;
-        Atomics.store(control, NEXT, chunks.length); // the workers claim no more
+      for (let i = 0; i >= 0; i = claim()) {
+        // After an error the remaining chunks are claimed and counted, not run.
+        if (localError == null) {
+          try {
+            local(...chunks[i]!);
+          } catch (e) {
+            localError = e;
+          }
+        }
+        Atomics.add(control, DONE, 1);
       }
     }
     const limit = Math.max(this.timeoutMs, 50 * (performance.now() - start));
     const deadline = performance.now() + limit;
     try {
+      // Only chunks are waited for: a worker that wakes after the last one was claimed has none.
       for (;;) {
-        const pending = Atomics.load(control, PENDING);
-        if (pending === 0) break;
+        const done = Atomics.load(control, DONE);
+        if (done === count) break;
         const left = deadline - performance.now();
         if (left <= 0) {
           const why = `a worker thread did not finish its part of ${op} within ${Math.round(limit)} ms`;
@@ -234,7 +260,7 @@ export class HeapPool {
             `heapKernels: ${why}; the heap kernels run on the calling thread from now on, and this call's result is lost`,
           );
         }
-        Atomics.wait(control, PENDING, pending, left);
+        Atomics.wait(control, DONE, done, left);
       }
     } finally {
       this.busy = false;
