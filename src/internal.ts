@@ -7,11 +7,15 @@
  * - `installWasmKernels` / `uninstallWasmKernels`: put genblocks' wasm kernels in and take them
  *   out again, so that a benchmark times the stock kernel and genblocks' interleaved in one
  *   process (users call `backends.use('wasm')` or `backends.enableTraining()`).
+ * - `heapKernelsReady` / `heapKernelThreads` / `setHeapThreadsEnabled`: wait for the heap
+ *   kernels' worker threads on the threaded wasm build, and turn them off and on, so that a
+ *   benchmark times one thread against the pool interleaved.
  * - `defaultYieldIntervalMs` / `nextMacrotask`: the trainers' event-loop cadence, so that a
  *   hand-written baseline loop yields exactly as `fit` does.
  *
  * @module
  * @internal
  */
+export { heapKernelsReady, heapKernelThreads, setHeapThreadsEnabled } from './backends/wasm/heap-kernels.js';
 export { installWasmKernels, uninstallWasmKernels } from './backends/wasm/install.js';
 export { defaultYieldIntervalMs, nextMacrotask } from './train/yield.js';

@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { heapKernels, heapPointer } from './heap-kernels.js';
+import { heapKernels, heapKernelThreads, heapPointer } from './heap-kernels.js';
 import { Scope } from './scope.js';
 import { attr, sizeOf, wasmKernel, type WasmBackend, type WasmKernelFunc } from './types.js';
 
@@ -105,7 +105,7 @@ function heapProduct(
     // 4-row strips are M floats apart (4 KiB for M = 1024: one L1 set); the copy to [M, K] is
     // M·K elements against 2·M·K·N flops, and measured 0-25% faster at the dW shapes.
     const left = transposeA ? s.run('Transpose', { x: s.run('Reshape', { x: a }, { shape: [K, M] }) }, { perm: [1, 0] }) : a;
-    const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8])) : 0;
+    const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
     const out = backend.makeOutput(outShape, 'float32');
     kernels.gemm(
       heapPointer(backend, left),
@@ -127,7 +127,7 @@ function heapProduct(
   // Cᵀ[N, M] = B[N, K]·op(A)ᵀ[K, M]: tiles of 4 rows of B by 8 columns of op(A)ᵀ.
   if (N % 4 !== 0 || M % 8 !== 0) return null;
   const right = transposeA ? a : s.run('Transpose', { x: s.run('Reshape', { x: a }, { shape: [M, K] }) }, { perm: [1, 0] });
-  const panel = N >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8])) : 0;
+  const panel = N >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
   const out = backend.makeOutput(outShape, 'float32');
   kernels.gemm(heapPointer(backend, b), heapPointer(backend, right), heapPointer(backend, out), 0, N, M, K, K, 1, M, 1, N, panel);
   return out;
@@ -156,29 +156,29 @@ function batchedHeapProduct(
   const kernels = heapKernels(backend);
   if (kernels == null || M === 0 || N === 0 || K === 0 || M % 4 !== 0 || N % 8 !== 0) return null;
   const right = transposeB ? s.run('Transpose', { x: b }, { perm: swapLastTwo(b.shape.length) }) : b; // [batch, K, N]
-  const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8])) : 0;
+  // One panel per thread (the batch entries are shared out among the heap kernels' threads).
+  const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
   const out = backend.makeOutput(outShape, 'float32');
   // Byte offsets stay valid across heap growth (only typed-array views are detached).
-  const pa = heapPointer(backend, a);
-  const pb = heapPointer(backend, right);
-  const pc = heapPointer(backend, out);
-  for (let i = 0; i < batch; i++) {
-    kernels.gemm(
-      pa + 4 * i * M * K,
-      pb + 4 * i * K * N,
-      pc + 4 * i * M * N,
-      0,
-      M,
-      N,
-      K,
-      transposeA ? 1 : K,
-      transposeA ? M : 1,
-      N,
-      N,
-      1,
-      panel,
-    );
-  }
+  kernels.gemmBatch(
+    batch,
+    4 * M * K,
+    4 * K * N,
+    4 * M * N,
+    heapPointer(backend, a),
+    heapPointer(backend, right),
+    heapPointer(backend, out),
+    0,
+    M,
+    N,
+    K,
+    transposeA ? 1 : K,
+    transposeA ? M : 1,
+    N,
+    N,
+    1,
+    panel,
+  );
   return out;
 }
 

@@ -72,7 +72,7 @@ export function fusedAdam({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
     markIfFinite(check);
     return outs;
   }
-  // Without the heap kernels (the threaded build): the same float32 operations in JavaScript.
+  // Without the heap kernels (no wasm SIMD, or a heap they cannot reach): the same float32 operations in JavaScript.
   const [w, mv, vv, gv] = [value, m, v, g].map((t) => backend.typedArrayFromHeap(t));
   const [ow, om, ov] = outs.map((t) => backend.typedArrayFromHeap(t));
   const [b1, omb1, b2, omb2, e, nlr] = [beta1, 1 - beta1, beta2, 1 - beta2, epsilon, negLr].map(f32);

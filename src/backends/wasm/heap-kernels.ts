@@ -15,15 +15,19 @@
  * Where the engine supports relaxed SIMD (Chromium; Node 20 only behind
  * `--experimental-wasm-relaxed-simd`), an assembly whose gemm uses `f32x4.relaxed_madd` (fused
  * multiply-adds) runs instead.
- * On the threaded build's shared heap a second assembly of the same source, importing a shared
- * memory, runs; the kernels run on the calling (main) thread while XNNPACK's pool is idle, so
- * they use one core. Unavailable (the callers keep the stock paths) when the backend's memory
- * cannot be reached (the threaded build started by tfjs itself, in a browser) or the engine
- * lacks wasm SIMD.
+ * On the threaded build's shared heap (genblocks' Node threads) a second assembly of the same
+ * source, importing a shared memory, runs, and large calls are split across a pool of
+ * `threads − 1` worker threads running that assembly on the same heap (`heap-pool.ts`): a gemm
+ * by blocks of output columns or rows, the element-wise kernels by ranges (Adam runs whole). No thread
+ * changes another's summation order (the reduction dimension is never split), so results are
+ * bit-identical to one thread. Unavailable (the callers keep the stock paths) when the
+ * backend's memory cannot be reached (the threaded build started by tfjs itself, in a browser)
+ * or the engine lacks wasm SIMD.
  *
  * @module
  */
 import { HEAP_KERNELS_RELAXED_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
+import { HeapPool, MAX_CHUNKS, type PanelArgument, type PoolOp } from './heap-pool.js';
 import { sizeOf, type WasmBackend, type WasmKernelFunc } from './types.js';
 
 /** The exports of `heap-kernels.wat`. Pointers are byte offsets on the heap, strides in elements. */
@@ -33,8 +37,33 @@ export interface HeapKernels {
    * `A(i, k) = a[i·sai + k·sak]`, `B(k, j) = b[k·ldb + j]`, `C(i, j) = c[i·sci + j·scj]`;
    * `bias` is 0 for none; `panel`, 0 or scratch space for `K·8` floats, where each `K x 8` panel
    * of B is copied contiguously before the row blocks of A pass it (worth it from 8 rows on).
+   * With worker threads each thread needs its own panel: `panel` must then have room for
+   * `K·8·heapKernelThreads(backend)` floats.
    */
   gemm(
+    a: number,
+    b: number,
+    c: number,
+    bias: number,
+    M: number,
+    N: number,
+    K: number,
+    sai: number,
+    sak: number,
+    ldb: number,
+    sci: number,
+    scj: number,
+    panel: number,
+  ): void;
+  /**
+   * `count` gemms (arguments as {@link HeapKernels.gemm}) whose `a`, `b`, `c` advance by
+   * `strideA`, `strideB`, `strideC` bytes from one to the next (a batch of equal products).
+   */
+  gemmBatch(
+    count: number,
+    strideA: number,
+    strideB: number,
+    strideC: number,
     a: number,
     b: number,
     c: number,
@@ -140,6 +169,21 @@ function memoryOf(backend: WasmBackend): WebAssembly.Memory | null {
 const isShared = (memory: WebAssembly.Memory): boolean =>
   typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 
+/** The module's own exports: {@link HeapKernels} less the batch loop, which is JavaScript. */
+type HeapExports = Omit<HeapKernels, 'gemmBatch'>;
+
+/** The module's exports with `gemmBatch` as a loop over `gemm`: the kernels on one thread. */
+function oneThread(exports: HeapExports): HeapKernels {
+  const gemm = exports.gemm;
+  return {
+    ...exports,
+    gemmBatch(count, strideA, strideB, strideC, a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel) {
+      for (let i = 0; i < count; i++)
+        gemm(a + i * strideA, b + i * strideB, c + i * strideC, bias, M, N, K, sai, sak, ldb, sci, scj, panel);
+    },
+  };
+}
+
 /** genblocks' heap kernels on `backend`'s memory, or `null` where they cannot run. */
 export function heapKernels(backend: WasmBackend): HeapKernels | null {
   if (!enabled) return null;
@@ -154,7 +198,9 @@ export function heapKernels(backend: WasmBackend): HeapKernels | null {
       const module = compile(variant);
       if (module == null) continue;
       try {
-        kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeapKernels;
+        const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeapExports;
+        const local = oneThread(exports);
+        kernels = variant === 'shared' ? threaded(local, startPool(backend, module, memory)) : local;
         variants.set(memory, variant);
         break;
       } catch {
@@ -164,6 +210,240 @@ export function heapKernels(backend: WasmBackend): HeapKernels | null {
     instances.set(memory, kernels);
   }
   return kernels;
+}
+
+/** The worker pool of one shared heap: `pool` once started, `null` before, or without one. */
+interface PoolState {
+  pool: HeapPool | null;
+  /** Settles when the pool has started (or could not): the threads a call may use then. */
+  ready: Promise<number>;
+}
+const pools = new WeakMap<WebAssembly.Memory, PoolState>();
+let threadsEnabled = true;
+
+/** XNNPACK's thread count on `backend` (1 on the single-threaded build). */
+function backendThreads(backend: WasmBackend): number {
+  const tfjs = (backend as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number } } }).wasm?.tfjs;
+  return tfjs?.getThreadsCount?.() ?? 1;
+}
+
+/**
+ * Starts, in the background, the worker pool for the shared heap `memory` of `backend`: as many
+ * threads as XNNPACK's pool, `threads − 1` of them workers. Calls before it is ready run on the
+ * calling thread (with the same results). The pool stops when the backend is disposed
+ * (`tf.removeBackend`); a pool that cannot start leaves the kernels on one thread, with a warning.
+ */
+function startPool(backend: WasmBackend, module: WebAssembly.Module, memory: WebAssembly.Memory): PoolState {
+  const threads = backendThreads(backend);
+  const state: PoolState = { pool: null, ready: Promise.resolve(1) };
+  pools.set(memory, state);
+  if (threads < 2) return state;
+  let disposed = false;
+  const owner = backend as unknown as { dispose?: () => void };
+  const dispose = owner.dispose;
+  if (typeof dispose === 'function') {
+    // On this backend instance only: its removal also stops the pool.
+    owner.dispose = function (this: unknown) {
+      disposed = true;
+      state.pool?.terminate();
+      return dispose.call(this);
+    };
+  }
+  state.ready = HeapPool.start(module, memory, threads).then(
+    (pool) => {
+      if (disposed) pool.terminate();
+      else state.pool = pool;
+      return pool.threads;
+    },
+    (e: unknown) => {
+      console.warn(
+        `heapKernels: worker threads for the heap kernels could not start (${(e as Error).message}); they run on the calling thread`,
+      );
+      return 1;
+    },
+  );
+  return state;
+}
+
+/**
+ * Resolves once the heap kernels' worker threads on `backend` have started (or could not), with
+ * the threads a heap-kernel call may use: 1 on the single-threaded build. Kernel calls made
+ * earlier run on the calling thread, with the same results.
+ */
+export async function heapKernelsReady(backend: WasmBackend): Promise<number> {
+  const memory = memoryOf(backend);
+  if (memory == null || heapKernels(backend) == null) return 1;
+  await pools.get(memory)?.ready;
+  return heapKernelThreads(backend);
+}
+
+/** Threads a heap-kernel call on `backend` may use now (the calling thread included). */
+export function heapKernelThreads(backend: WasmBackend): number {
+  const memory = memoryOf(backend);
+  const pool = memory == null ? null : (pools.get(memory)?.pool ?? null);
+  return threadsEnabled && pool != null ? pool.threads : 1;
+}
+
+/**
+ * Turns the heap kernels' worker threads off (`false`: every call on the calling thread) or back
+ * on. For tests and A/B benchmarks; returns the previous setting.
+ */
+export function setHeapThreadsEnabled(on: boolean): boolean {
+  const previous = threadsEnabled;
+  threadsEnabled = on;
+  return previous;
+}
+
+/**
+ * Least work per thread before a call is split: multiply-adds of a gemm, elements of an
+ * element-wise pass. Below it, waking a worker (an `Atomics.notify` and a futex wake-up, tens
+ * of microseconds on a busy machine) costs about as much as the part it would take.
+ */
+const GEMM_MIN_FLOPS_PER_THREAD = 1 << 21;
+const ELEMENTWISE_MIN_PER_THREAD = 1 << 15;
+/**
+ * Chunks per thread. Chunks are claimed by whichever thread is free, so a thread that wakes late
+ * or shares its core (with XNNPACK's workers, which spin a while after each operator) takes fewer.
+ */
+const CHUNKS_PER_THREAD = 4;
+/** Element-wise ranges start at multiples of this many elements (64-byte lines, SIMD groups). */
+const ALIGN = 16;
+
+/** `n` units cut into `parts` ranges `[start, count]` of multiples of `align`, as even as possible. */
+function ranges(n: number, parts: number, align: number): [number, number][] {
+  const units = Math.ceil(n / align);
+  const out: [number, number][] = [];
+  let start = 0;
+  for (let t = 0; t < parts; t++) {
+    const end = Math.min(n, Math.round((units * (t + 1)) / parts) * align);
+    if (end > start) out.push([start, end - start]);
+    start = end;
+  }
+  return out;
+}
+
+/**
+ * How many chunks a call with `work` units over `units` divisible parts is cut into: 1 below two
+ * threads' minimum work, else up to {@link CHUNKS_PER_THREAD} per thread.
+ */
+function chunksFor(pool: HeapPool | null, work: number, minPerThread: number, units: number): number {
+  if (pool == null || !threadsEnabled) return 1;
+  const threads = Math.min(pool.threads, Math.floor(work / minPerThread));
+  return threads < 2 ? 1 : Math.min(units, threads * CHUNKS_PER_THREAD, MAX_CHUNKS);
+}
+
+/**
+ * `local` with each kernel split across `state`'s pool once it runs (see the module comment):
+ * gemm by output columns (blocks of 8), or rows (blocks of 4) when it has few columns, each
+ * thread with its own panel; `gemmBatch` by batch entries; the element-wise kernels (not Adam) by
+ * ranges (rows or columns for `binary`).
+ */
+function threaded(local: HeapKernels, state: PoolState): HeapKernels {
+  const run = (op: PoolOp, fn: (...args: number[]) => void, chunks: (readonly number[])[], panel?: PanelArgument): void => {
+    if (chunks.length === 1) fn(...chunks[0]!);
+    else state.pool!.run(op, fn, chunks, panel);
+  };
+  /** The scratch argument of `gemmBatch`: one K x 8 panel per thread. */
+  const panelOf = (K: number): PanelArgument => ({ arg: 16, stride: K * 32 });
+  const gemm: HeapKernels['gemm'] = (...args) => {
+    const [a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel] = args;
+    const tilesM = M / 4;
+    const tilesN = N / 8;
+    const count = chunksFor(state.pool, M * N * K, GEMM_MIN_FLOPS_PER_THREAD, Math.max(tilesM, tilesN));
+    if (count === 1) return local.gemm(...args);
+    // Columns keep each panel of B on one thread; rows when there are too few columns.
+    const chunks =
+      tilesN >= Math.min(count, tilesM)
+        ? ranges(tilesN, Math.min(count, tilesN), 1).map(([j0, cols]) => [
+            ...[1, 0, 0, 0, a, b + 32 * j0, c + 32 * j0 * scj, bias === 0 ? 0 : bias + 32 * j0],
+            ...[M, 8 * cols, K, sai, sak, ldb, sci, scj, panel],
+          ])
+        : ranges(tilesM, Math.min(count, tilesM), 1).map(([i0, rows]) => [
+            ...[1, 0, 0, 0, a + 16 * i0 * sai, b, c + 16 * i0 * sci, bias],
+            ...[4 * rows, N, K, sai, sak, ldb, sci, scj, panel],
+          ]);
+    run('gemmBatch', local.gemmBatch, chunks, panelOf(K));
+  };
+  const elementwise = (op: PoolOp & keyof HeapKernels, n: number, chunk: (start: number, count: number) => number[]): void => {
+    const count = chunksFor(state.pool, n, ELEMENTWISE_MIN_PER_THREAD, Math.ceil(n / ALIGN));
+    const fn = local[op] as (...args: number[]) => void;
+    run(
+      op,
+      fn,
+      ranges(n, count, ALIGN).map(([start, k]) => chunk(start, k)),
+    );
+  };
+  const unary =
+    (op: 'sqrt' | 'erf' | 'tanh') =>
+    (x: number, out: number, n: number): void =>
+      elementwise(op, n, (s, k) => [x + 4 * s, out + 4 * s, k]);
+  return {
+    gemm,
+    gemmBatch(count, strideA, strideB, strideC, a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel) {
+      const chunks = chunksFor(state.pool, count * M * N * K, GEMM_MIN_FLOPS_PER_THREAD, count);
+      if (chunks === 1 || count < state.pool!.threads) {
+        // Too few entries to share out: each product split on its own (when large enough).
+        for (let i = 0; i < count; i++)
+          gemm(a + i * strideA, b + i * strideB, c + i * strideC, bias, M, N, K, sai, sak, ldb, sci, scj, panel);
+        return;
+      }
+      run(
+        'gemmBatch',
+        local.gemmBatch,
+        ranges(count, chunks, 1).map(([i0, k]) => [
+          ...[k, strideA, strideB, strideC, a + i0 * strideA, b + i0 * strideB, c + i0 * strideC, bias],
+          ...[M, N, K, sai, sak, ldb, sci, scj, panel],
+        ]),
+        panelOf(K),
+      );
+    },
+    sqrt: unary('sqrt'),
+    erf: unary('erf'),
+    tanh: unary('tanh'),
+    leakyRelu: (x, out, n, alpha) => elementwise('leakyRelu', n, (s, k) => [x + 4 * s, out + 4 * s, k, alpha]),
+    greater: (a, b, out, n, bStep) => elementwise('greater', n, (s, k) => [a + 4 * s, b + 4 * s * bStep, out + s, k, bStep]),
+    select: (condition, t, e, out, n) => elementwise('select', n, (s, k) => [condition + s, t + 4 * s, e + 4 * s, out + 4 * s, k]),
+    // Not split: the kernel returns the finiteness sum of what it wrote (0 when all finite), which
+    // lets the trainers skip scanning these buffers; the pool's chunks return nothing, and the
+    // update is memory-bound (a second thread gains less than the scan it would bring back).
+    adam: local.adam,
+    binary(op, M, N, a, sa, ta, b, sb, tb, out) {
+      const count = chunksFor(state.pool, M * N, ELEMENTWISE_MIN_PER_THREAD, M === 1 ? Math.ceil(N / ALIGN) : M);
+      if (count > 1 && M > 1) {
+        // By rows.
+        const chunks = ranges(M, count, 1).map(([i0, rows]) => [
+          op,
+          rows,
+          N,
+          a + 4 * i0 * sa,
+          sa,
+          ta,
+          b + 4 * i0 * sb,
+          sb,
+          tb,
+          out + 4 * i0 * N,
+        ]);
+        return run('binary', local.binary, chunks);
+      }
+      if (count > 1) {
+        // One row: by columns.
+        const chunks = ranges(N, count, ALIGN).map(([j0, cols]) => [
+          op,
+          1,
+          cols,
+          a + 4 * j0 * ta,
+          sa,
+          ta,
+          b + 4 * j0 * tb,
+          sb,
+          tb,
+          out + 4 * j0,
+        ]);
+        return run('binary', local.binary, chunks);
+      }
+      local.binary(op, M, N, a, sa, ta, b, sb, tb, out);
+    },
+  };
 }
 
 /**

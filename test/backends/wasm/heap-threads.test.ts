@@ -1,0 +1,328 @@
+/**
+ * genblocks' heap kernels on the threaded wasm build (`backends.use('wasm', { threads: 2 })`),
+ * where large calls are split across a worker pool (`heap-pool.ts`): parity with the cpu
+ * backend (forward and backward, odd shapes), results bit-identical to the same kernels on one
+ * thread (no split touches a summation order), calls that really were split, errors in a worker
+ * that surface as a BackendError instead of hanging, and a pool that stops with its backend and
+ * lets a script end. This file runs in its own process (vitest forks per file).
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { HEAP_KERNELS_SHARED_WASM_BASE64 } from '../../../src/backends/wasm/heap-kernels-binary.js';
+import {
+  heapKernels,
+  heapKernelsReady,
+  heapKernelThreads,
+  setHeapThreadsEnabled,
+  type HeapKernels,
+} from '../../../src/backends/wasm/heap-kernels.js';
+import { HeapPool, type PoolOp } from '../../../src/backends/wasm/heap-pool.js';
+import type { WasmBackend } from '../../../src/backends/wasm/types.js';
+import { BackendError } from '../../../src/errors.js';
+import { backends, train } from '../../../src/index.js';
+import { expectParity, randomArray, rng, runOn } from '../parity.js';
+
+const wasmBackend = () => tf.engine().findBackend('wasm') as unknown as WasmBackend;
+
+beforeAll(async () => {
+  expect((await backends.use('wasm', { threads: 2 })).threads).toBe(2);
+  expect(await heapKernelsReady(wasmBackend())).toBe(2);
+});
+
+afterEach(() => {
+  setHeapThreadsEnabled(true);
+  vi.restoreAllMocks();
+});
+
+/** The operations the pool ran (split calls) while `f` ran on wasm. */
+async function splitOps(f: () => tf.Tensor | tf.Tensor[]): Promise<{ values: Float32Array[]; ops: PoolOp[] }> {
+  const spy = vi.spyOn(HeapPool.prototype, 'run');
+  const values = await runOn('wasm', f);
+  const ops = spy.mock.calls.map((call) => call[0]);
+  spy.mockRestore();
+  return { values, ops };
+}
+
+/**
+ * `f` on cpu and on wasm with threads agree to 1e-4 relative; on wasm, the threaded run used the
+ * pool for each of `expectedOps` and equals the one-thread run bit for bit.
+ */
+async function check(label: string, f: () => tf.Tensor | tf.Tensor[], expectedOps: PoolOp[], tol = 1e-4): Promise<void> {
+  await expectParity(label, f, tol);
+  setHeapThreadsEnabled(false);
+  const single = await splitOps(f);
+  setHeapThreadsEnabled(true);
+  const threaded = await splitOps(f);
+  expect(single.ops, `${label}: one thread splits nothing`).toEqual([]);
+  for (const op of expectedOps) expect(threaded.ops, `${label}: ${op} split across threads`).toContain(op);
+  expect(threaded.values.length).toBe(single.values.length);
+  threaded.values.forEach((v, i) => {
+    // Bit-identical: compare the float32 bit patterns (NaN-safe, and -0 differs from 0).
+    expect(
+      Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(
+        Buffer.from(single.values[i]!.buffer, single.values[i]!.byteOffset, single.values[i]!.byteLength),
+      ),
+      `${label}: output ${i} identical to one thread`,
+    ).toBe(true);
+  });
+}
+
+const COMBOS = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+] as const;
+
+describe('heap kernels with threads: 2', () => {
+  it('the pool runs: a heap-kernel call may use 2 threads, and 1 with threads turned off', () => {
+    expect(heapKernelThreads(wasmBackend())).toBe(2);
+    setHeapThreadsEnabled(false);
+    expect(heapKernelThreads(wasmBackend())).toBe(1);
+  });
+
+  // [M, K, N]: 136·168·203 = 4.6M and 512·24·353 = 4.3M multiply-adds, at least 2^21 for each
+  // of two threads. M and N are multiples of 8, so both the direct form and the transposed-B form
+  // (Cᵀ = B·Aᵀ) take the gemm; 21 column tiles are split by columns, 3 (N = 24) by rows, and the
+  // transposed-B form of the second (512 columns) by columns again. K is odd.
+  const SHAPES = [
+    [136, 203, 168],
+    [512, 353, 24],
+  ] as const;
+  describe.each(SHAPES)('matMul %ix%i·(%i columns)', (M, K, N) => {
+    it.each(COMBOS)('transposeA=%s transposeB=%s, forward and backward', async (ta, tb) => {
+      const r = rng(700 + M + (ta ? 2 : 0) + (tb ? 1 : 0));
+      const a = randomArray(r, M * K);
+      const b = randomArray(r, K * N);
+      const w = randomArray(r, M * N);
+      await check(
+        `matMul ${M}x${K}x${N} tA=${ta} tB=${tb}`,
+        () => {
+          const A = tf.tensor2d(a, ta ? [K, M] : [M, K]);
+          const B = tf.tensor2d(b, tb ? [N, K] : [K, N]);
+          const f = (x: tf.Tensor, y: tf.Tensor) =>
+            tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), tf.tensor2d(w, [M, N])));
+          const [dA, dB] = tf.grads(f)([A, B]);
+          return [tf.matMul(A, B, ta, tb), dA!, dB!];
+        },
+        ['gemmBatch'],
+      );
+    });
+  });
+
+  it('fused matMul with bias and relu split by columns (12x201·201x2048)', async () => {
+    // 3 row tiles against 256 column tiles: the columns are split, and the bias with them.
+    const [M, K, N] = [12, 201, 2048];
+    const r = rng(710);
+    const a = randomArray(r, M * K);
+    const b = randomArray(r, K * N);
+    const bias = randomArray(r, N);
+    await check(
+      'fused matMul columns',
+      () => tf.fused.matMul({ a: tf.tensor2d(a, [M, K]), b: tf.tensor2d(b, [K, N]), bias: tf.tensor1d(bias), activation: 'relu' }),
+      ['gemmBatch'],
+    );
+  });
+
+  it.each(COMBOS)(
+    'batched matMul split by batch entries (16 x 64x53·53x80), transposeA=%s transposeB=%s, forward and backward',
+    async (ta, tb) => {
+      const [batch, M, K, N] = [16, 64, 53, 80];
+      const r = rng(720 + (ta ? 2 : 0) + (tb ? 1 : 0));
+      const a = randomArray(r, batch * M * K);
+      const b = randomArray(r, batch * K * N);
+      await check(
+        `batched matMul tA=${ta} tB=${tb}`,
+        () => {
+          const A = tf.tensor3d(a, ta ? [batch, K, M] : [batch, M, K]);
+          const B = tf.tensor3d(b, tb ? [batch, N, K] : [batch, K, N]);
+          const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb)));
+          const [dA, dB] = tf.grads(f)([A, B]);
+          return [tf.matMul(A, B, ta, tb), dA!, dB!];
+        },
+        ['gemmBatch'],
+      );
+    },
+  );
+
+  it("a discriminator's 1-channel first conv: input and filter gradients (im2col and col2im products) split", async () => {
+    // dW: [64, 32·14·14]·[32·14·14, 16] (6.4M multiply-adds); dx: [32·14·14, 64]·[64, 16].
+    const r = rng(730);
+    const x = randomArray(r, 32 * 28 * 28);
+    const w = randomArray(r, 4 * 4 * 64);
+    await check(
+      'conv grads',
+      () => {
+        const f = (xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same')));
+        return tf.grads(f)([tf.tensor4d(x, [32, 28, 28, 1]), tf.tensor4d(w, [4, 4, 1, 64])]);
+      },
+      ['gemmBatch'],
+    );
+  });
+
+  // 100 003 elements (two shares of at least 2^15, an odd tail): every element-wise heap kernel.
+  const n = 100_003;
+  const r = rng(740);
+  const xs = randomArray(r, n);
+  const ys = randomArray(r, n);
+  xs[5] = 0;
+
+  it.each([
+    ['sqrt', (x: tf.Tensor) => tf.sqrt(tf.abs(x)), 'sqrt'],
+    ['tanh', (x: tf.Tensor) => tf.tanh(tf.mul(x, 4)), 'tanh'],
+    ['erf', (x: tf.Tensor) => tf.erf(tf.mul(x, 3)), 'erf'],
+    ['leakyRelu', (x: tf.Tensor) => tf.leakyRelu(x, 0.2), 'leakyRelu'],
+  ] as const)('%s splits by ranges', async (label, f, op) => {
+    await check(label, () => f(tf.tensor1d(xs)), [op]);
+  });
+
+  it('the leakyRelu gradient (Greater, Select) splits by ranges', async () => {
+    await check('leakyRelu grad', () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(x, 0.2), tf.tensor1d(ys))))(tf.tensor1d(xs)), [
+      'greater',
+      'select',
+    ]);
+  });
+
+  it('Maximum splits by columns (same shapes), by rows (a column against rows), and Tile by rows', async () => {
+    await check('maximum same shapes', () => tf.maximum(tf.tensor1d(xs), tf.tensor1d(ys)), ['binary']);
+    const [rows, cols] = [300, 333]; // 99 900 elements
+    await check(
+      'maximum column',
+      () => tf.maximum(tf.tensor2d(xs.subarray(0, rows * cols), [rows, cols]), tf.tensor2d(ys.subarray(0, rows), [rows, 1])),
+      ['binary'],
+    );
+    await check('tile', () => tf.tile(tf.tensor2d(xs.subarray(0, cols), [1, cols]), [rows, 1]), ['binary']);
+  });
+
+  it('train.fusedAdam with threads equals tf.train.adam bit for bit (its kernel runs whole: it returns the finiteness sum)', async () => {
+    await tf.setBackend('wasm');
+    const size = [317, 331]; // 104 927 parameters
+    const init = randomArray(rng(750), 317 * 331);
+    const target = randomArray(rng(751), 317 * 331);
+    const run = (optimizer: tf.Optimizer): Float32Array => {
+      const v = tf.variable(tf.tensor2d(init, size as [number, number]));
+      const t = tf.tensor2d(target, size as [number, number]);
+      for (let k = 0; k < 5; k++) optimizer.minimize(() => tf.sum(tf.sin(tf.mul(tf.sub(v, t), v))), false, [v]);
+      const out = v.dataSync() as Float32Array;
+      tf.dispose([v, t]);
+      optimizer.dispose();
+      return out;
+    };
+    const spy = vi.spyOn(HeapPool.prototype, 'run');
+    const fused = run(train.fusedAdam({ learningRate: 0.01, beta1: 0.5, beta2: 0.9 }));
+    expect(spy.mock.calls.filter((c) => (c[0] as string) === 'adam').length).toBe(0);
+    const stock = run(tf.train.adam(0.01, 0.5, 0.9));
+    expect(Array.from(fused)).toEqual(Array.from(stock));
+    expect(fused.some((v, i) => v !== init[i])).toBe(true);
+  });
+
+  it('small calls are not split', async () => {
+    const spy = vi.spyOn(HeapPool.prototype, 'run');
+    // 64·64·64 = 262 144 multiply-adds and 1 000 elements: below one share each.
+    await runOn('wasm', () => [tf.matMul(tf.ones([64, 64]), tf.ones([64, 64]), false, true), tf.sqrt(tf.ones([1000]))]);
+    expect(spy).not.toHaveBeenCalled();
+  });
+});
+
+describe('HeapPool errors', () => {
+  // The heap kernels on a 1-page (64 KiB) shared memory of their own, with one worker.
+  const module = new WebAssembly.Module(Buffer.from(HEAP_KERNELS_SHARED_WASM_BASE64, 'base64'));
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
+  const local = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeapKernels;
+
+  it('a worker runs the chunks in place (the calling thread claiming none)', async () => {
+    const pool = await HeapPool.start(module, memory, 2, { callerClaims: false });
+    const f = new Float32Array(memory.buffer, 0, 64);
+    f.set(Array.from({ length: 64 }, (_, i) => i * i));
+    // Four chunks of 16 elements (64 bytes apart), all run by the worker.
+    pool.run(
+      'sqrt',
+      () => expect.unreachable('the calling thread claims no chunk'),
+      [0, 1, 2, 3].map((c) => [64 * c, 64 * c, 16]),
+    );
+    expect(Array.from(f)).toEqual(Array.from({ length: 64 }, (_, i) => i)); // √(i²) = i exactly
+    pool.terminate();
+    expect(pool.threads).toBe(1);
+  });
+
+  it('the calling thread and a worker share the chunks', async () => {
+    const pool = await HeapPool.start(module, memory, 2);
+    const f = new Float32Array(memory.buffer, 0, 4096);
+    f.set(Array.from({ length: 4096 }, (_, i) => i * i));
+    pool.run(
+      'sqrt',
+      local.sqrt,
+      Array.from({ length: 64 }, (_, c) => [256 * c, 256 * c, 64]),
+    );
+    expect(Array.from(f)).toEqual(Array.from({ length: 4096 }, (_, i) => i));
+    pool.terminate();
+  });
+
+  it("a trap in a worker's chunk throws a BackendError with the trap's message", async () => {
+    const pool = await HeapPool.start(module, memory, 2, { callerClaims: false });
+    // The second chunk runs past the end of the 64 KiB memory.
+    expect(() =>
+      pool.run('sqrt', local.sqrt, [
+        [0, 0, 16],
+        [65_536 - 16, 65_536 - 16, 64],
+      ]),
+    ).toThrow(/heapKernels: worker thread 1 failed running sqrt: memory access out of bounds/);
+    // The pool still runs afterwards.
+    expect(pool.threads).toBe(2);
+    pool.terminate();
+  });
+
+  it('a worker that does not finish in time makes the call throw, and the pool shuts down', async () => {
+    const pool = await HeapPool.start(module, memory, 2, { timeoutMs: 200, callerClaims: false });
+    // 10^8 tiny gemms on the worker: seconds.
+    const long = [1e8, 0, 0, 0, 0, 0, 4096, 0, 4, 8, 1, 1, 1, 8, 8, 1, 0];
+    const short = [1, 0, 0, 0, 0, 0, 4096, 0, 4, 8, 1, 1, 1, 8, 8, 1, 0];
+    let error: unknown = null;
+    try {
+      pool.run('gemmBatch', () => undefined, [short, long]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(BackendError);
+    expect((error as Error).message).toMatch(/a worker thread did not finish its part of gemmBatch within 200 ms/);
+    expect(pool.threads).toBe(1);
+    // Later calls run every chunk on the calling thread.
+    const f = new Float32Array(memory.buffer, 0, 8);
+    f.set([0, 1, 4, 9, 16, 25, 36, 49]);
+    pool.run('sqrt', local.sqrt, [
+      [0, 0, 4],
+      [16, 16, 4],
+    ]);
+    expect(Array.from(f)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+});
+
+describe('lifetime', () => {
+  const run = promisify(execFile);
+  const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+  it('a script that used the pool exits by itself', async () => {
+    // The timeout is a guard: a child kept alive by the workers is killed and the test fails.
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/backends/fixtures/heap-threads-exit.mts'], {
+      cwd: repoRoot,
+      timeout: 120_000,
+    });
+    // ones([136, 200])·ones([168, 200])ᵀ: every entry is 200 (by hand).
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ threads: 2, split: true, entries: 136 * 168, allEqual200: true });
+  }, 180_000);
+
+  it('removing the wasm backend stops the pool', () => {
+    const backend = wasmBackend();
+    expect(heapKernels(backend)).not.toBeNull();
+    expect(heapKernelThreads(backend)).toBe(2);
+    tf.removeBackend('wasm');
+    expect(heapKernelThreads(backend)).toBe(1);
+  });
+});
