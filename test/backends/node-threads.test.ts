@@ -124,6 +124,30 @@ describe("backends.use('wasm', { threads })", () => {
     );
   });
 
+  it("shortens pthreadpool's spin-waits in the threaded binary: three countdowns from 1,000,000 become 1,000", async () => {
+    const { createRequire } = await import('node:module');
+    const { readFileSync } = await import('node:fs');
+    const { shortenSpinWaits } = await import('../../src/backends/node-threads.js');
+    const require = createRequire(import.meta.url);
+    const file = require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm');
+    const bytes = new Uint8Array(readFileSync(file));
+    const patched = shortenSpinWaits(bytes, 1000);
+    const changed: number[] = [];
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] !== patched[i]) changed.push(i);
+    // 1,000,000 = LEB128 c0 84 3d; 1,000 = e8 07, padded to three bytes: e8 87 00 (by hand).
+    expect(changed).toHaveLength(9);
+    for (let k = 0; k < 3; k++) {
+      const at = changed[3 * k]!;
+      expect(Array.from(bytes.subarray(at - 1, at + 3))).toEqual([0x41, 0xc0, 0x84, 0x3d]);
+      expect(Array.from(patched.subarray(at - 1, at + 3))).toEqual([0x41, 0xe8, 0x87, 0x00]);
+    }
+    expect(WebAssembly.validate(patched)).toBe(true);
+    // Anything else is left alone: a count the unrolled-by-5 loops would never reach, or a binary
+    // without exactly three such constants.
+    expect(shortenSpinWaits(bytes, 1001)).toBe(bytes);
+    expect(shortenSpinWaits(patched, 1000)).toBe(patched);
+  });
+
   it('refuses to change the thread count once wasm runs, and validates the option', async () => {
     await expect(backends.use('wasm', { threads: 4 })).rejects.toThrow(
       /option 'threads' must be given before the wasm backend is first initialized \(it already runs with 2 thread/,
