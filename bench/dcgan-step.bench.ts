@@ -12,8 +12,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { compare, time, type BenchResult, type BenchSuite } from './harness.js';
 import { conv2dRate, makeGanStep, makeRooflineProbe, matMulRate, stepFlopsPerExample, type LayerCost } from './gan-step-common.js';
 
-/** The TF DCGAN tutorial networks (https://www.tensorflow.org/tutorials/generative/dcgan). */
-function dcgan(): { generator: tfl.LayersModel; discriminator: tfl.LayersModel } {
+/** The TF DCGAN tutorial networks (https://www.tensorflow.org/tutorials/generative/dcgan); also used by threads.bench.ts. */
+export function dcgan(): { generator: tfl.LayersModel; discriminator: tfl.LayersModel } {
   const generator = tfl.sequential({
     layers: [
       tfl.layers.dense({ inputShape: [100], units: 7 * 7 * 256, useBias: false }),
