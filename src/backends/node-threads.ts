@@ -69,7 +69,7 @@ const SPIN_WAIT_ITERATIONS = 1000;
  * constant to `iterations` (same byte length: a padded LEB128), and leaves the binary unchanged
  * unless it finds exactly those three.
  */
-export function shortenSpinWaits(bytes: Uint8Array, iterations: number): Uint8Array {
+export function shortenSpinWaits(bytes: Uint8Array<ArrayBuffer>, iterations: number): Uint8Array<ArrayBuffer> {
   if (!(Number.isInteger(iterations) && iterations > 0 && iterations % 5 === 0 && iterations < 2 ** 21)) return bytes;
   const at: number[] = [];
   for (let i = bytes.indexOf(SPIN_CONST[0]!); i >= 0; i = bytes.indexOf(SPIN_CONST[0]!, i + 1)) {
@@ -142,7 +142,7 @@ export async function registerThreadedWasm(fn: string, wasmPackage: unknown, thr
     undefined,
     undefined,
   );
-  const wasmBytes = shortenSpinWaits(fs.readFileSync(wasmFile), SPIN_WAIT_ITERATIONS);
+  const wasmBytes = shortenSpinWaits(new Uint8Array(fs.readFileSync(wasmFile)), SPIN_WAIT_ITERATIONS);
 
   const start = async (): Promise<tf.KernelBackend> => {
     let memory: unknown;
