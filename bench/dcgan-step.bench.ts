@@ -14,7 +14,7 @@ import { compare, time, type BenchResult, type BenchSuite } from './harness.js';
 import { conv2dRate, makeGanStep, makeRooflineProbe, matMulRate, stepFlopsPerExample, type LayerCost } from './gan-step-common.js';
 import { pytorchColumns, trainableParams } from './pytorch.js';
 
-/** The TF DCGAN tutorial networks (https://www.tensorflow.org/tutorials/generative/dcgan). */
+/** The TF DCGAN tutorial networks (https://www.tensorflow.org/tutorials/generative/dcgan); also used by threads.bench.ts. */
 export function dcgan(): { generator: tfl.LayersModel; discriminator: tfl.LayersModel } {
   const generator = tfl.sequential({
     layers: [

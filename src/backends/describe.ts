@@ -20,7 +20,10 @@ export interface BackendDescription {
   name: string;
   /** wasm: whether the SIMD build runs; other backends: `false`. */
   simd: boolean;
-  /** wasm: XNNPACK threads (in Node 1 unless `backends.use('wasm', { threads })` started more); other backends: 1. */
+  /**
+   * wasm: XNNPACK threads (in Node, `backends.use('wasm')` starts one per logical core, up to 8;
+   * `{ threads: 1 }` opts out); other backends: 1.
+   */
   threads: number;
   /** Kernels genblocks added to this backend. */
   added: string[];
@@ -41,7 +44,7 @@ interface WasmBackendInternals {
  * ```ts
  * import { backends } from 'genblocks';
  *
- * await backends.use('wasm');
+ * await backends.use('wasm', { threads: 1 });
  * backends.describeBackend().threads; // 1
  * ```
  * @category Backends

@@ -53,6 +53,36 @@ function unrefWorkers(module: EmscriptenModule): void {
   for (const w of [...(module.PThread?.runningWorkers ?? []), ...(module.PThread?.unusedWorkers ?? [])]) w.unref();
 }
 
+/** `i32.const 1000000`: pthreadpool's spin-wait count (`PTHREADPOOL_SPIN_WAIT_ITERATIONS`). */
+const SPIN_CONST = [0x41, 0xc0, 0x84, 0x3d];
+/** The spin-wait count genblocks gives the pool instead (a multiple of 5: the loops are unrolled by 5). */
+const SPIN_WAIT_ITERATIONS = 1000;
+
+/**
+ * pthreadpool's threads spin for 1,000,000 atomic loads (about a millisecond) before they sleep
+ * on a futex, waiting for the next operation or for each other. Where the process has its cores
+ * to itself that hides the wake-up latency; where it does not (a busy machine, several
+ * processes, or Node's own threads), the spinning threads take the cores that the waited-for
+ * thread needs, and a model of small operations ran 4 to 10 times slower on 2 threads than on 1
+ * (measured on a loaded 2-core machine). The three spin loops of tfjs-backend-wasm 4.22's
+ * threaded build each start from `i32.const 1000000` and count down by 5; this rewrites that
+ * constant to `iterations` (same byte length: a padded LEB128), and leaves the binary unchanged
+ * unless it finds exactly those three.
+ */
+export function shortenSpinWaits(bytes: Uint8Array<ArrayBuffer>, iterations: number): Uint8Array<ArrayBuffer> {
+  if (!(Number.isInteger(iterations) && iterations > 0 && iterations % 5 === 0 && iterations < 2 ** 21)) return bytes;
+  const at: number[] = [];
+  for (let i = bytes.indexOf(SPIN_CONST[0]!); i >= 0; i = bytes.indexOf(SPIN_CONST[0]!, i + 1)) {
+    if (bytes[i + 1] === SPIN_CONST[1] && bytes[i + 2] === SPIN_CONST[2] && bytes[i + 3] === SPIN_CONST[3]) at.push(i);
+  }
+  if (at.length !== 3) return bytes;
+  const patched = Uint8Array.from(bytes);
+  // Three-byte LEB128 of `iterations` (< 2²¹), padded with continuation bits.
+  const leb = [(iterations & 0x7f) | 0x80, ((iterations >> 7) & 0x7f) | 0x80, (iterations >> 14) & 0x7f];
+  for (const i of at) patched.set(leb, i + 1);
+  return patched;
+}
+
 /**
  * Registers, in place of tfjs-backend-wasm's own, a `wasm` backend factory that starts the
  * threaded SIMD build with `threads` XNNPACK threads in Node (see the module comment). Call
@@ -112,7 +142,7 @@ export async function registerThreadedWasm(fn: string, wasmPackage: unknown, thr
     undefined,
     undefined,
   );
-  const wasmBytes = fs.readFileSync(wasmFile);
+  const wasmBytes = shortenSpinWaits(new Uint8Array(fs.readFileSync(wasmFile)), SPIN_WAIT_ITERATIONS);
 
   const start = async (): Promise<tf.KernelBackend> => {
     let memory: unknown;

@@ -29,13 +29,15 @@ export interface UseOptions {
   /**
    * wasm in Node only: run tfjs-backend-wasm's threaded SIMD build with this many XNNPACK
    * threads (1 to 8), or `'auto'`: every logical core (up to 8) when the machine has more than
-   * one and the wasm backend has not started yet, else one thread. Default: the single-threaded
-   * build. tfjs 4.22 does not support threads in Node; genblocks builds the threaded Emscripten
-   * module itself and registers it as the `wasm` backend, without replacing any global (`URL`,
-   * `Worker`, `os.cpus` keep their identity), and its worker threads do not keep the process
-   * alive. A number must be given before the wasm backend is first initialized. When the
-   * threaded build cannot start, `use` warns and runs one thread. genblocks' own SIMD heap
-   * kernels (gemm, fused Adam, element-wise) run on the shared heap too, on the calling thread.
+   * one and the wasm backend has not started yet, else one thread. Default `'auto'`; `1` opts
+   * out (tfjs-backend-wasm's own single-threaded build). tfjs 4.22 does not support threads in
+   * Node; genblocks builds the threaded Emscripten module itself and registers it as the `wasm`
+   * backend, without replacing any global (`URL`, `Worker`, `os.cpus` keep their identity), and
+   * its worker threads do not keep the process alive. A number other than 1 must be given
+   * before the wasm backend is first initialized. When the threaded build cannot start, `use`
+   * warns and runs one thread. In a browser only `undefined`, `'auto'` and `1` are accepted and
+   * change nothing: there tfjs chooses (see `setThreadsCount` of tfjs-backend-wasm). genblocks'
+   * own SIMD heap kernels (gemm, fused Adam, element-wise) run on the shared heap too.
    */
   threads?: number | 'auto';
   /** Install the kernels on a tfjs-core other than 4.22.x (default `false`). */
@@ -110,6 +112,12 @@ async function locateWasmFiles(mod: unknown, wasmPaths: UseOptions['wasmPaths'])
 
 const WASM_NAME = 'wasm';
 
+/** XNNPACK threads of the initialized wasm backend (active or not), `null` before it first starts. */
+function runningWasmThreads(): number | null {
+  const backend = tf.engine().registry[WASM_NAME] as { wasm?: { tfjs?: { getThreadsCount?: () => number } } } | undefined;
+  return backend == null ? null : (backend.wasm?.tfjs?.getThreadsCount?.() ?? 1);
+}
+
 /** Logical cores of this machine (Node). */
 async function logicalCores(): Promise<number> {
   const os = ((await importPackage('node:os')) as { default: typeof import('node:os') }).default;
@@ -158,27 +166,39 @@ async function activate(fn: string, name: Exclude<BackendName, 'auto'>, options:
   };
   let ok: boolean;
   try {
-    let threads = options.threads;
-    if (threads === 'auto') {
-      // Every logical core (up to 8) where there are several, in Node, for a wasm backend that
-      // has not started yet (and does not take user-chosen .wasm paths); one thread otherwise.
-      const fresh = name === WASM_NAME && isNode() && tf.engine().registry[WASM_NAME] == null && options.wasmPaths === undefined;
-      threads = fresh ? Math.min(8, await logicalCores()) : 1;
-    }
-    if (threads === undefined || threads === 1 || name !== WASM_NAME) {
+    if (name !== WASM_NAME) {
       ok = await start();
-    } else if (tf.engine().registry[WASM_NAME] != null) {
-      throw new BackendError(
-        fn,
-        `${fn}: option 'threads' must be given before the wasm backend is first initialized (it already runs with ${describeBackend().threads} thread(s))`,
-      );
     } else if (!isNode()) {
-      throw new BackendError(
-        fn,
-        `${fn}: option 'threads' is for Node; in a browser, serve the page cross-origin isolated and call setThreadsCount from @tensorflow/tfjs-backend-wasm`,
-      );
+      // In a browser tfjs chooses the thread count (cross-origin isolated pages run threads).
+      if (options.threads !== undefined && options.threads !== 'auto' && options.threads !== 1) {
+        throw new BackendError(
+          fn,
+          `${fn}: option 'threads' is for Node; in a browser, serve the page cross-origin isolated and call setThreadsCount from @tensorflow/tfjs-backend-wasm`,
+        );
+      }
+      ok = await start();
     } else {
-      ok = await startThreaded(fn, mod, threads, start);
+      const running = runningWasmThreads();
+      let threads: number;
+      if (options.threads === undefined || options.threads === 'auto') {
+        // The default: every logical core (up to 8) where there are several, for a wasm backend
+        // that has not started yet (and does not take user-chosen .wasm paths); a running
+        // backend is kept as it is.
+        const fresh = running == null && options.wasmPaths === undefined;
+        threads = fresh ? Math.min(8, await logicalCores()) : (running ?? 1);
+      } else {
+        threads = options.threads;
+      }
+      if (threads === (running ?? 1)) {
+        ok = await start();
+      } else if (running != null) {
+        throw new BackendError(
+          fn,
+          `${fn}: option 'threads' must be given before the wasm backend is first initialized (it already runs with ${running} thread(s), asked for ${threads})`,
+        );
+      } else {
+        ok = await startThreaded(fn, mod, threads, start);
+      }
     }
   } catch (e) {
     if (e instanceof BackendError) throw e;
@@ -212,7 +232,8 @@ async function activate(fn: string, name: Exclude<BackendName, 'auto'>, options:
  * import { backends } from 'genblocks';
  *
  * const info = await backends.use('wasm');
- * console.log(info); // { name: 'wasm', simd: true, threads: 1, added: [...], replaced: [...] }
+ * // In Node on a machine with several cores, the threaded build: threads = cores (up to 8).
+ * console.log(info); // { name: 'wasm', simd: true, threads: 2, added: [...], replaced: [...] }
  * ```
  * @category Backends
  */

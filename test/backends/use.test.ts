@@ -2,6 +2,8 @@
  * `backends.use`, `backends.enableTraining` and `backends.describeBackend`: what they install,
  * idempotence, that enableTraining never switches backends, and their errors.
  */
+import os from 'node:os';
+
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -45,11 +47,14 @@ const REPLACED = [
   'Unpack',
 ];
 
+/** The default thread count in Node: every logical core, up to 8 (use.ts' documented 'auto'). */
+const THREADS = Math.min(8, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+
 describe('backends.use', () => {
-  it("use('wasm') activates wasm with SIMD and lists the kernels it added and replaced", async () => {
+  it("use('wasm') activates wasm with SIMD, threads by default, and lists the kernels it added and replaced", async () => {
     const info = await backends.use('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(info).toEqual({ name: 'wasm', simd: true, threads: 1, added: ADDED, replaced: REPLACED });
+    expect(info).toEqual({ name: 'wasm', simd: true, threads: THREADS, added: ADDED, replaced: REPLACED });
   });
 
   it("use('cpu') activates cpu and replaces only its wrong nearest-neighbour gradient; the wasm kernels stay", async () => {
@@ -125,6 +130,6 @@ describe('backends.enableTraining', () => {
 describe('backends.describeBackend', () => {
   it('describes the active backend', async () => {
     await backends.use('wasm');
-    expect(backends.describeBackend()).toMatchObject({ name: 'wasm', simd: true, threads: 1, added: ADDED });
+    expect(backends.describeBackend()).toMatchObject({ name: 'wasm', simd: true, threads: THREADS, added: ADDED });
   });
 });
