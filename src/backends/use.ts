@@ -37,7 +37,8 @@ export interface UseOptions {
    * before the wasm backend is first initialized. When the threaded build cannot start, `use`
    * warns and runs one thread. In a browser only `undefined`, `'auto'` and `1` are accepted and
    * change nothing: there tfjs chooses (see `setThreadsCount` of tfjs-backend-wasm). genblocks'
-   * own SIMD heap kernels (gemm, fused Adam, element-wise) run on the shared heap too.
+   * own SIMD heap kernels (gemm, element-wise, fused Adam) run on the shared heap too, large
+   * calls split across the threads by a small worker pool of their own.
    */
   threads?: number | 'auto';
   /** Install the kernels on a tfjs-core other than 4.22.x (default `false`). */
