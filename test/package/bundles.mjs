@@ -25,7 +25,9 @@ export const PROGRAMS = [
     code: `import { losses } from 'genblocks';\nglobalThis.loss = (x) => losses.gan.nonSaturating.generator(x);`,
     budget: 10_000,
   },
-  { name: 'backends', code: `import { backends } from 'genblocks';\nglobalThis.backends = backends;`, budget: 20_000 },
+  // Raised from 20 KB when the heap kernels' worker pool, the threaded-build spin patch and the
+  // cpu/webgpu kernel fixes landed (20.5 KB measured).
+  { name: 'backends', code: `import { backends } from 'genblocks';\nglobalThis.backends = backends;`, budget: 26_000 },
   { name: 'nets', code: `import { nets } from 'genblocks';\nglobalThis.nets = nets;`, budget: 18_000 },
   {
     name: 'a trainer (train.AdversarialTrainer)',
