@@ -107,7 +107,7 @@ export async function drawDiffusionSamples(
   }
   const samples = parts.length === 1 ? parts[0]! : tf.concat(parts);
   if (parts.length > 1) tf.dispose(parts);
-  return labels === undefined ? { samples } : { samples, labels };
+  return labels === undefined ? { samples } : { samples, labels: [...labels] };
 }
 
 /**

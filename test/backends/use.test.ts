@@ -16,6 +16,8 @@ const ADDED = [
   'DepthwiseConv2dNativeBackpropInput',
   'UnsortedSegmentSum',
   'GenblocksFusedAdam',
+  'GenblocksGroupNorm',
+  'GenblocksGroupNormGrad',
 ];
 const REPLACED = [
   'BatchMatMul',
