@@ -178,7 +178,9 @@ async function report(net: tfl.LayersModel, real: tf.Tensor4D, fake: tf.Tensor4D
   );
   if (askedFor !== undefined) {
     console.log(`  asked-for digit  ${(100 * askedFor.overall).toFixed(1)}% of samples classified as the digit asked for`);
-    console.log(`  per digit        ${askedFor.perClass.map((s, c) => `${c}:${Number.isNaN(s) ? '-' : `${(100 * s).toFixed(0)}%`}`).join(' ')}`);
+    console.log(
+      `  per digit        ${askedFor.perClass.map((s, c) => `${c}:${Number.isNaN(s) ? '-' : `${(100 * s).toFixed(0)}%`}`).join(' ')}`,
+    );
   }
   console.log(`  (metrics computed in ${seconds(t0)})`);
 }

@@ -137,7 +137,9 @@ export function parseOptions(argv: string[]): DiffusionExampleOptions {
   const intList = (name: string, v: string | undefined, allowEmpty: boolean) => {
     const parts = v === undefined || v.trim() === '' ? [] : v.split(',').map((p) => p.trim());
     if ((!allowEmpty && parts.length === 0) || parts.some((p) => !/^[1-9][0-9]*$/.test(p))) {
-      throw new Error(`mnist-diffusion: --${name} must be a comma-separated list of positive integers${allowEmpty ? " (or '' for none)" : ''}, received '${v}'`);
+      throw new Error(
+        `mnist-diffusion: --${name} must be a comma-separated list of positive integers${allowEmpty ? " (or '' for none)" : ''}, received '${v}'`,
+      );
     }
     return parts.map(Number);
   };
@@ -274,7 +276,10 @@ export async function main(options: DiffusionExampleOptions): Promise<DiffusionE
   const callbacks: train.Callback[] = [history, grids, learningRate];
   if (!options.quiet) callbacks.push(train.progressBar());
   // CPU time next to wall time: on a shared machine the CPU time is what an idle one would take.
-  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
   console.log(`load average at the start: ${load()}`);
   const cpuStart = process.cpuUsage();
   const start = performance.now();
@@ -327,7 +332,9 @@ export async function main(options: DiffusionExampleOptions): Promise<DiffusionE
     `sampled with ${sampler.sampler.toUpperCase()} in ${sampler.steps} steps` +
       `${conditional ? `, guidance scale ${options.guidanceScale}` : ''}: ${sampleSeconds.toFixed(1)} s in all (training ${trainSeconds.toFixed(1)} s)`,
   );
-  console.log(`final samples and strip: ${cpuSeconds(process.cpuUsage(cpuSampling)).toFixed(1)} s of CPU time; load average at the end: ${load()}`);
+  console.log(
+    `final samples and strip: ${cpuSeconds(process.cpuUsage(cpuSampling)).toFixed(1)} s of CPU time; load average at the end: ${load()}`,
+  );
 
   const csv = join(out, 'losses.csv');
   const svg = join(out, 'losses.svg');

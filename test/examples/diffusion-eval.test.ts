@@ -15,12 +15,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { main as generate, parseOptions as parseGenerate } from '../../examples/generate/main.js';
-import {
-  askedForShares,
-  drawDiffusionSamples,
-  readDiffusionSettings,
-  type DiffusionSettings,
-} from '../../examples/shared/diffusion.js';
+import { askedForShares, drawDiffusionSamples, readDiffusionSettings, type DiffusionSettings } from '../../examples/shared/diffusion.js';
 import { diffusion, metrics, nets } from '../../src/index.js';
 import { loadModel, saveModel } from '../../src/node.js';
 import { useTestBackend } from '../helpers/backends.js';
@@ -38,7 +33,15 @@ const settings: DiffusionSettings = {
 
 /** Saves a tiny conditional UNet (28×28, as the eval's feature net needs) and its settings to `dir`. */
 async function saveTinyModel(dir: string): Promise<void> {
-  const model = nets.unet({ imageShape: [28, 28, 1], baseChannels: 4, channelMultipliers: [1, 2], attentionAt: [], groups: 2, numClasses: 10, seed: 3 });
+  const model = nets.unet({
+    imageShape: [28, 28, 1],
+    baseChannels: 4,
+    channelMultipliers: [1, 2],
+    attentionAt: [],
+    groups: 2,
+    numClasses: 10,
+    seed: 3,
+  });
   await saveModel(model as LayersModel, dir);
   writeFileSync(join(dir, 'diffusion.json'), JSON.stringify(settings));
   model.dispose();
@@ -69,7 +72,16 @@ describe('saved diffusion models (eval and generate)', () => {
     // The independent expectation: diffusion.sample called directly on each batch, batch k's seed
     // being seed + its first index (7, then 7 + 3).
     const schedule = diffusion.noiseSchedule({ kind: 'cosine', timesteps: 50 });
-    const common = { schedule, sampler: 'ddim', steps: 2, eta: 0, clipSample: 1, prediction: 'v', guidanceScale: 1.5, nullLabel: 10 } as const;
+    const common = {
+      schedule,
+      sampler: 'ddim',
+      steps: 2,
+      eta: 0,
+      clipSample: 1,
+      prediction: 'v',
+      guidanceScale: 1.5,
+      nullLabel: 10,
+    } as const;
     const first = await diffusion.sample(model, { ...common, shape: [3, 28, 28, 1], seed: 7, labels: [0, 1, 2] });
     const second = await diffusion.sample(model, { ...common, shape: [1, 28, 28, 1], seed: 10, labels: [3] });
     const expected = tf.concat([first.samples, second.samples]);
@@ -80,7 +92,9 @@ describe('saved diffusion models (eval and generate)', () => {
     const difference = tf.max(tf.abs(tf.sub(plain.samples, drawn.samples)));
     expect((await difference.data())[0]).toBeGreaterThan(1e-3);
     tf.dispose([drawn.samples, plain.samples, first.samples, second.samples, expected, difference]);
-    await expect(drawDiffusionSamples(model, settings, { count: 4, seed: 7, labels: [1] })).rejects.toThrow(/expected 4 labels, received 1/);
+    await expect(drawDiffusionSamples(model, settings, { count: 4, seed: 7, labels: [1] })).rejects.toThrow(
+      /expected 4 labels, received 1/,
+    );
     model.dispose();
   });
 

@@ -65,7 +65,9 @@ describe('examples/mnist-diffusion', () => {
     expect(() => parseOptions(['--sampler', 'euler'])).toThrow(/--sampler must be one of ddim, ddpm, received 'euler'/);
     expect(() => parseOptions(['--sampler-steps', '0'])).toThrow(/--sampler-steps must be a positive integer/);
     expect(parseOptions(['--no-conditional']).conditional).toBe(false);
-    expect(() => parseOptions(['--channel-multipliers', '1,2,x'])).toThrow(/--channel-multipliers must be a comma-separated list of positive integers, received '1,2,x'/);
+    expect(() => parseOptions(['--channel-multipliers', '1,2,x'])).toThrow(
+      /--channel-multipliers must be a comma-separated list of positive integers, received '1,2,x'/,
+    );
     expect(() => parseOptions(['--channel-multipliers', ''])).toThrow(/--channel-multipliers must be a comma-separated list/);
     expect(parseOptions(['--attention-at', '']).attentionAt).toEqual([]);
     expect(parseOptions(['--attention-at', '14,7']).attentionAt).toEqual([14, 7]);

@@ -114,7 +114,11 @@ export function groupNormGrad({ inputs, backend }: WasmKernelArgs): tf.TensorInf
   }
   const channels = groups * size;
   checkChannels(inputs.gamma!, channels, GROUP_NORM_GRAD_KERNEL, 'gamma');
-  const outs = [backend.makeOutput([...dy.shape], 'float32'), backend.makeOutput([channels], 'float32'), backend.makeOutput([channels], 'float32')];
+  const outs = [
+    backend.makeOutput([...dy.shape], 'float32'),
+    backend.makeOutput([channels], 'float32'),
+    backend.makeOutput([channels], 'float32'),
+  ];
   const dv = backend.typedArrayFromHeap(dy) as Float32Array;
   const hv = backend.typedArrayFromHeap(xHat) as Float32Array;
   const rv = backend.typedArrayFromHeap(inputs.r!) as Float32Array;

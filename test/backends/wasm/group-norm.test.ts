@@ -28,7 +28,16 @@ afterEach(() => {
  * y = γ x̂ + β; with g = γ dy, dx = r (g − mean(g) − x̂ mean(g x̂)) per (example, group);
  * dγ = Σ dy x̂ and dβ = Σ dy over examples and positions.
  */
-function reference(x: ArrayLike<number>, dy: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, batch: number, positions: number, groups: number, eps: number) {
+function reference(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  batch: number,
+  positions: number,
+  groups: number,
+  eps: number,
+) {
   const channels = gamma.length;
   const size = channels / groups;
   const count = positions * size;
@@ -63,7 +72,8 @@ function reference(x: ArrayLike<number>, dy: ArrayLike<number>, gamma: ArrayLike
 function run(x: tf.Tensor, dy: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, groups: number) {
   return tf.tidy(() => {
     const y = layers.groupNormalization(x, { groups, gamma, beta });
-    const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(layers.groupNormalization(xx, { groups, gamma: gg, beta: bb }), dy));
+    const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+      tf.sum(tf.mul(layers.groupNormalization(xx, { groups, gamma: gg, beta: bb }), dy));
     const [dx, dGamma, dBeta] = tf.grads(f)([x, gamma, beta]);
     return [y, dx!, dGamma!, dBeta!].map((t) => t.dataSync());
   });
@@ -115,9 +125,9 @@ describe('wasm group-normalization kernels', () => {
     expect(() => tf.engine().runKernel(GROUP_NORM_KERNEL, { x, gamma: tf.ones([3]), beta: tf.zeros([4]) }, { epsilon: 1e-5 })).toThrow(
       /GenblocksGroupNorm: expected gamma float32 \[4\], received float32 \[3\]/,
     );
-    expect(() => tf.engine().runKernel(GROUP_NORM_KERNEL, { x: tf.zeros([2, 4]), gamma: tf.ones([4]), beta: tf.zeros([4]) }, { epsilon: 1e-5 })).toThrow(
-      /expected x float32 \[batch, positions, groups, channelsPerGroup\], received float32 \[2,4\]/,
-    );
+    expect(() =>
+      tf.engine().runKernel(GROUP_NORM_KERNEL, { x: tf.zeros([2, 4]), gamma: tf.ones([4]), beta: tf.zeros([4]) }, { epsilon: 1e-5 }),
+    ).toThrow(/expected x float32 \[batch, positions, groups, channelsPerGroup\], received float32 \[2,4\]/);
     x.dispose();
   });
 });
