@@ -57,46 +57,40 @@ export function groupNorm({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
   const hv = backend.typedArrayFromHeap(outs[1]!) as Float32Array;
   const rv = backend.typedArrayFromHeap(outs[2]!) as Float32Array;
   const count = positions * size;
-  const sum = new Float64Array(groups);
-  const mean = new Float64Array(groups);
-  const r = new Float64Array(groups);
+  // Per-channel accumulators over the positions (the inner loop runs along the contiguous
+  // channels), combined per group; then per-channel copies of each group's μ and r.
+  const acc = new Float64Array(channels);
+  const meanC = new Float64Array(channels);
+  const rC = new Float64Array(channels);
   for (let n = 0; n < batch; n++) {
     const base = n * positions * channels;
     const end = base + positions * channels;
-    sum.fill(0);
-    for (let offset = base; offset < end; offset += channels) {
-      for (let g = 0, i = offset; g < groups; g++) {
-        let s = 0;
-        for (let c = 0; c < size; c++, i++) s += xv[i]!;
-        sum[g]! += s;
-      }
+    acc.fill(0);
+    for (let i = base; i < end; i += channels) for (let k = 0; k < channels; k++) acc[k]! += xv[i + k]!;
+    for (let g = 0; g < groups; g++) {
+      let s = 0;
+      for (let k = g * size; k < (g + 1) * size; k++) s += acc[k]!;
+      meanC.fill(s / count, g * size, (g + 1) * size);
     }
-    for (let g = 0; g < groups; g++) mean[g] = sum[g]! / count;
-    sum.fill(0);
-    for (let offset = base; offset < end; offset += channels) {
-      for (let g = 0, i = offset; g < groups; g++) {
-        const m = mean[g]!;
-        let s = 0;
-        for (let c = 0; c < size; c++, i++) {
-          const d = xv[i]! - m;
-          s += d * d;
-        }
-        sum[g]! += s;
+    acc.fill(0);
+    for (let i = base; i < end; i += channels) {
+      for (let k = 0; k < channels; k++) {
+        const d = xv[i + k]! - meanC[k]!;
+        acc[k]! += d * d;
       }
     }
     for (let g = 0; g < groups; g++) {
-      r[g] = 1 / Math.sqrt(sum[g]! / count + epsilon);
-      rv[n * groups + g] = r[g]!;
+      let s = 0;
+      for (let k = g * size; k < (g + 1) * size; k++) s += acc[k]!;
+      const r = 1 / Math.sqrt(s / count + epsilon);
+      rv[n * groups + g] = r;
+      rC.fill(r, g * size, (g + 1) * size);
     }
-    for (let offset = base; offset < end; offset += channels) {
-      for (let g = 0, i = offset, k = 0; g < groups; g++) {
-        const m = mean[g]!;
-        const rg = r[g]!;
-        for (let c = 0; c < size; c++, i++, k++) {
-          const h = Math.fround((xv[i]! - m) * rg);
-          hv[i] = h;
-          yv[i] = gv[k]! * h + bv[k]!;
-        }
+    for (let i = base; i < end; i += channels) {
+      for (let k = 0; k < channels; k++) {
+        const h = Math.fround((xv[i + k]! - meanC[k]!) * rC[k]!);
+        hv[i + k] = h;
+        yv[i + k] = gv[k]! * h + bv[k]!;
       }
     }
   }
@@ -127,41 +121,41 @@ export function groupNormGrad({ inputs, backend }: WasmKernelArgs): tf.TensorInf
   const count = positions * size;
   const dGamma = new Float64Array(channels);
   const dBeta = new Float64Array(channels);
-  const meanG = new Float64Array(groups);
-  const meanGXHat = new Float64Array(groups);
+  // Per-channel Σ γ·dy and Σ γ·dy·x̂ of one example, combined per group into per-channel copies
+  // of the group means.
+  const accG = new Float64Array(channels);
+  const accGXHat = new Float64Array(channels);
+  const meanG = new Float64Array(channels);
+  const meanGXHat = new Float64Array(channels);
+  const rC = new Float64Array(channels);
   for (let n = 0; n < batch; n++) {
     const base = n * positions * channels;
     const end = base + positions * channels;
-    meanG.fill(0);
-    meanGXHat.fill(0);
-    for (let offset = base; offset < end; offset += channels) {
-      for (let g = 0, i = offset, k = 0; g < groups; g++) {
-        let s = 0;
-        let sh = 0;
-        for (let c = 0; c < size; c++, i++, k++) {
-          const d = dv[i]!;
-          const h = hv[i]!;
-          dGamma[k]! += d * h;
-          dBeta[k]! += d;
-          const gd = gv[k]! * d;
-          s += gd;
-          sh += gd * h;
-        }
-        meanG[g]! += s;
-        meanGXHat[g]! += sh;
+    accG.fill(0);
+    accGXHat.fill(0);
+    for (let i = base; i < end; i += channels) {
+      for (let k = 0; k < channels; k++) {
+        const d = dv[i + k]!;
+        const dh = d * hv[i + k]!;
+        dBeta[k]! += d;
+        dGamma[k]! += dh;
+        accG[k]! += d;
+        accGXHat[k]! += dh;
       }
     }
     for (let g = 0; g < groups; g++) {
-      meanG[g]! /= count;
-      meanGXHat[g]! /= count;
-    }
-    for (let offset = base; offset < end; offset += channels) {
-      for (let g = 0, i = offset, k = 0; g < groups; g++) {
-        const m1 = meanG[g]!;
-        const m2 = meanGXHat[g]!;
-        const rg = rv[n * groups + g]!;
-        for (let c = 0; c < size; c++, i++, k++) ov[i] = rg * (gv[k]! * dv[i]! - m1 - hv[i]! * m2);
+      let s = 0;
+      let sh = 0;
+      for (let k = g * size; k < (g + 1) * size; k++) {
+        s += gv[k]! * accG[k]!;
+        sh += gv[k]! * accGXHat[k]!;
       }
+      meanG.fill(s / count, g * size, (g + 1) * size);
+      meanGXHat.fill(sh / count, g * size, (g + 1) * size);
+      rC.fill(rv[n * groups + g]!, g * size, (g + 1) * size);
+    }
+    for (let i = base; i < end; i += channels) {
+      for (let k = 0; k < channels; k++) ov[i + k] = rC[k]! * (gv[k]! * dv[i + k]! - meanG[k]! - hv[i + k]! * meanGXHat[k]!);
     }
   }
   (backend.typedArrayFromHeap(outs[1]!) as Float32Array).set(dGamma);
