@@ -7,7 +7,7 @@
  *     [--warmup-steps 100] [--final-lr 1e-4] [--schedule cosine] [--prediction v]
  *     [--min-snr-gamma 5] [--base-channels 8] [--channel-multipliers 1,2,4] [--attention-at 7]
  *     [--groups 4] [--sampler ddim] [--sampler-steps 20] [--eta 0] [--conditional]
- *     [--label-dropout 0.1] [--guidance-scale 2] [--ema-decay 0.995] [--samples 100]
+ *     [--label-dropout 0.1] [--guidance-scale 4] [--ema-decay 0.995] [--samples 100]
  *     [--grid-every 500] [--backend wasm] [--seed 1] [--out out/mnist-diffusion]
  *
  * The defaults are chosen to train and sample within 30 minutes on a 2-core machine (wasm, one
@@ -77,7 +77,7 @@ const USAGE =
   'usage: npm run example:diffusion -- [--steps N | --epochs 1] [--batch-size 32] [--lr 2e-3] [--schedule cosine] [--timesteps 1000] ' +
   '[--warmup-steps 100] [--final-lr 1e-4] [--prediction v] [--min-snr-gamma 5] [--base-channels 8] [--channel-multipliers 1,2,4] [--attention-at 7] [--groups 4] ' +
   '[--sampler ddim] [--sampler-steps 20] [--eta 0] [--conditional|--no-conditional] ' +
-  '[--label-dropout 0.1] [--guidance-scale 2] [--ema-decay 0.995] [--samples 100] [--grid-every 500] [--backend wasm] [--seed 1] [--out out/mnist-diffusion]';
+  '[--label-dropout 0.1] [--guidance-scale 4] [--ema-decay 0.995] [--samples 100] [--grid-every 500] [--backend wasm] [--seed 1] [--out out/mnist-diffusion]';
 
 export function parseOptions(argv: string[]): DiffusionExampleOptions {
   const { values } = parseArgs({
@@ -103,7 +103,7 @@ export function parseOptions(argv: string[]): DiffusionExampleOptions {
       eta: { type: 'string', default: '0' },
       conditional: { type: 'boolean', default: true },
       'label-dropout': { type: 'string', default: '0.1' },
-      'guidance-scale': { type: 'string', default: '2' },
+      'guidance-scale': { type: 'string', default: '4' },
       'ema-decay': { type: 'string', default: '0.995' },
       samples: { type: 'string', default: '100' },
       'grid-every': { type: 'string', default: '500' },

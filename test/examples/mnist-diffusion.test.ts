@@ -46,7 +46,7 @@ describe('examples/mnist-diffusion', () => {
     const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
     log.mockRestore();
     expect(printed).toMatch(/trained 2 steps in \d+\.\d s/);
-    expect(printed).toMatch(/sampled with DDIM in 2 steps, guidance scale 2: \d+\.\d s in all/);
+    expect(printed).toMatch(/sampled with DDIM in 2 steps, guidance scale 4: \d+\.\d s in all/);
     expect(result.losses).toHaveLength(2);
     expect(result.losses.every(Number.isFinite)).toBe(true);
     for (const name of ['samples-step-2.png', 'samples.png', 'denoising.png', 'losses.csv', 'losses.svg', 'model']) {
