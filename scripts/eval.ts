@@ -1,10 +1,15 @@
 /**
- * `npm run eval`: sample-quality metrics for a saved MNIST generator.
+ * `npm run eval`: sample-quality metrics for a saved MNIST generator or diffusion model.
  *
- *   npm run eval -- <run folder or generator folder> [options]
+ *   npm run eval -- <run folder or model folder> [options]
  *       Loads the generator (`<dir>/model.json`, or `<dir>/generator/model.json` as the GAN
- *       example writes it), draws N samples and prints FID and KID against N real MNIST images,
- *       the classifier score and the class distribution, all under the MNIST feature network.
+ *       example writes it) or the diffusion model (`<dir>/model/model.json` with diffusion.json
+ *       beside it, as the diffusion example writes it), draws N samples and prints FID and KID
+ *       against N real MNIST images, the classifier score and the class distribution, all under
+ *       the MNIST feature network. A diffusion model samples with its saved sampler settings
+ *       (--sampler-steps and --guidance-scale override them); a class-conditional one asks for
+ *       each digit in turn (N/10 each) and the report adds the share classified as the digit
+ *       asked for.
  *   npm run eval -- --train-feature-net [--feature-net DIR] [--epochs 2]
  *       Trains metrics.mnistFeatureNet with the documented recipe, prints its test accuracy and
  *       saves it to DIR.
@@ -15,7 +20,8 @@
  * Options: --feature-net DIR (default out/mnist-feature-net; trained and saved there when
  * missing), --samples N (10000), --batch-size B (500), --seed S (0), --backend wasm|cpu (wasm),
  * --real-split test|train (test), --epochs E (2), --train-limit N (training images used; all),
- * --threads T (wasm XNNPACK threads, experimental).
+ * --threads T (wasm XNNPACK threads, experimental), --sampler-steps K and --guidance-scale W
+ * (diffusion models).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +32,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { backends, metrics } from '../src/index.js';
 import { loadMnist, loadModel, saveModel } from '../src/node.js';
+import { askedForShares, drawDiffusionSamples, readDiffusionSettings } from '../examples/shared/diffusion.js';
 import { drawLabels, labelCount, readLabelFrequencies } from '../examples/shared/labels.js';
 
 const { values: opts, positionals } = parseArgs({
@@ -40,13 +47,15 @@ const { values: opts, positionals } = parseArgs({
     epochs: { type: 'string', default: '2' },
     'train-limit': { type: 'string' },
     threads: { type: 'string' },
+    'sampler-steps': { type: 'string' },
+    'guidance-scale': { type: 'string' },
     'train-feature-net': { type: 'boolean', default: false },
     baseline: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
-const usage = `usage: npm run eval -- <run or generator folder> [--feature-net DIR] [--samples N] [--seed S] [--backend wasm|cpu]
+const usage = `usage: npm run eval -- <run or model folder> [--feature-net DIR] [--samples N] [--seed S] [--backend wasm|cpu] [--sampler-steps K] [--guidance-scale W]
        npm run eval -- --train-feature-net [--feature-net DIR] [--epochs E]
        npm run eval -- --baseline [--samples N]`;
 
@@ -99,8 +108,8 @@ async function featureNet(): Promise<tfl.LayersModel> {
 
 function generatorDir(path: string): string {
   if (existsSync(join(path, 'model.json'))) return path;
-  if (existsSync(join(path, 'generator', 'model.json'))) return join(path, 'generator');
-  throw new Error(`${path}: no model.json there or in ${join(path, 'generator')}`);
+  for (const sub of ['generator', 'model']) if (existsSync(join(path, sub, 'model.json'))) return join(path, sub);
+  throw new Error(`${path}: no model.json there or in ${join(path, 'generator')} or ${join(path, 'model')}`);
 }
 
 /** Draws `count` images `[count, 28, 28, 1]` in [-1, 1] from a (possibly class-conditional) generator. */
@@ -130,7 +139,8 @@ function generate(generator: tfl.LayersModel, count: number, frequencies?: numbe
   return images;
 }
 
-async function report(net: tfl.LayersModel, real: tf.Tensor4D, fake: tf.Tensor4D, label: string): Promise<void> {
+/** Prints the metrics; `asked` (one label per sample) adds the share classified as the class asked for. */
+async function report(net: tfl.LayersModel, real: tf.Tensor4D, fake: tf.Tensor4D, label: string, asked?: number[]): Promise<void> {
   const features = metrics.featureExtractor(net);
   const t0 = performance.now();
   const realActivations = await metrics.computeActivations(features, real, { batchSize });
@@ -149,21 +159,29 @@ async function report(net: tfl.LayersModel, real: tf.Tensor4D, fake: tf.Tensor4D
     }
     return tf.concat(parts) as tf.Tensor2D;
   });
-  const score = await metrics.classifierScore(probabilities, { splits: 10 });
+  const splits = Math.min(10, fake.shape[0]); // 10, or one per sample for tiny runs
+  const score = await metrics.classifierScore(probabilities, { splits });
   const classes = await metrics.classDistribution(probabilities);
   // Share of samples the classifier labels with confidence >= 0.9 (the GAN example's target).
   const confidentShare = tf.tidy(() => tf.mean(tf.cast(tf.greaterEqual(tf.max(probabilities, 1), 0.9), 'float32')));
   const confident = (await confidentShare.data())[0]!;
+  const askedFor = asked === undefined ? undefined : await askedForShares(probabilities, asked);
   tf.dispose([probabilities, confidentShare]);
   console.log(`\n${label} (${fake.shape[0]} samples vs ${real.shape[0]} real MNIST ${realSplit} images, features: ${featureDir})`);
   console.log(`  FID              ${fid.toFixed(3)}`);
   console.log(`  KID              ${kid.mean.toFixed(5)} ± ${kid.standardError.toFixed(5)} (100 subsets of ${kid.subsetSize})`);
-  console.log(`  classifier score ${score.mean.toFixed(3)} ± ${score.std.toFixed(3)} (10 splits; max 10)`);
+  console.log(`  classifier score ${score.mean.toFixed(3)} ± ${score.std.toFixed(3)} (${splits} splits; max 10)`);
   console.log(`  confident        ${(100 * confident).toFixed(1)}% of samples labelled with confidence >= 0.9`);
   console.log(`  classes          ${classes.shares.map((s, c) => `${c}:${(100 * s).toFixed(1)}%`).join(' ')}`);
   console.log(
     `  class entropy    ${classes.entropy.toFixed(4)} nats (normalized ${classes.normalizedEntropy.toFixed(4)}), ${classes.classesCovered}/10 classes covered`,
   );
+  if (askedFor !== undefined) {
+    console.log(`  asked-for digit  ${(100 * askedFor.overall).toFixed(1)}% of samples classified as the digit asked for`);
+    console.log(
+      `  per digit        ${askedFor.perClass.map((s, c) => `${c}:${Number.isNaN(s) ? '-' : `${(100 * s).toFixed(0)}%`}`).join(' ')}`,
+    );
+  }
   console.log(`  (metrics computed in ${seconds(t0)})`);
 }
 
@@ -183,6 +201,7 @@ async function main(): Promise<void> {
   const real = (await loadMnist({ split: realSplit, limit: samples })).images;
   let fake: tf.Tensor4D;
   let label: string;
+  let asked: number[] | undefined;
   if (opts.baseline) {
     // The floor: other real images, from the other split.
     const other = realSplit === 'test' ? 'train' : 'test';
@@ -193,11 +212,29 @@ async function main(): Promise<void> {
   } else {
     const dir = generatorDir(positionals[0]!);
     const generator = await loadModel(dir);
-    fake = generate(generator, real.shape[0], readLabelFrequencies(dir));
+    const settings = readDiffusionSettings(dir);
+    if (settings !== undefined) {
+      const steps = opts['sampler-steps'] === undefined ? undefined : int('sampler-steps', opts['sampler-steps']);
+      const guidanceScale = opts['guidance-scale'] === undefined ? undefined : Number(opts['guidance-scale']);
+      if (guidanceScale !== undefined && !Number.isFinite(guidanceScale)) {
+        throw new Error(`--guidance-scale must be a number, received '${opts['guidance-scale']}'`);
+      }
+      const t0 = performance.now();
+      const drawn = await drawDiffusionSamples(generator, settings, { count: real.shape[0], seed, batchSize, steps, guidanceScale });
+      fake = tf.reshape(drawn.samples, [real.shape[0], 28, 28, 1]);
+      drawn.samples.dispose();
+      asked = drawn.labels;
+      const sampler = `${settings.sampler.sampler.toUpperCase()}, ${steps ?? settings.sampler.steps} steps`;
+      const guidance = asked === undefined ? '' : `, guidance scale ${guidanceScale ?? settings.sampler.guidanceScale ?? 0}`;
+      console.log(`drew ${real.shape[0]} samples (${sampler}${guidance}) in ${seconds(t0)}`);
+      label = `diffusion model ${dir} (${sampler}${guidance})`;
+    } else {
+      fake = generate(generator, real.shape[0], readLabelFrequencies(dir));
+      label = `generator ${dir}`;
+    }
     generator.dispose();
-    label = `generator ${dir}`;
   }
-  await report(net, real, fake, label);
+  await report(net, real, fake, label, asked);
   tf.dispose([real, fake]);
   net.dispose();
 }

@@ -1,6 +1,6 @@
 /**
- * Loads a generator saved by one of the GAN examples and writes a grid of new samples: the
- * save/load path a user's app takes.
+ * Loads a generator saved by one of the GAN examples, or a diffusion model saved by the
+ * diffusion example, and writes a grid of new samples: the save/load path a user's app takes.
  *
  *   npm run example:generate -- [--model out/mnist-gan/generator] [--count 64] [--seed 7]
  *                               [--label 3] [--out out/generated.png]
@@ -8,6 +8,9 @@
  * `--label` is for generators with a label input: with mnist-cgan's every sample is that digit,
  * with mnist-gan's (conditioned on k-means clusters) that cluster. Without it, mnist-gan's draws
  * clusters with their frequencies in the data and mnist-cgan's cycles through the digits.
+ * A diffusion model (`--model out/mnist-diffusion/model`, a folder with diffusion.json) samples
+ * with the settings saved beside it; a conditional one draws the --label digit or cycles through
+ * the digits.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backends } from 'genblocks';
 import { loadModel, writeImageGrid } from 'genblocks/node';
 
+import { drawDiffusionSamples, readDiffusionSettings } from '../shared/diffusion.js';
 import { drawLabels, labelCount, readLabelFrequencies } from '../shared/labels.js';
 
 export interface GenerateOptions {
@@ -63,6 +67,8 @@ export function parseOptions(argv: string[]): GenerateOptions {
 export async function main(options: GenerateOptions): Promise<{ file: string }> {
   await backends.use(options.backend);
   const generator = await loadModel(options.model);
+  const settings = readDiffusionSettings(options.model);
+  if (settings !== undefined) return generateDiffusion(generator, settings, options);
   const inputs = generator.inputs;
   const latentDim = inputs[0]!.shape[1]!;
   // A generator with two inputs takes a label next to the noise: a digit (mnist-cgan) or a
@@ -89,6 +95,32 @@ export async function main(options: GenerateOptions): Promise<{ file: string }> 
   samples.dispose();
   generator.dispose();
   console.log(`wrote ${options.out} (${options.count} samples from ${options.model})`);
+  return { file: options.out };
+}
+
+/** Samples a saved diffusion model with the settings saved beside it. */
+async function generateDiffusion(
+  model: Awaited<ReturnType<typeof loadModel>>,
+  settings: NonNullable<ReturnType<typeof readDiffusionSettings>>,
+  options: GenerateOptions,
+): Promise<{ file: string }> {
+  const classes = settings.numClasses;
+  if (options.label !== undefined && (classes === null || options.label < 0 || options.label >= classes)) {
+    model.dispose();
+    throw new Error(
+      classes === null
+        ? `generate: --label needs a class-conditional model; ${options.model} is unconditional`
+        : `generate: --label must be in [0, ${classes}) for this model, received ${options.label}`,
+    );
+  }
+  const labels = options.label === undefined ? undefined : new Array<number>(options.count).fill(options.label);
+  const { samples } = await drawDiffusionSamples(model, settings, { count: options.count, seed: options.seed, labels });
+  await writeImageGrid(samples as tf.Tensor4D, options.out, { range: '[-1,1]' });
+  samples.dispose();
+  model.dispose();
+  console.log(
+    `wrote ${options.out} (${options.count} samples from ${options.model}, ${settings.sampler.sampler.toUpperCase()} in ${settings.sampler.steps} steps)`,
+  );
   return { file: options.out };
 }
 

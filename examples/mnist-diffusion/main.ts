@@ -3,11 +3,15 @@
  * diffusion.trainingLoss and sampled with DDIM or DDPM, optionally class-conditional with
  * classifier-free guidance.
  *
- *   npm run example:diffusion -- [--steps 3000 | --epochs 3] [--batch-size 64] [--lr 1e-3]
- *     [--schedule cosine] [--prediction v] [--min-snr-gamma 5] [--base-channels 16]
- *     [--sampler ddim] [--sampler-steps 25] [--eta 0] [--conditional] [--label-dropout 0.1]
- *     [--guidance-scale 2] [--ema-decay 0.999] [--samples 100] [--grid-every 500] [--backend wasm]
- *     [--seed 1] [--out out/mnist-diffusion]
+ *   npm run example:diffusion -- [--steps N | --epochs 1] [--batch-size 32] [--lr 2e-3]
+ *     [--warmup-steps 100] [--final-lr 1e-4] [--schedule cosine] [--prediction v]
+ *     [--min-snr-gamma 5] [--base-channels 8] [--channel-multipliers 1,2,4] [--attention-at 7]
+ *     [--groups 4] [--sampler ddim] [--sampler-steps 20] [--eta 0] [--conditional]
+ *     [--label-dropout 0.1] [--guidance-scale 4] [--ema-decay 0.995] [--samples 100]
+ *     [--grid-every 500] [--backend wasm] [--seed 1] [--out out/mnist-diffusion]
+ *
+ * The defaults are chosen to train and sample within 30 minutes on a 2-core machine (wasm, one
+ * thread): see the recipe in docs/diffusion.md for what they reach and what else was tried.
  *
  * Trains with train.DiffusionTrainer (gradients clipped to norm 1, an EMA of the weights with
  * warm-up for sampling and for the saved model).
@@ -21,6 +25,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -35,11 +40,21 @@ export interface DiffusionExampleOptions {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** Learning-rate warm-up steps (linear from 0), then a cosine decay to `finalLearningRate`. */
+  warmupSteps: number;
+  /** Learning rate at the last step (cosine decay); equal to `learningRate` for a constant rate. */
+  finalLearningRate: number;
   schedule: 'linear' | 'cosine' | 'sigmoid';
   timesteps: number;
   prediction: 'epsilon' | 'v' | 'x0';
   minSnrGamma?: number;
   baseChannels: number;
+  /** Channels of each UNet level as multiples of `baseChannels`. */
+  channelMultipliers: number[];
+  /** Resolutions with self-attention (`[]`: none). */
+  attentionAt: number[];
+  /** Groups of the UNet's GroupNormalization layers. */
+  groups: number;
   sampler: 'ddim' | 'ddpm';
   samplerSteps: number;
   eta: number;
@@ -59,9 +74,10 @@ export interface DiffusionExampleOptions {
 }
 
 const USAGE =
-  'usage: npm run example:diffusion -- [--steps N | --epochs N] [--batch-size 64] [--lr 1e-3] [--schedule cosine] [--timesteps 1000] ' +
-  '[--prediction v] [--min-snr-gamma 5] [--base-channels 16] [--sampler ddim] [--sampler-steps 25] [--eta 0] [--conditional|--no-conditional] ' +
-  '[--label-dropout 0.1] [--guidance-scale 2] [--ema-decay 0.999] [--samples 100] [--grid-every 500] [--backend wasm] [--seed 1] [--out out/mnist-diffusion]';
+  'usage: npm run example:diffusion -- [--steps N | --epochs 1] [--batch-size 32] [--lr 2e-3] [--schedule cosine] [--timesteps 1000] ' +
+  '[--warmup-steps 100] [--final-lr 1e-4] [--prediction v] [--min-snr-gamma 5] [--base-channels 8] [--channel-multipliers 1,2,4] [--attention-at 7] [--groups 4] ' +
+  '[--sampler ddim] [--sampler-steps 20] [--eta 0] [--conditional|--no-conditional] ' +
+  '[--label-dropout 0.1] [--guidance-scale 4] [--ema-decay 0.995] [--samples 100] [--grid-every 500] [--backend wasm] [--seed 1] [--out out/mnist-diffusion]';
 
 export function parseOptions(argv: string[]): DiffusionExampleOptions {
   const { values } = parseArgs({
@@ -69,21 +85,26 @@ export function parseOptions(argv: string[]): DiffusionExampleOptions {
     allowNegative: true,
     options: {
       steps: { type: 'string' },
-      epochs: { type: 'string', default: '3' },
-      'batch-size': { type: 'string', default: '64' },
-      lr: { type: 'string', default: '1e-3' },
+      epochs: { type: 'string', default: '1' },
+      'batch-size': { type: 'string', default: '32' },
+      lr: { type: 'string', default: '2e-3' },
+      'warmup-steps': { type: 'string', default: '100' },
+      'final-lr': { type: 'string', default: '1e-4' },
       schedule: { type: 'string', default: 'cosine' },
       timesteps: { type: 'string', default: '1000' },
       prediction: { type: 'string', default: 'v' },
       'min-snr-gamma': { type: 'string', default: '5' },
-      'base-channels': { type: 'string', default: '16' },
+      'base-channels': { type: 'string', default: '8' },
+      'channel-multipliers': { type: 'string', default: '1,2,4' },
+      'attention-at': { type: 'string', default: '7' },
+      groups: { type: 'string', default: '4' },
       sampler: { type: 'string', default: 'ddim' },
-      'sampler-steps': { type: 'string', default: '25' },
+      'sampler-steps': { type: 'string', default: '20' },
       eta: { type: 'string', default: '0' },
       conditional: { type: 'boolean', default: true },
       'label-dropout': { type: 'string', default: '0.1' },
-      'guidance-scale': { type: 'string', default: '2' },
-      'ema-decay': { type: 'string', default: '0.999' },
+      'guidance-scale': { type: 'string', default: '4' },
+      'ema-decay': { type: 'string', default: '0.995' },
       samples: { type: 'string', default: '100' },
       'grid-every': { type: 'string', default: '500' },
       backend: { type: 'string', default: 'wasm' },
@@ -113,16 +134,31 @@ export function parseOptions(argv: string[]): DiffusionExampleOptions {
     return v as T;
   };
   const gamma = num('min-snr-gamma', values['min-snr-gamma']);
+  const intList = (name: string, v: string | undefined, allowEmpty: boolean) => {
+    const parts = v === undefined || v.trim() === '' ? [] : v.split(',').map((p) => p.trim());
+    if ((!allowEmpty && parts.length === 0) || parts.some((p) => !/^[1-9][0-9]*$/.test(p))) {
+      throw new Error(
+        `mnist-diffusion: --${name} must be a comma-separated list of positive integers${allowEmpty ? " (or '' for none)" : ''}, received '${v}'`,
+      );
+    }
+    return parts.map(Number);
+  };
+  const learningRate = num('lr', values.lr);
   return {
     steps: values.steps === undefined ? undefined : int('steps', values.steps),
     epochs: int('epochs', values.epochs),
     batchSize: int('batch-size', values['batch-size']),
-    learningRate: num('lr', values.lr),
+    learningRate,
+    warmupSteps: values['warmup-steps'] === '0' ? 0 : int('warmup-steps', values['warmup-steps']),
+    finalLearningRate: num('final-lr', values['final-lr']),
     schedule: oneOf('schedule', values.schedule, ['linear', 'cosine', 'sigmoid'] as const),
     timesteps: int('timesteps', values.timesteps),
     prediction: oneOf('prediction', values.prediction, ['epsilon', 'v', 'x0'] as const),
     minSnrGamma: gamma === 0 ? undefined : gamma,
     baseChannels: int('base-channels', values['base-channels']),
+    channelMultipliers: intList('channel-multipliers', values['channel-multipliers'], false),
+    attentionAt: intList('attention-at', values['attention-at'], true),
+    groups: int('groups', values.groups),
     sampler: oneOf('sampler', values.sampler, ['ddim', 'ddpm'] as const),
     samplerSteps: int('sampler-steps', values['sampler-steps']),
     eta: num('eta', values.eta),
@@ -159,8 +195,17 @@ export async function main(options: DiffusionExampleOptions): Promise<DiffusionE
 
   const schedule = diffusion.noiseSchedule({ kind: options.schedule, timesteps: options.timesteps });
   const numClasses = conditional ? 10 : undefined;
-  const model = nets.unet({ imageShape: [28, 28, 1], baseChannels: options.baseChannels, numClasses, seed: options.seed });
-  console.log(`UNet: ${model.countParams()} parameters${conditional ? ', class-conditional' : ''}`);
+  const model = nets.unet({
+    imageShape: [28, 28, 1],
+    baseChannels: options.baseChannels,
+    channelMultipliers: options.channelMultipliers,
+    attentionAt: options.attentionAt,
+    groups: options.groups,
+    numClasses,
+    seed: options.seed,
+  });
+  const channels = options.channelMultipliers.map((m) => m * options.baseChannels).join('/');
+  console.log(`UNet: ${model.countParams()} parameters (channels ${channels})${conditional ? ', class-conditional' : ''}`);
   const optimizer = train.fusedAdam({ learningRate: options.learningRate });
   const sampler = {
     sampler: options.sampler,
@@ -218,16 +263,38 @@ export async function main(options: DiffusionExampleOptions): Promise<DiffusionE
       if (step % options.gridEvery === 0 || step === totalSteps) await writeGrid(join(out, `samples-step-${step}.png`));
     },
   };
-  const callbacks: train.Callback[] = [history, grids];
+  // Linear warm-up, then a cosine decay to finalLearningRate over the remaining steps.
+  const learningRate = train.learningRateSchedule(
+    optimizer,
+    train.cosineDecay({
+      initial: options.learningRate,
+      final: options.finalLearningRate,
+      steps: Math.max(1, totalSteps - options.warmupSteps),
+      ...(options.warmupSteps > 0 ? { warmupSteps: Math.min(options.warmupSteps, totalSteps) } : {}),
+    }),
+  );
+  const callbacks: train.Callback[] = [history, grids, learningRate];
   if (!options.quiet) callbacks.push(train.progressBar());
+  // CPU time next to wall time: on a shared machine the CPU time is what an idle one would take.
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+  console.log(`load average at the start: ${load()}`);
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   await trainer.fit(batches, { steps: totalSteps, callbacks });
   const trainSeconds = (performance.now() - start) / 1000 - sampleSeconds;
   const losses = [...(history.series()['loss'] ?? [])];
   const step = trainer.step;
-  console.log(`trained ${step} steps in ${trainSeconds.toFixed(1)} s (${(trainSeconds / step).toFixed(2)} s per step, without the grids)`);
+  const cpuSeconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6;
+  console.log(
+    `trained ${step} steps in ${trainSeconds.toFixed(1)} s (${(trainSeconds / step).toFixed(2)} s per step, without the grids; ` +
+      `${cpuSeconds(process.cpuUsage(cpuStart)).toFixed(1)} s of CPU time with the grids)`,
+  );
 
   // Final samples: `samples` images (10 per digit when conditional), then a denoising strip.
+  const cpuSampling = process.cpuUsage();
   const startSampling = performance.now();
   const labels = conditional
     ? tf.tensor1d(
@@ -265,6 +332,9 @@ export async function main(options: DiffusionExampleOptions): Promise<DiffusionE
     `sampled with ${sampler.sampler.toUpperCase()} in ${sampler.steps} steps` +
       `${conditional ? `, guidance scale ${options.guidanceScale}` : ''}: ${sampleSeconds.toFixed(1)} s in all (training ${trainSeconds.toFixed(1)} s)`,
   );
+  console.log(
+    `final samples and strip: ${cpuSeconds(process.cpuUsage(cpuSampling)).toFixed(1)} s of CPU time; load average at the end: ${load()}`,
+  );
 
   const csv = join(out, 'losses.csv');
   const svg = join(out, 'losses.svg');
@@ -272,7 +342,8 @@ export async function main(options: DiffusionExampleOptions): Promise<DiffusionE
   await writeLossPlot(svg, { loss: losses }, { title: 'Diffusion on MNIST', xLabel: 'step' });
   files.push(csv, svg);
   const modelDir = join(out, 'model');
-  await trainer.withSamplingWeights(() => saveModel(model as LayersModel, modelDir)); // the EMA weights
+  // overwrite: the folder also holds the sampler settings of an earlier run, written again below.
+  await trainer.withSamplingWeights(() => saveModel(model as LayersModel, modelDir, { overwrite: true })); // the EMA weights
   const settings = {
     schedule: { kind: options.schedule, timesteps: options.timesteps },
     prediction: options.prediction,

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../backends/group-norm-kernel.js';
 import { BASE_LAYER_KEYS } from './common.js';
 import { ShapeError } from '../errors.js';
 import {
@@ -84,11 +85,39 @@ export function groupNormalization(x: tf.Tensor, options: GroupNormalizationOpti
   return tf.tidy(FN, () => {
     const batch = x.shape[0]!;
     const grouped = tf.reshape(x, [batch, -1, groups, channels / groups]);
+    if (hasGroupNormKernels(x)) {
+      const affine = groupNormKernel(grouped, gamma ?? tf.ones([channels]), beta ?? tf.zeros([channels]), epsilon);
+      return tf.reshape(affine, x.shape);
+    }
     let y = tf.reshape(standardizeGroups(grouped, epsilon), x.shape);
     if (gamma !== undefined) y = tf.mul(y, gamma);
     if (beta !== undefined) y = tf.add(y, beta);
     return y;
   });
+}
+
+/** Whether the active backend has genblocks' group-normalization kernels (wasm) and `x` is float32. */
+function hasGroupNormKernels(x: tf.Tensor): boolean {
+  const backend = tf.getBackend();
+  return x.dtype === 'float32' && tf.getKernel(GROUP_NORM_KERNEL, backend) != null && tf.getKernel(GROUP_NORM_GRAD_KERNEL, backend) != null;
+}
+
+/**
+ * y = γ · x̂ + β by the group-normalization kernels (`../backends/group-norm-kernel.ts`): one
+ * kernel forward and one back (x, γ and β's gradients), in place on the data, instead of the
+ * dozens of {@link standardizeGroups} and the affine operations.
+ */
+function groupNormKernel(grouped: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  const normalize = tf.customGrad(((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, xHat, r] = tf.engine().runKernel(GROUP_NORM_KERNEL, { x, gamma: g, beta: b }, { epsilon }) as tf.Tensor[];
+    save([xHat!, r!, g]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.engine().runKernel(GROUP_NORM_GRAD_KERNEL, { dy, xHat: saved[0]!, r: saved[1]!, gamma: saved[2]! }) as tf.Tensor[],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return normalize(grouped, gamma, beta);
 }
 
 /**

@@ -18,6 +18,8 @@ const ADDED = [
   'DepthwiseConv2dNativeBackpropInput',
   'UnsortedSegmentSum',
   'GenblocksFusedAdam',
+  'GenblocksGroupNorm',
+  'GenblocksGroupNormGrad',
 ];
 const REPLACED = [
   'BatchMatMul',

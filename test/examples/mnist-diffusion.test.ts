@@ -46,7 +46,7 @@ describe('examples/mnist-diffusion', () => {
     const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
     log.mockRestore();
     expect(printed).toMatch(/trained 2 steps in \d+\.\d s/);
-    expect(printed).toMatch(/sampled with DDIM in 2 steps, guidance scale 2: \d+\.\d s in all/);
+    expect(printed).toMatch(/sampled with DDIM in 2 steps, guidance scale 4: \d+\.\d s in all/);
     expect(result.losses).toHaveLength(2);
     expect(result.losses.every(Number.isFinite)).toBe(true);
     for (const name of ['samples-step-2.png', 'samples.png', 'denoising.png', 'losses.csv', 'losses.svg', 'model']) {
@@ -65,5 +65,12 @@ describe('examples/mnist-diffusion', () => {
     expect(() => parseOptions(['--sampler', 'euler'])).toThrow(/--sampler must be one of ddim, ddpm, received 'euler'/);
     expect(() => parseOptions(['--sampler-steps', '0'])).toThrow(/--sampler-steps must be a positive integer/);
     expect(parseOptions(['--no-conditional']).conditional).toBe(false);
+    expect(() => parseOptions(['--channel-multipliers', '1,2,x'])).toThrow(
+      /--channel-multipliers must be a comma-separated list of positive integers, received '1,2,x'/,
+    );
+    expect(() => parseOptions(['--channel-multipliers', ''])).toThrow(/--channel-multipliers must be a comma-separated list/);
+    expect(parseOptions(['--attention-at', '']).attentionAt).toEqual([]);
+    expect(parseOptions(['--attention-at', '14,7']).attentionAt).toEqual([14, 7]);
+    expect(parseOptions(['--warmup-steps', '0']).warmupSteps).toBe(0);
   });
 });

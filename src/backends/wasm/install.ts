@@ -20,6 +20,8 @@ import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 import { makeExplicitSamePadding } from './explicit-same-padding.js';
 import { FUSED_ADAM_KERNEL } from '../fused-adam-kernel.js';
 import { fusedAdam } from './fused-adam.js';
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../group-norm-kernel.js';
+import { groupNorm, groupNormGrad } from './group-norm.js';
 import { makeGreater } from './greater.js';
 import { makeIdentity } from './identity.js';
 import { makeLeakyRelu } from './leaky-relu.js';
@@ -86,6 +88,8 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'Transpose', kind: 'replace', make: (o) => makeTranspose(o!) },
   { kernelName: 'Unpack', kind: 'replace', make: () => unpack as unknown as WasmKernelFunc },
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
+  { kernelName: GROUP_NORM_KERNEL, kind: 'add', make: () => groupNorm as unknown as WasmKernelFunc },
+  { kernelName: GROUP_NORM_GRAD_KERNEL, kind: 'add', make: () => groupNormGrad as unknown as WasmKernelFunc },
 ];
 
 /** Names of the kernels genblocks added to and replaced on wasm. */
