@@ -7,11 +7,15 @@
  *   kernels and tfjs-core's Tile gradient, toggled in the same process and timed interleaved
  *   (at the small size only: see {@link STOCK_MAX_ROWS});
  * - the same against `tf.layers.batchNormalization` (training mode) of the same tensor with
- *   genblocks' kernels, the cost layer norm should approach (goal: no slower than 1.3x).
+ *   genblocks' kernels, the cost layer norm should approach (goal: no slower than 1.3x);
+ * - genblocks' `layers.GroupNormalization` (8 groups; tfjs-layers has none) forward+backward at
+ *   a UNet activation `[64, 28, 28, 32]` (`[8, 28, 28, 32]` with `--quick`) against batch
+ *   normalization of the same tensor (goal: within 1.5x).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { layers } from '../src/index.js';
 import { installWasmKernels, uninstallWasmKernels } from '../src/internal.js';
 import { compare, type BenchResult, type BenchSuite } from './harness.js';
 
@@ -94,6 +98,26 @@ const suite: BenchSuite = {
       for (const v of [...layerNorm.weights, ...batchNorm.weights]) v.dispose();
       tf.dispose([x, w]);
     }
+    // Group normalization of a UNet activation against batch normalization of the same tensor.
+    installWasmKernels();
+    const shape: [number, number, number, number] = [ctx.quick ? 8 : 64, 28, 28, 32];
+    const x = tf.randomNormal(shape);
+    const w = tf.randomNormal(shape);
+    const groupNorm = new layers.GroupNormalization({ groups: 8 });
+    groupNorm.build([null, 28, 28, 32]);
+    const batchNorm = tfl.layers.batchNormalization({ axis: -1 });
+    batchNorm.build([null, 28, 28, 32]);
+    const gn = await compare(
+      'layers.GroupNormalization (8 groups) fwd+bwd',
+      forwardBackward(groupNorm, x, w, true),
+      'batchNormalization fwd+bwd (genblocks kernels)',
+      forwardBackward(batchNorm, x, w, true),
+      { warmup: ctx.warmup, runs, size: `[${shape.join(', ')}]` },
+    );
+    gn.extra = { 'group norm / batch norm': 1 / gn.ratio!, goal: '≤ 1.5' };
+    results.push(gn);
+    for (const v of [...groupNorm.weights, ...batchNorm.weights]) v.dispose();
+    tf.dispose([x, w]);
     return results;
   },
 };
