@@ -237,7 +237,9 @@ function startPool(backend: WasmBackend, module: WebAssembly.Module, memory: Web
   const threads = backendThreads(backend);
   const state: PoolState = { pool: null, ready: Promise.resolve(1) };
   pools.set(memory, state);
-  if (threads < 2) return state;
+  // Node only: a page's main thread may not block in Atomics.wait, and has no worker_threads.
+  const inNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  if (threads < 2 || !inNode) return state;
   let disposed = false;
   const owner = backend as unknown as { dispose?: () => void };
   const dispose = owner.dispose;
