@@ -185,9 +185,11 @@ export async function trainingChecks(adam: AdamFactory = defaultAdam): Promise<v
       ['loss', 'reconstruction', 'kl'].every((k) => Number.isFinite(logs[k])),
       `finite logs: ${JSON.stringify(logs)}`,
     );
-    // The logged terms are the ones minimised: loss = reconstruction + β·KL.
+    // The logged terms are the ones minimised: loss = reconstruction + β·KL, to float32 rounding
+    // (half-float textures keep 11 significant bits: each term is rounded to ~5e-4 relative).
     const sum = logs['reconstruction']! + logs['beta']! * logs['kl']!;
-    assert(Math.abs(logs['loss']! - sum) <= 1e-4 * Math.abs(sum), `loss = reconstruction + β·kl: ${JSON.stringify(logs)}`);
+    const rtol = tf.env().getBool('WEBGL_FORCE_F16_TEXTURES') ? 2e-3 : 1e-4;
+    assert(Math.abs(logs['loss']! - sum) <= rtol * Math.abs(sum), `loss = reconstruction + β·kl: ${JSON.stringify(logs)}`);
     const samples = await trainer.sample(4, { seed: 1 });
     assert(samples.shape.join() === '4,16', `sample shape [4,16], received [${samples.shape}]`);
     samples.dispose();
