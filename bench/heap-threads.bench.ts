@@ -5,25 +5,12 @@
  * (`backends.use('wasm', { threads })`); the results are bit-identical either way (tested).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 
 import { train } from '../src/index.js';
 import { heapKernelsReady, setHeapThreadsEnabled } from '../src/internal.js';
 import { makeGanStep } from './gan-step-common.js';
 import { compare, type BenchResult, type BenchSuite } from './harness.js';
-
-/** An MLP of dense layers with LeakyReLU 0.2 between them (the MLP GAN's generator and discriminator). */
-function mlp(units: number[], output: 'tanh' | 'linear'): tfl.LayersModel {
-  const layers: tfl.layers.Layer[] = [];
-  for (let i = 1; i < units.length; i++) {
-    const last = i === units.length - 1;
-    layers.push(
-      tfl.layers.dense({ units: units[i]!, ...(i === 1 ? { inputShape: [units[0]!] } : {}), activation: last ? output : 'linear' }),
-    );
-    if (!last) layers.push(tfl.layers.leakyReLU({ alpha: 0.2 }));
-  }
-  return tfl.sequential({ layers });
-}
+import { D_UNITS, G_UNITS, mlp } from './mlp-gan-step.bench.js';
 
 /** `f` with the heap kernels' worker threads on (candidate) and off (baseline), interleaved. */
 function poolAgainstOneThread(name: string, f: () => Promise<void>, options: { warmup: number; runs: number; size: string }) {
@@ -81,8 +68,8 @@ const suite: BenchSuite = {
     );
     x.dispose();
 
-    const generator = mlp([100, 256, 512, 1024, 784], 'tanh');
-    const discriminator = mlp([784, 1024, 512, 256, 1], 'linear');
+    const generator = mlp(G_UNITS, 'leakyrelu', 'tanh');
+    const discriminator = mlp(D_UNITS, 'leakyrelu', 'linear');
     const batch = ctx.quick ? 16 : 64;
     const { step, dispose } = makeGanStep(generator, discriminator, 100, batch, [784], () =>
       train.fusedAdam({ learningRate: 2e-4, beta1: 0.5 }),

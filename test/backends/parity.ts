@@ -63,3 +63,31 @@ export async function expectParity(label: string, f: () => tf.Tensor | tf.Tensor
     ).toBe(true);
   }
 }
+
+/**
+ * The gradient of `sum(resizeNearestNeighbor(x)·dy)` with respect to `x`, as the adjoint of the
+ * forward op on the active backend: resizing the element indices gives each output's source
+ * element, then dx[src(i)] += dy[i], summed in float64. The oracle of the resize-gradient tests.
+ */
+export function resizeNearestAdjoint(
+  shape: number[],
+  size: [number, number],
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+  dy: Float32Array,
+): Float32Array {
+  const n = shape.reduce((p, d) => p * d, 1);
+  const sources = tf.tidy(() =>
+    tf.image
+      .resizeNearestNeighbor(
+        tf.reshape(tf.range(0, n), shape as [number, number, number, number]) as tf.Tensor4D,
+        size,
+        alignCorners,
+        halfPixelCenters,
+      )
+      .dataSync(),
+  );
+  const expected = new Float64Array(n);
+  sources.forEach((src, i) => (expected[src]! += dy[i]!));
+  return Float32Array.from(expected);
+}
