@@ -18,12 +18,20 @@
  * - `<!-- docs-test: env NAME=value -->`: sets an environment variable for the block.
  * - `<!-- docs-test: no-typecheck (reason) -->`: runs the block but leaves it out of `tsc`.
  *
+ * Files the blocks write under `out/` (the folder the guides show users) go to a temporary folder
+ * instead, one per block (`os.tmpdir()`, removed afterwards): the harness rewrites each
+ * `'out/`, `"out/` and `` `out/ `` string prefix, so a test run never replaces a user's trained
+ * models or samples in the working tree. The generated programs themselves stay in
+ * `test/docs/.tmp/` (ignored by git, removed afterwards): they must sit inside the repository for
+ * `node_modules` and the tsconfig `paths` to resolve.
+ *
  * Every block runs with `GENBLOCKS_DOCS_TEST=1` set. `DOCS_TEST_VERBOSE=1 npx vitest run test/docs`
  * prints each block's output. Blocks must pick their backend themselves
  * (`backends.use('wasm')`), as a user's program does.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -116,6 +124,15 @@ function prepared(block: Block): string {
   return code;
 }
 
+/**
+ * The block's code with every path under `out/` moved under `dir`: string literals and
+ * template literals that start with `out/` (`'out/models/x'`, `` `out/step-${s}.png` ``).
+ */
+function redirectOutputs(code: string, dir: string): string {
+  const to = dir.replaceAll('\\', '/');
+  return code.replace(/(['"`])out\//g, (_m, quote: string) => `${quote}${to}/`);
+}
+
 function fileName(block: Block): string {
   return `${basename(block.doc, '.md').toLowerCase()}-${String(block.index).padStart(2, '0')}.ts`;
 }
@@ -203,6 +220,25 @@ describe('extractBlocks', () => {
     expect(() => prepared({ ...blocks[1]!, code: 'fit();' })).toThrow(/does not occur/);
     expect(() => extractBlocks('<!-- docs-test: skipp -->\n```ts\n```', 'y.md')).toThrow(/unknown docs-test directive/);
   });
+
+  it('redirectOutputs moves every out/ path of a block under the given folder, and nothing else', () => {
+    const code = [
+      "await saveModel(net, 'out/models/mnist-feature-net');",
+      'await writePng(grid, "out/first-gan.png");',
+      'write: (grid, { epoch }) => writePng(grid, `out/dcgan/epoch-${epoch}.png`),',
+      "await rm('out/runs/gan', { recursive: true });",
+      "const layout = 'checkout/x'; // not a path under out/",
+    ].join('\n');
+    expect(redirectOutputs(code, 'C:\\tmp\\d')).toBe(
+      [
+        "await saveModel(net, 'C:/tmp/d/models/mnist-feature-net');",
+        'await writePng(grid, "C:/tmp/d/first-gan.png");',
+        'write: (grid, { epoch }) => writePng(grid, `C:/tmp/d/dcgan/epoch-${epoch}.png`),',
+        "await rm('C:/tmp/d/runs/gan', { recursive: true });",
+        "const layout = 'checkout/x'; // not a path under out/",
+      ].join('\n'),
+    );
+  });
 });
 
 describe('run', () => {
@@ -217,10 +253,16 @@ describe('run', () => {
 
 describe('documentation code blocks', () => {
   let typecheck: Promise<RunResult>;
+  /** Where the blocks' `out/` files go: one subfolder per block, removed afterwards. */
+  let outputs: string;
   beforeAll(() => {
     rmSync(TMP, { recursive: true, force: true });
     mkdirSync(TMP, { recursive: true });
-    for (const block of BLOCKS) writeFileSync(join(TMP, fileName(block)), prepared(block) + '\n');
+    outputs = mkdtempSync(join(tmpdir(), 'genblocks-docs-out-'));
+    for (const block of BLOCKS) {
+      const code = redirectOutputs(prepared(block), join(outputs, basename(fileName(block), '.ts')));
+      writeFileSync(join(TMP, fileName(block)), code + '\n');
+    }
     // tsc over all blocks, started now so it overlaps with running them.
     const files = BLOCKS.filter((b) => b.noTypecheck === undefined).map(fileName);
     writeFileSync(
@@ -239,6 +281,7 @@ describe('documentation code blocks', () => {
   afterAll(async () => {
     await typecheck; // never leave tsc running on deleted files
     rmSync(TMP, { recursive: true, force: true });
+    rmSync(outputs, { recursive: true, force: true });
   }, 125_000);
 
   it('finds the guides and their blocks', () => {
@@ -248,6 +291,18 @@ describe('documentation code blocks', () => {
     expect(RUNNABLE.length).toBeGreaterThanOrEqual(15);
     // Skips stay rare.
     expect(BLOCKS.length - RUNNABLE.length).toBeLessThanOrEqual(Math.ceil(BLOCKS.length / 3));
+  });
+
+  it('runs no block that writes under the repository\'s out/', () => {
+    // The guides write models, samples and checkpoints under out/ (e.g. evaluation.md's
+    // 'out/models/mnist-feature-net'); the harness must have moved every such path.
+    const written = BLOCKS.filter((b) => /['"`]out\//.test(prepared(b)));
+    expect(written.length, 'the guides show out/ paths (else this check is vacuous)').toBeGreaterThanOrEqual(5);
+    for (const block of BLOCKS) {
+      const code = readFileSync(join(TMP, fileName(block)), 'utf8');
+      expect(code, `${block.doc}:${block.line}`).not.toMatch(/['"`]out\//);
+      if (written.includes(block)) expect(code).toContain(outputs.replaceAll('\\', '/'));
+    }
   });
 
   it.concurrent.each(RUNNABLE.map((b) => [`${b.doc} block ${b.index} (line ${b.line})`, b] as const))(

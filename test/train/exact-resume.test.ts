@@ -7,7 +7,8 @@
  * repro and the example of docs/saving-and-deploying.md).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,14 +20,19 @@ import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
 import { ganData, makeGan, makeVae, vaeData, type Run } from './resume-fixtures.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The generated scripts of the docs example: inside the repository, where their imports resolve. */
 const TMP = join(ROOT, 'test', 'train', '.tmp');
+/** What the processes write (checkpoints, weights): a temporary folder, never the working tree. */
+let OUTPUTS: string;
 
 beforeAll(() => {
   rmSync(TMP, { recursive: true, force: true });
   mkdirSync(TMP, { recursive: true });
+  OUTPUTS = mkdtempSync(join(tmpdir(), 'genblocks-exact-resume-'));
 });
 afterAll(() => {
   rmSync(TMP, { recursive: true, force: true });
+  rmSync(OUTPUTS, { recursive: true, force: true });
 });
 
 /**
@@ -168,7 +174,7 @@ describe('exact resume across processes', () => {
     '%s %s: process 1 fits 6 steps (checkpoint every 6), process 2 resumes and fits to 24 = one 24-step run',
     async (backend, model) => {
       const child = join('test', 'train', 'resume-child.ts');
-      const base = join(TMP, `${backend}-${model}`);
+      const base = join(OUTPUTS, `${backend}-${model}`);
       const out = (phase: string) => `${base}-${phase}.json`;
       await Promise.all([
         runOk([child, backend, model, 'straight', `${base}-unused`, out('straight')]),
@@ -193,9 +199,11 @@ describe('exact resume across processes', () => {
     const secondAt = example!.indexOf('// Later, a new process');
     expect(firstAt).toBeGreaterThan(0);
     expect(secondAt).toBeGreaterThan(firstAt);
-    const runs = join(TMP, 'docs-runs').replaceAll('\\', '/');
-    // The example's code, with 'genblocks' resolved to the sources, its folder moved under the
-    // test's, and Math.random seeded: the builders draw initial weights from it, and the
+    // The example's folder (out/runs/gan) moves under OUTPUTS: running the test must not
+    // delete or replace a user's run in the working tree.
+    const runs = join(OUTPUTS, 'docs-runs').replaceAll('\\', '/');
+    // The example's code, with 'genblocks' resolved to the sources, its folder moved under a
+    // temporary one, and Math.random seeded: the builders draw initial weights from it, and the
     // uninterrupted run must start from the same ones as the first process.
     const prelude = example!
       .slice(0, firstAt)
@@ -209,11 +217,14 @@ describe('exact resume across processes', () => {
       `\nimport { writeFileSync as __write } from 'node:fs';\n__write('${runs}/${name}.json', JSON.stringify([...${name}.trainer.generator.getWeights(), ...${name}.trainer.discriminator.getWeights()].map((w) => Array.from(w.dataSync()))));\n`;
     const scripts = {
       first: prelude + example!.slice(firstAt, secondAt).replaceAll("'out/runs/gan", `'${runs}/gan`) + dump('first'),
-      second: prelude + example!.slice(secondAt) + dump('second'),
+      second: prelude + example!.slice(secondAt).replaceAll("'out/runs/gan", `'${runs}/gan`) + dump('second'),
       straight: `${prelude}const straight = makeRun();\nawait straight.trainer.fit(straight.batches, { epochs: 4 });\n${dump('straight')}`,
     };
+    for (const [name, code] of Object.entries(scripts)) {
+      expect(code, `the ${name} script writes nothing under out/`).not.toMatch(/['"`]out\//);
+      writeFileSync(join(TMP, `docs-${name}.ts`), code);
+    }
     mkdirSync(runs, { recursive: true });
-    for (const [name, code] of Object.entries(scripts)) writeFileSync(join(TMP, `docs-${name}.ts`), code);
     await Promise.all([
       runOk([join('test', 'train', '.tmp', 'docs-first.ts')]),
       runOk([join('test', 'train', '.tmp', 'docs-straight.ts')]),
