@@ -201,7 +201,11 @@ export interface AdversarialStepInputs {
   /**
    * Class labels (int32 `[batch]` or `[batch, 1]`) for conditional networks: passed to the
    * generator and to a discriminator with a label input; fakes use the same labels. With
-   * `auxiliaryClassifier`, the classes the discriminator must predict.
+   * `auxiliaryClassifier`, the classes the discriminator must predict. When the class count is
+   * known, the values are checked to lie in `[0, numClasses)`: read synchronously once per
+   * labels tensor (a tensor found in range is not read again; pass the same tensor every step
+   * to avoid a GPU read per step on WebGL/WebGPU). `train.AdversarialTrainer` makes no
+   * synchronous read: it checks them with the step's own asynchronous read.
    */
   labels?: tf.Tensor;
   /** InfoGAN codes `[batch]` or `[batch, 1]` (int32 in `[0, K)`) for the discriminator update, with `config.latentCode`. */
@@ -740,15 +744,26 @@ export function checkCodes(codes: unknown, arg: string, n: number, categories: n
 /**
  * Asserts that `labels` are `n` class labels: `[n]` or `[n, 1]`, int32 unless `float` allows
  * float labels (a network whose label input is declared float32), and in `[0, numClasses)`
- * when `numClasses` is known. @internal
+ * when `numClasses` is known.
+ *
+ * The range check needs the label values on the host. With `range: 'now'` (the synchronous
+ * `adversarialStep`) they are read here, once per tensor: a tensor's values never change, so
+ * one found in range is remembered (a `WeakMap` to the class counts checked) and not read
+ * again; a `tf.Variable` is read every time. On cpu and wasm that read costs no stall; on WebGL/WebGPU
+ * it waits for the GPU once per distinct labels tensor. With `range: 'later'` (the trainer)
+ * nothing is read and the function returns whether the values still need checking: the caller
+ * reads them asynchronously with the step's own read and checks them with
+ * {@link assertLabelValues} before it keeps the step. @internal
+ *
+ * @returns whether the values still need a range check (`range: 'later'`; always `false` with `'now'`).
  */
 export function checkLabels(
   labels: unknown,
   arg: string,
   n: number,
   fn: string,
-  options: { numClasses?: number; float?: boolean } = {},
-): asserts labels is tf.Tensor {
+  options: { numClasses?: number; float?: boolean; range?: 'now' | 'later' } = {},
+): boolean {
   assertTensor(labels, arg, fn);
   const t = labels as tf.Tensor;
   if (t.shape[0] !== n) {
@@ -763,13 +778,37 @@ export function checkLabels(
       hint: "Cast them with tf.cast(labels, 'int32'): a float label would be truncated by the label embedding",
     });
   }
-  const { numClasses } = options;
-  if (numClasses === undefined || t.dtype !== 'int32') return;
+  const { numClasses, range = 'now' } = options;
+  if (numClasses === undefined || t.dtype !== 'int32' || labelsInRange(t, numClasses)) return false;
+  if (range === 'later') return true;
   // An out-of-range label would index past an embedding (wasm does not check): read them back,
-  // one small int32 read of user input.
+  // one small int32 read of user input, once per tensor.
   // eslint-disable-next-line no-restricted-syntax
-  const values = t.dataSync();
-  for (const v of values) {
+  assertLabelValues(t.dataSync(), arg, fn, numClasses);
+  rememberLabelsInRange(t, numClasses);
+  return false;
+}
+
+/** Labels tensors already read and found in `[0, numClasses)`, per `numClasses`. */
+const checkedLabels = new WeakMap<tf.Tensor, Set<number>>();
+
+/** Whether `labels` were already found in `[0, numClasses)` (never for a variable, whose values change). @internal */
+export function labelsInRange(labels: tf.Tensor, numClasses: number): boolean {
+  return checkedLabels.get(labels)?.has(numClasses) === true;
+}
+
+/** Records that `labels` (not a variable) hold values in `[0, numClasses)`. @internal */
+export function rememberLabelsInRange(labels: tf.Tensor, numClasses: number): void {
+  if (labels instanceof tf.Variable) return;
+  const counts = checkedLabels.get(labels);
+  if (counts) counts.add(numClasses);
+  else checkedLabels.set(labels, new Set([numClasses]));
+}
+
+/** Throws the `ArgumentError` of {@link checkLabels} for the first value outside `[0, numClasses)`. @internal */
+export function assertLabelValues(values: ArrayLike<number>, arg: string, fn: string, numClasses: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (v < 0 || v >= numClasses) {
       throw new ArgumentError({ fn, arg, expected: `hold class labels in [0, ${numClasses})`, received: `a label ${v}` });
     }

@@ -8,12 +8,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { assertFloatTensor, assertKnownKeys, assertNumber, assertPositiveInt, formatShape } from '../validation.js';
 import {
+  assertLabelValues,
   assertNonEmptyBatch,
   checkAdversarialConfig,
   checkCodes,
   checkLabels,
   floatLabelInputs,
   resolveStep,
+  rememberLabelsInRange,
   runUpdate,
   STEP_CONFIG_KEYS,
   uniformCodes,
@@ -71,6 +73,13 @@ const CONFIG_KEYS = [
  * `classReal`, `classFake` or your own terms' names when configured; a name in both objectives
  * is logged from the last generator update.
  *
+ * Batch labels of conditional networks are checked without a synchronous read (no GPU stall
+ * per step on WebGL/WebGPU): their dtype and shape before the step; their range `[0, numClasses)`
+ * from an asynchronous read awaited with the losses, the step running meanwhile on labels
+ * clamped into range. A batch with an out-of-range label throws an `ArgumentError` naming
+ * `batch.y` and is rolled back like a non-finite step: it updates no weight, optimizer slot or
+ * counter.
+ *
  * Randomness (noise, penalty interpolation, codes, your terms' `context.seed(name)`) is drawn
  * from named streams whose seeds derive from `seed`, the step position and the stream's name,
  * so a run is reproducible and a resumed run continues the same streams.
@@ -115,6 +124,8 @@ export class AdversarialTrainer extends Trainer {
   private readonly average: ExponentialMovingAverage | undefined;
   private readonly resolved: ResolvedStep;
   private readonly labelRules: LabelRules;
+  /** The current batch's label values, read asynchronously, when their range is still to check. */
+  private pendingLabels: { labels: tf.Tensor; values: Promise<ArrayLike<number>>; fn: string } | undefined;
 
   constructor(config: AdversarialTrainerConfig) {
     checkAdversarialConfig(config, FN);
@@ -228,11 +239,39 @@ export class AdversarialTrainer extends Trainer {
         received: `shape ${formatShape(y.shape)}`,
       });
     }
-    if (y !== undefined && this.conditional) checkLabels(y, 'batch.y', x.shape[0]!, fn, this.labelRules);
+    this.pendingLabels = undefined;
+    if (y !== undefined && this.conditional && checkLabels(y, 'batch.y', x.shape[0]!, fn, { ...this.labelRules, range: 'later' })) {
+      // No synchronous read (a GPU stall every step on WebGL/WebGPU): the values are read now,
+      // asynchronously, and checked in settleStep, before the step is kept.
+      const values = y.data() as Promise<ArrayLike<number>>;
+      values.catch(() => undefined); // awaited in settleStep; never an unhandled rejection if the step throws first
+      this.pendingLabels = { labels: y, values, fn };
+    }
+  }
+
+  /**
+   * Checks that the batch's labels were in `[0, numClasses)`: read asynchronously, with the
+   * step's own read, so a conditional step makes no synchronous read. A bad batch throws the
+   * same `ArgumentError` as before, and the trainer rolls the step back (weights, optimizer
+   * state, EMA and counters as after the last good step). The step itself ran on labels
+   * clamped into range ({@link AdversarialTrainer.trainStep}), so an out-of-range label never
+   * indexes past an embedding (wasm does not check). @internal
+   */
+  protected override settleStep(): Promise<void> | undefined {
+    const pending = this.pendingLabels;
+    if (pending === undefined) return undefined;
+    this.pendingLabels = undefined;
+    const numClasses = this.labelRules.numClasses!;
+    return pending.values.then((values) => {
+      assertLabelValues(values, 'batch.y', pending.fn, numClasses);
+      rememberLabelsInRange(pending.labels, numClasses);
+    });
   }
 
   protected trainStep(batch: TrainingBatch, position: number): Record<string, tf.Scalar> {
-    const labels = this.conditional ? batch.y : undefined;
+    // Labels whose range settleStep has yet to check are clamped into range for the step.
+    const pending = this.pendingLabels !== undefined;
+    const labels = pending ? clampLabels(batch.y!, this.labelRules.numClasses!) : this.conditional ? batch.y : undefined;
     const n = batch.x.shape[0]!;
     // Every draw has a named stream, e.g. 'discriminator/1/noise': (run seed, position, name) fix it.
     const dataOf = (update: 'discriminator' | 'generator', k: number): UpdateData => {
@@ -374,6 +413,15 @@ function legacyStream(update: 'discriminator' | 'generator', k: number, stream: 
   if (stream === 'noise') return 1_000_000 + k;
   if (stream === 'codes') return 3_000_000 + k;
   return undefined;
+}
+
+/**
+ * `labels` clamped into `[0, numClasses)`, on device (no read): what a step runs on while the
+ * values are checked asynchronously, so an out-of-range label never indexes past an embedding.
+ * `minimum`/`maximum`, not `clipByValue`: the wasm backend's ClipByValue does not clamp int32.
+ */
+function clampLabels(labels: tf.Tensor, numClasses: number): tf.Tensor {
+  return tf.tidy(() => tf.minimum(tf.maximum(labels, tf.scalar(0, 'int32')), tf.scalar(numClasses - 1, 'int32')));
 }
 
 /** How batch labels are checked: their class count (when the networks tell it) and whether float labels are allowed. */

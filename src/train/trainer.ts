@@ -335,6 +335,16 @@ export abstract class Trainer {
     });
   }
 
+  /**
+   * Checks, after the step ran and before it is kept, what the subclass could only read
+   * asynchronously (the values of a batch's labels, read with the step's own read instead of a
+   * synchronous one): a promise that rejects rolls the step back, as a step that throws does.
+   * `undefined` (the default) when there is nothing to wait for.
+   */
+  protected settleStep(): Promise<void> | undefined {
+    return undefined;
+  }
+
   /** Variables saved in checkpoints and restored when a step is discarded (networks, EMA copies), by group name. */
   protected abstract stateVariables(): VariableGroup[];
   /** Optimizers saved in checkpoints and restored when a step is discarded, by name. */
@@ -636,6 +646,8 @@ export abstract class Trainer {
       } finally {
         stacked.dispose();
       }
+      const settled = this.settleStep();
+      if (settled !== undefined) await settled;
     } catch (e) {
       await this.rollBack(snapshot);
       throw e;

@@ -6,10 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { ConfigError, DTypeError, losses, nets, ShapeError, train } from '../../src/index.js';
-import { useTestBackend } from '../helpers/backends.js';
+import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
 import { mlpDiscriminator, mlpGenerator } from './fixtures.js';
 
 const optimizers = () => ({ generatorOptimizer: tf.train.sgd(0.1), discriminatorOptimizer: tf.train.sgd(0.1) });
@@ -157,5 +157,81 @@ describe('train.AdversarialTrainer: batch labels and empty batches', () => {
         { real: tf.zeros([0, 2]), noise: tf.zeros([0, 2]) },
       ),
     ).toThrow(/train\.adversarialStep: argument 'inputs\.real' must hold at least one example, received an empty batch of shape \[0,2\]/);
+  });
+});
+
+describe.each(TEST_BACKENDS)('train.AdversarialTrainer on %s: labels are checked without a synchronous read', (backend) => {
+  beforeAll(async () => {
+    await useTestBackend(backend);
+  });
+
+  /**
+   * Counts synchronous reads while `f` runs: `dataSync`, `arraySync` and `bufferSync` all call
+   * the engine's `readSync` (the backend's own `readSync` also serves cpu kernels and async
+   * reads on cpu and wasm, so it is not counted).
+   */
+  async function syncReads(f: () => Promise<unknown> | void): Promise<number> {
+    const spy = vi.spyOn(tf.engine(), 'readSync');
+    try {
+      await f();
+      return spy.mock.calls.length;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+  const weightsOf = (trainer: train.AdversarialTrainer) =>
+    [trainer.generator, trainer.discriminator].flatMap((net) => (net as tfl.LayersModel).getWeights()).map((w) => Array.from(w.dataSync()));
+
+  it.each([
+    ['projection', () => make({ generator: conditionalG(3), discriminator: projectionD(3) })],
+    ['AC-GAN', () => make({ generator: conditionalG(3), discriminator: acganD(3), auxiliaryClassifier: { numClasses: 3 } })],
+  ])('a %s step makes no synchronous read, and out-of-range labels still fail before any weight changes', async (_head, build) => {
+    const trainer = build();
+    const x = tf.randomNormal([4, 2], 0, 1, 'float32', 1);
+    // A new labels tensor per batch, as data.batches gives: a per-tensor cache alone would read each one.
+    const batches = () => [0, 1, 2].map((k) => ({ x, y: tf.tensor1d([k, 1, 2, 0], 'int32') }));
+    await trainer.fit(batches(), { steps: 3 }); // burn-in: optimizer slots, kernels
+    // The labels check used to read every batch's labels with dataSync: one read per step.
+    const six = batches();
+    const tensors = tf.memory().numTensors;
+    expect(await syncReads(() => trainer.fit(six, { steps: 6 }))).toBe(0);
+    expect(trainer.step).toBe(6);
+    expect(tf.memory().numTensors, 'the clamped labels are freed with the step').toBe(tensors);
+
+    const before = weightsOf(trainer);
+    const bad = { x, y: tf.tensor1d([0, 1, 5, 2], 'int32') };
+    await expect(trainer.fit([bad], { steps: 7 })).rejects.toThrow(
+      /^train\.AdversarialTrainer\.fit: argument 'batch\.y' must hold class labels in \[0, 3\), received a label 5/,
+    );
+    expect(trainer.step).toBe(6);
+    // The step ran (on clamped labels) and was rolled back: every weight is as after step 6.
+    expect(weightsOf(trainer)).toEqual(before);
+    await expect(trainer.fit([{ x, y: tf.tensor1d([0, 1, -2, 2], 'int32') }], { steps: 7 })).rejects.toThrow(/received a label -2/);
+    expect(weightsOf(trainer)).toEqual(before);
+    // And training goes on from there with good labels.
+    expect((await trainer.fit(batches(), { steps: 7 })).step).toBe(7);
+    expect(weightsOf(trainer)).not.toEqual(before);
+    trainer.dispose();
+  });
+
+  it('adversarialStep reads a labels tensor once: a tensor found in range is not read again', async () => {
+    const config = {
+      generator: conditionalG(3),
+      discriminator: acganD(3),
+      loss: losses.gan.nonSaturating,
+      auxiliaryClassifier: { numClasses: 3 },
+      ...optimizers(),
+    };
+    const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
+    const inputs = { real: tf.randomNormal([4, 2], 0, 1, 'float32', 1), noise: tf.randomNormal([4, 2], 0, 1, 'float32', 2), labels };
+    const step = () => tf.dispose(train.adversarialStep(config, inputs));
+    step(); // burn-in, and the one read of these labels
+    expect(await syncReads(() => (step(), step()))).toBe(0);
+    // A tensor not seen before is read (the synchronous step has no later read to fold the check into).
+    const fresh = () =>
+      expect(() => train.adversarialStep(config, { ...inputs, labels: tf.tensor1d([0, 1, 3, 1], 'int32') })).toThrow(
+        /^train\.adversarialStep: argument 'inputs\.labels' must hold class labels in \[0, 3\), received a label 3/,
+      );
+    expect(await syncReads(fresh)).toBe(1);
   });
 });
