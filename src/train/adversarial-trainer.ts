@@ -200,6 +200,7 @@ export class AdversarialTrainer extends Trainer {
   }
 
   protected checkBatch(batch: TrainingBatch, fn: string): void {
+    this.pendingLabels = undefined; // a step that threw before settleStep leaves nothing behind
     const { x, y } = batch;
     assertFloatTensor(x, 'batch.x', fn);
     const expected = symbolicShape(this.discriminator.inputs);
@@ -239,7 +240,6 @@ export class AdversarialTrainer extends Trainer {
         received: `shape ${formatShape(y.shape)}`,
       });
     }
-    this.pendingLabels = undefined;
     if (y !== undefined && this.conditional && checkLabels(y, 'batch.y', x.shape[0]!, fn, { ...this.labelRules, range: 'later' })) {
       // No synchronous read (a GPU stall every step on WebGL/WebGPU): the values are read now,
       // asynchronously, and checked in settleStep, before the step is kept.
