@@ -52,7 +52,8 @@ export interface EnableTrainingOptions {
  * accumulated in place), `LeakyRelu` (9x), `Sqrt`, `Greater`, `Select` and `Tanh` (one SIMD pass each),
  * `Identity` (shares data, as on cpu and webgl), and for transformers and UNets `Transpose`
  * and `Unpack` (attention's head split), `Maximum`/`Minimum` (broadcasting SIMD pass), `Pow`
- * (squares and cubes as products), `Erf` (one SIMD pass), `ResizeNearestNeighbor` and its gradient, plus a one-reduction
+ * (squares and cubes as products), `Erf` (one SIMD pass), `ResizeNearestNeighbor` and its gradient,
+ * `ClipByValue` (the stock kernel reads int32 as float32 and turns NaN into the lower bound), plus a one-reduction
  * `Tile` gradient (global, as every tfjs gradient), and adds the one-pass Adam kernel
  * that {@link train.fusedAdam} uses. Every kernel matches the cpu backend to 1e-4 relative
  * (genblocks' parity tests). On `cpu` it replaces `ResizeNearestNeighborGrad`, whose stock

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { makeBatchMatMul } from './batch-mat-mul.js';
 import { BINARY_OPS, makeBinary } from './binary.js';
+import { makeClipByValue } from './clip-by-value.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { makeErf } from './erf.js';
@@ -87,6 +88,8 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'Erf', kind: 'replace', make: (o) => makeErf(o!) },
   { kernelName: 'Transpose', kind: 'replace', make: (o) => makeTranspose(o!) },
   { kernelName: 'Unpack', kind: 'replace', make: () => unpack as unknown as WasmKernelFunc },
+  // A correctness fix, not a speed-up: the stock kernel reads int32 as float32 and maps NaN to the lower bound.
+  { kernelName: 'ClipByValue', kind: 'replace', make: (o) => makeClipByValue(o!) },
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_KERNEL, kind: 'add', make: () => groupNorm as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_GRAD_KERNEL, kind: 'add', make: () => groupNormGrad as unknown as WasmKernelFunc },
