@@ -717,7 +717,13 @@ export function assertNonEmptyBatch(t: tf.Tensor, arg: string, fn: string): void
   }
 }
 
-/** Asserts that `codes` hold `n` integer categories in `[0, categories)`: `[n]` or `[n, 1]`. @internal */
+/**
+ * Asserts that `codes` hold `n` integer categories in `[0, categories)`: `[n]` or `[n, 1]`.
+ *
+ * The range check reads the codes on the host, once per tensor: a tensor found in range is
+ * remembered, as {@link checkLabels} remembers labels, and not read again (a `tf.Variable` is
+ * read every time: its values change). @internal
+ */
 export function checkCodes(codes: unknown, arg: string, n: number, categories: number, fn: string): asserts codes is tf.Tensor {
   assertTensor(codes, arg, fn);
   const t = codes as tf.Tensor;
@@ -730,8 +736,9 @@ export function checkCodes(codes: unknown, arg: string, n: number, categories: n
       received: `${t.dtype} tensor of shape [${t.shape.join(',')}]`,
     });
   }
+  if (valuesInRange(t, categories)) return;
   // An out-of-range code would index past the generator's embedding (wasm does not check), so
-  // read the codes back: one small int32 read of user input, in a synchronous API.
+  // read the codes back: one small int32 read of user input, in a synchronous API, once per tensor.
   // eslint-disable-next-line no-restricted-syntax
   const values = t.dataSync();
   for (const v of values) {
@@ -739,6 +746,7 @@ export function checkCodes(codes: unknown, arg: string, n: number, categories: n
       throw new ArgumentError({ fn, arg, expected: `hold categories in [0, ${categories})`, received: `a code ${v}` });
     }
   }
+  rememberValuesInRange(t, categories);
 }
 
 /**
@@ -779,30 +787,30 @@ export function checkLabels(
     });
   }
   const { numClasses, range = 'now' } = options;
-  if (numClasses === undefined || t.dtype !== 'int32' || labelsInRange(t, numClasses)) return false;
+  if (numClasses === undefined || t.dtype !== 'int32' || valuesInRange(t, numClasses)) return false;
   if (range === 'later') return true;
   // An out-of-range label would index past an embedding (wasm does not check): read them back,
   // one small int32 read of user input, once per tensor.
   // eslint-disable-next-line no-restricted-syntax
   assertLabelValues(t.dataSync(), arg, fn, numClasses);
-  rememberLabelsInRange(t, numClasses);
+  rememberValuesInRange(t, numClasses);
   return false;
 }
 
-/** Labels tensors already read and found in `[0, numClasses)`, per `numClasses`. */
-const checkedLabels = new WeakMap<tf.Tensor, Set<number>>();
+/** int32 tensors (class labels, InfoGAN codes) already read and found in `[0, k)`, per `k`. */
+const checkedInRange = new WeakMap<tf.Tensor, Set<number>>();
 
-/** Whether `labels` were already found in `[0, numClasses)` (never for a variable, whose values change). @internal */
-export function labelsInRange(labels: tf.Tensor, numClasses: number): boolean {
-  return checkedLabels.get(labels)?.has(numClasses) === true;
+/** Whether `t` (labels or codes) was already found in `[0, k)` (never for a variable, whose values change). @internal */
+export function valuesInRange(t: tf.Tensor, k: number): boolean {
+  return checkedInRange.get(t)?.has(k) === true;
 }
 
-/** Records that `labels` (not a variable) hold values in `[0, numClasses)`. @internal */
-export function rememberLabelsInRange(labels: tf.Tensor, numClasses: number): void {
-  if (labels instanceof tf.Variable) return;
-  const counts = checkedLabels.get(labels);
-  if (counts) counts.add(numClasses);
-  else checkedLabels.set(labels, new Set([numClasses]));
+/** Records that `t` (labels or codes; not a variable) holds values in `[0, k)`. @internal */
+export function rememberValuesInRange(t: tf.Tensor, k: number): void {
+  if (t instanceof tf.Variable) return;
+  const counts = checkedInRange.get(t);
+  if (counts) counts.add(k);
+  else checkedInRange.set(t, new Set([k]));
 }
 
 /** Throws the `ArgumentError` of {@link checkLabels} for the first value outside `[0, numClasses)`. @internal */

@@ -15,7 +15,7 @@ import {
   checkLabels,
   floatLabelInputs,
   resolveStep,
-  rememberLabelsInRange,
+  rememberValuesInRange,
   runUpdate,
   STEP_CONFIG_KEYS,
   uniformCodes,
@@ -264,7 +264,7 @@ export class AdversarialTrainer extends Trainer {
     const numClasses = this.labelRules.numClasses!;
     return pending.values.then((values) => {
       assertLabelValues(values, 'batch.y', pending.fn, numClasses);
-      rememberLabelsInRange(pending.labels, numClasses);
+      rememberValuesInRange(pending.labels, numClasses);
     });
   }
 

@@ -2,7 +2,8 @@
  * train.AdversarialTrainer's construction and batch checks (issue 17, item 11): the generator,
  * discriminator, labels and latent size must fit together before the first step; float,
  * out-of-range and missing labels, empty batches and unknown config keys fail with errors
- * naming the function, the argument, what was expected and what was received.
+ * naming the function, the argument, what was expected and what was received; labels and
+ * InfoGAN codes are not read back synchronously at every step (at most once per tensor).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -16,6 +17,23 @@ const optimizers = () => ({ generatorOptimizer: tf.train.sgd(0.1), discriminator
 const conditionalG = (numClasses = 3) => nets.mlpGenerator({ latentDim: 2, outputShape: [2], widths: [4], numClasses });
 const projectionD = (numClasses = 3) => nets.mlpDiscriminator({ inputShape: [2], widths: [4], head: 'projection', numClasses });
 const acganD = (numClasses = 3) => nets.mlpDiscriminator({ inputShape: [2], widths: [4], head: 'acgan', numClasses });
+/** An InfoGAN generator `[noise [null,2], code int32 [null,1]] → [null,2]` (code embedded, concatenated). */
+const codeG = (categories: number) => {
+  const z = tfl.input({ shape: [2] });
+  const c = tfl.input({ shape: [1], dtype: 'int32' });
+  const embedded = tfl.layers.flatten().apply(tfl.layers.embedding({ inputDim: categories, outputDim: 2 }).apply(c)) as tfl.SymbolicTensor;
+  const joined = tfl.layers.concatenate().apply([z, embedded]) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: [z, c], outputs: tfl.layers.dense({ units: 2 }).apply(joined) as tfl.SymbolicTensor });
+};
+/** An InfoGAN discriminator `[null,2] → [logit [null,1], codeLogits [null,categories]]`. */
+const codeD = (categories: number) => {
+  const x = tfl.input({ shape: [2] });
+  const features = tfl.layers.dense({ units: 4, activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
+  const heads = [tfl.layers.dense({ units: 1 }), tfl.layers.dense({ units: categories })].map(
+    (d) => d.apply(features) as tfl.SymbolicTensor,
+  );
+  return tfl.model({ inputs: x, outputs: heads });
+};
 const make = (config: Partial<train.AdversarialTrainerConfig>) =>
   new train.AdversarialTrainer({
     generator: mlpGenerator(2, 2, 4, 1),
@@ -233,5 +251,48 @@ describe.each(TEST_BACKENDS)('train.AdversarialTrainer on %s: labels are checked
         /^train\.adversarialStep: argument 'inputs\.labels' must hold class labels in \[0, 3\), received a label 3/,
       );
     expect(await syncReads(fresh)).toBe(1);
+  });
+
+  it('InfoGAN codes are read once per tensor by adversarialStep and sample; a variable is read every time', async () => {
+    const config = {
+      generator: codeG(3),
+      discriminator: codeD(3),
+      loss: losses.gan.nonSaturating,
+      latentCode: { categories: 3 },
+      ...optimizers(),
+    };
+    const real = tf.randomNormal([4, 2], 0, 1, 'float32', 1);
+    const noise = tf.randomNormal([4, 2], 0, 1, 'float32', 2);
+    const codes = tf.tensor1d([0, 1, 2, 1], 'int32');
+    const step = (c: tf.Tensor) => () => tf.dispose(train.adversarialStep(config, { real, noise, codes: c }));
+    step(codes)(); // burn-in, and the one read of these codes
+    // Before the cache: codes and generatorCodes (the same tensor) were read in every step, 2 reads each.
+    expect(await syncReads(() => (step(codes)(), step(codes)()))).toBe(0);
+    // A tensor not seen before is read once (generatorCodes, the same tensor, is then known in range).
+    expect(await syncReads(step(tf.tensor1d([2, 2, 0, 1], 'int32')))).toBe(1);
+    const bad = () =>
+      expect(step(tf.tensor1d([0, 3, 1, 1], 'int32'))).toThrow(
+        /^train\.adversarialStep: argument 'inputs\.codes' must hold categories in \[0, 3\), received a code 3/,
+      );
+    expect(await syncReads(bad)).toBe(1);
+    // A variable's values change: it is read at every check (codes and generatorCodes), and a
+    // value assigned out of range is caught.
+    const variable = tf.variable(tf.tensor1d([0, 1, 2, 1], 'int32'), false);
+    expect(await syncReads(() => (step(variable)(), step(variable)()))).toBe(4);
+    variable.assign(tf.tensor1d([0, 1, 2, 5], 'int32'));
+    expect(step(variable)).toThrow(/argument 'inputs\.codes' must hold categories in \[0, 3\), received a code 5/);
+    variable.dispose();
+
+    const trainer = new train.AdversarialTrainer({ ...config, seed: 1 });
+    const sample = async (labels: tf.Tensor) => (await trainer.sample(4, { labels, seed: 3 })).dispose();
+    // codes were already found in [0, 3) by the steps above: not read again.
+    expect(await syncReads(async () => (await sample(codes), await sample(codes)))).toBe(0);
+    const fresh = tf.tensor1d([1, 0, 0, 2], 'int32');
+    expect(await syncReads(async () => (await sample(fresh), await sample(fresh)))).toBe(1);
+    await expect(sample(tf.tensor1d([0, 1, -1, 2], 'int32'))).rejects.toThrow(
+      /^train\.AdversarialTrainer\.sample: argument 'options\.labels' must hold categories in \[0, 3\), received a code -1/,
+    );
+    trainer.dispose();
+    tf.dispose([real, noise, codes, fresh]);
   });
 });
