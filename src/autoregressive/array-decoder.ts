@@ -340,6 +340,8 @@ export class ArrayDecoder {
   private readonly vocabSize: number;
   /** The residual stream of the position, in float64. */
   private readonly x: Float64Array;
+  /** The residual streams of all positions during a prefill `[blockSize, C]` (allocated by the first). */
+  private residuals: Float64Array | undefined;
 
   private constructor(
     private readonly model: tfl.LayersModel,
@@ -399,28 +401,99 @@ export class ArrayDecoder {
    */
   step(id: number, t: number, logits: Float32Array): void {
     this.refresh();
-    const { heap, layout: operands, width: c, x } = this;
-    const { arrays, normed, qkv, attended, projected, hidden, output } = operands;
-    const { tokens, positions, blocks, head } = arrays;
-    for (let i = 0; i < c; i++) x[i] = tokens[id * c + i]! + positions[t * c + i]!;
-    for (let l = 0; l < blocks.length; l++) {
-      const block = blocks[l]!;
-      // x ← x + Wproj · attention(LN₁(x)) over the cached positions 0 … t.
-      layerNorm(x, block.norm1Gamma, block.norm1Beta, block.epsilon, normed);
-      linear(heap, normed, block.qkv, qkv);
-      this.attend(l, t);
-      linear(heap, attended, block.projection, projected);
-      for (let i = 0; i < c; i++) x[i] += projected[i]!;
-      // x ← x + W₂ GELU(W₁ LN₂(x) + b₁) + b₂.
-      layerNorm(x, block.norm2Gamma, block.norm2Beta, block.epsilon, normed);
-      linear(heap, normed, block.mlp, hidden);
-      gelu(hidden, block.hidden);
-      linear(heap, hidden, block.mlpProjection, projected);
-      for (let i = 0; i < c; i++) x[i] += projected[i]!;
+    this.embed(id, t, this.x);
+    for (let l = 0; l < this.layout.arrays.blocks.length; l++) this.block(l, t);
+    this.head(logits);
+  }
+
+  /**
+   * Feeds `ids` at positions `0 … T−1` into an empty cache (a prefill) and writes the logits of
+   * the token after the last into `logits` `[V]`. Layer by layer over all positions (each
+   * block's weights stay in the processor's cache while the positions stream past), and in the
+   * last block only the keys and values of the earlier positions (nothing reads their outputs):
+   * the same arithmetic as `T` steps, so the logits and the cache equal theirs exactly.
+   */
+  prefill(ids: ArrayLike<number>, logits: Float32Array): void {
+    this.refresh();
+    const { width: c, x } = this;
+    const count = ids.length;
+    const residuals = (this.residuals ??= new Float64Array(this.blockSize * c));
+    for (let t = 0; t < count; t++) this.embed(ids[t]!, t, residuals.subarray(t * c, (t + 1) * c));
+    const layers = this.layout.arrays.blocks.length;
+    for (let l = 0; l < layers; l++) {
+      for (let t = 0; t < count; t++) {
+        const row = residuals.subarray(t * c, (t + 1) * c);
+        x.set(row);
+        if (l === layers - 1 && t < count - 1) {
+          this.keysValues(l, t);
+          continue;
+        }
+        this.block(l, t);
+        row.set(x);
+      }
     }
-    layerNorm(x, arrays.normGamma, arrays.normBeta, arrays.normEpsilon, normed);
-    linear(heap, normed, head, output);
+    this.head(logits);
+  }
+
+  /** `x` ← the token embedding of `id` plus the position embedding of `t`. */
+  private embed(id: number, t: number, x: Float64Array): void {
+    const { tokens, positions } = this.layout.arrays;
+    const c = this.width;
+    for (let i = 0; i < c; i++) x[i] = tokens[id * c + i]! + positions[t * c + i]!;
+  }
+
+  /** Block `l` at position `t` on the residual stream `x` (its keys and values appended to the cache). */
+  private block(l: number, t: number): void {
+    const { heap, layout: operands, width: c, x } = this;
+    const { arrays, normed, qkv, attended, projected, hidden } = operands;
+    const block = arrays.blocks[l]!;
+    // x ← x + Wproj · attention(LN₁(x)) over the cached positions 0 … t.
+    layerNorm(x, block.norm1Gamma, block.norm1Beta, block.epsilon, normed);
+    linear(heap, normed, block.qkv, qkv);
+    this.attend(l, t);
+    linear(heap, attended, block.projection, projected);
+    for (let i = 0; i < c; i++) x[i] += projected[i]!;
+    // x ← x + W₂ GELU(W₁ LN₂(x) + b₁) + b₂.
+    layerNorm(x, block.norm2Gamma, block.norm2Beta, block.epsilon, normed);
+    linear(heap, normed, block.mlp, hidden);
+    gelu(hidden, block.hidden);
+    linear(heap, hidden, block.mlpProjection, projected);
+    for (let i = 0; i < c; i++) x[i] += projected[i]!;
+  }
+
+  /** Only the key and value of block `l` at position `t` (from `x`), written into the cache. */
+  private keysValues(l: number, t: number): void {
+    const { heap, layout: operands, x } = this;
+    const block = operands.arrays.blocks[l]!;
+    layerNorm(x, block.norm1Gamma, block.norm1Beta, block.epsilon, operands.normed);
+    linear(heap, operands.normed, block.qkv, operands.qkv);
+    this.store(l, t);
+  }
+
+  /** The logits `[V]` of the residual stream `x` after the last block: the final norm and the head. */
+  private head(logits: Float32Array): void {
+    const { arrays, normed, output } = this.layout;
+    layerNorm(this.x, arrays.normGamma, arrays.normBeta, arrays.normEpsilon, normed);
+    linear(this.heap, normed, arrays.head, output);
     logits.set(output.subarray(0, this.vocabSize));
+  }
+
+  /** Appends the key and value of block `l` in `qkv` to its cache at position `t`. */
+  private store(l: number, t: number): void {
+    const c = this.width;
+    const { qkv, caches } = this.layout;
+    const heads = caches[l]!;
+    const depth = c / heads.length;
+    const stride = padded(this.blockSize);
+    const valueStride = padded(depth);
+    for (let h = 0; h < heads.length; h++) {
+      const { keys, values } = heads[h]!;
+      const q = h * depth;
+      for (let d = 0; d < depth; d++) {
+        keys[d * stride + t] = qkv[c + q + d]!;
+        values[t * valueStride + d] = qkv[2 * c + q + d]!;
+      }
+    }
   }
 
   /**
@@ -430,19 +503,16 @@ export class ArrayDecoder {
    */
   private attend(l: number, t: number): void {
     const { heap, width: c } = this;
-    const { qkv, attended, scores, mixed, zeros, caches } = this.layout;
+    const { attended, scores, mixed, zeros, caches } = this.layout;
     const heads = caches[l]!;
     const depth = c / heads.length;
     const stride = padded(this.blockSize);
     const valueStride = padded(depth);
     const scale = 1 / Math.sqrt(depth);
+    this.store(l, t);
     for (let h = 0; h < heads.length; h++) {
       const { query, keys, values } = heads[h]!;
       const q = h * depth;
-      for (let d = 0; d < depth; d++) {
-        keys[d * stride + t] = qkv[c + q + d]!;
-        values[t * valueStride + d] = qkv[2 * c + q + d]!;
-      }
       // scores[s] = q · k_s for s ≤ t, then exp((scores[s] − max) / √D).
       heap.matVec(query, keys, zeros, scores, padded(t + 1), depth, stride);
       let max = -Infinity;
