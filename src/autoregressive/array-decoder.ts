@@ -35,15 +35,28 @@ interface Heap {
   take(length: number): Float32Array;
   /** `y[j] = bias[j] + Σᵢ x[i]·w[i·ldw + j]` for `j < m`, `i < n` (all operands from `take`). */
   matVec(x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array, m: number, n: number, ldw: number): void;
+  /** `y[r·ldy + j] = bias[j] + Σᵢ x[r·ldx + i]·w[i·ldw + j]` for `r < rows` (a multiple of 4): matVec's floats, 4 rows per weight load. */
+  matMat(x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array, m: number, n: number, ldw: number, rows: number, ldx: number, ldy: number): void;
 }
 
 /** `y = bias + x·K` for a {@link Linear}. */
 const linear = (heap: Heap, x: Float32Array, { kernel, bias, m, n }: Linear, y: Float32Array): void =>
   heap.matVec(x, kernel, bias, y, m, n, m);
 
+/**
+ * `Y = bias + X·K` for a {@link Linear} over `rows` rows of `X` (row length `ldx`) into rows of `Y`
+ * (row length `K.m`): groups of 4 rows in matMat, the rest one by one (the same floats either way).
+ */
+function linearRows(heap: Heap, x: Float32Array, ldx: number, { kernel, bias, m, n }: Linear, y: Float32Array, rows: number): void {
+  const grouped = rows - (rows % 4);
+  if (grouped > 0) heap.matMat(x, kernel, bias, y, m, n, m, grouped, ldx, m);
+  for (let r = grouped; r < rows; r++) heap.matVec(x.subarray(r * ldx), kernel, bias, y.subarray(r * m), m, n, m);
+}
+
 interface MatVecExports {
   memory: WebAssembly.Memory;
   matVec(x: number, w: number, bias: number, y: number, m: number, n: number, ldw: number): void;
+  matMat(x: number, w: number, bias: number, y: number, m: number, n: number, ldw: number, rows: number, ldx: number, ldy: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -78,6 +91,8 @@ function createHeap(module: WebAssembly.Module, floats: number): Heap {
       return view;
     },
     matVec: (x, w, bias, y, m, n, ldw) => exports.matVec(x.byteOffset, w.byteOffset, bias.byteOffset, y.byteOffset, m, n, ldw),
+    matMat: (x, w, bias, y, m, n, ldw, rows, ldx, ldy) =>
+      exports.matMat(x.byteOffset, w.byteOffset, bias.byteOffset, y.byteOffset, m, n, ldw, rows, ldx, ldy),
   };
 }
 
@@ -216,6 +231,8 @@ interface Layout {
   zeros: Float32Array;
   /** Per block, per head. */
   caches: HeadCache[][];
+  /** A prefill's operands, one row per position `[blockSize, ·]`: normed inputs `[·, C]`, qkv `[·, 3C]`, attention outputs `[·, C]`, projections `[·, C]`, MLP hidden `[·, hidden]` (row lengths padded). */
+  rows: { normed: Float32Array; qkv: Float32Array; attended: Float32Array; projected: Float32Array; hidden: Float32Array };
 }
 
 /** Places the weights, operands and cache of `parts` on `heap` (or only counts them, with a counting `take`). */
@@ -226,13 +243,14 @@ function layout(parts: GptParts, heap: Pick<Heap, 'take'>): Layout {
   const s = padded(blockSize);
   const depths = arrays.blocks.map((b) => padded(c / b.heads));
   const qkv = take(padded(3 * c));
+  const hiddenWidth = padded(Math.max(...arrays.blocks.map((b) => b.hidden)));
   return {
     arrays,
     normed: take(c),
     qkv,
     attended: take(c),
     projected: take(padded(c)),
-    hidden: take(padded(Math.max(...arrays.blocks.map((b) => b.hidden)))),
+    hidden: take(hiddenWidth),
     output: take(padded(vocabSize)),
     scores: take(s),
     mixed: take(Math.max(...depths)),
@@ -247,6 +265,13 @@ function layout(parts: GptParts, heap: Pick<Heap, 'take'>): Layout {
         values: values.subarray(h * s * depths[l]!, (h + 1) * s * depths[l]!),
       }));
     }),
+    rows: {
+      normed: take(blockSize * c),
+      qkv: take(blockSize * padded(3 * c)),
+      attended: take(blockSize * c),
+      projected: take(blockSize * padded(c)),
+      hidden: take(blockSize * hiddenWidth),
+    },
   };
 }
 
@@ -408,30 +433,57 @@ export class ArrayDecoder {
 
   /**
    * Feeds `ids` at positions `0 … T−1` into an empty cache (a prefill) and writes the logits of
-   * the token after the last into `logits` `[V]`. Layer by layer over all positions (each
-   * block's weights stay in the processor's cache while the positions stream past), and in the
-   * last block only the keys and values of the earlier positions (nothing reads their outputs):
-   * the same arithmetic as `T` steps, so the logits and the cache equal theirs exactly.
+   * the token after the last into `logits` `[V]`. Layer by layer over all positions: each
+   * projection is one matrix product over the positions (matMat: each weight read once per 4
+   * positions instead of once per position), attention position by position over the cache as
+   * in a step; in the last block only the keys and values of the earlier positions (nothing
+   * reads their outputs). Every float is computed as `T` steps compute it, so the logits and the
+   * cache equal theirs exactly.
    */
   prefill(ids: ArrayLike<number>, logits: Float32Array): void {
     this.refresh();
-    const { width: c, x } = this;
+    const { heap, width: c, x } = this;
+    const { arrays, rows, qkv, attended } = this.layout;
     const count = ids.length;
     const residuals = (this.residuals ??= new Float64Array(this.blockSize * c));
     for (let t = 0; t < count; t++) this.embed(ids[t]!, t, residuals.subarray(t * c, (t + 1) * c));
-    const layers = this.layout.arrays.blocks.length;
-    for (let l = 0; l < layers; l++) {
+    const q3 = padded(3 * c);
+    const cp = padded(c);
+    for (let l = 0; l < arrays.blocks.length; l++) {
+      const block = arrays.blocks[l]!;
+      // The last block's output is read only at the last position.
+      const first = l === arrays.blocks.length - 1 ? count - 1 : 0;
+      const active = count - first;
+      const row = (t: number) => residuals.subarray(t * c, (t + 1) * c);
+      for (let t = 0; t < count; t++) layerNorm(row(t), block.norm1Gamma, block.norm1Beta, block.epsilon, rows.normed.subarray(t * c, (t + 1) * c));
+      linearRows(heap, rows.normed, c, block.qkv, rows.qkv, count);
       for (let t = 0; t < count; t++) {
-        const row = residuals.subarray(t * c, (t + 1) * c);
-        x.set(row);
-        if (l === layers - 1 && t < count - 1) {
-          this.keysValues(l, t);
+        qkv.set(rows.qkv.subarray(t * q3, t * q3 + 3 * c));
+        if (t < first) {
+          this.store(l, t);
           continue;
         }
-        this.block(l, t);
-        row.set(x);
+        this.attend(l, t);
+        rows.attended.set(attended, (t - first) * c);
+      }
+      linearRows(heap, rows.attended, c, block.projection, rows.projected, active);
+      for (let t = first; t < count; t++) {
+        const r = row(t);
+        const p = rows.projected.subarray((t - first) * cp);
+        for (let i = 0; i < c; i++) r[i] += p[i]!;
+        layerNorm(r, block.norm2Gamma, block.norm2Beta, block.epsilon, rows.normed.subarray((t - first) * c, (t - first + 1) * c));
+      }
+      const hp = padded(block.hidden);
+      linearRows(heap, rows.normed, c, block.mlp, rows.hidden, active);
+      for (let t = 0; t < active; t++) gelu(rows.hidden.subarray(t * hp), block.hidden);
+      linearRows(heap, rows.hidden, hp, block.mlpProjection, rows.projected, active);
+      for (let t = first; t < count; t++) {
+        const r = row(t);
+        const p = rows.projected.subarray((t - first) * cp);
+        for (let i = 0; i < c; i++) r[i] += p[i]!;
       }
     }
+    x.set(residuals.subarray((count - 1) * c, count * c));
     this.head(logits);
   }
 
@@ -459,15 +511,6 @@ export class ArrayDecoder {
     gelu(hidden, block.hidden);
     linear(heap, hidden, block.mlpProjection, projected);
     for (let i = 0; i < c; i++) x[i] += projected[i]!;
-  }
-
-  /** Only the key and value of block `l` at position `t` (from `x`), written into the cache. */
-  private keysValues(l: number, t: number): void {
-    const { heap, layout: operands, x } = this;
-    const block = operands.arrays.blocks[l]!;
-    layerNorm(x, block.norm1Gamma, block.norm1Beta, block.epsilon, operands.normed);
-    linear(heap, operands.normed, block.qkv, operands.qkv);
-    this.store(l, t);
   }
 
   /** The logits `[V]` of the residual stream `x` after the last block: the final norm and the head. */

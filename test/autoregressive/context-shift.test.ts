@@ -68,19 +68,27 @@ describe.each(TEST_BACKENDS)('context shift (overflow: shift) on %s', (backend) 
     }
   });
 
-  it('the arrays prefill equals stepping the same ids exactly (same arithmetic), at nanoGPT width', () => {
-    const model = nets.gpt({ vocabSize: 98, blockSize: 64, layers: 4, heads: 4, width: 128, seed: 42 });
-    const ids = tf.tidy(() => values(tf.randomUniformInt([32], 0, 98, 43)));
-    const stepped = new autoregressive.CachedDecoder(model);
-    let expected: Float32Array = new Float32Array(0);
-    for (const id of ids) expected = stepped.stepData(id);
-    const prefilled = new autoregressive.CachedDecoder(model);
-    expect(Array.from(prefilled.prefillData(ids))).toEqual(Array.from(expected));
-    // The caches agree too: the next step gives the same logits.
-    expect(Array.from(prefilled.stepData(5))).toEqual(Array.from(stepped.stepData(5)));
-    stepped.dispose();
-    prefilled.dispose();
-    model.dispose();
+  it('the arrays prefill equals stepping the same ids exactly (same arithmetic), at nanoGPT width and at widths not multiples of 8', () => {
+    // Width 128 with 33 ids: 8 groups of 4 rows and one row alone; width 12 (3C = 36, V = 10 padded to
+    // 12): matMat's column blocks of 8 and its remainder of 4, with 7 ids (one group, three rows alone).
+    for (const [config, count] of [
+      [{ vocabSize: 98, blockSize: 64, layers: 4, heads: 4, width: 128, seed: 42 }, 33],
+      [{ vocabSize: 10, blockSize: 9, layers: 2, heads: 3, width: 12, seed: 43, tieWeights: false }, 7],
+    ] as const) {
+      const model = nets.gpt(config);
+      const ids = tf.tidy(() => values(tf.randomUniformInt([count], 0, config.vocabSize, 43)));
+      const stepped = new autoregressive.CachedDecoder(model);
+      let expected: Float32Array = new Float32Array(0);
+      for (const id of ids) expected = stepped.stepData(id);
+      const prefilled = new autoregressive.CachedDecoder(model);
+      expect(prefilled.engine).toBe('arrays');
+      expect(Array.from(prefilled.prefillData(ids))).toEqual(Array.from(expected));
+      // The caches agree too: the next step gives the same logits.
+      expect(Array.from(prefilled.stepData(5))).toEqual(Array.from(stepped.stepData(5)));
+      stepped.dispose();
+      prefilled.dispose();
+      model.dispose();
+    }
   });
 
   it.each(ENGINES)(
