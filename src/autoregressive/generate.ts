@@ -132,6 +132,14 @@ export async function* generateStream(
       received: `'shift' with ${parts === undefined ? 'a model that is not a nets.gpt model' : 'cache: false'}`,
     });
   }
+  if (shift && blockSize > parts!.embedding.blockSize) {
+    throw new ArgumentError({
+      fn,
+      arg: 'options.blockSize',
+      expected: `be at most the model's blockSize ${parts!.embedding.blockSize} with overflow: 'shift' (the cache's length)`,
+      received: String(blockSize),
+    });
+  }
   if (options.keep !== undefined && !shift) {
     throw new ArgumentError({ fn, arg: 'options.keep', expected: "be given only with overflow: 'shift'", received: String(options.keep) });
   }

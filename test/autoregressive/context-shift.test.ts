@@ -199,6 +199,12 @@ describe.each(TEST_BACKENDS)('context shift (overflow: shift) on %s', (backend) 
     await expect(generate({ overflow: 'shift', keep: 0 })).rejects.toThrow(/autoregressive\.generate: argument 'options\.keep' must be a positive integer, received 0/);
     await expect(generate({ overflow: 'shift', keep: 1.5 })).rejects.toThrow(/argument 'options\.keep' must be a positive integer, received 1\.5/);
     await expect(generate({ overflow: 'shift', keep: 5 })).rejects.toThrow(/argument 'options\.keep' must be at most blockSize 4, received 5/);
+    await expect(generate({ overflow: 'shift', blockSize: 5 })).rejects.toThrow(
+      /argument 'options\.blockSize' must be at most the model's blockSize 4 with overflow: 'shift'.*received 5/,
+    );
+    // A window shorter than the model's works: with keep = that window, cropping's ids over it.
+    const short = { blockSize: 3, maxNewTokens: 10, seed: 1 };
+    expect(await generate({ ...short, overflow: 'shift', keep: 3 })).toEqual(await generate(short));
     await expect(generate({ keep: 2 })).rejects.toThrow(/argument 'options\.keep' must be given only with overflow: 'shift', received 2/);
     await expect(generate({ overflow: 'shift', cache: false })).rejects.toThrow(
       /argument 'options\.overflow' must be 'crop' without the key\/value cache.*received 'shift' with cache: false/,
