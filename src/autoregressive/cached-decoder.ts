@@ -10,7 +10,8 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import type { KeyValueCache } from '../layers/causal-self-attention.js';
 import { LayerNorm } from '../layers/layer-norm.js';
 import { TokenPositionEmbedding } from '../layers/token-position-embedding.js';
-import { TransformerBlock, transformerBlockStep2d } from '../layers/transformer-block.js';
+import { layerNorm, linear } from '../layers/ops.js';
+import { TransformerBlock, transformerBlock, transformerBlockStep2d } from '../layers/transformer-block.js';
 import { assertKnownKeys, assertNonNegativeInt, assertOneOf, describe } from '../validation.js';
 import { ArrayDecoder } from './array-decoder.js';
 
@@ -71,8 +72,11 @@ const OPTION_KEYS = ['engine'];
  * returns. With `engine: 'tensors'` each step runs tfjs
  * ops and the cache holds `2 · layers` tensors of shape `[1, heads, t, width/heads]`; call
  * `dispose()` (or `reset()`) to free them. Dropout is never applied (inference). At most
- * `blockSize` tokens fit: `step` throws after that (the generation loop then recomputes the
- * sliding window without the cache, as nanoGPT does).
+ * `blockSize` tokens fit: `step` throws after that. `prefill(ids)` empties the cache and feeds
+ * up to `blockSize` tokens from position 0 in one pass (layer by layer over the positions,
+ * rather than token by token); {@link generate}'s `overflow: 'shift'` uses it to go on past
+ * `blockSize` with the cache (a context shift), its `overflow: 'crop'` (default) recomputes
+ * the sliding window without the cache, as nanoGPT does.
  *
  * @see https://arxiv.org/abs/1911.02150 (Shazeer 2019, incremental decoding with cached keys and values, §2.3)
  * @example
@@ -81,6 +85,7 @@ const OPTION_KEYS = ['engine'];
  * const logits = decoder.step(0); // [V]: the distribution of the token after id 0
  * logits.dispose();
  * const next = decoder.stepData(3); // Float32Array [V] after ids 0, 3
+ * const again = decoder.prefillData([3, 1, 4]); // [V] after ids 3, 1, 4 (the cache restarted at position 0)
  * decoder.dispose();
  * ```
  * @category Autoregressive
@@ -157,6 +162,32 @@ export class CachedDecoder {
     return values;
   }
 
+  /**
+   * Empties the cache, feeds `ids` at positions `0 … T−1` in one pass (`T ≤ blockSize`) and
+   * returns the logits `[V]` for the token after the last (a new tensor: the caller disposes
+   * it): the same as `reset()` then `step` over each id, in one batched forward. Afterwards
+   * `position` is `T`.
+   *
+   * @param ids The token ids `[T]`, `1 ≤ T ≤ blockSize`.
+   */
+  prefill(ids: ArrayLike<number>): tf.Tensor1D {
+    const tokens = this.checkPrefill(ids, 'prefill');
+    if (this.engine === 'arrays') return tf.tensor1d(this.arraysPrefill(tokens), 'float32');
+    return this.tensorsPrefill(tokens);
+  }
+
+  /** {@link CachedDecoder.prefill} returning the logits `[V]` as a new `Float32Array` (no tensor). */
+  prefillData(ids: ArrayLike<number>): Float32Array {
+    const tokens = this.checkPrefill(ids, 'prefillData');
+    if (this.engine === 'arrays') return this.arraysPrefill(tokens);
+    const logits = this.tensorsPrefill(tokens);
+    // The synchronous form of prefill, as stepData's.
+    // eslint-disable-next-line no-restricted-syntax
+    const values = logits.dataSync() as Float32Array;
+    logits.dispose();
+    return values;
+  }
+
   /** Empties the cache (back to position 0). */
   reset(): void {
     this.disposeCaches();
@@ -184,6 +215,71 @@ export class CachedDecoder {
         hint: 'Call reset() and feed the last tokens again',
       });
     }
+  }
+
+  private checkPrefill(ids: unknown, method: string): number[] {
+    const fn = `${FN}.${method}`;
+    const isList = Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView));
+    const length = isList ? (ids as ArrayLike<number>).length : 0;
+    if (length === 0 || length > this.blockSize) {
+      throw new ArgumentError({
+        fn,
+        arg: 'ids',
+        expected: `be an array of 1 to blockSize ${this.blockSize} token ids`,
+        received: isList ? `${length} ids` : describe(ids),
+      });
+    }
+    const tokens = Array.from(ids as ArrayLike<number>);
+    tokens.forEach((id, i) => {
+      assertNonNegativeInt(id, `ids[${i}]`, fn);
+      if (id >= this.vocabSize)
+        throw new ArgumentError({ fn, arg: `ids[${i}]`, expected: `be below vocabSize ${this.vocabSize}`, received: String(id) });
+    });
+    return tokens;
+  }
+
+  private arraysPrefill(ids: number[]): Float32Array {
+    const logits = new Float32Array(this.vocabSize);
+    this.reset();
+    this.arrays ??= ArrayDecoder.create(this.model, this.parts, true)!;
+    this.arrays.prefill(ids, logits);
+    this.length = ids.length;
+    return logits;
+  }
+
+  /**
+   * The whole prefix through each block at once (the full forward's ops), keeping each block's
+   * keys `[1, H, D, T]` and values `[1, H, T, D]` from its fused projection.
+   */
+  private tensorsPrefill(ids: number[]): tf.Tensor1D {
+    const { embedding, blocks, norm, head } = this.parts;
+    const count = ids.length;
+    const result = tf.tidy(() => {
+      let x = embedding.embed(tf.tensor2d([ids], [1, count], 'int32'), 0);
+      const caches: KeyValueCache[] = blocks.map((block) => {
+        const w = block.blockWeights();
+        const depth = embedding.width / block.heads;
+        const qkv = linear(layerNorm(x, w.norm1Gamma, w.norm1Beta, block.epsilon), w.attention.qkvKernel, w.attention.qkvBias);
+        const [, k, v] = tf.split(qkv, 3, -1);
+        const cache = {
+          keys: tf.transpose(tf.reshape(k!, [1, count, block.heads, depth]), [0, 2, 3, 1]) as tf.Tensor4D,
+          values: tf.transpose(tf.reshape(v!, [1, count, block.heads, depth]), [0, 2, 1, 3]) as tf.Tensor4D,
+        };
+        x = transformerBlock(x, w, { heads: block.heads, epsilon: block.epsilon });
+        return cache;
+      });
+      const h = norm.apply(tf.reshape(tf.slice(x, [0, count - 1, 0], [1, 1, embedding.width]), [1, embedding.width])) as tf.Tensor;
+      const logits = head === undefined ? embedding.logits(tf.reshape(h, [1, 1, embedding.width])) : (head.apply(h) as tf.Tensor);
+      return { logits: tf.reshape(logits, [this.vocabSize]) as tf.Tensor1D, caches };
+    });
+    for (const cache of result.caches) {
+      tf.keep(cache.keys);
+      tf.keep(cache.values);
+    }
+    this.disposeCaches();
+    this.caches = result.caches;
+    this.length = count;
+    return result.logits;
   }
 
   private arraysStep(id: number): Float32Array {

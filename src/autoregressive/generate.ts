@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { ArgumentError } from '../errors.js';
-import { assertKnownKeys, assertNonNegativeInt, assertPositiveInt, describe } from '../validation.js';
+import { assertKnownKeys, assertNonNegativeInt, assertOneOf, assertPositiveInt, describe } from '../validation.js';
 import { CachedDecoder, gptParts } from './cached-decoder.js';
 import { samplerFor, type SampleTokenOptions } from './sample-token.js';
 
@@ -31,9 +31,32 @@ export interface GenerateOptions extends SampleTokenOptions {
    * model, else its fixed input length, else unlimited.
    */
   blockSize?: number;
+  /**
+   * What happens once the sequence is longer than `blockSize`:
+   *
+   * - `'crop'` (default): nanoGPT's cropping. Every token recomputes the window of the last
+   *   `blockSize` tokens with a full forward pass (no cache): each token sees exactly
+   *   `blockSize` tokens of context, at the cost of a `blockSize`-token forward per token.
+   * - `'shift'`: a context shift (as llama.cpp's). When the cache is full, the last `keep`
+   *   tokens are fed again from position 0 in one prefill ({@link CachedDecoder.prefill}) and
+   *   decoding goes on with the cache. With learned absolute positions a cached key cannot be
+   *   moved to another position, so this approximates cropping: a token drawn `j` tokens after a
+   *   shift sees `keep + j` tokens of context (`keep ≤ keep + j ≤ blockSize`) instead of exactly
+   *   `blockSize`, the earliest of them at position 0 rather than at the window's start. It costs
+   *   one prefill of `keep` tokens per `blockSize − keep + 1` new tokens, the other tokens one
+   *   cached step each. Tokens drawn before the first shift are those of `'crop'`. Needs the
+   *   key/value cache: a {@link nets.gpt} model with `cache` true.
+   */
+  overflow?: 'crop' | 'shift';
+  /**
+   * Tokens kept at a context shift (`overflow: 'shift'` only), `1 ≤ keep ≤ blockSize`.
+   * Default `max(1, floor(blockSize / 2))`. Larger: more context after each shift, more
+   * prefills (`keep = blockSize` prefills every token: cropping's context, batched).
+   */
+  keep?: number;
 }
 
-const KEYS = ['maxNewTokens', 'temperature', 'topK', 'topP', 'seed', 'stopAt', 'onToken', 'cache', 'blockSize'];
+const KEYS = ['maxNewTokens', 'temperature', 'topK', 'topP', 'seed', 'stopAt', 'onToken', 'cache', 'blockSize', 'overflow', 'keep'];
 
 function checkPrompt(promptIds: unknown, fn: string): number[] {
   const ok = (Array.isArray(promptIds) || ArrayBuffer.isView(promptIds)) && (promptIds as ArrayLike<number>).length > 0;
@@ -57,9 +80,12 @@ function windowLogits(model: tfl.LayersModel, window: number[]): tf.Tensor1D {
  * text as it appears. Each token is drawn from the model's logits for the context so far with
  * {@link sampleToken}'s temperature / top-k / top-p (temperature 0: greedy). With a
  * {@link nets.gpt} model the context is decoded incrementally with a key/value cache
- * ({@link CachedDecoder}, on typed arrays: no tensor per token); once the sequence is longer
- * than `blockSize`, each token recomputes the window of the last `blockSize` tokens with
- * `model.predict` (nanoGPT's cropping), reading its logits with `await data()`.
+ * ({@link CachedDecoder}, on typed arrays: no tensor per token). Once the sequence is longer
+ * than `blockSize`, `overflow` decides: `'crop'` (default) recomputes the window of the last
+ * `blockSize` tokens with `model.predict` for every token (nanoGPT's cropping, exact), reading
+ * its logits with `await data()`; `'shift'` keeps decoding with the cache, feeding the last
+ * `keep` tokens again from position 0 whenever it is full (a context shift: faster, an
+ * approximation of cropping; see {@link GenerateOptions.overflow}).
  *
  * @see https://arxiv.org/abs/1904.09751 (Holtzman et al. 2019, nucleus sampling)
  * @param model A model mapping int32 ids `[1, T]` to logits `[1, T, V]` (e.g. {@link nets.gpt}).
@@ -68,7 +94,7 @@ function windowLogits(model: tfl.LayersModel, window: number[]): tf.Tensor1D {
  * @returns An async iterator over the new token ids.
  * @example
  * ```ts
- * for await (const id of autoregressive.generateStream(model, vocabulary.encode('The '), { maxNewTokens: 100, seed: 1 })) {
+ * for await (const id of autoregressive.generateStream(model, vocabulary.encode('The '), { maxNewTokens: 500, seed: 1, overflow: 'shift' })) {
  *   process.stdout.write(vocabulary.decode([id]));
  * }
  * ```
@@ -95,6 +121,32 @@ export async function* generateStream(
   const inputLength = model.inputs[0]?.shape[1];
   const blockSize = options.blockSize ?? parts?.embedding.blockSize ?? (typeof inputLength === 'number' ? inputLength : Infinity);
   if (blockSize !== Infinity) assertPositiveInt(blockSize, 'options.blockSize', fn);
+  const { overflow = 'crop' } = options;
+  assertOneOf(overflow, ['crop', 'shift'] as const, 'options.overflow', fn);
+  const shift = overflow === 'shift';
+  if (shift && !(cache && parts !== undefined)) {
+    throw new ArgumentError({
+      fn,
+      arg: 'options.overflow',
+      expected: "be 'crop' without the key/value cache ('shift' needs a nets.gpt model and cache: true)",
+      received: `'shift' with ${parts === undefined ? 'a model that is not a nets.gpt model' : 'cache: false'}`,
+    });
+  }
+  if (shift && blockSize > parts!.embedding.blockSize) {
+    throw new ArgumentError({
+      fn,
+      arg: 'options.blockSize',
+      expected: `be at most the model's blockSize ${parts!.embedding.blockSize} with overflow: 'shift' (the cache's length)`,
+      received: String(blockSize),
+    });
+  }
+  if (options.keep !== undefined && !shift) {
+    throw new ArgumentError({ fn, arg: 'options.keep', expected: "be given only with overflow: 'shift'", received: String(options.keep) });
+  }
+  const keep = options.keep ?? Math.max(1, Math.floor(blockSize / 2));
+  assertPositiveInt(keep, 'options.keep', fn);
+  if (shift && keep > blockSize)
+    throw new ArgumentError({ fn, arg: 'options.keep', expected: `be at most blockSize ${blockSize}`, received: String(keep) });
   const draw = samplerFor(options, fn);
   const context = checkPrompt(promptIds, fn);
   const vocabSize = parts?.embedding.vocabSize ?? model.outputs[0]?.shape[2];
@@ -110,12 +162,20 @@ export async function* generateStream(
   }
 
   const decoder = cache && parts !== undefined ? new CachedDecoder(model) : undefined;
+  // The context index of the cache's position 0 (moved by each context shift).
+  let offset = 0;
   // The next token's logits: read from the cache's typed arrays, or from a tensor of the model's output.
   const next = async (): Promise<ArrayLike<number>> => {
-    if (decoder !== undefined && context.length <= blockSize && decoder.position < blockSize) {
+    if (decoder !== undefined && (shift || context.length <= blockSize)) {
+      if (context.length - offset > blockSize) {
+        // The cache cannot take the next token: the context shift. A prompt longer than blockSize is
+        // cut to the window cropping would see (so the first token is cropping's); later, the last `keep` tokens.
+        offset = context.length - (decoder.position === 0 ? blockSize : keep);
+        return decoder.prefillData(context.slice(offset));
+      }
       // Feeds what the cache lacks: the whole prompt at first, then the token just drawn.
-      let logits = decoder.stepData(context[decoder.position]!);
-      while (decoder.position < context.length) logits = decoder.stepData(context[decoder.position]!);
+      let logits = decoder.stepData(context[offset + decoder.position]!);
+      while (offset + decoder.position < context.length) logits = decoder.stepData(context[offset + decoder.position]!);
       return logits;
     }
     const logits = windowLogits(model, context.slice(-blockSize));

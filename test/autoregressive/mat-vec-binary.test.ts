@@ -2,7 +2,8 @@
  * The committed wasm binary of the decoding step's matrix-vector product is exactly what
  * `mat-vec.wat` assembles to (wabt, as `scripts/build-mat-vec-wasm.mjs` runs it), and its
  * `matVec` matches a float64 product on both column loops (blocks of 16 and of 4), with rows
- * packed or strided.
+ * packed or strided; `matMat` (4 rows at a time, for a prefill) matches the same float64 product
+ * on its column loops (blocks of 8 and of 4) and gives matVec's floats row by row, bit for bit.
  */
 import { readFileSync } from 'node:fs';
 
@@ -47,4 +48,43 @@ describe('mat-vec wasm binary', () => {
     });
     expectClose(heap.subarray(y, y + m), expected, 1e-6, 1e-6);
   });
+
+  it.each([
+    [12, 12, 8, 7, 13],
+    [20, 23, 4, 23, 20],
+  ])(
+    'matMat computes Y = bias + X·K for K [7, m = %i] (row length %i) over %i rows (X rows %i, Y rows %i floats apart): float64 within 1e-6, matVec bit for bit',
+    (m, ldw, rows, ldx, ldy) => {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(MAT_VEC_WASM_BASE64, 'base64')), {});
+      const { memory, matVec, matMat } = instance.exports as {
+        memory: WebAssembly.Memory;
+        matVec: (...args: number[]) => void;
+        matMat: (...args: number[]) => void;
+      };
+      const n = 7;
+      const heap = new Float32Array(memory.buffer);
+      // Layout (floats): X at 0, K after it, then the bias, Y, and a row of matVec's output.
+      const x = 0;
+      const k = rows * ldx;
+      const bias = k + n * ldw;
+      const y = bias + m;
+      const single = y + rows * ldy;
+      for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) heap[x + r * ldx + i] = Math.sin(3 * r + i + 1);
+      for (let e = 0; e < n * ldw; e++) heap[k + e] = Math.cos(0.7 * e);
+      for (let j = 0; j < m; j++) heap[bias + j] = j / 10;
+      matMat(4 * x, 4 * k, 4 * bias, 4 * y, m, n, ldw, rows, ldx, ldy);
+      for (let r = 0; r < rows; r++) {
+        // float64 reference from the same float32 inputs.
+        const expected = Array.from({ length: m }, (_, j) => {
+          let s = heap[bias + j]!;
+          for (let i = 0; i < n; i++) s += heap[x + r * ldx + i]! * heap[k + i * ldw + j]!;
+          return s;
+        });
+        const row = heap.subarray(y + r * ldy, y + r * ldy + m);
+        expectClose(row, expected, 1e-6, 1e-6);
+        matVec(4 * (x + r * ldx), 4 * k, 4 * bias, 4 * single, m, n, ldw);
+        expect(Array.from(row)).toEqual(Array.from(heap.subarray(single, single + m)));
+      }
+    },
+  );
 });

@@ -73,6 +73,14 @@ describe('autoregressive examples', () => {
     expect([...cached.text]).toHaveLength(12);
     expect(cached.text).toBe(uncached.text);
     expect([...cached.text].every((c) => vocabulary.characters.includes(c))).toBe(true);
+    // Past the block (16): the default context shift and --overflow crop agree on the characters drawn
+    // from contexts of at most 16 characters ('the ' is 4, so the first 16 − 4 + 1 = 13).
+    const long = ['--model', join(out, 'model'), '--prompt', 'the ', '--length', '30', '--seed', '3', '--quiet'];
+    const shifted = await generateText(parseGenerateText(long));
+    const cropped = await generateText(parseGenerateText([...long, '--overflow', 'crop']));
+    expect([...shifted.text]).toHaveLength(30);
+    expect([...shifted.text].slice(0, 13)).toEqual([...cropped.text].slice(0, 13));
+    expect(() => parseGenerateText(['--overflow', 'slide'])).toThrow(/--overflow must be 'shift' or 'crop', received 'slide'/);
   });
 
   it('mnist-pixelcnn trains a step on binarized MNIST, reports test NLL in nats per image, writes a sample grid', async () => {
