@@ -6,7 +6,8 @@
  * interleaved, in two like-for-like pairs: both yielding to the event loop on the trainer's
  * default cadence, and both never yielding. (A loop that never yields, timed against one that
  * does, measures the event loop rather than the trainer: deferred engine work runs at whichever
- * yield comes next.)
+ * yield comes next.) Each row also reports the CPU time of both (medians per call, every thread
+ * of the process), steadier than wall time when other processes share the cores.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -19,6 +20,28 @@ const SIZES = [
   { name: 'MLP 8-64-64-2 / 2-64-64-1', latent: 8, g: [8, 64, 64, 2], d: [2, 64, 64, 1], batch: 64 },
   { name: 'MLP 64-256-512-784 / 784-512-256-1', latent: 64, g: [64, 256, 512, 784], d: [784, 512, 256, 1], batch: 64 },
 ];
+
+/**
+ * `f`, recording the process CPU time (user + system, every thread: the wasm backend's workers
+ * included) of each call, in ms. On a shared machine the CPU time of a call moves less than its
+ * wall time with the load of other processes, so the ratio of CPU times is the steadier number.
+ */
+function cpuTimed(f: () => Promise<unknown>): { run: () => Promise<void>; ms: number[] } {
+  const ms: number[] = [];
+  const run = async () => {
+    const start = process.cpuUsage();
+    await f();
+    const { user, system } = process.cpuUsage(start);
+    ms.push((user + system) / 1000);
+  };
+  return { run, ms };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 
 const suite: BenchSuite = {
   name: 'trainer-overhead',
@@ -62,18 +85,25 @@ const suite: BenchSuite = {
         { label: 'never yielding', trainerYield: Number.POSITIVE_INFINITY, handYield: Number.POSITIVE_INFINITY },
       ];
       for (const pair of pairs) {
+        const warmup = 2;
+        const fit = cpuTimed(() => trainer.fit(real, { steps: trainer.step + steps, yieldIntervalMs: pair.trainerYield }));
+        const loop = cpuTimed(handLoop(pair.handYield));
         const result = await compare(
           `AdversarialTrainer.fit, ${steps} steps, ${pair.label}`,
-          () => trainer.fit(real, { steps: trainer.step + steps, yieldIntervalMs: pair.trainerYield }),
+          fit.run,
           `hand-written tfjs loop, ${steps} steps, ${pair.label}`,
-          handLoop(pair.handYield),
+          loop.run,
           // The tiny net's calls take about 0.1 s: 40 runs cost little and steady its median.
-          { warmup: 2, runs: ctx.quick ? 3 : size.latent === 8 ? 40 : ctx.runs, size: `${size.name}, batch ${size.batch}` },
+          { warmup, runs: ctx.quick ? 3 : size.latent === 8 ? 40 : ctx.runs, size: `${size.name}, batch ${size.batch}` },
         );
+        const fitCpu = median(fit.ms.slice(warmup));
+        const loopCpu = median(loop.ms.slice(warmup));
         result.extra = {
           'overhead %': (1 / result.ratio! - 1) * 100,
           'min-time ratio': result.baseline!.timing.minMs / result.timing.minMs,
           'trainer ms/step': result.timing.medianMs / steps,
+          'CPU-time overhead %': (fitCpu / loopCpu - 1) * 100,
+          'trainer CPU ms/step': fitCpu / steps,
         };
         results.push(result);
       }
