@@ -71,11 +71,18 @@ export interface AttentionStepResult {
 /** Mask value added to the scores of future positions: exp of it underflows to exactly 0. */
 const MASKED = -1e9;
 
-/** `[B, T, C]` → `[B, H, T, C/H]`, or with `transposeLast` `[B, H, C/H, T]` (keys, for a plain matMul). */
-function splitHeads(x: tf.Tensor, heads: number, transposeLast = false): tf.Tensor4D {
-  const [b, t, c] = x.shape as [number, number, number];
-  const split = tf.reshape(x, [b, t, heads, c / heads]);
-  return tf.transpose(split, transposeLast ? [0, 2, 3, 1] : [0, 2, 1, 3]) as tf.Tensor4D;
+/**
+ * The fused projection `[B, T, 3C]` (columns `[q | k | v]`) → queries and values
+ * `[B, H, T, C/H]` and keys transposed `[B, H, C/H, T]`. One transpose to `[3, B, H, T, C/H]`
+ * and an unstack along its leading axis (contiguous slices), instead of a split along the last
+ * axis and a transpose per part: tfjs-backend-wasm's `SplitV` copies the whole tensor off the heap
+ * once per part and slices it in JavaScript (about a tenth of a GPT training step).
+ */
+function splitQueryKeyValue(qkv: tf.Tensor, heads: number): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
+  const [b, t, width3] = qkv.shape as [number, number, number];
+  const stacked = tf.transpose(tf.reshape(qkv, [b, t, 3, heads, width3 / (3 * heads)]), [2, 0, 3, 1, 4]);
+  const [q, k, v] = tf.unstack(stacked) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+  return [q, tf.transpose(k, [0, 1, 3, 2]), v];
 }
 
 /** `[B, H, T, D]` → `[B, T, H·D]`. */
@@ -152,11 +159,11 @@ export function causalSelfAttention(x: tf.Tensor, weights: AttentionWeights, opt
   const dropout = new SeededDropout(seed);
   return tf.tidy(() => {
     const qkv = linear(x, weights.qkvKernel, weights.qkvBias);
-    const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+    const [q, keysTransposed, v] = splitQueryKeyValue(qkv, heads);
     const attended = attend(
-      splitHeads(q, heads),
-      splitHeads(k, heads, true),
-      splitHeads(v, heads),
+      q,
+      keysTransposed,
+      v,
       causalMask(x.shape[1]!),
       attentionDropout,
       training,
