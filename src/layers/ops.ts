@@ -8,6 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../backends/gelu-kernel.js';
+
 /**
  * `x · W + b` on the last axis of `x` `[..., in]` with `W` `[in, out]`: `[..., out]`. One fused
  * kernel (product and bias) where the backend has it; rank-2 inputs skip the reshapes.
@@ -45,15 +47,35 @@ function layerNormUntidied(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D |
  * GELU in GPT-2's tanh form (Hendrycks & Gimpel 2016, as minGPT's `NewGELU`):
  * `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`, computed as the equal
  * `x · σ(x · (2√(2/π) + 2·0.044715·√(2/π) x²))` (since `0.5 (1 + tanh z) = σ(2z)`): six kernels
- * instead of nine.
+ * instead of nine; one kernel forward and one back where the backend registers genblocks' GELU
+ * kernels (wasm).
  *
  * @internal
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (x.dtype === 'float32' && hasKernels(GELU_KERNEL, GELU_GRAD_KERNEL)) return geluKernel(x);
   const a = 2 * Math.sqrt(2 / Math.PI);
   const b = a * 0.044715;
   return tf.mul(x, tf.sigmoid(tf.mul(x, tf.add(tf.mul(tf.square(x), b), a))));
 }
+
+/** Whether the active backend registers every one of `kernels`. */
+function hasKernels(...kernels: string[]): boolean {
+  const backend = tf.getBackend();
+  return kernels.every((kernel) => tf.getKernel(kernel, backend) != null);
+}
+
+/**
+ * {@link gelu} by the GELU kernels (`../backends/gelu-kernel.ts`): one pass forward and one back
+ * instead of six element-wise kernels and their dozen gradients.
+ */
+const geluKernel = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x]);
+  return {
+    value: tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x: saved[0]! }) as tf.Tensor,
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
 
 /** Dropout that draws a fresh mask per call: call k of a seeded layer uses seed `seed + k`. @internal */
 export class SeededDropout {

@@ -90,6 +90,10 @@ export interface HeapKernels {
   erf(x: number, out: number, n: number): void;
   /** `out[i] = tanh(x[i])` for `i < n` (Eigen's rational approximation, error ≤ 3.9e-7). */
   tanh(x: number, out: number, n: number): void;
+  /** GPT-2's tanh-form GELU of the first `n − n mod 4` elements (the caller computes the rest). */
+  gelu(x: number, out: number, n: number): void;
+  /** `dy ·` GELU's derivative at `x`, for the first `n − n mod 4` elements (as {@link HeapKernels.gelu}). */
+  geluGrad(dy: number, x: number, out: number, n: number): void;
   /**
    * `out(i, j) = A(i, j) op B(i, j)` over a contiguous `M x N` output, `A(i, j) = a[i·sa + j·ta]`,
    * `B(i, j) = b[i·sb + j·tb]` (`ta`, `tb` 0 or 1); `op` 0 add, 1 sub, 2 mul, 3 div, 4 squared
@@ -376,7 +380,7 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     );
   };
   const unary =
-    (op: 'sqrt' | 'erf' | 'tanh') =>
+    (op: 'sqrt' | 'erf' | 'tanh' | 'gelu') =>
     (x: number, out: number, n: number): void =>
       elementwise(op, n, (s, k) => [x + 4 * s, out + 4 * s, k]);
   return {
@@ -402,6 +406,8 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     sqrt: unary('sqrt'),
     erf: unary('erf'),
     tanh: unary('tanh'),
+    gelu: unary('gelu'),
+    geluGrad: (dy, x, out, n) => elementwise('geluGrad', n, (s, k) => [dy + 4 * s, x + 4 * s, out + 4 * s, k]),
     leakyRelu: (x, out, n, alpha) => elementwise('leakyRelu', n, (s, k) => [x + 4 * s, out + 4 * s, k, alpha]),
     greater: (a, b, out, n, bStep) => elementwise('greater', n, (s, k) => [a + 4 * s, b + 4 * s * bStep, out + s, k, bStep]),
     select: (condition, t, e, out, n) => elementwise('select', n, (s, k) => [condition + s, t + 4 * s, e + 4 * s, out + 4 * s, k]),

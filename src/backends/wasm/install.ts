@@ -20,6 +20,8 @@ import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 import { makeExplicitSamePadding } from './explicit-same-padding.js';
 import { FUSED_ADAM_KERNEL } from '../fused-adam-kernel.js';
 import { fusedAdam } from './fused-adam.js';
+import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../gelu-kernel.js';
+import { gelu, geluGrad } from './gelu.js';
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../group-norm-kernel.js';
 import { groupNorm, groupNormGrad } from './group-norm.js';
 import { makeGreater } from './greater.js';
@@ -90,6 +92,8 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_KERNEL, kind: 'add', make: () => groupNorm as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_GRAD_KERNEL, kind: 'add', make: () => groupNormGrad as unknown as WasmKernelFunc },
+  { kernelName: GELU_KERNEL, kind: 'add', make: () => gelu },
+  { kernelName: GELU_GRAD_KERNEL, kind: 'add', make: () => geluGrad },
 ];
 
 /** Names of the kernels genblocks added to and replaced on wasm. */
