@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../backends/gelu-kernel.js';
+import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../backends/layer-norm-kernel.js';
 
 /**
  * `x · W + b` on the last axis of `x` `[..., in]` with `W` `[in, out]`: `[..., out]`. One fused
@@ -30,7 +31,27 @@ export function linear(x: tf.Tensor, kernel: tf.Tensor2D, bias?: tf.Tensor1D): t
  * @internal
  */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, epsilon: number): tf.Tensor {
+  if (x.dtype === 'float32' && x.rank >= 1 && hasKernels(LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL)) {
+    return tf.tidy(() => layerNormKernel(x, gamma, beta ?? tf.zerosLike(gamma), epsilon));
+  }
   return tf.tidy(() => layerNormUntidied(x, gamma, beta, epsilon));
+}
+
+/**
+ * {@link layerNorm} by the layer-normalization kernels (`../backends/layer-norm-kernel.ts`): one
+ * kernel forward and one back (the gradients of x, γ and β) instead of about thirty.
+ */
+function layerNormKernel(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  const normalize = tf.customGrad(((input: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, xHat, r] = tf.engine().runKernel(LAYER_NORM_KERNEL, { x: input, gamma: g, beta: b }, { epsilon }) as tf.Tensor[];
+    save([xHat!, r!, g]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, xHat: saved[0]!, r: saved[1]!, gamma: saved[2]! }) as tf.Tensor[],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return normalize(x, gamma, beta);
 }
 
 function layerNormUntidied(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, epsilon: number): tf.Tensor {
