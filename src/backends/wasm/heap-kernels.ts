@@ -94,6 +94,10 @@ export interface HeapKernels {
   gelu(x: number, out: number, n: number): void;
   /** `dy ·` GELU's derivative at `x`, for the first `n − n mod 4` elements (as {@link HeapKernels.gelu}). */
   geluGrad(dy: number, x: number, out: number, n: number): void;
+  /** Layer norm of `rows` rows of `C` values (`C % 4 == 0`): writes y, x̂ and r (see `heap-kernels.wat`). */
+  layerNorm(x: number, gamma: number, beta: number, y: number, xHat: number, r: number, rows: number, C: number, epsilon: number): void;
+  /** Layer norm's gradient (`C % 4 == 0`): writes dx and adds to dGamma, dBeta (zeroed by the caller). */
+  layerNormGrad(dy: number, xHat: number, r: number, gamma: number, dx: number, dGamma: number, dBeta: number, rows: number, C: number): void;
   /**
    * `out(i, j) = A(i, j) op B(i, j)` over a contiguous `M x N` output, `A(i, j) = a[i·sa + j·ta]`,
    * `B(i, j) = b[i·sb + j·tb]` (`ta`, `tb` 0 or 1); `op` 0 add, 1 sub, 2 mul, 3 div, 4 squared
@@ -415,6 +419,9 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     // lets the trainers skip scanning these buffers; the pool's chunks return nothing, and the
     // update is memory-bound (a second thread gains less than the scan it would bring back).
     adam: local.adam,
+    // Not split (yet): a layer norm's rows are few kilobytes each and the gradient sums dγ, dβ over them.
+    layerNorm: local.layerNorm,
+    layerNormGrad: local.layerNormGrad,
     binary(op, M, N, a, sa, ta, b, sb, tb, out) {
       const count = chunksFor(state.pool, M * N, ELEMENTWISE_MIN_PER_THREAD, M === 1 ? Math.ceil(N / ALIGN) : M);
       if (count > 1 && M > 1) {

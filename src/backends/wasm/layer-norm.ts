@@ -11,12 +11,16 @@
  *
  *     dx = r · (g − mean(g) − x̂ · mean(g ⊙ x̂)),  dγ = Σ_rows dy ⊙ x̂,  dβ = Σ_rows dy
  *
+ * When C is a multiple of 4, genblocks' heap kernels do it in SIMD (sums in four float32
+ * lanes per row); otherwise, or without the heap kernels, the loops here (sums in float64).
+ *
  * @see https://arxiv.org/abs/1607.06450 (Ba et al. 2016, Layer Normalization)
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../layer-norm-kernel.js';
+import { heapKernels, heapPointer } from './heap-kernels.js';
 import { attr, sizeOf, type WasmKernelArgs } from './types.js';
 
 /** `[rows, C]` of a float32 input of rank ≥ 1, or an error. */
@@ -46,6 +50,12 @@ export function layerNorm({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
     backend.makeOutput([...x.shape], 'float32'),
     backend.makeOutput([rows], 'float32'),
   ];
+  const kernels = heapKernels(backend);
+  if (kernels != null && width % 4 === 0) {
+    const p = (t: tf.TensorInfo) => heapPointer(backend, t);
+    kernels.layerNorm(p(x), p(inputs.gamma!), p(inputs.beta!), p(outs[0]!), p(outs[1]!), p(outs[2]!), rows, width, epsilon);
+    return outs;
+  }
   // Views after makeOutput (an allocation may grow the heap and detach earlier views).
   const xv = backend.typedArrayFromHeap(x) as Float32Array;
   const gv = backend.typedArrayFromHeap(inputs.gamma!) as Float32Array;
@@ -90,6 +100,14 @@ export function layerNormGrad({ inputs, backend }: WasmKernelArgs): tf.TensorInf
     backend.makeOutput([width], 'float32'),
     backend.makeOutput([width], 'float32'),
   ];
+  const kernels = heapKernels(backend);
+  if (kernels != null && width % 4 === 0) {
+    const p = (t: tf.TensorInfo) => heapPointer(backend, t);
+    (backend.typedArrayFromHeap(outs[1]!) as Float32Array).fill(0);
+    (backend.typedArrayFromHeap(outs[2]!) as Float32Array).fill(0);
+    kernels.layerNormGrad(p(dy), p(xHat), p(inputs.r!), p(inputs.gamma!), p(outs[0]!), p(outs[1]!), p(outs[2]!), rows, width);
+    return outs;
+  }
   const dv = backend.typedArrayFromHeap(dy) as Float32Array;
   const hv = backend.typedArrayFromHeap(xHat) as Float32Array;
   const rv = backend.typedArrayFromHeap(inputs.r!) as Float32Array;
