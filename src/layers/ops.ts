@@ -20,9 +20,31 @@ import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../backends/layer-nor
 export function linear(x: tf.Tensor, kernel: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor {
   const inner = x.shape[x.rank - 1]!;
   const flat = (x.rank === 2 ? x : tf.reshape(x, [-1, inner])) as tf.Tensor2D;
-  const y = bias === undefined ? tf.matMul(flat, kernel) : tf.fused.matMul({ a: flat, b: kernel, bias });
+  const y = bias === undefined ? tf.matMul(flat, kernel) : (linearWithBias(flat, kernel, bias) as tf.Tensor2D);
   return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), kernel.shape[1]]);
 }
+
+/**
+ * `x · W + b` for `x` `[rows, in]` as one fused product, with `tf.fused.matMul`'s gradients
+ * except that of the bias: `Σ_rows dy` is taken as the first row of `ones[4, rows] · dy` (a
+ * product the wasm gemm runs in SIMD; `tf.sum` over the rows runs as a JavaScript loop there, a
+ * twentieth of a GPT step). Same float32 additions in the same order.
+ */
+const linearWithBias = tf.customGrad(((x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  save([x, kernel]);
+  return {
+    value: tf.fused.matMul({ a: x, b: kernel, bias }),
+    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+      const [input, weights] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const columnSums = tf.matMul(tf.ones([4, dy.shape[0]]), dy);
+      return [
+        tf.matMul(dy, weights, false, true),
+        tf.matMul(input, dy, true, false),
+        tf.reshape(tf.slice(columnSums, [0, 0], [1, dy.shape[1]]), [dy.shape[1]]),
+      ];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor;
 
 /**
  * Layer normalization over the last axis (Ba et al. 2016):
