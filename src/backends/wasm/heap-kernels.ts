@@ -98,6 +98,10 @@ export interface HeapKernels {
   layerNorm(x: number, gamma: number, beta: number, y: number, xHat: number, r: number, rows: number, C: number, epsilon: number): void;
   /** Layer norm's gradient (`C % 4 == 0`): writes dx and adds to dGamma, dBeta (zeroed by the caller). */
   layerNormGrad(dy: number, xHat: number, r: number, gamma: number, dx: number, dGamma: number, dBeta: number, rows: number, C: number): void;
+  /** `Σ x[i]²` over `n` floats (four float32 lanes, summed at the end). */
+  sumSquares(x: number, n: number): number;
+  /** `out[i] = x[i] · s` over `n` floats. */
+  scale(x: number, out: number, n: number, s: number): void;
   /**
    * `out(i, j) = A(i, j) op B(i, j)` over a contiguous `M x N` output, `A(i, j) = a[i·sa + j·ta]`,
    * `B(i, j) = b[i·sb + j·tb]` (`ta`, `tb` 0 or 1); `op` 0 add, 1 sub, 2 mul, 3 div, 4 squared
@@ -422,6 +426,8 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     // Not split (yet): a layer norm's rows are few kilobytes each and the gradient sums dγ, dβ over them.
     layerNorm: local.layerNorm,
     layerNormGrad: local.layerNormGrad,
+    sumSquares: local.sumSquares,
+    scale: local.scale,
     binary(op, M, N, a, sa, ta, b, sb, tb, out) {
       const count = chunksFor(state.pool, M * N, ELEMENTWISE_MIN_PER_THREAD, M === 1 ? Math.ceil(N / ALIGN) : M);
       if (count > 1 && M > 1) {

@@ -22,6 +22,8 @@ import { FUSED_ADAM_KERNEL } from '../fused-adam-kernel.js';
 import { fusedAdam } from './fused-adam.js';
 import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../gelu-kernel.js';
 import { gelu, geluGrad } from './gelu.js';
+import { CLIP_BY_GLOBAL_NORM_KERNEL } from '../clip-by-global-norm-kernel.js';
+import { clipByGlobalNorm } from './clip-by-global-norm.js';
 import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../layer-norm-kernel.js';
 import { layerNorm, layerNormGrad } from './layer-norm.js';
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../group-norm-kernel.js';
@@ -98,6 +100,7 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: GELU_GRAD_KERNEL, kind: 'add', make: () => geluGrad },
   { kernelName: LAYER_NORM_KERNEL, kind: 'add', make: () => layerNorm as unknown as WasmKernelFunc },
   { kernelName: LAYER_NORM_GRAD_KERNEL, kind: 'add', make: () => layerNormGrad as unknown as WasmKernelFunc },
+  { kernelName: CLIP_BY_GLOBAL_NORM_KERNEL, kind: 'add', make: () => clipByGlobalNorm as unknown as WasmKernelFunc },
 ];
 
 /** Names of the kernels genblocks added to and replaced on wasm. */
