@@ -7,14 +7,15 @@
  */
 
 /**
- * Forward kernel name. Input `x` (float32); output GPT-2's tanh-form GELU of the same shape:
- * `y = 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))`.
+ * Forward kernel name. Input `x` (float32); outputs GPT-2's tanh-form GELU of the same shape,
+ * `y = 0.5 · x · (1 + t)`, and its tanh term `t = tanh(√(2/π) · (x + 0.044715 · x³))` (kept for
+ * the gradient).
  */
 export const GELU_KERNEL = 'GenblocksGelu';
 
 /**
- * Gradient kernel name. Inputs `dy` and `x` (float32, one shape); output
- * `dx = dy · (0.5 · (1 + t) + 0.5 · x · (1 − t²) · √(2/π) · (1 + 3 · 0.044715 · x²))` with
- * `t = tanh(√(2/π) · (x + 0.044715 · x³))`: the derivative of the forward kernel.
+ * Gradient kernel name. Inputs `dy`, `x` and the forward kernel's `t` (float32, one shape);
+ * output `dx = dy · (0.5 · (1 + t) + 0.5 · x · (1 − t²) · √(2/π) · (1 + 3 · 0.044715 · x²))`: the
+ * derivative of the forward kernel.
  */
 export const GELU_GRAD_KERNEL = 'GenblocksGeluGrad';

@@ -115,10 +115,11 @@ function hasKernels(...kernels: string[]): boolean {
  * instead of six element-wise kernels and their dozen gradients.
  */
 const geluKernel = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([x]);
+  const [y, t] = tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor[];
+  save([x, t!]);
   return {
-    value: tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x: saved[0]! }) as tf.Tensor,
+    value: y!,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x: saved[0]!, t: saved[1]! }) as tf.Tensor,
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
 

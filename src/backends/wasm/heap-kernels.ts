@@ -90,10 +90,10 @@ export interface HeapKernels {
   erf(x: number, out: number, n: number): void;
   /** `out[i] = tanh(x[i])` for `i < n` (Eigen's rational approximation, error ≤ 3.9e-7). */
   tanh(x: number, out: number, n: number): void;
-  /** GPT-2's tanh-form GELU of the first `n − n mod 4` elements (the caller computes the rest). */
-  gelu(x: number, out: number, n: number): void;
-  /** `dy ·` GELU's derivative at `x`, for the first `n − n mod 4` elements (as {@link HeapKernels.gelu}). */
-  geluGrad(dy: number, x: number, out: number, n: number): void;
+  /** GPT-2's tanh-form GELU of the first `n − n mod 4` elements, and its tanh term (the caller computes the rest). */
+  gelu(x: number, out: number, tanhOut: number, n: number): void;
+  /** `dy ·` GELU's derivative at `x` given its tanh term, for the first `n − n mod 4` elements (as {@link HeapKernels.gelu}). */
+  geluGrad(dy: number, x: number, tanh: number, out: number, n: number): void;
   /** Layer norm of `rows` rows of `C` values (`C % 4 == 0`): writes y, x̂ and r (see `heap-kernels.wat`). */
   layerNorm(x: number, gamma: number, beta: number, y: number, xHat: number, r: number, rows: number, C: number, epsilon: number): void;
   /** Layer norm's gradient (`C % 4 == 0`): writes dx and adds to dGamma, dBeta (zeroed by the caller). */
@@ -388,7 +388,7 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     );
   };
   const unary =
-    (op: 'sqrt' | 'erf' | 'tanh' | 'gelu') =>
+    (op: 'sqrt' | 'erf' | 'tanh') =>
     (x: number, out: number, n: number): void =>
       elementwise(op, n, (s, k) => [x + 4 * s, out + 4 * s, k]);
   return {
@@ -414,8 +414,8 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     sqrt: unary('sqrt'),
     erf: unary('erf'),
     tanh: unary('tanh'),
-    gelu: unary('gelu'),
-    geluGrad: (dy, x, out, n) => elementwise('geluGrad', n, (s, k) => [dy + 4 * s, x + 4 * s, out + 4 * s, k]),
+    gelu: (x, out, tanhOut, n) => elementwise('gelu', n, (s, k) => [x + 4 * s, out + 4 * s, tanhOut + 4 * s, k]),
+    geluGrad: (dy, x, tanh, out, n) => elementwise('geluGrad', n, (s, k) => [dy + 4 * s, x + 4 * s, tanh + 4 * s, out + 4 * s, k]),
     leakyRelu: (x, out, n, alpha) => elementwise('leakyRelu', n, (s, k) => [x + 4 * s, out + 4 * s, k, alpha]),
     greater: (a, b, out, n, bStep) => elementwise('greater', n, (s, k) => [a + 4 * s, b + 4 * s * bStep, out + s, k, bStep]),
     select: (condition, t, e, out, n) => elementwise('select', n, (s, k) => [condition + s, t + 4 * s, e + 4 * s, out + 4 * s, k]),

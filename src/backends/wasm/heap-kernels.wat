@@ -520,10 +520,10 @@
             (f32x4.div (f32x4.mul (local.get $c) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (v128.const f32x4 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16)) (v128.const f32x4 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13))) (v128.const f32x4 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11))) (v128.const f32x4 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08))) (v128.const f32x4 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05))) (v128.const f32x4 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04))) (v128.const f32x4 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03))) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (v128.const f32x4 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06)) (v128.const f32x4 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04))) (v128.const f32x4 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03))) (v128.const f32x4 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03)))
             (f32x4.lt (f32x4.abs (local.get $v)) (v128.const f32x4 0.0004 0.0004 0.0004 0.0004))))
 
-  ;; gelu: out[i] = 0.5·x·(1 + t), t = tanh(√(2/π)·(x + 0.044715·x³)) (GPT-2's GELU), for i below n
-  ;; rounded down to a multiple of 4 (the caller computes the last n mod 4).
-  ;; √(2/π) = 0.7978845608028654, √(2/π)·0.044715 = 0.035677408136300125.
-  (func (export "gelu") (param $x i32) (param $out i32) (param $n i32)
+  ;; gelu: out[i] = 0.5·x·(1 + t), t = tanh(√(2/π)·(x + 0.044715·x³)) (GPT-2's GELU), and
+  ;; tanhOut[i] = t (for "geluGrad"), for i below n rounded down to a multiple of 4 (the caller
+  ;; computes the last n mod 4). √(2/π) = 0.7978845608028654, √(2/π)·0.044715 = 0.035677408136300125.
+  (func (export "gelu") (param $x i32) (param $out i32) (param $tanhOut i32) (param $n i32)
     (local $end4 i32) (local $v v128) (local $t v128)
     (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (block $done
@@ -534,13 +534,16 @@
           (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654) (f32x4.mul (v128.const f32x4 0.035677408136300125 0.035677408136300125 0.035677408136300125 0.035677408136300125) (f32x4.mul (local.get $v) (local.get $v)))))))
         (v128.store (local.get $out)
           (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $v)) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t))))
+        (v128.store (local.get $tanhOut) (local.get $t))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $tanhOut (i32.add (local.get $tanhOut) (i32.const 16)))
         (br $loop))))
 
   ;; geluGrad: out[i] = dy·(0.5·(1 + t) + 0.5·x·(1 − t²)·(√(2/π) + 3·√(2/π)·0.044715·x²)), the
-  ;; derivative of "gelu" times dy, for i below n rounded down to a multiple of 4 (as "gelu").
-  (func (export "geluGrad") (param $dy i32) (param $x i32) (param $out i32) (param $n i32)
+  ;; derivative of "gelu" times dy, with t = tanh[i] as "gelu" wrote it, for i below n rounded
+  ;; down to a multiple of 4 (as "gelu").
+  (func (export "geluGrad") (param $dy i32) (param $x i32) (param $tanh i32) (param $out i32) (param $n i32)
     (local $end4 i32) (local $v v128) (local $x2 v128) (local $t v128)
     (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (block $done
@@ -548,7 +551,7 @@
         (br_if $done (i32.ge_u (local.get $x) (local.get $end4)))
         (local.set $v (v128.load (local.get $x)))
         (local.set $x2 (f32x4.mul (local.get $v) (local.get $v)))
-        (local.set $t (call $tanh4 (f32x4.mul (local.get $v) (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654) (f32x4.mul (v128.const f32x4 0.035677408136300125 0.035677408136300125 0.035677408136300125 0.035677408136300125) (local.get $x2))))))
+        (local.set $t (v128.load (local.get $tanh)))
         (v128.store (local.get $out)
           (f32x4.mul (v128.load (local.get $dy))
             (f32x4.add (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t)))
@@ -556,6 +559,7 @@
                 (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654) (f32x4.mul (v128.const f32x4 0.10703222440890037 0.10703222440890037 0.10703222440890037 0.10703222440890037) (local.get $x2)))))))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+        (local.set $tanh (i32.add (local.get $tanh) (i32.const 16)))
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (br $loop))))
 
