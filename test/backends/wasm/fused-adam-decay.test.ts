@@ -43,8 +43,8 @@ describe('AdamW with the decay in the fused Adam kernel', () => {
     const kernel = tf.variable(tf.tensor2d(w0, [5, 1]), true, `decay_test/kernel_${String(heap)}`);
     const bias = tf.variable(tf.tensor1d(w0), true, `decay_test/bias_${String(heap)}`);
     const optimizer = train.adamW({ learningRate: 0.1, weightDecay: 0.5, beta2: 0.99 });
-    const grads = { [kernel.name]: tf.tensor2d(g0, [5, 1]), [bias.name]: tf.tensor1d(g0) };
-    const { kernels } = await tf.profile(() => optimizer.applyGradients(grads));
+    const grads: Record<string, tf.Tensor> = { [kernel.name]: tf.tensor2d(g0, [5, 1]), [bias.name]: tf.tensor1d(g0) };
+    const { kernels } = await tf.profile(() => optimizer.applyGradients(grads as Parameters<typeof optimizer.applyGradients>[0]));
     const names = kernels.map((k) => k.name);
     expect(names.filter((n) => n === FUSED_ADAM_KERNEL)).toHaveLength(2);
     // No separate decay product over the kernel's values (only the scalar β-power updates remain).
