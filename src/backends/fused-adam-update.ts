@@ -29,11 +29,16 @@ export function hasFusedAdamKernel(): boolean {
  * One Adam step of `optimizer` on `variableGradients` with the fused kernel (float32 variables)
  * or `tf.train.adam`'s operations (others), reading and writing the optimizer's moments and
  * `accBeta1/2` as `tf.AdamOptimizer.applyGradients` does. The caller increments the iteration
- * count. Requires {@link hasFusedAdamKernel}.
+ * count. `decayOf` gives the factor each variable is first multiplied by (AdamW's `1 − α·λ`;
+ * default 1, none), applied in the same kernel. Requires {@link hasFusedAdamKernel}.
  *
  * @internal
  */
-export function applyFusedAdam(optimizer: tf.AdamOptimizer, variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
+export function applyFusedAdam(
+  optimizer: tf.AdamOptimizer,
+  variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0],
+  decayOf: (variable: tf.Variable) => number = () => 1,
+): void {
   const state = optimizer as unknown as AdamState;
   const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
   tf.tidy(() => {
@@ -55,7 +60,9 @@ export function applyFusedAdam(optimizer: tf.AdamOptimizer, variableGradients: P
       const secondMoment = moment(state.accumulatedSecondMoment, i, name, 'v', value);
       const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
       if (gradient == null) return;
+      const decay = decayOf(value);
       if (value.dtype !== 'float32' || gradient.dtype !== 'float32') {
+        if (decay !== 1) value.assign(tf.mul(value, decay));
         // tf.train.adam's operations, for the rare non-float32 variable.
         const m = tf.add(tf.mul(firstMoment, state.beta1), tf.mul(gradient, 1 - state.beta1));
         const v = tf.add(tf.mul(secondMoment, state.beta2), tf.mul(tf.square(gradient), 1 - state.beta2));
@@ -70,7 +77,7 @@ export function applyFusedAdam(optimizer: tf.AdamOptimizer, variableGradients: P
         .runKernel(
           FUSED_ADAM_KERNEL,
           { value, firstMoment, secondMoment, gradient, oneMinusAccBeta1, oneMinusAccBeta2 },
-          { beta1: state.beta1, beta2: state.beta2, epsilon: state.epsilon, learningRate: state.learningRate },
+          { beta1: state.beta1, beta2: state.beta2, epsilon: state.epsilon, learningRate: state.learningRate, decay },
         ) as tf.Tensor[];
       firstMoment.assign(newFirstMoment!);
       secondMoment.assign(newSecondMoment!);

@@ -71,11 +71,18 @@ export interface AttentionStepResult {
 /** Mask value added to the scores of future positions: exp of it underflows to exactly 0. */
 const MASKED = -1e9;
 
-/** `[B, T, C]` → `[B, H, T, C/H]`, or with `transposeLast` `[B, H, C/H, T]` (keys, for a plain matMul). */
-function splitHeads(x: tf.Tensor, heads: number, transposeLast = false): tf.Tensor4D {
-  const [b, t, c] = x.shape as [number, number, number];
-  const split = tf.reshape(x, [b, t, heads, c / heads]);
-  return tf.transpose(split, transposeLast ? [0, 2, 3, 1] : [0, 2, 1, 3]) as tf.Tensor4D;
+/**
+ * The fused projection `[B, T, 3C]` (columns `[q | k | v]`) → queries, keys and values
+ * `[B, H, T, C/H]` (keys as rows: `q kᵀ` is a product with `transposeB`, whose gradients need
+ * no transpose of their own). One transpose to `[3, B, H, T, C/H]`
+ * and an unstack along its leading axis (contiguous slices), instead of a split along the last
+ * axis and a transpose per part: tfjs-backend-wasm's `SplitV` copies the whole tensor off the heap
+ * once per part and slices it in JavaScript (about a tenth of a GPT training step).
+ */
+function splitQueryKeyValue(qkv: tf.Tensor, heads: number): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
+  const [b, t, width3] = qkv.shape as [number, number, number];
+  const stacked = tf.transpose(tf.reshape(qkv, [b, t, 3, heads, width3 / (3 * heads)]), [2, 0, 3, 1, 4]);
+  return tf.unstack(stacked) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
 }
 
 /** `[B, H, T, D]` → `[B, T, H·D]`. */
@@ -86,12 +93,12 @@ function mergeHeads(x: tf.Tensor4D): tf.Tensor3D {
 
 /**
  * Scaled dot-product attention of queries `[B, H, Tq, D]` over keys given transposed
- * `[B, H, D, Tk]` and values `[B, H, Tk, D]`: `softmax(q kᵀ / √D + mask) v`. The one place the
- * full-sequence and the incremental forms share.
+ * `[B, H, D, Tk]` (the cache's layout) or as rows `[B, H, Tk, D]`, and values `[B, H, Tk, D]`:
+ * `softmax(q kᵀ / √D + mask) v`. The one place the full-sequence and the incremental forms share.
  */
 function attend(
   q: tf.Tensor4D,
-  keysTransposed: tf.Tensor4D,
+  keys: { transposed: tf.Tensor4D } | { rows: tf.Tensor4D },
   values: tf.Tensor4D,
   mask: tf.Tensor2D | undefined,
   dropoutRate: number,
@@ -99,7 +106,8 @@ function attend(
   dropout: SeededDropout | undefined,
 ): tf.Tensor4D {
   const depth = q.shape[3];
-  let scores: tf.Tensor = tf.mul(tf.matMul(q, keysTransposed), 1 / Math.sqrt(depth));
+  const products = 'transposed' in keys ? tf.matMul(q, keys.transposed) : tf.matMul(q, keys.rows, false, true);
+  let scores: tf.Tensor = tf.mul(products, 1 / Math.sqrt(depth));
   if (mask !== undefined) scores = tf.add(scores, mask);
   let weights = tf.softmax(scores);
   if (dropout !== undefined) weights = dropout.apply(weights, dropoutRate, training);
@@ -152,11 +160,11 @@ export function causalSelfAttention(x: tf.Tensor, weights: AttentionWeights, opt
   const dropout = new SeededDropout(seed);
   return tf.tidy(() => {
     const qkv = linear(x, weights.qkvKernel, weights.qkvBias);
-    const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+    const [q, k, v] = splitQueryKeyValue(qkv, heads);
     const attended = attend(
-      splitHeads(q, heads),
-      splitHeads(k, heads, true),
-      splitHeads(v, heads),
+      q,
+      { rows: k },
+      v,
       causalMask(x.shape[1]!),
       attentionDropout,
       training,
@@ -227,7 +235,7 @@ export function attentionStep2d(
   const newValues = tf.reshape(v, [b, heads, 1, c / heads]) as tf.Tensor4D;
   const keys = cache === null ? newKeys : (tf.concat([cache.keys, newKeys], 3) as tf.Tensor4D);
   const values = cache === null ? newValues : (tf.concat([cache.values, newValues], 2) as tf.Tensor4D);
-  const attended = attend(tf.reshape(q, [b, heads, 1, c / heads]) as tf.Tensor4D, keys, values, undefined, 0, false, undefined);
+  const attended = attend(tf.reshape(q, [b, heads, 1, c / heads]) as tf.Tensor4D, { transposed: keys }, values, undefined, 0, false, undefined);
   const output = linear(tf.reshape(attended, [b, c]), weights.projectionKernel, weights.projectionBias) as tf.Tensor2D;
   return { output, cache: { keys, values } };
 }

@@ -8,6 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../backends/gelu-kernel.js';
+import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../backends/layer-norm-kernel.js';
+
 /**
  * `x · W + b` on the last axis of `x` `[..., in]` with `W` `[in, out]`: `[..., out]`. One fused
  * kernel (product and bias) where the backend has it; rank-2 inputs skip the reshapes.
@@ -17,9 +20,33 @@ import * as tf from '@tensorflow/tfjs-core';
 export function linear(x: tf.Tensor, kernel: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor {
   const inner = x.shape[x.rank - 1]!;
   const flat = (x.rank === 2 ? x : tf.reshape(x, [-1, inner])) as tf.Tensor2D;
-  const y = bias === undefined ? tf.matMul(flat, kernel) : tf.fused.matMul({ a: flat, b: kernel, bias });
+  const y = bias === undefined ? tf.matMul(flat, kernel) : (linearWithBias(flat, kernel, bias) as tf.Tensor2D);
   return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), kernel.shape[1]]);
 }
+
+/**
+ * `x · W + b` for `x` `[rows, in]` as one fused product, with `tf.fused.matMul`'s gradients
+ * (`dx` as `dy · (Wᵀ)`, see below) except that of the bias: `Σ_rows dy` is taken as the first row of `ones[4, rows] · dy` (a
+ * product the wasm gemm runs in SIMD; `tf.sum` over the rows runs as a JavaScript loop there, a
+ * twentieth of a GPT step). Same float32 additions in the same order.
+ */
+const linearWithBias = tf.customGrad(((x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  save([x, kernel]);
+  return {
+    value: tf.fused.matMul({ a: x, b: kernel, bias }),
+    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+      const [input, weights] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const columnSums = tf.matMul(tf.ones([4, dy.shape[0]]), dy);
+      return [
+        // dy · Wᵀ with W transposed first: the wasm product would otherwise transpose dy, which
+        // has as many rows as the batch has positions (W has as many as the layer's inputs).
+        tf.matMul(dy, tf.transpose(weights)),
+        tf.matMul(input, dy, true, false),
+        tf.reshape(tf.slice(columnSums, [0, 0], [1, dy.shape[1]]), [dy.shape[1]]),
+      ];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor;
 
 /**
  * Layer normalization over the last axis (Ba et al. 2016):
@@ -28,7 +55,27 @@ export function linear(x: tf.Tensor, kernel: tf.Tensor2D, bias?: tf.Tensor1D): t
  * @internal
  */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, epsilon: number): tf.Tensor {
+  if (x.dtype === 'float32' && x.rank >= 1 && hasKernels(LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL)) {
+    return tf.tidy(() => layerNormKernel(x, gamma, beta ?? tf.zerosLike(gamma), epsilon));
+  }
   return tf.tidy(() => layerNormUntidied(x, gamma, beta, epsilon));
+}
+
+/**
+ * {@link layerNorm} by the layer-normalization kernels (`../backends/layer-norm-kernel.ts`): one
+ * kernel forward and one back (the gradients of x, γ and β) instead of about thirty.
+ */
+function layerNormKernel(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  const normalize = tf.customGrad(((input: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, xHat, r] = tf.engine().runKernel(LAYER_NORM_KERNEL, { x: input, gamma: g, beta: b }, { epsilon }) as tf.Tensor[];
+    save([xHat!, r!, g]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, xHat: saved[0]!, r: saved[1]!, gamma: saved[2]! }) as tf.Tensor[],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return normalize(x, gamma, beta);
 }
 
 function layerNormUntidied(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D | undefined, epsilon: number): tf.Tensor {
@@ -45,15 +92,36 @@ function layerNormUntidied(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D |
  * GELU in GPT-2's tanh form (Hendrycks & Gimpel 2016, as minGPT's `NewGELU`):
  * `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`, computed as the equal
  * `x · σ(x · (2√(2/π) + 2·0.044715·√(2/π) x²))` (since `0.5 (1 + tanh z) = σ(2z)`): six kernels
- * instead of nine.
+ * instead of nine; one kernel forward and one back where the backend registers genblocks' GELU
+ * kernels (wasm).
  *
  * @internal
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (x.dtype === 'float32' && hasKernels(GELU_KERNEL, GELU_GRAD_KERNEL)) return geluKernel(x);
   const a = 2 * Math.sqrt(2 / Math.PI);
   const b = a * 0.044715;
   return tf.mul(x, tf.sigmoid(tf.mul(x, tf.add(tf.mul(tf.square(x), b), a))));
 }
+
+/** Whether the active backend registers every one of `kernels`. */
+function hasKernels(...kernels: string[]): boolean {
+  const backend = tf.getBackend();
+  return kernels.every((kernel) => tf.getKernel(kernel, backend) != null);
+}
+
+/**
+ * {@link gelu} by the GELU kernels (`../backends/gelu-kernel.ts`): one pass forward and one back
+ * instead of six element-wise kernels and their dozen gradients.
+ */
+const geluKernel = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const [y, t] = tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor[];
+  save([x, t!]);
+  return {
+    value: y!,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x: saved[0]!, t: saved[1]! }) as tf.Tensor,
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
 
 /** Dropout that draws a fresh mask per call: call k of a seeded layer uses seed `seed + k`. @internal */
 export class SeededDropout {

@@ -20,6 +20,11 @@ const ADDED = [
   'GenblocksFusedAdam',
   'GenblocksGroupNorm',
   'GenblocksGroupNormGrad',
+  'GenblocksGelu',
+  'GenblocksGeluGrad',
+  'GenblocksLayerNorm',
+  'GenblocksLayerNormGrad',
+  'GenblocksClipByGlobalNorm',
 ];
 const REPLACED = [
   'BatchMatMul',

@@ -39,6 +39,7 @@ export function fusedAdam({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
   const c2 = backend.typedArrayFromHeap(inputs.oneMinusAccBeta2!)[0]!;
   const epsilon = attr<number>(attrs, 'epsilon');
   const negLr = -attr<number>(attrs, 'learningRate');
+  const decay = attr<number | undefined>(attrs, 'decay') ?? 1;
   const n = sizeOf(value.shape);
   const outs = [
     backend.makeOutput([...value.shape], 'float32'),
@@ -51,8 +52,10 @@ export function fusedAdam({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
   const kernels = heapKernels(backend);
   if (kernels != null) {
     const p = (t: tf.TensorInfo) => heapPointer(backend, t);
+    // AdamW's decay: w·decay written to the new value, which the update then reads in place.
+    if (decay !== 1) kernels.scale(p(value), p(outs[0]!), n, decay);
     const check = kernels.adam(
-      p(value),
+      decay !== 1 ? p(outs[0]!) : p(value),
       p(m),
       p(v),
       p(g),
@@ -75,13 +78,14 @@ export function fusedAdam({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
   // Without the heap kernels (no wasm SIMD, or a heap they cannot reach): the same float32 operations in JavaScript.
   const [w, mv, vv, gv] = [value, m, v, g].map((t) => backend.typedArrayFromHeap(t));
   const [ow, om, ov] = outs.map((t) => backend.typedArrayFromHeap(t));
-  const [b1, omb1, b2, omb2, e, nlr] = [beta1, 1 - beta1, beta2, 1 - beta2, epsilon, negLr].map(f32);
+  const [b1, omb1, b2, omb2, e, nlr, d] = [beta1, 1 - beta1, beta2, 1 - beta2, epsilon, negLr, decay].map(f32);
   let check = 0; // Σ (x − x): 0 while every value written is finite
   for (let i = 0; i < n; i++) {
     const gi = gv![i]!;
     const mi = f32(f32(mv![i]! * b1!) + f32(gi * omb1!));
     const vi = f32(f32(vv![i]! * b2!) + f32(f32(gi * gi) * omb2!));
-    const wi = f32(f32(f32(f32(mi / c1) / f32(f32(Math.sqrt(f32(vi / c2))) + e!)) * nlr!) + w![i]!);
+    const w0 = d === 1 ? w![i]! : f32(w![i]! * d!);
+    const wi = f32(f32(f32(f32(mi / c1) / f32(f32(Math.sqrt(f32(vi / c2))) + e!)) * nlr!) + w0);
     om![i] = mi;
     ov![i] = vi;
     ow![i] = wi;

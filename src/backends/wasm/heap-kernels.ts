@@ -90,6 +90,18 @@ export interface HeapKernels {
   erf(x: number, out: number, n: number): void;
   /** `out[i] = tanh(x[i])` for `i < n` (Eigen's rational approximation, error ≤ 3.9e-7). */
   tanh(x: number, out: number, n: number): void;
+  /** GPT-2's tanh-form GELU of the first `n − n mod 4` elements, and its tanh term (the caller computes the rest). */
+  gelu(x: number, out: number, tanhOut: number, n: number): void;
+  /** `dy ·` GELU's derivative at `x` given its tanh term, for the first `n − n mod 4` elements (as {@link HeapKernels.gelu}). */
+  geluGrad(dy: number, x: number, tanh: number, out: number, n: number): void;
+  /** Layer norm of `rows` rows of `C` values (`C % 4 == 0`): writes y, x̂ and r (see `heap-kernels.wat`). */
+  layerNorm(x: number, gamma: number, beta: number, y: number, xHat: number, r: number, rows: number, C: number, epsilon: number): void;
+  /** Layer norm's gradient (`C % 4 == 0`): writes dx and adds to dGamma, dBeta (zeroed by the caller). */
+  layerNormGrad(dy: number, xHat: number, r: number, gamma: number, dx: number, dGamma: number, dBeta: number, rows: number, C: number): void;
+  /** `Σ x[i]²` over `n` floats (four float32 lanes, summed at the end). */
+  sumSquares(x: number, n: number): number;
+  /** `out[i] = x[i] · s` over `n` floats. */
+  scale(x: number, out: number, n: number, s: number): void;
   /**
    * `out(i, j) = A(i, j) op B(i, j)` over a contiguous `M x N` output, `A(i, j) = a[i·sa + j·ta]`,
    * `B(i, j) = b[i·sb + j·tb]` (`ta`, `tb` 0 or 1); `op` 0 add, 1 sub, 2 mul, 3 div, 4 squared
@@ -402,6 +414,8 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     sqrt: unary('sqrt'),
     erf: unary('erf'),
     tanh: unary('tanh'),
+    gelu: (x, out, tanhOut, n) => elementwise('gelu', n, (s, k) => [x + 4 * s, out + 4 * s, tanhOut + 4 * s, k]),
+    geluGrad: (dy, x, tanh, out, n) => elementwise('geluGrad', n, (s, k) => [dy + 4 * s, x + 4 * s, tanh + 4 * s, out + 4 * s, k]),
     leakyRelu: (x, out, n, alpha) => elementwise('leakyRelu', n, (s, k) => [x + 4 * s, out + 4 * s, k, alpha]),
     greater: (a, b, out, n, bStep) => elementwise('greater', n, (s, k) => [a + 4 * s, b + 4 * s * bStep, out + s, k, bStep]),
     select: (condition, t, e, out, n) => elementwise('select', n, (s, k) => [condition + s, t + 4 * s, e + 4 * s, out + 4 * s, k]),
@@ -409,6 +423,11 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     // lets the trainers skip scanning these buffers; the pool's chunks return nothing, and the
     // update is memory-bound (a second thread gains less than the scan it would bring back).
     adam: local.adam,
+    // Not split (yet): a layer norm's rows are few kilobytes each and the gradient sums dγ, dβ over them.
+    layerNorm: local.layerNorm,
+    layerNormGrad: local.layerNormGrad,
+    sumSquares: local.sumSquares,
+    scale: local.scale,
     binary(op, M, N, a, sa, ta, b, sb, tb, out) {
       const count = chunksFor(state.pool, M * N, ELEMENTWISE_MIN_PER_THREAD, M === 1 ? Math.ceil(N / ALIGN) : M);
       if (count > 1 && M > 1) {

@@ -510,4 +510,198 @@
         (local.set $x (i32.add (local.get $x) (i32.const 4)))
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $loop))))
+
+  ;; tanh4: four lanes of Eigen's float tanh, exactly as "tanh" above (the GELU kernels' helper).
+  (func $tanh4 (param $v v128) (result v128)
+    (local $c v128) (local $x2 v128)
+    (local.set $c (f32x4.max (f32x4.min (local.get $v) (v128.const f32x4 7.90531110763549805 7.90531110763549805 7.90531110763549805 7.90531110763549805)) (v128.const f32x4 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805)))
+    (local.set $x2 (f32x4.mul (local.get $c) (local.get $c)))
+    (v128.bitselect (local.get $v)
+            (f32x4.div (f32x4.mul (local.get $c) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (v128.const f32x4 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16)) (v128.const f32x4 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13))) (v128.const f32x4 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11))) (v128.const f32x4 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08))) (v128.const f32x4 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05))) (v128.const f32x4 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04))) (v128.const f32x4 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03))) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (v128.const f32x4 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06)) (v128.const f32x4 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04))) (v128.const f32x4 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03))) (v128.const f32x4 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03)))
+            (f32x4.lt (f32x4.abs (local.get $v)) (v128.const f32x4 0.0004 0.0004 0.0004 0.0004))))
+
+  ;; gelu: out[i] = 0.5·x·(1 + t), t = tanh(√(2/π)·(x + 0.044715·x³)) (GPT-2's GELU), and
+  ;; tanhOut[i] = t (for "geluGrad"), for i below n rounded down to a multiple of 4 (the caller
+  ;; computes the last n mod 4). √(2/π) = 0.7978845608028654, √(2/π)·0.044715 = 0.035677408136300125.
+  (func (export "gelu") (param $x i32) (param $out i32) (param $tanhOut i32) (param $n i32)
+    (local $end4 i32) (local $v v128) (local $t v128)
+    (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end4)))
+        (local.set $v (v128.load (local.get $x)))
+        (local.set $t (call $tanh4 (f32x4.mul (local.get $v)
+          (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654) (f32x4.mul (v128.const f32x4 0.035677408136300125 0.035677408136300125 0.035677408136300125 0.035677408136300125) (f32x4.mul (local.get $v) (local.get $v)))))))
+        (v128.store (local.get $out)
+          (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $v)) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t))))
+        (v128.store (local.get $tanhOut) (local.get $t))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $tanhOut (i32.add (local.get $tanhOut) (i32.const 16)))
+        (br $loop))))
+
+  ;; geluGrad: out[i] = dy·(0.5·(1 + t) + 0.5·x·(1 − t²)·(√(2/π) + 3·√(2/π)·0.044715·x²)), the
+  ;; derivative of "gelu" times dy, with t = tanh[i] as "gelu" wrote it, for i below n rounded
+  ;; down to a multiple of 4 (as "gelu").
+  (func (export "geluGrad") (param $dy i32) (param $x i32) (param $tanh i32) (param $out i32) (param $n i32)
+    (local $end4 i32) (local $v v128) (local $x2 v128) (local $t v128)
+    (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end4)))
+        (local.set $v (v128.load (local.get $x)))
+        (local.set $x2 (f32x4.mul (local.get $v) (local.get $v)))
+        (local.set $t (v128.load (local.get $tanh)))
+        (v128.store (local.get $out)
+          (f32x4.mul (v128.load (local.get $dy))
+            (f32x4.add (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t)))
+              (f32x4.mul (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $v)) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $t) (local.get $t))))
+                (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654) (f32x4.mul (v128.const f32x4 0.10703222440890037 0.10703222440890037 0.10703222440890037 0.10703222440890037) (local.get $x2)))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+        (local.set $tanh (i32.add (local.get $tanh) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $loop))))
+
+  ;; layerNorm: each of `rows` rows of C values (C a multiple of 4) normalized on its own, sums
+  ;; in float32 lanes: μ = mean(x), σ² = mean((x − μ)²), r = 1/√(σ² + ε), x̂ = (x − μ)·r and
+  ;; y = γ·x̂ + β (γ, β: C values); writes y, x̂ (rows·C) and r (rows).
+  (func (export "layerNorm") (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32) (param $xhat i32) (param $r i32)
+        (param $rows i32) (param $C i32) (param $eps f32)
+    (local $row i32) (local $k i32) (local $bytes i32) (local $acc v128) (local $d v128) (local $h v128)
+    (local $mean v128) (local $rr f32) (local $rv v128)
+    (local.set $bytes (i32.shl (local.get $C) (i32.const 2)))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $row) (local.get $rows)))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $k (i32.const 0))
+        (block $d1 (loop $l1
+          (br_if $d1 (i32.ge_u (local.get $k) (local.get $bytes)))
+          (local.set $acc (f32x4.add (local.get $acc) (v128.load (i32.add (local.get $x) (local.get $k)))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $l1)))
+        (local.set $mean (f32x4.splat (f32.div (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc))) (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))) (f32.convert_i32_u (local.get $C)))))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $k (i32.const 0))
+        (block $d2 (loop $l2
+          (br_if $d2 (i32.ge_u (local.get $k) (local.get $bytes)))
+          (local.set $d (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k))) (local.get $mean)))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $d) (local.get $d))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $l2)))
+        (local.set $rr (f32.div (f32.const 1)
+          (f32.sqrt (f32.add (f32.div (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc))) (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))) (f32.convert_i32_u (local.get $C))) (local.get $eps)))))
+        (f32.store (local.get $r) (local.get $rr))
+        (local.set $rv (f32x4.splat (local.get $rr)))
+        (local.set $k (i32.const 0))
+        (block $d3 (loop $l3
+          (br_if $d3 (i32.ge_u (local.get $k) (local.get $bytes)))
+          (local.set $h (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k))) (local.get $mean)) (local.get $rv)))
+          (v128.store (i32.add (local.get $xhat) (local.get $k)) (local.get $h))
+          (v128.store (i32.add (local.get $y) (local.get $k))
+            (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $gamma) (local.get $k))) (local.get $h))
+                       (v128.load (i32.add (local.get $beta) (local.get $k)))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $l3)))
+        (local.set $x (i32.add (local.get $x) (local.get $bytes)))
+        (local.set $y (i32.add (local.get $y) (local.get $bytes)))
+        (local.set $xhat (i32.add (local.get $xhat) (local.get $bytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $rowLoop))))
+
+  ;; layerNormGrad: with g = γ·dy and means over each row of C (a multiple of 4),
+  ;; dx = r·(g − mean(g) − x̂·mean(g·x̂)); adds Σ_rows dy·x̂ to dGamma and Σ_rows dy to dBeta
+  ;; (C values each, zeroed by the caller).
+  (func (export "layerNormGrad") (param $dy i32) (param $xhat i32) (param $r i32) (param $gamma i32) (param $dx i32)
+        (param $dGamma i32) (param $dBeta i32) (param $rows i32) (param $C i32)
+    (local $row i32) (local $k i32) (local $bytes i32) (local $sg v128) (local $sgh v128) (local $d v128) (local $h v128)
+    (local $g v128) (local $mg v128) (local $mgh v128) (local $rv v128) (local $n f32)
+    (local.set $bytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $n (f32.convert_i32_u (local.get $C)))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $row) (local.get $rows)))
+        (local.set $sg (v128.const f32x4 0 0 0 0))
+        (local.set $sgh (v128.const f32x4 0 0 0 0))
+        (local.set $k (i32.const 0))
+        (block $d1 (loop $l1
+          (br_if $d1 (i32.ge_u (local.get $k) (local.get $bytes)))
+          (local.set $d (v128.load (i32.add (local.get $dy) (local.get $k))))
+          (local.set $h (v128.load (i32.add (local.get $xhat) (local.get $k))))
+          (local.set $g (f32x4.mul (v128.load (i32.add (local.get $gamma) (local.get $k))) (local.get $d)))
+          (local.set $sg (f32x4.add (local.get $sg) (local.get $g)))
+          (local.set $sgh (f32x4.add (local.get $sgh) (f32x4.mul (local.get $g) (local.get $h))))
+          (v128.store (i32.add (local.get $dGamma) (local.get $k))
+            (f32x4.add (v128.load (i32.add (local.get $dGamma) (local.get $k))) (f32x4.mul (local.get $d) (local.get $h))))
+          (v128.store (i32.add (local.get $dBeta) (local.get $k))
+            (f32x4.add (v128.load (i32.add (local.get $dBeta) (local.get $k))) (local.get $d)))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $l1)))
+        (local.set $mg (f32x4.splat (f32.div (f32.add (f32.add (f32x4.extract_lane 0 (local.get $sg)) (f32x4.extract_lane 1 (local.get $sg))) (f32.add (f32x4.extract_lane 2 (local.get $sg)) (f32x4.extract_lane 3 (local.get $sg)))) (local.get $n))))
+        (local.set $mgh (f32x4.splat (f32.div (f32.add (f32.add (f32x4.extract_lane 0 (local.get $sgh)) (f32x4.extract_lane 1 (local.get $sgh))) (f32.add (f32x4.extract_lane 2 (local.get $sgh)) (f32x4.extract_lane 3 (local.get $sgh)))) (local.get $n))))
+        (local.set $rv (f32x4.splat (f32.load (local.get $r))))
+        (local.set $k (i32.const 0))
+        (block $d2 (loop $l2
+          (br_if $d2 (i32.ge_u (local.get $k) (local.get $bytes)))
+          (v128.store (i32.add (local.get $dx) (local.get $k))
+            (f32x4.mul (local.get $rv)
+              (f32x4.sub
+                (f32x4.sub (f32x4.mul (v128.load (i32.add (local.get $gamma) (local.get $k))) (v128.load (i32.add (local.get $dy) (local.get $k))))
+                           (local.get $mg))
+                (f32x4.mul (v128.load (i32.add (local.get $xhat) (local.get $k))) (local.get $mgh)))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $l2)))
+        (local.set $dy (i32.add (local.get $dy) (local.get $bytes)))
+        (local.set $xhat (i32.add (local.get $xhat) (local.get $bytes)))
+        (local.set $dx (i32.add (local.get $dx) (local.get $bytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $rowLoop))))
+
+  ;; sumSquares: Σ x[i]² over i < n, in four float32 lanes (the last n mod 4 in a fifth), summed
+  ;; at the end: one gradient's share of a global norm.
+  (func (export "sumSquares") (param $x i32) (param $n i32) (result f32)
+    (local $end i32) (local $end4 i32) (local $acc v128) (local $v v128) (local $tail f32) (local $s f32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4
+      (loop $loop4
+        (br_if $done4 (i32.ge_u (local.get $x) (local.get $end4)))
+        (local.set $v (v128.load (local.get $x)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $v) (local.get $v))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $loop4)))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $s (f32.load (local.get $x)))
+        (local.set $tail (f32.add (local.get $tail) (f32.mul (local.get $s) (local.get $s))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (br $loop)))
+    (f32.add (local.get $tail)
+      (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+               (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc))))))
+
+  ;; scale: out[i] = x[i]·s, i < n.
+  (func (export "scale") (param $x i32) (param $out i32) (param $n i32) (param $s f32)
+    (local $end i32) (local $end4 i32) (local $sv v128)
+    (local.set $sv (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4
+      (loop $loop4
+        (br_if $done4 (i32.ge_u (local.get $x) (local.get $end4)))
+        (v128.store (local.get $out) (f32x4.mul (v128.load (local.get $x)) (local.get $sv)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $loop4)))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (f32.store (local.get $out) (f32.mul (f32.load (local.get $x)) (local.get $s)))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br $loop))))
 )

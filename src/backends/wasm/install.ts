@@ -21,6 +21,12 @@ import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 import { makeExplicitSamePadding } from './explicit-same-padding.js';
 import { FUSED_ADAM_KERNEL } from '../fused-adam-kernel.js';
 import { fusedAdam } from './fused-adam.js';
+import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../gelu-kernel.js';
+import { gelu, geluGrad } from './gelu.js';
+import { CLIP_BY_GLOBAL_NORM_KERNEL } from '../clip-by-global-norm-kernel.js';
+import { clipByGlobalNorm } from './clip-by-global-norm.js';
+import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../layer-norm-kernel.js';
+import { layerNorm, layerNormGrad } from './layer-norm.js';
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../group-norm-kernel.js';
 import { groupNorm, groupNormGrad } from './group-norm.js';
 import { makeGreater } from './greater.js';
@@ -93,6 +99,11 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_KERNEL, kind: 'add', make: () => groupNorm as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_GRAD_KERNEL, kind: 'add', make: () => groupNormGrad as unknown as WasmKernelFunc },
+  { kernelName: GELU_KERNEL, kind: 'add', make: () => gelu as unknown as WasmKernelFunc },
+  { kernelName: GELU_GRAD_KERNEL, kind: 'add', make: () => geluGrad },
+  { kernelName: LAYER_NORM_KERNEL, kind: 'add', make: () => layerNorm as unknown as WasmKernelFunc },
+  { kernelName: LAYER_NORM_GRAD_KERNEL, kind: 'add', make: () => layerNormGrad as unknown as WasmKernelFunc },
+  { kernelName: CLIP_BY_GLOBAL_NORM_KERNEL, kind: 'add', make: () => clipByGlobalNorm as unknown as WasmKernelFunc },
 ];
 
 /** Names of the kernels genblocks added to and replaced on wasm. */

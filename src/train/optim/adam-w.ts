@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError } from '../../errors.js';
 import { assertKnownKeys, assertNumber, describe } from '../../validation.js';
+import { hasFusedAdamKernel } from '../../backends/fused-adam-update.js';
 import { FusedAdamOptimizer, type FusedAdamOptions } from './fused-adam.js';
 
 /** Options of {@link adamW}. @category Training */
@@ -58,7 +59,8 @@ export class AdamWOptimizer extends FusedAdamOptimizer {
       ? variableGradients.map((v) => [v.name, v.tensor] as const)
       : Object.entries(variableGradients);
     const factor = 1 - this.learningRate * this.weightDecay;
-    if (this.weightDecay !== 0) {
+    // With the fused kernel the decay is part of each variable's update (decayFactor below).
+    if (this.weightDecay !== 0 && !hasFusedAdamKernel()) {
       tf.tidy(() => {
         for (const [name, gradient] of named) {
           const variable = tf.engine().registeredVariables[name];
@@ -69,6 +71,11 @@ export class AdamWOptimizer extends FusedAdamOptimizer {
       });
     }
     super.applyGradients(variableGradients);
+  }
+
+  /** `1 − α·λ` for the variables that decay, 1 for the others. @internal */
+  protected override decayFactor(variable: tf.Variable): number {
+    return this.weightDecay !== 0 && this.shouldDecay(variable) ? 1 - this.learningRate * this.weightDecay : 1;
   }
 
   /** `tf.AdamOptimizer`'s config plus `weightDecay` (the `shouldDecay` function is not serialized). */

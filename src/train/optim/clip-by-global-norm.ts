@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { CLIP_BY_GLOBAL_NORM_KERNEL } from '../../backends/clip-by-global-norm-kernel.js';
 import { ArgumentError } from '../../errors.js';
 import { assertNumber, describe } from '../../validation.js';
 
@@ -53,13 +54,24 @@ export function clipByGlobalNorm<T extends readonly tf.Tensor[] | tf.NamedTensor
     throw new ArgumentError({ fn, arg: 'grads', expected: 'be a non-empty array or map of float32 tensors', received: describe(grads) });
   }
   assertNumber(maxNorm, 'maxNorm', fn, { min: 0, minExclusive: true });
-  const [norm, ...clipped] = tf.tidy(() => {
-    // Stacked and summed, not tf.addN: webgpu's AddN binds every input in one shader and returns
-    // garbage past the device's storage-buffer limit (8 by default; tfjs 4.22).
-    const n = tf.sqrt(tf.sum(tf.stack(entries.map(([, g]) => tf.sum(tf.square(g)))))) as tf.Scalar;
-    const scale = tf.div(maxNorm, tf.maximum(n, maxNorm));
-    return [n, ...entries.map(([, g]) => tf.mul(g, scale))];
-  });
+  const [norm, ...clipped] = tf.getKernel(CLIP_BY_GLOBAL_NORM_KERNEL, tf.getBackend())
+    ? clipInOneKernel(entries, maxNorm)
+    : tf.tidy(() => {
+        // Stacked and summed, not tf.addN: webgpu's AddN binds every input in one shader and returns
+        // garbage past the device's storage-buffer limit (8 by default; tfjs 4.22).
+        const n = tf.sqrt(tf.sum(tf.stack(entries.map(([, g]) => tf.sum(tf.square(g)))))) as tf.Scalar;
+        const scale = tf.div(maxNorm, tf.maximum(n, maxNorm));
+        return [n, ...entries.map(([, g]) => tf.mul(g, scale))];
+      });
   const out = isArray ? clipped : Object.fromEntries(entries.map(([name], i) => [name, clipped[i]!]));
   return { grads: out as unknown as T, norm: norm as tf.Scalar };
+}
+
+/**
+ * The global norm and the clipped gradients in one dispatch, where the backend registers
+ * genblocks' clipping kernel (wasm): instead of a square, a sum and a product per gradient.
+ */
+function clipInOneKernel(entries: [string, tf.Tensor][], maxNorm: number): tf.Tensor[] {
+  const inputs = Object.fromEntries(entries.map(([, g], i) => [String(i), g]));
+  return tf.engine().runKernel(CLIP_BY_GLOBAL_NORM_KERNEL, inputs, { maxNorm }) as tf.Tensor[];
 }

@@ -41,8 +41,13 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       super.applyGradients(variableGradients);
       return;
     }
-    applyFusedAdam(this, variableGradients);
+    applyFusedAdam(this, variableGradients, (variable) => this.decayFactor(variable));
     this.incrementIterations();
+  }
+
+  /** The factor `variable` is multiplied by before the Adam step, in the same kernel: 1 (none) here; AdamW's `1 − α·λ`. @internal */
+  protected decayFactor(_variable: tf.Variable): number {
+    return 1;
   }
 }
 
