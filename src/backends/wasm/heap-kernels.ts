@@ -97,6 +97,43 @@ export interface HeapKernels {
    */
   binary(op: number, M: number, N: number, a: number, sa: number, ta: number, b: number, sb: number, tb: number, out: number): void;
   /**
+   * Group normalization of `batch` examples `x` `[P, G·S]` (`G·S % 4 == 0`): `y = γ·x̂ + β`,
+   * `x̂ = (x − μ)·r`, `r[n·G + g] = 1/√(σ² + ε)` per (example, group); `scratch`: `3·G·S` floats
+   * (per thread, as `gemm`'s panel).
+   */
+  groupNorm(
+    x: number,
+    gamma: number,
+    beta: number,
+    y: number,
+    xHat: number,
+    r: number,
+    scratch: number,
+    batch: number,
+    P: number,
+    G: number,
+    S: number,
+    epsilon: number,
+  ): void;
+  /**
+   * Its gradient: `dx = r·(γ·dy − mean(γ·dy) − x̂·mean(γ·dy·x̂))` per (example, group), and per
+   * example the per-channel `Σ dy` and `Σ dy·x̂` into `partial` `[batch, 2, G·S]`; `scratch`:
+   * `3·G·S` floats (per thread).
+   */
+  groupNormGrad(
+    dy: number,
+    xHat: number,
+    r: number,
+    gamma: number,
+    dx: number,
+    partial: number,
+    scratch: number,
+    batch: number,
+    P: number,
+    G: number,
+    S: number,
+  ): void;
+  /**
    * One Adam step over `n` parameters `w` (moments `m`, `v`, gradient `g`) into fresh outputs
    * `ow`, `om`, `ov`, in `tf.train.adam`'s order of float32 operations; `c1 = 1 − β1ᵗ`,
    * `c2 = 1 − β2ᵗ`. Returns `Σ (x − x)` over the new values and second moments: 0 when every
@@ -409,6 +446,29 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     // lets the trainers skip scanning these buffers; the pool's chunks return nothing, and the
     // update is memory-bound (a second thread gains less than the scan it would bring back).
     adam: local.adam,
+    // By examples (each example's result is computed alone: the split changes no sum).
+    groupNorm(x, gamma, beta, y, xHat, r, scratch, batch, P, G, S, epsilon) {
+      const C = G * S;
+      const count = chunksFor(state.pool, batch * P * C, ELEMENTWISE_MIN_PER_THREAD, batch);
+      const at = (n0: number) => 4 * n0 * P * C;
+      run(
+        'groupNorm',
+        local.groupNorm as (...args: number[]) => void,
+        ranges(batch, count, 1).map(([n0, k]) => [x + at(n0), gamma, beta, y + at(n0), xHat + at(n0), r + 4 * n0 * G, scratch, k, P, G, S, epsilon]),
+        { arg: 6, stride: 12 * C },
+      );
+    },
+    groupNormGrad(dy, xHat, r, gamma, dx, partial, scratch, batch, P, G, S) {
+      const C = G * S;
+      const count = chunksFor(state.pool, batch * P * C, ELEMENTWISE_MIN_PER_THREAD, batch);
+      const at = (n0: number) => 4 * n0 * P * C;
+      run(
+        'groupNormGrad',
+        local.groupNormGrad as (...args: number[]) => void,
+        ranges(batch, count, 1).map(([n0, k]) => [dy + at(n0), xHat + at(n0), r + 4 * n0 * G, gamma, dx + at(n0), partial + 8 * n0 * C, scratch, k, P, G, S]),
+        { arg: 6, stride: 12 * C },
+      );
+    },
     binary(op, M, N, a, sa, ta, b, sb, tb, out) {
       const count = chunksFor(state.pool, M * N, ELEMENTWISE_MIN_PER_THREAD, M === 1 ? Math.ceil(N / ALIGN) : M);
       if (count > 1 && M > 1) {
