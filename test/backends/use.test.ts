@@ -47,6 +47,7 @@ const REPLACED = [
   'Erf',
   'Transpose',
   'Unpack',
+  'SplitV',
 ];
 
 /** The default thread count in Node: every logical core, up to 8 (use.ts' documented 'auto'). */

@@ -29,6 +29,7 @@ import { makePow } from './pow.js';
 import { makeResizeNearestNeighbor, makeResizeNearestNeighborGrad } from './resize-nearest-neighbor.js';
 import { makeSelect } from './select.js';
 import { makeSlice } from './slice.js';
+import { splitV } from './split-v.js';
 import { makeSqrt } from './sqrt.js';
 import { makeMean, makeSum } from './sum.js';
 import { makeTanh } from './tanh.js';
@@ -87,6 +88,7 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'Erf', kind: 'replace', make: (o) => makeErf(o!) },
   { kernelName: 'Transpose', kind: 'replace', make: (o) => makeTranspose(o!) },
   { kernelName: 'Unpack', kind: 'replace', make: () => unpack as unknown as WasmKernelFunc },
+  { kernelName: 'SplitV', kind: 'replace', make: () => splitV as unknown as WasmKernelFunc },
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_KERNEL, kind: 'add', make: () => groupNorm as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_GRAD_KERNEL, kind: 'add', make: () => groupNormGrad as unknown as WasmKernelFunc },
