@@ -48,6 +48,7 @@ const REPLACED = [
   'Transpose',
   'Unpack',
   'SplitV',
+  'Concat',
 ];
 
 /** The default thread count in Node: every logical core, up to 8 (use.ts' documented 'auto'). */

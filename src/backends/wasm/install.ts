@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { makeBatchMatMul } from './batch-mat-mul.js';
 import { BINARY_OPS, makeBinary } from './binary.js';
+import { makeConcat } from './concat.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { makeErf } from './erf.js';
@@ -89,6 +90,7 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'Transpose', kind: 'replace', make: (o) => makeTranspose(o!) },
   { kernelName: 'Unpack', kind: 'replace', make: () => unpack as unknown as WasmKernelFunc },
   { kernelName: 'SplitV', kind: 'replace', make: () => splitV as unknown as WasmKernelFunc },
+  { kernelName: 'Concat', kind: 'replace', make: (o) => makeConcat(o!) },
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_KERNEL, kind: 'add', make: () => groupNorm as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_GRAD_KERNEL, kind: 'add', make: () => groupNormGrad as unknown as WasmKernelFunc },
