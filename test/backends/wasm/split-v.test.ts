@@ -24,10 +24,10 @@ describe('wasm SplitV matches cpu', () => {
     [[6, 13], [1, 5, 7], 1],
     [[4, 6, 5, 9], [2, 4], 1],
     [[10, 3, 8], [3, 7], 0],
-  ] as const)('x %j split %j on axis %i, and the gradient of concat', async (shape, sizes, axis) => {
+  ] as [number[], number[], number][])('x %j split %j on axis %i, and the gradient of concat', async (shape, sizes, axis) => {
     const r = rng(shape.reduce((a, b) => a * b, 1));
     const x = randomArray(r, shape.reduce((a, b) => a * b, 1));
-    await expectParity(`split ${shape} ${sizes}`, () => tf.split(tf.tensor(x, [...shape]), [...sizes], axis));
+    await expectParity(`split ${shape} ${sizes}`, () => tf.split(tf.tensor(x, shape), sizes, axis));
     // d/dparts Σ concat(parts) ⊙ w = the matching slices of w: SplitV of w.
     const parts = (() => {
       const out: Float32Array[] = [];
@@ -47,7 +47,7 @@ describe('wasm SplitV matches cpu', () => {
         ps[ax] = sizes[k]!;
         return tf.tensor(p, ps);
       });
-      const w = tf.sin(tf.reshape(tf.range(0, x.length), [...shape]));
+      const w = tf.sin(tf.reshape(tf.range(0, x.length), shape));
       return tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(tf.concat(xs, ax), w)))(ts);
     });
   });
