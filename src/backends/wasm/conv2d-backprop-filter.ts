@@ -71,6 +71,21 @@ function backpropFilterIm2col(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, inf
 
 /** Positions summed by one gemm of {@link backpropFilterShifted} (its partial sums stay in cache). */
 export const SHIFTED_BLOCK = 512;
+/**
+ * Most floats of partial products {@link backpropFilterShifted} keeps (16 MiB): beyond it the
+ * blocks grow, so that a large layer (3×3×256 → 256 over many positions) does not hold
+ * hundreds of filter-sized partial results.
+ */
+export const PARTIALS_BUDGET = 1 << 22;
+
+/**
+ * Positions per block of {@link backpropFilterShifted} for `K` grid positions and filters of
+ * `rowSize` floats: {@link SHIFTED_BLOCK}, or more where the partial results (one per block)
+ * would exceed {@link PARTIALS_BUDGET} floats, keeping at least 8 blocks for the threads.
+ */
+export function shiftedBlock(K: number, rowSize: number): number {
+  return Math.max(SHIFTED_BLOCK, Math.ceil(K / Math.max(8, Math.floor(PARTIALS_BUDGET / rowSize))));
+}
 
 /**
  * dW of a stride-1 convolution (NHWC `x` and `dy`) as products of shifted views, read in place
@@ -84,7 +99,7 @@ export const SHIFTED_BLOCK = 512;
  * For one filter row `i`, the rows `(j, c)` of `A(r, m) = xp[(m + i·Wp)·C + r]`, `r = j·C + c`,
  * are one strided view (`sai = 1`, `sak = C`), so `dW[i]` (`[kw·C, Cout]`, contiguous in dW) is
  * one product `A · dyp`. Its long sum over `m` is cut into blocks of {@link SHIFTED_BLOCK}
- * positions, one gemm each (a batch, shared among the threads), whose partial products are
+ * positions (more for large layers: see `PARTIALS_BUDGET`), one gemm each (a batch, shared among the threads), whose partial products are
  * summed in a fixed order afterwards: the result does not depend on the thread count. The padding
  * costs `Hp·Wp / (OH·OW)` more multiply-adds (1.15x at 28×28 with a 3×3 filter, 1.65x at 7×7).
  * Measured against the XNNPACK correlation, interleaved (busy 2-core machine, batch 32-64, 3×3):
@@ -106,17 +121,19 @@ function backpropFilterShifted(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, in
   // (measured interleaved, batch 64: 7×7×64 → 64 0.8x, 7×7×32 → 32 3.3x, 14×14×128 → 64 1.1x).
   if (Hp * Wp > 1.4 * OH * OW && C * Cout >= 4096) return null;
   const K = N * Hp * Wp;
-  const blocks = Math.floor(K / SHIFTED_BLOCK);
-  const rest = K - blocks * SHIFTED_BLOCK;
+  const rowSize = kh * kw * C * Cout; // one partial dW
+  // Blocks of SHIFTED_BLOCK positions, longer where that would make too many partial results.
+  const block = shiftedBlock(K, rowSize);
+  const blocks = Math.floor(K / block);
+  const rest = K - blocks * block;
   const parts = blocks + (rest > 0 ? 1 : 0);
   // The last row of the last filter row reads up to (kh − 1)·Wp + kw − 1 positions past the grid.
   const tail = (kh - 1) * Wp + kw - 1;
   const direct = top === 0 && left === 0 && Hp === H && Wp === W; // 1×1, or 'valid' without remainder
   const xp = direct && tail === 0 ? x : s.alloc([(K + tail) * C]);
   const dyp = Hp === OH && Wp === OW ? dy : s.alloc([K * Cout]);
-  const rowSize = kh * kw * C * Cout; // one partial dW
   // One K x 8 panel of dyp per thread: each gemm copies its block's 8 columns contiguously.
-  const panel = heapPointer(backend, s.alloc([SHIFTED_BLOCK * 8 * heapKernelThreads(backend)]));
+  const panel = heapPointer(backend, s.alloc([block * 8 * heapKernelThreads(backend)]));
   const partials = parts === 1 ? backend.makeOutput([kh, kw, C, Cout], 'float32') : s.alloc([parts, rowSize]);
   // Heap views only after the last allocation: memory.grow detaches them.
   if (xp !== x) {
@@ -156,12 +173,12 @@ function backpropFilterShifted(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, in
     const ci = c + 4 * i * M * Cout;
     if (blocks > 0) {
       kernels.gemmBatch(
-        ...[blocks, 4 * SHIFTED_BLOCK * C, 4 * SHIFTED_BLOCK * Cout, 4 * rowSize, ai, b, ci, 0],
-        ...[M, Cout, SHIFTED_BLOCK, 1, C, Cout, Cout, 1, panel],
+        ...[blocks, 4 * block * C, 4 * block * Cout, 4 * rowSize, ai, b, ci, 0],
+        ...[M, Cout, block, 1, C, Cout, Cout, 1, panel],
       );
     }
     if (rest > 0) {
-      const m0 = blocks * SHIFTED_BLOCK;
+      const m0 = blocks * block;
       kernels.gemm(ai + 4 * m0 * C, b + 4 * m0 * Cout, ci + 4 * blocks * rowSize, 0, M, Cout, rest, 1, C, Cout, Cout, 1, panel);
     }
   }

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { SHIFTED_BLOCK } from '../../../src/backends/wasm/conv2d-backprop-filter.js';
+import { PARTIALS_BUDGET, SHIFTED_BLOCK, shiftedBlock } from '../../../src/backends/wasm/conv2d-backprop-filter.js';
 import { heapKernelsReady, setHeapThreadsEnabled } from '../../../src/backends/wasm/heap-kernels.js';
 import { HeapPool } from '../../../src/backends/wasm/heap-pool.js';
 import type { WasmBackend } from '../../../src/backends/wasm/types.js';
@@ -225,6 +225,22 @@ describe('Conv2DBackpropFilter by shifted products on the heap gemm', () => {
 
   it('covers more than one block of positions (the partial sums are added)', () => {
     expect(2 * 30 * 30).toBeGreaterThan(3 * SHIFTED_BLOCK);
+    expect(shiftedBlock(2 * 30 * 30, 3 * 3 * 32 * 32)).toBe(SHIFTED_BLOCK);
+  });
+
+  it('lengthens the blocks of large layers so that the partial results stay within budget', () => {
+    // The kernels issue's first level: 64·30·30 positions, 3·3·32·32 floats per partial: 113 blocks of 512.
+    expect(shiftedBlock(64 * 30 * 30, 9216)).toBe(512);
+    // 3×3×256 → 256 (589 824 floats per partial) over 64·34·34 positions: 8 blocks (the floor).
+    const rowSize = 3 * 3 * 256 * 256;
+    const K = 64 * 34 * 34;
+    const block = shiftedBlock(K, rowSize);
+    expect(block).toBe(Math.ceil(K / 8));
+    expect(Math.ceil(K / block)).toBeLessThanOrEqual(8);
+    // 3×3×64 → 64 (36 864 floats) over 256·66·66 positions: at most PARTIALS_BUDGET floats.
+    const big = shiftedBlock(256 * 66 * 66, 36864);
+    expect(Math.ceil((256 * 66 * 66) / big) * 36864).toBeLessThanOrEqual(PARTIALS_BUDGET + 36864);
+    expect(big).toBeGreaterThan(SHIFTED_BLOCK);
   });
 
   it('matches cpu to 1e-4', async () => {
