@@ -9,16 +9,18 @@
  * here reads both operands in place (4x8 register tiles, `v128.load32_splat` of A, rows of B),
  * at the speed of XNNPACK's kernel on a packed operand. `sqrt`, `leakyRelu`, `greater`,
  * `select` and `tanh` are single SIMD passes where the stock kernels are scalar loops; `adam` is a whole
- * Adam update in one pass (see `train.fusedAdam`).
+ * Adam update in one pass (see `train.fusedAdam`); `groupNorm` and `groupNormGrad` are group
+ * normalization's passes (see `group-norm.ts`).
  *
- * The module is about 4 KiB, which browsers compile synchronously even on the main thread.
+ * The module is about 5 KiB, which browsers compile synchronously even on the main thread.
  * Where the engine supports relaxed SIMD (Chromium; Node 20 only behind
  * `--experimental-wasm-relaxed-simd`), an assembly whose gemm uses `f32x4.relaxed_madd` (fused
  * multiply-adds) runs instead.
  * On the threaded build's shared heap (genblocks' Node threads) a second assembly of the same
  * source, importing a shared memory, runs, and large calls are split across a pool of
  * `threads − 1` worker threads running that assembly on the same heap (`heap-pool.ts`): a gemm
- * by blocks of output columns or rows, the element-wise kernels by ranges (Adam runs whole). No thread
+ * by blocks of output columns or rows, the element-wise kernels by ranges (Adam runs whole), group
+ * normalization by examples. No thread
  * changes another's summation order (the reduction dimension is never split), so results are
  * bit-identical to one thread. Unavailable (the callers keep the stock paths) when the
  * backend's memory cannot be reached (the threaded build started by tfjs itself, in a browser)
