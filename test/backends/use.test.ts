@@ -49,6 +49,7 @@ const REPLACED = [
   'Unpack',
   'SplitV',
   'Concat',
+  'Cast',
 ];
 
 /** The default thread count in Node: every logical core, up to 8 (use.ts' documented 'auto'). */

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { makeBatchMatMul } from './batch-mat-mul.js';
 import { BINARY_OPS, makeBinary } from './binary.js';
+import { makeCast } from './cast.js';
 import { makeConcat } from './concat.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
@@ -91,6 +92,7 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'Unpack', kind: 'replace', make: () => unpack as unknown as WasmKernelFunc },
   { kernelName: 'SplitV', kind: 'replace', make: () => splitV as unknown as WasmKernelFunc },
   { kernelName: 'Concat', kind: 'replace', make: (o) => makeConcat(o!) },
+  { kernelName: 'Cast', kind: 'replace', make: (o) => makeCast(o!) },
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_KERNEL, kind: 'add', make: () => groupNorm as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_GRAD_KERNEL, kind: 'add', make: () => groupNormGrad as unknown as WasmKernelFunc },
