@@ -53,6 +53,9 @@ const REPLACED = [
   'Transpose',
   'Unpack',
   'ClipByValue',
+  'SplitV',
+  'Concat',
+  'Cast',
 ];
 
 /** The default thread count in Node: every logical core, up to 8 (use.ts' documented 'auto'). */

@@ -14,11 +14,20 @@
  *
  *     dx = r · (g − mean(g) − x̂ · mean(g ⊙ x̂)),  dγ = Σ dy ⊙ x̂,  dβ = Σ dy
  *
+ * Where the channels are a multiple of 4 and genblocks' heap kernels run, the same passes run
+ * as SIMD heap kernels (`groupNorm`, `groupNormGrad` in `heap-kernels.wat`: per-channel sums in
+ * float32 over the positions, combined per group in float64), split by examples across the heap
+ * kernels' threads; the gradient's per-example shares of dγ and dβ are added here in float64, in
+ * example order, so the result does not depend on the thread count. These loops in JavaScript,
+ * on one thread, made up a fifth of a UNet training step. The JavaScript loops below remain for
+ * other channel counts.
+ *
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../group-norm-kernel.js';
+import { heapKernels, heapKernelThreads, heapPointer } from './heap-kernels.js';
 import { attr, type WasmKernelArgs } from './types.js';
 
 /** `[batch, positions, groups, channelsPerGroup]` of a rank-4 float32 input, or an error. */
@@ -49,6 +58,17 @@ export function groupNorm({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
     backend.makeOutput([...x.shape], 'float32'),
     backend.makeOutput([batch, 1, groups, 1], 'float32'),
   ];
+  const kernels = heapKernels(backend);
+  if (kernels != null && channels % 4 === 0 && batch * positions > 0) {
+    const scratch = backend.makeOutput([3 * channels * heapKernelThreads(backend)], 'float32');
+    const ptr = (t: tf.TensorInfo) => heapPointer(backend, t);
+    kernels.groupNorm(
+      ...[ptr(x), ptr(inputs.gamma!), ptr(inputs.beta!), ptr(outs[0]!), ptr(outs[1]!), ptr(outs[2]!), ptr(scratch)],
+      ...[batch, positions, groups, size, epsilon],
+    );
+    backend.disposeData(scratch.dataId);
+    return outs;
+  }
   // Views after makeOutput (an allocation may grow the heap and detach earlier views).
   const xv = backend.typedArrayFromHeap(x) as Float32Array;
   const gv = backend.typedArrayFromHeap(inputs.gamma!) as Float32Array;
@@ -113,6 +133,32 @@ export function groupNormGrad({ inputs, backend }: WasmKernelArgs): tf.TensorInf
     backend.makeOutput([channels], 'float32'),
     backend.makeOutput([channels], 'float32'),
   ];
+  const kernels = heapKernels(backend);
+  if (kernels != null && channels % 4 === 0 && batch * positions > 0) {
+    const partial = backend.makeOutput([batch, 2, channels], 'float32');
+    const scratch = backend.makeOutput([3 * channels * heapKernelThreads(backend)], 'float32');
+    const ptr = (t: tf.TensorInfo) => heapPointer(backend, t);
+    kernels.groupNormGrad(
+      ...[ptr(dy), ptr(xHat), ptr(inputs.r!), ptr(inputs.gamma!), ptr(outs[0]!), ptr(partial), ptr(scratch)],
+      ...[batch, positions, groups, size],
+    );
+    // dβ and dγ: the examples' shares added in float64, in example order.
+    const pv = backend.typedArrayFromHeap(partial) as Float32Array;
+    const dBeta = new Float64Array(channels);
+    const dGamma = new Float64Array(channels);
+    for (let n = 0; n < batch; n++) {
+      const base = 2 * n * channels;
+      for (let k = 0; k < channels; k++) {
+        dBeta[k]! += pv[base + k]!;
+        dGamma[k]! += pv[base + channels + k]!;
+      }
+    }
+    (backend.typedArrayFromHeap(outs[1]!) as Float32Array).set(dGamma);
+    (backend.typedArrayFromHeap(outs[2]!) as Float32Array).set(dBeta);
+    backend.disposeData(partial.dataId);
+    backend.disposeData(scratch.dataId);
+    return outs;
+  }
   const dv = backend.typedArrayFromHeap(dy) as Float32Array;
   const hv = backend.typedArrayFromHeap(xHat) as Float32Array;
   const rv = backend.typedArrayFromHeap(inputs.r!) as Float32Array;

@@ -9,16 +9,18 @@
  * here reads both operands in place (4x8 register tiles, `v128.load32_splat` of A, rows of B),
  * at the speed of XNNPACK's kernel on a packed operand. `sqrt`, `leakyRelu`, `greater`,
  * `select` and `tanh` are single SIMD passes where the stock kernels are scalar loops; `adam` is a whole
- * Adam update in one pass (see `train.fusedAdam`).
+ * Adam update in one pass (see `train.fusedAdam`); `groupNorm` and `groupNormGrad` are group
+ * normalization's passes (see `group-norm.ts`).
  *
- * The module is about 4 KiB, which browsers compile synchronously even on the main thread.
+ * The module is about 5 KiB, which browsers compile synchronously even on the main thread.
  * Where the engine supports relaxed SIMD (Chromium; Node 20 only behind
  * `--experimental-wasm-relaxed-simd`), an assembly whose gemm uses `f32x4.relaxed_madd` (fused
  * multiply-adds) runs instead.
  * On the threaded build's shared heap (genblocks' Node threads) a second assembly of the same
  * source, importing a shared memory, runs, and large calls are split across a pool of
  * `threads − 1` worker threads running that assembly on the same heap (`heap-pool.ts`): a gemm
- * by blocks of output columns or rows, the element-wise kernels by ranges (Adam runs whole). No thread
+ * by blocks of output columns or rows, the element-wise kernels by ranges (Adam runs whole), group
+ * normalization by examples. No thread
  * changes another's summation order (the reduction dimension is never split), so results are
  * bit-identical to one thread. Unavailable (the callers keep the stock paths) when the
  * backend's memory cannot be reached (the threaded build started by tfjs itself, in a browser)
@@ -108,6 +110,43 @@ export interface HeapKernels {
    * difference, 5 max, 6 min, 7 copy of A.
    */
   binary(op: number, M: number, N: number, a: number, sa: number, ta: number, b: number, sb: number, tb: number, out: number): void;
+  /**
+   * Group normalization of `batch` examples `x` `[P, G·S]` (`G·S % 4 == 0`): `y = γ·x̂ + β`,
+   * `x̂ = (x − μ)·r`, `r[n·G + g] = 1/√(σ² + ε)` per (example, group); `scratch`: `3·G·S` floats
+   * (per thread, as `gemm`'s panel).
+   */
+  groupNorm(
+    x: number,
+    gamma: number,
+    beta: number,
+    y: number,
+    xHat: number,
+    r: number,
+    scratch: number,
+    batch: number,
+    P: number,
+    G: number,
+    S: number,
+    epsilon: number,
+  ): void;
+  /**
+   * Its gradient: `dx = r·(γ·dy − mean(γ·dy) − x̂·mean(γ·dy·x̂))` per (example, group), and per
+   * example the per-channel `Σ dy` and `Σ dy·x̂` into `partial` `[batch, 2, G·S]`; `scratch`:
+   * `3·G·S` floats (per thread).
+   */
+  groupNormGrad(
+    dy: number,
+    xHat: number,
+    r: number,
+    gamma: number,
+    dx: number,
+    partial: number,
+    scratch: number,
+    batch: number,
+    P: number,
+    G: number,
+    S: number,
+  ): void;
   /**
    * One Adam step over `n` parameters `w` (moments `m`, `v`, gradient `g`) into fresh outputs
    * `ow`, `om`, `ov`, in `tf.train.adam`'s order of float32 operations; `c1 = 1 − β1ᵗ`,
@@ -428,6 +467,29 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     layerNormGrad: local.layerNormGrad,
     sumSquares: local.sumSquares,
     scale: local.scale,
+    // By examples (each example's result is computed alone: the split changes no sum).
+    groupNorm(x, gamma, beta, y, xHat, r, scratch, batch, P, G, S, epsilon) {
+      const C = G * S;
+      const count = chunksFor(state.pool, batch * P * C, ELEMENTWISE_MIN_PER_THREAD, batch);
+      const at = (n0: number) => 4 * n0 * P * C;
+      run(
+        'groupNorm',
+        local.groupNorm as (...args: number[]) => void,
+        ranges(batch, count, 1).map(([n0, k]) => [x + at(n0), gamma, beta, y + at(n0), xHat + at(n0), r + 4 * n0 * G, scratch, k, P, G, S, epsilon]),
+        { arg: 6, stride: 12 * C },
+      );
+    },
+    groupNormGrad(dy, xHat, r, gamma, dx, partial, scratch, batch, P, G, S) {
+      const C = G * S;
+      const count = chunksFor(state.pool, batch * P * C, ELEMENTWISE_MIN_PER_THREAD, batch);
+      const at = (n0: number) => 4 * n0 * P * C;
+      run(
+        'groupNormGrad',
+        local.groupNormGrad as (...args: number[]) => void,
+        ranges(batch, count, 1).map(([n0, k]) => [dy + at(n0), xHat + at(n0), r + 4 * n0 * G, gamma, dx + at(n0), partial + 8 * n0 * C, scratch, k, P, G, S]),
+        { arg: 6, stride: 12 * C },
+      );
+    },
     binary(op, M, N, a, sa, ta, b, sb, tb, out) {
       const count = chunksFor(state.pool, M * N, ELEMENTWISE_MIN_PER_THREAD, M === 1 ? Math.ceil(N / ALIGN) : M);
       if (count > 1 && M > 1) {

@@ -704,4 +704,212 @@
         (local.set $x (i32.add (local.get $x) (i32.const 4)))
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $loop))))
+  ;; ---- group normalization (genblocks "unetstep"; see group-norm.ts) ----
+  ;; $sumGroup: Σ (as f64) of the f32 values at p[k], k in [g·S, (g+1)·S) (p a per-channel row).
+  (func $sumGroup (param $p i32) (param $g i32) (param $S i32) (result f64)
+    (local $k i32) (local $end i32) (local $s f64)
+    (local.set $k (i32.add (local.get $p) (i32.shl (i32.mul (local.get $g) (local.get $S)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $k) (i32.shl (local.get $S) (i32.const 2))))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $k)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $loop)))
+    (local.get $s))
+  ;; $sumGroupScaled: Σ (as f64) of w[k]·p[k] over group g.
+  (func $sumGroupScaled (param $p i32) (param $w i32) (param $g i32) (param $S i32) (result f64)
+    (local $k i32) (local $end i32) (local $o i32) (local $s f64)
+    (local.set $o (i32.shl (i32.mul (local.get $g) (local.get $S)) (i32.const 2)))
+    (local.set $k (i32.const 0))
+    (local.set $end (i32.shl (local.get $S) (i32.const 2)))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $s (f64.add (local.get $s)
+          (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $w) (i32.add (local.get $o) (local.get $k)))))
+                   (f64.promote_f32 (f32.load (i32.add (local.get $p) (i32.add (local.get $o) (local.get $k))))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $loop)))
+    (local.get $s))
+  ;; $fillGroup: q[k] = v for k in group g.
+  (func $fillGroup (param $q i32) (param $g i32) (param $S i32) (param $v f32)
+    (local $k i32) (local $end i32)
+    (local.set $k (i32.add (local.get $q) (i32.shl (i32.mul (local.get $g) (local.get $S)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $k) (i32.shl (local.get $S) (i32.const 2))))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (f32.store (local.get $k) (local.get $v))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $loop))))
+  ;; $zero: n floats at p set to 0 (n a multiple of 4).
+  (func $zero (param $p i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (v128.store (local.get $p) (v128.const i32x4 0 0 0 0))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $loop))))
+
+  ;; groupNorm: for `batch` examples of x [P positions, C = G·S channels] (C % 4 == 0), per
+  ;; (example, group): μ = mean, σ² = mean((x − μ)²), r = 1/√(σ² + ε) (f64), x̂ = (x − μ)·r,
+  ;; y = γ·x̂ + β; r stored at r[n·G + g]. Per-channel sums over positions in f32x4, combined per
+  ;; group in f64. scratch: 3·C floats (sums, per-channel μ, per-channel r).
+  (func (export "groupNorm")
+    (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32) (param $xHat i32) (param $r i32)
+    (param $scratch i32) (param $batch i32) (param $P i32) (param $G i32) (param $S i32) (param $eps f32)
+    (local $C i32) (local $CB i32) (local $acc i32) (local $mean i32) (local $rc i32) (local $n i32) (local $g i32)
+    (local $px i32) (local $end i32) (local $c i32) (local $count f64) (local $rg f32) (local $d v128) (local $h v128)
+    (local.set $C (i32.mul (local.get $G) (local.get $S)))
+    (local.set $CB (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $acc (local.get $scratch))
+    (local.set $mean (i32.add (local.get $acc) (local.get $CB)))
+    (local.set $rc (i32.add (local.get $mean) (local.get $CB)))
+    (local.set $count (f64.convert_i32_u (i32.mul (local.get $P) (local.get $S))))
+    (block $ndone
+      (loop $nloop
+        (br_if $ndone (i32.ge_u (local.get $n) (local.get $batch)))
+        (local.set $end (i32.add (local.get $x) (i32.mul (local.get $P) (local.get $CB))))
+        ;; means
+        (call $zero (local.get $acc) (local.get $C))
+        (local.set $px (local.get $x))
+        (block $pdone (loop $ploop
+          (br_if $pdone (i32.ge_u (local.get $px) (local.get $end)))
+          (local.set $c (i32.const 0))
+          (block $cdone (loop $cloop
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $CB)))
+            (v128.store (i32.add (local.get $acc) (local.get $c))
+              (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $c))) (v128.load (i32.add (local.get $px) (local.get $c)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $cloop)))
+          (local.set $px (i32.add (local.get $px) (local.get $CB)))
+          (br $ploop)))
+        (local.set $g (i32.const 0))
+        (block $gdone (loop $gloop
+          (br_if $gdone (i32.ge_u (local.get $g) (local.get $G)))
+          (call $fillGroup (local.get $mean) (local.get $g) (local.get $S)
+            (f32.demote_f64 (f64.div (call $sumGroup (local.get $acc) (local.get $g) (local.get $S)) (local.get $count))))
+          (local.set $g (i32.add (local.get $g) (i32.const 1)))
+          (br $gloop)))
+        ;; variances
+        (call $zero (local.get $acc) (local.get $C))
+        (local.set $px (local.get $x))
+        (block $pdone2 (loop $ploop2
+          (br_if $pdone2 (i32.ge_u (local.get $px) (local.get $end)))
+          (local.set $c (i32.const 0))
+          (block $cdone2 (loop $cloop2
+            (br_if $cdone2 (i32.ge_u (local.get $c) (local.get $CB)))
+            (local.set $d (f32x4.sub (v128.load (i32.add (local.get $px) (local.get $c))) (v128.load (i32.add (local.get $mean) (local.get $c)))))
+            (v128.store (i32.add (local.get $acc) (local.get $c))
+              (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $c))) (f32x4.mul (local.get $d) (local.get $d))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $cloop2)))
+          (local.set $px (i32.add (local.get $px) (local.get $CB)))
+          (br $ploop2)))
+        (local.set $g (i32.const 0))
+        (block $gdone2 (loop $gloop2
+          (br_if $gdone2 (i32.ge_u (local.get $g) (local.get $G)))
+          (local.set $rg (f32.demote_f64 (f64.div (f64.const 1)
+            (f64.sqrt (f64.add (f64.div (call $sumGroup (local.get $acc) (local.get $g) (local.get $S)) (local.get $count))
+                               (f64.promote_f32 (local.get $eps)))))))
+          (f32.store (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $G)) (local.get $g)) (i32.const 2))) (local.get $rg))
+          (call $fillGroup (local.get $rc) (local.get $g) (local.get $S) (local.get $rg))
+          (local.set $g (i32.add (local.get $g) (i32.const 1)))
+          (br $gloop2)))
+        ;; x̂ and y
+        (block $pdone3 (loop $ploop3
+          (br_if $pdone3 (i32.ge_u (local.get $x) (local.get $end)))
+          (local.set $c (i32.const 0))
+          (block $cdone3 (loop $cloop3
+            (br_if $cdone3 (i32.ge_u (local.get $c) (local.get $CB)))
+            (local.set $h (f32x4.mul
+              (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $c))) (v128.load (i32.add (local.get $mean) (local.get $c))))
+              (v128.load (i32.add (local.get $rc) (local.get $c)))))
+            (v128.store (i32.add (local.get $xHat) (local.get $c)) (local.get $h))
+            (v128.store (i32.add (local.get $y) (local.get $c))
+              (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $gamma) (local.get $c))) (local.get $h))
+                         (v128.load (i32.add (local.get $beta) (local.get $c)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $cloop3)))
+          (local.set $x (i32.add (local.get $x) (local.get $CB)))
+          (local.set $xHat (i32.add (local.get $xHat) (local.get $CB)))
+          (local.set $y (i32.add (local.get $y) (local.get $CB)))
+          (br $ploop3)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $nloop))))
+
+  ;; groupNormGrad: for `batch` examples (layout as groupNorm), with g = γ·dy and means over each
+  ;; (example, group): dx = r·(g − mean(g) − x̂·mean(g·x̂)); partial [batch, 2, C] receives each
+  ;; example's per-channel Σ dy (dβ's share) and Σ dy·x̂ (dγ's share). scratch: 3·C floats.
+  (func (export "groupNormGrad")
+    (param $dy i32) (param $xHat i32) (param $r i32) (param $gamma i32) (param $dx i32) (param $partial i32)
+    (param $scratch i32) (param $batch i32) (param $P i32) (param $G i32) (param $S i32)
+    (local $C i32) (local $CB i32) (local $accB i32) (local $accH i32) (local $meanG i32) (local $meanH i32) (local $rc i32)
+    (local $n i32) (local $g i32) (local $pd i32) (local $ph i32) (local $end i32) (local $c i32) (local $count f64)
+    (local $d v128)
+    (local.set $C (i32.mul (local.get $G) (local.get $S)))
+    (local.set $CB (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $meanG (local.get $scratch))
+    (local.set $meanH (i32.add (local.get $meanG) (local.get $CB)))
+    (local.set $rc (i32.add (local.get $meanH) (local.get $CB)))
+    (local.set $count (f64.convert_i32_u (i32.mul (local.get $P) (local.get $S))))
+    (block $ndone
+      (loop $nloop
+        (br_if $ndone (i32.ge_u (local.get $n) (local.get $batch)))
+        (local.set $accB (i32.add (local.get $partial) (i32.mul (local.get $n) (i32.shl (local.get $CB) (i32.const 1)))))
+        (local.set $accH (i32.add (local.get $accB) (local.get $CB)))
+        (call $zero (local.get $accB) (i32.shl (local.get $C) (i32.const 1)))
+        (local.set $end (i32.add (local.get $dy) (i32.mul (local.get $P) (local.get $CB))))
+        (local.set $pd (local.get $dy))
+        (local.set $ph (local.get $xHat))
+        (block $pdone (loop $ploop
+          (br_if $pdone (i32.ge_u (local.get $pd) (local.get $end)))
+          (local.set $c (i32.const 0))
+          (block $cdone (loop $cloop
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $CB)))
+            (local.set $d (v128.load (i32.add (local.get $pd) (local.get $c))))
+            (v128.store (i32.add (local.get $accB) (local.get $c))
+              (f32x4.add (v128.load (i32.add (local.get $accB) (local.get $c))) (local.get $d)))
+            (v128.store (i32.add (local.get $accH) (local.get $c))
+              (f32x4.add (v128.load (i32.add (local.get $accH) (local.get $c)))
+                         (f32x4.mul (local.get $d) (v128.load (i32.add (local.get $ph) (local.get $c))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $cloop)))
+          (local.set $pd (i32.add (local.get $pd) (local.get $CB)))
+          (local.set $ph (i32.add (local.get $ph) (local.get $CB)))
+          (br $ploop)))
+        (local.set $g (i32.const 0))
+        (block $gdone (loop $gloop
+          (br_if $gdone (i32.ge_u (local.get $g) (local.get $G)))
+          (call $fillGroup (local.get $meanG) (local.get $g) (local.get $S)
+            (f32.demote_f64 (f64.div (call $sumGroupScaled (local.get $accB) (local.get $gamma) (local.get $g) (local.get $S)) (local.get $count))))
+          (call $fillGroup (local.get $meanH) (local.get $g) (local.get $S)
+            (f32.demote_f64 (f64.div (call $sumGroupScaled (local.get $accH) (local.get $gamma) (local.get $g) (local.get $S)) (local.get $count))))
+          (call $fillGroup (local.get $rc) (local.get $g) (local.get $S)
+            (f32.load (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $G)) (local.get $g)) (i32.const 2)))))
+          (local.set $g (i32.add (local.get $g) (i32.const 1)))
+          (br $gloop)))
+        (block $pdone2 (loop $ploop2
+          (br_if $pdone2 (i32.ge_u (local.get $dy) (local.get $end)))
+          (local.set $c (i32.const 0))
+          (block $cdone2 (loop $cloop2
+            (br_if $cdone2 (i32.ge_u (local.get $c) (local.get $CB)))
+            (v128.store (i32.add (local.get $dx) (local.get $c))
+              (f32x4.mul (v128.load (i32.add (local.get $rc) (local.get $c)))
+                (f32x4.sub
+                  (f32x4.sub
+                    (f32x4.mul (v128.load (i32.add (local.get $gamma) (local.get $c))) (v128.load (i32.add (local.get $dy) (local.get $c))))
+                    (v128.load (i32.add (local.get $meanG) (local.get $c))))
+                  (f32x4.mul (v128.load (i32.add (local.get $xHat) (local.get $c))) (v128.load (i32.add (local.get $meanH) (local.get $c)))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $cloop2)))
+          (local.set $dy (i32.add (local.get $dy) (local.get $CB)))
+          (local.set $xHat (i32.add (local.get $xHat) (local.get $CB)))
+          (local.set $dx (i32.add (local.get $dx) (local.get $CB)))
+          (br $ploop2)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $nloop))))
 )

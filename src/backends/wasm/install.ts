@@ -14,6 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { makeBatchMatMul } from './batch-mat-mul.js';
 import { BINARY_OPS, makeBinary } from './binary.js';
 import { makeClipByValue } from './clip-by-value.js';
+import { makeCast } from './cast.js';
+import { makeConcat } from './concat.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { makeErf } from './erf.js';
@@ -36,6 +38,7 @@ import { makePow } from './pow.js';
 import { makeResizeNearestNeighbor, makeResizeNearestNeighborGrad } from './resize-nearest-neighbor.js';
 import { makeSelect } from './select.js';
 import { makeSlice } from './slice.js';
+import { splitV } from './split-v.js';
 import { makeSqrt } from './sqrt.js';
 import { makeMean, makeSum } from './sum.js';
 import { makeTanh } from './tanh.js';
@@ -96,6 +99,9 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'Unpack', kind: 'replace', make: () => unpack as unknown as WasmKernelFunc },
   // A correctness fix, not a speed-up: the stock kernel reads int32 as float32 and maps NaN to the lower bound.
   { kernelName: 'ClipByValue', kind: 'replace', make: (o) => makeClipByValue(o!) },
+  { kernelName: 'SplitV', kind: 'replace', make: () => splitV as unknown as WasmKernelFunc },
+  { kernelName: 'Concat', kind: 'replace', make: (o) => makeConcat(o!) },
+  { kernelName: 'Cast', kind: 'replace', make: (o) => makeCast(o!) },
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_KERNEL, kind: 'add', make: () => groupNorm as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_GRAD_KERNEL, kind: 'add', make: () => groupNormGrad as unknown as WasmKernelFunc },

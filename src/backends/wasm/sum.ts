@@ -18,6 +18,7 @@
  */
 import { backend_util, util } from '@tensorflow/tfjs-core';
 
+import { sumColumns } from './sum-columns.js';
 import { attr, type WasmKernelFunc } from './types.js';
 
 /** Kept rows shorter than this go to the stock kernel. */
@@ -61,7 +62,7 @@ function reduceLeading({ inputs, backend, attrs }: Parameters<WasmKernelFunc>[0]
 
 /** Wraps the stock wasm `Sum` (input `x`, attrs `axis`, `keepDims`). */
 export function makeSum(stock: WasmKernelFunc): WasmKernelFunc {
-  return (args) => reduceLeading(args, false) ?? stock(args);
+  return (args) => sumColumns(args) ?? reduceLeading(args, false) ?? stock(args);
 }
 
 /**

@@ -4,10 +4,14 @@
  * conv2dTranspose forward and backward.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
+import { PARTIALS_BUDGET, SHIFTED_BLOCK, shiftedBlock } from '../../../src/backends/wasm/conv2d-backprop-filter.js';
+import { heapKernelsReady, setHeapThreadsEnabled } from '../../../src/backends/wasm/heap-kernels.js';
+import { HeapPool } from '../../../src/backends/wasm/heap-pool.js';
+import type { WasmBackend } from '../../../src/backends/wasm/types.js';
 import { useTestBackend } from '../../helpers/backends.js';
-import { expectParity, randomArray, rng } from '../parity.js';
+import { expectParity, randomArray, rng, runOn } from '../parity.js';
 
 beforeAll(async () => {
   await useTestBackend('wasm');
@@ -38,6 +42,16 @@ function cases(): ConvCase[] {
     { batch: 3, size: [12, 12], inChannels: 1, outChannels: 32, kernel: [5, 5], stride: [2, 2], pad: 'same' },
     { batch: 2, size: [9, 10], inChannels: 2, outChannels: 20, kernel: [3, 3], stride: [1, 1], pad: 'valid' },
     { batch: 1, size: [8, 7], inChannels: 3, outChannels: 12, kernel: [1, 3], stride: [2, 1], pad: 'same' },
+    // Stride 1, kw·C % 4 == 0 and Cout % 8 == 0: the shifted-product path of Conv2DBackpropFilter.
+    // A UNet's 3×3 'same' layer over more than one block of grid positions (2·30·30 = 1800 > 512)
+    // and its 1×1 skip (no padding: read in place).
+    { batch: 2, size: [28, 28], inChannels: 8, outChannels: 8, kernel: [3, 3], stride: [1, 1], pad: 'same' },
+    { batch: 3, size: [9, 9], inChannels: 12, outChannels: 8, kernel: [1, 1], stride: [1, 1], pad: 'same' },
+    // Odd sizes, 'valid' with a far-side remainder, even and non-square kernels, one example.
+    { batch: 1, size: [13, 11], inChannels: 4, outChannels: 16, kernel: [3, 3], stride: [1, 1], pad: 'valid' },
+    { batch: 2, size: [10, 9], inChannels: 6, outChannels: 8, kernel: [2, 2], stride: [1, 1], pad: 'same' },
+    { batch: 2, size: [7, 12], inChannels: 4, outChannels: 24, kernel: [5, 3], stride: [1, 1], pad: 'same' },
+    { batch: 5, size: [7, 7], inChannels: 32, outChannels: 32, kernel: [3, 3], stride: [1, 1], pad: 'same' },
   ];
   const r = rng(7);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(((r() + 1) / 2) * xs.length)]!;
@@ -186,6 +200,66 @@ describe('wasm conv2d backprop parity with cpu', () => {
     expect(tf.memory().numTensors).toBe(tensors);
     expect(backend.numDataIds()).toBe(ids);
     tf.dispose([X, W]);
+  });
+});
+
+describe('Conv2DBackpropFilter by shifted products on the heap gemm', () => {
+  afterEach(() => setHeapThreadsEnabled(true));
+
+  // x [2, 28, 28, 32], 3×3 'same', 32 filters: a 30 × 30 grid of 1800 positions, 3 blocks of
+  // SHIFTED_BLOCK (512) and a rest of 264; each block's product is 96·32·512 = 1.6M
+  // multiply-adds, so with 2 threads the blocks are shared out (gemmBatch in the pool).
+  const xShape = [2, 28, 28, 32] as const;
+  const dyShape = [2, 28, 28, 32] as const;
+  const r = rng(11);
+  const x = randomArray(r, 2 * 28 * 28 * 32);
+  const dy = randomArray(r, 2 * 28 * 28 * 32);
+  const dW = () =>
+    tf
+      .engine()
+      .runKernel(
+        'Conv2DBackpropFilter',
+        { x: tf.tensor4d(x, [...xShape]), dy: tf.tensor4d(dy, [...dyShape]) },
+        { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 32, 32] },
+      ) as tf.Tensor;
+
+  it('covers more than one block of positions (the partial sums are added)', () => {
+    expect(2 * 30 * 30).toBeGreaterThan(3 * SHIFTED_BLOCK);
+    expect(shiftedBlock(2 * 30 * 30, 3 * 3 * 32 * 32)).toBe(SHIFTED_BLOCK);
+  });
+
+  it('lengthens the blocks of large layers so that the partial results stay within budget', () => {
+    // The kernels issue's first level: 64·30·30 positions, 3·3·32·32 floats per partial: 113 blocks of 512.
+    expect(shiftedBlock(64 * 30 * 30, 9216)).toBe(512);
+    // 3×3×256 → 256 (589 824 floats per partial) over 64·34·34 positions: 8 blocks (the floor).
+    const rowSize = 3 * 3 * 256 * 256;
+    const K = 64 * 34 * 34;
+    const block = shiftedBlock(K, rowSize);
+    expect(block).toBe(Math.ceil(K / 8));
+    expect(Math.ceil(K / block)).toBeLessThanOrEqual(8);
+    // 3×3×64 → 64 (36 864 floats) over 256·66·66 positions: at most PARTIALS_BUDGET floats.
+    const big = shiftedBlock(256 * 66 * 66, 36864);
+    expect(Math.ceil((256 * 66 * 66) / big) * 36864).toBeLessThanOrEqual(PARTIALS_BUDGET + 36864);
+    expect(big).toBeGreaterThan(SHIFTED_BLOCK);
+  });
+
+  it('matches cpu to 1e-4', async () => {
+    await expectParity('shifted dW [2, 28, 28, 32] 3x3 → 32', dW);
+  });
+
+  it('gives bit-identical results with the heap threads on and off', async () => {
+    const threads = await heapKernelsReady(tf.engine().findBackend('wasm') as unknown as WasmBackend);
+    setHeapThreadsEnabled(false);
+    const single = await runOn('wasm', dW);
+    setHeapThreadsEnabled(true);
+    const spy = vi.spyOn(HeapPool.prototype, 'run');
+    const threaded = await runOn('wasm', dW);
+    const ops = spy.mock.calls.map((call) => call[0]);
+    spy.mockRestore();
+    // With a pool (2 or more threads) the blocks really were shared out.
+    if (threads > 1) expect(ops).toContain('gemmBatch');
+    const bits = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    expect(bits(threaded[0]!).equals(bits(single[0]!))).toBe(true);
   });
 });
 

@@ -5,9 +5,12 @@
  * normalization), the same results as the element-wise path they replace, and no leaks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../../../src/backends/group-norm-kernel.js';
+import { heapKernelsReady, setHeapThreadsEnabled } from '../../../src/backends/wasm/heap-kernels.js';
+import { HeapPool } from '../../../src/backends/wasm/heap-pool.js';
+import type { WasmBackend } from '../../../src/backends/wasm/types.js';
 import { installWasmKernels, uninstallWasmKernels } from '../../../src/backends/wasm/install.js';
 import { layers } from '../../../src/index.js';
 import { useTestBackend } from '../../helpers/backends.js';
@@ -21,6 +24,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   installWasmKernels(KERNELS);
+  setHeapThreadsEnabled(true);
 });
 
 /**
@@ -81,10 +85,15 @@ function run(x: tf.Tensor, dy: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, gro
 
 describe('wasm group-normalization kernels', () => {
   // [batch, height, width, channels, groups]: several channels per group, one, and one group.
+  // Channels a multiple of 4 take the SIMD heap kernels (2 channels per group: a SIMD lane
+  // spans groups; 3 per group; 7×7 positions), 6 channels the JavaScript loops.
   it.each([
     [2, 3, 5, 6, 3],
     [3, 2, 2, 4, 4],
     [1, 4, 3, 8, 1],
+    [5, 7, 7, 8, 4],
+    [4, 6, 5, 24, 8],
+    [2, 3, 3, 12, 1],
   ])('match the float64 reference and the element-wise path, x [%i, %i, %i, %i], %i groups', (batch, h, w, c, groups) => {
     const r = rng(batch * 100 + c);
     // A mean far from 0 and a spread far from 1, so both matter.
@@ -129,5 +138,28 @@ describe('wasm group-normalization kernels', () => {
       tf.engine().runKernel(GROUP_NORM_KERNEL, { x: tf.zeros([2, 4]), gamma: tf.ones([4]), beta: tf.zeros([4]) }, { epsilon: 1e-5 }),
     ).toThrow(/expected x float32 \[batch, positions, groups, channelsPerGroup\], received float32 \[2,4\]/);
     x.dispose();
+  });
+});
+
+describe('wasm group-normalization heap kernels with threads', () => {
+  it('give bit-identical results with the heap threads on and off (split by examples)', async () => {
+    const threads = await heapKernelsReady(tf.engine().findBackend('wasm') as unknown as WasmBackend);
+    // [16, 14, 14, 32]: 100 352 elements, enough for two threads' share (2 · 2^15) to be split.
+    const r = rng(17);
+    const x = tf.tensor4d(randomArray(r, 16 * 14 * 14 * 32), [16, 14, 14, 32]);
+    const dy = tf.tensor4d(randomArray(r, x.size), x.shape);
+    const gamma = tf.tensor1d(randomArray(r, 32).map((v) => 1 + 0.5 * v));
+    const beta = tf.tensor1d(randomArray(r, 32));
+    setHeapThreadsEnabled(false);
+    const single = run(x, dy, gamma, beta, 8);
+    setHeapThreadsEnabled(true);
+    const spy = vi.spyOn(HeapPool.prototype, 'run');
+    const threaded = run(x, dy, gamma, beta, 8);
+    const ops = spy.mock.calls.map((call) => call[0]);
+    spy.mockRestore();
+    if (threads > 1) expect(ops).toEqual(expect.arrayContaining(['groupNorm', 'groupNormGrad']));
+    const bits = (v: tf.TypedArray) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    threaded.forEach((v, i) => expect(bits(v).equals(bits(single[i]!)), `output ${i}`).toBe(true));
+    tf.dispose([x, dy, gamma, beta]);
   });
 });
