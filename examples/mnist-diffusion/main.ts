@@ -10,8 +10,8 @@
  *     [--label-dropout 0.1] [--guidance-scale 4] [--ema-decay 0.995] [--samples 100]
  *     [--grid-every 500] [--backend wasm] [--seed 1] [--out out/mnist-diffusion]
  *
- * The defaults are chosen to train and sample within 30 minutes on a 2-core machine (wasm, one
- * thread): see the recipe in docs/diffusion.md for what they reach and what else was tried.
+ * The defaults are chosen to train and sample within 30 minutes on a 2-core machine (wasm, two
+ * threads; 12 minutes measured idle): see the recipe in docs/diffusion.md for what they reach and what else was tried.
  *
  * Trains with train.DiffusionTrainer (gradients clipped to norm 1, an EMA of the weights with
  * warm-up for sampling and for the saved model).

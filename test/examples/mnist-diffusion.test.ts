@@ -72,5 +72,9 @@ describe('examples/mnist-diffusion', () => {
     expect(parseOptions(['--attention-at', '']).attentionAt).toEqual([]);
     expect(parseOptions(['--attention-at', '14,7']).attentionAt).toEqual([14, 7]);
     expect(parseOptions(['--warmup-steps', '0']).warmupSteps).toBe(0);
+    // The default length is 2,800 steps unless --epochs is given; both at once is an error.
+    expect(parseOptions([]).steps).toBeUndefined();
+    expect(parseOptions(['--epochs', '2']).epochs).toBe(2);
+    expect(() => parseOptions(['--steps', '10', '--epochs', '1'])).toThrow(/give --steps or --epochs, not both/);
   });
 });
