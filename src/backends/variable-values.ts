@@ -16,9 +16,6 @@
  * - {@link markFinite} lets a kernel that checked the values it wrote (the fused Adam kernel
  *   on wasm) record them as finite, so that the scan skips them: tensor data never changes
  *   after it is written, so the mark stays true for as long as the data lives.
- * - {@link watchAssignments} scans the values that some variables are assigned, as they are
- *   assigned (while the kernel's output is still in cache), and marks the finite ones, so that
- *   the scan after a training step finds them marked instead of reading them again from memory.
  *
  * @module
  * @internal
@@ -207,77 +204,6 @@ const knownFinite = new WeakSet<DataId>();
  */
 export function markFinite(dataId: DataId): void {
   knownFinite.add(dataId);
-}
-
-type Assign = (this: tf.Variable, newValue: tf.Tensor) => void;
-
-/** `tf.Variable.prototype.assign` as {@link watchAssignments} first found it. */
-let plainAssign: Assign | undefined;
-/** Active watches; the checking `assign` is in place while there is one. */
-let watches = 0;
-/** Watched variables, with the number of watches that hold each. */
-const watched = new WeakMap<tf.Variable, number>();
-
-/** `Variable.assign`, then the in-place scan of the new value when the variable is watched. */
-function checkingAssign(this: tf.Variable, newValue: tf.Tensor): void {
-  plainAssign!.call(this, newValue);
-  if (watched.has(this)) markIfFinite(this);
-}
-
-/** Scans `t` in place (host-memory backends) and marks its data finite when it is. */
-function markIfFinite(t: tf.Tensor): void {
-  if (t.dtype !== 'float32' || knownFinite.has(t.dataId)) return;
-  const backend = engine().backend as HostBackend;
-  const check = backend.wasm?.HEAPU8 && backend.dataIdMap ? wasmCheck(memoryOf(backend)) : null;
-  if (finiteInPlace(backend, check, t) === true) knownFinite.add(t.dataId);
-}
-
-/** What {@link watchAssignments} returns. @internal */
-export interface AssignmentWatch {
-  /** Stops watching (idempotent); the last release puts `tf.Variable.prototype.assign` back. */
-  release(): void;
-}
-
-/**
- * Scans every value that one of `variables` is assigned, right after `assign` (in place, on
- * the `cpu` and `wasm` backends), and marks it finite (see {@link markFinite}) when it is. A
- * step's later check ({@link findNonFinite}) then skips the marked values instead of reading
- * them again: the same values are read once either way, but here while the optimizer's output
- * is still in cache rather than after the whole step has gone through memory (a 1.1M-weight MLP
- * GAN with Adam on wasm: a median 0.32 ms per step instead of 0.59). A value found non-finite is
- * not marked, so the later check finds it as before: nothing is weakened, only moved.
- *
- * Works by replacing `tf.Variable.prototype.assign` while at least one watch is active (tfjs
- * optimizers, `LayerVariable.write` and `ExponentialMovingAverage` all assign through it); a
- * variable that is not watched pays one `WeakMap` lookup per assignment. Release the watch when
- * the training run ends. Only for backends where {@link scansInPlace} is true.
- *
- * @internal
- */
-export function watchAssignments(variables: readonly tf.Variable[]): AssignmentWatch {
-  const proto = tf.Variable.prototype as unknown as { assign: Assign };
-  if (watches++ === 0 && proto.assign !== checkingAssign) {
-    // Captured once: if another copy of this module wraps ours, each still calls a fixed
-    // function below it, so the chain cannot loop.
-    plainAssign ??= proto.assign;
-    proto.assign = checkingAssign;
-  }
-  for (const v of variables) watched.set(v, (watched.get(v) ?? 0) + 1);
-  let released = false;
-  return {
-    release() {
-      if (released) return;
-      released = true;
-      for (const v of variables) {
-        const count = (watched.get(v) ?? 1) - 1;
-        if (count > 0) watched.set(v, count);
-        else watched.delete(v);
-      }
-      // Put the original back only if nobody replaced ours since (another copy of this module);
-      // otherwise ours stays in their chain, calling the original, with nothing watched.
-      if (--watches === 0 && proto.assign === checkingAssign) proto.assign = plainAssign!;
-    },
-  };
 }
 
 /** Whether `t`'s data was recorded finite by {@link markFinite}. @internal */

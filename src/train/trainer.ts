@@ -7,14 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import {
-  findNonFinite,
-  findNonFiniteByReading,
-  finitenessProbe,
-  scansInPlace,
-  watchAssignments,
-  type AssignmentWatch,
-} from '../backends/variable-values.js';
+import { findNonFinite, findNonFiniteByReading, finitenessProbe, scansInPlace } from '../backends/variable-values.js';
 import { ArgumentError, ConfigError, NonFiniteLossError, ShapeError } from '../errors.js';
 import {
   assertKnownKeys,
@@ -304,8 +297,6 @@ export abstract class Trainer {
   private fitting = false;
   private optimizerCache: (OptimizerRefs | undefined)[] | undefined;
   private snapshotPlan: SnapshotPlan | undefined;
-  /** The plan whose variables' assignments are being checked as they happen (host-memory backends, during a fit). */
-  private watch: { plan: SnapshotPlan; handle: AssignmentWatch } | undefined;
   private batchShape: number[] | undefined;
   private heldEpoch: OpenEpoch | undefined;
 
@@ -531,8 +522,6 @@ export abstract class Trainer {
         if (open) await this.holdOrClose(batches, open);
         if (!failed) for (const c of callbacks) await c.onTrainEnd?.({ ...(lastLogs ?? {}) }, context);
       } finally {
-        this.watch?.handle.release();
-        this.watch = undefined;
         this.fitting = false;
       }
     }
@@ -602,10 +591,8 @@ export abstract class Trainer {
    * A step is good when its losses and the state it wrote are finite: a learning rate of 1e38
    * can leave the losses finite while the weights, an optimizer slot or batch-norm's moving
    * variance overflow. The state check adds no read: on backends that keep tensors in host
-   * memory (cpu, wasm) each value the step assigns is scanned in place as it is assigned, while
-   * it is still in cache, and marked finite (one pass, no kernel launch, no copy; see
-   * `watchAssignments` in `backends/variable-values.ts`), and after the one read the variables
-   * the step assigned are checked: marked values are skipped, any other is scanned; elsewhere a probe
+   * memory (cpu, wasm) the variables the step assigned are scanned in place after the one read
+   * (one pass, no kernel launch, no copy; see `backends/variable-values.ts`); elsewhere a probe
    * scalar (`Σ v·0` over the same variables) is stacked with the losses and read with them.
    * Only variables the step assigned are checked: the others are unchanged since the last good
    * step; values that a kernel checked as it wrote them (`train.fusedAdam` on wasm) are not read
@@ -637,15 +624,9 @@ export abstract class Trainer {
       this.snapshotPlan = undefined;
     }
     if (this.snapshotPlan?.groups !== groups) this.snapshotPlan = planSnapshot(groups, optimizers, this.optimizerCache);
-    const plan = this.snapshotPlan;
-    const inPlace = scansInPlace();
-    if (inPlace && this.watch?.plan !== plan) {
-      // Scan each new value as it is assigned, while it is in cache (see `watchAssignments`).
-      this.watch?.handle.release();
-      this.watch = { plan, handle: watchAssignments(plan.variables) };
-    }
-    const snapshot = takeSnapshot(plan);
+    const snapshot = takeSnapshot(this.snapshotPlan);
     const position = this.rngPosition;
+    const inPlace = scansInPlace();
     let names: string[] = [];
     let changed: { variables: tf.Variable[]; labels: string[] } | undefined;
     let values: Float32Array | Int32Array | Uint8Array;

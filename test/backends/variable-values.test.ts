@@ -13,11 +13,9 @@ import {
   holdValues,
   inPlaceScanKind,
   isHeldValue,
-  isKnownFinite,
   releaseValues,
   scansInPlace,
   shareTensor,
-  watchAssignments,
 } from '../../src/backends/variable-values.js';
 import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
 
@@ -84,41 +82,6 @@ describe.each(TEST_BACKENDS)('variable values on %s', (backend) => {
       expect(findNonFinite([t])).toBe(-1);
       t.dispose();
     }
-  });
-
-  it('watchAssignments marks the finite values that watched variables are assigned, never a non-finite one, and puts assign back', () => {
-    const plain = tf.Variable.prototype.assign;
-    const watchedVar = tf.variable(tf.zeros([20]));
-    const other = tf.variable(tf.zeros([20]));
-    const outer = watchAssignments([watchedVar]);
-    const inner = watchAssignments([watchedVar, other]);
-    expect(tf.Variable.prototype.assign).not.toBe(plain);
-    const assign = (v: tf.Variable, values: number[]) => tf.tidy(() => v.assign(tf.tensor1d(values)));
-    const finite = Array.from({ length: 20 }, (_, i) => 3e38 - i); // huge but finite
-    const withNaN = finite.map((x, i) => (i === 17 ? Number.NaN : x));
-    const withInf = finite.map((x, i) => (i === 2 ? Number.NEGATIVE_INFINITY : x));
-    assign(watchedVar, finite);
-    expect(isKnownFinite(watchedVar)).toBe(true);
-    expect(Array.from(watchedVar.dataSync())).toEqual(Array.from(Float32Array.from(finite))); // assign itself unchanged
-    assign(watchedVar, withNaN);
-    expect(isKnownFinite(watchedVar)).toBe(false);
-    expect(findNonFinite([watchedVar])).toBe(0); // the later check still finds it
-    assign(other, withInf);
-    expect(isKnownFinite(other)).toBe(false);
-    assign(other, finite);
-    expect(isKnownFinite(other)).toBe(true); // watched by `inner`
-    inner.release();
-    inner.release(); // idempotent: `outer` still watches watchedVar
-    expect(tf.Variable.prototype.assign).not.toBe(plain);
-    assign(other, finite);
-    expect(isKnownFinite(other)).toBe(false); // no longer watched
-    assign(watchedVar, finite);
-    expect(isKnownFinite(watchedVar)).toBe(true);
-    outer.release();
-    expect(tf.Variable.prototype.assign).toBe(plain);
-    assign(watchedVar, finite);
-    expect(isKnownFinite(watchedVar)).toBe(false);
-    tf.dispose([watchedVar, other]);
   });
 
   it('the probe is 0 when every value is finite and NaN otherwise (also for huge finite values); reading finds the index', async () => {

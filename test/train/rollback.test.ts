@@ -109,7 +109,6 @@ describe.each(TEST_BACKENDS)('rollback on %s', (backend) => {
     });
     const initial = await stateOf(trainer, optimizers);
     const batches = ringBatches(2, 16, 0.05, 1);
-    const plainAssign = tf.Variable.prototype.assign;
     // 1e39 is Infinity in float32: the first update makes the generator's weights NaN while
     // the losses (computed before the update) are finite.
     await expect(trainer.fit(batches, { steps: 3 })).rejects.toThrow(
@@ -117,8 +116,6 @@ describe.each(TEST_BACKENDS)('rollback on %s', (backend) => {
     );
     expect(await stateOf(trainer, optimizers)).toEqual(initial);
     expect(trainer.step).toBe(0);
-    // The assignment check of host-memory backends (watchAssignments) ends with the fit, even a failed one.
-    expect(tf.Variable.prototype.assign).toBe(plainAssign);
     tf.dispose(batches);
   });
 
