@@ -10,12 +10,14 @@
  *
  * Matrix transposes and batches of them (`[R, C] → [C, R]` and `[B, R, C] → [B, C, R]` after
  * merging: the `kᵀ` of batched products, the copies of `A` and `B` that transposed products
- * make) are copied in 4 x 4 blocks. With 4-byte elements (float32, int32) both forms run as
- * genblocks' heap kernels (`copyRuns`, up to four outer axes, and `transpose`, SIMD blocks);
- * the JavaScript loops below remain for bool tensors and where the heap kernels cannot run.
- * The stock kernel's 2-D transpose runs at about 1 ns per element here, the JavaScript run
- * copies (a `subarray` per run) at several. Other transposes that move the innermost axis and
- * string tensors go to the stock kernel.
+ * make) are copied in blocks. With 4-byte elements (float32, int32) both forms run as
+ * genblocks' heap kernels (`copyRuns`, up to four outer axes, and `transpose`, 4 x 4 SIMD
+ * blocks); the JavaScript loops below (8 x 8 blocks, a `subarray` per long run) remain for bool
+ * tensors and where the heap kernels cannot run. Measured per element at a GPT step's shapes
+ * (one thread): a 2-D `[768, 384]` transpose 1.6 ns on the stock kernel, 0.6 ns here; the head
+ * split `[12, 64, 3, 4, 32]` 1.9 ns in the JavaScript loop, 0.24 ns here; `kᵀ` `[48, 64, 32]`
+ * 5.1 ns in the JavaScript blocks, 0.34 ns here. Other transposes that move the innermost axis
+ * and string tensors go to the stock kernel.
  *
  * @module
  */
