@@ -75,9 +75,11 @@ const PANEL_MIN_ROWS = 8;
  * shapes do not fit its 4x8 tiles, the heap kernels are unavailable, or `b` has been the right
  * operand often enough that XNNPACK's packed copy of it is the faster path.
  *
- * `transposeB` runs as `Cᵀ = op(B)ᵀ·op(A)ᵀ`, with `B` read in its stored `[N, K]` layout and
- * the result written transposed; `op(A)ᵀ` must then have contiguous rows, so an untransposed
- * `A` (`[M, K]`, small in dense backward passes) is transposed first.
+ * `transposeB` with an untransposed `A` copies the smaller operand: `B` to `[K, N]` when
+ * `N < M` (a transformer's input gradients `dy·Wᵀ`, with `M` its tokens), then `C = A·B` as
+ * without `transposeB`; otherwise (an MLP GAN's `M = 64` rows) it runs as `Cᵀ = op(B)ᵀ·op(A)ᵀ`,
+ * with `B` read in its stored `[N, K]` layout and the result written transposed; `op(A)ᵀ` must
+ * then have contiguous rows, so an untransposed `A` is transposed first.
  */
 function heapProduct(
   s: Scope,
@@ -96,11 +98,18 @@ function heapProduct(
   if (kernels == null) return null;
   if (bias != null && (transposeB || sizeOf(bias.shape) !== N || bias.shape[bias.shape.length - 1] !== N || bias.dtype !== 'float32'))
     return null;
-  if (!transposeB) {
+  // B [N, K] copied to [K, N] moves N·K elements where the Cᵀ form below copies A's M·K.
+  const copiesB = transposeB && !transposeA && N < M && M % 4 === 0 && N % 8 === 0;
+  if (!transposeB || copiesB) {
     if (M % 4 !== 0 || N % 8 !== 0) return null;
-    const uses = (rightOperandUses.get(b.dataId) ?? 0) + 1;
-    if (uses > RIGHT_OPERAND_REUSE_LIMIT) return null;
-    rightOperandUses.set(b.dataId, uses);
+    let right = b;
+    if (copiesB) {
+      right = s.run('Transpose', { x: s.run('Reshape', { x: b }, { shape: [N, K] }) }, { perm: [1, 0] });
+    } else {
+      const uses = (rightOperandUses.get(b.dataId) ?? 0) + 1;
+      if (uses > RIGHT_OPERAND_REUSE_LIMIT) return null;
+      rightOperandUses.set(b.dataId, uses);
+    }
     // A transposed ([K, M]) could be read in place (row stride 1, column stride M), but its
     // 4-row strips are M floats apart (4 KiB for M = 1024: one L1 set); the copy to [M, K] is
     // M·K elements against 2·M·K·N flops, and measured 0-25% faster at the dW shapes.
@@ -109,7 +118,7 @@ function heapProduct(
     const out = backend.makeOutput(outShape, 'float32');
     kernels.gemm(
       heapPointer(backend, left),
-      heapPointer(backend, b),
+      heapPointer(backend, right),
       heapPointer(backend, out),
       bias ? heapPointer(backend, bias) : 0,
       M,

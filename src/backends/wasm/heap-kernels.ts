@@ -10,7 +10,8 @@
  * at the speed of XNNPACK's kernel on a packed operand. `sqrt`, `leakyRelu`, `greater`,
  * `select` and `tanh` are single SIMD passes where the stock kernels are scalar loops; `adam` is a whole
  * Adam update in one pass (see `train.fusedAdam`); `groupNorm` and `groupNormGrad` are group
- * normalization's passes (see `group-norm.ts`).
+ * normalization's passes (see `group-norm.ts`); `transpose` and `copyRuns` move a transpose's
+ * elements (see `transpose.ts`).
  *
  * The module is about 5 KiB, which browsers compile synchronously even on the main thread.
  * Where the engine supports relaxed SIMD (Chromium; Node 20 only behind
@@ -147,6 +148,16 @@ export interface HeapKernels {
     G: number,
     S: number,
   ): void;
+  /**
+   * `batch` matrices of `R x C` 4-byte elements at `x` written transposed (`C x R` each) at
+   * `out`: `out[m·R·C + c·R + r] = x[m·R·C + r·C + c]` (bit copies, any `R`, `C`).
+   */
+  transpose(x: number, out: number, batch: number, R: number, C: number): void;
+  /**
+   * `n0·n1·n2·n3` runs of `run` 4-byte elements written one after another at `out`, run
+   * `(i0, i1, i2, i3)` read from element `i0·s0 + i1·s1 + i2·s2 + i3·s3` of `x` (bit copies).
+   */
+  copyRuns(x: number, out: number, run: number, n0: number, n1: number, n2: number, n3: number, s0: number, s1: number, s2: number, s3: number): void;
   /**
    * One Adam step over `n` parameters `w` (moments `m`, `v`, gradient `g`) into fresh outputs
    * `ow`, `om`, `ov`, in `tf.train.adam`'s order of float32 operations; `c1 = 1 − β1ᵗ`,
@@ -467,6 +478,9 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     layerNormGrad: local.layerNormGrad,
     sumSquares: local.sumSquares,
     scale: local.scale,
+    // Not split: memory-bound copies of at most a few hundred kilobytes in the models here.
+    transpose: local.transpose,
+    copyRuns: local.copyRuns,
     // By examples (each example's result is computed alone: the split changes no sum).
     groupNorm(x, gamma, beta, y, xHat, r, scratch, batch, P, G, S, epsilon) {
       const C = G * S;

@@ -912,4 +912,147 @@
           (br $ploop2)))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (br $nloop))))
+
+  ;; ---- transposes (genblocks "gpt2"; see transpose.ts) ----
+  ;; transpose: `batch` matrices of R x C 4-byte elements (float32 or int32) at x, each written
+  ;; transposed at out: out[m·R·C + c·R + r] = x[m·R·C + r·C + c]. 4 x 4 blocks go through
+  ;; registers (two rounds of lane shuffles: pairs, then pairs of pairs); each strip of 4 rows
+  ;; is taken in bands of 64 columns, so that the band's 64 output rows stay in cache while the
+  ;; strips pass. The edges (C mod 4 columns, R mod 4 rows) are copied element by element. The
+  ;; elements are moved as bits (i32 loads and stores, shuffles), never as floats.
+  (func (export "transpose") (param $x i32) (param $out i32) (param $batch i32) (param $R i32) (param $C i32)
+    (local $R4 i32) (local $C4 i32) (local $rowB i32) (local $colB i32)
+    (local $c0 i32) (local $c1 i32) (local $r i32) (local $c i32) (local $p i32) (local $q i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $R4 (i32.and (local.get $R) (i32.const -4)))
+    (local.set $C4 (i32.and (local.get $C) (i32.const -4)))
+    ;; bytes per input row, per output row
+    (local.set $rowB (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $colB (i32.shl (local.get $R) (i32.const 2)))
+    (block $mdone (loop $mloop
+      (br_if $mdone (i32.eqz (local.get $batch)))
+      (local.set $c0 (i32.const 0))
+      (block $bdone (loop $bloop
+        (br_if $bdone (i32.ge_u (local.get $c0) (local.get $C4)))
+        (local.set $c1 (i32.add (local.get $c0) (i32.const 64)))
+        (if (i32.gt_u (local.get $c1) (local.get $C4)) (then (local.set $c1 (local.get $C4))))
+        (local.set $r (i32.const 0))
+        (block $rdone (loop $rloop
+          (br_if $rdone (i32.ge_u (local.get $r) (local.get $R4)))
+          (local.set $c (local.get $c0))
+          (block $cdone (loop $cloop
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $c1)))
+            ;; rows r..r+3 at columns c..c+3: a0..a3, b0..b3, c0..c3, d0..d3
+            (local.set $p (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $C)) (local.get $c)) (i32.const 2))))
+            (local.set $v0 (v128.load (local.get $p)))
+            (local.set $v1 (v128.load (i32.add (local.get $p) (local.get $rowB))))
+            (local.set $v2 (v128.load (i32.add (local.get $p) (i32.shl (local.get $rowB) (i32.const 1)))))
+            (local.set $v3 (v128.load (i32.add (local.get $p) (i32.mul (local.get $rowB) (i32.const 3)))))
+            ;; a0 b0 a1 b1, a2 b2 a3 b3, c0 d0 c1 d1, c2 d2 c3 d3
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+            (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+            ;; columns c..c+3 as rows of out: a0 b0 c0 d0, a1 b1 c1 d1, a2 b2 c2 d2, a3 b3 c3 d3
+            (local.set $q (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $R)) (local.get $r)) (i32.const 2))))
+            (v128.store (local.get $q) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+            (v128.store (i32.add (local.get $q) (local.get $colB))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+            (v128.store (i32.add (local.get $q) (i32.shl (local.get $colB) (i32.const 1)))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+            (v128.store (i32.add (local.get $q) (i32.mul (local.get $colB) (i32.const 3)))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $cloop)))
+          (local.set $r (i32.add (local.get $r) (i32.const 4)))
+          (br $rloop)))
+        (local.set $c0 (local.get $c1))
+        (br $bloop)))
+      ;; the last C mod 4 columns, every row
+      (local.set $c (local.get $C4))
+      (block $edone (loop $eloop
+        (br_if $edone (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $r (i32.const 0))
+        (block $erdone (loop $erloop
+          (br_if $erdone (i32.ge_u (local.get $r) (local.get $R)))
+          (i32.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $R)) (local.get $r)) (i32.const 2)))
+            (i32.load (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $C)) (local.get $c)) (i32.const 2)))))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $erloop)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $eloop)))
+      ;; the last R mod 4 rows, the first C4 columns
+      (local.set $r (local.get $R4))
+      (block $fdone (loop $floop
+        (br_if $fdone (i32.ge_u (local.get $r) (local.get $R)))
+        (local.set $c (i32.const 0))
+        (block $fcdone (loop $fcloop
+          (br_if $fcdone (i32.ge_u (local.get $c) (local.get $C4)))
+          (i32.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $R)) (local.get $r)) (i32.const 2)))
+            (i32.load (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $C)) (local.get $c)) (i32.const 2)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 1)))
+          (br $fcloop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $floop)))
+      (local.set $x (i32.add (local.get $x) (i32.mul (local.get $rowB) (local.get $R))))
+      (local.set $out (i32.add (local.get $out) (i32.mul (local.get $rowB) (local.get $R))))
+      (local.set $batch (i32.sub (local.get $batch) (i32.const 1)))
+      (br $mloop))))
+
+  ;; copyRuns: n0·n1·n2·n3 runs of `run` 4-byte elements written one after another at out, run
+  ;; (i0, i1, i2, i3) read from x + (i0·s0 + i1·s1 + i2·s2 + i3·s3)·4 (strides in elements): a
+  ;; transpose that keeps the innermost axis innermost, as nested loops over up to four outer
+  ;; axes (unused ones of extent 1). Each run is copied 16 bytes at a time, its last run mod 4
+  ;; elements one by one (as bits: no float conversion).
+  (func (export "copyRuns") (param $x i32) (param $out i32) (param $run i32)
+    (param $n0 i32) (param $n1 i32) (param $n2 i32) (param $n3 i32)
+    (param $s0 i32) (param $s1 i32) (param $s2 i32) (param $s3 i32)
+    (local $i0 i32) (local $i1 i32) (local $i2 i32) (local $i3 i32)
+    (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $k i32) (local $runB i32) (local $run16 i32)
+    (local.set $s0 (i32.shl (local.get $s0) (i32.const 2)))
+    (local.set $s1 (i32.shl (local.get $s1) (i32.const 2)))
+    (local.set $s2 (i32.shl (local.get $s2) (i32.const 2)))
+    (local.set $s3 (i32.shl (local.get $s3) (i32.const 2)))
+    (local.set $runB (i32.shl (local.get $run) (i32.const 2)))
+    (local.set $run16 (i32.and (local.get $runB) (i32.const -16)))
+    (local.set $i0 (local.get $n0))
+    (block $d0 (loop $l0
+      (br_if $d0 (i32.eqz (local.get $i0)))
+      (local.set $p1 (local.get $x))
+      (local.set $i1 (local.get $n1))
+      (block $d1 (loop $l1
+        (br_if $d1 (i32.eqz (local.get $i1)))
+        (local.set $p2 (local.get $p1))
+        (local.set $i2 (local.get $n2))
+        (block $d2 (loop $l2
+          (br_if $d2 (i32.eqz (local.get $i2)))
+          (local.set $p3 (local.get $p2))
+          (local.set $i3 (local.get $n3))
+          (block $d3 (loop $l3
+            (br_if $d3 (i32.eqz (local.get $i3)))
+            (local.set $k (i32.const 0))
+            (block $vdone (loop $vloop
+              (br_if $vdone (i32.ge_u (local.get $k) (local.get $run16)))
+              (v128.store (i32.add (local.get $out) (local.get $k)) (v128.load (i32.add (local.get $p3) (local.get $k))))
+              (local.set $k (i32.add (local.get $k) (i32.const 16)))
+              (br $vloop)))
+            (block $sdone (loop $sloop
+              (br_if $sdone (i32.ge_u (local.get $k) (local.get $runB)))
+              (i32.store (i32.add (local.get $out) (local.get $k)) (i32.load (i32.add (local.get $p3) (local.get $k))))
+              (local.set $k (i32.add (local.get $k) (i32.const 4)))
+              (br $sloop)))
+            (local.set $out (i32.add (local.get $out) (local.get $runB)))
+            (local.set $p3 (i32.add (local.get $p3) (local.get $s3)))
+            (local.set $i3 (i32.sub (local.get $i3) (i32.const 1)))
+            (br $l3)))
+          (local.set $p2 (i32.add (local.get $p2) (local.get $s2)))
+          (local.set $i2 (i32.sub (local.get $i2) (i32.const 1)))
+          (br $l2)))
+        (local.set $p1 (i32.add (local.get $p1) (local.get $s1)))
+        (local.set $i1 (i32.sub (local.get $i1) (i32.const 1)))
+        (br $l1)))
+      (local.set $x (i32.add (local.get $x) (local.get $s0)))
+      (local.set $i0 (i32.sub (local.get $i0) (i32.const 1)))
+      (br $l0))))
 )

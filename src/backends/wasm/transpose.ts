@@ -8,13 +8,24 @@
  *
  *     out[i_{p(0)}, …, i_{p(r−1)}] = x[i₀, …, i_{r−1}],   runs of x's last axis when p(r−1) = r−1
  *
- * Batches of matrix transposes (`[B, R, C] → [B, C, R]` after merging, the `kᵀ` of batched
- * products) are copied in 8 x 8 blocks. Other transposes that move the innermost axis (plain
- * matrix transposes among them) and string tensors go to the stock kernel.
+ * Matrix transposes and batches of them (`[R, C] → [C, R]` and `[B, R, C] → [B, C, R]` after
+ * merging: the `kᵀ` of batched products, the copies of `A` and `B` that transposed products
+ * make) are copied in blocks. With 4-byte elements (float32, int32) both forms run as
+ * genblocks' heap kernels (`copyRuns`, up to four outer axes, and `transpose`, 4 x 4 SIMD
+ * blocks); the JavaScript loops below (8 x 8 blocks, a `subarray` per long run) remain for bool
+ * tensors and where the heap kernels cannot run. Measured per element at a GPT step's shapes
+ * (one thread): a 2-D `[768, 384]` transpose 1.6 ns on the stock kernel, 0.6 ns here; the head
+ * split `[12, 64, 3, 4, 32]` 1.9 ns in the JavaScript loop, 0.24 ns here; `kᵀ` `[48, 64, 32]`
+ * 5.1 ns in the JavaScript blocks, 0.34 ns here. Other transposes that move the innermost axis
+ * and string tensors go to the stock kernel.
  *
  * @module
  */
+import { heapKernels, heapPointer } from './heap-kernels.js';
 import { attr, sizeOf, type WasmKernelFunc } from './types.js';
+
+/** Outer axes (all but the run's) that the heap kernel `copyRuns` loops over. */
+const COPY_RUNS_AXES = 4;
 
 /** Runs shorter than this are copied element by element (a subarray per run costs more). */
 const SHORT_RUN = 16;
@@ -50,13 +61,44 @@ export function makeTranspose(stock: WasmKernelFunc): WasmKernelFunc {
     const { shape, perm: p } = simplifyTranspose(x.shape, perm);
     const rank = shape.length;
     const swapsLastTwo = rank === 3 && p[0] === 0 && p[1] === 2 && p[2] === 1;
-    if (rank >= 2 && p[rank - 1] !== rank - 1 && !swapsLastTwo) return stock(args);
+    const swapsTwo = rank === 2 && p[0] === 1;
+    const kernels = x.dtype === 'float32' || x.dtype === 'int32' ? heapKernels(backend) : null;
+    const keepsRuns = rank >= 2 && p[rank - 1] === rank - 1;
+    if (rank >= 2 && !keepsRuns && !swapsLastTwo && !(swapsTwo && kernels != null)) return stock(args);
     const out = backend.makeOutput(
       perm.map((a) => x.shape[a]!),
       x.dtype,
     );
     const n = sizeOf(x.shape);
     if (n === 0) return out;
+    if (kernels != null && (swapsTwo || swapsLastTwo)) {
+      const [batch, R, C] = (swapsTwo ? [1, ...shape] : shape) as [number, number, number];
+      kernels.transpose(heapPointer(backend, x), heapPointer(backend, out), batch, R, C);
+      return out;
+    }
+    if (kernels != null && keepsRuns && rank - 1 <= COPY_RUNS_AXES) {
+      // Output axis j walks input axis p[j]; unused outer axes have extent 1.
+      const inStrides = new Array<number>(rank);
+      inStrides[rank - 1] = 1;
+      for (let d = rank - 2; d >= 0; d--) inStrides[d] = inStrides[d + 1]! * shape[d + 1]!;
+      const pad = COPY_RUNS_AXES - (rank - 1);
+      const extents = [...new Array<number>(pad).fill(1), ...p.slice(0, -1).map((a) => shape[a]!)];
+      const strides = [...new Array<number>(pad).fill(0), ...p.slice(0, -1).map((a) => inStrides[a]!)];
+      kernels.copyRuns(
+        heapPointer(backend, x),
+        heapPointer(backend, out),
+        shape[rank - 1]!,
+        extents[0]!,
+        extents[1]!,
+        extents[2]!,
+        extents[3]!,
+        strides[0]!,
+        strides[1]!,
+        strides[2]!,
+        strides[3]!,
+      );
+      return out;
+    }
     const xv = backend.typedArrayFromHeap(x);
     const ov = backend.typedArrayFromHeap(out);
     if (rank < 2) {

@@ -127,6 +127,28 @@ describe('wasm BatchMatMul parity with cpu', () => {
     }
   });
 
+  // dy·Wᵀ with more rows than columns (M = tokens > N = input width, M % 4 = N % 8 = 0) copies
+  // B to [K, N] instead of A to [K, M]; with N not a multiple of 8 or N ≥ M it keeps the Cᵀ form.
+  // The weight gradient xᵀ·dy copies x through the heap transpose. Odd K and a GPT layer's shapes.
+  it.each([
+    [96, 37, 24],
+    [20, 12, 8],
+    [16, 9, 12],
+    [8, 5, 16],
+    [768, 384, 128],
+  ])('the transformer backward shapes dy[%i, %i]·W[%i, ·]ᵀ and xᵀ·dy match', async (M, K, N) => {
+    const r = rng(M + K + N);
+    const dy = randomArray(r, M * K);
+    const w = randomArray(r, N * K);
+    const x = randomArray(r, M * N);
+    await expectParity(`dy·Wᵀ and xᵀ·dy at ${M}x${K}x${N}`, () => {
+      const DY = tf.tensor2d(dy, [M, K]);
+      const W = tf.tensor2d(w, [N, K]);
+      const X = tf.tensor2d(x, [M, N]);
+      return [tf.matMul(DY, W, false, true), tf.matMul(X, DY, true, false)];
+    });
+  });
+
   it('the dense backward shapes of the MLP GAN (64x1024 · 1024x784ᵀ) match', async () => {
     const r = rng(99);
     const dy = randomArray(r, 64 * 784);

@@ -1,7 +1,9 @@
 /**
- * genblocks' wasm Transpose (runs of the innermost axis, batched matrix transposes in blocks)
- * and Unpack (through the in-place Slice) against the cpu backend, forward and backward, with
- * extent-1 axes, odd extents, int32 and bool tensors; and the axis simplification by hand.
+ * genblocks' wasm Transpose (runs of the innermost axis and matrix transposes, through the heap
+ * kernels `copyRuns` and `transpose` for float32 and int32, JavaScript loops for bool) and
+ * Unpack (through the in-place Slice) against the cpu backend, forward and backward, with
+ * extent-1 axes, odd extents, int32 and bool tensors; bit-exact copies against a by-hand
+ * permutation; and the axis simplification by hand.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +62,51 @@ describe('wasm Transpose and Unpack match cpu', () => {
       [1, 2, 0, 3],
     ],
     [[7], [0]],
+    // Matrix transposes ("transpose" kernel): 4 x 4 blocks, a band edge at 64 columns, R mod 4
+    // and C mod 4 edges, matrices smaller than one block.
+    [
+      [67, 130],
+      [1, 0],
+    ],
+    [
+      [3, 3],
+      [1, 0],
+    ],
+    [
+      [8, 68],
+      [1, 0],
+    ],
+    [
+      [3, 8, 68],
+      [0, 2, 1],
+    ],
+    [
+      [2, 7, 1, 6],
+      [0, 3, 2, 1],
+    ],
+    // Runs ("copyRuns" kernel): attention's head split at D = 32 and its inverse (the gradient
+    // of the other), odd runs (7: one vector and three single elements; 3: single elements only).
+    [
+      [2, 6, 3, 4, 32],
+      [2, 0, 3, 1, 4],
+    ],
+    [
+      [3, 2, 4, 6, 32],
+      [1, 3, 0, 2, 4],
+    ],
+    [
+      [2, 3, 3, 2, 7],
+      [2, 0, 3, 1, 4],
+    ],
+    [
+      [5, 4, 3],
+      [1, 0, 2],
+    ],
+    // Five outer axes after simplification: more than copyRuns takes, the JavaScript loop runs.
+    [
+      [2, 3, 2, 3, 2, 5],
+      [4, 3, 2, 1, 0, 5],
+    ],
   ])('x %j perm %j, and the gradient; int32 and bool', async (shape, perm) => {
     const r = rng(shape.length * 19 + perm[0]!);
     const x = randomArray(
@@ -77,6 +124,53 @@ describe('wasm Transpose and Unpack match cpu', () => {
         tf.add(tf.cast(tf.transpose(tf.greater(X, 0), perm), 'float32'), 1),
       ];
     });
+  });
+
+  // The heap kernels copy bits: NaN, ±0, ±Infinity, subnormals and int32 values beyond 2²⁴ (which
+  // a float32 round trip would round) come out unchanged, at the positions an index-by-index
+  // permutation written out here puts them.
+  it.each([
+    [
+      [9, 13],
+      [1, 0],
+    ],
+    [
+      [2, 5, 12],
+      [0, 2, 1],
+    ],
+    [
+      [2, 3, 3, 2, 7],
+      [2, 0, 3, 1, 4],
+    ],
+    [
+      [3, 2, 5, 9],
+      [0, 2, 1, 3],
+    ],
+  ])('x %j perm %j moves float32 and int32 bits exactly (by-hand permutation)', async (shape, perm) => {
+    await tf.setBackend('wasm');
+    const n = shape.reduce((p, d) => p * d, 1);
+    const special = [NaN, -0, 0, Infinity, -Infinity, 1e-45, -3.4e38];
+    const floats = Float32Array.from({ length: n }, (_, i) => (i < special.length ? special[i]! : i * 0.37 - 5));
+    const ints = Int32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 2147483647 - i : i % 3 === 1 ? -2147483648 + i : 16777217 + i));
+    const expectedShape = perm.map((a) => shape[a]!);
+    const permute = <T extends Float32Array | Int32Array>(values: T, out: T): T => {
+      // out index (row-major over expectedShape) → the input index with axis perm[j] at position j.
+      const inStrides = shape.map((_, d) => shape.slice(d + 1).reduce((p, e) => p * e, 1));
+      const index = new Array<number>(shape.length).fill(0);
+      for (let o = 0; o < n; o++) {
+        let src = 0;
+        for (let j = 0; j < perm.length; j++) src += index[j]! * inStrides[perm[j]!]!;
+        out[o] = values[src]!;
+        for (let j = perm.length - 1; j >= 0 && ++index[j]! === expectedShape[j]!; j--) index[j] = 0;
+      }
+      return out;
+    };
+    const [f, i] = tf.tidy(() => [tf.transpose(tf.tensor(floats, shape), perm), tf.transpose(tf.tensor(ints, shape, 'int32'), perm)]);
+    expect(f!.shape).toEqual(expectedShape);
+    const bits = (v: Float32Array) => Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length));
+    expect(bits(f!.dataSync() as Float32Array)).toEqual(bits(permute(floats, new Float32Array(n))));
+    expect(Array.from(i!.dataSync())).toEqual(Array.from(permute(ints, new Int32Array(n))));
+    tf.dispose([f!, i!]);
   });
 
   it.each([0, 1, 2, -1])('unstack along axis %i, and its gradient', async (axis) => {
