@@ -75,7 +75,8 @@ export function parseOptions(argv: string[]): GenerateTextOptions {
   };
   const topK = number('top-k', values['top-k'], true);
   const overflow = values.overflow;
-  if (overflow !== 'shift' && overflow !== 'crop') throw new Error(`generate-text: --overflow must be 'shift' or 'crop', received '${overflow}'`);
+  if (overflow !== 'shift' && overflow !== 'crop')
+    throw new Error(`generate-text: --overflow must be 'shift' or 'crop', received '${overflow}'`);
   return {
     model: resolve(values.model!),
     prompt: values.prompt!,

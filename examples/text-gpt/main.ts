@@ -101,7 +101,8 @@ export function parseOptions(argv: string[]): TextGptOptions {
     return n;
   };
   const overflow = values.overflow;
-  if (overflow !== 'shift' && overflow !== 'crop') throw new Error(`text-gpt: --overflow must be 'shift' or 'crop', received '${overflow}'`);
+  if (overflow !== 'shift' && overflow !== 'crop')
+    throw new Error(`text-gpt: --overflow must be 'shift' or 'crop', received '${overflow}'`);
   return {
     text: values.text === undefined ? undefined : resolve(values.text),
     iterations: int('iterations', values.iterations),

@@ -36,7 +36,18 @@ interface Heap {
   /** `y[j] = bias[j] + Σᵢ x[i]·w[i·ldw + j]` for `j < m`, `i < n` (all operands from `take`). */
   matVec(x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array, m: number, n: number, ldw: number): void;
   /** `y[r·ldy + j] = bias[j] + Σᵢ x[r·ldx + i]·w[i·ldw + j]` for `r < rows` (a multiple of 4): matVec's floats, 4 rows per weight load. */
-  matMat(x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array, m: number, n: number, ldw: number, rows: number, ldx: number, ldy: number): void;
+  matMat(
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array,
+    y: Float32Array,
+    m: number,
+    n: number,
+    ldw: number,
+    rows: number,
+    ldx: number,
+    ldy: number,
+  ): void;
 }
 
 /** `y = bias + x·K` for a {@link Linear}. */
@@ -455,7 +466,8 @@ export class ArrayDecoder {
       const first = l === arrays.blocks.length - 1 ? count - 1 : 0;
       const active = count - first;
       const row = (t: number) => residuals.subarray(t * c, (t + 1) * c);
-      for (let t = 0; t < count; t++) layerNorm(row(t), block.norm1Gamma, block.norm1Beta, block.epsilon, rows.normed.subarray(t * c, (t + 1) * c));
+      for (let t = 0; t < count; t++)
+        layerNorm(row(t), block.norm1Gamma, block.norm1Beta, block.epsilon, rows.normed.subarray(t * c, (t + 1) * c));
       linearRows(heap, rows.normed, c, block.qkv, rows.qkv, count);
       for (let t = 0; t < count; t++) {
         qkv.set(rows.qkv.subarray(t * q3, t * q3 + 3 * c));

@@ -161,15 +161,7 @@ export function causalSelfAttention(x: tf.Tensor, weights: AttentionWeights, opt
   return tf.tidy(() => {
     const qkv = linear(x, weights.qkvKernel, weights.qkvBias);
     const [q, k, v] = splitQueryKeyValue(qkv, heads);
-    const attended = attend(
-      q,
-      { rows: k },
-      v,
-      causalMask(x.shape[1]!),
-      attentionDropout,
-      training,
-      dropout,
-    );
+    const attended = attend(q, { rows: k }, v, causalMask(x.shape[1]!), attentionDropout, training, dropout);
     let y = linear(mergeHeads(attended), weights.projectionKernel, weights.projectionBias);
     y = dropout.apply(y, residualDropout, training);
     return y as tf.Tensor3D;
@@ -235,7 +227,15 @@ export function attentionStep2d(
   const newValues = tf.reshape(v, [b, heads, 1, c / heads]) as tf.Tensor4D;
   const keys = cache === null ? newKeys : (tf.concat([cache.keys, newKeys], 3) as tf.Tensor4D);
   const values = cache === null ? newValues : (tf.concat([cache.values, newValues], 2) as tf.Tensor4D);
-  const attended = attend(tf.reshape(q, [b, heads, 1, c / heads]) as tf.Tensor4D, { transposed: keys }, values, undefined, 0, false, undefined);
+  const attended = attend(
+    tf.reshape(q, [b, heads, 1, c / heads]) as tf.Tensor4D,
+    { transposed: keys },
+    values,
+    undefined,
+    0,
+    false,
+    undefined,
+  );
   const output = linear(tf.reshape(attended, [b, c]), weights.projectionKernel, weights.projectionBias) as tf.Tensor2D;
   return { output, cache: { keys, values } };
 }

@@ -119,7 +119,8 @@ const geluKernel = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, t!]);
   return {
     value: y!,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x: saved[0]!, t: saved[1]! }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x: saved[0]!, t: saved[1]! }) as tf.Tensor,
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
 

@@ -39,34 +39,37 @@ describe.each(TEST_BACKENDS)('context shift (overflow: shift) on %s', (backend) 
     setArrayDecodingEnabled(true);
   });
 
-  it.each(ENGINES)('CachedDecoder.prefill (%s engine) gives the full forward logits over exactly the fed ids (1e-5), then steps on', (engine) => {
-    for (const tieWeights of [true, false]) {
-      const model = nets.gpt({ vocabSize: 23, blockSize: 10, layers: 2, heads: 2, width: 16, seed: 41, tieWeights });
-      const decoder = new autoregressive.CachedDecoder(model, { engine });
-      expect(decoder.engine).toBe(engine);
-      // Fill part of the cache first: prefill must restart at position 0.
-      decoder.stepData(7);
-      decoder.stepData(8);
-      const kept = [4, 19, 0, 22, 5];
-      expectClose(decoder.prefillData(kept), lastLogits(model, kept), 1e-5, 1e-5);
-      expect(decoder.position).toBe(5);
-      // Steps after the prefill extend the kept prefix.
-      const more = [kept, [...kept, 11], [...kept, 11, 3]];
-      expectClose(decoder.stepData(11), lastLogits(model, more[1]!), 1e-5, 1e-5);
-      const logits = decoder.step(3);
-      expectClose(values(logits), lastLogits(model, more[2]!), 1e-5, 1e-5);
-      logits.dispose();
-      // A whole block at once, and one token.
-      const full = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-      const tensor = decoder.prefill(full);
-      expectClose(values(tensor), lastLogits(model, full), 1e-5, 1e-5);
-      tensor.dispose();
-      expect(() => decoder.stepData(0)).toThrow(/fit in the context of blockSize 10/);
-      expectClose(decoder.prefillData([13]), lastLogits(model, [13]), 1e-5, 1e-5);
-      decoder.dispose();
-      model.dispose();
-    }
-  });
+  it.each(ENGINES)(
+    'CachedDecoder.prefill (%s engine) gives the full forward logits over exactly the fed ids (1e-5), then steps on',
+    (engine) => {
+      for (const tieWeights of [true, false]) {
+        const model = nets.gpt({ vocabSize: 23, blockSize: 10, layers: 2, heads: 2, width: 16, seed: 41, tieWeights });
+        const decoder = new autoregressive.CachedDecoder(model, { engine });
+        expect(decoder.engine).toBe(engine);
+        // Fill part of the cache first: prefill must restart at position 0.
+        decoder.stepData(7);
+        decoder.stepData(8);
+        const kept = [4, 19, 0, 22, 5];
+        expectClose(decoder.prefillData(kept), lastLogits(model, kept), 1e-5, 1e-5);
+        expect(decoder.position).toBe(5);
+        // Steps after the prefill extend the kept prefix.
+        const more = [kept, [...kept, 11], [...kept, 11, 3]];
+        expectClose(decoder.stepData(11), lastLogits(model, more[1]!), 1e-5, 1e-5);
+        const logits = decoder.step(3);
+        expectClose(values(logits), lastLogits(model, more[2]!), 1e-5, 1e-5);
+        logits.dispose();
+        // A whole block at once, and one token.
+        const full = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        const tensor = decoder.prefill(full);
+        expectClose(values(tensor), lastLogits(model, full), 1e-5, 1e-5);
+        tensor.dispose();
+        expect(() => decoder.stepData(0)).toThrow(/fit in the context of blockSize 10/);
+        expectClose(decoder.prefillData([13]), lastLogits(model, [13]), 1e-5, 1e-5);
+        decoder.dispose();
+        model.dispose();
+      }
+    },
+  );
 
   it('the arrays prefill equals stepping the same ids exactly (same arithmetic), at nanoGPT width and at widths not multiples of 8', () => {
     // Width 128 with 33 ids: 8 groups of 4 rows and one row alone; width 12 (3C = 36, V = 10 padded to
@@ -92,7 +95,7 @@ describe.each(TEST_BACKENDS)('context shift (overflow: shift) on %s', (backend) 
   });
 
   it.each(ENGINES)(
-    "each greedy id past several shifts is the argmax of the full forward over exactly the context since the last shift (%s engine)",
+    'each greedy id past several shifts is the argmax of the full forward over exactly the context since the last shift (%s engine)',
     async (engine) => {
       if (engine === 'tensors') setArrayDecodingEnabled(false);
       const blockSize = 8;
@@ -156,7 +159,9 @@ describe.each(TEST_BACKENDS)('context shift (overflow: shift) on %s', (backend) 
     // A prompt longer than blockSize: the first token sees the same last-blockSize window as cropping's.
     const long = [1, 2, 3, 4, 5, 6, 0, 1];
     const first = { maxNewTokens: 1, seed: 6 };
-    expect(await autoregressive.generate(model, long, { ...first, overflow: 'shift' })).toEqual(await autoregressive.generate(model, long, first));
+    expect(await autoregressive.generate(model, long, { ...first, overflow: 'shift' })).toEqual(
+      await autoregressive.generate(model, long, first),
+    );
     model.dispose();
   });
 
@@ -180,7 +185,8 @@ describe.each(TEST_BACKENDS)('context shift (overflow: shift) on %s', (backend) 
     expect(tf.memory().numTensors).toBe(before);
     // Breaking out of the stream after some shifts frees the decoder too.
     let seen = 0;
-    for await (const id of autoregressive.generateStream(model, [0], { ...options, maxNewTokens: 100 })) if (id >= 0 && ++seen === 50) break;
+    for await (const id of autoregressive.generateStream(model, [0], { ...options, maxNewTokens: 100 }))
+      if (id >= 0 && ++seen === 50) break;
     expect(seen).toBe(50);
     const decoder = new autoregressive.CachedDecoder(model);
     for (let t = 0; t < 100; t++) decoder.prefill([t % 5, 1, 2]).dispose();
@@ -195,10 +201,18 @@ describe.each(TEST_BACKENDS)('context shift (overflow: shift) on %s', (backend) 
     await expect(generate({ overflow: 'wrap' })).rejects.toThrow(
       /autoregressive\.generate: argument 'options\.overflow' must be one of 'crop', 'shift', received 'wrap'/,
     );
-    await expect(generate({ overflow: 'shift', kep: 2 })).rejects.toThrow(/argument 'options\.kep' must be one of the known options.*Did you mean 'keep'/);
-    await expect(generate({ overflow: 'shift', keep: 0 })).rejects.toThrow(/autoregressive\.generate: argument 'options\.keep' must be a positive integer, received 0/);
-    await expect(generate({ overflow: 'shift', keep: 1.5 })).rejects.toThrow(/argument 'options\.keep' must be a positive integer, received 1\.5/);
-    await expect(generate({ overflow: 'shift', keep: 5 })).rejects.toThrow(/argument 'options\.keep' must be at most blockSize 4, received 5/);
+    await expect(generate({ overflow: 'shift', kep: 2 })).rejects.toThrow(
+      /argument 'options\.kep' must be one of the known options.*Did you mean 'keep'/,
+    );
+    await expect(generate({ overflow: 'shift', keep: 0 })).rejects.toThrow(
+      /autoregressive\.generate: argument 'options\.keep' must be a positive integer, received 0/,
+    );
+    await expect(generate({ overflow: 'shift', keep: 1.5 })).rejects.toThrow(
+      /argument 'options\.keep' must be a positive integer, received 1\.5/,
+    );
+    await expect(generate({ overflow: 'shift', keep: 5 })).rejects.toThrow(
+      /argument 'options\.keep' must be at most blockSize 4, received 5/,
+    );
     await expect(generate({ overflow: 'shift', blockSize: 5 })).rejects.toThrow(
       /argument 'options\.blockSize' must be at most the model's blockSize 4 with overflow: 'shift'.*received 5/,
     );
@@ -210,8 +224,12 @@ describe.each(TEST_BACKENDS)('context shift (overflow: shift) on %s', (backend) 
       /argument 'options\.overflow' must be 'crop' without the key\/value cache.*received 'shift' with cache: false/,
     );
     const decoder = new autoregressive.CachedDecoder(model);
-    expect(() => decoder.prefillData([])).toThrow(/CachedDecoder\.prefillData: argument 'ids' must be an array of 1 to blockSize 4 token ids, received 0 ids/);
-    expect(() => decoder.prefill([0, 1, 2, 3, 4])).toThrow(/CachedDecoder\.prefill: argument 'ids' must be an array of 1 to blockSize 4 token ids, received 5 ids/);
+    expect(() => decoder.prefillData([])).toThrow(
+      /CachedDecoder\.prefillData: argument 'ids' must be an array of 1 to blockSize 4 token ids, received 0 ids/,
+    );
+    expect(() => decoder.prefill([0, 1, 2, 3, 4])).toThrow(
+      /CachedDecoder\.prefill: argument 'ids' must be an array of 1 to blockSize 4 token ids, received 5 ids/,
+    );
     expect(() => decoder.prefill('abc' as never)).toThrow(/argument 'ids' must be an array of 1 to blockSize 4 token ids, received/);
     expect(() => decoder.prefillData([0, 5])).toThrow(/argument 'ids\[1\]' must be below vocabSize 5, received 5/);
     expect(() => decoder.prefillData([0, -1])).toThrow(/argument 'ids\[1\]' must be a non-negative integer/);

@@ -60,7 +60,12 @@ describe('attention and transformer-block gradients on wasm match cpu', () => {
           tf.mul(
             layers.causalSelfAttention(
               xx,
-              { qkvKernel: k1 as tf.Tensor2D, qkvBias: b1 as tf.Tensor1D, projectionKernel: k2 as tf.Tensor2D, projectionBias: b2 as tf.Tensor1D },
+              {
+                qkvKernel: k1 as tf.Tensor2D,
+                qkvBias: b1 as tf.Tensor1D,
+                projectionKernel: k2 as tf.Tensor2D,
+                projectionBias: b2 as tf.Tensor1D,
+              },
               { heads },
             ),
             DY,

@@ -46,7 +46,12 @@ describe.each(TEST_BACKENDS)('linear on %s', (backend) => {
         dx.push(s);
       }
     }
-    const [X, W, B, DY] = [tf.tensor(x, shape), tf.tensor2d(w, [inner, outputs]), tf.tensor1d(b), tf.tensor(dy, [...shape.slice(0, -1), outputs])];
+    const [X, W, B, DY] = [
+      tf.tensor(x, shape),
+      tf.tensor2d(w, [inner, outputs]),
+      tf.tensor1d(b),
+      tf.tensor(dy, [...shape.slice(0, -1), outputs]),
+    ];
     const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(linear(xx, ww as tf.Tensor2D, bb as tf.Tensor1D), DY!));
     const got = tf.tidy(() => [linear(X!, W as tf.Tensor2D, B as tf.Tensor1D), ...tf.grads(f)([X!, W!, B!])].map((t) => t.dataSync()));
     expectClose(got[0]!, y, 1e-5, 1e-5);
@@ -60,7 +65,9 @@ describe.each(TEST_BACKENDS)('linear on %s', (backend) => {
     const x = tf.randomNormal([5, 3]);
     const w = tf.randomNormal([3, 8]) as tf.Tensor2D;
     const b = tf.zeros([8]) as tf.Tensor1D;
-    await expectNoLeak(() => tf.dispose(tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => linear(xx, ww as tf.Tensor2D, bb as tf.Tensor1D))([x, w, b])));
+    await expectNoLeak(() =>
+      tf.dispose(tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => linear(xx, ww as tf.Tensor2D, bb as tf.Tensor1D))([x, w, b])),
+    );
     tf.dispose([x, w, b]);
   });
 });

@@ -100,7 +100,17 @@ export interface HeapKernels {
   /** Layer norm of `rows` rows of `C` values (`C % 4 == 0`): writes y, x̂ and r (see `heap-kernels.wat`). */
   layerNorm(x: number, gamma: number, beta: number, y: number, xHat: number, r: number, rows: number, C: number, epsilon: number): void;
   /** Layer norm's gradient (`C % 4 == 0`): writes dx and adds to dGamma, dBeta (zeroed by the caller). */
-  layerNormGrad(dy: number, xHat: number, r: number, gamma: number, dx: number, dGamma: number, dBeta: number, rows: number, C: number): void;
+  layerNormGrad(
+    dy: number,
+    xHat: number,
+    r: number,
+    gamma: number,
+    dx: number,
+    dGamma: number,
+    dBeta: number,
+    rows: number,
+    C: number,
+  ): void;
   /** `Σ x[i]²` over `n` floats (four float32 lanes, summed at the end). */
   sumSquares(x: number, n: number): number;
   /** `out[i] = x[i] · s` over `n` floats. */
@@ -157,7 +167,19 @@ export interface HeapKernels {
    * `n0·n1·n2·n3` runs of `run` 4-byte elements written one after another at `out`, run
    * `(i0, i1, i2, i3)` read from element `i0·s0 + i1·s1 + i2·s2 + i3·s3` of `x` (bit copies).
    */
-  copyRuns(x: number, out: number, run: number, n0: number, n1: number, n2: number, n3: number, s0: number, s1: number, s2: number, s3: number): void;
+  copyRuns(
+    x: number,
+    out: number,
+    run: number,
+    n0: number,
+    n1: number,
+    n2: number,
+    n3: number,
+    s0: number,
+    s1: number,
+    s2: number,
+    s3: number,
+  ): void;
   /**
    * One Adam step over `n` parameters `w` (moments `m`, `v`, gradient `g`) into fresh outputs
    * `ow`, `om`, `ov`, in `tf.train.adam`'s order of float32 operations; `c1 = 1 − β1ᵗ`,
@@ -489,7 +511,20 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
       run(
         'groupNorm',
         local.groupNorm as (...args: number[]) => void,
-        ranges(batch, count, 1).map(([n0, k]) => [x + at(n0), gamma, beta, y + at(n0), xHat + at(n0), r + 4 * n0 * G, scratch, k, P, G, S, epsilon]),
+        ranges(batch, count, 1).map(([n0, k]) => [
+          x + at(n0),
+          gamma,
+          beta,
+          y + at(n0),
+          xHat + at(n0),
+          r + 4 * n0 * G,
+          scratch,
+          k,
+          P,
+          G,
+          S,
+          epsilon,
+        ]),
         { arg: 6, stride: 12 * C },
       );
     },
@@ -500,7 +535,19 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
       run(
         'groupNormGrad',
         local.groupNormGrad as (...args: number[]) => void,
-        ranges(batch, count, 1).map(([n0, k]) => [dy + at(n0), xHat + at(n0), r + 4 * n0 * G, gamma, dx + at(n0), partial + 8 * n0 * C, scratch, k, P, G, S]),
+        ranges(batch, count, 1).map(([n0, k]) => [
+          dy + at(n0),
+          xHat + at(n0),
+          r + 4 * n0 * G,
+          gamma,
+          dx + at(n0),
+          partial + 8 * n0 * C,
+          scratch,
+          k,
+          P,
+          G,
+          S,
+        ]),
         { arg: 6, stride: 12 * C },
       );
     },

@@ -50,7 +50,20 @@ const CHUNK_WORDS = 18;
  * runs `count` gemms whose `a`, `b`, `c` pointers advance by the strides (bytes); the others
  * are the module's exports.
  */
-export const POOL_OPS = ['gemmBatch', 'sqrt', 'leakyRelu', 'greater', 'select', 'erf', 'tanh', 'binary', 'gelu', 'geluGrad', 'groupNorm', 'groupNormGrad'] as const;
+export const POOL_OPS = [
+  'gemmBatch',
+  'sqrt',
+  'leakyRelu',
+  'greater',
+  'select',
+  'erf',
+  'tanh',
+  'binary',
+  'gelu',
+  'geluGrad',
+  'groupNorm',
+  'groupNormGrad',
+] as const;
 export type PoolOp = (typeof POOL_OPS)[number];
 
 /** The worker script (CommonJS, evaluated: no file to locate, no `blob:` URL). */

@@ -91,7 +91,9 @@ export function layerNormGrad({ inputs, backend }: WasmKernelArgs): tf.TensorInf
   const xHat = inputs.xHat!;
   const [rows, width] = rowsAndWidth(dy, LAYER_NORM_GRAD_KERNEL, 'dy');
   if (xHat.dtype !== 'float32' || xHat.shape.length !== dy.shape.length || xHat.shape.some((d, i) => d !== dy.shape[i])) {
-    throw new Error(`${LAYER_NORM_GRAD_KERNEL}: expected xHat float32 [${dy.shape.join(',')}], received ${xHat.dtype} [${xHat.shape.join(',')}]`);
+    throw new Error(
+      `${LAYER_NORM_GRAD_KERNEL}: expected xHat float32 [${dy.shape.join(',')}], received ${xHat.dtype} [${xHat.shape.join(',')}]`,
+    );
   }
   checkVector(inputs.r!, rows, LAYER_NORM_GRAD_KERNEL, 'r');
   checkVector(inputs.gamma!, width, LAYER_NORM_GRAD_KERNEL, 'gamma');

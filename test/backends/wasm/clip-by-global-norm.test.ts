@@ -27,7 +27,12 @@ afterEach(() => {
 function gradients(scale: number) {
   const r = rng(17);
   const shapes = [[7], [3, 5], [2, 3, 11], [1]];
-  const arrays = shapes.map((s) => randomArray(r, s.reduce((a, b) => a * b, 1)).map((v) => v * scale));
+  const arrays = shapes.map((s) =>
+    randomArray(
+      r,
+      s.reduce((a, b) => a * b, 1),
+    ).map((v) => v * scale),
+  );
   const norm = Math.sqrt(arrays.reduce((sum, a) => sum + a.reduce((s, v) => s + v * v, 0), 0));
   return { shapes, arrays, norm };
 }
@@ -70,7 +75,14 @@ describe('wasm clipping kernel', () => {
       const factor = maxNorm / Math.max(norm, maxNorm); // g ← g · maxNorm / max(n, maxNorm)
       const got = clip(arrays, shapes, maxNorm);
       expectClose(got.norm, norm, 1e-6, 0);
-      got.grads.forEach((g, i) => expectClose(g, Array.from(arrays[i]!, (v) => v * factor), 1e-6, 1e-7));
+      got.grads.forEach((g, i) =>
+        expectClose(
+          g,
+          Array.from(arrays[i]!, (v) => v * factor),
+          1e-6,
+          1e-7,
+        ),
+      );
     }
   });
 

@@ -102,7 +102,11 @@ describe('wasm layer-normalization kernels', () => {
     const X = tf.tensor(x, [4, 16]);
     const dY = tf.tensor(dy, [4, 16]);
     const G = tf.tensor1d(gamma);
-    const withKernels = tf.tidy(() => tf.grads((xx: tf.Tensor) => tf.sum(tf.mul(layerNorm(xx, G, undefined, EPS), dY)))([X])[0]!.dataSync());
+    const withKernels = tf.tidy(() =>
+      tf
+        .grads((xx: tf.Tensor) => tf.sum(tf.mul(layerNorm(xx, G, undefined, EPS), dY)))([X])[0]!
+        .dataSync(),
+    );
     const y = tf.tidy(() => layerNorm(X, G, undefined, EPS).dataSync());
     const expected = reference(x, dy, gamma, new Array<number>(16).fill(0));
     expectClose(y, expected.y, 1e-5, 1e-5);

@@ -26,7 +26,10 @@ describe('wasm SplitV matches cpu', () => {
     [[10, 3, 8], [3, 7], 0],
   ] as [number[], number[], number][])('x %j split %j on axis %i, and the gradient of concat', async (shape, sizes, axis) => {
     const r = rng(shape.reduce((a, b) => a * b, 1));
-    const x = randomArray(r, shape.reduce((a, b) => a * b, 1));
+    const x = randomArray(
+      r,
+      shape.reduce((a, b) => a * b, 1),
+    );
     await expectParity(`split ${shape} ${sizes}`, () => tf.split(tf.tensor(x, shape), sizes, axis));
     // d/dparts Σ concat(parts) ⊙ w = the matching slices of w: SplitV of w.
     const parts = (() => {
@@ -35,7 +38,12 @@ describe('wasm SplitV matches cpu', () => {
       for (const s of sizes) {
         const partShape = [...shape];
         partShape[axis < 0 ? shape.length + axis : axis] = s;
-        out.push(randomArray(r2, partShape.reduce((a, b) => a * b, 1)));
+        out.push(
+          randomArray(
+            r2,
+            partShape.reduce((a, b) => a * b, 1),
+          ),
+        );
       }
       return out;
     })();

@@ -29,7 +29,10 @@ describe('wasm Sum of few columns matches cpu', () => {
     [[3, 4, 5, 8], [0, 1], false], // kept [5, 8]: other path
     [[3, 4, 8], [2], false], // the last axis: other path
   ] as [number[], number[], boolean][])('x %j summed over %j (keepDims %s), and the gradient', async (shape, axis, keepDims) => {
-    const x = randomArray(rng(shape.reduce((a, b) => a * b, 7)), shape.reduce((a, b) => a * b, 1));
+    const x = randomArray(
+      rng(shape.reduce((a, b) => a * b, 7)),
+      shape.reduce((a, b) => a * b, 1),
+    );
     await expectParity(`sum ${shape} ${axis}`, () => {
       const X = tf.tensor(x, shape);
       const y = tf.sum(X, axis, keepDims);
