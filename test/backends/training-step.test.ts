@@ -169,17 +169,15 @@ describe('other GAN/VAE building blocks train on wasm and match cpu', () => {
     h = tfl.layers.activation({ activation: 'relu' }).apply(h) as tfl.SymbolicTensor;
     h = tfl.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', depthwiseInitializer: glorot(2) }).apply(h) as tfl.SymbolicTensor;
     h = tfl.layers.flatten().apply(h) as tfl.SymbolicTensor;
-    const e = tfl.layers
-      .flatten()
-      .apply(
-        tfl.layers
-          .embedding({
-            inputDim: 10,
-            outputDim: 4,
-            embeddingsInitializer: tfl.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: 3 }),
-          })
-          .apply(label) as tfl.SymbolicTensor,
-      ) as tfl.SymbolicTensor;
+    const e = tfl.layers.flatten().apply(
+      tfl.layers
+        .embedding({
+          inputDim: 10,
+          outputDim: 4,
+          embeddingsInitializer: tfl.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: 3 }),
+        })
+        .apply(label) as tfl.SymbolicTensor,
+    ) as tfl.SymbolicTensor;
     h = tfl.layers.concatenate().apply([h, e]) as tfl.SymbolicTensor;
     h = tfl.layers.dense({ units: 32, kernelInitializer: glorot(4) }).apply(h) as tfl.SymbolicTensor;
     h = tfl.layers.layerNormalization().apply(h) as tfl.SymbolicTensor;
