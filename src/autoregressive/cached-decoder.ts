@@ -272,12 +272,7 @@ export class CachedDecoder {
       const logits = head === undefined ? embedding.logits(tf.reshape(h, [1, 1, embedding.width])) : (head.apply(h) as tf.Tensor);
       return { logits: tf.reshape(logits, [this.vocabSize]) as tf.Tensor1D, caches };
     });
-    for (const cache of result.caches) {
-      tf.keep(cache.keys);
-      tf.keep(cache.values);
-    }
-    this.disposeCaches();
-    this.caches = result.caches;
+    this.adoptCaches(result.caches);
     this.length = count;
     return result.logits;
   }
@@ -305,15 +300,19 @@ export class CachedDecoder {
       const logits = head === undefined ? embedding.logits(tf.reshape(h, [1, 1, embedding.width])) : (head.apply(h) as tf.Tensor);
       return { logits: tf.reshape(logits, [this.vocabSize]) as tf.Tensor1D, caches };
     });
-    // Kept: the cache must outlive a tf.tidy the caller may run step() in (reset/dispose free it).
-    for (const cache of result.caches) {
+    this.adoptCaches(result.caches);
+    this.length++;
+    return result.logits;
+  }
+
+  /** Replaces the cache with `caches`, kept: it must outlive a tf.tidy the caller may run step() in (reset/dispose free it). */
+  private adoptCaches(caches: KeyValueCache[]): void {
+    for (const cache of caches) {
       tf.keep(cache.keys);
       tf.keep(cache.values);
     }
     this.disposeCaches();
-    this.caches = result.caches;
-    this.length++;
-    return result.logits;
+    this.caches = caches;
   }
 
   private disposeCaches(): void {

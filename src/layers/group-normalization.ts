@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../backends/group-norm-kernel.js';
 import { BASE_LAYER_KEYS } from './common.js';
+import { normalizeByKernels } from './ops.js';
 import { ShapeError } from '../errors.js';
 import {
   assertFloatTensor,
@@ -108,16 +109,7 @@ function hasGroupNormKernels(x: tf.Tensor): boolean {
  * dozens of {@link standardizeGroups} and the affine operations.
  */
 function groupNormKernel(grouped: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
-  const normalize = tf.customGrad(((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [y, xHat, r] = tf.engine().runKernel(GROUP_NORM_KERNEL, { x, gamma: g, beta: b }, { epsilon }) as tf.Tensor[];
-    save([xHat!, r!, g]);
-    return {
-      value: y!,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.engine().runKernel(GROUP_NORM_GRAD_KERNEL, { dy, xHat: saved[0]!, r: saved[1]!, gamma: saved[2]! }) as tf.Tensor[],
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return normalize(grouped, gamma, beta);
+  return normalizeByKernels(GROUP_NORM_KERNEL, GROUP_NORM_GRAD_KERNEL, grouped, gamma, beta, epsilon);
 }
 
 /**

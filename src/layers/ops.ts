@@ -66,13 +66,30 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D | 
  * kernel forward and one back (the gradients of x, γ and β) instead of about thirty.
  */
 function layerNormKernel(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  return normalizeByKernels(LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL, x, gamma, beta, epsilon);
+}
+
+/**
+ * y = γ · x̂ + β by a pair of normalization kernels with the layer/group-norm contract: the
+ * forward kernel takes `{ x, gamma, beta }` and `{ epsilon }` and returns `[y, x̂, r]`; the
+ * gradient kernel takes `{ dy, xHat, r, gamma }` and returns the gradients of x, γ and β.
+ * @internal
+ */
+export function normalizeByKernels(
+  forwardKernel: string,
+  gradKernel: string,
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+): tf.Tensor {
   const normalize = tf.customGrad(((input: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [y, xHat, r] = tf.engine().runKernel(LAYER_NORM_KERNEL, { x: input, gamma: g, beta: b }, { epsilon }) as tf.Tensor[];
+    const [y, xHat, r] = tf.engine().runKernel(forwardKernel, { x: input, gamma: g, beta: b }, { epsilon }) as tf.Tensor[];
     save([xHat!, r!, g]);
     return {
       value: y!,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, xHat: saved[0]!, r: saved[1]!, gamma: saved[2]! }) as tf.Tensor[],
+        tf.engine().runKernel(gradKernel, { dy, xHat: saved[0]!, r: saved[1]!, gamma: saved[2]! }) as tf.Tensor[],
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return normalize(x, gamma, beta);
