@@ -72,23 +72,23 @@ export interface AttentionStepResult {
 const MASKED = -1e9;
 
 /**
- * The fused projection `[B, T, 3C]` (columns `[q | k | v]`) → queries, keys and values
+ * The fused projection as rows `[B·T, 3C]` (columns `[q | k | v]`) → queries, keys and values
  * `[B, H, T, C/H]` (keys as rows: `q kᵀ` is a product with `transposeB`, whose gradients need
  * no transpose of their own). One transpose to `[3, B, H, T, C/H]`
  * and an unstack along its leading axis (contiguous slices), instead of a split along the last
  * axis and a transpose per part: tfjs-backend-wasm's `SplitV` copies the whole tensor off the heap
  * once per part and slices it in JavaScript (about a tenth of a GPT training step).
  */
-function splitQueryKeyValue(qkv: tf.Tensor, heads: number): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
-  const [b, t, width3] = qkv.shape as [number, number, number];
-  const stacked = tf.transpose(tf.reshape(qkv, [b, t, 3, heads, width3 / (3 * heads)]), [2, 0, 3, 1, 4]);
+function splitQueryKeyValue(qkv: tf.Tensor, b: number, t: number, heads: number): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
+  const depth = qkv.shape[qkv.rank - 1]! / (3 * heads);
+  const stacked = tf.transpose(tf.reshape(qkv, [b, t, 3, heads, depth]), [2, 0, 3, 1, 4]);
   return tf.unstack(stacked) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
 }
 
-/** `[B, H, T, D]` → `[B, T, H·D]`. */
-function mergeHeads(x: tf.Tensor4D): tf.Tensor3D {
+/** `[B, H, T, D]` → rows `[B·T, H·D]`. */
+function mergeHeads(x: tf.Tensor4D): tf.Tensor2D {
   const [b, h, t, d] = x.shape;
-  return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b, t, h * d]) as tf.Tensor3D;
+  return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b * t, h * d]) as tf.Tensor2D;
 }
 
 /**
@@ -105,13 +105,58 @@ function attend(
   training: boolean,
   dropout: SeededDropout | undefined,
 ): tf.Tensor4D {
+  let weights = attentionWeights(q, keys, mask);
+  if (dropout !== undefined) weights = dropout.apply(weights, dropoutRate, training) as tf.Tensor4D;
+  return tf.matMul(weights, values);
+}
+
+/** The attention weights `softmax(q kᵀ / √D + mask)` `[B, H, Tq, Tk]` of {@link attend}. */
+function attentionWeights(q: tf.Tensor4D, keys: { transposed: tf.Tensor4D } | { rows: tf.Tensor4D }, mask: tf.Tensor2D | undefined): tf.Tensor4D {
   const depth = q.shape[3];
   const products = 'transposed' in keys ? tf.matMul(q, keys.transposed) : tf.matMul(q, keys.rows, false, true);
   let scores: tf.Tensor = tf.mul(products, 1 / Math.sqrt(depth));
   if (mask !== undefined) scores = tf.add(scores, mask);
-  let weights = tf.softmax(scores);
-  if (dropout !== undefined) weights = dropout.apply(weights, dropoutRate, training);
-  return tf.matMul(weights as tf.Tensor4D, values);
+  return tf.softmax(scores) as tf.Tensor4D;
+}
+
+/**
+ * Causal attention from the fused projection's rows `[B·T, 3C]` to the merged heads `[B·T, C]`
+ * (split, {@link attend} with the causal mask, merge), without dropout, as one node of the
+ * gradient tape with the gradient written out: with `P = softmax(S)`, `S = q kᵀ s + M`,
+ * `s = 1/√D` and `O = P v`,
+ *
+ *     dv = Pᵀ dO,   dP = dO vᵀ,   dS = P ⊙ (dP − rowsum(dO ⊙ O)),   dq = s·dS k,   dk = s·dSᵀ q
+ *
+ * (`rowsum(dP ⊙ P) = rowsum(dO ⊙ O)`, the identity FlashAttention uses: the row sums come from
+ * `[B, H, T, D]` tensors instead of `[B, H, T, T]` ones; `s` is applied to `dO` once). Against
+ * tfjs' own gradients of the same ops this drops two passes over the `[B, H, T, T]` scores (the
+ * softmax gradient's product with the broadcast row sums, and the scale's product) and the
+ * tape's copies of every intermediate. The forward values are {@link attend}'s, bit for bit.
+ */
+function causalAttentionRows(qkv: tf.Tensor2D, b: number, t: number, heads: number): tf.Tensor2D {
+  const core = tf.customGrad(((rows: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    const [q, k, v] = splitQueryKeyValue(rows, b, t, heads);
+    const p = attentionWeights(q, { rows: k }, causalMask(t));
+    const o = tf.matMul(p, v) as tf.Tensor4D;
+    save([q, k, v, p, o]);
+    return {
+      value: mergeHeads(o),
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [sq, sk, sv, sp, so] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        const depth = sq.shape[3];
+        const dO = tf.transpose(tf.reshape(dy, [b, t, heads, depth]), [0, 2, 1, 3]) as tf.Tensor4D;
+        const dOScaled = tf.mul(dO, 1 / Math.sqrt(depth)) as tf.Tensor4D;
+        const dv = tf.matMul(sp, dO, true, false);
+        const dp = tf.matMul(dOScaled, sv, false, true);
+        const ds = tf.mul(sp, tf.sub(dp, tf.sum(tf.mul(dOScaled, so), -1, true))) as tf.Tensor4D;
+        const dq = tf.matMul(ds, sk);
+        const dk = tf.matMul(ds, sq, true, false);
+        const stacked = tf.transpose(tf.stack([dq, dk, dv]), [1, 3, 0, 2, 4]);
+        return tf.reshape(stacked, [b * t, 3 * heads * depth]);
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (rows: tf.Tensor2D) => tf.Tensor2D;
+  return core(qkv);
 }
 
 /** The additive causal mask `[T, T]`: 0 on and below the diagonal, {@link MASKED} above. */
@@ -159,13 +204,40 @@ export function causalSelfAttention(x: tf.Tensor, weights: AttentionWeights, opt
   checkHeads(x.shape[2]!, heads, fn);
   const dropout = new SeededDropout(seed);
   return tf.tidy(() => {
-    const qkv = linear(x, weights.qkvKernel, weights.qkvBias);
-    const [q, k, v] = splitQueryKeyValue(qkv, heads);
-    const attended = attend(q, { rows: k }, v, causalMask(x.shape[1]!), attentionDropout, training, dropout);
-    let y = linear(mergeHeads(attended), weights.projectionKernel, weights.projectionBias);
-    y = dropout.apply(y, residualDropout, training);
-    return y as tf.Tensor3D;
+    const [b, t, c] = x.shape as [number, number, number];
+    const rows = tf.reshape(x, [b * t, c]) as tf.Tensor2D;
+    return tf.reshape(causalSelfAttentionRows(rows, b, t, weights, heads, attentionDropout, residualDropout, training, dropout), [b, t, c]) as tf.Tensor3D;
   });
+}
+
+/**
+ * {@link causalSelfAttention} on the rows `[B·T, C]` of a `[B, T, C]` input, returning rows
+ * `[B·T, C]` (the transformer block keeps its whole residual stream as a matrix, so the linear
+ * maps need no reshapes). Call inside a tidy.
+ *
+ * @internal
+ */
+export function causalSelfAttentionRows(
+  x: tf.Tensor2D,
+  b: number,
+  t: number,
+  weights: AttentionWeights,
+  heads: number,
+  attentionDropout: number,
+  residualDropout: number,
+  training: boolean,
+  dropout: SeededDropout,
+): tf.Tensor2D {
+  const qkv = linear(x, weights.qkvKernel, weights.qkvBias) as tf.Tensor2D;
+  let merged: tf.Tensor2D;
+  if (training && attentionDropout > 0) {
+    const [q, k, v] = splitQueryKeyValue(qkv, b, t, heads);
+    merged = mergeHeads(attend(q, { rows: k }, v, causalMask(t), attentionDropout, training, dropout));
+  } else {
+    merged = causalAttentionRows(qkv, b, t, heads);
+  }
+  const y = linear(merged, weights.projectionKernel, weights.projectionBias);
+  return dropout.apply(y, residualDropout, training) as tf.Tensor2D;
 }
 
 /**

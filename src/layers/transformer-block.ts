@@ -9,7 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ArgumentError, ShapeError } from '../errors.js';
 import { assertKnownKeys, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
-import { attentionStep2d, causalSelfAttention, checkAttentionArgs } from './causal-self-attention.js';
+import { attentionStep2d, causalSelfAttentionRows, checkAttentionArgs } from './causal-self-attention.js';
 import type { AttentionStepResult, AttentionWeights, KeyValueCache } from './causal-self-attention.js';
 import { BASE_LAYER_KEYS, SeededDropout, defaultLayerName, gelu, layerNorm, linear, normalInit } from './ops.js';
 
@@ -101,22 +101,36 @@ function mlp(x: tf.Tensor, w: TransformerBlockWeights): tf.Tensor {
  * @category Layers
  */
 export function transformerBlock(x: tf.Tensor, weights: TransformerBlockWeights, options: TransformerBlockOptions): tf.Tensor3D {
+  const fn = 'layers.transformerBlock';
+  if (!(x instanceof tf.Tensor) || x.rank !== 3) {
+    throw new ShapeError({ fn, arg: 'x', expected: 'be a tensor of rank 3 [B, T, C]', received: describe(x) });
+  }
   const { heads, dropout = 0, epsilon = 1e-5, training = false, seed } = options;
+  if (x.shape[2]! % heads !== 0) {
+    throw new ShapeError({ fn, arg: 'heads', expected: `divide the width ${x.shape[2]}`, received: String(heads) });
+  }
   return tf.tidy(() => {
-    const attended = causalSelfAttention(layerNorm(x, weights.norm1Gamma, weights.norm1Beta, epsilon), weights.attention, {
+    // The residual stream as rows [B·T, C]: the linear maps and layer norms need no reshapes.
+    const [b, t, c] = x.shape as [number, number, number];
+    const rows = tf.reshape(x, [b * t, c]) as tf.Tensor2D;
+    const attended = causalSelfAttentionRows(
+      layerNorm(rows, weights.norm1Gamma, weights.norm1Beta, epsilon) as tf.Tensor2D,
+      b,
+      t,
+      weights.attention,
       heads,
-      attentionDropout: dropout,
-      residualDropout: dropout,
+      dropout,
+      dropout,
       training,
-      seed,
-    });
-    const h = tf.add(x, attended);
+      new SeededDropout(seed),
+    );
+    const h = tf.add(rows, attended);
     const m = new SeededDropout(seed === undefined ? undefined : seed + 2).apply(
       mlp(layerNorm(h, weights.norm2Gamma, weights.norm2Beta, epsilon), weights),
       dropout,
       training,
     );
-    return tf.add(h, m) as tf.Tensor3D;
+    return tf.reshape(tf.add(h, m), [b, t, c]) as tf.Tensor3D;
   });
 }
 

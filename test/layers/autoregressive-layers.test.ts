@@ -109,6 +109,50 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     y.dispose();
   });
 
+  it('causalSelfAttention: gradients of x and of both kernels match float64 central differences', () => {
+    // The hand-written gradient of the attention core (dv = Pᵀ dO, dS = P ⊙ (dO vᵀ − rowsum(dO ⊙ O)),
+    // ...) against central differences of the float64 oracle above, for L = Σ y ⊙ w, two
+    // sequences (the batch layout of the head split), step 1e-6 (truncation error ~1e-12).
+    const [b, t, c, heads] = [2, 5, 8, 2];
+    const x = numbers(b * t * c, 11);
+    const qkv = numbers(c * 3 * c, 12).map((v) => v * 0.5);
+    const proj = numbers(c * c, 13).map((v) => v * 0.5);
+    const w = numbers(b * t * c, 14);
+    const rows = (flat: number[], cols: number) =>
+      Array.from({ length: flat.length / cols }, (_, i) => flat.slice(i * cols, (i + 1) * cols));
+    const loss64 = (xs: number[], qkvs: number[], projs: number[]) => {
+      let sum = 0;
+      for (let s = 0; s < b; s++) {
+        const y = attentionReference(rows(xs.slice(s * t * c, (s + 1) * t * c), c), rows(qkvs, 3 * c), rows(projs, c), heads).flat();
+        y.forEach((v, i) => (sum += v * w[s * t * c + i]!));
+      }
+      return sum;
+    };
+    const centralDifferences = (which: 0 | 1 | 2) => {
+      const args = [x, qkv, proj];
+      return args[which]!.map((_, i) => {
+        const h = 1e-6;
+        const plus = args.map((a, k) => (k === which ? a.map((v, j) => (j === i ? v + h : v)) : a));
+        const minus = args.map((a, k) => (k === which ? a.map((v, j) => (j === i ? v - h : v)) : a));
+        return (loss64(plus[0]!, plus[1]!, plus[2]!) - loss64(minus[0]!, minus[1]!, minus[2]!)) / (2 * h);
+      });
+    };
+    const grads = tf.tidy(() =>
+      tf.grads((xx: tf.Tensor, k1: tf.Tensor, k2: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            layers.causalSelfAttention(xx, { qkvKernel: k1 as tf.Tensor2D, projectionKernel: k2 as tf.Tensor2D }, { heads }),
+            tf.tensor3d(w, [b, t, c]),
+          ),
+        ),
+      )([tf.tensor3d(x, [b, t, c]), tf.tensor2d(qkv, [c, 3 * c]), tf.tensor2d(proj, [c, c])]),
+    );
+    expectClose(values(grads[0]!), centralDifferences(0), 1e-4, 1e-5);
+    expectClose(values(grads[1]!), centralDifferences(1), 1e-4, 1e-5);
+    expectClose(values(grads[2]!), centralDifferences(2), 1e-4, 1e-5);
+    tf.dispose(grads);
+  });
+
   it('CausalSelfAttention, TransformerBlock and CausalConv1D are exactly causal', () => {
     const attention = new layers.CausalSelfAttention({ heads: 2, seed: 3 });
     const block = new layers.TransformerBlock({ heads: 2, seed: 4 });
