@@ -34,6 +34,41 @@ export interface TokenPositionEmbeddingArgs {
 }
 
 /**
+ * Vocabularies up to this size embed by a product with the one-hot ids instead of a gather:
+ * tfjs-backend-wasm's `GatherV2` computes every output element's source in a scalar loop (about
+ * 3 ms for 768 rows of 128, a fiftieth of a GPT step), while `oneHot(ids) · E` runs in the gemm
+ * (2·N·V·C FLOPs: at V = 98, C = 128, 768 rows, about 0.6 ms) and gives the rows exactly (one
+ * product by 1, the rest by 0).
+ */
+const ONE_HOT_VOCABULARY = 256;
+
+/**
+ * `E[ids] + P` for ids `[B, T]`, the token table `E` `[V, C]` and the positions' rows `P`
+ * `[T, C]`: `[B, T, C]`, with the gather's gradient written out (`dE` summed per id by
+ * `unsortedSegmentSum`, `dP` summed over the batch), so that neither the one-hot product's
+ * gradient (a `[V, B·T]` product) nor the broadcast add's is taped.
+ */
+function embedTokensAndPositions(ids: tf.Tensor2D, table: tf.Tensor2D, positions: tf.Tensor2D): tf.Tensor3D {
+  const [b, t] = ids.shape;
+  const [vocabulary, width] = table.shape;
+  const flatIds = tf.reshape(ids, [b * t]) as tf.Tensor1D;
+  const embed = tf.customGrad(((e: tf.Tensor2D, p: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    save([flatIds]);
+    // oneHot's own float32 output is wrong on tfjs-backend-wasm 4.22 (it writes int32 bit patterns: 1 reads as 1.4e-45).
+    const rows =
+      vocabulary <= ONE_HOT_VOCABULARY ? tf.matMul(tf.cast(tf.oneHot(flatIds, vocabulary), 'float32'), e) : tf.gather(e, flatIds);
+    return {
+      value: tf.add(tf.reshape(rows, [b, t, width]), p),
+      gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => [
+        tf.unsortedSegmentSum(tf.reshape(dy, [b * t, width]), saved[0] as tf.Tensor1D, vocabulary),
+        tf.sum(dy, 0),
+      ],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (e: tf.Tensor2D, p: tf.Tensor2D) => tf.Tensor3D;
+  return embed(table, positions);
+}
+
+/**
  * Embeds token ids and their positions, and (applied a second time, to hidden states) maps back
  * to logits with the same token table:
  *
@@ -142,9 +177,9 @@ export class TokenPositionEmbedding extends tfl.layers.Layer {
       });
     }
     return tf.tidy(() => {
-      const tokens = tf.gather(this.tokenEmbeddings!.read(), tf.cast(ids, 'int32'));
-      const positions = tf.slice(this.positionEmbeddings!.read(), [offset, 0], [t, this.width]);
-      return this.dropoutSource.apply(tf.add(tokens, positions), this.dropout, training) as tf.Tensor3D;
+      const positions = tf.slice(this.positionEmbeddings!.read(), [offset, 0], [t, this.width]) as tf.Tensor2D;
+      const summed = embedTokensAndPositions(tf.cast(ids, 'int32') as tf.Tensor2D, this.tokenEmbeddings!.read() as tf.Tensor2D, positions);
+      return this.dropoutSource.apply(summed, this.dropout, training) as tf.Tensor3D;
     });
   }
 
@@ -160,8 +195,8 @@ export class TokenPositionEmbedding extends tfl.layers.Layer {
     }
     return tf.tidy(() => {
       const [b, t, c] = hidden.shape as [number, number, number];
-      // An explicit transpose and a plain product: wasm's transposed matMul path is slow.
-      const projected = tf.matMul(tf.reshape(hidden, [b * t, c]) as tf.Tensor2D, tf.transpose(this.tokenEmbeddings!.read()) as tf.Tensor2D);
+      // h Eᵀ as a transposeB product on rows: no transpose of E forward, none of its gradient back.
+      const projected = tf.matMul(tf.reshape(hidden, [b * t, c]) as tf.Tensor2D, this.tokenEmbeddings!.read() as tf.Tensor2D, false, true);
       return tf.reshape(projected, [b, t, this.vocabSize]) as tf.Tensor3D;
     });
   }
