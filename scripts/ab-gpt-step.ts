@@ -28,7 +28,7 @@ const base = (await import(pathToFileURL(resolve(baseDir, 'index.ts')).href)) as
 const SCHED = `/proc/self/task/${process.pid}/schedstat`;
 const threadMs = (): number => Number(readFileSync(SCHED, 'utf8').split(' ')[0]) / 1e6;
 
-const info = await current.backends.use('wasm');
+const info = await current.backends.use('wasm', process.env.GPT_THREADS ? { threads: Number(process.env.GPT_THREADS) } : {});
 let kernelCalls = 0;
 const engine = tf.engine() as unknown as { runKernel: (name: string, inputs: object, attrs: object) => unknown };
 const runKernel = engine.runKernel.bind(engine);

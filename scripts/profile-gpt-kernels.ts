@@ -25,7 +25,7 @@ const SCHED = `/proc/self/task/${process.pid}/schedstat`;
 /** The calling thread's CPU time in ms. */
 const threadMs = (): number => Number(readFileSync(SCHED, 'utf8').split(' ')[0]) / 1e6;
 
-const info = await backends.use('wasm');
+const info = await backends.use('wasm', process.env.GPT_THREADS ? { threads: Number(process.env.GPT_THREADS) } : {});
 const [vocab, block, layers, heads, width, batch] = [98, 64, 4, 4, 128, 12];
 const gpt = nets.gpt({ vocabSize: vocab, blockSize: block, layers, heads, width, seed: 1 });
 const variables = gpt.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
