@@ -405,6 +405,14 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
       /maskType' must be one of 'A', 'B'/,
     );
     expect(() => new layers.CausalSelfAttention({ heads: 3 }).apply(tf.zeros([1, 2, 8]))).toThrow(/heads' must divide the width 8/);
+    const block = new layers.TransformerBlock({ heads: 2, seed: 1 });
+    block.apply(tfl.input({ shape: [4, 8] }));
+    expect(() => layers.transformerBlock(tf.zeros([8, 8]), block.blockWeights(), { heads: 2 })).toThrow(
+      /layers.transformerBlock: argument 'x' must be a tensor of rank 3 \[B, T, C\]/,
+    );
+    expect(() => layers.transformerBlock(tf.zeros([1, 4, 8]), block.blockWeights(), { heads: 3 })).toThrow(
+      /layers.transformerBlock: argument 'heads' must divide the width 8, received 3/,
+    );
     const embedding = new layers.TokenPositionEmbedding({ vocabSize: 5, blockSize: 4, width: 2 });
     expect(() => embedding.apply(tf.zeros([1, 5], 'int32'))).toThrow(/offset \+ T <= blockSize 4/);
   });
