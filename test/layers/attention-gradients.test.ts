@@ -1,8 +1,10 @@
 /**
  * Gradients through the training-time attention and transformer block (src/layers): the wasm
- * path (head split by one transpose and an unstack, `q kᵀ` as a transposeB product, GELU and
- * layer-norm kernels, the linear maps' bias gradients as products) gives the cpu backend's
- * element-wise values and gradients to 1e-4 relative, at odd sizes.
+ * path (head split by one transpose and an unstack, `q kᵀ` as a transposeB product, the attention
+ * core's written-out gradient, GELU and layer-norm kernels, the linear maps' bias gradients as
+ * products) gives the cpu backend's element-wise values and gradients to 1e-4 relative, at odd
+ * sizes. (The core's gradient itself is checked against float64 central differences in
+ * autoregressive-layers.test.ts.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, it } from 'vitest';
