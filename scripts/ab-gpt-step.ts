@@ -9,7 +9,7 @@
  * kernels per step (engine.runKernel calls) and the loss after the same steps (same seed, same
  * data: the two graphs compute the same maths).
  *
- *   node --import tsx scripts/ab-gpt-step.ts /tmp/base/src [steps]
+ *   [GPT_THREADS=1] [GPT_SIZE=tiny] node --import tsx scripts/ab-gpt-step.ts /tmp/base/src [steps]
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -37,7 +37,9 @@ engine.runKernel = (name, inputs, attrs) => {
   return runKernel(name, inputs, attrs);
 };
 
-const [vocab, block, layers, heads, width, batch] = [98, 64, 4, 4, 128, 12];
+// GPT_SIZE=tiny: the same graph at width 8, block 4, batch 1, where the kernels do almost no
+// arithmetic, so the time per step is the JavaScript side (engine, tape, layers, kernel glue).
+const [vocab, block, layers, heads, width, batch] = process.env.GPT_SIZE === 'tiny' ? [98, 4, 4, 4, 8, 1] : [98, 64, 4, 4, 128, 12];
 const x = tf.randomUniformInt([batch, block], 0, vocab, 1);
 const y = tf.randomUniformInt([batch, block], 0, vocab, 2);
 
