@@ -69,6 +69,37 @@ function embedTokensAndPositions(ids: tf.Tensor2D, table: tf.Tensor2D, positions
 }
 
 /**
+ * The tied head's logits `h Eᵀ` for rows `h` `[N, C]` and the token table `E` `[V, C]`: `[N, V]`,
+ * with `E` padded by zero rows to a multiple of 8 tokens for the product (as nanoGPT pads GPT-2's
+ * vocabulary to 50304), and the gradient written out:
+ *
+ *     dh = dlogits · E,   dE = (first V rows of) [dlogits | 0]ᵀ · h
+ *
+ * so that all three products fit the wasm gemm's 4x8 tiles (a vocabulary of 98 does not: its
+ * products took XNNPACK or the transposing fallback, about 3.5 ms of a GPT step against about
+ * 1 ms). The padding is copied by `concat`, the logits of the padding sliced off.
+ */
+function tiedLogits(hidden: tf.Tensor2D, table: tf.Tensor2D): tf.Tensor2D {
+  const [rows, width] = hidden.shape;
+  const vocabulary = table.shape[0];
+  const padding = (8 - (vocabulary % 8)) % 8;
+  if (padding === 0) return tf.matMul(hidden, table, false, true);
+  const head = tf.customGrad(((h: tf.Tensor2D, e: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    save([h, e]);
+    const padded = tf.concat([e, tf.zeros([padding, width])], 0) as tf.Tensor2D;
+    return {
+      value: tf.slice(tf.matMul(h, padded, false, true), [0, 0], [rows, vocabulary]),
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [sh, se] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const dyPadded = tf.concat([dy, tf.zeros([rows, padding])], 1) as tf.Tensor2D;
+        return [tf.matMul(dy, se), tf.slice(tf.matMul(dyPadded, sh, true, false), [0, 0], [vocabulary, width])];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (h: tf.Tensor2D, e: tf.Tensor2D) => tf.Tensor2D;
+  return head(hidden, table);
+}
+
+/**
  * Embeds token ids and their positions, and (applied a second time, to hidden states) maps back
  * to logits with the same token table:
  *
@@ -195,8 +226,7 @@ export class TokenPositionEmbedding extends tfl.layers.Layer {
     }
     return tf.tidy(() => {
       const [b, t, c] = hidden.shape as [number, number, number];
-      // h Eᵀ as a transposeB product on rows: no transpose of E forward, none of its gradient back.
-      const projected = tf.matMul(tf.reshape(hidden, [b * t, c]) as tf.Tensor2D, this.tokenEmbeddings!.read() as tf.Tensor2D, false, true);
+      const projected = tiedLogits(tf.reshape(hidden, [b * t, c]) as tf.Tensor2D, this.tokenEmbeddings!.read() as tf.Tensor2D);
       return tf.reshape(projected, [b, t, this.vocabSize]) as tf.Tensor3D;
     });
   }

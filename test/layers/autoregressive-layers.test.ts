@@ -153,11 +153,12 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     tf.dispose(grads);
   });
 
-  it.each([11, 300])('TokenPositionEmbedding (vocabulary %i): E[ids] + P exactly, its gradients, and the tied head h Eᵀ', (vocabSize) => {
-    // 11: the one-hot product path; 300: the gather path. Expected values from the tables read
-    // back: the embedding is one float32 addition per element (Math.fround), dE sums the upstream
-    // gradient rows of each id, dP those of each position (over the batch), and the head is a
-    // float64 product.
+  it.each([11, 16, 300])('TokenPositionEmbedding (vocabulary %i): E[ids] + P exactly, its gradients, and the tied head h Eᵀ', (vocabSize) => {
+    // 11 and 16: the one-hot product path; 300: the gather path; the head pads 11 and 300 to a
+    // multiple of 8 tokens, not 16. Expected values from the tables read back: the embedding is
+    // one float32 addition per element (Math.fround), dE sums the upstream gradient rows of each
+    // id, dP those of each position (over the batch); the head and its gradients
+    // (dh = dlogits E, dE = dlogitsᵀ h) are float64 products.
     const [b, t, width, offset] = [2, 5, 8, 2];
     const embedding = new layers.TokenPositionEmbedding({ vocabSize, blockSize: 8, width, seed: 3 });
     embedding.build();
@@ -194,7 +195,29 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
       Array.from({ length: vocabSize }, (_, v) => hidden.slice(r * width, (r + 1) * width).reduce((acc, h, k) => acc + h * table![v * width + k]!, 0)),
     ).flat();
     expectClose(values(logits), expectedLogits, 1e-5, 1e-6);
-    tf.dispose([out, dTable, dPositions, logits]);
+    const upstreamLogits = numbers(b * t * vocabSize, 24);
+    const { dHidden, dTableHead } = tf.tidy(() => {
+      const h = tf.tensor3d(hidden, [b, t, width]);
+      const up = tf.tensor3d(upstreamLogits, [b, t, vocabSize]);
+      const headLoss = (x: tf.Tensor) => tf.sum(tf.mul(embedding.logits(x), up)) as tf.Scalar;
+      const tableVariable = (embedding.trainableWeights[0] as unknown as { val: tf.Variable }).val;
+      const { value, grads } = tf.variableGrads(() => headLoss(h), [tableVariable]);
+      value.dispose();
+      return { dHidden: tf.grad(headLoss)(h), dTableHead: grads[tableVariable.name]! };
+    });
+    const expectedDHidden = Array.from({ length: b * t }, (_, r) =>
+      Array.from({ length: width }, (_, k) =>
+        upstreamLogits.slice(r * vocabSize, (r + 1) * vocabSize).reduce((acc, g, v) => acc + g * table![v * width + k]!, 0),
+      ),
+    ).flat();
+    const expectedDTable = Array.from({ length: vocabSize }, (_, v) =>
+      Array.from({ length: width }, (_, k) =>
+        Array.from({ length: b * t }, (_, r) => upstreamLogits[r * vocabSize + v]! * hidden[r * width + k]!).reduce((x, y) => x + y, 0),
+      ),
+    ).flat();
+    expectClose(values(dHidden), expectedDHidden, 1e-5, 1e-6);
+    expectClose(values(dTableHead), expectedDTable, 1e-5, 1e-6);
+    tf.dispose([out, dTable, dPositions, logits, dHidden, dTableHead]);
     embedding.weights.forEach((w) => w.dispose());
   });
 
