@@ -43,6 +43,12 @@ export interface TokenPositionEmbeddingArgs {
 const ONE_HOT_VOCABULARY = 256;
 
 /**
+ * The one-hot embedding and the padded head are for batches of positions: fewer rows than this
+ * (one position per step in the tensor decoding engine) take the plain gather and product.
+ */
+const MIN_PRODUCT_ROWS = 8;
+
+/**
  * `E[ids] + P` for ids `[B, T]`, the token table `E` `[V, C]` and the positions' rows `P`
  * `[T, C]`: `[B, T, C]`, with the gather's gradient written out (`dE` summed per id by
  * `unsortedSegmentSum`, `dP` summed over the batch), so that neither the one-hot product's
@@ -56,7 +62,7 @@ function embedTokensAndPositions(ids: tf.Tensor2D, table: tf.Tensor2D, positions
     save([flatIds]);
     // oneHot's own float32 output is wrong on tfjs-backend-wasm 4.22 (it writes int32 bit patterns: 1 reads as 1.4e-45).
     const rows =
-      vocabulary <= ONE_HOT_VOCABULARY ? tf.matMul(tf.cast(tf.oneHot(flatIds, vocabulary), 'float32'), e) : tf.gather(e, flatIds);
+      vocabulary <= ONE_HOT_VOCABULARY && b * t >= MIN_PRODUCT_ROWS ? tf.matMul(tf.cast(tf.oneHot(flatIds, vocabulary), 'float32'), e) : tf.gather(e, flatIds);
     return {
       value: tf.add(tf.reshape(rows, [b, t, width]), p),
       gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => [
@@ -83,7 +89,7 @@ function tiedLogits(hidden: tf.Tensor2D, table: tf.Tensor2D): tf.Tensor2D {
   const [rows, width] = hidden.shape;
   const vocabulary = table.shape[0];
   const padding = (8 - (vocabulary % 8)) % 8;
-  if (padding === 0) return tf.matMul(hidden, table, false, true);
+  if (padding === 0 || rows < MIN_PRODUCT_ROWS) return tf.matMul(hidden, table, false, true);
   const head = tf.customGrad(((h: tf.Tensor2D, e: tf.Tensor2D, save: tf.GradSaveFunc) => {
     save([h, e]);
     const padded = tf.concat([e, tf.zeros([padding, width])], 0) as tf.Tensor2D;

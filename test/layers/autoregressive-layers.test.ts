@@ -179,6 +179,16 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
       Array.from({ length: width }, (_, k) => Math.fround(table![id * width + k]! + positions![(offset + (i % t)) * width + k]!)),
     );
     expectIdentical(values(out), expected, 'embedding');
+    // One position (the gather and the plain product: fewer rows than the batched forms take).
+    const single = tf.tidy(() => embedding.embed(tf.tensor2d([[ids[1]!]], [1, 1], 'int32'), 3));
+    const singleExpected = Array.from({ length: width }, (_, k) => Math.fround(table![ids[1]! * width + k]! + positions![3 * width + k]!));
+    expectIdentical(values(single), singleExpected, 'one position');
+    const singleLogits = tf.tidy(() => embedding.logits(tf.tensor3d(singleExpected, [1, 1, width])));
+    const singleLogitsExpected = Array.from({ length: vocabSize }, (_, v) =>
+      singleExpected.reduce((acc, h, k) => acc + h * table![v * width + k]!, 0),
+    );
+    expectClose(values(singleLogits), singleLogitsExpected, 1e-5, 1e-6);
+    tf.dispose([single, singleLogits]);
     const expectedTable = new Array<number>(vocabSize * width).fill(0);
     const expectedPositions = new Array<number>(8 * width).fill(0);
     ids.forEach((id, i) => {
