@@ -111,6 +111,11 @@ export interface HeapKernels {
     rows: number,
     C: number,
   ): void;
+  /**
+   * `out[b·cols + j] = Σ_i x[(b·rows + i)·cols + j]`: the row sums of `batch` matrices
+   * `[rows, cols]`, each column accumulated from 0 in order of `i` (see `sum-columns.ts`).
+   */
+  sumRows(x: number, out: number, batch: number, rows: number, cols: number): void;
   /** `Σ x[i]²` over `n` floats (four float32 lanes, summed at the end). */
   sumSquares(x: number, n: number): number;
   /** `out[i] = x[i] · s` over `n` floats. */
@@ -499,6 +504,8 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     layerNorm: local.layerNorm,
     layerNormGrad: local.layerNormGrad,
     sumSquares: local.sumSquares,
+    // Not split: memory-bound column sums of a few megabytes (a second thread gains little).
+    sumRows: local.sumRows,
     scale: local.scale,
     // Not split: memory-bound copies of at most a few hundred kilobytes in the models here.
     transpose: local.transpose,

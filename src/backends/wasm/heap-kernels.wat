@@ -1055,4 +1055,80 @@
       (local.set $x (i32.add (local.get $x) (local.get $s0)))
       (local.set $i0 (i32.sub (local.get $i0) (i32.const 1)))
       (br $l0))))
+
+  ;; ---- unet3 (issue 18): column sums ----
+
+  ;; sumRows: out[b·cols + j] = Σ_i x[(b·rows + i)·cols + j] for b < batch, j < cols: the sums of
+  ;; the rows of `batch` matrices [rows, cols], each column accumulated from 0 in order of i (as
+  ;; a gemm by a row of ones would, at a quarter of its work: no repeated tile rows). Columns in
+  ;; blocks of 16 (four f32x4 accumulators), then of 4, then one by one.
+  (func (export "sumRows") (param $x i32) (param $out i32) (param $batch i32) (param $rows i32) (param $cols i32)
+    (local $ld i32) (local $j i32) (local $i i32) (local $p i32) (local $o i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s f32)
+    (local.set $ld (i32.shl (local.get $cols) (i32.const 2)))
+    (block $bdone
+      (loop $bloop
+        (br_if $bdone (i32.eqz (local.get $batch)))
+        (local.set $j (i32.const 0))
+        (block $d16
+          (loop $l16
+            (br_if $d16 (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $cols)))
+            (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $i (local.get $rows))
+            (block $rdone
+              (loop $rloop
+                (br_if $rdone (i32.eqz (local.get $i)))
+                (local.set $a0 (f32x4.add (local.get $a0) (v128.load (local.get $p))))
+                (local.set $a1 (f32x4.add (local.get $a1) (v128.load offset=16 (local.get $p))))
+                (local.set $a2 (f32x4.add (local.get $a2) (v128.load offset=32 (local.get $p))))
+                (local.set $a3 (f32x4.add (local.get $a3) (v128.load offset=48 (local.get $p))))
+                (local.set $p (i32.add (local.get $p) (local.get $ld)))
+                (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+                (br $rloop)))
+            (local.set $o (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+            (v128.store (local.get $o) (local.get $a0))
+            (v128.store offset=16 (local.get $o) (local.get $a1))
+            (v128.store offset=32 (local.get $o) (local.get $a2))
+            (v128.store offset=48 (local.get $o) (local.get $a3))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $l16)))
+        (block $d4
+          (loop $l4
+            (br_if $d4 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols)))
+            (local.set $a0 (v128.const i32x4 0 0 0 0))
+            (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $i (local.get $rows))
+            (block $rdone4
+              (loop $rloop4
+                (br_if $rdone4 (i32.eqz (local.get $i)))
+                (local.set $a0 (f32x4.add (local.get $a0) (v128.load (local.get $p))))
+                (local.set $p (i32.add (local.get $p) (local.get $ld)))
+                (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+                (br $rloop4)))
+            (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $a0))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $l4)))
+        (block $d1
+          (loop $l1
+            (br_if $d1 (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $s (f32.const 0))
+            (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $i (local.get $rows))
+            (block $rdone1
+              (loop $rloop1
+                (br_if $rdone1 (i32.eqz (local.get $i)))
+                (local.set $s (f32.add (local.get $s) (f32.load (local.get $p))))
+                (local.set $p (i32.add (local.get $p) (local.get $ld)))
+                (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+                (br $rloop1)))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $l1)))
+        (local.set $x (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $ld))))
+        (local.set $out (i32.add (local.get $out) (local.get $ld)))
+        (local.set $batch (i32.sub (local.get $batch) (i32.const 1)))
+        (br $bloop))))
+  ;; ---- end unet3 ----
 )

@@ -69,7 +69,6 @@ describe('batched products with edge tiles on the heap gemm', () => {
 
   it.each(COMBOS)('runs on the heap gemm, bit-identical with the heap threads on and off, transposeA=%s transposeB=%s', async (ta, tb) => {
     // 64 entries of 49x64·64x49 (q·kᵀ at 7×7, batch 64): 9.8M multiply-adds, shared out by entries.
-    const shape = [64, 49, 64, 49];
     const r = rng(80 + (ta ? 2 : 0) + (tb ? 1 : 0));
     const a = randomArray(r, 64 * 49 * 64);
     const b = randomArray(r, 64 * 64 * 49);
