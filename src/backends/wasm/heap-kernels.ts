@@ -116,6 +116,8 @@ export interface HeapKernels {
    * `[rows, cols]`, each column accumulated from 0 in order of `i` (see `sum-columns.ts`).
    */
   sumRows(x: number, out: number, batch: number, rows: number, cols: number): void;
+  /** `out[i] = dy[i]·s[i]·(1 + x[i]·(1 − s[i]))` for `i < n`: SiLU's gradient given `s = σ(x)` (see `silu.ts`). */
+  siluGrad(dy: number, x: number, s: number, out: number, n: number): void;
   /** `Σ x[i]²` over `n` floats (four float32 lanes, summed at the end). */
   sumSquares(x: number, n: number): number;
   /** `out[i] = x[i] · s` over `n` floats. */
@@ -506,6 +508,7 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     sumSquares: local.sumSquares,
     // Not split: memory-bound column sums of a few megabytes (a second thread gains little).
     sumRows: local.sumRows,
+    siluGrad: local.siluGrad,
     scale: local.scale,
     // Not split: memory-bound copies of at most a few hundred kilobytes in the models here.
     transpose: local.transpose,
