@@ -1161,5 +1161,85 @@
         (local.set $s (i32.add (local.get $s) (i32.const 4)))
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $loop))))
+;; copyStrided: rows runs of `run` 4-byte elements from x (run r at element r·sx) to out (at
+  ;; r·so), bit copies: a concatenation's strided writes (each input's part of every output row).
+  (func (export "copyStrided") (param $x i32) (param $sx i32) (param $out i32) (param $so i32) (param $rows i32) (param $run i32)
+    (local $runB i32) (local $run16 i32) (local $k i32)
+    (local.set $runB (i32.shl (local.get $run) (i32.const 2)))
+    (local.set $run16 (i32.and (local.get $runB) (i32.const -16)))
+    (local.set $sx (i32.shl (local.get $sx) (i32.const 2)))
+    (local.set $so (i32.shl (local.get $so) (i32.const 2)))
+    (block $rdone
+      (loop $rloop
+        (br_if $rdone (i32.eqz (local.get $rows)))
+        (local.set $k (i32.const 0))
+        (block $vdone (loop $vloop
+          (br_if $vdone (i32.ge_u (local.get $k) (local.get $run16)))
+          (v128.store (i32.add (local.get $out) (local.get $k)) (v128.load (i32.add (local.get $x) (local.get $k))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $vloop)))
+        (block $sdone (loop $sloop
+          (br_if $sdone (i32.ge_u (local.get $k) (local.get $runB)))
+          (i32.store (i32.add (local.get $out) (local.get $k)) (i32.load (i32.add (local.get $x) (local.get $k))))
+          (local.set $k (i32.add (local.get $k) (i32.const 4)))
+          (br $sloop)))
+        (local.set $x (i32.add (local.get $x) (local.get $sx)))
+        (local.set $out (i32.add (local.get $out) (local.get $so)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $rloop))))
+
+  ;; gatherRuns: out[k·run + j] = x[idx[k]·run + j] for k < count, j < run (idx: int32), bit
+  ;; copies: nearest-neighbour resizing, one run of channels per output pixel.
+  (func (export "gatherRuns") (param $x i32) (param $out i32) (param $idx i32) (param $count i32) (param $run i32)
+    (local $runB i32) (local $run16 i32) (local $k i32) (local $src i32)
+    (local.set $runB (i32.shl (local.get $run) (i32.const 2)))
+    (local.set $run16 (i32.and (local.get $runB) (i32.const -16)))
+    (block $rdone
+      (loop $rloop
+        (br_if $rdone (i32.eqz (local.get $count)))
+        (local.set $src (i32.add (local.get $x) (i32.mul (i32.load (local.get $idx)) (local.get $runB))))
+        (local.set $k (i32.const 0))
+        (block $vdone (loop $vloop
+          (br_if $vdone (i32.ge_u (local.get $k) (local.get $run16)))
+          (v128.store (i32.add (local.get $out) (local.get $k)) (v128.load (i32.add (local.get $src) (local.get $k))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $vloop)))
+        (block $sdone (loop $sloop
+          (br_if $sdone (i32.ge_u (local.get $k) (local.get $runB)))
+          (i32.store (i32.add (local.get $out) (local.get $k)) (i32.load (i32.add (local.get $src) (local.get $k))))
+          (local.set $k (i32.add (local.get $k) (i32.const 4)))
+          (br $sloop)))
+        (local.set $out (i32.add (local.get $out) (local.get $runB)))
+        (local.set $idx (i32.add (local.get $idx) (i32.const 4)))
+        (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+        (br $rloop))))
+
+  ;; scatterAddRuns: dx[idx[k]·run + j] += dy[k·run + j] for k < count in order, j < run (float32
+  ;; additions, as a scalar loop makes them): the adjoint of gatherRuns.
+  (func (export "scatterAddRuns") (param $dy i32) (param $dx i32) (param $idx i32) (param $count i32) (param $run i32)
+    (local $runB i32) (local $run16 i32) (local $k i32) (local $dst i32)
+    (local.set $runB (i32.shl (local.get $run) (i32.const 2)))
+    (local.set $run16 (i32.and (local.get $runB) (i32.const -16)))
+    (block $rdone
+      (loop $rloop
+        (br_if $rdone (i32.eqz (local.get $count)))
+        (local.set $dst (i32.add (local.get $dx) (i32.mul (i32.load (local.get $idx)) (local.get $runB))))
+        (local.set $k (i32.const 0))
+        (block $vdone (loop $vloop
+          (br_if $vdone (i32.ge_u (local.get $k) (local.get $run16)))
+          (v128.store (i32.add (local.get $dst) (local.get $k))
+            (f32x4.add (v128.load (i32.add (local.get $dst) (local.get $k))) (v128.load (i32.add (local.get $dy) (local.get $k)))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $vloop)))
+        (block $sdone (loop $sloop
+          (br_if $sdone (i32.ge_u (local.get $k) (local.get $runB)))
+          (f32.store (i32.add (local.get $dst) (local.get $k))
+            (f32.add (f32.load (i32.add (local.get $dst) (local.get $k))) (f32.load (i32.add (local.get $dy) (local.get $k)))))
+          (local.set $k (i32.add (local.get $k) (i32.const 4)))
+          (br $sloop)))
+        (local.set $dy (i32.add (local.get $dy) (local.get $runB)))
+        (local.set $idx (i32.add (local.get $idx) (i32.const 4)))
+        (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+        (br $rloop))))
   ;; ---- end unet3 ----
 )
