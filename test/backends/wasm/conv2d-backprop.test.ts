@@ -270,6 +270,19 @@ describe('Conv2DBackpropFilter by shifted products on the heap gemm', () => {
     await expectParity('shifted dW [1, 48, 48, 4] 3x3 → 8, two bands', dWBand);
   });
 
+  it.each([
+    [[2, 28, 28, 1], 3, 32], // a UNet's first convolution: 1 channel padded to 4
+    [[2, 28, 28, 32], 3, 1], // its last: 1 output channel padded to 8
+    [[3, 9, 9, 3], 5, 3], // RGB in and out, 5×5
+    [[2, 7, 7, 2], 3, 5],
+  ] as [number[], number, number][])('matches cpu to 1e-4 with channels padded to the tiles: x %j, k%i → %i', async (shape, k, cout) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const rp = rng(size + cout);
+    const xs = randomArray(rp, size);
+    const dys = randomArray(rp, (size / shape[3]!) * cout);
+    await expectParity(`padded shifted dW ${shape} k${k} → ${cout}`, dWOf(xs, dys, shape, k, cout));
+  });
+
   it('matches cpu to 1e-4 in grid mode', async () => {
     // Below two partials of 3·3·32·32 floats: the grid's blocks.
     setPartialsBudget(9216);
