@@ -8,7 +8,7 @@
  * time (every thread), their ratio (`par`: about 1 for a kernel on one thread, up to the thread
  * count for one split across them) and the wall time.
  *
- *   node --import tsx scripts/profile-unet-kernels.ts [example|bench] [steps] [--shapes]
+ *   node --import tsx scripts/profile-unet-kernels.ts [example|bench] [steps] [--shapes] [--threads=N]
  *
  * `example`: the mnist-diffusion example's default UNet (base 8, multipliers 1,2,4, groups 4,
  * class-conditional, batch 32, v prediction, min-SNR 5); `bench`: the kernels issue's (base 32,
@@ -21,11 +21,13 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 
 import { backends, diffusion, nets, train } from '../src/index.js';
+import { heapKernelsReady } from '../src/internal.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const which = args[0] === 'bench' ? 'bench' : 'example';
 const steps = Number(args[1] ?? 10);
 const byShape = process.argv.includes('--shapes');
+const threadsArg = process.argv.find((a) => a.startsWith('--threads='));
 const SCHED = `/proc/self/task/${process.pid}/schedstat`;
 /** The calling thread's CPU time in ms. */
 const threadMs = (): number => Number(readFileSync(SCHED, 'utf8').split(' ')[0]) / 1e6;
@@ -34,7 +36,7 @@ const processMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 
-const info = await backends.use('wasm');
+const info = await backends.use('wasm', threadsArg ? { threads: Number(threadsArg.slice('--threads='.length)) } : {});
 const cfg =
   which === 'bench'
     ? { base: 32, multipliers: [1, 2, 2], blocks: 2, batch: 64, groups: 8, classes: undefined }
@@ -63,6 +65,9 @@ const step = async (): Promise<void> => {
   loss.dispose();
 };
 await step();
+// The heap kernels' worker pool starts in the background: a loop that only awaits `data()`
+// (microtasks) never lets it finish starting, where the benches drain the event loop.
+const heapThreads = await heapKernelsReady(tf.backend() as never);
 await step();
 
 interface Stat {
@@ -114,7 +119,7 @@ const thread = threadMs() - t0;
 const proc = processMs() - p0;
 const per = (ms: number) => (ms / steps).toFixed(1).padStart(7);
 console.log(
-  `${which} UNet step on wasm (${info.threads} threads), ${steps} steps: wall ${per(wall)} ms, calling thread CPU ${per(thread)} ms, ` +
+  `${which} UNet step on wasm (${info.threads} threads, heap kernels ${heapThreads}), ${steps} steps: wall ${per(wall)} ms, calling thread CPU ${per(thread)} ms, ` +
     `all threads CPU ${per(proc)} ms per step`,
 );
 const rows = [...stats.entries()].sort((a, b) => b[1].thread - a[1].thread);

@@ -28,6 +28,7 @@ import { GroupNormalization } from './layers/group-normalization.js';
 import { LayerNorm } from './layers/layer-norm.js';
 import { MaskedConv2D } from './layers/masked-conv2d.js';
 import { Reparameterize } from './layers/reparameterize.js';
+import { SiLU } from './layers/silu.js';
 import { SpatialAttention } from './layers/spatial-attention.js';
 import { SpectralNormalization } from './layers/spectral-normalization.js';
 import { TimeEmbedding } from './layers/time-embedding.js';
@@ -50,6 +51,7 @@ serialization.registerClass(LayerNorm, 'genblocks', 'LayerNorm');
 serialization.registerClass(GroupNormalization, 'genblocks', 'GroupNormalization');
 serialization.registerClass(TimeEmbedding, 'genblocks', 'TimeEmbedding');
 serialization.registerClass(SpatialAttention, 'genblocks', 'SpatialAttention');
+serialization.registerClass(SiLU, 'genblocks', 'SiLU');
 
 // Zero gradients for comparison/logical ops, so gradient penalties can be differentiated again
 // (idempotent: skips kernels that already have a gradient).

@@ -9,7 +9,7 @@
  * - {@link Reparameterize}: `[mean, logVar] -> z`, the VAE's sampling step (also `vae.Reparameterize`).
  * - Autoregressive blocks: causal self-attention with a key/value cache, the pre-LN transformer
  *   block, token + position embeddings with a tied output head, masked and causal convolutions.
- * - Diffusion blocks: group normalization, the sinusoidal time embedding, spatial self-attention.
+ * - Diffusion blocks: group normalization, SiLU, the sinusoidal time embedding, spatial self-attention.
  *
  * @module
  */
@@ -33,6 +33,8 @@ export { convolutionMask, MaskedConv2D } from './masked-conv2d.js';
 export type { MaskedConv2DArgs, MaskType } from './masked-conv2d.js';
 export { Reparameterize } from './reparameterize.js';
 export type { ReparameterizeArgs } from './reparameterize.js';
+export { SiLU, silu } from './silu.js';
+export type { SiLUArgs } from './silu.js';
 export { SpatialAttention, spatialSelfAttention } from './spatial-attention.js';
 export type { SpatialAttentionArgs, SpatialAttentionWeights } from './spatial-attention.js';
 export { SpectralNormalization } from './spectral-normalization.js';

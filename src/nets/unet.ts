@@ -7,6 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ConfigError } from '../errors.js';
 import { GroupNormalization } from '../layers/group-normalization.js';
+import { SiLU } from '../layers/silu.js';
 import { SpatialAttention } from '../layers/spatial-attention.js';
 import { TimeEmbedding } from '../layers/time-embedding.js';
 import { assertNonNegativeInt, assertPositiveInt, assertPositiveIntArray, describe } from '../validation.js';
@@ -165,7 +166,7 @@ export function unet(config: UnetConfig): tfl.LayersModel {
   const init = () => tfl.initializers.glorotUniform({ seed: nextSeed() });
   const conv = (filters: number, kernelSize = 3, strides = 1) =>
     tfl.layers.conv2d({ filters, kernelSize, strides, padding: 'same', kernelInitializer: init() });
-  const silu = (h: Sym) => applyLayer(tfl.layers.activation({ activation: 'swish' }), h);
+  const silu = (h: Sym) => applyLayer(new SiLU(), h);
   const normAct = (h: Sym) => silu(applyLayer(new GroupNormalization({ groups }), h));
 
   // Time (and label) embedding.

@@ -22,6 +22,7 @@ const ADDED = [
   'GenblocksGroupNormGrad',
   'GenblocksGelu',
   'GenblocksGeluGrad',
+  'GenblocksSiluGrad',
   'GenblocksLayerNorm',
   'GenblocksLayerNormGrad',
   'GenblocksClipByGlobalNorm',

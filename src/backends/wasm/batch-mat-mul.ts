@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { batchedHeapProductEdges } from './heap-gemm-edges.js';
 import { heapKernels, heapKernelThreads, heapPointer } from './heap-kernels.js';
 import { Scope } from './scope.js';
 import { attr, sizeOf, wasmKernel, type WasmBackend, type WasmKernelFunc } from './types.js';
@@ -253,7 +254,9 @@ export function makeBatchMatMul(original: WasmKernelFunc, fused: boolean): WasmK
         }
       }
       if (!fused && batchA === batchB && batchA > 1) {
-        const out = batchedHeapProduct(s, backend, a, b, transposeA, transposeB, { M, K, N }, batchA, outShape);
+        const out =
+          batchedHeapProduct(s, backend, a, b, transposeA, transposeB, { M, K, N }, batchA, outShape) ??
+          batchedHeapProductEdges(s, backend, a, b, transposeA, transposeB, { M, K, N }, batchA, outShape);
         if (out != null) return out;
       }
       if (transposeA) a = s.run('Transpose', { x: a }, { perm: swapLastTwo(rankA) });

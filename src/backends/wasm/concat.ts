@@ -7,14 +7,17 @@
  *
  *     out[i, o_k + j] = x_k[i, j]    (o_k = Σ of the widths before k)
  *
- * with parts shorter than {@link SHORT_PART} floats copied by a plain loop, longer ones by `set`.
- * Strings and other dtypes go to the stock kernel.
+ * one strided copy per input by the heap kernels (`copyStrided`: a UNet's skip concatenation of
+ * two `[64, 28, 28, 32]` activations took about 6.5 ms with a `set` per row, measured in a
+ * training-step profile), or without them with parts shorter than {@link SHORT_PART} floats
+ * copied by a plain loop, longer ones by `set`. Strings and other dtypes go to the stock kernel.
  *
  * @module
  */
 import { backend_util, util } from '@tensorflow/tfjs-core';
 import type * as tf from '@tensorflow/tfjs-core';
 
+import { heapKernels, heapPointer } from './heap-kernels.js';
 import { attr, type WasmKernelArgs, type WasmKernelFunc } from './types.js';
 
 /** Parts shorter than this many floats are copied element by element (a `set` call costs more). */
@@ -46,6 +49,18 @@ export function makeConcat(stock: WasmKernelFunc): WasmKernelFunc {
     const total = widths.reduce((a, b) => a + b, 0);
     // makeOutput may grow the heap, which detaches earlier views: take the views after it.
     const out = backend.makeOutput(outShape, 'float32');
+    const kernels = heapKernels(backend);
+    if (kernels != null) {
+      // One strided copy per input on the heap (bit copies, as below).
+      const o = heapPointer(backend, out);
+      let offset = 0;
+      parts.forEach((t, k) => {
+        const w = widths[k]!;
+        kernels.copyStrided(heapPointer(backend, t), w, o + 4 * offset, total, rows, w);
+        offset += w;
+      });
+      return out;
+    }
     const ov = backend.typedArrayFromHeap(out) as Float32Array;
     let offset = 0;
     for (let k = 0; k < parts.length; k++) {

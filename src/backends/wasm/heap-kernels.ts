@@ -111,6 +111,19 @@ export interface HeapKernels {
     rows: number,
     C: number,
   ): void;
+  /**
+   * `out[b·cols + j] = Σ_i x[(b·rows + i)·cols + j]`: the row sums of `batch` matrices
+   * `[rows, cols]`, each column accumulated from 0 in order of `i` (see `sum-columns.ts`).
+   */
+  sumRows(x: number, out: number, batch: number, rows: number, cols: number): void;
+  /** `out[i] = dy[i]·s[i]·(1 + x[i]·(1 − s[i]))` for `i < n`: SiLU's gradient given `s = σ(x)` (see `silu.ts`). */
+  siluGrad(dy: number, x: number, s: number, out: number, n: number): void;
+  /** `rows` runs of `run` 4-byte elements from `x` (run `r` at element `r·sx`) to `out` (at `r·so`), bit copies (see `concat.ts`). */
+  copyStrided(x: number, sx: number, out: number, so: number, rows: number, run: number): void;
+  /** `out[k·run + j] = x[idx[k]·run + j]` for `k < count`, `j < run`, `idx` int32 (bit copies; see `resize-nearest-neighbor.ts`). */
+  gatherRuns(x: number, out: number, idx: number, count: number, run: number): void;
+  /** `dx[idx[k]·run + j] += dy[k·run + j]` for `k < count` in order, `j < run`: the adjoint of `gatherRuns`. */
+  scatterAddRuns(dy: number, dx: number, idx: number, count: number, run: number): void;
   /** `Σ x[i]²` over `n` floats (four float32 lanes, summed at the end). */
   sumSquares(x: number, n: number): number;
   /** `out[i] = x[i] · s` over `n` floats. */
@@ -499,6 +512,12 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     layerNorm: local.layerNorm,
     layerNormGrad: local.layerNormGrad,
     sumSquares: local.sumSquares,
+    // Not split: memory-bound passes over a few megabytes (a second thread gains little).
+    sumRows: local.sumRows,
+    siluGrad: local.siluGrad,
+    copyStrided: local.copyStrided,
+    gatherRuns: local.gatherRuns,
+    scatterAddRuns: local.scatterAddRuns,
     scale: local.scale,
     // Not split: memory-bound copies of at most a few hundred kilobytes in the models here.
     transpose: local.transpose,

@@ -1055,4 +1055,191 @@
       (local.set $x (i32.add (local.get $x) (local.get $s0)))
       (local.set $i0 (i32.sub (local.get $i0) (i32.const 1)))
       (br $l0))))
+
+  ;; ---- unet3 (issue 18): column sums ----
+
+  ;; sumRows: out[b·cols + j] = Σ_i x[(b·rows + i)·cols + j] for b < batch, j < cols: the sums of
+  ;; the rows of `batch` matrices [rows, cols], each column accumulated from 0 in order of i (as
+  ;; a gemm by a row of ones would, at a quarter of its work: no repeated tile rows). Columns in
+  ;; blocks of 16 (four f32x4 accumulators), then of 4, then one by one.
+  (func (export "sumRows") (param $x i32) (param $out i32) (param $batch i32) (param $rows i32) (param $cols i32)
+    (local $ld i32) (local $j i32) (local $i i32) (local $p i32) (local $o i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s f32)
+    (local.set $ld (i32.shl (local.get $cols) (i32.const 2)))
+    (block $bdone
+      (loop $bloop
+        (br_if $bdone (i32.eqz (local.get $batch)))
+        (local.set $j (i32.const 0))
+        (block $d16
+          (loop $l16
+            (br_if $d16 (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $cols)))
+            (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $i (local.get $rows))
+            (block $rdone
+              (loop $rloop
+                (br_if $rdone (i32.eqz (local.get $i)))
+                (local.set $a0 (f32x4.add (local.get $a0) (v128.load (local.get $p))))
+                (local.set $a1 (f32x4.add (local.get $a1) (v128.load offset=16 (local.get $p))))
+                (local.set $a2 (f32x4.add (local.get $a2) (v128.load offset=32 (local.get $p))))
+                (local.set $a3 (f32x4.add (local.get $a3) (v128.load offset=48 (local.get $p))))
+                (local.set $p (i32.add (local.get $p) (local.get $ld)))
+                (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+                (br $rloop)))
+            (local.set $o (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+            (v128.store (local.get $o) (local.get $a0))
+            (v128.store offset=16 (local.get $o) (local.get $a1))
+            (v128.store offset=32 (local.get $o) (local.get $a2))
+            (v128.store offset=48 (local.get $o) (local.get $a3))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $l16)))
+        (block $d4
+          (loop $l4
+            (br_if $d4 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols)))
+            (local.set $a0 (v128.const i32x4 0 0 0 0))
+            (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $i (local.get $rows))
+            (block $rdone4
+              (loop $rloop4
+                (br_if $rdone4 (i32.eqz (local.get $i)))
+                (local.set $a0 (f32x4.add (local.get $a0) (v128.load (local.get $p))))
+                (local.set $p (i32.add (local.get $p) (local.get $ld)))
+                (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+                (br $rloop4)))
+            (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $a0))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $l4)))
+        (block $d1
+          (loop $l1
+            (br_if $d1 (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $s (f32.const 0))
+            (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $i (local.get $rows))
+            (block $rdone1
+              (loop $rloop1
+                (br_if $rdone1 (i32.eqz (local.get $i)))
+                (local.set $s (f32.add (local.get $s) (f32.load (local.get $p))))
+                (local.set $p (i32.add (local.get $p) (local.get $ld)))
+                (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+                (br $rloop1)))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $l1)))
+        (local.set $x (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $ld))))
+        (local.set $out (i32.add (local.get $out) (local.get $ld)))
+        (local.set $batch (i32.sub (local.get $batch) (i32.const 1)))
+        (br $bloop))))
+;; siluGrad: out[i] = dy[i]·s[i]·(1 + x[i]·(1 − s[i])) for i < n, s = σ(x) kept by the forward
+  ;; pass: the derivative of x·σ(x), one pass where tfjs' gradient of x·σ(x) runs about six.
+  (func (export "siluGrad") (param $dy i32) (param $x i32) (param $s i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $end4 i32) (local $sv v128) (local $ss f32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4
+      (loop $loop4
+        (br_if $done4 (i32.ge_u (local.get $out) (local.get $end4)))
+        (local.set $sv (v128.load (local.get $s)))
+        (v128.store (local.get $out)
+          (f32x4.mul (f32x4.mul (v128.load (local.get $dy)) (local.get $sv))
+            (f32x4.add (v128.const f32x4 1 1 1 1)
+              (f32x4.mul (v128.load (local.get $x)) (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $sv))))))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $s (i32.add (local.get $s) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $loop4)))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $ss (f32.load (local.get $s)))
+        (f32.store (local.get $out)
+          (f32.mul (f32.mul (f32.load (local.get $dy)) (local.get $ss))
+            (f32.add (f32.const 1) (f32.mul (f32.load (local.get $x)) (f32.sub (f32.const 1) (local.get $ss))))))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br $loop))))
+;; copyStrided: rows runs of `run` 4-byte elements from x (run r at element r·sx) to out (at
+  ;; r·so), bit copies: a concatenation's strided writes (each input's part of every output row).
+  (func (export "copyStrided") (param $x i32) (param $sx i32) (param $out i32) (param $so i32) (param $rows i32) (param $run i32)
+    (local $runB i32) (local $run16 i32) (local $k i32)
+    (local.set $runB (i32.shl (local.get $run) (i32.const 2)))
+    (local.set $run16 (i32.and (local.get $runB) (i32.const -16)))
+    (local.set $sx (i32.shl (local.get $sx) (i32.const 2)))
+    (local.set $so (i32.shl (local.get $so) (i32.const 2)))
+    (block $rdone
+      (loop $rloop
+        (br_if $rdone (i32.eqz (local.get $rows)))
+        (local.set $k (i32.const 0))
+        (block $vdone (loop $vloop
+          (br_if $vdone (i32.ge_u (local.get $k) (local.get $run16)))
+          (v128.store (i32.add (local.get $out) (local.get $k)) (v128.load (i32.add (local.get $x) (local.get $k))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $vloop)))
+        (block $sdone (loop $sloop
+          (br_if $sdone (i32.ge_u (local.get $k) (local.get $runB)))
+          (i32.store (i32.add (local.get $out) (local.get $k)) (i32.load (i32.add (local.get $x) (local.get $k))))
+          (local.set $k (i32.add (local.get $k) (i32.const 4)))
+          (br $sloop)))
+        (local.set $x (i32.add (local.get $x) (local.get $sx)))
+        (local.set $out (i32.add (local.get $out) (local.get $so)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $rloop))))
+
+  ;; gatherRuns: out[k·run + j] = x[idx[k]·run + j] for k < count, j < run (idx: int32), bit
+  ;; copies: nearest-neighbour resizing, one run of channels per output pixel.
+  (func (export "gatherRuns") (param $x i32) (param $out i32) (param $idx i32) (param $count i32) (param $run i32)
+    (local $runB i32) (local $run16 i32) (local $k i32) (local $src i32)
+    (local.set $runB (i32.shl (local.get $run) (i32.const 2)))
+    (local.set $run16 (i32.and (local.get $runB) (i32.const -16)))
+    (block $rdone
+      (loop $rloop
+        (br_if $rdone (i32.eqz (local.get $count)))
+        (local.set $src (i32.add (local.get $x) (i32.mul (i32.load (local.get $idx)) (local.get $runB))))
+        (local.set $k (i32.const 0))
+        (block $vdone (loop $vloop
+          (br_if $vdone (i32.ge_u (local.get $k) (local.get $run16)))
+          (v128.store (i32.add (local.get $out) (local.get $k)) (v128.load (i32.add (local.get $src) (local.get $k))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $vloop)))
+        (block $sdone (loop $sloop
+          (br_if $sdone (i32.ge_u (local.get $k) (local.get $runB)))
+          (i32.store (i32.add (local.get $out) (local.get $k)) (i32.load (i32.add (local.get $src) (local.get $k))))
+          (local.set $k (i32.add (local.get $k) (i32.const 4)))
+          (br $sloop)))
+        (local.set $out (i32.add (local.get $out) (local.get $runB)))
+        (local.set $idx (i32.add (local.get $idx) (i32.const 4)))
+        (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+        (br $rloop))))
+
+  ;; scatterAddRuns: dx[idx[k]·run + j] += dy[k·run + j] for k < count in order, j < run (float32
+  ;; additions, as a scalar loop makes them): the adjoint of gatherRuns.
+  (func (export "scatterAddRuns") (param $dy i32) (param $dx i32) (param $idx i32) (param $count i32) (param $run i32)
+    (local $runB i32) (local $run16 i32) (local $k i32) (local $dst i32)
+    (local.set $runB (i32.shl (local.get $run) (i32.const 2)))
+    (local.set $run16 (i32.and (local.get $runB) (i32.const -16)))
+    (block $rdone
+      (loop $rloop
+        (br_if $rdone (i32.eqz (local.get $count)))
+        (local.set $dst (i32.add (local.get $dx) (i32.mul (i32.load (local.get $idx)) (local.get $runB))))
+        (local.set $k (i32.const 0))
+        (block $vdone (loop $vloop
+          (br_if $vdone (i32.ge_u (local.get $k) (local.get $run16)))
+          (v128.store (i32.add (local.get $dst) (local.get $k))
+            (f32x4.add (v128.load (i32.add (local.get $dst) (local.get $k))) (v128.load (i32.add (local.get $dy) (local.get $k)))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $vloop)))
+        (block $sdone (loop $sloop
+          (br_if $sdone (i32.ge_u (local.get $k) (local.get $runB)))
+          (f32.store (i32.add (local.get $dst) (local.get $k))
+            (f32.add (f32.load (i32.add (local.get $dst) (local.get $k))) (f32.load (i32.add (local.get $dy) (local.get $k)))))
+          (local.set $k (i32.add (local.get $k) (i32.const 4)))
+          (br $sloop)))
+        (local.set $dy (i32.add (local.get $dy) (local.get $runB)))
+        (local.set $idx (i32.add (local.get $idx) (i32.const 4)))
+        (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+        (br $rloop))))
+  ;; ---- end unet3 ----
 )

@@ -25,6 +25,8 @@ import { FUSED_ADAM_KERNEL } from '../fused-adam-kernel.js';
 import { fusedAdam } from './fused-adam.js';
 import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../gelu-kernel.js';
 import { gelu, geluGrad } from './gelu.js';
+import { SILU_GRAD_KERNEL } from '../silu-kernel.js';
+import { siluGrad } from './silu.js';
 import { CLIP_BY_GLOBAL_NORM_KERNEL } from '../clip-by-global-norm-kernel.js';
 import { clipByGlobalNorm } from './clip-by-global-norm.js';
 import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../layer-norm-kernel.js';
@@ -107,6 +109,7 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: GROUP_NORM_GRAD_KERNEL, kind: 'add', make: () => groupNormGrad as unknown as WasmKernelFunc },
   { kernelName: GELU_KERNEL, kind: 'add', make: () => gelu as unknown as WasmKernelFunc },
   { kernelName: GELU_GRAD_KERNEL, kind: 'add', make: () => geluGrad },
+  { kernelName: SILU_GRAD_KERNEL, kind: 'add', make: () => siluGrad },
   { kernelName: LAYER_NORM_KERNEL, kind: 'add', make: () => layerNorm as unknown as WasmKernelFunc },
   { kernelName: LAYER_NORM_GRAD_KERNEL, kind: 'add', make: () => layerNormGrad as unknown as WasmKernelFunc },
   { kernelName: CLIP_BY_GLOBAL_NORM_KERNEL, kind: 'add', make: () => clipByGlobalNorm as unknown as WasmKernelFunc },

@@ -8,12 +8,33 @@
  *     (clamped at 0 with halfPixelCenters), ratio = (in − a) / (out − a), a = alignCorners && out > 1
  *
  * so that the backward pass is the exact adjoint of the forward one:
- * `dx[n, src(r), src(c), :] += dy[n, r, c, :]`. (tfjs' cpu gradient ignores `halfPixelCenters`;
+ * `dx[n, src(r), src(c), :] += dy[n, r, c, :]`. With the heap kernels both run as one pass over a
+ * table of every output pixel's source pixel (`gatherRuns`, `scatterAddRuns`), where a loop of
+ * a `set` or a few additions per pixel took about 5 ms for a UNet's `[64, 14, 14, 64]` → 28×28. (tfjs' cpu gradient ignores `halfPixelCenters`;
  * the two agree whenever the scale is an integer, as in every 2x upsampling.)
  *
  * @module
  */
-import { attr, type WasmKernelFunc } from './types.js';
+import { heapKernels, heapPointer } from './heap-kernels.js';
+import { attr, type WasmBackend, type WasmKernelFunc } from './types.js';
+
+/**
+ * The source pixel `(b·inH + rows[r])·inW + cols[c]` of every output pixel `(b, r, c)`, in
+ * output order, as an int32 tensor on the heap (the index table of `gatherRuns` and
+ * `scatterAddRuns`); the caller disposes it.
+ */
+function sourcePixels(backend: WasmBackend, batch: number, inH: number, inW: number, rows: Int32Array, cols: Int32Array) {
+  const table = backend.makeOutput([batch * rows.length * cols.length], 'int32');
+  const iv = backend.typedArrayFromHeap(table) as Int32Array;
+  let o = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let r = 0; r < rows.length; r++) {
+      const rowBase = (b * inH + rows[r]!) * inW;
+      for (let c = 0; c < cols.length; c++) iv[o++] = rowBase + cols[c]!;
+    }
+  }
+  return table;
+}
 
 /** Source row (or column) of each of `outSize` output positions, as the forward kernel picks it. */
 export function nearestSources(inSize: number, outSize: number, alignCorners: boolean, halfPixelCenters: boolean): Int32Array {
@@ -42,6 +63,13 @@ export function makeResizeNearestNeighbor(stock: WasmKernelFunc): WasmKernelFunc
     const rows = nearestSources(inH, outH, alignCorners, halfPixelCenters);
     const cols = nearestSources(inW, outW, alignCorners, halfPixelCenters);
     const out = backend.makeOutput([batch, outH, outW, depth], 'float32');
+    const kernels = heapKernels(backend);
+    if (kernels != null) {
+      const table = sourcePixels(backend, batch, inH, inW, rows, cols);
+      kernels.gatherRuns(heapPointer(backend, images), heapPointer(backend, out), heapPointer(backend, table), batch * outH * outW, depth);
+      backend.disposeData(table.dataId);
+      return out;
+    }
     const xv = backend.typedArrayFromHeap(images) as Float32Array;
     const ov = backend.typedArrayFromHeap(out) as Float32Array;
     let o = 0;
@@ -73,6 +101,15 @@ export function makeResizeNearestNeighborGrad(stock: WasmKernelFunc): WasmKernel
     const rows = nearestSources(inH, outH, alignCorners, halfPixelCenters);
     const cols = nearestSources(inW, outW, alignCorners, halfPixelCenters);
     const dx = backend.makeOutput([batch, inH, inW, depth], 'float32');
+    const kernels = heapKernels(backend);
+    if (kernels != null) {
+      // The same additions in the same order as the loop below.
+      const table = sourcePixels(backend, batch, inH, inW, rows, cols);
+      (backend.typedArrayFromHeap(dx) as Float32Array).fill(0);
+      kernels.scatterAddRuns(heapPointer(backend, dy), heapPointer(backend, dx), heapPointer(backend, table), batch * outH * outW, depth);
+      backend.disposeData(table.dataId);
+      return dx;
+    }
     const dv = backend.typedArrayFromHeap(dy) as Float32Array;
     const xv = backend.typedArrayFromHeap(dx) as Float32Array;
     xv.fill(0);

@@ -4,20 +4,21 @@
  * or `[N, H, W, C]` gradient summed to `[units]` or `[C]`) that transpose dominates: summing a
  * `[32, 3136]` gradient over its rows took about 5 ms, 50 ns per element. When the reduced axes
  * are a leading block, here the output is the sum of the input's rows, accumulated row after
- * row from a heap view:
+ * row (the heap kernels' `sumRows` pass, or a loop over a heap view without them):
  *
  *     out[j] = Σ_i x[i, j]   for x viewed as [Π reduced dims, Π kept dims]
  *
  * and `Mean` divides that sum by the number of rows (batch normalization's moments over
  * `[N, H, W]`, which the stock kernel also transposes first).
  *
- * Other axis patterns, rows shorter than 128 elements and non-float32 tensors go to the stock
- * kernel.
+ * Other axis patterns, non-float32 tensors and, without the heap kernels, rows shorter than 128
+ * elements go to the stock kernel. `Sum` runs `sum-columns.ts` first (leading and middle axes).
  *
  * @module
  */
 import { backend_util, util } from '@tensorflow/tfjs-core';
 
+import { heapKernels, heapPointer } from './heap-kernels.js';
 import { sumColumns } from './sum-columns.js';
 import { attr, type WasmKernelFunc } from './types.js';
 
@@ -38,23 +39,27 @@ function reduceLeading({ inputs, backend, attrs }: Parameters<WasmKernelFunc>[0]
   const rows = util.sizeFromShape(x.shape.slice(0, axes.length));
   const keptShape = x.shape.slice(axes.length);
   const cols = util.sizeFromShape(keptShape);
-  // Short rows (a conv layer's few channels) cost more in loop overhead than the stock
-  // transpose does: measured slower below about a hundred columns.
-  if (cols < MIN_COLUMNS || (mean && rows === 0)) return null;
+  const kernels = heapKernels(backend);
+  // Short rows (a conv layer's few channels) cost more in this loop's overhead than the stock
+  // transpose does: measured slower below about a hundred columns (not the heap pass).
+  if ((kernels == null && cols < MIN_COLUMNS) || (mean && rows === 0)) return null;
   const keepDims = attr<boolean>(attrs, 'keepDims');
   const outShape = keepDims ? backend_util.expandShapeToKeepDim(keptShape, axes) : keptShape;
   // makeOutput may grow the heap, which detaches earlier views: take the views after it.
   const out = backend.makeOutput(outShape, 'float32');
+  if (kernels != null) kernels.sumRows(heapPointer(backend, x), heapPointer(backend, out), 1, rows, cols);
   const xv = backend.typedArrayFromHeap(x) as Float32Array;
   const ov = backend.typedArrayFromHeap(out) as Float32Array;
   if (rows === 0) {
     ov.fill(0);
     return out;
   }
-  ov.set(xv.subarray(0, cols));
-  for (let i = 1; i < rows; i++) {
-    const base = i * cols;
-    for (let j = 0; j < cols; j++) ov[j]! += xv[base + j]!;
+  if (kernels == null) {
+    ov.set(xv.subarray(0, cols));
+    for (let i = 1; i < rows; i++) {
+      const base = i * cols;
+      for (let j = 0; j < cols; j++) ov[j]! += xv[base + j]!;
+    }
   }
   if (mean) for (let j = 0; j < cols; j++) ov[j] = ov[j]! / rows;
   return out;

@@ -1,12 +1,14 @@
 /**
- * genblocks' wasm Concat (src/backends/wasm/concat.ts) against the cpu backend: short parts
- * (element loops) and long ones (`set`), the last axis (a UNet's skip concatenation) and others,
- * three inputs, an empty input, forward and backward; and no leaks.
+ * genblocks' wasm Concat (src/backends/wasm/concat.ts) against the cpu backend, with the heap
+ * kernels (one strided copy per input) and without (short parts by element loops, long ones by
+ * `set`): the last axis (a UNet's skip concatenation) and others, odd widths, three inputs, an
+ * empty input, forward and backward; and no leaks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SHORT_PART } from '../../../src/backends/wasm/concat.js';
+import { setHeapKernelsEnabled } from '../../../src/backends/wasm/heap-kernels.js';
 import { useTestBackend } from '../../helpers/backends.js';
 import { expectNoLeak } from '../../helpers/memory.js';
 import { expectParity, randomArray, rng } from '../parity.js';
@@ -15,7 +17,14 @@ beforeAll(async () => {
   await useTestBackend('wasm');
 });
 
-describe('wasm Concat matches cpu', () => {
+describe.each([true, false])('wasm Concat matches cpu (heap kernels %s)', (heap) => {
+  beforeAll(() => {
+    setHeapKernelsEnabled(heap);
+  });
+  afterAll(() => {
+    setHeapKernelsEnabled(true);
+  });
+
   it.each([
     [
       [
@@ -84,10 +93,12 @@ describe('wasm Concat matches cpu', () => {
     });
   });
 
-  it('leaks nothing', async () => {
+  it('leaks nothing (tensors and wasm data ids)', async () => {
     const a = tf.ones([2, 3, 3, 8]);
     const b = tf.zeros([2, 3, 3, 4]);
+    const ids = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
     await expectNoLeak(() => tf.concat([a, b], 3));
+    expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(ids);
     tf.dispose([a, b]);
   });
 });

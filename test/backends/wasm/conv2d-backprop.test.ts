@@ -6,7 +6,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { PARTIALS_BUDGET, SHIFTED_BLOCK, shiftedBlock } from '../../../src/backends/wasm/conv2d-backprop-filter.js';
+import {
+  EXAMPLE_BLOCK,
+  PARTIALS_BUDGET,
+  SHIFTED_BLOCK,
+  setPartialsBudget,
+  shiftedBlock,
+  shiftedPlan,
+} from '../../../src/backends/wasm/conv2d-backprop-filter.js';
 import { heapKernelsReady, setHeapThreadsEnabled } from '../../../src/backends/wasm/heap-kernels.js';
 import { HeapPool } from '../../../src/backends/wasm/heap-pool.js';
 import type { WasmBackend } from '../../../src/backends/wasm/types.js';
@@ -204,50 +211,87 @@ describe('wasm conv2d backprop parity with cpu', () => {
 });
 
 describe('Conv2DBackpropFilter by shifted products on the heap gemm', () => {
-  afterEach(() => setHeapThreadsEnabled(true));
+  afterEach(() => {
+    setHeapThreadsEnabled(true);
+    setPartialsBudget(PARTIALS_BUDGET);
+  });
 
-  // x [2, 28, 28, 32], 3×3 'same', 32 filters: a 30 × 30 grid of 1800 positions, 3 blocks of
-  // SHIFTED_BLOCK (512) and a rest of 264; each block's product is 96·32·512 = 1.6M
-  // multiply-adds, so with 2 threads the blocks are shared out (gemmBatch in the pool).
-  const xShape = [2, 28, 28, 32] as const;
-  const dyShape = [2, 28, 28, 32] as const;
+  // x [2, 28, 28, 32], 3×3 'same', 32 filters: example mode, one gemm per example and filter row
+  // over its 28 rows of the 30-wide grid (840 positions); each is 96·32·840 = 2.6M multiply-adds,
+  // so with 2 threads the examples are shared out (gemmBatch in the pool), and the two partial
+  // results are added by the ones-row gemm. With a budget below 2 partials (grid mode): the
+  // 2·30·30 = 1800 grid positions in 3 blocks of SHIFTED_BLOCK (512) and a rest of 264.
   const r = rng(11);
   const x = randomArray(r, 2 * 28 * 28 * 32);
   const dy = randomArray(r, 2 * 28 * 28 * 32);
-  const dW = () =>
+  const dWOf = (xs: Float32Array, dys: Float32Array, [n, h, w, c]: number[], k: number, cout: number) => () =>
     tf
       .engine()
       .runKernel(
         'Conv2DBackpropFilter',
-        { x: tf.tensor4d(x, [...xShape]), dy: tf.tensor4d(dy, [...dyShape]) },
-        { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 32, 32] },
+        { x: tf.tensor4d(xs, [n!, h!, w!, c!]), dy: tf.tensor4d(dys, [n!, h!, w!, cout]) },
+        { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [k, k, c!, cout] },
       ) as tf.Tensor;
+  const dW = dWOf(x, dy, [2, 28, 28, 32], 3, 32);
+  // One example of 48×48 (48·50 = 2400 positions > EXAMPLE_BLOCK): two bands of 24 rows.
+  const xBand = randomArray(r, 48 * 48 * 4);
+  const dyBand = randomArray(r, 48 * 48 * 8);
+  const dWBand = dWOf(xBand, dyBand, [1, 48, 48, 4], 3, 8);
 
-  it('covers more than one block of positions (the partial sums are added)', () => {
-    expect(2 * 30 * 30).toBeGreaterThan(3 * SHIFTED_BLOCK);
-    expect(shiftedBlock(2 * 30 * 30, 3 * 3 * 32 * 32)).toBe(SHIFTED_BLOCK);
+  it('plans one piece per example (and band of rows), or grid blocks beyond the budget', () => {
+    // The kernels issue's UNet, batch 64: 28 rows of a 30-wide grid (840 positions) per example.
+    expect(shiftedPlan(64, 28, 30, 3 * 3 * 32 * 32)).toEqual({ mode: 'example', bands: 1, rows: 28 });
+    // 48 rows of 50 (2400 > 2048 positions): two bands of 24 rows; 100 rows of 102: 5 bands of 20.
+    expect(48 * 50).toBeGreaterThan(EXAMPLE_BLOCK);
+    expect(shiftedPlan(1, 48, 50, 288)).toEqual({ mode: 'example', bands: 2, rows: 24 });
+    expect(shiftedPlan(1, 100, 102, 288)).toEqual({ mode: 'example', bands: 5, rows: 20 });
+    // 14×14×128 → 64 at batch 64: 64 partials of 73 728 floats (4.7M) fit; 3×3×256 → 256 does not.
+    expect(shiftedPlan(64, 14, 16, 3 * 3 * 128 * 64).mode).toBe('example');
+    expect(shiftedPlan(64, 14, 16, 3 * 3 * 256 * 256)).toEqual({ mode: 'grid' });
   });
 
-  it('lengthens the blocks of large layers so that the partial results stay within budget', () => {
-    // The kernels issue's first level: 64·30·30 positions, 3·3·32·32 floats per partial: 113 blocks of 512.
+  it('lengthens the grid blocks of large layers so that the partial results stay within budget', () => {
+    // 64·30·30 positions, 3·3·32·32 floats per partial: 113 blocks of 512.
     expect(shiftedBlock(64 * 30 * 30, 9216)).toBe(512);
-    // 3×3×256 → 256 (589 824 floats per partial) over 64·34·34 positions: 8 blocks (the floor).
-    const rowSize = 3 * 3 * 256 * 256;
+    // 3×3×512 → 512 (2 359 296 floats per partial) over 64·34·34 positions: 8 blocks (the floor).
+    const rowSize = 3 * 3 * 512 * 512;
     const K = 64 * 34 * 34;
     const block = shiftedBlock(K, rowSize);
     expect(block).toBe(Math.ceil(K / 8));
     expect(Math.ceil(K / block)).toBeLessThanOrEqual(8);
-    // 3×3×64 → 64 (36 864 floats) over 256·66·66 positions: at most PARTIALS_BUDGET floats.
-    const big = shiftedBlock(256 * 66 * 66, 36864);
-    expect(Math.ceil((256 * 66 * 66) / big) * 36864).toBeLessThanOrEqual(PARTIALS_BUDGET + 36864);
+    // 3×3×64 → 64 (36 864 floats) over 1024·66·66 positions: at most PARTIALS_BUDGET floats.
+    const big = shiftedBlock(1024 * 66 * 66, 36864);
+    expect(Math.ceil((1024 * 66 * 66) / big) * 36864).toBeLessThanOrEqual(PARTIALS_BUDGET + 36864);
     expect(big).toBeGreaterThan(SHIFTED_BLOCK);
   });
 
-  it('matches cpu to 1e-4', async () => {
+  it('matches cpu to 1e-4 (example mode, one band and two)', async () => {
     await expectParity('shifted dW [2, 28, 28, 32] 3x3 → 32', dW);
+    await expectParity('shifted dW [1, 48, 48, 4] 3x3 → 8, two bands', dWBand);
   });
 
-  it('gives bit-identical results with the heap threads on and off', async () => {
+  it.each([
+    [[2, 28, 28, 1], 3, 32], // a UNet's first convolution: 1 channel padded to 4
+    [[2, 28, 28, 32], 3, 1], // its last: 1 output channel padded to 8
+    [[3, 9, 9, 3], 5, 3], // RGB in and out, 5×5
+    [[2, 7, 7, 2], 3, 5],
+  ] as [number[], number, number][])('matches cpu to 1e-4 with channels padded to the tiles: x %j, k%i → %i', async (shape, k, cout) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const rp = rng(size + cout);
+    const xs = randomArray(rp, size);
+    const dys = randomArray(rp, (size / shape[3]!) * cout);
+    await expectParity(`padded shifted dW ${shape} k${k} → ${cout}`, dWOf(xs, dys, shape, k, cout));
+  });
+
+  it('matches cpu to 1e-4 in grid mode', async () => {
+    // Below two partials of 3·3·32·32 floats: the grid's blocks.
+    setPartialsBudget(9216);
+    expect(shiftedPlan(2, 28, 30, 9216)).toEqual({ mode: 'grid' });
+    await expectParity('shifted dW [2, 28, 28, 32] 3x3 → 32, grid mode', dW);
+  });
+
+  it.each(['example', 'grid'] as const)('gives bit-identical results with the heap threads on and off (%s mode)', async (mode) => {
+    if (mode === 'grid') setPartialsBudget(9216);
     const threads = await heapKernelsReady(tf.engine().findBackend('wasm') as unknown as WasmBackend);
     setHeapThreadsEnabled(false);
     const single = await runOn('wasm', dW);
@@ -256,7 +300,7 @@ describe('Conv2DBackpropFilter by shifted products on the heap gemm', () => {
     const threaded = await runOn('wasm', dW);
     const ops = spy.mock.calls.map((call) => call[0]);
     spy.mockRestore();
-    // With a pool (2 or more threads) the blocks really were shared out.
+    // With a pool (2 or more threads) the pieces really were shared out.
     if (threads > 1) expect(ops).toContain('gemmBatch');
     const bits = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
     expect(bits(threaded[0]!).equals(bits(single[0]!))).toBe(true);

@@ -1,11 +1,12 @@
 /**
  * genblocks' wasm ResizeNearestNeighbor and its gradient (runs of channels copied or added on
- * the heap) against the cpu backend, for up- and downsampling, integer and fractional scales,
+ * the heap: by the heap kernels' table passes, and by loops with them off) against the cpu backend, for up- and downsampling, integer and fractional scales,
  * alignCorners and halfPixelCenters; and the source indices against hand-worked values.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { setHeapKernelsEnabled } from '../../../src/backends/wasm/heap-kernels.js';
 import { nearestSources } from '../../../src/backends/wasm/resize-nearest-neighbor.js';
 import { useTestBackend } from '../../helpers/backends.js';
 import { expectParity, randomArray, relativeError, resizeNearestAdjoint, rng } from '../parity.js';
@@ -31,7 +32,14 @@ describe('nearestSources', () => {
 // tfjs' stock cpu gradient kernel: that one reads dy at the images' batch stride (wrong for
 // batch > 1) and ignores halfPixelCenters (tfjs 4.22; genblocks replaces it on cpu, see
 // test/backends/cpu).
-describe('wasm ResizeNearestNeighbor matches cpu; its gradient is the adjoint of the forward op', () => {
+describe.each([true, false])('wasm ResizeNearestNeighbor matches cpu; its gradient is the adjoint of the forward op (heap kernels %s)', (heap) => {
+  beforeAll(() => {
+    setHeapKernelsEnabled(heap);
+  });
+  afterAll(() => {
+    setHeapKernelsEnabled(true);
+  });
+
   it.each([
     [[2, 3, 4, 5], [6, 8], false, false],
     [[2, 7, 7, 16], [14, 14], false, true],
@@ -71,8 +79,11 @@ describe('wasm ResizeNearestNeighbor matches cpu; its gradient is the adjoint of
     const f = () => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.image.resizeNearestNeighbor(t as tf.Tensor4D, [4, 4])))(x));
     f().dispose();
     const before = tf.memory().numTensors;
+    const ids = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
     for (let i = 0; i < 3; i++) f().dispose();
     expect(tf.memory().numTensors).toBe(before);
+    // The heap path's index tables are freed too.
+    expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(ids);
     x.dispose();
   });
 });

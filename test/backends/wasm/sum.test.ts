@@ -20,7 +20,7 @@ describe('wasm Sum parity with cpu', () => {
     [[4, 3, 7, 20], [0], true],
     [[3, 4, 130], [1, 0], false], // unsorted axes
     [[6, 200], [-2], false], // negative axis
-    [[8, 5, 5, 6], [0, 1, 2], false], // short rows: the stock kernel
+    [[8, 5, 5, 6], [0, 1, 2], false], // short rows (the heap pass; the stock kernel without it)
     [[6, 7], [1], false], // trailing axis: the stock kernel
     [[4, 3, 5], [0, 2], false], // not a leading block: the stock kernel
     [[5, 4], [0, 1], false], // every axis: the stock kernel
@@ -42,7 +42,7 @@ describe('wasm Sum parity with cpu', () => {
     [[8, 5, 5, 160], [0, 1, 2], false], // batch-norm moments of an [N, H, W, C] activation
     [[768, 128], [0], true],
     [[6, 7], [1], false], // trailing axis: the stock kernel
-    [[8, 5, 5, 6], [0, 1, 2], false], // short rows: the stock kernel
+    [[8, 5, 5, 6], [0, 1, 2], false], // short rows (the heap pass; the stock kernel without it)
   ])('Mean of x %j axis %j keepDims %s, and its gradient', async (shape, axis, keepDims) => {
     const r = rng(shape.length * 29 + axis.length);
     const x = randomArray(

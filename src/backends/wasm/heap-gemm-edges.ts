@@ -1,0 +1,115 @@
+/**
+ * The heap `gemm` for sizes that do not fit its 4x8 tiles: the products of a UNet's attention
+ * at 7×7 (49 positions: `q·kᵀ` is 49x64·64x49, `att·v` 49x49·49x64, and their gradients).
+ *
+ * Any `M ≥ 4` by `N ≥ 8` product is covered by at most four tiled products, all read and
+ * written in place: the `M₄ x N₈` block (`M₄ = M − M mod 4`, `N₈ = N − N mod 8`), the last 8
+ * columns `[N − 8, N)` of its rows, the last 4 rows `[M − 4, M)` of its columns, and the last 4x8
+ * corner. The edge strips overlap the block (and each other); an element computed twice is
+ * computed the same way both times (the same products summed in the same order over `k`), so
+ * the second write leaves the same bits and the result does not depend on the split or the
+ * thread count. The extra work is `M₄·8 + 4·N₈ + 32` elements per product (1.21x at 49x49,
+ * 1.06x at 49x64), against copies to padded operands and back, or XNNPACK's per-entry products
+ * (a slice, a packed right operand and a concat for each).
+ *
+ * @module
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+
+import { heapKernels, heapKernelThreads, heapPointer, type HeapKernels } from './heap-kernels.js';
+import type { Scope } from './scope.js';
+import type { WasmBackend } from './types.js';
+
+/** Rows of A from which the heap `gemm` copies each panel of B contiguously first (as `batch-mat-mul.ts`). */
+const PANEL_MIN_ROWS = 8;
+
+/**
+ * `gemmBatch` (arguments as {@link HeapKernels.gemmBatch}) for any `M ≥ 4`, `N ≥ 8`: at most
+ * four tiled batches, the edges overlapping the block (see the module comment).
+ */
+export function gemmBatchEdges(
+  kernels: HeapKernels,
+  count: number,
+  strideA: number,
+  strideB: number,
+  strideC: number,
+  a: number,
+  b: number,
+  c: number,
+  bias: number,
+  M: number,
+  N: number,
+  K: number,
+  sai: number,
+  sak: number,
+  ldb: number,
+  sci: number,
+  scj: number,
+  panel: number,
+): void {
+  const M4 = M - (M % 4);
+  const N8 = N - (N % 8);
+  // Row and column offsets (elements) of the edge strips.
+  const rows: [number, number][] = M4 === M ? [[0, M]] : [[0, M4], [M - 4, 4]];
+  const cols: [number, number][] = N8 === N ? [[0, N]] : [[0, N8], [N - 8, 8]];
+  for (const [i0, m] of rows) {
+    for (const [j0, n] of cols) {
+      kernels.gemmBatch(
+        ...[count, strideA, strideB, strideC],
+        ...[a + 4 * i0 * sai, b + 4 * j0, c + 4 * (i0 * sci + j0 * scj), bias === 0 ? 0 : bias + 4 * j0],
+        ...[m, n, K, sai, sak, ldb, sci, scj, m >= PANEL_MIN_ROWS ? panel : 0],
+      );
+    }
+  }
+}
+
+/**
+ * Equal-batch products `op(A)[i]·op(B)[i]` whose `M`, `N` do not fit the heap gemm's tiles (but
+ * `M ≥ 4`, `N ≥ 8`), by {@link gemmBatchEdges}: `A` read in place, transposed or not, `B` in
+ * place unless transposed (one batched transpose first, as `batch-mat-mul.ts` does for tiled
+ * sizes). `null` where that path does not apply (tiled sizes included: `batch-mat-mul.ts` runs those).
+ */
+export function batchedHeapProductEdges(
+  s: Scope,
+  backend: WasmBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  dims: { M: number; K: number; N: number },
+  batch: number,
+  outShape: number[],
+): tf.TensorInfo | null {
+  const { M, K, N } = dims;
+  const kernels = heapKernels(backend);
+  if (kernels == null || M < 4 || N < 8 || K === 0 || (M % 4 === 0 && N % 8 === 0)) return null;
+  const perm = b.shape.map((_, i) => i);
+  perm[perm.length - 2] = perm.length - 1;
+  perm[perm.length - 1] = perm.length - 2;
+  const right = transposeB ? s.run('Transpose', { x: b }, { perm }) : b; // [batch, K, N]
+  // One panel per thread (the batch entries are shared out among the heap kernels' threads).
+  const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
+  const out = backend.makeOutput(outShape, 'float32');
+  // Byte offsets stay valid across heap growth (only typed-array views are detached).
+  gemmBatchEdges(
+    kernels,
+    batch,
+    4 * M * K,
+    4 * K * N,
+    4 * M * N,
+    heapPointer(backend, a),
+    heapPointer(backend, right),
+    heapPointer(backend, out),
+    0,
+    M,
+    N,
+    K,
+    transposeA ? 1 : K,
+    transposeA ? M : 1,
+    N,
+    N,
+    1,
+    panel,
+  );
+  return out;
+}
