@@ -10,6 +10,8 @@ import { assertKnownKeys, describe } from '../validation.js';
 import { describeBackend, type BackendDescription } from './describe.js';
 import { enableTraining } from './enable-training.js';
 import { registerThreadedWasm } from './node-threads.js';
+import { heapKernelsReady } from './wasm/heap-kernels.js';
+import type { WasmBackend } from './wasm/types.js';
 
 /** The backends {@link use} knows, plus `'auto'`. @category Backends */
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu' | 'tensorflow' | 'auto';
@@ -269,6 +271,12 @@ export async function use(name: BackendName, options: UseOptions = {}): Promise<
     throw new BackendError(fn, `${fn}: no backend could start ('auto' tried ${AUTO_ORDER.join(', ')}): ${errors.join(' | ')}`);
   }
   await activate(fn, name, options);
-  if (options.training !== false) enableTraining(name, { allowUntestedTfjs: options.allowUntestedTfjs ?? false });
+  if (options.training !== false) {
+    enableTraining(name, { allowUntestedTfjs: options.allowUntestedTfjs ?? false });
+    // The heap kernels' worker threads start in the background and answer through the event
+    // loop: a training loop that never yields to it (one that only awaits `data()`, which wasm
+    // resolves at once) would otherwise run every heap kernel on the calling thread.
+    if (name === WASM_NAME) await heapKernelsReady(tf.backend() as unknown as WasmBackend);
+  }
   return describeBackend();
 }
