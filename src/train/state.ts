@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { heldTensor, holdValues, isHeldValue, releaseValues, shareTensor, type HeldValues } from '../backends/variable-values.js';
+import { checkOnAssign, heldTensor, holdValues, isHeldValue, releaseValues, shareTensor, type HeldValues } from '../backends/variable-values.js';
 import type { CheckpointTensor } from './checkpoint.js';
 
 interface NamedTensor {
@@ -208,6 +208,22 @@ export function changedSince(s: Snapshot): { variables: tf.Variable[]; labels: s
     labels.push(plan.labels[i]!);
   }
   return { variables, labels };
+}
+
+/**
+ * Checks the new values of `plan`'s variables for NaN and ±Infinity as a step assigns them,
+ * while they are in cache, where the backend allows it (`checkOnAssign` in
+ * `backends/variable-values.ts`): a variable's first assignment during the snapshot that
+ * `current()` returns is scanned and, when finite, marked so that the check after the step
+ * skips it. A value assigned again within the step is left to that check (a second discriminator
+ * update would otherwise be scanned twice). Returns the function that removes the hooks.
+ */
+export function checkAssignments(plan: SnapshotPlan, current: () => Snapshot | undefined): () => void {
+  const { variables } = plan;
+  return checkOnAssign(variables, (i) => {
+    const s = current();
+    return s !== undefined && s.plan === plan && isHeldValue(s.held, i, variables[i]!);
+  });
 }
 
 /** A new tensor on the held value of the plan's `i`-th variable (the caller disposes it). */

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
+  checkOnAssign,
   findNonFinite,
   findNonFiniteByReading,
   finitenessProbe,
@@ -13,6 +14,7 @@ import {
   holdValues,
   inPlaceScanKind,
   isHeldValue,
+  isKnownFinite,
   releaseValues,
   scansInPlace,
   shareTensor,
@@ -82,6 +84,48 @@ describe.each(TEST_BACKENDS)('variable values on %s', (backend) => {
       expect(findNonFinite([t])).toBe(-1);
       t.dispose();
     }
+  });
+
+  it('checkOnAssign: asks before each assignment, scans the new value and marks it when finite, and removes its hooks', () => {
+    const a = tf.variable(tf.tensor1d([1, 2, 3]));
+    const b = tf.variable(tf.tensor1d([1, 2]));
+    const count = tf.memory().numTensors;
+    const asked: number[] = [];
+    let wanted = true;
+    const remove = checkOnAssign([a, b], (i) => (asked.push(i), wanted));
+    expect(Object.keys(a)).not.toContain('assign'); // not enumerable
+    // Huge but finite values are marked; the assignment itself happens as without the hook.
+    tf.tidy(() => a.assign(tf.tensor1d([3e38, -3e38, 6])));
+    expect(Array.from(a.dataSync())).toEqual([3e38, -3e38, 6].map(Math.fround));
+    expect(isKnownFinite(a)).toBe(true);
+    // NaN (and ±Infinity) are not marked: the scan after the step finds them.
+    tf.tidy(() => b.assign(tf.tensor1d([1, Number.NaN])));
+    expect(isKnownFinite(b)).toBe(false);
+    expect(findNonFinite([a, b])).toBe(1);
+    tf.tidy(() => b.assign(tf.tensor1d([Number.NEGATIVE_INFINITY, 1])));
+    expect(isKnownFinite(b)).toBe(false);
+    // Not asked for: assigned but not scanned.
+    wanted = false;
+    tf.tidy(() => a.assign(tf.tensor1d([7, 8, 9])));
+    expect(isKnownFinite(a)).toBe(false);
+    expect(asked).toEqual([0, 1, 1, 0]);
+    expect(tf.memory().numTensors).toBe(count);
+    remove();
+    expect(Object.prototype.hasOwnProperty.call(a, 'assign')).toBe(false);
+    expect(Object.prototype.hasOwnProperty.call(b, 'assign')).toBe(false);
+    tf.tidy(() => a.assign(tf.tensor1d([1, 1, 1])));
+    expect(asked).toEqual([0, 1, 1, 0]);
+    // A variable that carries an own `assign` already is left alone, and keeps it.
+    const own = function (this: tf.Variable, t: tf.Tensor) {
+      tf.Variable.prototype.assign.call(this, t);
+    };
+    Object.defineProperty(a, 'assign', { value: own, writable: true, configurable: true });
+    const removeAgain = checkOnAssign([a], () => true);
+    tf.tidy(() => a.assign(tf.tensor1d([2, 2, 2])));
+    expect(isKnownFinite(a)).toBe(false);
+    removeAgain();
+    expect(a.assign).toBe(own);
+    tf.dispose([a, b]);
   });
 
   it('the probe is 0 when every value is finite and NaN otherwise (also for huge finite values); reading finds the index', async () => {
