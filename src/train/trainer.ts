@@ -33,6 +33,7 @@ import {
   restoreSnapshot,
   takeSnapshot,
   type OptimizerGroup,
+  type AssignmentCheck,
   type OptimizerRefs,
   type Snapshot,
   type SnapshotPlan,
@@ -253,11 +254,12 @@ async function nonFiniteState(
 /**
  * {@link nonFiniteState} without a promise in the common case of a host-memory backend (one
  * in-place scan, no slot created by the step): `null` when every assigned value is finite, a
- * label when one is not, and `undefined` when the full (asynchronous) check must run.
+ * label when one is not, and `undefined` when the full (asynchronous) check must run. Values
+ * that `checked` found finite as they were assigned are not read again.
  */
-function nonFiniteStateInPlace(snapshot: Snapshot): string | null | undefined {
+function nonFiniteStateInPlace(snapshot: Snapshot, checked: AssignmentCheck | undefined): string | null | undefined {
   if (createdSlots(snapshot)) return undefined;
-  const { variables, labels } = changedSince(snapshot);
+  const { variables, labels } = changedSince(snapshot, checked);
   const index = findNonFinite(variables);
   return index === undefined ? undefined : index < 0 ? null : labels[index];
 }
@@ -300,8 +302,8 @@ export abstract class Trainer {
   private snapshotPlan: SnapshotPlan | undefined;
   private batchShape: number[] | undefined;
   private heldEpoch: OpenEpoch | undefined;
-  /** The plan whose variables' assignments are checked as they happen (during a fit), and how to stop. */
-  private assignmentCheck: { plan: SnapshotPlan; remove: () => void } | undefined;
+  /** The plan whose variables' assignments are checked as they happen (during a fit), and that check. */
+  private assignmentCheck: { plan: SnapshotPlan; check: AssignmentCheck } | undefined;
   /** The snapshot of the step running now (assignments are checked only then). */
   private stepSnapshot: Snapshot | undefined;
 
@@ -527,7 +529,7 @@ export abstract class Trainer {
         if (open) await this.holdOrClose(batches, open);
         if (!failed) for (const c of callbacks) await c.onTrainEnd?.({ ...(lastLogs ?? {}) }, context);
       } finally {
-        this.assignmentCheck?.remove();
+        this.assignmentCheck?.check.remove();
         this.assignmentCheck = undefined;
         this.fitting = false;
       }
@@ -635,8 +637,8 @@ export abstract class Trainer {
     const plan = this.snapshotPlan;
     const inPlace = scansInPlace();
     if (inPlace && this.assignmentCheck?.plan !== plan) {
-      this.assignmentCheck?.remove();
-      this.assignmentCheck = { plan, remove: checkAssignments(plan, () => this.stepSnapshot) };
+      this.assignmentCheck?.check.remove();
+      this.assignmentCheck = { plan, check: checkAssignments(plan, () => this.stepSnapshot) };
     }
     const snapshot = takeSnapshot(plan);
     const position = this.rngPosition;
@@ -677,7 +679,7 @@ export abstract class Trainer {
     let badState: string | undefined;
     if (bad < 0) {
       // The state check: synchronous in the common case (host memory, no slot created).
-      const quick = inPlace ? nonFiniteStateInPlace(snapshot) : undefined;
+      const quick = inPlace ? nonFiniteStateInPlace(snapshot, this.assignmentCheck?.check) : undefined;
       if (quick === undefined) badState = await nonFiniteState(snapshot, changed, inPlace ? undefined : values[names.length]!);
       else if (quick !== null) badState = quick;
     }

@@ -14,7 +14,6 @@ import {
   holdValues,
   inPlaceScanKind,
   isHeldValue,
-  isKnownFinite,
   releaseValues,
   scansInPlace,
   shareTensor,
@@ -86,31 +85,33 @@ describe.each(TEST_BACKENDS)('variable values on %s', (backend) => {
     }
   });
 
-  it('checkOnAssign: asks before each assignment, scans the new value and marks it when finite, and removes its hooks', () => {
+  it('checkOnAssign: asks before each assignment, scans the new value and records it when finite, and removes its hooks', () => {
     const a = tf.variable(tf.tensor1d([1, 2, 3]));
     const b = tf.variable(tf.tensor1d([1, 2]));
     const count = tf.memory().numTensors;
     const asked: number[] = [];
     let wanted = true;
-    const remove = checkOnAssign([a, b], (i) => (asked.push(i), wanted));
+    const check = checkOnAssign([a, b], (i) => (asked.push(i), wanted));
     expect(Object.keys(a)).not.toContain('assign'); // not enumerable
-    // Huge but finite values are marked; the assignment itself happens as without the hook.
+    expect(check.checked(0, a)).toBe(false); // nothing assigned yet
+    // Huge but finite values are recorded; the assignment itself happens as without the hook.
     tf.tidy(() => a.assign(tf.tensor1d([3e38, -3e38, 6])));
     expect(Array.from(a.dataSync())).toEqual([3e38, -3e38, 6].map(Math.fround));
-    expect(isKnownFinite(a)).toBe(true);
-    // NaN (and ±Infinity) are not marked: the scan after the step finds them.
+    expect(check.checked(0, a)).toBe(true);
+    expect(check.checked(1, a)).toBe(false); // by index: b's hook saw nothing
+    // NaN (and ±Infinity) are not recorded: the scan after the step finds them.
     tf.tidy(() => b.assign(tf.tensor1d([1, Number.NaN])));
-    expect(isKnownFinite(b)).toBe(false);
+    expect(check.checked(1, b)).toBe(false);
     expect(findNonFinite([a, b])).toBe(1);
     tf.tidy(() => b.assign(tf.tensor1d([Number.NEGATIVE_INFINITY, 1])));
-    expect(isKnownFinite(b)).toBe(false);
-    // Not asked for: assigned but not scanned.
+    expect(check.checked(1, b)).toBe(false);
+    // Not asked for: assigned but not scanned, and the earlier record no longer matches.
     wanted = false;
     tf.tidy(() => a.assign(tf.tensor1d([7, 8, 9])));
-    expect(isKnownFinite(a)).toBe(false);
+    expect(check.checked(0, a)).toBe(false);
     expect(asked).toEqual([0, 1, 1, 0]);
     expect(tf.memory().numTensors).toBe(count);
-    remove();
+    check.remove();
     expect(Object.prototype.hasOwnProperty.call(a, 'assign')).toBe(false);
     expect(Object.prototype.hasOwnProperty.call(b, 'assign')).toBe(false);
     tf.tidy(() => a.assign(tf.tensor1d([1, 1, 1])));
@@ -120,10 +121,10 @@ describe.each(TEST_BACKENDS)('variable values on %s', (backend) => {
       tf.Variable.prototype.assign.call(this, t);
     };
     Object.defineProperty(a, 'assign', { value: own, writable: true, configurable: true });
-    const removeAgain = checkOnAssign([a], () => true);
+    const again = checkOnAssign([a], () => true);
     tf.tidy(() => a.assign(tf.tensor1d([2, 2, 2])));
-    expect(isKnownFinite(a)).toBe(false);
-    removeAgain();
+    expect(again.checked(0, a)).toBe(false);
+    again.remove();
     expect(a.assign).toBe(own);
     tf.dispose([a, b]);
   });
