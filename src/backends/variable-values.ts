@@ -391,7 +391,7 @@ export interface AssignmentCheck {
  * The hook is an own, non-enumerable `assign` property on each variable that calls the one it
  * shadows; `shouldCheck(index)` is asked before each assignment (false: no scan, e.g. outside a
  * step or for a variable assigned a second time within one). Variables that already carry an
- * own `assign` are left alone.
+ * own `assign`, or cannot take one (frozen, sealed), are left alone.
  *
  * @internal
  */
@@ -404,7 +404,7 @@ export function checkOnAssign(variables: readonly tf.Variable[], shouldCheck: (i
   const hooks: [tf.Variable, (value: tf.Tensor) => void][] = [];
   for (let i = 0; i < variables.length; i++) {
     const v = variables[i]!;
-    if (Object.prototype.hasOwnProperty.call(v, 'assign')) continue;
+    if (Object.prototype.hasOwnProperty.call(v, 'assign') || !Object.isExtensible(v)) continue;
     const assign = v.assign;
     const hook = (value: tf.Tensor): void => {
       const wanted = shouldCheck(i);

@@ -127,6 +127,14 @@ describe.each(TEST_BACKENDS)('variable values on %s', (backend) => {
     expect(again.checked(0, a)).toBe(false);
     again.remove();
     expect(a.assign).toBe(own);
+    // A variable that cannot take a property (sealed) is left alone too, and still assigns.
+    const sealed = Object.seal(tf.variable(tf.tensor1d([1])));
+    const third = checkOnAssign([sealed], () => true);
+    tf.tidy(() => sealed.assign(tf.tensor1d([5])));
+    expect(third.checked(0, sealed)).toBe(false);
+    expect(Array.from(sealed.dataSync())).toEqual([5]);
+    third.remove();
+    sealed.dispose();
     tf.dispose([a, b]);
   });
 
