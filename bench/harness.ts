@@ -97,9 +97,13 @@ function drainEventLoop(): Promise<void> {
 }
 
 /**
- * Times `candidate` and `baseline` interleaved (ABAB...), so that load on a shared machine
- * hits both alike, and returns the result with `ratio = baseline / candidate` medians. The
- * event loop is drained before every timed call (untimed), the same for both sides.
+ * Times `candidate` and `baseline` interleaved, so that load on a shared machine hits both
+ * alike, and returns the result with `ratio = baseline / candidate` medians. The event loop is
+ * drained before every timed call (untimed), the same for both sides. The order alternates
+ * ABBA (A B, B A, A B, ...): each side follows the other as often as it follows itself, so work
+ * that one call leaves behind and the drain does not absorb (a garbage collection its garbage
+ * brings on, caches it filled or evicted) is billed to both sides alike rather than always to
+ * the other one, and a linear drift of the machine's speed cancels.
  */
 export async function compare(
   name: string,
@@ -114,15 +118,20 @@ export async function compare(
   }
   const a: number[] = [];
   const b: number[] = [];
+  const timed = async (f: () => unknown, samples: number[]): Promise<void> => {
+    await drainEventLoop();
+    const t0 = performance.now();
+    await f();
+    samples.push(performance.now() - t0);
+  };
   for (let i = 0; i < runs; i++) {
-    await drainEventLoop();
-    let t0 = performance.now();
-    await candidate();
-    a.push(performance.now() - t0);
-    await drainEventLoop();
-    t0 = performance.now();
-    await baseline();
-    b.push(performance.now() - t0);
+    if (i % 2 === 0) {
+      await timed(candidate, a);
+      await timed(baseline, b);
+    } else {
+      await timed(baseline, b);
+      await timed(candidate, a);
+    }
   }
   const timing = summarize(a);
   const base = summarize(b);

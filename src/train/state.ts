@@ -7,8 +7,19 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { heldTensor, holdValues, isHeldValue, releaseValues, shareTensor, type HeldValues } from '../backends/variable-values.js';
+import {
+  checkOnAssign,
+  heldTensor,
+  holdValues,
+  isHeldValue,
+  releaseValues,
+  shareTensor,
+  type AssignmentCheck,
+  type HeldValues,
+} from '../backends/variable-values.js';
 import type { CheckpointTensor } from './checkpoint.js';
+
+export type { AssignmentCheck } from '../backends/variable-values.js';
 
 interface NamedTensor {
   name: string;
@@ -195,19 +206,37 @@ export function takeSnapshot(plan: SnapshotPlan): Snapshot {
 
 /**
  * The planned variables that a step assigned since the snapshot, with their labels: the only
- * ones whose finiteness can have changed.
+ * ones whose finiteness can have changed. With `checked` (from {@link checkAssignments} on the
+ * snapshot's plan), those whose new value was found finite as it was assigned are left out.
  */
-export function changedSince(s: Snapshot): { variables: tf.Variable[]; labels: string[] } {
+export function changedSince(s: Snapshot, checked?: AssignmentCheck): { variables: tf.Variable[]; labels: string[] } {
   const variables: tf.Variable[] = [];
   const labels: string[] = [];
   const { plan, held } = s;
   for (let i = 0; i < plan.variables.length; i++) {
     const v = plan.variables[i]!;
-    if (isHeldValue(held, i, v)) continue;
+    if (isHeldValue(held, i, v) || checked?.checked(i, v)) continue;
     variables.push(v);
     labels.push(plan.labels[i]!);
   }
   return { variables, labels };
+}
+
+/**
+ * Checks the new values of `plan`'s variables for NaN and ±Infinity as a step assigns them,
+ * while they are in cache, where the backend allows it (`checkOnAssign` in
+ * `backends/variable-values.ts`): a variable's first assignment during the snapshot that
+ * `current()` returns is scanned and, when finite, recorded, so that {@link changedSince} can
+ * leave it out of the check after the step. A value assigned again within the step is left to
+ * that check (a second discriminator update would otherwise be scanned twice). `remove()` the
+ * hooks when done.
+ */
+export function checkAssignments(plan: SnapshotPlan, current: () => Snapshot | undefined): AssignmentCheck {
+  const { variables } = plan;
+  return checkOnAssign(variables, (i) => {
+    const s = current();
+    return s !== undefined && s.plan === plan && isHeldValue(s.held, i, variables[i]!);
+  });
 }
 
 /** A new tensor on the held value of the plan's `i`-th variable (the caller disposes it). */

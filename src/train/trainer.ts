@@ -25,6 +25,7 @@ import { layerStates, restoreState } from './checkpoint-restore.js';
 import { randomRunSeed } from './seed.js';
 import {
   changedSince,
+  checkAssignments,
   disposeSnapshot,
   optimizerRefs,
   planSnapshot,
@@ -32,6 +33,7 @@ import {
   restoreSnapshot,
   takeSnapshot,
   type OptimizerGroup,
+  type AssignmentCheck,
   type OptimizerRefs,
   type Snapshot,
   type SnapshotPlan,
@@ -252,11 +254,12 @@ async function nonFiniteState(
 /**
  * {@link nonFiniteState} without a promise in the common case of a host-memory backend (one
  * in-place scan, no slot created by the step): `null` when every assigned value is finite, a
- * label when one is not, and `undefined` when the full (asynchronous) check must run.
+ * label when one is not, and `undefined` when the full (asynchronous) check must run. Values
+ * that `checked` found finite as they were assigned are not read again.
  */
-function nonFiniteStateInPlace(snapshot: Snapshot): string | null | undefined {
+function nonFiniteStateInPlace(snapshot: Snapshot, checked: AssignmentCheck | undefined): string | null | undefined {
   if (createdSlots(snapshot)) return undefined;
-  const { variables, labels } = changedSince(snapshot);
+  const { variables, labels } = changedSince(snapshot, checked);
   const index = findNonFinite(variables);
   return index === undefined ? undefined : index < 0 ? null : labels[index];
 }
@@ -299,6 +302,10 @@ export abstract class Trainer {
   private snapshotPlan: SnapshotPlan | undefined;
   private batchShape: number[] | undefined;
   private heldEpoch: OpenEpoch | undefined;
+  /** The plan whose variables' assignments are checked as they happen (during a fit), and that check. */
+  private assignmentCheck: { plan: SnapshotPlan; check: AssignmentCheck } | undefined;
+  /** The snapshot of the step running now (assignments are checked only then). */
+  private stepSnapshot: Snapshot | undefined;
 
   protected constructor(options: TrainerOptions, fn: string) {
     const { seed = randomRunSeed(), onNonFinite = 'stop' } = options;
@@ -522,6 +529,8 @@ export abstract class Trainer {
         if (open) await this.holdOrClose(batches, open);
         if (!failed) for (const c of callbacks) await c.onTrainEnd?.({ ...(lastLogs ?? {}) }, context);
       } finally {
+        this.assignmentCheck?.check.remove();
+        this.assignmentCheck = undefined;
         this.fitting = false;
       }
     }
@@ -591,8 +600,9 @@ export abstract class Trainer {
    * A step is good when its losses and the state it wrote are finite: a learning rate of 1e38
    * can leave the losses finite while the weights, an optimizer slot or batch-norm's moving
    * variance overflow. The state check adds no read: on backends that keep tensors in host
-   * memory (cpu, wasm) the variables the step assigned are scanned in place after the one read
-   * (one pass, no kernel launch, no copy; see `backends/variable-values.ts`); elsewhere a probe
+   * memory (cpu, wasm) each new value is scanned in place as the step assigns it, while it is
+   * still in cache (`checkAssignments`), and what that left unchecked is scanned after the one
+   * read (one pass, no kernel launch, no copy; see `backends/variable-values.ts`); elsewhere a probe
    * scalar (`Σ v·0` over the same variables) is stacked with the losses and read with them.
    * Only variables the step assigned are checked: the others are unchanged since the last good
    * step; values that a kernel checked as it wrote them (`train.fusedAdam` on wasm) are not read
@@ -624,23 +634,34 @@ export abstract class Trainer {
       this.snapshotPlan = undefined;
     }
     if (this.snapshotPlan?.groups !== groups) this.snapshotPlan = planSnapshot(groups, optimizers, this.optimizerCache);
-    const snapshot = takeSnapshot(this.snapshotPlan);
-    const position = this.rngPosition;
+    const plan = this.snapshotPlan;
     const inPlace = scansInPlace();
+    if (inPlace && this.assignmentCheck?.plan !== plan) {
+      this.assignmentCheck?.check.remove();
+      this.assignmentCheck = { plan, check: checkAssignments(plan, () => this.stepSnapshot) };
+    }
+    const snapshot = takeSnapshot(plan);
+    const position = this.rngPosition;
     let names: string[] = [];
     let changed: { variables: tf.Variable[]; labels: string[] } | undefined;
     let values: Float32Array | Int32Array | Uint8Array;
     try {
-      const stacked = tf.tidy(() => {
-        const losses = this.trainStep(batch, position);
-        names = Object.keys(losses);
-        const parts = names.map((n) => losses[n]!);
-        if (!inPlace) {
-          changed = changedSince(snapshot);
-          parts.push(finitenessProbe(changed.variables));
-        }
-        return tf.stack(parts);
-      });
+      this.stepSnapshot = snapshot;
+      let stacked: tf.Tensor;
+      try {
+        stacked = tf.tidy(() => {
+          const losses = this.trainStep(batch, position);
+          names = Object.keys(losses);
+          const parts = names.map((n) => losses[n]!);
+          if (!inPlace) {
+            changed = changedSince(snapshot);
+            parts.push(finitenessProbe(changed.variables));
+          }
+          return tf.stack(parts);
+        });
+      } finally {
+        this.stepSnapshot = undefined;
+      }
       try {
         values = (await stacked.data()) as Float32Array;
       } finally {
@@ -658,7 +679,7 @@ export abstract class Trainer {
     let badState: string | undefined;
     if (bad < 0) {
       // The state check: synchronous in the common case (host memory, no slot created).
-      const quick = inPlace ? nonFiniteStateInPlace(snapshot) : undefined;
+      const quick = inPlace ? nonFiniteStateInPlace(snapshot, this.assignmentCheck?.check) : undefined;
       if (quick === undefined) badState = await nonFiniteState(snapshot, changed, inPlace ? undefined : values[names.length]!);
       else if (quick !== null) badState = quick;
     }

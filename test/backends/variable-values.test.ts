@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
+  checkOnAssign,
   findNonFinite,
   findNonFiniteByReading,
   finitenessProbe,
@@ -82,6 +83,59 @@ describe.each(TEST_BACKENDS)('variable values on %s', (backend) => {
       expect(findNonFinite([t])).toBe(-1);
       t.dispose();
     }
+  });
+
+  it('checkOnAssign: asks before each assignment, scans the new value and records it when finite, and removes its hooks', () => {
+    const a = tf.variable(tf.tensor1d([1, 2, 3]));
+    const b = tf.variable(tf.tensor1d([1, 2]));
+    const count = tf.memory().numTensors;
+    const asked: number[] = [];
+    let wanted = true;
+    const check = checkOnAssign([a, b], (i) => (asked.push(i), wanted));
+    expect(Object.keys(a)).not.toContain('assign'); // not enumerable
+    expect(check.checked(0, a)).toBe(false); // nothing assigned yet
+    // Huge but finite values (their sum overflows: the exact scan settles it) are recorded; the
+    // assignment itself happens as without the hook.
+    tf.tidy(() => a.assign(tf.tensor1d([3e38, 3e38, 6])));
+    expect(Array.from(a.dataSync())).toEqual([3e38, 3e38, 6].map(Math.fround));
+    expect(check.checked(0, a)).toBe(true);
+    expect(check.checked(1, a)).toBe(false); // by index: b's hook saw nothing
+    // NaN (and ±Infinity) are not recorded: the scan after the step finds them.
+    tf.tidy(() => b.assign(tf.tensor1d([1, Number.NaN])));
+    expect(check.checked(1, b)).toBe(false);
+    expect(findNonFinite([a, b])).toBe(1);
+    tf.tidy(() => b.assign(tf.tensor1d([Number.NEGATIVE_INFINITY, 1])));
+    expect(check.checked(1, b)).toBe(false);
+    // Not asked for: assigned but not scanned, and the earlier record no longer matches.
+    wanted = false;
+    tf.tidy(() => a.assign(tf.tensor1d([7, 8, 9])));
+    expect(check.checked(0, a)).toBe(false);
+    expect(asked).toEqual([0, 1, 1, 0]);
+    expect(tf.memory().numTensors).toBe(count);
+    check.remove();
+    expect(Object.prototype.hasOwnProperty.call(a, 'assign')).toBe(false);
+    expect(Object.prototype.hasOwnProperty.call(b, 'assign')).toBe(false);
+    tf.tidy(() => a.assign(tf.tensor1d([1, 1, 1])));
+    expect(asked).toEqual([0, 1, 1, 0]);
+    // A variable that carries an own `assign` already is left alone, and keeps it.
+    const own = function (this: tf.Variable, t: tf.Tensor) {
+      tf.Variable.prototype.assign.call(this, t);
+    };
+    Object.defineProperty(a, 'assign', { value: own, writable: true, configurable: true });
+    const again = checkOnAssign([a], () => true);
+    tf.tidy(() => a.assign(tf.tensor1d([2, 2, 2])));
+    expect(again.checked(0, a)).toBe(false);
+    again.remove();
+    expect(a.assign).toBe(own);
+    // A variable that cannot take a property (sealed) is left alone too, and still assigns.
+    const sealed = Object.seal(tf.variable(tf.tensor1d([1])));
+    const third = checkOnAssign([sealed], () => true);
+    tf.tidy(() => sealed.assign(tf.tensor1d([5])));
+    expect(third.checked(0, sealed)).toBe(false);
+    expect(Array.from(sealed.dataSync())).toEqual([5]);
+    third.remove();
+    sealed.dispose();
+    tf.dispose([a, b]);
   });
 
   it('the probe is 0 when every value is finite and NaN otherwise (also for huge finite values); reading finds the index', async () => {
