@@ -21,7 +21,7 @@
  * source, importing a shared memory, runs, and large calls are split across a pool of
  * `threads − 1` worker threads running that assembly on the same heap (`heap-pool.ts`): a gemm
  * by blocks of output columns or rows, the element-wise kernels by ranges (Adam runs whole), group
- * normalization by examples. No thread
+ * normalization by examples, transposes by matrices or blocks of rows. No thread
  * changes another's summation order (the reduction dimension is never split), so results are
  * bit-identical to one thread. Unavailable (the callers keep the stock paths) when the
  * backend's memory cannot be reached (the threaded build started by tfjs itself, in a browser)
@@ -163,6 +163,11 @@ export interface HeapKernels {
    * `out`: `out[m·R·C + c·R + r] = x[m·R·C + r·C + c]` (bit copies, any `R`, `C`).
    */
   transpose(x: number, out: number, batch: number, R: number, C: number): void;
+  /**
+   * One `R x C` matrix of 4-byte elements at `x` (rows `ldx` elements apart) written transposed
+   * at `out` (rows `ldo` apart): `out[c·ldo + r] = x[r·ldx + c]` (bit copies, any `R`, `C`).
+   */
+  transposeStrided(x: number, out: number, R: number, C: number, ldx: number, ldo: number): void;
   /**
    * `n0·n1·n2·n3` runs of `run` 4-byte elements written one after another at `out`, run
    * `(i0, i1, i2, i3)` read from element `i0·s0 + i1·s1 + i2·s2 + i3·s3` of `x` (bit copies).
@@ -500,9 +505,40 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     layerNormGrad: local.layerNormGrad,
     sumSquares: local.sumSquares,
     scale: local.scale,
-    // Not split: memory-bound copies of at most a few hundred kilobytes in the models here.
-    transpose: local.transpose,
-    copyRuns: local.copyRuns,
+    // Copies (results independent of the split): by matrices of a batch, by blocks of 4 rows of
+    // one matrix (columns of its transpose), or along the outermost axis copyRuns loops over.
+    transpose(x, out, batch, R, C) {
+      const size = 4 * R * C;
+      const count = chunksFor(state.pool, batch * R * C, ELEMENTWISE_MIN_PER_THREAD, batch * Math.ceil(R / 4));
+      if (count === 1) return local.transpose(x, out, batch, R, C);
+      if (batch >= count) {
+        const chunks = ranges(batch, count, 1).map(([m0, k]) => [x + m0 * size, out + m0 * size, k, R, C]);
+        return run('transpose', local.transpose, chunks);
+      }
+      // Fewer matrices than chunks: each matrix by blocks of rows (where it is large enough).
+      for (let m = 0; m < batch; m++) {
+        const parts = chunksFor(state.pool, R * C, ELEMENTWISE_MIN_PER_THREAD, Math.ceil(R / 4));
+        const chunks = ranges(R, parts, 4).map(([r0, rows]) => [x + m * size + 4 * r0 * C, out + m * size + 4 * r0, rows, C, C, R]);
+        run('transposeStrided', local.transposeStrided, chunks);
+      }
+    },
+    transposeStrided: local.transposeStrided,
+    copyRuns(x, out, runLength, n0, n1, n2, n3, s0, s1, s2, s3) {
+      const extents = [n0, n1, n2, n3];
+      const strides = [s0, s1, s2, s3];
+      const total = n0 * n1 * n2 * n3;
+      const axis = extents.findIndex((n) => n > 1);
+      const count = axis < 0 ? 1 : chunksFor(state.pool, total * runLength, ELEMENTWISE_MIN_PER_THREAD, extents[axis]!);
+      if (count === 1) return local.copyRuns(x, out, runLength, n0, n1, n2, n3, s0, s1, s2, s3);
+      // Output elements per index along `axis`: the runs of the axes inside it.
+      const inner = (total / (extents.slice(0, axis + 1).reduce((p, n) => p * n, 1))) * runLength;
+      const chunks = ranges(extents[axis]!, count, 1).map(([i0, k]) => {
+        const n = extents.slice();
+        n[axis] = k;
+        return [x + 4 * i0 * strides[axis]!, out + 4 * i0 * inner, runLength, ...n, ...strides];
+      });
+      run('copyRuns', local.copyRuns, chunks);
+    },
     // By examples (each example's result is computed alone: the split changes no sum).
     groupNorm(x, gamma, beta, y, xHat, r, scratch, batch, P, G, S, epsilon) {
       const C = G * S;

@@ -63,6 +63,9 @@ export const POOL_OPS = [
   'geluGrad',
   'groupNorm',
   'groupNormGrad',
+  'transpose',
+  'transposeStrided',
+  'copyRuns',
 ] as const;
 export type PoolOp = (typeof POOL_OPS)[number];
 

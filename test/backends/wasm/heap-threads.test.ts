@@ -201,6 +201,21 @@ describe('heap kernels with threads: 2', () => {
     await check('tile', () => tf.tile(tf.tensor2d(xs.subarray(0, cols), [1, cols]), [rows, 1]), ['binary']);
   });
 
+  // Transposes are copies: split by matrices of a batch, by blocks of 4 rows of one matrix (odd
+  // R and C: the last block and the last columns take the element-wise edges), or along the
+  // outermost axis of copyRuns; each at least two shares of 2^15 elements.
+  it.each([
+    ['one matrix by row blocks', [331, 203], [1, 0], 'transposeStrided'],
+    ['a batch of two by row blocks of each', [2, 331, 203], [0, 2, 1], 'transposeStrided'],
+    ['a batch by matrices (attention kᵀ)', [48, 64, 31], [0, 2, 1], 'transpose'],
+    ['a head split (copyRuns)', [12, 64, 3, 4, 32], [2, 0, 3, 1, 4], 'copyRuns'],
+    ['a head merge (copyRuns)', [12, 4, 64, 33], [0, 2, 1, 3], 'copyRuns'],
+  ] as const)('Transpose splits: %s %j perm %j', async (label, shape, perm, op) => {
+    const size = shape.reduce((p, d) => p * d, 1);
+    const x = randomArray(rng(745 + size % 97), size);
+    await check(`transpose ${label}`, () => tf.transpose(tf.tensor(x, [...shape]), [...perm]), [op]);
+  });
+
   it('train.fusedAdam with threads equals tf.train.adam bit for bit (its kernel runs whole: it returns the finiteness sum)', async () => {
     await tf.setBackend('wasm');
     const size = [317, 331]; // 104 927 parameters
