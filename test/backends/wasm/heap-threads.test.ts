@@ -117,6 +117,23 @@ describe('heap kernels with threads: 2', () => {
     });
   });
 
+  it('a product off the 4x8 tiles (262x160·160x98, a GPT head) runs padded and split, forward and backward', async () => {
+    // Padded to 264 x 104: 264·104·160 = 4.4M multiply-adds, two shares of 2^21.
+    const [M, K, N] = [262, 160, 98];
+    const r = rng(705);
+    const a = randomArray(r, M * K);
+    const b = randomArray(r, K * N);
+    await check(
+      'padded head',
+      () => {
+        const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D)));
+        const [A, B] = [tf.tensor2d(a, [M, K]), tf.tensor2d(b, [K, N])];
+        return [tf.matMul(A, B), ...tf.grads(f)([A, B])];
+      },
+      ['gemmBatch'],
+    );
+  });
+
   it('fused matMul with bias and relu split by columns (12x201·201x2048)', async () => {
     // 3 row tiles against 256 column tiles: the columns are split, and the bias with them.
     const [M, K, N] = [12, 201, 2048];
