@@ -20,7 +20,7 @@
  * On the threaded build's shared heap (genblocks' Node threads) a second assembly of the same
  * source, importing a shared memory, runs, and large calls are split across a pool of
  * `threads − 1` worker threads running that assembly on the same heap (`heap-pool.ts`): a gemm
- * by blocks of output columns or rows, the element-wise kernels by ranges (Adam runs whole), group
+ * by blocks of output columns or rows, the element-wise kernels and Adam by ranges, group
  * normalization by examples, transposes by matrices or blocks of rows. No thread
  * changes another's summation order (the reduction dimension is never split), so results are
  * bit-identical to one thread. Unavailable (the callers keep the stock paths) when the
@@ -392,6 +392,8 @@ export function setHeapThreadsEnabled(on: boolean): boolean {
  */
 const GEMM_MIN_FLOPS_PER_THREAD = 1 << 21;
 const ELEMENTWISE_MIN_PER_THREAD = 1 << 15;
+/** Adam (and AdamW's decay): a GPT's 128x384 matrices (49 152 parameters) are split. */
+const ADAM_MIN_PER_THREAD = 1 << 13;
 /**
  * Chunks per thread. Chunks are claimed by whichever thread is free, so a thread that wakes late
  * or shares its core (with XNNPACK's workers, which spin a while after each operator) takes fewer.
@@ -426,13 +428,14 @@ function chunksFor(pool: HeapPool | null, work: number, minPerThread: number, un
 /**
  * `local` with each kernel split across `state`'s pool once it runs (see the module comment):
  * gemm by output columns (blocks of 8), or rows (blocks of 4) when it has few columns, each
- * thread with its own panel; `gemmBatch` by batch entries; the element-wise kernels (not Adam) by
+ * thread with its own panel; `gemmBatch` by batch entries; the element-wise kernels and Adam by
  * ranges (rows or columns for `binary`).
  */
 function threaded(local: HeapKernels, state: PoolState): HeapKernels {
-  const run = (op: PoolOp, fn: (...args: number[]) => void, chunks: (readonly number[])[], panel?: PanelArgument): void => {
-    if (chunks.length === 1) fn(...chunks[0]!);
-    else state.pool!.run(op, fn, chunks, panel);
+  /** Runs the chunks (on the pool when there are several); what each returned, in order. */
+  const run = (op: PoolOp, fn: (...args: number[]) => unknown, chunks: (readonly number[])[], panel?: PanelArgument): number[] => {
+    if (chunks.length === 1) return [Number(fn(...chunks[0]!) ?? 0)];
+    return state.pool!.run(op, fn, chunks, panel);
   };
   /** The scratch argument of `gemmBatch`: one K x 8 panel per thread. */
   const panelOf = (K: number): PanelArgument => ({ arg: 16, stride: K * 32 });
@@ -496,15 +499,23 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     leakyRelu: (x, out, n, alpha) => elementwise('leakyRelu', n, (s, k) => [x + 4 * s, out + 4 * s, k, alpha]),
     greater: (a, b, out, n, bStep) => elementwise('greater', n, (s, k) => [a + 4 * s, b + 4 * s * bStep, out + s, k, bStep]),
     select: (condition, t, e, out, n) => elementwise('select', n, (s, k) => [condition + s, t + 4 * s, e + 4 * s, out + 4 * s, k]),
-    // Not split: the kernel returns the finiteness sum of what it wrote (0 when all finite), which
-    // lets the trainers skip scanning these buffers; the pool's chunks return nothing, and the
-    // update is memory-bound (a second thread gains less than the scan it would bring back).
-    adam: local.adam,
+    // By ranges (a lower minimum than the other element-wise kernels: seven streams per element);
+    // each chunk returns the finiteness sum of what it wrote (0 when all finite, else NaN), and
+    // their sum is the whole update's.
+    adam(w, m, v, g, ow, om, ov, n, ...scalars) {
+      const count = chunksFor(state.pool, n, ADAM_MIN_PER_THREAD, Math.ceil(n / ALIGN));
+      if (count === 1) return local.adam(w, m, v, g, ow, om, ov, n, ...scalars);
+      const chunks = ranges(n, count, ALIGN).map(([s, k]) => [...[w, m, v, g, ow, om, ov].map((p) => p + 4 * s), k, ...scalars]);
+      return run('adam', local.adam as (...args: number[]) => number, chunks).reduce((sum, check) => sum + check, 0);
+    },
+    scale: (x, out, n, factor) => {
+      const count = chunksFor(state.pool, n, ADAM_MIN_PER_THREAD, Math.ceil(n / ALIGN));
+      run('scale', local.scale, ranges(n, count, ALIGN).map(([s, k]) => [x + 4 * s, out + 4 * s, k, factor]));
+    },
     // Not split (yet): a layer norm's rows are few kilobytes each and the gradient sums dγ, dβ over them.
     layerNorm: local.layerNorm,
     layerNormGrad: local.layerNormGrad,
     sumSquares: local.sumSquares,
-    scale: local.scale,
     // Copies (results independent of the split): by matrices of a batch, by blocks of 4 rows of
     // one matrix (columns of its transpose), or along the outermost axis copyRuns loops over.
     transpose(x, out, batch, R, C) {

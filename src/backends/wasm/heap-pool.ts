@@ -44,6 +44,9 @@ const CONTROL_BYTES = 64;
 /** The chunk table after the control block: `MAX_CHUNKS` rows of `CHUNK_WORDS` float64 arguments. */
 export const MAX_CHUNKS = 64;
 const CHUNK_WORDS = 18;
+/** After the table: each chunk's return value (float64; 0 for kernels that return nothing). */
+const RESULTS_BYTES = MAX_CHUNKS * 8;
+const TABLE_BYTES = MAX_CHUNKS * CHUNK_WORDS * 8;
 
 /**
  * Operations a worker runs, by index. `gemmBatch(count, strideA, strideB, strideC, ...gemm)`
@@ -66,6 +69,8 @@ export const POOL_OPS = [
   'transpose',
   'transposeStrided',
   'copyRuns',
+  'adam',
+  'scale',
 ] as const;
 export type PoolOp = (typeof POOL_OPS)[number];
 
@@ -77,6 +82,7 @@ const { module, memory, control, index, port, ops } = workerData;
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctrl = new Int32Array(control, 0, ${CONTROL_BYTES / 4});
 const table = new Float64Array(control, ${CONTROL_BYTES}, ${MAX_CHUNKS * CHUNK_WORDS});
+const results = new Float64Array(control, ${CONTROL_BYTES + TABLE_BYTES}, ${MAX_CHUNKS});
 const gemm = kernels.gemm;
 function gemmBatch(count, sa, sb, sc, a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel) {
   for (let i = 0; i < count; i++) gemm(a + i * sa, b + i * sb, c + i * sc, bias, M, N, K, sai, sak, ldb, sci, scj, panel);
@@ -105,7 +111,8 @@ for (;;) {
       const args = Array.from(table.subarray(i * ${CHUNK_WORDS}, i * ${CHUNK_WORDS} + ctrl[${ARGC}]));
       const panelArg = ctrl[${PANEL_ARG}];
       if (panelArg >= 0 && args[panelArg] !== 0) args[panelArg] += ctrl[${PANEL_STRIDE}] * (index + 1);
-      run[ctrl[${OP}]].apply(null, args);
+      const ret = run[ctrl[${OP}]].apply(null, args);
+      results[i] = typeof ret === 'number' ? ret : 0;
     } catch (e) {
       if (Atomics.compareExchange(ctrl, ${FAILED}, 0, index + 1) === 0) port.postMessage(String((e && e.message) || e));
     }
@@ -146,6 +153,7 @@ export class HeapPool {
   closed: string | null = null;
   private readonly control: Int32Array;
   private readonly table: Float64Array;
+  private readonly results: Float64Array;
   private busy = false;
 
   private constructor(
@@ -159,6 +167,7 @@ export class HeapPool {
     this.threads = workers.length + 1;
     this.control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
     this.table = new Float64Array(buffer, CONTROL_BYTES, MAX_CHUNKS * CHUNK_WORDS);
+    this.results = new Float64Array(buffer, CONTROL_BYTES + TABLE_BYTES, MAX_CHUNKS);
     for (const w of workers) {
       w.on('error', (e: Error) => this.shutDown(`a worker thread failed: ${e.message}`, true));
       w.on('exit', (code: number) => this.shutDown(`a worker thread exited with code ${code}`, true));
@@ -177,7 +186,7 @@ export class HeapPool {
   ): Promise<HeapPool> {
     const wt = (await importNode('node:worker_threads')) as WorkerThreads;
     const count = threads - 1;
-    const buffer = new SharedArrayBuffer(CONTROL_BYTES + MAX_CHUNKS * CHUNK_WORDS * 8);
+    const buffer = new SharedArrayBuffer(CONTROL_BYTES + TABLE_BYTES + RESULTS_BYTES);
     const workers: import('node:worker_threads').Worker[] = [];
     const ports: import('node:worker_threads').MessagePort[] = [];
     const ready: Promise<void>[] = [];
@@ -213,14 +222,13 @@ export class HeapPool {
    * Runs `op` once per chunk of arguments in `chunks` (at most {@link MAX_CHUNKS}), each chunk
    * claimed by whichever thread is free first (the calling thread runs its chunks through
    * `local`), and returns when all are done. `panel`: the argument that points to per-thread
-   * scratch space. Throws a {@link BackendError} when a chunk throws in a worker or a worker
-   * does not finish in time.
+   * scratch space. Returns what each chunk's kernel returned, in chunk order (0 for kernels
+   * that return nothing). Throws a {@link BackendError} when a chunk throws in a worker or a
+   * worker does not finish in time.
    */
-  run(op: PoolOp, local: (...args: number[]) => void, chunks: readonly (readonly number[])[], panel?: PanelArgument): void {
-    if (this.closed != null || this.busy || chunks.length < 2) {
-      for (const chunk of chunks) local(...chunk);
-      return;
-    }
+  run(op: PoolOp, local: (...args: number[]) => unknown, chunks: readonly (readonly number[])[], panel?: PanelArgument): number[] {
+    const value = (ret: unknown): number => (typeof ret === 'number' ? ret : 0);
+    if (this.closed != null || this.busy || chunks.length < 2) return chunks.map((chunk) => value(local(...chunk)));
     if (chunks.length > MAX_CHUNKS) throw new Error(`HeapPool.run: at most ${MAX_CHUNKS} chunks, received ${chunks.length}`);
     const { control, table } = this;
     const count = chunks.length;
@@ -252,7 +260,7 @@ export class HeapPool {
         // After an error the remaining chunks are claimed and counted, not run.
         if (localError == null) {
           try {
-            local(...chunks[i]!);
+            this.results[i] = value(local(...chunks[i]!));
           } catch (e) {
             localError = e;
           }
@@ -287,6 +295,7 @@ export class HeapPool {
       const message = this.wt.receiveMessageOnPort(this.ports[failed - 1]!)?.message as string | undefined;
       throw new BackendError('heapKernels', `heapKernels: worker thread ${failed} failed running ${op}: ${message ?? 'unknown error'}`);
     }
+    return Array.from(this.results.subarray(0, count));
   }
 
   /** Stops the workers; later calls run on the calling thread. */

@@ -25,6 +25,8 @@ import {
 } from '../../../src/backends/wasm/heap-kernels.js';
 import { HeapPool, type PoolOp } from '../../../src/backends/wasm/heap-pool.js';
 import type { WasmBackend } from '../../../src/backends/wasm/types.js';
+import { FUSED_ADAM_KERNEL } from '../../../src/backends/fused-adam-kernel.js';
+import { isKnownFinite } from '../../../src/backends/variable-values.js';
 import { BackendError } from '../../../src/errors.js';
 import { backends, train } from '../../../src/index.js';
 import { expectParity, randomArray, rng, runOn } from '../parity.js';
@@ -233,7 +235,7 @@ describe('heap kernels with threads: 2', () => {
     await check(`transpose ${label}`, () => tf.transpose(tf.tensor(x, [...shape]), [...perm]), [op]);
   });
 
-  it('train.fusedAdam with threads equals tf.train.adam bit for bit (its kernel runs whole: it returns the finiteness sum)', async () => {
+  it('train.fusedAdam with threads equals tf.train.adam bit for bit (its kernel split by ranges)', async () => {
     await tf.setBackend('wasm');
     const size = [317, 331]; // 104 927 parameters
     const init = randomArray(rng(750), 317 * 331);
@@ -249,10 +251,44 @@ describe('heap kernels with threads: 2', () => {
     };
     const spy = vi.spyOn(HeapPool.prototype, 'run');
     const fused = run(train.fusedAdam({ learningRate: 0.01, beta1: 0.5, beta2: 0.9 }));
-    expect(spy.mock.calls.filter((c) => (c[0] as string) === 'adam').length).toBe(0);
+    expect(spy.mock.calls.filter((c) => (c[0] as string) === 'adam').length).toBe(5);
     const stock = run(tf.train.adam(0.01, 0.5, 0.9));
     expect(Array.from(fused)).toEqual(Array.from(stock));
     expect(fused.some((v, i) => v !== init[i])).toBe(true);
+  });
+
+  it('a split Adam marks its outputs finite only when every chunk wrote finite values', async () => {
+    await tf.setBackend('wasm');
+    // One step from w = 1, m = v = 0 (c1 = 1 − 0.9, c2 = 1 − 0.999) over 100 003 parameters: a
+    // gradient of 1e20 at one index overflows g² (v' = +Infinity) in the chunk holding it only.
+    const n = 100_003;
+    const step = (at: number | null): tf.Tensor[] => {
+      const g = new Float32Array(n).fill(0.5);
+      if (at !== null) g[at] = 1e20;
+      const inputs = {
+        value: tf.fill([n], 1),
+        firstMoment: tf.zeros([n]),
+        secondMoment: tf.zeros([n]),
+        gradient: tf.tensor1d(g),
+        oneMinusAccBeta1: tf.scalar(1 - 0.9),
+        oneMinusAccBeta2: tf.scalar(1 - 0.999),
+      };
+      const outs = tf.engine().runKernel(FUSED_ADAM_KERNEL, inputs, { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, learningRate: 1e-3 });
+      tf.dispose(Object.values(inputs));
+      return outs as tf.Tensor[];
+    };
+    const spy = vi.spyOn(HeapPool.prototype, 'run');
+    const finite = step(null);
+    expect(spy.mock.calls.map((c) => c[0])).toEqual(['adam']);
+    expect(finite.map(isKnownFinite)).toEqual([true, true, true]);
+    tf.dispose(finite);
+    // The bad element in the first chunk, the last, and one in between.
+    for (const at of [3, 50_001, n - 1]) {
+      const outs = step(at);
+      expect(outs[2]!.dataSync()[at]).toBe(Number.POSITIVE_INFINITY);
+      expect(outs.map(isKnownFinite), `1e20 at ${at}`).toEqual([false, false, false]);
+      tf.dispose(outs);
+    }
   });
 
   it('small calls are not split', async () => {
