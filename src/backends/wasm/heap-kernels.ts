@@ -512,8 +512,17 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
       const count = chunksFor(state.pool, n, ADAM_MIN_PER_THREAD, Math.ceil(n / ALIGN));
       run('scale', local.scale, ranges(n, count, ALIGN).map(([s, k]) => [x + 4 * s, out + 4 * s, k, factor]));
     },
-    // Not split (yet): a layer norm's rows are few kilobytes each and the gradient sums dγ, dβ over them.
-    layerNorm: local.layerNorm,
+    // By rows (each row normalized on its own). The gradient is not split: it sums dγ, dβ over
+    // the rows in row order, which a split would change.
+    layerNorm(x, gamma, beta, y, xHat, r, rows, C, epsilon) {
+      const count = chunksFor(state.pool, rows * C, ELEMENTWISE_MIN_PER_THREAD, rows);
+      const at = (r0: number) => 4 * r0 * C;
+      run(
+        'layerNorm',
+        local.layerNorm,
+        ranges(rows, count, 1).map(([r0, k]) => [x + at(r0), gamma, beta, y + at(r0), xHat + at(r0), r + 4 * r0, k, C, epsilon]),
+      );
+    },
     layerNormGrad: local.layerNormGrad,
     sumSquares: local.sumSquares,
     // Copies (results independent of the split): by matrices of a batch, by blocks of 4 rows of

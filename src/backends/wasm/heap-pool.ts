@@ -71,6 +71,7 @@ export const POOL_OPS = [
   'copyRuns',
   'adam',
   'scale',
+  'layerNorm',
 ] as const;
 export type PoolOp = (typeof POOL_OPS)[number];
 

@@ -28,6 +28,7 @@ import type { WasmBackend } from '../../../src/backends/wasm/types.js';
 import { FUSED_ADAM_KERNEL } from '../../../src/backends/fused-adam-kernel.js';
 import { isKnownFinite } from '../../../src/backends/variable-values.js';
 import { BackendError } from '../../../src/errors.js';
+import { layerNorm } from '../../../src/layers/ops.js';
 import { backends, train } from '../../../src/index.js';
 import { expectParity, randomArray, rng, runOn } from '../parity.js';
 
@@ -233,6 +234,26 @@ describe('heap kernels with threads: 2', () => {
     const size = shape.reduce((p, d) => p * d, 1);
     const x = randomArray(rng(745 + size % 97), size);
     await check(`transpose ${label}`, () => tf.transpose(tf.tensor(x, [...shape]), [...perm]), [op]);
+  });
+
+  it("a GPT block's layer norm (768 x 128) splits its forward pass by rows, forward and backward", async () => {
+    // 98 304 elements: three shares of 2^15. The gradient runs whole (it sums dγ, dβ over rows).
+    const [rows, C] = [768, 128];
+    const r = rng(748);
+    const x = randomArray(r, rows * C);
+    const gamma = randomArray(r, C);
+    const beta = randomArray(r, C);
+    const dy = randomArray(r, rows * C);
+    await check(
+      'layer norm',
+      () => {
+        const [X, G, B] = [tf.tensor2d(x, [rows, C]), tf.tensor1d(gamma), tf.tensor1d(beta)];
+        const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+          tf.sum(tf.mul(layerNorm(xx, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5), tf.tensor2d(dy, [rows, C])));
+        return [layerNorm(X, G, B, 1e-5), ...tf.grads(f)([X, G, B])];
+      },
+      ['layerNorm'],
+    );
   });
 
   it('train.fusedAdam with threads equals tf.train.adam bit for bit (its kernel split by ranges)', async () => {
