@@ -12,12 +12,14 @@
  * their ratio `par` (about 1 for a kernel on one thread, up to the thread count for one split
  * across them), the wall time and the calls per step; then the same per heap kernel.
  *
- *   node --import tsx scripts/profile-gpt-kernels.ts <threads: 1 | 2> [steps] [--shapes] [--batch N] [--ab NAME]
+ *   node --import tsx scripts/profile-gpt-kernels.ts <threads: 1 | 2> [steps] [--shapes] [--batch N] [--ab NAME] [--plain]
  *
  * First `steps` uninstrumented steps: calling-thread CPU, time waiting for a core, time blocked
  * (neither: `Atomics.wait` on the heap pool's workers), and every thread's CPU time. `--ab NAME`
  * instead alternates steps with switch `NAME` off and on (A/B in one process, same load) and
- * prints the medians of each: `threads` (the heap kernels' worker threads).
+ * prints the medians of each: `threads` (the heap kernels' worker threads), `spin` (the pool's
+ * spinning before it blocks: 0 against 1 ms). `--plain` stops
+ * after the uninstrumented steps (for comparing builds: run it alternately in each checkout).
  * `--shapes` splits each kernel by input shapes (and a product by its transposes); heap gemms
  * are always listed by `M x K x N`. Reading schedstat costs about 40 µs of the calling thread
  * per kernel call (visible as the time of `Reshape`, which does nothing).
@@ -28,7 +30,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
 import { makeGptStep } from '../bench/gpt-step-common.js';
-import { heapKernels, heapKernelsReady, setHeapThreadsEnabled, type HeapKernels } from '../src/backends/wasm/heap-kernels.js';
+import {
+  heapKernels,
+  heapKernelsReady,
+  setHeapPoolSpinMs,
+  setHeapThreadsEnabled,
+  type HeapKernels,
+} from '../src/backends/wasm/heap-kernels.js';
 import type { WasmBackend } from '../src/backends/wasm/types.js';
 import { backends } from '../src/index.js';
 
@@ -72,30 +80,38 @@ const { step, dispose } = makeGptStep({ batch });
 await step();
 await step();
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(2);
+
 /** The A/B switches of `--ab NAME`: what `on(false)` turns off (the old path) and `on(true)` back on. */
 const SWITCHES: Record<string, (on: boolean) => void> = {
   threads: (on) => void setHeapThreadsEnabled(on),
+  spin: (on) => void setHeapPoolSpinMs(on ? 1 : 0),
 };
 const abName = option('--ab');
 if (abName !== undefined) {
   const toggle = SWITCHES[abName];
   if (toggle === undefined) throw new Error(`--ab: one of ${Object.keys(SWITCHES).join(', ')}, received ${abName}`);
   // Alternating steps, off then on, so that both see the same load; medians of each.
-  const samples = { off: { thread: [] as number[], wall: [] as number[] }, on: { thread: [] as number[], wall: [] as number[] } };
+  const sample = () => ({ thread: [] as number[], wall: [] as number[], blocked: [] as number[] });
+  const samples = { off: sample(), on: sample() };
   for (let i = 0; i < 2 * steps; i++) {
     const which = i % 2 === 0 ? 'off' : 'on';
     toggle(which === 'on');
     const t0 = threadMs();
+    const q0 = queuedMs();
     const w0 = performance.now();
     await step();
-    samples[which].wall.push(performance.now() - w0);
-    samples[which].thread.push(threadMs() - t0);
+    const wall = performance.now() - w0;
+    const thread = threadMs() - t0;
+    samples[which].wall.push(wall);
+    samples[which].thread.push(thread);
+    samples[which].blocked.push(wall - thread - (queuedMs() - q0));
   }
   toggle(true);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(2);
   for (const which of ['off', 'on'] as const) {
     console.log(
-      `A/B ${abName} ${which}: ${steps} steps, median calling-thread CPU ${median(samples[which].thread)} ms, median wall ${median(samples[which].wall)} ms`,
+      `A/B ${abName} ${which}: ${steps} steps, median calling-thread CPU ${median(samples[which].thread)} ms, ` +
+        `blocked ${median(samples[which].blocked)} ms, wall ${median(samples[which].wall)} ms (fastest ${Math.min(...samples[which].wall).toFixed(2)} ms)`,
     );
   }
   dispose();
@@ -109,7 +125,13 @@ if (abName !== undefined) {
   const p0 = processMs();
   const w0 = performance.now();
   const before = threadTimes();
-  for (let i = 0; i < steps; i++) await step();
+  const perStep = { thread: [] as number[], wall: [] as number[] };
+  for (let i = 0; i < steps; i++) {
+    const [ts, ws] = [threadMs(), performance.now()];
+    await step();
+    perStep.wall.push(performance.now() - ws);
+    perStep.thread.push(threadMs() - ts);
+  }
   const after = threadTimes();
   const wall = performance.now() - w0;
   const thread = threadMs() - t0;
@@ -126,6 +148,15 @@ if (abName !== undefined) {
         .map(([tid, ms]) => `${tid}${tid === String(process.pid) ? ' (main)' : ''}: ${per(ms)}`)
         .join(', '),
   );
+  // On a busy machine the fastest step is the closest to an idle one.
+  console.log(
+    `uninstrumented medians: calling-thread CPU ${median(perStep.thread)} ms, wall ${median(perStep.wall)} ms per step ` +
+      `(fastest step: wall ${Math.min(...perStep.wall).toFixed(2)} ms)`,
+  );
+  if (argv.includes('--plain')) {
+    dispose();
+    process.exit(0);
+  }
 }
 
 interface Stat {

@@ -309,6 +309,9 @@ interface PoolState {
 }
 const pools = new WeakMap<WebAssembly.Memory, PoolState>();
 let threadsEnabled = true;
+/** The running pools (for {@link setHeapPoolSpinMs}), and the spin they start with. */
+const livePools = new Set<HeapPool>();
+let poolSpinMs: number | undefined;
 
 /** XNNPACK's thread count on `backend` (1 on the single-threaded build). */
 function backendThreads(backend: WasmBackend): number {
@@ -336,14 +339,18 @@ function startPool(backend: WasmBackend, module: WebAssembly.Module, memory: Web
     // On this backend instance only: its removal also stops the pool.
     owner.dispose = function (this: unknown) {
       disposed = true;
+      if (state.pool != null) livePools.delete(state.pool);
       state.pool?.terminate();
       return dispose.call(this);
     };
   }
-  state.ready = HeapPool.start(module, memory, threads).then(
+  state.ready = HeapPool.start(module, memory, threads, poolSpinMs === undefined ? {} : { spinMs: poolSpinMs }).then(
     (pool) => {
       if (disposed) pool.terminate();
-      else state.pool = pool;
+      else {
+        state.pool = pool;
+        livePools.add(pool);
+      }
       return pool.threads;
     },
     (e: unknown) => {
@@ -382,6 +389,19 @@ export function heapKernelThreads(backend: WasmBackend): number {
 export function setHeapThreadsEnabled(on: boolean): boolean {
   const previous = threadsEnabled;
   threadsEnabled = on;
+  return previous;
+}
+
+/**
+ * Sets how long (ms) the heap kernels' worker threads spin for the next job, and the calling
+ * thread for the workers' last chunks, before blocking (`HeapPoolOptions.spinMs`, default 0:
+ * block at once), for the running pools and those started later. For A/B benchmarks; returns
+ * the previous setting.
+ */
+export function setHeapPoolSpinMs(ms: number): number {
+  const previous = poolSpinMs ?? [...livePools][0]?.spinMs ?? 0;
+  poolSpinMs = ms;
+  for (const pool of livePools) pool.spinMs = ms;
   return previous;
 }
 

@@ -341,6 +341,24 @@ describe('HeapPool errors', () => {
     expect(pool.threads).toBe(1);
   });
 
+  it.each([0, 50])('back-to-back jobs reach a worker that spins between them (spinMs %i) or sleeps', async (spinMs) => {
+    const pool = await HeapPool.start(module, memory, 2, { callerClaims: false, spinMs });
+    const f = new Float32Array(memory.buffer, 0, 64);
+    // 200 jobs, each the square root of 64 values in place, all run by the worker.
+    f.set(Array.from({ length: 64 }, (_, i) => i % 3));
+    for (let t = 0; t < 200; t++) {
+      pool.run(
+        'sqrt',
+        () => expect.unreachable('the calling thread claims no chunk'),
+        [0, 1].map((c) => [128 * c, 128 * c, 32]),
+      );
+    }
+    // √0 = 0 and √1 = 1 stay; 2 rooted k times is 2^(2^−k), which rounds to 1 in float32 from
+    // k = 24 on (1 + 4.1e-8 is within half an ulp of 1): every job ran, in order, on the worker.
+    expect(Array.from(f)).toEqual(Array.from({ length: 64 }, (_, i) => (i % 3 === 0 ? 0 : 1)));
+    pool.terminate();
+  });
+
   it('the calling thread and a worker share the chunks', async () => {
     const pool = await HeapPool.start(module, memory, 2);
     const f = new Float32Array(memory.buffer, 0, 4096);
