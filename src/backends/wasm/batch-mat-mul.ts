@@ -86,8 +86,9 @@ function padColumns(from: Float32Array, to: Float32Array, rows: number, n: numbe
  * `op(A)·op(B)` (+ `bias` along columns) for batch-1 float32 operands with genblocks' heap
  * `gemm`, which reads both operands in place (no XNNPACK packing). Shapes off its 4x8 tiles
  * (`M % 4`, `N % 8`) run on zero-padded copies of `A` (rows) and `B` (columns) when the product
- * has at least {@link PAD_MIN_WORK} multiply-adds: a GPT's output head (98 columns) and its
- * gradient, which XNNPACK ran on one thread. Returns `null` for smaller ones, where the heap
+ * has at least {@link PAD_MIN_WORK} multiply-adds and the padding adds at most a quarter to them:
+ * a GPT's output head (98 columns) and its gradient, which XNNPACK ran on one thread. Returns
+ * `null` for other ones off the tiles, where the heap
  * kernels are unavailable, or when `b` has been the right operand often enough that XNNPACK's
  * packed copy of it is the faster path.
  *
@@ -124,7 +125,9 @@ function heapProduct(
     const padM = Math.ceil(M / 4) * 4;
     const padN = Math.ceil(N / 8) * 8;
     const padded = !fitsDirect;
-    if (padded && M * N * K < PAD_MIN_WORK) return null;
+    // Small products, and thin ones whose padding would add over a quarter of the work (a
+    // matrix-vector product, N = 1, would be computed 8 times over), stay on XNNPACK.
+    if (padded && (M * N * K < PAD_MIN_WORK || 4 * padM * padN > 5 * M * N)) return null;
     let right = b;
     if (copiesB) {
       right = s.run('Transpose', { x: s.run('Reshape', { x: b }, { shape: [N, K] }) }, { perm: [1, 0] });

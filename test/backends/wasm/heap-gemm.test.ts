@@ -148,6 +148,21 @@ describe('wasm heap gemm', () => {
     expect(worst).toBeLessThan(1e-5);
   });
 
+  it('a matrix-vector product (N = 1: padding would multiply the work by 8) stays off the heap gemm', async () => {
+    const [M, K] = [64, 1568];
+    const r = rng(380);
+    const a = randomArray(r, M * K);
+    const b = randomArray(r, K);
+    await tf.setBackend('wasm');
+    const spy = vi.spyOn(heapKernels(tf.backend() as unknown as WasmBackend)!, 'gemm');
+    const [y] = await runOn('wasm', () => tf.matMul(tf.tensor2d(a, [M, K]), tf.tensor2d(b, [K, 1])));
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
+    // Oracle: the float64 dot product of each row with b.
+    const expected = Float32Array.from({ length: M }, (_, i) => a.subarray(i * K, (i + 1) * K).reduce((sum, v, k) => sum + v * b[k]!, 0));
+    expect(relativeError(y!, expected)).toBeLessThan(1e-5);
+  });
+
   it('a right operand reused past the limit goes to XNNPACK and stays correct', async () => {
     const r = rng(340);
     const a = randomArray(r, 16 * 32);
