@@ -7,7 +7,7 @@
  * `ModelTrainer` runs it. Fixed random ids and targets, built once.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { losses, nets, train } from '../src/index.js';
 import { settle } from './harness.js';
@@ -24,7 +24,7 @@ export interface GptStepConfig {
 
 /** A GPT, its optimizer and inputs, and one training step (awaits its loss). */
 export interface GptStep {
-  model: tf.LayersModel;
+  model: tfl.LayersModel;
   variables: tf.Variable[];
   /** Loss and gradients, clipped to global norm 1, AdamW applied; resolves when done. */
   step: () => Promise<void>;
