@@ -247,6 +247,12 @@ console.log(
   `GPT step (batch ${batch}) on wasm (${info.threads} threads, heap kernels ${heapThreads}), ${steps} steps: wall ${per(wall)} ms, ` +
     `calling thread CPU ${per(thread)} ms, all threads CPU ${per(proc)} ms per step`,
 );
+const inKernels = [...stats.values()].reduce((sum, s) => sum + s.thread, 0);
+const calls = [...stats.values()].reduce((sum, s) => sum + s.calls, 0);
+// Outside the kernels: tfjs' engine (tape, tidy, bookkeeping), the layers' JavaScript, the optimizer's.
+console.log(
+  `calling thread in kernels ${per(inKernels)} ms (${(calls / steps).toFixed(0)} top-level calls per step), outside them ${per(thread - inKernels)} ms per step`,
+);
 const row = (name: string, s: Stat, width: number) =>
   `${name.padEnd(width)} thread ${((s.thread / thread) * 100).toFixed(1).padStart(5)}% ${per(s.thread)} ms` +
   `  all ${per(s.process)} ms  par ${(s.process / Math.max(s.thread, 1e-9)).toFixed(2)}  wall ${per(s.wall)} ms` +
