@@ -17,8 +17,9 @@
  * First `steps` uninstrumented steps: calling-thread CPU, time waiting for a core, time blocked
  * (neither: `Atomics.wait` on the heap pool's workers), and every thread's CPU time. `--ab NAME`
  * instead alternates steps with switch `NAME` off and on (A/B in one process, same load) and
- * prints the medians of each: `threads` (the heap kernels' worker threads), `spin` (the pool's
- * spinning before it blocks: 0 against 1 ms). `--plain` stops
+ * prints the medians of each: `threads` (the heap kernels' worker threads), `spin` (the
+ * workers' spinning for the next job: 0 against 1 ms), `callerspin` (the calling thread's for
+ * the workers' last chunks: 0 against up to 0.5 ms). `--plain` stops
  * after the uninstrumented steps (for comparing builds: run it alternately in each checkout).
  * `--shapes` splits each kernel by input shapes (and a product by its transposes); heap gemms
  * are always listed by `M x K x N`. Reading schedstat costs about 40 µs of the calling thread
@@ -33,7 +34,7 @@ import { makeGptStep } from '../bench/gpt-step-common.js';
 import {
   heapKernels,
   heapKernelsReady,
-  setHeapPoolSpinMs,
+  setHeapPoolSpin,
   setHeapThreadsEnabled,
   type HeapKernels,
 } from '../src/backends/wasm/heap-kernels.js';
@@ -85,7 +86,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /** The A/B switches of `--ab NAME`: what `on(false)` turns off (the old path) and `on(true)` back on. */
 const SWITCHES: Record<string, (on: boolean) => void> = {
   threads: (on) => void setHeapThreadsEnabled(on),
-  spin: (on) => void setHeapPoolSpinMs(on ? 1 : 0),
+  spin: (on) => void setHeapPoolSpin({ workerMs: on ? 1 : 0 }),
+  callerspin: (on) => void setHeapPoolSpin({ callerMs: on ? 0.5 : 0 }),
 };
 const abName = option('--ab');
 if (abName !== undefined) {

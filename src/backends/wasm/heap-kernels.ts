@@ -309,9 +309,9 @@ interface PoolState {
 }
 const pools = new WeakMap<WebAssembly.Memory, PoolState>();
 let threadsEnabled = true;
-/** The running pools (for {@link setHeapPoolSpinMs}), and the spin they start with. */
+/** The running pools (for {@link setHeapPoolSpin}), and the spin they start with. */
 const livePools = new Set<HeapPool>();
-let poolSpinMs: number | undefined;
+let poolSpin: HeapPoolSpin = {};
 
 /** XNNPACK's thread count on `backend` (1 on the single-threaded build). */
 function backendThreads(backend: WasmBackend): number {
@@ -344,7 +344,11 @@ function startPool(backend: WasmBackend, module: WebAssembly.Module, memory: Web
       return dispose.call(this);
     };
   }
-  state.ready = HeapPool.start(module, memory, threads, poolSpinMs === undefined ? {} : { spinMs: poolSpinMs }).then(
+  const spin = {
+    ...(poolSpin.workerMs === undefined ? {} : { spinMs: poolSpin.workerMs }),
+    ...(poolSpin.callerMs === undefined ? {} : { callerSpinMs: poolSpin.callerMs }),
+  };
+  state.ready = HeapPool.start(module, memory, threads, spin).then(
     (pool) => {
       if (disposed) pool.terminate();
       else {
@@ -392,16 +396,29 @@ export function setHeapThreadsEnabled(on: boolean): boolean {
   return previous;
 }
 
+/** How long the heap pool's threads spin before blocking (see {@link setHeapPoolSpin}). */
+export interface HeapPoolSpin {
+  /** The workers, for the next job (`HeapPoolOptions.spinMs`, default 0: block at once). */
+  workerMs?: number;
+  /** The calling thread, for the workers' last chunks (`HeapPoolOptions.callerSpinMs`, default 0.5). */
+  callerMs?: number;
+}
+
 /**
- * Sets how long (ms) the heap kernels' worker threads spin for the next job, and the calling
- * thread for the workers' last chunks, before blocking (`HeapPoolOptions.spinMs`, default 0:
- * block at once), for the running pools and those started later. For A/B benchmarks; returns
- * the previous setting.
+ * Sets how long the heap pool's threads spin before they block, for the running pools and those
+ * started later. For A/B benchmarks; returns the previous settings.
  */
-export function setHeapPoolSpinMs(ms: number): number {
-  const previous = poolSpinMs ?? [...livePools][0]?.spinMs ?? 0;
-  poolSpinMs = ms;
-  for (const pool of livePools) pool.spinMs = ms;
+export function setHeapPoolSpin(spin: HeapPoolSpin): Required<HeapPoolSpin> {
+  const running = [...livePools][0];
+  const previous = {
+    workerMs: poolSpin.workerMs ?? running?.spinMs ?? 0,
+    callerMs: poolSpin.callerMs ?? running?.callerSpinMs ?? 0.5,
+  };
+  poolSpin = { ...poolSpin, ...spin };
+  for (const pool of livePools) {
+    if (spin.workerMs !== undefined) pool.spinMs = spin.workerMs;
+    if (spin.callerMs !== undefined) pool.callerSpinMs = spin.callerMs;
+  }
   return previous;
 }
 

@@ -11,11 +11,12 @@
  * with `Atomics.notify`, runs the first chunk, and then every thread claims the next chunk with
  * `Atomics.add` until none is left, so a worker that wakes late or shares its core runs fewer.
  * The calling thread then waits with `Atomics.wait` (Node's main thread may block) until every
- * chunk is done; it never waits for a worker that has nothing left to claim. Both sides can spin
- * a while before they block ({@link HeapPoolOptions.spinMs}, off by default): waking a thread
+ * chunk is done; it never waits for a worker that has nothing left to claim. Waking a thread
  * whose core has gone idle (a halted virtual CPU) may take as long as a GPT step's smaller jobs,
- * which come every few hundred microseconds; but on a machine busy with other processes the
- * spinning takes cores they need (measured: a GPT step 1.3x slower with 1 ms of spinning). Which thread runs a chunk never changes its result. XNNPACK's operators and these
+ * so the calling thread first spins for as long as its own longest chunk took (a worker's last
+ * chunk usually ends within that; {@link HeapPoolOptions.callerSpinMs}), and the workers can
+ * spin for the next job ({@link HeapPoolOptions.spinMs}, off by default: on a machine busy with
+ * other processes that takes cores they need, measured a GPT step 1.3x slower with 1 ms). Which thread runs a chunk never changes its result. XNNPACK's operators and these
  * kernels never overlap in time: both run synchronously on the calling thread's behalf.
  *
  * Failures surface instead of hanging: a chunk that throws in a worker (a wasm trap) is reported
@@ -135,6 +136,8 @@ type WorkerThreads = typeof import('node:worker_threads');
 
 /** See {@link HeapPoolOptions.spinMs}. */
 const DEFAULT_SPIN_MS = 0;
+/** See {@link HeapPoolOptions.callerSpinMs}. */
+const DEFAULT_CALLER_SPIN_MS = 0.5;
 
 const importNode = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
 
@@ -153,6 +156,12 @@ export interface HeapPoolOptions {
    * workers' last chunks, before blocking in `Atomics.wait`. Default 0: block at once.
    */
   spinMs?: number;
+  /**
+   * Most time (ms) the calling thread spins for the workers' last chunks after its own, before
+   * blocking in `Atomics.wait`: as long as its longest chunk of the call took, up to this.
+   * Default 0.5; 0 blocks at once.
+   */
+  callerSpinMs?: number;
 }
 
 /** The scratch argument of a job: thread `t` adds `t · stride` bytes to it (where it is not 0). */
@@ -169,6 +178,8 @@ export class HeapPool {
   threads: number;
   /** Why the pool was shut down, or `null` while it runs. */
   closed: string | null = null;
+  /** See {@link HeapPoolOptions.callerSpinMs}; may be changed while the pool runs. */
+  callerSpinMs = DEFAULT_CALLER_SPIN_MS;
   /** See {@link HeapPoolOptions.spinMs}; may be changed while the pool runs. */
   get spinMs(): number {
     return Atomics.load(this.control, SPIN_US) / 1000;
@@ -242,6 +253,7 @@ export class HeapPool {
     }
     const pool = new HeapPool(wt, workers, ports, buffer, options.timeoutMs ?? 10_000, options.callerClaims ?? true);
     pool.spinMs = options.spinMs ?? DEFAULT_SPIN_MS;
+    pool.callerSpinMs = options.callerSpinMs ?? DEFAULT_CALLER_SPIN_MS;
     return pool;
   }
 
@@ -282,22 +294,28 @@ export class HeapPool {
     this.busy = true;
     const start = performance.now();
     let localError: unknown = null;
+    let longestChunk = 0;
     if (this.callerClaims) {
       for (let i = 0; i >= 0; i = claim()) {
         // After an error the remaining chunks are claimed and counted, not run.
         if (localError == null) {
+          const t0 = performance.now();
           try {
             this.results[i] = value(local(...chunks[i]!));
           } catch (e) {
             localError = e;
           }
+          longestChunk = Math.max(longestChunk, performance.now() - t0);
         }
         Atomics.add(control, DONE, 1);
       }
     }
     const limit = Math.max(this.timeoutMs, 50 * (performance.now() - start));
     const deadline = performance.now() + limit;
-    const spinUntil = performance.now() + Atomics.load(control, SPIN_US) / 1000;
+    // A worker's last chunk usually ends within a chunk's time of ours: spin that long (at most
+    // callerSpinMs) before sleeping; longer, and the worker has likely lost its core.
+    const spin = Math.max(Atomics.load(control, SPIN_US) / 1000, Math.min(this.callerSpinMs, longestChunk));
+    const spinUntil = performance.now() + spin;
     try {
       // Only chunks are waited for: a worker that wakes after the last one was claimed has none.
       for (;;) {

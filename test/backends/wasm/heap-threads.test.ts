@@ -20,6 +20,7 @@ import {
   heapKernels,
   heapKernelsReady,
   heapKernelThreads,
+  setHeapPoolSpin,
   setHeapThreadsEnabled,
   type HeapKernels,
 } from '../../../src/backends/wasm/heap-kernels.js';
@@ -310,6 +311,13 @@ describe('heap kernels with threads: 2', () => {
       expect(outs.map(isKnownFinite), `1e20 at ${at}`).toEqual([false, false, false]);
       tf.dispose(outs);
     }
+  });
+
+  it('setHeapPoolSpin changes the running pool (defaults: workers 0 ms, calling thread up to 0.5 ms) and returns the previous settings', async () => {
+    expect(setHeapPoolSpin({ workerMs: 0.2, callerMs: 0 })).toEqual({ workerMs: 0, callerMs: 0.5 });
+    // Split calls still give the one-thread results with the workers spinning and the caller not.
+    await check('sqrt with spin settings', () => tf.sqrt(tf.abs(tf.tensor1d(xs))), ['sqrt']);
+    expect(setHeapPoolSpin({ workerMs: 0, callerMs: 0.5 })).toEqual({ workerMs: 0.2, callerMs: 0 });
   });
 
   it('small calls are not split', async () => {
