@@ -588,15 +588,26 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
       const strides = [s0, s1, s2, s3];
       const total = n0 * n1 * n2 * n3;
       const axis = extents.findIndex((n) => n > 1);
-      const count = axis < 0 ? 1 : chunksFor(state.pool, total * runLength, ELEMENTWISE_MIN_PER_THREAD, extents[axis]!);
+      const count = axis < 0 ? 1 : chunksFor(state.pool, total * runLength, ELEMENTWISE_MIN_PER_THREAD, total);
       if (count === 1) return local.copyRuns(x, out, runLength, n0, n1, n2, n3, s0, s1, s2, s3);
-      // Output elements per index along `axis`: the runs of the axes inside it.
-      const inner = (total / (extents.slice(0, axis + 1).reduce((p, n) => p * n, 1))) * runLength;
-      const chunks = ranges(extents[axis]!, count, 1).map(([i0, k]) => {
-        const n = extents.slice();
-        n[axis] = k;
-        return [x + 4 * i0 * strides[axis]!, out + 4 * i0 * inner, runLength, ...n, ...strides];
-      });
+      // Output elements per index along each axis: the runs of the axes inside it.
+      const inner = extents.map((_, d) => extents.slice(d + 1).reduce((p, n) => p * n, 1) * runLength);
+      // Along the outermost axis; when it has fewer indices than chunks (the 3 of attention's
+      // head split), each of its indices along the next axis too.
+      const split = extents[axis]! >= count || axis === 3 ? [axis] : [axis, axis + 1];
+      const outer = split.length === 1 ? [0] : Array.from({ length: extents[axis]! }, (_, i) => i);
+      const d = split[split.length - 1]!;
+      const parts = Math.min(extents[d]!, Math.ceil(count / outer.length));
+      const chunks = outer.flatMap((i) =>
+        ranges(extents[d]!, parts, 1).map(([j0, k]) => {
+          const n = extents.slice();
+          if (split.length === 2) n[axis] = 1;
+          n[d] = k;
+          const from = i * strides[axis]! + j0 * strides[d]!;
+          const to = i * inner[axis]! + j0 * inner[d]!;
+          return [x + 4 * from, out + 4 * to, runLength, ...n, ...strides];
+        }),
+      );
       run('copyRuns', local.copyRuns, chunks);
     },
     // By examples (each example's result is computed alone: the split changes no sum).

@@ -229,8 +229,9 @@ describe('heap kernels with threads: 2', () => {
     ['one matrix by row blocks', [331, 203], [1, 0], 'transposeStrided'],
     ['a batch of two by row blocks of each', [2, 331, 203], [0, 2, 1], 'transposeStrided'],
     ['a batch by matrices (attention kᵀ)', [48, 64, 31], [0, 2, 1], 'transpose'],
-    ['a head split (copyRuns)', [12, 64, 3, 4, 32], [2, 0, 3, 1, 4], 'copyRuns'],
-    ['a head merge (copyRuns)', [12, 4, 64, 33], [0, 2, 1, 3], 'copyRuns'],
+    ['a head split (copyRuns, by its 3 outer indices and then the next axis)', [12, 64, 3, 4, 32], [2, 0, 3, 1, 4], 'copyRuns'],
+    ['a head merge (copyRuns, by its 12 outer indices and then the next axis)', [12, 4, 64, 33], [0, 2, 1, 3], 'copyRuns'],
+    ['copyRuns with 48 outer indices (split along them alone)', [48, 64, 3, 32], [0, 2, 1, 3], 'copyRuns'],
   ] as const)('Transpose splits: %s %j perm %j', async (label, shape, perm, op) => {
     const size = shape.reduce((p, d) => p * d, 1);
     const x = randomArray(rng(745 + size % 97), size);
