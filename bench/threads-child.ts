@@ -22,9 +22,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 
-import { backends, losses, nets, train } from '../src/index.js';
+import { backends, nets, train } from '../src/index.js';
 import { dcgan } from './dcgan-step.bench.js';
 import { makeGanStep } from './gan-step-common.js';
+import { makeGptStep } from './gpt-step-common.js';
 import { settle } from './harness.js';
 
 /** One timed workload: its step (awaits its own results) and what it holds. */
@@ -71,20 +72,9 @@ function clippedStep(optimizer: tf.Optimizer, variables: tf.Variable[], loss: ()
 const trainable = (model: { trainableWeights: { read(): tf.Tensor }[] }) => model.trainableWeights.map((w) => w.read() as tf.Variable);
 
 function gptWorkload(): Workload {
-  const [batch, block, vocab] = [quick ? 4 : 12, 64, 98];
-  const model = nets.gpt({ vocabSize: vocab, blockSize: block, layers: 4, heads: 4, width: 128, seed: 1 });
-  const optimizer = train.adamW({ learningRate: 1e-3, beta2: 0.99 });
-  const ids = tf.randomUniformInt([batch, block], 0, vocab, 3);
-  const targets = tf.randomUniformInt([batch, block], 0, vocab, 4);
-  const loss = () => losses.autoregressive.crossEntropy(model.apply(ids, { training: true }) as tf.Tensor, targets) as tf.Scalar;
-  return {
-    step: clippedStep(optimizer, trainable(model), loss, 1),
-    dispose: () => {
-      tf.dispose([ids, targets]);
-      optimizer.dispose();
-      model.dispose();
-    },
-  };
+  // The step of transformer-step.bench.ts (β2 0.99, weight decay 0.1, clipping to norm 1).
+  const { step, dispose } = makeGptStep({ batch: quick ? 4 : 12 });
+  return { step, dispose };
 }
 
 function unetWorkload(): Workload {

@@ -6,11 +6,9 @@
  * of the same FLOPs, interleaved, and the best-run plain matMul rate), and beside PyTorch's CPU
  * step on the same net where PyTorch is present (bench/pytorch.ts; skipped with `--quick`).
  */
-import * as tf from '@tensorflow/tfjs-core';
-
-import { losses, nets, train } from '../src/index.js';
-import { compare, settle, type BenchSuite } from './harness.js';
+import { compare, type BenchSuite } from './harness.js';
 import { makeRooflineProbe, matMulRate } from './gan-step-common.js';
+import { makeGptStep } from './gpt-step-common.js';
 import { pytorchColumns, trainableParams } from './pytorch.js';
 
 /**
@@ -29,22 +27,7 @@ const suite: BenchSuite = {
   async run(ctx) {
     const [vocab, block, layers, heads, width, batch] = ctx.quick ? [20, 16, 1, 2, 16, 2] : [98, 64, 4, 4, 128, 12];
     const size = `${layers} layers, ${heads} heads, width ${width}, [${batch}, ${block}], vocab ${vocab}`;
-    const gpt = nets.gpt({ vocabSize: vocab, blockSize: block, layers, heads, width, seed: 1 });
-    const variables = gpt.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-    const optimizer: tf.Optimizer = train.adamW({ learningRate: 1e-3, beta2: 0.99, weightDecay: 0.1 });
-    const x = tf.randomUniformInt([batch, block], 0, vocab, 1);
-    const y = tf.randomUniformInt([batch, block], 0, vocab, 2);
-    // ModelTrainer's step: loss and gradients, clipped to global norm 1, AdamW applied.
-    const step = () =>
-      settle(() => {
-        const { value, grads } = tf.variableGrads(
-          () => losses.autoregressive.crossEntropy(gpt.apply(x, { training: true }) as tf.Tensor, y),
-          variables,
-        );
-        const clipped = train.clipByGlobalNorm(grads, 1);
-        optimizer.applyGradients(clipped.grads);
-        return [value, clipped.norm];
-      });
+    const { model: gpt, step, dispose } = makeGptStep({ batch, block, vocab, layers, heads, width });
     const flops = gptStepFlops(batch, block, layers, width, vocab);
     const probe = makeRooflineProbe(flops, 0, batch);
     const probeName = `plain matMul x${Math.round(probe.flops / (2 * 64 * 1024 * 1024))} (64x1024x1024), same FLOPs`;
@@ -64,9 +47,7 @@ const suite: BenchSuite = {
       ...(await pytorchColumns('gpt', result.timing.medianMs, trainableParams(gpt), ctx, batch)),
     };
     probe.dispose();
-    tf.dispose([x, y]);
-    optimizer.dispose();
-    gpt.dispose();
+    dispose();
     return [result];
   },
 };

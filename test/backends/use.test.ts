@@ -33,6 +33,7 @@ const REPLACED = [
   'Conv2DBackpropInput',
   'Tile',
   'Slice',
+  'GatherV2',
   'Sum',
   'Mean',
   'LeakyRelu',

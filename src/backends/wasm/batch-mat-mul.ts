@@ -69,12 +69,29 @@ export const RIGHT_OPERAND_REUSE_LIMIT = 8;
 const rightOperandUses = new WeakMap<object, number>();
 /** Rows of A from which the heap `gemm` copies each panel of B contiguously first. */
 const PANEL_MIN_ROWS = 8;
+/**
+ * Least multiply-adds of a product off the gemm's 4x8 tiles for which padded copies are made;
+ * smaller ones stay on XNNPACK (the copies would cost about as much as the product).
+ */
+const PAD_MIN_WORK = 1 << 16;
+
+/** `rows` rows of `n` floats of `from` into rows of `padded` floats of `to`, zeros after each. */
+function padColumns(from: Float32Array, to: Float32Array, rows: number, n: number, padded: number): void {
+  for (let k = 0; k < rows; k++) {
+    to.set(from.subarray(k * n, k * n + n), k * padded);
+    to.fill(0, k * padded + n, (k + 1) * padded);
+  }
+}
 
 /**
  * `op(A)·op(B)` (+ `bias` along columns) for batch-1 float32 operands with genblocks' heap
- * `gemm`, which reads both operands in place (no XNNPACK packing). Returns `null` when the
- * shapes do not fit its 4x8 tiles, the heap kernels are unavailable, or `b` has been the right
- * operand often enough that XNNPACK's packed copy of it is the faster path.
+ * `gemm`, which reads both operands in place (no XNNPACK packing). Shapes off its 4x8 tiles
+ * (`M % 4`, `N % 8`) run on zero-padded copies of `A` (rows) and `B` (columns) when the product
+ * has at least {@link PAD_MIN_WORK} multiply-adds and the padding adds at most a quarter to them:
+ * a GPT's output head (98 columns) and its gradient, which XNNPACK ran on one thread. Returns
+ * `null` for other ones off the tiles, where the heap
+ * kernels are unavailable, or when `b` has been the right operand often enough that XNNPACK's
+ * packed copy of it is the faster path.
  *
  * `transposeB` with an untransposed `A` copies the smaller operand: `B` to `[K, N]` when
  * `N < M` (a transformer's input gradients `dy·Wᵀ`, with `M` its tokens), then `C = A·B` as
@@ -99,10 +116,19 @@ function heapProduct(
   if (kernels == null) return null;
   if (bias != null && (transposeB || sizeOf(bias.shape) !== N || bias.shape[bias.shape.length - 1] !== N || bias.dtype !== 'float32'))
     return null;
+  const fitsDirect = M % 4 === 0 && N % 8 === 0;
+  const fitsSwapped = N % 4 === 0 && M % 8 === 0;
   // B [N, K] copied to [K, N] moves N·K elements where the Cᵀ form below copies A's M·K.
-  const copiesB = transposeB && !transposeA && N < M && M % 4 === 0 && N % 8 === 0;
+  const copiesB = transposeB && !transposeA && N < M && (fitsDirect || !fitsSwapped);
   if (!transposeB || copiesB) {
-    if (M % 4 !== 0 || N % 8 !== 0) return null;
+    // Off the 4x8 tiles (a GPT's vocabulary of 98 columns): zero-padded copies of A to a multiple
+    // of 4 rows and of B to a multiple of 8 columns, and the padded result's rows copied out.
+    const padM = Math.ceil(M / 4) * 4;
+    const padN = Math.ceil(N / 8) * 8;
+    const padded = !fitsDirect;
+    // Small products, and thin ones whose padding would add over a quarter of the work (a
+    // matrix-vector product, N = 1, would be computed 8 times over), stay on XNNPACK.
+    if (padded && (M * N * K < PAD_MIN_WORK || 4 * padM * padN > 5 * M * N)) return null;
     let right = b;
     if (copiesB) {
       right = s.run('Transpose', { x: s.run('Reshape', { x: b }, { shape: [N, K] }) }, { perm: [1, 0] });
@@ -115,23 +141,41 @@ function heapProduct(
     // 4-row strips are M floats apart (4 KiB for M = 1024: one L1 set); the copy to [M, K] is
     // M·K elements against 2·M·K·N flops, and measured 0-25% faster at the dW shapes.
     const left = transposeA ? s.run('Transpose', { x: s.run('Reshape', { x: a }, { shape: [K, M] }) }, { perm: [1, 0] }) : a;
-    const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
+    const leftPadded = padM !== M ? s.alloc([padM * K]) : left;
+    const rightPadded = padN !== N ? s.alloc([K * padN]) : right;
+    const biasPadded = bias != null && padN !== N ? s.alloc([padN]) : bias;
+    const panel = padM >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
     const out = backend.makeOutput(outShape, 'float32');
+    const result = padded ? s.alloc([padM * padN]) : out;
+    // Heap views only now: an allocation may grow the heap and detach earlier views.
+    const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
+    if (padM !== M) {
+      const l = view(leftPadded);
+      l.set(view(left));
+      l.fill(0, M * K);
+    }
+    if (padN !== N) padColumns(view(right), view(rightPadded), K, N, padN);
+    if (bias != null && padN !== N) padColumns(view(bias), view(biasPadded!), 1, N, padN);
     kernels.gemm(
-      heapPointer(backend, left),
-      heapPointer(backend, right),
-      heapPointer(backend, out),
-      bias ? heapPointer(backend, bias) : 0,
-      M,
-      N,
+      heapPointer(backend, leftPadded),
+      heapPointer(backend, rightPadded),
+      heapPointer(backend, result),
+      biasPadded ? heapPointer(backend, biasPadded) : 0,
+      padM,
+      padN,
       K,
       K,
       1,
-      N,
-      N,
+      padN,
+      padN,
       1,
       panel,
     );
+    if (padded) {
+      const r = view(result);
+      const o = view(out);
+      for (let i = 0; i < M; i++) o.set(r.subarray(i * padN, i * padN + N), i * N);
+    }
     return out;
   }
   // Cᵀ[N, M] = B[N, K]·op(A)ᵀ[K, M]: tiles of 4 rows of B by 8 columns of op(A)ᵀ.

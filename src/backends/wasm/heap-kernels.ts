@@ -20,8 +20,8 @@
  * On the threaded build's shared heap (genblocks' Node threads) a second assembly of the same
  * source, importing a shared memory, runs, and large calls are split across a pool of
  * `threads − 1` worker threads running that assembly on the same heap (`heap-pool.ts`): a gemm
- * by blocks of output columns or rows, the element-wise kernels by ranges (Adam runs whole), group
- * normalization by examples. No thread
+ * by blocks of output columns or rows, the element-wise kernels and Adam by ranges, group
+ * normalization by examples, transposes by matrices or blocks of rows. No thread
  * changes another's summation order (the reduction dimension is never split), so results are
  * bit-identical to one thread. Unavailable (the callers keep the stock paths) when the
  * backend's memory cannot be reached (the threaded build started by tfjs itself, in a browser)
@@ -177,6 +177,11 @@ export interface HeapKernels {
    */
   transpose(x: number, out: number, batch: number, R: number, C: number): void;
   /**
+   * One `R x C` matrix of 4-byte elements at `x` (rows `ldx` elements apart) written transposed
+   * at `out` (rows `ldo` apart): `out[c·ldo + r] = x[r·ldx + c]` (bit copies, any `R`, `C`).
+   */
+  transposeStrided(x: number, out: number, R: number, C: number, ldx: number, ldo: number): void;
+  /**
    * `n0·n1·n2·n3` runs of `run` 4-byte elements written one after another at `out`, run
    * `(i0, i1, i2, i3)` read from element `i0·s0 + i1·s1 + i2·s2 + i3·s3` of `x` (bit copies).
    */
@@ -317,6 +322,9 @@ interface PoolState {
 }
 const pools = new WeakMap<WebAssembly.Memory, PoolState>();
 let threadsEnabled = true;
+/** The running pools (for {@link setHeapPoolSpin}), and the spin they start with. */
+const livePools = new Set<HeapPool>();
+let poolSpin: HeapPoolSpin = {};
 
 /** XNNPACK's thread count on `backend` (1 on the single-threaded build). */
 function backendThreads(backend: WasmBackend): number {
@@ -344,14 +352,22 @@ function startPool(backend: WasmBackend, module: WebAssembly.Module, memory: Web
     // On this backend instance only: its removal also stops the pool.
     owner.dispose = function (this: unknown) {
       disposed = true;
+      if (state.pool != null) livePools.delete(state.pool);
       state.pool?.terminate();
       return dispose.call(this);
     };
   }
-  state.ready = HeapPool.start(module, memory, threads).then(
+  const spin = {
+    ...(poolSpin.workerMs === undefined ? {} : { spinMs: poolSpin.workerMs }),
+    ...(poolSpin.callerMs === undefined ? {} : { callerSpinMs: poolSpin.callerMs }),
+  };
+  state.ready = HeapPool.start(module, memory, threads, spin).then(
     (pool) => {
       if (disposed) pool.terminate();
-      else state.pool = pool;
+      else {
+        state.pool = pool;
+        livePools.add(pool);
+      }
       return pool.threads;
     },
     (e: unknown) => {
@@ -393,6 +409,32 @@ export function setHeapThreadsEnabled(on: boolean): boolean {
   return previous;
 }
 
+/** How long the heap pool's threads spin before blocking (see {@link setHeapPoolSpin}). */
+export interface HeapPoolSpin {
+  /** The workers, for the next job (`HeapPoolOptions.spinMs`, default 0: block at once). */
+  workerMs?: number;
+  /** The calling thread, for the workers' last chunks (`HeapPoolOptions.callerSpinMs`, default 0.5). */
+  callerMs?: number;
+}
+
+/**
+ * Sets how long the heap pool's threads spin before they block, for the running pools and those
+ * started later. For A/B benchmarks; returns the previous settings.
+ */
+export function setHeapPoolSpin(spin: HeapPoolSpin): Required<HeapPoolSpin> {
+  const running = [...livePools][0];
+  const previous = {
+    workerMs: poolSpin.workerMs ?? running?.spinMs ?? 0,
+    callerMs: poolSpin.callerMs ?? running?.callerSpinMs ?? 0.5,
+  };
+  poolSpin = { ...poolSpin, ...spin };
+  for (const pool of livePools) {
+    if (spin.workerMs !== undefined) pool.spinMs = spin.workerMs;
+    if (spin.callerMs !== undefined) pool.callerSpinMs = spin.callerMs;
+  }
+  return previous;
+}
+
 /**
  * Least work per thread before a call is split: multiply-adds of a gemm, elements of an
  * element-wise pass. Below it, waking a worker (an `Atomics.notify` and a futex wake-up, tens
@@ -400,11 +442,16 @@ export function setHeapThreadsEnabled(on: boolean): boolean {
  */
 const GEMM_MIN_FLOPS_PER_THREAD = 1 << 21;
 const ELEMENTWISE_MIN_PER_THREAD = 1 << 15;
+/** Adam (and AdamW's decay): a GPT's 128x384 matrices (49 152 parameters) are split. */
+const ADAM_MIN_PER_THREAD = 1 << 13;
 /**
  * Chunks per thread. Chunks are claimed by whichever thread is free, so a thread that wakes late
- * or shares its core (with XNNPACK's workers, which spin a while after each operator) takes fewer.
+ * or shares its core (with XNNPACK's workers, which spin a while after each operator) takes fewer;
+ * and the calling thread, done with its last chunk, waits on average half a chunk for the others'
+ * last: with 8, a GPT step's 80-odd products (about 1 to 3 ms each on one thread) leave about
+ * 3 ms of such waiting per step where 4 left about 6.
  */
-const CHUNKS_PER_THREAD = 4;
+const CHUNKS_PER_THREAD = 8;
 /** Element-wise ranges start at multiples of this many elements (64-byte lines, SIMD groups). */
 const ALIGN = 16;
 
@@ -434,13 +481,14 @@ function chunksFor(pool: HeapPool | null, work: number, minPerThread: number, un
 /**
  * `local` with each kernel split across `state`'s pool once it runs (see the module comment):
  * gemm by output columns (blocks of 8), or rows (blocks of 4) when it has few columns, each
- * thread with its own panel; `gemmBatch` by batch entries; the element-wise kernels (not Adam) by
+ * thread with its own panel; `gemmBatch` by batch entries; the element-wise kernels and Adam by
  * ranges (rows or columns for `binary`).
  */
 function threaded(local: HeapKernels, state: PoolState): HeapKernels {
-  const run = (op: PoolOp, fn: (...args: number[]) => void, chunks: (readonly number[])[], panel?: PanelArgument): void => {
-    if (chunks.length === 1) fn(...chunks[0]!);
-    else state.pool!.run(op, fn, chunks, panel);
+  /** Runs the chunks (on the pool when there are several); what each returned, in order. */
+  const run = (op: PoolOp, fn: (...args: number[]) => unknown, chunks: (readonly number[])[], panel?: PanelArgument): number[] => {
+    if (chunks.length === 1) return [Number(fn(...chunks[0]!) ?? 0)];
+    return state.pool!.run(op, fn, chunks, panel);
   };
   /** The scratch argument of `gemmBatch`: one K x 8 panel per thread. */
   const panelOf = (K: number): PanelArgument => ({ arg: 16, stride: K * 32 });
@@ -504,12 +552,30 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     leakyRelu: (x, out, n, alpha) => elementwise('leakyRelu', n, (s, k) => [x + 4 * s, out + 4 * s, k, alpha]),
     greater: (a, b, out, n, bStep) => elementwise('greater', n, (s, k) => [a + 4 * s, b + 4 * s * bStep, out + s, k, bStep]),
     select: (condition, t, e, out, n) => elementwise('select', n, (s, k) => [condition + s, t + 4 * s, e + 4 * s, out + 4 * s, k]),
-    // Not split: the kernel returns the finiteness sum of what it wrote (0 when all finite), which
-    // lets the trainers skip scanning these buffers; the pool's chunks return nothing, and the
-    // update is memory-bound (a second thread gains less than the scan it would bring back).
-    adam: local.adam,
-    // Not split (yet): a layer norm's rows are few kilobytes each and the gradient sums dγ, dβ over them.
-    layerNorm: local.layerNorm,
+    // By ranges (a lower minimum than the other element-wise kernels: seven streams per element);
+    // each chunk returns the finiteness sum of what it wrote (0 when all finite, else NaN), and
+    // their sum is the whole update's.
+    adam(w, m, v, g, ow, om, ov, n, ...scalars) {
+      const count = chunksFor(state.pool, n, ADAM_MIN_PER_THREAD, Math.ceil(n / ALIGN));
+      if (count === 1) return local.adam(w, m, v, g, ow, om, ov, n, ...scalars);
+      const chunks = ranges(n, count, ALIGN).map(([s, k]) => [...[w, m, v, g, ow, om, ov].map((p) => p + 4 * s), k, ...scalars]);
+      return run('adam', local.adam as (...args: number[]) => number, chunks).reduce((sum, check) => sum + check, 0);
+    },
+    scale: (x, out, n, factor) => {
+      const count = chunksFor(state.pool, n, ADAM_MIN_PER_THREAD, Math.ceil(n / ALIGN));
+      run('scale', local.scale, ranges(n, count, ALIGN).map(([s, k]) => [x + 4 * s, out + 4 * s, k, factor]));
+    },
+    // By rows (each row normalized on its own). The gradient is not split: it sums dγ, dβ over
+    // the rows in row order, which a split would change.
+    layerNorm(x, gamma, beta, y, xHat, r, rows, C, epsilon) {
+      const count = chunksFor(state.pool, rows * C, ELEMENTWISE_MIN_PER_THREAD, rows);
+      const at = (r0: number) => 4 * r0 * C;
+      run(
+        'layerNorm',
+        local.layerNorm,
+        ranges(rows, count, 1).map(([r0, k]) => [x + at(r0), gamma, beta, y + at(r0), xHat + at(r0), r + 4 * r0, k, C, epsilon]),
+      );
+    },
     layerNormGrad: local.layerNormGrad,
     sumSquares: local.sumSquares,
     // Not split: memory-bound passes over a few megabytes (a second thread gains little).
@@ -518,10 +584,51 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     copyStrided: local.copyStrided,
     gatherRuns: local.gatherRuns,
     scatterAddRuns: local.scatterAddRuns,
-    scale: local.scale,
-    // Not split: memory-bound copies of at most a few hundred kilobytes in the models here.
-    transpose: local.transpose,
-    copyRuns: local.copyRuns,
+    // Copies (results independent of the split): by matrices of a batch, by blocks of 4 rows of
+    // one matrix (columns of its transpose), or along the outermost axis copyRuns loops over.
+    transpose(x, out, batch, R, C) {
+      const size = 4 * R * C;
+      const count = chunksFor(state.pool, batch * R * C, ELEMENTWISE_MIN_PER_THREAD, batch * Math.ceil(R / 4));
+      if (count === 1) return local.transpose(x, out, batch, R, C);
+      if (batch >= count) {
+        const chunks = ranges(batch, count, 1).map(([m0, k]) => [x + m0 * size, out + m0 * size, k, R, C]);
+        return run('transpose', local.transpose, chunks);
+      }
+      // Fewer matrices than chunks: each matrix by blocks of rows (where it is large enough).
+      for (let m = 0; m < batch; m++) {
+        const parts = chunksFor(state.pool, R * C, ELEMENTWISE_MIN_PER_THREAD, Math.ceil(R / 4));
+        const chunks = ranges(R, parts, 4).map(([r0, rows]) => [x + m * size + 4 * r0 * C, out + m * size + 4 * r0, rows, C, C, R]);
+        run('transposeStrided', local.transposeStrided, chunks);
+      }
+    },
+    transposeStrided: local.transposeStrided,
+    copyRuns(x, out, runLength, n0, n1, n2, n3, s0, s1, s2, s3) {
+      const extents = [n0, n1, n2, n3];
+      const strides = [s0, s1, s2, s3];
+      const total = n0 * n1 * n2 * n3;
+      const axis = extents.findIndex((n) => n > 1);
+      const count = axis < 0 ? 1 : chunksFor(state.pool, total * runLength, ELEMENTWISE_MIN_PER_THREAD, total);
+      if (count === 1) return local.copyRuns(x, out, runLength, n0, n1, n2, n3, s0, s1, s2, s3);
+      // Output elements per index along each axis: the runs of the axes inside it.
+      const inner = extents.map((_, d) => extents.slice(d + 1).reduce((p, n) => p * n, 1) * runLength);
+      // Along the outermost axis; when it has fewer indices than chunks (the 3 of attention's
+      // head split), each of its indices along the next axis too.
+      const split = extents[axis]! >= count || axis === 3 ? [axis] : [axis, axis + 1];
+      const outer = split.length === 1 ? [0] : Array.from({ length: extents[axis]! }, (_, i) => i);
+      const d = split[split.length - 1]!;
+      const parts = Math.min(extents[d]!, Math.ceil(count / outer.length));
+      const chunks = outer.flatMap((i) =>
+        ranges(extents[d]!, parts, 1).map(([j0, k]) => {
+          const n = extents.slice();
+          if (split.length === 2) n[axis] = 1;
+          n[d] = k;
+          const from = i * strides[axis]! + j0 * strides[d]!;
+          const to = i * inner[axis]! + j0 * inner[d]!;
+          return [x + 4 * from, out + 4 * to, runLength, ...n, ...strides];
+        }),
+      );
+      run('copyRuns', local.copyRuns, chunks);
+    },
     // By examples (each example's result is computed alone: the split changes no sum).
     groupNorm(x, gamma, beta, y, xHat, r, scratch, batch, P, G, S, epsilon) {
       const C = G * S;

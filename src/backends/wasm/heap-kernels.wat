@@ -1242,4 +1242,83 @@
         (local.set $count (i32.sub (local.get $count) (i32.const 1)))
         (br $rloop))))
   ;; ---- end unet3 ----
+
+  ;; ---- strided transpose (genblocks "gptthreads": lets the heap pool split one matrix's transpose by rows) ----
+  ;; transposeStrided: one R x C matrix of 4-byte elements at x (rows ldx elements apart) written
+  ;; transposed at out (rows ldo elements apart): out[c·ldo + r] = x[r·ldx + c]. The same 4 x 4
+  ;; register blocks, 64-column bands and element-wise edges as `transpose` (which is this with
+  ;; ldx = C, ldo = R, looped over a batch); a block of rows of x is a block of columns of out.
+  (func (export "transposeStrided") (param $x i32) (param $out i32) (param $R i32) (param $C i32) (param $ldx i32) (param $ldo i32)
+    (local $R4 i32) (local $C4 i32) (local $rowB i32) (local $colB i32)
+    (local $c0 i32) (local $c1 i32) (local $r i32) (local $c i32) (local $p i32) (local $q i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $R4 (i32.and (local.get $R) (i32.const -4)))
+    (local.set $C4 (i32.and (local.get $C) (i32.const -4)))
+    ;; bytes per input row, per output row
+    (local.set $rowB (i32.shl (local.get $ldx) (i32.const 2)))
+    (local.set $colB (i32.shl (local.get $ldo) (i32.const 2)))
+    (local.set $c0 (i32.const 0))
+    (block $bdone (loop $bloop
+      (br_if $bdone (i32.ge_u (local.get $c0) (local.get $C4)))
+      (local.set $c1 (i32.add (local.get $c0) (i32.const 64)))
+      (if (i32.gt_u (local.get $c1) (local.get $C4)) (then (local.set $c1 (local.get $C4))))
+      (local.set $r (i32.const 0))
+      (block $rdone (loop $rloop
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $R4)))
+        (local.set $c (local.get $c0))
+        (block $cdone (loop $cloop
+          (br_if $cdone (i32.ge_u (local.get $c) (local.get $c1)))
+          ;; rows r..r+3 at columns c..c+3: a0..a3, b0..b3, c0..c3, d0..d3
+          (local.set $p (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $ldx)) (local.get $c)) (i32.const 2))))
+          (local.set $v0 (v128.load (local.get $p)))
+          (local.set $v1 (v128.load (i32.add (local.get $p) (local.get $rowB))))
+          (local.set $v2 (v128.load (i32.add (local.get $p) (i32.shl (local.get $rowB) (i32.const 1)))))
+          (local.set $v3 (v128.load (i32.add (local.get $p) (i32.mul (local.get $rowB) (i32.const 3)))))
+          ;; a0 b0 a1 b1, a2 b2 a3 b3, c0 d0 c1 d1, c2 d2 c3 d3
+          (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+          (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+          (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+          (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+          ;; columns c..c+3 as rows of out: a0 b0 c0 d0, a1 b1 c1 d1, a2 b2 c2 d2, a3 b3 c3 d3
+          (local.set $q (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $ldo)) (local.get $r)) (i32.const 2))))
+          (v128.store (local.get $q) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+          (v128.store (i32.add (local.get $q) (local.get $colB))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+          (v128.store (i32.add (local.get $q) (i32.shl (local.get $colB) (i32.const 1)))
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+          (v128.store (i32.add (local.get $q) (i32.mul (local.get $colB) (i32.const 3)))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+          (local.set $c (i32.add (local.get $c) (i32.const 4)))
+          (br $cloop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $rloop)))
+      (local.set $c0 (local.get $c1))
+      (br $bloop)))
+    ;; the last C mod 4 columns, every row
+    (local.set $c (local.get $C4))
+    (block $edone (loop $eloop
+      (br_if $edone (i32.ge_u (local.get $c) (local.get $C)))
+      (local.set $r (i32.const 0))
+      (block $erdone (loop $erloop
+        (br_if $erdone (i32.ge_u (local.get $r) (local.get $R)))
+        (i32.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $ldo)) (local.get $r)) (i32.const 2)))
+          (i32.load (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $ldx)) (local.get $c)) (i32.const 2)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $erloop)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $eloop)))
+    ;; the last R mod 4 rows, the first C4 columns
+    (local.set $r (local.get $R4))
+    (block $fdone (loop $floop
+      (br_if $fdone (i32.ge_u (local.get $r) (local.get $R)))
+      (local.set $c (i32.const 0))
+      (block $fcdone (loop $fcloop
+        (br_if $fcdone (i32.ge_u (local.get $c) (local.get $C4)))
+        (i32.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $ldo)) (local.get $r)) (i32.const 2)))
+          (i32.load (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $ldx)) (local.get $c)) (i32.const 2)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $fcloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $floop))))
 )

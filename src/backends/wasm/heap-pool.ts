@@ -11,7 +11,12 @@
  * with `Atomics.notify`, runs the first chunk, and then every thread claims the next chunk with
  * `Atomics.add` until none is left, so a worker that wakes late or shares its core runs fewer.
  * The calling thread then waits with `Atomics.wait` (Node's main thread may block) until every
- * chunk is done; it never waits for a worker that has nothing left to claim. Which thread runs a chunk never changes its result. XNNPACK's operators and these
+ * chunk is done; it never waits for a worker that has nothing left to claim. Waking a thread
+ * whose core has gone idle (a halted virtual CPU) may take as long as a GPT step's smaller jobs,
+ * so the calling thread first spins for as long as its own longest chunk took (a worker's last
+ * chunk usually ends within that; {@link HeapPoolOptions.callerSpinMs}), and the workers can
+ * spin for the next job ({@link HeapPoolOptions.spinMs}, off by default: on a machine busy with
+ * other processes that takes cores they need, measured a GPT step 1.3x slower with 1 ms). Which thread runs a chunk never changes its result. XNNPACK's operators and these
  * kernels never overlap in time: both run synchronously on the calling thread's behalf.
  *
  * Failures surface instead of hanging: a chunk that throws in a worker (a wasm trap) is reported
@@ -40,10 +45,15 @@ const PANEL_STRIDE = 7; // and the bytes between one thread's scratch and the ne
  * claim anything: only a claimed, unfinished chunk keeps a job, and its arguments, current.
  */
 const CLAIM = 8;
+/** Microseconds the workers spin for the next job before they block (see {@link HeapPoolOptions.spinMs}). */
+const SPIN_US = 9;
 const CONTROL_BYTES = 64;
 /** The chunk table after the control block: `MAX_CHUNKS` rows of `CHUNK_WORDS` float64 arguments. */
 export const MAX_CHUNKS = 64;
 const CHUNK_WORDS = 18;
+/** After the table: each chunk's return value (float64; 0 for kernels that return nothing). */
+const RESULTS_BYTES = MAX_CHUNKS * 8;
+const TABLE_BYTES = MAX_CHUNKS * CHUNK_WORDS * 8;
 
 /**
  * Operations a worker runs, by index. `gemmBatch(count, strideA, strideB, strideC, ...gemm)`
@@ -63,6 +73,12 @@ export const POOL_OPS = [
   'geluGrad',
   'groupNorm',
   'groupNormGrad',
+  'transpose',
+  'transposeStrided',
+  'copyRuns',
+  'adam',
+  'scale',
+  'layerNorm',
 ] as const;
 export type PoolOp = (typeof POOL_OPS)[number];
 
@@ -74,6 +90,7 @@ const { module, memory, control, index, port, ops } = workerData;
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctrl = new Int32Array(control, 0, ${CONTROL_BYTES / 4});
 const table = new Float64Array(control, ${CONTROL_BYTES}, ${MAX_CHUNKS * CHUNK_WORDS});
+const results = new Float64Array(control, ${CONTROL_BYTES + TABLE_BYTES}, ${MAX_CHUNKS});
 const gemm = kernels.gemm;
 function gemmBatch(count, sa, sb, sc, a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel) {
   for (let i = 0; i < count; i++) gemm(a + i * sa, b + i * sb, c + i * sc, bias, M, N, K, sai, sak, ldb, sci, scj, panel);
@@ -91,6 +108,9 @@ function claim(job) {
   }
 }
 for (;;) {
+  // Spin before sleeping (when asked to): the next job usually comes within a millisecond.
+  const until = performance.now() + Atomics.load(ctrl, ${SPIN_US}) / 1000;
+  while (Atomics.load(ctrl, ${SEQ}) === seen && performance.now() < until);
   Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
   if (Atomics.load(ctrl, ${QUIT}) !== 0) break;
@@ -102,7 +122,8 @@ for (;;) {
       const args = Array.from(table.subarray(i * ${CHUNK_WORDS}, i * ${CHUNK_WORDS} + ctrl[${ARGC}]));
       const panelArg = ctrl[${PANEL_ARG}];
       if (panelArg >= 0 && args[panelArg] !== 0) args[panelArg] += ctrl[${PANEL_STRIDE}] * (index + 1);
-      run[ctrl[${OP}]].apply(null, args);
+      const ret = run[ctrl[${OP}]].apply(null, args);
+      results[i] = typeof ret === 'number' ? ret : 0;
     } catch (e) {
       if (Atomics.compareExchange(ctrl, ${FAILED}, 0, index + 1) === 0) port.postMessage(String((e && e.message) || e));
     }
@@ -112,6 +133,11 @@ for (;;) {
 `;
 
 type WorkerThreads = typeof import('node:worker_threads');
+
+/** See {@link HeapPoolOptions.spinMs}. */
+const DEFAULT_SPIN_MS = 0;
+/** See {@link HeapPoolOptions.callerSpinMs}. */
+const DEFAULT_CALLER_SPIN_MS = 0.5;
 
 const importNode = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
 
@@ -125,6 +151,17 @@ export interface HeapPoolOptions {
   timeoutMs?: number;
   /** Whether the calling thread runs chunks too (default `true`; `false` in tests of the workers). */
   callerClaims?: boolean;
+  /**
+   * How long (ms) a worker spins for the next job after one, and the calling thread for the
+   * workers' last chunks, before blocking in `Atomics.wait`. Default 0: block at once.
+   */
+  spinMs?: number;
+  /**
+   * Most time (ms) the calling thread spins for the workers' last chunks after its own, before
+   * blocking in `Atomics.wait`: as long as its longest chunk of the call took, up to this.
+   * Default 0.5; 0 blocks at once.
+   */
+  callerSpinMs?: number;
 }
 
 /** The scratch argument of a job: thread `t` adds `t · stride` bytes to it (where it is not 0). */
@@ -141,8 +178,18 @@ export class HeapPool {
   threads: number;
   /** Why the pool was shut down, or `null` while it runs. */
   closed: string | null = null;
+  /** See {@link HeapPoolOptions.callerSpinMs}; may be changed while the pool runs. */
+  callerSpinMs = DEFAULT_CALLER_SPIN_MS;
+  /** See {@link HeapPoolOptions.spinMs}; may be changed while the pool runs. */
+  get spinMs(): number {
+    return Atomics.load(this.control, SPIN_US) / 1000;
+  }
+  set spinMs(ms: number) {
+    Atomics.store(this.control, SPIN_US, Math.round(ms * 1000));
+  }
   private readonly control: Int32Array;
   private readonly table: Float64Array;
+  private readonly results: Float64Array;
   private busy = false;
 
   private constructor(
@@ -156,6 +203,7 @@ export class HeapPool {
     this.threads = workers.length + 1;
     this.control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
     this.table = new Float64Array(buffer, CONTROL_BYTES, MAX_CHUNKS * CHUNK_WORDS);
+    this.results = new Float64Array(buffer, CONTROL_BYTES + TABLE_BYTES, MAX_CHUNKS);
     for (const w of workers) {
       w.on('error', (e: Error) => this.shutDown(`a worker thread failed: ${e.message}`, true));
       w.on('exit', (code: number) => this.shutDown(`a worker thread exited with code ${code}`, true));
@@ -174,7 +222,7 @@ export class HeapPool {
   ): Promise<HeapPool> {
     const wt = (await importNode('node:worker_threads')) as WorkerThreads;
     const count = threads - 1;
-    const buffer = new SharedArrayBuffer(CONTROL_BYTES + MAX_CHUNKS * CHUNK_WORDS * 8);
+    const buffer = new SharedArrayBuffer(CONTROL_BYTES + TABLE_BYTES + RESULTS_BYTES);
     const workers: import('node:worker_threads').Worker[] = [];
     const ports: import('node:worker_threads').MessagePort[] = [];
     const ready: Promise<void>[] = [];
@@ -203,21 +251,23 @@ export class HeapPool {
       for (const w of workers) void w.terminate();
       throw e;
     }
-    return new HeapPool(wt, workers, ports, buffer, options.timeoutMs ?? 10_000, options.callerClaims ?? true);
+    const pool = new HeapPool(wt, workers, ports, buffer, options.timeoutMs ?? 10_000, options.callerClaims ?? true);
+    pool.spinMs = options.spinMs ?? DEFAULT_SPIN_MS;
+    pool.callerSpinMs = options.callerSpinMs ?? DEFAULT_CALLER_SPIN_MS;
+    return pool;
   }
 
   /**
    * Runs `op` once per chunk of arguments in `chunks` (at most {@link MAX_CHUNKS}), each chunk
    * claimed by whichever thread is free first (the calling thread runs its chunks through
    * `local`), and returns when all are done. `panel`: the argument that points to per-thread
-   * scratch space. Throws a {@link BackendError} when a chunk throws in a worker or a worker
-   * does not finish in time.
+   * scratch space. Returns what each chunk's kernel returned, in chunk order (0 for kernels
+   * that return nothing). Throws a {@link BackendError} when a chunk throws in a worker or a
+   * worker does not finish in time.
    */
-  run(op: PoolOp, local: (...args: number[]) => void, chunks: readonly (readonly number[])[], panel?: PanelArgument): void {
-    if (this.closed != null || this.busy || chunks.length < 2) {
-      for (const chunk of chunks) local(...chunk);
-      return;
-    }
+  run(op: PoolOp, local: (...args: number[]) => unknown, chunks: readonly (readonly number[])[], panel?: PanelArgument): number[] {
+    const value = (ret: unknown): number => (typeof ret === 'number' ? ret : 0);
+    if (this.closed != null || this.busy || chunks.length < 2) return chunks.map((chunk) => value(local(...chunk)));
     if (chunks.length > MAX_CHUNKS) throw new Error(`HeapPool.run: at most ${MAX_CHUNKS} chunks, received ${chunks.length}`);
     const { control, table } = this;
     const count = chunks.length;
@@ -244,27 +294,36 @@ export class HeapPool {
     this.busy = true;
     const start = performance.now();
     let localError: unknown = null;
+    let longestChunk = 0;
     if (this.callerClaims) {
       for (let i = 0; i >= 0; i = claim()) {
         // After an error the remaining chunks are claimed and counted, not run.
         if (localError == null) {
+          const t0 = performance.now();
           try {
-            local(...chunks[i]!);
+            this.results[i] = value(local(...chunks[i]!));
           } catch (e) {
             localError = e;
           }
+          longestChunk = Math.max(longestChunk, performance.now() - t0);
         }
         Atomics.add(control, DONE, 1);
       }
     }
     const limit = Math.max(this.timeoutMs, 50 * (performance.now() - start));
     const deadline = performance.now() + limit;
+    // A worker's last chunk usually ends within a chunk's time of ours: spin that long (at most
+    // callerSpinMs) before sleeping; longer, and the worker has likely lost its core.
+    const spin = Math.max(Atomics.load(control, SPIN_US) / 1000, Math.min(this.callerSpinMs, longestChunk));
+    const spinUntil = performance.now() + spin;
     try {
       // Only chunks are waited for: a worker that wakes after the last one was claimed has none.
       for (;;) {
         const done = Atomics.load(control, DONE);
         if (done === count) break;
-        const left = deadline - performance.now();
+        const now = performance.now();
+        if (now < spinUntil) continue;
+        const left = deadline - now;
         if (left <= 0) {
           const why = `a worker thread did not finish its part of ${op} within ${Math.round(limit)} ms`;
           this.shutDown(why);
@@ -284,6 +343,7 @@ export class HeapPool {
       const message = this.wt.receiveMessageOnPort(this.ports[failed - 1]!)?.message as string | undefined;
       throw new BackendError('heapKernels', `heapKernels: worker thread ${failed} failed running ${op}: ${message ?? 'unknown error'}`);
     }
+    return Array.from(this.results.subarray(0, count));
   }
 
   /** Stops the workers; later calls run on the calling thread. */

@@ -33,6 +33,7 @@ import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../layer-norm-kernel.
 import { layerNorm, layerNormGrad } from './layer-norm.js';
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../group-norm-kernel.js';
 import { groupNorm, groupNormGrad } from './group-norm.js';
+import { makeGatherV2 } from './gather.js';
 import { makeGreater } from './greater.js';
 import { makeIdentity } from './identity.js';
 import { makeLeakyRelu } from './leaky-relu.js';
@@ -76,6 +77,7 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'UnsortedSegmentSum', kind: 'add', make: () => unsortedSegmentSum },
   { kernelName: 'Tile', kind: 'replace', make: () => tile },
   { kernelName: 'Slice', kind: 'replace', make: (o) => makeSlice(o!) },
+  { kernelName: 'GatherV2', kind: 'replace', make: (o) => makeGatherV2(o!) },
   { kernelName: 'Sum', kind: 'replace', make: (o) => makeSum(o!) },
   { kernelName: 'Mean', kind: 'replace', make: (o) => makeMean(o!) },
   { kernelName: 'LeakyRelu', kind: 'replace', make: (o) => makeLeakyRelu(o!) },

@@ -5,7 +5,7 @@
  * activations, gradients, and the hand-over to XNNPACK for a right operand reused many times.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { RIGHT_OPERAND_REUSE_LIMIT } from '../../../src/backends/wasm/batch-mat-mul.js';
 import { heapKernels, setHeapKernelsEnabled } from '../../../src/backends/wasm/heap-kernels.js';
@@ -96,6 +96,71 @@ describe('wasm heap gemm', () => {
       const DY = tf.tensor2d(dy, [64, 1024]);
       return [tf.matMul(X, W), tf.matMul(X, DY, true, false), tf.matMul(DY, W, false, true)];
     });
+  });
+
+  // Off the 4x8 tiles: 98 columns (a GPT head's vocabulary) are padded to 104, 66 rows to 68;
+  // [66, 40, 98] both, [128, 37, 98] only N, [98, 64, 66] both (each at least 2^16 multiply-adds).
+  it.each(COMBOS)('products off the 4x8 tiles run on zero-padded copies, transposeA=%s transposeB=%s, forward and backward', async (ta, tb) => {
+    const r = rng(360 + (ta ? 2 : 0) + (tb ? 1 : 0));
+    for (const [M, K, N] of [
+      [66, 40, 98],
+      [128, 37, 98],
+      [98, 64, 66],
+    ] as const) {
+      const a = randomArray(r, M * K);
+      const b = randomArray(r, K * N);
+      const w = randomArray(r, M * N);
+      await expectParity(`padded heap matMul ${M}x${K}x${N} tA=${ta} tB=${tb}`, () => {
+        const A = tf.tensor2d(a, ta ? [K, M] : [M, K]);
+        const B = tf.tensor2d(b, tb ? [N, K] : [K, N]);
+        const W = tf.tensor2d(w, [M, N]);
+        const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), W));
+        const [dA, dB] = tf.grads(f)([A, B]);
+        return [tf.matMul(A, B, ta, tb), dA!, dB!];
+      });
+    }
+  });
+
+  it('a padded product takes the heap gemm with padded sizes, fused bias included, and equals the float64 product', async () => {
+    const [M, K, N] = [66, 40, 98];
+    const r = rng(370);
+    const a = randomArray(r, M * K);
+    const b = randomArray(r, K * N);
+    const bias = randomArray(r, N);
+    await tf.setBackend('wasm');
+    const kernels = heapKernels(tf.backend() as unknown as WasmBackend)!;
+    const spy = vi.spyOn(kernels, 'gemm');
+    const [C] = await runOn('wasm', () =>
+      tf.fused.matMul({ a: tf.tensor2d(a, [M, K]), b: tf.tensor2d(b, [K, N]), bias: tf.tensor1d(bias) }),
+    );
+    // One gemm on 68 x 104 (M up to a multiple of 4, N of 8), K unchanged.
+    expect(spy.mock.calls.map((c) => [c[4], c[5], c[6]])).toEqual([[68, 104, 40]]);
+    spy.mockRestore();
+    // Oracle: Σ_k a[i,k]·b[k,j] + bias[j] in float64.
+    let worst = 0;
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let sum = bias[j]!;
+        for (let k = 0; k < K; k++) sum += a[i * K + k]! * b[k * N + j]!;
+        worst = Math.max(worst, Math.abs(C![i * N + j]! - sum));
+      }
+    }
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('a matrix-vector product (N = 1: padding would multiply the work by 8) stays off the heap gemm', async () => {
+    const [M, K] = [64, 1568];
+    const r = rng(380);
+    const a = randomArray(r, M * K);
+    const b = randomArray(r, K);
+    await tf.setBackend('wasm');
+    const spy = vi.spyOn(heapKernels(tf.backend() as unknown as WasmBackend)!, 'gemm');
+    const [y] = await runOn('wasm', () => tf.matMul(tf.tensor2d(a, [M, K]), tf.tensor2d(b, [K, 1])));
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
+    // Oracle: the float64 dot product of each row with b.
+    const expected = Float32Array.from({ length: M }, (_, i) => a.subarray(i * K, (i + 1) * K).reduce((sum, v, k) => sum + v * b[k]!, 0));
+    expect(relativeError(y!, expected)).toBeLessThan(1e-5);
   });
 
   it('a right operand reused past the limit goes to XNNPACK and stays correct', async () => {

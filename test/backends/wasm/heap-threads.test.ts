@@ -20,12 +20,16 @@ import {
   heapKernels,
   heapKernelsReady,
   heapKernelThreads,
+  setHeapPoolSpin,
   setHeapThreadsEnabled,
   type HeapKernels,
 } from '../../../src/backends/wasm/heap-kernels.js';
 import { HeapPool, type PoolOp } from '../../../src/backends/wasm/heap-pool.js';
 import type { WasmBackend } from '../../../src/backends/wasm/types.js';
+import { FUSED_ADAM_KERNEL } from '../../../src/backends/fused-adam-kernel.js';
+import { isKnownFinite } from '../../../src/backends/variable-values.js';
 import { BackendError } from '../../../src/errors.js';
+import { layerNorm } from '../../../src/layers/ops.js';
 import { backends, train } from '../../../src/index.js';
 import { expectParity, randomArray, rng, runOn } from '../parity.js';
 
@@ -117,6 +121,23 @@ describe('heap kernels with threads: 2', () => {
     });
   });
 
+  it('a product off the 4x8 tiles (262x160·160x98, a GPT head) runs padded and split, forward and backward', async () => {
+    // Padded to 264 x 104: 264·104·160 = 4.4M multiply-adds, two shares of 2^21.
+    const [M, K, N] = [262, 160, 98];
+    const r = rng(705);
+    const a = randomArray(r, M * K);
+    const b = randomArray(r, K * N);
+    await check(
+      'padded head',
+      () => {
+        const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D)));
+        const [A, B] = [tf.tensor2d(a, [M, K]), tf.tensor2d(b, [K, N])];
+        return [tf.matMul(A, B), ...tf.grads(f)([A, B])];
+      },
+      ['gemmBatch'],
+    );
+  });
+
   it('fused matMul with bias and relu split by columns (12x201·201x2048)', async () => {
     // 3 row tiles against 256 column tiles: the columns are split, and the bias with them.
     const [M, K, N] = [12, 201, 2048];
@@ -201,7 +222,43 @@ describe('heap kernels with threads: 2', () => {
     await check('tile', () => tf.tile(tf.tensor2d(xs.subarray(0, cols), [1, cols]), [rows, 1]), ['binary']);
   });
 
-  it('train.fusedAdam with threads equals tf.train.adam bit for bit (its kernel runs whole: it returns the finiteness sum)', async () => {
+  // Transposes are copies: split by matrices of a batch, by blocks of 4 rows of one matrix (odd
+  // R and C: the last block and the last columns take the element-wise edges), or along the
+  // outermost axis of copyRuns; each at least two shares of 2^15 elements.
+  it.each([
+    ['one matrix by row blocks', [331, 203], [1, 0], 'transposeStrided'],
+    ['a batch of two by row blocks of each', [2, 331, 203], [0, 2, 1], 'transposeStrided'],
+    ['a batch by matrices (attention kᵀ)', [48, 64, 31], [0, 2, 1], 'transpose'],
+    ['a head split (copyRuns, by its 3 outer indices and then the next axis)', [12, 64, 3, 4, 32], [2, 0, 3, 1, 4], 'copyRuns'],
+    ['a head merge (copyRuns, by its 12 outer indices and then the next axis)', [12, 4, 64, 33], [0, 2, 1, 3], 'copyRuns'],
+    ['copyRuns with 48 outer indices (split along them alone)', [48, 64, 3, 32], [0, 2, 1, 3], 'copyRuns'],
+  ] as const)('Transpose splits: %s %j perm %j', async (label, shape, perm, op) => {
+    const size = shape.reduce((p, d) => p * d, 1);
+    const x = randomArray(rng(745 + size % 97), size);
+    await check(`transpose ${label}`, () => tf.transpose(tf.tensor(x, [...shape]), [...perm]), [op]);
+  });
+
+  it("a GPT block's layer norm (768 x 128) splits its forward pass by rows, forward and backward", async () => {
+    // 98 304 elements: three shares of 2^15. The gradient runs whole (it sums dγ, dβ over rows).
+    const [rows, C] = [768, 128];
+    const r = rng(748);
+    const x = randomArray(r, rows * C);
+    const gamma = randomArray(r, C);
+    const beta = randomArray(r, C);
+    const dy = randomArray(r, rows * C);
+    await check(
+      'layer norm',
+      () => {
+        const [X, G, B] = [tf.tensor2d(x, [rows, C]), tf.tensor1d(gamma), tf.tensor1d(beta)];
+        const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+          tf.sum(tf.mul(layerNorm(xx, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5), tf.tensor2d(dy, [rows, C])));
+        return [layerNorm(X, G, B, 1e-5), ...tf.grads(f)([X, G, B])];
+      },
+      ['layerNorm'],
+    );
+  });
+
+  it('train.fusedAdam with threads equals tf.train.adam bit for bit (its kernel split by ranges)', async () => {
     await tf.setBackend('wasm');
     const size = [317, 331]; // 104 927 parameters
     const init = randomArray(rng(750), 317 * 331);
@@ -217,10 +274,51 @@ describe('heap kernels with threads: 2', () => {
     };
     const spy = vi.spyOn(HeapPool.prototype, 'run');
     const fused = run(train.fusedAdam({ learningRate: 0.01, beta1: 0.5, beta2: 0.9 }));
-    expect(spy.mock.calls.filter((c) => (c[0] as string) === 'adam').length).toBe(0);
+    expect(spy.mock.calls.filter((c) => (c[0] as string) === 'adam').length).toBe(5);
     const stock = run(tf.train.adam(0.01, 0.5, 0.9));
     expect(Array.from(fused)).toEqual(Array.from(stock));
     expect(fused.some((v, i) => v !== init[i])).toBe(true);
+  });
+
+  it('a split Adam marks its outputs finite only when every chunk wrote finite values', async () => {
+    await tf.setBackend('wasm');
+    // One step from w = 1, m = v = 0 (c1 = 1 − 0.9, c2 = 1 − 0.999) over 100 003 parameters: a
+    // gradient of 1e20 at one index overflows g² (v' = +Infinity) in the chunk holding it only.
+    const n = 100_003;
+    const step = (at: number | null): tf.Tensor[] => {
+      const g = new Float32Array(n).fill(0.5);
+      if (at !== null) g[at] = 1e20;
+      const inputs = {
+        value: tf.fill([n], 1),
+        firstMoment: tf.zeros([n]),
+        secondMoment: tf.zeros([n]),
+        gradient: tf.tensor1d(g),
+        oneMinusAccBeta1: tf.scalar(1 - 0.9),
+        oneMinusAccBeta2: tf.scalar(1 - 0.999),
+      };
+      const outs = tf.engine().runKernel(FUSED_ADAM_KERNEL, inputs, { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, learningRate: 1e-3 });
+      tf.dispose(Object.values(inputs));
+      return outs as tf.Tensor[];
+    };
+    const spy = vi.spyOn(HeapPool.prototype, 'run');
+    const finite = step(null);
+    expect(spy.mock.calls.map((c) => c[0])).toEqual(['adam']);
+    expect(finite.map(isKnownFinite)).toEqual([true, true, true]);
+    tf.dispose(finite);
+    // The bad element in the first chunk, the last, and one in between.
+    for (const at of [3, 50_001, n - 1]) {
+      const outs = step(at);
+      expect(outs[2]!.dataSync()[at]).toBe(Number.POSITIVE_INFINITY);
+      expect(outs.map(isKnownFinite), `1e20 at ${at}`).toEqual([false, false, false]);
+      tf.dispose(outs);
+    }
+  });
+
+  it('setHeapPoolSpin changes the running pool (defaults: workers 0 ms, calling thread up to 0.5 ms) and returns the previous settings', async () => {
+    expect(setHeapPoolSpin({ workerMs: 0.2, callerMs: 0 })).toEqual({ workerMs: 0, callerMs: 0.5 });
+    // Split calls still give the one-thread results with the workers spinning and the caller not.
+    await check('sqrt with spin settings', () => tf.sqrt(tf.abs(tf.tensor1d(xs))), ['sqrt']);
+    expect(setHeapPoolSpin({ workerMs: 0, callerMs: 0.5 })).toEqual({ workerMs: 0.2, callerMs: 0 });
   });
 
   it('small calls are not split', async () => {
@@ -250,6 +348,24 @@ describe('HeapPool errors', () => {
     expect(Array.from(f)).toEqual(Array.from({ length: 64 }, (_, i) => i)); // √(i²) = i exactly
     pool.terminate();
     expect(pool.threads).toBe(1);
+  });
+
+  it.each([0, 50])('back-to-back jobs reach a worker that spins between them (spinMs %i) or sleeps', async (spinMs) => {
+    const pool = await HeapPool.start(module, memory, 2, { callerClaims: false, spinMs });
+    const f = new Float32Array(memory.buffer, 0, 64);
+    // 200 jobs, each the square root of 64 values in place, all run by the worker.
+    f.set(Array.from({ length: 64 }, (_, i) => i % 3));
+    for (let t = 0; t < 200; t++) {
+      pool.run(
+        'sqrt',
+        () => expect.unreachable('the calling thread claims no chunk'),
+        [0, 1].map((c) => [128 * c, 128 * c, 32]),
+      );
+    }
+    // √0 = 0 and √1 = 1 stay; 2 rooted k times is 2^(2^−k), which rounds to 1 in float32 from
+    // k = 24 on (1 + 4.1e-8 is within half an ulp of 1): every job ran, in order, on the worker.
+    expect(Array.from(f)).toEqual(Array.from({ length: 64 }, (_, i) => (i % 3 === 0 ? 0 : 1)));
+    pool.terminate();
   });
 
   it('the calling thread and a worker share the chunks', async () => {
