@@ -409,7 +409,9 @@ export function checkOnAssign(variables: readonly tf.Variable[], shouldCheck: (i
     const hook = (value: tf.Tensor): void => {
       const wanted = shouldCheck(i);
       assign.call(v, value);
-      if (wanted && v.dtype === 'float32' && engine().backend === backend && finiteInPlace(backend, check, v) === true) finite[i] = v.dataId;
+      // A value a kernel already checked as it wrote it (fused Adam) is not read again.
+      if (wanted && v.dtype === 'float32' && engine().backend === backend && (isKnownFinite(v) || finiteInPlace(backend, check, v) === true))
+        finite[i] = v.dataId;
     };
     Object.defineProperty(v, 'assign', { value: hook, writable: true, configurable: true, enumerable: false });
     hooks.push([v, hook]);

@@ -32,7 +32,9 @@ const siluByKernel = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
  * Where the active backend registers genblocks' SiLU gradient kernel (wasm, after
  * `backends.use('wasm')`) the gradient is one pass given the forward pass's `σ(x)`, where
  * tfjs-layers' `'swish'` activation (`x · σ(1 · x)`) costs three kernels forward and about seven
- * back; elsewhere tfjs differentiates `x · σ(x)`.
+ * back; elsewhere tfjs differentiates `x · σ(x)`. That kernel has no gradient of its own, so on
+ * wasm a second derivative through SiLU (a gradient penalty on a network that uses it) fails
+ * there with tfjs' "gradient not registered" error; use the `'swish'` activation for such nets.
  *
  * @see https://arxiv.org/abs/1702.03118 (Elfwing et al. 2017, Sigmoid-Weighted Linear Units, eq. 3)
  * @param x - Float tensor of any shape.

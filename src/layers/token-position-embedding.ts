@@ -34,25 +34,17 @@ export interface TokenPositionEmbeddingArgs {
 }
 
 /**
- * Vocabularies up to this size embed by a product with the one-hot ids instead of a gather:
- * tfjs-backend-wasm's `GatherV2` computes every output element's source in a scalar loop (about
- * 3 ms for 768 rows of 128, a fiftieth of a GPT step), while `oneHot(ids) · E` runs in the gemm
- * (2·N·V·C FLOPs: at V = 98, C = 128, 768 rows, about 0.6 ms) and gives the rows exactly (one
- * product by 1, the rest by 0).
- */
-const ONE_HOT_VOCABULARY = 256;
-
-/**
- * The one-hot embedding and the padded head are for batches of positions: fewer rows than this
- * (one position per step in the tensor decoding engine) take the plain gather and product.
+ * The padded head is for batches of positions: fewer rows than this (one position per step in
+ * the tensor decoding engine) take the plain product.
  */
 const MIN_PRODUCT_ROWS = 8;
 
 /**
  * `E[ids] + P` for ids `[B, T]`, the token table `E` `[V, C]` and the positions' rows `P`
  * `[T, C]`: `[B, T, C]`, with the gather's gradient written out (`dE` summed per id by
- * `unsortedSegmentSum`, `dP` summed over the batch), so that neither the one-hot product's
- * gradient (a `[V, B·T]` product) nor the broadcast add's is taped.
+ * `unsortedSegmentSum`, `dP` summed over the batch), so that the broadcast add's gradient is not
+ * taped. The gather checks the ids (an id outside `[0, V)` is an error on cpu and wasm; with
+ * genblocks' kernels wasm's `GatherV2` copies whole rows instead of its stock scalar loop).
  */
 function embedTokensAndPositions(ids: tf.Tensor2D, table: tf.Tensor2D, positions: tf.Tensor2D): tf.Tensor3D {
   const [b, t] = ids.shape;
@@ -60,9 +52,7 @@ function embedTokensAndPositions(ids: tf.Tensor2D, table: tf.Tensor2D, positions
   const flatIds = tf.reshape(ids, [b * t]) as tf.Tensor1D;
   const embed = tf.customGrad(((e: tf.Tensor2D, p: tf.Tensor2D, save: tf.GradSaveFunc) => {
     save([flatIds]);
-    // oneHot's own float32 output is wrong on tfjs-backend-wasm 4.22 (it writes int32 bit patterns: 1 reads as 1.4e-45).
-    const rows =
-      vocabulary <= ONE_HOT_VOCABULARY && b * t >= MIN_PRODUCT_ROWS ? tf.matMul(tf.cast(tf.oneHot(flatIds, vocabulary), 'float32'), e) : tf.gather(e, flatIds);
+    const rows = tf.gather(e, flatIds);
     return {
       value: tf.add(tf.reshape(rows, [b, t, width]), p),
       gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => [

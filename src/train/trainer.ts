@@ -432,10 +432,11 @@ export abstract class Trainer {
     let lastYield = now();
     let open: OpenEpoch | undefined;
 
-    this.fitting = true;
     // Variable lists are stable for the length of a fit (tfjs assigns into the same variables).
+    // Listed before the trainer counts as fitting: a subclass that throws here leaves it usable.
     const groups = this.stateVariables();
     const optimizers = this.stateOptimizers();
+    this.fitting = true;
     try {
       for (const c of callbacks) {
         (c as { setParams?: (params: Record<string, unknown>) => void }).setParams?.({

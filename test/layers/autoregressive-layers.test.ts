@@ -153,9 +153,19 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     tf.dispose(grads);
   });
 
+  it('TokenPositionEmbedding rejects an id outside the vocabulary instead of embedding it silently', () => {
+    const embedding = new layers.TokenPositionEmbedding({ vocabSize: 11, blockSize: 8, width: 4, seed: 3 });
+    embedding.build();
+    const before = tf.memory().numTensors;
+    // 16 rows (2 x 8): a batch of positions, as in training.
+    const ids = tf.tensor2d([...Array.from({ length: 15 }, (_, i) => i % 11), 11], [2, 8], 'int32');
+    expect(() => embedding.embed(ids, 0)).toThrow(/11/);
+    ids.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it.each([11, 16, 300])('TokenPositionEmbedding (vocabulary %i): E[ids] + P exactly, its gradients, and the tied head h Eᵀ', (vocabSize) => {
-    // 11 and 16: the one-hot product path; 300: the gather path; the head pads 11 and 300 to a
-    // multiple of 8 tokens, not 16. Expected values from the tables read back: the embedding is
+    // The head pads 11 and 300 to a multiple of 8 tokens, not 16. Expected values from the tables read back: the embedding is
     // one float32 addition per element (Math.fround), dE sums the upstream gradient rows of each
     // id, dP those of each position (over the batch); the head and its gradients
     // (dh = dlogits E, dE = dlogitsᵀ h) are float64 products.

@@ -43,7 +43,8 @@ export function makeGatherV2(stock: WasmKernelFunc): WasmKernelFunc {
     const xv = backend.typedArrayFromHeap(x);
     const ov = backend.typedArrayFromHeap(out);
     const iv = backend.typedArrayFromHeap(indices);
-    const perBatch = ids.length / batchSize;
+    // (Not ids.length: that view may have been detached when makeOutput grew the heap.)
+    const perBatch = iv.length / batchSize;
     let o = 0;
     for (let b = 0; b < batchSize; b++) {
       for (let outer = 0; outer < outerSize; outer++) {

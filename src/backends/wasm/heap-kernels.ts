@@ -616,7 +616,8 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
       const split = extents[axis]! >= count || axis === 3 ? [axis] : [axis, axis + 1];
       const outer = split.length === 1 ? [0] : Array.from({ length: extents[axis]! }, (_, i) => i);
       const d = split[split.length - 1]!;
-      const parts = Math.min(extents[d]!, Math.ceil(count / outer.length));
+      // At most `count` chunks in all (outer.length < count here): never past the pool's MAX_CHUNKS.
+      const parts = Math.min(extents[d]!, Math.max(1, Math.floor(count / outer.length)));
       const chunks = outer.flatMap((i) =>
         ranges(extents[d]!, parts, 1).map(([j0, k]) => {
           const n = extents.slice();
