@@ -13,11 +13,12 @@ import { ROOT } from './install.mjs';
 /**
  * The programs measured: what each imports, and its budget (gzip bytes of the minified bundle),
  * about 25% above the size measured when the budget was set (bench/RESULTS.md; reset on
- * 2026-12-06 when the layers, diffusion and autoregressive families landed), except `losses`,
- * whose budget is the 10 KB of issue 15.
+ * 2026-12-06 when the layers, diffusion and autoregressive families landed; `everything` raised
+ * from 100 to 125 KB later that day, measured at 102 KB with the threaded transformer and UNet
+ * kernels and `layers.SiLU`), except `losses`, whose budget is the 10 KB of issue 15.
  */
 export const PROGRAMS = [
-  { name: 'everything', code: `import * as genblocks from 'genblocks';\nglobalThis.genblocks = genblocks;`, budget: 100_000 },
+  { name: 'everything', code: `import * as genblocks from 'genblocks';\nglobalThis.genblocks = genblocks;`, budget: 125_000 },
   { name: 'losses', code: `import { losses } from 'genblocks';\nglobalThis.losses = losses;`, budget: 10_000 },
   { name: 'losses (genblocks/losses)', code: `import * as losses from 'genblocks/losses';\nglobalThis.losses = losses;`, budget: 10_000 },
   {
