@@ -128,6 +128,14 @@ describe('medianConfidenceInterval', () => {
     expect(ci.coverage).toBeCloseTo(1 - 43400 / 1048576, 12);
   });
 
+  it('n = 60 (the large MLP run count): ranks 22 and 39', () => {
+    // Python: sum(comb(60, j) for j in range(22)) = 15760514137668514, / 2**60 = 0.01367 ≤ 0.025,
+    // and P(X ≤ 22) = 0.0259 > 0.025; coverage 1 − 2·0.01367 = 0.97266.
+    const ci = medianConfidenceInterval(Array.from({ length: 60 }, (_, i) => 60 - i))!;
+    expect(ci).toMatchObject({ low: 22, high: 39, lowRank: 22, highRank: 39 });
+    expect(ci.coverage).toBeCloseTo(1 - (2 * 15760514137668514) / 2 ** 60, 12);
+  });
+
   it('n = 6 is the smallest with a 95% interval: the extremes, coverage 1 − 2/64', () => {
     expect(medianConfidenceInterval([6, 1, 5, 2, 4, 3])).toMatchObject({ low: 1, high: 6, coverage: 1 - 2 / 64 });
     // n = 5: P(X = 0) = 1/32 = 0.031 > 0.025, no interval reaches 95%.
