@@ -219,17 +219,23 @@ export function medianConfidenceInterval(
  * `candidateMs / baselineMs − 1` (in %), their median, and the order-statistic 95% interval of
  * that median ({@link medianConfidenceInterval}; the transform is monotone, so it is the interval
  * of the median ratio). Adjacent runs share the machine's state, so a drift of its speed cancels
- * within each pair instead of widening both sides' spreads.
+ * within each pair instead of widening both sides' spreads. `spreadPercent` is a robust σ of the
+ * per-pair overheads (interquartile range / 1.349): the interval's half-width is about
+ * `1.96 · 1.25 · σ / √n`, so `n ≈ (2.45 · σ / h)²` pairs give a half-width `h`.
  */
 export function pairedOverhead(pairs: readonly TimedPair[]): {
   medianPercent: number;
   ciLowPercent: number | undefined;
   ciHighPercent: number | undefined;
   coverage: number | undefined;
+  spreadPercent: number;
 } {
   const overheads = pairs.map((p) => (p.candidateMs / p.baselineMs - 1) * 100);
   const ci = medianConfidenceInterval(overheads);
-  return { medianPercent: median(overheads), ciLowPercent: ci?.low, ciHighPercent: ci?.high, coverage: ci?.coverage };
+  const sorted = [...overheads].sort((a, b) => a - b);
+  // A robust σ of the per-pair overheads: the interquartile range over 1.349, that of a normal law.
+  const spreadPercent = overheads.length === 0 ? Number.NaN : (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / 1.349;
+  return { medianPercent: median(overheads), ciLowPercent: ci?.low, ciHighPercent: ci?.high, coverage: ci?.coverage, spreadPercent };
 }
 
 /** The format of a confidence interval in the `extra` columns: `-0.40 … 2.10` (two decimals). */
@@ -241,7 +247,7 @@ export function formatInterval(low: number | undefined, high: number | undefined
  * {@link compare} for a comparison that must resolve a few percent (the trainer-overhead bench):
  * the same ABBA rounds and columns, plus the paired overhead (the median of the rounds' ratios,
  * {@link pairedOverhead}) and its 95% interval in `extra` (`'paired overhead %'`, `'95% CI'`,
- * `'pairs'`). Between rounds it runs a full garbage collection where Node was started with
+ * `'pairs'`, and `'per-pair σ %'` to size the run count). Between rounds it runs a full garbage collection where Node was started with
  * `--expose-gc` (so that a collection one round's garbage brings on is not billed to the next
  * round's calls), and nothing otherwise. Returns the pairs too, for statistics of other
  * measures taken by the sides themselves (CPU time).
@@ -261,6 +267,7 @@ export async function comparePaired(
     'paired overhead %': paired.medianPercent,
     '95% CI': formatInterval(paired.ciLowPercent, paired.ciHighPercent),
     pairs: pairs.length,
+    'per-pair σ %': paired.spreadPercent,
     'garbage collected between pairs': typeof gc === 'function' ? 'yes' : 'no (node without --expose-gc)',
   };
   return { result, pairs };

@@ -96,6 +96,9 @@ describe('compare and comparePaired', () => {
     expect(result.extra!['paired overhead %']).toBeCloseTo(1.5, 10);
     expect(result.extra!['95% CI']).toBe('-1.00 … 5.00');
     expect(result.extra!['pairs']).toBe(6);
+    // Quartiles of -1 0 1 2 3 5 (linear interpolation, positions 1.25 and 3.75): 0.25 and 2.75;
+    // σ = 2.5 / 1.349.
+    expect(result.extra!['per-pair σ %']).toBeCloseTo(2.5 / 1.349, 10);
     // The unpaired medians are still reported: candidate 102, 198, 309, 400, 525, 606, median
     // (309 + 400) / 2 = 354.5; baseline (300 + 400) / 2 = 350.
     expect(result.timing.medianMs).toBeCloseTo(354.5, 10);
@@ -165,6 +168,7 @@ describe('pairedOverhead', () => {
     expect(p.ciLowPercent).toBeCloseTo(2, 10);
     expect(p.ciHighPercent).toBeCloseTo(2, 10);
     expect(p.coverage).toBeCloseTo(1 - 22 / 1024, 12);
+    expect(p.spreadPercent).toBeCloseTo(0, 10);
   });
 
   it('has no interval with fewer than 6 pairs', () => {
