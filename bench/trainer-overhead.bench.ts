@@ -80,8 +80,10 @@ function mainThreadCpuMs(): number | undefined {
  * Timed pairs per comparison, sized for a CI of about ±2 points on the larger MLP's yielding
  * pair (the one the target is judged by) within about 5 minutes for the whole suite on a 2-core
  * machine. The median of n per-pair overheads of spread σ has a 95% half-width near
- * 1.96 · 1.25 · σ / √n: σ ≈ 5 points on an idle machine gives ±1.6 at n = 60. (Under a load of 8
- * on 2 cores σ was 27 points: no affordable n resolves 3% there, and the CI says so.) The
+ * 1.96 · 1.25 · σ / √n. The idle σ is an estimate, not measured while sizing this: four idle
+ * runs of 20 unpaired calls gave overheads of 1.9 to 6.1%, which suggests σ of 5 to 7 points,
+ * ±1.6 to ±2.2 at n = 60; the row's `per-pair σ %` checks it. (Under a load of 7 to 10 on 2
+ * cores σ was 27 points: no affordable n resolves 3% there, and the CI says so.) The
  * never-yielding pair is a cross-check and gets fewer; the tiny MLP's calls are short on wasm,
  * and about 0.7 s each on the cpu reference backend, which gets the fewest.
  */
