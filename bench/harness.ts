@@ -96,6 +96,55 @@ function drainEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+/** One timed call of each side, adjacent in time (in either order): the unit of a paired comparison. */
+export interface TimedPair {
+  candidateMs: number;
+  baselineMs: number;
+}
+
+/**
+ * The order of the sides in each of `runs` rounds: `'AB'` (candidate first) on even rounds,
+ * `'BA'` on odd ones, so the sequence reads A B, B A, A B, B A, ... (ABBA).
+ */
+export function abbaOrder(runs: number): Array<'AB' | 'BA'> {
+  return Array.from({ length: runs }, (_, i) => (i % 2 === 0 ? 'AB' : 'BA'));
+}
+
+/**
+ * Runs `warmup` untimed rounds, then `runs` timed rounds of one call of each side in
+ * {@link abbaOrder}; each round's two calls make one {@link TimedPair}. The event loop is drained
+ * before every timed call (untimed), the same for both sides; `betweenPairs` (untimed) runs
+ * before each timed round.
+ */
+export async function interleave(
+  candidate: () => unknown,
+  baseline: () => unknown,
+  { warmup = 2, runs = 10, betweenPairs }: { warmup?: number; runs?: number; betweenPairs?: () => unknown } = {},
+): Promise<TimedPair[]> {
+  for (let i = 0; i < warmup; i++) {
+    await candidate();
+    await baseline();
+  }
+  const timed = async (f: () => unknown): Promise<number> => {
+    await drainEventLoop();
+    const t0 = performance.now();
+    await f();
+    return performance.now() - t0;
+  };
+  const pairs: TimedPair[] = [];
+  for (const order of abbaOrder(runs)) {
+    await betweenPairs?.();
+    if (order === 'AB') {
+      const candidateMs = await timed(candidate);
+      pairs.push({ candidateMs, baselineMs: await timed(baseline) });
+    } else {
+      const baselineMs = await timed(baseline);
+      pairs.push({ candidateMs: await timed(candidate), baselineMs });
+    }
+  }
+  return pairs;
+}
+
 /**
  * Times `candidate` and `baseline` interleaved, so that load on a shared machine hits both
  * alike, and returns the result with `ratio = baseline / candidate` medians. The event loop is
@@ -112,30 +161,116 @@ export async function compare(
   baseline: () => unknown,
   { warmup = 2, runs = 10, size }: { warmup?: number; runs?: number; size?: string } = {},
 ): Promise<BenchResult> {
-  for (let i = 0; i < warmup; i++) {
-    await candidate();
-    await baseline();
-  }
-  const a: number[] = [];
-  const b: number[] = [];
-  const timed = async (f: () => unknown, samples: number[]): Promise<void> => {
-    await drainEventLoop();
-    const t0 = performance.now();
-    await f();
-    samples.push(performance.now() - t0);
-  };
-  for (let i = 0; i < runs; i++) {
-    if (i % 2 === 0) {
-      await timed(candidate, a);
-      await timed(baseline, b);
-    } else {
-      await timed(baseline, b);
-      await timed(candidate, a);
-    }
-  }
-  const timing = summarize(a);
-  const base = summarize(b);
+  return resultOf(name, baselineName, size, await interleave(candidate, baseline, { warmup, runs }));
+}
+
+function resultOf(name: string, baselineName: string, size: string | undefined, pairs: TimedPair[]): BenchResult {
+  const timing = summarize(pairs.map((p) => p.candidateMs));
+  const base = summarize(pairs.map((p) => p.baselineMs));
   return { name, size, timing, baseline: { name: baselineName, timing: base }, ratio: base.medianMs / timing.medianMs };
+}
+
+/** The median of `values` (the mean of the middle two for an even count); `NaN` for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  return quantile([...values].sort((a, b) => a - b), 0.5);
+}
+
+/**
+ * Distribution-free confidence interval of a median from order statistics: with the `n` values
+ * sorted, `[x₍ₖ₎, x₍ₙ₊₁₋ₖ₎]` (1-based ranks) covers the population median with probability
+ * `1 − 2·P(X ≤ k − 1)`, `X ~ Binomial(n, ½)` (the sign-test interval), and `k` is the largest
+ * rank that keeps that coverage at least `level`. Exact for any continuous distribution, no
+ * resampling, so deterministic. `undefined` when `n` is too small for `level` (n < 6 for 95%).
+ *
+ * @see https://en.wikipedia.org/wiki/Median#Confidence_intervals (order-statistic interval)
+ */
+export function medianConfidenceInterval(
+  values: readonly number[],
+  level = 0.95,
+): { low: number; high: number; lowRank: number; highRank: number; coverage: number } | undefined {
+  const n = values.length;
+  if (!(level > 0 && level < 1)) throw new RangeError(`medianConfidenceInterval: level must be in (0, 1), received ${level}`);
+  if (n > 1000) throw new RangeError(`medianConfidenceInterval: at most 1000 values, received ${n}`);
+  // cdf[j] = P(X ≤ j) for X ~ Binomial(n, ½); terms C(n, i)·2⁻ⁿ by the ratio C(n, i+1)/C(n, i) = (n − i)/(i + 1).
+  const tail = (1 - level) / 2;
+  let term = 0.5 ** n;
+  let cdf = term;
+  let k = 0;
+  for (let j = 0; cdf <= tail + 1e-12 && j < n; j++) {
+    k = j + 1; // P(X ≤ k − 1) = cdf ≤ tail: rank k keeps the coverage.
+    term = (term * (n - j)) / (j + 1);
+    cdf += term;
+  }
+  if (k === 0) return undefined;
+  // Coverage 1 − 2·P(X ≤ k − 1), recomputed exactly for the chosen k.
+  let below = 0;
+  let t = 0.5 ** n;
+  for (let i = 0; i < k; i++) {
+    below += t;
+    t = (t * (n - i)) / (i + 1);
+  }
+  const sorted = [...values].sort((a, b) => a - b);
+  return { low: sorted[k - 1]!, high: sorted[n - k]!, lowRank: k, highRank: n + 1 - k, coverage: 1 - 2 * below };
+}
+
+/**
+ * The candidate's overhead over the baseline from paired runs: each pair's ratio
+ * `candidateMs / baselineMs − 1` (in %), their median, and the order-statistic 95% interval of
+ * that median ({@link medianConfidenceInterval}; the transform is monotone, so it is the interval
+ * of the median ratio). Adjacent runs share the machine's state, so a drift of its speed cancels
+ * within each pair instead of widening both sides' spreads. `spreadPercent` is a robust σ of the
+ * per-pair overheads (interquartile range / 1.349): the interval's half-width is about
+ * `1.96 · 1.25 · σ / √n`, so `n ≈ (2.45 · σ / h)²` pairs give a half-width `h`.
+ */
+export function pairedOverhead(pairs: readonly TimedPair[]): {
+  medianPercent: number;
+  ciLowPercent: number | undefined;
+  ciHighPercent: number | undefined;
+  coverage: number | undefined;
+  spreadPercent: number;
+} {
+  const overheads = pairs.map((p) => (p.candidateMs / p.baselineMs - 1) * 100);
+  const ci = medianConfidenceInterval(overheads);
+  const sorted = [...overheads].sort((a, b) => a - b);
+  // A robust σ of the per-pair overheads: the interquartile range over 1.349, that of a normal law.
+  const spreadPercent = overheads.length === 0 ? Number.NaN : (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / 1.349;
+  return { medianPercent: median(overheads), ciLowPercent: ci?.low, ciHighPercent: ci?.high, coverage: ci?.coverage, spreadPercent };
+}
+
+/** The format of a confidence interval in the `extra` columns: `-0.40 … 2.10` (two decimals). */
+export function formatInterval(low: number | undefined, high: number | undefined): string {
+  return low === undefined || high === undefined ? 'n/a (too few pairs)' : `${low.toFixed(2)} … ${high.toFixed(2)}`;
+}
+
+/**
+ * {@link compare} for a comparison that must resolve a few percent (the trainer-overhead bench):
+ * the same ABBA rounds and columns, plus the paired overhead (the median of the rounds' ratios,
+ * {@link pairedOverhead}) and its 95% interval in `extra` (`'paired overhead %'`, `'95% CI'`,
+ * `'pairs'`, and `'per-pair σ %'` to size the run count). Between rounds it runs a full garbage collection where Node was started with
+ * `--expose-gc` (so that a collection one round's garbage brings on is not billed to the next
+ * round's calls), and nothing otherwise. Returns the pairs too, for statistics of other
+ * measures taken by the sides themselves (CPU time).
+ */
+export async function comparePaired(
+  name: string,
+  candidate: () => unknown,
+  baselineName: string,
+  baseline: () => unknown,
+  { warmup = 2, runs = 10, size }: { warmup?: number; runs?: number; size?: string } = {},
+): Promise<{ result: BenchResult; pairs: TimedPair[] }> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const pairs = await interleave(candidate, baseline, { warmup, runs, betweenPairs: typeof gc === 'function' ? () => gc() : undefined });
+  const result = resultOf(name, baselineName, size, pairs);
+  const paired = pairedOverhead(pairs);
+  result.extra = {
+    'paired overhead %': paired.medianPercent,
+    '95% CI': formatInterval(paired.ciLowPercent, paired.ciHighPercent),
+    pairs: pairs.length,
+    'per-pair σ %': paired.spreadPercent,
+    'garbage collected between pairs': typeof gc === 'function' ? 'yes' : 'no (node without --expose-gc)',
+  };
+  return { result, pairs };
 }
 
 /** Runs `f` inside tf.tidy and waits for every returned tensor's data (never returns data from tidy). */

@@ -1,0 +1,180 @@
+/**
+ * The statistics of bench/harness.ts: the ABBA order, the pairing of adjacent runs, medians, the
+ * order-statistic confidence interval of a median and the paired overhead. Nothing here is timed:
+ * the clock (`performance.now`) is replaced by one that each fake side advances by a fixed amount.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import {
+  abbaOrder,
+  compare,
+  comparePaired,
+  formatInterval,
+  interleave,
+  median,
+  medianConfidenceInterval,
+  pairedOverhead,
+} from '../../bench/harness.js';
+
+/** A fake clock: `advance(ms)` moves `performance.now()` forward; each side records its calls in `log`. */
+function fakeClock(): { advance: (ms: number) => void; log: string[] } {
+  let now = 0;
+  vi.spyOn(performance, 'now').mockImplementation(() => now);
+  return { advance: (ms) => void (now += ms), log: [] };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('abbaOrder', () => {
+  it('alternates candidate-first and baseline-first rounds', () => {
+    // A B, B A, A B, B A, A B: each side follows the other as often as it follows itself.
+    expect(abbaOrder(5)).toEqual(['AB', 'BA', 'AB', 'BA', 'AB']);
+    expect(abbaOrder(0)).toEqual([]);
+  });
+});
+
+describe('interleave', () => {
+  it('runs warm-up rounds untimed, then pairs each candidate call with the baseline call beside it', async () => {
+    const clock = fakeClock();
+    let a = 0;
+    let b = 0;
+    // Call k of the candidate takes 10 + k ms, call k of the baseline 100 + k ms (k counts from 0,
+    // warm-up included), so each pair's values say which calls were paired.
+    const candidate = () => (clock.log.push(`A${a}`), clock.advance(10 + a++));
+    const baseline = () => (clock.log.push(`B${b}`), clock.advance(100 + b++));
+    let between = 0;
+    const pairs = await interleave(candidate, baseline, { warmup: 2, runs: 4, betweenPairs: () => void between++ });
+    // Warm-up: A0 B0 A1 B1; then rounds AB, BA, AB, BA.
+    expect(clock.log).toEqual(['A0', 'B0', 'A1', 'B1', 'A2', 'B2', 'B3', 'A3', 'A4', 'B4', 'B5', 'A5']);
+    expect(pairs).toEqual([
+      { candidateMs: 12, baselineMs: 102 },
+      { candidateMs: 13, baselineMs: 103 },
+      { candidateMs: 14, baselineMs: 104 },
+      { candidateMs: 15, baselineMs: 105 },
+    ]);
+    expect(between).toBe(4); // once before each timed round, never in the warm-up
+  });
+});
+
+describe('compare and comparePaired', () => {
+  const sides = (clock: ReturnType<typeof fakeClock>, candidateMs: number[], baselineMs: number[]) => {
+    let a = 0;
+    let b = 0;
+    return {
+      candidate: () => clock.advance(candidateMs[a++]!),
+      baseline: () => clock.advance(baselineMs[b++]!),
+    };
+  };
+
+  it('compare reports both medians and their ratio, unchanged by pairing', async () => {
+    const clock = fakeClock();
+    // No warm-up; candidate 1, 3, 2 ms (median 2), baseline 4, 8, 6 ms (median 6): ratio 6 / 2 = 3.
+    const { candidate, baseline } = sides(clock, [1, 3, 2], [4, 8, 6]);
+    const r = await compare('c', candidate, 'b', baseline, { warmup: 0, runs: 3 });
+    expect(r.timing.medianMs).toBe(2);
+    expect(r.baseline!.timing.medianMs).toBe(6);
+    expect(r.ratio).toBe(3);
+    expect(r.extra).toBeUndefined();
+  });
+
+  it('comparePaired adds the median of the per-pair overheads and its 95% interval', async () => {
+    const clock = fakeClock();
+    // Six pairs on a machine whose speed drifts (baseline 100 ... 600 ms); per-pair overheads
+    // 2, -1, 3, 0, 5, 1 % (candidate = baseline · (1 + o/100)). Sorted: -1 0 1 2 3 5, median 1.5;
+    // n = 6: the 95% interval is [x(1), x(6)] = [-1, 5] (see medianConfidenceInterval below).
+    const base = [100, 200, 300, 400, 500, 600];
+    const overhead = [2, -1, 3, 0, 5, 1];
+    const { candidate, baseline } = sides(
+      clock,
+      base.map((v, i) => v * (1 + overhead[i]! / 100)),
+      base,
+    );
+    const { result, pairs } = await comparePaired('c', candidate, 'b', baseline, { warmup: 0, runs: 6 });
+    expect(pairs).toHaveLength(6);
+    expect(result.extra!['paired overhead %']).toBeCloseTo(1.5, 10);
+    expect(result.extra!['95% CI']).toBe('-1.00 … 5.00');
+    expect(result.extra!['pairs']).toBe(6);
+    // Quartiles of -1 0 1 2 3 5 (linear interpolation, positions 1.25 and 3.75): 0.25 and 2.75;
+    // σ = 2.5 / 1.349.
+    expect(result.extra!['per-pair σ %']).toBeCloseTo(2.5 / 1.349, 10);
+    // The unpaired medians are still reported: candidate 102, 198, 309, 400, 525, 606, median
+    // (309 + 400) / 2 = 354.5; baseline (300 + 400) / 2 = 350.
+    expect(result.timing.medianMs).toBeCloseTo(354.5, 10);
+    expect(result.baseline!.timing.medianMs).toBe(350);
+  });
+});
+
+describe('median', () => {
+  it('is the middle value, or the mean of the middle two', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+});
+
+describe('medianConfidenceInterval', () => {
+  it('n = 10: ranks 2 and 9, coverage 1 − 2·11/1024', () => {
+    // P(X ≤ 1) = (1 + 10)/1024 = 0.0107 ≤ 0.025 < P(X ≤ 2) = 56/1024, X ~ Bin(10, ½): k = 2.
+    const ci = medianConfidenceInterval([7, 3, 10, 1, 5, 9, 2, 8, 4, 6])!;
+    expect(ci).toMatchObject({ low: 2, high: 9, lowRank: 2, highRank: 9 });
+    expect(ci.coverage).toBeCloseTo(1 - 22 / 1024, 12);
+  });
+
+  it('n = 20: ranks 6 and 15 (the standard sign-test table), coverage 1 − 2·21700/2²⁰', () => {
+    // P(X ≤ 5) = (1 + 20 + 190 + 1140 + 4845 + 15504)/2²⁰ = 21700/1048576 = 0.0207 ≤ 0.025;
+    // P(X ≤ 6) adds C(20, 6) = 38760: 0.0577 > 0.025.
+    const values = Array.from({ length: 20 }, (_, i) => (i * 7) % 20); // 0..19, shuffled
+    const ci = medianConfidenceInterval(values)!;
+    expect(ci).toMatchObject({ low: 5, high: 14, lowRank: 6, highRank: 15 });
+    expect(ci.coverage).toBeCloseTo(1 - 43400 / 1048576, 12);
+  });
+
+  it('n = 60 (the large MLP run count): ranks 22 and 39', () => {
+    // Python: sum(comb(60, j) for j in range(22)) = 15760514137668514, / 2**60 = 0.01367 ≤ 0.025,
+    // and P(X ≤ 22) = 0.0259 > 0.025; coverage 1 − 2·0.01367 = 0.97266.
+    const ci = medianConfidenceInterval(Array.from({ length: 60 }, (_, i) => 60 - i))!;
+    expect(ci).toMatchObject({ low: 22, high: 39, lowRank: 22, highRank: 39 });
+    expect(ci.coverage).toBeCloseTo(1 - (2 * 15760514137668514) / 2 ** 60, 12);
+  });
+
+  it('n = 6 is the smallest with a 95% interval: the extremes, coverage 1 − 2/64', () => {
+    expect(medianConfidenceInterval([6, 1, 5, 2, 4, 3])).toMatchObject({ low: 1, high: 6, coverage: 1 - 2 / 64 });
+    // n = 5: P(X = 0) = 1/32 = 0.031 > 0.025, no interval reaches 95%.
+    expect(medianConfidenceInterval([1, 2, 3, 4, 5])).toBeUndefined();
+  });
+
+  it('takes another level: n = 8 at 90% gives ranks 2 and 7', () => {
+    // P(X ≤ 1) = 9/256 = 0.035 ≤ 0.05 < P(X ≤ 2) = 37/256 = 0.145: k = 2, coverage 1 − 18/256.
+    const ci = medianConfidenceInterval([8, 7, 6, 5, 4, 3, 2, 1], 0.9)!;
+    expect(ci).toMatchObject({ low: 2, high: 7, coverage: 1 - 18 / 256 });
+  });
+
+  it('rejects a level outside (0, 1) and more than 1000 values', () => {
+    expect(() => medianConfidenceInterval([1, 2, 3, 4, 5, 6], 1)).toThrow(/level must be in \(0, 1\), received 1/);
+    expect(() => medianConfidenceInterval(new Array<number>(1001).fill(0))).toThrow(/at most 1000 values, received 1001/);
+  });
+});
+
+describe('pairedOverhead', () => {
+  it('is unmoved by a drift of the machine between pairs', () => {
+    // The candidate is exactly 2% slower in every pair while the machine slows down over the run
+    // (baseline 100 → 190 ms): per-pair overheads are all 2%, so the median and both ends of
+    // the interval (n = 10: ranks 2 and 9) are 2.
+    const pairs = Array.from({ length: 10 }, (_, i) => ({ candidateMs: (100 + 10 * i) * 1.02, baselineMs: 100 + 10 * i }));
+    const p = pairedOverhead(pairs);
+    expect(p.medianPercent).toBeCloseTo(2, 10);
+    expect(p.ciLowPercent).toBeCloseTo(2, 10);
+    expect(p.ciHighPercent).toBeCloseTo(2, 10);
+    expect(p.coverage).toBeCloseTo(1 - 22 / 1024, 12);
+    expect(p.spreadPercent).toBeCloseTo(0, 10);
+  });
+
+  it('has no interval with fewer than 6 pairs', () => {
+    const p = pairedOverhead([{ candidateMs: 11, baselineMs: 10 }]);
+    expect(p.medianPercent).toBeCloseTo(10, 10);
+    expect(p.ciLowPercent).toBeUndefined();
+    expect(formatInterval(p.ciLowPercent, p.ciHighPercent)).toBe('n/a (too few pairs)');
+  });
+});
