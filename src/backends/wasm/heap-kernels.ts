@@ -31,6 +31,7 @@
  */
 import { HEAP_KERNELS_RELAXED_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
 import { HeapPool, MAX_CHUNKS, type PanelArgument, type PoolOp } from './heap-pool.js';
+import { disposeOnThrow } from './scope.js';
 import { sizeOf, type WasmBackend, type WasmKernelFunc } from './types.js';
 
 /** The exports of `heap-kernels.wat`. Pointers are byte offsets on the heap, strides in elements. */
@@ -223,6 +224,17 @@ export interface HeapKernels {
     epsilon: number,
     negLearningRate: number,
   ): number;
+}
+
+/** Rows of A from which the heap `gemm` is given a panel, to copy each panel of B contiguously first. */
+export const PANEL_MIN_ROWS = 8;
+
+/** The permutation of `rank` axes that swaps the last two (a batched matrix transpose). */
+export function swapLastTwo(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  return perm;
 }
 
 /** The assemblies of `heap-kernels.wat`: for a plain memory, with relaxed-SIMD gemm, for a shared memory. */
@@ -758,7 +770,7 @@ export function makeUnaryHeapKernel(
     const kernels = heapKernels(backend);
     if (x.dtype !== 'float32' || kernels == null) return original(args);
     const out = backend.makeOutput(x.shape, 'float32');
-    run(kernels, heapPointer(backend, x), heapPointer(backend, out), sizeOf(x.shape));
+    disposeOnThrow(backend, [out], () => run(kernels, heapPointer(backend, x), heapPointer(backend, out), sizeOf(x.shape)));
     return out;
   };
 }

@@ -1,0 +1,78 @@
+/**
+ * A wasm kernel whose heap kernel throws (a worker thread failing: `HeapPool.run` raises a
+ * BackendError) frees what it allocated: its output and its scratch tensors (the index table of
+ * nearest-neighbour resizing, a product's panels). Each heap kernel is stubbed to throw on the
+ * kernels object the wasm kernels use, and the backend's live data ids are counted around the
+ * failing call. Without the fixes each case left its output (1 data id) behind.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { heapKernels, type HeapKernels } from '../../../src/backends/wasm/heap-kernels.js';
+import type { WasmBackend } from '../../../src/backends/wasm/types.js';
+import { BackendError } from '../../../src/errors.js';
+import { useTestBackend } from '../../helpers/backends.js';
+
+const wasmBackend = () => tf.engine().findBackend('wasm') as unknown as WasmBackend;
+
+beforeAll(async () => {
+  await useTestBackend('wasm');
+  await tf.setBackend('wasm');
+});
+afterEach(() => vi.restoreAllMocks());
+
+/** `tf.fill(shape, 0.5)`, made before the counts. */
+const filled = (shape: number[]) => tf.fill(shape, 0.5);
+
+/** `[label, heap kernel stubbed to throw, inputs, the call]`: each call reaches that heap kernel. */
+const CASES: [string, keyof HeapKernels, () => tf.Tensor[], (inputs: tf.Tensor[]) => unknown][] = [
+  ['ResizeNearestNeighbor', 'gatherRuns', () => [filled([2, 3, 3, 4])], ([x]) => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [6, 6])],
+  [
+    'ResizeNearestNeighborGrad',
+    'scatterAddRuns',
+    () => [filled([2, 3, 3, 4]), filled([2, 6, 6, 4])],
+    ([images, dy]) => tf.engine().runKernel('ResizeNearestNeighborGrad', { images: images!, dy: dy! }, { alignCorners: false }),
+  ],
+  ['Concat', 'copyStrided', () => [filled([5, 3]), filled([5, 7])], (parts) => tf.concat(parts, 1)],
+  ['Sum of columns', 'sumRows', () => [filled([6, 5, 8])], ([x]) => tf.sum(x!, [0, 1])],
+  ['Sqrt (a unary heap kernel)', 'sqrt', () => [filled([40])], ([x]) => tf.sqrt(x!)],
+  ['MatMul on the heap gemm', 'gemm', () => [filled([8, 16]), filled([16, 8])], ([a, b]) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)],
+  ['batched MatMul on the tiles', 'gemmBatch', () => [filled([2, 8, 16]), filled([2, 16, 8])], ([a, b]) => tf.matMul(a!, b!)],
+  // 49 positions (attention at 7×7): the overlapping edge tiles of heap-gemm-edges.ts.
+  ['batched MatMul off the tiles', 'gemmBatch', () => [filled([2, 49, 16]), filled([2, 16, 49])], ([a, b]) => tf.matMul(a!, b!)],
+  [
+    'Conv2DBackpropFilter',
+    'gemmBatch',
+    () => [filled([2, 8, 8, 8]), filled([2, 8, 8, 8])],
+    ([x, dy]) =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: x!, dy: dy! }, {
+        strides: [1, 1],
+        pad: 'same',
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+        filterShape: [3, 3, 8, 8],
+      } as unknown as tf.NamedAttrMap),
+  ],
+];
+
+describe('a wasm kernel whose heap kernel throws leaks nothing', () => {
+  it.each(CASES)('%s (%s throws)', (_label, name, makeInputs, call) => {
+    const backend = wasmBackend();
+    const kernels = heapKernels(backend)!;
+    expect(kernels).not.toBeNull();
+    const inputs = makeInputs();
+    // Burn-in: the call succeeds (and allocates whatever it caches once).
+    tf.dispose(call(inputs) as tf.Tensor);
+    const dataIds = backend.numDataIds();
+    const tensors = tf.memory().numTensors;
+    const stub = vi.spyOn(kernels, name).mockImplementation(() => {
+      throw new BackendError('heapKernels', `heapKernels: worker thread 1 failed running ${name}: stubbed`);
+    });
+    expect(() => call(inputs)).toThrow(new RegExp(`failed running ${name}: stubbed`));
+    // The stub was reached: the call took the heap path under test.
+    expect(stub).toHaveBeenCalled();
+    expect(backend.numDataIds()).toBe(dataIds);
+    expect(tf.memory().numTensors).toBe(tensors);
+    tf.dispose(inputs);
+  });
+});
