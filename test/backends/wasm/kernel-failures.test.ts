@@ -8,6 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
+import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../../../src/backends/gelu-kernel.js';
+import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../../../src/backends/layer-norm-kernel.js';
+import { SILU_GRAD_KERNEL } from '../../../src/backends/silu-kernel.js';
 import { heapKernels, type HeapKernels } from '../../../src/backends/wasm/heap-kernels.js';
 import type { WasmBackend } from '../../../src/backends/wasm/types.js';
 import { BackendError } from '../../../src/errors.js';
@@ -53,6 +56,21 @@ const CASES: [string, keyof HeapKernels, () => tf.Tensor[], (inputs: tf.Tensor[]
         filterShape: [3, 3, 8, 8],
       } as unknown as tf.NamedAttrMap),
   ],
+  ['GELU', 'gelu', () => [filled([40])], ([x]) => tf.engine().runKernel(GELU_KERNEL, { x: x! })],
+  ['GELU gradient', 'geluGrad', () => [filled([40]), filled([40]), filled([40])], ([dy, x, t]) => tf.engine().runKernel(GELU_GRAD_KERNEL, { dy: dy!, x: x!, t: t! })],
+  ['SiLU gradient', 'siluGrad', () => [filled([40]), filled([40]), filled([40])], ([dy, x, s]) => tf.engine().runKernel(SILU_GRAD_KERNEL, { dy: dy!, x: x!, s: s! })],
+  [
+    'layer norm',
+    'layerNorm',
+    () => [filled([6, 8]), filled([8]), filled([8])],
+    ([x, gamma, beta]) => tf.engine().runKernel(LAYER_NORM_KERNEL, { x: x!, gamma: gamma!, beta: beta! }, { epsilon: 1e-5 }),
+  ],
+  [
+    'layer norm gradient',
+    'layerNormGrad',
+    () => [filled([6, 8]), filled([6, 8]), filled([6]), filled([8])],
+    ([dy, xHat, r, gamma]) => tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy: dy!, xHat: xHat!, r: r!, gamma: gamma! }),
+  ],
 ];
 
 describe('a wasm kernel whose heap kernel throws leaks nothing', () => {
@@ -62,7 +80,7 @@ describe('a wasm kernel whose heap kernel throws leaks nothing', () => {
     expect(kernels).not.toBeNull();
     const inputs = makeInputs();
     // Burn-in: the call succeeds (and allocates whatever it caches once).
-    tf.dispose(call(inputs) as tf.Tensor);
+    tf.dispose(call(inputs) as tf.Tensor | tf.Tensor[]);
     const dataIds = backend.numDataIds();
     const tensors = tf.memory().numTensors;
     const stub = vi.spyOn(kernels, name).mockImplementation(() => {
