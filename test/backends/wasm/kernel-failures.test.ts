@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../../../src/backends/gelu-kernel.js';
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../../../src/backends/group-norm-kernel.js';
 import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../../../src/backends/layer-norm-kernel.js';
 import { SILU_GRAD_KERNEL } from '../../../src/backends/silu-kernel.js';
 import { heapKernels, type HeapKernels } from '../../../src/backends/wasm/heap-kernels.js';
@@ -71,6 +72,19 @@ const CASES: [string, keyof HeapKernels, () => tf.Tensor[], (inputs: tf.Tensor[]
     () => [filled([6, 8]), filled([6, 8]), filled([6]), filled([8])],
     ([dy, xHat, r, gamma]) => tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy: dy!, xHat: xHat!, r: r!, gamma: gamma! }),
   ],
+  [
+    'group norm',
+    'groupNorm',
+    () => [filled([2, 3, 2, 4]), filled([8]), filled([8])],
+    ([x, gamma, beta]) => tf.engine().runKernel(GROUP_NORM_KERNEL, { x: x!, gamma: gamma!, beta: beta! }, { epsilon: 1e-5 }),
+  ],
+  [
+    'group norm gradient',
+    'groupNormGrad',
+    () => [filled([2, 3, 2, 4]), filled([2, 3, 2, 4]), filled([2, 1, 2, 1]), filled([8])],
+    ([dy, xHat, r, gamma]) => tf.engine().runKernel(GROUP_NORM_GRAD_KERNEL, { dy: dy!, xHat: xHat!, r: r!, gamma: gamma! }),
+  ],
+  ['SplitV along the last axis', 'binary', () => [filled([5, 12])], ([x]) => tf.split(x!, [4, 8], 1)],
 ];
 
 describe('a wasm kernel whose heap kernel throws leaks nothing', () => {
