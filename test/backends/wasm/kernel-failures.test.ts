@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
+import { CLIP_BY_GLOBAL_NORM_KERNEL } from '../../../src/backends/clip-by-global-norm-kernel.js';
 import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../../../src/backends/gelu-kernel.js';
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../../../src/backends/group-norm-kernel.js';
 import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../../../src/backends/layer-norm-kernel.js';
@@ -85,6 +86,12 @@ const CASES: [string, keyof HeapKernels, () => tf.Tensor[], (inputs: tf.Tensor[]
     ([dy, xHat, r, gamma]) => tf.engine().runKernel(GROUP_NORM_GRAD_KERNEL, { dy: dy!, xHat: xHat!, r: r!, gamma: gamma! }),
   ],
   ['SplitV along the last axis', 'binary', () => [filled([5, 12])], ([x]) => tf.split(x!, [4, 8], 1)],
+  [
+    'clip by global norm',
+    'scale',
+    () => [filled([6]), filled([3, 4])],
+    ([a, b]) => tf.engine().runKernel(CLIP_BY_GLOBAL_NORM_KERNEL, { '0': a!, '1': b! }, { maxNorm: 1 }),
+  ],
 ];
 
 describe('a wasm kernel whose heap kernel throws leaks nothing', () => {
