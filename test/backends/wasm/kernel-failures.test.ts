@@ -92,6 +92,9 @@ const CASES: [string, keyof HeapKernels, () => tf.Tensor[], (inputs: tf.Tensor[]
     () => [filled([6]), filled([3, 4])],
     ([a, b]) => tf.engine().runKernel(CLIP_BY_GLOBAL_NORM_KERNEL, { '0': a!, '1': b! }, { maxNorm: 1 }),
   ],
+  ['Transpose of a matrix', 'transpose', () => [filled([6, 10])], ([x]) => tf.transpose(x!)],
+  // Attention's head split (runs of the last axis).
+  ['Transpose keeping the last axis', 'copyRuns', () => [filled([2, 4, 3, 2, 8])], ([x]) => tf.transpose(x!, [2, 0, 3, 1, 4])],
 ];
 
 describe('a wasm kernel whose heap kernel throws leaks nothing', () => {
