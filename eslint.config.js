@@ -22,9 +22,10 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
   {
-    // Benchmarks time what users get: the public API (src/index.ts, src/node.ts), plus the one
-    // documented internal entry (src/internal.ts) for kernel toggles and the yield cadence.
-    files: ['bench/**'],
+    // Benchmarks (and the profiling scripts) time what users get: the public API (src/index.ts,
+    // src/node.ts), plus the one documented internal entry (src/internal.ts) for kernel toggles
+    // and the yield cadence.
+    files: ['bench/**', 'scripts/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -31,15 +31,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
 import { makeGptStep } from '../bench/gpt-step-common.js';
+import { backends } from '../src/index.js';
 import {
   heapKernels,
   heapKernelsReady,
   setHeapPoolSpin,
   setHeapThreadsEnabled,
   type HeapKernels,
-} from '../src/backends/wasm/heap-kernels.js';
-import type { WasmBackend } from '../src/backends/wasm/types.js';
-import { backends } from '../src/index.js';
+  type WasmBackend,
+} from '../src/internal.js';
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {

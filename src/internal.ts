@@ -12,10 +12,22 @@
  *   benchmark times one thread against the pool interleaved.
  * - `defaultYieldIntervalMs` / `nextMacrotask`: the trainers' event-loop cadence, so that a
  *   hand-written baseline loop yields exactly as `fit` does.
+ * - `heapKernels` / `HeapKernels`: the heap kernels object of a wasm backend, so that a profile
+ *   (`scripts/profile-gpt-kernels.ts`) can wrap its methods and attribute time to each.
+ * - `setHeapPoolSpin`: how long the heap pool's threads spin before blocking, for A/B profiles.
+ * - `WasmBackend`: the type of the wasm backend those functions take (`tf.backend()` cast to it).
  *
  * @module
  * @internal
  */
-export { heapKernelsReady, heapKernelThreads, setHeapThreadsEnabled } from './backends/wasm/heap-kernels.js';
+export {
+  heapKernels,
+  heapKernelsReady,
+  heapKernelThreads,
+  setHeapPoolSpin,
+  setHeapThreadsEnabled,
+  type HeapKernels,
+} from './backends/wasm/heap-kernels.js';
+export type { WasmBackend } from './backends/wasm/types.js';
 export { installWasmKernels, uninstallWasmKernels } from './backends/wasm/install.js';
 export { defaultYieldIntervalMs, nextMacrotask } from './train/yield.js';

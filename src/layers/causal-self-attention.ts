@@ -167,9 +167,16 @@ function causalMask(t: number): tf.Tensor2D {
   return tf.tensor2d(mask, [t, t]);
 }
 
-function checkHeads(width: number, heads: number, fn: string): void {
+/**
+ * Checks that `heads` is a positive integer that divides the width `C` (an `ArgumentError`, a
+ * `ShapeError`), named `arg` (`'options.heads'` for the functions, `'config.heads'` for the layers).
+ *
+ * @internal
+ */
+export function checkHeads(width: number, heads: unknown, fn: string, arg = 'options.heads'): asserts heads is number {
+  assertPositiveInt(heads, arg, fn);
   if (width % heads !== 0) {
-    throw new ShapeError({ fn, arg: 'heads', expected: `divide the width ${width}`, received: String(heads) });
+    throw new ShapeError({ fn, arg, expected: `divide the width ${width}`, received: String(heads) });
   }
 }
 
@@ -428,7 +435,7 @@ export class CausalSelfAttention extends tfl.layers.Layer {
         received: `shape ${formatShape(shape.map((d) => d ?? -1))}`,
       });
     }
-    checkHeads(width, this.heads, FN);
+    checkHeads(width, this.heads, FN, 'config.heads');
     const normal = (std: number, offset: number) => tfl.initializers.randomNormal(normalInit(std, this.seed, offset));
     this.qkvKernel = this.addWeight('qkv_kernel', [width, 3 * width], 'float32', normal(this.stddev, 0));
     this.projectionKernel = this.addWeight('projection_kernel', [width, width], 'float32', normal(this.projectionStddev, 1));

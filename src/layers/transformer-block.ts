@@ -9,7 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ArgumentError, ShapeError } from '../errors.js';
 import { assertKnownKeys, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
-import { attentionStep2d, causalSelfAttentionRows, checkAttentionArgs } from './causal-self-attention.js';
+import { attentionStep2d, causalSelfAttentionRows, checkAttentionArgs, checkHeads } from './causal-self-attention.js';
 import type { AttentionStepResult, AttentionWeights, KeyValueCache } from './causal-self-attention.js';
 import { BASE_LAYER_KEYS, SeededDropout, defaultLayerName, gelu, layerNorm, linear, normalInit } from './ops.js';
 
@@ -106,9 +106,7 @@ export function transformerBlock(x: tf.Tensor, weights: TransformerBlockWeights,
     throw new ShapeError({ fn, arg: 'x', expected: 'be a tensor of rank 3 [B, T, C]', received: describe(x) });
   }
   const { heads, dropout = 0, epsilon = 1e-5, training = false, seed } = options;
-  if (x.shape[2]! % heads !== 0) {
-    throw new ShapeError({ fn, arg: 'heads', expected: `divide the width ${x.shape[2]}`, received: String(heads) });
-  }
+  checkHeads(x.shape[2]!, heads, fn);
   return tf.tidy(() => {
     // The residual stream as rows [B·T, C]: the linear maps and layer norms need no reshapes.
     const [b, t, c] = x.shape as [number, number, number];
@@ -155,6 +153,11 @@ export function transformerBlockStep(
   cache: KeyValueCache | null,
   options: { heads: number; epsilon?: number },
 ): AttentionStepResult {
+  const fn = 'layers.transformerBlockStep';
+  if (!(xT instanceof tf.Tensor) || xT.rank !== 3 || xT.shape[1] !== 1) {
+    throw new ShapeError({ fn, arg: 'xT', expected: 'be a tensor of shape [B, 1, C]', received: describe(xT) });
+  }
+  checkHeads(xT.shape[2]!, options.heads, fn);
   const epsilon = options.epsilon ?? 1e-5;
   return tf.tidy(() => {
     const [b, , c] = xT.shape as [number, number, number];
@@ -252,8 +255,7 @@ export class TransformerBlock extends tfl.layers.Layer {
         received: `shape ${formatShape(shape.map((d) => d ?? -1))}`,
       });
     }
-    if (c % this.heads !== 0)
-      throw new ShapeError({ fn: FN, arg: 'config.heads', expected: `divide the width ${c}`, received: String(this.heads) });
+    checkHeads(c, this.heads, FN, 'config.heads');
     const hidden = this.mlpRatio * c;
     const normal = (std: number, offset: number) => tfl.initializers.randomNormal(normalInit(std, this.seed, offset));
     const add = (name: string, shape: number[], init: ReturnType<typeof tfl.initializers.zeros>) =>

@@ -454,9 +454,30 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
       /layers.transformerBlock: argument 'x' must be a tensor of rank 3 \[B, T, C\]/,
     );
     expect(() => layers.transformerBlock(tf.zeros([1, 4, 8]), block.blockWeights(), { heads: 3 })).toThrow(
-      /layers.transformerBlock: argument 'heads' must divide the width 8, received 3/,
+      /layers.transformerBlock: argument 'options\.heads' must divide the width 8, received 3/,
     );
     const embedding = new layers.TokenPositionEmbedding({ vocabSize: 5, blockSize: 4, width: 2 });
     expect(() => embedding.apply(tf.zeros([1, 5], 'int32'))).toThrow(/offset \+ T <= blockSize 4/);
+  });
+
+  it('the attention and transformer functions reject heads that are not a positive integer (1.5 divides no width: tfjs would fail in a reshape)', () => {
+    const block = new layers.TransformerBlock({ heads: 2, seed: 1 });
+    block.apply(tfl.input({ shape: [4, 8] }));
+    const weights = block.blockWeights();
+    const calls: [string, (heads: number) => unknown][] = [
+      ['layers.transformerBlock', (heads) => layers.transformerBlock(tf.zeros([1, 4, 8]), weights, { heads })],
+      ['layers.transformerBlockStep', (heads) => layers.transformerBlockStep(tf.zeros([1, 1, 8]), weights, null, { heads })],
+      ['layers.causalSelfAttention', (heads) => layers.causalSelfAttention(tf.zeros([1, 4, 8]), weights.attention, { heads })],
+      ['layers.attentionStep', (heads) => layers.attentionStep(weights.attention, tf.zeros([1, 1, 8]), null, { heads })],
+    ];
+    for (const [fn, call] of calls) {
+      const name = fn.replace('.', '\\.');
+      expect(() => call(1.5)).toThrow(new RegExp(`${name}: argument 'options\\.heads' must be a positive integer, received 1\\.5`));
+      expect(() => call(0)).toThrow(new RegExp(`${name}: argument 'options\\.heads' must be a positive integer, received 0`));
+      expect(() => call(3)).toThrow(new RegExp(`${name}: argument 'options\\.heads' must divide the width 8, received 3`));
+    }
+    expect(() => layers.transformerBlockStep(tf.zeros([1, 2, 8]), weights, null, { heads: 2 })).toThrow(
+      /layers\.transformerBlockStep: argument 'xT' must be a tensor of shape \[B, 1, C\]/,
+    );
   });
 });

@@ -18,16 +18,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { batchedHeapProductEdges } from './heap-gemm-edges.js';
-import { heapKernels, heapKernelThreads, heapPointer } from './heap-kernels.js';
+import { heapKernels, heapKernelThreads, heapPointer, PANEL_MIN_ROWS, swapLastTwo } from './heap-kernels.js';
 import { Scope } from './scope.js';
 import { attr, sizeOf, wasmKernel, type WasmBackend, type WasmKernelFunc } from './types.js';
-
-function swapLastTwo(rank: number): number[] {
-  const perm = Array.from({ length: rank }, (_, i) => i);
-  perm[rank - 2] = rank - 1;
-  perm[rank - 1] = rank - 2;
-  return perm;
-}
 
 const ACTIVATION_KERNELS: Readonly<Record<string, string>> = {
   relu: 'Relu',
@@ -67,8 +60,6 @@ function unfusedEpilogue(s: Scope, product: tf.TensorInfo, inputs: tf.NamedTenso
  */
 export const RIGHT_OPERAND_REUSE_LIMIT = 8;
 const rightOperandUses = new WeakMap<object, number>();
-/** Rows of A from which the heap `gemm` copies each panel of B contiguously first. */
-const PANEL_MIN_ROWS = 8;
 /**
  * Least multiply-adds of a product off the gemm's 4x8 tiles for which padded copies are made;
  * smaller ones stay on XNNPACK (the copies would cost about as much as the product).
@@ -145,7 +136,7 @@ function heapProduct(
     const rightPadded = padN !== N ? s.alloc([K * padN]) : right;
     const biasPadded = bias != null && padN !== N ? s.alloc([padN]) : bias;
     const panel = padM >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
-    const out = backend.makeOutput(outShape, 'float32');
+    const out = s.alloc(outShape); // kept when returned: freed if the gemm throws
     const result = padded ? s.alloc([padM * padN]) : out;
     // Heap views only now: an allocation may grow the heap and detach earlier views.
     const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
@@ -176,15 +167,15 @@ function heapProduct(
       const o = view(out);
       for (let i = 0; i < M; i++) o.set(r.subarray(i * padN, i * padN + N), i * N);
     }
-    return out;
+    return s.keep(out);
   }
   // Cᵀ[N, M] = B[N, K]·op(A)ᵀ[K, M]: tiles of 4 rows of B by 8 columns of op(A)ᵀ.
   if (N % 4 !== 0 || M % 8 !== 0) return null;
   const right = transposeA ? a : s.run('Transpose', { x: s.run('Reshape', { x: a }, { shape: [M, K] }) }, { perm: [1, 0] });
   const panel = N >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
-  const out = backend.makeOutput(outShape, 'float32');
+  const out = s.alloc(outShape); // kept when returned: freed if the gemm throws
   kernels.gemm(heapPointer(backend, b), heapPointer(backend, right), heapPointer(backend, out), 0, N, M, K, K, 1, M, 1, N, panel);
-  return out;
+  return s.keep(out);
 }
 
 /**
@@ -212,7 +203,7 @@ function batchedHeapProduct(
   const right = transposeB ? s.run('Transpose', { x: b }, { perm: swapLastTwo(b.shape.length) }) : b; // [batch, K, N]
   // One panel per thread (the batch entries are shared out among the heap kernels' threads).
   const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
-  const out = backend.makeOutput(outShape, 'float32');
+  const out = s.alloc(outShape); // kept when returned: freed if the gemm throws
   // Byte offsets stay valid across heap growth (only typed-array views are detached).
   kernels.gemmBatch(
     batch,
@@ -233,7 +224,7 @@ function batchedHeapProduct(
     1,
     panel,
   );
-  return out;
+  return s.keep(out);
 }
 
 /**

@@ -16,6 +16,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { CLIP_BY_GLOBAL_NORM_KERNEL } from '../clip-by-global-norm-kernel.js';
 import { heapKernels, heapPointer } from './heap-kernels.js';
+import { disposeOnThrow } from './scope.js';
 import { attr, sizeOf, type WasmKernelArgs } from './types.js';
 
 /** The wasm kernel function: outputs `[norm, ...clipped]`. */
@@ -28,28 +29,31 @@ export function clipByGlobalNorm({ inputs, backend, attrs }: WasmKernelArgs): tf
   const maxNorm = attr<number>(attrs, 'maxNorm');
   const norm = backend.makeOutput([], 'float32');
   const outs = grads.map((g) => backend.makeOutput([...g.shape], 'float32'));
-  const kernels = heapKernels(backend);
-  let squares = 0;
-  for (const g of grads) {
-    if (kernels != null) {
-      squares += kernels.sumSquares(heapPointer(backend, g), sizeOf(g.shape));
-    } else {
+  // Every output freed if a heap kernel throws (a worker failing).
+  return disposeOnThrow(backend, [norm, ...outs], () => {
+    const kernels = heapKernels(backend);
+    let squares = 0;
+    for (const g of grads) {
+      if (kernels != null) {
+        squares += kernels.sumSquares(heapPointer(backend, g), sizeOf(g.shape));
+      } else {
+        const v = backend.typedArrayFromHeap(g) as Float32Array;
+        for (let i = 0; i < v.length; i++) squares += v[i]! * v[i]!;
+      }
+    }
+    const n = Math.fround(Math.sqrt(squares));
+    const scale = Math.fround(maxNorm / Math.max(n, maxNorm));
+    (backend.typedArrayFromHeap(norm) as Float32Array)[0] = n;
+    grads.forEach((g, k) => {
+      const size = sizeOf(g.shape);
+      if (kernels != null) {
+        kernels.scale(heapPointer(backend, g), heapPointer(backend, outs[k]!), size, scale);
+        return;
+      }
       const v = backend.typedArrayFromHeap(g) as Float32Array;
-      for (let i = 0; i < v.length; i++) squares += v[i]! * v[i]!;
-    }
-  }
-  const n = Math.fround(Math.sqrt(squares));
-  const scale = Math.fround(maxNorm / Math.max(n, maxNorm));
-  (backend.typedArrayFromHeap(norm) as Float32Array)[0] = n;
-  grads.forEach((g, k) => {
-    const size = sizeOf(g.shape);
-    if (kernels != null) {
-      kernels.scale(heapPointer(backend, g), heapPointer(backend, outs[k]!), size, scale);
-      return;
-    }
-    const v = backend.typedArrayFromHeap(g) as Float32Array;
-    const o = backend.typedArrayFromHeap(outs[k]!) as Float32Array;
-    for (let i = 0; i < size; i++) o[i] = v[i]! * scale;
+      const o = backend.typedArrayFromHeap(outs[k]!) as Float32Array;
+      for (let i = 0; i < size; i++) o[i] = v[i]! * scale;
+    });
+    return [norm, ...outs];
   });
-  return [norm, ...outs];
 }

@@ -18,6 +18,7 @@ import { backend_util, util } from '@tensorflow/tfjs-core';
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { heapKernels, heapPointer } from './heap-kernels.js';
+import { disposeOnThrow } from './scope.js';
 import { attr, type WasmKernelArgs, type WasmKernelFunc } from './types.js';
 
 /** Parts shorter than this many floats are copied element by element (a `set` call costs more). */
@@ -51,15 +52,17 @@ export function makeConcat(stock: WasmKernelFunc): WasmKernelFunc {
     const out = backend.makeOutput(outShape, 'float32');
     const kernels = heapKernels(backend);
     if (kernels != null) {
-      // One strided copy per input on the heap (bit copies, as below).
-      const o = heapPointer(backend, out);
-      let offset = 0;
-      parts.forEach((t, k) => {
-        const w = widths[k]!;
-        kernels.copyStrided(heapPointer(backend, t), w, o + 4 * offset, total, rows, w);
-        offset += w;
+      // One strided copy per input on the heap (bit copies, as below); `out` freed if one throws.
+      return disposeOnThrow(backend, [out], () => {
+        const o = heapPointer(backend, out);
+        let offset = 0;
+        parts.forEach((t, k) => {
+          const w = widths[k]!;
+          kernels.copyStrided(heapPointer(backend, t), w, o + 4 * offset, total, rows, w);
+          offset += w;
+        });
+        return out;
       });
-      return out;
     }
     const ov = backend.typedArrayFromHeap(out) as Float32Array;
     let offset = 0;

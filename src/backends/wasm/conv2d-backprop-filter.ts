@@ -220,10 +220,11 @@ function backpropFilterShifted(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, in
   const longest = Math.max(...pieces.map((p) => p[1]));
   // One panel of dyp per thread: each gemm copies its piece's 8 columns contiguously.
   const panel = heapPointer(backend, s.alloc([longest * 8 * heapKernelThreads(backend)]));
-  const partials = parts === 1 && !padded ? backend.makeOutput([kh, kw, C, Cout], 'float32') : s.alloc([parts, rowSize]);
+  // dW (one of these three) is tracked by the scope until it is returned: freed if a gemm throws.
+  const partials = s.alloc(parts === 1 && !padded ? [kh, kw, C, Cout] : [parts, rowSize]);
   const ones = parts === 1 ? null : s.alloc([parts]);
-  const sum = parts === 1 ? partials : padded ? s.alloc([rowSize]) : backend.makeOutput([kh, kw, C, Cout], 'float32');
-  const dW = padded ? backend.makeOutput([kh, kw, C, Cout], 'float32') : sum;
+  const sum = parts === 1 ? partials : s.alloc(padded ? [rowSize] : [kh, kw, C, Cout]);
+  const dW = padded ? s.alloc([kh, kw, C, Cout]) : sum;
   // Heap views only after the last allocation: memory.grow detaches them.
   if (ones != null) (backend.typedArrayFromHeap(ones) as Float32Array).fill(1);
   if (xp !== x) {
@@ -313,7 +314,7 @@ function backpropFilterShifted(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, in
       }
     }
   }
-  return dW;
+  return s.keep(dW);
 }
 
 /** The wasm `Conv2DBackpropFilter` kernel (inputs `x`, `dy`; attrs as in tfjs-core). */

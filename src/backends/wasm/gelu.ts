@@ -19,6 +19,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../gelu-kernel.js';
 import { heapKernels, heapPointer } from './heap-kernels.js';
+import { disposeOnThrow } from './scope.js';
 import { sizeOf, type WasmKernelArgs } from './types.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -41,7 +42,9 @@ export function gelu({ inputs, backend }: WasmKernelArgs): tf.TensorInfo[] {
   const kernels = heapKernels(backend);
   let start = 0;
   if (kernels != null) {
-    kernels.gelu(heapPointer(backend, x), heapPointer(backend, out), heapPointer(backend, tanh), n);
+    // Both outputs freed if the kernel throws (a worker failing).
+    const p = (t: tf.TensorInfo) => heapPointer(backend, t);
+    disposeOnThrow(backend, [out, tanh], () => kernels.gelu(p(x), p(out), p(tanh), n));
     start = n - (n % 4);
   }
   // Views after makeOutput and the kernel (an allocation may grow the heap and detach them).
@@ -70,7 +73,8 @@ export function geluGrad({ inputs, backend }: WasmKernelArgs): tf.TensorInfo {
   const kernels = heapKernels(backend);
   let start = 0;
   if (kernels != null) {
-    kernels.geluGrad(heapPointer(backend, dy), heapPointer(backend, x), heapPointer(backend, tanh), heapPointer(backend, out), n);
+    const p = (t: tf.TensorInfo) => heapPointer(backend, t);
+    disposeOnThrow(backend, [out], () => kernels.geluGrad(p(dy), p(x), p(tanh), p(out), n));
     start = n - (n % 4);
   }
   const dv = backend.typedArrayFromHeap(dy) as Float32Array;

@@ -28,6 +28,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../group-norm-kernel.js';
 import { heapKernels, heapKernelThreads, heapPointer } from './heap-kernels.js';
+import { disposeOnThrow } from './scope.js';
 import { attr, type WasmKernelArgs } from './types.js';
 
 /** `[batch, positions, groups, channelsPerGroup]` of a rank-4 float32 input, or an error. */
@@ -62,9 +63,12 @@ export function groupNorm({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
   if (kernels != null && channels % 4 === 0 && batch * positions > 0) {
     const scratch = backend.makeOutput([3 * channels * heapKernelThreads(backend)], 'float32');
     const ptr = (t: tf.TensorInfo) => heapPointer(backend, t);
-    kernels.groupNorm(
-      ...[ptr(x), ptr(inputs.gamma!), ptr(inputs.beta!), ptr(outs[0]!), ptr(outs[1]!), ptr(outs[2]!), ptr(scratch)],
-      ...[batch, positions, groups, size, epsilon],
+    // The outputs and the scratch freed if the kernel throws (a worker failing).
+    disposeOnThrow(backend, [...outs, scratch], () =>
+      kernels.groupNorm(
+        ...[ptr(x), ptr(inputs.gamma!), ptr(inputs.beta!), ptr(outs[0]!), ptr(outs[1]!), ptr(outs[2]!), ptr(scratch)],
+        ...[batch, positions, groups, size, epsilon],
+      ),
     );
     backend.disposeData(scratch.dataId);
     return outs;
@@ -138,9 +142,11 @@ export function groupNormGrad({ inputs, backend }: WasmKernelArgs): tf.TensorInf
     const partial = backend.makeOutput([batch, 2, channels], 'float32');
     const scratch = backend.makeOutput([3 * channels * heapKernelThreads(backend)], 'float32');
     const ptr = (t: tf.TensorInfo) => heapPointer(backend, t);
-    kernels.groupNormGrad(
-      ...[ptr(dy), ptr(xHat), ptr(inputs.r!), ptr(inputs.gamma!), ptr(outs[0]!), ptr(partial), ptr(scratch)],
-      ...[batch, positions, groups, size],
+    disposeOnThrow(backend, [...outs, partial, scratch], () =>
+      kernels.groupNormGrad(
+        ...[ptr(dy), ptr(xHat), ptr(inputs.r!), ptr(inputs.gamma!), ptr(outs[0]!), ptr(partial), ptr(scratch)],
+        ...[batch, positions, groups, size],
+      ),
     );
     // dβ and dγ: the examples' shares added in float64, in example order.
     const pv = backend.typedArrayFromHeap(partial) as Float32Array;

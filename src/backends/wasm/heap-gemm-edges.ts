@@ -16,12 +16,9 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-import { heapKernels, heapKernelThreads, heapPointer, type HeapKernels } from './heap-kernels.js';
+import { heapKernels, heapKernelThreads, heapPointer, PANEL_MIN_ROWS, swapLastTwo, type HeapKernels } from './heap-kernels.js';
 import type { Scope } from './scope.js';
 import type { WasmBackend } from './types.js';
-
-/** Rows of A from which the heap `gemm` copies each panel of B contiguously first (as `batch-mat-mul.ts`). */
-const PANEL_MIN_ROWS = 8;
 
 /**
  * `gemmBatch` (arguments as {@link HeapKernels.gemmBatch}) for any `M ≥ 4`, `N ≥ 8`: at most
@@ -83,13 +80,11 @@ export function batchedHeapProductEdges(
   const { M, K, N } = dims;
   const kernels = heapKernels(backend);
   if (kernels == null || M < 4 || N < 8 || K === 0 || (M % 4 === 0 && N % 8 === 0)) return null;
-  const perm = b.shape.map((_, i) => i);
-  perm[perm.length - 2] = perm.length - 1;
-  perm[perm.length - 1] = perm.length - 2;
-  const right = transposeB ? s.run('Transpose', { x: b }, { perm }) : b; // [batch, K, N]
+  const right = transposeB ? s.run('Transpose', { x: b }, { perm: swapLastTwo(b.shape.length) }) : b; // [batch, K, N]
   // One panel per thread (the batch entries are shared out among the heap kernels' threads).
   const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
-  const out = backend.makeOutput(outShape, 'float32');
+  // Tracked by the scope until it is returned: freed if the gemm throws (a worker failing).
+  const out = s.alloc(outShape);
   // Byte offsets stay valid across heap growth (only typed-array views are detached).
   gemmBatchEdges(
     kernels,
@@ -111,5 +106,5 @@ export function batchedHeapProductEdges(
     1,
     panel,
   );
-  return out;
+  return s.keep(out);
 }

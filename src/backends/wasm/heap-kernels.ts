@@ -31,6 +31,7 @@
  */
 import { HEAP_KERNELS_RELAXED_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
 import { HeapPool, MAX_CHUNKS, type PanelArgument, type PoolOp } from './heap-pool.js';
+import { disposeOnThrow } from './scope.js';
 import { sizeOf, type WasmBackend, type WasmKernelFunc } from './types.js';
 
 /** The exports of `heap-kernels.wat`. Pointers are byte offsets on the heap, strides in elements. */
@@ -223,6 +224,17 @@ export interface HeapKernels {
     epsilon: number,
     negLearningRate: number,
   ): number;
+}
+
+/** Rows of A from which the heap `gemm` is given a panel, to copy each panel of B contiguously first. */
+export const PANEL_MIN_ROWS = 8;
+
+/** The permutation of `rank` axes that swaps the last two (a batched matrix transpose). */
+export function swapLastTwo(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  return perm;
 }
 
 /** The assemblies of `heap-kernels.wat`: for a plain memory, with relaxed-SIMD gemm, for a shared memory. */
@@ -479,6 +491,38 @@ function chunksFor(pool: HeapPool | null, work: number, minPerThread: number, un
 }
 
 /**
+ * The chunks a {@link HeapKernels.copyRuns} call over `extents` (its `n0`…`n3`, input element
+ * strides `strides`, runs of `runLength` elements) is cut into for at most `count` parts: each
+ * `[from, to, n0, n1, n2, n3]`, the element offsets of its first run in `x` and in `out` and the
+ * extents it copies (its runs written one after another from `to`). Along the outermost axis of
+ * extent over 1; when that axis has fewer indices than `count` (the 3 of attention's head split),
+ * each of its indices along the next axis too, with `min(extent, max(1, ⌊count / outer⌋))` parts
+ * per index, so that there are never more than `count` chunks (nor, with `count ≤ MAX_CHUNKS`,
+ * more than the pool's table holds). Every output element is in exactly one chunk.
+ *
+ * @internal
+ */
+export function copyRunsChunks(extents: readonly number[], strides: readonly number[], runLength: number, count: number): number[][] {
+  const axis = extents.findIndex((n) => n > 1);
+  if (axis < 0 || count <= 1) return [[0, 0, ...extents]];
+  // Output elements per index along each axis: the runs of the axes inside it.
+  const inner = extents.map((_, d) => extents.slice(d + 1).reduce((p, n) => p * n, 1) * runLength);
+  const split = extents[axis]! >= count || axis === extents.length - 1 ? [axis] : [axis, axis + 1];
+  const outer = split.length === 1 ? [0] : Array.from({ length: extents[axis]! }, (_, i) => i);
+  const d = split[split.length - 1]!;
+  // At most `count` chunks in all (outer.length < count when there are two axes).
+  const parts = Math.min(extents[d]!, Math.max(1, Math.floor(count / outer.length)));
+  return outer.flatMap((i) =>
+    ranges(extents[d]!, parts, 1).map(([j0, k]) => {
+      const n = extents.slice();
+      if (split.length === 2) n[axis] = 1;
+      n[d] = k;
+      return [i * strides[axis]! + j0 * strides[d]!, i * inner[axis]! + j0 * inner[d]!, ...n];
+    }),
+  );
+}
+
+/**
  * `local` with each kernel split across `state`'s pool once it runs (see the module comment):
  * gemm by output columns (blocks of 8), or rows (blocks of 4) when it has few columns, each
  * thread with its own panel; `gemmBatch` by batch entries; the element-wise kernels and Adam by
@@ -606,28 +650,13 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
       const extents = [n0, n1, n2, n3];
       const strides = [s0, s1, s2, s3];
       const total = n0 * n1 * n2 * n3;
-      const axis = extents.findIndex((n) => n > 1);
-      const count = axis < 0 ? 1 : chunksFor(state.pool, total * runLength, ELEMENTWISE_MIN_PER_THREAD, total);
+      const count = total <= 1 ? 1 : chunksFor(state.pool, total * runLength, ELEMENTWISE_MIN_PER_THREAD, total);
       if (count === 1) return local.copyRuns(x, out, runLength, n0, n1, n2, n3, s0, s1, s2, s3);
-      // Output elements per index along each axis: the runs of the axes inside it.
-      const inner = extents.map((_, d) => extents.slice(d + 1).reduce((p, n) => p * n, 1) * runLength);
-      // Along the outermost axis; when it has fewer indices than chunks (the 3 of attention's
-      // head split), each of its indices along the next axis too.
-      const split = extents[axis]! >= count || axis === 3 ? [axis] : [axis, axis + 1];
-      const outer = split.length === 1 ? [0] : Array.from({ length: extents[axis]! }, (_, i) => i);
-      const d = split[split.length - 1]!;
-      // At most `count` chunks in all (outer.length < count here): never past the pool's MAX_CHUNKS.
-      const parts = Math.min(extents[d]!, Math.max(1, Math.floor(count / outer.length)));
-      const chunks = outer.flatMap((i) =>
-        ranges(extents[d]!, parts, 1).map(([j0, k]) => {
-          const n = extents.slice();
-          if (split.length === 2) n[axis] = 1;
-          n[d] = k;
-          const from = i * strides[axis]! + j0 * strides[d]!;
-          const to = i * inner[axis]! + j0 * inner[d]!;
-          return [x + 4 * from, out + 4 * to, runLength, ...n, ...strides];
-        }),
-      );
+      const chunks = copyRunsChunks(extents, strides, runLength, count).map(([from, to, ...n]) => [
+        ...[x + 4 * from!, out + 4 * to!, runLength],
+        ...n,
+        ...strides,
+      ]);
       run('copyRuns', local.copyRuns, chunks);
     },
     // By examples (each example's result is computed alone: the split changes no sum).
@@ -758,7 +787,7 @@ export function makeUnaryHeapKernel(
     const kernels = heapKernels(backend);
     if (x.dtype !== 'float32' || kernels == null) return original(args);
     const out = backend.makeOutput(x.shape, 'float32');
-    run(kernels, heapPointer(backend, x), heapPointer(backend, out), sizeOf(x.shape));
+    disposeOnThrow(backend, [out], () => run(kernels, heapPointer(backend, x), heapPointer(backend, out), sizeOf(x.shape)));
     return out;
   };
 }

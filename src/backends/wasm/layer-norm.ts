@@ -21,6 +21,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../layer-norm-kernel.js';
 import { heapKernels, heapPointer } from './heap-kernels.js';
+import { disposeOnThrow } from './scope.js';
 import { attr, sizeOf, type WasmKernelArgs } from './types.js';
 
 /** `[rows, C]` of a float32 input of rank ≥ 1, or an error. */
@@ -53,7 +54,10 @@ export function layerNorm({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
   const kernels = heapKernels(backend);
   if (kernels != null && width % 4 === 0) {
     const p = (t: tf.TensorInfo) => heapPointer(backend, t);
-    kernels.layerNorm(p(x), p(inputs.gamma!), p(inputs.beta!), p(outs[0]!), p(outs[1]!), p(outs[2]!), rows, width, epsilon);
+    // The outputs freed if the kernel throws (a worker failing).
+    disposeOnThrow(backend, outs, () =>
+      kernels.layerNorm(p(x), p(inputs.gamma!), p(inputs.beta!), p(outs[0]!), p(outs[1]!), p(outs[2]!), rows, width, epsilon),
+    );
     return outs;
   }
   // Views after makeOutput (an allocation may grow the heap and detach earlier views).
@@ -107,7 +111,9 @@ export function layerNormGrad({ inputs, backend }: WasmKernelArgs): tf.TensorInf
     const p = (t: tf.TensorInfo) => heapPointer(backend, t);
     (backend.typedArrayFromHeap(outs[1]!) as Float32Array).fill(0);
     (backend.typedArrayFromHeap(outs[2]!) as Float32Array).fill(0);
-    kernels.layerNormGrad(p(dy), p(xHat), p(inputs.r!), p(inputs.gamma!), p(outs[0]!), p(outs[1]!), p(outs[2]!), rows, width);
+    disposeOnThrow(backend, outs, () =>
+      kernels.layerNormGrad(p(dy), p(xHat), p(inputs.r!), p(inputs.gamma!), p(outs[0]!), p(outs[1]!), p(outs[2]!), rows, width),
+    );
     return outs;
   }
   const dv = backend.typedArrayFromHeap(dy) as Float32Array;

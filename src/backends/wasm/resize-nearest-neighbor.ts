@@ -16,6 +16,7 @@
  * @module
  */
 import { heapKernels, heapPointer } from './heap-kernels.js';
+import { disposeOnThrow } from './scope.js';
 import { attr, type WasmBackend, type WasmKernelFunc } from './types.js';
 
 /**
@@ -65,10 +66,17 @@ export function makeResizeNearestNeighbor(stock: WasmKernelFunc): WasmKernelFunc
     const out = backend.makeOutput([batch, outH, outW, depth], 'float32');
     const kernels = heapKernels(backend);
     if (kernels != null) {
-      const table = sourcePixels(backend, batch, inH, inW, rows, cols);
-      kernels.gatherRuns(heapPointer(backend, images), heapPointer(backend, out), heapPointer(backend, table), batch * outH * outW, depth);
-      backend.disposeData(table.dataId);
-      return out;
+      // The table freed in any case, `out` too if the kernel throws.
+      return disposeOnThrow(backend, [out], () => {
+        const table = sourcePixels(backend, batch, inH, inW, rows, cols);
+        try {
+          const at = (t: Parameters<typeof heapPointer>[1]) => heapPointer(backend, t);
+          kernels.gatherRuns(at(images), at(out), at(table), batch * outH * outW, depth);
+        } finally {
+          backend.disposeData(table.dataId);
+        }
+        return out;
+      });
     }
     const xv = backend.typedArrayFromHeap(images) as Float32Array;
     const ov = backend.typedArrayFromHeap(out) as Float32Array;
@@ -103,12 +111,19 @@ export function makeResizeNearestNeighborGrad(stock: WasmKernelFunc): WasmKernel
     const dx = backend.makeOutput([batch, inH, inW, depth], 'float32');
     const kernels = heapKernels(backend);
     if (kernels != null) {
-      // The same additions in the same order as the loop below.
-      const table = sourcePixels(backend, batch, inH, inW, rows, cols);
-      (backend.typedArrayFromHeap(dx) as Float32Array).fill(0);
-      kernels.scatterAddRuns(heapPointer(backend, dy), heapPointer(backend, dx), heapPointer(backend, table), batch * outH * outW, depth);
-      backend.disposeData(table.dataId);
-      return dx;
+      // The same additions in the same order as the loop below. The table freed in any case,
+      // `dx` too if the kernel throws.
+      return disposeOnThrow(backend, [dx], () => {
+        const table = sourcePixels(backend, batch, inH, inW, rows, cols);
+        try {
+          (backend.typedArrayFromHeap(dx) as Float32Array).fill(0);
+          const at = (t: Parameters<typeof heapPointer>[1]) => heapPointer(backend, t);
+          kernels.scatterAddRuns(at(dy), at(dx), at(table), batch * outH * outW, depth);
+        } finally {
+          backend.disposeData(table.dataId);
+        }
+        return dx;
+      });
     }
     const dv = backend.typedArrayFromHeap(dy) as Float32Array;
     const xv = backend.typedArrayFromHeap(dx) as Float32Array;

@@ -47,6 +47,20 @@ export class Scope {
   }
 }
 
+/**
+ * Runs `body`, which fills `outputs` (a kernel's fresh outputs, made with `makeOutput`), and
+ * returns what it returns; when it throws (a heap kernel's worker failing with a
+ * `BackendError`), frees `outputs` before the error goes on, so that a failed kernel leaks nothing.
+ */
+export function disposeOnThrow<T>(backend: WasmBackend, outputs: readonly tf.TensorInfo[], body: () => T): T {
+  try {
+    return body();
+  } catch (e) {
+    for (const t of outputs) backend.disposeData(t.dataId);
+    throw e;
+  }
+}
+
 /** Runs `body` with a fresh {@link Scope}, disposing it afterwards even on error. */
 export function withScope<T>(backend: WasmBackend, body: (s: Scope) => T): T {
   const s = new Scope(backend);

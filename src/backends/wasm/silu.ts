@@ -15,6 +15,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { SILU_GRAD_KERNEL } from '../silu-kernel.js';
 import { heapKernels, heapPointer } from './heap-kernels.js';
+import { disposeOnThrow } from './scope.js';
 import { sizeOf, type WasmKernelArgs } from './types.js';
 
 /** The gradient kernel: `dx = dy · s · (1 + x · (1 − s))` for inputs `dy`, `x`, `s` of one shape. */
@@ -35,7 +36,8 @@ export function siluGrad({ inputs, backend }: WasmKernelArgs): tf.TensorInfo {
   const out = backend.makeOutput([...x.shape], 'float32');
   const kernels = heapKernels(backend);
   if (kernels != null) {
-    kernels.siluGrad(heapPointer(backend, dy), heapPointer(backend, x), heapPointer(backend, s), heapPointer(backend, out), n);
+    const p = (t: tf.TensorInfo) => heapPointer(backend, t);
+    disposeOnThrow(backend, [out], () => kernels.siluGrad(p(dy), p(x), p(s), p(out), n));
     return out;
   }
   // Views after makeOutput (an allocation may grow the heap and detach them).

@@ -15,6 +15,7 @@ import { backend_util, util } from '@tensorflow/tfjs-core';
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { heapKernels, heapPointer } from './heap-kernels.js';
+import { disposeOnThrow } from './scope.js';
 import { attr, sizeOf, wasmKernel, type WasmKernelArgs } from './types.js';
 
 /** The `binary` kernel's copy operation (`out = A`). */
@@ -34,15 +35,18 @@ export function splitV({ inputs, backend, attrs }: WasmKernelArgs): tf.TensorInf
     // Pointers after every allocation (byte offsets stay valid; only views detach).
     const base = heapPointer(backend, x);
     let offset = 0;
-    outs.forEach((out, k) => {
-      const s = sizes[k]!;
-      if (s > 0 && rows > 0) {
-        const a = base + 4 * offset;
-        kernels.binary(COPY, rows, s, a, C, 1, a, C, 1, heapPointer(backend, out));
-      }
-      offset += s;
+    // Every output freed if a copy throws (a worker failing).
+    return disposeOnThrow(backend, outs, () => {
+      outs.forEach((out, k) => {
+        const s = sizes[k]!;
+        if (s > 0 && rows > 0) {
+          const a = base + 4 * offset;
+          kernels.binary(COPY, rows, s, a, C, 1, a, C, 1, heapPointer(backend, out));
+        }
+        offset += s;
+      });
+      return outs;
     });
-    return outs;
   }
   const slice = wasmKernel('Slice');
   const begin = new Array<number>(rank).fill(0);

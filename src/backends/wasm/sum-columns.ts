@@ -18,6 +18,7 @@ import { backend_util, util } from '@tensorflow/tfjs-core';
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { heapKernels, heapPointer } from './heap-kernels.js';
+import { disposeOnThrow } from './scope.js';
 import { attr, type WasmKernelArgs } from './types.js';
 
 /** The sum as column sums, or `null` for other axes, dtypes, or without the heap kernels. */
@@ -40,6 +41,7 @@ export function sumColumns({ inputs, backend, attrs }: WasmKernelArgs): tf.Tenso
   const outShape = attr<boolean>(attrs, 'keepDims') ? backend_util.expandShapeToKeepDim(keptShape, axes) : keptShape;
   if (util.sizeFromShape(outShape) !== batch * C) return null;
   const out = backend.makeOutput(outShape, 'float32');
-  kernels.sumRows(heapPointer(backend, x), heapPointer(backend, out), batch, K, C);
+  // `out` freed if the pass throws.
+  disposeOnThrow(backend, [out], () => kernels.sumRows(heapPointer(backend, x), heapPointer(backend, out), batch, K, C));
   return out;
 }

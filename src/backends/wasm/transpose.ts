@@ -22,6 +22,7 @@
  * @module
  */
 import { heapKernels, heapPointer } from './heap-kernels.js';
+import { disposeOnThrow } from './scope.js';
 import { attr, sizeOf, type WasmKernelFunc } from './types.js';
 
 /** Outer axes (all but the run's) that the heap kernel `copyRuns` loops over. */
@@ -73,7 +74,8 @@ export function makeTranspose(stock: WasmKernelFunc): WasmKernelFunc {
     if (n === 0) return out;
     if (kernels != null && (swapsTwo || swapsLastTwo)) {
       const [batch, R, C] = (swapsTwo ? [1, ...shape] : shape) as [number, number, number];
-      kernels.transpose(heapPointer(backend, x), heapPointer(backend, out), batch, R, C);
+      // `out` freed if the kernel throws (a worker failing), as below.
+      disposeOnThrow(backend, [out], () => kernels.transpose(heapPointer(backend, x), heapPointer(backend, out), batch, R, C));
       return out;
     }
     if (kernels != null && keepsRuns && rank - 1 <= COPY_RUNS_AXES) {
@@ -84,18 +86,20 @@ export function makeTranspose(stock: WasmKernelFunc): WasmKernelFunc {
       const pad = COPY_RUNS_AXES - (rank - 1);
       const extents = [...new Array<number>(pad).fill(1), ...p.slice(0, -1).map((a) => shape[a]!)];
       const strides = [...new Array<number>(pad).fill(0), ...p.slice(0, -1).map((a) => inStrides[a]!)];
-      kernels.copyRuns(
-        heapPointer(backend, x),
-        heapPointer(backend, out),
-        shape[rank - 1]!,
-        extents[0]!,
-        extents[1]!,
-        extents[2]!,
-        extents[3]!,
-        strides[0]!,
-        strides[1]!,
-        strides[2]!,
-        strides[3]!,
+      disposeOnThrow(backend, [out], () =>
+        kernels.copyRuns(
+          heapPointer(backend, x),
+          heapPointer(backend, out),
+          shape[rank - 1]!,
+          extents[0]!,
+          extents[1]!,
+          extents[2]!,
+          extents[3]!,
+          strides[0]!,
+          strides[1]!,
+          strides[2]!,
+          strides[3]!,
+        ),
       );
       return out;
     }
