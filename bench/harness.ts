@@ -173,7 +173,10 @@ function resultOf(name: string, baselineName: string, size: string | undefined, 
 /** The median of `values` (the mean of the middle two for an even count); `NaN` for none. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
-  return quantile([...values].sort((a, b) => a - b), 0.5);
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 /**

@@ -410,14 +410,20 @@ export function checkOnAssign(variables: readonly tf.Variable[], shouldCheck: (i
       const wanted = shouldCheck(i);
       assign.call(v, value);
       // A value a kernel already checked as it wrote it (fused Adam) is not read again.
-      if (wanted && v.dtype === 'float32' && engine().backend === backend && (isKnownFinite(v) || finiteInPlace(backend, check, v) === true))
+      if (
+        wanted &&
+        v.dtype === 'float32' &&
+        engine().backend === backend &&
+        (isKnownFinite(v) || finiteInPlace(backend, check, v) === true)
+      )
         finite[i] = v.dataId;
     };
     Object.defineProperty(v, 'assign', { value: hook, writable: true, configurable: true, enumerable: false });
     hooks.push([v, hook]);
   }
   const remove = (): void => {
-    for (const [v, hook] of hooks) if (Object.getOwnPropertyDescriptor(v, 'assign')?.value === hook) delete (v as { assign?: unknown }).assign;
+    for (const [v, hook] of hooks)
+      if (Object.getOwnPropertyDescriptor(v, 'assign')?.value === hook) delete (v as { assign?: unknown }).assign;
     hooks.length = 0;
   };
   return { checked, remove };

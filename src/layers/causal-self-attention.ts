@@ -111,7 +111,11 @@ function attend(
 }
 
 /** The attention weights `softmax(q kᵀ / √D + mask)` `[B, H, Tq, Tk]` of {@link attend}. */
-function attentionWeights(q: tf.Tensor4D, keys: { transposed: tf.Tensor4D } | { rows: tf.Tensor4D }, mask: tf.Tensor2D | undefined): tf.Tensor4D {
+function attentionWeights(
+  q: tf.Tensor4D,
+  keys: { transposed: tf.Tensor4D } | { rows: tf.Tensor4D },
+  mask: tf.Tensor2D | undefined,
+): tf.Tensor4D {
   const depth = q.shape[3];
   const products = 'transposed' in keys ? tf.matMul(q, keys.transposed) : tf.matMul(q, keys.rows, false, true);
   let scores: tf.Tensor = tf.mul(products, 1 / Math.sqrt(depth));
@@ -213,7 +217,11 @@ export function causalSelfAttention(x: tf.Tensor, weights: AttentionWeights, opt
   return tf.tidy(() => {
     const [b, t, c] = x.shape as [number, number, number];
     const rows = tf.reshape(x, [b * t, c]) as tf.Tensor2D;
-    return tf.reshape(causalSelfAttentionRows(rows, b, t, weights, heads, attentionDropout, residualDropout, training, dropout), [b, t, c]) as tf.Tensor3D;
+    return tf.reshape(causalSelfAttentionRows(rows, b, t, weights, heads, attentionDropout, residualDropout, training, dropout), [
+      b,
+      t,
+      c,
+    ]) as tf.Tensor3D;
   });
 }
 

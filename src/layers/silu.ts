@@ -20,7 +20,8 @@ const siluByKernel = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, s]);
   return {
     value: tf.mul(x, s),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(SILU_GRAD_KERNEL, { dy, x: saved[0]!, s: saved[1]! }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.engine().runKernel(SILU_GRAD_KERNEL, { dy, x: saved[0]!, s: saved[1]! }) as tf.Tensor,
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
 

@@ -49,7 +49,13 @@ describe("backends.use('wasm', { threads })", () => {
 
   // heapThreads: the heap kernels' workers are running when use() resolves, also for a loop that never yields.
   it('a script that uses threads exits by itself', async () => {
-    expect(await child('2')).toEqual({ threads: 2, heapThreads: 2, globalsUnchanged: true, workerIsUndefined: true, product: [19, 22, 43, 50] });
+    expect(await child('2')).toEqual({
+      threads: 2,
+      heapThreads: 2,
+      globalsUnchanged: true,
+      workerIsUndefined: true,
+      product: [19, 22, 43, 50],
+    });
   }, 180_000);
 
   it("threads: 'auto' takes every logical core (up to 8) when there are several", async () => {
@@ -73,7 +79,13 @@ describe("backends.use('wasm', { threads })", () => {
   }, 180_000);
 
   it('threads: 1 opts out: the single-threaded build', async () => {
-    expect(await child('1')).toEqual({ threads: 1, heapThreads: 1, globalsUnchanged: true, workerIsUndefined: true, product: [19, 22, 43, 50] });
+    expect(await child('1')).toEqual({
+      threads: 1,
+      heapThreads: 1,
+      globalsUnchanged: true,
+      workerIsUndefined: true,
+      product: [19, 22, 43, 50],
+    });
   }, 180_000);
 
   const fallback = async (arg: string) => {

@@ -164,82 +164,89 @@ describe.each(TEST_BACKENDS)('autoregressive layers on %s', (backend) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it.each([11, 16, 300])('TokenPositionEmbedding (vocabulary %i): E[ids] + P exactly, its gradients, and the tied head h Eᵀ', (vocabSize) => {
-    // The head pads 11 and 300 to a multiple of 8 tokens, not 16. Expected values from the tables read back: the embedding is
-    // one float32 addition per element (Math.fround), dE sums the upstream gradient rows of each
-    // id, dP those of each position (over the batch); the head and its gradients
-    // (dh = dlogits E, dE = dlogitsᵀ h) are float64 products.
-    const [b, t, width, offset] = [2, 5, 8, 2];
-    const embedding = new layers.TokenPositionEmbedding({ vocabSize, blockSize: 8, width, seed: 3 });
-    embedding.build();
-    const [table, positions] = embedding.getWeights().map((w) => values(w));
-    const ids = numbers(b * t, 21).map((v) => Math.floor(((v + 1) / 2) * vocabSize));
-    ids[3] = ids[0]!; // a repeated id: its gradient rows add up
-    const upstream = numbers(b * t * width, 22);
-    const { out, dTable, dPositions } = tf.tidy(() => {
-      const idTensor = tf.tensor2d(ids, [b, t], 'int32');
-      const w = tf.tensor3d(upstream, [b, t, width]);
-      const variables = embedding.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val);
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(embedding.embed(idTensor, offset), w)) as tf.Scalar, variables);
-      value.dispose();
-      const [dTable, dPositions] = variables.map((v) => grads[v.name]!);
-      return { out: embedding.embed(idTensor, offset), dTable: dTable!, dPositions: dPositions! };
-    });
-    const expected = ids.flatMap((id, i) =>
-      Array.from({ length: width }, (_, k) => Math.fround(table![id * width + k]! + positions![(offset + (i % t)) * width + k]!)),
-    );
-    expectIdentical(values(out), expected, 'embedding');
-    // One position (the gather and the plain product: fewer rows than the batched forms take).
-    const single = tf.tidy(() => embedding.embed(tf.tensor2d([[ids[1]!]], [1, 1], 'int32'), 3));
-    const singleExpected = Array.from({ length: width }, (_, k) => Math.fround(table![ids[1]! * width + k]! + positions![3 * width + k]!));
-    expectIdentical(values(single), singleExpected, 'one position');
-    const singleLogits = tf.tidy(() => embedding.logits(tf.tensor3d(singleExpected, [1, 1, width])));
-    const singleLogitsExpected = Array.from({ length: vocabSize }, (_, v) =>
-      singleExpected.reduce((acc, h, k) => acc + h * table![v * width + k]!, 0),
-    );
-    expectClose(values(singleLogits), singleLogitsExpected, 1e-5, 1e-6);
-    tf.dispose([single, singleLogits]);
-    const expectedTable = new Array<number>(vocabSize * width).fill(0);
-    const expectedPositions = new Array<number>(8 * width).fill(0);
-    ids.forEach((id, i) => {
-      for (let k = 0; k < width; k++) {
-        expectedTable[id * width + k]! += upstream[i * width + k]!;
-        expectedPositions[(offset + (i % t)) * width + k]! += upstream[i * width + k]!;
-      }
-    });
-    expectClose(values(dTable), expectedTable, 1e-6, 1e-7);
-    expectClose(values(dPositions), expectedPositions, 1e-6, 1e-7);
-    const hidden = numbers(b * t * width, 23);
-    const logits = tf.tidy(() => embedding.logits(tf.tensor3d(hidden, [b, t, width])));
-    const expectedLogits = Array.from({ length: b * t }, (_, r) =>
-      Array.from({ length: vocabSize }, (_, v) => hidden.slice(r * width, (r + 1) * width).reduce((acc, h, k) => acc + h * table![v * width + k]!, 0)),
-    ).flat();
-    expectClose(values(logits), expectedLogits, 1e-5, 1e-6);
-    const upstreamLogits = numbers(b * t * vocabSize, 24);
-    const { dHidden, dTableHead } = tf.tidy(() => {
-      const h = tf.tensor3d(hidden, [b, t, width]);
-      const up = tf.tensor3d(upstreamLogits, [b, t, vocabSize]);
-      const headLoss = (x: tf.Tensor) => tf.sum(tf.mul(embedding.logits(x), up)) as tf.Scalar;
-      const tableVariable = (embedding.trainableWeights[0] as unknown as { val: tf.Variable }).val;
-      const { value, grads } = tf.variableGrads(() => headLoss(h), [tableVariable]);
-      value.dispose();
-      return { dHidden: tf.grad(headLoss)(h), dTableHead: grads[tableVariable.name]! };
-    });
-    const expectedDHidden = Array.from({ length: b * t }, (_, r) =>
-      Array.from({ length: width }, (_, k) =>
-        upstreamLogits.slice(r * vocabSize, (r + 1) * vocabSize).reduce((acc, g, v) => acc + g * table![v * width + k]!, 0),
-      ),
-    ).flat();
-    const expectedDTable = Array.from({ length: vocabSize }, (_, v) =>
-      Array.from({ length: width }, (_, k) =>
-        Array.from({ length: b * t }, (_, r) => upstreamLogits[r * vocabSize + v]! * hidden[r * width + k]!).reduce((x, y) => x + y, 0),
-      ),
-    ).flat();
-    expectClose(values(dHidden), expectedDHidden, 1e-5, 1e-6);
-    expectClose(values(dTableHead), expectedDTable, 1e-5, 1e-6);
-    tf.dispose([out, dTable, dPositions, logits, dHidden, dTableHead]);
-    embedding.weights.forEach((w) => w.dispose());
-  });
+  it.each([11, 16, 300])(
+    'TokenPositionEmbedding (vocabulary %i): E[ids] + P exactly, its gradients, and the tied head h Eᵀ',
+    (vocabSize) => {
+      // The head pads 11 and 300 to a multiple of 8 tokens, not 16. Expected values from the tables read back: the embedding is
+      // one float32 addition per element (Math.fround), dE sums the upstream gradient rows of each
+      // id, dP those of each position (over the batch); the head and its gradients
+      // (dh = dlogits E, dE = dlogitsᵀ h) are float64 products.
+      const [b, t, width, offset] = [2, 5, 8, 2];
+      const embedding = new layers.TokenPositionEmbedding({ vocabSize, blockSize: 8, width, seed: 3 });
+      embedding.build();
+      const [table, positions] = embedding.getWeights().map((w) => values(w));
+      const ids = numbers(b * t, 21).map((v) => Math.floor(((v + 1) / 2) * vocabSize));
+      ids[3] = ids[0]!; // a repeated id: its gradient rows add up
+      const upstream = numbers(b * t * width, 22);
+      const { out, dTable, dPositions } = tf.tidy(() => {
+        const idTensor = tf.tensor2d(ids, [b, t], 'int32');
+        const w = tf.tensor3d(upstream, [b, t, width]);
+        const variables = embedding.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val);
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(embedding.embed(idTensor, offset), w)) as tf.Scalar, variables);
+        value.dispose();
+        const [dTable, dPositions] = variables.map((v) => grads[v.name]!);
+        return { out: embedding.embed(idTensor, offset), dTable: dTable!, dPositions: dPositions! };
+      });
+      const expected = ids.flatMap((id, i) =>
+        Array.from({ length: width }, (_, k) => Math.fround(table![id * width + k]! + positions![(offset + (i % t)) * width + k]!)),
+      );
+      expectIdentical(values(out), expected, 'embedding');
+      // One position (the gather and the plain product: fewer rows than the batched forms take).
+      const single = tf.tidy(() => embedding.embed(tf.tensor2d([[ids[1]!]], [1, 1], 'int32'), 3));
+      const singleExpected = Array.from({ length: width }, (_, k) =>
+        Math.fround(table![ids[1]! * width + k]! + positions![3 * width + k]!),
+      );
+      expectIdentical(values(single), singleExpected, 'one position');
+      const singleLogits = tf.tidy(() => embedding.logits(tf.tensor3d(singleExpected, [1, 1, width])));
+      const singleLogitsExpected = Array.from({ length: vocabSize }, (_, v) =>
+        singleExpected.reduce((acc, h, k) => acc + h * table![v * width + k]!, 0),
+      );
+      expectClose(values(singleLogits), singleLogitsExpected, 1e-5, 1e-6);
+      tf.dispose([single, singleLogits]);
+      const expectedTable = new Array<number>(vocabSize * width).fill(0);
+      const expectedPositions = new Array<number>(8 * width).fill(0);
+      ids.forEach((id, i) => {
+        for (let k = 0; k < width; k++) {
+          expectedTable[id * width + k]! += upstream[i * width + k]!;
+          expectedPositions[(offset + (i % t)) * width + k]! += upstream[i * width + k]!;
+        }
+      });
+      expectClose(values(dTable), expectedTable, 1e-6, 1e-7);
+      expectClose(values(dPositions), expectedPositions, 1e-6, 1e-7);
+      const hidden = numbers(b * t * width, 23);
+      const logits = tf.tidy(() => embedding.logits(tf.tensor3d(hidden, [b, t, width])));
+      const expectedLogits = Array.from({ length: b * t }, (_, r) =>
+        Array.from({ length: vocabSize }, (_, v) =>
+          hidden.slice(r * width, (r + 1) * width).reduce((acc, h, k) => acc + h * table![v * width + k]!, 0),
+        ),
+      ).flat();
+      expectClose(values(logits), expectedLogits, 1e-5, 1e-6);
+      const upstreamLogits = numbers(b * t * vocabSize, 24);
+      const { dHidden, dTableHead } = tf.tidy(() => {
+        const h = tf.tensor3d(hidden, [b, t, width]);
+        const up = tf.tensor3d(upstreamLogits, [b, t, vocabSize]);
+        const headLoss = (x: tf.Tensor) => tf.sum(tf.mul(embedding.logits(x), up)) as tf.Scalar;
+        const tableVariable = (embedding.trainableWeights[0] as unknown as { val: tf.Variable }).val;
+        const { value, grads } = tf.variableGrads(() => headLoss(h), [tableVariable]);
+        value.dispose();
+        return { dHidden: tf.grad(headLoss)(h), dTableHead: grads[tableVariable.name]! };
+      });
+      const expectedDHidden = Array.from({ length: b * t }, (_, r) =>
+        Array.from({ length: width }, (_, k) =>
+          upstreamLogits.slice(r * vocabSize, (r + 1) * vocabSize).reduce((acc, g, v) => acc + g * table![v * width + k]!, 0),
+        ),
+      ).flat();
+      const expectedDTable = Array.from({ length: vocabSize }, (_, v) =>
+        Array.from({ length: width }, (_, k) =>
+          Array.from({ length: b * t }, (_, r) => upstreamLogits[r * vocabSize + v]! * hidden[r * width + k]!).reduce((x, y) => x + y, 0),
+        ),
+      ).flat();
+      expectClose(values(dHidden), expectedDHidden, 1e-5, 1e-6);
+      expectClose(values(dTableHead), expectedDTable, 1e-5, 1e-6);
+      tf.dispose([out, dTable, dPositions, logits, dHidden, dTableHead]);
+      embedding.weights.forEach((w) => w.dispose());
+    },
+  );
 
   it('CausalSelfAttention, TransformerBlock and CausalConv1D are exactly causal', () => {
     const attention = new layers.CausalSelfAttention({ heads: 2, seed: 3 });

@@ -32,7 +32,12 @@ describe.each(TEST_BACKENDS)('assignment check on %s', (backend) => {
   });
 
   it('records the first new value of each planned variable in a step; second assignments, non-finite values and assignments outside a step are left to the scan after it', async () => {
-    const w = tf.variable(tf.tensor2d([[1, -2], [3, 0.5]]));
+    const w = tf.variable(
+      tf.tensor2d([
+        [1, -2],
+        [3, 0.5],
+      ]),
+    );
     const b = tf.variable(tf.tensor1d([0.1, 0.2]));
     const optimizer = tf.train.adam(0.1);
     const loss = (scale: number) => () => tf.sum(tf.square(tf.add(tf.mul(w, scale), b))) as tf.Scalar;

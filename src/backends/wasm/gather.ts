@@ -34,8 +34,7 @@ export function makeGatherV2(stock: WasmKernelFunc): WasmKernelFunc {
     const ids = backend.typedArrayFromHeap(indices);
     for (let i = 0; i < ids.length; i++) {
       const index = ids[i]!;
-      if (!(index >= 0 && index <= dimSize - 1))
-        throw new Error(`GatherV2: the index value ${index} is not in [0, ${dimSize - 1}]`);
+      if (!(index >= 0 && index <= dimSize - 1)) throw new Error(`GatherV2: the index value ${index} is not in [0, ${dimSize - 1}]`);
     }
     // makeOutput may grow the heap, which detaches earlier views: take the views after it.
     const out = backend.makeOutput(info.outputShape, x.dtype);

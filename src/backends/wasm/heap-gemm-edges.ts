@@ -47,8 +47,20 @@ export function gemmBatchEdges(
   const M4 = M - (M % 4);
   const N8 = N - (N % 8);
   // Row and column offsets (elements) of the edge strips.
-  const rows: [number, number][] = M4 === M ? [[0, M]] : [[0, M4], [M - 4, 4]];
-  const cols: [number, number][] = N8 === N ? [[0, N]] : [[0, N8], [N - 8, 8]];
+  const rows: [number, number][] =
+    M4 === M
+      ? [[0, M]]
+      : [
+          [0, M4],
+          [M - 4, 4],
+        ];
+  const cols: [number, number][] =
+    N8 === N
+      ? [[0, N]]
+      : [
+          [0, N8],
+          [N - 8, 8],
+        ];
   for (const [i0, m] of rows) {
     for (const [j0, n] of cols) {
       kernels.gemmBatch(

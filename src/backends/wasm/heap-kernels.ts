@@ -607,7 +607,11 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     },
     scale: (x, out, n, factor) => {
       const count = chunksFor(state.pool, n, ADAM_MIN_PER_THREAD, Math.ceil(n / ALIGN));
-      run('scale', local.scale, ranges(n, count, ALIGN).map(([s, k]) => [x + 4 * s, out + 4 * s, k, factor]));
+      run(
+        'scale',
+        local.scale,
+        ranges(n, count, ALIGN).map(([s, k]) => [x + 4 * s, out + 4 * s, k, factor]),
+      );
     },
     // By rows (each row normalized on its own). The gradient is not split: it sums dγ, dβ over
     // the rows in row order, which a split would change.

@@ -224,14 +224,16 @@ describe('Conv2DBackpropFilter by shifted products on the heap gemm', () => {
   const r = rng(11);
   const x = randomArray(r, 2 * 28 * 28 * 32);
   const dy = randomArray(r, 2 * 28 * 28 * 32);
-  const dWOf = (xs: Float32Array, dys: Float32Array, [n, h, w, c]: number[], k: number, cout: number) => () =>
-    tf
-      .engine()
-      .runKernel(
-        'Conv2DBackpropFilter',
-        { x: tf.tensor4d(xs, [n!, h!, w!, c!]), dy: tf.tensor4d(dys, [n!, h!, w!, cout]) },
-        { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [k, k, c!, cout] },
-      ) as tf.Tensor;
+  const dWOf =
+    (xs: Float32Array, dys: Float32Array, [n, h, w, c]: number[], k: number, cout: number) =>
+    () =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x: tf.tensor4d(xs, [n!, h!, w!, c!]), dy: tf.tensor4d(dys, [n!, h!, w!, cout]) },
+          { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [k, k, c!, cout] },
+        ) as tf.Tensor;
   const dW = dWOf(x, dy, [2, 28, 28, 32], 3, 32);
   // One example of 48×48 (48·50 = 2400 positions > EXAMPLE_BLOCK): two bands of 24 rows.
   const xBand = randomArray(r, 48 * 48 * 4);

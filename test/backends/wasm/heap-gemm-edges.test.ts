@@ -62,9 +62,7 @@ describe('batched products with edge tiles on the heap gemm', () => {
     const r = rng(77);
     const a = randomArray(r, 6 * 49 * 49);
     const b = randomArray(r, 6 * 49 * 64);
-    await expectParity('[2, 3, 49, 49]·[2, 3, 49, 64]', () =>
-      tf.matMul(tf.tensor(a, [2, 3, 49, 49]), tf.tensor(b, [2, 3, 49, 64])),
-    );
+    await expectParity('[2, 3, 49, 49]·[2, 3, 49, 64]', () => tf.matMul(tf.tensor(a, [2, 3, 49, 49]), tf.tensor(b, [2, 3, 49, 64])));
   });
 
   it.each(COMBOS)('runs on the heap gemm, bit-identical with the heap threads on and off, transposeA=%s transposeB=%s', async (ta, tb) => {

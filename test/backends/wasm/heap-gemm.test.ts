@@ -100,26 +100,29 @@ describe('wasm heap gemm', () => {
 
   // Off the 4x8 tiles: 98 columns (a GPT head's vocabulary) are padded to 104, 66 rows to 68;
   // [66, 40, 98] both, [128, 37, 98] only N, [98, 64, 66] both (each at least 2^16 multiply-adds).
-  it.each(COMBOS)('products off the 4x8 tiles run on zero-padded copies, transposeA=%s transposeB=%s, forward and backward', async (ta, tb) => {
-    const r = rng(360 + (ta ? 2 : 0) + (tb ? 1 : 0));
-    for (const [M, K, N] of [
-      [66, 40, 98],
-      [128, 37, 98],
-      [98, 64, 66],
-    ] as const) {
-      const a = randomArray(r, M * K);
-      const b = randomArray(r, K * N);
-      const w = randomArray(r, M * N);
-      await expectParity(`padded heap matMul ${M}x${K}x${N} tA=${ta} tB=${tb}`, () => {
-        const A = tf.tensor2d(a, ta ? [K, M] : [M, K]);
-        const B = tf.tensor2d(b, tb ? [N, K] : [K, N]);
-        const W = tf.tensor2d(w, [M, N]);
-        const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), W));
-        const [dA, dB] = tf.grads(f)([A, B]);
-        return [tf.matMul(A, B, ta, tb), dA!, dB!];
-      });
-    }
-  });
+  it.each(COMBOS)(
+    'products off the 4x8 tiles run on zero-padded copies, transposeA=%s transposeB=%s, forward and backward',
+    async (ta, tb) => {
+      const r = rng(360 + (ta ? 2 : 0) + (tb ? 1 : 0));
+      for (const [M, K, N] of [
+        [66, 40, 98],
+        [128, 37, 98],
+        [98, 64, 66],
+      ] as const) {
+        const a = randomArray(r, M * K);
+        const b = randomArray(r, K * N);
+        const w = randomArray(r, M * N);
+        await expectParity(`padded heap matMul ${M}x${K}x${N} tA=${ta} tB=${tb}`, () => {
+          const A = tf.tensor2d(a, ta ? [K, M] : [M, K]);
+          const B = tf.tensor2d(b, tb ? [N, K] : [K, N]);
+          const W = tf.tensor2d(w, [M, N]);
+          const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), W));
+          const [dA, dB] = tf.grads(f)([A, B]);
+          return [tf.matMul(A, B, ta, tb), dA!, dB!];
+        });
+      }
+    },
+  );
 
   it('a padded product takes the heap gemm with padded sizes, fused bias included, and equals the float64 product', async () => {
     const [M, K, N] = [66, 40, 98];

@@ -234,7 +234,7 @@ describe('heap kernels with threads: 2', () => {
     ['copyRuns with 48 outer indices (split along them alone)', [48, 64, 3, 32], [0, 2, 1, 3], 'copyRuns'],
   ] as const)('Transpose splits: %s %j perm %j', async (label, shape, perm, op) => {
     const size = shape.reduce((p, d) => p * d, 1);
-    const x = randomArray(rng(745 + size % 97), size);
+    const x = randomArray(rng(745 + (size % 97)), size);
     await check(`transpose ${label}`, () => tf.transpose(tf.tensor(x, [...shape]), [...perm]), [op]);
   });
 

@@ -59,8 +59,18 @@ const CASES: [string, keyof HeapKernels, () => tf.Tensor[], (inputs: tf.Tensor[]
       } as unknown as tf.NamedAttrMap),
   ],
   ['GELU', 'gelu', () => [filled([40])], ([x]) => tf.engine().runKernel(GELU_KERNEL, { x: x! })],
-  ['GELU gradient', 'geluGrad', () => [filled([40]), filled([40]), filled([40])], ([dy, x, t]) => tf.engine().runKernel(GELU_GRAD_KERNEL, { dy: dy!, x: x!, t: t! })],
-  ['SiLU gradient', 'siluGrad', () => [filled([40]), filled([40]), filled([40])], ([dy, x, s]) => tf.engine().runKernel(SILU_GRAD_KERNEL, { dy: dy!, x: x!, s: s! })],
+  [
+    'GELU gradient',
+    'geluGrad',
+    () => [filled([40]), filled([40]), filled([40])],
+    ([dy, x, t]) => tf.engine().runKernel(GELU_GRAD_KERNEL, { dy: dy!, x: x!, t: t! }),
+  ],
+  [
+    'SiLU gradient',
+    'siluGrad',
+    () => [filled([40]), filled([40]), filled([40])],
+    ([dy, x, s]) => tf.engine().runKernel(SILU_GRAD_KERNEL, { dy: dy!, x: x!, s: s! }),
+  ],
   [
     'layer norm',
     'layerNorm',

@@ -44,9 +44,15 @@ describe('wasm Sum of few columns matches cpu', () => {
   });
 
   it.each([
-    [[37, 5, 19], [0, 1]],
+    [
+      [37, 5, 19],
+      [0, 1],
+    ],
     [[3, 50, 37], [1]],
-    [[16, 28, 28, 32], [0, 1, 2]],
+    [
+      [16, 28, 28, 32],
+      [0, 1, 2],
+    ],
   ] as [number[], number[]][])('x %j over %j: bit for bit the float32 sums in order of rows, from 0', async (shape, axis) => {
     const x = randomArray(
       rng(shape.length + shape[0]!),
