@@ -14,8 +14,8 @@ import { ROOT } from './install.mjs';
  * The programs measured: what each imports, and its budget (gzip bytes of the minified bundle),
  * about 25% above the size measured when the budget was set (bench/RESULTS.md; reset on
  * 2026-12-06 when the layers, diffusion and autoregressive families landed; `everything` raised
- * from 100 to 125 KB later that day, measured at 102 KB with the threaded transformer and UNet
- * kernels and `layers.SiLU`), except `losses`, whose budget is the 10 KB of issue 15.
+ * from 100 to 125 KB and `backends` from 30 to 38 KB later that day, measured at 102 and 31.2 KB
+ * with the threaded transformer and UNet kernels and `layers.SiLU`), except `losses`, whose budget is the 10 KB of issue 15.
  */
 export const PROGRAMS = [
   { name: 'everything', code: `import * as genblocks from 'genblocks';\nglobalThis.genblocks = genblocks;`, budget: 125_000 },
@@ -29,7 +29,7 @@ export const PROGRAMS = [
   // Raised from 20 KB when the heap kernels' worker pool, the threaded-build spin patch and the
   // cpu/webgpu kernel fixes landed (20.5 KB measured); to 30 KB when the transformer and UNet
   // kernels landed (GELU, layer norm, clipping, group norm, SplitV, Concat, Cast, ClipByValue: 26.6 KB).
-  { name: 'backends', code: `import { backends } from 'genblocks';\nglobalThis.backends = backends;`, budget: 30_000 },
+  { name: 'backends', code: `import { backends } from 'genblocks';\nglobalThis.backends = backends;`, budget: 38_000 },
   { name: 'nets', code: `import { nets } from 'genblocks';\nglobalThis.nets = nets;`, budget: 18_000 },
   {
     name: 'a trainer (train.AdversarialTrainer)',
@@ -49,8 +49,9 @@ export const PROGRAMS = [
   {
     name: 'autoregressive (genblocks/autoregressive)',
     code: `import * as autoregressive from 'genblocks/autoregressive';\nglobalThis.autoregressive = autoregressive;`,
-    // 13.5 KB: ~10.9 KB measured with the typed-array CachedDecoder (its wasm module included).
-    budget: 13_500,
+    // 13.5 KB: ~10.9 KB measured with the typed-array CachedDecoder (its wasm module included);
+    // 17 KB since the attention core's written-out gradient and one `checkHeads` (13.9 KB measured).
+    budget: 17_000,
   },
 ];
 
