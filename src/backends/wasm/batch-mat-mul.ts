@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { batchedHeapProductEdges } from './heap-gemm-edges.js';
+import { gemmBatchEdges } from './heap-gemm-edges.js';
 import { heapKernels, heapKernelThreads, heapPointer, PANEL_MIN_ROWS, swapLastTwo } from './heap-kernels.js';
 import { Scope } from './scope.js';
 import { attr, sizeOf, wasmKernel, type WasmBackend, type WasmKernelFunc } from './types.js';
@@ -184,7 +184,7 @@ function heapProduct(
  * place unless transposed (then one batched transpose of `B` first, `gemm` needing rows of B).
  * The alternative, a Slice of each operand, an XNNPACK product that packs its right operand,
  * and a Concat per batch entry, costs more in copies than the small products themselves.
- * `null` when the shapes do not fit the 4x8 tiles or the heap kernels are unavailable.
+ * `null` when `M < 4`, `N < 8` or the heap kernels are unavailable.
  */
 function batchedHeapProduct(
   s: Scope,
@@ -199,13 +199,15 @@ function batchedHeapProduct(
 ): tf.TensorInfo | null {
   const { M, K, N } = dims;
   const kernels = heapKernels(backend);
-  if (kernels == null || M === 0 || N === 0 || K === 0 || M % 4 !== 0 || N % 8 !== 0) return null;
+  // Sizes off the 4x8 tiles (attention at 7x7: 49 positions) run as overlapping edge tiles.
+  if (kernels == null || M < 4 || N < 8 || K === 0) return null;
   const right = transposeB ? s.run('Transpose', { x: b }, { perm: swapLastTwo(b.shape.length) }) : b; // [batch, K, N]
   // One panel per thread (the batch entries are shared out among the heap kernels' threads).
   const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
   const out = s.alloc(outShape); // kept when returned: freed if the gemm throws
   // Byte offsets stay valid across heap growth (only typed-array views are detached).
-  kernels.gemmBatch(
+  gemmBatchEdges(
+    kernels,
     batch,
     4 * M * K,
     4 * K * N,
@@ -289,9 +291,7 @@ export function makeBatchMatMul(original: WasmKernelFunc, fused: boolean): WasmK
         }
       }
       if (!fused && batchA === batchB && batchA > 1) {
-        const out =
-          batchedHeapProduct(s, backend, a, b, transposeA, transposeB, { M, K, N }, batchA, outShape) ??
-          batchedHeapProductEdges(s, backend, a, b, transposeA, transposeB, { M, K, N }, batchA, outShape);
+        const out = batchedHeapProduct(s, backend, a, b, transposeA, transposeB, { M, K, N }, batchA, outShape);
         if (out != null) return out;
       }
       if (transposeA) a = s.run('Transpose', { x: a }, { perm: swapLastTwo(rankA) });

@@ -10,15 +10,12 @@
  * the second write leaves the same bits and the result does not depend on the split or the
  * thread count. The extra work is `M₄·8 + 4·N₈ + 32` elements per product (1.21x at 49x49,
  * 1.06x at 49x64), against copies to padded operands and back, or XNNPACK's per-entry products
- * (a slice, a packed right operand and a concat for each).
+ * (a slice, a packed right operand and a concat for each). `batch-mat-mul.ts` runs every
+ * batched heap product through {@link gemmBatchEdges} (tiled sizes are one `gemmBatch`).
  *
  * @module
  */
-import type * as tf from '@tensorflow/tfjs-core';
-
-import { heapKernels, heapKernelThreads, heapPointer, PANEL_MIN_ROWS, swapLastTwo, type HeapKernels } from './heap-kernels.js';
-import type { Scope } from './scope.js';
-import type { WasmBackend } from './types.js';
+import { PANEL_MIN_ROWS, type HeapKernels } from './heap-kernels.js';
 
 /**
  * `gemmBatch` (arguments as {@link HeapKernels.gemmBatch}) for any `M ≥ 4`, `N ≥ 8`: at most
@@ -70,53 +67,4 @@ export function gemmBatchEdges(
       );
     }
   }
-}
-
-/**
- * Equal-batch products `op(A)[i]·op(B)[i]` whose `M`, `N` do not fit the heap gemm's tiles (but
- * `M ≥ 4`, `N ≥ 8`), by {@link gemmBatchEdges}: `A` read in place, transposed or not, `B` in
- * place unless transposed (one batched transpose first, as `batch-mat-mul.ts` does for tiled
- * sizes). `null` where that path does not apply (tiled sizes included: `batch-mat-mul.ts` runs those).
- */
-export function batchedHeapProductEdges(
-  s: Scope,
-  backend: WasmBackend,
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  transposeA: boolean,
-  transposeB: boolean,
-  dims: { M: number; K: number; N: number },
-  batch: number,
-  outShape: number[],
-): tf.TensorInfo | null {
-  const { M, K, N } = dims;
-  const kernels = heapKernels(backend);
-  if (kernels == null || M < 4 || N < 8 || K === 0 || (M % 4 === 0 && N % 8 === 0)) return null;
-  const right = transposeB ? s.run('Transpose', { x: b }, { perm: swapLastTwo(b.shape.length) }) : b; // [batch, K, N]
-  // One panel per thread (the batch entries are shared out among the heap kernels' threads).
-  const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
-  // Tracked by the scope until it is returned: freed if the gemm throws (a worker failing).
-  const out = s.alloc(outShape);
-  // Byte offsets stay valid across heap growth (only typed-array views are detached).
-  gemmBatchEdges(
-    kernels,
-    batch,
-    4 * M * K,
-    4 * K * N,
-    4 * M * N,
-    heapPointer(backend, a),
-    heapPointer(backend, right),
-    heapPointer(backend, out),
-    0,
-    M,
-    N,
-    K,
-    transposeA ? 1 : K,
-    transposeA ? M : 1,
-    N,
-    N,
-    1,
-    panel,
-  );
-  return s.keep(out);
 }
