@@ -22,6 +22,7 @@
 import { backend_util, util } from '@tensorflow/tfjs-core';
 
 import { heapKernels, heapPointer } from './heap-kernels.js';
+import { disposeOnThrow } from './scope.js';
 import type { WasmKernelFunc } from './types.js';
 
 /** The `op` codes of the heap kernel `binary`. */
@@ -99,17 +100,19 @@ export function makeBinary(original: WasmKernelFunc, op: number): WasmKernelFunc
     const out = backend.makeOutput(outShape, 'float32');
     if (util.sizeFromShape(outShape) === 0) return out;
     const [va, vb] = view.operands as [OperandView, OperandView];
-    kernels.binary(
-      op,
-      view.M,
-      view.N,
-      heapPointer(backend, a),
-      va.outer,
-      va.inner,
-      heapPointer(backend, b),
-      vb.outer,
-      vb.inner,
-      heapPointer(backend, out),
+    disposeOnThrow(backend, [out], () =>
+      kernels.binary(
+        op,
+        view.M,
+        view.N,
+        heapPointer(backend, a),
+        va.outer,
+        va.inner,
+        heapPointer(backend, b),
+        vb.outer,
+        vb.inner,
+        heapPointer(backend, out),
+      ),
     );
     return out;
   };

@@ -214,9 +214,11 @@ export function makeConv2DBackpropInput(original: WasmKernelFunc): WasmKernelFun
       const dyLast = s.run('Transpose', { x: dy }, { perm: [0, 2, 3, 1] });
       const dx = backpropInputPhases(s, dyLast, filter, toChannelsLast(attr<number[]>(attrs, 'inputShape')), attrs);
       s.keep(dx);
-      const out = wasmKernel('Transpose')({ inputs: { x: dx }, backend, attrs: { perm: [0, 3, 1, 2] } });
-      backend.disposeData(dx.dataId);
-      return out;
+      try {
+        return wasmKernel('Transpose')({ inputs: { x: dx }, backend, attrs: { perm: [0, 3, 1, 2] } });
+      } finally {
+        backend.disposeData(dx.dataId);
+      }
     } finally {
       s.dispose();
     }

@@ -6,6 +6,7 @@
  * @module
  */
 import { heapKernels, heapPointer } from './heap-kernels.js';
+import { disposeOnThrow } from './scope.js';
 import { sizeOf, type WasmKernelFunc } from './types.js';
 
 /** Wraps the stock wasm `Greater` kernel `original` (kept for other broadcasts and dtypes). */
@@ -21,7 +22,9 @@ export function makeGreater(original: WasmKernelFunc): WasmKernelFunc {
     const scalarB = sizeOf(b.shape) === 1 && b.shape.length <= a.shape.length;
     if (!sameShape && !scalarB) return original(args);
     const out = backend.makeOutput([...a.shape], 'bool');
-    kernels.greater(heapPointer(backend, a), heapPointer(backend, b), heapPointer(backend, out), sizeOf(a.shape), sameShape ? 1 : 0);
+    disposeOnThrow(backend, [out], () =>
+      kernels.greater(heapPointer(backend, a), heapPointer(backend, b), heapPointer(backend, out), sizeOf(a.shape), sameShape ? 1 : 0),
+    );
     return out;
   };
 }

@@ -12,7 +12,7 @@
  * @module
  */
 import { heapKernels, heapPointer } from './heap-kernels.js';
-import { Scope } from './scope.js';
+import { disposeOnThrow, Scope } from './scope.js';
 import { attr, sizeOf, wasmKernel, type WasmKernelFunc } from './types.js';
 
 /** Wraps the stock wasm `LeakyRelu` kernel `original` (kept for non-float32 inputs). */
@@ -25,7 +25,7 @@ export function makeLeakyRelu(original: WasmKernelFunc): WasmKernelFunc {
     const kernels = heapKernels(backend);
     if (kernels != null) {
       const out = backend.makeOutput(x.shape, 'float32');
-      kernels.leakyRelu(heapPointer(backend, x), heapPointer(backend, out), sizeOf(x.shape), alpha);
+      disposeOnThrow(backend, [out], () => kernels.leakyRelu(heapPointer(backend, x), heapPointer(backend, out), sizeOf(x.shape), alpha));
       return out;
     }
     const s = new Scope(backend);

@@ -6,6 +6,7 @@
  * @module
  */
 import { heapKernels, heapPointer } from './heap-kernels.js';
+import { disposeOnThrow } from './scope.js';
 import { sizeOf, type WasmKernelFunc } from './types.js';
 
 /** Wraps the stock wasm `Select` kernel `original` (kept for row-wise conditions and other dtypes). */
@@ -30,7 +31,9 @@ export function makeSelect(original: WasmKernelFunc): WasmKernelFunc {
       return original(args);
     }
     const out = backend.makeOutput([...t.shape], t.dtype);
-    kernels.select(heapPointer(backend, condition), heapPointer(backend, t), heapPointer(backend, e), heapPointer(backend, out), n);
+    disposeOnThrow(backend, [out], () =>
+      kernels.select(heapPointer(backend, condition), heapPointer(backend, t), heapPointer(backend, e), heapPointer(backend, out), n),
+    );
     return out;
   };
 }

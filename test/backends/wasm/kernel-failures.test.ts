@@ -1,7 +1,7 @@
 /**
  * A wasm kernel whose heap kernel throws (a worker thread failing: `HeapPool.run` raises a
  * BackendError) frees what it allocated: its output and its scratch tensors (the index table of
- * nearest-neighbour resizing, a product's panels). Each heap kernel is stubbed to throw on the
+ * nearest-neighbour resizing, a product's panels, a channels-first transpose's input). Each heap kernel is stubbed to throw on the
  * kernels object the wasm kernels use, and the backend's live data ids are counted around the
  * failing call. Without the fixes each case left its output (1 data id) behind.
  */
@@ -102,6 +102,15 @@ const CASES: [string, keyof HeapKernels, () => tf.Tensor[], (inputs: tf.Tensor[]
     () => [filled([6]), filled([3, 4])],
     ([a, b]) => tf.engine().runKernel(CLIP_BY_GLOBAL_NORM_KERNEL, { '0': a!, '1': b! }, { maxNorm: 1 }),
   ],
+  ['Maximum (the binary heap kernel)', 'binary', () => [filled([4, 6]), filled([6])], ([a, b]) => tf.maximum(a!, b!)],
+  ['LeakyRelu', 'leakyRelu', () => [filled([40])], ([x]) => tf.leakyRelu(x!, 0.2)],
+  ['Greater', 'greater', () => [filled([40]), filled([40])], ([a, b]) => tf.greater(a!, b!)],
+  [
+    'Select',
+    'select',
+    () => [tf.fill([40], 1, 'bool'), filled([40]), filled([40])],
+    ([condition, t, e]) => tf.where(condition as tf.Tensor, t!, e!),
+  ],
   ['Transpose of a matrix', 'transpose', () => [filled([6, 10])], ([x]) => tf.transpose(x!)],
   // Attention's head split (runs of the last axis).
   ['Transpose keeping the last axis', 'copyRuns', () => [filled([2, 4, 3, 2, 8])], ([x]) => tf.transpose(x!, [2, 0, 3, 1, 4])],
@@ -127,4 +136,37 @@ describe('a wasm kernel whose heap kernel throws leaks nothing', () => {
     expect(tf.memory().numTensors).toBe(tensors);
     tf.dispose(inputs);
   });
+});
+
+it('Conv2DBackpropInput, channels first, frees its channels-last result when the last transpose throws', () => {
+  const backend = wasmBackend();
+  const kernels = heapKernels(backend)!;
+  const dy = filled([1, 8, 4, 4]);
+  const filter = filled([3, 3, 8, 8]);
+  const call = () =>
+    tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, {
+      strides: [1, 1],
+      pad: 'same',
+      dataFormat: 'NCHW',
+      dimRoundingMode: undefined,
+      inputShape: [1, 8, 4, 4],
+    } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const transpose = kernels.transpose.bind(kernels);
+  // Count the heap transposes of one call, then fail only the last (NCHW → NHWC → NCHW: the
+  // result's transpose back to channels first).
+  const counter = vi.spyOn(kernels, 'transpose');
+  tf.dispose(call());
+  const calls = counter.mock.calls.length;
+  expect(calls).toBeGreaterThanOrEqual(2);
+  counter.mockRestore();
+  const dataIds = backend.numDataIds();
+  let seen = 0;
+  const stub = vi.spyOn(kernels, 'transpose').mockImplementation((...args) => {
+    if (++seen === calls) throw new BackendError('heapKernels', 'heapKernels: worker thread 1 failed running transpose: stubbed');
+    transpose(...args);
+  });
+  expect(call).toThrow(/failed running transpose: stubbed/);
+  expect(stub).toHaveBeenCalledTimes(calls);
+  expect(backend.numDataIds()).toBe(dataIds);
+  tf.dispose([dy, filter]);
 });
