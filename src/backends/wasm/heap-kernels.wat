@@ -265,7 +265,11 @@
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $loop))))
 
-  ;; adam: one Adam step over n parameters, in tf.train.adam's order of float32 operations:
+  ;; adam: one Adam step over n parameters, in tf.train.adam's order of float32 operations,
+  ;; on the gradient scaled by gs (gradient clipping by global norm: g·s as clipping writes it)
+  ;; and the value decayed by d (AdamW's decoupled decay 1 − α·λ: w·d as a separate product
+  ;; writes it); gs = d = 1 changes nothing (x·1 = x in float32):
+  ;;   g ← g·gs,   w ← w·d
   ;;   m' = m·β1 + g·(1−β1)         v' = v·β2 + g²·(1−β2)
   ;;   w' = (m'/c1) / (√(v'/c2) + ε) · (−lr) + w      with c1 = 1−β1ᵗ, c2 = 1−β2ᵗ
   ;; written to fresh outputs ow, om, ov. Returns Σ (x − x) over w' and v': 0 when every value
@@ -275,22 +279,24 @@
   ;; w all non-finite, so w' is non-finite whenever m' is.
   (func (export "adam")
     (param $w i32) (param $m i32) (param $v i32) (param $g i32) (param $ow i32) (param $om i32) (param $ov i32) (param $n i32)
-    (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32) (param $c1 f32) (param $c2 f32) (param $eps f32) (param $negLr f32)
+    (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32) (param $c1 f32) (param $c2 f32) (param $eps f32) (param $negLr f32) (param $gscale f32) (param $decay f32)
     (result f32)
     (local $i i32) (local $n4 i32) (local $off i32)
     (local $B1 v128) (local $OMB1 v128) (local $B2 v128) (local $OMB2 v128) (local $C1 v128) (local $C2 v128) (local $EPS v128) (local $NLR v128)
+    (local $GS v128) (local $D v128)
     (local $gv v128) (local $mv v128) (local $vv v128) (local $wv v128) (local $bad v128)
     (local $gs f32) (local $ms f32) (local $vs f32) (local $ws f32) (local $bads f32)
     (local.set $B1 (f32x4.splat (local.get $b1))) (local.set $OMB1 (f32x4.splat (local.get $omb1)))
     (local.set $B2 (f32x4.splat (local.get $b2))) (local.set $OMB2 (f32x4.splat (local.get $omb2)))
     (local.set $C1 (f32x4.splat (local.get $c1))) (local.set $C2 (f32x4.splat (local.get $c2)))
     (local.set $EPS (f32x4.splat (local.get $eps))) (local.set $NLR (f32x4.splat (local.get $negLr)))
+    (local.set $GS (f32x4.splat (local.get $gscale))) (local.set $D (f32x4.splat (local.get $decay)))
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
     (block $done4
       (loop $loop4
         (br_if $done4 (i32.ge_u (local.get $i) (local.get $n4)))
         (local.set $off (i32.shl (local.get $i) (i32.const 2)))
-        (local.set $gv (v128.load (i32.add (local.get $g) (local.get $off))))
+        (local.set $gv (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $off))) (local.get $GS)))
         (local.set $mv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $off))) (local.get $B1))
                                   (f32x4.mul (local.get $gv) (local.get $OMB1))))
         (local.set $vv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $off))) (local.get $B2))
@@ -303,7 +309,7 @@
               (f32x4.div (f32x4.div (local.get $mv) (local.get $C1))
                          (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $C2))) (local.get $EPS)))
               (local.get $NLR))
-            (v128.load (i32.add (local.get $w) (local.get $off)))))
+            (f32x4.mul (v128.load (i32.add (local.get $w) (local.get $off))) (local.get $D))))
         (v128.store (i32.add (local.get $ow) (local.get $off)) (local.get $wv))
         (local.set $bad
           (f32x4.add (local.get $bad)
@@ -314,7 +320,7 @@
       (loop $loop
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
         (local.set $off (i32.shl (local.get $i) (i32.const 2)))
-        (local.set $gs (f32.load (i32.add (local.get $g) (local.get $off))))
+        (local.set $gs (f32.mul (f32.load (i32.add (local.get $g) (local.get $off))) (local.get $gscale)))
         (local.set $ms (f32.add (f32.mul (f32.load (i32.add (local.get $m) (local.get $off))) (local.get $b1))
                                 (f32.mul (local.get $gs) (local.get $omb1))))
         (local.set $vs (f32.add (f32.mul (f32.load (i32.add (local.get $v) (local.get $off))) (local.get $b2))
@@ -327,7 +333,7 @@
               (f32.div (f32.div (local.get $ms) (local.get $c1))
                        (f32.add (f32.sqrt (f32.div (local.get $vs) (local.get $c2))) (local.get $eps)))
               (local.get $negLr))
-            (f32.load (i32.add (local.get $w) (local.get $off)))))
+            (f32.mul (f32.load (i32.add (local.get $w) (local.get $off))) (local.get $decay))))
         (f32.store (i32.add (local.get $ow) (local.get $off)) (local.get $ws))
         (local.set $bads
           (f32.add (local.get $bads)
