@@ -96,6 +96,8 @@ describe.each(TEST_BACKENDS)('losses.autoregressive.crossEntropy on %s', (backen
       /crossEntropy: argument 'targets' must have the shape of 'logits' without its last axis \[2,3\], received shape \[2,4\]/,
     );
     expect(() => crossEntropy(logits, tf.zeros([2, 3], 'int32'), { reduction: 'avg' as never })).toThrow(/reduction' must be one of/);
+    // A target id outside [0, V) (here 4 with V = 4) is an error, not a probability of 0.
+    expect(() => crossEntropy(logits, tf.tensor2d([0, 1, 2, 3, 4, 0], [2, 3], 'int32'))).toThrow(/index value 4 is not in \[0, 3\]/);
     const y = tf.zeros([2, 3], 'int32');
     await expectNoLeak(() => crossEntropy(logits, y));
     tf.dispose([logits, y]);
