@@ -76,7 +76,7 @@ export function crossEntropy<R extends Reduction = 'mean'>(
   return tf.tidy(FN, () => {
     const vocabSize = logits.shape[logits.rank - 1]!;
     const tokens = targets.size;
-    const loss = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const loss = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
       const probabilities = tf.softmax(x);
       // x_y: each token's target logit, gathered ([tokens, 1] from [tokens, V]).
       const rows = tf.reshape(x, [tokens, vocabSize]);
@@ -94,7 +94,7 @@ export function crossEntropy<R extends Reduction = 'mean'>(
           return tf.mul(tf.sub(saved[0]!, oneHot), perTokenGradient);
         },
       };
-    });
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return loss(logits);
   }) as Reduced<R>;
 }
