@@ -83,15 +83,17 @@ export function crossEntropy<R extends Reduction = 'mean'>(
       const picked = tf.reshape(tf.gather(rows, tf.reshape(targets, [tokens, 1]), 1, 1), targets.shape);
       // m − x_y, then − log max p = log Σ exp(x − m): −log softmax(x)_y.
       const perToken = tf.sub(tf.sub(tf.max(x, -1), picked), tf.log(tf.max(probabilities, -1)));
-      save([probabilities]);
+      // The targets too: the caller may free them before the backward pass runs (a saved tensor is a kept clone).
+      save([probabilities, targets]);
       return {
         value: reduce(perToken, reduction),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           // int32, then cast: the wasm OneHot kernel writes int32 bits whatever dtype it is asked for (tfjs 4.22).
-          const oneHot = tf.cast(tf.oneHot(targets, vocabSize), 'float32');
+          const [p, ids] = saved as [tf.Tensor, tf.Tensor];
+          const oneHot = tf.cast(tf.oneHot(ids, vocabSize), 'float32');
           // The upstream gradient of each token's loss: dy per token ('none'), dy ('sum'), dy / N ('mean').
           const perTokenGradient = reduction === 'none' ? tf.expandDims(dy, -1) : reduction === 'mean' ? tf.div(dy, tokens) : dy;
-          return tf.mul(tf.sub(saved[0]!, oneHot), perTokenGradient);
+          return tf.mul(tf.sub(p, oneHot), perTokenGradient);
         },
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);

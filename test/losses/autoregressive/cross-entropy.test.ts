@@ -81,12 +81,21 @@ describe.each(TEST_BACKENDS)('losses.autoregressive.crossEntropy on %s', (backen
     expectClose(values(none), expected(dy), 1e-5, 1e-6);
     const sum = tf.grad((x: tf.Tensor) => crossEntropy(x, y, { reduction: 'sum' }))(logits);
     expectClose(values(sum), expected(dy.map(() => 1)), 1e-5, 1e-6);
+    // Targets made and freed inside the differentiated function (as a trainer's loss does) are
+    // still there for the backward pass.
+    const inner = tf.grad((x: tf.Tensor) => {
+      const ids = tf.tensor2d(targets, [2, 3], 'int32');
+      const loss = crossEntropy(x, ids);
+      ids.dispose();
+      return loss;
+    })(logits);
+    expectClose(values(inner), expected(dy.map(() => 1 / 6)), 1e-5, 1e-6);
     const { kernels } = await tf.profile(() => tf.grad((x: tf.Tensor) => crossEntropy(x, y))(logits));
     const names = kernels.map((k) => k.name);
     expect(names.filter((n) => n === 'Softmax')).toHaveLength(1);
     expect(names).not.toContain('Exp');
     await expectNoLeak(() => tf.grad((x: tf.Tensor) => crossEntropy(x, y))(logits));
-    tf.dispose([logits, y, upstream, none, sum]);
+    tf.dispose([logits, y, upstream, none, sum, inner]);
   });
 
   it('rejects float targets, mismatched shapes and unknown reductions; does not leak', async () => {
