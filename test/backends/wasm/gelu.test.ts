@@ -97,6 +97,9 @@ describe('wasm GELU kernels', () => {
     const xs = randomArray(r, n).map((v) => f(7 * v));
     xs[0] = f(1e-4); // |u| < 4e-4: t = u
     xs[5] = 20; // clamped
+    xs[6] = -20;
+    xs[7] = -0; // t = u = −0 (the clamp keeps the sign of zero)
+    xs[n - 2] = 9; // clamped in the one-vector loop
     const dys = randomArray(r, n);
     const x = tf.tensor1d(xs);
     const dy = tf.tensor1d(dys);
@@ -111,6 +114,19 @@ describe('wasm GELU kernels', () => {
     });
     expect(Array.from(y)).toEqual(expectedY);
     expect(Array.from(dx)).toEqual(expectedDx);
+    expect(Object.is(y[7], -0)).toBe(true);
+    tf.dispose([x, dy]);
+  });
+
+  it('gives NaN values and gradients for NaN inputs, in both loops', () => {
+    const xs = new Float32Array(16 + 4).fill(0.5);
+    xs[2] = Number.NaN; // four-vector loop
+    xs[17] = Number.NaN; // one-vector loop
+    const x = tf.tensor1d(xs);
+    const dy = tf.onesLike(x);
+    const [y, dx] = run(x, dy);
+    expect([y[2], y[17], dx[2], dx[17]].every(Number.isNaN)).toBe(true);
+    expect(y.filter(Number.isNaN)).toHaveLength(2);
     tf.dispose([x, dy]);
   });
 
