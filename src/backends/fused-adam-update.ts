@@ -30,7 +30,9 @@ export function hasFusedAdamKernel(): boolean {
  * or `tf.train.adam`'s operations (others), reading and writing the optimizer's moments and
  * `accBeta1/2` as `tf.AdamOptimizer.applyGradients` does. The caller increments the iteration
  * count. `decayOf` gives the factor each variable is first multiplied by (AdamW's `1 − α·λ`;
- * default 1, none), applied in the same kernel. Requires {@link hasFusedAdamKernel}.
+ * default 1, none), and `gradientScale` (a float32 scalar tensor, read on the heap) the factor
+ * every gradient is first multiplied by (clipping by global norm), both applied in the same
+ * kernel. Requires {@link hasFusedAdamKernel}.
  *
  * @internal
  */
@@ -38,6 +40,7 @@ export function applyFusedAdam(
   optimizer: tf.AdamOptimizer,
   variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0],
   decayOf: (variable: tf.Variable) => number = () => 1,
+  gradientScale?: tf.Scalar,
 ): void {
   const state = optimizer as unknown as AdamState;
   const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
@@ -58,10 +61,11 @@ export function applyFusedAdam(
       const value = tf.engine().registeredVariables[name]!;
       const firstMoment = moment(state.accumulatedFirstMoment, i, name, 'm', value);
       const secondMoment = moment(state.accumulatedSecondMoment, i, name, 'v', value);
-      const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
-      if (gradient == null) return;
+      const given = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
+      if (given == null) return;
       const decay = decayOf(value);
-      if (value.dtype !== 'float32' || gradient.dtype !== 'float32') {
+      if (value.dtype !== 'float32' || given.dtype !== 'float32') {
+        const gradient = gradientScale === undefined ? given : tf.mul(given, gradientScale);
         if (decay !== 1) value.assign(tf.mul(value, decay));
         // tf.train.adam's operations, for the rare non-float32 variable.
         const m = tf.add(tf.mul(firstMoment, state.beta1), tf.mul(gradient, 1 - state.beta1));
@@ -76,7 +80,15 @@ export function applyFusedAdam(
         .engine()
         .runKernel(
           FUSED_ADAM_KERNEL,
-          { value, firstMoment, secondMoment, gradient, oneMinusAccBeta1, oneMinusAccBeta2 },
+          {
+            value,
+            firstMoment,
+            secondMoment,
+            gradient: given,
+            oneMinusAccBeta1,
+            oneMinusAccBeta2,
+            ...(gradientScale === undefined ? {} : { gradientScale }),
+          },
           { beta1: state.beta1, beta2: state.beta2, epsilon: state.epsilon, learningRate: state.learningRate, decay },
         ) as tf.Tensor[];
       firstMoment.assign(newFirstMoment!);

@@ -23,8 +23,8 @@ export { AdversarialTrainer } from './adversarial-trainer.js';
 export type { AdversarialTrainerConfig } from './adversarial-trainer.js';
 export type { Callback, Logs, TrainingContext } from './callbacks/callback.js';
 export { checkpoint, checkpointName } from './checkpoint.js';
-export { clipByGlobalNorm } from './optim/clip-by-global-norm.js';
-export type { ClippedGradients } from './optim/clip-by-global-norm.js';
+export { clipByGlobalNorm, globalNormScale } from './optim/clip-by-global-norm.js';
+export type { ClippedGradients, GlobalNormScale } from './optim/clip-by-global-norm.js';
 export type {
   Checkpoint,
   CheckpointChecksum,

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ArgumentError, ConfigError } from '../errors.js';
 import { assertKnownKeys, assertNumber, assertOneOf, assertPositiveInt, describe } from '../validation.js';
-import { clipByGlobalNorm } from './optim/clip-by-global-norm.js';
+import { clipByGlobalNorm, globalNormScale } from './optim/clip-by-global-norm.js';
+import { isFusedAdam, type FusedAdamOptimizer } from './optim/fused-adam.js';
 import { ExponentialMovingAverage, type ExponentialMovingAverageOptions } from './optim/ema.js';
 import { allVariables, assertNetwork, trainableVariables, type Network } from './network.js';
 import { fnv1a, stepSeed } from './seed.js';
@@ -72,7 +73,13 @@ export interface ModelTrainerConfig<M extends Record<string, Network> = Record<s
   optimizers?: Record<string, OptimizerAssignment<keyof M & string>>;
   /** Weight of each term in the minimised sum (a number or a schedule `(step) => weight`), as Keras' `lossWeights`. Default 1 each. */
   lossWeights?: Record<string, number | ((step: number) => number)>;
-  /** Clip the gradients of each step to this global norm ({@link clipByGlobalNorm}) and log the norm before clipping as `gradientNorm`. Default: off. */
+  /**
+   * Clip the gradients of each step to this global norm ({@link clipByGlobalNorm}) and log the
+   * norm before clipping as `gradientNorm`. Default: off. When every optimizer is genblocks'
+   * {@link FusedAdamOptimizer} (`train.fusedAdam`, `train.adamW`), the clipping factor
+   * ({@link globalNormScale}) is applied inside the optimizer's one pass per variable instead of
+   * as a separate pass, with the same results bit for bit.
+   */
   clipNorm?: number;
   /** Draws `n` samples for {@link ModelTrainer.sample} (and `train.sampleGrid`). Default: none. */
   sample?: (n: number, options: SampleOptions, trainer: ModelTrainer<M>) => tf.Tensor | Promise<tf.Tensor>;
@@ -412,15 +419,26 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
     }
     tf.dispose([...new Set([...terms.values(), ...metrics.values()])]);
     let applied = grads;
+    let gradientScale: tf.Scalar | undefined;
     if (this.clipNorm !== undefined) {
-      const clipped = clipByGlobalNorm(grads, this.clipNorm);
-      applied = clipped.grads;
-      logs['gradientNorm'] = clipped.norm;
+      if (this.groups.every((group) => isFusedAdam(group.optimizer))) {
+        // Genblocks' Adam scales each gradient in its own pass (the same float32 product as
+        // clipByGlobalNorm's, then the same update): no clipped copy written and read back.
+        const { norm, scale } = globalNormScale(grads, this.clipNorm);
+        gradientScale = scale;
+        logs['gradientNorm'] = norm;
+      } else {
+        const clipped = clipByGlobalNorm(grads, this.clipNorm);
+        applied = clipped.grads;
+        logs['gradientNorm'] = clipped.norm;
+      }
     }
     for (const group of this.groups) {
       const part: tf.NamedTensorMap = {};
       for (const v of group.variables) if (applied[v.name]) part[v.name] = applied[v.name]!;
-      if (Object.keys(part).length > 0) group.optimizer.applyGradients(part);
+      if (Object.keys(part).length === 0) continue;
+      if (gradientScale !== undefined) (group.optimizer as FusedAdamOptimizer).applyGradients(part, gradientScale);
+      else group.optimizer.applyGradients(part);
     }
     this.afterUpdate();
     return logs;

@@ -7,6 +7,9 @@
  *
  *     n = √(Σ_i ‖g_i‖²),   g_i ← g_i · maxNorm / max(n, maxNorm)
  *
+ * With `scaleOnly`, no scaling pass: the norm and the factor, which the fused Adam kernel
+ * applies as it reads each gradient.
+ *
  * Without the heap kernels, the same in JavaScript loops.
  *
  * @see https://arxiv.org/abs/1211.5063 (Pascanu et al. 2013, gradient norm clipping)
@@ -27,8 +30,10 @@ export function clipByGlobalNorm({ inputs, backend, attrs }: WasmKernelArgs): tf
     throw new Error(`${CLIP_BY_GLOBAL_NORM_KERNEL}: expected float32 inputs named '0', '1', …, received ${Object.keys(inputs).join(', ')}`);
   }
   const maxNorm = attr<number>(attrs, 'maxNorm');
+  const scaleOnly = attr<boolean | undefined>(attrs, 'scaleOnly') === true;
   const norm = backend.makeOutput([], 'float32');
-  const outs = grads.map((g) => backend.makeOutput([...g.shape], 'float32'));
+  // With scaleOnly, one output: the clipping factor (the optimizer scales the gradients).
+  const outs = scaleOnly ? [backend.makeOutput([], 'float32')] : grads.map((g) => backend.makeOutput([...g.shape], 'float32'));
   // Every output freed if a heap kernel throws (a worker failing).
   return disposeOnThrow(backend, [norm, ...outs], () => {
     const kernels = heapKernels(backend);
@@ -44,6 +49,10 @@ export function clipByGlobalNorm({ inputs, backend, attrs }: WasmKernelArgs): tf
     const n = Math.fround(Math.sqrt(squares));
     const scale = Math.fround(maxNorm / Math.max(n, maxNorm));
     (backend.typedArrayFromHeap(norm) as Float32Array)[0] = n;
+    if (scaleOnly) {
+      (backend.typedArrayFromHeap(outs[0]!) as Float32Array)[0] = scale;
+      return [norm, ...outs];
+    }
     grads.forEach((g, k) => {
       const size = sizeOf(g.shape);
       if (kernels != null) {

@@ -7,6 +7,11 @@
  *     m' = m·β1 + g·(1−β1),   v' = v·β2 + g²·(1−β2),
  *     w' = (m'/c1) / (√(v'/c2) + ε) · (−lr) + w,   c1 = 1 − β1ᵗ, c2 = 1 − β2ᵗ.
  *
+ * In the same pass, the gradient is first multiplied by the optional scalar input
+ * `gradientScale` (clipping by global norm: the float32 product clipping would write) and the
+ * value by the `decay` attribute (AdamW's `1 − α·λ`), so clipping, decay and the update read
+ * and write the parameters once, with the results of the three separate passes.
+ *
  * The same pass checks that every value it writes is finite and, when so, marks the three
  * outputs finite (`markFinite`), so that the trainers' check of a step's new state skips them
  * instead of reading the weights and both moments a second time.
@@ -40,6 +45,12 @@ export function fusedAdam({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
   const epsilon = attr<number>(attrs, 'epsilon');
   const negLr = -attr<number>(attrs, 'learningRate');
   const decay = attr<number | undefined>(attrs, 'decay') ?? 1;
+  const scaleInput = inputs.gradientScale;
+  if (scaleInput !== undefined && (scaleInput.dtype !== 'float32' || sizeOf(scaleInput.shape) !== 1)) {
+    throw new Error(`${FUSED_ADAM_KERNEL}: expected a float32 scalar gradientScale, received ${scaleInput.dtype} [${scaleInput.shape}]`);
+  }
+  // Read on the heap: no synchronization with JavaScript.
+  const gradientScale = scaleInput === undefined ? 1 : backend.typedArrayFromHeap(scaleInput)[0]!;
   const n = sizeOf(value.shape);
   const outs = [
     backend.makeOutput([...value.shape], 'float32'),
@@ -52,10 +63,8 @@ export function fusedAdam({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
   const kernels = heapKernels(backend);
   if (kernels != null) {
     const p = (t: tf.TensorInfo) => heapPointer(backend, t);
-    // AdamW's decay: w·decay written to the new value, which the update then reads in place.
-    if (decay !== 1) kernels.scale(p(value), p(outs[0]!), n, decay);
     const check = kernels.adam(
-      decay !== 1 ? p(outs[0]!) : p(value),
+      p(value),
       p(m),
       p(v),
       p(g),
@@ -71,6 +80,8 @@ export function fusedAdam({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
       c2,
       epsilon,
       negLr,
+      gradientScale,
+      decay,
     );
     markIfFinite(check);
     return outs;
@@ -78,10 +89,10 @@ export function fusedAdam({ inputs, backend, attrs }: WasmKernelArgs): tf.Tensor
   // Without the heap kernels (no wasm SIMD, or a heap they cannot reach): the same float32 operations in JavaScript.
   const [w, mv, vv, gv] = [value, m, v, g].map((t) => backend.typedArrayFromHeap(t));
   const [ow, om, ov] = outs.map((t) => backend.typedArrayFromHeap(t));
-  const [b1, omb1, b2, omb2, e, nlr, d] = [beta1, 1 - beta1, beta2, 1 - beta2, epsilon, negLr, decay].map(f32);
+  const [b1, omb1, b2, omb2, e, nlr, d, gs] = [beta1, 1 - beta1, beta2, 1 - beta2, epsilon, negLr, decay, gradientScale].map(f32);
   let check = 0; // Σ (x − x): 0 while every value written is finite
   for (let i = 0; i < n; i++) {
-    const gi = gv![i]!;
+    const gi = f32(gv![i]! * gs!);
     const mi = f32(f32(mv![i]! * b1!) + f32(gi * omb1!));
     const vi = f32(f32(vv![i]! * b2!) + f32(f32(gi * gi) * omb2!));
     const w0 = d === 1 ? w![i]! : f32(w![i]! * d!);

@@ -202,7 +202,8 @@ export interface HeapKernels {
   /**
    * One Adam step over `n` parameters `w` (moments `m`, `v`, gradient `g`) into fresh outputs
    * `ow`, `om`, `ov`, in `tf.train.adam`'s order of float32 operations; `c1 = 1 − β1ᵗ`,
-   * `c2 = 1 − β2ᵗ`. Returns `Σ (x − x)` over the new values and second moments: 0 when every
+   * `c2 = 1 − β2ᵗ`; the gradient is first multiplied by `gradientScale` (clipping) and the
+   * value by `decay` (AdamW), both in float32 (1: unchanged). Returns `Σ (x − x)` over the new values and second moments: 0 when every
    * value written is finite, NaN otherwise (a non-finite first moment makes the value
    * non-finite).
    */
@@ -223,6 +224,8 @@ export interface HeapKernels {
     c2: number,
     epsilon: number,
     negLearningRate: number,
+    gradientScale: number,
+    decay: number,
   ): number;
 }
 

@@ -265,7 +265,11 @@
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $loop))))
 
-  ;; adam: one Adam step over n parameters, in tf.train.adam's order of float32 operations:
+  ;; adam: one Adam step over n parameters, in tf.train.adam's order of float32 operations,
+  ;; on the gradient scaled by gs (gradient clipping by global norm: g·s as clipping writes it)
+  ;; and the value decayed by d (AdamW's decoupled decay 1 − α·λ: w·d as a separate product
+  ;; writes it); gs = d = 1 changes nothing (x·1 = x in float32):
+  ;;   g ← g·gs,   w ← w·d
   ;;   m' = m·β1 + g·(1−β1)         v' = v·β2 + g²·(1−β2)
   ;;   w' = (m'/c1) / (√(v'/c2) + ε) · (−lr) + w      with c1 = 1−β1ᵗ, c2 = 1−β2ᵗ
   ;; written to fresh outputs ow, om, ov. Returns Σ (x − x) over w' and v': 0 when every value
@@ -275,22 +279,24 @@
   ;; w all non-finite, so w' is non-finite whenever m' is.
   (func (export "adam")
     (param $w i32) (param $m i32) (param $v i32) (param $g i32) (param $ow i32) (param $om i32) (param $ov i32) (param $n i32)
-    (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32) (param $c1 f32) (param $c2 f32) (param $eps f32) (param $negLr f32)
+    (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32) (param $c1 f32) (param $c2 f32) (param $eps f32) (param $negLr f32) (param $gscale f32) (param $decay f32)
     (result f32)
     (local $i i32) (local $n4 i32) (local $off i32)
     (local $B1 v128) (local $OMB1 v128) (local $B2 v128) (local $OMB2 v128) (local $C1 v128) (local $C2 v128) (local $EPS v128) (local $NLR v128)
+    (local $GS v128) (local $D v128)
     (local $gv v128) (local $mv v128) (local $vv v128) (local $wv v128) (local $bad v128)
     (local $gs f32) (local $ms f32) (local $vs f32) (local $ws f32) (local $bads f32)
     (local.set $B1 (f32x4.splat (local.get $b1))) (local.set $OMB1 (f32x4.splat (local.get $omb1)))
     (local.set $B2 (f32x4.splat (local.get $b2))) (local.set $OMB2 (f32x4.splat (local.get $omb2)))
     (local.set $C1 (f32x4.splat (local.get $c1))) (local.set $C2 (f32x4.splat (local.get $c2)))
     (local.set $EPS (f32x4.splat (local.get $eps))) (local.set $NLR (f32x4.splat (local.get $negLr)))
+    (local.set $GS (f32x4.splat (local.get $gscale))) (local.set $D (f32x4.splat (local.get $decay)))
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
     (block $done4
       (loop $loop4
         (br_if $done4 (i32.ge_u (local.get $i) (local.get $n4)))
         (local.set $off (i32.shl (local.get $i) (i32.const 2)))
-        (local.set $gv (v128.load (i32.add (local.get $g) (local.get $off))))
+        (local.set $gv (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $off))) (local.get $GS)))
         (local.set $mv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $off))) (local.get $B1))
                                   (f32x4.mul (local.get $gv) (local.get $OMB1))))
         (local.set $vv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $off))) (local.get $B2))
@@ -303,7 +309,7 @@
               (f32x4.div (f32x4.div (local.get $mv) (local.get $C1))
                          (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $C2))) (local.get $EPS)))
               (local.get $NLR))
-            (v128.load (i32.add (local.get $w) (local.get $off)))))
+            (f32x4.mul (v128.load (i32.add (local.get $w) (local.get $off))) (local.get $D))))
         (v128.store (i32.add (local.get $ow) (local.get $off)) (local.get $wv))
         (local.set $bad
           (f32x4.add (local.get $bad)
@@ -314,7 +320,7 @@
       (loop $loop
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
         (local.set $off (i32.shl (local.get $i) (i32.const 2)))
-        (local.set $gs (f32.load (i32.add (local.get $g) (local.get $off))))
+        (local.set $gs (f32.mul (f32.load (i32.add (local.get $g) (local.get $off))) (local.get $gscale)))
         (local.set $ms (f32.add (f32.mul (f32.load (i32.add (local.get $m) (local.get $off))) (local.get $b1))
                                 (f32.mul (local.get $gs) (local.get $omb1))))
         (local.set $vs (f32.add (f32.mul (f32.load (i32.add (local.get $v) (local.get $off))) (local.get $b2))
@@ -327,7 +333,7 @@
               (f32.div (f32.div (local.get $ms) (local.get $c1))
                        (f32.add (f32.sqrt (f32.div (local.get $vs) (local.get $c2))) (local.get $eps)))
               (local.get $negLr))
-            (f32.load (i32.add (local.get $w) (local.get $off)))))
+            (f32.mul (f32.load (i32.add (local.get $w) (local.get $off))) (local.get $decay))))
         (f32.store (i32.add (local.get $ow) (local.get $off)) (local.get $ws))
         (local.set $bads
           (f32.add (local.get $bads)
@@ -511,10 +517,13 @@
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $loop))))
 
-  ;; tanh4: four lanes of Eigen's float tanh, exactly as "tanh" above (the GELU kernels' helper).
+  ;; tanh4: four lanes of Eigen's float tanh, as "tanh" above (the GELU kernels' helper), with the
+  ;; clamp written with pmin/pmax (one instruction each, where V8 spends several on min/max's
+  ;; NaN and signed-zero rules): the same values for every number, and ±1 instead of NaN for a
+  ;; NaN (GELU's own output is NaN either way: it multiplies by x).
   (func $tanh4 (param $v v128) (result v128)
     (local $c v128) (local $x2 v128)
-    (local.set $c (f32x4.max (f32x4.min (local.get $v) (v128.const f32x4 7.90531110763549805 7.90531110763549805 7.90531110763549805 7.90531110763549805)) (v128.const f32x4 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805)))
+    (local.set $c (f32x4.pmax (v128.const f32x4 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805) (f32x4.pmin (v128.const f32x4 7.90531110763549805 7.90531110763549805 7.90531110763549805 7.90531110763549805) (local.get $v))))
     (local.set $x2 (f32x4.mul (local.get $c) (local.get $c)))
     (v128.bitselect (local.get $v)
             (f32x4.div (f32x4.mul (local.get $c) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (v128.const f32x4 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16)) (v128.const f32x4 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13))) (v128.const f32x4 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11))) (v128.const f32x4 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08))) (v128.const f32x4 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05))) (v128.const f32x4 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04))) (v128.const f32x4 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03))) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (f32x4.add (f32x4.mul (local.get $x2) (v128.const f32x4 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06)) (v128.const f32x4 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04))) (v128.const f32x4 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03))) (v128.const f32x4 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03)))
@@ -523,9 +532,88 @@
   ;; gelu: out[i] = 0.5·x·(1 + t), t = tanh(√(2/π)·(x + 0.044715·x³)) (GPT-2's GELU), and
   ;; tanhOut[i] = t (for "geluGrad"), for i below n rounded down to a multiple of 4 (the caller
   ;; computes the last n mod 4). √(2/π) = 0.7978845608028654, √(2/π)·0.044715 = 0.035677408136300125.
+  ;; The tanh is "tanh4"'s (Eigen's rational function), written out here for four vectors at a
+  ;; time, step by step, so that their four dependency chains (two Horner polynomials and a
+  ;; division each) overlap instead of one call per vector waiting for the last; every lane
+  ;; sees the same float32 operations in the same order as "tanh4", so the results are the
+  ;; same (the clamp with pmin/pmax, as "tanh4"). The last vectors (n mod 16 < 16 elements) go
+  ;; one at a time through "tanh4".
   (func (export "gelu") (param $x i32) (param $out i32) (param $tanhOut i32) (param $n i32)
-    (local $end4 i32) (local $v v128) (local $t v128)
+    (local $end4 i32) (local $end16 i32) (local $v v128) (local $t v128)
+    (local $v0 v128) (local $u0 v128) (local $c0 v128) (local $s0 v128) (local $p0 v128) (local $q0 v128) (local $t0 v128) (local $v1 v128) (local $u1 v128) (local $c1 v128) (local $s1 v128) (local $p1 v128) (local $q1 v128) (local $t1 v128) (local $v2 v128) (local $u2 v128) (local $c2 v128) (local $s2 v128) (local $p2 v128) (local $q2 v128) (local $t2 v128) (local $v3 v128) (local $u3 v128) (local $c3 v128) (local $s3 v128) (local $p3 v128) (local $q3 v128) (local $t3 v128)
     (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end16 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2))))
+    (block $done16
+      (loop $loop16
+        (br_if $done16 (i32.ge_u (local.get $x) (local.get $end16)))
+        (local.set $v0 (v128.load offset=0 (local.get $x)))
+        (local.set $v1 (v128.load offset=16 (local.get $x)))
+        (local.set $v2 (v128.load offset=32 (local.get $x)))
+        (local.set $v3 (v128.load offset=48 (local.get $x)))
+        (local.set $u0 (f32x4.mul (local.get $v0) (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654) (f32x4.mul (v128.const f32x4 0.035677408136300125 0.035677408136300125 0.035677408136300125 0.035677408136300125) (f32x4.mul (local.get $v0) (local.get $v0))))))
+        (local.set $u1 (f32x4.mul (local.get $v1) (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654) (f32x4.mul (v128.const f32x4 0.035677408136300125 0.035677408136300125 0.035677408136300125 0.035677408136300125) (f32x4.mul (local.get $v1) (local.get $v1))))))
+        (local.set $u2 (f32x4.mul (local.get $v2) (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654) (f32x4.mul (v128.const f32x4 0.035677408136300125 0.035677408136300125 0.035677408136300125 0.035677408136300125) (f32x4.mul (local.get $v2) (local.get $v2))))))
+        (local.set $u3 (f32x4.mul (local.get $v3) (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654) (f32x4.mul (v128.const f32x4 0.035677408136300125 0.035677408136300125 0.035677408136300125 0.035677408136300125) (f32x4.mul (local.get $v3) (local.get $v3))))))
+        (local.set $c0 (f32x4.pmax (v128.const f32x4 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805) (f32x4.pmin (v128.const f32x4 7.90531110763549805 7.90531110763549805 7.90531110763549805 7.90531110763549805) (local.get $u0))))
+        (local.set $c1 (f32x4.pmax (v128.const f32x4 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805) (f32x4.pmin (v128.const f32x4 7.90531110763549805 7.90531110763549805 7.90531110763549805 7.90531110763549805) (local.get $u1))))
+        (local.set $c2 (f32x4.pmax (v128.const f32x4 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805) (f32x4.pmin (v128.const f32x4 7.90531110763549805 7.90531110763549805 7.90531110763549805 7.90531110763549805) (local.get $u2))))
+        (local.set $c3 (f32x4.pmax (v128.const f32x4 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805) (f32x4.pmin (v128.const f32x4 7.90531110763549805 7.90531110763549805 7.90531110763549805 7.90531110763549805) (local.get $u3))))
+        (local.set $s0 (f32x4.mul (local.get $c0) (local.get $c0)))
+        (local.set $s1 (f32x4.mul (local.get $c1) (local.get $c1)))
+        (local.set $s2 (f32x4.mul (local.get $c2) (local.get $c2)))
+        (local.set $s3 (f32x4.mul (local.get $c3) (local.get $c3)))
+        (local.set $p0 (f32x4.add (f32x4.mul (local.get $s0) (v128.const f32x4 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16)) (v128.const f32x4 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13)))
+        (local.set $p1 (f32x4.add (f32x4.mul (local.get $s1) (v128.const f32x4 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16)) (v128.const f32x4 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13)))
+        (local.set $p2 (f32x4.add (f32x4.mul (local.get $s2) (v128.const f32x4 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16)) (v128.const f32x4 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13)))
+        (local.set $p3 (f32x4.add (f32x4.mul (local.get $s3) (v128.const f32x4 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16)) (v128.const f32x4 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13)))
+        (local.set $q0 (f32x4.add (f32x4.mul (local.get $s0) (v128.const f32x4 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06)) (v128.const f32x4 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04)))
+        (local.set $q1 (f32x4.add (f32x4.mul (local.get $s1) (v128.const f32x4 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06)) (v128.const f32x4 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04)))
+        (local.set $q2 (f32x4.add (f32x4.mul (local.get $s2) (v128.const f32x4 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06)) (v128.const f32x4 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04)))
+        (local.set $q3 (f32x4.add (f32x4.mul (local.get $s3) (v128.const f32x4 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06)) (v128.const f32x4 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04)))
+        (local.set $p0 (f32x4.add (f32x4.mul (local.get $s0) (local.get $p0)) (v128.const f32x4 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11)))
+        (local.set $p1 (f32x4.add (f32x4.mul (local.get $s1) (local.get $p1)) (v128.const f32x4 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11)))
+        (local.set $p2 (f32x4.add (f32x4.mul (local.get $s2) (local.get $p2)) (v128.const f32x4 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11)))
+        (local.set $p3 (f32x4.add (f32x4.mul (local.get $s3) (local.get $p3)) (v128.const f32x4 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11)))
+        (local.set $q0 (f32x4.add (f32x4.mul (local.get $s0) (local.get $q0)) (v128.const f32x4 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03)))
+        (local.set $q1 (f32x4.add (f32x4.mul (local.get $s1) (local.get $q1)) (v128.const f32x4 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03)))
+        (local.set $q2 (f32x4.add (f32x4.mul (local.get $s2) (local.get $q2)) (v128.const f32x4 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03)))
+        (local.set $q3 (f32x4.add (f32x4.mul (local.get $s3) (local.get $q3)) (v128.const f32x4 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03)))
+        (local.set $p0 (f32x4.add (f32x4.mul (local.get $s0) (local.get $p0)) (v128.const f32x4 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08)))
+        (local.set $p1 (f32x4.add (f32x4.mul (local.get $s1) (local.get $p1)) (v128.const f32x4 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08)))
+        (local.set $p2 (f32x4.add (f32x4.mul (local.get $s2) (local.get $p2)) (v128.const f32x4 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08)))
+        (local.set $p3 (f32x4.add (f32x4.mul (local.get $s3) (local.get $p3)) (v128.const f32x4 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08)))
+        (local.set $q0 (f32x4.add (f32x4.mul (local.get $s0) (local.get $q0)) (v128.const f32x4 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03)))
+        (local.set $q1 (f32x4.add (f32x4.mul (local.get $s1) (local.get $q1)) (v128.const f32x4 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03)))
+        (local.set $q2 (f32x4.add (f32x4.mul (local.get $s2) (local.get $q2)) (v128.const f32x4 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03)))
+        (local.set $q3 (f32x4.add (f32x4.mul (local.get $s3) (local.get $q3)) (v128.const f32x4 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03)))
+        (local.set $p0 (f32x4.add (f32x4.mul (local.get $s0) (local.get $p0)) (v128.const f32x4 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05)))
+        (local.set $p1 (f32x4.add (f32x4.mul (local.get $s1) (local.get $p1)) (v128.const f32x4 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05)))
+        (local.set $p2 (f32x4.add (f32x4.mul (local.get $s2) (local.get $p2)) (v128.const f32x4 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05)))
+        (local.set $p3 (f32x4.add (f32x4.mul (local.get $s3) (local.get $p3)) (v128.const f32x4 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05)))
+        (local.set $p0 (f32x4.add (f32x4.mul (local.get $s0) (local.get $p0)) (v128.const f32x4 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04)))
+        (local.set $p1 (f32x4.add (f32x4.mul (local.get $s1) (local.get $p1)) (v128.const f32x4 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04)))
+        (local.set $p2 (f32x4.add (f32x4.mul (local.get $s2) (local.get $p2)) (v128.const f32x4 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04)))
+        (local.set $p3 (f32x4.add (f32x4.mul (local.get $s3) (local.get $p3)) (v128.const f32x4 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04)))
+        (local.set $p0 (f32x4.add (f32x4.mul (local.get $s0) (local.get $p0)) (v128.const f32x4 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03)))
+        (local.set $p1 (f32x4.add (f32x4.mul (local.get $s1) (local.get $p1)) (v128.const f32x4 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03)))
+        (local.set $p2 (f32x4.add (f32x4.mul (local.get $s2) (local.get $p2)) (v128.const f32x4 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03)))
+        (local.set $p3 (f32x4.add (f32x4.mul (local.get $s3) (local.get $p3)) (v128.const f32x4 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03)))
+        (local.set $t0 (v128.bitselect (local.get $u0) (f32x4.div (f32x4.mul (local.get $c0) (local.get $p0)) (local.get $q0)) (f32x4.lt (f32x4.abs (local.get $u0)) (v128.const f32x4 0.0004 0.0004 0.0004 0.0004))))
+        (local.set $t1 (v128.bitselect (local.get $u1) (f32x4.div (f32x4.mul (local.get $c1) (local.get $p1)) (local.get $q1)) (f32x4.lt (f32x4.abs (local.get $u1)) (v128.const f32x4 0.0004 0.0004 0.0004 0.0004))))
+        (local.set $t2 (v128.bitselect (local.get $u2) (f32x4.div (f32x4.mul (local.get $c2) (local.get $p2)) (local.get $q2)) (f32x4.lt (f32x4.abs (local.get $u2)) (v128.const f32x4 0.0004 0.0004 0.0004 0.0004))))
+        (local.set $t3 (v128.bitselect (local.get $u3) (f32x4.div (f32x4.mul (local.get $c3) (local.get $p3)) (local.get $q3)) (f32x4.lt (f32x4.abs (local.get $u3)) (v128.const f32x4 0.0004 0.0004 0.0004 0.0004))))
+        (v128.store offset=0 (local.get $out) (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $v0)) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t0))))
+        (v128.store offset=16 (local.get $out) (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $v1)) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t1))))
+        (v128.store offset=32 (local.get $out) (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $v2)) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t2))))
+        (v128.store offset=48 (local.get $out) (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $v3)) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t3))))
+        (v128.store offset=0 (local.get $tanhOut) (local.get $t0))
+        (v128.store offset=16 (local.get $tanhOut) (local.get $t1))
+        (v128.store offset=32 (local.get $tanhOut) (local.get $t2))
+        (v128.store offset=48 (local.get $tanhOut) (local.get $t3))
+        (local.set $x (i32.add (local.get $x) (i32.const 64)))
+        (local.set $out (i32.add (local.get $out) (i32.const 64)))
+        (local.set $tanhOut (i32.add (local.get $tanhOut) (i32.const 64)))
+        (br $loop16)))
     (block $done
       (loop $loop
         (br_if $done (i32.ge_u (local.get $x) (local.get $end4)))
@@ -542,10 +630,48 @@
 
   ;; geluGrad: out[i] = dy·(0.5·(1 + t) + 0.5·x·(1 − t²)·(√(2/π) + 3·√(2/π)·0.044715·x²)), the
   ;; derivative of "gelu" times dy, with t = tanh[i] as "gelu" wrote it, for i below n rounded
-  ;; down to a multiple of 4 (as "gelu").
+  ;; down to a multiple of 4 (as "gelu"); four vectors per iteration while 16 elements remain.
   (func (export "geluGrad") (param $dy i32) (param $x i32) (param $tanh i32) (param $out i32) (param $n i32)
-    (local $end4 i32) (local $v v128) (local $x2 v128) (local $t v128)
+    (local $end4 i32) (local $end16 i32) (local $v v128) (local $x2 v128) (local $t v128)
+    (local $v0 v128) (local $t0 v128) (local $v1 v128) (local $t1 v128) (local $v2 v128) (local $t2 v128) (local $v3 v128) (local $t3 v128)
     (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end16 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2))))
+    (block $done16
+      (loop $loop16
+        (br_if $done16 (i32.ge_u (local.get $x) (local.get $end16)))
+        (local.set $v0 (v128.load offset=0 (local.get $x)))
+        (local.set $v1 (v128.load offset=16 (local.get $x)))
+        (local.set $v2 (v128.load offset=32 (local.get $x)))
+        (local.set $v3 (v128.load offset=48 (local.get $x)))
+        (local.set $t0 (v128.load offset=0 (local.get $tanh)))
+        (local.set $t1 (v128.load offset=16 (local.get $tanh)))
+        (local.set $t2 (v128.load offset=32 (local.get $tanh)))
+        (local.set $t3 (v128.load offset=48 (local.get $tanh)))
+        (v128.store offset=0 (local.get $out)
+          (f32x4.mul (v128.load offset=0 (local.get $dy))
+            (f32x4.add (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t0)))
+              (f32x4.mul (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $v0)) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $t0) (local.get $t0))))
+                (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654) (f32x4.mul (v128.const f32x4 0.10703222440890037 0.10703222440890037 0.10703222440890037 0.10703222440890037) (f32x4.mul (local.get $v0) (local.get $v0))))))))
+        (v128.store offset=16 (local.get $out)
+          (f32x4.mul (v128.load offset=16 (local.get $dy))
+            (f32x4.add (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t1)))
+              (f32x4.mul (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $v1)) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $t1) (local.get $t1))))
+                (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654) (f32x4.mul (v128.const f32x4 0.10703222440890037 0.10703222440890037 0.10703222440890037 0.10703222440890037) (f32x4.mul (local.get $v1) (local.get $v1))))))))
+        (v128.store offset=32 (local.get $out)
+          (f32x4.mul (v128.load offset=32 (local.get $dy))
+            (f32x4.add (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t2)))
+              (f32x4.mul (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $v2)) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $t2) (local.get $t2))))
+                (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654) (f32x4.mul (v128.const f32x4 0.10703222440890037 0.10703222440890037 0.10703222440890037 0.10703222440890037) (f32x4.mul (local.get $v2) (local.get $v2))))))))
+        (v128.store offset=48 (local.get $out)
+          (f32x4.mul (v128.load offset=48 (local.get $dy))
+            (f32x4.add (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t3)))
+              (f32x4.mul (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $v3)) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $t3) (local.get $t3))))
+                (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654) (f32x4.mul (v128.const f32x4 0.10703222440890037 0.10703222440890037 0.10703222440890037 0.10703222440890037) (f32x4.mul (local.get $v3) (local.get $v3))))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 64)))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 64)))
+        (local.set $tanh (i32.add (local.get $tanh) (i32.const 64)))
+        (local.set $out (i32.add (local.get $out) (i32.const 64)))
+        (br $loop16)))
     (block $done
       (loop $loop
         (br_if $done (i32.ge_u (local.get $x) (local.get $end4)))

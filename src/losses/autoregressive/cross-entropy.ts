@@ -20,8 +20,18 @@ const FN = 'losses.autoregressive.crossEntropy';
  * CE(x, y) = −log softmax(x)_y = logΣⱼ exp(xⱼ − m) + m − x_y,   m = maxⱼ xⱼ
  * ```
  *
- * computed with `tf.logSoftmax`, which subtracts the maximum first, so logits of any magnitude
- * (±100 and beyond) give finite, exact losses.
+ * computed stably, so logits of any magnitude (±100 and beyond) give finite, exact losses:
+ * with `p = softmax(x)` (one `Softmax` kernel, which subtracts the maximum first), the largest
+ * probability is `1 / Σⱼ exp(xⱼ − m)` and never underflows (it is at least `1/V`), so
+ *
+ * ```text
+ * CE(x, y) = (m − x_y) − log maxⱼ pⱼ
+ * ∂CE/∂x   = p − onehot(y)            (times the upstream gradient; / N for 'mean')
+ * ```
+ *
+ * The target logits are gathered (`tf.gather` with one batch axis), and the gradient is written
+ * out (`tf.customGrad`) from the forward pass's `p`: a one-hot mask and two element-wise
+ * kernels back, instead of differentiating a log-softmax, its exponentials and the pick.
  *
  * @param logits Float32 logits `[..., V]` (e.g. `[B, T, V]` from {@link nets.gpt}, or
  *   `[B, H, W, levels]` from {@link nets.pixelCnn}), rank ≥ 2.
@@ -65,10 +75,29 @@ export function crossEntropy<R extends Reduction = 'mean'>(
   const reduction = readReduction(options, FN);
   return tf.tidy(FN, () => {
     const vocabSize = logits.shape[logits.rank - 1]!;
-    const logProbabilities = tf.logSoftmax(logits);
-    // −log p(y): pick the target's log-probability with a one-hot mask.
-    const perToken = tf.neg(tf.sum(tf.mul(logProbabilities, tf.oneHot(targets, vocabSize)), -1));
-    return reduce(perToken, reduction);
+    const tokens = targets.size;
+    const loss = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+      const probabilities = tf.softmax(x);
+      // x_y: each token's target logit, gathered ([tokens, 1] from [tokens, V]).
+      const rows = tf.reshape(x, [tokens, vocabSize]);
+      const picked = tf.reshape(tf.gather(rows, tf.reshape(targets, [tokens, 1]), 1, 1), targets.shape);
+      // m − x_y, then − log max p = log Σ exp(x − m): −log softmax(x)_y.
+      const perToken = tf.sub(tf.sub(tf.max(x, -1), picked), tf.log(tf.max(probabilities, -1)));
+      // The targets too: the caller may free them before the backward pass runs (a saved tensor is a kept clone).
+      save([probabilities, targets]);
+      return {
+        value: reduce(perToken, reduction),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          // int32, then cast: the wasm OneHot kernel writes int32 bits whatever dtype it is asked for (tfjs 4.22).
+          const [p, ids] = saved as [tf.Tensor, tf.Tensor];
+          const oneHot = tf.cast(tf.oneHot(ids, vocabSize), 'float32');
+          // The upstream gradient of each token's loss: dy per token ('none'), dy ('sum'), dy / N ('mean').
+          const perTokenGradient = reduction === 'none' ? tf.expandDims(dy, -1) : reduction === 'mean' ? tf.div(dy, tokens) : dy;
+          return tf.mul(tf.sub(p, oneHot), perTokenGradient);
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return loss(logits);
   }) as Reduced<R>;
 }
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '../../errors.js';
 import { assertKnownKeys, assertNumber, describe } from '../../validation.js';
 import { hasFusedAdamKernel } from '../../backends/fused-adam-update.js';
-import { FusedAdamOptimizer, type FusedAdamOptions } from './fused-adam.js';
+import { assertGradientScale, FusedAdamOptimizer, type FusedAdamOptions } from './fused-adam.js';
 
 /** Options of {@link adamW}. @category Training */
 export interface AdamWOptions extends FusedAdamOptions {
@@ -53,8 +53,15 @@ export class AdamWOptimizer extends FusedAdamOptimizer {
     this.shouldDecay = shouldDecay;
   }
 
-  /** Decays the chosen variables, then applies one Adam step (`tf.Optimizer.applyGradients`). */
-  override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
+  /**
+   * Decays the chosen variables, then applies one Adam step (`tf.Optimizer.applyGradients`) on
+   * the gradients times `gradientScale` when given (see {@link FusedAdamOptimizer.applyGradients}).
+   *
+   * @param variableGradients - the gradients, by variable name (or `{ name, tensor }` pairs).
+   * @param gradientScale - optional float32 scalar every gradient is multiplied by (clipping); the caller disposes it.
+   */
+  override applyGradients(variableGradients: Parameters<tf.Optimizer['applyGradients']>[0], gradientScale?: tf.Scalar): void {
+    assertGradientScale(gradientScale, 'AdamWOptimizer.applyGradients');
     const named = Array.isArray(variableGradients)
       ? variableGradients.map((v) => [v.name, v.tensor] as const)
       : Object.entries(variableGradients);
@@ -70,7 +77,7 @@ export class AdamWOptimizer extends FusedAdamOptimizer {
         }
       });
     }
-    super.applyGradients(variableGradients);
+    super.applyGradients(variableGradients, gradientScale);
   }
 
   /** `1 − α·λ` for the variables that decay, 1 for the others. @internal */

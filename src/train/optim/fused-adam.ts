@@ -35,13 +35,36 @@ export interface FusedAdamOptions {
  * @category Training
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
-  /** Applies one Adam step to the named variables (`tf.Optimizer.applyGradients`). */
-  override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
+  /**
+   * Applies one Adam step to the named variables (`tf.Optimizer.applyGradients`), on the
+   * gradients multiplied by `gradientScale` when given.
+   *
+   * With the fused kernel the product is part of each variable's one pass, so clipping by
+   * global norm costs no pass of its own: give the factor of `train.globalNormScale` and the
+   * result is, bit for bit, this step on `train.clipByGlobalNorm`'s clipped gradients (the
+   * float32 product `g·s` first, then the same update). Elsewhere the gradients are multiplied
+   * by it first (`tf.mul`, as `clipByGlobalNorm` does), then the step runs.
+   *
+   * @param variableGradients - the gradients, by variable name (or `{ name, tensor }` pairs).
+   * @param gradientScale - optional float32 scalar every gradient is multiplied by (e.g. `train.globalNormScale`'s `scale`); the caller disposes it.
+   * @example
+   * ```ts
+   * const { norm, scale } = train.globalNormScale(grads, 1);
+   * optimizer.applyGradients(grads, scale); // = optimizer.applyGradients(train.clipByGlobalNorm(grads, 1).grads)
+   * ```
+   */
+  override applyGradients(variableGradients: Parameters<tf.Optimizer['applyGradients']>[0], gradientScale?: tf.Scalar): void {
+    assertGradientScale(gradientScale, 'FusedAdamOptimizer.applyGradients');
     if (!hasFusedAdamKernel()) {
-      super.applyGradients(variableGradients);
+      const given = variableGradients as Parameters<tf.AdamOptimizer['applyGradients']>[0];
+      if (gradientScale === undefined) {
+        super.applyGradients(given);
+        return;
+      }
+      tf.tidy(() => super.applyGradients(scaleGradients(given, gradientScale)));
       return;
     }
-    applyFusedAdam(this, variableGradients, (variable) => this.decayFactor(variable));
+    applyFusedAdam(this, variableGradients as Parameters<tf.AdamOptimizer['applyGradients']>[0], (variable) => this.decayFactor(variable), gradientScale);
     this.incrementIterations();
   }
 
@@ -49,6 +72,31 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   protected decayFactor(_variable: tf.Variable): number {
     return 1;
   }
+}
+
+/**
+ * Whether `optimizer` is a {@link FusedAdamOptimizer} (or a subclass such as AdamW), by its
+ * prototype chain: `instanceof` answers true for every optimizer (tfjs' `Optimizer` defines
+ * `Symbol.hasInstance` as a duck-type check). @internal
+ */
+export function isFusedAdam(optimizer: unknown): optimizer is FusedAdamOptimizer {
+  return typeof optimizer === 'object' && optimizer !== null && Object.prototype.isPrototypeOf.call(FusedAdamOptimizer.prototype, optimizer);
+}
+
+/** Throws unless `scale` is undefined or a float32 tensor of one element. @internal */
+export function assertGradientScale(scale: unknown, fn: string): void {
+  if (scale === undefined || (scale instanceof tf.Tensor && scale.size === 1 && scale.dtype === 'float32')) return;
+  throw new ArgumentError({ fn, arg: 'gradientScale', expected: 'be a float32 scalar tensor', received: describe(scale) });
+}
+
+/** The gradients times `scale` (`tf.mul`, as `clipByGlobalNorm` writes them), in the structure given. */
+function scaleGradients(
+  variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0],
+  scale: tf.Scalar,
+): Parameters<tf.AdamOptimizer['applyGradients']>[0] {
+  if (Array.isArray(variableGradients)) return variableGradients.map(({ name, tensor }) => ({ name, tensor: tf.mul(tensor, scale) }));
+  const named = variableGradients as tf.NamedTensorMap;
+  return Object.fromEntries(Object.entries(named).map(([name, g]) => [name, g == null ? g : tf.mul(g, scale)]));
 }
 
 function assertRate(fn: string, arg: string, value: number, open01: boolean): void {

@@ -73,6 +73,63 @@ describe('wasm GELU kernels', () => {
     tf.dispose([x, dy]);
   });
 
+  // The heap kernels' operations, one rounded float32 step at a time, written out from
+  // heap-kernels.wat's "tanh4" (Eigen's float tanh: clamp, x·P(x²)/Q(x²), x itself below 4e-4),
+  // "gelu" and "geluGrad": the SIMD loops (four vectors at a time, then one) must give exactly
+  // these floats, lane by lane, whatever the unrolling.
+  it('gives, bit for bit, the float32 operations of heap-kernels.wat evaluated one by one', () => {
+    const f = Math.fround;
+    const P = [-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-8, 1.48572235717979e-5, 6.37261928875436e-4, 4.89352455891786e-3].map(f);
+    const Q = [1.19825839466702e-6, 1.18534705686654e-4, 2.268434632439e-3, 4.89352518554385e-3].map(f);
+    const [A, B, G, K] = [0.7978845608028654, 0.035677408136300125, 0.10703222440890037, 7.90531110763549805].map(f);
+    const tanhOf = (u: number): number => {
+      const c = Math.max(Math.min(u, K!), -K!);
+      const s = f(c * c);
+      let p = f(f(s * P[0]!) + P[1]!);
+      for (const a of P.slice(2)) p = f(f(s * p) + a);
+      let q = f(f(s * Q[0]!) + Q[1]!);
+      for (const b of Q.slice(2)) q = f(f(s * q) + b);
+      return Math.abs(u) < f(0.0004) ? u : f(f(c * p) / q);
+    };
+    // 16·61 + 4·3 elements: the four-vector loop, the one-vector loop; no JavaScript tail.
+    const n = 16 * 61 + 12;
+    const r = rng(11);
+    const xs = randomArray(r, n).map((v) => f(7 * v));
+    xs[0] = f(1e-4); // |u| < 4e-4: t = u
+    xs[5] = 20; // clamped
+    xs[6] = -20;
+    xs[7] = -0; // t = u = −0 (the clamp keeps the sign of zero)
+    xs[n - 2] = 9; // clamped in the one-vector loop
+    const dys = randomArray(r, n);
+    const x = tf.tensor1d(xs);
+    const dy = tf.tensor1d(dys);
+    const [y, dx] = run(x, dy);
+    const expectedY: number[] = [];
+    const expectedDx: number[] = [];
+    xs.forEach((v, i) => {
+      const t = tanhOf(f(v * f(A! + f(B! * f(v * v)))));
+      expectedY.push(f(f(0.5 * v) * f(1 + t)));
+      const slope = f(f(f(0.5 * v) * f(1 - f(t * t))) * f(A! + f(G! * f(v * v))));
+      expectedDx.push(f(dys[i]! * f(f(0.5 * f(1 + t)) + slope)));
+    });
+    expect(Array.from(y)).toEqual(expectedY);
+    expect(Array.from(dx)).toEqual(expectedDx);
+    expect(Object.is(y[7], -0)).toBe(true);
+    tf.dispose([x, dy]);
+  });
+
+  it('gives NaN values and gradients for NaN inputs, in both loops', () => {
+    const xs = new Float32Array(16 + 4).fill(0.5);
+    xs[2] = Number.NaN; // four-vector loop
+    xs[17] = Number.NaN; // one-vector loop
+    const x = tf.tensor1d(xs);
+    const dy = tf.onesLike(x);
+    const [y, dx] = run(x, dy);
+    expect([y[2], y[17], dx[2], dx[17]].every(Number.isNaN)).toBe(true);
+    expect(y.filter(Number.isNaN)).toHaveLength(2);
+    tf.dispose([x, dy]);
+  });
+
   it('gives the same values and gradients as the element-wise path on cpu (1e-4 relative)', async () => {
     const r = rng(7);
     const xs = randomArray(r, 12 * 16 * 33).map((v) => 4 * v);

@@ -64,6 +64,40 @@ describe.each(TEST_BACKENDS)('losses.autoregressive.crossEntropy on %s', (backen
     tf.dispose([logits, y, g]);
   });
 
+  it("has the per-token gradients for 'none' (dy per token) and 'sum', in one Softmax and no exponentials of its own", async () => {
+    // [B=2, T=3, V=4]: every row above, magnitude 100 included.
+    const logits = tf.tensor3d(rows.flat(), [2, 3, 4]);
+    const y = tf.tensor2d(targets, [2, 3], 'int32');
+    const dy = [0.5, -1, 2, 0.25, 3, -0.75];
+    // ∂/∂x_ij of Σ_i dy_i · CE_i = dy_i · (softmax(x_i)_j − [j = y_i]), float64.
+    const expected = (weights: number[]) =>
+      rows.flatMap((r, i) => {
+        const m = Math.max(...r);
+        const z = r.reduce((acc, x) => acc + Math.exp(x - m), 0);
+        return r.map((x, j) => weights[i]! * (Math.exp(x - m) / z - (j === targets[i] ? 1 : 0)));
+      });
+    const upstream = tf.tensor2d(dy, [2, 3]);
+    const none = tf.grad((x: tf.Tensor) => crossEntropy(x, y, { reduction: 'none' }))(logits, upstream);
+    expectClose(values(none), expected(dy), 1e-5, 1e-6);
+    const sum = tf.grad((x: tf.Tensor) => crossEntropy(x, y, { reduction: 'sum' }))(logits);
+    expectClose(values(sum), expected(dy.map(() => 1)), 1e-5, 1e-6);
+    // Targets made and freed inside the differentiated function (as a trainer's loss does) are
+    // still there for the backward pass.
+    const inner = tf.grad((x: tf.Tensor) => {
+      const ids = tf.tensor2d(targets, [2, 3], 'int32');
+      const loss = crossEntropy(x, ids);
+      ids.dispose();
+      return loss;
+    })(logits);
+    expectClose(values(inner), expected(dy.map(() => 1 / 6)), 1e-5, 1e-6);
+    const { kernels } = await tf.profile(() => tf.grad((x: tf.Tensor) => crossEntropy(x, y))(logits));
+    const names = kernels.map((k) => k.name);
+    expect(names.filter((n) => n === 'Softmax')).toHaveLength(1);
+    expect(names).not.toContain('Exp');
+    await expectNoLeak(() => tf.grad((x: tf.Tensor) => crossEntropy(x, y))(logits));
+    tf.dispose([logits, y, upstream, none, sum, inner]);
+  });
+
   it('rejects float targets, mismatched shapes and unknown reductions; does not leak', async () => {
     const logits = tf.zeros([2, 3, 4]);
     expect(() => crossEntropy(logits, tf.zeros([2, 3]))).toThrow(DTypeError);
@@ -71,6 +105,8 @@ describe.each(TEST_BACKENDS)('losses.autoregressive.crossEntropy on %s', (backen
       /crossEntropy: argument 'targets' must have the shape of 'logits' without its last axis \[2,3\], received shape \[2,4\]/,
     );
     expect(() => crossEntropy(logits, tf.zeros([2, 3], 'int32'), { reduction: 'avg' as never })).toThrow(/reduction' must be one of/);
+    // A target id outside [0, V) (here 4 with V = 4) is an error, not a probability of 0.
+    expect(() => crossEntropy(logits, tf.tensor2d([0, 1, 2, 3, 4, 0], [2, 3], 'int32'))).toThrow(/index value 4 is not in \[0, 3\]/);
     const y = tf.zeros([2, 3], 'int32');
     await expectNoLeak(() => crossEntropy(logits, y));
     tf.dispose([logits, y]);
