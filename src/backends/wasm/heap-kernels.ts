@@ -6,7 +6,9 @@
  * operand into a packed layout before every product with a tensor it has not seen: about 6 ns
  * per element here, so re-packing a 784x1024 weight matrix after each optimizer step costs more
  * than the product itself, and every backward product packs a fresh activation. The `gemm`
- * here reads both operands in place (4x8 register tiles, `v128.load32_splat` of A, rows of B),
+ * here reads both operands where they lie, transposed or not (4x8 register tiles,
+ * `v128.load32_splat` of A, rows of B; a transposed B is transposed panel by panel into its
+ * scratch), or A packed by `packA` into blocks of 4 rows (one pointer per block in the k loop),
  * at the speed of XNNPACK's kernel on a packed operand. `sqrt`, `leakyRelu`, `greater`,
  * `select` and `tanh` are single SIMD passes where the stock kernels are scalar loops; `adam` is a whole
  * Adam update in one pass (see `train.fusedAdam`); `groupNorm` and `groupNormGrad` are group

@@ -24,6 +24,7 @@
     (param $M i32) (param $N i32) (param $K i32)
     (param $sab i32) (param $sai i32) (param $sak i32) (param $sbk i32) (param $sbj i32) (param $sci i32) (param $scj i32)
     (param $panel i32)
+    (local $i0 i32) (local $rows i32) (local $mb i32) (local $pa i32) (local $pc i32)
     (local $j i32) (local $pbj i32) (local $pcj i32) (local $step i32) (local $init0 v128) (local $init1 v128)
     ;; strides to bytes
     (local.set $sab (i32.shl (local.get $sab) (i32.const 2)))
@@ -33,37 +34,54 @@
     (local.set $sbj (i32.shl (local.get $sbj) (i32.const 2)))
     (local.set $sci (i32.shl (local.get $sci) (i32.const 2)))
     (local.set $scj (i32.shl (local.get $scj) (i32.const 2)))
-    (local.set $j (i32.const 0))
-    (block $jdone
-      (loop $jloop
-        (br_if $jdone (i32.ge_u (local.get $j) (local.get $N)))
-        (if (local.get $bias)
-          (then
-            (local.set $init0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
-            (local.set $init1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
-          (else
-            (local.set $init0 (v128.const i32x4 0 0 0 0))
-            (local.set $init1 (v128.const i32x4 0 0 0 0))))
-        ;; the K x 8 panel of B at column j: in place, or copied to `panel` (columns j..j+3, j+4..j+7)
-        (local.set $pbj (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $sbj))))
-        (local.set $step (local.get $sbk))
-        (if (local.get $panel)
-          (then
-            (call $pack4 (local.get $pbj) (local.get $sbj) (local.get $sbk) (local.get $panel) (i32.const 32) (local.get $K))
-            (call $pack4 (i32.add (local.get $pbj) (i32.shl (local.get $sbj) (i32.const 2))) (local.get $sbj) (local.get $sbk)
-              (i32.add (local.get $panel) (i32.const 16)) (i32.const 32) (local.get $K))
-            (local.set $pbj (local.get $panel))
-            (local.set $step (i32.const 32))))
-        (local.set $pcj (i32.add (local.get $c) (i32.mul (local.get $j) (local.get $scj))))
-        (if (i32.and (i32.eq (local.get $sai) (i32.const 4)) (i32.ne (local.get $step) (i32.const 0)))
-          (then
-            (call $tilesPacked (local.get $a) (local.get $sab) (local.get $sak) (local.get $pbj) (local.get $step)
-              (local.get $pcj) (local.get $M) (local.get $K) (local.get $sci) (local.get $scj) (local.get $init0) (local.get $init1)))
-          (else
-            (call $tilesStrided (local.get $a) (local.get $sab) (local.get $sai) (local.get $sak) (local.get $pbj) (local.get $step)
-              (local.get $pcj) (local.get $M) (local.get $K) (local.get $sci) (local.get $scj) (local.get $init0) (local.get $init1))))
-        (local.set $j (i32.add (local.get $j) (i32.const 8)))
-        (br $jloop))))
+    ;; Bands of mb rows, mb·K floats of A (256 KiB) that stay in the L2 cache while the panels of
+    ;; B pass (each panel copied once per band); without bands a large A (768 x 512) came from
+    ;; L3 for every panel.
+    (local.set $mb (local.get $M))
+    (if (local.get $K)
+      (then
+        (local.set $mb (i32.and (i32.div_u (i32.const 65536) (local.get $K)) (i32.const -4)))
+        (if (i32.lt_u (local.get $mb) (i32.const 4)) (then (local.set $mb (i32.const 4))))))
+    (block $bands
+      (loop $band
+        (br_if $bands (i32.ge_u (local.get $i0) (local.get $M)))
+        (local.set $rows (i32.sub (local.get $M) (local.get $i0)))
+        (if (i32.gt_u (local.get $rows) (local.get $mb)) (then (local.set $rows (local.get $mb))))
+        (local.set $pa (i32.add (local.get $a) (i32.mul (i32.shr_u (local.get $i0) (i32.const 2)) (local.get $sab))))
+        (local.set $pc (i32.add (local.get $c) (i32.mul (local.get $i0) (local.get $sci))))
+        (local.set $j (i32.const 0))
+        (block $jdone
+          (loop $jloop
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $N)))
+            (if (local.get $bias)
+              (then
+                (local.set $init0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+                (local.set $init1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+              (else
+                (local.set $init0 (v128.const i32x4 0 0 0 0))
+                (local.set $init1 (v128.const i32x4 0 0 0 0))))
+            ;; the K x 8 panel of B at column j: in place, or copied to `panel` (columns j..j+3, j+4..j+7)
+            (local.set $pbj (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $sbj))))
+            (local.set $step (local.get $sbk))
+            (if (local.get $panel)
+              (then
+                (call $pack4 (local.get $pbj) (local.get $sbj) (local.get $sbk) (local.get $panel) (i32.const 32) (local.get $K))
+                (call $pack4 (i32.add (local.get $pbj) (i32.shl (local.get $sbj) (i32.const 2))) (local.get $sbj) (local.get $sbk)
+                  (i32.add (local.get $panel) (i32.const 16)) (i32.const 32) (local.get $K))
+                (local.set $pbj (local.get $panel))
+                (local.set $step (i32.const 32))))
+            (local.set $pcj (i32.add (local.get $pc) (i32.mul (local.get $j) (local.get $scj))))
+            (if (i32.and (i32.eq (local.get $sai) (i32.const 4)) (i32.ne (local.get $step) (i32.const 0)))
+              (then
+                (call $tilesPacked (local.get $pa) (local.get $sab) (local.get $sak) (local.get $pbj) (local.get $step)
+                  (local.get $pcj) (local.get $rows) (local.get $K) (local.get $sci) (local.get $scj) (local.get $init0) (local.get $init1)))
+              (else
+                (call $tilesStrided (local.get $pa) (local.get $sab) (local.get $sai) (local.get $sak) (local.get $pbj) (local.get $step)
+                  (local.get $pcj) (local.get $rows) (local.get $K) (local.get $sci) (local.get $scj) (local.get $init0) (local.get $init1))))
+            (local.set $j (i32.add (local.get $j) (i32.const 8)))
+            (br $jloop)))
+        (local.set $i0 (i32.add (local.get $i0) (local.get $rows)))
+        (br $band))))
 
   ;; Four lanes of K groups copied to dst as groups of 4 floats ds bytes apart: dst + k·ds + 4l
   ;; gets src + l·sl + k·sk (bytes; l < 4, k < K). Lanes adjacent (sl = 4): a vector copy per k;
