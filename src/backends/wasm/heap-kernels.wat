@@ -34,13 +34,13 @@
     (local.set $sbj (i32.shl (local.get $sbj) (i32.const 2)))
     (local.set $sci (i32.shl (local.get $sci) (i32.const 2)))
     (local.set $scj (i32.shl (local.get $scj) (i32.const 2)))
-    ;; Bands of mb rows, mb·K floats of A (256 KiB) that stay in the L2 cache while the panels of
+    ;; Bands of mb rows, mb·K floats of A (512 KiB) that stay in the L2 cache while the panels of
     ;; B pass (each panel copied once per band); without bands a large A (768 x 512) came from
     ;; L3 for every panel.
     (local.set $mb (local.get $M))
     (if (local.get $K)
       (then
-        (local.set $mb (i32.and (i32.div_u (i32.const 65536) (local.get $K)) (i32.const -4)))
+        (local.set $mb (i32.and (i32.div_u (i32.const 131072) (local.get $K)) (i32.const -4)))
         (if (i32.lt_u (local.get $mb) (i32.const 4)) (then (local.set $mb (i32.const 4))))))
     (block $bands
       (loop $band
@@ -151,9 +151,35 @@
   ;; K groups of 4 floats, A(4b + l, k) at out[b·4K + 4k + l], rows from M on zero: the layout
   ;; gemm reads with sab = 4·K, sai = 1, sak = 4 (one pointer per block, 16 bytes per k).
   (func (export "packA") (param $a i32) (param $sai i32) (param $sak i32) (param $M i32) (param $K i32) (param $out i32)
-    (local $i i32) (local $n i32) (local $l i32)
+    (local $i i32) (local $n i32) (local $l i32) (local $p i32) (local $q i32) (local $kb i32)
     (local.set $sai (i32.shl (local.get $sai) (i32.const 2)))
     (local.set $sak (i32.shl (local.get $sak) (i32.const 2)))
+    ;; bytes per block
+    (local.set $kb (i32.shl (local.get $K) (i32.const 4)))
+    ;; Adjacent rows (a transposed A): 4 blocks at a time, so that each k reads 64 contiguous
+    ;; bytes (a whole cache line once, not a quarter of it four times as the line is evicted).
+    (if (i32.eq (local.get $sai) (i32.const 4))
+      (then
+        (block $wdone
+          (loop $wide
+            (br_if $wdone (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $M)))
+            (local.set $p (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+            (local.set $q (local.get $out))
+            (local.set $n (local.get $K))
+            (block $kdone
+              (loop $kloop
+                (br_if $kdone (i32.eqz (local.get $n)))
+                (v128.store (local.get $q) (v128.load (local.get $p)))
+                (v128.store (i32.add (local.get $q) (local.get $kb)) (v128.load offset=16 (local.get $p)))
+                (v128.store (i32.add (local.get $q) (i32.shl (local.get $kb) (i32.const 1))) (v128.load offset=32 (local.get $p)))
+                (v128.store (i32.add (local.get $q) (i32.mul (local.get $kb) (i32.const 3))) (v128.load offset=48 (local.get $p)))
+                (local.set $p (i32.add (local.get $p) (local.get $sak)))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                (br $kloop)))
+            (local.set $out (i32.add (local.get $out) (i32.shl (local.get $kb) (i32.const 2))))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $wide)))))
     (block $done
       (loop $blocks
         (br_if $done (i32.ge_u (local.get $i) (local.get $M)))

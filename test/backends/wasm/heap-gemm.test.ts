@@ -197,7 +197,7 @@ describe('wasm heap gemm', () => {
 
 /**
  * The kernel itself on the wasm heap, for every operand layout it reads: A row-major, transposed
- * (read in place) or packed by `packA`; B row-major (in place or through the panel) or transposed
+ * (read in place) or packed by `packA` from either (M = 36: two groups of 16 adjacent rows, then 4); B row-major (in place or through the panel) or transposed
  * (transposed into the panel); C row-major or written transposed; with and without bias. The
  * oracle is the float32 sum the kernel promises, written out: from the bias (or 0), for k = 0..K−1
  * in order, `acc = fround(acc + fround(A(i, k)·B(k, j)))`, so every output must match it bit for
@@ -227,7 +227,7 @@ describe('wasm heap gemm kernel: operand layouts, bit for bit against a float32 
     return out;
   }
 
-  const LAYOUTS_A = ['rows', 'transposed', 'packed'] as const;
+  const LAYOUTS_A = ['rows', 'transposed', 'packed', 'packed from transposed'] as const;
   const LAYOUTS_B = ['rows', 'rows+panel', 'transposed'] as const;
   // K: 1, 3 and 5 (not multiples of 4), 16, 37; M: 4 (one row block), 12, 36; N: 8, 24.
   const SIZES = [
@@ -252,7 +252,8 @@ describe('wasm heap gemm kernel: operand layouts, bit for bit against a float32 
         const b = randomArray(r, K * N);
         const bias = withBias ? randomArray(r, N) : null;
         // Stored layouts: A [M, K] or [K, M]; B [K, N] or [N, K].
-        const A = (i: number, k: number) => (la === 'transposed' ? a[k * M + i]! : a[i * K + k]!);
+        const stored = la === 'transposed' || la === 'packed from transposed' ? 'transposed' : 'rows';
+        const A = (i: number, k: number) => (stored === 'transposed' ? a[k * M + i]! : a[i * K + k]!);
         const B = (k: number, j: number) => (lb === 'transposed' ? b[j * K + k]! : b[k * N + j]!);
         const expected = oracle(A, B, bias, M, N, K);
         const tensors = tf.tidy(() => {
@@ -262,9 +263,9 @@ describe('wasm heap gemm kernel: operand layouts, bit for bit against a float32 
           const packed = onHeap(new Float32Array(M * K).fill(Number.NaN));
           const panel = onHeap(new Float32Array(K * 8));
           const out = onHeap(new Float32Array(M * N).fill(Number.NaN));
-          const [sai, sak] = la === 'transposed' ? [1, M] : [K, 1];
+          const [sai, sak] = stored === 'transposed' ? [1, M] : [K, 1];
           let [pa, sab, sai2, sak2] = [ha.at(), 4 * sai, sai, sak];
-          if (la === 'packed') {
+          if (la.startsWith('packed')) {
             kernels.packA(ha.at(), sai, sak, M, K, packed.at());
             [pa, sab, sai2, sak2] = [packed.at(), 4 * K, 1, 4];
           }
@@ -302,10 +303,10 @@ describe('wasm heap gemm kernel: operand layouts, bit for bit against a float32 
     tf.dispose(tensors);
   });
 
-  it('a product taller than one band of A (K = 1000: bands of 64 rows) stays bit for bit the float32 sum', async () => {
+  it('a product taller than one band of A (K = 1000: bands of 128 rows) stays bit for bit the float32 sum', async () => {
     await tf.setBackend('wasm');
     const kernels = heapKernels(tf.backend() as unknown as WasmBackend)!;
-    // 65536 / 1000 rounded down to a multiple of 4: bands of 64 rows; M = 136 is three bands.
+    // 131072 / 1000 rounded down to a multiple of 4: bands of 128 rows; M = 136 is two (128 + 8).
     const [M, K, N] = [136, 1000, 16];
     const r = rng(450);
     const a = randomArray(r, M * K);

@@ -121,10 +121,10 @@ describe('heap kernels with threads: 2', () => {
     });
   });
 
-  // 264·301 = 79 464 elements of A (over two threads' 2^15 each): A is packed by row blocks on
+  // 522·509 = 265 698 elements of A (over two threads' 2^17 each): A is packed by row blocks on
   // both threads (packA), then the product split; a transposed A or B is read where it lies.
-  it.each(COMBOS)('a product whose A is packed across threads (264x301·301x136), transposeA=%s transposeB=%s', async (ta, tb) => {
-    const [M, K, N] = [264, 301, 136];
+  it.each(COMBOS)('a product whose A is packed across threads (522x509·509x40), transposeA=%s transposeB=%s', async (ta, tb) => {
+    const [M, K, N] = [522, 509, 40];
     const r = rng(740 + (ta ? 2 : 0) + (tb ? 1 : 0));
     const a = randomArray(r, M * K);
     const b = randomArray(r, K * N);
