@@ -34,9 +34,9 @@
     (local.set $sbj (i32.shl (local.get $sbj) (i32.const 2)))
     (local.set $sci (i32.shl (local.get $sci) (i32.const 2)))
     (local.set $scj (i32.shl (local.get $scj) (i32.const 2)))
-    ;; Bands of mb rows, mb·K floats of A (512 KiB) that stay in the L2 cache while the panels of
-    ;; B pass (each panel copied once per band); without bands a large A (768 x 512) came from
-    ;; L3 for every panel.
+    ;; Bands of mb rows, mb·K floats of A (512 KiB), that stay in the L2 cache (1 MiB) while the
+    ;; panels of B pass, each panel copied once per band: without bands a large A (768 x 512,
+    ;; 1.5 MiB) would come from L3 for every panel.
     (local.set $mb (local.get $M))
     (if (local.get $K)
       (then
