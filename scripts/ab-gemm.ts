@@ -10,7 +10,7 @@
  * by its calls per step (`scripts/profile-gpt-kernels.ts 1 10 --shapes`, nanoGPT's CPU
  * configuration: 4 layers, width 128, block 64, batch 12).
  *
- *   node --import tsx scripts/ab-gemm.ts [reps = 21] [--old REV]
+ *   node --import tsx scripts/ab-gemm.ts [reps = 21] [--old REV] [--misalign]
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -18,6 +18,8 @@ import { readFileSync } from 'node:fs';
 const argv = process.argv.slice(2);
 const oldRev = argv.includes('--old') ? argv[argv.indexOf('--old') + 1]! : 'main';
 const reps = Number(argv.find((a, i) => !a.startsWith('--') && argv[i - 1] !== '--old') ?? 21);
+/** `--misalign`: the gemm's panel 8 bytes off a 16-byte boundary (as tfjs-backend-wasm's malloc may place it). */
+const PANEL_OFFSET = argv.includes('--misalign') ? 8 : 0;
 
 /** The plain assembly's base64 from the text of a `heap-kernels-binary.ts`. */
 function plainBinary(source: string): Uint8Array<ArrayBuffer> {
@@ -115,7 +117,7 @@ function oldProduct(h: Heap, t: Case, a: number, b: number, out: number): () => 
   const left = h.alloc(batch * padM * K);
   const right = h.alloc(batch * K * padN);
   const result = h.alloc(padM * padN);
-  const panel = h.alloc(K * 8);
+  const panel = h.alloc(K * 8 + 4) + PANEL_OFFSET;
   const f = h.f32;
   return () => {
     if (batch > 1) {
@@ -162,7 +164,7 @@ function newProduct(h: Heap, t: Case, a: number, b: number, out: number): () => 
   const packed = h.alloc(padM * K);
   const right = h.alloc(K * padN);
   const result = h.alloc(padM * padN);
-  const panel = h.alloc(K * 8);
+  const panel = h.alloc(K * 8 + 4) + PANEL_OFFSET;
   const f = h.f32;
   return () => {
     if (batch > 1) {

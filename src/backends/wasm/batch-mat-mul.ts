@@ -68,6 +68,15 @@ const rightOperandUses = new WeakMap<object, number>();
 const PAD_MIN_WORK = 1 << 16;
 
 /**
+ * The gemm's panel scratch, `K x 8` floats per thread, as a byte offset rounded up to 16 bytes
+ * (tfjs-backend-wasm's allocations are 8-byte aligned: the panel's 16-byte loads would otherwise
+ * straddle a cache line one time in four); every thread's panel, `32·K` bytes apart, is aligned.
+ */
+function panelScratch(s: Scope, backend: WasmBackend, K: number, threads: number): number {
+  return Math.ceil(heapPointer(backend, s.alloc([K * 8 * threads + 4])) / 16) * 16;
+}
+
+/**
  * `rows` rows of `n` floats of `from` (element `(k, j)` at `k·sk + j·sj`) into rows of `padded`
  * floats of `to`, zeros after each.
  */
@@ -116,7 +125,7 @@ function heapProduct(
   if (!fitsDirect && N % 4 === 0 && M % 8 === 0 && bias == null) {
     // Cᵀ[N, M] = op(B)ᵀ·op(A)ᵀ: tiles of 4 rows of op(B)ᵀ (B(k, n) as row n) by 8 columns of
     // op(A)ᵀ (A(m, k) as column m), both read in place; C written transposed.
-    const panel = heapPointer(backend, s.alloc([K * 8 * threads]));
+    const panel = panelScratch(s, backend, K, threads);
     const out = s.alloc(outShape); // kept when returned: freed if the gemm throws
     const [pb, pa, pc] = [b, a, out].map((t) => heapPointer(backend, t)) as [number, number, number];
     kernels.gemm(pb, pa, pc, 0, N, M, K, 4 * sbj, sbj, sbk, sak, sai, 1, N, panel);
@@ -141,7 +150,7 @@ function heapProduct(
   const left = packA ? s.alloc([padM * K]) : a;
   const right = padN !== N ? s.alloc([K * padN]) : b;
   const biasPadded = bias != null && padN !== N ? s.alloc([padN]) : bias;
-  const panel = padM >= PANEL_MIN_ROWS || (sbj !== 1 && padN === N) ? heapPointer(backend, s.alloc([K * 8 * threads])) : 0;
+  const panel = padM >= PANEL_MIN_ROWS || (sbj !== 1 && padN === N) ? panelScratch(s, backend, K, threads) : 0;
   const out = s.alloc(outShape); // kept when returned: freed if the gemm throws
   const result = padded ? s.alloc([padM * padN]) : out;
   // Heap views only now: an allocation may grow the heap and detach earlier views.
@@ -188,7 +197,7 @@ function batchedHeapProduct(
   if (kernels == null || M < 4 || N < 8 || K === 0) return null;
   // One panel per thread (the batch entries are shared out among the heap kernels' threads);
   // a transposed B is transposed into it panel by panel.
-  const panel = M >= PANEL_MIN_ROWS || transposeB ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
+  const panel = M >= PANEL_MIN_ROWS || transposeB ? panelScratch(s, backend, K, heapKernelThreads(backend)) : 0;
   const out = s.alloc(outShape); // kept when returned: freed if the gemm throws
   const [sai, sak] = transposeA ? [1, M] : [K, 1];
   const [sbk, sbj] = transposeB ? [1, K] : [N, 1];
