@@ -33,7 +33,8 @@ if (!WebAssembly.validate(sharedBuffer)) throw new Error('the shared-memory heap
 // engines that support relaxed SIMD (Chromium; Node 20 behind --experimental-wasm-relaxed-simd).
 const RELAXED_GEMM = /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul \(local\.get \$x\) \(local\.get (\$b\d)\)\)\)/g;
 const relaxedSource = source.replace(RELAXED_GEMM, '(f32x4.relaxed_madd (local.get $x) (local.get $2) (local.get $1))');
-if (relaxedSource.match(/relaxed_madd/g)?.length !== 8) throw new Error('expected the 8 multiply-adds of the gemm tile');
+// 8 multiply-adds per 4 x 8 tile loop: $tilesPacked and $tilesStrided.
+if (relaxedSource.match(/relaxed_madd/g)?.length !== 16) throw new Error('expected the 16 multiply-adds of the gemm tile loops');
 const relaxedBuffer = assemble(relaxedSource, false, true);
 const split = (bytes) =>
   Buffer.from(bytes)

@@ -7,9 +7,10 @@
  * packs its right operand on every product with a new tensor, which in training (fresh weights
  * after each step, fresh activations and gradients) costs as much as the product.
  *
- * Batch-1 float32 products whose sizes fit its 4x8 tiles run genblocks' heap `gemm`
- * (`heap-kernels.ts`), which reads both operands in place, transposed or not. The others make
- * the transposes explicit (wasm `Transpose`, a memory-bound copy), pick the cheaper of
+ * Batch-1 float32 products whose sizes fit its 4x8 tiles, and equal-batch ones, run genblocks'
+ * heap `gemm` (`heap-kernels.ts`), which reads both operands where they lie, transposed or not
+ * (no Transpose pass). The others make the transposes explicit (wasm `Transpose`, a
+ * memory-bound copy), pick the cheaper of
  * `C = op(A)·op(B)` and `Cᵀ = op(B)ᵀ·op(A)ᵀ` by counting the elements moved, and fold or split
  * batches so the original kernel always runs its XNNPACK path.
  *
@@ -66,29 +67,39 @@ const rightOperandUses = new WeakMap<object, number>();
  */
 const PAD_MIN_WORK = 1 << 16;
 
-/** `rows` rows of `n` floats of `from` into rows of `padded` floats of `to`, zeros after each. */
-function padColumns(from: Float32Array, to: Float32Array, rows: number, n: number, padded: number): void {
+/**
+ * The gemm's panel scratch, `K x 8` floats per thread, as a byte offset rounded up to 16 bytes
+ * (tfjs-backend-wasm's allocations are 8-byte aligned: the panel's 16-byte loads would otherwise
+ * straddle a cache line one time in four); every thread's panel, `32·K` bytes apart, is aligned.
+ */
+function panelScratch(s: Scope, backend: WasmBackend, K: number, threads: number): number {
+  return Math.ceil(heapPointer(backend, s.alloc([K * 8 * threads + 4])) / 16) * 16;
+}
+
+/**
+ * `rows` rows of `n` floats of `from` (element `(k, j)` at `k·sk + j·sj`) into rows of `padded`
+ * floats of `to`, zeros after each.
+ */
+function padColumns(from: Float32Array, to: Float32Array, rows: number, n: number, padded: number, sk: number, sj: number): void {
   for (let k = 0; k < rows; k++) {
-    to.set(from.subarray(k * n, k * n + n), k * padded);
+    if (sj === 1) to.set(from.subarray(k * sk, k * sk + n), k * padded);
+    else for (let j = 0; j < n; j++) to[k * padded + j] = from[k * sk + j * sj]!;
     to.fill(0, k * padded + n, (k + 1) * padded);
   }
 }
 
 /**
  * `op(A)·op(B)` (+ `bias` along columns) for batch-1 float32 operands with genblocks' heap
- * `gemm`, which reads both operands in place (no XNNPACK packing). Shapes off its 4x8 tiles
- * (`M % 4`, `N % 8`) run on zero-padded copies of `A` (rows) and `B` (columns) when the product
- * has at least {@link PAD_MIN_WORK} multiply-adds and the padding adds at most a quarter to them:
- * a GPT's output head (98 columns) and its gradient, which XNNPACK ran on one thread. Returns
- * `null` for other ones off the tiles, where the heap
- * kernels are unavailable, or when `b` has been the right operand often enough that XNNPACK's
- * packed copy of it is the faster path.
- *
- * `transposeB` with an untransposed `A` copies the smaller operand: `B` to `[K, N]` when
- * `N < M` (a transformer's input gradients `dy·Wᵀ`, with `M` its tokens), then `C = A·B` as
- * without `transposeB`; otherwise (an MLP GAN's `M = 64` rows) it runs as `Cᵀ = op(B)ᵀ·op(A)ᵀ`,
- * with `B` read in its stored `[N, K]` layout and the result written transposed; `op(A)ᵀ` must
- * then have contiguous rows, so an untransposed `A` is transposed first.
+ * `gemm`, which reads both operands where they lie, transposed or not (no XNNPACK packing, no
+ * transposes): `A` is first packed into blocks of 4 rows (`packA`, one pass over `A`, so that
+ * the gemm reads each row block through one pointer), `B` panel by panel inside the gemm.
+ * Shapes off its 4x8 tiles (`M % 4`, `N % 8`) run as `Cᵀ = op(B)ᵀ·op(A)ᵀ` when that fits the
+ * tiles (`N % 4`, `M % 8`; C written transposed, no bias), else on a packed `A` with zero rows
+ * and a zero-padded copy of `B` (columns) when the product has at least {@link PAD_MIN_WORK}
+ * multiply-adds and the padding adds at most a quarter to them: a GPT's output head (98
+ * columns) and its gradient, which XNNPACK ran on one thread. Returns `null` for other ones off
+ * the tiles, where the heap kernels are unavailable, or when `b` has been the right operand
+ * often enough that XNNPACK's packed copy of it is the faster path.
  */
 function heapProduct(
   s: Scope,
@@ -105,83 +116,66 @@ function heapProduct(
   if (M === 0 || N === 0 || K === 0) return null;
   const kernels = heapKernels(backend);
   if (kernels == null) return null;
-  if (bias != null && (transposeB || sizeOf(bias.shape) !== N || bias.shape[bias.shape.length - 1] !== N || bias.dtype !== 'float32'))
-    return null;
+  if (bias != null && (sizeOf(bias.shape) !== N || bias.shape[bias.shape.length - 1] !== N || bias.dtype !== 'float32')) return null;
+  // Element strides of op(A) [M, K] and op(B) [K, N] where they lie.
+  const [sai, sak] = transposeA ? [1, M] : [K, 1];
+  const [sbk, sbj] = transposeB ? [1, K] : [N, 1];
   const fitsDirect = M % 4 === 0 && N % 8 === 0;
-  const fitsSwapped = N % 4 === 0 && M % 8 === 0;
-  // B [N, K] copied to [K, N] moves N·K elements where the Cᵀ form below copies A's M·K.
-  const copiesB = transposeB && !transposeA && N < M && (fitsDirect || !fitsSwapped);
-  if (!transposeB || copiesB) {
-    // Off the 4x8 tiles (a GPT's vocabulary of 98 columns): zero-padded copies of A to a multiple
-    // of 4 rows and of B to a multiple of 8 columns, and the padded result's rows copied out.
-    const padM = Math.ceil(M / 4) * 4;
-    const padN = Math.ceil(N / 8) * 8;
-    const padded = !fitsDirect;
-    // Small products, and thin ones whose padding would add over a quarter of the work (a
-    // matrix-vector product, N = 1, would be computed 8 times over), stay on XNNPACK.
-    if (padded && (M * N * K < PAD_MIN_WORK || 4 * padM * padN > 5 * M * N)) return null;
-    let right = b;
-    if (copiesB) {
-      right = s.run('Transpose', { x: s.run('Reshape', { x: b }, { shape: [N, K] }) }, { perm: [1, 0] });
-    } else {
-      const uses = (rightOperandUses.get(b.dataId) ?? 0) + 1;
-      if (uses > RIGHT_OPERAND_REUSE_LIMIT) return null;
-      rightOperandUses.set(b.dataId, uses);
-    }
-    // A transposed ([K, M]) could be read in place (row stride 1, column stride M), but its
-    // 4-row strips are M floats apart (4 KiB for M = 1024: one L1 set); the copy to [M, K] is
-    // M·K elements against 2·M·K·N flops, and measured 0-25% faster at the dW shapes.
-    const left = transposeA ? s.run('Transpose', { x: s.run('Reshape', { x: a }, { shape: [K, M] }) }, { perm: [1, 0] }) : a;
-    const leftPadded = padM !== M ? s.alloc([padM * K]) : left;
-    const rightPadded = padN !== N ? s.alloc([K * padN]) : right;
-    const biasPadded = bias != null && padN !== N ? s.alloc([padN]) : bias;
-    const panel = padM >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
+  const threads = heapKernelThreads(backend);
+  if (!fitsDirect && N % 4 === 0 && M % 8 === 0 && bias == null) {
+    // Cᵀ[N, M] = op(B)ᵀ·op(A)ᵀ: tiles of 4 rows of op(B)ᵀ (B(k, n) as row n) by 8 columns of
+    // op(A)ᵀ (A(m, k) as column m), both read in place; C written transposed.
+    const panel = panelScratch(s, backend, K, threads);
     const out = s.alloc(outShape); // kept when returned: freed if the gemm throws
-    const result = padded ? s.alloc([padM * padN]) : out;
-    // Heap views only now: an allocation may grow the heap and detach earlier views.
-    const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
-    if (padM !== M) {
-      const l = view(leftPadded);
-      l.set(view(left));
-      l.fill(0, M * K);
-    }
-    if (padN !== N) padColumns(view(right), view(rightPadded), K, N, padN);
-    if (bias != null && padN !== N) padColumns(view(bias), view(biasPadded!), 1, N, padN);
-    kernels.gemm(
-      heapPointer(backend, leftPadded),
-      heapPointer(backend, rightPadded),
-      heapPointer(backend, result),
-      biasPadded ? heapPointer(backend, biasPadded) : 0,
-      padM,
-      padN,
-      K,
-      K,
-      1,
-      padN,
-      padN,
-      1,
-      panel,
-    );
-    if (padded) {
-      const r = view(result);
-      const o = view(out);
-      for (let i = 0; i < M; i++) o.set(r.subarray(i * padN, i * padN + N), i * N);
-    }
+    const [pb, pa, pc] = [b, a, out].map((t) => heapPointer(backend, t)) as [number, number, number];
+    kernels.gemm(pb, pa, pc, 0, N, M, K, 4 * sbj, sbj, sbk, sak, sai, 1, N, panel);
     return s.keep(out);
   }
-  // Cᵀ[N, M] = B[N, K]·op(A)ᵀ[K, M]: tiles of 4 rows of B by 8 columns of op(A)ᵀ.
-  if (N % 4 !== 0 || M % 8 !== 0) return null;
-  const right = transposeA ? a : s.run('Transpose', { x: s.run('Reshape', { x: a }, { shape: [M, K] }) }, { perm: [1, 0] });
-  const panel = N >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
+  // Off the 4x8 tiles (a GPT's vocabulary of 98 columns): A packed with zero rows up to a
+  // multiple of 4, B copied with zero columns up to a multiple of 8, and the padded result's
+  // rows copied out.
+  const padM = Math.ceil(M / 4) * 4;
+  const padN = Math.ceil(N / 8) * 8;
+  const padded = !fitsDirect;
+  // Small products, and thin ones whose padding would add over a quarter of the work (a
+  // matrix-vector product, N = 1, would be computed 8 times over), stay on XNNPACK.
+  if (padded && (M * N * K < PAD_MIN_WORK || 4 * padM * padN > 5 * M * N)) return null;
+  if (!transposeB) {
+    const uses = (rightOperandUses.get(b.dataId) ?? 0) + 1;
+    if (uses > RIGHT_OPERAND_REUSE_LIMIT) return null;
+    rightOperandUses.set(b.dataId, uses);
+  }
+  // Four rows (the M = 4 column sums of bias gradients) are read in place; more are packed.
+  const packA = padM !== M || padM >= PANEL_MIN_ROWS;
+  const left = packA ? s.alloc([padM * K]) : a;
+  const right = padN !== N ? s.alloc([K * padN]) : b;
+  const biasPadded = bias != null && padN !== N ? s.alloc([padN]) : bias;
+  const panel = padM >= PANEL_MIN_ROWS || (sbj !== 1 && padN === N) ? panelScratch(s, backend, K, threads) : 0;
   const out = s.alloc(outShape); // kept when returned: freed if the gemm throws
-  kernels.gemm(heapPointer(backend, b), heapPointer(backend, right), heapPointer(backend, out), 0, N, M, K, K, 1, M, 1, N, panel);
+  const result = padded ? s.alloc([padM * padN]) : out;
+  // Heap views only now: an allocation may grow the heap and detach earlier views.
+  const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
+  if (padN !== N) padColumns(view(b), view(right), K, N, padN, sbk, sbj);
+  if (bias != null && padN !== N) padColumns(view(bias), view(biasPadded!), 1, N, padN, N, 1);
+  if (packA) kernels.packA(heapPointer(backend, a), sai, sak, M, K, heapPointer(backend, left));
+  const [sab2, sai2, sak2] = packA ? [4 * K, 1, 4] : [4 * sai, sai, sak];
+  const [sbk2, sbj2] = padN !== N ? [padN, 1] : [sbk, sbj];
+  kernels.gemm(
+    ...[heapPointer(backend, left), heapPointer(backend, right), heapPointer(backend, result), biasPadded ? heapPointer(backend, biasPadded) : 0],
+    ...[padM, padN, K, sab2, sai2, sak2, sbk2, sbj2, padN, 1, panel],
+  );
+  if (padded) {
+    const r = view(result);
+    const o = view(out);
+    for (let i = 0; i < M; i++) o.set(r.subarray(i * padN, i * padN + N), i * N);
+  }
   return s.keep(out);
 }
 
 /**
  * Equal-batch products `op(A)[i]·op(B)[i]` (attention's `q·kᵀ`, `att·v` and their gradients)
- * with one heap `gemm` per batch entry, reading `A` in place, transposed or not, and `B` in
- * place unless transposed (then one batched transpose of `B` first, `gemm` needing rows of B).
+ * with one heap `gemm` per batch entry, reading `A` and `B` in place, transposed or not (a
+ * transposed `B` is transposed panel by panel into the gemm's scratch: no Transpose pass).
  * The alternative, a Slice of each operand, an XNNPACK product that packs its right operand,
  * and a Concat per batch entry, costs more in copies than the small products themselves.
  * `null` when `M < 4`, `N < 8` or the heap kernels are unavailable.
@@ -201,30 +195,18 @@ function batchedHeapProduct(
   const kernels = heapKernels(backend);
   // Sizes off the 4x8 tiles (attention at 7x7: 49 positions) run as overlapping edge tiles.
   if (kernels == null || M < 4 || N < 8 || K === 0) return null;
-  const right = transposeB ? s.run('Transpose', { x: b }, { perm: swapLastTwo(b.shape.length) }) : b; // [batch, K, N]
-  // One panel per thread (the batch entries are shared out among the heap kernels' threads).
-  const panel = M >= PANEL_MIN_ROWS ? heapPointer(backend, s.alloc([K * 8 * heapKernelThreads(backend)])) : 0;
+  // One panel per thread (the batch entries are shared out among the heap kernels' threads);
+  // a transposed B is transposed into it panel by panel.
+  const panel = M >= PANEL_MIN_ROWS || transposeB ? panelScratch(s, backend, K, heapKernelThreads(backend)) : 0;
   const out = s.alloc(outShape); // kept when returned: freed if the gemm throws
+  const [sai, sak] = transposeA ? [1, M] : [K, 1];
+  const [sbk, sbj] = transposeB ? [1, K] : [N, 1];
   // Byte offsets stay valid across heap growth (only typed-array views are detached).
   gemmBatchEdges(
     kernels,
-    batch,
-    4 * M * K,
-    4 * K * N,
-    4 * M * N,
-    heapPointer(backend, a),
-    heapPointer(backend, right),
-    heapPointer(backend, out),
-    0,
-    M,
-    N,
-    K,
-    transposeA ? 1 : K,
-    transposeA ? M : 1,
-    N,
-    N,
-    1,
-    panel,
+    ...[batch, 4 * M * K, 4 * K * N, 4 * M * N],
+    ...[heapPointer(backend, a), heapPointer(backend, b), heapPointer(backend, out), 0],
+    ...[M, N, K, 4 * sai, sai, sak, sbk, sbj, N, 1, panel],
   );
   return s.keep(out);
 }

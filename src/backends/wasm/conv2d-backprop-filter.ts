@@ -295,14 +295,14 @@ function backpropFilterShifted(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, in
       kernels.gemmBatch(
         ...[count, 4 * strideA, 4 * strideB, 4 * strideC],
         ...[a + 4 * (ma + i * Wp) * Ci, b + 4 * mb * Co, c + 4 * (pc * rowSize + i * M * Co), 0],
-        ...[M, Co, K, 1, Ci, Co, Co, 1, panel],
+        ...[M, Co, K, 4, 1, Ci, Co, 1, Co, 1, panel],
       );
     }
   }
   if (parts > 1) {
     // sum = onesᵀ · partials, in the order of the parts: four identical rows (the gemm's tile
     // height) all written to the one output row (sai = sci = 0).
-    kernels.gemm(heapPointer(backend, ones!), c, heapPointer(backend, sum), 0, 4, rowSize, parts, 0, 1, rowSize, 0, 1, 0);
+    kernels.gemm(heapPointer(backend, ones!), c, heapPointer(backend, sum), 0, 4, rowSize, parts, 0, 0, 1, rowSize, 1, 0, 1, 0);
   }
   if (padded) {
     // dW[i, j, c, o] = sum[i, j, c, o] of the padded layout [kh, kw, Ci, Co].

@@ -19,7 +19,9 @@ import { PANEL_MIN_ROWS, type HeapKernels } from './heap-kernels.js';
 
 /**
  * `gemmBatch` (arguments as {@link HeapKernels.gemmBatch}) for any `M ≥ 4`, `N ≥ 8`: at most
- * four tiled batches, the edges overlapping the block (see the module comment).
+ * four tiled batches, the edges overlapping the block (see the module comment). A must have
+ * plain strides (`sab = 4·sai`: an edge strip starts at any row); `panel` must not be 0 when
+ * `sbj ≠ 1`.
  */
 export function gemmBatchEdges(
   kernels: HeapKernels,
@@ -34,9 +36,11 @@ export function gemmBatchEdges(
   M: number,
   N: number,
   K: number,
+  sab: number,
   sai: number,
   sak: number,
-  ldb: number,
+  sbk: number,
+  sbj: number,
   sci: number,
   scj: number,
   panel: number,
@@ -62,8 +66,8 @@ export function gemmBatchEdges(
     for (const [j0, n] of cols) {
       kernels.gemmBatch(
         ...[count, strideA, strideB, strideC],
-        ...[a + 4 * i0 * sai, b + 4 * j0, c + 4 * (i0 * sci + j0 * scj), bias === 0 ? 0 : bias + 4 * j0],
-        ...[m, n, K, sai, sak, ldb, sci, scj, m >= PANEL_MIN_ROWS ? panel : 0],
+        ...[a + 4 * i0 * sai, b + 4 * j0 * sbj, c + 4 * (i0 * sci + j0 * scj), bias === 0 ? 0 : bias + 4 * j0],
+        ...[m, n, K, sab, sai, sak, sbk, sbj, sci, scj, m >= PANEL_MIN_ROWS || sbj !== 1 ? panel : 0],
       );
     }
   }

@@ -6,7 +6,9 @@
  * operand into a packed layout before every product with a tensor it has not seen: about 6 ns
  * per element here, so re-packing a 784x1024 weight matrix after each optimizer step costs more
  * than the product itself, and every backward product packs a fresh activation. The `gemm`
- * here reads both operands in place (4x8 register tiles, `v128.load32_splat` of A, rows of B),
+ * here reads both operands where they lie, transposed or not (4x8 register tiles,
+ * `v128.load32_splat` of A, rows of B; a transposed B is transposed panel by panel into its
+ * scratch), or A packed by `packA` into blocks of 4 rows (one pointer per block in the k loop),
  * at the speed of XNNPACK's kernel on a packed operand. `sqrt`, `leakyRelu`, `greater`,
  * `select` and `tanh` are single SIMD passes where the stock kernels are scalar loops; `adam` is a whole
  * Adam update in one pass (see `train.fusedAdam`); `groupNorm` and `groupNormGrad` are group
@@ -38,11 +40,14 @@ import { sizeOf, type WasmBackend, type WasmKernelFunc } from './types.js';
 export interface HeapKernels {
   /**
    * `C(i, j) = bias[j] + Σ_k A(i, k)·B(k, j)` for `M % 4 == 0`, `N % 8 == 0`, with
-   * `A(i, k) = a[i·sai + k·sak]`, `B(k, j) = b[k·ldb + j]`, `C(i, j) = c[i·sci + j·scj]`;
-   * `bias` is 0 for none; `panel`, 0 or scratch space for `K·8` floats, where each `K x 8` panel
-   * of B is copied contiguously before the row blocks of A pass it (worth it from 8 rows on).
-   * With worker threads each thread needs its own panel: `panel` must then have room for
-   * `K·8·heapKernelThreads(backend)` floats.
+   * `A(i, k) = a[⌊i/4⌋·sab + (i mod 4)·sai + k·sak]` (`sab = 4·sai` for plain strides: a
+   * row-major or transposed A; `sab = 4·K, sai = 1, sak = 4` for A packed by
+   * {@link HeapKernels.packA}), `B(k, j) = b[k·sbk + j·sbj]` (rows of B, or a transposed B, read
+   * where they lie), `C(i, j) = c[i·sci + j·scj]`; each output summed from its bias (or 0) over
+   * `k = 0..K−1` in order. `bias` is 0 for none; `panel`, 0 or scratch space for `K·8` floats,
+   * where each `K x 8` panel of B is copied contiguously before the row blocks of A pass it (worth
+   * it from 8 rows on; required when `sbj ≠ 1`). With worker threads each thread needs its own
+   * panel: `panel` must then have room for `K·8·heapKernelThreads(backend)` floats.
    */
   gemm(
     a: number,
@@ -52,9 +57,11 @@ export interface HeapKernels {
     M: number,
     N: number,
     K: number,
+    sab: number,
     sai: number,
     sak: number,
-    ldb: number,
+    sbk: number,
+    sbj: number,
     sci: number,
     scj: number,
     panel: number,
@@ -75,13 +82,21 @@ export interface HeapKernels {
     M: number,
     N: number,
     K: number,
+    sab: number,
     sai: number,
     sak: number,
-    ldb: number,
+    sbk: number,
+    sbj: number,
     sci: number,
     scj: number,
     panel: number,
   ): void;
+  /**
+   * `A(i, k) = a[i·sai + k·sak]` (`M x K`, any `M`) written at `out` as `⌈M/4⌉` blocks of `K`
+   * groups of 4 floats, `out[b·4K + 4k + l] = A(4b + l, k)`, rows from `M` on zero: the layout
+   * {@link HeapKernels.gemm} reads with one pointer per row block (`sab = 4·K, sai = 1, sak = 4`).
+   */
+  packA(a: number, sai: number, sak: number, M: number, K: number, out: number): void;
   /** `out[i] = √x[i]` for `i < n`. */
   sqrt(x: number, out: number, n: number): void;
   /** `out[i] = x[i] < 0 ? alpha·x[i] : x[i]` for `i < n`. */
@@ -294,9 +309,8 @@ function oneThread(exports: HeapExports): HeapKernels {
   const gemm = exports.gemm;
   return {
     ...exports,
-    gemmBatch(count, strideA, strideB, strideC, a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel) {
-      for (let i = 0; i < count; i++)
-        gemm(a + i * strideA, b + i * strideB, c + i * strideC, bias, M, N, K, sai, sak, ldb, sci, scj, panel);
+    gemmBatch(count, strideA, strideB, strideC, a, b, c, ...rest) {
+      for (let i = 0; i < count; i++) gemm(a + i * strideA, b + i * strideB, c + i * strideC, ...rest);
     },
   };
 }
@@ -457,6 +471,8 @@ export function setHeapPoolSpin(spin: HeapPoolSpin): Required<HeapPoolSpin> {
  */
 const GEMM_MIN_FLOPS_PER_THREAD = 1 << 21;
 const ELEMENTWISE_MIN_PER_THREAD = 1 << 15;
+/** `packA` (about 0.1-0.3 ns per element): split from 2^17 elements per thread. */
+const PACK_MIN_PER_THREAD = 1 << 17;
 /** Adam (and AdamW's decay): a GPT's 128x384 matrices (49 152 parameters) are split. */
 const ADAM_MIN_PER_THREAD = 1 << 13;
 /**
@@ -538,9 +554,9 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     return state.pool!.run(op, fn, chunks, panel);
   };
   /** The scratch argument of `gemmBatch`: one K x 8 panel per thread. */
-  const panelOf = (K: number): PanelArgument => ({ arg: 16, stride: K * 32 });
+  const panelOf = (K: number): PanelArgument => ({ arg: 18, stride: K * 32 });
   const gemm: HeapKernels['gemm'] = (...args) => {
-    const [a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel] = args;
+    const [a, b, c, bias, M, N, K, sab, sai, sak, sbk, sbj, sci, scj, panel] = args;
     const tilesM = M / 4;
     const tilesN = N / 8;
     const count = chunksFor(state.pool, M * N * K, GEMM_MIN_FLOPS_PER_THREAD, Math.max(tilesM, tilesN));
@@ -549,12 +565,12 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
     const chunks =
       tilesN >= Math.min(count, tilesM)
         ? ranges(tilesN, Math.min(count, tilesN), 1).map(([j0, cols]) => [
-            ...[1, 0, 0, 0, a, b + 32 * j0, c + 32 * j0 * scj, bias === 0 ? 0 : bias + 32 * j0],
-            ...[M, 8 * cols, K, sai, sak, ldb, sci, scj, panel],
+            ...[1, 0, 0, 0, a, b + 32 * j0 * sbj, c + 32 * j0 * scj, bias === 0 ? 0 : bias + 32 * j0],
+            ...[M, 8 * cols, K, sab, sai, sak, sbk, sbj, sci, scj, panel],
           ])
         : ranges(tilesM, Math.min(count, tilesM), 1).map(([i0, rows]) => [
-            ...[1, 0, 0, 0, a + 16 * i0 * sai, b, c + 16 * i0 * sci, bias],
-            ...[4 * rows, N, K, sai, sak, ldb, sci, scj, panel],
+            ...[1, 0, 0, 0, a + 4 * i0 * sab, b, c + 16 * i0 * sci, bias],
+            ...[4 * rows, N, K, sab, sai, sak, sbk, sbj, sci, scj, panel],
           ]);
     run('gemmBatch', local.gemmBatch, chunks, panelOf(K));
   };
@@ -573,12 +589,11 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
       elementwise(op, n, (s, k) => [x + 4 * s, out + 4 * s, k]);
   return {
     gemm,
-    gemmBatch(count, strideA, strideB, strideC, a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel) {
+    gemmBatch(count, strideA, strideB, strideC, a, b, c, bias, M, N, K, ...strides) {
       const chunks = chunksFor(state.pool, count * M * N * K, GEMM_MIN_FLOPS_PER_THREAD, count);
       if (chunks === 1 || count < state.pool!.threads) {
         // Too few entries to share out: each product split on its own (when large enough).
-        for (let i = 0; i < count; i++)
-          gemm(a + i * strideA, b + i * strideB, c + i * strideC, bias, M, N, K, sai, sak, ldb, sci, scj, panel);
+        for (let i = 0; i < count; i++) gemm(a + i * strideA, b + i * strideB, c + i * strideC, bias, M, N, K, ...strides);
         return;
       }
       run(
@@ -586,9 +601,20 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
         local.gemmBatch,
         ranges(count, chunks, 1).map(([i0, k]) => [
           ...[k, strideA, strideB, strideC, a + i0 * strideA, b + i0 * strideB, c + i0 * strideC, bias],
-          ...[M, N, K, sai, sak, ldb, sci, scj, panel],
+          ...[M, N, K, ...strides],
         ]),
         panelOf(K),
+      );
+    },
+    // By blocks of 4 rows (copies: the split changes no value), from a larger size than the
+    // element-wise passes: a GPT step's A (768 x 128, 12 µs) packs faster than a pool round trip.
+    packA(a, sai, sak, M, K, out) {
+      const blocks = Math.ceil(M / 4);
+      const count = chunksFor(state.pool, M * K, PACK_MIN_PER_THREAD, blocks);
+      run(
+        'packA',
+        local.packA,
+        ranges(blocks, count, 1).map(([b0, k]) => [a + 16 * b0 * sai, sai, sak, Math.min(4 * k, M - 4 * b0), K, out + 16 * b0 * K]),
       );
     },
     sqrt: unary('sqrt'),

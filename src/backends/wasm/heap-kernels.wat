@@ -6,125 +6,343 @@
 (module
   (import "env" "memory" (memory 1))
 
-  ;; gemm: C = A·B (+ bias), for M a multiple of 4 and N a multiple of 8, without packing.
-  ;;   A(i, k) = a[i·sai + k·sak]   (any strides: row-major A, or a transposed one)
-  ;;   B(k, j) = b[k·ldb + j]       (rows of B contiguous)
+  ;; gemm: C = A·B (+ bias), for M a multiple of 4 and N a multiple of 8, with
+  ;;   A(i, k) = a[floor(i/4)·sab + (i mod 4)·sai + k·sak]   (sab = 4·sai for plain strides: row-major
+  ;;             A, a transposed one, or A packed by `packA`: sab = 4·K, sai = 1, sak = 4)
+  ;;   B(k, j) = b[k·sbk + j·sbj]   (rows of B, or a transposed B, read where they lie)
   ;;   C(i, j) = c[i·sci + j·scj]   (scj = 1: vector stores; otherwise lane by lane)
-  ;;   bias: 0, or a pointer to N floats added to every row.
-  ;;   panel: 0, or scratch space for K x 8 floats.
-  ;; Strides are in elements. Tiles of 4 rows x 8 columns are accumulated in eight f32x4
-  ;; registers over the whole K loop (j outer, so a K x 8 panel of B stays in cache while
-  ;; every row block of A passes it). With `panel`, each K x 8 panel of B is first copied
-  ;; there contiguously (rows of B 4 KiB apart, N = 1024, all fall in one L1 cache set).
+  ;; (strides in elements); bias: 0, or a pointer to N floats added to every row; panel: 0, or
+  ;; scratch space for K x 8 floats (needed when sbj ≠ 1). Tiles of 4 rows x 8 columns are
+  ;; accumulated in eight f32x4 registers over the whole K loop, each output from its bias (or 0)
+  ;; through k = 0..K-1 in order, j outer: the K x 8 panel of B at column j stays in cache while
+  ;; every row block of A passes it. With `panel`, that panel is first copied there as K rows of
+  ;; 8 contiguous floats (rows of B 4 KiB apart, N = 1024, all fall in one L1 cache set; a
+  ;; transposed B is transposed on the way). A whose 4-row blocks hold adjacent rows (sai = 1)
+  ;; is read with one pointer per block ($tilesPacked), any other with four ($tilesStrided).
   (func (export "gemm")
     (param $a i32) (param $b i32) (param $c i32) (param $bias i32)
     (param $M i32) (param $N i32) (param $K i32)
-    (param $sai i32) (param $sak i32) (param $ldb i32) (param $sci i32) (param $scj i32) (param $panel i32)
-    (local $pbj i32) (local $step i32) (local $src i32) (local $dst i32) (local $i i32) (local $j i32) (local $k i32)
-    (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pb i32) (local $pc i32)
+    (param $sab i32) (param $sai i32) (param $sak i32) (param $sbk i32) (param $sbj i32) (param $sci i32) (param $scj i32)
+    (param $panel i32)
+    (local $i0 i32) (local $rows i32) (local $mb i32) (local $pa i32) (local $pc i32)
+    (local $j i32) (local $pbj i32) (local $pcj i32) (local $step i32) (local $init0 v128) (local $init1 v128)
+    ;; strides to bytes
+    (local.set $sab (i32.shl (local.get $sab) (i32.const 2)))
+    (local.set $sai (i32.shl (local.get $sai) (i32.const 2)))
+    (local.set $sak (i32.shl (local.get $sak) (i32.const 2)))
+    (local.set $sbk (i32.shl (local.get $sbk) (i32.const 2)))
+    (local.set $sbj (i32.shl (local.get $sbj) (i32.const 2)))
+    (local.set $sci (i32.shl (local.get $sci) (i32.const 2)))
+    (local.set $scj (i32.shl (local.get $scj) (i32.const 2)))
+    ;; Bands of mb rows, mb·K floats of A (512 KiB), that stay in the L2 cache (1 MiB) while the
+    ;; panels of B pass, each panel copied once per band: without bands a large A (768 x 512,
+    ;; 1.5 MiB) would come from L3 for every panel.
+    (local.set $mb (local.get $M))
+    (if (local.get $K)
+      (then
+        (local.set $mb (i32.and (i32.div_u (i32.const 131072) (local.get $K)) (i32.const -4)))
+        (if (i32.lt_u (local.get $mb) (i32.const 4)) (then (local.set $mb (i32.const 4))))))
+    (block $bands
+      (loop $band
+        (br_if $bands (i32.ge_u (local.get $i0) (local.get $M)))
+        (local.set $rows (i32.sub (local.get $M) (local.get $i0)))
+        (if (i32.gt_u (local.get $rows) (local.get $mb)) (then (local.set $rows (local.get $mb))))
+        (local.set $pa (i32.add (local.get $a) (i32.mul (i32.shr_u (local.get $i0) (i32.const 2)) (local.get $sab))))
+        (local.set $pc (i32.add (local.get $c) (i32.mul (local.get $i0) (local.get $sci))))
+        (local.set $j (i32.const 0))
+        (block $jdone
+          (loop $jloop
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $N)))
+            (if (local.get $bias)
+              (then
+                (local.set $init0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+                (local.set $init1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+              (else
+                (local.set $init0 (v128.const i32x4 0 0 0 0))
+                (local.set $init1 (v128.const i32x4 0 0 0 0))))
+            ;; the K x 8 panel of B at column j: in place, or copied to `panel` (columns j..j+3, j+4..j+7)
+            (local.set $pbj (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $sbj))))
+            (local.set $step (local.get $sbk))
+            (if (local.get $panel)
+              (then
+                (call $pack4 (local.get $pbj) (local.get $sbj) (local.get $sbk) (local.get $panel) (i32.const 32) (local.get $K))
+                (call $pack4 (i32.add (local.get $pbj) (i32.shl (local.get $sbj) (i32.const 2))) (local.get $sbj) (local.get $sbk)
+                  (i32.add (local.get $panel) (i32.const 16)) (i32.const 32) (local.get $K))
+                (local.set $pbj (local.get $panel))
+                (local.set $step (i32.const 32))))
+            (local.set $pcj (i32.add (local.get $pc) (i32.mul (local.get $j) (local.get $scj))))
+            (if (i32.and (i32.eq (local.get $sai) (i32.const 4)) (i32.ne (local.get $step) (i32.const 0)))
+              (then
+                (call $tilesPacked (local.get $pa) (local.get $sab) (local.get $sak) (local.get $pbj) (local.get $step)
+                  (local.get $pcj) (local.get $rows) (local.get $K) (local.get $sci) (local.get $scj) (local.get $init0) (local.get $init1)))
+              (else
+                (call $tilesStrided (local.get $pa) (local.get $sab) (local.get $sai) (local.get $sak) (local.get $pbj) (local.get $step)
+                  (local.get $pcj) (local.get $rows) (local.get $K) (local.get $sci) (local.get $scj) (local.get $init0) (local.get $init1))))
+            (local.set $j (i32.add (local.get $j) (i32.const 8)))
+            (br $jloop)))
+        (local.set $i0 (i32.add (local.get $i0) (local.get $rows)))
+        (br $band))))
+
+  ;; Four lanes of K groups copied to dst as groups of 4 floats ds bytes apart: dst + k·ds + 4l
+  ;; gets src + l·sl + k·sk (bytes; l < 4, k < K). Lanes adjacent (sl = 4): a vector copy per k;
+  ;; k adjacent (sk = 4: rows of A, or columns of a transposed B): 4 x 4 blocks through registers
+  ;; (two rounds of lane shuffles, as in `transpose`), the last K mod 4 element by element; any
+  ;; other strides element by element. Bit copies.
+  (func $pack4 (param $src i32) (param $sl i32) (param $sk i32) (param $dst i32) (param $ds i32) (param $K i32)
+    (local $k i32) (local $l i32) (local $p i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (if (i32.eq (local.get $sl) (i32.const 4))
+      (then
+        (block $vdone
+          (loop $vloop
+            (br_if $vdone (i32.ge_u (local.get $k) (local.get $K)))
+            (v128.store (local.get $dst) (v128.load (local.get $src)))
+            (local.set $src (i32.add (local.get $src) (local.get $sk)))
+            (local.set $dst (i32.add (local.get $dst) (local.get $ds)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $vloop)))
+        (return)))
+    (if (i32.eq (local.get $sk) (i32.const 4))
+      (then
+        (block $bdone
+          (loop $bloop
+            (br_if $bdone (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $K)))
+            ;; lane 0: a0 a1 a2 a3 (k..k+3), lane 1: b0..b3, lane 2: c0..c3, lane 3: d0..d3;
+            ;; pairs a0 b0 a1 b1, a2 b2 a3 b3, c0 d0 c1 d1, c2 d2 c3 d3
+            (local.set $v0 (v128.load (local.get $src)))
+            (local.set $v1 (v128.load (i32.add (local.get $src) (local.get $sl))))
+            (local.set $v2 (v128.load (i32.add (local.get $src) (i32.shl (local.get $sl) (i32.const 1)))))
+            (local.set $v3 (v128.load (i32.add (local.get $src) (i32.mul (local.get $sl) (i32.const 3)))))
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+            (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+            ;; groups k..k+3: a0 b0 c0 d0, a1 b1 c1 d1, a2 b2 c2 d2, a3 b3 c3 d3
+            (local.set $p (local.get $dst))
+            (v128.store (local.get $p) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+            (local.set $p (i32.add (local.get $p) (local.get $ds)))
+            (v128.store (local.get $p) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+            (local.set $p (i32.add (local.get $p) (local.get $ds)))
+            (v128.store (local.get $p) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+            (local.set $p (i32.add (local.get $p) (local.get $ds)))
+            (v128.store (local.get $p) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $dst (i32.add (local.get $p) (local.get $ds)))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $bloop)))))
+    (block $edone
+      (loop $eloop
+        (br_if $edone (i32.ge_u (local.get $k) (local.get $K)))
+        (local.set $p (local.get $src))
+        (local.set $l (i32.const 0))
+        (block $ldone
+          (loop $lloop
+            (br_if $ldone (i32.ge_u (local.get $l) (i32.const 16)))
+            (i32.store (i32.add (local.get $dst) (local.get $l)) (i32.load (local.get $p)))
+            (local.set $p (i32.add (local.get $p) (local.get $sl)))
+            (local.set $l (i32.add (local.get $l) (i32.const 4)))
+            (br $lloop)))
+        (local.set $src (i32.add (local.get $src) (local.get $sk)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $ds)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $eloop))))
+
+  ;; packA: A(i, k) = a[i·sai + k·sak] (elements; M x K, any M) written at out as ceil(M/4) blocks of
+  ;; K groups of 4 floats, A(4b + l, k) at out[b·4K + 4k + l], rows from M on zero: the layout
+  ;; gemm reads with sab = 4·K, sai = 1, sak = 4 (one pointer per block, 16 bytes per k).
+  (func (export "packA") (param $a i32) (param $sai i32) (param $sak i32) (param $M i32) (param $K i32) (param $out i32)
+    (local $i i32) (local $n i32) (local $l i32) (local $p i32) (local $q i32) (local $kb i32)
+    (local.set $sai (i32.shl (local.get $sai) (i32.const 2)))
+    (local.set $sak (i32.shl (local.get $sak) (i32.const 2)))
+    ;; bytes per block
+    (local.set $kb (i32.shl (local.get $K) (i32.const 4)))
+    ;; Adjacent rows (a transposed A): 4 blocks at a time, so that each k reads 64 contiguous
+    ;; bytes (a whole cache line once, not a quarter of it four times as the line is evicted).
+    (if (i32.eq (local.get $sai) (i32.const 4))
+      (then
+        (block $wdone
+          (loop $wide
+            (br_if $wdone (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $M)))
+            (local.set $p (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+            (local.set $q (local.get $out))
+            (local.set $n (local.get $K))
+            (block $kdone
+              (loop $kloop
+                (br_if $kdone (i32.eqz (local.get $n)))
+                (v128.store (local.get $q) (v128.load (local.get $p)))
+                (v128.store (i32.add (local.get $q) (local.get $kb)) (v128.load offset=16 (local.get $p)))
+                (v128.store (i32.add (local.get $q) (i32.shl (local.get $kb) (i32.const 1))) (v128.load offset=32 (local.get $p)))
+                (v128.store (i32.add (local.get $q) (i32.mul (local.get $kb) (i32.const 3))) (v128.load offset=48 (local.get $p)))
+                (local.set $p (i32.add (local.get $p) (local.get $sak)))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                (br $kloop)))
+            (local.set $out (i32.add (local.get $out) (i32.shl (local.get $kb) (i32.const 2))))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $wide)))))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $i) (local.get $M)))
+        (if (i32.le_u (i32.add (local.get $i) (i32.const 4)) (local.get $M))
+          (then (call $pack4 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai))) (local.get $sai) (local.get $sak)
+            (local.get $out) (i32.const 16) (local.get $K)))
+          (else
+            ;; the last M mod 4 rows, then zeros: lane l of group k from row i + l, or 0
+            (local.set $n (i32.const 0))
+            (block $zdone
+              (loop $zloop
+                (br_if $zdone (i32.ge_u (local.get $n) (i32.shl (local.get $K) (i32.const 4))))
+                (local.set $l (i32.and (local.get $n) (i32.const 15)))
+                (i32.store (i32.add (local.get $out) (local.get $n))
+                  (if (result i32) (i32.lt_u (i32.add (local.get $i) (i32.shr_u (local.get $l) (i32.const 2))) (local.get $M))
+                    (then (i32.load (i32.add (i32.add (local.get $a) (i32.mul (i32.add (local.get $i) (i32.shr_u (local.get $l) (i32.const 2))) (local.get $sai)))
+                      (i32.mul (i32.shr_u (local.get $n) (i32.const 4)) (local.get $sak)))))
+                    (else (i32.const 0))))
+                (local.set $n (i32.add (local.get $n) (i32.const 4)))
+                (br $zloop)))))
+        (local.set $out (i32.add (local.get $out) (i32.shl (local.get $K) (i32.const 4))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $blocks))))
+  ;; The 4 x 8 tiles of C(·, j..j+7) (C(i, j) at c + i·sci + j·scj, bytes) for A's 4-row blocks
+  ;; stored as K groups of 4 adjacent floats, A(i, k) at a + floor(i/4)·sab + (i mod 4)·4 + k·sak
+  ;; (bytes): a packed A (`packA`), or a transposed one read in place. One pointer per block,
+  ;; splats at offsets 0, 4, 8, 12; B(k, ·) at pb0 + k·step (step ≠ 0). The k loop is kept to
+  ;; two pointer increments and a compare: V8 unrolls it, and an unrolled source loop of
+  ;; constant offsets is slower (TurboFan hoists all its loads and spills accumulators).
+  (func $tilesPacked (param $a i32) (param $sab i32) (param $sak i32) (param $pb0 i32) (param $step i32)
+    (param $c i32) (param $M i32) (param $K i32) (param $sci i32) (param $scj i32) (param $init0 v128) (param $init1 v128)
+    (local $i i32) (local $pa i32) (local $pb i32) (local $end i32) (local $pc i32)
     (local $x v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local $init0 v128) (local $init1 v128)
-    ;; strides to bytes
-    (local.set $sai (i32.shl (local.get $sai) (i32.const 2)))
-    (local.set $sak (i32.shl (local.get $sak) (i32.const 2)))
-    (local.set $ldb (i32.shl (local.get $ldb) (i32.const 2)))
-    (local.set $sci (i32.shl (local.get $sci) (i32.const 2)))
-    (local.set $scj (i32.shl (local.get $scj) (i32.const 2)))
-    (local.set $j (i32.const 0))
-    (block $jdone
-      (loop $jloop
-        (br_if $jdone (i32.ge_u (local.get $j) (local.get $N)))
-        (if (local.get $bias)
+    (local.set $i (i32.const 0))
+    (block $idone
+      (loop $iloop
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $M)))
+        (local.set $c00 (local.get $init0)) (local.set $c01 (local.get $init1))
+        (local.set $c10 (local.get $init0)) (local.set $c11 (local.get $init1))
+        (local.set $c20 (local.get $init0)) (local.set $c21 (local.get $init1))
+        (local.set $c30 (local.get $init0)) (local.set $c31 (local.get $init1))
+        (local.set $pa (i32.add (local.get $a) (i32.mul (i32.shr_u (local.get $i) (i32.const 2)) (local.get $sab))))
+        (local.set $pb (local.get $pb0))
+        (local.set $end (i32.add (local.get $pb0) (i32.mul (local.get $K) (local.get $step))))
+        (if (local.get $K)
           (then
-            (local.set $init0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
-            (local.set $init1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+            (loop $kloop
+              (local.set $b0 (v128.load (local.get $pb)))
+              (local.set $b1 (v128.load offset=16 (local.get $pb)))
+              (local.set $x (v128.load32_splat (local.get $pa)))
+              (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+              (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
+              (local.set $x (v128.load32_splat offset=4 (local.get $pa)))
+              (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+              (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
+              (local.set $x (v128.load32_splat offset=8 (local.get $pa)))
+              (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+              (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
+              (local.set $x (v128.load32_splat offset=12 (local.get $pa)))
+              (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+              (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+              (local.set $pa (i32.add (local.get $pa) (local.get $sak)))
+              (local.set $pb (i32.add (local.get $pb) (local.get $step)))
+              (br_if $kloop (i32.ne (local.get $pb) (local.get $end))))))
+        ;; the 4 x 8 tile at row i
+        (local.set $pc (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $sci))))
+        (if (i32.eq (local.get $scj) (i32.const 4))
+          (then
+            (v128.store (local.get $pc) (local.get $c00))
+            (v128.store offset=16 (local.get $pc) (local.get $c01))
+            (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+            (v128.store (local.get $pc) (local.get $c10))
+            (v128.store offset=16 (local.get $pc) (local.get $c11))
+            (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+            (v128.store (local.get $pc) (local.get $c20))
+            (v128.store offset=16 (local.get $pc) (local.get $c21))
+            (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+            (v128.store (local.get $pc) (local.get $c30))
+            (v128.store offset=16 (local.get $pc) (local.get $c31)))
           (else
-            (local.set $init0 (v128.const i32x4 0 0 0 0))
-            (local.set $init1 (v128.const i32x4 0 0 0 0))))
-        ;; the K x 8 panel of B at column j: in place, or copied to `panel`
-        (local.set $pbj (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
-        (local.set $step (local.get $ldb))
-        (if (local.get $panel)
+            (call $storeRow (local.get $pc) (local.get $scj) (local.get $c00) (local.get $c01))
+            (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+            (call $storeRow (local.get $pc) (local.get $scj) (local.get $c10) (local.get $c11))
+            (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+            (call $storeRow (local.get $pc) (local.get $scj) (local.get $c20) (local.get $c21))
+            (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+            (call $storeRow (local.get $pc) (local.get $scj) (local.get $c30) (local.get $c31))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $iloop))))
+
+  ;; As $tilesPacked for any A (A(i, k) at a + floor(i/4)·sab + (i mod 4)·sai + k·sak, bytes) and any
+  ;; step: four row pointers, each advanced by sak per k.
+  (func $tilesStrided (param $a i32) (param $sab i32) (param $sai i32) (param $sak i32) (param $pb0 i32) (param $step i32)
+    (param $c i32) (param $M i32) (param $K i32) (param $sci i32) (param $scj i32) (param $init0 v128) (param $init1 v128)
+    (local $i i32) (local $k i32) (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pb i32) (local $pc i32)
+    (local $x v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $i (i32.const 0))
+    (block $idone
+      (loop $iloop
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $M)))
+        (local.set $c00 (local.get $init0)) (local.set $c01 (local.get $init1))
+        (local.set $c10 (local.get $init0)) (local.set $c11 (local.get $init1))
+        (local.set $c20 (local.get $init0)) (local.set $c21 (local.get $init1))
+        (local.set $c30 (local.get $init0)) (local.set $c31 (local.get $init1))
+        (local.set $pa0 (i32.add (local.get $a) (i32.mul (i32.shr_u (local.get $i) (i32.const 2)) (local.get $sab))))
+        (local.set $pa1 (i32.add (local.get $pa0) (local.get $sai)))
+        (local.set $pa2 (i32.add (local.get $pa1) (local.get $sai)))
+        (local.set $pa3 (i32.add (local.get $pa2) (local.get $sai)))
+        (local.set $pb (local.get $pb0))
+        (local.set $k (local.get $K))
+        (block $kdone
+          (loop $kloop
+            (br_if $kdone (i32.eqz (local.get $k)))
+            (local.set $b0 (v128.load (local.get $pb)))
+            (local.set $b1 (v128.load offset=16 (local.get $pb)))
+            (local.set $x (v128.load32_splat (local.get $pa0)))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
+            (local.set $x (v128.load32_splat (local.get $pa1)))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
+            (local.set $x (v128.load32_splat (local.get $pa2)))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
+            (local.set $x (v128.load32_splat (local.get $pa3)))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+            (local.set $pa0 (i32.add (local.get $pa0) (local.get $sak)))
+            (local.set $pa1 (i32.add (local.get $pa1) (local.get $sak)))
+            (local.set $pa2 (i32.add (local.get $pa2) (local.get $sak)))
+            (local.set $pa3 (i32.add (local.get $pa3) (local.get $sak)))
+            (local.set $pb (i32.add (local.get $pb) (local.get $step)))
+            (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+            (br $kloop)))
+        ;; the 4 x 8 tile at row i
+        (local.set $pc (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $sci))))
+        (if (i32.eq (local.get $scj) (i32.const 4))
           (then
-            (local.set $src (local.get $pbj))
-            (local.set $dst (local.get $panel))
-            (local.set $k (local.get $K))
-            (block $cdone
-              (loop $cloop
-                (br_if $cdone (i32.eqz (local.get $k)))
-                (v128.store (local.get $dst) (v128.load (local.get $src)))
-                (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
-                (local.set $src (i32.add (local.get $src) (local.get $ldb)))
-                (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-                (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-                (br $cloop)))
-            (local.set $pbj (local.get $panel))
-            (local.set $step (i32.const 32))))
-        (local.set $i (i32.const 0))
-        (block $idone
-          (loop $iloop
-            (br_if $idone (i32.ge_u (local.get $i) (local.get $M)))
-            (local.set $c00 (local.get $init0)) (local.set $c01 (local.get $init1))
-            (local.set $c10 (local.get $init0)) (local.set $c11 (local.get $init1))
-            (local.set $c20 (local.get $init0)) (local.set $c21 (local.get $init1))
-            (local.set $c30 (local.get $init0)) (local.set $c31 (local.get $init1))
-            (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai))))
-            (local.set $pa1 (i32.add (local.get $pa0) (local.get $sai)))
-            (local.set $pa2 (i32.add (local.get $pa1) (local.get $sai)))
-            (local.set $pa3 (i32.add (local.get $pa2) (local.get $sai)))
-            (local.set $pb (local.get $pbj))
-            (local.set $k (local.get $K))
-            (block $kdone
-              (loop $kloop
-                (br_if $kdone (i32.eqz (local.get $k)))
-                (local.set $b0 (v128.load (local.get $pb)))
-                (local.set $b1 (v128.load offset=16 (local.get $pb)))
-                (local.set $x (v128.load32_splat (local.get $pa0)))
-                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
-                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
-                (local.set $x (v128.load32_splat (local.get $pa1)))
-                (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
-                (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
-                (local.set $x (v128.load32_splat (local.get $pa2)))
-                (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
-                (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
-                (local.set $x (v128.load32_splat (local.get $pa3)))
-                (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
-                (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
-                (local.set $pa0 (i32.add (local.get $pa0) (local.get $sak)))
-                (local.set $pa1 (i32.add (local.get $pa1) (local.get $sak)))
-                (local.set $pa2 (i32.add (local.get $pa2) (local.get $sak)))
-                (local.set $pa3 (i32.add (local.get $pa3) (local.get $sak)))
-                (local.set $pb (i32.add (local.get $pb) (local.get $step)))
-                (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-                (br $kloop)))
-            ;; store the 4 x 8 tile
-            (local.set $pc (i32.add (local.get $c)
-              (i32.add (i32.mul (local.get $i) (local.get $sci)) (i32.mul (local.get $j) (local.get $scj)))))
-            (if (i32.eq (local.get $scj) (i32.const 4))
-              (then
-                (v128.store (local.get $pc) (local.get $c00))
-                (v128.store offset=16 (local.get $pc) (local.get $c01))
-                (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
-                (v128.store (local.get $pc) (local.get $c10))
-                (v128.store offset=16 (local.get $pc) (local.get $c11))
-                (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
-                (v128.store (local.get $pc) (local.get $c20))
-                (v128.store offset=16 (local.get $pc) (local.get $c21))
-                (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
-                (v128.store (local.get $pc) (local.get $c30))
-                (v128.store offset=16 (local.get $pc) (local.get $c31)))
-              (else
-                (call $storeRow (local.get $pc) (local.get $scj) (local.get $c00) (local.get $c01))
-                (call $storeRow (i32.add (local.get $pc) (local.get $sci)) (local.get $scj) (local.get $c10) (local.get $c11))
-                (call $storeRow (i32.add (local.get $pc) (i32.shl (local.get $sci) (i32.const 1))) (local.get $scj) (local.get $c20) (local.get $c21))
-                (call $storeRow (i32.add (local.get $pc) (i32.mul (local.get $sci) (i32.const 3))) (local.get $scj) (local.get $c30) (local.get $c31))))
-            (local.set $i (i32.add (local.get $i) (i32.const 4)))
-            (br $iloop)))
-        (local.set $j (i32.add (local.get $j) (i32.const 8)))
-        (br $jloop))))
+            (v128.store (local.get $pc) (local.get $c00))
+            (v128.store offset=16 (local.get $pc) (local.get $c01))
+            (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+            (v128.store (local.get $pc) (local.get $c10))
+            (v128.store offset=16 (local.get $pc) (local.get $c11))
+            (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+            (v128.store (local.get $pc) (local.get $c20))
+            (v128.store offset=16 (local.get $pc) (local.get $c21))
+            (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+            (v128.store (local.get $pc) (local.get $c30))
+            (v128.store offset=16 (local.get $pc) (local.get $c31)))
+          (else
+            (call $storeRow (local.get $pc) (local.get $scj) (local.get $c00) (local.get $c01))
+            (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+            (call $storeRow (local.get $pc) (local.get $scj) (local.get $c10) (local.get $c11))
+            (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+            (call $storeRow (local.get $pc) (local.get $scj) (local.get $c20) (local.get $c21))
+            (local.set $pc (i32.add (local.get $pc) (local.get $sci)))
+            (call $storeRow (local.get $pc) (local.get $scj) (local.get $c30) (local.get $c31))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $iloop))))
 
   ;; Stores 8 lanes (lo, hi) at p, p + s, ..., p + 7s (s in bytes).
   (func $storeRow (param $p i32) (param $s i32) (param $lo v128) (param $hi v128)

@@ -50,7 +50,7 @@ const SPIN_US = 9;
 const CONTROL_BYTES = 64;
 /** The chunk table after the control block: `MAX_CHUNKS` rows of `CHUNK_WORDS` float64 arguments. */
 export const MAX_CHUNKS = 64;
-const CHUNK_WORDS = 18;
+const CHUNK_WORDS = 19;
 /** After the table: each chunk's return value (float64; 0 for kernels that return nothing). */
 const RESULTS_BYTES = MAX_CHUNKS * 8;
 const TABLE_BYTES = MAX_CHUNKS * CHUNK_WORDS * 8;
@@ -79,6 +79,7 @@ export const POOL_OPS = [
   'adam',
   'scale',
   'layerNorm',
+  'packA',
 ] as const;
 export type PoolOp = (typeof POOL_OPS)[number];
 
@@ -92,8 +93,8 @@ const ctrl = new Int32Array(control, 0, ${CONTROL_BYTES / 4});
 const table = new Float64Array(control, ${CONTROL_BYTES}, ${MAX_CHUNKS * CHUNK_WORDS});
 const results = new Float64Array(control, ${CONTROL_BYTES + TABLE_BYTES}, ${MAX_CHUNKS});
 const gemm = kernels.gemm;
-function gemmBatch(count, sa, sb, sc, a, b, c, bias, M, N, K, sai, sak, ldb, sci, scj, panel) {
-  for (let i = 0; i < count; i++) gemm(a + i * sa, b + i * sb, c + i * sc, bias, M, N, K, sai, sak, ldb, sci, scj, panel);
+function gemmBatch(count, sa, sb, sc, a, b, c, bias, M, N, K, sab, sai, sak, sbk, sbj, sci, scj, panel) {
+  for (let i = 0; i < count; i++) gemm(a + i * sa, b + i * sb, c + i * sc, bias, M, N, K, sab, sai, sak, sbk, sbj, sci, scj, panel);
 }
 const run = ops.map((name) => (name === 'gemmBatch' ? gemmBatch : kernels[name]));
 // Read before announcing readiness: the calling thread bumps SEQ only once every worker is ready.

@@ -194,3 +194,177 @@ describe('wasm heap gemm', () => {
     });
   });
 });
+
+/**
+ * The kernel itself on the wasm heap, for every operand layout it reads: A row-major, transposed
+ * (read in place) or packed by `packA` from either (M = 36: two groups of 16 adjacent rows, then 4); B row-major (in place or through the panel) or transposed
+ * (transposed into the panel); C row-major or written transposed; with and without bias. The
+ * oracle is the float32 sum the kernel promises, written out: from the bias (or 0), for k = 0..K−1
+ * in order, `acc = fround(acc + fround(A(i, k)·B(k, j)))`, so every output must match it bit for
+ * bit (the summation order, not just the value, is the contract: results do not depend on the
+ * layout, the bands or the thread count).
+ */
+describe('wasm heap gemm kernel: operand layouts, bit for bit against a float32 oracle', () => {
+  /** Float32 values placed on the wasm heap (as a tensor) and their byte offset. */
+  const onHeap = (values: Float32Array): { t: tf.Tensor; at: () => number } => {
+    const t = tf.tensor1d(values);
+    const backend = tf.backend() as unknown as WasmBackend;
+    return { t, at: () => backend.typedArrayFromHeap(t as unknown as Parameters<WasmBackend['typedArrayFromHeap']>[0]).byteOffset };
+  };
+  const read = (t: tf.Tensor): Float32Array =>
+    (tf.backend() as unknown as WasmBackend).typedArrayFromHeap(t as unknown as Parameters<WasmBackend['typedArrayFromHeap']>[0]) as Float32Array;
+
+  /** The oracle: C(i, j) = bias[j] (or 0) + Σ_k A(i, k)·B(k, j), each step rounded to float32, k in order. */
+  function oracle(A: (i: number, k: number) => number, B: (k: number, j: number) => number, bias: Float32Array | null, M: number, N: number, K: number) {
+    const out = new Float32Array(M * N);
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let acc = bias ? bias[j]! : 0;
+        for (let k = 0; k < K; k++) acc = Math.fround(acc + Math.fround(A(i, k) * B(k, j)));
+        out[i * N + j] = acc;
+      }
+    }
+    return out;
+  }
+
+  const LAYOUTS_A = ['rows', 'transposed', 'packed', 'packed from transposed'] as const;
+  const LAYOUTS_B = ['rows', 'rows+panel', 'transposed'] as const;
+  // K: 1, 3 and 5 (not multiples of 4), 16, 37; M: 4 (one row block), 12, 36; N: 8, 24.
+  const SIZES = [
+    [4, 1, 8],
+    [12, 3, 16],
+    [36, 5, 24],
+    [8, 16, 8],
+    [12, 37, 24],
+  ] as const;
+
+  it.each(LAYOUTS_A.flatMap((la) => LAYOUTS_B.map((lb) => [la, lb] as const)))('A %s, B %s', async (la, lb) => {
+    await tf.setBackend('wasm');
+    const kernels = heapKernels(tf.backend() as unknown as WasmBackend)!;
+    const r = rng(400 + LAYOUTS_A.indexOf(la) * 3 + LAYOUTS_B.indexOf(lb));
+    for (const [M, K, N] of SIZES) {
+      for (const [withBias, transposedC] of [
+        [false, false],
+        [true, false],
+        [false, true],
+      ] as const) {
+        const a = randomArray(r, M * K);
+        const b = randomArray(r, K * N);
+        const bias = withBias ? randomArray(r, N) : null;
+        // Stored layouts: A [M, K] or [K, M]; B [K, N] or [N, K].
+        const stored = la === 'transposed' || la === 'packed from transposed' ? 'transposed' : 'rows';
+        const A = (i: number, k: number) => (stored === 'transposed' ? a[k * M + i]! : a[i * K + k]!);
+        const B = (k: number, j: number) => (lb === 'transposed' ? b[j * K + k]! : b[k * N + j]!);
+        const expected = oracle(A, B, bias, M, N, K);
+        const tensors = tf.tidy(() => {
+          const ha = onHeap(a);
+          const hb = onHeap(b);
+          const hbias = bias ? onHeap(bias) : null;
+          const packed = onHeap(new Float32Array(M * K).fill(Number.NaN));
+          const panel = onHeap(new Float32Array(K * 8));
+          const out = onHeap(new Float32Array(M * N).fill(Number.NaN));
+          const [sai, sak] = stored === 'transposed' ? [1, M] : [K, 1];
+          let [pa, sab, sai2, sak2] = [ha.at(), 4 * sai, sai, sak];
+          if (la.startsWith('packed')) {
+            kernels.packA(ha.at(), sai, sak, M, K, packed.at());
+            [pa, sab, sai2, sak2] = [packed.at(), 4 * K, 1, 4];
+          }
+          const [sbk, sbj] = lb === 'transposed' ? [1, K] : [N, 1];
+          const [sci, scj] = transposedC ? [1, M] : [N, 1];
+          kernels.gemm(
+            ...[pa, hb.at(), out.at(), hbias ? hbias.at() : 0, M, N, K, sab, sai2, sak2, sbk, sbj, sci, scj],
+            lb === 'rows' ? 0 : panel.at(),
+          );
+          return [out.t, ...[ha, hb, hbias, packed, panel].flatMap((h) => (h ? [h.t] : []))];
+        });
+        const got = read(tensors[0]!);
+        const c = transposedC ? Float32Array.from({ length: M * N }, (_, x) => got[(x % N) * M + Math.floor(x / N)]!) : got.slice();
+        tf.dispose(tensors);
+        expect(Buffer.from(c.buffer).equals(Buffer.from(expected.buffer)), `${M}x${K}x${N} bias=${withBias} Cᵀ=${transposedC}`).toBe(true);
+      }
+    }
+  });
+
+  it('packA writes blocks of 4 rows, k-major, with zero rows up to a multiple of 4', async () => {
+    await tf.setBackend('wasm');
+    const kernels = heapKernels(tf.backend() as unknown as WasmBackend)!;
+    // A [6, 3] row-major, A(i, k) = 10·i + k: blocks [rows 0-3], [rows 4, 5, zero, zero].
+    const [M, K] = [6, 3];
+    const a = Float32Array.from({ length: M * K }, (_, x) => 10 * Math.floor(x / K) + (x % K));
+    const tensors = tf.tidy(() => {
+      const ha = onHeap(a);
+      const out = onHeap(new Float32Array(8 * K).fill(Number.NaN));
+      kernels.packA(ha.at(), K, 1, M, K, out.at());
+      return [out.t, ha.t];
+    });
+    // Hand-written: out[b·4K + 4k + l] = A(4b + l, k), rows 6 and 7 zero.
+    const expected = [0, 10, 20, 30, 1, 11, 21, 31, 2, 12, 22, 32, 40, 50, 0, 0, 41, 51, 0, 0, 42, 52, 0, 0];
+    expect(Array.from(read(tensors[0]!))).toEqual(expected);
+    tf.dispose(tensors);
+  });
+
+  it('a product taller than one band of A (K = 1000: bands of 128 rows) stays bit for bit the float32 sum', async () => {
+    await tf.setBackend('wasm');
+    const kernels = heapKernels(tf.backend() as unknown as WasmBackend)!;
+    // 131072 / 1000 rounded down to a multiple of 4: bands of 128 rows; M = 136 is two (128 + 8).
+    const [M, K, N] = [136, 1000, 16];
+    const r = rng(450);
+    const a = randomArray(r, M * K);
+    const b = randomArray(r, K * N);
+    const expected = oracle(
+      (i, k) => a[i * K + k]!,
+      (k, j) => b[k * N + j]!,
+      null,
+      M,
+      N,
+      K,
+    );
+    const tensors = tf.tidy(() => {
+      const [ha, hb] = [onHeap(a), onHeap(b)];
+      const packed = onHeap(new Float32Array(M * K));
+      const panel = onHeap(new Float32Array(K * 8));
+      const out = onHeap(new Float32Array(M * N));
+      kernels.packA(ha.at(), K, 1, M, K, packed.at());
+      kernels.gemm(packed.at(), hb.at(), out.at(), 0, M, N, K, 4 * K, 1, 4, N, 1, N, 1, panel.at());
+      return [out.t, ha.t, hb.t, packed.t, panel.t];
+    });
+    expect(Buffer.from(read(tensors[0]!).slice().buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+    tf.dispose(tensors);
+  });
+
+  it('BatchMatMul with transposed operands runs no Transpose kernel (the gemm reads them in place)', async () => {
+    await tf.setBackend('wasm');
+    const r = rng(460);
+    const [M, K, N] = [24, 20, 16];
+    const a = randomArray(r, M * K);
+    const b = randomArray(r, K * N);
+    const kernels = heapKernels(tf.backend() as unknown as WasmBackend)!;
+    const transposes = vi.spyOn(kernels, 'transpose');
+    const gemms = vi.spyOn(kernels, 'gemm');
+    const batched = vi.spyOn(kernels, 'gemmBatch');
+    const outs = await runOn('wasm', () => [
+      tf.matMul(tf.tensor2d(a, [K, M]), tf.tensor2d(b, [N, K]), true, true),
+      tf.matMul(tf.tensor3d(a, [2, K / 2, M]), tf.tensor3d(b, [2, N, K / 2]), true, true),
+    ]);
+    expect(transposes).not.toHaveBeenCalled();
+    expect(gemms).toHaveBeenCalled();
+    expect(batched).toHaveBeenCalled();
+    vi.restoreAllMocks();
+    // Oracle (float64): C(i, j) = Σ_k a[k·M + i]·b[j·K + k], and per batch entry with K/2.
+    const full = Float32Array.from({ length: M * N }, (_, x) => {
+      const [i, j] = [Math.floor(x / N), x % N];
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += a[k * M + i]! * b[j * K + k]!;
+      return sum;
+    });
+    expect(relativeError(outs[0]!, full)).toBeLessThan(1e-5);
+    const h = K / 2;
+    const perEntry = Float32Array.from({ length: 2 * M * N }, (_, x) => {
+      const [e, i, j] = [Math.floor(x / (M * N)), Math.floor((x % (M * N)) / N), x % N];
+      let sum = 0;
+      for (let k = 0; k < h; k++) sum += a[e * h * M + k * M + i]! * b[e * N * h + j * h + k]!;
+      return sum;
+    });
+    expect(relativeError(outs[1]!, perEntry)).toBeLessThan(1e-5);
+  });
+});

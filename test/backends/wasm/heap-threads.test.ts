@@ -121,6 +121,20 @@ describe('heap kernels with threads: 2', () => {
     });
   });
 
+  // 522·509 = 265 698 elements of A (over two threads' 2^17 each): A is packed by row blocks on
+  // both threads (packA), then the product split; a transposed A or B is read where it lies.
+  it.each(COMBOS)('a product whose A is packed across threads (522x509·509x40), transposeA=%s transposeB=%s', async (ta, tb) => {
+    const [M, K, N] = [522, 509, 40];
+    const r = rng(740 + (ta ? 2 : 0) + (tb ? 1 : 0));
+    const a = randomArray(r, M * K);
+    const b = randomArray(r, K * N);
+    await check(
+      `packed A ${M}x${K}x${N} tA=${ta} tB=${tb}`,
+      () => tf.matMul(tf.tensor2d(a, ta ? [K, M] : [M, K]), tf.tensor2d(b, tb ? [N, K] : [K, N]), ta, tb),
+      ['packA', 'gemmBatch'],
+    );
+  });
+
   it('a product off the 4x8 tiles (262x160·160x98, a GPT head) runs padded and split, forward and backward', async () => {
     // Padded to 264 x 104: 264·104·160 = 4.4M multiply-adds, two shares of 2^21.
     const [M, K, N] = [262, 160, 98];
