@@ -10,6 +10,7 @@ import {
   compare,
   comparePaired,
   formatInterval,
+  gcTimePerCall,
   interleave,
   median,
   medianConfidenceInterval,
@@ -55,6 +56,44 @@ describe('interleave', () => {
       { candidateMs: 15, baselineMs: 105 },
     ]);
     expect(between).toBe(4); // once before each timed round, never in the warm-up
+  });
+
+  it('runs beforeCall before every timed call, untimed, and never in the warm-up', async () => {
+    const clock = fakeClock();
+    // beforeCall takes 1000 ms of the fake clock: the pairs show none of it.
+    const candidate = () => (clock.log.push('A'), clock.advance(10));
+    const baseline = () => (clock.log.push('B'), clock.advance(20));
+    const pairs = await interleave(candidate, baseline, { warmup: 1, runs: 2, beforeCall: () => (clock.log.push('gc'), clock.advance(1000)) });
+    // Warm-up A B; then round AB, round BA, each call preceded by 'gc'.
+    expect(clock.log).toEqual(['A', 'B', 'gc', 'A', 'gc', 'B', 'gc', 'B', 'gc', 'A']);
+    expect(pairs).toEqual([
+      { candidateMs: 10, baselineMs: 20 },
+      { candidateMs: 10, baselineMs: 20 },
+    ]);
+  });
+});
+
+describe('gcTimePerCall', () => {
+  it('sums the collections that began inside each window', () => {
+    // Windows [0, 10), [10, 25), [30, 40). Collections at 2 (1.5 ms) and 9.9 (0.5 ms) fall in the
+    // first: 2; one at 10 (3 ms) in the second: 3 (begun inside, counted whole though it ends
+    // at 13); one at 26 (4 ms) between windows: nobody's (an untimed gc()); one at 39.5 running
+    // past the third window's end (2 ms): counted whole, 2; one at 40 (7 ms) is after it.
+    const events = [
+      { startMs: 2, durationMs: 1.5 },
+      { startMs: 9.9, durationMs: 0.5 },
+      { startMs: 10, durationMs: 3 },
+      { startMs: 26, durationMs: 4 },
+      { startMs: 39.5, durationMs: 2 },
+      { startMs: 40, durationMs: 7 },
+    ];
+    const windows = [
+      { startMs: 0, endMs: 10 },
+      { startMs: 10, endMs: 25 },
+      { startMs: 30, endMs: 40 },
+    ];
+    expect(gcTimePerCall(events, windows)).toEqual([2, 3, 2]);
+    expect(gcTimePerCall([], windows)).toEqual([0, 0, 0]);
   });
 });
 
@@ -103,6 +142,25 @@ describe('compare and comparePaired', () => {
     // (309 + 400) / 2 = 354.5; baseline (300 + 400) / 2 = 350.
     expect(result.timing.medianMs).toBeCloseTo(354.5, 10);
     expect(result.baseline!.timing.medianMs).toBe(350);
+    expect(result.extra!['garbage collected before each call']).toMatch(/^no/);
+  });
+
+  it('comparePaired collects garbage before every timed call where gc() is exposed, never in the warm-up', async () => {
+    const clock = fakeClock();
+    const { candidate, baseline } = sides(clock, [1, 1, 1, 1, 1], [2, 2, 2, 2, 2]);
+    const g = globalThis as { gc?: () => void };
+    const had = g.gc;
+    let calls = 0;
+    g.gc = () => void calls++;
+    try {
+      // One warm-up round (2 calls, no gc), then 4 timed rounds: 8 timed calls, 8 collections.
+      const { result } = await comparePaired('c', candidate, 'b', baseline, { warmup: 1, runs: 4 });
+      expect(calls).toBe(8);
+      expect(result.extra!['garbage collected before each call']).toBe('yes');
+    } finally {
+      if (had === undefined) delete g.gc;
+      else g.gc = had;
+    }
   });
 });
 
