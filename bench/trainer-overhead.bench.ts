@@ -21,11 +21,15 @@
  * of that median (exact for any distribution of the ratios, deterministic). The target holds
  * when the interval's upper end is at most 3; an interval that straddles 3 has not resolved it,
  * whatever the median says, and an interval below 0 (a trainer faster than the same work by
- * hand) flags noise or a difference in the work, not a result. The unpaired `overhead %` (ratio
- * of the two sides' medians) and the CPU-time columns stay for comparison; the main-thread CPU
- * time is paired the same way. Nothing of the trainer's cost is left out: every call is a whole
- * `fit` of `steps` steps, setup included, and nothing is dropped except the `warmup` rounds
- * before each comparison.
+ * hand) flags noise or a difference in the work, not a result. Beside it, `HL overhead %` and
+ * `HL 95% CI` give the Hodges–Lehmann estimate of the same pairs' overhead with its signed-rank
+ * interval (on the log ratios): about a fifth narrower for the same pairs where the noise is
+ * symmetric (it hits either side of a pair alike, which the ABBA order makes likely), but valid
+ * only then; where the two intervals disagree the sign-test one, which assumes nothing, stands.
+ * The unpaired `overhead %` (ratio of the two sides' medians) and the CPU-time columns stay for
+ * comparison; the main-thread CPU time is paired the same way. Nothing of the trainer's cost is
+ * left out: every call is a whole `fit` of `steps` steps, setup included, and nothing is dropped
+ * except the `warmup` rounds before each comparison.
  *
  * Garbage: `npm run bench` starts Node with `--expose-gc`, and `comparePaired` then runs a full
  * collection before every timed call, untimed, so that no call inherits the other side's

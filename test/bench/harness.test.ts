@@ -11,10 +11,13 @@ import {
   comparePaired,
   formatInterval,
   gcTimePerCall,
+  hodgesLehmannInterval,
   interleave,
   median,
   medianConfidenceInterval,
   pairedOverhead,
+  pairedOverheadHodgesLehmann,
+  signedRankCriticalValue,
 } from '../../bench/harness.js';
 
 /** A fake clock: `advance(ms)` moves `performance.now()` forward; each side records its calls in `log`. */
@@ -234,5 +237,61 @@ describe('pairedOverhead', () => {
     expect(p.medianPercent).toBeCloseTo(10, 10);
     expect(p.ciLowPercent).toBeUndefined();
     expect(formatInterval(p.ciLowPercent, p.ciHighPercent)).toBe('n/a (too few pairs)');
+  });
+});
+
+describe('signedRankCriticalValue', () => {
+  it('matches a brute-force count over every sign pattern (n = 6 … 14)', () => {
+    // Oracle: enumerate the 2^n subsets of the ranks 1..n, count those whose sum is ≤ c; the
+    // critical value is the largest c with count / 2^n ≤ 0.025.
+    for (let n = 6; n <= 14; n++) {
+      const counts = new Array<number>((n * (n + 1)) / 2 + 1).fill(0);
+      for (let mask = 0; mask < 2 ** n; mask++) {
+        let sum = 0;
+        for (let r = 1; r <= n; r++) if (mask & (1 << (r - 1))) sum += r;
+        counts[sum]!++;
+      }
+      let below = 0;
+      let c = -1;
+      for (let s = 0; s < counts.length; s++) {
+        below += counts[s]!;
+        if (below / 2 ** n > 0.025) break;
+        c = s;
+      }
+      expect(signedRankCriticalValue(n), `n = ${n}`).toBe(c);
+    }
+  });
+
+  it('gives the two-sided 5% table values (n = 6, 10, 20, 30) and none below n = 6', () => {
+    // Standard tables of the Wilcoxon signed-rank test, two-sided α = 0.05: 0, 8, 52, 137.
+    expect(signedRankCriticalValue(6)).toBe(0);
+    expect(signedRankCriticalValue(10)).toBe(8);
+    expect(signedRankCriticalValue(20)).toBe(52);
+    expect(signedRankCriticalValue(30)).toBe(137);
+    // n = 5: P(T⁺ = 0) = 1/32 = 0.031 > 0.025.
+    expect(signedRankCriticalValue(5)).toBe(-1);
+    expect(() => signedRankCriticalValue(10, 1)).toThrow(/level must be in \(0, 1\), received 1/);
+  });
+});
+
+describe('hodgesLehmannInterval', () => {
+  it('1 … 10: estimate 5.5, interval [3, 8] (the 9th smallest and largest of 55 Walsh averages)', () => {
+    // Pair sums x_i + x_j (i ≤ j) of 1..10: one sum of 2, one of 3, two of 4, two of 5, three of
+    // 6: the 9th smallest sum is 6 (average 3); by symmetry the 9th largest is 22 − 6 = 16 (8).
+    // c = 8 for n = 10, so the interval is [W(9), W(47)]; the median of the 55 averages is 5.5.
+    const hl = hodgesLehmannInterval([7, 3, 10, 1, 5, 9, 2, 8, 4, 6])!;
+    expect(hl).toEqual({ estimate: 5.5, low: 3, high: 8 });
+    expect(hodgesLehmannInterval([1, 2, 3, 4, 5])).toBeUndefined();
+  });
+
+  it('pairedOverheadHodgesLehmann works on log ratios: a constant 2% gives exactly 2%', () => {
+    const pairs = Array.from({ length: 12 }, (_, i) => ({ candidateMs: (100 + 10 * i) * 1.02, baselineMs: 100 + 10 * i }));
+    const hl = pairedOverheadHodgesLehmann(pairs)!;
+    expect(hl.estimatePercent).toBeCloseTo(2, 10);
+    expect(hl.ciLowPercent).toBeCloseTo(2, 10);
+    expect(hl.ciHighPercent).toBeCloseTo(2, 10);
+    // Ratios 1.1 and 1/1.1 (a slowdown and the same speed-up) average to 0 on the log scale.
+    const symmetric = Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? { candidateMs: 110, baselineMs: 100 } : { candidateMs: 100, baselineMs: 110 }));
+    expect(pairedOverheadHodgesLehmann(symmetric)!.estimatePercent).toBeCloseTo(0, 10);
   });
 });
