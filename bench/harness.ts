@@ -114,12 +114,17 @@ export function abbaOrder(runs: number): Array<'AB' | 'BA'> {
  * Runs `warmup` untimed rounds, then `runs` timed rounds of one call of each side in
  * {@link abbaOrder}; each round's two calls make one {@link TimedPair}. The event loop is drained
  * before every timed call (untimed), the same for both sides; `betweenPairs` (untimed) runs
- * before each timed round.
+ * before each timed round, and `beforeCall` (untimed) before each timed call, after the drain.
  */
 export async function interleave(
   candidate: () => unknown,
   baseline: () => unknown,
-  { warmup = 2, runs = 10, betweenPairs }: { warmup?: number; runs?: number; betweenPairs?: () => unknown } = {},
+  {
+    warmup = 2,
+    runs = 10,
+    betweenPairs,
+    beforeCall,
+  }: { warmup?: number; runs?: number; betweenPairs?: () => unknown; beforeCall?: () => unknown } = {},
 ): Promise<TimedPair[]> {
   for (let i = 0; i < warmup; i++) {
     await candidate();
@@ -127,6 +132,7 @@ export async function interleave(
   }
   const timed = async (f: () => unknown): Promise<number> => {
     await drainEventLoop();
+    await beforeCall?.();
     const t0 = performance.now();
     await f();
     return performance.now() - t0;
@@ -241,19 +247,156 @@ export function pairedOverhead(pairs: readonly TimedPair[]): {
   return { medianPercent: median(overheads), ciLowPercent: ci?.low, ciHighPercent: ci?.high, coverage: ci?.coverage, spreadPercent };
 }
 
+/**
+ * The lower critical value of the Wilcoxon signed-rank statistic: the largest `c` with
+ * `P(T⁺ ≤ c) ≤ (1 − level)/2`, where `T⁺` is the sum of the ranks `1 … n` that carry a plus sign
+ * when each sign is a fair coin (the null distribution of the signed-rank test); -1 when no `c`
+ * qualifies (n < 6 at 95%). Exact: `P(T⁺ = s)` by dynamic programming over the ranks (each rank
+ * is in the sum or not with probability ½), kept below the distribution's mean, where the lower
+ * tail lies.
+ *
+ * @see https://en.wikipedia.org/wiki/Wilcoxon_signed-rank_test
+ */
+export function signedRankCriticalValue(n: number, level = 0.95): number {
+  if (!(level > 0 && level < 1)) throw new RangeError(`signedRankCriticalValue: level must be in (0, 1), received ${level}`);
+  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new RangeError(`signedRankCriticalValue: n must be an integer in [0, 1000], received ${n}`);
+  const cap = Math.floor((n * (n + 1)) / 4); // the mean of T⁺: the lower tail lies below it
+  let p = new Float64Array(cap + 1);
+  p[0] = 1;
+  for (let rank = 1; rank <= n; rank++) {
+    const next = new Float64Array(cap + 1);
+    for (let s = 0; s <= cap; s++) next[s] = 0.5 * (p[s]! + (s >= rank ? p[s - rank]! : 0));
+    p = next;
+  }
+  const tail = (1 - level) / 2;
+  let cdf = 0;
+  let c = -1;
+  for (let s = 0; s <= cap; s++) {
+    cdf += p[s]!;
+    if (cdf > tail + 1e-12) break;
+    c = s;
+  }
+  return c;
+}
+
+/**
+ * The Hodges–Lehmann estimate of the center of `values` and its confidence interval from the
+ * signed-rank test: with the `N = n(n+1)/2` Walsh averages `(xᵢ + xⱼ)/2` (i ≤ j) sorted, the
+ * estimate is their median and the interval `[W₍c+1₎, W₍N−c₎]` (1-based), `c` the
+ * {@link signedRankCriticalValue}. It covers the center of any distribution symmetric about it
+ * with probability at least `level`, exactly (no resampling), and is narrower than the sign-test
+ * interval of the median ({@link medianConfidenceInterval}) when the values are near normal (its
+ * asymptotic efficiency is 0.955 against the mean's, the median's 0.64: the same width from
+ * about two thirds of the values). `undefined` when `n` is too small for `level`.
+ *
+ * @see https://en.wikipedia.org/wiki/Hodges%E2%80%93Lehmann_estimator
+ */
+export function hodgesLehmannInterval(
+  values: readonly number[],
+  level = 0.95,
+): { estimate: number; low: number; high: number } | undefined {
+  const n = values.length;
+  if (n > 1000) throw new RangeError(`hodgesLehmannInterval: at most 1000 values, received ${n}`);
+  const c = signedRankCriticalValue(n, level);
+  if (c < 0) return undefined;
+  const walsh = new Float64Array((n * (n + 1)) / 2);
+  let k = 0;
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) walsh[k++] = (values[i]! + values[j]!) / 2;
+  walsh.sort();
+  return { estimate: quantile(Array.from(walsh), 0.5), low: walsh[c]!, high: walsh[walsh.length - 1 - c]! };
+}
+
+/**
+ * The candidate's overhead over the baseline as a Hodges–Lehmann estimate with its signed-rank
+ * 95% interval ({@link hodgesLehmannInterval}), computed on the per-pair log ratios
+ * `ln(candidateMs / baselineMs)` and given back as `exp(·) − 1` in %. The log makes a slowdown
+ * by a factor and a speed-up by the same factor equal and opposite, so that noise hitting either
+ * side of a pair alike (the ABBA order) is symmetric, as the interval needs. Where the per-pair
+ * ratios are not symmetric about their center, trust the sign-test interval of
+ * {@link pairedOverhead}, which assumes nothing.
+ */
+export function pairedOverheadHodgesLehmann(
+  pairs: readonly TimedPair[],
+): { estimatePercent: number; ciLowPercent: number; ciHighPercent: number } | undefined {
+  const hl = hodgesLehmannInterval(pairs.map((p) => Math.log(p.candidateMs / p.baselineMs)));
+  if (!hl) return undefined;
+  const percent = (x: number) => (Math.exp(x) - 1) * 100;
+  return { estimatePercent: percent(hl.estimate), ciLowPercent: percent(hl.low), ciHighPercent: percent(hl.high) };
+}
+
 /** The format of a confidence interval in the `extra` columns: `-0.40 … 2.10` (two decimals). */
 export function formatInterval(low: number | undefined, high: number | undefined): string {
   return low === undefined || high === undefined ? 'n/a (too few pairs)' : `${low.toFixed(2)} … ${high.toFixed(2)}`;
+}
+
+/** A garbage collection as a `PerformanceObserver` of `'gc'` entries reports it: when it began and how long it took (ms, `performance.now()` time). */
+export interface GcEvent {
+  startMs: number;
+  durationMs: number;
+}
+
+/**
+ * The time each call spent in garbage collection: for each window `[startMs, endMs)` (one timed
+ * call), the summed `durationMs` of the collections that began inside it. A collection that
+ * began before a call (the untimed `gc()` before it, or one the call before left running) is
+ * not that call's; one that began inside a call is counted whole, even where it ran past the
+ * call's end (the call's time includes it then). Windows must not overlap.
+ */
+export function gcTimePerCall(events: readonly GcEvent[], windows: readonly { startMs: number; endMs: number }[]): number[] {
+  return windows.map(({ startMs, endMs }) => {
+    let total = 0;
+    for (const e of events) if (e.startMs >= startMs && e.startMs < endMs) total += e.durationMs;
+    return total;
+  });
+}
+
+/** Records garbage collections (Node's `PerformanceObserver` `'gc'` entries) until `stop()`; records nothing where that is not available. */
+function observeGc(): { events: GcEvent[]; stop: () => Promise<void> } {
+  const events: GcEvent[] = [];
+  const Observer = (globalThis as { PerformanceObserver?: typeof PerformanceObserver }).PerformanceObserver;
+  let observer: PerformanceObserver | undefined;
+  try {
+    observer = Observer
+      ? new Observer((list) => {
+          for (const e of list.getEntries()) events.push({ startMs: e.startTime, durationMs: e.duration });
+        })
+      : undefined;
+    observer?.observe({ entryTypes: ['gc'] });
+  } catch {
+    observer = undefined;
+  }
+  const stop = async (): Promise<void> => {
+    // Entries are delivered after the collection, on a later turn of the event loop.
+    await drainEventLoop();
+    await drainEventLoop();
+    observer?.disconnect();
+  };
+  return { events, stop };
 }
 
 /**
  * {@link compare} for a comparison that must resolve a few percent (the trainer-overhead bench):
  * the same ABBA rounds and columns, plus the paired overhead (the median of the rounds' ratios,
  * {@link pairedOverhead}) and its 95% interval in `extra` (`'paired overhead %'`, `'95% CI'`,
- * `'pairs'`, and `'per-pair σ %'` to size the run count). Between rounds it runs a full garbage collection where Node was started with
- * `--expose-gc` (so that a collection one round's garbage brings on is not billed to the next
- * round's calls), and nothing otherwise. Returns the pairs too, for statistics of other
- * measures taken by the sides themselves (CPU time).
+ * `'pairs'`, and `'per-pair σ %'` to size the run count), and the Hodges–Lehmann estimate of the
+ * same overhead with its signed-rank interval (`'HL overhead %'`, `'HL 95% CI'`,
+ * {@link pairedOverheadHodgesLehmann}): narrower for the same pairs where the per-pair log ratios
+ * are symmetric about their center, which noise that hits either side of a pair alike gives.
+ *
+ * Garbage. Where Node was started with `--expose-gc` (`npm run bench` does), a full collection
+ * runs before every timed call, untimed, so that each call starts from the same heap: no call
+ * inherits the garbage of the one before it (without it, a collection that one side's garbage
+ * brings on lands in whichever call it interrupts, a few ms on calls of a few hundred, which
+ * widens the per-pair spread). Each side's own garbage stays billed to it: allocating it, and
+ * every collection it brings on while the call runs, are inside the timed call; only the
+ * collection of what is left when a call ends is untimed, for both sides alike, and its cost
+ * is that of the live heap (the same models on both sides), not of the garbage (V8 copies or
+ * marks live objects; dead ones cost nothing to free). The time each call spent collecting is
+ * reported per side (`'GC ms/call'` medians, from Node's `PerformanceObserver` `'gc'` entries),
+ * so a side that makes more garbage shows it there as well as in its time.
+ *
+ * Returns the pairs too, for statistics of other measures taken by the sides themselves (CPU
+ * time), and each timed call's GC time (`gcMs`, empty where Node does not report collections).
  */
 export async function comparePaired(
   name: string,
@@ -261,9 +404,29 @@ export async function comparePaired(
   baselineName: string,
   baseline: () => unknown,
   { warmup = 2, runs = 10, size }: { warmup?: number; runs?: number; size?: string } = {},
-): Promise<{ result: BenchResult; pairs: TimedPair[] }> {
+): Promise<{ result: BenchResult; pairs: TimedPair[]; gcMs: { candidate: number[]; baseline: number[] } }> {
   const gc = (globalThis as { gc?: () => void }).gc;
-  const pairs = await interleave(candidate, baseline, { warmup, runs, betweenPairs: typeof gc === 'function' ? () => gc() : undefined });
+  const windows = { candidate: [] as { startMs: number; endMs: number }[], baseline: [] as { startMs: number; endMs: number }[] };
+  const windowed = (f: () => unknown, list: { startMs: number; endMs: number }[]) => async () => {
+    const startMs = performance.now();
+    await f();
+    list.push({ startMs, endMs: performance.now() });
+  };
+  const observed = observeGc();
+  let pairs: TimedPair[];
+  try {
+    pairs = await interleave(windowed(candidate, windows.candidate), windowed(baseline, windows.baseline), {
+      warmup,
+      runs,
+      beforeCall: typeof gc === 'function' ? () => gc() : undefined,
+    });
+  } finally {
+    await observed.stop();
+  }
+  const gcMs = {
+    candidate: observed.events.length ? gcTimePerCall(observed.events, windows.candidate.slice(warmup)) : [],
+    baseline: observed.events.length ? gcTimePerCall(observed.events, windows.baseline.slice(warmup)) : [],
+  };
   const result = resultOf(name, baselineName, size, pairs);
   const paired = pairedOverhead(pairs);
   result.extra = {
@@ -271,9 +434,18 @@ export async function comparePaired(
     '95% CI': formatInterval(paired.ciLowPercent, paired.ciHighPercent),
     pairs: pairs.length,
     'per-pair σ %': paired.spreadPercent,
-    'garbage collected between pairs': typeof gc === 'function' ? 'yes' : 'no (node without --expose-gc)',
   };
-  return { result, pairs };
+  const hl = pairedOverheadHodgesLehmann(pairs);
+  if (hl) {
+    result.extra['HL overhead %'] = hl.estimatePercent;
+    result.extra['HL 95% CI'] = formatInterval(hl.ciLowPercent, hl.ciHighPercent);
+  }
+  result.extra['garbage collected before each call'] = typeof gc === 'function' ? 'yes' : 'no (node without --expose-gc)';
+  if (gcMs.candidate.length > 0) {
+    result.extra['GC ms/call'] = median(gcMs.candidate);
+    result.extra['baseline GC ms/call'] = median(gcMs.baseline);
+  }
+  return { result, pairs, gcMs };
 }
 
 /** Runs `f` inside tf.tidy and waits for every returned tensor's data (never returns data from tidy). */

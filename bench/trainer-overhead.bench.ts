@@ -21,14 +21,29 @@
  * of that median (exact for any distribution of the ratios, deterministic). The target holds
  * when the interval's upper end is at most 3; an interval that straddles 3 has not resolved it,
  * whatever the median says, and an interval below 0 (a trainer faster than the same work by
- * hand) flags noise or a difference in the work, not a result. The unpaired `overhead %` (ratio
- * of the two sides' medians) and the CPU-time columns stay for comparison; the main-thread CPU
- * time is paired the same way. Nothing of the trainer's cost is left out: every call is a whole
- * `fit` of `steps` steps, setup included, and nothing is dropped except the `warmup` rounds
- * before each comparison. Run Node with `--expose-gc` (`node --expose-gc --import tsx
- * bench/run.ts --only trainer-overhead`) to collect garbage between rounds, untimed; without it
- * the collector runs when it will, billed to whichever call it interrupts (both sides alike,
- * over the ABBA order).
+ * hand) flags noise or a difference in the work, not a result. Beside it, `HL overhead %` and
+ * `HL 95% CI` give the Hodges–Lehmann estimate of the same pairs' overhead with its signed-rank
+ * interval (on the log ratios): about a fifth narrower for the same pairs where the noise is
+ * symmetric (it hits either side of a pair alike, which the ABBA order makes likely), but valid
+ * only then; where the two intervals disagree the sign-test one, which assumes nothing, stands.
+ * The unpaired `overhead %` (ratio of the two sides' medians) and the CPU-time columns stay for
+ * comparison; the main-thread CPU time is paired the same way. Nothing of the trainer's cost is
+ * left out: every call is a whole `fit` of `steps` steps, setup included, and nothing is dropped
+ * except the `warmup` rounds before each comparison.
+ *
+ * Garbage: `npm run bench` starts Node with `--expose-gc`, and `comparePaired` then runs a full
+ * collection before every timed call, untimed, so that no call inherits the other side's
+ * garbage (a collection brought on by the call before lands, a few ms long, in a call of a
+ * few hundred: the largest single source of per-pair spread it can remove). The trainer's own
+ * garbage is still billed to it: it is allocated inside its timed call, and every collection
+ * it brings on while the call runs is timed; what is not timed is the collection of what is
+ * left when a call ends, for both sides alike, whose cost is that of the live heap (the same
+ * networks and optimizers on both sides: V8 copies or marks live objects, and dead ones cost
+ * nothing to free). The `GC ms/call` and `baseline GC ms/call` columns give the time each side
+ * spent collecting inside its calls (Node's `PerformanceObserver` `'gc'` entries), so more
+ * garbage on the trainer's side shows there too. Started without `--expose-gc` the collector
+ * runs when it will, billed to whichever call it interrupts (both sides alike over the ABBA
+ * order, with a wider spread).
  */
 import { readFileSync } from 'node:fs';
 
@@ -77,19 +92,22 @@ function mainThreadCpuMs(): number | undefined {
 }
 
 /**
- * Timed pairs per comparison, sized for a CI of about ±2 points on the larger MLP's yielding
- * pair (the one the target is judged by) within about 5 minutes for the whole suite on a 2-core
- * machine. The median of n per-pair overheads of spread σ has a 95% half-width near
- * 1.96 · 1.25 · σ / √n. The idle σ is an estimate, not measured while sizing this: four idle
- * runs of 20 unpaired calls gave overheads of 1.9 to 6.1%, which suggests σ of 5 to 7 points,
- * ±1.6 to ±2.2 at n = 60; the row's `per-pair σ %` checks it. (Under a load of 7 to 10 on 2
- * cores σ was 27 points: no affordable n resolves 3% there, and the CI says so.) The
- * never-yielding pair is a cross-check and gets fewer; the tiny MLP's calls are short on wasm,
- * and about 0.7 s each on the cpu reference backend, which gets the fewest.
+ * Timed pairs per comparison. The median of n per-pair overheads of spread σ has a 95%
+ * half-width near 1.96 · 1.25 · σ / √n = 2.45 · σ / √n; for the interval to lie under 3 when the
+ * true overhead is about 1, the half-width must be under about 2, so n ≥ (1.23 · σ)². The idle
+ * spreads measured so far (wasm, 2 threads, 2 cores, garbage collected only between pairs) were
+ * 7 to 14 points: n = 75 to 300. A pair costs 2 × 40 steps: about 0.5 s on the tiny MLP and
+ * 2.2 s on the larger one on wasm, so the tiny MLP gets 160 pairs (about 90 s; ±1.9 at σ = 10,
+ * ±1.4 at σ = 7) and the larger MLP's yielding pair, the one to judge by, 80 (about 3 minutes;
+ * ±1.9 at σ = 7), with fewer for the never-yielding cross-checks: about 7 minutes for the
+ * suite on wasm. The row's `per-pair σ %` says whether a rerun needs more. (Under a load of 7 to
+ * 10 on 2 cores σ was 27 points: no affordable n resolves 3% there, and the CI says so.) The
+ * cpu reference backend runs the tiny MLP only, about 1.5 s a pair, and gets the fewest.
  */
 function runsFor(backend: string, net: 'tiny' | 'large', yielding: boolean): number {
-  if (net === 'large') return yielding ? 60 : 20;
-  return backend === 'wasm' ? 40 : 16;
+  if (net === 'large') return yielding ? 80 : 20;
+  if (backend !== 'wasm') return 16;
+  return yielding ? 160 : 60;
 }
 
 const suite: BenchSuite = {

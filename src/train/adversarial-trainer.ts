@@ -124,6 +124,8 @@ export class AdversarialTrainer extends Trainer {
   private readonly average: ExponentialMovingAverage | undefined;
   private readonly resolved: ResolvedStep;
   private readonly labelRules: LabelRules;
+  /** The discriminator's symbolic input shape (`null` when it declares none), read on the first batch: it does not change. */
+  private inputShape: (number | null)[] | null | undefined;
   /** The current batch's label values, read asynchronously, when their range is still to check. */
   private pendingLabels: { labels: tf.Tensor; values: Promise<ArrayLike<number>>; fn: string } | undefined;
 
@@ -203,7 +205,7 @@ export class AdversarialTrainer extends Trainer {
     this.pendingLabels = undefined; // a step that threw before settleStep leaves nothing behind
     const { x, y } = batch;
     assertFloatTensor(x, 'batch.x', fn);
-    const expected = symbolicShape(this.discriminator.inputs);
+    const expected = (this.inputShape ??= symbolicShape(this.discriminator.inputs) ?? null);
     if (expected && !matchesSymbolic(x.shape, expected)) {
       throw new ShapeError({
         fn,
@@ -281,20 +283,27 @@ export class AdversarialTrainer extends Trainer {
       return { real: batch.x, noise, labels, codes, seed };
     };
     const run = (update: 'discriminator' | 'generator', count: number) => {
-      let out: Record<string, tf.Scalar> = {};
+      let out: Record<string, tf.Scalar> | undefined;
       for (let k = 0; k < count; k++) {
         const data = dataOf(update, k);
         const next = runUpdate(this.resolved, update, data);
-        tf.dispose([...Object.values(out), data.noise, data.codes]);
+        // An earlier update's terms, and the noise and codes each update drew, are not needed past it.
+        if (out !== undefined) for (const name in out) out[name]!.dispose();
+        data.noise.dispose();
+        data.codes?.dispose();
         out = next;
       }
-      return out;
+      return out!;
     };
     const d = run('discriminator', this.discriminatorSteps);
     const g = run('generator', this.generatorSteps);
     this.average?.update(this.step);
-    // The last update of each network; a term in both objectives is logged from the generator's.
-    return { discriminator: d['discriminator']!, generator: g['generator']!, ...d, ...g };
+    // The last update of each network, `discriminator` and `generator` first; a term in both
+    // objectives is logged from the generator's.
+    const losses: Record<string, tf.Scalar> = { discriminator: d['discriminator']!, generator: g['generator']! };
+    for (const name in d) losses[name] = d[name]!;
+    for (const name in g) losses[name] = g[name]!;
+    return losses;
   }
 
   /**

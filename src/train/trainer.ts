@@ -150,6 +150,9 @@ export interface TrainerOptions {
   onNonFinite?: 'stop' | 'skip';
 }
 
+/** The base class's extra logs: none (one shared, frozen object rather than a new one per step). */
+const NO_LOGS: Logs = Object.freeze({});
+
 /** Consecutive skipped steps after which `onNonFinite: 'skip'` gives up and throws. @category Training */
 export const MAX_CONSECUTIVE_SKIPS = 10;
 
@@ -217,6 +220,15 @@ async function closeIterator(iterator: { return?(): unknown }): Promise<void> {
   await iterator.return?.();
 }
 
+/** Whether an optimizer listed before its first update (`takenAt` 0) has updated since: its slot variables may exist now. */
+function slotsMayHaveChanged(cache: readonly (OptimizerRefs | undefined)[], optimizers: readonly OptimizerGroup[]): boolean {
+  for (let i = 0; i < cache.length; i++) {
+    const r = cache[i];
+    if (r !== undefined && r.takenAt === 0 && optimizers[i]!.optimizer.iterations !== 0) return true;
+  }
+  return false;
+}
+
 /** Whether an optimizer of the plan created state variables during the step (its first update): they are not in the plan. */
 function createdSlots(snapshot: Snapshot): boolean {
   for (const { optimizer, refs } of snapshot.plan.optimizers) if (refs.takenAt === 0 && optimizer.iterations !== 0) return true;
@@ -260,6 +272,7 @@ async function nonFiniteState(
 function nonFiniteStateInPlace(snapshot: Snapshot, checked: AssignmentCheck | undefined): string | null | undefined {
   if (createdSlots(snapshot)) return undefined;
   const { variables, labels } = changedSince(snapshot, checked);
+  if (variables.length === 0) return null; // every assigned value was found finite as it was assigned
   const index = findNonFinite(variables);
   return index === undefined ? undefined : index < 0 ? null : labels[index];
 }
@@ -367,7 +380,7 @@ export abstract class Trainer {
   protected abstract trainStep(batch: TrainingBatch, position: number): Record<string, tf.Scalar>;
   /** Plain-number logs added to a step's losses (a schedule's current value). */
   protected extraLogs(_position: number): Logs {
-    return {};
+    return NO_LOGS;
   }
 
   /** Frees what the trainer itself allocated (EMA weights); networks and optimizers stay the caller's. */
@@ -460,7 +473,9 @@ export abstract class Trainer {
         const sums: Record<string, number> = {};
         let counted = 0;
         for (;;) {
-          const next = await iterator.next();
+          // A sync iterator (arrays, generators) is not awaited: no microtask per batch.
+          const pending = iterator.next();
+          const next = typeof (pending as { then?: unknown }).then === 'function' ? await pending : (pending as IteratorResult<BatchLike>);
           if (next.done) break;
           open.consumed++;
           const raw = next.value;
@@ -471,18 +486,18 @@ export abstract class Trainer {
           }
           let logs: Logs | undefined;
           const index = this.batchInEpoch;
-          let batchLogs: Logs = {};
+          let size = 0;
           try {
             const batch = this.normalize(raw, fn);
             // As tfjs-layers' fit: { batch, size } before the step, with the step's values after it.
-            batchLogs = { batch: index, size: batch.x.shape[0] ?? 0 };
-            for (const c of callbacks) await c.onBatchBegin?.(index, { ...batchLogs }, context);
+            size = batch.x.shape[0] ?? 0;
+            for (const c of callbacks) await c.onBatchBegin?.(index, { batch: index, size }, context);
             logs = await this.trainOn(batch, fn, groups, optimizers);
           } finally {
             if (disposeBatches) tf.dispose(raw as tf.TensorContainer);
           }
           this.batchInEpoch++;
-          for (const c of callbacks) await c.onBatchEnd?.(index, { ...batchLogs, ...logs }, context);
+          for (const c of callbacks) await c.onBatchEnd?.(index, { batch: index, size, ...logs }, context);
           if (logs) {
             lastLogs = logs;
             counted++;
@@ -626,10 +641,7 @@ export abstract class Trainer {
       });
     }
     // Optimizers create their variables on their first update: list them again until then.
-    if (
-      !this.optimizerCache ||
-      this.optimizerCache.some((r, i) => r !== undefined && r.takenAt !== optimizers[i]!.optimizer.iterations && r.takenAt === 0)
-    ) {
+    if (!this.optimizerCache || slotsMayHaveChanged(this.optimizerCache, optimizers)) {
       this.optimizerCache = [];
       for (const { optimizer } of optimizers) this.optimizerCache.push(await optimizerRefs(optimizer));
       this.snapshotPlan = undefined;
@@ -698,7 +710,9 @@ export abstract class Trainer {
     this.step++;
     const logs: Logs = {};
     for (let i = 0; i < names.length; i++) logs[names[i]!] = values[i]!;
-    return Object.assign(logs, this.extraLogs(position));
+    const extra = this.extraLogs(position);
+    for (const k in extra) logs[k] = extra[k]!;
+    return logs;
   }
 
   private async rollBack(snapshot: Snapshot): Promise<void> {

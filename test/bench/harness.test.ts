@@ -10,10 +10,14 @@ import {
   compare,
   comparePaired,
   formatInterval,
+  gcTimePerCall,
+  hodgesLehmannInterval,
   interleave,
   median,
   medianConfidenceInterval,
   pairedOverhead,
+  pairedOverheadHodgesLehmann,
+  signedRankCriticalValue,
 } from '../../bench/harness.js';
 
 /** A fake clock: `advance(ms)` moves `performance.now()` forward; each side records its calls in `log`. */
@@ -55,6 +59,44 @@ describe('interleave', () => {
       { candidateMs: 15, baselineMs: 105 },
     ]);
     expect(between).toBe(4); // once before each timed round, never in the warm-up
+  });
+
+  it('runs beforeCall before every timed call, untimed, and never in the warm-up', async () => {
+    const clock = fakeClock();
+    // beforeCall takes 1000 ms of the fake clock: the pairs show none of it.
+    const candidate = () => (clock.log.push('A'), clock.advance(10));
+    const baseline = () => (clock.log.push('B'), clock.advance(20));
+    const pairs = await interleave(candidate, baseline, { warmup: 1, runs: 2, beforeCall: () => (clock.log.push('gc'), clock.advance(1000)) });
+    // Warm-up A B; then round AB, round BA, each call preceded by 'gc'.
+    expect(clock.log).toEqual(['A', 'B', 'gc', 'A', 'gc', 'B', 'gc', 'B', 'gc', 'A']);
+    expect(pairs).toEqual([
+      { candidateMs: 10, baselineMs: 20 },
+      { candidateMs: 10, baselineMs: 20 },
+    ]);
+  });
+});
+
+describe('gcTimePerCall', () => {
+  it('sums the collections that began inside each window', () => {
+    // Windows [0, 10), [10, 25), [30, 40). Collections at 2 (1.5 ms) and 9.9 (0.5 ms) fall in the
+    // first: 2; one at 10 (3 ms) in the second: 3 (begun inside, counted whole though it ends
+    // at 13); one at 26 (4 ms) between windows: nobody's (an untimed gc()); one at 39.5 running
+    // past the third window's end (2 ms): counted whole, 2; one at 40 (7 ms) is after it.
+    const events = [
+      { startMs: 2, durationMs: 1.5 },
+      { startMs: 9.9, durationMs: 0.5 },
+      { startMs: 10, durationMs: 3 },
+      { startMs: 26, durationMs: 4 },
+      { startMs: 39.5, durationMs: 2 },
+      { startMs: 40, durationMs: 7 },
+    ];
+    const windows = [
+      { startMs: 0, endMs: 10 },
+      { startMs: 10, endMs: 25 },
+      { startMs: 30, endMs: 40 },
+    ];
+    expect(gcTimePerCall(events, windows)).toEqual([2, 3, 2]);
+    expect(gcTimePerCall([], windows)).toEqual([0, 0, 0]);
   });
 });
 
@@ -103,6 +145,25 @@ describe('compare and comparePaired', () => {
     // (309 + 400) / 2 = 354.5; baseline (300 + 400) / 2 = 350.
     expect(result.timing.medianMs).toBeCloseTo(354.5, 10);
     expect(result.baseline!.timing.medianMs).toBe(350);
+    expect(result.extra!['garbage collected before each call']).toMatch(/^no/);
+  });
+
+  it('comparePaired collects garbage before every timed call where gc() is exposed, never in the warm-up', async () => {
+    const clock = fakeClock();
+    const { candidate, baseline } = sides(clock, [1, 1, 1, 1, 1], [2, 2, 2, 2, 2]);
+    const g = globalThis as { gc?: () => void };
+    const had = g.gc;
+    let calls = 0;
+    g.gc = () => void calls++;
+    try {
+      // One warm-up round (2 calls, no gc), then 4 timed rounds: 8 timed calls, 8 collections.
+      const { result } = await comparePaired('c', candidate, 'b', baseline, { warmup: 1, runs: 4 });
+      expect(calls).toBe(8);
+      expect(result.extra!['garbage collected before each call']).toBe('yes');
+    } finally {
+      if (had === undefined) delete g.gc;
+      else g.gc = had;
+    }
   });
 });
 
@@ -176,5 +237,61 @@ describe('pairedOverhead', () => {
     expect(p.medianPercent).toBeCloseTo(10, 10);
     expect(p.ciLowPercent).toBeUndefined();
     expect(formatInterval(p.ciLowPercent, p.ciHighPercent)).toBe('n/a (too few pairs)');
+  });
+});
+
+describe('signedRankCriticalValue', () => {
+  it('matches a brute-force count over every sign pattern (n = 6 … 14)', () => {
+    // Oracle: enumerate the 2^n subsets of the ranks 1..n, count those whose sum is ≤ c; the
+    // critical value is the largest c with count / 2^n ≤ 0.025.
+    for (let n = 6; n <= 14; n++) {
+      const counts = new Array<number>((n * (n + 1)) / 2 + 1).fill(0);
+      for (let mask = 0; mask < 2 ** n; mask++) {
+        let sum = 0;
+        for (let r = 1; r <= n; r++) if (mask & (1 << (r - 1))) sum += r;
+        counts[sum]!++;
+      }
+      let below = 0;
+      let c = -1;
+      for (let s = 0; s < counts.length; s++) {
+        below += counts[s]!;
+        if (below / 2 ** n > 0.025) break;
+        c = s;
+      }
+      expect(signedRankCriticalValue(n), `n = ${n}`).toBe(c);
+    }
+  });
+
+  it('gives the two-sided 5% table values (n = 6, 10, 20, 30) and none below n = 6', () => {
+    // Standard tables of the Wilcoxon signed-rank test, two-sided α = 0.05: 0, 8, 52, 137.
+    expect(signedRankCriticalValue(6)).toBe(0);
+    expect(signedRankCriticalValue(10)).toBe(8);
+    expect(signedRankCriticalValue(20)).toBe(52);
+    expect(signedRankCriticalValue(30)).toBe(137);
+    // n = 5: P(T⁺ = 0) = 1/32 = 0.031 > 0.025.
+    expect(signedRankCriticalValue(5)).toBe(-1);
+    expect(() => signedRankCriticalValue(10, 1)).toThrow(/level must be in \(0, 1\), received 1/);
+  });
+});
+
+describe('hodgesLehmannInterval', () => {
+  it('1 … 10: estimate 5.5, interval [3, 8] (the 9th smallest and largest of 55 Walsh averages)', () => {
+    // Pair sums x_i + x_j (i ≤ j) of 1..10: one sum of 2, one of 3, two of 4, two of 5, three of
+    // 6: the 9th smallest sum is 6 (average 3); by symmetry the 9th largest is 22 − 6 = 16 (8).
+    // c = 8 for n = 10, so the interval is [W(9), W(47)]; the median of the 55 averages is 5.5.
+    const hl = hodgesLehmannInterval([7, 3, 10, 1, 5, 9, 2, 8, 4, 6])!;
+    expect(hl).toEqual({ estimate: 5.5, low: 3, high: 8 });
+    expect(hodgesLehmannInterval([1, 2, 3, 4, 5])).toBeUndefined();
+  });
+
+  it('pairedOverheadHodgesLehmann works on log ratios: a constant 2% gives exactly 2%', () => {
+    const pairs = Array.from({ length: 12 }, (_, i) => ({ candidateMs: (100 + 10 * i) * 1.02, baselineMs: 100 + 10 * i }));
+    const hl = pairedOverheadHodgesLehmann(pairs)!;
+    expect(hl.estimatePercent).toBeCloseTo(2, 10);
+    expect(hl.ciLowPercent).toBeCloseTo(2, 10);
+    expect(hl.ciHighPercent).toBeCloseTo(2, 10);
+    // Ratios 1.1 and 1/1.1 (a slowdown and the same speed-up) average to 0 on the log scale.
+    const symmetric = Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? { candidateMs: 110, baselineMs: 100 } : { candidateMs: 100, baselineMs: 110 }));
+    expect(pairedOverheadHodgesLehmann(symmetric)!.estimatePercent).toBeCloseTo(0, 10);
   });
 });

@@ -1,0 +1,126 @@
+/**
+ * Attribution of the trainer's per-step overhead (not a suite: no `.bench.ts` suffix). Runs
+ * `train.AdversarialTrainer.fit` and the hand-written loop of `train-bench-common.ts` in one
+ * process, alternating, on the wasm backend, and prints per step for each side: CPU time of
+ * the calling thread (Linux `schedstat`), kernels run, tensors made and JS heap growth. Meant to
+ * be run under `node --cpu-prof` to read the self time of trainer-only functions:
+ *
+ * ```sh
+ * nice -n 19 node --expose-gc --max-semi-space-size=64 --cpu-prof --cpu-prof-dir=/tmp/prof \
+ *   --import tsx bench/trainer-overhead-profile.ts [tiny|large] [rounds] [trainer|hand]
+ * ```
+ *
+ * The semi-space flag keeps the young generation large enough that a call's garbage stays in
+ * it (heap growth then counts what the call allocated); `--expose-gc` collects between calls.
+ */
+import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
+
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-layers';
+
+import { backends, losses, train } from '../src/index.js';
+import { handWrittenGanStep, mlp } from './train-bench-common.js';
+
+const SIZES = {
+  tiny: { latent: 8, g: [8, 64, 64, 2], d: [2, 64, 64, 1], batch: 64 },
+  large: { latent: 64, g: [64, 256, 512, 784], d: [784, 512, 256, 1], batch: 64 },
+};
+
+function threadCpuMs(): number {
+  return Number(readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+}
+
+/** Counts the kernels the engine runs (every op, forward and backward, goes through `runKernelFunc`). */
+function kernelCounter(): () => number {
+  const engine = tf.engine() as unknown as { runKernelFunc: (...args: unknown[]) => unknown };
+  const original = engine.runKernelFunc;
+  let count = 0;
+  engine.runKernelFunc = function (this: unknown, ...args: unknown[]) {
+    count++;
+    return original.apply(this, args);
+  };
+  return () => count;
+}
+
+/** The id the next tensor will get (tensors made since = difference). */
+function nextTensorId(): number {
+  const t = tf.scalar(0);
+  const id = t.id;
+  t.dispose();
+  return id;
+}
+
+async function main(): Promise<void> {
+  const which = (process.argv[2] ?? 'tiny') as keyof typeof SIZES;
+  const rounds = Number(process.argv[3] ?? 20);
+  const only = process.argv[4] as 'trainer' | 'hand' | undefined;
+  const size = SIZES[which];
+  await backends.use('wasm');
+  const kernels = kernelCounter();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const steps = 40;
+  const real = Array.from({ length: 4 }, (_, i) => tf.randomNormal([size.batch, size.d[0]!], 0, 1, 'float32', i));
+  const models = [mlp(size.g, 1), mlp(size.d, 2), mlp(size.g, 1), mlp(size.d, 2)] as const;
+  const optimizers = [tf.train.adam(2e-4, 0.5), tf.train.adam(2e-4, 0.5)];
+  const trainer = new train.AdversarialTrainer({
+    generator: models[0],
+    discriminator: models[1],
+    loss: losses.gan.nonSaturating,
+    generatorOptimizer: optimizers[0]!,
+    discriminatorOptimizer: optimizers[1]!,
+    seed: 1,
+  });
+  const hand = handWrittenGanStep(models[2], models[3], size.latent);
+  let position = 0;
+  const sides = {
+    trainer: () => trainer.fit(real, { steps: trainer.step + steps, yieldIntervalMs: Number.POSITIVE_INFINITY }),
+    hand: async () => {
+      for (let i = 0; i < steps; i++, position++) await hand.step(real[position % real.length]!, position);
+    },
+  };
+  const totals = {
+    trainer: { cpu: [] as number[], kernels: 0, tensors: 0, heap: 0 },
+    hand: { cpu: [] as number[], kernels: 0, tensors: 0, heap: 0 },
+  };
+  for (let r = -2; r < rounds; r++) {
+    for (const name of r % 2 === 0 ? (['trainer', 'hand'] as const) : (['hand', 'trainer'] as const)) {
+      if (only !== undefined && name !== only) continue;
+      gc?.();
+      const k0 = kernels();
+      const id0 = nextTensorId();
+      const heap0 = v8.getHeapStatistics().used_heap_size;
+      const c0 = threadCpuMs();
+      await sides[name]();
+      const cpu = threadCpuMs() - c0;
+      const heap = v8.getHeapStatistics().used_heap_size - heap0;
+      if (r < 0) continue;
+      const t = totals[name];
+      t.cpu.push(cpu / steps);
+      t.kernels += kernels() - k0;
+      t.tensors += nextTensorId() - id0 - 1; // the probe tensor of nextTensorId
+      t.heap += heap;
+    }
+  }
+  const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  const n = rounds * steps;
+  for (const [name, t] of Object.entries(totals)) {
+    if (t.cpu.length === 0) continue;
+    console.log(
+      `${which} ${name}: thread CPU ${med(t.cpu).toFixed(3)} ms/step (median of ${rounds} calls), ` +
+        `kernels ${(t.kernels / n).toFixed(1)}/step, tensors ${(t.tensors / n).toFixed(1)}/step, heap ${(t.heap / n / 1024).toFixed(1)} KiB/step`,
+    );
+  }
+  if (only !== undefined) return;
+  const ratios = totals.trainer.cpu.map((c, i) => c / totals.hand.cpu[i]! - 1);
+  console.log(`${which} paired thread-CPU overhead: median ${(med(ratios) * 100).toFixed(2)}%`);
+  trainer.dispose();
+  hand.dispose();
+  optimizers.forEach((o) => o.dispose());
+  models.forEach((m) => m.dispose());
+  tf.dispose(real);
+}
+
+await main();
+process.exit(0);
