@@ -26,7 +26,7 @@ export function linear(x: tf.Tensor, kernel: tf.Tensor2D, bias?: tf.Tensor1D): t
 
 /**
  * `x · W + b` for `x` `[rows, in]` as one fused product, with `tf.fused.matMul`'s gradients
- * (`dx` as `dy · (Wᵀ)`, see below) except that of the bias: `Σ_rows dy` is taken as the first row of `ones[4, rows] · dy` (a
+ * except that of the bias: `Σ_rows dy` is taken as the first row of `ones[4, rows] · dy` (a
  * product the wasm gemm runs in SIMD; `tf.sum` over the rows runs as a JavaScript loop there, a
  * twentieth of a GPT step). Same float32 additions in the same order.
  */
@@ -38,9 +38,8 @@ const linearWithBias = tf.customGrad(((x: tf.Tensor2D, kernel: tf.Tensor2D, bias
       const [input, weights] = saved as [tf.Tensor2D, tf.Tensor2D];
       const columnSums = tf.matMul(tf.ones([4, dy.shape[0]]), dy);
       return [
-        // dy · Wᵀ with W transposed first: the wasm product would otherwise transpose dy, which
-        // has as many rows as the batch has positions (W has as many as the layer's inputs).
-        tf.matMul(dy, tf.transpose(weights)),
+        // dy · Wᵀ: the wasm gemm reads W transposed into its panels (no transpose pass).
+        tf.matMul(dy, weights, false, true),
         tf.matMul(input, dy, true, false),
         tf.reshape(tf.slice(columnSums, [0, 0], [1, dy.shape[1]]), [dy.shape[1]]),
       ];
