@@ -26,11 +26,17 @@ interface ChildReport {
 
 /** Runs `threads-child.ts` with `threads` threads and returns its report. */
 async function child(threads: number, quick: boolean): Promise<ChildReport> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(here, 'threads-child.ts'), String(threads), quick ? '1' : '0'], {
-    cwd: join(here, '..'),
-    maxBuffer: 16 * 2 ** 20,
-    timeout: 20 * 60_000,
-  });
+  // The parent's relaxed-SIMD flag (the npm script's), so that the children run the same gemm.
+  const flags = process.execArgv.filter((a) => a === '--experimental-wasm-relaxed-simd');
+  const { stdout } = await run(
+    process.execPath,
+    [...flags, '--import', 'tsx', join(here, 'threads-child.ts'), String(threads), quick ? '1' : '0'],
+    {
+      cwd: join(here, '..'),
+      maxBuffer: 16 * 2 ** 20,
+      timeout: 20 * 60_000,
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').pop()!) as ChildReport;
 }
 

@@ -19,8 +19,8 @@
  * Where the engine supports relaxed SIMD (Chromium; Node 20 only behind
  * `--experimental-wasm-relaxed-simd`), an assembly whose gemm uses `f32x4.relaxed_madd` (fused
  * multiply-adds) runs instead.
- * On the threaded build's shared heap (genblocks' Node threads) a second assembly of the same
- * source, importing a shared memory, runs, and large calls are split across a pool of
+ * On the threaded build's shared heap (genblocks' Node threads) the same assembly (relaxed or
+ * plain) importing a shared memory runs, and large calls are split across a pool of
  * `threads − 1` worker threads running that assembly on the same heap (`heap-pool.ts`): a gemm
  * by blocks of output columns or rows, the element-wise kernels and Adam by ranges, group
  * normalization by examples, transposes by matrices or blocks of rows. No thread
@@ -31,7 +31,7 @@
  *
  * @module
  */
-import { HEAP_KERNELS_RELAXED_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
+import { HEAP_KERNELS_RELAXED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heap-kernels-binary.js';
 import { HeapPool, MAX_CHUNKS, type PanelArgument, type PoolOp } from './heap-pool.js';
 import { disposeOnThrow } from './scope.js';
 import { sizeOf, type WasmBackend, type WasmKernelFunc } from './types.js';
@@ -255,13 +255,80 @@ export function swapLastTwo(rank: number): number[] {
   return perm;
 }
 
-/** The assemblies of `heap-kernels.wat`: for a plain memory, with relaxed-SIMD gemm, for a shared memory. */
-type Variant = 'plain' | 'relaxed' | 'shared';
-const BINARIES: Record<Variant, string> = {
-  plain: HEAP_KERNELS_WASM_BASE64,
-  relaxed: HEAP_KERNELS_RELAXED_WASM_BASE64,
-  shared: HEAP_KERNELS_SHARED_WASM_BASE64,
+/**
+ * The assemblies of `heap-kernels.wat`: for a plain memory, with the relaxed-SIMD gemm, and the
+ * same two importing a shared memory (the threaded build's heap; made from the first two by
+ * {@link withSharedMemory}, not shipped twice).
+ */
+type Variant = 'plain' | 'relaxed' | 'shared' | 'sharedRelaxed';
+const BINARIES: Record<Variant, () => Uint8Array<ArrayBuffer>> = {
+  plain: () => decode(HEAP_KERNELS_WASM_BASE64),
+  relaxed: () => decode(HEAP_KERNELS_RELAXED_WASM_BASE64),
+  shared: () => withSharedMemory(decode(HEAP_KERNELS_WASM_BASE64)),
+  sharedRelaxed: () => withSharedMemory(decode(HEAP_KERNELS_RELAXED_WASM_BASE64)),
 };
+
+/** Unsigned LEB128, the wasm binary format's integers. */
+function leb128(value: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (value !== 0);
+  return out;
+}
+
+/** Reads an unsigned LEB128 at `bytes[pos]`: its value and the position after it. */
+function readLeb128(bytes: Uint8Array, pos: number): [number, number] {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    const byte = bytes[pos++]!;
+    value += (byte & 0x7f) * 2 ** shift;
+    if ((byte & 0x80) === 0) return [value, pos];
+    shift += 7;
+  }
+}
+
+/**
+ * The heap-kernel module `bytes`, whose only import is `(import "env" "memory" (memory 1))`,
+ * importing `(memory 1 65536 shared)` instead: the memory limits' flag 0 becomes 3 (shared, with
+ * a maximum) followed by the maximum, 65536 pages, and the import section's size grows by the
+ * bytes added. The result is what wabt assembles from the source with that import, byte for byte
+ * (checked in `heap-kernels-binary.test.ts`). Throws on any other import section. @internal
+ */
+export function withSharedMemory(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  let pos = 8; // magic and version
+  while (pos < bytes.length) {
+    const id = bytes[pos]!;
+    const [size, start] = readLeb128(bytes, pos + 1);
+    const end = start + size;
+    if (id === 2) {
+      const [count, first] = readLeb128(bytes, start);
+      let p = first;
+      for (let i = 0; i < 2; i++) {
+        const [length, after] = readLeb128(bytes, p);
+        p = after + length;
+      }
+      const kind = bytes[p];
+      const flag = bytes[p + 1];
+      const [minimum, afterMin] = readLeb128(bytes, p + 2);
+      if (count !== 1 || kind !== 2 || flag !== 0 || afterMin !== end) {
+        throw new Error('withSharedMemory: expected one import, a memory without maximum');
+      }
+      const content = [...bytes.subarray(start, p + 1), 3, ...leb128(minimum), ...leb128(65536)];
+      const out = new Uint8Array(new ArrayBuffer(bytes.length - (end - pos) + 1 + leb128(content.length).length + content.length));
+      out.set(bytes.subarray(0, pos), 0);
+      out.set([2, ...leb128(content.length), ...content], pos);
+      out.set(bytes.subarray(end), pos + 1 + leb128(content.length).length + content.length);
+      return out;
+    }
+    pos = end;
+  }
+  throw new Error('withSharedMemory: the module has no import section');
+}
 const compiled: Partial<Record<Variant, WebAssembly.Module | null>> = {};
 const variants = new WeakMap<WebAssembly.Memory, Variant>();
 const instances = new WeakMap<WebAssembly.Memory, HeapKernels | null>();
@@ -278,7 +345,7 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 function compile(kind: Variant): WebAssembly.Module | null {
   if (compiled[kind] === undefined) {
     try {
-      const bytes = decode(BINARIES[kind]);
+      const bytes = BINARIES[kind]();
       compiled[kind] = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     } catch {
       compiled[kind] = null;
@@ -323,7 +390,7 @@ export function heapKernels(backend: WasmBackend): HeapKernels | null {
   let kernels = instances.get(memory);
   if (kernels === undefined) {
     // The relaxed-SIMD gemm (fused multiply-adds) where the engine validates it, else plain SIMD.
-    const candidates: Variant[] = isShared(memory) ? ['shared'] : ['relaxed', 'plain'];
+    const candidates: Variant[] = isShared(memory) ? ['sharedRelaxed', 'shared'] : ['relaxed', 'plain'];
     kernels = null;
     for (const variant of candidates) {
       const module = compile(variant);
@@ -331,7 +398,7 @@ export function heapKernels(backend: WasmBackend): HeapKernels | null {
       try {
         const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeapExports;
         const local = oneThread(exports);
-        kernels = variant === 'shared' ? threaded(local, startPool(backend, module, memory)) : local;
+        kernels = isShared(memory) ? threaded(local, startPool(backend, module, memory)) : local;
         variants.set(memory, variant);
         break;
       } catch {
@@ -781,8 +848,8 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
 
 /**
  * Which assembly of the heap kernels runs on `backend`: `'relaxed'` (gemm with relaxed-SIMD
- * fused multiply-adds, where the engine supports relaxed SIMD), `'plain'`, `'shared'` (the
- * threaded build's heap), or `null` where they cannot run.
+ * fused multiply-adds, where the engine supports relaxed SIMD), `'plain'`, `'sharedRelaxed'` or
+ * `'shared'` (the same two on the threaded build's heap), or `null` where they cannot run.
  */
 export function heapKernelsVariant(backend: WasmBackend): Variant | null {
   const memory = memoryOf(backend);

@@ -1,6 +1,6 @@
 /**
- * The committed wasm binaries of genblocks' heap kernels (plain, relaxed-SIMD gemm, shared
- * memory) are exactly what `heap-kernels.wat` assembles to (wabt, the WebAssembly Binary
+ * The committed wasm binaries of genblocks' heap kernels (plain, relaxed-SIMD gemm; their
+ * shared-memory twins are made at run time by `withSharedMemory`) are exactly what `heap-kernels.wat` assembles to (wabt, the WebAssembly Binary
  * Toolkit, as `scripts/build-wasm-kernels.mjs` runs it), so the readable source and the shipped
  * bytes cannot drift apart; and the relaxed gemm runs where the engine supports relaxed SIMD.
  */
@@ -11,11 +11,8 @@ import { promisify } from 'node:util';
 
 import { describe, expect, it } from 'vitest';
 
-import {
-  HEAP_KERNELS_RELAXED_WASM_BASE64,
-  HEAP_KERNELS_SHARED_WASM_BASE64,
-  HEAP_KERNELS_WASM_BASE64,
-} from '../../../src/backends/wasm/heap-kernels-binary.js';
+import { HEAP_KERNELS_RELAXED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../../../src/backends/wasm/heap-kernels-binary.js';
+import { withSharedMemory } from '../../../src/backends/wasm/heap-kernels.js';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -47,14 +44,18 @@ describe('wasm heap kernels binary', () => {
   });
 
   // Node 20 supports relaxed SIMD only behind a flag: a child process with the flag runs the
-  // relaxed gemm, one without it the plain one; both match a float64 product.
+  // relaxed gemm, one without it the plain one, on one thread (a plain heap) and on two (the
+  // threaded build's shared heap, with the worker pool); all match a float64 product.
   it.each([
-    [['--experimental-wasm-relaxed-simd'], 'relaxed'],
-    [[], 'plain'],
+    [['--experimental-wasm-relaxed-simd'], 1, 'relaxed'],
+    [[], 1, 'plain'],
+    [['--experimental-wasm-relaxed-simd'], 2, 'sharedRelaxed'],
+    [[], 2, 'shared'],
   ])(
-    'a process with flags %j runs the %s gemm, within 1e-5 of float64',
-    async (flags, variant) => {
-      const { stdout } = await run(process.execPath, [...flags, '--import', 'tsx', 'test/backends/fixtures/relaxed-simd.mts'], {
+    'a process with flags %j and %i thread(s) runs the %s gemm, within 1e-5 of float64',
+    async (flags, threads, variant) => {
+      const args = [...flags, '--import', 'tsx', 'test/backends/fixtures/relaxed-simd.mts', String(threads)];
+      const { stdout } = await run(process.execPath, args, {
         cwd: repoRoot,
         timeout: 120_000,
       });
@@ -65,23 +66,48 @@ describe('wasm heap kernels binary', () => {
     180_000,
   );
 
-  it('has a shared-memory twin: the same source importing (memory 1 65536 shared)', async () => {
-    const { default: wabtInit } = await import('wabt');
-    const wabt = await wabtInit();
-    const source = readFileSync(new URL('../../../src/backends/wasm/heap-kernels.wat', import.meta.url), 'utf8');
-    const shared = source.replace('(import "env" "memory" (memory 1))', '(import "env" "memory" (memory 1 65536 shared))');
-    expect(shared).not.toBe(source);
-    const module = wabt.parseWat('heap-kernels.wat', shared, { simd: true, threads: true });
-    const { buffer } = module.toBinary({});
-    module.destroy();
-    expect(Buffer.from(buffer).toString('base64')).toBe(HEAP_KERNELS_SHARED_WASM_BASE64);
-    const bytes = Buffer.from(HEAP_KERNELS_SHARED_WASM_BASE64, 'base64');
-    expect(WebAssembly.validate(bytes)).toBe(true);
-    // It instantiates on a shared memory (and the plain one does not).
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true });
-    expect(() => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })).not.toThrow();
-    expect(
-      () => new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(HEAP_KERNELS_WASM_BASE64, 'base64')), { env: { memory } }),
-    ).toThrow();
+  it.each([
+    ['plain', HEAP_KERNELS_WASM_BASE64, false],
+    ['relaxed-SIMD', HEAP_KERNELS_RELAXED_WASM_BASE64, true],
+  ] as const)(
+    'has a shared-memory twin made at run time: the %s source importing (memory 1 65536 shared), byte for byte',
+    async (_label, base64, relaxed) => {
+      const { default: wabtInit } = await import('wabt');
+      const wabt = await wabtInit();
+      let source = readFileSync(new URL('../../../src/backends/wasm/heap-kernels.wat', import.meta.url), 'utf8');
+      if (relaxed) {
+        source = source.replace(
+          /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul \(local\.get \$x\) \(local\.get (\$b\d)\)\)\)/g,
+          '(f32x4.relaxed_madd (local.get $x) (local.get $2) (local.get $1))',
+        );
+      }
+      const shared = source.replace('(import "env" "memory" (memory 1))', '(import "env" "memory" (memory 1 65536 shared))');
+      expect(shared).not.toBe(source);
+      // The oracle: wabt's own assembly of the shared source.
+      const module = wabt.parseWat('heap-kernels.wat', shared, { simd: true, threads: true, relaxed_simd: relaxed });
+      const { buffer } = module.toBinary({});
+      module.destroy();
+      const bytes = withSharedMemory(Buffer.from(base64, 'base64'));
+      expect(Buffer.from(bytes).toString('base64')).toBe(Buffer.from(buffer).toString('base64'));
+      if (relaxed) return; // Node 20 validates relaxed SIMD only behind a flag (the child processes below)
+      expect(WebAssembly.validate(bytes)).toBe(true);
+      // It instantiates on a shared memory (and the plain one does not).
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true });
+      expect(() => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })).not.toThrow();
+      expect(
+        () => new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(HEAP_KERNELS_WASM_BASE64, 'base64')), { env: { memory } }),
+      ).toThrow();
+    },
+  );
+
+  it('withSharedMemory refuses a module whose imports are not one memory without maximum', () => {
+    // (module (import "env" "memory" (memory 1 2))): limits flag 1, already with a maximum.
+    const withMaximum = Uint8Array.from([
+      0, 97, 115, 109, 1, 0, 0, 0, 2, 16, 1, 3, 101, 110, 118, 6, 109, 101, 109, 111, 114, 121, 2, 1, 1, 2,
+    ]);
+    expect(WebAssembly.validate(withMaximum)).toBe(true);
+    expect(() => withSharedMemory(withMaximum)).toThrow(/expected one import, a memory without maximum/);
+    // (module): no import section.
+    expect(() => withSharedMemory(Uint8Array.from([0, 97, 115, 109, 1, 0, 0, 0]))).toThrow(/no import section/);
   });
 });

@@ -15,7 +15,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { HEAP_KERNELS_SHARED_WASM_BASE64 } from '../../../src/backends/wasm/heap-kernels-binary.js';
+import { HEAP_KERNELS_WASM_BASE64 } from '../../../src/backends/wasm/heap-kernels-binary.js';
 import {
   heapKernels,
   heapKernelsReady,
@@ -23,6 +23,7 @@ import {
   setHeapPoolSpin,
   setHeapThreadsEnabled,
   type HeapKernels,
+  withSharedMemory,
 } from '../../../src/backends/wasm/heap-kernels.js';
 import { HeapPool, type PoolOp } from '../../../src/backends/wasm/heap-pool.js';
 import type { WasmBackend } from '../../../src/backends/wasm/types.js';
@@ -345,7 +346,7 @@ describe('heap kernels with threads: 2', () => {
 
 describe('HeapPool errors', () => {
   // The heap kernels on a 1-page (64 KiB) shared memory of their own, with one worker.
-  const module = new WebAssembly.Module(Buffer.from(HEAP_KERNELS_SHARED_WASM_BASE64, 'base64'));
+  const module = new WebAssembly.Module(withSharedMemory(Buffer.from(HEAP_KERNELS_WASM_BASE64, 'base64')));
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
   const local = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeapKernels;
 
