@@ -83,9 +83,9 @@ export function isFusedAdam(optimizer: unknown): optimizer is FusedAdamOptimizer
   return typeof optimizer === 'object' && optimizer !== null && Object.prototype.isPrototypeOf.call(FusedAdamOptimizer.prototype, optimizer);
 }
 
-/** Throws unless `scale` is undefined or a float32 tensor of one element. @internal */
+/** Throws unless `scale` is undefined or a float32 scalar tensor (rank 0). @internal */
 export function assertGradientScale(scale: unknown, fn: string): void {
-  if (scale === undefined || (scale instanceof tf.Tensor && scale.size === 1 && scale.dtype === 'float32')) return;
+  if (scale === undefined || (scale instanceof tf.Tensor && scale.rank === 0 && scale.dtype === 'float32')) return;
   throw new ArgumentError({ fn, arg: 'gradientScale', expected: 'be a float32 scalar tensor', received: describe(scale) });
 }
 
@@ -94,7 +94,9 @@ function scaleGradients(
   variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0],
   scale: tf.Scalar,
 ): Parameters<tf.AdamOptimizer['applyGradients']>[0] {
-  if (Array.isArray(variableGradients)) return variableGradients.map(({ name, tensor }) => ({ name, tensor: tf.mul(tensor, scale) }));
+  // A variable without a gradient (null) stays without one, in either form.
+  if (Array.isArray(variableGradients))
+    return variableGradients.map(({ name, tensor }) => ({ name, tensor: tensor == null ? tensor : tf.mul(tensor, scale) }));
   const named = variableGradients as tf.NamedTensorMap;
   return Object.fromEntries(Object.entries(named).map(([name, g]) => [name, g == null ? g : tf.mul(g, scale)]));
 }

@@ -101,13 +101,17 @@ describe.each(MODES)('clipping inside fused Adam on %s (%s)', (backend, mode) =>
     expect(clipped.weights[0]).not.toEqual(free.weights[0]);
   });
 
-  it('rejects a gradientScale that is not a float32 scalar tensor, before changing anything', () => {
-    const v = tf.variable(tf.tensor1d([1, 2]), true, `clip_reject_${counter++}`);
+  it('rejects a gradientScale that is not a float32 scalar tensor (rank 0), before changing anything', () => {
+    const before = tf.memory().numTensors;
+    const init = tf.tensor1d([1, 2]);
+    const v = tf.variable(init, true, `clip_reject_${counter++}`);
     const grads = { [v.name]: tf.tensor1d([1, 1]) };
+    // Two elements, one element of rank 1 (not a scalar, though of size 1), an int32 scalar.
+    const badTensors = [tf.tensor1d([0.5, 0.5]), tf.tensor1d([0.5]), tf.scalar(1, 'int32')];
     for (const optimizer of [train.fusedAdam(), train.adamW({ shouldDecay: () => true })]) {
       // (Not instanceof: tfjs' Optimizer answers it by duck typing, true for every optimizer.)
       const name = Object.getPrototypeOf(optimizer) === train.AdamWOptimizer.prototype ? 'AdamWOptimizer' : 'FusedAdamOptimizer';
-      for (const bad of [0.5, tf.tensor1d([0.5, 0.5]), tf.scalar(1, 'int32')]) {
+      for (const bad of [0.5, ...badTensors]) {
         expect(() => optimizer.applyGradients(grads as never, bad as never)).toThrow(
           new RegExp(`^${name}\\.applyGradients: argument 'gradientScale' must be a float32 scalar tensor`),
         );
@@ -115,7 +119,37 @@ describe.each(MODES)('clipping inside fused Adam on %s (%s)', (backend, mode) =>
       optimizer.dispose();
     }
     expect(values(v)).toEqual([1, 2]);
-    tf.dispose([v, ...Object.values(grads)]);
+    tf.dispose([init, v, ...Object.values(grads), ...badTensors]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each(optimizers)('%s: a variable whose gradient is null is left alone, in the list form as in the map form', (_, make) => {
+    if (backend === 'wasm') setHeapKernelsEnabled(mode === 'heap kernels');
+    const id = counter++;
+    const init = [0.5, -1.5, 2];
+    const g = [0.3, -0.2, 0.1];
+    // (tf.tidy frees the initial values; variables outlive it.)
+    const make3 = (label: string) =>
+      tf.tidy(() => [
+        tf.variable(tf.tensor2d(init, [1, 3]), true, `clip_null_${id}_${label}/a`),
+        tf.variable(tf.tensor2d(init, [1, 3]), true, `clip_null_${id}_${label}/b`),
+      ]);
+    const [a, b] = make3('scaled');
+    const [referenceA, referenceB] = make3('reference');
+    const gradient = tf.tensor2d(g, [1, 3]);
+    const scale = tf.scalar(0.3);
+    const optimizer = make();
+    const reference = make();
+    // `a` has no gradient; `b` gets g·0.3: the reference steps b on the product written out.
+    optimizer.applyGradients([{ name: a!.name, tensor: null as never }, { name: b!.name, tensor: gradient }], scale);
+    const product = tf.mul(gradient, scale);
+    reference.applyGradients([{ name: referenceA!.name, tensor: null as never }, { name: referenceB!.name, tensor: product }]);
+    expect(values(a!)).toEqual(init.map(Math.fround));
+    expect(values(b!)).toEqual(values(referenceB!));
+    expect(values(b!)).not.toEqual(init.map(Math.fround));
+    tf.dispose([a!, b!, referenceA!, referenceB!, gradient, scale, product]);
+    optimizer.dispose();
+    reference.dispose();
   });
 });
 
