@@ -74,15 +74,6 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   }
 }
 
-/**
- * Whether `optimizer` is a {@link FusedAdamOptimizer} (or a subclass such as AdamW), by its
- * prototype chain: `instanceof` answers true for every optimizer (tfjs' `Optimizer` defines
- * `Symbol.hasInstance` as a duck-type check). @internal
- */
-export function isFusedAdam(optimizer: unknown): optimizer is FusedAdamOptimizer {
-  return typeof optimizer === 'object' && optimizer !== null && Object.prototype.isPrototypeOf.call(FusedAdamOptimizer.prototype, optimizer);
-}
-
 /** Throws unless `scale` is undefined or a float32 scalar tensor (rank 0). @internal */
 export function assertGradientScale(scale: unknown, fn: string): void {
   if (scale === undefined || (scale instanceof tf.Tensor && scale.rank === 0 && scale.dtype === 'float32')) return;

@@ -4,7 +4,9 @@
  * (`train.clipByGlobalNorm`, then `applyGradients` of the clipped gradients), bit for bit over
  * a few steps, for `train.fusedAdam` and `train.adamW`, on wasm with the heap kernels, with the
  * kernel's JavaScript loop, and on cpu (where the optimizer multiplies the gradients first);
- * `ModelTrainer`'s `clipNorm` taking that path with a fused optimizer and the old one otherwise.
+ * `ModelTrainer`'s `clipNorm` taking that path with a fused optimizer and the old one otherwise
+ * (also for a subclass whose `applyGradients` override takes no scale); rank-0 scales only; null
+ * gradients in the list form.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -215,10 +217,23 @@ describe('ModelTrainer clipNorm with a fused optimizer', () => {
     return { model, x, y, loss };
   }
 
+  /** An AdamW whose override takes one argument: a gradientScale given to it would be dropped. */
+  class OneArgumentAdamW extends train.AdamWOptimizer {
+    override applyGradients(variableGradients: Parameters<tf.Optimizer['applyGradients']>[0]): void {
+      super.applyGradients(variableGradients);
+    }
+  }
+
   it.each([
-    ['train.adamW (clipping inside the fused pass)', () => train.adamW({ learningRate: 0.01, weightDecay: 0.1 }), true],
-    ['tf.train.adam (clipByGlobalNorm first)', () => tf.train.adam(0.01), false],
-  ] as const)('%s: the same weights and gradientNorm as clipByGlobalNorm then applyGradients', async (_, make, fusedPath) => {
+    ['train.adamW (clipping inside the fused pass)', () => train.adamW({ learningRate: 0.01, weightDecay: 0.1 }), true, 4],
+    ['tf.train.adam (clipByGlobalNorm first)', () => tf.train.adam(0.01), false, 0],
+    [
+      'a subclass of AdamWOptimizer overriding applyGradients(grads) (clipByGlobalNorm first)',
+      () => new OneArgumentAdamW(0.01, 0.9, 0.999, 1e-8, 0.1, (v) => v.rank >= 2),
+      false,
+      4,
+    ],
+  ] as const)('%s: the same weights and gradientNorm as clipByGlobalNorm then applyGradients', async (_, make, fusedPath, adamKernels) => {
     const trained = setup(3);
     const optimizer = make();
     const trainer = new train.ModelTrainer({
@@ -234,7 +249,7 @@ describe('ModelTrainer clipNorm with a fused optimizer', () => {
     const clip = kernels.filter((k) => k.name === CLIP_BY_GLOBAL_NORM_KERNEL);
     expect(clip).toHaveLength(1);
     expect(clip[0]!.outputShapes.length).toBe(fusedPath ? 2 : 5);
-    expect(kernels.filter((k) => k.name === FUSED_ADAM_KERNEL)).toHaveLength(fusedPath ? 4 : 0);
+    expect(kernels.filter((k) => k.name === FUSED_ADAM_KERNEL)).toHaveLength(adamKernels);
     const { logs } = await trainer.fit([{ x: trained.x }], { steps: 3 });
 
     // The same three steps by hand, clipped as clipByGlobalNorm writes the gradients.
