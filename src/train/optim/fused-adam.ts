@@ -47,6 +47,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
    *
    * @param variableGradients - the gradients, by variable name (or `{ name, tensor }` pairs).
    * @param gradientScale - optional float32 scalar every gradient is multiplied by (e.g. `train.globalNormScale`'s `scale`); the caller disposes it.
+   * @throws {@link ArgumentError} when `gradientScale` is given and is not a float32 tensor of rank 0, before anything changes.
    * @example
    * ```ts
    * const { norm, scale } = train.globalNormScale(grads, 1);
