@@ -1,7 +1,9 @@
 /**
  * A/B of the GPT training step in one process: the same step (nanoGPT's CPU configuration, as
- * bench/transformer-step.bench.ts: cross entropy, clipping to global norm 1, train.adamW) on a
- * model built by this checkout's `nets.gpt` (B) and by another copy of genblocks' sources (A,
+ * bench/transformer-step.bench.ts: cross entropy, clipping to global norm 1 inside train.adamW's
+ * pass as ModelTrainer's clipNorm does, or by clipByGlobalNorm first in a copy older than
+ * train.globalNormScale) on a model built by this checkout's `nets.gpt` (B) and by another
+ * copy of genblocks' sources (A,
  * e.g. `git archive <commit> src | tar -x -C /tmp/base`, with a `node_modules` link to the same
  * packages so that both use one tfjs instance), alternating A and B step by step. Prints per
  * side the median and quartiles of the calling thread's CPU time per step (Linux schedstat: time
@@ -46,7 +48,9 @@ const y = tf.randomUniformInt([batch, block], 0, vocab, 2);
 function makeStep(g: Genblocks) {
   const gpt = g.nets.gpt({ vocabSize: vocab, blockSize: block, layers, heads, width, seed: 1 });
   const variables = gpt.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-  const optimizer: tf.Optimizer = g.train.adamW({ learningRate: 1e-3, beta2: 0.99, weightDecay: 0.1 });
+  const optimizer = g.train.adamW({ learningRate: 1e-3, beta2: 0.99, weightDecay: 0.1 });
+  // An older copy (A) may predate train.globalNormScale: it then clips in a pass of its own.
+  const scaleInOptimizer = typeof (g.train as Partial<Genblocks['train']>).globalNormScale === 'function';
   return async (): Promise<{ ms: number; kernels: number; loss: number }> => {
     const k0 = kernelCalls;
     const t0 = threadMs();
@@ -55,6 +59,13 @@ function makeStep(g: Genblocks) {
         () => g.losses.autoregressive.crossEntropy(gpt.apply(x, { training: true }) as tf.Tensor, y),
         variables,
       );
+      if (scaleInOptimizer) {
+        // ModelTrainer's clipNorm path (as bench/gpt-step-common.ts): the norm and the factor,
+        // then the factor applied inside the fused Adam's one pass per variable.
+        const { norm, scale } = g.train.globalNormScale(grads, 1);
+        optimizer.applyGradients(grads, scale);
+        return [value, norm];
+      }
       const clipped = g.train.clipByGlobalNorm(grads, 1);
       optimizer.applyGradients(clipped.grads);
       return [value, clipped.norm];

@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ConfigError } from '../errors.js';
 import { assertKnownKeys, assertNumber, assertOneOf, assertPositiveInt, describe } from '../validation.js';
 import { clipByGlobalNorm, globalNormScale } from './optim/clip-by-global-norm.js';
-import { isFusedAdam, type FusedAdamOptimizer } from './optim/fused-adam.js';
+import { AdamWOptimizer } from './optim/adam-w.js';
+import { FusedAdamOptimizer } from './optim/fused-adam.js';
 import { ExponentialMovingAverage, type ExponentialMovingAverageOptions } from './optim/ema.js';
 import { allVariables, assertNetwork, trainableVariables, type Network } from './network.js';
 import { fnv1a, stepSeed } from './seed.js';
@@ -76,9 +77,10 @@ export interface ModelTrainerConfig<M extends Record<string, Network> = Record<s
   /**
    * Clip the gradients of each step to this global norm ({@link clipByGlobalNorm}) and log the
    * norm before clipping as `gradientNorm`. Default: off. When every optimizer is genblocks'
-   * {@link FusedAdamOptimizer} (`train.fusedAdam`, `train.adamW`), the clipping factor
-   * ({@link globalNormScale}) is applied inside the optimizer's one pass per variable instead of
-   * as a separate pass, with the same results bit for bit.
+   * {@link FusedAdamOptimizer} (`train.fusedAdam`, `train.adamW`) with its own `applyGradients`
+   * (not a subclass's override), the clipping factor ({@link globalNormScale}) is applied inside
+   * the optimizer's one pass per variable instead of as a separate pass, with the same results
+   * bit for bit.
    */
   clipNorm?: number;
   /** Draws `n` samples for {@link ModelTrainer.sample} (and `train.sampleGrid`). Default: none. */
@@ -96,6 +98,17 @@ export interface ModelTrainerConfig<M extends Record<string, Network> = Record<s
 }
 
 const FN = 'train.ModelTrainer';
+
+/**
+ * Whether `optimizer.applyGradients` is genblocks' fused Adam's own (`FusedAdamOptimizer`'s or
+ * `AdamWOptimizer`'s), which multiplies the gradients by its second argument. Decided on the
+ * method, not the prototype chain: a subclass that overrides `applyGradients(grads)` may drop
+ * that argument, and would then train unclipped; its gradients are clipped first instead.
+ */
+function takesGradientScale(optimizer: tf.Optimizer): boolean {
+  const apply = optimizer.applyGradients;
+  return apply === FusedAdamOptimizer.prototype.applyGradients || apply === AdamWOptimizer.prototype.applyGradients;
+}
 const KNOWN_KEYS = [
   'seed',
   'onNonFinite',
@@ -421,7 +434,7 @@ export class ModelTrainer<M extends Record<string, Network> = Record<string, Net
     let applied = grads;
     let gradientScale: tf.Scalar | undefined;
     if (this.clipNorm !== undefined) {
-      if (this.groups.every((group) => isFusedAdam(group.optimizer))) {
+      if (this.groups.every((group) => takesGradientScale(group.optimizer))) {
         // Genblocks' Adam scales each gradient in its own pass (the same float32 product as
         // clipByGlobalNorm's, then the same update): no clipped copy written and read back.
         const { norm, scale } = globalNormScale(grads, this.clipNorm);

@@ -2,7 +2,7 @@
  * Honest rollback: after a `NonFiniteLossError` or a skipped step, every weight, optimizer slot
  * and non-trainable state (batch-norm statistics, EMA) is finite and equal to the last good
  * step's; a step with finite losses but non-finite new state counts as non-finite; rollbacks,
- * skips and restores leak no tensors.
+ * skips and restores leak no tensors, also with clipping and AdamW's decay in the fused pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { losses, NonFiniteLossError, train } from '../../src/index.js';
 import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
-import { mlpDiscriminator, mlpGenerator, ringBatches } from './fixtures.js';
+import { mlpDiscriminator, mlpGenerator, ringBatches, rng } from './fixtures.js';
 
 /** A generator with batch normalization: its moving statistics are non-trainable state. */
 function batchNormGenerator(seed: number): tfl.LayersModel {
@@ -177,5 +177,67 @@ describe.each(TEST_BACKENDS)('rollback on %s', (backend) => {
     expect(last).toEqual(rec.last());
     tf.dispose([...good, bad]);
     trainer.dispose();
+  });
+
+  it("ModelTrainer with clipNorm and train.adamW (clipping and decay in the fused pass), onNonFinite 'skip': NaN batches leave weights, m and v at the last good step's, leaking nothing", async () => {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ units: 16, activation: 'tanh', inputShape: [6], kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }) }),
+        tfl.layers.dense({ units: 3, kernelInitializer: tfl.initializers.glorotUniform({ seed: 6 }) }),
+      ],
+    });
+    const random = rng(7);
+    const good = tf.tensor2d(Array.from({ length: 8 * 6 }, () => 4 * random() - 2), [8, 6]);
+    const y = tf.tensor2d(Array.from({ length: 8 * 3 }, () => 10 * random()), [8, 3]);
+    const bad = tf.fill([8, 6], Number.NaN);
+    const optimizer = train.adamW({ learningRate: 0.01, weightDecay: 0.1 });
+    const trainer = new train.ModelTrainer({
+      models: { net: model },
+      optimizer,
+      loss: (batch, { models }) => ({ loss: tf.losses.meanSquaredError(y, models.net.apply(batch.x) as tf.Tensor) as tf.Scalar }),
+      // The targets are about 5 away: the norm is above 0.5 and every good step is clipped.
+      clipNorm: 0.5,
+      onNonFinite: 'skip',
+      seed: 3,
+    });
+    /** The model's weights, then the optimizer's state (iterations, every m, every v), by name. */
+    const stateOfModel = async (): Promise<Array<[string, number[]]>> => {
+      const out: Array<[string, number[]]> = [];
+      for (const w of model.weights) out.push([w.name, Array.from(await w.read().data())]);
+      const slots = await optimizer.getWeights();
+      for (const { name, tensor } of slots) out.push([name, Array.from(await tensor.data())]);
+      tf.dispose(slots.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
+      return out;
+    };
+    let last: Array<[string, number[]]> | undefined;
+    let lastNorm = Number.NaN;
+    const record: train.Callback = {
+      async onStepEnd(_step, logs) {
+        last = await stateOfModel();
+        lastNorm = logs['gradientNorm']!;
+      },
+    };
+    await trainer.fit([good], { epochs: 1, callbacks: [record] }); // warm-up: the optimizer slots exist
+    const initial = await stateOfModel();
+    expect(initial.filter(([name]) => /\/(m|v)$/.test(name))).toHaveLength(8); // m and v of 2 kernels and 2 biases
+    expect(lastNorm).toBeGreaterThan(0.5);
+    const before = tf.memory().numTensors;
+    // Three NaN batches: each step is skipped; nothing changes and nothing leaks.
+    await trainer.fit([bad, bad, bad], { epochs: 2 });
+    expect(trainer.skippedSteps).toBe(3);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(await stateOfModel()).toEqual(initial);
+    // A good step (recorded), then a NaN one: the state is the good step's, and it moved.
+    await trainer.fit([good, bad], { epochs: 3, callbacks: [record] });
+    expect(trainer.skippedSteps).toBe(4);
+    const after = await stateOfModel();
+    expect(after).toEqual(last);
+    expect(after).not.toEqual(initial);
+    expect(after.every(([, values]) => values.every(Number.isFinite))).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([good, y, bad]);
+    trainer.dispose();
+    model.dispose();
+    optimizer.dispose();
   });
 });

@@ -737,8 +737,9 @@
 
   ;; tanh4: four lanes of Eigen's float tanh, as "tanh" above (the GELU kernels' helper), with the
   ;; clamp written with pmin/pmax (one instruction each, where V8 spends several on min/max's
-  ;; NaN and signed-zero rules): the same values for every number, and ±1 instead of NaN for a
-  ;; NaN (GELU's own output is NaN either way: it multiplies by x).
+  ;; NaN and signed-zero rules): the same values for every number, and +1 instead of NaN for a
+  ;; NaN (pmin(7.905…, NaN) is the bound 7.905…, as no comparison with NaN holds; GELU's own
+  ;; output is NaN either way: it multiplies by x).
   (func $tanh4 (param $v v128) (result v128)
     (local $c v128) (local $x2 v128)
     (local.set $c (f32x4.pmax (v128.const f32x4 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805 -7.90531110763549805) (f32x4.pmin (v128.const f32x4 7.90531110763549805 7.90531110763549805 7.90531110763549805 7.90531110763549805) (local.get $v))))

@@ -50,7 +50,8 @@ const SPIN_US = 9;
 const CONTROL_BYTES = 64;
 /** The chunk table after the control block: `MAX_CHUNKS` rows of `CHUNK_WORDS` float64 arguments. */
 export const MAX_CHUNKS = 64;
-const CHUNK_WORDS = 19;
+/** Arguments per chunk the table holds: the most any pool operation takes (`adam`: 18). */
+export const CHUNK_WORDS = 19;
 /** After the table: each chunk's return value (float64; 0 for kernels that return nothing). */
 const RESULTS_BYTES = MAX_CHUNKS * 8;
 const TABLE_BYTES = MAX_CHUNKS * CHUNK_WORDS * 8;
@@ -173,6 +174,26 @@ export interface PanelArgument {
   stride: number;
 }
 
+/**
+ * Throws a {@link BackendError} unless every chunk has the same number of arguments (the workers
+ * read one count) and at most {@link CHUNK_WORDS}: a longer chunk would run into the next chunk's
+ * row of the table and silently change its arguments (`gemmBatch` takes 19 today). Checked on
+ * every call, also one the calling thread runs alone (a pool shut down or busy).
+ *
+ * @internal
+ */
+export function assertChunkArguments(op: PoolOp, chunks: readonly (readonly number[])[]): void {
+  const count = chunks[0]?.length ?? 0;
+  for (const chunk of chunks) {
+    if (chunk.length > CHUNK_WORDS || chunk.length !== count) {
+      throw new BackendError(
+        'heapKernels',
+        `heapKernels: a pool call of ${op} takes at most ${CHUNK_WORDS} arguments per chunk, the same in every chunk, received chunks of ${[...new Set(chunks.map((c) => c.length))].join(' and ')}`,
+      );
+    }
+  }
+}
+
 /** `threads − 1` workers running heap-kernel chunks on a shared memory; see the module comment. */
 export class HeapPool {
   /** Threads a call may use: the calling thread plus the workers (1 once shut down). */
@@ -268,6 +289,7 @@ export class HeapPool {
    */
   run(op: PoolOp, local: (...args: number[]) => unknown, chunks: readonly (readonly number[])[], panel?: PanelArgument): number[] {
     const value = (ret: unknown): number => (typeof ret === 'number' ? ret : 0);
+    assertChunkArguments(op, chunks);
     if (this.closed != null || this.busy || chunks.length < 2) return chunks.map((chunk) => value(local(...chunk)));
     if (chunks.length > MAX_CHUNKS) throw new Error(`HeapPool.run: at most ${MAX_CHUNKS} chunks, received ${chunks.length}`);
     const { control, table } = this;

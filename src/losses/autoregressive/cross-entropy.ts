@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { DTypeError, ShapeError } from '../../errors.js';
+import { ArgumentError, DTypeError, ShapeError } from '../../errors.js';
 import { assertFloatTensor, assertMinRank, assertNumber, assertTensor, formatShape } from '../../validation.js';
-import { readReduction, reduce, type Reduced, type Reduction, type ReductionOptions } from '../reduction.js';
+import { assertNonEmptyBatch, readReduction, reduce, type Reduced, type Reduction, type ReductionOptions } from '../reduction.js';
 
 const FN = 'losses.autoregressive.crossEntropy';
 
@@ -31,7 +31,8 @@ const FN = 'losses.autoregressive.crossEntropy';
  *
  * The target logits are gathered (`tf.gather` with one batch axis), and the gradient is written
  * out (`tf.customGrad`) from the forward pass's `p`: a one-hot mask and two element-wise
- * kernels back, instead of differentiating a log-softmax, its exponentials and the pick.
+ * kernels back, instead of differentiating a log-softmax, its exponentials and the pick. Being
+ * a custom gradient, it has no second derivative (`tf.grad` of this gradient is not defined).
  *
  * @param logits Float32 logits `[..., V]` (e.g. `[B, T, V]` from {@link nets.gpt}, or
  *   `[B, H, W, levels]` from {@link nets.pixelCnn}), rank ≥ 2.
@@ -39,6 +40,10 @@ const FN = 'losses.autoregressive.crossEntropy';
  * @param options `reduction`: `'mean'` over every token (default), `'sum'`, or `'none'`
  *   (the per-token losses, shaped like `targets`).
  * @returns The loss in nats: a scalar, or a tensor shaped like `targets` for `'none'`.
+ * @throws {@link ArgumentError} for non-float `logits` of rank < 2, non-int32 `targets`, a
+ *   `targets` shape other than `logits` without its last axis, an empty batch, or a token id
+ *   outside `[0, V)`. The ids are checked where the backend's `GatherV2` kernel checks them
+ *   (cpu and wasm); GPU backends (webgl, webgpu) do not check them and give a wrong loss instead.
  * @see https://arxiv.org/abs/1601.06759 (van den Oord et al. 2016, §2: the per-pixel softmax log-likelihood)
  * @example
  * ```ts
@@ -72,7 +77,17 @@ export function crossEntropy<R extends Reduction = 'mean'>(
       received: `shape ${formatShape(targets.shape)}`,
     });
   }
+  assertNonEmptyBatch(targets, 'targets', FN);
   const reduction = readReduction(options, FN);
+  try {
+    return forward(logits, targets, reduction) as Reduced<R>;
+  } catch (e) {
+    throw outOfRangeTarget(e, logits.shape[logits.rank - 1]!) ?? e;
+  }
+}
+
+/** The loss and its custom gradient, inside one `tf.tidy`. */
+function forward(logits: tf.Tensor, targets: tf.Tensor, reduction: Reduction): tf.Tensor {
   return tf.tidy(FN, () => {
     const vocabSize = logits.shape[logits.rank - 1]!;
     const tokens = targets.size;
@@ -98,7 +113,24 @@ export function crossEntropy<R extends Reduction = 'mean'>(
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return loss(logits);
-  }) as Reduced<R>;
+  });
+}
+
+/**
+ * The {@link ArgumentError} for the error the cpu and wasm `GatherV2` kernels throw on an id
+ * outside `[0, V)` (`GatherV2: the index value 4 is not in [0, 3]`, tfjs 4.22's wording), or
+ * undefined for any other error. Caught around the loss instead of checked beforehand, so a
+ * training step reads no ids back to the host.
+ */
+function outOfRangeTarget(error: unknown, vocabSize: number): ArgumentError | undefined {
+  const match = error instanceof Error ? /^GatherV2: the index value (-?\d+) is not in \[0, -?\d+\]/.exec(error.message) : null;
+  if (match === null) return undefined;
+  return new ArgumentError({
+    fn: FN,
+    arg: 'targets',
+    expected: `hold token ids in [0, V) = [0, ${vocabSize})`,
+    received: `id ${match[1]}`,
+  });
 }
 
 /**

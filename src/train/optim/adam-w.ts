@@ -59,6 +59,15 @@ export class AdamWOptimizer extends FusedAdamOptimizer {
    *
    * @param variableGradients - the gradients, by variable name (or `{ name, tensor }` pairs).
    * @param gradientScale - optional float32 scalar every gradient is multiplied by (clipping); the caller disposes it.
+   * @throws {@link ArgumentError} when `gradientScale` is given and is not a float32 tensor of rank 0, before anything changes.
+   * @example
+   * ```ts
+   * const optimizer = train.adamW({ learningRate: 1e-3, weightDecay: 0.1 });
+   * const { grads } = tf.variableGrads(() => loss());
+   * const { norm, scale } = train.globalNormScale(grads, 1); // clip to global norm 1
+   * optimizer.applyGradients(grads, scale); // decay, clipping and Adam in one pass per variable
+   * tf.dispose([norm, scale, ...Object.values(grads)]);
+   * ```
    */
   override applyGradients(variableGradients: Parameters<tf.Optimizer['applyGradients']>[0], gradientScale?: tf.Scalar): void {
     assertGradientScale(gradientScale, 'AdamWOptimizer.applyGradients');

@@ -47,6 +47,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
    *
    * @param variableGradients - the gradients, by variable name (or `{ name, tensor }` pairs).
    * @param gradientScale - optional float32 scalar every gradient is multiplied by (e.g. `train.globalNormScale`'s `scale`); the caller disposes it.
+   * @throws {@link ArgumentError} when `gradientScale` is given and is not a float32 tensor of rank 0, before anything changes.
    * @example
    * ```ts
    * const { norm, scale } = train.globalNormScale(grads, 1);
@@ -74,18 +75,9 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   }
 }
 
-/**
- * Whether `optimizer` is a {@link FusedAdamOptimizer} (or a subclass such as AdamW), by its
- * prototype chain: `instanceof` answers true for every optimizer (tfjs' `Optimizer` defines
- * `Symbol.hasInstance` as a duck-type check). @internal
- */
-export function isFusedAdam(optimizer: unknown): optimizer is FusedAdamOptimizer {
-  return typeof optimizer === 'object' && optimizer !== null && Object.prototype.isPrototypeOf.call(FusedAdamOptimizer.prototype, optimizer);
-}
-
-/** Throws unless `scale` is undefined or a float32 tensor of one element. @internal */
+/** Throws unless `scale` is undefined or a float32 scalar tensor (rank 0). @internal */
 export function assertGradientScale(scale: unknown, fn: string): void {
-  if (scale === undefined || (scale instanceof tf.Tensor && scale.size === 1 && scale.dtype === 'float32')) return;
+  if (scale === undefined || (scale instanceof tf.Tensor && scale.rank === 0 && scale.dtype === 'float32')) return;
   throw new ArgumentError({ fn, arg: 'gradientScale', expected: 'be a float32 scalar tensor', received: describe(scale) });
 }
 
@@ -94,7 +86,9 @@ function scaleGradients(
   variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0],
   scale: tf.Scalar,
 ): Parameters<tf.AdamOptimizer['applyGradients']>[0] {
-  if (Array.isArray(variableGradients)) return variableGradients.map(({ name, tensor }) => ({ name, tensor: tf.mul(tensor, scale) }));
+  // A variable without a gradient (null) stays without one, in either form.
+  if (Array.isArray(variableGradients))
+    return variableGradients.map(({ name, tensor }) => ({ name, tensor: tensor == null ? tensor : tf.mul(tensor, scale) }));
   const named = variableGradients as tf.NamedTensorMap;
   return Object.fromEntries(Object.entries(named).map(([name, g]) => [name, g == null ? g : tf.mul(g, scale)]));
 }

@@ -295,6 +295,52 @@ describe('heap kernels with threads: 2', () => {
     expect(fused.some((v, i) => v !== init[i])).toBe(true);
   });
 
+  it('train.adamW with a gradient scale (0.3) and decay (1 − 0.01·0.5) split by ranges equals one thread and the stock operations, bit for bit', async () => {
+    await tf.setBackend('wasm');
+    // 104 927 parameters ≥ 2·8192 (ADAM_MIN_PER_THREAD): the kernel splits across both threads.
+    const size = [317, 331] as [number, number];
+    const init = randomArray(rng(752), 317 * 331);
+    const target = randomArray(rng(753), 317 * 331);
+    const [lr, wd, epsilon] = [0.01, 0.5, 1e-3];
+    // Three steps of AdamW on L = Σ sin((v − t) ⊙ v) with every gradient times s = 0.3:
+    // `applyGradients(grads, s)`, or (stock) v ← v·(1 − α·λ), then tf.train.adam on g·s.
+    let runs = 0;
+    const run = (fused: boolean): Float32Array => {
+      const v = tf.variable(tf.tensor2d(init, size), true, `threads_adamw_${runs++}/kernel`);
+      const t = tf.tensor2d(target, size);
+      const s = tf.scalar(0.3);
+      const adamW = train.adamW({ learningRate: lr, weightDecay: wd, epsilon });
+      const stock = tf.train.adam(lr, 0.9, 0.999, epsilon);
+      for (let k = 0; k < 3; k++) {
+        tf.tidy(() => {
+          const { grads } = tf.variableGrads(() => tf.sum(tf.sin(tf.mul(tf.sub(v, t), v))), [v]);
+          if (fused) {
+            adamW.applyGradients(grads, s);
+          } else {
+            v.assign(tf.mul(v, 1 - lr * wd));
+            stock.applyGradients({ [v.name]: tf.mul(grads[v.name]!, s) });
+          }
+        });
+      }
+      const out = v.dataSync() as Float32Array;
+      tf.dispose([v, t, s]);
+      adamW.dispose();
+      stock.dispose();
+      return out;
+    };
+    const bits = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+    setHeapThreadsEnabled(false);
+    const single = run(true);
+    setHeapThreadsEnabled(true);
+    const spy = vi.spyOn(HeapPool.prototype, 'run');
+    const threaded = run(true);
+    expect(spy.mock.calls.filter((c) => (c[0] as string) === 'adam').length).toBe(3);
+    spy.mockRestore();
+    expect(bits(threaded).equals(bits(single))).toBe(true);
+    expect(bits(threaded).equals(bits(run(false)))).toBe(true);
+    expect(threaded.some((x, i) => x !== init[i])).toBe(true);
+  });
+
   it('a split Adam marks its outputs finite only when every chunk wrote finite values', async () => {
     await tf.setBackend('wasm');
     // One step from w = 1, m = v = 0 (c1 = 1 − 0.9, c2 = 1 − 0.999) over 100 003 parameters: a
@@ -393,6 +439,32 @@ describe('HeapPool errors', () => {
       Array.from({ length: 64 }, (_, c) => [256 * c, 256 * c, 64]),
     );
     expect(Array.from(f)).toEqual(Array.from({ length: 4096 }, (_, i) => i));
+    pool.terminate();
+  });
+
+  it('a chunk of more arguments than a table row holds (19), or chunks of different lengths, throw a BackendError before anything runs', async () => {
+    const pool = await HeapPool.start(module, memory, 2);
+    const f = new Float32Array(memory.buffer, 0, 8);
+    const squares = [0, 1, 4, 9, 16, 25, 36, 49];
+    f.set(squares);
+    // sqrt(x, out, n) in place over 4 values, padded with zeros to `length` arguments (a wasm
+    // function ignores arguments past its own).
+    const chunk = (byte: number, length: number) => [byte, byte, 4, ...new Array<number>(length - 3).fill(0)];
+    let error: unknown = null;
+    try {
+      pool.run('sqrt', local.sqrt, [chunk(0, 20), chunk(16, 20)]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(BackendError);
+    expect((error as Error).message).toBe(
+      'heapKernels: a pool call of sqrt takes at most 19 arguments per chunk, the same in every chunk, received chunks of 20',
+    );
+    expect(() => pool.run('sqrt', local.sqrt, [chunk(0, 3), chunk(16, 4)])).toThrow(/received chunks of 3 and 4$/);
+    expect(Array.from(f)).toEqual(squares); // nothing ran
+    // 19 arguments, the most a row holds (gemmBatch's count), still run.
+    pool.run('sqrt', local.sqrt, [chunk(0, 19), chunk(16, 19)]);
+    expect(Array.from(f)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     pool.terminate();
   });
 

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { DTypeError, losses } from '../../../src/index.js';
+import { ArgumentError, DTypeError, losses } from '../../../src/index.js';
 import { TEST_BACKENDS, useTestBackend } from '../../helpers/backends.js';
 import { expectClose, expectNoLeak, values } from '../../helpers/memory.js';
 
@@ -105,10 +105,38 @@ describe.each(TEST_BACKENDS)('losses.autoregressive.crossEntropy on %s', (backen
       /crossEntropy: argument 'targets' must have the shape of 'logits' without its last axis \[2,3\], received shape \[2,4\]/,
     );
     expect(() => crossEntropy(logits, tf.zeros([2, 3], 'int32'), { reduction: 'avg' as never })).toThrow(/reduction' must be one of/);
-    // A target id outside [0, V) (here 4 with V = 4) is an error, not a probability of 0.
-    expect(() => crossEntropy(logits, tf.tensor2d([0, 1, 2, 3, 4, 0], [2, 3], 'int32'))).toThrow(/index value 4 is not in \[0, 3\]/);
     const y = tf.zeros([2, 3], 'int32');
     await expectNoLeak(() => crossEntropy(logits, y));
+    tf.dispose([logits, y]);
+  });
+
+  it("rejects a target id outside [0, V) as an ArgumentError naming 'targets' and the id, forward and under tf.grad, leaking nothing", () => {
+    const logits = tf.zeros([2, 3, 4]);
+    // V = 4: ids 4 and −1 are outside [0, 4), an error rather than a probability of 0.
+    const tooLarge = tf.tensor2d([0, 1, 2, 3, 4, 0], [2, 3], 'int32');
+    const negative = tf.tensor2d([0, -1, 2, 3, 1, 0], [2, 3], 'int32');
+    const message = (id: number) =>
+      new RegExp(`^losses\\.autoregressive\\.crossEntropy: argument 'targets' must hold token ids in \\[0, V\\) = \\[0, 4\\), received id ${id}$`);
+    const before = tf.memory().numTensors;
+    for (const reduction of ['mean', 'sum', 'none'] as const) {
+      expect(() => crossEntropy(logits, tooLarge, { reduction })).toThrow(message(4));
+      expect(() => crossEntropy(logits, negative, { reduction })).toThrow(message(-1));
+    }
+    expect(() => crossEntropy(logits, tooLarge)).toThrow(ArgumentError);
+    // Inside a gradient (a training step), the same error.
+    expect(() => tf.grad((x: tf.Tensor) => crossEntropy(x, tooLarge))(logits)).toThrow(message(4));
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([logits, tooLarge, negative]);
+  });
+
+  it('rejects an empty batch (a mean over no tokens is NaN) for every reduction', () => {
+    const logits = tf.zeros([0, 3, 4]);
+    const y = tf.zeros([0, 3], 'int32');
+    for (const reduction of ['mean', 'sum', 'none'] as const) {
+      expect(() => crossEntropy(logits, y, { reduction })).toThrow(
+        /^losses\.autoregressive\.crossEntropy: argument 'targets' must hold at least one example \(a loss of an empty batch is undefined\), received shape \[0,3\]/,
+      );
+    }
     tf.dispose([logits, y]);
   });
 });

@@ -4,7 +4,9 @@
  * (`train.clipByGlobalNorm`, then `applyGradients` of the clipped gradients), bit for bit over
  * a few steps, for `train.fusedAdam` and `train.adamW`, on wasm with the heap kernels, with the
  * kernel's JavaScript loop, and on cpu (where the optimizer multiplies the gradients first);
- * `ModelTrainer`'s `clipNorm` taking that path with a fused optimizer and the old one otherwise.
+ * `ModelTrainer`'s `clipNorm` taking that path with a fused optimizer and the old one otherwise
+ * (also for a subclass whose `applyGradients` override takes no scale); rank-0 scales only; null
+ * gradients in the list form.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -101,13 +103,17 @@ describe.each(MODES)('clipping inside fused Adam on %s (%s)', (backend, mode) =>
     expect(clipped.weights[0]).not.toEqual(free.weights[0]);
   });
 
-  it('rejects a gradientScale that is not a float32 scalar tensor, before changing anything', () => {
-    const v = tf.variable(tf.tensor1d([1, 2]), true, `clip_reject_${counter++}`);
+  it('rejects a gradientScale that is not a float32 scalar tensor (rank 0), before changing anything', () => {
+    const before = tf.memory().numTensors;
+    const init = tf.tensor1d([1, 2]);
+    const v = tf.variable(init, true, `clip_reject_${counter++}`);
     const grads = { [v.name]: tf.tensor1d([1, 1]) };
+    // Two elements, one element of rank 1 (not a scalar, though of size 1), an int32 scalar.
+    const badTensors = [tf.tensor1d([0.5, 0.5]), tf.tensor1d([0.5]), tf.scalar(1, 'int32')];
     for (const optimizer of [train.fusedAdam(), train.adamW({ shouldDecay: () => true })]) {
       // (Not instanceof: tfjs' Optimizer answers it by duck typing, true for every optimizer.)
       const name = Object.getPrototypeOf(optimizer) === train.AdamWOptimizer.prototype ? 'AdamWOptimizer' : 'FusedAdamOptimizer';
-      for (const bad of [0.5, tf.tensor1d([0.5, 0.5]), tf.scalar(1, 'int32')]) {
+      for (const bad of [0.5, ...badTensors]) {
         expect(() => optimizer.applyGradients(grads as never, bad as never)).toThrow(
           new RegExp(`^${name}\\.applyGradients: argument 'gradientScale' must be a float32 scalar tensor`),
         );
@@ -115,7 +121,37 @@ describe.each(MODES)('clipping inside fused Adam on %s (%s)', (backend, mode) =>
       optimizer.dispose();
     }
     expect(values(v)).toEqual([1, 2]);
-    tf.dispose([v, ...Object.values(grads)]);
+    tf.dispose([init, v, ...Object.values(grads), ...badTensors]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each(optimizers)('%s: a variable whose gradient is null is left alone, in the list form as in the map form', (_, make) => {
+    if (backend === 'wasm') setHeapKernelsEnabled(mode === 'heap kernels');
+    const id = counter++;
+    const init = [0.5, -1.5, 2];
+    const g = [0.3, -0.2, 0.1];
+    // (tf.tidy frees the initial values; variables outlive it.)
+    const make3 = (label: string) =>
+      tf.tidy(() => [
+        tf.variable(tf.tensor2d(init, [1, 3]), true, `clip_null_${id}_${label}/a`),
+        tf.variable(tf.tensor2d(init, [1, 3]), true, `clip_null_${id}_${label}/b`),
+      ]);
+    const [a, b] = make3('scaled');
+    const [referenceA, referenceB] = make3('reference');
+    const gradient = tf.tensor2d(g, [1, 3]);
+    const scale = tf.scalar(0.3);
+    const optimizer = make();
+    const reference = make();
+    // `a` has no gradient; `b` gets g·0.3: the reference steps b on the product written out.
+    optimizer.applyGradients([{ name: a!.name, tensor: null as never }, { name: b!.name, tensor: gradient }], scale);
+    const product = tf.mul(gradient, scale);
+    reference.applyGradients([{ name: referenceA!.name, tensor: null as never }, { name: referenceB!.name, tensor: product }]);
+    expect(values(a!)).toEqual(init.map(Math.fround));
+    expect(values(b!)).toEqual(values(referenceB!));
+    expect(values(b!)).not.toEqual(init.map(Math.fround));
+    tf.dispose([a!, b!, referenceA!, referenceB!, gradient, scale, product]);
+    optimizer.dispose();
+    reference.dispose();
   });
 });
 
@@ -181,10 +217,23 @@ describe('ModelTrainer clipNorm with a fused optimizer', () => {
     return { model, x, y, loss };
   }
 
+  /** An AdamW whose override takes one argument: a gradientScale given to it would be dropped. */
+  class OneArgumentAdamW extends train.AdamWOptimizer {
+    override applyGradients(variableGradients: Parameters<tf.Optimizer['applyGradients']>[0]): void {
+      super.applyGradients(variableGradients);
+    }
+  }
+
   it.each([
-    ['train.adamW (clipping inside the fused pass)', () => train.adamW({ learningRate: 0.01, weightDecay: 0.1 }), true],
-    ['tf.train.adam (clipByGlobalNorm first)', () => tf.train.adam(0.01), false],
-  ] as const)('%s: the same weights and gradientNorm as clipByGlobalNorm then applyGradients', async (_, make, fusedPath) => {
+    ['train.adamW (clipping inside the fused pass)', () => train.adamW({ learningRate: 0.01, weightDecay: 0.1 }), true, 4],
+    ['tf.train.adam (clipByGlobalNorm first)', () => tf.train.adam(0.01), false, 0],
+    [
+      'a subclass of AdamWOptimizer overriding applyGradients(grads) (clipByGlobalNorm first)',
+      () => new OneArgumentAdamW(0.01, 0.9, 0.999, 1e-8, 0.1, (v) => v.rank >= 2),
+      false,
+      4,
+    ],
+  ] as const)('%s: the same weights and gradientNorm as clipByGlobalNorm then applyGradients', async (_, make, fusedPath, adamKernels) => {
     const trained = setup(3);
     const optimizer = make();
     const trainer = new train.ModelTrainer({
@@ -200,7 +249,7 @@ describe('ModelTrainer clipNorm with a fused optimizer', () => {
     const clip = kernels.filter((k) => k.name === CLIP_BY_GLOBAL_NORM_KERNEL);
     expect(clip).toHaveLength(1);
     expect(clip[0]!.outputShapes.length).toBe(fusedPath ? 2 : 5);
-    expect(kernels.filter((k) => k.name === FUSED_ADAM_KERNEL)).toHaveLength(fusedPath ? 4 : 0);
+    expect(kernels.filter((k) => k.name === FUSED_ADAM_KERNEL)).toHaveLength(adamKernels);
     const { logs } = await trainer.fit([{ x: trained.x }], { steps: 3 });
 
     // The same three steps by hand, clipped as clipByGlobalNorm writes the gradients.
