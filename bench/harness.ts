@@ -259,7 +259,8 @@ export function pairedOverhead(pairs: readonly TimedPair[]): {
  */
 export function signedRankCriticalValue(n: number, level = 0.95): number {
   if (!(level > 0 && level < 1)) throw new RangeError(`signedRankCriticalValue: level must be in (0, 1), received ${level}`);
-  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new RangeError(`signedRankCriticalValue: n must be an integer in [0, 1000], received ${n}`);
+  if (!Number.isInteger(n) || n < 0 || n > 1000)
+    throw new RangeError(`signedRankCriticalValue: n must be an integer in [0, 1000], received ${n}`);
   const cap = Math.floor((n * (n + 1)) / 4); // the mean of T⁺: the lower tail lies below it
   let p = new Float64Array(cap + 1);
   p[0] = 1;

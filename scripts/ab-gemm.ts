@@ -214,9 +214,7 @@ for (const t of CASES) {
     o.fn();
     n.fn();
   }
-  const same = oldHeap.f32
-    .subarray(o.out / 4, o.out / 4 + batch * M * N)
-    .every((v, i) => Object.is(v, newHeap.f32[n.out / 4 + i]));
+  const same = oldHeap.f32.subarray(o.out / 4, o.out / 4 + batch * M * N).every((v, i) => Object.is(v, newHeap.f32[n.out / 4 + i]));
   allSame &&= same;
   const times: [number[], number[]] = [[], []];
   for (let r = 0; r < reps; r++) {

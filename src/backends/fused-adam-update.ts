@@ -76,21 +76,19 @@ export function applyFusedAdam(
         value.assign(tf.add(tf.mul(step, -state.learningRate), value));
         return;
       }
-      const [newValue, newFirstMoment, newSecondMoment] = tf
-        .engine()
-        .runKernel(
-          FUSED_ADAM_KERNEL,
-          {
-            value,
-            firstMoment,
-            secondMoment,
-            gradient: given,
-            oneMinusAccBeta1,
-            oneMinusAccBeta2,
-            ...(gradientScale === undefined ? {} : { gradientScale }),
-          },
-          { beta1: state.beta1, beta2: state.beta2, epsilon: state.epsilon, learningRate: state.learningRate, decay },
-        ) as tf.Tensor[];
+      const [newValue, newFirstMoment, newSecondMoment] = tf.engine().runKernel(
+        FUSED_ADAM_KERNEL,
+        {
+          value,
+          firstMoment,
+          secondMoment,
+          gradient: given,
+          oneMinusAccBeta1,
+          oneMinusAccBeta2,
+          ...(gradientScale === undefined ? {} : { gradientScale }),
+        },
+        { beta1: state.beta1, beta2: state.beta2, epsilon: state.epsilon, learningRate: state.learningRate, decay },
+      ) as tf.Tensor[];
       firstMoment.assign(newFirstMoment!);
       secondMoment.assign(newSecondMoment!);
       value.assign(newValue!);

@@ -66,7 +66,11 @@ describe('interleave', () => {
     // beforeCall takes 1000 ms of the fake clock: the pairs show none of it.
     const candidate = () => (clock.log.push('A'), clock.advance(10));
     const baseline = () => (clock.log.push('B'), clock.advance(20));
-    const pairs = await interleave(candidate, baseline, { warmup: 1, runs: 2, beforeCall: () => (clock.log.push('gc'), clock.advance(1000)) });
+    const pairs = await interleave(candidate, baseline, {
+      warmup: 1,
+      runs: 2,
+      beforeCall: () => (clock.log.push('gc'), clock.advance(1000)),
+    });
     // Warm-up A B; then round AB, round BA, each call preceded by 'gc'.
     expect(clock.log).toEqual(['A', 'B', 'gc', 'A', 'gc', 'B', 'gc', 'B', 'gc', 'A']);
     expect(pairs).toEqual([
@@ -291,7 +295,9 @@ describe('hodgesLehmannInterval', () => {
     expect(hl.ciLowPercent).toBeCloseTo(2, 10);
     expect(hl.ciHighPercent).toBeCloseTo(2, 10);
     // Ratios 1.1 and 1/1.1 (a slowdown and the same speed-up) average to 0 on the log scale.
-    const symmetric = Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? { candidateMs: 110, baselineMs: 100 } : { candidateMs: 100, baselineMs: 110 }));
+    const symmetric = Array.from({ length: 6 }, (_, i) =>
+      i % 2 === 0 ? { candidateMs: 110, baselineMs: 100 } : { candidateMs: 100, baselineMs: 110 },
+    );
     expect(pairedOverheadHodgesLehmann(symmetric)!.estimatePercent).toBeCloseTo(0, 10);
   });
 });

@@ -182,13 +182,24 @@ describe.each(TEST_BACKENDS)('rollback on %s', (backend) => {
   it("ModelTrainer with clipNorm and train.adamW (clipping and decay in the fused pass), onNonFinite 'skip': NaN batches leave weights, m and v at the last good step's, leaking nothing", async () => {
     const model = tfl.sequential({
       layers: [
-        tfl.layers.dense({ units: 16, activation: 'tanh', inputShape: [6], kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }) }),
+        tfl.layers.dense({
+          units: 16,
+          activation: 'tanh',
+          inputShape: [6],
+          kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }),
+        }),
         tfl.layers.dense({ units: 3, kernelInitializer: tfl.initializers.glorotUniform({ seed: 6 }) }),
       ],
     });
     const random = rng(7);
-    const good = tf.tensor2d(Array.from({ length: 8 * 6 }, () => 4 * random() - 2), [8, 6]);
-    const y = tf.tensor2d(Array.from({ length: 8 * 3 }, () => 10 * random()), [8, 3]);
+    const good = tf.tensor2d(
+      Array.from({ length: 8 * 6 }, () => 4 * random() - 2),
+      [8, 6],
+    );
+    const y = tf.tensor2d(
+      Array.from({ length: 8 * 3 }, () => 10 * random()),
+      [8, 3],
+    );
     const bad = tf.fill([8, 6], Number.NaN);
     const optimizer = train.adamW({ learningRate: 0.01, weightDecay: 0.1 });
     const trainer = new train.ModelTrainer({

@@ -161,7 +161,12 @@ function heapProduct(
   const [sab2, sai2, sak2] = packA ? [4 * K, 1, 4] : [4 * sai, sai, sak];
   const [sbk2, sbj2] = padN !== N ? [padN, 1] : [sbk, sbj];
   kernels.gemm(
-    ...[heapPointer(backend, left), heapPointer(backend, right), heapPointer(backend, result), biasPadded ? heapPointer(backend, biasPadded) : 0],
+    ...[
+      heapPointer(backend, left),
+      heapPointer(backend, right),
+      heapPointer(backend, result),
+      biasPadded ? heapPointer(backend, biasPadded) : 0,
+    ],
     ...[padM, padN, K, sab2, sai2, sak2, sbk2, sbj2, padN, 1, panel],
   );
   if (padded) {

@@ -65,7 +65,12 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       tf.tidy(() => super.applyGradients(scaleGradients(given, gradientScale)));
       return;
     }
-    applyFusedAdam(this, variableGradients as Parameters<tf.AdamOptimizer['applyGradients']>[0], (variable) => this.decayFactor(variable), gradientScale);
+    applyFusedAdam(
+      this,
+      variableGradients as Parameters<tf.AdamOptimizer['applyGradients']>[0],
+      (variable) => this.decayFactor(variable),
+      gradientScale,
+    );
     this.incrementIterations();
   }
 

@@ -79,7 +79,10 @@ describe('wasm GELU kernels', () => {
   // these floats, lane by lane, whatever the unrolling.
   it('gives, bit for bit, the float32 operations of heap-kernels.wat evaluated one by one', () => {
     const f = Math.fround;
-    const P = [-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-8, 1.48572235717979e-5, 6.37261928875436e-4, 4.89352455891786e-3].map(f);
+    const P = [
+      -2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-8, 1.48572235717979e-5, 6.37261928875436e-4,
+      4.89352455891786e-3,
+    ].map(f);
     const Q = [1.19825839466702e-6, 1.18534705686654e-4, 2.268434632439e-3, 4.89352518554385e-3].map(f);
     const [A, B, G, K] = [0.7978845608028654, 0.035677408136300125, 0.10703222440890037, 7.90531110763549805].map(f);
     const tanhOf = (u: number): number => {

@@ -212,10 +212,19 @@ describe('wasm heap gemm kernel: operand layouts, bit for bit against a float32 
     return { t, at: () => backend.typedArrayFromHeap(t as unknown as Parameters<WasmBackend['typedArrayFromHeap']>[0]).byteOffset };
   };
   const read = (t: tf.Tensor): Float32Array =>
-    (tf.backend() as unknown as WasmBackend).typedArrayFromHeap(t as unknown as Parameters<WasmBackend['typedArrayFromHeap']>[0]) as Float32Array;
+    (tf.backend() as unknown as WasmBackend).typedArrayFromHeap(
+      t as unknown as Parameters<WasmBackend['typedArrayFromHeap']>[0],
+    ) as Float32Array;
 
   /** The oracle: C(i, j) = bias[j] (or 0) + Σ_k A(i, k)·B(k, j), each step rounded to float32, k in order. */
-  function oracle(A: (i: number, k: number) => number, B: (k: number, j: number) => number, bias: Float32Array | null, M: number, N: number, K: number) {
+  function oracle(
+    A: (i: number, k: number) => number,
+    B: (k: number, j: number) => number,
+    bias: Float32Array | null,
+    M: number,
+    N: number,
+    K: number,
+  ) {
     const out = new Float32Array(M * N);
     for (let i = 0; i < M; i++) {
       for (let j = 0; j < N; j++) {

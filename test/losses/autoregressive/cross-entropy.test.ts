@@ -116,7 +116,9 @@ describe.each(TEST_BACKENDS)('losses.autoregressive.crossEntropy on %s', (backen
     const tooLarge = tf.tensor2d([0, 1, 2, 3, 4, 0], [2, 3], 'int32');
     const negative = tf.tensor2d([0, -1, 2, 3, 1, 0], [2, 3], 'int32');
     const message = (id: number) =>
-      new RegExp(`^losses\\.autoregressive\\.crossEntropy: argument 'targets' must hold token ids in \\[0, V\\) = \\[0, 4\\), received id ${id}$`);
+      new RegExp(
+        `^losses\\.autoregressive\\.crossEntropy: argument 'targets' must hold token ids in \\[0, V\\) = \\[0, 4\\), received id ${id}$`,
+      );
     const before = tf.memory().numTensors;
     for (const reduction of ['mean', 'sum', 'none'] as const) {
       expect(() => crossEntropy(logits, tooLarge, { reduction })).toThrow(message(4));

@@ -36,7 +36,12 @@ let counter = 0;
  * gradients clipped to `maxNorm` either by `clipByGlobalNorm` (separate) or inside the optimizer
  * (`fused`). Returns the final values and each step's norm.
  */
-function train5(make: () => Optimizer, maxNorm: number, fused: boolean, steps = 4): { weights: number[][]; norms: number[]; scales: number[] } {
+function train5(
+  make: () => Optimizer,
+  maxNorm: number,
+  fused: boolean,
+  steps = 4,
+): { weights: number[][]; norms: number[]; scales: number[] } {
   const id = counter++;
   const random = rng(41);
   const array = (n: number) => Array.from({ length: n }, () => 2 * random() - 1);
@@ -143,9 +148,18 @@ describe.each(MODES)('clipping inside fused Adam on %s (%s)', (backend, mode) =>
     const optimizer = make();
     const reference = make();
     // `a` has no gradient; `b` gets g·0.3: the reference steps b on the product written out.
-    optimizer.applyGradients([{ name: a!.name, tensor: null as never }, { name: b!.name, tensor: gradient }], scale);
+    optimizer.applyGradients(
+      [
+        { name: a!.name, tensor: null as never },
+        { name: b!.name, tensor: gradient },
+      ],
+      scale,
+    );
     const product = tf.mul(gradient, scale);
-    reference.applyGradients([{ name: referenceA!.name, tensor: null as never }, { name: referenceB!.name, tensor: product }]);
+    reference.applyGradients([
+      { name: referenceA!.name, tensor: null as never },
+      { name: referenceB!.name, tensor: product },
+    ]);
     expect(values(a!)).toEqual(init.map(Math.fround));
     expect(values(b!)).toEqual(values(referenceB!));
     expect(values(b!)).not.toEqual(init.map(Math.fround));
@@ -193,7 +207,9 @@ describe('train.globalNormScale', () => {
       /^train\.globalNormScale: argument 'grads' must be a non-empty array or map of float32 tensors/,
     );
     expect(() => train.globalNormScale([tf.scalar(1, 'int32')], 1)).toThrow(/argument 'grads' must be a non-empty array or map/);
-    expect(() => train.globalNormScale([tf.scalar(1)], -1)).toThrow(/^train\.globalNormScale: argument 'maxNorm' must be a finite number > 0, received -1/);
+    expect(() => train.globalNormScale([tf.scalar(1)], -1)).toThrow(
+      /^train\.globalNormScale: argument 'maxNorm' must be a finite number > 0, received -1/,
+    );
   });
 });
 
@@ -211,8 +227,14 @@ describe('ModelTrainer clipNorm with a fused optimizer', () => {
       ],
     });
     const random = rng(seed);
-    const x = tf.tensor2d(Array.from({ length: 8 * 6 }, () => 4 * random() - 2), [8, 6]);
-    const y = tf.tensor2d(Array.from({ length: 8 * 3 }, () => 10 * random()), [8, 3]);
+    const x = tf.tensor2d(
+      Array.from({ length: 8 * 6 }, () => 4 * random() - 2),
+      [8, 6],
+    );
+    const y = tf.tensor2d(
+      Array.from({ length: 8 * 3 }, () => 10 * random()),
+      [8, 3],
+    );
     const loss = (m: tfl.LayersModel) => tf.losses.meanSquaredError(y, m.apply(x) as tf.Tensor) as tf.Scalar;
     return { model, x, y, loss };
   }
