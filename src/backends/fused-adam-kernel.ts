@@ -17,3 +17,15 @@
  * order (after the decay and gradient-scale products, when they are not 1).
  */
 export const FUSED_ADAM_KERNEL = 'GenblocksFusedAdam';
+
+/**
+ * Kernel name of the same update over several variables in one call (what `train.fusedAdam`
+ * runs where the backend registers it: one dispatch per step instead of one per variable).
+ * Inputs: `oneMinusAccBeta1`, `oneMinusAccBeta2`, the optional `gradientScale`, and for each
+ * variable `i = 0…n−1` its `value${i}`, `firstMoment${i}`, `secondMoment${i}` and `gradient${i}`
+ * (float32, one shape per variable); attributes those of {@link FUSED_ADAM_KERNEL} with `decay`
+ * an array of `n` factors, one per variable. Outputs: `3n` tensors, for each variable in order
+ * its new value, first moment and second moment, equal bit for bit to what
+ * {@link FUSED_ADAM_KERNEL} computes for it alone.
+ */
+export const FUSED_ADAM_MULTI_KERNEL = 'GenblocksFusedAdamMulti';

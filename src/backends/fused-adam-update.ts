@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { FUSED_ADAM_KERNEL } from './fused-adam-kernel.js';
+import { FUSED_ADAM_KERNEL, FUSED_ADAM_MULTI_KERNEL } from './fused-adam-kernel.js';
 
 /** The (TypeScript-private) state of tfjs-core 4.22's `AdamOptimizer` that the fused update reads and writes. */
 interface AdamState {
@@ -25,6 +25,15 @@ export function hasFusedAdamKernel(): boolean {
   return tf.getKernel(FUSED_ADAM_KERNEL, tf.getBackend()) != null;
 }
 
+/** One float32 variable's update: its tensors and decay factor. */
+interface FusedEntry {
+  value: tf.Variable;
+  firstMoment: tf.Variable;
+  secondMoment: tf.Variable;
+  gradient: tf.Tensor;
+  decay: number;
+}
+
 /**
  * One Adam step of `optimizer` on `variableGradients` with the fused kernel (float32 variables)
  * or `tf.train.adam`'s operations (others), reading and writing the optimizer's moments and
@@ -32,7 +41,9 @@ export function hasFusedAdamKernel(): boolean {
  * count. `decayOf` gives the factor each variable is first multiplied by (AdamW's `1 − α·λ`;
  * default 1, none), and `gradientScale` (a float32 scalar tensor, read on the heap) the factor
  * every gradient is first multiplied by (clipping by global norm), both applied in the same
- * kernel. Requires {@link hasFusedAdamKernel}.
+ * kernel. Where the backend also registers the multi-variable kernel, every float32 variable is
+ * updated by one call of it (one dispatch per step), with the same results. Requires
+ * {@link hasFusedAdamKernel}.
  *
  * @internal
  */
@@ -44,9 +55,13 @@ export function applyFusedAdam(
 ): void {
   const state = optimizer as unknown as AdamState;
   const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+  // A name given twice (a list) is stepped twice, in order, as tf.train.adam does: one kernel per variable then.
+  const multi = tf.getKernel(FUSED_ADAM_MULTI_KERNEL, tf.getBackend()) != null && new Set(names).size === names.length;
   tf.tidy(() => {
     const oneMinusAccBeta1 = tf.sub(1, state.accBeta1);
     const oneMinusAccBeta2 = tf.sub(1, state.accBeta2);
+    const attrs = { beta1: state.beta1, beta2: state.beta2, epsilon: state.epsilon, learningRate: state.learningRate };
+    const scaleInput: tf.NamedTensorMap = gradientScale === undefined ? {} : { gradientScale };
     const moment = (
       list: AdamState['accumulatedFirstMoment'],
       i: number,
@@ -57,6 +72,12 @@ export function applyFusedAdam(
       list[i] ??= { originalName: `${name}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
       return list[i].variable;
     };
+    const assign = (entry: FusedEntry, [newValue, newFirstMoment, newSecondMoment]: tf.Tensor[]) => {
+      entry.firstMoment.assign(newFirstMoment!);
+      entry.secondMoment.assign(newSecondMoment!);
+      entry.value.assign(newValue!);
+    };
+    const fused: FusedEntry[] = [];
     names.forEach((name, i) => {
       const value = tf.engine().registeredVariables[name]!;
       const firstMoment = moment(state.accumulatedFirstMoment, i, name, 'm', value);
@@ -76,23 +97,26 @@ export function applyFusedAdam(
         value.assign(tf.add(tf.mul(step, -state.learningRate), value));
         return;
       }
-      const [newValue, newFirstMoment, newSecondMoment] = tf.engine().runKernel(
-        FUSED_ADAM_KERNEL,
-        {
-          value,
-          firstMoment,
-          secondMoment,
-          gradient: given,
-          oneMinusAccBeta1,
-          oneMinusAccBeta2,
-          ...(gradientScale === undefined ? {} : { gradientScale }),
-        },
-        { beta1: state.beta1, beta2: state.beta2, epsilon: state.epsilon, learningRate: state.learningRate, decay },
-      ) as tf.Tensor[];
-      firstMoment.assign(newFirstMoment!);
-      secondMoment.assign(newSecondMoment!);
-      value.assign(newValue!);
+      const entry = { value, firstMoment, secondMoment, gradient: given, decay };
+      if (multi) {
+        fused.push(entry);
+        return;
+      }
+      const inputs = { value, firstMoment, secondMoment, gradient: given, oneMinusAccBeta1, oneMinusAccBeta2, ...scaleInput };
+      assign(entry, tf.engine().runKernel(FUSED_ADAM_KERNEL, inputs, { ...attrs, decay }) as tf.Tensor[]);
     });
+    if (fused.length > 0) {
+      // Every float32 variable in one call: its inputs `value${i}`, …, its outputs three by three.
+      const inputs: tf.NamedTensorMap = { oneMinusAccBeta1, oneMinusAccBeta2, ...scaleInput };
+      fused.forEach((entry, i) => {
+        inputs[`value${i}`] = entry.value;
+        inputs[`firstMoment${i}`] = entry.firstMoment;
+        inputs[`secondMoment${i}`] = entry.secondMoment;
+        inputs[`gradient${i}`] = entry.gradient;
+      });
+      const outs = tf.engine().runKernel(FUSED_ADAM_MULTI_KERNEL, inputs, { ...attrs, decay: fused.map((e) => e.decay) }) as tf.Tensor[];
+      fused.forEach((entry, i) => assign(entry, outs.slice(3 * i, 3 * i + 3)));
+    }
     state.accBeta1.assign(tf.mul(state.accBeta1, state.beta1));
     state.accBeta2.assign(tf.mul(state.accBeta2, state.beta2));
   });

@@ -18,6 +18,7 @@ const ADDED = [
   'DepthwiseConv2dNativeBackpropInput',
   'UnsortedSegmentSum',
   'GenblocksFusedAdam',
+  'GenblocksFusedAdamMulti',
   'GenblocksGroupNorm',
   'GenblocksGroupNormGrad',
   'GenblocksGelu',

@@ -242,6 +242,14 @@ export interface HeapKernels {
     gradientScale: number,
     decay: number,
   ): number;
+  /**
+   * Several {@link HeapKernels.adam} calls, `calls[i]` the 18 arguments of one (the parameters of
+   * one variable), and what each returned (its finiteness sum). On one thread, the calls in order;
+   * with worker threads, every call cut into ranges that are shared out in one pool job (instead
+   * of one job per variable). Each element's update is the same wherever it runs, so the results
+   * are those of the calls one by one, bit for bit.
+   */
+  adamMany(calls: readonly (readonly number[])[]): number[];
 }
 
 /** Rows of A from which the heap `gemm` is given a panel, to copy each panel of B contiguously first. */
@@ -368,17 +376,19 @@ function memoryOf(backend: WasmBackend): WebAssembly.Memory | null {
 const isShared = (memory: WebAssembly.Memory): boolean =>
   typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 
-/** The module's own exports: {@link HeapKernels} less the batch loop, which is JavaScript. */
-type HeapExports = Omit<HeapKernels, 'gemmBatch'>;
+/** The module's own exports: {@link HeapKernels} less the batch loops, which are JavaScript. */
+type HeapExports = Omit<HeapKernels, 'gemmBatch' | 'adamMany'>;
 
-/** The module's exports with `gemmBatch` as a loop over `gemm`: the kernels on one thread. */
+/** The module's exports with `gemmBatch` and `adamMany` as loops over `gemm` and `adam`: the kernels on one thread. */
 function oneThread(exports: HeapExports): HeapKernels {
   const gemm = exports.gemm;
+  const adam = exports.adam as (...args: number[]) => number;
   return {
     ...exports,
     gemmBatch(count, strideA, strideB, strideC, a, b, c, ...rest) {
       for (let i = 0; i < count; i++) gemm(a + i * strideA, b + i * strideB, c + i * strideC, ...rest);
     },
+    adamMany: (calls) => calls.map((args) => adam(...args)),
   };
 }
 
@@ -700,6 +710,35 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
       if (count === 1) return local.adam(w, m, v, g, ow, om, ov, n, ...scalars);
       const chunks = ranges(n, count, ALIGN).map(([s, k]) => [...[w, m, v, g, ow, om, ov].map((p) => p + 4 * s), k, ...scalars]);
       return run('adam', local.adam as (...args: number[]) => number, chunks).reduce((sum, check) => sum + check, 0);
+    },
+    // One pool job for all the variables (a job per variable costs a wake-up of the workers
+    // each): every call cut into ranges of about total / chunks elements (small ones whole),
+    // largest first so that the small ones even out the threads' shares at the end; more
+    // ranges than the pool's table holds run as several jobs.
+    adamMany(calls) {
+      const total = calls.reduce((sum, args) => sum + args[7]!, 0);
+      const count = chunksFor(state.pool, total, ADAM_MIN_PER_THREAD, Math.ceil(total / ALIGN));
+      if (count === 1) return local.adamMany(calls);
+      const target = total / count;
+      const pieces = calls.flatMap((args, call) => {
+        const n = args[7]!;
+        return ranges(n, Math.max(1, Math.min(Math.round(n / target), Math.ceil(n / ALIGN))), ALIGN).map(([s, k]) => ({
+          call,
+          args: [...args.slice(0, 7).map((p) => p + 4 * s), k, ...args.slice(8)],
+        }));
+      });
+      pieces.sort((x, y) => y.args[7]! - x.args[7]!);
+      const checks = calls.map(() => 0);
+      for (let first = 0; first < pieces.length; first += MAX_CHUNKS) {
+        const job = pieces.slice(first, first + MAX_CHUNKS);
+        const results = run(
+          'adam',
+          local.adam as (...args: number[]) => number,
+          job.map((piece) => piece.args),
+        );
+        job.forEach((piece, i) => (checks[piece.call]! += results[i]!));
+      }
+      return checks;
     },
     scale: (x, out, n, factor) => {
       const count = chunksFor(state.pool, n, ADAM_MIN_PER_THREAD, Math.ceil(n / ALIGN));

@@ -21,8 +21,8 @@ import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { makeErf } from './erf.js';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop.js';
 import { makeExplicitSamePadding } from './explicit-same-padding.js';
-import { FUSED_ADAM_KERNEL } from '../fused-adam-kernel.js';
-import { fusedAdam } from './fused-adam.js';
+import { FUSED_ADAM_KERNEL, FUSED_ADAM_MULTI_KERNEL } from '../fused-adam-kernel.js';
+import { fusedAdam, fusedAdamMulti } from './fused-adam.js';
 import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../gelu-kernel.js';
 import { gelu, geluGrad } from './gelu.js';
 import { SILU_GRAD_KERNEL } from '../silu-kernel.js';
@@ -107,6 +107,7 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: 'Concat', kind: 'replace', make: (o) => makeConcat(o!) },
   { kernelName: 'Cast', kind: 'replace', make: (o) => makeCast(o!) },
   { kernelName: FUSED_ADAM_KERNEL, kind: 'add', make: () => fusedAdam as unknown as WasmKernelFunc },
+  { kernelName: FUSED_ADAM_MULTI_KERNEL, kind: 'add', make: () => fusedAdamMulti as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_KERNEL, kind: 'add', make: () => groupNorm as unknown as WasmKernelFunc },
   { kernelName: GROUP_NORM_GRAD_KERNEL, kind: 'add', make: () => groupNormGrad as unknown as WasmKernelFunc },
   { kernelName: GELU_KERNEL, kind: 'add', make: () => gelu as unknown as WasmKernelFunc },

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { CLIP_BY_GLOBAL_NORM_KERNEL } from '../../../src/backends/clip-by-global-norm-kernel.js';
+import { FUSED_ADAM_KERNEL, FUSED_ADAM_MULTI_KERNEL } from '../../../src/backends/fused-adam-kernel.js';
 import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../../../src/backends/gelu-kernel.js';
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../../../src/backends/group-norm-kernel.js';
 import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../../../src/backends/layer-norm-kernel.js';
@@ -101,6 +102,34 @@ const CASES: [string, keyof HeapKernels, () => tf.Tensor[], (inputs: tf.Tensor[]
     'scale',
     () => [filled([6]), filled([3, 4])],
     ([a, b]) => tf.engine().runKernel(CLIP_BY_GLOBAL_NORM_KERNEL, { '0': a!, '1': b! }, { maxNorm: 1 }),
+  ],
+  [
+    'fused Adam',
+    'adam',
+    () => [filled([40]), filled([40]), filled([40]), filled([40]), filled([])],
+    ([value, m, v, g, c]) =>
+      tf
+        .engine()
+        .runKernel(
+          FUSED_ADAM_KERNEL,
+          { value: value!, firstMoment: m!, secondMoment: v!, gradient: g!, oneMinusAccBeta1: c!, oneMinusAccBeta2: c! },
+          { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, learningRate: 1e-3 },
+        ),
+  ],
+  [
+    'fused Adam over two variables (six outputs)',
+    'adamMany',
+    () => [filled([40]), filled([40]), filled([40]), filled([40]), filled([7]), filled([7]), filled([7]), filled([7]), filled([])],
+    ([w0, m0, v0, g0, w1, m1, v1, g1, c]) =>
+      tf.engine().runKernel(
+        FUSED_ADAM_MULTI_KERNEL,
+        {
+          ...{ value0: w0!, firstMoment0: m0!, secondMoment0: v0!, gradient0: g0! },
+          ...{ value1: w1!, firstMoment1: m1!, secondMoment1: v1!, gradient1: g1! },
+          ...{ oneMinusAccBeta1: c!, oneMinusAccBeta2: c! },
+        },
+        { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, learningRate: 1e-3, decay: [1, 0.99] },
+      ),
   ],
   ['Maximum (the binary heap kernel)', 'binary', () => [filled([4, 6]), filled([6])], ([a, b]) => tf.maximum(a!, b!)],
   ['LeakyRelu', 'leakyRelu', () => [filled([40])], ([x]) => tf.leakyRelu(x!, 0.2)],
