@@ -25,10 +25,10 @@ export function linear(x: tf.Tensor, kernel: tf.Tensor2D, bias?: tf.Tensor1D): t
 }
 
 /**
- * `x · W + b` for `x` `[rows, in]` as one fused product, with `tf.fused.matMul`'s gradients
- * except that of the bias: `Σ_rows dy` is taken as the first row of `ones[4, rows] · dy` (a
- * product the wasm gemm runs in SIMD; `tf.sum` over the rows runs as a JavaScript loop there, a
- * twentieth of a GPT step). Same float32 additions in the same order.
+ * `x · W + b` for `x` `[rows, in]` as one fused product, with `tf.fused.matMul`'s gradients:
+ * `dy · Wᵀ`, `xᵀ · dy` and `Σ_rows dy` as one `Sum` over the rows (on wasm a single pass that adds
+ * the rows in order, `sum-columns.ts`: the float32 sums the first row of `ones[4, rows] · dy`
+ * gave before, bit for bit, without the product, the ones, a slice and a reshape).
  */
 const linearWithBias = tf.customGrad(((x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([x, kernel]);
@@ -36,12 +36,11 @@ const linearWithBias = tf.customGrad(((x: tf.Tensor2D, kernel: tf.Tensor2D, bias
     value: tf.fused.matMul({ a: x, b: kernel, bias }),
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [input, weights] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const columnSums = tf.matMul(tf.ones([4, dy.shape[0]]), dy);
       return [
         // dy · Wᵀ: the wasm gemm reads W transposed into its panels (no transpose pass).
         tf.matMul(dy, weights, false, true),
         tf.matMul(input, dy, true, false),
-        tf.reshape(tf.slice(columnSums, [0, 0], [1, dy.shape[1]]), [dy.shape[1]]),
+        tf.sum(dy, 0),
       ];
     },
   };
