@@ -110,7 +110,7 @@ export class AdamWOptimizer extends FusedAdamOptimizer {
  *
  * Biases, normalization scales and embeddings are left undecayed by default (nanoGPT/minGPT's
  * two parameter groups); `shouldDecay` chooses otherwise. The Adam step is
- * {@link FusedAdamOptimizer}'s (one kernel per variable on wasm). ε defaults to 1e-8 (PyTorch's).
+ * {@link FusedAdamOptimizer}'s (one pass per variable on wasm, one kernel call in all). ε defaults to 1e-8 (PyTorch's).
  *
  * @see https://arxiv.org/abs/1711.05101 (Loshchilov & Hutter 2019, Decoupled Weight Decay Regularization, Algorithm 2)
  * @param options See {@link AdamWOptions}.

@@ -1,5 +1,5 @@
 /**
- * Adam whose update runs as one kernel per variable where the backend has one.
+ * Adam whose update runs as one pass per variable, in one kernel call, where the backend has the kernel.
  *
  * @module
  */
@@ -22,9 +22,9 @@ export interface FusedAdamOptions {
 }
 
 /**
- * `tf.train.adam` with the per-variable update as one kernel where the active backend registers
- * genblocks' fused Adam kernel (on wasm: one SIMD pass instead of fourteen element-wise kernels,
- * each a full pass over the parameters). Elsewhere, and for non-float32 variables, it runs
+ * `tf.train.adam` with the per-variable update as one pass where the active backend registers
+ * genblocks' fused Adam kernels (on wasm: one SIMD pass instead of fourteen element-wise kernels,
+ * each a full pass over the parameters, and one kernel call for all the variables). Elsewhere, and for non-float32 variables, it runs
  * `tf.train.adam`'s own operations. Either way the float32 operations and their order are
  * `tf.train.adam`'s, so the updates are the same; the state (moments, `accBeta1/2`,
  * iterations), `getWeights`/`setWeights` and serialization (class name `'Adam'`) are those of
@@ -110,9 +110,9 @@ function assertRate(fn: string, arg: string, value: number, open01: boolean): vo
 }
 
 /**
- * Adam (Kingma & Ba 2015) with `tf.train.adam`'s update, run as one kernel per variable where
- * the backend registers one (genblocks' wasm kernels do: about 7x fewer passes over the
- * parameters). A drop-in replacement for `tf.train.adam(learningRate, beta1, beta2, epsilon)`:
+ * Adam (Kingma & Ba 2015) with `tf.train.adam`'s update, run as one pass per variable (one
+ * kernel call for all of them) where the backend registers the kernels (genblocks' wasm kernels
+ * do: about 7x fewer passes over the parameters). A drop-in replacement for `tf.train.adam(learningRate, beta1, beta2, epsilon)`:
  *
  *     m ← β1·m + (1−β1)·g,   v ← β2·v + (1−β2)·g²,
  *     w ← w − α · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε)
