@@ -26,6 +26,8 @@ const ADDED = [
   'GenblocksLayerNorm',
   'GenblocksLayerNormGrad',
   'GenblocksClipByGlobalNorm',
+  'GenblocksCausalAttention',
+  'GenblocksCausalAttentionGrad',
 ];
 const REPLACED = [
   'BatchMatMul',

@@ -242,6 +242,54 @@ export interface HeapKernels {
     gradientScale: number,
     decay: number,
   ): number;
+  /**
+   * Causal self-attention of the pairs `first … first + count − 1` (pair `b·H + h`: batch `b`,
+   * head `h`) read in place from the fused projection's rows `qkv` `[B·T, 3·H·D]` (`D % 8 == 0`):
+   * the weights `P = softmax(s·q kᵀ)` over keys `j ≤ i` (0 after) at `probs` `[B·H, T, T]` and
+   * the output `P v` at `out` `[B·T, H·D]` (merged heads). `scratch`: `(D + 4)·Tp` floats, `Tp`
+   * = `T` rounded up to a multiple of 8 (per thread, as `gemm`'s panel). See `causal-attention.ts`.
+   */
+  causalAttention(
+    qkv: number,
+    out: number,
+    probs: number,
+    scratch: number,
+    first: number,
+    count: number,
+    T: number,
+    H: number,
+    D: number,
+    scale: number,
+  ): void;
+  /**
+   * The gradient of {@link HeapKernels.causalAttention} for the same pairs, given `dy` (`[B·T,
+   * H·D]`), the forward's `out` and `probs`: `dqkv` `[B·T, 3·H·D]` (every element written).
+   * `scratch`: `D·Tp + Tr·Tp + Tr` floats, `Tr` = `T` rounded up to a multiple of 4 (per thread).
+   */
+  causalAttentionGrad(
+    qkv: number,
+    out: number,
+    probs: number,
+    dy: number,
+    dqkv: number,
+    scratch: number,
+    first: number,
+    count: number,
+    T: number,
+    H: number,
+    D: number,
+    scale: number,
+  ): void;
+}
+
+/**
+ * Scratch floats per thread of {@link HeapKernels.causalAttention} (`forward`) and of its
+ * gradient (`backward`) for sequences of `T` positions and heads of `D` features.
+ */
+export function attentionScratch(T: number, D: number): { forward: number; backward: number } {
+  const padded = Math.ceil(T / 8) * 8;
+  const rows = Math.ceil(T / 4) * 4;
+  return { forward: (D + 4) * padded, backward: D * padded + rows * padded + rows };
 }
 
 /** Rows of A from which the heap `gemm` is given a panel, to copy each panel of B contiguously first. */
@@ -805,6 +853,25 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
           S,
         ]),
         { arg: 6, stride: 12 * C },
+      );
+    },
+    // By (batch, head) pairs: each pair is computed by one thread, in the same order whichever.
+    causalAttention(qkv, out, probs, scratch, first, count, T, H, D, scale) {
+      const chunks = chunksFor(state.pool, count * T * T * D, GEMM_MIN_FLOPS_PER_THREAD, count);
+      run(
+        'causalAttention',
+        local.causalAttention,
+        ranges(count, chunks, 1).map(([p0, k]) => [qkv, out, probs, scratch, first + p0, k, T, H, D, scale]),
+        { arg: 3, stride: 4 * attentionScratch(T, D).forward },
+      );
+    },
+    causalAttentionGrad(qkv, out, probs, dy, dqkv, scratch, first, count, T, H, D, scale) {
+      const chunks = chunksFor(state.pool, 2 * count * T * T * D, GEMM_MIN_FLOPS_PER_THREAD, count);
+      run(
+        'causalAttentionGrad',
+        local.causalAttentionGrad,
+        ranges(count, chunks, 1).map(([p0, k]) => [qkv, out, probs, dy, dqkv, scratch, first + p0, k, T, H, D, scale]),
+        { arg: 5, stride: 4 * attentionScratch(T, D).backward },
       );
     },
     binary(op, M, N, a, sa, ta, b, sb, tb, out) {
