@@ -1753,26 +1753,56 @@
         (v128.store offset=16 (local.get $c) (local.get $acc31)))))
 
   ;; The T x D matrix at x (rows rs bytes apart) written transposed at out as D rows of Tp floats
-  ;; (Tp ≥ T; columns T..Tp−1 zero): keys (values) as the rows of a tile's B.
+  ;; (Tp ≥ T; columns T..Tp−1 zero): keys (values) as the rows of a tile's B. 4 x 4 blocks through
+  ;; registers (the lane shuffles of "transposeStrided"), the last T mod 4 rows element by element.
   (func $attnTranspose (param $x i32) (param $rs i32) (param $T i32) (param $D i32) (param $Tp i32) (param $out i32)
-    (local $d i32) (local $j i32) (local $src i32)
+    (local $d i32) (local $j i32) (local $src i32) (local $dst i32) (local $T4 i32) (local $ob i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $T4 (i32.and (local.get $T) (i32.const -4)))
+    (local.set $ob (i32.shl (local.get $Tp) (i32.const 2)))
+    (local.set $j (i32.const 0))
+    (block $jdone (loop $jloop
+      (br_if $jdone (i32.ge_u (local.get $j) (local.get $T4)))
+      (local.set $d (i32.const 0))
+      (block $ddone (loop $dloop
+        (br_if $ddone (i32.ge_u (local.get $d) (local.get $D)))
+        (local.set $src (i32.add (i32.add (local.get $x) (i32.mul (local.get $j) (local.get $rs))) (i32.shl (local.get $d) (i32.const 2))))
+        (local.set $v0 (v128.load (local.get $src)))
+        (local.set $v1 (v128.load (i32.add (local.get $src) (local.get $rs))))
+        (local.set $v2 (v128.load (i32.add (local.get $src) (i32.shl (local.get $rs) (i32.const 1)))))
+        (local.set $v3 (v128.load (i32.add (local.get $src) (i32.mul (local.get $rs) (i32.const 3)))))
+        (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+        (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+        (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+        (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+        (local.set $dst (i32.add (i32.add (local.get $out) (i32.mul (local.get $d) (local.get $ob))) (i32.shl (local.get $j) (i32.const 2))))
+        (v128.store (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+        (v128.store (i32.add (local.get $dst) (local.get $ob))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $ob) (i32.const 1)))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+        (v128.store (i32.add (local.get $dst) (i32.mul (local.get $ob) (i32.const 3)))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+        (local.set $d (i32.add (local.get $d) (i32.const 4)))
+        (br $dloop)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $jloop)))
+    ;; rows T4..T−1, and the zero columns T..Tp−1
     (local.set $d (i32.const 0))
-    (block $ddone (loop $dloop
-      (br_if $ddone (i32.ge_u (local.get $d) (local.get $D)))
-      (local.set $src (i32.add (local.get $x) (i32.shl (local.get $d) (i32.const 2))))
-      (local.set $j (i32.const 0))
-      (block $jdone (loop $jloop
-        (br_if $jdone (i32.ge_u (local.get $j) (local.get $Tp)))
-        (f32.store (local.get $out)
+    (block $edone (loop $eloop
+      (br_if $edone (i32.ge_u (local.get $d) (local.get $D)))
+      (local.set $j (local.get $T4))
+      (block $fdone (loop $floop
+        (br_if $fdone (i32.ge_u (local.get $j) (local.get $Tp)))
+        (f32.store (i32.add (i32.add (local.get $out) (i32.mul (local.get $d) (local.get $ob))) (i32.shl (local.get $j) (i32.const 2)))
           (if (result f32) (i32.lt_u (local.get $j) (local.get $T))
-            (then (f32.load (local.get $src)))
+            (then (f32.load (i32.add (i32.add (local.get $x) (i32.mul (local.get $j) (local.get $rs))) (i32.shl (local.get $d) (i32.const 2)))))
             (else (f32.const 0))))
-        (local.set $src (i32.add (local.get $src) (local.get $rs)))
-        (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $jloop)))
+        (br $floop)))
       (local.set $d (i32.add (local.get $d) (i32.const 1)))
-      (br $dloop))))
+      (br $eloop))))
 
   ;; Sum of the four lanes of v.
   (func $attnLanes (param $v v128) (result f32)
@@ -1792,6 +1822,7 @@
     (local $kt i32) (local $sb i32) (local $q i32) (local $v i32) (local $o i32) (local $pr i32)
     (local $i0 i32) (local $rows i32) (local $j0 i32) (local $r i32) (local $n i32) (local $j i32)
     (local $srow i32) (local $prow i32) (local $m f32) (local $sum f32) (local $e v128) (local $sums v128) (local $vs v128) (local $vm v128)
+    (local $n4 i32) (local $at i32) (local $y v128) (local $kk v128) (local $rr v128)
     (local.set $hd (i32.shl (i32.mul (local.get $H) (local.get $D)) (i32.const 2)))
     (local.set $rs (i32.mul (local.get $hd) (i32.const 3)))
     (local.set $ro (local.get $hd))
@@ -1826,57 +1857,86 @@
             (i32.add (local.get $sb) (i32.shl (local.get $j0) (i32.const 2))) (local.get $tpb) (local.get $rows) (local.get $D))
           (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
           (br $sloop)))
-        ;; softmax of each row over j ≤ i, zeros after
+        ;; softmax of each row over j ≤ i, zeros after: the exponentials in place in the scores
+        ;; (lanes from n on set to 0: whole vectors, the exp written out so that successive
+        ;; vectors overlap), then divided by their sum into the row of P
         (local.set $r (i32.const 0))
         (block $rdone (loop $rloop
           (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
           (local.set $srow (i32.add (local.get $sb) (i32.mul (local.get $r) (local.get $tpb))))
           (local.set $prow (i32.add (local.get $pr) (i32.shl (i32.mul (i32.add (local.get $i0) (local.get $r)) (local.get $T)) (i32.const 2))))
           (local.set $n (i32.add (i32.add (local.get $i0) (local.get $r)) (i32.const 1)))
-          (local.set $m (f32.load (local.get $srow)))
-          (local.set $j (i32.const 1))
+          (local.set $n4 (i32.and (i32.add (local.get $n) (i32.const 3)) (i32.const -4)))
+          ;; m = the largest score (four lanes, then the last n mod 4; pmax, one instruction: a NaN
+          ;; score it drops still makes its exponential, the sum and so the row NaN)
+          (local.set $vm (v128.load32_splat (local.get $srow)))
+          (local.set $j (i32.const 0))
           (block $mdone (loop $mloop
-            (br_if $mdone (i32.ge_u (local.get $j) (local.get $n)))
+            (br_if $mdone (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+            (local.set $vm (f32x4.pmax (local.get $vm) (v128.load (i32.add (local.get $srow) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $mloop)))
+          (local.set $m (f32.max (f32.max (f32x4.extract_lane 0 (local.get $vm)) (f32x4.extract_lane 1 (local.get $vm)))
+            (f32.max (f32x4.extract_lane 2 (local.get $vm)) (f32x4.extract_lane 3 (local.get $vm)))))
+          (block $m1done (loop $m1loop
+            (br_if $m1done (i32.ge_u (local.get $j) (local.get $n)))
             (local.set $m (f32.max (local.get $m) (f32.load (i32.add (local.get $srow) (i32.shl (local.get $j) (i32.const 2))))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $mloop)))
+            (br $m1loop)))
           (local.set $vm (f32x4.splat (f32.mul (local.get $m) (local.get $scale))))
           (local.set $sums (v128.const f32x4 0 0 0 0))
           (local.set $j (i32.const 0))
           (block $edone (loop $eloop
-            (br_if $edone (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
-            (local.set $e (call $expNeg4 (f32x4.sub (f32x4.mul (v128.load (i32.add (local.get $srow) (i32.shl (local.get $j) (i32.const 2)))) (local.get $vs)) (local.get $vm))))
-            (v128.store (i32.add (local.get $prow) (i32.shl (local.get $j) (i32.const 2))) (local.get $e))
+            (br_if $edone (i32.ge_u (local.get $j) (local.get $n4)))
+            (local.set $at (i32.add (local.get $srow) (i32.shl (local.get $j) (i32.const 2))))
+            ;; y = max(s·S − s·m, −87); e^y as $expNeg4
+            (local.set $y (f32x4.max (f32x4.sub (f32x4.mul (v128.load (local.get $at)) (local.get $vs)) (local.get $vm))
+              (v128.const f32x4 -87 -87 -87 -87)))
+            (local.set $kk (f32x4.nearest (f32x4.mul (local.get $y) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+            (local.set $rr (f32x4.sub (f32x4.sub (local.get $y) (f32x4.mul (local.get $kk) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+              (f32x4.mul (local.get $kk) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+            (local.set $e
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul (f32x4.mul (local.get $rr) (local.get $rr))
+                    (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul
+                      (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $rr))
+                      (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)) (local.get $rr))
+                      (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)) (local.get $rr))
+                      (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)) (local.get $rr))
+                      (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)) (local.get $rr))
+                      (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+                  (local.get $rr))
+                (v128.const f32x4 1 1 1 1)))
+            ;; times 2^k, and lanes j + l ≥ n set to 0
+            (local.set $e (v128.and
+              (f32x4.mul (local.get $e)
+                (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $kk)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+              (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $j)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $n)))))
+            (v128.store (local.get $at) (local.get $e))
             (local.set $sums (f32x4.add (local.get $sums) (local.get $e)))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
             (br $eloop)))
           (local.set $sum (call $attnLanes (local.get $sums)))
-          (block $tdone (loop $tloop
-            (br_if $tdone (i32.ge_u (local.get $j) (local.get $n)))
-            (local.set $e (call $expNeg4 (f32x4.sub (f32x4.mul (v128.load32_splat (i32.add (local.get $srow) (i32.shl (local.get $j) (i32.const 2)))) (local.get $vs)) (local.get $vm))))
-            (f32.store (i32.add (local.get $prow) (i32.shl (local.get $j) (i32.const 2))) (f32x4.extract_lane 0 (local.get $e)))
-            (local.set $sum (f32.add (local.get $sum) (f32x4.extract_lane 0 (local.get $e))))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $tloop)))
           (local.set $e (f32x4.splat (local.get $sum)))
+          ;; P(i, j) = e_j / sum for j < n4 (0 from n on), 0 after, by vectors while 4 fit in the row
           (local.set $j (i32.const 0))
           (block $ndone (loop $nloop
-            (br_if $ndone (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+            (br_if $ndone (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $T)))
             (v128.store (i32.add (local.get $prow) (i32.shl (local.get $j) (i32.const 2)))
-              (f32x4.div (v128.load (i32.add (local.get $prow) (i32.shl (local.get $j) (i32.const 2)))) (local.get $e)))
+              (if (result v128) (i32.lt_u (local.get $j) (local.get $n4))
+                (then (f32x4.div (v128.load (i32.add (local.get $srow) (i32.shl (local.get $j) (i32.const 2)))) (local.get $e)))
+                (else (v128.const f32x4 0 0 0 0))))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
             (br $nloop)))
           (block $n1done (loop $n1loop
-            (br_if $n1done (i32.ge_u (local.get $j) (local.get $n)))
+            (br_if $n1done (i32.ge_u (local.get $j) (local.get $T)))
             (f32.store (i32.add (local.get $prow) (i32.shl (local.get $j) (i32.const 2)))
-              (f32.div (f32.load (i32.add (local.get $prow) (i32.shl (local.get $j) (i32.const 2)))) (local.get $sum)))
+              (if (result f32) (i32.lt_u (local.get $j) (local.get $n))
+                (then (f32.div (f32.load (i32.add (local.get $srow) (i32.shl (local.get $j) (i32.const 2)))) (local.get $sum)))
+                (else (f32.const 0))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $n1loop)))
-          (block $zdone (loop $zloop
-            (br_if $zdone (i32.ge_u (local.get $j) (local.get $T)))
-            (f32.store (i32.add (local.get $prow) (i32.shl (local.get $j) (i32.const 2))) (f32.const 0))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $zloop)))
           (local.set $r (i32.add (local.get $r) (i32.const 1)))
           (br $rloop)))
         ;; O(i) = Σ_{j < i0 + rows} P(i, j)·v_j (P is 0 after the diagonal)
