@@ -32,7 +32,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
 import { makeGptStep } from '../bench/gpt-step-common.js';
-import { CAUSAL_ATTENTION_GRAD_KERNEL, CAUSAL_ATTENTION_KERNEL } from '../src/backends/causal-attention-kernel.js';
 import { backends } from '../src/index.js';
 import {
   heapKernels,
@@ -94,7 +93,8 @@ const SWITCHES: Record<string, (on: boolean) => void> = {
   callerspin: (on) => void setHeapPoolSpin({ callerMs: on ? 0.5 : 0 }),
   // The causal-attention kernels (off: the attention core composed of tfjs kernels).
   attention: (on) => {
-    const kernels = [CAUSAL_ATTENTION_KERNEL, CAUSAL_ATTENTION_GRAD_KERNEL];
+    // CAUSAL_ATTENTION_KERNEL and its gradient (src/backends/causal-attention-kernel.ts).
+    const kernels = ['GenblocksCausalAttention', 'GenblocksCausalAttentionGrad'];
     if (on) installWasmKernels(kernels);
     else uninstallWasmKernels(kernels);
   },
