@@ -137,12 +137,12 @@ function attentionWeights(
  * tfjs' own gradients of the same ops this drops two passes over the `[B, H, T, T]` scores (the
  * softmax gradient's product with the broadcast row sums, and the scale's product) and the
  * tape's copies of every intermediate. The forward values are {@link attend}'s, bit for bit.
- * Where the backend registers the causal-attention kernels (wasm) and `D % 8 == 0`, the same
+ * Where the backend registers the causal-attention kernels (wasm) and `D % 4 == 0`, the same
  * maths runs as one kernel each way ({@link causalAttentionByKernels}).
  */
 function causalAttentionRows(qkv: tf.Tensor2D, b: number, t: number, heads: number): tf.Tensor2D {
   const depth = qkv.shape[1] / (3 * heads);
-  if (qkv.dtype === 'float32' && depth % 8 === 0 && hasAttentionKernels()) return causalAttentionByKernels(qkv, b, t, heads);
+  if (qkv.dtype === 'float32' && depth % 4 === 0 && hasAttentionKernels()) return causalAttentionByKernels(qkv, b, t, heads);
   const core = tf.customGrad(((rows: tf.Tensor2D, save: tf.GradSaveFunc) => {
     const [q, k, v] = splitQueryKeyValue(rows, b, t, heads);
     const p = attentionWeights(q, { rows: k }, causalMask(t));

@@ -13,7 +13,7 @@
  *
  * (`rowsum(dP ⊙ P) = rowsum(dO ⊙ O)`, as FlashAttention uses). Pairs are shared out across the
  * heap kernels' threads, each computed by one thread in a fixed order: results are the same for
- * every thread count. Where the heads' width `D` is not a multiple of 8 or the heap kernels are
+ * every thread count. Where the heads' width `D` is not a multiple of 4 or the heap kernels are
  * unavailable, the loops here (sums in float64) compute the same.
  *
  * @see https://arxiv.org/abs/1706.03762 (Vaswani et al. 2017, §3.2.1)
@@ -51,7 +51,7 @@ export function causalAttention({ inputs, backend, attrs }: WasmKernelArgs): tf.
   const outs = [backend.makeOutput([b, t, h * d], 'float32'), backend.makeOutput([b, h, t, t], 'float32')];
   const scale = 1 / Math.sqrt(d);
   const kernels = heapKernels(backend);
-  if (kernels != null && d % 8 === 0 && b * t > 0) {
+  if (kernels != null && d % 4 === 0 && b * t > 0) {
     const scratch = backend.makeOutput([attentionScratch(t, d).forward * heapKernelThreads(backend)], 'float32');
     const p = (x: tf.TensorInfo) => heapPointer(backend, x);
     // The outputs and the scratch freed if the kernel throws (a worker failing).
@@ -102,7 +102,7 @@ export function causalAttentionGrad({ inputs, backend, attrs }: WasmKernelArgs):
   const dqkv = backend.makeOutput([b, t, 3 * h * d], 'float32');
   const scale = 1 / Math.sqrt(d);
   const kernels = heapKernels(backend);
-  if (kernels != null && d % 8 === 0 && b * t > 0) {
+  if (kernels != null && d % 4 === 0 && b * t > 0) {
     const scratch = backend.makeOutput([attentionScratch(t, d).backward * heapKernelThreads(backend)], 'float32');
     const p = (x: tf.TensorInfo) => heapPointer(backend, x);
     disposeOnThrow(backend, [dqkv, scratch], () =>

@@ -244,7 +244,7 @@ export interface HeapKernels {
   ): number;
   /**
    * Causal self-attention of the pairs `first … first + count − 1` (pair `b·H + h`: batch `b`,
-   * head `h`) read in place from the fused projection's rows `qkv` `[B·T, 3·H·D]` (`D % 8 == 0`):
+   * head `h`) read in place from the fused projection's rows `qkv` `[B·T, 3·H·D]` (`D % 4 == 0`):
    * the weights `P = softmax(s·q kᵀ)` over keys `j ≤ i` (0 after) at `probs` `[B·H, T, T]` and
    * the output `P v` at `out` `[B·T, H·D]` (merged heads). `scratch`: `(D + 4)·Tp` floats, `Tp`
    * = `T` rounded up to a multiple of 8 (per thread, as `gemm`'s panel). See `causal-attention.ts`.

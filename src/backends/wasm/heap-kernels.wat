@@ -1672,7 +1672,7 @@
   ;; columns h·D of each part) are read where they lie; pair p = b·H + h is one (batch, head).
   ;; Products run as 4 x 8 register tiles ($attnTile), only over the causal part (a row block
   ;; of 4 queries against the keys up to its last row); each pair is computed on one thread in
-  ;; a fixed order, so results do not depend on how pairs are shared out. D % 8 == 0.
+  ;; a fixed order, so results do not depend on how pairs are shared out. D % 4 == 0.
 
   ;; e^y for four lanes y ≤ 0 (clamped at −87): Cephes' expf as in $erf4.
   (func $expNeg4 (param $y v128) (result v128)
@@ -1751,6 +1751,55 @@
         (local.set $c (i32.add (local.get $c) (local.get $sci)))
         (v128.store (local.get $c) (local.get $acc30))
         (v128.store offset=16 (local.get $c) (local.get $acc31)))))
+
+  ;; As $attnTile for a 4-column tile: C(r, 0..3) = Σ_{k<K} A(r, k)·B(k, 0..3).
+  (func $attnTile4 (param $a i32) (param $sai i32) (param $sak i32) (param $b i32) (param $sbk i32)
+    (param $c i32) (param $sci i32) (param $rows i32) (param $K i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $end i32) (local $u0 v128)
+    (local $acc0 v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128)
+    (local.set $p0 (local.get $a))
+    (local.set $p1 (select (i32.add (local.get $a) (local.get $sai)) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 1))))
+    (local.set $p2 (select (i32.add (local.get $a) (i32.shl (local.get $sai) (i32.const 1))) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 2))))
+    (local.set $p3 (select (i32.add (local.get $a) (i32.mul (local.get $sai) (i32.const 3))) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 3))))
+    (local.set $end (i32.add (local.get $b) (i32.mul (local.get $K) (local.get $sbk))))
+    (block $kdone
+      (loop $kloop
+        (br_if $kdone (i32.ge_u (local.get $b) (local.get $end)))
+        (local.set $u0 (v128.load (local.get $b)))
+        (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load32_splat (local.get $p0)) (local.get $u0))))
+        (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (v128.load32_splat (local.get $p1)) (local.get $u0))))
+        (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (v128.load32_splat (local.get $p2)) (local.get $u0))))
+        (local.set $acc3 (f32x4.add (local.get $acc3) (f32x4.mul (v128.load32_splat (local.get $p3)) (local.get $u0))))
+        (local.set $p0 (i32.add (local.get $p0) (local.get $sak)))
+        (local.set $p1 (i32.add (local.get $p1) (local.get $sak)))
+        (local.set $p2 (i32.add (local.get $p2) (local.get $sak)))
+        (local.set $p3 (i32.add (local.get $p3) (local.get $sak)))
+        (local.set $b (i32.add (local.get $b) (local.get $sbk)))
+        (br $kloop)))
+    (v128.store (local.get $c) (local.get $acc0))
+    (if (i32.gt_u (local.get $rows) (i32.const 1))
+      (then (v128.store (i32.add (local.get $c) (local.get $sci)) (local.get $acc1))))
+    (if (i32.gt_u (local.get $rows) (i32.const 2))
+      (then (v128.store (i32.add (local.get $c) (i32.shl (local.get $sci) (i32.const 1))) (local.get $acc2))))
+    (if (i32.gt_u (local.get $rows) (i32.const 3))
+      (then (v128.store (i32.add (local.get $c) (i32.mul (local.get $sci) (i32.const 3))) (local.get $acc3)))))
+
+  ;; The tiles of N columns (N % 4 == 0) of C: $attnTile by 8 columns, $attnTile4 for the last 4.
+  (func $attnCols (param $a i32) (param $sai i32) (param $sak i32) (param $b i32) (param $sbk i32)
+    (param $c i32) (param $sci i32) (param $rows i32) (param $K i32) (param $N i32)
+    (local $j i32)
+    (block $done (loop $loop
+      (br_if $done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $N)))
+      (call $attnTile (local.get $a) (local.get $sai) (local.get $sak)
+        (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (local.get $sbk)
+        (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2))) (local.get $sci) (local.get $rows) (local.get $K))
+      (local.set $j (i32.add (local.get $j) (i32.const 8)))
+      (br $loop)))
+    (if (i32.lt_u (local.get $j) (local.get $N))
+      (then
+        (call $attnTile4 (local.get $a) (local.get $sai) (local.get $sak)
+          (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (local.get $sbk)
+          (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2))) (local.get $sci) (local.get $rows) (local.get $K)))))
 
   ;; The T x D matrix at x (rows rs bytes apart) written transposed at out as D rows of Tp floats
   ;; (Tp ≥ T; columns T..Tp−1 zero): keys (values) as the rows of a tile's B. 4 x 4 blocks through
@@ -1940,16 +1989,10 @@
           (local.set $r (i32.add (local.get $r) (i32.const 1)))
           (br $rloop)))
         ;; O(i) = Σ_{j < i0 + rows} P(i, j)·v_j (P is 0 after the diagonal)
-        (local.set $j0 (i32.const 0))
-        (block $odone (loop $oloop
-          (br_if $odone (i32.ge_u (local.get $j0) (local.get $D)))
-          (call $attnTile (i32.add (local.get $pr) (i32.shl (i32.mul (local.get $i0) (local.get $T)) (i32.const 2)))
-            (i32.shl (local.get $T) (i32.const 2)) (i32.const 4)
-            (i32.add (local.get $v) (i32.shl (local.get $j0) (i32.const 2))) (local.get $rs)
-            (i32.add (i32.add (local.get $o) (i32.mul (local.get $i0) (local.get $ro))) (i32.shl (local.get $j0) (i32.const 2))) (local.get $ro)
-            (local.get $rows) (i32.add (local.get $i0) (local.get $rows)))
-          (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
-          (br $oloop)))
+        (call $attnCols (i32.add (local.get $pr) (i32.shl (i32.mul (local.get $i0) (local.get $T)) (i32.const 2)))
+          (i32.shl (local.get $T) (i32.const 2)) (i32.const 4) (local.get $v) (local.get $rs)
+          (i32.add (local.get $o) (i32.mul (local.get $i0) (local.get $ro))) (local.get $ro)
+          (local.get $rows) (i32.add (local.get $i0) (local.get $rows)) (local.get $D))
         (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
         (br $iloop)))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
@@ -2055,15 +2098,10 @@
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $rloop)))
         ;; dq of the block's rows: Σ_{j < i0 + rows} dS(i, j)·k_j
-        (local.set $j0 (i32.const 0))
-        (block $qdone (loop $qloop
-          (br_if $qdone (i32.ge_u (local.get $j0) (local.get $D)))
-          (call $attnTile (i32.add (local.get $ds) (i32.mul (local.get $i0) (local.get $tpb))) (local.get $tpb) (i32.const 4)
-            (i32.add (i32.add (local.get $q) (local.get $hd)) (i32.shl (local.get $j0) (i32.const 2))) (local.get $rs)
-            (i32.add (i32.add (local.get $dq) (i32.mul (local.get $i0) (local.get $rs))) (i32.shl (local.get $j0) (i32.const 2))) (local.get $rs)
-            (local.get $rows) (i32.add (local.get $i0) (local.get $rows)))
-          (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
-          (br $qloop)))
+        (call $attnCols (i32.add (local.get $ds) (i32.mul (local.get $i0) (local.get $tpb))) (local.get $tpb) (i32.const 4)
+          (i32.add (local.get $q) (local.get $hd)) (local.get $rs)
+          (i32.add (local.get $dq) (i32.mul (local.get $i0) (local.get $rs))) (local.get $rs)
+          (local.get $rows) (i32.add (local.get $i0) (local.get $rows)) (local.get $D))
         (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
         (br $iloop)))
       ;; dk and dv of keys j0 .. j0 + 3: sums over the queries i ≥ j0 (dS and P are 0 for i < j)
@@ -2072,21 +2110,16 @@
         (br_if $kdone (i32.ge_u (local.get $j0) (local.get $T)))
         (local.set $rows (i32.sub (local.get $T) (local.get $j0)))
         (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
-        (local.set $d (i32.const 0))
-        (block $cdone (loop $cloop
-          (br_if $cdone (i32.ge_u (local.get $d) (local.get $D)))
-          (call $attnTile (i32.add (local.get $ds) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $Tp)) (local.get $j0)) (i32.const 2)))
-            (i32.const 4) (local.get $tpb)
-            (i32.add (i32.add (local.get $q) (i32.mul (local.get $j0) (local.get $rs))) (i32.shl (local.get $d) (i32.const 2))) (local.get $rs)
-            (i32.add (i32.add (i32.add (local.get $dq) (local.get $hd)) (i32.mul (local.get $j0) (local.get $rs))) (i32.shl (local.get $d) (i32.const 2))) (local.get $rs)
-            (local.get $rows) (i32.sub (local.get $T) (local.get $j0)))
-          (call $attnTile (i32.add (local.get $pr) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $T)) (local.get $j0)) (i32.const 2)))
-            (i32.const 4) (i32.shl (local.get $T) (i32.const 2))
-            (i32.add (i32.add (local.get $g) (i32.mul (local.get $j0) (local.get $ro))) (i32.shl (local.get $d) (i32.const 2))) (local.get $ro)
-            (i32.add (i32.add (i32.add (local.get $dq) (i32.shl (local.get $hd) (i32.const 1))) (i32.mul (local.get $j0) (local.get $rs))) (i32.shl (local.get $d) (i32.const 2))) (local.get $rs)
-            (local.get $rows) (i32.sub (local.get $T) (local.get $j0)))
-          (local.set $d (i32.add (local.get $d) (i32.const 8)))
-          (br $cloop)))
+        (call $attnCols (i32.add (local.get $ds) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $Tp)) (local.get $j0)) (i32.const 2)))
+          (i32.const 4) (local.get $tpb)
+          (i32.add (local.get $q) (i32.mul (local.get $j0) (local.get $rs))) (local.get $rs)
+          (i32.add (i32.add (local.get $dq) (local.get $hd)) (i32.mul (local.get $j0) (local.get $rs))) (local.get $rs)
+          (local.get $rows) (i32.sub (local.get $T) (local.get $j0)) (local.get $D))
+        (call $attnCols (i32.add (local.get $pr) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $T)) (local.get $j0)) (i32.const 2)))
+          (i32.const 4) (i32.shl (local.get $T) (i32.const 2))
+          (i32.add (local.get $g) (i32.mul (local.get $j0) (local.get $ro))) (local.get $ro)
+          (i32.add (i32.add (local.get $dq) (i32.shl (local.get $hd) (i32.const 1))) (i32.mul (local.get $j0) (local.get $rs))) (local.get $rs)
+          (local.get $rows) (i32.sub (local.get $T) (local.get $j0)) (local.get $D))
         (local.set $j0 (i32.add (local.get $j0) (i32.const 4)))
         (br $kloop)))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))

@@ -3,8 +3,9 @@
  * core of layers.causalSelfAttention, layers.transformerBlock and nets.gpt: the output, the
  * weights and d(qkv) against a float64 attention written out here (Vaswani et al. 2017, eq. 1,
  * with the causal mask; the gradient by the chain rule through the softmax), at T a multiple of
- * 8 and not (the partial row blocks and tiles), for D a multiple of 8 (the heap kernels) and not
- * (the loops in JavaScript), with the heap kernels on one thread and split across the pool
+ * 8 and not (the partial row blocks and tiles), for D a multiple of 8 and not (the 4-column
+ * tiles), and by the loops in JavaScript (no heap kernels, or D not a multiple of 4), with the
+ * heap kernels on one thread and split across the pool
  * (bit-identical), exact causality, the layer's use of the kernels (and its parity with the cpu
  * backend's composed path), and no leaks.
  */
@@ -105,8 +106,9 @@ const SHAPES: [string, number, number, number, number][] = [
   ['GPT-like, T = 64, D = 32', 3, 64, 4, 32],
   ['T = 13 (partial row blocks and tiles), D = 8', 2, 13, 3, 8],
   ['T = 1', 2, 1, 2, 16],
-  ['T = 6, D = 4 (the loops in JavaScript)', 2, 6, 2, 4],
-  ['T = 9, D = 12 (the loops in JavaScript)', 1, 9, 2, 12],
+  ['T = 6, D = 4 (4-column tiles only)', 2, 6, 2, 4],
+  ['T = 9, D = 12 (8- and 4-column tiles)', 1, 9, 2, 12],
+  ['T = 7, D = 6 (the loops in JavaScript)', 2, 7, 2, 6],
 ];
 
 describe.each([
