@@ -186,8 +186,10 @@ function causalAttentionByKernels(qkv: tf.Tensor2D, b: number, t: number, heads:
     save([rows, out!, probs!]);
     return {
       value: out!,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.engine().runKernel(CAUSAL_ATTENTION_GRAD_KERNEL, { dy, qkv: saved[0]!, out: saved[1]!, probs: saved[2]! }, { heads }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qkvRows, out, probs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        return tf.engine().runKernel(CAUSAL_ATTENTION_GRAD_KERNEL, { dy, qkv: qkvRows, out, probs }, { heads }) as tf.Tensor;
+      },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (rows: tf.Tensor3D) => tf.Tensor3D;
   return tf.reshape(core(tf.reshape(qkv, [b, t, width]) as tf.Tensor3D), [b * t, width / 3]) as tf.Tensor2D;

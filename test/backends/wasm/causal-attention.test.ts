@@ -92,11 +92,8 @@ function runKernels(qkv: Float32Array, dy: Float32Array, b: number, t: number, h
   return tf.tidy(() => {
     const x = tf.tensor3d(qkv, [b, t, 3 * h * d]);
     const [out, probs] = tf.engine().runKernel(CAUSAL_ATTENTION_KERNEL, { qkv: x }, { heads: h }) as tf.Tensor[];
-    const dqkv = tf.engine().runKernel(
-      CAUSAL_ATTENTION_GRAD_KERNEL,
-      { dy: tf.tensor3d(dy, [b, t, h * d]), qkv: x, out: out!, probs: probs! },
-      { heads: h },
-    ) as tf.Tensor;
+    const inputs = { dy: tf.tensor3d(dy, [b, t, h * d]), qkv: x, out: out!, probs: probs! };
+    const dqkv = tf.engine().runKernel(CAUSAL_ATTENTION_GRAD_KERNEL, inputs, { heads: h }) as tf.Tensor;
     return [out!, probs!, dqkv].map((v) => v.dataSync() as Float32Array);
   });
 }
@@ -135,7 +132,7 @@ it('a change at position t0 leaves the output and d(qkv) of the rows before t0 u
   const r = rng(5);
   const qkv = randomArray(r, b * t * 3 * h * d);
   const dy = randomArray(r, b * t * h * d);
-  const [out, , ] = runKernels(qkv, dy, b, t, h, d);
+  const [out] = runKernels(qkv, dy, b, t, h, d);
   for (const t0 of [0, 7, 12, 19]) {
     const changed = qkv.slice();
     // Every feature (q, k and v of every head) of position t0 in each batch.
