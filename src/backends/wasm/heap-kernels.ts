@@ -13,7 +13,8 @@
  * `select` and `tanh` are single SIMD passes where the stock kernels are scalar loops; `adam` is a whole
  * Adam update in one pass (see `train.fusedAdam`); `groupNorm` and `groupNormGrad` are group
  * normalization's passes (see `group-norm.ts`); `transpose` and `copyRuns` move a transpose's
- * elements (see `transpose.ts`).
+ * elements (see `transpose.ts`); `causalAttention` and its gradient are the attention core of
+ * a transformer block (see `causal-attention.ts`).
  *
  * The module is about 5 KiB, which browsers compile synchronously even on the main thread.
  * Where the engine supports relaxed SIMD (Chromium; Node 20 only behind
@@ -23,7 +24,8 @@
  * plain) importing a shared memory runs, and large calls are split across a pool of
  * `threads − 1` worker threads running that assembly on the same heap (`heap-pool.ts`): a gemm
  * by blocks of output columns or rows, the element-wise kernels and Adam by ranges, group
- * normalization by examples, transposes by matrices or blocks of rows. No thread
+ * normalization by examples, transposes by matrices or blocks of rows, attention by (batch,
+ * head) pairs. No thread
  * changes another's summation order (the reduction dimension is never split), so results are
  * bit-identical to one thread. Unavailable (the callers keep the stock paths) when the
  * backend's memory cannot be reached (the threaded build started by tfjs itself, in a browser)
