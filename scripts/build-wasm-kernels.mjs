@@ -37,7 +37,14 @@ const RELAXED_GEMM = /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul \(local
 const relaxedSource = source.replace(RELAXED_GEMM, '(f32x4.relaxed_madd (local.get $x) (local.get $2) (local.get $1))');
 // 8 multiply-adds per 4 x 8 tile loop: $tilesPacked and $tilesStrided.
 if (relaxedSource.match(/relaxed_madd/g)?.length !== 16) throw new Error('expected the 16 multiply-adds of the gemm tile loops');
-const relaxedBuffer = assemble(relaxedSource, false, true);
+// The causal-attention tiles likewise: 8 multiply-adds in $attnTile, 4 in $attnTile4.
+const RELAXED_ATTENTION = /\(f32x4\.add \(local\.get (\$acc\d+)\) \(f32x4\.mul \(local\.get \$w\) \(local\.get (\$u\d)\)\)\)/g;
+if (source.match(RELAXED_ATTENTION)?.length !== 12) throw new Error('expected the 12 multiply-adds of the attention tile loops');
+const relaxedBuffer = assemble(
+  relaxedSource.replace(RELAXED_ATTENTION, '(f32x4.relaxed_madd (local.get $w) (local.get $2) (local.get $1))'),
+  false,
+  true,
+);
 const split = (bytes) =>
   Buffer.from(bytes)
     .toString('base64')

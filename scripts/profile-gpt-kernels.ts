@@ -19,7 +19,8 @@
  * instead alternates steps with switch `NAME` off and on (A/B in one process, same load) and
  * prints the medians of each: `threads` (the heap kernels' worker threads), `spin` (the
  * workers' spinning for the next job: 0 against 1 ms), `callerspin` (the calling thread's for
- * the workers' last chunks: 0 against up to 0.5 ms). `--plain` stops
+ * the workers' last chunks: 0 against up to 0.5 ms), `attention` (the causal-attention kernels
+ * against the attention core composed of tfjs kernels). `--plain` stops
  * after the uninstrumented steps (for comparing builds: run it alternately in each checkout).
  * `--shapes` splits each kernel by input shapes (and a product by its transposes); heap gemms
  * are always listed by `M x K x N`. Reading schedstat costs about 40 µs of the calling thread
@@ -35,6 +36,8 @@ import { backends } from '../src/index.js';
 import {
   heapKernels,
   heapKernelsReady,
+  installWasmKernels,
+  uninstallWasmKernels,
   setHeapPoolSpin,
   setHeapThreadsEnabled,
   type HeapKernels,
@@ -88,6 +91,13 @@ const SWITCHES: Record<string, (on: boolean) => void> = {
   threads: (on) => void setHeapThreadsEnabled(on),
   spin: (on) => void setHeapPoolSpin({ workerMs: on ? 1 : 0 }),
   callerspin: (on) => void setHeapPoolSpin({ callerMs: on ? 0.5 : 0 }),
+  // The causal-attention kernels (off: the attention core composed of tfjs kernels).
+  attention: (on) => {
+    // CAUSAL_ATTENTION_KERNEL and its gradient (src/backends/causal-attention-kernel.ts).
+    const kernels = ['GenblocksCausalAttention', 'GenblocksCausalAttentionGrad'];
+    if (on) installWasmKernels(kernels);
+    else uninstallWasmKernels(kernels);
+  },
 };
 const abName = option('--ab');
 if (abName !== undefined) {

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { CAUSAL_ATTENTION_GRAD_KERNEL, CAUSAL_ATTENTION_KERNEL } from '../backends/causal-attention-kernel.js';
 import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { assertKnownKeys, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
 import { BASE_LAYER_KEYS, SeededDropout, defaultLayerName, linear, normalInit } from './ops.js';
@@ -136,8 +137,12 @@ function attentionWeights(
  * tfjs' own gradients of the same ops this drops two passes over the `[B, H, T, T]` scores (the
  * softmax gradient's product with the broadcast row sums, and the scale's product) and the
  * tape's copies of every intermediate. The forward values are {@link attend}'s, bit for bit.
+ * Where the backend registers the causal-attention kernels (wasm) and `D % 4 == 0`, the same
+ * maths runs as one kernel each way ({@link causalAttentionByKernels}).
  */
 function causalAttentionRows(qkv: tf.Tensor2D, b: number, t: number, heads: number): tf.Tensor2D {
+  const depth = qkv.shape[1] / (3 * heads);
+  if (qkv.dtype === 'float32' && depth % 4 === 0 && hasAttentionKernels()) return causalAttentionByKernels(qkv, b, t, heads);
   const core = tf.customGrad(((rows: tf.Tensor2D, save: tf.GradSaveFunc) => {
     const [q, k, v] = splitQueryKeyValue(rows, b, t, heads);
     const p = attentionWeights(q, { rows: k }, causalMask(t));
@@ -161,6 +166,33 @@ function causalAttentionRows(qkv: tf.Tensor2D, b: number, t: number, heads: numb
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (rows: tf.Tensor2D) => tf.Tensor2D;
   return core(qkv);
+}
+
+/** Whether the active backend registers the causal-attention kernels (genblocks' wasm kernels do). */
+function hasAttentionKernels(): boolean {
+  const backend = tf.getBackend();
+  return tf.getKernel(CAUSAL_ATTENTION_KERNEL, backend) != null && tf.getKernel(CAUSAL_ATTENTION_GRAD_KERNEL, backend) != null;
+}
+
+/**
+ * {@link causalAttentionRows} by the causal-attention kernels (`../backends/causal-attention-kernel.ts`):
+ * one kernel forward, reading q, k and v in place and writing the merged heads, and one back,
+ * writing `d(qkv)` in the projection's layout; the same maths, computed only over the causal part.
+ */
+function causalAttentionByKernels(qkv: tf.Tensor2D, b: number, t: number, heads: number): tf.Tensor2D {
+  const width = qkv.shape[1];
+  const core = tf.customGrad(((rows: tf.Tensor3D, save: tf.GradSaveFunc) => {
+    const [out, probs] = tf.engine().runKernel(CAUSAL_ATTENTION_KERNEL, { qkv: rows }, { heads }) as tf.Tensor[];
+    save([rows, out!, probs!]);
+    return {
+      value: out!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qkvRows, out, probs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        return tf.engine().runKernel(CAUSAL_ATTENTION_GRAD_KERNEL, { dy, qkv: qkvRows, out, probs }, { heads }) as tf.Tensor;
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (rows: tf.Tensor3D) => tf.Tensor3D;
+  return tf.reshape(core(tf.reshape(qkv, [b, t, width]) as tf.Tensor3D), [b * t, width / 3]) as tf.Tensor2D;
 }
 
 /** The additive causal mask `[T, T]`: 0 on and below the diagonal, {@link MASKED} above. */

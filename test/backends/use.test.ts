@@ -27,6 +27,8 @@ const ADDED = [
   'GenblocksLayerNorm',
   'GenblocksLayerNormGrad',
   'GenblocksClipByGlobalNorm',
+  'GenblocksCausalAttention',
+  'GenblocksCausalAttentionGrad',
 ];
 const REPLACED = [
   'BatchMatMul',

@@ -13,7 +13,8 @@
  * `select` and `tanh` are single SIMD passes where the stock kernels are scalar loops; `adam` is a whole
  * Adam update in one pass (see `train.fusedAdam`); `groupNorm` and `groupNormGrad` are group
  * normalization's passes (see `group-norm.ts`); `transpose` and `copyRuns` move a transpose's
- * elements (see `transpose.ts`).
+ * elements (see `transpose.ts`); `causalAttention` and its gradient are the attention core of
+ * a transformer block (see `causal-attention.ts`).
  *
  * The module is about 5 KiB, which browsers compile synchronously even on the main thread.
  * Where the engine supports relaxed SIMD (Chromium; Node 20 only behind
@@ -23,7 +24,8 @@
  * plain) importing a shared memory runs, and large calls are split across a pool of
  * `threads − 1` worker threads running that assembly on the same heap (`heap-pool.ts`): a gemm
  * by blocks of output columns or rows, the element-wise kernels and Adam by ranges, group
- * normalization by examples, transposes by matrices or blocks of rows. No thread
+ * normalization by examples, transposes by matrices or blocks of rows, attention by (batch,
+ * head) pairs. No thread
  * changes another's summation order (the reduction dimension is never split), so results are
  * bit-identical to one thread. Unavailable (the callers keep the stock paths) when the
  * backend's memory cannot be reached (the threaded build started by tfjs itself, in a browser)
@@ -250,6 +252,54 @@ export interface HeapKernels {
    * are those of the calls one by one, bit for bit.
    */
   adamMany(calls: readonly (readonly number[])[]): number[];
+  /**
+   * Causal self-attention of the pairs `first … first + count − 1` (pair `b·H + h`: batch `b`,
+   * head `h`) read in place from the fused projection's rows `qkv` `[B·T, 3·H·D]` (`D % 4 == 0`):
+   * the weights `P = softmax(s·q kᵀ)` over keys `j ≤ i` (0 after) at `probs` `[B·H, T, T]` and
+   * the output `P v` at `out` `[B·T, H·D]` (merged heads). `scratch`: `(D + 4)·Tp` floats, `Tp`
+   * = `T` rounded up to a multiple of 8 (per thread, as `gemm`'s panel). See `causal-attention.ts`.
+   */
+  causalAttention(
+    qkv: number,
+    out: number,
+    probs: number,
+    scratch: number,
+    first: number,
+    count: number,
+    T: number,
+    H: number,
+    D: number,
+    scale: number,
+  ): void;
+  /**
+   * The gradient of {@link HeapKernels.causalAttention} for the same pairs, given `dy` (`[B·T,
+   * H·D]`), the forward's `out` and `probs`: `dqkv` `[B·T, 3·H·D]` (every element written).
+   * `scratch`: `D·Tp + Tr·Tp + Tr` floats, `Tr` = `T` rounded up to a multiple of 4 (per thread).
+   */
+  causalAttentionGrad(
+    qkv: number,
+    out: number,
+    probs: number,
+    dy: number,
+    dqkv: number,
+    scratch: number,
+    first: number,
+    count: number,
+    T: number,
+    H: number,
+    D: number,
+    scale: number,
+  ): void;
+}
+
+/**
+ * Scratch floats per thread of {@link HeapKernels.causalAttention} (`forward`) and of its
+ * gradient (`backward`) for sequences of `T` positions and heads of `D` features.
+ */
+export function attentionScratch(T: number, D: number): { forward: number; backward: number } {
+  const padded = Math.ceil(T / 8) * 8;
+  const rows = Math.ceil(T / 4) * 4;
+  return { forward: (D + 4) * padded, backward: D * padded + rows * padded + rows };
 }
 
 /** Rows of A from which the heap `gemm` is given a panel, to copy each panel of B contiguously first. */
@@ -844,6 +894,25 @@ function threaded(local: HeapKernels, state: PoolState): HeapKernels {
           S,
         ]),
         { arg: 6, stride: 12 * C },
+      );
+    },
+    // By (batch, head) pairs: each pair is computed by one thread, in the same order whichever.
+    causalAttention(qkv, out, probs, scratch, first, count, T, H, D, scale) {
+      const chunks = chunksFor(state.pool, count * T * T * D, GEMM_MIN_FLOPS_PER_THREAD, count);
+      run(
+        'causalAttention',
+        local.causalAttention,
+        ranges(count, chunks, 1).map(([p0, k]) => [qkv, out, probs, scratch, first + p0, k, T, H, D, scale]),
+        { arg: 3, stride: 4 * attentionScratch(T, D).forward },
+      );
+    },
+    causalAttentionGrad(qkv, out, probs, dy, dqkv, scratch, first, count, T, H, D, scale) {
+      const chunks = chunksFor(state.pool, 2 * count * T * T * D, GEMM_MIN_FLOPS_PER_THREAD, count);
+      run(
+        'causalAttentionGrad',
+        local.causalAttentionGrad,
+        ranges(count, chunks, 1).map(([p0, k]) => [qkv, out, probs, dy, dqkv, scratch, first + p0, k, T, H, D, scale]),
+        { arg: 5, stride: 4 * attentionScratch(T, D).backward },
       );
     },
     binary(op, M, N, a, sa, ta, b, sb, tb, out) {

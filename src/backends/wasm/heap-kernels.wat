@@ -1666,4 +1666,466 @@
         (br $fcloop)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $floop))))
+
+  ;; ---- causal self-attention (genblocks "attn3"; see causal-attention.ts) ----
+  ;; The heads of the fused projection's rows qkv [B·T, 3C] (row b·T + i: q | k | v, head h at
+  ;; columns h·D of each part) are read where they lie; pair p = b·H + h is one (batch, head).
+  ;; Products run as 4 x 8 register tiles ($attnTile), only over the causal part (a row block
+  ;; of 4 queries against the keys up to its last row); each pair is computed on one thread in
+  ;; a fixed order, so results do not depend on how pairs are shared out. D % 4 == 0.
+
+  ;; e^y for four lanes y ≤ 0 (clamped at −87): Cephes' expf as in $erf4.
+  (func $expNeg4 (param $y v128) (result v128)
+    (local $k v128) (local $r v128) (local $e v128)
+    (local.set $y (f32x4.max (local.get $y) (v128.const f32x4 -87 -87 -87 -87)))
+    (local.set $k (f32x4.nearest (f32x4.mul (local.get $y) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $y) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+      (f32x4.mul (local.get $k) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $e
+      (f32x4.add
+        (f32x4.add
+          (f32x4.mul (f32x4.mul (local.get $r) (local.get $r))
+            (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul
+              (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $r))
+              (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)) (local.get $r))
+              (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)) (local.get $r))
+              (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)) (local.get $r))
+              (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)) (local.get $r))
+              (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+          (local.get $r))
+        (v128.const f32x4 1 1 1 1)))
+    (f32x4.mul (local.get $e)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+
+  ;; One 4 x 8 tile: C(r, 0..7) = Σ_{k<K} A(r, k)·B(k, 0..7) for r < rows (1..4), with A(r, k) at
+  ;; a + r·sai + k·sak, B(k, ·) at b + k·sbk (8 floats), C(r, ·) at c + r·sci (strides in bytes).
+  ;; Rows from `rows` on read row 0 and are not stored. Each output summed from 0 over k in order.
+  (func $attnTile (param $a i32) (param $sai i32) (param $sak i32) (param $b i32) (param $sbk i32)
+    (param $c i32) (param $sci i32) (param $rows i32) (param $K i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $end i32)
+    (local $w v128) (local $u0 v128) (local $u1 v128)
+    (local $acc00 v128) (local $acc01 v128) (local $acc10 v128) (local $acc11 v128)
+    (local $acc20 v128) (local $acc21 v128) (local $acc30 v128) (local $acc31 v128)
+    (local.set $p0 (local.get $a))
+    (local.set $p1 (select (i32.add (local.get $a) (local.get $sai)) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 1))))
+    (local.set $p2 (select (i32.add (local.get $a) (i32.shl (local.get $sai) (i32.const 1))) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 2))))
+    (local.set $p3 (select (i32.add (local.get $a) (i32.mul (local.get $sai) (i32.const 3))) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 3))))
+    (local.set $end (i32.add (local.get $b) (i32.mul (local.get $K) (local.get $sbk))))
+    (block $kdone
+      (loop $kloop
+        (br_if $kdone (i32.ge_u (local.get $b) (local.get $end)))
+        (local.set $u0 (v128.load (local.get $b)))
+        (local.set $u1 (v128.load offset=16 (local.get $b)))
+        (local.set $w (v128.load32_splat (local.get $p0)))
+        (local.set $acc00 (f32x4.add (local.get $acc00) (f32x4.mul (local.get $w) (local.get $u0))))
+        (local.set $acc01 (f32x4.add (local.get $acc01) (f32x4.mul (local.get $w) (local.get $u1))))
+        (local.set $w (v128.load32_splat (local.get $p1)))
+        (local.set $acc10 (f32x4.add (local.get $acc10) (f32x4.mul (local.get $w) (local.get $u0))))
+        (local.set $acc11 (f32x4.add (local.get $acc11) (f32x4.mul (local.get $w) (local.get $u1))))
+        (local.set $w (v128.load32_splat (local.get $p2)))
+        (local.set $acc20 (f32x4.add (local.get $acc20) (f32x4.mul (local.get $w) (local.get $u0))))
+        (local.set $acc21 (f32x4.add (local.get $acc21) (f32x4.mul (local.get $w) (local.get $u1))))
+        (local.set $w (v128.load32_splat (local.get $p3)))
+        (local.set $acc30 (f32x4.add (local.get $acc30) (f32x4.mul (local.get $w) (local.get $u0))))
+        (local.set $acc31 (f32x4.add (local.get $acc31) (f32x4.mul (local.get $w) (local.get $u1))))
+        (local.set $p0 (i32.add (local.get $p0) (local.get $sak)))
+        (local.set $p1 (i32.add (local.get $p1) (local.get $sak)))
+        (local.set $p2 (i32.add (local.get $p2) (local.get $sak)))
+        (local.set $p3 (i32.add (local.get $p3) (local.get $sak)))
+        (local.set $b (i32.add (local.get $b) (local.get $sbk)))
+        (br $kloop)))
+    (v128.store (local.get $c) (local.get $acc00))
+    (v128.store offset=16 (local.get $c) (local.get $acc01))
+    (if (i32.gt_u (local.get $rows) (i32.const 1))
+      (then
+        (local.set $c (i32.add (local.get $c) (local.get $sci)))
+        (v128.store (local.get $c) (local.get $acc10))
+        (v128.store offset=16 (local.get $c) (local.get $acc11))))
+    (if (i32.gt_u (local.get $rows) (i32.const 2))
+      (then
+        (local.set $c (i32.add (local.get $c) (local.get $sci)))
+        (v128.store (local.get $c) (local.get $acc20))
+        (v128.store offset=16 (local.get $c) (local.get $acc21))))
+    (if (i32.gt_u (local.get $rows) (i32.const 3))
+      (then
+        (local.set $c (i32.add (local.get $c) (local.get $sci)))
+        (v128.store (local.get $c) (local.get $acc30))
+        (v128.store offset=16 (local.get $c) (local.get $acc31)))))
+
+  ;; As $attnTile for a 4-column tile: C(r, 0..3) = Σ_{k<K} A(r, k)·B(k, 0..3).
+  (func $attnTile4 (param $a i32) (param $sai i32) (param $sak i32) (param $b i32) (param $sbk i32)
+    (param $c i32) (param $sci i32) (param $rows i32) (param $K i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $end i32) (local $u0 v128) (local $w v128)
+    (local $acc0 v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128)
+    (local.set $p0 (local.get $a))
+    (local.set $p1 (select (i32.add (local.get $a) (local.get $sai)) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 1))))
+    (local.set $p2 (select (i32.add (local.get $a) (i32.shl (local.get $sai) (i32.const 1))) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 2))))
+    (local.set $p3 (select (i32.add (local.get $a) (i32.mul (local.get $sai) (i32.const 3))) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 3))))
+    (local.set $end (i32.add (local.get $b) (i32.mul (local.get $K) (local.get $sbk))))
+    (block $kdone
+      (loop $kloop
+        (br_if $kdone (i32.ge_u (local.get $b) (local.get $end)))
+        (local.set $u0 (v128.load (local.get $b)))
+        (local.set $w (v128.load32_splat (local.get $p0)))
+        (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (local.get $w) (local.get $u0))))
+        (local.set $w (v128.load32_splat (local.get $p1)))
+        (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (local.get $w) (local.get $u0))))
+        (local.set $w (v128.load32_splat (local.get $p2)))
+        (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (local.get $w) (local.get $u0))))
+        (local.set $w (v128.load32_splat (local.get $p3)))
+        (local.set $acc3 (f32x4.add (local.get $acc3) (f32x4.mul (local.get $w) (local.get $u0))))
+        (local.set $p0 (i32.add (local.get $p0) (local.get $sak)))
+        (local.set $p1 (i32.add (local.get $p1) (local.get $sak)))
+        (local.set $p2 (i32.add (local.get $p2) (local.get $sak)))
+        (local.set $p3 (i32.add (local.get $p3) (local.get $sak)))
+        (local.set $b (i32.add (local.get $b) (local.get $sbk)))
+        (br $kloop)))
+    (v128.store (local.get $c) (local.get $acc0))
+    (if (i32.gt_u (local.get $rows) (i32.const 1))
+      (then (v128.store (i32.add (local.get $c) (local.get $sci)) (local.get $acc1))))
+    (if (i32.gt_u (local.get $rows) (i32.const 2))
+      (then (v128.store (i32.add (local.get $c) (i32.shl (local.get $sci) (i32.const 1))) (local.get $acc2))))
+    (if (i32.gt_u (local.get $rows) (i32.const 3))
+      (then (v128.store (i32.add (local.get $c) (i32.mul (local.get $sci) (i32.const 3))) (local.get $acc3)))))
+
+  ;; The tiles of N columns (N % 4 == 0) of C: $attnTile by 8 columns, $attnTile4 for the last 4.
+  (func $attnCols (param $a i32) (param $sai i32) (param $sak i32) (param $b i32) (param $sbk i32)
+    (param $c i32) (param $sci i32) (param $rows i32) (param $K i32) (param $N i32)
+    (local $j i32)
+    (block $done (loop $loop
+      (br_if $done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $N)))
+      (call $attnTile (local.get $a) (local.get $sai) (local.get $sak)
+        (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (local.get $sbk)
+        (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2))) (local.get $sci) (local.get $rows) (local.get $K))
+      (local.set $j (i32.add (local.get $j) (i32.const 8)))
+      (br $loop)))
+    (if (i32.lt_u (local.get $j) (local.get $N))
+      (then
+        (call $attnTile4 (local.get $a) (local.get $sai) (local.get $sak)
+          (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (local.get $sbk)
+          (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2))) (local.get $sci) (local.get $rows) (local.get $K)))))
+
+  ;; The T x D matrix at x (rows rs bytes apart) written transposed at out as D rows of Tp floats
+  ;; (Tp ≥ T; columns T..Tp−1 zero): keys (values) as the rows of a tile's B. 4 x 4 blocks through
+  ;; registers (the lane shuffles of "transposeStrided"), the last T mod 4 rows element by element.
+  (func $attnTranspose (param $x i32) (param $rs i32) (param $T i32) (param $D i32) (param $Tp i32) (param $out i32)
+    (local $d i32) (local $j i32) (local $src i32) (local $dst i32) (local $T4 i32) (local $ob i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $T4 (i32.and (local.get $T) (i32.const -4)))
+    (local.set $ob (i32.shl (local.get $Tp) (i32.const 2)))
+    (local.set $j (i32.const 0))
+    (block $jdone (loop $jloop
+      (br_if $jdone (i32.ge_u (local.get $j) (local.get $T4)))
+      (local.set $d (i32.const 0))
+      (block $ddone (loop $dloop
+        (br_if $ddone (i32.ge_u (local.get $d) (local.get $D)))
+        (local.set $src (i32.add (i32.add (local.get $x) (i32.mul (local.get $j) (local.get $rs))) (i32.shl (local.get $d) (i32.const 2))))
+        (local.set $v0 (v128.load (local.get $src)))
+        (local.set $v1 (v128.load (i32.add (local.get $src) (local.get $rs))))
+        (local.set $v2 (v128.load (i32.add (local.get $src) (i32.shl (local.get $rs) (i32.const 1)))))
+        (local.set $v3 (v128.load (i32.add (local.get $src) (i32.mul (local.get $rs) (i32.const 3)))))
+        (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+        (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+        (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+        (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+        (local.set $dst (i32.add (i32.add (local.get $out) (i32.mul (local.get $d) (local.get $ob))) (i32.shl (local.get $j) (i32.const 2))))
+        (v128.store (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+        (v128.store (i32.add (local.get $dst) (local.get $ob))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $ob) (i32.const 1)))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+        (v128.store (i32.add (local.get $dst) (i32.mul (local.get $ob) (i32.const 3)))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+        (local.set $d (i32.add (local.get $d) (i32.const 4)))
+        (br $dloop)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $jloop)))
+    ;; rows T4..T−1, and the zero columns T..Tp−1
+    (local.set $d (i32.const 0))
+    (block $edone (loop $eloop
+      (br_if $edone (i32.ge_u (local.get $d) (local.get $D)))
+      (local.set $j (local.get $T4))
+      (block $fdone (loop $floop
+        (br_if $fdone (i32.ge_u (local.get $j) (local.get $Tp)))
+        (f32.store (i32.add (i32.add (local.get $out) (i32.mul (local.get $d) (local.get $ob))) (i32.shl (local.get $j) (i32.const 2)))
+          (if (result f32) (i32.lt_u (local.get $j) (local.get $T))
+            (then (f32.load (i32.add (i32.add (local.get $x) (i32.mul (local.get $j) (local.get $rs))) (i32.shl (local.get $d) (i32.const 2)))))
+            (else (f32.const 0))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $floop)))
+      (local.set $d (i32.add (local.get $d) (i32.const 1)))
+      (br $eloop))))
+
+  ;; Sum of the four lanes of v.
+  (func $attnLanes (param $v v128) (result f32)
+    (local.set $v (f32x4.add (local.get $v) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+    (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v))))
+
+  ;; causalAttention: for pairs p = first .. first + count − 1 (b = p / H, h = p mod H), with
+  ;; s = scale and queries, keys, values q, k, v of the pair read in qkv,
+  ;;   P(i, j) = e^(s·q_i·k_j − m_i) / Σ_{j'≤i} e^(s·q_i·k_j' − m_i) for j ≤ i, 0 for j > i
+  ;;   (m_i the row's largest s·q_i·k_j), written at probs + p·T·T (row-major T x T), and
+  ;;   O(i) = Σ_{j≤i} P(i, j)·v_j at out row b·T + i, columns h·D (out is [B·T, H·D]).
+  ;; scratch: D·Tp + 4·Tp floats, Tp = T rounded up to a multiple of 8 (keys transposed, and the
+  ;; scores of 4 rows).
+  (func (export "causalAttention") (param $qkv i32) (param $out i32) (param $probs i32) (param $scratch i32)
+    (param $first i32) (param $count i32) (param $T i32) (param $H i32) (param $D i32) (param $scale f32)
+    (local $p i32) (local $pend i32) (local $bt i32) (local $hd i32) (local $rs i32) (local $ro i32) (local $Tp i32) (local $tpb i32)
+    (local $kt i32) (local $sb i32) (local $q i32) (local $v i32) (local $o i32) (local $pr i32)
+    (local $i0 i32) (local $rows i32) (local $j0 i32) (local $r i32) (local $n i32) (local $j i32)
+    (local $srow i32) (local $prow i32) (local $m f32) (local $sum f32) (local $e v128) (local $sums v128) (local $vs v128) (local $vm v128)
+    (local $n4 i32) (local $at i32) (local $y v128) (local $kk v128) (local $rr v128)
+    (local.set $hd (i32.shl (i32.mul (local.get $H) (local.get $D)) (i32.const 2)))
+    (local.set $rs (i32.mul (local.get $hd) (i32.const 3)))
+    (local.set $ro (local.get $hd))
+    (local.set $Tp (i32.and (i32.add (local.get $T) (i32.const 7)) (i32.const -8)))
+    (local.set $tpb (i32.shl (local.get $Tp) (i32.const 2)))
+    (local.set $kt (local.get $scratch))
+    (local.set $sb (i32.add (local.get $scratch) (i32.mul (local.get $D) (local.get $tpb))))
+    (local.set $vs (f32x4.splat (local.get $scale)))
+    (local.set $p (local.get $first))
+    (local.set $pend (i32.add (local.get $first) (local.get $count)))
+    (block $pdone (loop $ploop
+      (br_if $pdone (i32.ge_u (local.get $p) (local.get $pend)))
+      (local.set $bt (i32.mul (i32.div_u (local.get $p) (local.get $H)) (local.get $T)))
+      (local.set $q (i32.add (i32.add (local.get $qkv) (i32.mul (local.get $bt) (local.get $rs)))
+        (i32.shl (i32.mul (i32.rem_u (local.get $p) (local.get $H)) (local.get $D)) (i32.const 2))))
+      (local.set $v (i32.add (local.get $q) (i32.shl (local.get $hd) (i32.const 1))))
+      (local.set $o (i32.add (i32.add (local.get $out) (i32.mul (local.get $bt) (local.get $ro)))
+        (i32.shl (i32.mul (i32.rem_u (local.get $p) (local.get $H)) (local.get $D)) (i32.const 2))))
+      (local.set $pr (i32.add (local.get $probs) (i32.shl (i32.mul (local.get $p) (i32.mul (local.get $T) (local.get $T))) (i32.const 2))))
+      (call $attnTranspose (i32.add (local.get $q) (local.get $hd)) (local.get $rs) (local.get $T) (local.get $D) (local.get $Tp) (local.get $kt))
+      (local.set $i0 (i32.const 0))
+      (block $idone (loop $iloop
+        (br_if $idone (i32.ge_u (local.get $i0) (local.get $T)))
+        (local.set $rows (i32.sub (local.get $T) (local.get $i0)))
+        (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
+        ;; scores q_i·k_j of the block's rows, keys 0 .. i0 + rows − 1 (whole tiles of 8)
+        (local.set $j0 (i32.const 0))
+        (block $sdone (loop $sloop
+          (br_if $sdone (i32.ge_u (local.get $j0) (i32.add (local.get $i0) (local.get $rows))))
+          (call $attnTile (i32.add (local.get $q) (i32.mul (local.get $i0) (local.get $rs))) (local.get $rs) (i32.const 4)
+            (i32.add (local.get $kt) (i32.shl (local.get $j0) (i32.const 2))) (local.get $tpb)
+            (i32.add (local.get $sb) (i32.shl (local.get $j0) (i32.const 2))) (local.get $tpb) (local.get $rows) (local.get $D))
+          (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
+          (br $sloop)))
+        ;; softmax of each row over j ≤ i, zeros after: the exponentials in place in the scores
+        ;; (lanes from n on set to 0: whole vectors, the exp written out so that successive
+        ;; vectors overlap), then divided by their sum into the row of P
+        (local.set $r (i32.const 0))
+        (block $rdone (loop $rloop
+          (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+          (local.set $srow (i32.add (local.get $sb) (i32.mul (local.get $r) (local.get $tpb))))
+          (local.set $prow (i32.add (local.get $pr) (i32.shl (i32.mul (i32.add (local.get $i0) (local.get $r)) (local.get $T)) (i32.const 2))))
+          (local.set $n (i32.add (i32.add (local.get $i0) (local.get $r)) (i32.const 1)))
+          (local.set $n4 (i32.and (i32.add (local.get $n) (i32.const 3)) (i32.const -4)))
+          ;; m = the largest score (four lanes, then the last n mod 4; pmax, one instruction: a NaN
+          ;; score it drops still makes its exponential, the sum and so the row NaN)
+          (local.set $vm (v128.load32_splat (local.get $srow)))
+          (local.set $j (i32.const 0))
+          (block $mdone (loop $mloop
+            (br_if $mdone (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+            (local.set $vm (f32x4.pmax (local.get $vm) (v128.load (i32.add (local.get $srow) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $mloop)))
+          (local.set $m (f32.max (f32.max (f32x4.extract_lane 0 (local.get $vm)) (f32x4.extract_lane 1 (local.get $vm)))
+            (f32.max (f32x4.extract_lane 2 (local.get $vm)) (f32x4.extract_lane 3 (local.get $vm)))))
+          (block $m1done (loop $m1loop
+            (br_if $m1done (i32.ge_u (local.get $j) (local.get $n)))
+            (local.set $m (f32.max (local.get $m) (f32.load (i32.add (local.get $srow) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $m1loop)))
+          (local.set $vm (f32x4.splat (f32.mul (local.get $m) (local.get $scale))))
+          (local.set $sums (v128.const f32x4 0 0 0 0))
+          (local.set $j (i32.const 0))
+          (block $edone (loop $eloop
+            (br_if $edone (i32.ge_u (local.get $j) (local.get $n4)))
+            (local.set $at (i32.add (local.get $srow) (i32.shl (local.get $j) (i32.const 2))))
+            ;; y = max(s·S − s·m, −87); e^y as $expNeg4
+            (local.set $y (f32x4.max (f32x4.sub (f32x4.mul (v128.load (local.get $at)) (local.get $vs)) (local.get $vm))
+              (v128.const f32x4 -87 -87 -87 -87)))
+            (local.set $kk (f32x4.nearest (f32x4.mul (local.get $y) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+            (local.set $rr (f32x4.sub (f32x4.sub (local.get $y) (f32x4.mul (local.get $kk) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+              (f32x4.mul (local.get $kk) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+            (local.set $e
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul (f32x4.mul (local.get $rr) (local.get $rr))
+                    (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul
+                      (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $rr))
+                      (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)) (local.get $rr))
+                      (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)) (local.get $rr))
+                      (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)) (local.get $rr))
+                      (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)) (local.get $rr))
+                      (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+                  (local.get $rr))
+                (v128.const f32x4 1 1 1 1)))
+            ;; times 2^k, and lanes j + l ≥ n set to 0
+            (local.set $e (v128.and
+              (f32x4.mul (local.get $e)
+                (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $kk)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+              (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $j)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $n)))))
+            (v128.store (local.get $at) (local.get $e))
+            (local.set $sums (f32x4.add (local.get $sums) (local.get $e)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $eloop)))
+          (local.set $sum (call $attnLanes (local.get $sums)))
+          (local.set $e (f32x4.splat (local.get $sum)))
+          ;; P(i, j) = e_j / sum for j < n4 (0 from n on), 0 after, by vectors while 4 fit in the row
+          (local.set $j (i32.const 0))
+          (block $ndone (loop $nloop
+            (br_if $ndone (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $T)))
+            (v128.store (i32.add (local.get $prow) (i32.shl (local.get $j) (i32.const 2)))
+              (if (result v128) (i32.lt_u (local.get $j) (local.get $n4))
+                (then (f32x4.div (v128.load (i32.add (local.get $srow) (i32.shl (local.get $j) (i32.const 2)))) (local.get $e)))
+                (else (v128.const f32x4 0 0 0 0))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $nloop)))
+          (block $n1done (loop $n1loop
+            (br_if $n1done (i32.ge_u (local.get $j) (local.get $T)))
+            (f32.store (i32.add (local.get $prow) (i32.shl (local.get $j) (i32.const 2)))
+              (if (result f32) (i32.lt_u (local.get $j) (local.get $n))
+                (then (f32.div (f32.load (i32.add (local.get $srow) (i32.shl (local.get $j) (i32.const 2)))) (local.get $sum)))
+                (else (f32.const 0))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $n1loop)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $rloop)))
+        ;; O(i) = Σ_{j < i0 + rows} P(i, j)·v_j (P is 0 after the diagonal)
+        (call $attnCols (i32.add (local.get $pr) (i32.shl (i32.mul (local.get $i0) (local.get $T)) (i32.const 2)))
+          (i32.shl (local.get $T) (i32.const 2)) (i32.const 4) (local.get $v) (local.get $rs)
+          (i32.add (local.get $o) (i32.mul (local.get $i0) (local.get $ro))) (local.get $ro)
+          (local.get $rows) (i32.add (local.get $i0) (local.get $rows)) (local.get $D))
+        (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
+        (br $iloop)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $ploop))))
+
+  ;; causalAttentionGrad: the gradient of "causalAttention" for pairs first .. first + count − 1,
+  ;; given dy (dO, [B·T, H·D] as out), the forward's out (O) and probs (P):
+  ;;   δ_i = Σ_d dO(i, d)·O(i, d),  dS(i, j) = s·P(i, j)·(dO_i·v_j − δ_i) (j ≤ i, else 0),
+  ;;   dq_i = Σ_j dS(i, j)·k_j,  dk_j = Σ_i dS(i, j)·q_i,  dv_j = Σ_i P(i, j)·dO_i,
+  ;; written into dqkv [B·T, 3·H·D] at the pair's columns (every element of dqkv is written by
+  ;; exactly one pair). scratch: D·Tp + Tr·Tp + Tr floats, Tr = T rounded up to a multiple of 4
+  ;; (values transposed, dS, δ).
+  (func (export "causalAttentionGrad") (param $qkv i32) (param $out i32) (param $probs i32) (param $dy i32) (param $dqkv i32)
+    (param $scratch i32) (param $first i32) (param $count i32) (param $T i32) (param $H i32) (param $D i32) (param $scale f32)
+    (local $p i32) (local $pend i32) (local $bt i32) (local $col i32) (local $hd i32) (local $rs i32) (local $ro i32)
+    (local $Tp i32) (local $tpb i32) (local $Tr i32) (local $vt i32) (local $ds i32) (local $delta i32)
+    (local $q i32) (local $o i32) (local $g i32) (local $pr i32) (local $dq i32)
+    (local $i0 i32) (local $rows i32) (local $j0 i32) (local $i i32) (local $j i32) (local $n i32) (local $d i32)
+    (local $drow i32) (local $prow i32) (local $acc v128) (local $vd v128) (local $vs v128) (local $z f32) (local $zend i32)
+    (local.set $hd (i32.shl (i32.mul (local.get $H) (local.get $D)) (i32.const 2)))
+    (local.set $rs (i32.mul (local.get $hd) (i32.const 3)))
+    (local.set $ro (local.get $hd))
+    (local.set $Tp (i32.and (i32.add (local.get $T) (i32.const 7)) (i32.const -8)))
+    (local.set $tpb (i32.shl (local.get $Tp) (i32.const 2)))
+    (local.set $Tr (i32.and (i32.add (local.get $T) (i32.const 3)) (i32.const -4)))
+    (local.set $vt (local.get $scratch))
+    (local.set $ds (i32.add (local.get $vt) (i32.mul (local.get $D) (local.get $tpb))))
+    (local.set $delta (i32.add (local.get $ds) (i32.mul (local.get $Tr) (local.get $tpb))))
+    (local.set $vs (f32x4.splat (local.get $scale)))
+    (local.set $p (local.get $first))
+    (local.set $pend (i32.add (local.get $first) (local.get $count)))
+    (block $pdone (loop $ploop
+      (br_if $pdone (i32.ge_u (local.get $p) (local.get $pend)))
+      (local.set $bt (i32.mul (i32.div_u (local.get $p) (local.get $H)) (local.get $T)))
+      (local.set $col (i32.shl (i32.mul (i32.rem_u (local.get $p) (local.get $H)) (local.get $D)) (i32.const 2)))
+      (local.set $q (i32.add (i32.add (local.get $qkv) (i32.mul (local.get $bt) (local.get $rs))) (local.get $col)))
+      (local.set $dq (i32.add (i32.add (local.get $dqkv) (i32.mul (local.get $bt) (local.get $rs))) (local.get $col)))
+      (local.set $o (i32.add (i32.add (local.get $out) (i32.mul (local.get $bt) (local.get $ro))) (local.get $col)))
+      (local.set $g (i32.add (i32.add (local.get $dy) (i32.mul (local.get $bt) (local.get $ro))) (local.get $col)))
+      (local.set $pr (i32.add (local.get $probs) (i32.shl (i32.mul (local.get $p) (i32.mul (local.get $T) (local.get $T))) (i32.const 2))))
+      (call $attnTranspose (i32.add (local.get $q) (i32.shl (local.get $hd) (i32.const 1))) (local.get $rs) (local.get $T) (local.get $D) (local.get $Tp) (local.get $vt))
+      ;; δ_i
+      (local.set $i (i32.const 0))
+      (block $xdone (loop $xloop
+        (br_if $xdone (i32.ge_u (local.get $i) (local.get $T)))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $d (i32.const 0))
+        (block $ddone (loop $dloop
+          (br_if $ddone (i32.ge_u (local.get $d) (local.get $D)))
+          (local.set $acc (f32x4.add (local.get $acc)
+            (f32x4.mul (v128.load (i32.add (i32.add (local.get $g) (i32.mul (local.get $i) (local.get $ro))) (i32.shl (local.get $d) (i32.const 2))))
+                       (v128.load (i32.add (i32.add (local.get $o) (i32.mul (local.get $i) (local.get $ro))) (i32.shl (local.get $d) (i32.const 2)))))))
+          (local.set $d (i32.add (local.get $d) (i32.const 4)))
+          (br $dloop)))
+        (f32.store (i32.add (local.get $delta) (i32.shl (local.get $i) (i32.const 2))) (call $attnLanes (local.get $acc)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $xloop)))
+      ;; dS by blocks of 4 rows: dP = dO·vᵀ (keys 0 .. i0 + rows − 1), then s·P·(dP − δ)
+      (local.set $i0 (i32.const 0))
+      (block $idone (loop $iloop
+        (br_if $idone (i32.ge_u (local.get $i0) (local.get $T)))
+        (local.set $rows (i32.sub (local.get $T) (local.get $i0)))
+        (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
+        (local.set $j0 (i32.const 0))
+        (block $sdone (loop $sloop
+          (br_if $sdone (i32.ge_u (local.get $j0) (i32.add (local.get $i0) (local.get $rows))))
+          (call $attnTile (i32.add (local.get $g) (i32.mul (local.get $i0) (local.get $ro))) (local.get $ro) (i32.const 4)
+            (i32.add (local.get $vt) (i32.shl (local.get $j0) (i32.const 2))) (local.get $tpb)
+            (i32.add (i32.add (local.get $ds) (i32.mul (local.get $i0) (local.get $tpb))) (i32.shl (local.get $j0) (i32.const 2))) (local.get $tpb)
+            (local.get $rows) (local.get $D))
+          (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
+          (br $sloop)))
+        (local.set $i (local.get $i0))
+        (block $rdone (loop $rloop
+          (br_if $rdone (i32.ge_u (local.get $i) (i32.add (local.get $i0) (local.get $rows))))
+          (local.set $drow (i32.add (local.get $ds) (i32.mul (local.get $i) (local.get $tpb))))
+          (local.set $prow (i32.add (local.get $pr) (i32.shl (i32.mul (local.get $i) (local.get $T)) (i32.const 2))))
+          (local.set $vd (f32x4.splat (f32.load (i32.add (local.get $delta) (i32.shl (local.get $i) (i32.const 2))))))
+          (local.set $n (i32.add (local.get $i) (i32.const 1)))
+          (local.set $j (i32.const 0))
+          (block $vdone (loop $vloop
+            (br_if $vdone (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+            (v128.store (i32.add (local.get $drow) (i32.shl (local.get $j) (i32.const 2)))
+              (f32x4.mul (f32x4.mul (local.get $vs) (v128.load (i32.add (local.get $prow) (i32.shl (local.get $j) (i32.const 2)))))
+                (f32x4.sub (v128.load (i32.add (local.get $drow) (i32.shl (local.get $j) (i32.const 2)))) (local.get $vd))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $vloop)))
+          (block $v1done (loop $v1loop
+            (br_if $v1done (i32.ge_u (local.get $j) (local.get $n)))
+            (f32.store (i32.add (local.get $drow) (i32.shl (local.get $j) (i32.const 2)))
+              (f32x4.extract_lane 0
+                (f32x4.mul (f32x4.mul (local.get $vs) (v128.load32_splat (i32.add (local.get $prow) (i32.shl (local.get $j) (i32.const 2)))))
+                  (f32x4.sub (v128.load32_splat (i32.add (local.get $drow) (i32.shl (local.get $j) (i32.const 2)))) (local.get $vd)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $v1loop)))
+          ;; zeros up to the end of the row block's columns (i0 + 4), which dq and dk read
+          (local.set $zend (i32.add (local.get $i0) (i32.const 4)))
+          (block $zdone (loop $zloop
+            (br_if $zdone (i32.ge_u (local.get $j) (local.get $zend)))
+            (f32.store (i32.add (local.get $drow) (i32.shl (local.get $j) (i32.const 2))) (f32.const 0))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $zloop)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $rloop)))
+        ;; dq of the block's rows: Σ_{j < i0 + rows} dS(i, j)·k_j
+        (call $attnCols (i32.add (local.get $ds) (i32.mul (local.get $i0) (local.get $tpb))) (local.get $tpb) (i32.const 4)
+          (i32.add (local.get $q) (local.get $hd)) (local.get $rs)
+          (i32.add (local.get $dq) (i32.mul (local.get $i0) (local.get $rs))) (local.get $rs)
+          (local.get $rows) (i32.add (local.get $i0) (local.get $rows)) (local.get $D))
+        (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
+        (br $iloop)))
+      ;; dk and dv of keys j0 .. j0 + 3: sums over the queries i ≥ j0 (dS and P are 0 for i < j)
+      (local.set $j0 (i32.const 0))
+      (block $kdone (loop $kloop
+        (br_if $kdone (i32.ge_u (local.get $j0) (local.get $T)))
+        (local.set $rows (i32.sub (local.get $T) (local.get $j0)))
+        (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
+        (call $attnCols (i32.add (local.get $ds) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $Tp)) (local.get $j0)) (i32.const 2)))
+          (i32.const 4) (local.get $tpb)
+          (i32.add (local.get $q) (i32.mul (local.get $j0) (local.get $rs))) (local.get $rs)
+          (i32.add (i32.add (local.get $dq) (local.get $hd)) (i32.mul (local.get $j0) (local.get $rs))) (local.get $rs)
+          (local.get $rows) (i32.sub (local.get $T) (local.get $j0)) (local.get $D))
+        (call $attnCols (i32.add (local.get $pr) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $T)) (local.get $j0)) (i32.const 2)))
+          (i32.const 4) (i32.shl (local.get $T) (i32.const 2))
+          (i32.add (local.get $g) (i32.mul (local.get $j0) (local.get $ro))) (local.get $ro)
+          (i32.add (i32.add (local.get $dq) (i32.shl (local.get $hd) (i32.const 1))) (i32.mul (local.get $j0) (local.get $rs))) (local.get $rs)
+          (local.get $rows) (i32.sub (local.get $T) (local.get $j0)) (local.get $D))
+        (local.set $j0 (i32.add (local.get $j0) (i32.const 4)))
+        (br $kloop)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $ploop))))
 )

@@ -81,6 +81,8 @@ export const POOL_OPS = [
   'scale',
   'layerNorm',
   'packA',
+  'causalAttention',
+  'causalAttentionGrad',
 ] as const;
 export type PoolOp = (typeof POOL_OPS)[number];
 

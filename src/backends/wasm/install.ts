@@ -27,6 +27,8 @@ import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../gelu-kernel.js';
 import { gelu, geluGrad } from './gelu.js';
 import { SILU_GRAD_KERNEL } from '../silu-kernel.js';
 import { siluGrad } from './silu.js';
+import { CAUSAL_ATTENTION_GRAD_KERNEL, CAUSAL_ATTENTION_KERNEL } from '../causal-attention-kernel.js';
+import { causalAttention, causalAttentionGrad } from './causal-attention.js';
 import { CLIP_BY_GLOBAL_NORM_KERNEL } from '../clip-by-global-norm-kernel.js';
 import { clipByGlobalNorm } from './clip-by-global-norm.js';
 import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../layer-norm-kernel.js';
@@ -116,6 +118,8 @@ export const WASM_PATCHES: readonly WasmPatch[] = [
   { kernelName: LAYER_NORM_KERNEL, kind: 'add', make: () => layerNorm as unknown as WasmKernelFunc },
   { kernelName: LAYER_NORM_GRAD_KERNEL, kind: 'add', make: () => layerNormGrad as unknown as WasmKernelFunc },
   { kernelName: CLIP_BY_GLOBAL_NORM_KERNEL, kind: 'add', make: () => clipByGlobalNorm as unknown as WasmKernelFunc },
+  { kernelName: CAUSAL_ATTENTION_KERNEL, kind: 'add', make: () => causalAttention as unknown as WasmKernelFunc },
+  { kernelName: CAUSAL_ATTENTION_GRAD_KERNEL, kind: 'add', make: () => causalAttentionGrad },
 ];
 
 /** Names of the kernels genblocks added to and replaced on wasm. */

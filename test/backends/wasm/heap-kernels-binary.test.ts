@@ -17,6 +17,10 @@ import { withSharedMemory } from '../../../src/backends/wasm/heap-kernels.js';
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
+/** The multiply-adds of the causal-attention tiles ($attnTile: 8, $attnTile4: 4), fused in the relaxed-SIMD twin. */
+const ATTENTION_TILES = /\(f32x4\.add \(local\.get (\$acc\d+)\) \(f32x4\.mul \(local\.get \$w\) \(local\.get (\$u\d)\)\)\)/g;
+const relaxedAttention = (source: string): string =>
+  source.replace(ATTENTION_TILES, '(f32x4.relaxed_madd (local.get $w) (local.get $2) (local.get $1))');
 describe('wasm heap kernels binary', () => {
   it('equals the assembled heap-kernels.wat and validates with SIMD', async () => {
     const { default: wabtInit } = await import('wabt');
@@ -30,13 +34,14 @@ describe('wasm heap kernels binary', () => {
     expect(WebAssembly.validate(Buffer.from(HEAP_KERNELS_WASM_BASE64, 'base64'))).toBe(true);
   });
 
-  it('has a relaxed-SIMD twin: the 8 multiply-adds of each gemm tile loop ($tilesPacked, $tilesStrided) as f32x4.relaxed_madd', async () => {
+  it('has a relaxed-SIMD twin: the 8 multiply-adds of each gemm tile loop ($tilesPacked, $tilesStrided) and the attention tiles ($attnTile, $attnTile4) as f32x4.relaxed_madd', async () => {
     const { default: wabtInit } = await import('wabt');
     const wabt = await wabtInit();
     const source = readFileSync(new URL('../../../src/backends/wasm/heap-kernels.wat', import.meta.url), 'utf8');
     const pattern = /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul \(local\.get \$x\) \(local\.get (\$b\d)\)\)\)/g;
     expect(source.match(pattern)).toHaveLength(16);
-    const relaxed = source.replace(pattern, '(f32x4.relaxed_madd (local.get $x) (local.get $2) (local.get $1))');
+    expect(source.match(ATTENTION_TILES)).toHaveLength(12);
+    const relaxed = relaxedAttention(source.replace(pattern, '(f32x4.relaxed_madd (local.get $x) (local.get $2) (local.get $1))'));
     const module = wabt.parseWat('heap-kernels.wat', relaxed, { simd: true, relaxed_simd: true });
     const { buffer } = module.toBinary({});
     module.destroy();
@@ -80,6 +85,7 @@ describe('wasm heap kernels binary', () => {
           /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul \(local\.get \$x\) \(local\.get (\$b\d)\)\)\)/g,
           '(f32x4.relaxed_madd (local.get $x) (local.get $2) (local.get $1))',
         );
+        source = relaxedAttention(source);
       }
       const shared = source.replace('(import "env" "memory" (memory 1))', '(import "env" "memory" (memory 1 65536 shared))');
       expect(shared).not.toBe(source);

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
+import { CAUSAL_ATTENTION_GRAD_KERNEL, CAUSAL_ATTENTION_KERNEL } from '../../../src/backends/causal-attention-kernel.js';
 import { CLIP_BY_GLOBAL_NORM_KERNEL } from '../../../src/backends/clip-by-global-norm-kernel.js';
 import { FUSED_ADAM_KERNEL, FUSED_ADAM_MULTI_KERNEL } from '../../../src/backends/fused-adam-kernel.js';
 import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../../../src/backends/gelu-kernel.js';
@@ -139,6 +140,19 @@ const CASES: [string, keyof HeapKernels, () => tf.Tensor[], (inputs: tf.Tensor[]
     'select',
     () => [tf.fill([40], 1, 'bool'), filled([40]), filled([40])],
     ([condition, t, e]) => tf.where(condition as tf.Tensor, t!, e!),
+  ],
+  [
+    'causal attention (outputs and scratch)',
+    'causalAttention',
+    () => [filled([2, 8, 48])],
+    ([qkv]) => tf.engine().runKernel(CAUSAL_ATTENTION_KERNEL, { qkv: qkv! }, { heads: 2 }),
+  ],
+  [
+    'causal attention gradient (output and scratch)',
+    'causalAttentionGrad',
+    () => [filled([2, 8, 16]), filled([2, 8, 48]), filled([2, 8, 16]), filled([2, 2, 8, 8])],
+    ([dy, qkv, out, probs]) =>
+      tf.engine().runKernel(CAUSAL_ATTENTION_GRAD_KERNEL, { dy: dy!, qkv: qkv!, out: out!, probs: probs! }, { heads: 2 }),
   ],
   ['Transpose of a matrix', 'transpose', () => [filled([6, 10])], ([x]) => tf.transpose(x!)],
   // Attention's head split (runs of the last axis).
