@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { losses, train } from '../src/index.js';
+
 /** Dense ReLU MLP with seeded initializers; `units[0]` is the input size. */
 export function mlp(units: number[], seed = 1): tfl.LayersModel {
   const model = tfl.sequential();
@@ -59,4 +61,49 @@ export function handWrittenGanStep(
     losses.dispose();
   };
   return { step, dispose: () => (dOpt.dispose(), gOpt.dispose()) };
+}
+
+/** An MLP GAN of the trainer-overhead comparison: generator and discriminator layer sizes, batch. */
+export interface OverheadSize {
+  latent: number;
+  g: number[];
+  d: number[];
+  batch: number;
+}
+
+/**
+ * The two sides of the trainer-overhead comparison on equal, separately seeded copies of one
+ * MLP GAN: `train.AdversarialTrainer` (non-saturating loss, Adam 2e-4/0.5 for both players) and
+ * {@link handWrittenGanStep}, with four fixed batches of "real" data; `dispose` frees them all.
+ */
+export function overheadSides(size: OverheadSize): {
+  real: tf.Tensor[];
+  trainer: train.AdversarialTrainer;
+  hand: ReturnType<typeof handWrittenGanStep>;
+  dispose: () => void;
+} {
+  const real = Array.from({ length: 4 }, (_, i) => tf.randomNormal([size.batch, size.d[0]!], 0, 1, 'float32', i));
+  const models = [mlp(size.g, 1), mlp(size.d, 2), mlp(size.g, 1), mlp(size.d, 2)] as const;
+  const optimizers = [tf.train.adam(2e-4, 0.5), tf.train.adam(2e-4, 0.5)];
+  const trainer = new train.AdversarialTrainer({
+    generator: models[0],
+    discriminator: models[1],
+    loss: losses.gan.nonSaturating,
+    generatorOptimizer: optimizers[0]!,
+    discriminatorOptimizer: optimizers[1]!,
+    seed: 1,
+  });
+  const hand = handWrittenGanStep(models[2], models[3], size.latent);
+  return {
+    real,
+    trainer,
+    hand,
+    dispose: () => {
+      trainer.dispose();
+      hand.dispose();
+      optimizers.forEach((o) => o.dispose());
+      models.forEach((m) => m.dispose());
+      tf.dispose(real);
+    },
+  };
 }

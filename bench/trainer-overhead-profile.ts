@@ -20,8 +20,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 
-import { backends, losses, train } from '../src/index.js';
-import { handWrittenGanStep, mlp } from './train-bench-common.js';
+import { backends } from '../src/index.js';
+import { overheadSides } from './train-bench-common.js';
 
 const SIZES = {
   tiny: { latent: 8, g: [8, 64, 64, 2], d: [2, 64, 64, 1], batch: 64 },
@@ -61,18 +61,7 @@ async function main(): Promise<void> {
   const kernels = kernelCounter();
   const gc = (globalThis as { gc?: () => void }).gc;
   const steps = 40;
-  const real = Array.from({ length: 4 }, (_, i) => tf.randomNormal([size.batch, size.d[0]!], 0, 1, 'float32', i));
-  const models = [mlp(size.g, 1), mlp(size.d, 2), mlp(size.g, 1), mlp(size.d, 2)] as const;
-  const optimizers = [tf.train.adam(2e-4, 0.5), tf.train.adam(2e-4, 0.5)];
-  const trainer = new train.AdversarialTrainer({
-    generator: models[0],
-    discriminator: models[1],
-    loss: losses.gan.nonSaturating,
-    generatorOptimizer: optimizers[0]!,
-    discriminatorOptimizer: optimizers[1]!,
-    seed: 1,
-  });
-  const hand = handWrittenGanStep(models[2], models[3], size.latent);
+  const { real, trainer, hand, dispose } = overheadSides(size);
   let position = 0;
   const sides = {
     trainer: () => trainer.fit(real, { steps: trainer.step + steps, yieldIntervalMs: Number.POSITIVE_INFINITY }),
@@ -115,11 +104,7 @@ async function main(): Promise<void> {
   if (only !== undefined) return;
   const ratios = totals.trainer.cpu.map((c, i) => c / totals.hand.cpu[i]! - 1);
   console.log(`${which} paired thread-CPU overhead: median ${(med(ratios) * 100).toFixed(2)}%`);
-  trainer.dispose();
-  hand.dispose();
-  optimizers.forEach((o) => o.dispose());
-  models.forEach((m) => m.dispose());
-  tf.dispose(real);
+  dispose();
 }
 
 await main();

@@ -47,12 +47,9 @@
  */
 import { readFileSync } from 'node:fs';
 
-import * as tf from '@tensorflow/tfjs-core';
-
-import { losses, train } from '../src/index.js';
 import { defaultYieldIntervalMs, nextMacrotask } from '../src/internal.js';
 import { comparePaired, formatInterval, median, pairedOverhead, type BenchResult, type BenchSuite } from './harness.js';
-import { handWrittenGanStep, mlp } from './train-bench-common.js';
+import { overheadSides } from './train-bench-common.js';
 
 const SIZES = [
   { name: 'MLP 8-64-64-2 / 2-64-64-1', latent: 8, g: [8, 64, 64, 2], d: [2, 64, 64, 1], batch: 64 },
@@ -119,18 +116,7 @@ const suite: BenchSuite = {
     const steps = ctx.quick ? 5 : 40;
     // The larger MLP only on wasm: the cpu backend would take minutes for the repeated runs.
     for (const size of ctx.quick || ctx.backend !== 'wasm' ? SIZES.slice(0, 1) : SIZES) {
-      const real = Array.from({ length: 4 }, (_, i) => tf.randomNormal([size.batch, size.d[0]!], 0, 1, 'float32', i));
-      const models = [mlp(size.g, 1), mlp(size.d, 2), mlp(size.g, 1), mlp(size.d, 2)] as const;
-      const optimizers = [tf.train.adam(2e-4, 0.5), tf.train.adam(2e-4, 0.5)];
-      const trainer = new train.AdversarialTrainer({
-        generator: models[0],
-        discriminator: models[1],
-        loss: losses.gan.nonSaturating,
-        generatorOptimizer: optimizers[0]!,
-        discriminatorOptimizer: optimizers[1]!,
-        seed: 1,
-      });
-      const hand = handWrittenGanStep(models[2], models[3], size.latent);
+      const { real, trainer, hand, dispose } = overheadSides(size);
       let position = 0;
       const handLoop = (yieldIntervalMs: number) => async () => {
         let last = performance.now();
@@ -189,11 +175,7 @@ const suite: BenchSuite = {
         }
         results.push(result);
       }
-      trainer.dispose();
-      hand.dispose();
-      optimizers.forEach((o) => o.dispose());
-      models.forEach((m) => m.dispose());
-      tf.dispose(real);
+      dispose();
     }
     return results;
   },

@@ -11,7 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { CAUSAL_ATTENTION_GRAD_KERNEL, CAUSAL_ATTENTION_KERNEL } from '../backends/causal-attention-kernel.js';
 import { ArgumentError, ConfigError, ShapeError } from '../errors.js';
 import { assertKnownKeys, assertNumber, assertPositiveInt, describe, formatShape } from '../validation.js';
-import { BASE_LAYER_KEYS, SeededDropout, defaultLayerName, linear, normalInit } from './ops.js';
+import { BASE_LAYER_KEYS, SeededDropout, defaultLayerName, hasKernels, linear, normalInit } from './ops.js';
 
 const FN = 'layers.CausalSelfAttention';
 
@@ -142,7 +142,8 @@ function attentionWeights(
  */
 function causalAttentionRows(qkv: tf.Tensor2D, b: number, t: number, heads: number): tf.Tensor2D {
   const depth = qkv.shape[1] / (3 * heads);
-  if (qkv.dtype === 'float32' && depth % 4 === 0 && hasAttentionKernels()) return causalAttentionByKernels(qkv, b, t, heads);
+  if (qkv.dtype === 'float32' && depth % 4 === 0 && hasKernels(CAUSAL_ATTENTION_KERNEL, CAUSAL_ATTENTION_GRAD_KERNEL))
+    return causalAttentionByKernels(qkv, b, t, heads);
   const core = tf.customGrad(((rows: tf.Tensor2D, save: tf.GradSaveFunc) => {
     const [q, k, v] = splitQueryKeyValue(rows, b, t, heads);
     const p = attentionWeights(q, { rows: k }, causalMask(t));
@@ -166,12 +167,6 @@ function causalAttentionRows(qkv: tf.Tensor2D, b: number, t: number, heads: numb
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (rows: tf.Tensor2D) => tf.Tensor2D;
   return core(qkv);
-}
-
-/** Whether the active backend registers the causal-attention kernels (genblocks' wasm kernels do). */
-function hasAttentionKernels(): boolean {
-  const backend = tf.getBackend();
-  return tf.getKernel(CAUSAL_ATTENTION_KERNEL, backend) != null && tf.getKernel(CAUSAL_ATTENTION_GRAD_KERNEL, backend) != null;
 }
 
 /**

@@ -119,8 +119,8 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.mul(x, tf.sigmoid(tf.mul(x, tf.add(tf.mul(tf.square(x), b), a))));
 }
 
-/** Whether the active backend registers every one of `kernels`. */
-function hasKernels(...kernels: string[]): boolean {
+/** Whether the active backend registers every one of `kernels`. @internal */
+export function hasKernels(...kernels: string[]): boolean {
   const backend = tf.getBackend();
   return kernels.every((kernel) => tf.getKernel(kernel, backend) != null);
 }
