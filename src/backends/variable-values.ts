@@ -390,12 +390,19 @@ export interface AssignmentCheck {
  *
  * The hook is an own, non-enumerable `assign` property on each variable that calls the one it
  * shadows; `shouldCheck(index)` is asked before each assignment (false: no scan, e.g. outside a
- * step or for a variable assigned a second time within one). Variables that already carry an
- * own `assign`, or cannot take one (frozen, sealed), are left alone.
+ * step or for a variable assigned a second time within one). Variables of fewer than `minSize`
+ * elements, those that already carry an own `assign`, and those that cannot take one (frozen,
+ * sealed) are left alone: a small value is still in cache when the scan after the step reads
+ * it, and a hooked variable costs a call and a closure per assignment, and gives tfjs's code
+ * one more object shape to handle.
  *
  * @internal
  */
-export function checkOnAssign(variables: readonly tf.Variable[], shouldCheck: (index: number) => boolean): AssignmentCheck {
+export function checkOnAssign(
+  variables: readonly tf.Variable[],
+  shouldCheck: (index: number) => boolean,
+  minSize = 0,
+): AssignmentCheck {
   const finite: (DataId | undefined)[] = new Array(variables.length);
   const checked = (index: number, t: tf.Tensor): boolean => finite[index] === t.dataId;
   if (!scansInPlace()) return { checked, remove: () => undefined };
@@ -404,7 +411,7 @@ export function checkOnAssign(variables: readonly tf.Variable[], shouldCheck: (i
   const hooks: [tf.Variable, (value: tf.Tensor) => void][] = [];
   for (let i = 0; i < variables.length; i++) {
     const v = variables[i]!;
-    if (Object.prototype.hasOwnProperty.call(v, 'assign') || !Object.isExtensible(v)) continue;
+    if (v.size < minSize || Object.prototype.hasOwnProperty.call(v, 'assign') || !Object.isExtensible(v)) continue;
     const assign = v.assign;
     const hook = (value: tf.Tensor): void => {
       const wanted = shouldCheck(i);

@@ -553,6 +553,20 @@ export function adversarialObjectives(config: AdversarialStepConfig): Adversaria
   return { discriminator, generator };
 }
 
+/** A term's value on a context, checked to be a scalar tensor. */
+function evaluateTerm(term: AdversarialTerm, c: AdversarialContext, objective: string): tf.Scalar {
+  const value = term.value(c);
+  if (!(value instanceof tf.Tensor) || value.rank !== 0) {
+    throw new ArgumentError({
+      fn: FN,
+      arg: `terms.${objective}.${term.name}`,
+      expected: 'return a scalar tensor',
+      received: describe(value),
+    });
+  }
+  return value;
+}
+
 /**
  * Minimizes `Σ weight · value` over `terms` with one gradient step of `optimizer` on `variables`,
  * and returns every term's (unweighted) value by name. Runs under the caller's tidy.
@@ -564,22 +578,10 @@ function minimizeTerms(
   optimizer: tf.Optimizer,
   objective: string,
 ): Record<string, tf.Scalar> {
-  const evaluate = (term: AdversarialTerm, c: AdversarialContext): tf.Scalar => {
-    const value = term.value(c);
-    if (!(value instanceof tf.Tensor) || value.rank !== 0) {
-      throw new ArgumentError({
-        fn: FN,
-        arg: `terms.${objective}.${term.name}`,
-        expected: 'return a scalar tensor',
-        received: describe(value),
-      });
-    }
-    return value;
-  };
   const only = terms[0]!;
   if (terms.length === 1 && (only.weight ?? 1) === 1) {
     // One unweighted term: the differentiated value is the term itself, no copy to keep.
-    const { value, grads } = tf.variableGrads(() => evaluate(only, context()), variables);
+    const { value, grads } = tf.variableGrads(() => evaluateTerm(only, context(), objective), variables);
     optimizer.applyGradients(grads);
     return { [only.name]: value };
   }
@@ -588,7 +590,7 @@ function minimizeTerms(
     const c = context();
     let total: tf.Tensor | undefined;
     for (const term of terms) {
-      const value = evaluate(term, c);
+      const value = evaluateTerm(term, c, objective);
       // A clone (it shares the data) made in here and kept: the term may return a tensor it does not own.
       kept.push(tf.keep(tf.clone(value)));
       const weighted = (term.weight ?? 1) === 1 ? value : tf.mul(term.weight!, value);
@@ -896,45 +898,67 @@ export interface UpdateData {
  */
 export function runUpdate(step: ResolvedStep, update: 'discriminator' | 'generator', data: UpdateData): Record<string, tf.Scalar> {
   const { config, variables } = step;
-  const { generator, discriminator } = config;
-  const { real, noise, labels, codes } = data;
-  const second = step.generatorSecondInput === 'codes' ? codes : step.generatorSecondInput === 'labels' ? labels : undefined;
-  const G = () => applyNetwork(generator, noise, second, true, 'config.generator', FN);
-  const discriminate = (x: tf.Tensor): DiscriminatorOutputs => {
-    const fed = step.discriminatorTakesLabels ? labels : undefined;
-    if (!step.discriminatorHasAuxiliary) return { logit: applyNetwork(discriminator, x, fed, true, 'config.discriminator', FN) };
-    const [logit, auxiliary] = applyNetworkPair(discriminator, x, true, 'config.discriminator', FN);
-    return { logit, auxiliary };
-  };
-  const contextOf = (fake: tf.Tensor) => (): AdversarialContext => {
-    let realOutputs: DiscriminatorOutputs | undefined;
-    let fakeOutputs: DiscriminatorOutputs | undefined;
-    return {
-      update,
-      real,
-      fake,
-      labels,
-      codes,
-      loss: config.loss,
-      get realOutputs() {
-        return (realOutputs ??= discriminate(real));
-      },
-      get fakeOutputs() {
-        return (fakeOutputs ??= discriminate(fake));
-      },
-      critic: (x) => discriminate(x).logit,
-      seed: data.seed,
-    };
-  };
   if (update === 'discriminator') {
-    const fake = G(); // outside the tape: no gradient flows into the generator
+    const fake = generate(step, data); // outside the tape: no gradient flows into the generator
     return minimizeTerms(
       step.objectives.discriminator,
-      contextOf(fake),
+      () => updateContext(step, update, data, fake),
       variables.discriminator,
       config.discriminatorOptimizer,
       'discriminator',
     );
   }
-  return minimizeTerms(step.objectives.generator, () => contextOf(G())(), variables.generator, config.generatorOptimizer, 'generator');
+  return minimizeTerms(
+    step.objectives.generator,
+    () => updateContext(step, update, data, generate(step, data)),
+    variables.generator,
+    config.generatorOptimizer,
+    'generator',
+  );
+}
+
+// The helpers of runUpdate are module functions and object methods rather than arrow functions
+// assigned to names: a step makes no closures it does not need, and keepNames transforms (tsx,
+// esbuild) have none to rename.
+
+/** The generator's output on an update's noise (and labels or codes). */
+function generate(step: ResolvedStep, data: UpdateData): tf.Tensor {
+  const second = step.generatorSecondInput === 'codes' ? data.codes : step.generatorSecondInput === 'labels' ? data.labels : undefined;
+  return applyNetwork(step.config.generator, data.noise, second, true, 'config.generator', FN);
+}
+
+/** The discriminator's outputs on `x` (fed the batch's labels when it takes them). */
+function discriminate(step: ResolvedStep, x: tf.Tensor, labels: tf.Tensor | undefined): DiscriminatorOutputs {
+  const { discriminator } = step.config;
+  if (!step.discriminatorHasAuxiliary) {
+    return { logit: applyNetwork(discriminator, x, step.discriminatorTakesLabels ? labels : undefined, true, 'config.discriminator', FN) };
+  }
+  const [logit, auxiliary] = applyNetworkPair(discriminator, x, true, 'config.discriminator', FN);
+  return { logit, auxiliary };
+}
+
+/** The context of one update's terms, with the discriminator's outputs computed on first use. */
+function updateContext(step: ResolvedStep, update: 'discriminator' | 'generator', data: UpdateData, fake: tf.Tensor): AdversarialContext {
+  const { real, labels, codes } = data;
+  let realOutputs: DiscriminatorOutputs | undefined;
+  let fakeOutputs: DiscriminatorOutputs | undefined;
+  return {
+    update,
+    real,
+    fake,
+    labels,
+    codes,
+    loss: step.config.loss,
+    get realOutputs() {
+      return (realOutputs ??= discriminate(step, real, labels));
+    },
+    get fakeOutputs() {
+      return (fakeOutputs ??= discriminate(step, fake, labels));
+    },
+    // Uses no `this`: a term may pass it on detached (`r1Penalty(c.critic, ...)`).
+    critic(x: tf.Tensor): tf.Tensor {
+      return discriminate(step, x, labels).logit;
+    },
+    seed: data.seed,
+  };
 }

@@ -274,29 +274,8 @@ export class AdversarialTrainer extends Trainer {
     // Labels whose range settleStep has yet to check are clamped into range for the step.
     const pending = this.pendingLabels !== undefined;
     const labels = pending ? clampLabels(batch.y!, this.labelRules.numClasses!) : this.conditional ? batch.y : undefined;
-    const n = batch.x.shape[0]!;
-    // Every draw has a named stream, e.g. 'discriminator/1/noise': (run seed, position, name) fix it.
-    const dataOf = (update: 'discriminator' | 'generator', k: number): UpdateData => {
-      const seed = (stream: string) => stepSeed(this.seed, position, legacyStream(update, k, stream) ?? `${update}/${k}/${stream}`);
-      const noise = tf.randomNormal([n, this.latentDim], 0, 1, 'float32', seed('noise'));
-      const codes = this.latentCode ? uniformCodes(n, this.latentCode.categories, seed('codes')) : undefined;
-      return { real: batch.x, noise, labels, codes, seed };
-    };
-    const run = (update: 'discriminator' | 'generator', count: number) => {
-      let out: Record<string, tf.Scalar> | undefined;
-      for (let k = 0; k < count; k++) {
-        const data = dataOf(update, k);
-        const next = runUpdate(this.resolved, update, data);
-        // An earlier update's terms, and the noise and codes each update drew, are not needed past it.
-        if (out !== undefined) for (const name in out) out[name]!.dispose();
-        data.noise.dispose();
-        data.codes?.dispose();
-        out = next;
-      }
-      return out!;
-    };
-    const d = run('discriminator', this.discriminatorSteps);
-    const g = run('generator', this.generatorSteps);
+    const d = this.runUpdates(batch.x, labels, position, 'discriminator', this.discriminatorSteps);
+    const g = this.runUpdates(batch.x, labels, position, 'generator', this.generatorSteps);
     this.average?.update(this.step);
     // The last update of each network, `discriminator` and `generator` first; a term in both
     // objectives is logged from the generator's.
@@ -304,6 +283,53 @@ export class AdversarialTrainer extends Trainer {
     for (const name in d) losses[name] = d[name]!;
     for (const name in g) losses[name] = g[name]!;
     return losses;
+  }
+
+  /** Runs `count` updates of one network and returns the last one's terms. */
+  private runUpdates(
+    real: tf.Tensor,
+    labels: tf.Tensor | undefined,
+    position: number,
+    update: 'discriminator' | 'generator',
+    count: number,
+  ): Record<string, tf.Scalar> {
+    let out: Record<string, tf.Scalar> | undefined;
+    for (let k = 0; k < count; k++) {
+      const data = this.updateData(real, labels, position, update, k);
+      const next = runUpdate(this.resolved, update, data);
+      // An earlier update's terms, and the noise and codes each update drew, are not needed past it.
+      if (out !== undefined) for (const name in out) out[name]!.dispose();
+      data.noise.dispose();
+      data.codes?.dispose();
+      out = next;
+    }
+    return out!;
+  }
+
+  /**
+   * The data of update `k` of one network in the step at `position`: its noise (and InfoGAN
+   * codes) drawn from named streams, e.g. `'discriminator/1/noise'`, which (run seed, position,
+   * name) fix.
+   */
+  private updateData(
+    real: tf.Tensor,
+    labels: tf.Tensor | undefined,
+    position: number,
+    update: 'discriminator' | 'generator',
+    k: number,
+  ): UpdateData {
+    const runSeed = this.seed;
+    // A method, not an arrow function assigned to a name: no per-step renaming under
+    // keepNames transforms (tsx, esbuild), and it needs no `this` when passed around.
+    const streams = {
+      seed(stream: string): number {
+        return stepSeed(runSeed, position, legacyStream(update, k, stream) ?? `${update}/${k}/${stream}`);
+      },
+    };
+    const n = real.shape[0]!;
+    const noise = tf.randomNormal([n, this.latentDim], 0, 1, 'float32', streams.seed('noise'));
+    const codes = this.latentCode ? uniformCodes(n, this.latentCode.categories, streams.seed('codes')) : undefined;
+    return { real, noise, labels, codes, seed: streams.seed };
   }
 
   /**

@@ -95,8 +95,7 @@ export function applyNetwork(
 ): tf.Tensor {
   // Labels `[batch]` (as loadMnist and data.batches give them) feed a label input declared
   // `[null, 1]` (as the conditional networks built here declare it).
-  const labelShape = symbolicShape(net.inputs, 1);
-  const fed = labels !== undefined && labels.rank === 1 && labelShape?.length === 2 ? tf.reshape(labels, [-1, 1]) : labels;
+  const fed = labels !== undefined && labels.rank === 1 && net.inputs?.[1]?.shape.length === 2 ? tf.reshape(labels, [-1, 1]) : labels;
   const out = net.apply(fed === undefined ? x : [x, fed], { training });
   if (!(out instanceof tf.Tensor)) {
     throw new ArgumentError({

@@ -228,15 +228,20 @@ export function changedSince(s: Snapshot, checked?: AssignmentCheck): { variable
  * `backends/variable-values.ts`): a variable's first assignment during the snapshot that
  * `current()` returns is scanned and, when finite, recorded, so that {@link changedSince} can
  * leave it out of the check after the step. A value assigned again within the step is left to
- * that check (a second discriminator update would otherwise be scanned twice). `remove()` the
- * hooks when done.
+ * that check (a second discriminator update would otherwise be scanned twice). Variables of
+ * fewer than `minSize` elements are not hooked (the check after the step reads them). `remove()`
+ * the hooks when done.
  */
-export function checkAssignments(plan: SnapshotPlan, current: () => Snapshot | undefined): AssignmentCheck {
+export function checkAssignments(plan: SnapshotPlan, current: () => Snapshot | undefined, minSize = 0): AssignmentCheck {
   const { variables } = plan;
-  return checkOnAssign(variables, (i) => {
-    const s = current();
-    return s !== undefined && s.plan === plan && isHeldValue(s.held, i, variables[i]!);
-  });
+  return checkOnAssign(
+    variables,
+    (i) => {
+      const s = current();
+      return s !== undefined && s.plan === plan && isHeldValue(s.held, i, variables[i]!);
+    },
+    minSize,
+  );
 }
 
 /** A new tensor on the held value of the plan's `i`-th variable (the caller disposes it). */

@@ -156,6 +156,15 @@ const NO_LOGS: Logs = Object.freeze({});
 /** Consecutive skipped steps after which `onNonFinite: 'skip'` gives up and throws. @category Training */
 export const MAX_CONSECUTIVE_SKIPS = 10;
 
+/**
+ * Variables of at least this many elements (128 KiB of float32) are checked for NaN and
+ * ±Infinity as a step assigns them (`checkAssignments`); smaller ones after the step, with the
+ * rest of the step's writes, while they are still in cache. A hook costs about a microsecond per
+ * assignment and makes hooked variables a second object shape in tfjs's hot code, which cost the
+ * small networks of the trainer-overhead bench more than the scans it saved.
+ */
+const ASSIGN_CHECK_MIN_SIZE = 1 << 15;
+
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 function isDataset(x: unknown): x is DatasetLike<BatchLike> {
@@ -651,7 +660,7 @@ export abstract class Trainer {
     const inPlace = scansInPlace();
     if (inPlace && this.assignmentCheck?.plan !== plan) {
       this.assignmentCheck?.check.remove();
-      this.assignmentCheck = { plan, check: checkAssignments(plan, () => this.stepSnapshot) };
+      this.assignmentCheck = { plan, check: checkAssignments(plan, () => this.stepSnapshot, ASSIGN_CHECK_MIN_SIZE) };
     }
     const snapshot = takeSnapshot(plan);
     const position = this.rngPosition;

@@ -85,9 +85,11 @@ describe.each(TEST_BACKENDS)('assignment check on %s', (backend) => {
     tf.dispose([w, b]);
   });
 
-  it('fit hooks the planned variables only while it runs, also when it throws', async () => {
-    const generator = mlpGenerator(2, 2, 8, 1);
-    const discriminator = mlpDiscriminator(2, 8, 2);
+  it('fit hooks the planned variables of 2^15 elements or more, only while it runs, also when it throws', async () => {
+    // Hidden width 192: one 192x192 kernel per network (36,864 elements) is hooked, the
+    // smaller kernels and the biases are left to the scan after the step.
+    const generator = mlpGenerator(2, 2, 192, 1);
+    const discriminator = mlpDiscriminator(2, 192, 2);
     const trainer = new train.AdversarialTrainer({
       generator,
       discriminator,
@@ -102,7 +104,12 @@ describe.each(TEST_BACKENDS)('assignment check on %s', (backend) => {
     const good = ringBatches(1, 16, 0.1, 4);
     await trainer.fit(good, { steps: 3, callbacks: [count] });
     // Step 1 plans the networks (the Adam slots appear during it); both are hooked from step 2 on.
-    expect(during).toEqual([state.length, state.length, state.length]);
+    const large = state.filter((v) => v.size >= 1 << 15);
+    expect(large.map((v) => v.shape)).toEqual([
+      [192, 192],
+      [192, 192],
+    ]);
+    expect(during).toEqual([large.length, large.length, large.length]);
     expect(state.filter(hooked)).toEqual([]);
     const bad = tf.fill([16, 2], Number.NaN);
     await expect(trainer.fit([bad], { steps: 4 })).rejects.toThrow(/not finite|non-finite|NaN/i);
