@@ -7,8 +7,13 @@
  *
  * ```sh
  * nice -n 19 node --expose-gc --max-semi-space-size=64 --cpu-prof --cpu-prof-dir=/tmp/prof \
- *   --import tsx bench/trainer-overhead-profile.ts [tiny|large] [rounds] [trainer|hand]
+ *   --import tsx bench/trainer-overhead-profile.ts [micro|tiny|large] [rounds] [trainer|hand]
  * ```
+ *
+ * `micro` (2-4-2 / 2-4-1, batch 4) has almost no arithmetic: its steps are the frameworks' own
+ * JS, so the trainer's per-step cost in microseconds shows most clearly there. `THREADS=1` runs
+ * the wasm backend on one thread (no thread-pool waits in the calling thread's time). Each
+ * process has its own JIT state: compare trainer and loop within one run, not across runs.
  *
  * The semi-space flag keeps the young generation large enough that a call's garbage stays in
  * it (heap growth then counts what the call allocated); `--expose-gc` collects between calls.
@@ -24,6 +29,7 @@ import { backends } from '../src/index.js';
 import { overheadSides } from './train-bench-common.js';
 
 const SIZES = {
+  micro: { latent: 2, g: [2, 4, 2], d: [2, 4, 1], batch: 4 },
   tiny: { latent: 8, g: [8, 64, 64, 2], d: [2, 64, 64, 1], batch: 64 },
   large: { latent: 64, g: [64, 256, 512, 784], d: [784, 512, 256, 1], batch: 64 },
 };
@@ -57,7 +63,7 @@ async function main(): Promise<void> {
   const rounds = Number(process.argv[3] ?? 20);
   const only = process.argv[4] as 'trainer' | 'hand' | undefined;
   const size = SIZES[which];
-  await backends.use('wasm');
+  await backends.use('wasm', process.env.THREADS ? { threads: Number(process.env.THREADS) } : {});
   const kernels = kernelCounter();
   const gc = (globalThis as { gc?: () => void }).gc;
   const steps = 40;

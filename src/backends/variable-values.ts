@@ -398,11 +398,7 @@ export interface AssignmentCheck {
  *
  * @internal
  */
-export function checkOnAssign(
-  variables: readonly tf.Variable[],
-  shouldCheck: (index: number) => boolean,
-  minSize = 0,
-): AssignmentCheck {
+export function checkOnAssign(variables: readonly tf.Variable[], shouldCheck: (index: number) => boolean, minSize = 0): AssignmentCheck {
   const finite: (DataId | undefined)[] = new Array(variables.length);
   const checked = (index: number, t: tf.Tensor): boolean => finite[index] === t.dataId;
   if (!scansInPlace()) return { checked, remove: () => undefined };
