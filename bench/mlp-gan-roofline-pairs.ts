@@ -4,7 +4,7 @@
  * (step, roofline probe) pairs and reports the median of the per-pair ratios and the ratio of
  * the minima, both scaled by probe FLOPs / step FLOPs (the same roofline definition).
  *
- *     node --import tsx bench/mlp-gan-roofline-pairs.ts [fused|stock] [pairs=30]
+ *     node --import ./bench/loader/register.mjs bench/mlp-gan-roofline-pairs.ts [fused|stock] [pairs=30]
  *
  * `fused`: genblocks' kernels with `train.fusedAdam`; `stock`: genblocks' kernels with
  * `tf.train.adam`.

@@ -2,7 +2,7 @@
  * Child process of `threads.bench.ts` (not a suite: no `.bench.ts` suffix). The wasm backend's
  * thread count is fixed when it starts, so each count runs in a process of its own:
  *
- *     node --import tsx bench/threads-child.ts <threads> <quick: 0 | 1>
+ *     node --import ./bench/loader/register.mjs bench/threads-child.ts <threads> <quick: 0 | 1>
  *
  * starts wasm with `backends.use('wasm', { threads })`, times each workload (inputs and
  * models built outside the timed region, warm-up first) and prints one JSON line

@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
 import { summarize, type BenchResult, type BenchSuite } from './harness.js';
@@ -24,13 +24,21 @@ interface ChildReport {
   samples: Record<string, number[]>;
 }
 
+/** The `--import` the parent process was started with (its TypeScript loader); bench/loader's by default. */
+function tsLoader(): string {
+  const i = process.execArgv.findIndex((a) => a === '--import');
+  const given = i >= 0 ? process.execArgv[i + 1] : process.execArgv.find((a) => a.startsWith('--import='))?.slice('--import='.length);
+  return given ?? pathToFileURL(join(here, 'loader', 'register.mjs')).href;
+}
+
 /** Runs `threads-child.ts` with `threads` threads and returns its report. */
 async function child(threads: number, quick: boolean): Promise<ChildReport> {
-  // The parent's relaxed-SIMD flag (the npm script's), so that the children run the same gemm.
+  // The parent's relaxed-SIMD flag (the npm script's), so that the children run the same gemm,
+  // and its TypeScript loader (bench/loader, or tsx when the parent was started with it).
   const flags = process.execArgv.filter((a) => a === '--experimental-wasm-relaxed-simd');
   const { stdout } = await run(
     process.execPath,
-    [...flags, '--import', 'tsx', join(here, 'threads-child.ts'), String(threads), quick ? '1' : '0'],
+    [...flags, '--import', tsLoader(), join(here, 'threads-child.ts'), String(threads), quick ? '1' : '0'],
     {
       cwd: join(here, '..'),
       maxBuffer: 16 * 2 ** 20,

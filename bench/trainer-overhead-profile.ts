@@ -7,7 +7,7 @@
  *
  * ```sh
  * nice -n 19 node --expose-gc --max-semi-space-size=64 --cpu-prof --cpu-prof-dir=/tmp/prof \
- *   --import tsx bench/trainer-overhead-profile.ts [micro|tiny|large] [rounds] [trainer|hand]
+ *   --import ./bench/loader/register.mjs bench/trainer-overhead-profile.ts [micro|tiny|large] [rounds] [trainer|hand]
  * ```
  *
  * `micro` (2-4-2 / 2-4-1, batch 4) has almost no arithmetic: its steps are the frameworks' own

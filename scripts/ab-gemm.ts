@@ -10,7 +10,7 @@
  * by its calls per step (`scripts/profile-gpt-kernels.ts 1 10 --shapes`, nanoGPT's CPU
  * configuration: 4 layers, width 128, block 64, batch 12).
  *
- *   node --import tsx scripts/ab-gemm.ts [reps = 21] [--old REV] [--misalign]
+ *   node --import ./bench/loader/register.mjs scripts/ab-gemm.ts [reps = 21] [--old REV] [--misalign]
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -11,7 +11,7 @@
  * kernels per step (engine.runKernel calls) and the loss after the same steps (same seed, same
  * data: the two graphs compute the same maths).
  *
- *   [GPT_THREADS=1] [GPT_SIZE=tiny] node --import tsx scripts/ab-gpt-step.ts /tmp/base/src [steps]
+ *   [GPT_THREADS=1] [GPT_SIZE=tiny] node --import ./bench/loader/register.mjs scripts/ab-gpt-step.ts /tmp/base/src [steps]
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';

@@ -6,7 +6,7 @@
  * model, with a full garbage collection before each side where Node runs with `--expose-gc`.
  * Prints each side's median wall and calling-thread CPU ms per step and the paired overhead.
  *
- *   node --expose-gc --experimental-wasm-relaxed-simd --import tsx scripts/ab-gpt-trainer.ts [rounds] [steps]
+ *   node --expose-gc --experimental-wasm-relaxed-simd --import ./bench/loader/register.mjs scripts/ab-gpt-trainer.ts [rounds] [steps]
  */
 import { readFileSync } from 'node:fs';
 

@@ -10,7 +10,7 @@
  * thread, the calling thread's work plus tfjs' and V8's background threads), the median wall
  * time.
  *
- *   [GPT_THREADS=1] node --import tsx scripts/ab-products-step.ts /work/main/src [steps = 30]
+ *   [GPT_THREADS=1] node --import ./bench/loader/register.mjs scripts/ab-products-step.ts /work/main/src [steps = 30]
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

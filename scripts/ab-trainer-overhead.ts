@@ -11,7 +11,7 @@
  * paired overheads (median of per-round ratios, with the sign-test 95% interval of
  * `bench/harness.ts`).
  *
- *   [THREADS=1] node --expose-gc --import tsx scripts/ab-trainer-overhead.ts <other src dir> [tiny|large] [rounds]
+ *   [THREADS=1] node --expose-gc --import ./bench/loader/register.mjs scripts/ab-trainer-overhead.ts <other src dir> [tiny|large] [rounds]
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';

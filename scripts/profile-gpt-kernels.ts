@@ -12,7 +12,7 @@
  * their ratio `par` (about 1 for a kernel on one thread, up to the thread count for one split
  * across them), the wall time and the calls per step; then the same per heap kernel.
  *
- *   node --import tsx scripts/profile-gpt-kernels.ts <threads: 1 | 2> [steps] [--shapes] [--batch N] [--ab NAME] [--plain]
+ *   node --import ./bench/loader/register.mjs scripts/profile-gpt-kernels.ts <threads: 1 | 2> [steps] [--shapes] [--batch N] [--ab NAME] [--plain]
  *
  * First `steps` uninstrumented steps: calling-thread CPU, time waiting for a core, time blocked
  * (neither: `Atomics.wait` on the heap pool's workers), and every thread's CPU time. `--ab NAME`

@@ -8,7 +8,7 @@
  * time (every thread), their ratio (`par`: about 1 for a kernel on one thread, up to the thread
  * count for one split across them) and the wall time.
  *
- *   node --import tsx scripts/profile-unet-kernels.ts [example|bench] [steps] [--shapes] [--threads=N]
+ *   node --import ./bench/loader/register.mjs scripts/profile-unet-kernels.ts [example|bench] [steps] [--shapes] [--threads=N]
  *
  * `example`: the mnist-diffusion example's default UNet (base 8, multipliers 1,2,4, groups 4,
  * class-conditional, batch 32, v prediction, min-SNR 5); `bench`: the kernels issue's (base 32,
