@@ -15,6 +15,12 @@
  * the wasm backend on one thread (no thread-pool waits in the calling thread's time). Each
  * process has its own JIT state: compare trainer and loop within one run, not across runs.
  *
+ * It also prints the trainer's own parts of a step, timed directly (`profileTrainerSteps`,
+ * µs per step over the timed rounds): preparing (batch checks, holding the last good values),
+ * the step itself (with the in-assignment scans of large variables, and how many MiB they read),
+ * the read of the losses, the state check and the release of the held values. These move with
+ * the machine's speed like everything else, but need no difference of two noisy totals.
+ *
  * The semi-space flag keeps the young generation large enough that a call's garbage stays in
  * it (heap growth then counts what the call allocated); `--expose-gc` collects between calls.
  */
@@ -26,6 +32,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 
 import { backends } from '../src/index.js';
+import { emptyStepProfile, profileTrainerSteps } from '../src/internal.js';
 import { overheadSides } from './train-bench-common.js';
 
 const SIZES = {
@@ -79,7 +86,10 @@ async function main(): Promise<void> {
     trainer: { cpu: [] as number[], kernels: 0, tensors: 0, heap: 0 },
     hand: { cpu: [] as number[], kernels: 0, tensors: 0, heap: 0 },
   };
+  // The trainer's own sections, timed directly from the first timed round on.
+  const sections = emptyStepProfile();
   for (let r = -2; r < rounds; r++) {
+    if (r === 0) profileTrainerSteps(sections);
     for (const name of r % 2 === 0 ? (['trainer', 'hand'] as const) : (['hand', 'trainer'] as const)) {
       if (only !== undefined && name !== only) continue;
       gc?.();
@@ -105,6 +115,16 @@ async function main(): Promise<void> {
     console.log(
       `${which} ${name}: thread CPU ${med(t.cpu).toFixed(3)} ms/step (median of ${rounds} calls), ` +
         `kernels ${(t.kernels / n).toFixed(1)}/step, tensors ${(t.tensors / n).toFixed(1)}/step, heap ${(t.heap / n / 1024).toFixed(1)} KiB/step`,
+    );
+  }
+  profileTrainerSteps(undefined);
+  if (sections.steps > 0) {
+    const us = (ms: number) => ((ms / sections.steps) * 1000).toFixed(1);
+    const scans = sections.assignScans;
+    console.log(
+      `${which} trainer sections, µs/step: prepare ${us(sections.prepareMs)}, step ${us(sections.stepMs)} ` +
+        `(in-assignment scans ${us(scans.ms)}: ${(scans.bytes / sections.steps / 2 ** 20).toFixed(2)} MiB/step), ` +
+        `read ${us(sections.readMs)}, state check ${us(sections.checkMs)}, release ${us(sections.releaseMs)}`,
     );
   }
   if (only !== undefined) return;

@@ -15,6 +15,9 @@
  * - `heapKernels` / `HeapKernels`: the heap kernels object of a wasm backend, so that a profile
  *   (`scripts/profile-gpt-kernels.ts`) can wrap its methods and attribute time to each.
  * - `setHeapPoolSpin`: how long the heap pool's threads spin before blocking, for A/B profiles.
+ * - `profileTrainerSteps` / `emptyStepProfile` / `TrainerStepProfile`: time the parts of the
+ *   trainers' steps (batch checks and snapshot, the step, the read, the state check, the
+ *   release, the in-assignment scans) directly, for `bench/trainer-overhead-profile.ts`.
  * - `WasmBackend`: the type of the wasm backend those functions take (`tf.backend()` cast to it).
  *
  * @module
@@ -31,3 +34,4 @@ export {
 export type { WasmBackend } from './backends/wasm/types.js';
 export { installWasmKernels, uninstallWasmKernels } from './backends/wasm/install.js';
 export { defaultYieldIntervalMs, nextMacrotask } from './train/yield.js';
+export { emptyStepProfile, profileTrainerSteps, type TrainerStepProfile } from './train/step-profile.js';

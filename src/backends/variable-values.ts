@@ -379,6 +379,36 @@ export interface AssignmentCheck {
 }
 
 /**
+ * Totals of the in-assignment scans ({@link checkOnAssign}) while a profile is set: scans run,
+ * bytes read and milliseconds spent. For profiles of the trainers' steps
+ * (`profileTrainerSteps` in `train/step-profile.ts`).
+ *
+ * @internal
+ */
+export interface AssignScanProfile {
+  /** Values scanned. */
+  scans: number;
+  /** Bytes read. */
+  bytes: number;
+  /** Milliseconds the scans took (`performance.now`). */
+  ms: number;
+}
+
+let scanProfile: AssignScanProfile | undefined;
+
+/**
+ * Adds the in-assignment scans to `profile` from now on (`undefined`: stop); returns the profile
+ * set before. One branch per hooked assignment when unset.
+ *
+ * @internal
+ */
+export function profileAssignScans(profile: AssignScanProfile | undefined): AssignScanProfile | undefined {
+  const previous = scanProfile;
+  scanProfile = profile;
+  return previous;
+}
+
+/**
  * Scans the new value of each of `variables` as it is assigned (`variable.assign(value)`),
  * where the backend keeps its data in host memory ({@link findNonFinite}'s scan), and records
  * it as checked ({@link AssignmentCheck.checked}) when it is finite; a value that is not finite
@@ -412,14 +442,21 @@ export function checkOnAssign(variables: readonly tf.Variable[], shouldCheck: (i
     const hook = (value: tf.Tensor): void => {
       const wanted = shouldCheck(i);
       assign.call(v, value);
+      if (!wanted || v.dtype !== 'float32' || engine().backend !== backend) return;
       // A value a kernel already checked as it wrote it (fused Adam) is not read again.
-      if (
-        wanted &&
-        v.dtype === 'float32' &&
-        engine().backend === backend &&
-        (isKnownFinite(v) || finiteInPlace(backend, check, v) === true)
-      )
+      if (isKnownFinite(v)) {
         finite[i] = v.dataId;
+        return;
+      }
+      const profile = scanProfile;
+      const start = profile === undefined ? 0 : performance.now();
+      const ok = finiteInPlace(backend, check, v) === true;
+      if (profile !== undefined) {
+        profile.ms += performance.now() - start;
+        profile.scans++;
+        profile.bytes += v.size * 4;
+      }
+      if (ok) finite[i] = v.dataId;
     };
     Object.defineProperty(v, 'assign', { value: hook, writable: true, configurable: true, enumerable: false });
     hooks.push([v, hook]);

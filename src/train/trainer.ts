@@ -23,6 +23,7 @@ import { assertStore, type Checkpoint, type CheckpointMeta, type CheckpointStore
 import { CHECKPOINT_VERSION, checksumOf } from './checkpoint-format.js';
 import { layerStates, restoreState } from './checkpoint-restore.js';
 import { randomRunSeed } from './seed.js';
+import { activeStepProfile, type TrainerStepProfile } from './step-profile.js';
 import {
   changedSince,
   checkAssignments,
@@ -166,6 +167,13 @@ export const MAX_CONSECUTIVE_SKIPS = 10;
 const ASSIGN_CHECK_MIN_SIZE = 1 << 15;
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** Adds the time since `mark` to `profile[section]`; returns the time now. */
+function lap(profile: TrainerStepProfile, section: 'prepareMs' | 'stepMs' | 'readMs' | 'checkMs' | 'releaseMs', mark: number): number {
+  const t = now();
+  profile[section] += t - mark;
+  return t;
+}
 
 function isDataset(x: unknown): x is DatasetLike<BatchLike> {
   return (
@@ -639,6 +647,8 @@ export abstract class Trainer {
     groups: VariableGroup[],
     optimizers: OptimizerGroup[],
   ): Promise<Logs | undefined> {
+    const profile = activeStepProfile();
+    let mark = profile === undefined ? 0 : now();
     this.checkBatch(batch, fn);
     if (this.batchShape === undefined) this.batchShape = batch.x.shape.slice(1);
     else if (!sameExampleShape(this.batchShape, batch.x.shape)) {
@@ -663,6 +673,7 @@ export abstract class Trainer {
       this.assignmentCheck = { plan, check: checkAssignments(plan, () => this.stepSnapshot, ASSIGN_CHECK_MIN_SIZE) };
     }
     const snapshot = takeSnapshot(plan);
+    if (profile !== undefined) mark = lap(profile, 'prepareMs', mark);
     const position = this.rngPosition;
     let names: string[] = [];
     let changed: { variables: tf.Variable[]; labels: string[] } | undefined;
@@ -684,6 +695,7 @@ export abstract class Trainer {
       } finally {
         this.stepSnapshot = undefined;
       }
+      if (profile !== undefined) mark = lap(profile, 'stepMs', mark);
       try {
         values = (await stacked.data()) as Float32Array;
       } finally {
@@ -691,6 +703,7 @@ export abstract class Trainer {
       }
       const settled = this.settleStep();
       if (settled !== undefined) await settled;
+      if (profile !== undefined) mark = lap(profile, 'readMs', mark);
     } catch (e) {
       await this.rollBack(snapshot);
       throw e;
@@ -705,6 +718,7 @@ export abstract class Trainer {
       if (quick === undefined) badState = await nonFiniteState(snapshot, changed, inPlace ? undefined : values[names.length]!);
       else if (quick !== null) badState = quick;
     }
+    if (profile !== undefined) mark = lap(profile, 'checkMs', mark);
     if (bad >= 0 || badState !== undefined) {
       await this.rollBack(snapshot);
       if (this.onNonFinite === 'skip' && ++this.consecutiveSkips < MAX_CONSECUTIVE_SKIPS) {
@@ -721,6 +735,10 @@ export abstract class Trainer {
     for (let i = 0; i < names.length; i++) logs[names[i]!] = values[i]!;
     const extra = this.extraLogs(position);
     for (const k in extra) logs[k] = extra[k]!;
+    if (profile !== undefined) {
+      lap(profile, 'releaseMs', mark);
+      profile.steps++;
+    }
     return logs;
   }
 

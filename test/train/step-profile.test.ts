@@ -1,0 +1,83 @@
+/**
+ * The internal profile of the trainers' steps (`profileTrainerSteps`, for
+ * `bench/trainer-overhead-profile.ts`): it counts the applied steps, times the parts of each
+ * step inside the time `fit` took, and counts the in-assignment scans of large variables with
+ * the bytes they read, computed here from the networks' shapes; set to `undefined`, it records
+ * nothing more.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { losses, train } from '../../src/index.js';
+import { emptyStepProfile, profileTrainerSteps, type TrainerStepProfile } from '../../src/internal.js';
+import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
+import { mlpDiscriminator, mlpGenerator, ringBatches } from './fixtures.js';
+
+const SECTIONS = ['prepareMs', 'stepMs', 'readMs', 'checkMs', 'releaseMs'] as const;
+
+function gan(onNonFinite: 'stop' | 'skip' = 'stop') {
+  // Hidden width 192: one 192x192 kernel per network (36,864 elements, over the 2^15 of the
+  // in-assignment check); the other kernels and the biases are scanned after the step.
+  const generator = mlpGenerator(2, 2, 192, 1);
+  const discriminator = mlpDiscriminator(2, 192, 2);
+  const trainer = new train.AdversarialTrainer({
+    generator,
+    discriminator,
+    loss: losses.gan.nonSaturating,
+    generatorOptimizer: tf.train.adam(1e-3),
+    discriminatorOptimizer: tf.train.adam(1e-3),
+    seed: 5,
+    onNonFinite,
+  });
+  return { trainer, dispose: () => (generator.dispose(), discriminator.dispose()) };
+}
+
+describe.each(TEST_BACKENDS)('trainer step profile on %s', (backend) => {
+  beforeAll(async () => {
+    await useTestBackend(backend);
+  });
+  afterEach(() => {
+    profileTrainerSteps(undefined);
+  });
+
+  it('times the parts of each applied step within fit and counts the in-assignment scans', async () => {
+    const { trainer, dispose } = gan();
+    const batches = ringBatches(1, 16, 0.1, 4);
+    const profile = emptyStepProfile();
+    expect(profileTrainerSteps(profile)).toBeUndefined();
+    const start = performance.now();
+    await trainer.fit(batches, { steps: 3 });
+    const wall = performance.now() - start;
+    expect(profile.steps).toBe(3);
+    for (const s of SECTIONS) expect(profile[s]).toBeGreaterThanOrEqual(0);
+    expect(profile.stepMs).toBeGreaterThan(0);
+    expect(SECTIONS.reduce((sum, s) => sum + profile[s], 0)).toBeLessThanOrEqual(wall);
+    // Step 1 hooks the two 192x192 kernels (the Adam slots appear during it and are scanned
+    // after it); from step 2 on their two Adam slots each as well: 2 + 6 + 6 scans of 36,864
+    // float32 values.
+    expect(profile.assignScans.scans).toBe(14);
+    expect(profile.assignScans.bytes).toBe(14 * 192 * 192 * 4);
+    expect(profile.assignScans.ms).toBeGreaterThanOrEqual(0);
+    expect(profile.assignScans.ms).toBeLessThanOrEqual(profile.stepMs);
+    tf.dispose(batches);
+    dispose();
+  });
+
+  it('counts no refused step, and records nothing once unset', async () => {
+    const { trainer, dispose } = gan('skip');
+    const good = ringBatches(2, 16, 0.1, 4);
+    const bad = tf.fill([16, 2], Number.NaN);
+    const profile: TrainerStepProfile = emptyStepProfile();
+    profileTrainerSteps(profile);
+    // Two good steps, then a batch of NaN: the discriminator's loss is NaN and the step is skipped.
+    await trainer.fit([good[0]!, good[1]!, bad], { epochs: 1 });
+    expect(trainer.skippedSteps).toBe(1);
+    expect(profile.steps).toBe(2);
+    expect(profileTrainerSteps(undefined)).toBe(profile);
+    const before = JSON.stringify(profile);
+    await trainer.fit(good, { steps: trainer.step + 2 });
+    expect(JSON.stringify(profile)).toBe(before);
+    tf.dispose([...good, bad]);
+    dispose();
+  });
+});
