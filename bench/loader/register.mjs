@@ -12,6 +12,12 @@
  * resolves the sources' `.js` import specifiers to their `.ts` files as tsc's NodeNext
  * resolution does. Only files under this repository are transformed; packages load as they are.
  */
-import { register } from 'node:module';
+import * as nodeModule from 'node:module';
 
-register('./hooks.mjs', import.meta.url);
+if (typeof nodeModule.register !== 'function') {
+  throw new Error(
+    `bench/loader needs module.register (Node 20.6 or later), this is Node ${process.versions.node}: ` +
+      'upgrade Node, or run the script with --import tsx instead',
+  );
+}
+nodeModule.register('./hooks.mjs', import.meta.url);
