@@ -9,6 +9,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+/**
+ * The module this process was started with `--import` (its TypeScript loader, e.g.
+ * `./bench/loader/register.mjs` or `tsx`), or `undefined`. Child processes pass it on, and
+ * `run.ts` records it with the results.
+ */
+export function importedLoader(): string | undefined {
+  const i = process.execArgv.indexOf('--import');
+  if (i >= 0) return process.execArgv[i + 1];
+  return process.execArgv.find((a) => a.startsWith('--import='))?.slice('--import='.length);
+}
+
 export interface BenchContext {
   /** Active backend name. */
   backend: string;

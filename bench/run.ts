@@ -16,7 +16,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 
 import { backends } from '../src/index.js';
-import type { BenchContext, BenchResult, BenchSuite, Timing } from './harness.js';
+import { importedLoader, type BenchContext, type BenchResult, type BenchSuite, type Timing } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -41,13 +41,12 @@ interface Record_ extends BenchResult {
 const fmt = (t: Timing) => `${t.medianMs.toFixed(2)} ms (IQR ${t.p25Ms.toFixed(2)}–${t.p75Ms.toFixed(2)}, n=${t.runs})`;
 
 /**
- * Which TypeScript loader this process was started with (`--import`): `bench/loader` (what `npm
- * run bench` uses: no esbuild keepNames wrappers, as in the published build) or another, e.g.
- * tsx, whose wrappers slow genblocks' own code; recorded with the results.
+ * Which TypeScript loader this process was started with: `bench/loader` (what `npm run bench`
+ * uses: no esbuild keepNames wrappers, as in the published build) or another, e.g. tsx, whose
+ * wrappers slow genblocks' own code; recorded with the results.
  */
 function typescriptLoader(): string {
-  const i = process.execArgv.indexOf('--import');
-  const given = i >= 0 ? process.execArgv[i + 1] : process.execArgv.find((a) => a.startsWith('--import='))?.slice('--import='.length);
+  const given = importedLoader();
   if (given === undefined) return 'unknown';
   return given.includes('bench/loader') ? 'bench/loader' : given;
 }

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
-import { summarize, type BenchResult, type BenchSuite } from './harness.js';
+import { importedLoader, summarize, type BenchResult, type BenchSuite } from './harness.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -24,13 +24,6 @@ interface ChildReport {
   samples: Record<string, number[]>;
 }
 
-/** The `--import` the parent process was started with (its TypeScript loader); bench/loader's by default. */
-function tsLoader(): string {
-  const i = process.execArgv.findIndex((a) => a === '--import');
-  const given = i >= 0 ? process.execArgv[i + 1] : process.execArgv.find((a) => a.startsWith('--import='))?.slice('--import='.length);
-  return given ?? pathToFileURL(join(here, 'loader', 'register.mjs')).href;
-}
-
 /** Runs `threads-child.ts` with `threads` threads and returns its report. */
 async function child(threads: number, quick: boolean): Promise<ChildReport> {
   // The parent's relaxed-SIMD flag (the npm script's), so that the children run the same gemm,
@@ -38,7 +31,14 @@ async function child(threads: number, quick: boolean): Promise<ChildReport> {
   const flags = process.execArgv.filter((a) => a === '--experimental-wasm-relaxed-simd');
   const { stdout } = await run(
     process.execPath,
-    [...flags, '--import', tsLoader(), join(here, 'threads-child.ts'), String(threads), quick ? '1' : '0'],
+    [
+      ...flags,
+      '--import',
+      importedLoader() ?? pathToFileURL(join(here, 'loader', 'register.mjs')).href,
+      join(here, 'threads-child.ts'),
+      String(threads),
+      quick ? '1' : '0',
+    ],
     {
       cwd: join(here, '..'),
       maxBuffer: 16 * 2 ** 20,

@@ -10,7 +10,6 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { findNonFinite } from '../../src/backends/variable-values.js';
-import { losses, train } from '../../src/index.js';
 import {
   changedSince,
   checkAssignments,
@@ -21,7 +20,7 @@ import {
   type Snapshot,
 } from '../../src/train/state.js';
 import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
-import { mlpDiscriminator, mlpGenerator, ringBatches } from './fixtures.js';
+import { ringBatches, wideMlpGan } from './fixtures.js';
 
 const hooked = (v: tf.Variable) => Object.prototype.hasOwnProperty.call(v, 'assign');
 const variablesOf = (model: tfl.LayersModel) => model.weights.map((w) => w.read() as tf.Variable);
@@ -88,16 +87,7 @@ describe.each(TEST_BACKENDS)('assignment check on %s', (backend) => {
   it('fit hooks the planned variables of 2^15 elements or more, only while it runs, also when it throws', async () => {
     // Hidden width 192: one 192x192 kernel per network (36,864 elements) is hooked, the
     // smaller kernels and the biases are left to the scan after the step.
-    const generator = mlpGenerator(2, 2, 192, 1);
-    const discriminator = mlpDiscriminator(2, 192, 2);
-    const trainer = new train.AdversarialTrainer({
-      generator,
-      discriminator,
-      loss: losses.gan.nonSaturating,
-      generatorOptimizer: tf.train.adam(1e-3),
-      discriminatorOptimizer: tf.train.adam(1e-3),
-      seed: 3,
-    });
+    const { generator, discriminator, trainer } = wideMlpGan(3);
     const state = [...variablesOf(generator), ...variablesOf(discriminator)];
     const during: number[] = [];
     const count = { onStepEnd: () => void during.push(state.filter(hooked).length) };

@@ -4,6 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { losses, train } from '../../src/index.js';
+
 /** An MLP generator `[null, latentDim] → [null, outDim]` with tanh hidden units. */
 export function mlpGenerator(latentDim: number, outDim: number, width: number, seed: number, hidden = 2): tfl.LayersModel {
   const model = tfl.sequential();
@@ -98,4 +100,27 @@ export function nearestCentres(points: Float32Array | number[]): { mode: number;
     out.push({ mode: best, distance: bestD });
   }
   return out;
+}
+
+/**
+ * A GAN of 2-192-192-2 / 2-192-192-1 MLPs (non-saturating loss, Adam 1e-3 for both players):
+ * one 192x192 kernel per network (36,864 elements, over the 2^15 of the trainers'
+ * in-assignment check); the other kernels and the biases are scanned after the step.
+ */
+export function wideMlpGan(
+  seed: number,
+  onNonFinite: 'stop' | 'skip' = 'stop',
+): { generator: tfl.LayersModel; discriminator: tfl.LayersModel; trainer: train.AdversarialTrainer; dispose: () => void } {
+  const generator = mlpGenerator(2, 2, 192, 1);
+  const discriminator = mlpDiscriminator(2, 192, 2);
+  const trainer = new train.AdversarialTrainer({
+    generator,
+    discriminator,
+    loss: losses.gan.nonSaturating,
+    generatorOptimizer: tf.train.adam(1e-3),
+    discriminatorOptimizer: tf.train.adam(1e-3),
+    seed,
+    onNonFinite,
+  });
+  return { generator, discriminator, trainer, dispose: () => (generator.dispose(), discriminator.dispose()) };
 }

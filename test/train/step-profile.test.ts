@@ -8,29 +8,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { losses, train } from '../../src/index.js';
 import { emptyStepProfile, profileTrainerSteps, type TrainerStepProfile } from '../../src/internal.js';
 import { TEST_BACKENDS, useTestBackend } from '../helpers/backends.js';
-import { mlpDiscriminator, mlpGenerator, ringBatches } from './fixtures.js';
+import { ringBatches, wideMlpGan } from './fixtures.js';
 
 const SECTIONS = ['prepareMs', 'stepMs', 'readMs', 'checkMs', 'releaseMs'] as const;
-
-function gan(onNonFinite: 'stop' | 'skip' = 'stop') {
-  // Hidden width 192: one 192x192 kernel per network (36,864 elements, over the 2^15 of the
-  // in-assignment check); the other kernels and the biases are scanned after the step.
-  const generator = mlpGenerator(2, 2, 192, 1);
-  const discriminator = mlpDiscriminator(2, 192, 2);
-  const trainer = new train.AdversarialTrainer({
-    generator,
-    discriminator,
-    loss: losses.gan.nonSaturating,
-    generatorOptimizer: tf.train.adam(1e-3),
-    discriminatorOptimizer: tf.train.adam(1e-3),
-    seed: 5,
-    onNonFinite,
-  });
-  return { trainer, dispose: () => (generator.dispose(), discriminator.dispose()) };
-}
 
 describe.each(TEST_BACKENDS)('trainer step profile on %s', (backend) => {
   beforeAll(async () => {
@@ -41,7 +23,7 @@ describe.each(TEST_BACKENDS)('trainer step profile on %s', (backend) => {
   });
 
   it('times the parts of each applied step within fit and counts the in-assignment scans', async () => {
-    const { trainer, dispose } = gan();
+    const { trainer, dispose } = wideMlpGan(5);
     const batches = ringBatches(1, 16, 0.1, 4);
     const profile = emptyStepProfile();
     expect(profileTrainerSteps(profile)).toBeUndefined();
@@ -64,7 +46,7 @@ describe.each(TEST_BACKENDS)('trainer step profile on %s', (backend) => {
   });
 
   it('counts no refused step, and records nothing once unset', async () => {
-    const { trainer, dispose } = gan('skip');
+    const { trainer, dispose } = wideMlpGan(5, 'skip');
     const good = ringBatches(2, 16, 0.1, 4);
     const bad = tf.fill([16, 2], Number.NaN);
     const profile: TrainerStepProfile = emptyStepProfile();
