@@ -395,11 +395,17 @@ function observeGc(): { events: GcEvent[]; stop: () => Promise<void> } {
  * {@link pairedOverheadHodgesLehmann}): narrower for the same pairs where the per-pair log ratios
  * are symmetric about their center, which noise that hits either side of a pair alike gives.
  *
- * Garbage. Where Node was started with `--expose-gc` (`npm run bench` does), a full collection
- * runs before every timed call, untimed, so that each call starts from the same heap: no call
- * inherits the garbage of the one before it (without it, a collection that one side's garbage
- * brings on lands in whichever call it interrupts, a few ms on calls of a few hundred, which
- * widens the per-pair spread). Each side's own garbage stays billed to it: allocating it, and
+ * Garbage. Where Node was started with `--expose-gc` (`npm run bench` does), a collection of the
+ * young generation (`gc({ type: 'minor' })`, a scavenge) runs before every timed call, untimed,
+ * so that no call inherits the short-lived garbage of the one before it (without it, a
+ * collection that one side's garbage brings on lands in whichever call it interrupts, a few ms
+ * on calls of a few hundred, which widens the per-pair spread). Not a full collection: a forced
+ * mark-compact leaves V8 slower for a while after it (measured 2026-12-07, wasm, 2 threads, the
+ * tiny MLP of the trainer-overhead bench, three interleaved pairs of processes: 7.6, 8.3 and
+ * 9.1 ms per step after a full collection against 6.2, 5.3 and 5.9 after none, with a wider
+ * per-pair spread, 16 to 20% against 10 to 20%), a state that a training run rarely sees and that
+ * adds the same cost to both sides of a pair, so that it shrank the overhead ratio it was meant
+ * to resolve. Each side's own garbage stays billed to it: allocating it, and
  * every collection it brings on while the call runs, are inside the timed call; only the
  * collection of what is left when a call ends is untimed, for both sides alike, and its cost
  * is that of the live heap (the same models on both sides), not of the garbage (V8 copies or
@@ -417,7 +423,7 @@ export async function comparePaired(
   baseline: () => unknown,
   { warmup = 2, runs = 10, size }: { warmup?: number; runs?: number; size?: string } = {},
 ): Promise<{ result: BenchResult; pairs: TimedPair[]; gcMs: { candidate: number[]; baseline: number[] } }> {
-  const gc = (globalThis as { gc?: () => void }).gc;
+  const gc = (globalThis as { gc?: (options?: { type: 'minor' | 'major' }) => void }).gc;
   const windows = { candidate: [] as { startMs: number; endMs: number }[], baseline: [] as { startMs: number; endMs: number }[] };
   const windowed = (f: () => unknown, list: { startMs: number; endMs: number }[]) => async () => {
     const startMs = performance.now();
@@ -430,7 +436,7 @@ export async function comparePaired(
     pairs = await interleave(windowed(candidate, windows.candidate), windowed(baseline, windows.baseline), {
       warmup,
       runs,
-      beforeCall: typeof gc === 'function' ? () => gc() : undefined,
+      beforeCall: typeof gc === 'function' ? () => gc({ type: 'minor' }) : undefined,
     });
   } finally {
     await observed.stop();
@@ -452,7 +458,7 @@ export async function comparePaired(
     result.extra['HL overhead %'] = hl.estimatePercent;
     result.extra['HL 95% CI'] = formatInterval(hl.ciLowPercent, hl.ciHighPercent);
   }
-  result.extra['garbage collected before each call'] = typeof gc === 'function' ? 'yes' : 'no (node without --expose-gc)';
+  result.extra['garbage collected before each call'] = typeof gc === 'function' ? 'young generation' : 'no (node without --expose-gc)';
   if (gcMs.candidate.length > 0) {
     result.extra['GC ms/call'] = median(gcMs.candidate);
     result.extra['baseline GC ms/call'] = median(gcMs.baseline);

@@ -31,10 +31,12 @@
  * left out: every call is a whole `fit` of `steps` steps, setup included, and nothing is dropped
  * except the `warmup` rounds before each comparison.
  *
- * Garbage: `npm run bench` starts Node with `--expose-gc`, and `comparePaired` then runs a full
- * collection before every timed call, untimed, so that no call inherits the other side's
- * garbage (a collection brought on by the call before lands, a few ms long, in a call of a
- * few hundred: the largest single source of per-pair spread it can remove). The trainer's own
+ * Garbage: `npm run bench` starts Node with `--expose-gc`, and `comparePaired` then collects
+ * the young generation before every timed call, untimed, so that no call inherits the other
+ * side's short-lived garbage (a collection brought on by the call before lands, a few ms long,
+ * in a call of a few hundred). Not a full collection: after a forced mark-compact V8 ran the
+ * next few hundred ms about 1.4 times slower, on both sides alike, which diluted the ratio (see
+ * `comparePaired`). The trainer's own
  * garbage is still billed to it: it is allocated inside its timed call, and every collection
  * it brings on while the call runs is timed; what is not timed is the collection of what is
  * left when a call ends, for both sides alike, whose cost is that of the live heap (the same
@@ -93,18 +95,18 @@ function mainThreadCpuMs(): number | undefined {
  * half-width near 1.96 · 1.25 · σ / √n = 2.45 · σ / √n; for the interval to lie under 3 when the
  * true overhead is about 1, the half-width must be under about 2, so n ≥ (1.23 · σ)². The idle
  * spreads measured so far (wasm, 2 threads, 2 cores, garbage collected only between pairs) were
- * 7 to 14 points: n = 75 to 300. A pair costs 2 × 40 steps: about 0.5 s on the tiny MLP and
- * 2.2 s on the larger one on wasm, so the tiny MLP gets 160 pairs (about 90 s; ±1.9 at σ = 10,
- * ±1.4 at σ = 7) and the larger MLP's yielding pair, the one to judge by, 80 (about 3 minutes;
- * ±1.9 at σ = 7), with fewer for the never-yielding cross-checks: about 7 minutes for the
- * suite on wasm. The row's `per-pair σ %` says whether a rerun needs more. (Under a load of 7 to
+ * 7 to 14 points: n = 75 to 300. A pair costs 2 × 40 steps: about 0.6 s on the tiny MLP and
+ * 2.2 s on the larger one on wasm, so the tiny MLP gets 300 pairs (about 3 minutes; ±1.4 at
+ * σ = 10, the spread of its first run with the young generation collected before each call)
+ * and the larger MLP's yielding pair, the one to judge by, 80 (about 3 minutes; ±1.9 at σ = 7),
+ * with fewer for the never-yielding cross-checks: about 8 minutes for the suite on wasm. The row's `per-pair σ %` says whether a rerun needs more. (Under a load of 7 to
  * 10 on 2 cores σ was 27 points: no affordable n resolves 3% there, and the CI says so.) The
  * cpu reference backend runs the tiny MLP only, about 1.5 s a pair, and gets the fewest.
  */
 function runsFor(backend: string, net: 'tiny' | 'large', yielding: boolean): number {
   if (net === 'large') return yielding ? 80 : 20;
   if (backend !== 'wasm') return 16;
-  return yielding ? 160 : 60;
+  return yielding ? 300 : 60;
 }
 
 const suite: BenchSuite = {

@@ -152,18 +152,18 @@ describe('compare and comparePaired', () => {
     expect(result.extra!['garbage collected before each call']).toMatch(/^no/);
   });
 
-  it('comparePaired collects garbage before every timed call where gc() is exposed, never in the warm-up', async () => {
+  it('comparePaired collects the young generation before every timed call where gc() is exposed, never in the warm-up', async () => {
     const clock = fakeClock();
     const { candidate, baseline } = sides(clock, [1, 1, 1, 1, 1], [2, 2, 2, 2, 2]);
-    const g = globalThis as { gc?: () => void };
+    const g = globalThis as { gc?: (options?: unknown) => void };
     const had = g.gc;
-    let calls = 0;
-    g.gc = () => void calls++;
+    const calls: unknown[] = [];
+    g.gc = (options?: unknown) => void calls.push(options);
     try {
-      // One warm-up round (2 calls, no gc), then 4 timed rounds: 8 timed calls, 8 collections.
+      // One warm-up round (2 calls, no gc), then 4 timed rounds: 8 timed calls, 8 minor collections.
       const { result } = await comparePaired('c', candidate, 'b', baseline, { warmup: 1, runs: 4 });
-      expect(calls).toBe(8);
-      expect(result.extra!['garbage collected before each call']).toBe('yes');
+      expect(calls).toEqual(Array.from({ length: 8 }, () => ({ type: 'minor' })));
+      expect(result.extra!['garbage collected before each call']).toBe('young generation');
     } finally {
       if (had === undefined) delete g.gc;
       else g.gc = had;
