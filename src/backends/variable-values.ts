@@ -418,6 +418,8 @@ export function profileAssignScans(profile: AssignScanProfile | undefined): Assi
  * 0.71 ms), and the scan after the step skips them. Whatever is not recorded (a non-finite value, data the hook did not see) is still
  * scanned after the step, so the hook can only save work, never change a result.
  *
+ * Variables whose `skip` entry is true are not hooked (their finiteness follows from others').
+ *
  * The hook is an own, non-enumerable `assign` property on each variable that calls the one it
  * shadows; `shouldCheck(index)` is asked before each assignment (false: no scan, e.g. outside a
  * step or for a variable assigned a second time within one). Variables of fewer than `minSize`
@@ -428,7 +430,12 @@ export function profileAssignScans(profile: AssignScanProfile | undefined): Assi
  *
  * @internal
  */
-export function checkOnAssign(variables: readonly tf.Variable[], shouldCheck: (index: number) => boolean, minSize = 0): AssignmentCheck {
+export function checkOnAssign(
+  variables: readonly tf.Variable[],
+  shouldCheck: (index: number) => boolean,
+  minSize = 0,
+  skip?: readonly boolean[],
+): AssignmentCheck {
   const finite: (DataId | undefined)[] = new Array(variables.length);
   const checked = (index: number, t: tf.Tensor): boolean => finite[index] === t.dataId;
   if (!scansInPlace()) return { checked, remove: () => undefined };
@@ -437,7 +444,7 @@ export function checkOnAssign(variables: readonly tf.Variable[], shouldCheck: (i
   const hooks: [tf.Variable, (value: tf.Tensor) => void][] = [];
   for (let i = 0; i < variables.length; i++) {
     const v = variables[i]!;
-    if (v.size < minSize || Object.prototype.hasOwnProperty.call(v, 'assign') || !Object.isExtensible(v)) continue;
+    if (skip?.[i] || v.size < minSize || Object.prototype.hasOwnProperty.call(v, 'assign') || !Object.isExtensible(v)) continue;
     const assign = v.assign;
     const hook = (value: tf.Tensor): void => {
       const wanted = shouldCheck(i);

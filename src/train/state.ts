@@ -155,6 +155,33 @@ export interface SnapshotPlan {
   optimizers: { name: string; optimizer: tf.Optimizer; refs: OptimizerRefs }[];
   variables: tf.Variable[];
   labels: string[];
+  /**
+   * Whether the finiteness of variable `i`'s new value follows from that of others the same
+   * check reads, so that the check need not read it (see {@link firstMomentsImplied}). Held and
+   * restored like every other.
+   */
+  implied: boolean[];
+}
+
+/**
+ * Whether the first moments (`m`) of `optimizer` need no finiteness check of their own: true
+ * for `tf.train.adam` itself (not a subclass, whose update may differ) when every variable it
+ * updates is planned. tfjs's Adam (`adam_optimizer.ts`, 4.x) computes, for each variable θ it
+ * updates, `m' = β₁m + (1−β₁)g`, `v' = β₂v + (1−β₂)g²` and assigns
+ * `θ' = θ − lr · (m'/(1−β₁ᵗ)) / (√(v'/(1−β₂ᵗ)) + ε)` from those same `m'` and `v'`. With `m`
+ * finite before the step (the last good state), `m'` is non-finite only through a non-finite or
+ * overflowing gradient, which makes `g²`, so `v'`, infinite (or NaN), and `m'/…` then NaN; a NaN
+ * `m'` makes `θ'` NaN. So a non-finite `m'` always gives a non-finite `θ'`, and the check of the
+ * planned θ catches the step (which is then rolled back, `m` included). `v` is not implied: an
+ * infinite `v'` leaves `θ'` finite (a division by infinity). Saves a third of the state check on
+ * Adam: 1/3 of the scans of 12.2 MiB per step of the larger trainer-overhead MLP.
+ */
+export function firstMomentsImplied(
+  optimizer: tf.Optimizer,
+  updates: readonly tf.Variable[] | undefined,
+  planned: ReadonlySet<tf.Variable>,
+): boolean {
+  return Object.getPrototypeOf(optimizer) === tf.AdamOptimizer.prototype && updates !== undefined && updates.every((v) => planned.has(v));
 }
 
 /** Lists what {@link takeSnapshot} holds; optimizers whose state cannot be listed are left out. */
@@ -163,25 +190,31 @@ export function planSnapshot(
   optimizers: readonly OptimizerGroup[],
   refs: readonly (OptimizerRefs | undefined)[],
 ): SnapshotPlan {
-  const plan: SnapshotPlan = { groups, optimizers: [], variables: [], labels: [] };
+  const plan: SnapshotPlan = { groups, optimizers: [], variables: [], labels: [], implied: [] };
   for (const g of groups) {
     g.variables.forEach((v, i) => {
       plan.variables.push(v);
       plan.labels.push(`${g.name}/${i}`);
+      plan.implied.push(false);
     });
   }
-  optimizers.forEach(({ name, optimizer }, i) => {
+  const planned = new Set(plan.variables);
+  optimizers.forEach(({ name, optimizer, variables }, i) => {
     const r = refs[i];
     if (!r) return;
     plan.optimizers.push({ name, optimizer, refs: r });
+    // tfjs's Adam names its slots `${variable.name}/m` and `${variable.name}/v` (getWeights).
+    const implied = firstMomentsImplied(optimizer, variables, planned);
     for (const e of r.entries) {
       if (!e.variable) continue;
       plan.variables.push(e.variable);
       plan.labels.push(`${name}/${e.name}`);
+      plan.implied.push(implied && e.name.endsWith('/m'));
     }
     for (const [key, v] of r.hidden) {
       plan.variables.push(v);
       plan.labels.push(`${name}/$hidden/${key}`);
+      plan.implied.push(false);
     }
   });
   return plan;
@@ -206,7 +239,8 @@ export function takeSnapshot(plan: SnapshotPlan): Snapshot {
 
 /**
  * The planned variables that a step assigned since the snapshot, with their labels: the only
- * ones whose finiteness can have changed. With `checked` (from {@link checkAssignments} on the
+ * ones whose finiteness can have changed (less those whose finiteness is implied by others',
+ * `plan.implied`). With `checked` (from {@link checkAssignments} on the
  * snapshot's plan), those whose new value was found finite as it was assigned are left out.
  */
 export function changedSince(s: Snapshot, checked?: AssignmentCheck): { variables: tf.Variable[]; labels: string[] } {
@@ -215,7 +249,7 @@ export function changedSince(s: Snapshot, checked?: AssignmentCheck): { variable
   const { plan, held } = s;
   for (let i = 0; i < plan.variables.length; i++) {
     const v = plan.variables[i]!;
-    if (isHeldValue(held, i, v) || checked?.checked(i, v)) continue;
+    if (plan.implied[i] || isHeldValue(held, i, v) || checked?.checked(i, v)) continue;
     variables.push(v);
     labels.push(plan.labels[i]!);
   }
@@ -229,8 +263,8 @@ export function changedSince(s: Snapshot, checked?: AssignmentCheck): { variable
  * `current()` returns is scanned and, when finite, recorded, so that {@link changedSince} can
  * leave it out of the check after the step. A value assigned again within the step is left to
  * that check (a second discriminator update would otherwise be scanned twice). Variables of
- * fewer than `minSize` elements are not hooked (the check after the step reads them). `remove()`
- * the hooks when done.
+ * fewer than `minSize` elements are not hooked (the check after the step reads them), nor are
+ * those whose finiteness the plan says is implied (`plan.implied`). `remove()` the hooks when done.
  */
 export function checkAssignments(plan: SnapshotPlan, current: () => Snapshot | undefined, minSize = 0): AssignmentCheck {
   const { variables } = plan;
@@ -241,6 +275,7 @@ export function checkAssignments(plan: SnapshotPlan, current: () => Snapshot | u
       return s !== undefined && s.plan === plan && isHeldValue(s.held, i, variables[i]!);
     },
     minSize,
+    plan.implied,
   );
 }
 
