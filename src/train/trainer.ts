@@ -639,7 +639,9 @@ export abstract class Trainer {
    * scalar (`Σ v·0` over the same variables) is stacked with the losses and read with them.
    * Only variables the step assigned are checked: the others are unchanged since the last good
    * step; values that a kernel checked as it wrote them (`train.fusedAdam` on wasm) are not read
-   * again. Slots an optimizer creates during a step (its first) are listed again and checked.
+   * again, nor are `tf.train.adam`'s first moments, whose finiteness the weights they update
+   * imply (`firstMomentsImplied` in `state.ts`). Slots an optimizer creates during a step (its
+   * first) are listed again and checked.
    */
   private async trainOn(
     batch: TrainingBatch,
