@@ -96,17 +96,18 @@ function mainThreadCpuMs(): number | undefined {
  * true overhead is about 1, the half-width must be under about 2, so n ≥ (1.23 · σ)². The idle
  * spreads measured so far (wasm, 2 threads, 2 cores, garbage collected only between pairs) were
  * 7 to 14 points: n = 75 to 300. A pair costs 2 × 40 steps: about 0.6 s on the tiny MLP and
- * 2.2 s on the larger one on wasm, so the tiny MLP gets 300 pairs (about 3 minutes; ±1.4 at
- * σ = 10, the spread of its first run with the young generation collected before each call)
- * and the larger MLP's yielding pair, the one to judge by, 80 (about 3 minutes; ±1.9 at σ = 7),
- * with fewer for the never-yielding cross-checks: about 8 minutes for the suite on wasm. The row's `per-pair σ %` says whether a rerun needs more. (Under a load of 7 to
+ * 2.2 s on the larger one on wasm. With the young generation collected before each call the
+ * tiny MLP's spread was 10 to 13 points and the larger one's 7 to 9 (2026-12-07), so the tiny
+ * MLP's yielding pair, the one to judge by, gets 500 pairs (about 5 minutes; ±1.4 at σ = 13)
+ * and the larger MLP's 160 (about 6 minutes; ±1.4 at σ = 7), with fewer for the never-yielding
+ * cross-checks: about 13 minutes for the suite on wasm. The row's `per-pair σ %` says whether a rerun needs more. (Under a load of 7 to
  * 10 on 2 cores σ was 27 points: no affordable n resolves 3% there, and the CI says so.) The
  * cpu reference backend runs the tiny MLP only, about 1.5 s a pair, and gets the fewest.
  */
 function runsFor(backend: string, net: 'tiny' | 'large', yielding: boolean): number {
-  if (net === 'large') return yielding ? 80 : 20;
+  if (net === 'large') return yielding ? 160 : 20;
   if (backend !== 'wasm') return 16;
-  return yielding ? 300 : 60;
+  return yielding ? 500 : 60;
 }
 
 const suite: BenchSuite = {
