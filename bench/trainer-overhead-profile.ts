@@ -22,7 +22,9 @@
  * the machine's speed like everything else, but need no difference of two noisy totals.
  *
  * The semi-space flag keeps the young generation large enough that a call's garbage stays in
- * it (heap growth then counts what the call allocated); `--expose-gc` collects between calls.
+ * it (heap growth then counts what the call allocated); `--expose-gc` collects the young
+ * generation between calls (not a full collection, which slows the next few hundred ms: see
+ * `comparePaired` in `harness.ts`).
  */
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
   const size = SIZES[which];
   await backends.use('wasm', process.env.THREADS ? { threads: Number(process.env.THREADS) } : {});
   const kernels = kernelCounter();
-  const gc = (globalThis as { gc?: () => void }).gc;
+  const gc = (globalThis as { gc?: (options?: { type: 'minor' | 'major' }) => void }).gc;
   const steps = 40;
   const { real, trainer, hand, dispose } = overheadSides(size);
   let position = 0;
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
     if (r === 0) profileTrainerSteps(sections);
     for (const name of r % 2 === 0 ? (['trainer', 'hand'] as const) : (['hand', 'trainer'] as const)) {
       if (only !== undefined && name !== only) continue;
-      gc?.();
+      gc?.({ type: 'minor' });
       const k0 = kernels();
       const id0 = nextTensorId();
       const heap0 = v8.getHeapStatistics().used_heap_size;
