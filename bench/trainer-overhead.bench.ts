@@ -100,9 +100,10 @@ function mainThreadCpuMs(): number | undefined {
  * tiny MLP's spread was 10 to 13 points and the larger one's 7 to 9 (2026-12-07), so the tiny
  * MLP's yielding pair, the one to judge by, gets 500 pairs (about 5 minutes; ±1.4 at σ = 13)
  * and the larger MLP's 160 (about 6 minutes; ±1.4 at σ = 7), with fewer for the never-yielding
- * cross-checks: about 13 minutes for the suite on wasm. The row's `per-pair σ %` says whether a rerun needs more. (Under a load of 7 to
- * 10 on 2 cores σ was 27 points: no affordable n resolves 3% there, and the CI says so.) The
- * cpu reference backend runs the tiny MLP only, about 1.5 s a pair, and gets the fewest.
+ * cross-checks: about 13 minutes for the suite on wasm. The row's `per-pair σ %` says whether
+ * a rerun needs more. (Under a load of 7 to 10 on 2 cores σ was 27 points: no affordable n
+ * resolves 3% there, and the CI says so.) The cpu reference backend runs the tiny MLP only,
+ * about 1.5 s a pair, and gets the fewest.
  */
 function runsFor(backend: string, net: 'tiny' | 'large', yielding: boolean): number {
   if (net === 'large') return yielding ? 160 : 20;
