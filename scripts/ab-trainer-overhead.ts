@@ -4,9 +4,9 @@
  * tar -x -C /tmp/base`, inside a folder whose `node_modules` resolves to the same packages, so
  * that both use one tfjs instance), and the hand-written loop of the trainer-overhead bench
  * (`bench/train-bench-common.ts`), each on its own copy of the same networks, never yielding,
- * 40 steps per call, in rotating order (A B hand, hand B A, ...), with a full garbage
- * collection before every call where Node runs with `--expose-gc`. Prints per side the median
- * of the calling thread's CPU time per step (Linux schedstat: time spent waiting for a core is
+ * 40 steps per call, in rotating order (A B hand, hand B A, ...), with the young generation
+ * collected before every call where Node runs with `--expose-gc` (as `comparePaired` does).
+ * Prints per side the median of the calling thread's CPU time per step (Linux schedstat: time spent waiting for a core is
  * not counted, though a busy machine still slows the thread through its caches), and the
  * paired overheads (median of per-round ratios, with the sign-test 95% interval of
  * `bench/harness.ts`).
@@ -64,10 +64,10 @@ const sides: Record<'A' | 'B' | 'hand', () => Promise<unknown>> = {
 };
 const names = Object.keys(sides) as (keyof typeof sides)[];
 const perStep: Record<keyof typeof sides, number[]> = { A: [], B: [], hand: [] };
-const gc = (globalThis as { gc?: () => void }).gc;
+const gc = (globalThis as { gc?: (o?: { type: 'minor' }) => void }).gc;
 for (let r = -2; r < rounds; r++) {
   for (const name of r % 2 === 0 ? names : [...names].reverse()) {
-    gc?.();
+    gc?.({ type: 'minor' });
     const t0 = threadMs();
     await sides[name]();
     if (r >= 0) perStep[name].push((threadMs() - t0) / steps);

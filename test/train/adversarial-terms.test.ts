@@ -159,6 +159,48 @@ describe.each(TEST_BACKENDS)('named terms in train.adversarialStep on %s', (back
     expect(draws[3]).toEqual([undefined, undefined]);
   });
 
+  it('runs the discriminator once per input and update however many terms read its outputs, and hands out a detachable critic', () => {
+    const config = sgdConfig(0);
+    const d = config.discriminator;
+    let calls = 0;
+    const apply = d.apply.bind(d);
+    // Counts the discriminator's forward passes (an own property shadows the prototype's apply).
+    Object.defineProperty(d, 'apply', { value: (...args: Parameters<typeof d.apply>) => (calls++, apply(...args)), configurable: true });
+    const seen: { real: number[]; fake: number[]; critic: number[] }[] = [];
+    const reader: train.AdversarialTerm = {
+      name: 'reader',
+      weight: 0,
+      value: (ctx) => {
+        // Read both outputs twice, and call the critic detached from its context.
+        const { critic } = ctx;
+        const again = [ctx.realOutputs.logit, ctx.fakeOutputs.logit];
+        expect(ctx.realOutputs).toBe(ctx.realOutputs);
+        seen.push({ real: values(again[0]!), fake: values(again[1]!), critic: values(critic(ctx.real)) });
+        return tf.scalar(0);
+      },
+    };
+    const real = [1, 2];
+    const z = [0.5, -1];
+    train.adversarialStep(
+      { ...config, discriminatorTerms: [reader] },
+      { real: tf.tensor2d(real, [2, 1]), noise: tf.tensor2d(z, [2, 1]), update: 'discriminator' },
+    );
+    // D(real) and D(fake) once each for the loss and the reader together, plus the critic's call.
+    expect(calls).toBe(3);
+    // D(x) = 0.3·x − 0.2 on the real batch and on the fakes G(z) = 0.5·z + 0.1 (lr 0: nothing moved).
+    expectClose(
+      seen[0]!.real,
+      real.map((x) => 0.3 * x - 0.2),
+      1e-6,
+    );
+    expectClose(
+      seen[0]!.fake,
+      z.map((zi) => 0.3 * (0.5 * zi + 0.1) - 0.2),
+      1e-6,
+    );
+    expectClose(seen[0]!.critic, seen[0]!.real, 1e-6);
+  });
+
   it('leaves only its returned scalars with extra terms', async () => {
     const config = { ...sgdConfig(0.01), generatorOptimizer: tf.train.adam(1e-3), discriminatorOptimizer: tf.train.adam(1e-3) };
     const r1: train.AdversarialTerm = { name: 'r1', weight: 0.5, value: (c) => losses.gan.r1Penalty(c.critic, c.real) };
