@@ -36,12 +36,11 @@
  * side's short-lived garbage (a collection brought on by the call before lands, a few ms long,
  * in a call of a few hundred). Not a full collection: after a forced mark-compact V8 ran the
  * next few hundred ms about 1.4 times slower, on both sides alike, which diluted the ratio (see
- * `comparePaired`). The trainer's own
- * garbage is still billed to it: it is allocated inside its timed call, and every collection
- * it brings on while the call runs is timed; what is not timed is the collection of what is
- * left when a call ends, for both sides alike, whose cost is that of the live heap (the same
- * networks and optimizers on both sides: V8 copies or marks live objects, and dead ones cost
- * nothing to free). The `GC ms/call` and `baseline GC ms/call` columns give the time each side
+ * `comparePaired`). The trainer's own garbage is still billed to it: it is allocated inside its
+ * timed call, and every collection it brings on while the call runs is timed; what is not timed
+ * is the collection of what is left when a call ends, for both sides alike, whose cost is that
+ * of the live heap (the same networks and optimizers on both sides: V8 copies or marks live
+ * objects, and dead ones cost nothing to free). The `GC ms/call` and `baseline GC ms/call` columns give the time each side
  * spent collecting inside its calls (Node's `PerformanceObserver` `'gc'` entries), so more
  * garbage on the trainer's side shows there too. Started without `--expose-gc` the collector
  * runs when it will, billed to whichever call it interrupts (both sides alike over the ABBA

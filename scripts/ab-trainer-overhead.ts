@@ -6,10 +6,10 @@
  * (`bench/train-bench-common.ts`), each on its own copy of the same networks, never yielding,
  * 40 steps per call, in rotating order (A B hand, hand B A, ...), with the young generation
  * collected before every call where Node runs with `--expose-gc` (as `comparePaired` does).
- * Prints per side the median of the calling thread's CPU time per step (Linux schedstat: time spent waiting for a core is
- * not counted, though a busy machine still slows the thread through its caches), and the
- * paired overheads (median of per-round ratios, with the sign-test 95% interval of
- * `bench/harness.ts`).
+ * Prints per side the median of the calling thread's CPU time per step (Linux schedstat: time
+ * spent waiting for a core is not counted, though a busy machine still slows the thread through
+ * its caches), and the paired overheads (median of per-round ratios, with the sign-test 95%
+ * interval of `bench/harness.ts`).
  *
  *   [THREADS=1] node --expose-gc --import ./bench/loader/register.mjs scripts/ab-trainer-overhead.ts <other src dir> [tiny|large] [rounds]
  */

@@ -904,7 +904,7 @@ export function runUpdate(step: ResolvedStep, update: 'discriminator' | 'generat
     const fake = generate(step, data); // outside the tape: no gradient flows into the generator
     return minimizeTerms(
       step.objectives.discriminator,
-      () => updateContext(step, update, data, fake),
+      () => new UpdateContext(step, update, data, fake),
       variables.discriminator,
       config.discriminatorOptimizer,
       'discriminator',
@@ -912,7 +912,7 @@ export function runUpdate(step: ResolvedStep, update: 'discriminator' | 'generat
   }
   return minimizeTerms(
     step.objectives.generator,
-    () => updateContext(step, update, data, generate(step, data)),
+    () => new UpdateContext(step, update, data, generate(step, data)),
     variables.generator,
     config.generatorOptimizer,
     'generator',
@@ -966,11 +966,11 @@ class UpdateContext implements AdversarialContext {
     data: UpdateData,
     readonly fake: tf.Tensor,
   ) {
-    const { real, labels } = data;
+    const { real, labels, codes } = data;
     this.step = step;
     this.real = real;
     this.labels = labels;
-    this.codes = data.codes;
+    this.codes = codes;
     this.loss = step.config.loss;
     this.seed = data.seed;
     this.critic = (x) => discriminate(step, x, labels).logit;
@@ -983,9 +983,4 @@ class UpdateContext implements AdversarialContext {
   get fakeOutputs(): DiscriminatorOutputs {
     return (this.fakeCache ??= discriminate(this.step, this.fake, this.labels));
   }
-}
-
-/** The context of one update's terms. */
-function updateContext(step: ResolvedStep, update: 'discriminator' | 'generator', data: UpdateData, fake: tf.Tensor): AdversarialContext {
-  return new UpdateContext(step, update, data, fake);
 }
